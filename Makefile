@@ -1,0 +1,49 @@
+# Two commands a user needs: `make demo` and `make test`. Both set themselves up first.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# Debian 12 / Raspberry Pi OS Bookworm package names
+SYSTEM_PACKAGES := mosquitto libzbar0 python3-venv
+
+.PHONY: demo test lint setup system-packages clean
+
+demo: setup
+	$(BIN)/gate-terminal simulate --config config/simulator.toml --workers 200
+
+test: setup
+	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/ruff check terminal drivers simulator tests
+	$(BIN)/ruff format --check terminal drivers simulator tests
+	$(BIN)/mypy terminal drivers simulator
+
+setup: system-packages $(STAMP)
+
+# Installs what is missing when it can (root, or sudo without a password); otherwise says what to install.
+system-packages:
+	@missing=""; \
+	command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing="$$missing mosquitto"; \
+	{ /sbin/ldconfig -p 2>/dev/null || ldconfig -p 2>/dev/null; } | grep -q 'libzbar\.so\.0' || missing="$$missing libzbar0"; \
+	$(PYTHON) -c 'import ensurepip, venv' >/dev/null 2>&1 || missing="$$missing python3-venv"; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	echo "gate-terminal: system packages missing:$$missing"; \
+	if [ "$$(id -u)" = 0 ]; then sudo=""; \
+	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo="sudo"; \
+	else echo "Install them, then run make again:  sudo apt-get install$$missing" >&2; exit 1; fi; \
+	if ! command -v apt-get >/dev/null 2>&1; then \
+		echo "No apt-get here. Install the equivalents of:$$missing" >&2; exit 1; fi; \
+	$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing \
+		|| { echo "Could not install:$$missing. Install them by hand: sudo apt-get install$$missing" >&2; exit 1; }
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	@extras="dev"; \
+	if grep -qs 'Raspberry Pi' /proc/device-tree/model; then extras="dev,pi"; fi; \
+	$(BIN)/python -m pip install --quiet -e ".[$$extras]"
+	@touch $(STAMP)
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -1,0 +1,108 @@
+"""QR codes in camera frames.
+
+zxing-cpp is the default decoder: measured on real photographs it reads far more codes than zbar,
+about ten times faster, and reads inverted (light-on-dark) codes that phone dark modes show. pyzbar
+(zbar) stays available as a configured alternative. A decoder failure on a frame makes that frame
+unreadable; it never propagates.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+DecoderName = Literal["zxing", "pyzbar"]
+
+
+@dataclass(frozen=True)
+class Scan:
+    """What one frame showed: the text of each decoded QR code, and how many QR codes were seen
+    but could not be decoded (damaged, glare, a cracked screen)."""
+
+    texts: list[str] = field(default_factory=list)
+    unreadable: int = 0
+
+
+class QRDecoder(Protocol):
+    name: str
+
+    def scan(self, frame: np.ndarray) -> Scan: ...
+
+
+def _as_gray(frame: np.ndarray) -> np.ndarray:
+    if frame.ndim == 2:
+        return frame
+    import cv2
+
+    return cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+
+
+class ZxingDecoder:
+    name = "zxing"
+
+    def __init__(self) -> None:
+        import zxingcpp
+
+        self._zxing = zxingcpp
+        self._formats = zxingcpp.BarcodeFormat.QRCode
+
+    def scan(self, frame: np.ndarray) -> Scan:
+        try:
+            found = self._zxing.read_barcodes(
+                np.ascontiguousarray(frame), formats=self._formats, return_errors=True
+            )
+        except Exception as exc:  # a decoder fault is an unreadable frame, not a crash
+            log.warning("zxing-cpp failed on a frame: %s", type(exc).__name__)
+            return Scan(unreadable=1)
+        texts = [code.text for code in found if code.valid]
+        return Scan(texts=texts, unreadable=len(found) - len(texts))
+
+
+class PyzbarDecoder:
+    """zbar through pyzbar. It cannot report a code it saw but failed to decode, and cannot read
+    inverted codes unless asked; we try the inverted frame when the plain one shows nothing."""
+
+    name = "pyzbar"
+
+    def __init__(self) -> None:
+        from pyzbar import pyzbar
+
+        self._pyzbar = pyzbar
+
+    def _decode(self, gray: np.ndarray) -> list[str]:
+        symbols = self._pyzbar.decode(gray, symbols=[self._pyzbar.ZBarSymbol.QRCODE])
+        return [symbol.data.decode("utf-8", errors="replace") for symbol in symbols]
+
+    def scan(self, frame: np.ndarray) -> Scan:
+        try:
+            gray = _as_gray(np.ascontiguousarray(frame))
+            return Scan(texts=self._decode(gray) or self._decode(255 - gray))
+        except Exception as exc:
+            log.warning("pyzbar failed on a frame: %s", type(exc).__name__)
+            return Scan(unreadable=1)
+
+
+def make_decoder(name: DecoderName = "zxing") -> QRDecoder:
+    if name == "zxing":
+        return ZxingDecoder()
+    if name == "pyzbar":
+        return PyzbarDecoder()
+    raise ValueError(f"unknown QR decoder {name!r}; choose 'zxing' or 'pyzbar'")
+
+
+_default: QRDecoder | None = None
+
+
+def decode(frame: np.ndarray, decoder: QRDecoder | None = None) -> list[str]:
+    """Text of every QR code in a BGR or grayscale image (empty when there is none)."""
+    global _default
+    if decoder is None:
+        if _default is None:
+            _default = ZxingDecoder()
+        decoder = _default
+    return decoder.scan(frame).texts

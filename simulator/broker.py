@@ -1,0 +1,99 @@
+"""A private Mosquitto on a free loopback port, for the simulator and the tests."""
+
+from __future__ import annotations
+
+import getpass
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+MOSQUITTO_CANDIDATES = ("mosquitto", "/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto")
+
+
+class BrokerUnavailable(RuntimeError):
+    pass
+
+
+def find_mosquitto() -> str | None:
+    for candidate in MOSQUITTO_CANDIDATES:
+        found = shutil.which(candidate)
+        if found:
+            return found
+    return None
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class PrivateBroker:
+    """``with PrivateBroker() as broker:`` gives ``broker.host`` and ``broker.port``."""
+
+    host = "127.0.0.1"
+
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self._dir: tempfile.TemporaryDirectory[str] | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout_s: float = 10.0) -> PrivateBroker:
+        binary = find_mosquitto()
+        if binary is None:
+            raise BrokerUnavailable(
+                "mosquitto is not installed (Debian: sudo apt-get install mosquitto)"
+            )
+        self._dir = tempfile.TemporaryDirectory(prefix="gate-broker-")
+        folder = Path(self._dir.name)
+        conf = folder / "mosquitto.conf"
+        conf.write_text(
+            f"listener {self.port} {self.host}\n"
+            "allow_anonymous true\n"
+            "persistence false\n"
+            "log_dest stderr\n"
+            "log_type error\n"
+            "log_type warning\n"
+            # as root, mosquitto would otherwise switch to a 'mosquitto' user that may not exist
+            f"user {getpass.getuser()}\n"
+        )
+        self._log = (folder / "mosquitto.log").open("wb")
+        self._process = subprocess.Popen(
+            [binary, "-c", str(conf)], stdout=self._log, stderr=subprocess.STDOUT
+        )
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                log_text = (folder / "mosquitto.log").read_text(errors="replace")[-2000:]
+                self.stop()
+                raise BrokerUnavailable(f"mosquitto exited at start: {log_text.strip()}")
+            try:
+                with socket.create_connection((self.host, self.port), timeout=0.2):
+                    return self
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise BrokerUnavailable(f"mosquitto did not listen on {self.host}:{self.port} in {timeout_s} s")
+
+    def stop(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        self._process = None
+        if self._dir is not None:
+            self._log.close()
+            self._dir.cleanup()
+            self._dir = None
+
+    def __enter__(self) -> PrivateBroker:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

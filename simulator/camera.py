@@ -1,0 +1,39 @@
+"""A frame source with the ``VideoCapture`` interface, showing the simulated world.
+
+Like a real camera, ``read()`` waits for the next frame; here the wait is simulated time. While
+nobody is in front of the gate the camera would show the same empty scene frame after frame, so
+the simulation skips ahead to one frame before the next person steps up: the gate sees the same
+things, in far fewer frames.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from simulator.clock import SimClock
+from simulator.world import World
+
+
+class FakeCapture:
+    def __init__(self, world: World, clock: SimClock, fps: float = 15.0) -> None:
+        self.world = world
+        self.clock = clock
+        self.frame_interval_s = 1.0 / fps
+        self.released = False
+
+    def isOpened(self) -> bool:  # noqa: N802 - the VideoCapture name
+        return not self.released
+
+    def read(self) -> tuple[bool, np.ndarray | None]:
+        if self.released:
+            return False, None
+        self.clock.sleep(self.frame_interval_s)
+        next_person_at = self.world.next_step_up_at()
+        if next_person_at is not None:
+            idle_s = next_person_at - self.clock.time() - self.frame_interval_s
+            if idle_s > self.frame_interval_s:
+                self.clock.sleep(idle_s)
+        return True, self.world.frame()
+
+    def release(self) -> None:
+        self.released = True

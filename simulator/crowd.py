@@ -1,0 +1,146 @@
+"""Who comes to the gate: a random morning crowd, or a planned one read from a scenario CSV."""
+
+from __future__ import annotations
+
+import csv
+import math
+import random
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, get_args
+
+from simulator.mlx90614 import Fault
+
+CodeShown = Literal["green", "yellow", "red", "unreadable", "none"]
+CODES_SHOWN: tuple[str, ...] = get_args(CodeShown)
+SCENARIO_HEADER = ["person_id", "arrival_s", "core_c", "ambient_c", "code"]
+
+
+@dataclass(frozen=True)
+class SimPerson:
+    person_id: str
+    arrival_s: float  # seconds after the shift's start
+    core_c: float
+    ambient_c: float
+    code: CodeShown
+    registered: bool = True
+    in_shift: bool = True  # arrives inside the shift window the roster gives them
+    dark_mode: bool = False  # the phone shows the code light-on-dark
+    sensor_fault: Fault | None = None  # the thermometer misbehaves while this person is in front
+
+
+@dataclass(frozen=True)
+class CrowdMix:
+    """Shares of a random crowd. The rest show a green code with a normal temperature."""
+
+    arrival_window_s: float = 900.0
+    fever: float = 0.02
+    yellow: float = 0.02
+    red: float = 0.01
+    unreadable: float = 0.02
+    no_code: float = 0.02
+    unregistered: float = 0.02
+    outside_shift: float = 0.01
+    dark_mode: float = 0.3
+    sensor_fault: float = 0.01
+
+
+def random_crowd(workers: int, seed: int, mix: CrowdMix | None = None) -> list[SimPerson]:
+    mix = mix or CrowdMix()
+    rng = random.Random(seed)
+    arrivals = sorted(rng.uniform(0, mix.arrival_window_s) for _ in range(workers))
+    people = []
+    for index, arrival in enumerate(arrivals):
+        # the air warms through the morning
+        ambient = 16.0 + 6.0 * arrival / max(mix.arrival_window_s, 1.0) + rng.gauss(0, 0.3)
+        feverish = rng.random() < mix.fever
+        core = rng.uniform(37.6, 39.0) if feverish else min(rng.gauss(36.6, 0.2), 37.0)
+        draw = rng.random()
+        code: CodeShown = "green"
+        for name, share in (
+            ("yellow", mix.yellow),
+            ("red", mix.red),
+            ("unreadable", mix.unreadable),
+            ("none", mix.no_code),
+        ):
+            if draw < share:
+                code = name  # type: ignore[assignment]
+                break
+            draw -= share
+        fault: Fault | None = None
+        # a faulty sensor is only noticed when a code starts the check
+        if code != "none" and rng.random() < mix.sensor_fault:
+            fault = rng.choice(["nack", "bad_pec", "error_flag"])
+        people.append(
+            SimPerson(
+                person_id=f"W{index + 1:04d}",
+                arrival_s=round(arrival, 3),
+                core_c=round(core, 2),
+                ambient_c=round(ambient, 2),
+                code=code,
+                registered=rng.random() >= mix.unregistered,
+                in_shift=rng.random() >= mix.outside_shift,
+                dark_mode=rng.random() < mix.dark_mode,
+                sensor_fault=fault,
+            )
+        )
+    return people
+
+
+class ScenarioError(ValueError):
+    pass
+
+
+def _number(path: Path, line: int, column: str, text: str, low: float, high: float) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ScenarioError(f"{path}:{line}: {column} must be a number, got {text!r}") from None
+    if not math.isfinite(value) or not low <= value <= high:
+        raise ScenarioError(f"{path}:{line}: {column} must be between {low} and {high}, got {text}")
+    return value
+
+
+def load_scenario(path: Path) -> list[SimPerson]:
+    """A planned crowd. Everyone in it is registered in the roster."""
+    try:
+        handle = path.open(newline="", encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read scenario: {exc.strerror}") from None
+    with handle:
+        reader = csv.reader(handle)
+        header = next(reader, None)
+        if header is None or [h.strip() for h in header] != SCENARIO_HEADER:
+            raise ScenarioError(
+                f"{path}:1: header must be {','.join(SCENARIO_HEADER)}, got {','.join(header or [])!r}"
+            )
+        people: list[SimPerson] = []
+        seen: set[str] = set()
+        for row in reader:
+            line = reader.line_num
+            if not row or all(not cell.strip() for cell in row):
+                continue
+            if len(row) != len(SCENARIO_HEADER):
+                raise ScenarioError(f"{path}:{line}: expected 5 columns, got {len(row)}")
+            person_id, arrival, core, ambient, code = (cell.strip() for cell in row)
+            if not person_id or "|" in person_id:
+                raise ScenarioError(f"{path}:{line}: person_id must be non-empty and without '|'")
+            if person_id in seen:
+                raise ScenarioError(f"{path}:{line}: person_id {person_id!r} appears twice")
+            seen.add(person_id)
+            if code not in CODES_SHOWN:
+                raise ScenarioError(
+                    f"{path}:{line}: code must be one of {', '.join(CODES_SHOWN)}, got {code!r}"
+                )
+            people.append(
+                SimPerson(
+                    person_id=person_id,
+                    arrival_s=_number(path, line, "arrival_s", arrival, 0, 7 * 86400),
+                    core_c=_number(path, line, "core_c", core, 30, 45),
+                    ambient_c=_number(path, line, "ambient_c", ambient, -20, 50),
+                    code=code,  # type: ignore[arg-type]
+                )
+            )
+    if not people:
+        raise ScenarioError(f"{path}: no persons in the scenario")
+    return sorted(people, key=lambda p: p.arrival_s)

@@ -1,0 +1,102 @@
+"""Camera frames with real QR codes rendered as a phone screen shows them to the gate's camera:
+scaled, slightly rotated, anywhere in view, with sensor noise, sometimes inverted (dark mode),
+sometimes damaged beyond error correction (a cracked screen, glare)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import segno
+
+QUIET_ZONE_MODULES = 4
+FINDER_MODULES = 9  # a finder pattern with its separator and format information
+
+
+@dataclass(frozen=True)
+class Pose:
+    """Where a phone is held in front of the camera for one approach."""
+
+    module_px: int
+    angle_deg: float
+    centre_x: float
+    centre_y: float
+    inverted: bool
+
+
+def qr_modules(payload: str) -> np.ndarray:
+    """The QR symbol's modules (1 = dark), as a phone app would encode the payload."""
+    return np.array(segno.make_qr(payload, error="m").matrix, dtype=np.uint8)
+
+
+def damage(modules: np.ndarray, rng: np.random.Generator, fraction: float = 0.3) -> np.ndarray:
+    """Flip data modules beyond what error correction level M repairs, keeping the finder
+    patterns, so that a decoder sees a QR code but cannot read it."""
+    n = modules.shape[0]
+    data = np.ones_like(modules, dtype=bool)
+    f = FINDER_MODULES
+    data[:f, :f] = data[:f, n - f :] = data[n - f :, :f] = False
+    data[6, :] = data[:, 6] = False  # timing patterns
+    flipped = modules.copy()
+    flipped[data & (rng.random(modules.shape) < fraction)] ^= 1
+    return flipped
+
+
+class FrameRenderer:
+    def __init__(self, rng: np.random.Generator, width: int = 640, height: int = 480) -> None:
+        self.width = width
+        self.height = height
+        self._rng = rng
+        # a softly lit wall behind the gate, and a pool of sensor noise to draw from
+        ys = np.linspace(0, 1, height, dtype=np.float32)[:, None]
+        xs = np.linspace(0, 1, width, dtype=np.float32)[None, :]
+        self.background = (95 + 40 * xs + 25 * ys).astype(np.uint8)
+        self._noise = [
+            rng.normal(0, 6, (height, width)).astype(np.int16) for _ in range(8)
+        ]
+
+    def random_pose(self, inverted: bool = False) -> Pose:
+        rng = self._rng
+        module_px = int(rng.integers(4, 8))
+        return Pose(
+            module_px=module_px,
+            angle_deg=float(rng.uniform(-10, 10)),
+            centre_x=float(rng.uniform(0.35, 0.65) * self.width),
+            centre_y=float(rng.uniform(0.35, 0.65) * self.height),
+            inverted=inverted,
+        )
+
+    def place(self, modules: np.ndarray, pose: Pose) -> np.ndarray:
+        """A noiseless grayscale frame with the phone screen showing ``modules`` at ``pose``."""
+        light, dark = (40, 215) if pose.inverted else (235, 25)
+        screen = np.where(modules == 1, dark, light).astype(np.uint8)
+        screen = np.pad(screen, QUIET_ZONE_MODULES + 2, constant_values=light)
+        side = screen.shape[0] * pose.module_px
+        screen = cv2.resize(screen, (side, side), interpolation=cv2.INTER_NEAREST)
+        if side > min(self.width, self.height) - 8:
+            raise ValueError(f"a {side}px code does not fit a {self.width}x{self.height} frame")
+        rotation = cv2.getRotationMatrix2D((side / 2, side / 2), pose.angle_deg, 1.0)
+        # keep the rotated screen inside the frame
+        half = side * (abs(math.cos(math.radians(pose.angle_deg))) + abs(math.sin(math.radians(pose.angle_deg)))) / 2
+        cx = min(max(pose.centre_x, half), self.width - half)
+        cy = min(max(pose.centre_y, half), self.height - half)
+        rotation[0, 2] += cx - side / 2
+        rotation[1, 2] += cy - side / 2
+        frame = self.background.copy()
+        cv2.warpAffine(
+            screen,
+            rotation,
+            (self.width, self.height),
+            dst=frame,
+            flags=cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_TRANSPARENT,
+        )
+        return frame
+
+    def noisy(self, gray: np.ndarray) -> np.ndarray:
+        """One camera frame (BGR, as OpenCV captures it) of a still scene."""
+        noise = self._noise[int(self._rng.integers(len(self._noise)))]
+        frame = np.clip(gray.astype(np.int16) + noise, 0, 255).astype(np.uint8)
+        return cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)

@@ -1,0 +1,174 @@
+"""A twin of the MLX90614 on a fake SMBus, behaving as the datasheet says on the wire.
+
+The real driver (``drivers.mlx90614``) runs unchanged on top of it. The twin holds the register
+map, answers a read-word transaction with LSB, MSB and the PEC computed over the whole frame, and
+refreshes its object temperature like the chip: the output follows what is in front of the sensor
+through the chip's IIR filter (a first-order lag), and a new value is ready every refresh period.
+It can misbehave on request: no acknowledge (the bus's OSError, as smbus2 raises), a corrupted PEC,
+or the error flag set.
+"""
+
+from __future__ import annotations
+
+import errno
+import math
+import random
+from collections import deque
+from collections.abc import Callable
+from ctypes import memmove
+from dataclasses import dataclass
+from typing import Literal
+
+from smbus2 import i2c_msg
+from smbus2.smbus2 import I2C_M_RD
+
+from drivers.mlx90614 import (
+    DEFAULT_ADDRESS,
+    EEPROM_CONFIG1,
+    EEPROM_EMISSIVITY,
+    EEPROM_ID0,
+    EEPROM_PWMCTRL,
+    EEPROM_SMBUS_ADDRESS,
+    EEPROM_TA_RANGE,
+    EEPROM_TO_MAX,
+    EEPROM_TO_MIN,
+    ERROR_FLAG,
+    RAM_RAW_IR1,
+    RAM_RAW_IR2,
+    RAM_TA,
+    RAM_TOBJ1,
+    RAM_TOBJ2,
+    celsius_to_raw,
+    smbus_pec,
+)
+
+Fault = Literal["nack", "bad_pec", "error_flag"]
+
+# factory EEPROM defaults (datasheet, section 8.3.3)
+_EEPROM_DEFAULTS = {
+    EEPROM_TO_MAX: 0x9993,
+    EEPROM_TO_MIN: 0x62E3,
+    EEPROM_PWMCTRL: 0x0201,
+    EEPROM_TA_RANGE: 0xF71C,
+    EEPROM_EMISSIVITY: 0xFFFF,
+    EEPROM_CONFIG1: 0x9FB4,
+    EEPROM_SMBUS_ADDRESS: 0xBE5A,
+    EEPROM_ID0: 0x1234,
+}
+
+
+@dataclass
+class Scene:
+    """What the sensor sees: the air around it and the surface in front of it."""
+
+    ambient_c: float = 22.0
+    object_c: float = 22.0
+
+
+class MLX90614Twin:
+    # time from power-on until the first valid object temperature (datasheet: POR + first data)
+    POWER_UP_S = 0.25
+    # with the factory IIR setting the output settles to a step in about this time constant
+    SETTLING_TAU_S = 0.08
+    REFRESH_S = 0.01
+
+    def __init__(
+        self,
+        now: Callable[[], float],
+        scene: Callable[[float], Scene] | None = None,
+        *,
+        address: int = DEFAULT_ADDRESS,
+        noise_c: float = 0.03,
+        seed: int = 0,
+        persistent_fault: Callable[[], Fault | None] | None = None,
+    ) -> None:
+        self.address = address
+        self._now = now
+        self._scene = scene or (lambda _t: Scene())
+        self._noise_c = noise_c
+        self._rng = random.Random(seed)
+        self._powered_at = now()
+        self._filtered_c: float | None = None
+        self._filtered_at = self._powered_at
+        self.eeprom = dict(_EEPROM_DEFAULTS)
+        self._faults: deque[Fault] = deque()
+        self._persistent_fault = persistent_fault or (lambda: None)
+        self.reads: list[tuple[int, bytes]] = []  # (command, the three bytes sent back)
+
+    def inject(self, fault: Fault, count: int = 1) -> None:
+        """Misbehave on the next ``count`` reads."""
+        self._faults.extend([fault] * count)
+
+    def _object_c(self, t: float) -> float:
+        target = self._scene(t).object_c
+        if self._filtered_c is None:
+            self._filtered_c = target
+        else:
+            steps = math.floor((t - self._filtered_at) / self.REFRESH_S)
+            if steps > 0:
+                alpha = 1 - math.exp(-steps * self.REFRESH_S / self.SETTLING_TAU_S)
+                self._filtered_c += alpha * (target - self._filtered_c)
+                self._filtered_at += steps * self.REFRESH_S
+        return self._filtered_c + self._rng.gauss(0.0, self._noise_c)
+
+    def register(self, command: int) -> int:
+        t = self._now()
+        if command in (RAM_TOBJ1, RAM_TOBJ2):
+            if t - self._powered_at < self.POWER_UP_S:
+                return ERROR_FLAG  # no measurement yet
+            return celsius_to_raw(self._object_c(t)) & 0x7FFF
+        if command == RAM_TA:
+            return celsius_to_raw(self._scene(t).ambient_c) & 0x7FFF
+        if command in (RAM_RAW_IR1, RAM_RAW_IR2):
+            return 0x0000
+        if command in self.eeprom:
+            return self.eeprom[command]
+        if 0x20 <= command <= 0x3F:
+            return 0x0000
+        raise OSError(errno.EREMOTEIO, f"MLX90614 does not acknowledge command {command:#04x}")
+
+    def read_word_frame(self, command: int) -> bytes:
+        """The three bytes the chip clocks out for a read-word of ``command``."""
+        fault = self._faults.popleft() if self._faults else self._persistent_fault()
+        if fault == "nack":
+            raise OSError(errno.EREMOTEIO, "Remote I/O error")
+        word = self.register(command)
+        if fault == "error_flag":
+            word |= ERROR_FLAG
+        lsb, msb = word & 0xFF, word >> 8
+        pec = smbus_pec([self.address << 1, command, (self.address << 1) | 1, lsb, msb])
+        if fault == "bad_pec":
+            pec ^= 0x5A
+        frame = bytes([lsb, msb, pec])
+        self.reads.append((command, frame))
+        return frame
+
+
+class FakeSMBus:
+    """The part of ``smbus2.SMBus`` the drivers use, with devices attached by address."""
+
+    def __init__(self, *devices: MLX90614Twin) -> None:
+        self.devices = {device.address: device for device in devices}
+        self.closed = False
+
+    def i2c_rdwr(self, *msgs: i2c_msg) -> None:
+        if self.closed:
+            raise OSError(errno.EBADF, "bus is closed")
+        if len(msgs) != 2 or msgs[0].flags & I2C_M_RD or not msgs[1].flags & I2C_M_RD:
+            raise OSError(errno.EINVAL, "the MLX90614 twin understands write-command/read-word only")
+        write, read = msgs
+        device = self.devices.get(write.addr)
+        if device is None or read.addr != write.addr:
+            raise OSError(errno.ENXIO, f"no device acknowledges address {write.addr:#04x}")
+        command = bytes(write)[0]
+        frame = device.read_word_frame(command)[: read.len]
+        memmove(read.buf, frame, len(frame))
+
+    def close(self) -> None:
+        self.closed = True
+
+    def __enter__(self) -> FakeSMBus:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

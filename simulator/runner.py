@@ -1,0 +1,339 @@
+"""``gate-terminal simulate``: a shift of people through one simulated gate, with the real gate
+software, the real record, and a real MQTT broker; then a summary that is checked against the
+record and against what a subscriber at the operations centre received."""
+
+from __future__ import annotations
+
+import csv
+import json
+import statistics
+import sys
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from simulator.broker import BrokerUnavailable, PrivateBroker
+from simulator.crowd import CrowdMix, SimPerson, load_scenario, random_crowd
+from simulator.rig import build_rig
+from terminal.config import Config
+from terminal.gate import Gate
+from terminal.policy import Decision
+from terminal.publisher import Publisher
+from terminal.record import CheckRow, Record
+from terminal.topics import GateTopics
+
+RESULTS_HEADER = ["person_id", "decision", "reason", "temperature_c"]
+
+
+class Subscriber:
+    """The operations centre's side: everything under the gate's topics, as received."""
+
+    def __init__(self, host: str, port: int, topics: GateTopics) -> None:
+        self.messages: list[tuple[str, dict]] = []
+        self._lock = threading.Lock()
+        self._ready = threading.Event()
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"ops-{time.monotonic_ns()}")
+        self.client.on_connect = lambda c, *_: c.subscribe(f"{topics.base}/#", qos=1)
+        self.client.on_subscribe = lambda *_: self._ready.set()
+        self.client.on_message = self._on_message
+        self.client.connect(host, port)
+        self.client.loop_start()
+        if not self._ready.wait(10):
+            raise BrokerUnavailable(f"could not subscribe at {host}:{port}")
+
+    def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
+        with self._lock:
+            self.messages.append((message.topic, json.loads(message.payload)))
+
+    def received(self, topic: str) -> list[dict]:
+        with self._lock:
+            return [payload for t, payload in self.messages if t == topic]
+
+    def stop(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+@dataclass
+class Summary:
+    people: int
+    checks: int
+    admitted: int
+    denied_by_reason: dict[str, int]
+    isolation_routed: int
+    events_in_record: int
+    events_delivered: int
+    events_unsent: int
+    checks_received: int | None
+    alerts_received: int | None
+    check_s_p50: float
+    check_s_p95: float
+    processing_ms_p50: float
+    processing_ms_p95: float
+    no_decision: int
+    simulated_s: float
+    wall_s: float
+    broker: str | None
+    problems: list[str] = field(default_factory=list)
+
+    def agrees(self) -> bool:
+        return not self.problems
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    if not values:
+        return 0.0
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[round(fraction * 100) - 1]
+
+
+class Progress:
+    def __init__(self, total: int, out: TextIO) -> None:
+        self.total = total
+        self.out = out
+        self.done = 0
+        self._interactive = out.isatty()
+        self._last_drawn = -1
+
+    def update(self, done: int) -> None:
+        self.done = done
+        step = max(1, self.total // 10)
+        if not self._interactive and done // step == self._last_drawn // step and done != self.total:
+            return
+        self._last_drawn = done
+        width = 30
+        filled = width * done // max(self.total, 1)
+        bar = "#" * filled + "-" * (width - filled)
+        end = "\r" if self._interactive and done < self.total else "\n"
+        self.out.write(f"  [{bar}] {done}/{self.total} people through the gate{end}")
+        self.out.flush()
+
+
+def _people(config: Config, workers: int | None, seed: int | None, scenario: Path | None) -> list[SimPerson]:
+    if scenario is not None:
+        return load_scenario(scenario)
+    sim = config.simulator
+    mix = CrowdMix(arrival_window_s=sim.arrival_window_s)
+    return random_crowd(workers or sim.workers, seed if seed is not None else sim.seed, mix)
+
+
+def run_simulation(
+    config: Config,
+    *,
+    workers: int | None = None,
+    seed: int | None = None,
+    broker: tuple[str, int] | None = None,
+    scenario: Path | None = None,
+    results: Path | None = None,
+    record_path: Path | None = None,
+    out: TextIO = sys.stderr,
+) -> Summary:
+    wall_started = time.perf_counter()
+    people = _people(config, workers, seed, scenario)
+    rig = build_rig(config, people, seed=seed if seed is not None else config.simulator.seed)
+    devices = rig.devices()
+
+    # each run writes a fresh simulated record, so the summary is this shift's alone
+    record_path = record_path or config.resolved(config.record.path)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{record_path}{suffix}").unlink(missing_ok=True)
+    record = Record(record_path)
+
+    topics = GateTopics(config.gate.park, config.gate.id)
+    private: PrivateBroker | None = None
+    broker_text: str | None = None
+    publisher: Publisher | None = None
+    subscriber: Subscriber | None = None
+    try:
+        if broker is None:
+            try:
+                private = PrivateBroker().start()
+                broker = (private.host, private.port)
+            except BrokerUnavailable as exc:
+                out.write(f"No broker: {exc}.\nEvents stay unsent in the record {record_path}.\n")
+        if broker is not None:
+            broker_text = f"{broker[0]}:{broker[1]}"
+            subscriber = Subscriber(broker[0], broker[1], topics)
+            mqtt_config = config.mqtt.model_copy(update={"host": broker[0], "port": broker[1]})
+            publisher = Publisher(
+                record, mqtt_config, topics, client_id=f"gate-{config.gate.park}-{config.gate.id}-sim"
+            )
+            publisher.start()
+            if not publisher.wait_connected(10):
+                out.write(f"Broker {broker_text} did not answer; events stay unsent in the record.\n")
+
+        who_was_there: dict[str, tuple[SimPerson, CheckRow]] = {}
+
+        def remember(row: CheckRow, decision: Decision) -> None:
+            front = rig.world.front
+            if front is not None:
+                who_was_there[row.event_id] = (front.person, row)
+
+        gate = Gate(
+            config=config,
+            camera=devices.camera,
+            decoder=devices.decoder,
+            thermometer=devices.thermometer,
+            outputs=devices.outputs,
+            record=record,
+            roster=rig.roster,
+            clock=devices.clock,
+            publisher=publisher,
+            on_check=remember,
+        )
+        out.write(
+            f"Simulating {len(people)} people through gate {config.gate.park}/{config.gate.id}"
+            f" (broker {broker_text or 'none'}, record {record_path})\n"
+        )
+        progress = Progress(len(people), out)
+        sim_started = rig.clock.time()
+        # a stuck gate must not hang the simulator: a person gives up after Pace.give_up_s
+        while not rig.world.done:
+            gate.poll()
+            progress.update(len(rig.world.visits))
+        simulated_s = rig.clock.time() - sim_started
+        gate.close()
+        if publisher is not None:
+            publisher.flush(timeout_s=15)
+        summary = _summarise(record, rig.world.visits, who_was_there, subscriber, topics)
+        summary.simulated_s = simulated_s
+        summary.broker = broker_text
+        if results is not None:
+            _write_results(results, people, who_was_there)
+    finally:
+        if publisher is not None:
+            publisher.stop()
+        if subscriber is not None:
+            subscriber.stop()
+        if private is not None:
+            private.stop()
+        devices.close()
+        record.close()
+    summary.wall_s = time.perf_counter() - wall_started
+    return summary
+
+
+def _summarise(
+    record: Record,
+    visits: list,
+    who_was_there: dict[str, tuple[SimPerson, CheckRow]],
+    subscriber: Subscriber | None,
+    topics: GateTopics,
+) -> Summary:
+    checks = record.checks()
+    reasons = Counter(c["reason"] for c in checks if c["decision"] == "deny")
+    problems: list[str] = []
+    checks_received = alerts_received = None
+    if subscriber is not None:
+        # QoS 1 may deliver a message twice; the operations centre counts events by their id
+        deadline = time.monotonic() + 10
+        expected = {c["event_id"] for c in checks}
+        while time.monotonic() < deadline:
+            if {m["event_id"] for m in subscriber.received(topics.check)} >= expected:
+                break
+            time.sleep(0.05)
+        received = {m["event_id"]: m for m in subscriber.received(topics.check)}
+        checks_received = len(received)
+        alerts_received = len({m["event_id"] for m in subscriber.received(topics.alert)})
+        for c in checks:
+            m = received.get(c["event_id"])
+            if m is None:
+                problems.append(f"check {c['event_id']} is in the record but never arrived")
+            elif (m["decision"], m["reason"], m["person_id"]) != (
+                c["decision"],
+                c["reason"],
+                c["person_id"],
+            ):
+                problems.append(f"check {c['event_id']} arrived different from the record")
+        extra = set(received) - {c["event_id"] for c in checks}
+        problems.extend(f"event {e} arrived but is not in the record" for e in sorted(extra))
+    no_decision = sum(1 for v in visits if v.outcome == "no_decision")
+    if no_decision:
+        problems.append(f"{no_decision} people stood at the gate and got no decision")
+    people_checked = Counter(person.person_id for person, _ in who_was_there.values())
+    twice = [p for p, n in people_checked.items() if n > 1]
+    if twice:
+        problems.append(f"{len(twice)} people were checked more than once in one approach")
+    check_times = [c["check_s"] for c in checks]
+    processing = [c["processing_ms"] for c in checks]
+    return Summary(
+        people=len(visits),
+        checks=len(checks),
+        admitted=sum(1 for c in checks if c["decision"] == "admit"),
+        denied_by_reason=dict(reasons.most_common()),
+        isolation_routed=sum(1 for c in checks if c["route"] == "isolation_room"),
+        events_in_record=len(record.outbox()),
+        events_delivered=record.count_sent(),
+        events_unsent=record.count_unsent(),
+        checks_received=checks_received,
+        alerts_received=alerts_received,
+        check_s_p50=percentile(check_times, 0.5),
+        check_s_p95=percentile(check_times, 0.95),
+        processing_ms_p50=percentile(processing, 0.5),
+        processing_ms_p95=percentile(processing, 0.95),
+        no_decision=no_decision,
+        simulated_s=0.0,
+        wall_s=0.0,
+        broker=None,
+        problems=problems,
+    )
+
+
+def _write_results(
+    path: Path, people: list[SimPerson], who_was_there: dict[str, tuple[SimPerson, CheckRow]]
+) -> None:
+    by_person = {person.person_id: row for person, row in who_was_there.values()}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(RESULTS_HEADER)
+        for person in people:
+            row = by_person.get(person.person_id)
+            if row is None:
+                writer.writerow([person.person_id, "none", "no_decision", ""])
+                continue
+            temperature = "" if row.temperature_c is None else f"{row.temperature_c:.2f}"
+            writer.writerow([person.person_id, row.decision, row.reason, temperature])
+
+
+def format_summary(summary: Summary) -> str:
+    lines = [
+        "",
+        f"Shift summary ({summary.people} people, {summary.simulated_s / 60:.1f} simulated minutes,"
+        f" {summary.wall_s:.1f} s wall time)",
+        f"  checks recorded        {summary.checks}",
+        f"  admitted               {summary.admitted}",
+        f"  denied                 {summary.checks - summary.admitted}",
+    ]
+    for reason, count in summary.denied_by_reason.items():
+        lines.append(f"    {reason:<20} {count}")
+    lines += [
+        f"  fevers -> isolation    {summary.isolation_routed}",
+        f"  events in the record   {summary.events_in_record}"
+        f" (delivered to the broker {summary.events_delivered}, unsent {summary.events_unsent})",
+    ]
+    if summary.checks_received is not None:
+        lines.append(
+            f"  received by a subscriber  {summary.checks_received} checks, "
+            f"{summary.alerts_received} fever alerts"
+        )
+    lines += [
+        f"  check time (simulated) p50 {summary.check_s_p50:.2f} s, p95 {summary.check_s_p95:.2f} s"
+        "  (walking up, sensor settling, re-measuring)",
+        f"  processing (real)      p50 {summary.processing_ms_p50:.1f} ms, "
+        f"p95 {summary.processing_ms_p95:.1f} ms per check",
+    ]
+    if summary.problems:
+        lines.append("  DISAGREEMENTS:")
+        lines.extend(f"    - {p}" for p in summary.problems[:20])
+    else:
+        lines.append("  record, broker and subscriber agree one to one"
+                     if summary.checks_received is not None else "  (no broker: nothing compared)")
+    return "\n".join(lines) + "\n"

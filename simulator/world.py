@@ -1,0 +1,180 @@
+"""The space in front of the gate: people queue, step up, show a code and a forehead, and go
+through or away depending on what the gate's pins do.
+
+The world only reacts to what real hardware would show: the relay pin (the turnstile releases, the
+person walks through) and the red lamp (the person reads the screen and steps aside). It drives
+the thermometer twin and the camera through time, so the gate under test cannot tell it from a
+real entrance.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from simulator.clock import SimClock
+from simulator.crowd import SimPerson
+from simulator.frames import FrameRenderer, Pose, damage, qr_modules
+from simulator.gpio import FakeGPIO, PinChange
+from simulator.mlx90614 import Scene
+
+# forehead skin sits between the core and the air; this share of the difference is kept
+SKIN_FRACTION = 0.85
+
+Outcome = Literal["passed", "turned_away", "no_decision"]
+
+
+@dataclass(frozen=True)
+class Pace:
+    """How people move, in seconds."""
+
+    walk_up_s: float = 1.5  # from the queue's head to in front of the camera
+    pass_s: float = 1.2  # through the turnstile once it releases
+    read_screen_s: float = 1.5  # reading a refusal before stepping aside
+    give_up_s: float = 25.0  # nothing happens: the person leaves and the gate has failed them
+
+
+def skin_celsius(core_c: float, ambient_c: float) -> float:
+    return ambient_c + SKIN_FRACTION * (core_c - ambient_c)
+
+
+@dataclass
+class Visit:
+    person: SimPerson
+    payload: str | None
+    front_at: float
+    pose: Pose
+    base_frame: np.ndarray
+    reacted_at: float | None = None
+    leave_at: float | None = None
+    outcome: Outcome | None = None
+    relay_pulses: int = 0
+
+
+@dataclass
+class WorldPins:
+    relay: int
+    relay_active_high: bool
+    red_lamp: int
+    lamps_active_high: bool
+
+
+class World:
+    def __init__(
+        self,
+        people: list[SimPerson],
+        payloads: dict[str, str | None],
+        clock: SimClock,
+        gpio: FakeGPIO,
+        pins: WorldPins,
+        renderer: FrameRenderer,
+        rng: np.random.Generator,
+        shift_start_epoch_s: float,
+        pace: Pace | None = None,
+    ) -> None:
+        self.clock = clock
+        self.pace = pace or Pace()
+        self.pins = pins
+        self.renderer = renderer
+        self._rng = rng
+        self._start = shift_start_epoch_s
+        self._payloads = payloads
+        self._queue: deque[SimPerson] = deque(sorted(people, key=lambda p: p.arrival_s))
+        self._front: Visit | None = None
+        self._front_free_at = shift_start_epoch_s
+        self.visits: list[Visit] = []
+        self._empty_frame = renderer.background
+        self._last_ambient_c = people[0].ambient_c if people else 20.0
+        self.total = len(people)
+        clock.on_advance(self.advance)
+        gpio.on_change(self._on_pin)
+
+    # --- time ---------------------------------------------------------------------------------
+    @property
+    def done(self) -> bool:
+        return not self._queue and self._front is None
+
+    @property
+    def front(self) -> Visit | None:
+        return self._front
+
+    def next_step_up_at(self) -> float | None:
+        """When the next person will be in front, if nobody is there now."""
+        if self._front is not None or not self._queue:
+            return None
+        person = self._queue[0]
+        return max(self._start + person.arrival_s, self._front_free_at) + self.pace.walk_up_s
+
+    def advance(self, now: float) -> None:
+        while True:
+            front = self._front
+            if front is None:
+                if not self._queue:
+                    return
+                step_in = self.next_step_up_at()
+                if step_in is None or now < step_in:
+                    return
+                person = self._queue.popleft()
+                self._front = self._step_up(person, step_in)
+                continue
+            if front.leave_at is None and now - front.front_at >= self.pace.give_up_s:
+                front.outcome = "no_decision"
+                front.leave_at = front.front_at + self.pace.give_up_s
+            if front.leave_at is not None and now >= front.leave_at:
+                self._front_free_at = front.leave_at
+                self.visits.append(front)
+                self._front = None
+                continue
+            return
+
+    def _step_up(self, person: SimPerson, at: float) -> Visit:
+        self._last_ambient_c = person.ambient_c
+        payload = self._payloads.get(person.person_id)
+        pose = self.renderer.random_pose(inverted=person.dark_mode)
+        if payload is None:
+            base = self.renderer.background
+        else:
+            modules = qr_modules(payload)
+            if person.code == "unreadable":
+                modules = damage(modules, self._rng)
+            base = self.renderer.place(modules, pose)
+        return Visit(person=person, payload=payload, front_at=at, pose=pose, base_frame=base)
+
+    # --- what the gate's outputs do to people -------------------------------------------------
+    def _on_pin(self, change: PinChange) -> None:
+        front = self._front
+        if front is None:
+            return
+        if change.pin == self.pins.relay and change.level == int(self.pins.relay_active_high):
+            front.relay_pulses += 1
+            if front.leave_at is None:
+                front.outcome = "passed"
+                front.reacted_at = change.time_s
+                front.leave_at = change.time_s + self.pace.pass_s
+        elif (
+            change.pin == self.pins.red_lamp
+            and change.level == int(self.pins.lamps_active_high)
+            and front.leave_at is None
+        ):
+            front.outcome = "turned_away"
+            front.reacted_at = change.time_s
+            front.leave_at = change.time_s + self.pace.read_screen_s
+
+    # --- what the sensors see -----------------------------------------------------------------
+    def scene(self, t: float) -> Scene:
+        front = self._front
+        if front is None:
+            return Scene(ambient_c=self._last_ambient_c, object_c=self._last_ambient_c)
+        person = front.person
+        return Scene(ambient_c=person.ambient_c, object_c=skin_celsius(person.core_c, person.ambient_c))
+
+    def sensor_fault(self) -> Any:
+        return self._front.person.sensor_fault if self._front else None
+
+    def frame(self) -> np.ndarray:
+        front = self._front
+        base = front.base_frame if front is not None else self._empty_frame
+        return self.renderer.noisy(base)

@@ -1,0 +1,107 @@
+"""``gate-terminal``: run the gate service, or simulate a shift."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+from terminal.config import Config, ConfigError, load
+
+DEFAULT_SIMULATOR_CONFIG = Path("config/simulator.toml")
+log = logging.getLogger("gate-terminal")
+
+
+def _broker_address(text: str) -> tuple[str, int]:
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {text!r}")
+    return host, int(port)
+
+
+def _existing_file(text: str) -> Path:
+    path = Path(text)
+    if not path.is_file():
+        raise argparse.ArgumentTypeError(f"no such file: {text}")
+    return path
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gate-terminal", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run the gate service")
+    run.add_argument("--config", type=_existing_file, required=True, metavar="FILE")
+
+    sim = commands.add_parser("simulate", help="run a shift through a simulated gate")
+    sim.add_argument("--config", type=_existing_file, default=None, metavar="FILE",
+                     help=f"default: {DEFAULT_SIMULATOR_CONFIG}")
+    sim.add_argument("--workers", type=int, default=None, metavar="N")
+    sim.add_argument("--seed", type=int, default=None, metavar="S")
+    sim.add_argument("--broker", type=_broker_address, default=None, metavar="HOST:PORT",
+                     help="an existing broker; without it a private Mosquitto is started")
+    sim.add_argument("--scenario", type=_existing_file, default=None, metavar="FILE.csv",
+                     help="a planned crowd: person_id,arrival_s,core_c,ambient_c,code")
+    sim.add_argument("--results", type=Path, default=None, metavar="FILE.csv",
+                     help="write person_id,decision,reason,temperature_c per person")
+    sim.add_argument("--record", type=Path, default=None, metavar="FILE.sqlite",
+                     help="where the simulated record goes (default: the config's record.path)")
+    return parser
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from simulator.crowd import ScenarioError
+    from simulator.runner import format_summary, run_simulation
+
+    config = load(args.config or DEFAULT_SIMULATOR_CONFIG)
+    if args.workers is not None and args.workers < 1:
+        raise ConfigError(f"--workers must be at least 1, got {args.workers}")
+    try:
+        summary = run_simulation(
+            config,
+            workers=args.workers,
+            seed=args.seed,
+            broker=args.broker,
+            scenario=args.scenario,
+            results=args.results,
+            record_path=args.record,
+        )
+    except ScenarioError as exc:
+        print(f"gate-terminal: {exc}", file=sys.stderr)
+        return 2
+    sys.stdout.write(format_summary(summary))
+    return 0 if summary.agrees() else 1
+
+
+def _run(args: argparse.Namespace) -> int:
+    from terminal.service import run_service
+
+    config: Config = load(args.config)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    return run_service(config, stop)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    quiet = logging.WARNING if args.command == "simulate" else logging.INFO
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else quiet,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.Formatter.converter = time.gmtime
+    try:
+        return _simulate(args) if args.command == "simulate" else _run(args)
+    except ConfigError as exc:
+        print(f"gate-terminal: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

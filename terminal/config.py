@@ -1,0 +1,170 @@
+"""The terminal's configuration: one TOML file, validated at start-up.
+
+Every error names the file and the key (``config/gate.toml: relay.pin: ...``) so the installer
+knows what to fix. Unknown keys are errors too: a misspelt key would otherwise be silently ignored
+and its default used.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+BcmPin = Annotated[int, Field(ge=2, le=27)]
+NAME_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"  # MQTT topic level: no '/', '+' or '#'
+
+
+class ConfigError(ValueError):
+    pass
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class GateConfig(Section):
+    park: str = Field(pattern=NAME_PATTERN)
+    id: str = Field(pattern=NAME_PATTERN)
+    timezone: str = "Asia/Shanghai"
+    hardware: Literal["pi", "simulated"] = "pi"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (e.g. 'Asia/Shanghai')") from None
+        return value
+
+
+class RecordConfig(Section):
+    path: Path
+    retention_days: int = Field(default=30, ge=1, le=3650)
+
+
+class MqttConfig(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=1883, ge=1, le=65535)
+    keepalive_s: int = Field(default=30, ge=5, le=3600)
+    username: str | None = None
+    password: str | None = Field(default=None, repr=False)
+
+
+class ScreeningConfig(Section):
+    fever_threshold_c: float = Field(default=37.3, ge=36.0, le=40.0)
+    settle_s: float = Field(default=0.4, ge=0.0, le=5.0)
+    samples: int = Field(default=5, ge=1, le=50)
+    sample_interval_s: float = Field(default=0.05, ge=0.0, le=1.0)
+    read_attempts: int = Field(default=3, ge=1, le=10)
+    remeasure_delay_s: float = Field(default=2.0, ge=0.0, le=30.0)
+    # forehead skin keeps this share of the core-to-air difference (calibrated per sensor model)
+    skin_fraction: float = Field(default=0.85, gt=0.3, le=1.0)
+    presence_delta_c: float = Field(default=1.5, gt=0.0, le=20.0)
+    plausible_min_c: float = 34.0
+    plausible_max_c: float = 43.0
+
+
+class HealthCodeConfig(Section):
+    key: str = Field(min_length=16, repr=False)
+    max_age_h: float = Field(default=24.0, gt=0, le=24 * 14)
+
+
+class RosterConfig(Section):
+    path: Path
+
+
+class CameraConfig(Section):
+    device: int | str = 0
+    width: int = Field(default=640, ge=160, le=4096)
+    height: int = Field(default=480, ge=120, le=4096)
+    decoder: Literal["zxing", "pyzbar"] = "zxing"
+
+
+class ThermometerConfig(Section):
+    i2c_bus: int = Field(default=1, ge=0)
+    address: int = Field(default=0x5A, ge=0x01, le=0x7F)
+
+
+class OutputsConfig(Section):
+    relay_pin: BcmPin = 17
+    relay_active_high: bool = True
+    relay_pulse_s: float = Field(default=0.5, gt=0.0, le=10.0)
+    green_lamp_pin: BcmPin = 27
+    red_lamp_pin: BcmPin = 22
+    lamps_active_high: bool = True
+    lamp_s: float = Field(default=2.0, gt=0.0, le=30.0)
+
+    @model_validator(mode="after")
+    def _distinct_pins(self) -> OutputsConfig:
+        pins = [self.relay_pin, self.green_lamp_pin, self.red_lamp_pin]
+        if len(set(pins)) != len(pins):
+            raise ValueError(f"relay and lamp pins must differ, got {pins}")
+        return self
+
+
+class TimingConfig(Section):
+    code_wait_s: float = Field(default=4.0, gt=0.0, le=60.0)  # presence without a code, then deny
+    clear_s: float = Field(default=0.8, ge=0.0, le=30.0)  # code gone this long: approach over
+
+
+class SimulatorConfig(Section):
+    workers: int = Field(default=200, ge=1, le=100_000)
+    seed: int = 1
+    shift_start: str = "2026-11-23T07:30:00"
+    arrival_window_s: float = Field(default=900.0, gt=0)
+    fps: float = Field(default=15.0, gt=0, le=120)
+
+
+class Config(Section):
+    gate: GateConfig
+    record: RecordConfig
+    mqtt: MqttConfig = MqttConfig()
+    screening: ScreeningConfig = ScreeningConfig()
+    healthcode: HealthCodeConfig
+    roster: RosterConfig
+    camera: CameraConfig = CameraConfig()
+    thermometer: ThermometerConfig = ThermometerConfig()
+    outputs: OutputsConfig = OutputsConfig()
+    timing: TimingConfig = TimingConfig()
+    simulator: SimulatorConfig = SimulatorConfig()
+    source: Path = Path("<memory>")
+
+    def resolved(self, path: Path) -> Path:
+        """A path from the config, relative ones taken from the config file's folder."""
+        return path if path.is_absolute() else (self.source.parent / path)
+
+
+def _describe(error: dict) -> str:
+    key = ".".join(str(part) for part in error["loc"]) or "(top level)"
+    if error["type"] == "extra_forbidden":
+        return f"{key}: unknown key"
+    if error["type"] == "missing":
+        return f"{key}: required, missing"
+    return f"{key}: {error['msg']}"
+
+
+def parse(data: dict, source: Path) -> Config:
+    try:
+        return Config.model_validate({**data, "source": source})
+    except ValidationError as exc:
+        problems = "; ".join(_describe(e) for e in exc.errors(include_url=False))  # type: ignore[arg-type]
+        raise ConfigError(f"{source}: {problems}") from None
+
+
+def load(path: Path) -> Config:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    if "source" in data:
+        raise ConfigError(f"{path}: source: unknown key")
+    return parse(data, path.resolve())

@@ -1,0 +1,83 @@
+"""The one place that turns configuration into devices: the real ones on a Raspberry Pi, or the
+simulator's twins, under the same drivers."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from drivers.camera import Camera
+from drivers.mlx90614 import MLX90614
+from drivers.qr import QRDecoder, make_decoder
+from drivers.relay import DigitalOutput, Relay
+from terminal.config import Config
+from terminal.gate import Clock, Outputs
+
+
+class SystemClock:
+    def time(self) -> float:
+        return time.time()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+class DeviceError(RuntimeError):
+    pass
+
+
+@dataclass
+class Devices:
+    camera: Camera
+    decoder: QRDecoder
+    thermometer: MLX90614
+    outputs: Outputs
+    clock: Clock
+    closers: list[Callable[[], None]] = field(default_factory=list)
+
+    def close(self) -> None:
+        for close in reversed(self.closers):
+            close()
+
+
+def build_outputs(gpio: Any, config: Config, sleep: Callable[[float], None]) -> Outputs:
+    out = config.outputs
+    return Outputs(
+        relay=Relay(gpio, out.relay_pin, active_high=out.relay_active_high, sleep=sleep),
+        green_lamp=DigitalOutput(gpio, out.green_lamp_pin, active_high=out.lamps_active_high),
+        red_lamp=DigitalOutput(gpio, out.red_lamp_pin, active_high=out.lamps_active_high),
+    )
+
+
+def build_pi_devices(config: Config) -> Devices:
+    try:
+        import RPi.GPIO as GPIO  # noqa: N814 - the module's own name
+    except (ImportError, RuntimeError) as exc:
+        raise DeviceError(
+            f"{config.source}: gate.hardware = 'pi' but RPi.GPIO cannot be used here ({exc}); "
+            "on a Raspberry Pi install it with: pip install 'gate-terminal[pi]'"
+        ) from None
+    from smbus2 import SMBus
+
+    try:
+        bus = SMBus(config.thermometer.i2c_bus)
+    except OSError as exc:
+        raise DeviceError(
+            f"{config.source}: thermometer.i2c_bus = {config.thermometer.i2c_bus}: cannot open "
+            f"/dev/i2c-{config.thermometer.i2c_bus} ({exc.strerror}); is I2C enabled "
+            "(firmware/config.txt)?"
+        ) from None
+    GPIO.setwarnings(False)
+    clock = SystemClock()
+    camera = Camera.open_device(config.camera.device, config.camera.width, config.camera.height)
+    outputs = build_outputs(GPIO, config, clock.sleep)
+    return Devices(
+        camera=camera,
+        decoder=make_decoder(config.camera.decoder),
+        thermometer=MLX90614(bus, config.thermometer.address),
+        outputs=outputs,
+        clock=clock,
+        closers=[bus.close, camera.close, GPIO.cleanup],
+    )

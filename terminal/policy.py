@@ -1,0 +1,111 @@
+"""Who may enter: a pure function from what the gate observed to a decision with its reason.
+
+No I/O, no clock: the gate passes the local time in. Everything that cannot be checked denies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import time
+from enum import StrEnum
+from typing import Literal
+
+from terminal.healthcode import Colour, HealthCode
+from terminal.roster import RosterEntry
+
+
+class Reason(StrEnum):
+    ADMITTED = "admitted"
+    FEVER = "fever"
+    SENSOR_FAULT = "sensor_fault"
+    NO_CODE = "no_code"
+    UNREADABLE_CODE = "unreadable_code"
+    INVALID_CODE = "invalid_code"  # forged, expired, or not a health code
+    CODE_RED = "code_red"
+    CODE_YELLOW = "code_yellow"
+    UNREGISTERED = "unregistered"
+    OUTSIDE_SHIFT = "outside_shift"
+
+
+class Route(StrEnum):
+    THROUGH = "through"  # the turnstile
+    ASIDE = "aside"  # step back from the gate
+    ISOLATION_ROOM = "isolation_room"  # confirmed fever: escorted to the temporary isolation room
+
+
+@dataclass(frozen=True)
+class Temperature:
+    """Estimated core temperature from the forehead. ``remeasure_c`` is taken only when the first
+    estimate was at or above the fever threshold."""
+
+    first_c: float | None
+    remeasure_c: float | None = None
+    fault: str | None = None  # what went wrong reading the sensor, when it did
+
+    @property
+    def final_c(self) -> float | None:
+        return self.remeasure_c if self.remeasure_c is not None else self.first_c
+
+
+@dataclass(frozen=True)
+class CodeSeen:
+    status: Literal["valid", "none", "unreadable", "invalid"]
+    code: HealthCode | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    admit: bool
+    reason: Reason
+    route: Route
+
+    @property
+    def decision(self) -> str:
+        return "admit" if self.admit else "deny"
+
+
+def _deny(reason: Reason, route: Route = Route.ASIDE) -> Decision:
+    return Decision(admit=False, reason=reason, route=route)
+
+
+_CODE_PROBLEMS = {
+    "none": Reason.NO_CODE,
+    "unreadable": Reason.UNREADABLE_CODE,
+    "invalid": Reason.INVALID_CODE,
+}
+
+
+def fever_confirmed(temperature: Temperature, threshold_c: float) -> bool:
+    return (
+        temperature.first_c is not None
+        and temperature.first_c >= threshold_c
+        and temperature.remeasure_c is not None
+        and temperature.remeasure_c >= threshold_c
+    )
+
+
+def decide(
+    temperature: Temperature,
+    code: CodeSeen,
+    entry: RosterEntry | None,
+    local_time: time,
+    fever_threshold_c: float = 37.3,
+) -> Decision:
+    # a confirmed fever outranks everything else: that person goes to the isolation room
+    if fever_confirmed(temperature, fever_threshold_c):
+        return _deny(Reason.FEVER, Route.ISOLATION_ROOM)
+    final_c = temperature.final_c
+    if temperature.fault is not None or final_c is None or final_c >= fever_threshold_c:
+        # no reading, or a fever that could not be re-measured: never admit on it
+        return _deny(Reason.SENSOR_FAULT)
+    if code.status != "valid" or code.code is None:
+        return _deny(_CODE_PROBLEMS.get(code.status, Reason.INVALID_CODE))
+    if code.code.colour is Colour.RED:
+        return _deny(Reason.CODE_RED)
+    if code.code.colour is Colour.YELLOW:
+        return _deny(Reason.CODE_YELLOW)
+    if entry is None:
+        return _deny(Reason.UNREGISTERED)
+    if not entry.allowed_at(local_time):
+        return _deny(Reason.OUTSIDE_SHIFT)
+    return Decision(admit=True, reason=Reason.ADMITTED, route=Route.THROUGH)

@@ -1,0 +1,176 @@
+"""The written record: every check, kept in SQLite on the terminal, that inspectors may ask for.
+
+A check and the messages it must send to the operations centre are written in one transaction
+(WAL, synchronous=FULL), committed before the relay moves: after a crash or a power cut, a check
+either happened completely, with its messages waiting in the outbox, or not at all. Messages leave
+the outbox only when the broker has acknowledged them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class CheckRow:
+    event_id: str
+    ts: str  # ISO 8601, UTC
+    epoch_s: float
+    park: str
+    gate: str
+    person_id: str | None
+    code: str  # green / yellow / red / none / unreadable / invalid
+    temperature_c: float | None  # the estimate the decision used
+    first_c: float | None  # the first estimate, when a fever was re-measured
+    sensor_fault: str | None
+    decision: str
+    reason: str
+    route: str
+    check_s: float  # from noticing the person to the decision acted on (gate clock)
+    processing_ms: float  # the software's own time for this check
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    topic: str
+    payload: str
+    qos: int = 1
+    retain: bool = False
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    topic: str
+    payload: str
+    qos: int
+    retain: bool
+
+
+class Record:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.db = sqlite_utils.Database(path)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        self._create()
+
+    def _create(self) -> None:
+        self.db["checks"].create(
+            {
+                "event_id": str,
+                "ts": str,
+                "epoch_s": float,
+                "park": str,
+                "gate": str,
+                "person_id": str,
+                "code": str,
+                "temperature_c": float,
+                "first_c": float,
+                "sensor_fault": str,
+                "decision": str,
+                "reason": str,
+                "route": str,
+                "check_s": float,
+                "processing_ms": float,
+            },
+            pk="event_id",
+            not_null={"ts", "epoch_s", "decision", "reason", "route"},
+            if_not_exists=True,
+        )
+        self.db["checks"].create_index(["epoch_s"], if_not_exists=True)
+        self.db["outbox"].create(
+            {
+                "id": int,
+                "event_id": str,
+                "topic": str,
+                "payload": str,
+                "qos": int,
+                "retain": int,
+                "created_s": float,
+                "sent_s": float,
+            },
+            pk="id",
+            not_null={"topic", "payload", "qos", "retain", "created_s"},
+            if_not_exists=True,
+        )
+        self.db["outbox"].create_index(["sent_s"], if_not_exists=True)
+        self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    def add_check(self, check: CheckRow, messages: Iterable[OutboxMessage]) -> None:
+        """The check and its messages, durably, or nothing."""
+        with self.db.atomic():
+            self.db["checks"].insert(asdict(check))
+            self.db["outbox"].insert_all(
+                {
+                    "event_id": check.event_id,
+                    "topic": m.topic,
+                    "payload": m.payload,
+                    "qos": m.qos,
+                    "retain": int(m.retain),
+                    "created_s": check.epoch_s,
+                    "sent_s": None,
+                }
+                for m in messages
+            )
+
+    def unsent(self, limit: int, exclude: Iterable[int] = ()) -> list[OutboxRow]:
+        skip = set(exclude)
+        rows = self.db.query(
+            "SELECT id, topic, payload, qos, retain FROM outbox WHERE sent_s IS NULL "
+            "ORDER BY id LIMIT :limit",
+            {"limit": limit + len(skip)},
+        )
+        unsent = [
+            OutboxRow(r["id"], r["topic"], r["payload"], r["qos"], bool(r["retain"]))
+            for r in rows
+            if r["id"] not in skip
+        ]
+        return unsent[:limit]
+
+    def mark_sent(self, ids: Iterable[int], at_s: float) -> None:
+        ids = list(ids)
+        if not ids:
+            return
+        with self.db.atomic():
+            self.db.execute(
+                f"UPDATE outbox SET sent_s = ? WHERE id IN ({','.join('?' * len(ids))})",
+                [at_s, *ids],
+            )
+
+    def count_unsent(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM outbox WHERE sent_s IS NULL").fetchone()[0])
+
+    def count_sent(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM outbox WHERE sent_s IS NOT NULL").fetchone()[0])
+
+    def checks(self) -> list[dict[str, Any]]:
+        return list(self.db.query("SELECT * FROM checks ORDER BY epoch_s, event_id"))
+
+    def outbox(self) -> list[dict[str, Any]]:
+        return list(self.db.query("SELECT * FROM outbox ORDER BY id"))
+
+    def purge_before(self, epoch_s: float) -> int:
+        """Forget checks older than the retention period, with their delivered messages.
+        Messages not yet delivered are kept: an event that was decided is never lost."""
+        with self.db.atomic():
+            cursor = self.db.execute(
+                "DELETE FROM checks WHERE epoch_s < ? AND event_id NOT IN "
+                "(SELECT event_id FROM outbox WHERE sent_s IS NULL)",
+                [epoch_s],
+            )
+            self.db.execute(
+                "DELETE FROM outbox WHERE sent_s IS NOT NULL AND created_s < ?", [epoch_s]
+            )
+        return int(cursor.rowcount)
+
+    def close(self) -> None:
+        self.db.close()

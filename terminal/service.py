@@ -1,0 +1,79 @@
+"""The gate service: devices from config, the record, the publisher, and the gate loop until
+asked to stop."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from terminal.config import Config
+from terminal.devices import DeviceError, Devices, build_pi_devices
+from terminal.gate import Gate
+from terminal.publisher import Publisher
+from terminal.record import Record
+from terminal.roster import Roster, RosterError
+from terminal.topics import GateTopics
+
+log = logging.getLogger(__name__)
+PURGE_EVERY_S = 3600.0
+
+
+def _devices(config: Config) -> tuple[Devices, Roster | None]:
+    if config.gate.hardware == "pi":
+        return build_pi_devices(config), None
+    from simulator.crowd import random_crowd
+    from simulator.rig import build_rig
+
+    people = random_crowd(config.simulator.workers, config.simulator.seed)
+    rig = build_rig(config, people, seed=config.simulator.seed)
+    return rig.devices(), rig.roster
+
+
+def run_service(config: Config, stop: threading.Event) -> int:
+    try:
+        devices, simulated_roster = _devices(config)
+        roster = simulated_roster or Roster.load(config.resolved(config.roster.path))
+    except (DeviceError, RosterError) as exc:
+        log.error("%s", exc)
+        return 2
+    record = Record(config.resolved(config.record.path))
+    publisher = Publisher(
+        record,
+        config.mqtt,
+        topics=GateTopics(config.gate.park, config.gate.id),
+        client_id=f"gate-{config.gate.park}-{config.gate.id}",
+    )
+    gate = Gate(
+        config=config,
+        camera=devices.camera,
+        decoder=devices.decoder,
+        thermometer=devices.thermometer,
+        outputs=devices.outputs,
+        record=record,
+        roster=roster,
+        clock=devices.clock,
+        publisher=publisher,
+    )
+    log.info(
+        "gate %s/%s running: %d people on the roster, %d events waiting to be sent",
+        config.gate.park, config.gate.id, len(roster), record.count_unsent(),
+    )
+    publisher.start()
+    next_purge = 0.0
+    try:
+        while not stop.is_set():
+            if time.monotonic() >= next_purge:
+                cutoff = time.time() - config.record.retention_days * 86400
+                purged = record.purge_before(cutoff)
+                if purged:
+                    log.info("retention: forgot %d checks older than %d days", purged, config.record.retention_days)
+                next_purge = time.monotonic() + PURGE_EVERY_S
+            gate.poll()
+    finally:
+        gate.close()
+        publisher.flush(timeout_s=5)
+        publisher.stop()
+        devices.close()
+        record.close()
+    return 0
