@@ -25,7 +25,7 @@ class Scan:
     but could not be decoded (damaged, glare, a cracked screen)."""
 
     texts: list[str] = field(default_factory=list)
-    unreadable: int = 0
+    unreadable: int = 0  # undecodable detections; one code may be detected more than once
 
 
 class QRDecoder(Protocol):
@@ -34,9 +34,20 @@ class QRDecoder(Protocol):
     def scan(self, frame: np.ndarray) -> Scan: ...
 
 
+def _is_image(frame: np.ndarray) -> bool:
+    """8-bit grayscale or BGR with some pixels: anything else is not a camera frame."""
+    return (
+        frame.dtype == np.uint8
+        and frame.size > 0
+        and (frame.ndim == 2 or (frame.ndim == 3 and frame.shape[2] in (1, 3)))
+    )
+
+
 def _as_gray(frame: np.ndarray) -> np.ndarray:
     if frame.ndim == 2:
         return frame
+    if frame.shape[2] == 1:
+        return frame[:, :, 0]
     import cv2
 
     return cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
@@ -52,6 +63,8 @@ class ZxingDecoder:
         self._formats = zxingcpp.BarcodeFormat.QRCode
 
     def scan(self, frame: np.ndarray) -> Scan:
+        if not _is_image(frame):
+            return Scan(unreadable=1)
         try:
             found = self._zxing.read_barcodes(
                 np.ascontiguousarray(frame), formats=self._formats, return_errors=True
@@ -79,6 +92,8 @@ class PyzbarDecoder:
         return [symbol.data.decode("utf-8", errors="replace") for symbol in symbols]
 
     def scan(self, frame: np.ndarray) -> Scan:
+        if not _is_image(frame):
+            return Scan(unreadable=1)
         try:
             gray = _as_gray(np.ascontiguousarray(frame))
             return Scan(texts=self._decode(gray) or self._decode(255 - gray))

@@ -103,6 +103,7 @@ class MLX90614Twin:
         target = self._scene(t).object_c
         if self._filtered_c is None:
             self._filtered_c = target
+            self._filtered_at = t
         else:
             steps = math.floor((t - self._filtered_at) / self.REFRESH_S)
             if steps > 0:

@@ -80,8 +80,8 @@ class World:
         self.pins = pins
         self.renderer = renderer
         self._rng = rng
-        self._start = shift_start_epoch_s
-        self._payloads = payloads
+        self.start = shift_start_epoch_s
+        self.payloads = payloads
         self._queue: deque[SimPerson] = deque(sorted(people, key=lambda p: p.arrival_s))
         self._front: Visit | None = None
         self._front_free_at = shift_start_epoch_s
@@ -106,7 +106,7 @@ class World:
         if self._front is not None or not self._queue:
             return None
         person = self._queue[0]
-        return max(self._start + person.arrival_s, self._front_free_at) + self.pace.walk_up_s
+        return max(self.start + person.arrival_s, self._front_free_at) + self.pace.walk_up_s
 
     def advance(self, now: float) -> None:
         while True:
@@ -132,7 +132,7 @@ class World:
 
     def _step_up(self, person: SimPerson, at: float) -> Visit:
         self._last_ambient_c = person.ambient_c
-        payload = self._payloads.get(person.person_id)
+        payload = self.payloads.get(person.person_id)
         pose = self.renderer.random_pose(inverted=person.dark_mode)
         if payload is None:
             base = self.renderer.background

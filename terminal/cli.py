@@ -62,7 +62,7 @@ def _simulate(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         raise ConfigError(f"--workers must be at least 1, got {args.workers}")
     try:
-        summary = run_simulation(
+        shift = run_simulation(
             config,
             workers=args.workers,
             seed=args.seed,
@@ -74,8 +74,8 @@ def _simulate(args: argparse.Namespace) -> int:
     except ScenarioError as exc:
         print(f"gate-terminal: {exc}", file=sys.stderr)
         return 2
-    sys.stdout.write(format_summary(summary))
-    return 0 if summary.agrees() else 1
+    sys.stdout.write(format_summary(shift.summary))
+    return 0 if shift.summary.agrees() else 1
 
 
 def _run(args: argparse.Namespace) -> int:

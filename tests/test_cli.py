@@ -1,0 +1,118 @@
+"""The console command as an installer or a developer types it."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from simulator.broker import PrivateBroker
+from terminal.record import Record
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def gate_terminal() -> list[str]:
+    found = shutil.which("gate-terminal", path=str(Path(sys.executable).parent))
+    return [found] if found else [sys.executable, "-m", "terminal.cli"]
+
+
+def run(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*gate_terminal(), *args], capture_output=True, text=True, cwd=REPO, timeout=timeout)
+
+
+SCENARIO = """person_id,arrival_s,core_c,ambient_c,code
+S1,0,36.5,20.0,green
+S2,3,38.6,20.5,green
+S3,5,36.7,21.0,red
+S4,7,36.4,21.0,none
+S5,9,36.9,21.5,unreadable
+S6,11,36.6,21.5,yellow
+"""
+
+
+def test_simulate_a_scenario_writes_one_result_per_person(tmp_path: Path, broker: PrivateBroker) -> None:
+    scenario = tmp_path / "scenario.csv"
+    scenario.write_text(SCENARIO, encoding="utf-8")
+    results = tmp_path / "results.csv"
+    done = run(
+        "simulate", "--config", str(REPO / "config" / "simulator.toml"), "--scenario", str(scenario),
+        "--results", str(results), "--broker", f"{broker.host}:{broker.port}",
+        "--record", str(tmp_path / "record.sqlite"),
+    )
+    assert done.returncode == 0, done.stderr + done.stdout
+    with results.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["person_id"], r["decision"], r["reason"]) for r in rows] == [
+        ("S1", "admit", "admitted"),
+        ("S2", "deny", "fever"),
+        ("S3", "deny", "code_red"),
+        ("S4", "deny", "no_code"),
+        ("S5", "deny", "unreadable_code"),
+        ("S6", "deny", "code_yellow"),
+    ]
+    assert float(rows[1]["temperature_c"]) == pytest.approx(38.6, abs=0.15)
+    assert "record, broker and subscriber agree one to one" in done.stdout
+    assert "fevers -> isolation    1" in done.stdout
+
+
+def test_simulate_starts_its_own_broker(tmp_path: Path) -> None:
+    record = tmp_path / "record.sqlite"
+    done = run("simulate", "--workers", "25", "--seed", "3", "--record", str(record))
+    assert done.returncode == 0, done.stderr + done.stdout
+    checks = Record(record).checks()
+    assert len(checks) == 25
+    assert f"checks recorded        {len(checks)}" in done.stdout
+    assert f"received by a subscriber  {len(checks)} checks" in done.stdout
+
+
+def test_a_bad_scenario_says_where(tmp_path: Path) -> None:
+    scenario = tmp_path / "bad.csv"
+    scenario.write_text(SCENARIO.replace("S4,7,36.4,21.0,none", "S4,7,hot,21.0,none"), encoding="utf-8")
+    done = run("simulate", "--scenario", str(scenario), "--record", str(tmp_path / "r.sqlite"))
+    assert done.returncode == 2
+    assert f"{scenario}:5: core_c must be a number, got 'hot'" in done.stderr
+
+
+def test_a_bad_config_says_which_key(tmp_path: Path) -> None:
+    config = tmp_path / "gate.toml"
+    text = (REPO / "config" / "simulator.toml").read_text()
+    config.write_text(text.replace("fever_threshold_c = 37.3", "fever_threshold_c = 52"), encoding="utf-8")
+    done = run("simulate", "--config", str(config))
+    assert done.returncode == 2
+    assert "screening.fever_threshold_c: Input should be less than or equal to 40" in done.stderr
+
+
+def test_run_on_a_machine_without_gpio_explains(tmp_path: Path) -> None:
+    done = run("run", "--config", str(REPO / "config" / "gate.example.toml"))
+    assert done.returncode == 2
+    assert "RPi.GPIO" in done.stderr
+
+
+def test_run_service_on_simulated_hardware_stops_cleanly(tmp_path: Path, broker: PrivateBroker) -> None:
+    text = (REPO / "config" / "simulator.toml").read_text()
+    text = text.replace('path = "../var/simulator-record.sqlite"', f'path = "{tmp_path / "svc.sqlite"}"')
+    text = text.replace("port = 1883", f"port = {broker.port}").replace("workers = 200", "workers = 5")
+    text = text.replace('path = "roster.example.csv"', f'path = "{REPO / "config" / "roster.example.csv"}"')
+    config = tmp_path / "svc.toml"
+    config.write_text(text, encoding="utf-8")
+    service = subprocess.Popen([*gate_terminal(), "run", "--config", str(config)], cwd=REPO, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    record_path = tmp_path / "svc.sqlite"
+    while time.monotonic() < deadline and service.poll() is None:
+        if record_path.exists() and len(Record(record_path).checks()) >= 5:
+            break
+        time.sleep(0.2)
+    service.send_signal(signal.SIGTERM)
+    _, stderr = service.communicate(timeout=30)
+    assert service.returncode == 0, stderr
+    record = Record(record_path)
+    assert len(record.checks()) == 5
+    assert record.count_unsent() == 0  # flushed before stopping
+    assert "KEY" not in stderr and "simulator-only-key" not in stderr  # no secrets in logs

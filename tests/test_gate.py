@@ -1,0 +1,155 @@
+"""The gate end to end: simulated people, the real drivers on the twins, a real SQLite record,
+a real broker, and what a subscriber at the operations centre receives."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from simulator.broker import PrivateBroker
+from simulator.crowd import SimPerson
+from simulator.rig import Rig, build_rig
+from simulator.runner import Subscriber, run_simulation
+from simulator.world import Pace
+from terminal.config import Config
+from terminal.gate import Gate
+from terminal.publisher import Publisher
+from terminal.record import Record
+from terminal.topics import GateTopics
+from tests.test_publisher import wait_for
+
+
+def person(pid: str, arrival_s: float, code: str = "green", core_c: float = 36.6, **extra: object) -> SimPerson:
+    return SimPerson(pid, arrival_s, core_c, 19.0, code, **extra)  # type: ignore[arg-type]
+
+
+CROWD = [
+    person("A-green", 0),
+    person("B-fever", 2, core_c=38.4),
+    person("C-yellow", 4, "yellow"),
+    person("D-red", 6, "red"),
+    person("E-unreadable", 8, "unreadable"),
+    person("F-nocode", 10, "none"),
+    person("G-visitor", 12, registered=False),
+    person("H-darkmode", 14, dark_mode=True),
+    person("I-badsensor", 16, sensor_fault="bad_pec"),
+    person("J-late", 18, in_shift=False),
+    person("K-green", 20),
+]
+EXPECTED = {
+    "A-green": ("admit", "admitted"),
+    "B-fever": ("deny", "fever"),
+    "C-yellow": ("deny", "code_yellow"),
+    "D-red": ("deny", "code_red"),
+    "E-unreadable": ("deny", "unreadable_code"),
+    "F-nocode": ("deny", "no_code"),
+    "G-visitor": ("deny", "unregistered"),
+    "H-darkmode": ("admit", "admitted"),
+    "I-badsensor": ("deny", "sensor_fault"),
+    "J-late": ("deny", "outside_shift"),
+    "K-green": ("admit", "admitted"),
+}
+
+
+def test_a_small_shift_agrees_one_to_one(config: Config, broker: PrivateBroker, tmp_path: Path) -> None:
+    shift = run_simulation(config, people=CROWD, broker=(broker.host, broker.port), record_path=tmp_path / "shift.sqlite")
+    summary = shift.summary
+    assert summary.problems == []
+    outcome = {pid: (row.decision, row.reason) for pid, row in shift.checks_by_person.items()}
+    assert outcome == EXPECTED
+
+    record = Record(tmp_path / "shift.sqlite")
+    checks = record.checks()
+    assert len(checks) == len(CROWD)  # one approach, one check
+    assert summary.checks_received == len(checks) and summary.events_unsent == 0
+
+    # the turnstile: one pulse of the configured length per admission, none otherwise
+    pulses = shift.rig.gpio.pulses(config.outputs.relay_pin)
+    admitted = [c for c in checks if c["decision"] == "admit"]
+    assert len(pulses) == len(admitted) == 3
+    assert all(length == pytest.approx(config.outputs.relay_pulse_s) for _, length in pulses)
+    for (started, _), check in zip(pulses, admitted, strict=True):
+        assert check["epoch_s"] <= started  # decided, recorded, then released
+
+    fever = next(c for c in checks if c["reason"] == "fever")
+    assert fever["route"] == "isolation_room" and fever["temperature_c"] >= 37.3
+    assert fever["first_c"] is not None  # it was measured twice
+    assert summary.isolation_routed == 1 and summary.alerts_received == 1
+    # nobody was left standing without an answer
+    assert {v.outcome for v in shift.rig.world.visits} == {"passed", "turned_away"}
+
+
+def build_gate(config: Config, rig: Rig, record: Record, publisher: Publisher | None = None) -> Gate:
+    devices = rig.devices()
+    return Gate(
+        config=config, camera=devices.camera, decoder=devices.decoder,
+        thermometer=devices.thermometer, outputs=devices.outputs, record=record,
+        roster=rig.roster, clock=devices.clock, publisher=publisher,
+    )
+
+
+def run_until_done(gate: Gate, rig: Rig) -> None:
+    for _ in range(200_000):
+        if rig.world.done:
+            return
+        gate.poll()
+    raise AssertionError("the simulated shift did not finish")
+
+
+def test_the_record_is_committed_before_the_relay_moves(config: Config, tmp_path: Path) -> None:
+    rig = build_rig(config, [person("A", 0), person("B", 3)])
+    path = tmp_path / "r.sqlite"
+    gate = build_gate(config, rig, Record(path))
+    seen_at_release: list[int] = []
+
+    def on_pin(change) -> None:  # type: ignore[no-untyped-def]
+        if change.pin == config.outputs.relay_pin and change.level == 1:
+            with sqlite3.connect(path) as other_reader:  # another process's view
+                seen_at_release.append(other_reader.execute("SELECT count(*) FROM checks").fetchone()[0])
+
+    rig.gpio.on_change(on_pin)
+    run_until_done(gate, rig)
+    assert seen_at_release == [1, 2]
+
+
+def test_a_code_left_in_view_is_not_checked_twice(config: Config, tmp_path: Path) -> None:
+    # refused people stand reading the screen for 12 s with the code still held up
+    slow = Pace(read_screen_s=12.0, give_up_s=40.0)
+    people = [person("Y", 0, "yellow"), person("N", 1, "none"), person("A", 2)]
+    rig = build_rig(config, people, pace=slow)
+    record = Record(tmp_path / "r.sqlite")
+    run_until_done(build_gate(config, rig, record), rig)
+    assert [c["reason"] for c in record.checks()] == ["code_yellow", "no_code", "admitted"]
+
+
+def test_the_same_person_coming_back_is_a_new_check(config: Config, tmp_path: Path) -> None:
+    rig = build_rig(config, [person("A", 0), person("B", 1, "red"), person("A2", 60)])
+    # A comes back later with the same phone: give A2 A's code
+    rig.world.payloads["A2"] = rig.world.payloads["A"]
+    record = Record(tmp_path / "r.sqlite")
+    run_until_done(build_gate(config, rig, record), rig)
+    assert [c["person_id"] for c in record.checks()] == ["A", "B", "A"]
+
+
+def test_a_broker_outage_loses_nothing(config: Config, tmp_path: Path) -> None:
+    from simulator.broker import free_port
+
+    port = free_port()
+    rig = build_rig(config, [person(f"P{i}", i * 2.0) for i in range(6)])
+    record = Record(tmp_path / "r.sqlite")
+    gate_topics = GateTopics(config.gate.park, config.gate.id)
+    mqtt = config.mqtt.model_copy(update={"host": "127.0.0.1", "port": port})
+    publisher = Publisher(record, mqtt, gate_topics, client_id="t-gate-outage")
+    publisher.start()
+    try:
+        run_until_done(build_gate(config, rig, record, publisher), rig)
+        assert len(record.checks()) == 6 and record.count_unsent() == 6  # the gate kept working
+        with PrivateBroker(port=port) as late:
+            subscriber = Subscriber(late.host, late.port, gate_topics)
+            assert publisher.wait_connected(15) and publisher.flush(timeout_s=10)
+            assert wait_for(lambda: len({m["event_id"] for m in subscriber.received(gate_topics.check)}) == 6)
+            subscriber.stop()
+    finally:
+        publisher.stop()

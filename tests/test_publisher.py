@@ -1,0 +1,141 @@
+"""The publisher against a real Mosquitto: what a subscriber at the operations centre sees."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from simulator.broker import PrivateBroker, free_port
+from simulator.runner import Subscriber
+from terminal.config import MqttConfig
+from terminal.publisher import Publisher
+from terminal.record import OutboxMessage, Record
+from terminal.topics import GateTopics
+from tests.test_record import check
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def wait_for(condition: Callable[[], bool], timeout_s: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return condition()
+
+
+def topics(name: str) -> GateTopics:
+    return GateTopics("test-park", name)
+
+
+def add_checks(record: Record, gate: GateTopics, count: int) -> None:
+    for index in range(count):
+        row = check(f"e{index}", epoch_s=1_000.0 + index)
+        record.add_check(row, [gate.check_message(row)])
+
+
+def test_checks_reach_a_subscriber_and_are_marked_sent(tmp_path: Path, broker: PrivateBroker) -> None:
+    gate = topics("deliver")
+    subscriber = Subscriber(broker.host, broker.port, gate)
+    record = Record(tmp_path / "r.sqlite")
+    add_checks(record, gate, 25)
+    publisher = Publisher(record, MqttConfig(host=broker.host, port=broker.port), gate, client_id="t-deliver")
+    publisher.start()
+    try:
+        assert publisher.flush(timeout_s=10)
+        assert wait_for(lambda: len(subscriber.received(gate.check)) >= 25)
+        received = subscriber.received(gate.check)
+        assert sorted(m["event_id"] for m in received) == sorted(f"e{i}" for i in range(25))
+        assert received[0]["decision"] == "admit" and received[0]["person_id"] == "W1"
+        assert record.count_unsent() == 0 and record.count_sent() == 25
+        assert wait_for(lambda: any(s["state"] == "online" for s in subscriber.received(gate.status)))
+    finally:
+        publisher.stop()
+    assert wait_for(lambda: subscriber.received(gate.status)[-1]["state"] == "offline")
+    subscriber.stop()
+
+
+def test_without_a_broker_events_wait_in_the_record_then_go(tmp_path: Path) -> None:
+    gate = topics("outage")
+    port = free_port()
+    record = Record(tmp_path / "r.sqlite")
+    add_checks(record, gate, 5)
+    publisher = Publisher(record, MqttConfig(host="127.0.0.1", port=port), gate, client_id="t-outage")
+    publisher.start()
+    try:
+        assert not publisher.flush(timeout_s=1.0)
+        assert record.count_unsent() == 5  # nothing was acknowledged, nothing vanished
+        with PrivateBroker(port=port) as late:
+            subscriber = Subscriber(late.host, late.port, gate)
+            assert publisher.wait_connected(15)
+            assert publisher.flush(timeout_s=10)
+            assert wait_for(lambda: len({m["event_id"] for m in subscriber.received(gate.check)}) == 5)
+            subscriber.stop()
+    finally:
+        publisher.stop()
+
+
+def test_unsent_events_go_after_a_restart(tmp_path: Path, broker: PrivateBroker) -> None:
+    gate = topics("restart")
+    path = tmp_path / "r.sqlite"
+    add_checks(Record(path), gate, 3)  # written by a terminal that died before sending
+    subscriber = Subscriber(broker.host, broker.port, gate)
+    publisher = Publisher(Record(path), MqttConfig(host=broker.host, port=broker.port), gate, client_id="t-restart")
+    publisher.start()
+    try:
+        assert publisher.flush(timeout_s=10)
+        assert wait_for(lambda: len(subscriber.received(gate.check)) == 3)
+    finally:
+        publisher.stop()
+        subscriber.stop()
+
+
+def test_the_broker_announces_offline_when_the_terminal_dies(tmp_path: Path, broker: PrivateBroker) -> None:
+    gate = topics("will")
+    subscriber = Subscriber(broker.host, broker.port, gate)
+    program = textwrap.dedent(
+        f"""
+        import os, sys
+        from pathlib import Path
+        sys.path.insert(0, {str(REPO)!r})
+        from terminal.config import MqttConfig
+        from terminal.publisher import Publisher
+        from terminal.record import Record
+        from terminal.topics import GateTopics
+        p = Publisher(Record(Path({str(tmp_path / "w.sqlite")!r})),
+                      MqttConfig(host={broker.host!r}, port={broker.port}),
+                      GateTopics("test-park", "will"), client_id="t-will")
+        p.start()
+        assert p.wait_connected(10)
+        print("up", flush=True)
+        sys.stdin.read()
+        """
+    )
+    terminal = subprocess.Popen([sys.executable, "-c", program], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert terminal.stdout is not None and terminal.stdout.readline().strip() == "up"
+        assert wait_for(lambda: [s["state"] for s in subscriber.received(gate.status)] == ["online"])
+        terminal.kill()  # no DISCONNECT: the broker must publish the last will
+        terminal.wait()
+        assert wait_for(lambda: subscriber.received(gate.status)[-1] == {"schema": "gate.status/1", "state": "offline"})
+    finally:
+        if terminal.poll() is None:
+            terminal.kill()
+        subscriber.stop()
+
+
+def test_payloads_are_the_documented_json(tmp_path: Path) -> None:
+    gate = topics("json")
+    message = gate.check_message(check("e9", temperature_c=36.64))
+    assert message.topic == "gate/v1/test-park/json/check"
+    assert json.loads(message.payload) == {
+        "schema": "gate.check/1", "event_id": "e9", "ts": "2026-11-23T00:00:00.000Z",
+        "park": "p", "gate": "g", "person_id": "W1", "code": "green", "temperature_c": 36.6,
+        "decision": "admit", "reason": "admitted", "route": "through",
+    }

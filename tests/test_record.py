@@ -1,0 +1,86 @@
+"""The written record: a real SQLite file."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from terminal.record import CheckRow, OutboxMessage, Record
+
+
+def check(event_id: str = "e1", epoch_s: float = 1_000.0, **changes: object) -> CheckRow:
+    fields = {
+        "event_id": event_id, "ts": "2026-11-23T00:00:00.000Z", "epoch_s": epoch_s, "park": "p",
+        "gate": "g", "person_id": "W1", "code": "green", "temperature_c": 36.6, "first_c": None,
+        "sensor_fault": None, "decision": "admit", "reason": "admitted", "route": "through",
+        "check_s": 0.6, "processing_ms": 3.0,
+    }
+    return CheckRow(**{**fields, **changes})  # type: ignore[arg-type]
+
+
+def test_wal_and_full_sync(tmp_path: Path) -> None:
+    record = Record(tmp_path / "r.sqlite")
+    assert record.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert record.db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+
+
+def test_check_and_its_messages_land_together(tmp_path: Path) -> None:
+    record = Record(tmp_path / "r.sqlite")
+    record.add_check(check(), [OutboxMessage("t/check", "{}"), OutboxMessage("t/alert", "{}")])
+    assert [c["event_id"] for c in record.checks()] == ["e1"]
+    assert [m["topic"] for m in record.outbox()] == ["t/check", "t/alert"]
+    assert record.count_unsent() == 2
+
+
+def test_a_failed_message_write_takes_the_check_with_it(tmp_path: Path) -> None:
+    record = Record(tmp_path / "r.sqlite")
+    with pytest.raises(sqlite3.IntegrityError):
+        record.add_check(check(), [OutboxMessage("t/check", None)])  # type: ignore[arg-type]
+    assert record.checks() == []
+    assert record.outbox() == []
+
+
+def test_a_check_survives_the_process_dying_without_closing(tmp_path: Path) -> None:
+    path = tmp_path / "r.sqlite"
+    program = textwrap.dedent(
+        f"""
+        import os, sys
+        sys.path.insert(0, {str(Path(__file__).resolve().parent.parent)!r})
+        from tests.test_record import check
+        from terminal.record import OutboxMessage, Record
+        from pathlib import Path
+        Record(Path({str(path)!r})).add_check(check(), [OutboxMessage("t/check", "{{}}")])
+        os._exit(9)  # no close, no checkpoint: as if the power went
+        """
+    )
+    assert subprocess.run([sys.executable, "-c", program]).returncode == 9
+    record = Record(path)
+    assert [c["event_id"] for c in record.checks()] == ["e1"]
+    assert record.count_unsent() == 1
+
+
+def test_sent_marks(tmp_path: Path) -> None:
+    record = Record(tmp_path / "r.sqlite")
+    record.add_check(check("e1"), [OutboxMessage("t", "1")])
+    record.add_check(check("e2"), [OutboxMessage("t", "2")])
+    first, second = record.unsent(10)
+    record.mark_sent([first.id], at_s=2_000.0)
+    assert [row.payload for row in record.unsent(10)] == ["2"]
+    assert [row.payload for row in record.unsent(10, exclude=[second.id])] == []
+    assert (record.count_sent(), record.count_unsent()) == (1, 1)
+
+
+def test_retention_forgets_old_checks_but_never_an_undelivered_one(tmp_path: Path) -> None:
+    record = Record(tmp_path / "r.sqlite")
+    record.add_check(check("old-sent", epoch_s=100.0), [OutboxMessage("t", "a")])
+    record.add_check(check("old-unsent", epoch_s=100.0), [OutboxMessage("t", "b")])
+    record.add_check(check("new", epoch_s=5_000.0), [OutboxMessage("t", "c")])
+    record.mark_sent([record.unsent(1)[0].id], at_s=200.0)
+    assert record.purge_before(1_000.0) == 1
+    assert [c["event_id"] for c in record.checks()] == ["old-unsent", "new"]
+    assert [m["payload"] for m in record.outbox()] == ["b", "c"]
