@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # Debian 12 / Raspberry Pi OS Bookworm package names
 SYSTEM_PACKAGES := mosquitto libzbar0 python3-venv
 
-.PHONY: demo test lint setup system-packages clean
+.PHONY: demo test lint setup system-packages install-service clean
 
 demo: setup
 	$(BIN)/gate-terminal simulate --config config/simulator.toml --workers 200
@@ -44,6 +44,17 @@ $(STAMP): pyproject.toml
 	if grep -qs 'Raspberry Pi' /proc/device-tree/model; then extras="dev,pi"; fi; \
 	$(BIN)/python -m pip install --quiet -e ".[$$extras]"
 	@touch $(STAMP)
+
+# On the Raspberry Pi, from a clone at /opt/gate-terminal, as root.
+install-service: setup
+	id -u gate >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin --groups gpio,i2c,video gate
+	install -d -m 0750 -g gate /etc/gate-terminal
+	test -e /etc/gate-terminal/gate.toml || install -m 0640 -g gate config/gate.example.toml /etc/gate-terminal/gate.toml
+	test -e /etc/gate-terminal/roster.csv || install -m 0640 -g gate config/roster.example.csv /etc/gate-terminal/roster.csv
+	install -m 0644 systemd/gate-terminal.service /etc/systemd/system/gate-terminal.service
+	systemctl daemon-reload
+	systemctl enable --now gate-terminal
+	@echo "Edit /etc/gate-terminal/gate.toml (broker, park, key), then: systemctl restart gate-terminal"
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -89,7 +89,7 @@ class MLX90614:
         write = i2c_msg.write(self.address, [command])
         read = i2c_msg.read(self.address, 3)
         self.bus.i2c_rdwr(write, read)
-        lsb, msb, pec = list(read)
+        lsb, msb, pec = bytes(read)
         expected = smbus_pec([self.address << 1, command, (self.address << 1) | 1, lsb, msb])
         if pec != expected:
             raise PECMismatchError(

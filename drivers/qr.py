@@ -60,7 +60,7 @@ class ZxingDecoder:
         import zxingcpp
 
         self._zxing = zxingcpp
-        self._formats = zxingcpp.BarcodeFormat.QRCode
+        self._formats = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
 
     def scan(self, frame: np.ndarray) -> Scan:
         if not _is_image(frame):

@@ -76,7 +76,9 @@ class PrivateBroker:
             except OSError:
                 time.sleep(0.05)
         self.stop()
-        raise BrokerUnavailable(f"mosquitto did not listen on {self.host}:{self.port} in {timeout_s} s")
+        raise BrokerUnavailable(
+            f"mosquitto did not listen on {self.host}:{self.port} in {timeout_s} s"
+        )
 
     def stop(self) -> None:
         if self._process is not None and self._process.poll() is None:

@@ -21,7 +21,7 @@ class FakeCapture:
         self.frame_interval_s = 1.0 / fps
         self.released = False
 
-    def isOpened(self) -> bool:  # noqa: N802 - the VideoCapture name
+    def isOpened(self) -> bool:
         return not self.released
 
     def read(self) -> tuple[bool, np.ndarray | None]:

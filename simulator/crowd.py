@@ -111,9 +111,8 @@ def load_scenario(path: Path) -> list[SimPerson]:
         reader = csv.reader(handle)
         header = next(reader, None)
         if header is None or [h.strip() for h in header] != SCENARIO_HEADER:
-            raise ScenarioError(
-                f"{path}:1: header must be {','.join(SCENARIO_HEADER)}, got {','.join(header or [])!r}"
-            )
+            expected, got = ",".join(SCENARIO_HEADER), ",".join(header or [])
+            raise ScenarioError(f"{path}:1: header must be {expected}, got {got!r}")
         people: list[SimPerson] = []
         seen: set[str] = set()
         for row in reader:

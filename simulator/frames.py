@@ -53,9 +53,7 @@ class FrameRenderer:
         ys = np.linspace(0, 1, height, dtype=np.float32)[:, None]
         xs = np.linspace(0, 1, width, dtype=np.float32)[None, :]
         self.background = (95 + 40 * xs + 25 * ys).astype(np.uint8)
-        self._noise = [
-            rng.normal(0, 6, (height, width)).astype(np.int16) for _ in range(8)
-        ]
+        self._noise = [rng.normal(0, 6, (height, width)).astype(np.int16) for _ in range(8)]
 
     def random_pose(self, inverted: bool = False) -> Pose:
         rng = self._rng
@@ -71,15 +69,22 @@ class FrameRenderer:
     def place(self, modules: np.ndarray, pose: Pose) -> np.ndarray:
         """A noiseless grayscale frame with the phone screen showing ``modules`` at ``pose``."""
         light, dark = (40, 215) if pose.inverted else (235, 25)
-        screen = np.where(modules == 1, dark, light).astype(np.uint8)
-        screen = np.pad(screen, QUIET_ZONE_MODULES + 2, constant_values=light)
-        side = screen.shape[0] * pose.module_px
-        screen = cv2.resize(screen, (side, side), interpolation=cv2.INTER_NEAREST)
+        symbol = np.where(modules == 1, dark, light).astype(np.uint8)
+        symbol = np.pad(symbol, QUIET_ZONE_MODULES + 2, constant_values=light)
+        side = symbol.shape[0] * pose.module_px
+        screen = cv2.resize(symbol, (side, side), interpolation=cv2.INTER_NEAREST)
         if side > min(self.width, self.height) - 8:
             raise ValueError(f"a {side}px code does not fit a {self.width}x{self.height} frame")
         rotation = cv2.getRotationMatrix2D((side / 2, side / 2), pose.angle_deg, 1.0)
         # keep the rotated screen inside the frame
-        half = side * (abs(math.cos(math.radians(pose.angle_deg))) + abs(math.sin(math.radians(pose.angle_deg)))) / 2
+        half = (
+            side
+            * (
+                abs(math.cos(math.radians(pose.angle_deg)))
+                + abs(math.sin(math.radians(pose.angle_deg)))
+            )
+            / 2
+        )
         cx = min(max(pose.centre_x, half), self.width - half)
         cy = min(max(pose.centre_y, half), self.height - half)
         rotation[0, 2] += cx - side / 2

@@ -48,8 +48,9 @@ class FakeGPIO:
 
     def setup(self, pin: int, direction: int, pull_up_down: int = 20, initial: int = -1) -> None:
         if self.mode is None:
-            raise RuntimeError(
-                "Please set pin numbering mode using GPIO.setmode(GPIO.BOARD) or GPIO.setmode(GPIO.BCM)"
+            raise RuntimeError(  # RPi.GPIO's own words
+                "Please set pin numbering mode using GPIO.setmode(GPIO.BOARD) or "
+                "GPIO.setmode(GPIO.BCM)"
             )
         self.directions[pin] = direction
         if direction == self.OUT:

@@ -156,7 +156,9 @@ class FakeSMBus:
         if self.closed:
             raise OSError(errno.EBADF, "bus is closed")
         if len(msgs) != 2 or msgs[0].flags & I2C_M_RD or not msgs[1].flags & I2C_M_RD:
-            raise OSError(errno.EINVAL, "the MLX90614 twin understands write-command/read-word only")
+            raise OSError(
+                errno.EINVAL, "the MLX90614 twin understands write-command/read-word only"
+            )
         write, read = msgs
         device = self.devices.get(write.addr)
         if device is None or read.addr != write.addr:

@@ -24,7 +24,9 @@ from terminal.devices import Devices, build_outputs
 from terminal.healthcode import issue
 from terminal.roster import Roster, RosterEntry, Window
 
-LUNCH = Window(datetime.strptime("11:30", "%H:%M").time(), datetime.strptime("12:30", "%H:%M").time())
+LUNCH = Window(
+    datetime.strptime("11:30", "%H:%M").time(), datetime.strptime("12:30", "%H:%M").time()
+)
 
 
 def shift_start_epoch(config: Config) -> float:

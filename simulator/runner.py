@@ -39,7 +39,9 @@ class Subscriber:
         self.messages: list[tuple[str, dict]] = []
         self._lock = threading.Lock()
         self._ready = threading.Event()
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"ops-{time.monotonic_ns()}")
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=f"ops-{time.monotonic_ns()}"
+        )
         self.client.on_connect = lambda c, *_: c.subscribe(f"{topics.base}/#", qos=1)
         self.client.on_subscribe = lambda *_: self._ready.set()
         self.client.on_message = self._on_message
@@ -61,6 +63,19 @@ class Subscriber:
         self.client.loop_stop()
 
 
+@dataclass(frozen=True)
+class Spread:
+    p50: float
+    p95: float
+
+    @classmethod
+    def of(cls, values: list[float]) -> Spread:
+        return cls(percentile(values, 0.5), percentile(values, 0.95))
+
+    def show(self, unit: str, digits: int = 2) -> str:
+        return f"p50 {self.p50:.{digits}f} {unit}, p95 {self.p95:.{digits}f} {unit}"
+
+
 @dataclass
 class Summary:
     people: int
@@ -73,14 +88,10 @@ class Summary:
     events_unsent: int
     checks_received: int | None
     alerts_received: int | None
-    at_gate_s_p50: float
-    at_gate_s_p95: float
-    queue_s_p50: float
-    queue_s_p95: float
-    check_s_p50: float
-    check_s_p95: float
-    processing_ms_p50: float
-    processing_ms_p95: float
+    at_gate_s: Spread  # as a person lives it: leaving the queue to turnstile or refusal
+    queue_s: Spread
+    check_s: Spread  # the gate's own: noticed to decided
+    processing_ms: Spread  # real time the software spent per check
     no_decision: int
     simulated_s: float
     wall_s: float
@@ -110,7 +121,11 @@ class Progress:
     def update(self, done: int) -> None:
         self.done = done
         step = max(1, self.total // 10)
-        if not self._interactive and done // step == self._last_drawn // step and done != self.total:
+        if (
+            not self._interactive
+            and done // step == self._last_drawn // step
+            and done != self.total
+        ):
             return
         self._last_drawn = done
         width = 30
@@ -121,7 +136,9 @@ class Progress:
         self.out.flush()
 
 
-def _people(config: Config, workers: int | None, seed: int | None, scenario: Path | None) -> list[SimPerson]:
+def _people(
+    config: Config, workers: int | None, seed: int | None, scenario: Path | None
+) -> list[SimPerson]:
     if scenario is not None:
         return load_scenario(scenario)
     sim = config.simulator
@@ -181,11 +198,16 @@ def run_simulation(
             subscriber = Subscriber(broker[0], broker[1], topics)
             mqtt_config = config.mqtt.model_copy(update={"host": broker[0], "port": broker[1]})
             publisher = Publisher(
-                record, mqtt_config, topics, client_id=f"gate-{config.gate.park}-{config.gate.id}-sim"
+                record,
+                mqtt_config,
+                topics,
+                client_id=f"gate-{config.gate.park}-{config.gate.id}-sim",
             )
             publisher.start()
             if not publisher.wait_connected(10):
-                out.write(f"Broker {broker_text} did not answer; events stay unsent in the record.\n")
+                out.write(
+                    f"Broker {broker_text} did not answer; events stay unsent in the record.\n"
+                )
 
         who_was_there: dict[str, tuple[SimPerson, CheckRow]] = {}
 
@@ -196,13 +218,9 @@ def run_simulation(
 
         gate = Gate(
             config=config,
-            camera=devices.camera,
-            decoder=devices.decoder,
-            thermometer=devices.thermometer,
-            outputs=devices.outputs,
+            devices=devices,
             record=record,
             roster=rig.roster,
-            clock=devices.clock,
             publisher=publisher,
             on_check=remember,
         )
@@ -277,7 +295,9 @@ def _summarise(
     no_decision = sum(1 for v in visits if v.outcome == "no_decision")
     # as a person lives it: from leaving the queue's head to the turnstile opening or a refusal
     at_gate = [
-        v.reacted_at - (v.front_at - world.pace.walk_up_s) for v in visits if v.reacted_at is not None
+        v.reacted_at - (v.front_at - world.pace.walk_up_s)
+        for v in visits
+        if v.reacted_at is not None
     ]
     waits = [v.front_at - world.pace.walk_up_s - (world.start + v.person.arrival_s) for v in visits]
     if no_decision:
@@ -299,14 +319,10 @@ def _summarise(
         events_unsent=record.count_unsent(),
         checks_received=checks_received,
         alerts_received=alerts_received,
-        at_gate_s_p50=percentile(at_gate, 0.5),
-        at_gate_s_p95=percentile(at_gate, 0.95),
-        queue_s_p50=percentile(waits, 0.5),
-        queue_s_p95=percentile(waits, 0.95),
-        check_s_p50=percentile(check_times, 0.5),
-        check_s_p95=percentile(check_times, 0.95),
-        processing_ms_p50=percentile(processing, 0.5),
-        processing_ms_p95=percentile(processing, 0.95),
+        at_gate_s=Spread.of(at_gate),
+        queue_s=Spread.of(waits),
+        check_s=Spread.of(check_times),
+        processing_ms=Spread.of(processing),
         no_decision=no_decision,
         simulated_s=0.0,
         wall_s=0.0,
@@ -352,18 +368,21 @@ def format_summary(summary: Summary) -> str:
         )
     lines += [
         "  check time, simulated:",
-        f"    at the gate          p50 {summary.at_gate_s_p50:.2f} s, p95 {summary.at_gate_s_p95:.2f} s"
+        f"    at the gate          {summary.at_gate_s.show('s')}"
         "  (walking up to the turnstile opening or the refusal)",
-        f"    gate's check         p50 {summary.check_s_p50:.2f} s, p95 {summary.check_s_p95:.2f} s"
+        f"    gate's check         {summary.check_s.show('s')}"
         "  (noticed to decided: code, sensor settling, fever re-measure)",
-        f"    queueing             p50 {summary.queue_s_p50:.2f} s, p95 {summary.queue_s_p95:.2f} s",
-        f"  processing, real       p50 {summary.processing_ms_p50:.1f} ms, "
-        f"p95 {summary.processing_ms_p95:.1f} ms per check (decode, measure, decide, record)",
+        f"    queueing             {summary.queue_s.show('s')}",
+        f"  processing, real       {summary.processing_ms.show('ms', 1)}"
+        " per check (decode, measure, decide, record)",
     ]
     if summary.problems:
         lines.append("  DISAGREEMENTS:")
         lines.extend(f"    - {p}" for p in summary.problems[:20])
     else:
-        lines.append("  record, broker and subscriber agree one to one"
-                     if summary.checks_received is not None else "  (no broker: nothing compared)")
+        lines.append(
+            "  record, broker and subscriber agree one to one"
+            if summary.checks_received is not None
+            else "  (no broker: nothing compared)"
+        )
     return "\n".join(lines) + "\n"

@@ -169,7 +169,9 @@ class World:
         if front is None:
             return Scene(ambient_c=self._last_ambient_c, object_c=self._last_ambient_c)
         person = front.person
-        return Scene(ambient_c=person.ambient_c, object_c=skin_celsius(person.core_c, person.ambient_c))
+        return Scene(
+            ambient_c=person.ambient_c, object_c=skin_celsius(person.core_c, person.ambient_c)
+        )
 
     def sensor_fault(self) -> Any:
         return self._front.person.sensor_fault if self._front else None

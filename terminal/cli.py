@@ -39,18 +39,43 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--config", type=_existing_file, required=True, metavar="FILE")
 
     sim = commands.add_parser("simulate", help="run a shift through a simulated gate")
-    sim.add_argument("--config", type=_existing_file, default=None, metavar="FILE",
-                     help=f"default: {DEFAULT_SIMULATOR_CONFIG}")
+    sim.add_argument(
+        "--config",
+        type=_existing_file,
+        default=None,
+        metavar="FILE",
+        help=f"default: {DEFAULT_SIMULATOR_CONFIG}",
+    )
     sim.add_argument("--workers", type=int, default=None, metavar="N")
     sim.add_argument("--seed", type=int, default=None, metavar="S")
-    sim.add_argument("--broker", type=_broker_address, default=None, metavar="HOST:PORT",
-                     help="an existing broker; without it a private Mosquitto is started")
-    sim.add_argument("--scenario", type=_existing_file, default=None, metavar="FILE.csv",
-                     help="a planned crowd: person_id,arrival_s,core_c,ambient_c,code")
-    sim.add_argument("--results", type=Path, default=None, metavar="FILE.csv",
-                     help="write person_id,decision,reason,temperature_c per person")
-    sim.add_argument("--record", type=Path, default=None, metavar="FILE.sqlite",
-                     help="where the simulated record goes (default: the config's record.path)")
+    sim.add_argument(
+        "--broker",
+        type=_broker_address,
+        default=None,
+        metavar="HOST:PORT",
+        help="an existing broker; without it a private Mosquitto is started",
+    )
+    sim.add_argument(
+        "--scenario",
+        type=_existing_file,
+        default=None,
+        metavar="FILE.csv",
+        help="a planned crowd: person_id,arrival_s,core_c,ambient_c,code",
+    )
+    sim.add_argument(
+        "--results",
+        type=Path,
+        default=None,
+        metavar="FILE.csv",
+        help="write person_id,decision,reason,temperature_c per person",
+    )
+    sim.add_argument(
+        "--record",
+        type=Path,
+        default=None,
+        metavar="FILE.sqlite",
+        help="where the simulated record goes (default: the config's record.path)",
+    )
     return parser
 
 

@@ -6,14 +6,28 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from drivers.camera import Camera
 from drivers.mlx90614 import MLX90614
 from drivers.qr import QRDecoder, make_decoder
 from drivers.relay import DigitalOutput, Relay
 from terminal.config import Config
-from terminal.gate import Clock, Outputs
+
+
+class Clock(Protocol):
+    """Wall time on a Pi; simulated time in the simulator."""
+
+    def time(self) -> float: ...
+
+    def sleep(self, seconds: float) -> None: ...
+
+
+@dataclass(frozen=True)
+class Outputs:
+    relay: Relay
+    green_lamp: DigitalOutput
+    red_lamp: DigitalOutput
 
 
 class SystemClock:
@@ -53,7 +67,7 @@ def build_outputs(gpio: Any, config: Config, sleep: Callable[[float], None]) -> 
 
 def build_pi_devices(config: Config) -> Devices:
     try:
-        import RPi.GPIO as GPIO  # noqa: N814 - the module's own name
+        import RPi.GPIO as GPIO
     except (ImportError, RuntimeError) as exc:
         raise DeviceError(
             f"{config.source}: gate.hardware = 'pi' but RPi.GPIO cannot be used here ({exc}); "

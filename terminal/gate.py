@@ -13,37 +13,21 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from drivers.camera import Camera
-from drivers.qr import QRDecoder, Scan
-from drivers.relay import DigitalOutput, Relay
+from drivers.qr import Scan
 from terminal.config import Config
+from terminal.devices import Devices
 from terminal.healthcode import InvalidHealthCode, verify
 from terminal.policy import CodeSeen, Decision, Route, Temperature, decide
 from terminal.publisher import Publisher
 from terminal.record import CheckRow, Record
 from terminal.roster import Roster
-from terminal.screening import Screener, Thermometer
+from terminal.screening import Screener
 from terminal.topics import GateTopics, iso_utc
 
 log = logging.getLogger(__name__)
-
-
-class Clock(Protocol):
-    def time(self) -> float: ...
-
-    def sleep(self, seconds: float) -> None: ...
-
-
-@dataclass(frozen=True)
-class Outputs:
-    relay: Relay
-    green_lamp: DigitalOutput
-    red_lamp: DigitalOutput
 
 
 class Gate:
@@ -51,30 +35,26 @@ class Gate:
         self,
         *,
         config: Config,
-        camera: Camera,
-        decoder: QRDecoder,
-        thermometer: Thermometer,
-        outputs: Outputs,
+        devices: Devices,
         record: Record,
         roster: Roster,
-        clock: Clock,
         publisher: Publisher | None = None,
         on_check: Callable[[CheckRow, Decision], None] | None = None,
     ) -> None:
         self.config = config
-        self.camera = camera
-        self.decoder = decoder
-        self.outputs = outputs
+        self.camera = devices.camera
+        self.decoder = devices.decoder
+        self.outputs = devices.outputs
         self.record = record
         self.roster = roster
-        self.clock = clock
+        self.clock = devices.clock
         self.publisher = publisher
         self.topics = GateTopics(config.gate.park, config.gate.id)
         self._on_check = on_check
         self._zone = ZoneInfo(config.gate.timezone)
         self._key = config.healthcode.key.encode()
         self._waited_s = 0.0  # time spent waiting on the camera or the sensor, not computing
-        self.screener = Screener(thermometer, config.screening, sleep=self._sleep)
+        self.screener = Screener(devices.thermometer, config.screening, sleep=self._sleep)
         self._last_code: str | None = None  # the previous approach's code, while still in view
         self._last_code_seen_at = 0.0
         self._face_left = True
@@ -155,7 +135,9 @@ class Gate:
         decision = decide(
             temperature, code, entry, local_time, self.config.screening.fever_threshold_c
         )
-        row = self._row(started_at, decided_at, person_id, code, temperature, decision, started_perf)
+        row = self._row(
+            started_at, decided_at, person_id, code, temperature, decision, started_perf
+        )
         messages = [self.topics.check_message(row)]
         if decision.route is Route.ISOLATION_ROOM:
             messages.append(self.topics.fever_alert_message(row))

@@ -53,9 +53,7 @@ class Publisher:
             clean_session=True,
         )
         self.client.max_inflight_messages_set(MAX_IN_FLIGHT)
-        self.client.will_set(
-            topics.status, topics.status_payload("offline"), qos=1, retain=True
-        )
+        self.client.will_set(topics.status, topics.status_payload("offline"), qos=1, retain=True)
         if config.username:
             self.client.username_pw_set(config.username, config.password)
         self.client.reconnect_delay_set(min_delay=1, max_delay=30)
@@ -64,22 +62,25 @@ class Publisher:
         self.client.on_publish = self._on_publish
 
     # --- paho's thread ------------------------------------------------------------------------
-    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:  # type: ignore[no-untyped-def]
+    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
         if reason_code.is_failure:
             log.warning("broker refused the connection: %s", reason_code)
             return
         log.info("connected to broker %s:%s", self.config.host, self.config.port)
         client.publish(
-            self.topics.status, self.topics.status_payload("online", self._now()), qos=1, retain=True
+            self.topics.status,
+            self.topics.status_payload("online", self._now()),
+            qos=1,
+            retain=True,
         )
         self._connected.set()
 
-    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:  # type: ignore[no-untyped-def]
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
         if self._connected.is_set() and not self._stopping:
             log.warning("lost the broker (%s); events wait in the record", reason_code)
         self._connected.clear()
 
-    def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:  # type: ignore[no-untyped-def]
+    def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
         self._acked.put(mid)
 
     # --- the gate's thread --------------------------------------------------------------------
@@ -146,7 +147,10 @@ class Publisher:
         self._stopping = True
         if self.connected:
             info = self.client.publish(
-                self.topics.status, self.topics.status_payload("offline", self._now()), qos=1, retain=True
+                self.topics.status,
+                self.topics.status_payload("offline", self._now()),
+                qos=1,
+                retain=True,
             )
             info.wait_for_publish(timeout=2.0)
             self._collect_acks()

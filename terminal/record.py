@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args, get_type_hints
 
 import sqlite_utils
 
@@ -54,6 +54,15 @@ class OutboxRow:
     retain: bool
 
 
+def _columns(row_type: type) -> dict[str, type]:
+    """SQLite columns from a row dataclass: ``float | None`` is a nullable float column."""
+    columns = {}
+    for name, hint in get_type_hints(row_type).items():
+        options = [t for t in get_args(hint) if t is not type(None)] or [hint]
+        columns[name] = options[0]
+    return columns
+
+
 class Record:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -64,30 +73,14 @@ class Record:
         self._create()
 
     def _create(self) -> None:
-        self.db["checks"].create(
-            {
-                "event_id": str,
-                "ts": str,
-                "epoch_s": float,
-                "park": str,
-                "gate": str,
-                "person_id": str,
-                "code": str,
-                "temperature_c": float,
-                "first_c": float,
-                "sensor_fault": str,
-                "decision": str,
-                "reason": str,
-                "route": str,
-                "check_s": float,
-                "processing_ms": float,
-            },
+        self.db.table("checks").create(
+            _columns(CheckRow),
             pk="event_id",
             not_null={"ts", "epoch_s", "decision", "reason", "route"},
             if_not_exists=True,
         )
-        self.db["checks"].create_index(["epoch_s"], if_not_exists=True)
-        self.db["outbox"].create(
+        self.db.table("checks").create_index(["epoch_s"], if_not_exists=True)
+        self.db.table("outbox").create(
             {
                 "id": int,
                 "event_id": str,
@@ -102,14 +95,14 @@ class Record:
             not_null={"topic", "payload", "qos", "retain", "created_s"},
             if_not_exists=True,
         )
-        self.db["outbox"].create_index(["sent_s"], if_not_exists=True)
+        self.db.table("outbox").create_index(["sent_s"], if_not_exists=True)
         self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     def add_check(self, check: CheckRow, messages: Iterable[OutboxMessage]) -> None:
         """The check and its messages, durably, or nothing."""
         with self.db.atomic():
-            self.db["checks"].insert(asdict(check))
-            self.db["outbox"].insert_all(
+            self.db.table("checks").insert(asdict(check))
+            self.db.table("outbox").insert_all(
                 {
                     "event_id": check.event_id,
                     "topic": m.topic,
@@ -147,10 +140,14 @@ class Record:
             )
 
     def count_unsent(self) -> int:
-        return int(self.db.execute("SELECT count(*) FROM outbox WHERE sent_s IS NULL").fetchone()[0])
+        return int(
+            self.db.execute("SELECT count(*) FROM outbox WHERE sent_s IS NULL").fetchone()[0]
+        )
 
     def count_sent(self) -> int:
-        return int(self.db.execute("SELECT count(*) FROM outbox WHERE sent_s IS NOT NULL").fetchone()[0])
+        return int(
+            self.db.execute("SELECT count(*) FROM outbox WHERE sent_s IS NOT NULL").fetchone()[0]
+        )
 
     def checks(self) -> list[dict[str, Any]]:
         return list(self.db.query("SELECT * FROM checks ORDER BY epoch_s, event_id"))

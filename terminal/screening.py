@@ -62,8 +62,7 @@ class Screener:
         """Is a warm face in front of the sensor? None when the sensor cannot tell."""
         try:
             return (
-                self._read(self._object) - self._read(self._ambient)
-                >= self.config.presence_delta_c
+                self._read(self._object) - self._read(self._ambient) >= self.config.presence_delta_c
             )
         except ReadingFailed:
             return None

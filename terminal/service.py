@@ -46,18 +46,17 @@ def run_service(config: Config, stop: threading.Event) -> int:
     )
     gate = Gate(
         config=config,
-        camera=devices.camera,
-        decoder=devices.decoder,
-        thermometer=devices.thermometer,
-        outputs=devices.outputs,
+        devices=devices,
         record=record,
         roster=roster,
-        clock=devices.clock,
         publisher=publisher,
     )
     log.info(
         "gate %s/%s running: %d people on the roster, %d events waiting to be sent",
-        config.gate.park, config.gate.id, len(roster), record.count_unsent(),
+        config.gate.park,
+        config.gate.id,
+        len(roster),
+        record.count_unsent(),
     )
     publisher.start()
     next_purge = 0.0
@@ -67,7 +66,11 @@ def run_service(config: Config, stop: threading.Event) -> int:
                 cutoff = time.time() - config.record.retention_days * 86400
                 purged = record.purge_before(cutoff)
                 if purged:
-                    log.info("retention: forgot %d checks older than %d days", purged, config.record.retention_days)
+                    log.info(
+                        "retention: forgot %d checks older than %d days",
+                        purged,
+                        config.record.retention_days,
+                    )
                 next_purge = time.monotonic() + PURGE_EVERY_S
             gate.poll()
     finally:

@@ -37,7 +37,12 @@ def broker() -> Iterator[PrivateBroker]:
 
 def make_config(tmp_path: Path, **sections: dict) -> Config:
     data: dict = {
-        "gate": {"park": "test-park", "id": "gate-t", "timezone": "Asia/Shanghai", "hardware": "simulated"},
+        "gate": {
+            "park": "test-park",
+            "id": "gate-t",
+            "timezone": "Asia/Shanghai",
+            "hardware": "simulated",
+        },
         "record": {"path": str(tmp_path / "record.sqlite")},
         "healthcode": {"key": TEST_KEY},
         "roster": {"path": str(tmp_path / "roster.csv")},

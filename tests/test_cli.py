@@ -24,7 +24,9 @@ def gate_terminal() -> list[str]:
 
 
 def run(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*gate_terminal(), *args], capture_output=True, text=True, cwd=REPO, timeout=timeout)
+    return subprocess.run(
+        [*gate_terminal(), *args], capture_output=True, text=True, cwd=REPO, timeout=timeout
+    )
 
 
 SCENARIO = """person_id,arrival_s,core_c,ambient_c,code
@@ -37,14 +39,24 @@ S6,11,36.6,21.5,yellow
 """
 
 
-def test_simulate_a_scenario_writes_one_result_per_person(tmp_path: Path, broker: PrivateBroker) -> None:
+def test_simulate_a_scenario_writes_one_result_per_person(
+    tmp_path: Path, broker: PrivateBroker
+) -> None:
     scenario = tmp_path / "scenario.csv"
     scenario.write_text(SCENARIO, encoding="utf-8")
     results = tmp_path / "results.csv"
     done = run(
-        "simulate", "--config", str(REPO / "config" / "simulator.toml"), "--scenario", str(scenario),
-        "--results", str(results), "--broker", f"{broker.host}:{broker.port}",
-        "--record", str(tmp_path / "record.sqlite"),
+        "simulate",
+        "--config",
+        str(REPO / "config" / "simulator.toml"),
+        "--scenario",
+        str(scenario),
+        "--results",
+        str(results),
+        "--broker",
+        f"{broker.host}:{broker.port}",
+        "--record",
+        str(tmp_path / "record.sqlite"),
     )
     assert done.returncode == 0, done.stderr + done.stdout
     with results.open(newline="") as handle:
@@ -74,7 +86,9 @@ def test_simulate_starts_its_own_broker(tmp_path: Path) -> None:
 
 def test_a_bad_scenario_says_where(tmp_path: Path) -> None:
     scenario = tmp_path / "bad.csv"
-    scenario.write_text(SCENARIO.replace("S4,7,36.4,21.0,none", "S4,7,hot,21.0,none"), encoding="utf-8")
+    scenario.write_text(
+        SCENARIO.replace("S4,7,36.4,21.0,none", "S4,7,hot,21.0,none"), encoding="utf-8"
+    )
     done = run("simulate", "--scenario", str(scenario), "--record", str(tmp_path / "r.sqlite"))
     assert done.returncode == 2
     assert f"{scenario}:5: core_c must be a number, got 'hot'" in done.stderr
@@ -83,7 +97,9 @@ def test_a_bad_scenario_says_where(tmp_path: Path) -> None:
 def test_a_bad_config_says_which_key(tmp_path: Path) -> None:
     config = tmp_path / "gate.toml"
     text = (REPO / "config" / "simulator.toml").read_text()
-    config.write_text(text.replace("fever_threshold_c = 37.3", "fever_threshold_c = 52"), encoding="utf-8")
+    config.write_text(
+        text.replace("fever_threshold_c = 37.3", "fever_threshold_c = 52"), encoding="utf-8"
+    )
     done = run("simulate", "--config", str(config))
     assert done.returncode == 2
     assert "screening.fever_threshold_c: Input should be less than or equal to 40" in done.stderr
@@ -95,14 +111,27 @@ def test_run_on_a_machine_without_gpio_explains(tmp_path: Path) -> None:
     assert "RPi.GPIO" in done.stderr
 
 
-def test_run_service_on_simulated_hardware_stops_cleanly(tmp_path: Path, broker: PrivateBroker) -> None:
+def test_run_service_on_simulated_hardware_stops_cleanly(
+    tmp_path: Path, broker: PrivateBroker
+) -> None:
     text = (REPO / "config" / "simulator.toml").read_text()
-    text = text.replace('path = "../var/simulator-record.sqlite"', f'path = "{tmp_path / "svc.sqlite"}"')
-    text = text.replace("port = 1883", f"port = {broker.port}").replace("workers = 200", "workers = 5")
-    text = text.replace('path = "roster.example.csv"', f'path = "{REPO / "config" / "roster.example.csv"}"')
+    text = text.replace(
+        'path = "../var/simulator-record.sqlite"', f'path = "{tmp_path / "svc.sqlite"}"'
+    )
+    text = text.replace("port = 1883", f"port = {broker.port}").replace(
+        "workers = 200", "workers = 5"
+    )
+    text = text.replace(
+        'path = "roster.example.csv"', f'path = "{REPO / "config" / "roster.example.csv"}"'
+    )
     config = tmp_path / "svc.toml"
     config.write_text(text, encoding="utf-8")
-    service = subprocess.Popen([*gate_terminal(), "run", "--config", str(config)], cwd=REPO, stderr=subprocess.PIPE, text=True)
+    service = subprocess.Popen(
+        [*gate_terminal(), "run", "--config", str(config)],
+        cwd=REPO,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 60
     record_path = tmp_path / "svc.sqlite"
     while time.monotonic() < deadline and service.poll() is None:

@@ -32,23 +32,39 @@ GOOD = (REPO / "config" / "gate.example.toml").read_text(encoding="utf-8")
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (("relay_pin = 17", "relay_pin = 40"), r"outputs\.relay_pin: Input should be less than or equal to 27"),
-        (("relay_pin = 17", "relay_pin = 27"), r"outputs: Value error, relay and lamp pins must differ"),
-        (("timezone = \"Asia/Shanghai\"", "timezone = \"Mars/Olympus\""), r"gate\.timezone: .*unknown time zone"),
+        (
+            ("relay_pin = 17", "relay_pin = 40"),
+            r"outputs\.relay_pin: Input should be less than or equal to 27",
+        ),
+        (
+            ("relay_pin = 17", "relay_pin = 27"),
+            r"outputs: Value error, relay and lamp pins must differ",
+        ),
+        (
+            ('timezone = "Asia/Shanghai"', 'timezone = "Mars/Olympus"'),
+            r"gate\.timezone: .*unknown time zone",
+        ),
         (("retention_days = 30", "retension_days = 30"), r"record\.retension_days: unknown key"),
-        (("id = \"north-1\"", "id = \"north/1\""), r"gate\.id: String should match pattern"),
-        (("key = \"replace-with-the-park-issuing-key\"", "key = \"short\""), r"healthcode\.key: String should have at least 16"),
-        (("[roster]\npath = \"/etc/gate-terminal/roster.csv\"\n", ""), r"roster: required, missing"),
+        (('id = "north-1"', 'id = "north/1"'), r"gate\.id: String should match pattern"),
+        (
+            ('key = "replace-with-the-park-issuing-key"', 'key = "short"'),
+            r"healthcode\.key: String should have at least 16",
+        ),
+        (('[roster]\npath = "/etc/gate-terminal/roster.csv"\n', ""), r"roster: required, missing"),
         (("fever_threshold_c = 37.3", "fever_threshold_c = 37,3"), r"not valid TOML"),
     ],
 )
-def test_errors_name_the_file_and_the_key(tmp_path: Path, change: tuple[str, str], message: str) -> None:
+def test_errors_name_the_file_and_the_key(
+    tmp_path: Path, change: tuple[str, str], message: str
+) -> None:
     old, new = change
     assert old in GOOD
     path = _write(tmp_path, GOOD.replace(old, new, 1))
     with pytest.raises(ConfigError, match=message) as raised:
         load(path)
-    assert str(raised.value).startswith(str(path.resolve()) + ":") or "not valid TOML" in str(raised.value)
+    assert str(raised.value).startswith(str(path.resolve()) + ":") or "not valid TOML" in str(
+        raised.value
+    )
 
 
 def test_secrets_do_not_show_in_the_config_repr() -> None:

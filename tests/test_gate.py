@@ -21,7 +21,9 @@ from terminal.topics import GateTopics
 from tests.test_publisher import wait_for
 
 
-def person(pid: str, arrival_s: float, code: str = "green", core_c: float = 36.6, **extra: object) -> SimPerson:
+def person(
+    pid: str, arrival_s: float, code: str = "green", core_c: float = 36.6, **extra: object
+) -> SimPerson:
     return SimPerson(pid, arrival_s, core_c, 19.0, code, **extra)  # type: ignore[arg-type]
 
 
@@ -53,8 +55,15 @@ EXPECTED = {
 }
 
 
-def test_a_small_shift_agrees_one_to_one(config: Config, broker: PrivateBroker, tmp_path: Path) -> None:
-    shift = run_simulation(config, people=CROWD, broker=(broker.host, broker.port), record_path=tmp_path / "shift.sqlite")
+def test_a_small_shift_agrees_one_to_one(
+    config: Config, broker: PrivateBroker, tmp_path: Path
+) -> None:
+    shift = run_simulation(
+        config,
+        people=CROWD,
+        broker=(broker.host, broker.port),
+        record_path=tmp_path / "shift.sqlite",
+    )
     summary = shift.summary
     assert summary.problems == []
     outcome = {pid: (row.decision, row.reason) for pid, row in shift.checks_by_person.items()}
@@ -81,12 +90,11 @@ def test_a_small_shift_agrees_one_to_one(config: Config, broker: PrivateBroker, 
     assert {v.outcome for v in shift.rig.world.visits} == {"passed", "turned_away"}
 
 
-def build_gate(config: Config, rig: Rig, record: Record, publisher: Publisher | None = None) -> Gate:
-    devices = rig.devices()
+def build_gate(
+    config: Config, rig: Rig, record: Record, publisher: Publisher | None = None
+) -> Gate:
     return Gate(
-        config=config, camera=devices.camera, decoder=devices.decoder,
-        thermometer=devices.thermometer, outputs=devices.outputs, record=record,
-        roster=rig.roster, clock=devices.clock, publisher=publisher,
+        config=config, devices=rig.devices(), record=record, roster=rig.roster, publisher=publisher
     )
 
 
@@ -104,10 +112,12 @@ def test_the_record_is_committed_before_the_relay_moves(config: Config, tmp_path
     gate = build_gate(config, rig, Record(path))
     seen_at_release: list[int] = []
 
-    def on_pin(change) -> None:  # type: ignore[no-untyped-def]
+    def on_pin(change) -> None:
         if change.pin == config.outputs.relay_pin and change.level == 1:
             with sqlite3.connect(path) as other_reader:  # another process's view
-                seen_at_release.append(other_reader.execute("SELECT count(*) FROM checks").fetchone()[0])
+                seen_at_release.append(
+                    other_reader.execute("SELECT count(*) FROM checks").fetchone()[0]
+                )
 
     rig.gpio.on_change(on_pin)
     run_until_done(gate, rig)
@@ -149,7 +159,9 @@ def test_a_broker_outage_loses_nothing(config: Config, tmp_path: Path) -> None:
         with PrivateBroker(port=port) as late:
             subscriber = Subscriber(late.host, late.port, gate_topics)
             assert publisher.wait_connected(15) and publisher.flush(timeout_s=10)
-            assert wait_for(lambda: len({m["event_id"] for m in subscriber.received(gate_topics.check)}) == 6)
+            assert wait_for(
+                lambda: len({m["event_id"] for m in subscriber.received(gate_topics.check)}) == 6
+            )
             subscriber.stop()
     finally:
         publisher.stop()

@@ -58,7 +58,7 @@ def test_error_flag_raises() -> None:
     twin.inject("error_flag")
     with pytest.raises(ErrorFlagError, match="error flag"):
         _ = sensor.object_celsius
-    lsb, msb, _ = twin.reads[-1][1]
+    _, msb, _ = twin.reads[-1][1]
     assert msb & 0x80  # bit 15 really was on the wire
 
 

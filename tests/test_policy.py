@@ -22,37 +22,57 @@ def code(colour: str = "green", person: str = "W1") -> CodeSeen:
 NORMAL = Temperature(first_c=36.6)
 FEVER = Temperature(first_c=38.1, remeasure_c=38.0)
 
+ADMIT = (True, Reason.ADMITTED, Route.THROUGH)
+ISOLATE = (False, Reason.FEVER, Route.ISOLATION_ROOM)
+
+
+def deny(reason: Reason) -> tuple[bool, Reason, Route]:
+    return (False, reason, Route.ASIDE)
+
+
+NIGHT = RosterEntry("W1", "staff", (Window(time(22), time(6)),))
+FAULT = Temperature(None, fault="PECMismatchError")
+
+# fmt: off
 CASES = [
-    # (temperature, code, roster entry, time) -> (admit, reason, route)
-    ("all well", NORMAL, code(), STAFF, AT_8, True, Reason.ADMITTED, Route.THROUGH),
-    ("threshold is a fever", Temperature(37.3, 37.3), code(), STAFF, AT_8, False, Reason.FEVER, Route.ISOLATION_ROOM),
-    ("just under threshold", Temperature(37.29), code(), STAFF, AT_8, True, Reason.ADMITTED, Route.THROUGH),
-    ("fever outranks a red code", FEVER, code("red"), None, AT_8, False, Reason.FEVER, Route.ISOLATION_ROOM),
-    ("fever not confirmed", Temperature(37.6, 36.9), code(), STAFF, AT_8, True, Reason.ADMITTED, Route.THROUGH),
-    ("fever, re-measure failed", Temperature(37.6, None, "OSError"), code(), STAFF, AT_8, False, Reason.SENSOR_FAULT, Route.ASIDE),
-    ("high first, no re-measure", Temperature(37.6), code(), STAFF, AT_8, False, Reason.SENSOR_FAULT, Route.ASIDE),
-    ("sensor fault never admits", Temperature(None, fault="PECMismatchError"), code(), STAFF, AT_8, False, Reason.SENSOR_FAULT, Route.ASIDE),
-    ("red", NORMAL, code("red"), STAFF, AT_8, False, Reason.CODE_RED, Route.ASIDE),
-    ("yellow", NORMAL, code("yellow"), STAFF, AT_8, False, Reason.CODE_YELLOW, Route.ASIDE),
-    ("no code", NORMAL, CodeSeen("none"), STAFF, AT_8, False, Reason.NO_CODE, Route.ASIDE),
-    ("unreadable", NORMAL, CodeSeen("unreadable"), STAFF, AT_8, False, Reason.UNREADABLE_CODE, Route.ASIDE),
-    ("forged or expired", NORMAL, CodeSeen("invalid"), STAFF, AT_8, False, Reason.INVALID_CODE, Route.ASIDE),
-    ("not on the roster", NORMAL, code(), None, AT_8, False, Reason.UNREGISTERED, Route.ASIDE),
-    ("before the window", NORMAL, code(), STAFF, time(7, 0), False, Reason.OUTSIDE_SHIFT, Route.ASIDE),
-    ("window edge", NORMAL, code(), STAFF, time(8, 30), True, Reason.ADMITTED, Route.THROUGH),
-    ("any time", NORMAL, code(), RosterEntry("W1", "staff"), time(3, 0), True, Reason.ADMITTED, Route.THROUGH),
-    ("night window", NORMAL, code(), RosterEntry("W1", "staff", (Window(time(22), time(6)),)), time(1, 0), True, Reason.ADMITTED, Route.THROUGH),
+    # name, temperature, code, roster entry, local time -> (admit, reason, route)
+    ("all well", NORMAL, code(), STAFF, AT_8, ADMIT),
+    ("threshold is a fever", Temperature(37.3, 37.3), code(), STAFF, AT_8, ISOLATE),
+    ("just under threshold", Temperature(37.29), code(), STAFF, AT_8, ADMIT),
+    ("fever outranks a red code", FEVER, code("red"), None, AT_8, ISOLATE),
+    ("fever not confirmed", Temperature(37.6, 36.9), code(), STAFF, AT_8, ADMIT),
+    ("re-measure failed", Temperature(37.6, None, "OSError"), code(), STAFF, AT_8,
+     deny(Reason.SENSOR_FAULT)),
+    ("high, not re-measured", Temperature(37.6), code(), STAFF, AT_8, deny(Reason.SENSOR_FAULT)),
+    ("sensor fault never admits", FAULT, code(), STAFF, AT_8, deny(Reason.SENSOR_FAULT)),
+    ("red", NORMAL, code("red"), STAFF, AT_8, deny(Reason.CODE_RED)),
+    ("yellow", NORMAL, code("yellow"), STAFF, AT_8, deny(Reason.CODE_YELLOW)),
+    ("no code", NORMAL, CodeSeen("none"), STAFF, AT_8, deny(Reason.NO_CODE)),
+    ("unreadable", NORMAL, CodeSeen("unreadable"), STAFF, AT_8, deny(Reason.UNREADABLE_CODE)),
+    ("forged or expired", NORMAL, CodeSeen("invalid"), STAFF, AT_8, deny(Reason.INVALID_CODE)),
+    ("not on the roster", NORMAL, code(), None, AT_8, deny(Reason.UNREGISTERED)),
+    ("before the window", NORMAL, code(), STAFF, time(7, 0), deny(Reason.OUTSIDE_SHIFT)),
+    ("window edge", NORMAL, code(), STAFF, time(8, 30), ADMIT),
+    ("any time", NORMAL, code(), RosterEntry("W1", "staff"), time(3, 0), ADMIT),
+    ("night window", NORMAL, code(), NIGHT, time(1, 0), ADMIT),
 ]
+# fmt: on
 
 
 @pytest.mark.parametrize(
-    ("temperature", "seen", "entry", "at", "admit", "reason", "route"),
+    ("temperature", "seen", "entry", "at", "expected"),
     [case[1:] for case in CASES],
     ids=[case[0] for case in CASES],
 )
-def test_decision(temperature, seen, entry, at, admit, reason, route) -> None:  # type: ignore[no-untyped-def]
+def test_decision(
+    temperature: Temperature,
+    seen: CodeSeen,
+    entry: RosterEntry | None,
+    at: time,
+    expected: tuple[bool, Reason, Route],
+) -> None:
     decision = decide(temperature, seen, entry, at, fever_threshold_c=37.3)
-    assert (decision.admit, decision.reason, decision.route) == (admit, reason, route)
+    assert (decision.admit, decision.reason, decision.route) == expected
 
 
 def test_threshold_is_configurable() -> None:

@@ -14,7 +14,7 @@ from simulator.broker import PrivateBroker, free_port
 from simulator.runner import Subscriber
 from terminal.config import MqttConfig
 from terminal.publisher import Publisher
-from terminal.record import OutboxMessage, Record
+from terminal.record import Record
 from terminal.topics import GateTopics
 from tests.test_record import check
 
@@ -40,12 +40,16 @@ def add_checks(record: Record, gate: GateTopics, count: int) -> None:
         record.add_check(row, [gate.check_message(row)])
 
 
-def test_checks_reach_a_subscriber_and_are_marked_sent(tmp_path: Path, broker: PrivateBroker) -> None:
+def test_checks_reach_a_subscriber_and_are_marked_sent(
+    tmp_path: Path, broker: PrivateBroker
+) -> None:
     gate = topics("deliver")
     subscriber = Subscriber(broker.host, broker.port, gate)
     record = Record(tmp_path / "r.sqlite")
     add_checks(record, gate, 25)
-    publisher = Publisher(record, MqttConfig(host=broker.host, port=broker.port), gate, client_id="t-deliver")
+    publisher = Publisher(
+        record, MqttConfig(host=broker.host, port=broker.port), gate, client_id="t-deliver"
+    )
     publisher.start()
     try:
         assert publisher.flush(timeout_s=10)
@@ -54,7 +58,9 @@ def test_checks_reach_a_subscriber_and_are_marked_sent(tmp_path: Path, broker: P
         assert sorted(m["event_id"] for m in received) == sorted(f"e{i}" for i in range(25))
         assert received[0]["decision"] == "admit" and received[0]["person_id"] == "W1"
         assert record.count_unsent() == 0 and record.count_sent() == 25
-        assert wait_for(lambda: any(s["state"] == "online" for s in subscriber.received(gate.status)))
+        assert wait_for(
+            lambda: any(s["state"] == "online" for s in subscriber.received(gate.status))
+        )
     finally:
         publisher.stop()
     assert wait_for(lambda: subscriber.received(gate.status)[-1]["state"] == "offline")
@@ -66,7 +72,9 @@ def test_without_a_broker_events_wait_in_the_record_then_go(tmp_path: Path) -> N
     port = free_port()
     record = Record(tmp_path / "r.sqlite")
     add_checks(record, gate, 5)
-    publisher = Publisher(record, MqttConfig(host="127.0.0.1", port=port), gate, client_id="t-outage")
+    publisher = Publisher(
+        record, MqttConfig(host="127.0.0.1", port=port), gate, client_id="t-outage"
+    )
     publisher.start()
     try:
         assert not publisher.flush(timeout_s=1.0)
@@ -75,7 +83,9 @@ def test_without_a_broker_events_wait_in_the_record_then_go(tmp_path: Path) -> N
             subscriber = Subscriber(late.host, late.port, gate)
             assert publisher.wait_connected(15)
             assert publisher.flush(timeout_s=10)
-            assert wait_for(lambda: len({m["event_id"] for m in subscriber.received(gate.check)}) == 5)
+            assert wait_for(
+                lambda: len({m["event_id"] for m in subscriber.received(gate.check)}) == 5
+            )
             subscriber.stop()
     finally:
         publisher.stop()
@@ -86,7 +96,9 @@ def test_unsent_events_go_after_a_restart(tmp_path: Path, broker: PrivateBroker)
     path = tmp_path / "r.sqlite"
     add_checks(Record(path), gate, 3)  # written by a terminal that died before sending
     subscriber = Subscriber(broker.host, broker.port, gate)
-    publisher = Publisher(Record(path), MqttConfig(host=broker.host, port=broker.port), gate, client_id="t-restart")
+    publisher = Publisher(
+        Record(path), MqttConfig(host=broker.host, port=broker.port), gate, client_id="t-restart"
+    )
     publisher.start()
     try:
         assert publisher.flush(timeout_s=10)
@@ -96,7 +108,9 @@ def test_unsent_events_go_after_a_restart(tmp_path: Path, broker: PrivateBroker)
         subscriber.stop()
 
 
-def test_the_broker_announces_offline_when_the_terminal_dies(tmp_path: Path, broker: PrivateBroker) -> None:
+def test_the_broker_announces_offline_when_the_terminal_dies(
+    tmp_path: Path, broker: PrivateBroker
+) -> None:
     gate = topics("will")
     subscriber = Subscriber(broker.host, broker.port, gate)
     program = textwrap.dedent(
@@ -117,13 +131,22 @@ def test_the_broker_announces_offline_when_the_terminal_dies(tmp_path: Path, bro
         sys.stdin.read()
         """
     )
-    terminal = subprocess.Popen([sys.executable, "-c", program], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    terminal = subprocess.Popen(
+        [sys.executable, "-c", program], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     try:
         assert terminal.stdout is not None and terminal.stdout.readline().strip() == "up"
-        assert wait_for(lambda: [s["state"] for s in subscriber.received(gate.status)] == ["online"])
+        assert wait_for(
+            lambda: [s["state"] for s in subscriber.received(gate.status)] == ["online"]
+        )
         terminal.kill()  # no DISCONNECT: the broker must publish the last will
         terminal.wait()
-        assert wait_for(lambda: subscriber.received(gate.status)[-1] == {"schema": "gate.status/1", "state": "offline"})
+        assert wait_for(
+            lambda: (
+                subscriber.received(gate.status)[-1]
+                == {"schema": "gate.status/1", "state": "offline"}
+            )
+        )
     finally:
         if terminal.poll() is None:
             terminal.kill()
@@ -135,7 +158,15 @@ def test_payloads_are_the_documented_json(tmp_path: Path) -> None:
     message = gate.check_message(check("e9", temperature_c=36.64))
     assert message.topic == "gate/v1/test-park/json/check"
     assert json.loads(message.payload) == {
-        "schema": "gate.check/1", "event_id": "e9", "ts": "2026-11-23T00:00:00.000Z",
-        "park": "p", "gate": "g", "person_id": "W1", "code": "green", "temperature_c": 36.6,
-        "decision": "admit", "reason": "admitted", "route": "through",
+        "schema": "gate.check/1",
+        "event_id": "e9",
+        "ts": "2026-11-23T00:00:00.000Z",
+        "park": "p",
+        "gate": "g",
+        "person_id": "W1",
+        "code": "green",
+        "temperature_c": 36.6,
+        "decision": "admit",
+        "reason": "admitted",
+        "route": "through",
     }

@@ -18,7 +18,13 @@ def renderer() -> FrameRenderer:
 
 
 def pose(**changes: object) -> Pose:
-    base = {"module_px": 5, "angle_deg": 7.0, "centre_x": 300.0, "centre_y": 250.0, "inverted": False}
+    base = {
+        "module_px": 5,
+        "angle_deg": 7.0,
+        "centre_x": 300.0,
+        "centre_y": 250.0,
+        "inverted": False,
+    }
     return Pose(**{**base, **changes})  # type: ignore[arg-type]
 
 
@@ -76,7 +82,9 @@ def test_a_frame_the_decoder_cannot_take_is_unreadable_not_a_crash(garbage: np.n
 def test_pyzbar_alternative_reads_plain_and_inverted(renderer: FrameRenderer) -> None:
     decoder = make_decoder("pyzbar")
     for inverted in (False, True):
-        frame = renderer.noisy(renderer.place(qr_modules(PAYLOAD), pose(inverted=inverted, angle_deg=3.0)))
+        frame = renderer.noisy(
+            renderer.place(qr_modules(PAYLOAD), pose(inverted=inverted, angle_deg=3.0))
+        )
         assert decoder.scan(frame).texts == [PAYLOAD]
 
 

@@ -35,7 +35,10 @@ def test_save_then_load_round_trips(tmp_path: Path) -> None:
     ("text", "message"),
     [
         ("id,kind\n", ":1: header"),
-        ("person_id,kind,windows\nW1,staff,07:00-08:00\nW1,staff,*\n", ":3: person_id 'W1' appears twice"),
+        (
+            "person_id,kind,windows\nW1,staff,07:00-08:00\nW1,staff,*\n",
+            ":3: person_id 'W1' appears twice",
+        ),
         ("person_id,kind,windows\nW1,boss,*\n", ":2: kind must be staff or visitor"),
         ("person_id,kind,windows\nW1,staff,7-8\n", ":2: window '7-8' is not HH:MM-HH:MM"),
         ("person_id,kind,windows\nW1,staff\n", ":2: expected 3 columns"),

@@ -6,7 +6,7 @@ import pytest
 
 from drivers.mlx90614 import MLX90614
 from simulator.clock import SimClock
-from simulator.mlx90614 import FakeSMBus, MLX90614Twin, Scene
+from simulator.mlx90614 import FakeSMBus, Fault, MLX90614Twin, Scene
 from simulator.world import skin_celsius
 from terminal.config import ScreeningConfig
 from terminal.screening import Screener
@@ -14,14 +14,18 @@ from terminal.screening import Screener
 AMBIENT_C = 18.0
 
 
-def screener(scene_at, config: ScreeningConfig | None = None, noise_c: float = 0.03):  # type: ignore[no-untyped-def]
+def screener(scene_at, config: ScreeningConfig | None = None, noise_c: float = 0.03):
     clock = SimClock(10_000.0)
     twin = MLX90614Twin(clock.time, scene_at, noise_c=noise_c, seed=4)
     clock.sleep(MLX90614Twin.POWER_UP_S)
-    return clock, twin, Screener(MLX90614(FakeSMBus(twin)), config or ScreeningConfig(), clock.sleep)
+    return (
+        clock,
+        twin,
+        Screener(MLX90614(FakeSMBus(twin)), config or ScreeningConfig(), clock.sleep),
+    )
 
 
-def person(core_c: float):  # type: ignore[no-untyped-def]
+def person(core_c: float):
     return lambda _t: Scene(AMBIENT_C, skin_celsius(core_c, AMBIENT_C))
 
 
@@ -65,11 +69,16 @@ def test_one_bad_word_is_retried() -> None:
 
 
 @pytest.mark.parametrize(
-    ("fault", "named"), [("nack", "OSError errno 121"), ("bad_pec", "PECMismatchError"), ("error_flag", "ErrorFlagError")]
+    ("fault", "named"),
+    [
+        ("nack", "OSError errno 121"),
+        ("bad_pec", "PECMismatchError"),
+        ("error_flag", "ErrorFlagError"),
+    ],
 )
-def test_a_sensor_that_keeps_failing_gives_a_fault_not_a_number(fault: str, named: str) -> None:
+def test_a_sensor_that_keeps_failing_gives_a_fault_not_a_number(fault: Fault, named: str) -> None:
     _, twin, s = screener(person(36.6))
-    twin.inject(fault, count=100)  # type: ignore[arg-type]
+    twin.inject(fault, count=100)
     reading = s.measure()
     assert reading.first_c is None and reading.final_c is None
     assert reading.fault == named

@@ -1,0 +1,46 @@
+"""The files that go onto the Pi agree with the application."""
+
+from __future__ import annotations
+
+import configparser
+import shlex
+from pathlib import Path
+
+from terminal.cli import build_parser
+from terminal.config import load
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def unit() -> configparser.ConfigParser:
+    parser = configparser.ConfigParser(strict=False, interpolation=None)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    parser.read(REPO / "systemd" / "gate-terminal.service")
+    return parser
+
+
+def test_service_starts_the_console_command_with_a_config_it_can_parse() -> None:
+    service = unit()["Service"]
+    command = shlex.split(service["ExecStart"])
+    assert command[0].endswith("/.venv/bin/gate-terminal")
+    assert command[1:3] == ["run", "--config"] and command[3].endswith(".toml")
+    # the same arguments, with a config file that exists here
+    parsed = build_parser().parse_args([*command[1:3], str(REPO / "config" / "gate.example.toml")])
+    assert parsed.command == "run"
+    assert service["Restart"] == "always"
+    assert service["KillSignal"] == "SIGTERM"
+    # the record's folder is the only place it may write, and the example config puts it there
+    example = load(REPO / "config" / "gate.example.toml")
+    assert str(example.record.path).startswith(service["ReadWritePaths"])
+    assert set(service["SupplementaryGroups"].split()) >= {"gpio", "i2c", "video"}
+
+
+def test_firmware_enables_the_thermometer_bus_at_an_mlx90614_speed() -> None:
+    settings = dict(
+        line.split("=", 1)[1].split("=", 1)
+        for line in (REPO / "firmware" / "config.txt").read_text().splitlines()
+        if line.startswith("dtparam=")
+    )
+    assert settings["i2c_arm"] == "on"
+    assert 10_000 <= int(settings["i2c_arm_baudrate"]) <= 100_000  # SMBus range of the chip
+    assert load(REPO / "config" / "gate.example.toml").thermometer.i2c_bus == 1  # i2c_arm
