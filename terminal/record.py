@@ -8,7 +8,8 @@ the outbox only when the broker has acknowledged them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, get_args, get_type_hints
@@ -16,6 +17,7 @@ from typing import Any, get_args, get_type_hints
 import sqlite_utils
 
 SCHEMA_VERSION = 1
+BUSY_TIMEOUT_MS = 10_000
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,24 @@ class Record:
         self.db = sqlite_utils.Database(path)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
-        self._create()
+        # an inspector reading or exporting the record must not make a check fail: wait for them
+        self.db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        with self._writing():
+            self._create()
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """A write transaction that takes the write lock at its start. A deferred one that read
+        first could not be upgraded once another connection had written, and would fail at once
+        with "database is locked" instead of waiting."""
+        self.db.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield  # sqlite-utils nests its own transactions as savepoints inside this one
+        except BaseException:
+            if self.db.conn.in_transaction:
+                self.db.conn.execute("ROLLBACK")
+            raise
+        self.db.conn.execute("COMMIT")
 
     def _create(self) -> None:
         self.db.table("checks").create(
@@ -100,7 +119,7 @@ class Record:
 
     def add_check(self, check: CheckRow, messages: Iterable[OutboxMessage]) -> None:
         """The check and its messages, durably, or nothing."""
-        with self.db.atomic():
+        with self._writing():
             self.db.table("checks").insert(asdict(check))
             self.db.table("outbox").insert_all(
                 {
@@ -133,7 +152,7 @@ class Record:
         ids = list(ids)
         if not ids:
             return
-        with self.db.atomic():
+        with self._writing():
             self.db.execute(
                 f"UPDATE outbox SET sent_s = ? WHERE id IN ({','.join('?' * len(ids))})",
                 [at_s, *ids],
@@ -158,7 +177,7 @@ class Record:
     def purge_before(self, epoch_s: float) -> int:
         """Forget checks older than the retention period, with their delivered messages.
         Messages not yet delivered are kept: an event that was decided is never lost."""
-        with self.db.atomic():
+        with self._writing():
             cursor = self.db.execute(
                 "DELETE FROM checks WHERE epoch_s < ? AND event_id NOT IN "
                 "(SELECT event_id FROM outbox WHERE sent_s IS NULL)",

@@ -95,3 +95,19 @@ def test_retention_forgets_old_checks_but_never_an_undelivered_one(tmp_path: Pat
     assert record.purge_before(1_000.0) == 1
     assert [c["event_id"] for c in record.checks()] == ["old-unsent", "new"]
     assert [m["payload"] for m in record.outbox()] == ["b", "c"]
+
+
+def test_a_check_waits_for_an_inspector_holding_the_file_instead_of_failing(tmp_path: Path) -> None:
+    import threading
+
+    path = tmp_path / "r.sqlite"
+    record = Record(path)
+    record.add_check(check("before"), [])
+    assert len(record.checks()) == 1  # the gate has read: its snapshot is now older than...
+    inspector = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    inspector.execute("BEGIN IMMEDIATE")  # ...an export tool that takes the write lock
+    inspector.execute("UPDATE outbox SET sent_s = sent_s")
+    threading.Timer(0.3, lambda: inspector.execute("COMMIT")).start()
+    record.add_check(check("during"), [OutboxMessage("t", "x")])
+    assert [c["event_id"] for c in record.checks()] == ["before", "during"]
+    inspector.close()
