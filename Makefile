@@ -38,7 +38,10 @@ system-packages:
 		|| { echo "Could not install:$$missing. Install them by hand: sudo apt-get install$$missing" >&2; exit 1; }
 
 $(STAMP): pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "gate-terminal needs Python 3.11 or newer; $(PYTHON) is $$($(PYTHON) -V 2>&1)" >&2; exit 1; }
+	@# a venv left half-made (no pip) by an earlier failure is made again
+	@$(BIN)/python -m pip --version >/dev/null 2>&1 || { rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	@extras="dev"; \
 	if grep -qs 'Raspberry Pi' /proc/device-tree/model; then extras="dev,pi"; fi; \

@@ -28,6 +28,7 @@ from terminal.screening import Screener
 from terminal.topics import GateTopics, iso_utc
 
 log = logging.getLogger(__name__)
+CAMERA_RETRY_S = 0.5
 
 
 class Gate:
@@ -59,6 +60,7 @@ class Gate:
         self._last_code_seen_at = 0.0
         self._face_left = True
         self._lamp_off_at: float | None = None
+        self._camera_failing = False
 
     # --- waiting is not processing ------------------------------------------------------------
     def _sleep(self, seconds: float) -> None:
@@ -69,6 +71,15 @@ class Gate:
     def _scan_next_frame(self) -> Scan:
         started = time.perf_counter()
         frame = self.camera.read_frame()
+        if frame is None:
+            # an unplugged camera fails at once: do not spin, and say so once
+            if not self._camera_failing:
+                log.error("camera gives no frames; codes cannot be read until it does")
+            self._camera_failing = True
+            self.clock.sleep(CAMERA_RETRY_S)
+        elif self._camera_failing:
+            log.warning("camera gives frames again")
+            self._camera_failing = False
         self._waited_s += time.perf_counter() - started
         return Scan() if frame is None else self.decoder.scan(frame)
 
@@ -116,6 +127,8 @@ class Gate:
 
     def _read_code(self, text: str | None, unreadable: bool, now: float) -> CodeSeen:
         if text is None:
+            if self._camera_failing:
+                return CodeSeen("camera_fault")
             return CodeSeen("unreadable" if unreadable else "none")
         try:
             code = verify(text, self._key, now, self.config.healthcode.max_age_h * 3600)

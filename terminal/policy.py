@@ -18,6 +18,7 @@ class Reason(StrEnum):
     ADMITTED = "admitted"
     FEVER = "fever"
     SENSOR_FAULT = "sensor_fault"
+    CAMERA_FAULT = "camera_fault"
     NO_CODE = "no_code"
     UNREADABLE_CODE = "unreadable_code"
     INVALID_CODE = "invalid_code"  # forged, expired, or not a health code
@@ -49,7 +50,7 @@ class Temperature:
 
 @dataclass(frozen=True)
 class CodeSeen:
-    status: Literal["valid", "none", "unreadable", "invalid"]
+    status: Literal["valid", "none", "unreadable", "invalid", "camera_fault"]
     code: HealthCode | None = None
 
 
@@ -72,6 +73,7 @@ _CODE_PROBLEMS = {
     "none": Reason.NO_CODE,
     "unreadable": Reason.UNREADABLE_CODE,
     "invalid": Reason.INVALID_CODE,
+    "camera_fault": Reason.CAMERA_FAULT,
 }
 
 

@@ -165,3 +165,20 @@ def test_a_broker_outage_loses_nothing(config: Config, tmp_path: Path) -> None:
             subscriber.stop()
     finally:
         publisher.stop()
+
+
+def test_a_camera_that_gives_no_frames_keeps_the_gate_shut_without_spinning(
+    config: Config, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    rig = build_rig(config, [person("A", 0)])
+    rig.capture.release()  # unplugged: read() fails at once
+    record = Record(tmp_path / "r.sqlite")
+    gate = build_gate(config, rig, record)
+    started = rig.clock.time()
+    for _ in range(200):  # the person arrives a minute after the terminal starts
+        gate.poll()
+    assert rig.clock.time() - started >= 200 * 0.5  # it waited between attempts
+    assert rig.gpio.pulses(config.outputs.relay_pin) == []
+    # the person in front was felt by the thermometer and told why the gate stays shut
+    assert [c["reason"] for c in record.checks()] == ["camera_fault"]
+    assert sum("camera gives no frames" in r.message for r in caplog.records) == 1

@@ -50,6 +50,7 @@ CASES = [
     ("no code", NORMAL, CodeSeen("none"), STAFF, AT_8, deny(Reason.NO_CODE)),
     ("unreadable", NORMAL, CodeSeen("unreadable"), STAFF, AT_8, deny(Reason.UNREADABLE_CODE)),
     ("forged or expired", NORMAL, CodeSeen("invalid"), STAFF, AT_8, deny(Reason.INVALID_CODE)),
+    ("camera dead", NORMAL, CodeSeen("camera_fault"), STAFF, AT_8, deny(Reason.CAMERA_FAULT)),
     ("not on the roster", NORMAL, code(), None, AT_8, deny(Reason.UNREGISTERED)),
     ("before the window", NORMAL, code(), STAFF, time(7, 0), deny(Reason.OUTSIDE_SHIFT)),
     ("window edge", NORMAL, code(), STAFF, time(8, 30), ADMIT),
