@@ -26,6 +26,7 @@ class SimPerson:
     registered: bool = True
     in_shift: bool = True  # arrives inside the shift window the roster gives them
     dark_mode: bool = False  # the phone shows the code light-on-dark
+    code_after_s: float = 0.5  # from stepping up to holding the code to the camera
     sensor_fault: Fault | None = None  # the thermometer misbehaves while this person is in front
 
 
@@ -81,6 +82,8 @@ def random_crowd(workers: int, seed: int, mix: CrowdMix | None = None) -> list[S
                 registered=rng.random() >= mix.unregistered,
                 in_shift=rng.random() >= mix.outside_shift,
                 dark_mode=rng.random() < mix.dark_mode,
+                # most have the code ready; some still have to find it on the phone
+                code_after_s=round(min(rng.lognormvariate(math.log(0.6), 0.7), 3.5), 2),
                 sensor_fault=fault,
             )
         )

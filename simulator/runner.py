@@ -373,8 +373,8 @@ def format_summary(summary: Summary) -> str:
         f"    gate's check         {summary.check_s.show('s')}"
         "  (noticed to decided: code, sensor settling, fever re-measure)",
         f"    queueing             {summary.queue_s.show('s')}",
-        f"  processing, real       {summary.processing_ms.show('ms', 1)}"
-        " per check (decode, measure, decide, record)",
+        f"  software time, real    {summary.processing_ms.show('ms', 1)} per check"
+        " (decoding each frame until the code shows, measuring, deciding, recording)",
     ]
     if summary.problems:
         lines.append("  DISAGREEMENTS:")

@@ -178,5 +178,7 @@ class World:
 
     def frame(self) -> np.ndarray:
         front = self._front
-        base = front.base_frame if front is not None else self._empty_frame
+        base = self._empty_frame
+        if front is not None and self.clock.time() >= front.front_at + front.person.code_after_s:
+            base = front.base_frame
         return self.renderer.noisy(base)
