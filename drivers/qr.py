@@ -26,6 +26,7 @@ class Scan:
 
     texts: list[str] = field(default_factory=list)
     unreadable: int = 0  # undecodable detections; one code may be detected more than once
+    distant: int = 0  # codes decoded but smaller than the decoder's ``min_side_px``: not presented
 
 
 class QRDecoder(Protocol):
@@ -53,11 +54,29 @@ def _as_gray(frame: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
 
 
+def _side_px(corners: list[tuple[float, float]]) -> float:
+    """The longest edge of a code's quadrilateral in the image."""
+    return max(
+        float(np.hypot(x2 - x1, y2 - y1))
+        for (x1, y1), (x2, y2) in zip(corners, corners[1:] + corners[:1], strict=True)
+    )
+
+
+def _split_by_size(found: list[tuple[str, float]], min_side_px: float) -> tuple[list[str], int]:
+    near = [text for text, side in found if side >= min_side_px]
+    return near, len(found) - len(near)
+
+
 class ZxingDecoder:
+    """``min_side_px`` ignores codes that look smaller than a phone held at the camera: the next
+    person in the queue holding theirs up must not be read as the one in front."""
+
     name = "zxing"
 
-    def __init__(self) -> None:
+    def __init__(self, min_side_px: float = 0.0) -> None:
         import zxingcpp
+
+        self.min_side_px = min_side_px
 
         self._zxing = zxingcpp
         self._formats = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
@@ -72,8 +91,14 @@ class ZxingDecoder:
         except Exception as exc:  # a decoder fault is an unreadable frame, not a crash
             log.warning("zxing-cpp failed on a frame: %s", type(exc).__name__)
             return Scan(unreadable=1)
-        texts = [code.text for code in found if code.valid]
-        return Scan(texts=texts, unreadable=len(found) - len(texts))
+        decoded = []
+        for code in found:
+            if code.valid:
+                p = code.position
+                corners = [p.top_left, p.top_right, p.bottom_right, p.bottom_left]
+                decoded.append((code.text, _side_px([(c.x, c.y) for c in corners])))
+        texts, distant = _split_by_size(decoded, self.min_side_px)
+        return Scan(texts=texts, unreadable=len(found) - len(decoded), distant=distant)
 
 
 class PyzbarDecoder:
@@ -82,31 +107,41 @@ class PyzbarDecoder:
 
     name = "pyzbar"
 
-    def __init__(self) -> None:
+    def __init__(self, min_side_px: float = 0.0) -> None:
         from pyzbar import pyzbar
 
         self._pyzbar = pyzbar
+        self.min_side_px = min_side_px
 
-    def _decode(self, gray: np.ndarray) -> list[str]:
+    def _decode(self, gray: np.ndarray) -> list[tuple[str, float]]:
         symbols = self._pyzbar.decode(gray, symbols=[self._pyzbar.ZBarSymbol.QRCODE])
-        return [symbol.data.decode("utf-8", errors="replace") for symbol in symbols]
+        return [
+            (
+                symbol.data.decode("utf-8", errors="replace"),
+                _side_px([(float(pt.x), float(pt.y)) for pt in symbol.polygon]),
+            )
+            for symbol in symbols
+        ]
 
     def scan(self, frame: np.ndarray) -> Scan:
         if not _is_image(frame):
             return Scan(unreadable=1)
         try:
             gray = _as_gray(np.ascontiguousarray(frame))
-            return Scan(texts=self._decode(gray) or self._decode(255 - gray))
+            texts, distant = _split_by_size(
+                self._decode(gray) or self._decode(255 - gray), self.min_side_px
+            )
+            return Scan(texts=texts, distant=distant)
         except Exception as exc:
             log.warning("pyzbar failed on a frame: %s", type(exc).__name__)
             return Scan(unreadable=1)
 
 
-def make_decoder(name: DecoderName = "zxing") -> QRDecoder:
+def make_decoder(name: DecoderName = "zxing", min_side_px: float = 0.0) -> QRDecoder:
     if name == "zxing":
-        return ZxingDecoder()
+        return ZxingDecoder(min_side_px)
     if name == "pyzbar":
-        return PyzbarDecoder()
+        return PyzbarDecoder(min_side_px)
     raise ValueError(f"unknown QR decoder {name!r}; choose 'zxing' or 'pyzbar'")
 
 

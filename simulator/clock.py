@@ -20,5 +20,8 @@ class SimClock:
         for listener in self._listeners:
             listener(self._now)
 
+    def synchronised(self) -> bool:
+        return True
+
     def on_advance(self, listener: Callable[[float], None]) -> None:
         self._listeners.append(listener)

@@ -87,7 +87,7 @@ class Rig:
     def devices(self) -> Devices:
         return Devices(
             camera=Camera(self.capture),
-            decoder=make_decoder(self.config.camera.decoder),
+            decoder=make_decoder(self.config.camera.decoder, self.config.camera.min_code_px),
             thermometer=MLX90614(self.bus, self.config.thermometer.address),
             outputs=build_outputs(self.gpio, self.config, self.clock.sleep),
             clock=self.clock,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+import sqlite3
 import statistics
 import sys
 import threading
@@ -175,10 +176,7 @@ def run_simulation(
     )
     devices = rig.devices()
 
-    # each run writes a fresh simulated record, so the summary is this shift's alone
-    record_path = record_path or config.resolved(config.record.path)
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{record_path}{suffix}").unlink(missing_ok=True)
+    record_path = fresh_simulated_record(config, record_path)
     record = Record(record_path)
 
     topics = GateTopics(config.gate.park, config.gate.id)
@@ -209,12 +207,12 @@ def run_simulation(
                     f"Broker {broker_text} did not answer; events stay unsent in the record.\n"
                 )
 
-        who_was_there: dict[str, tuple[SimPerson, CheckRow]] = {}
+        # the simulator's truth: who really stood in front when each check was decided
+        who_was_there: dict[str, tuple[SimPerson | None, CheckRow]] = {}
 
         def remember(row: CheckRow, decision: Decision) -> None:
             front = rig.world.front
-            if front is not None:
-                who_was_there[row.event_id] = (front.person, row)
+            who_was_there[row.event_id] = (front.person if front else None, row)
 
         gate = Gate(
             config=config,
@@ -241,7 +239,9 @@ def run_simulation(
         summary = _summarise(record, rig.world, who_was_there, subscriber, topics)
         summary.simulated_s = simulated_s
         summary.broker = broker_text
-        checks_by_person = {person.person_id: row for person, row in who_was_there.values()}
+        checks_by_person = {
+            person.person_id: row for person, row in who_was_there.values() if person is not None
+        }
         if results is not None:
             _write_results(results, people, checks_by_person)
     finally:
@@ -257,10 +257,39 @@ def run_simulation(
     return ShiftRun(summary, rig, record_path, checks_by_person)
 
 
+class RecordInUse(ValueError):
+    pass
+
+
+def fresh_simulated_record(config: Config, record_path: Path | None) -> Path:
+    """Each run writes a fresh record, so its summary is this shift's alone. A real gate's record
+    is never the one replaced, nor any record holding events not yet delivered."""
+    if record_path is None:
+        if config.gate.hardware != "simulated":
+            raise RecordInUse(
+                f"{config.source}: gate.hardware is {config.gate.hardware!r}, so record.path is a "
+                "real gate's record; simulate with a simulated config, or give --record"
+            )
+        record_path = config.resolved(config.record.path)
+    if record_path.exists():
+        with sqlite3.connect(f"file:{record_path}?mode=ro", uri=True) as existing:
+            try:
+                unsent = existing.execute(
+                    "SELECT count(*) FROM outbox WHERE sent_s IS NULL"
+                ).fetchone()[0]
+            except sqlite3.DatabaseError:
+                unsent = 0  # not a record (or an empty one): nothing to lose
+        if unsent and config.gate.hardware != "simulated":
+            raise RecordInUse(f"{record_path}: holds {unsent} undelivered events; not replaced")
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{record_path}{suffix}").unlink(missing_ok=True)
+    return record_path
+
+
 def _summarise(
     record: Record,
     world: World,
-    who_was_there: dict[str, tuple[SimPerson, CheckRow]],
+    who_was_there: dict[str, tuple[SimPerson | None, CheckRow]],
     subscriber: Subscriber | None,
     topics: GateTopics,
 ) -> Summary:
@@ -302,10 +331,22 @@ def _summarise(
     waits = [v.front_at - world.pace.walk_up_s - (world.start + v.person.arrival_s) for v in visits]
     if no_decision:
         problems.append(f"{no_decision} people stood at the gate and got no decision")
-    people_checked = Counter(person.person_id for person, _ in who_was_there.values())
-    twice = [p for p, n in people_checked.items() if n > 1]
+    nobody = sum(1 for person, _ in who_was_there.values() if person is None)
+    if nobody:
+        problems.append(f"{nobody} checks were made with nobody in front")
+    # a retry after "no code" is a new check; the same code checked twice is not
+    same_code = Counter(
+        (person.person_id, row.person_id)
+        for person, row in who_was_there.values()
+        if person is not None and row.person_id is not None
+    )
+    twice = sum(1 for n in same_code.values() if n > 1)
     if twice:
-        problems.append(f"{len(twice)} people were checked more than once in one approach")
+        problems.append(f"{twice} people had the same code checked twice in one approach")
+    unchecked = [v.person.person_id for v in visits if v.outcome != "no_decision"]
+    checked = {person.person_id for person, _ in who_was_there.values() if person is not None}
+    if missing := [pid for pid in unchecked if pid not in checked]:
+        problems.append(f"{len(missing)} people got an answer without a check in the record")
     check_times = [c["check_s"] for c in checks]
     processing = [c["processing_ms"] for c in checks]
     return Summary(
@@ -364,7 +405,7 @@ def format_summary(summary: Summary) -> str:
     if summary.checks_received is not None:
         lines.append(
             f"  received by a subscriber  {summary.checks_received} checks, "
-            f"{summary.alerts_received} fever alerts"
+            f"{summary.alerts_received} alerts to security"
         )
     lines += [
         "  check time, simulated:",

@@ -35,6 +35,8 @@ class Pace:
     pass_s: float = 1.2  # through the turnstile once it releases
     read_screen_s: float = 1.5  # reading a refusal before stepping aside
     give_up_s: float = 25.0  # nothing happens: the person leaves and the gate has failed them
+    queue_holds_code_up: bool = False  # the next in line already holds their code in view
+    queue_code_module_px: int = 2  # how big it looks from the camera: further away, smaller
 
 
 def skin_celsius(core_c: float, ambient_c: float) -> float:
@@ -86,6 +88,7 @@ class World:
         self._front: Visit | None = None
         self._front_free_at = shift_start_epoch_s
         self.visits: list[Visit] = []
+        self._behind: dict[str, np.ndarray] = {}
         self._empty_frame = renderer.background
         self._last_ambient_c = people[0].ambient_c if people else 20.0
         self.total = len(people)
@@ -178,7 +181,33 @@ class World:
 
     def frame(self) -> np.ndarray:
         front = self._front
+        now = self.clock.time()
         base = self._empty_frame
-        if front is not None and self.clock.time() >= front.front_at + front.person.code_after_s:
+        if front is not None and now >= front.front_at + front.person.code_after_s:
             base = front.base_frame
+        waiting = self._queue[0] if self._queue else None
+        if (
+            self.pace.queue_holds_code_up
+            and front is not None
+            and waiting is not None
+            and now >= self.start + waiting.arrival_s
+            and self.payloads.get(waiting.person_id)
+        ):
+            base = np.minimum(base, self._held_up_behind(waiting))
         return self.renderer.noisy(base)
+
+    def _held_up_behind(self, person: SimPerson) -> np.ndarray:
+        """The next person's phone, smaller and off to the side behind the one in front."""
+        cached = self._behind.get(person.person_id)
+        if cached is None:
+            payload = self.payloads[person.person_id]
+            assert payload is not None
+            pose = Pose(
+                self.pace.queue_code_module_px,
+                0.0,
+                0.85 * self.renderer.width,
+                0.25 * self.renderer.height,
+                False,
+            )
+            cached = self._behind[person.person_id] = self.renderer.place(qr_modules(payload), pose)
+        return cached

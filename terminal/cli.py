@@ -81,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _simulate(args: argparse.Namespace) -> int:
     from simulator.crowd import ScenarioError
-    from simulator.runner import format_summary, run_simulation
+    from simulator.runner import RecordInUse, format_summary, run_simulation
 
     config = load(args.config or DEFAULT_SIMULATOR_CONFIG)
     if args.workers is not None and args.workers < 1:
@@ -96,7 +96,7 @@ def _simulate(args: argparse.Namespace) -> int:
             results=args.results,
             record_path=args.record,
         )
-    except ScenarioError as exc:
+    except (ScenarioError, RecordInUse) as exc:
         print(f"gate-terminal: {exc}", file=sys.stderr)
         return 2
     sys.stdout.write(format_summary(shift.summary))

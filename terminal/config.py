@@ -31,6 +31,8 @@ class GateConfig(Section):
     id: str = Field(pattern=NAME_PATTERN)
     timezone: str = "Asia/Shanghai"
     hardware: Literal["pi", "simulated"] = "pi"
+    # without a trusted clock, code ages and shift windows cannot be checked: nobody is admitted
+    require_synced_clock: bool = True
 
     @field_validator("timezone")
     @classmethod
@@ -83,6 +85,8 @@ class CameraConfig(Section):
     width: int = Field(default=640, ge=160, le=4096)
     height: int = Field(default=480, ge=120, le=4096)
     decoder: Literal["zxing", "pyzbar"] = "zxing"
+    # a code smaller than this (its side, in pixels) is too far away to be the one presented
+    min_code_px: int = Field(default=90, ge=0, le=4096)
 
 
 class ThermometerConfig(Section):

@@ -3,6 +3,7 @@ simulator's twins, under the same drivers."""
 
 from __future__ import annotations
 
+import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,6 +23,11 @@ class Clock(Protocol):
 
     def sleep(self, seconds: float) -> None: ...
 
+    def synchronised(self) -> bool:
+        """Is the time known to be right? A Pi has no battery clock: after a power cut without
+        network it starts from whenever it last saved the time."""
+        ...
+
 
 @dataclass(frozen=True)
 class Outputs:
@@ -30,12 +36,39 @@ class Outputs:
     red_lamp: DigitalOutput
 
 
+def ntp_synchronised() -> bool:
+    """The kernel's NTP status as systemd reports it, whichever NTP client keeps the time."""
+    try:
+        answer = subprocess.run(
+            ["timedatectl", "show", "--property=NTPSynchronized", "--value"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return answer.stdout.strip() == "yes"
+
+
 class SystemClock:
+    RECHECK_S = 30.0
+
+    def __init__(self, query: Callable[[], bool] = ntp_synchronised) -> None:
+        self._query = query
+        self._known: bool | None = None
+        self._asked_at = 0.0
+
     def time(self) -> float:
         return time.time()
 
     def sleep(self, seconds: float) -> None:
         time.sleep(seconds)
+
+    def synchronised(self) -> bool:
+        now = time.monotonic()
+        if self._known is None or now - self._asked_at >= self.RECHECK_S:
+            self._known, self._asked_at = self._query(), now
+        return self._known
 
 
 class DeviceError(RuntimeError):
@@ -89,7 +122,7 @@ def build_pi_devices(config: Config) -> Devices:
     outputs = build_outputs(GPIO, config, clock.sleep)
     return Devices(
         camera=camera,
-        decoder=make_decoder(config.camera.decoder),
+        decoder=make_decoder(config.camera.decoder, config.camera.min_code_px),
         thermometer=MLX90614(bus, config.thermometer.address),
         outputs=outputs,
         clock=clock,

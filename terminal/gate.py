@@ -1,10 +1,15 @@
 """The gate's sequence: one approach, one check.
 
-idle -> someone in front (a new code in view, or a warm face) -> code read -> temperature measured
+idle -> someone in front (a code in view, or a warm face) -> code read -> temperature measured
 -> decided -> written to the record with its messages -> relay and lamps -> handed to the publisher.
 
-A code that stays in view after its check belongs to the same approach and is not checked again;
-it is forgotten once it has been out of view for ``timing.clear_s``.
+After its check, an approach lasts while its person is still there: while the code it was decided
+on is in view, or the thermometer still feels a face. It ends when a face comes back after
+``timing.clear_s`` without one (the next person), or when its code has been out of view that long
+and either the face has been gone as long or a different code is shown (a person refused for
+showing no code may show it then; that is a new check). Nothing else that happens during an
+approach starts another check, so a code left in view, or held up by the next person in the queue,
+is not checked against the wrong forehead.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -20,7 +26,7 @@ from drivers.qr import Scan
 from terminal.config import Config
 from terminal.devices import Devices
 from terminal.healthcode import InvalidHealthCode, verify
-from terminal.policy import CodeSeen, Decision, Route, Temperature, decide
+from terminal.policy import CodeSeen, Decision, Temperature, decide
 from terminal.publisher import Publisher
 from terminal.record import CheckRow, Record
 from terminal.roster import Roster
@@ -29,6 +35,15 @@ from terminal.topics import GateTopics, iso_utc
 
 log = logging.getLogger(__name__)
 CAMERA_RETRY_S = 0.5
+
+
+@dataclass
+class Approach:
+    """The person in front after their check, until they are gone."""
+
+    codes: frozenset[str]  # what the check was decided on
+    codes_seen_at: float
+    face_seen_at: float
 
 
 class Gate:
@@ -55,10 +70,11 @@ class Gate:
         self._zone = ZoneInfo(config.gate.timezone)
         self._key = config.healthcode.key.encode()
         self._waited_s = 0.0  # time spent waiting on the camera or the sensor, not computing
-        self.screener = Screener(devices.thermometer, config.screening, sleep=self._sleep)
-        self._last_code: str | None = None  # the previous approach's code, while still in view
-        self._last_code_seen_at = 0.0
-        self._face_left = True
+        self.screener = Screener(
+            devices.thermometer, config.screening, sleep=self._sleep, wait=self._watch
+        )
+        self._codes_in_check: set[str] = set()
+        self._approach: Approach | None = None
         self._lamp_off_at: float | None = None
         self._camera_failing = False
 
@@ -67,6 +83,15 @@ class Gate:
         started = time.perf_counter()
         self.clock.sleep(seconds)
         self._waited_s += time.perf_counter() - started
+
+    def _watch(self, seconds: float) -> None:
+        """Wait, reading frames: a second code shown while the sensor settles must be seen."""
+        deadline = self.clock.time() + seconds
+        while self.clock.time() < deadline and not self._camera_failing:
+            self._codes_in_check.update(self._scan_next_frame().texts)
+        remaining = deadline - self.clock.time()
+        if remaining > 0:
+            self._sleep(remaining)
 
     def _scan_next_frame(self) -> Scan:
         started = time.perf_counter()
@@ -91,45 +116,55 @@ class Gate:
         scan = self._scan_next_frame()
         now = self.clock.time()
         self._lamps_off_when_due(now)
-        if self._last_code is not None:
-            if self._last_code in scan.texts:
-                self._last_code_seen_at = now
-            elif now - self._last_code_seen_at >= self.config.timing.clear_s:
-                self._last_code = None
-        new_codes = [text for text in scan.texts if text != self._last_code]
+        face = self.screener.someone_in_front()
+        if self._approach is not None and self._approach_over(self._approach, scan, face, now):
+            self._approach = None
         row: CheckRow | None = None
-        if new_codes:
-            row = self._check(now, started_perf, Scan(new_codes, scan.unreadable))
-        else:
-            face = self.screener.someone_in_front()
-            if face is False:
-                self._face_left = True
-            elif face and self._face_left and self._last_code is None:
-                row = self._check(now, started_perf, scan)
+        if self._approach is None and (scan.texts or face):
+            row = self._check(now, started_perf, scan)
         if self.publisher is not None:
             self.publisher.pump()
         return row
+
+    def _approach_over(self, approach: Approach, scan: Scan, face: bool | None, now: float) -> bool:
+        clear_s = self.config.timing.clear_s
+        if face and now - approach.face_seen_at >= clear_s:
+            return True  # the face was gone and a face is back: the next person
+        if approach.codes & set(scan.texts):
+            approach.codes_seen_at = now
+        if face:
+            approach.face_seen_at = now
+        if now - approach.codes_seen_at < clear_s:
+            return False  # its code is still (or was just) in view
+        if any(text not in approach.codes for text in scan.texts):
+            return True  # someone shows a code this approach was not decided on
+        # with the thermometer failing (None) only the code can tell that the person left
+        return face is None or now - approach.face_seen_at >= clear_s
 
     def run(self, should_stop: Callable[[], bool]) -> None:
         while not should_stop():
             self.poll()
 
     # --- one check ----------------------------------------------------------------------------
-    def _wait_for_code(self, started_at: float, scan: Scan) -> tuple[str | None, bool]:
-        """The code shown, or None; and whether an unreadable code was seen meanwhile."""
+    def _wait_for_code(self, started_at: float, scan: Scan) -> tuple[list[str], bool]:
+        """The codes in the first frame that shows any; and whether an unreadable code was seen
+        while waiting."""
         unreadable = scan.unreadable > 0
         while not scan.texts:
             if self.clock.time() - started_at >= self.config.timing.code_wait_s:
-                return None, unreadable
+                return [], unreadable
             scan = self._scan_next_frame()
             unreadable = unreadable or scan.unreadable > 0
-        return scan.texts[0], unreadable
+        return sorted(set(scan.texts)), unreadable
 
-    def _read_code(self, text: str | None, unreadable: bool, now: float) -> CodeSeen:
-        if text is None:
+    def _read_code(self, texts: list[str], unreadable: bool, now: float) -> CodeSeen:
+        if not texts:
             if self._camera_failing:
                 return CodeSeen("camera_fault")
             return CodeSeen("unreadable" if unreadable else "none")
+        if len(texts) > 1:
+            return CodeSeen("multiple")  # whose forehead is this? one code at a time
+        text = texts[0]
         try:
             code = verify(text, self._key, now, self.config.healthcode.max_age_h * 3600)
         except InvalidHealthCode as exc:
@@ -138,29 +173,37 @@ class Gate:
         return CodeSeen("valid", code)
 
     def _check(self, started_at: float, started_perf: float, scan: Scan) -> CheckRow:
-        text, unreadable = self._wait_for_code(started_at, scan)
-        code = self._read_code(text, unreadable, self.clock.time())
-        temperature = self.screener.measure()
+        self._lamps_off()  # the previous person's answer is not this person's
+        texts, unreadable = self._wait_for_code(started_at, scan)
+        self._codes_in_check = set(texts)
+        temperature = self.screener.measure()  # watches the camera while the sensor settles
+        if texts:
+            texts = sorted(self._codes_in_check)
+        code = self._read_code(texts, unreadable, self.clock.time())
         decided_at = self.clock.time()
         person_id = code.code.person_id if code.code else None
         entry = self.roster.get(person_id) if person_id else None
         local_time = datetime.fromtimestamp(decided_at, self._zone).time()
         decision = decide(
-            temperature, code, entry, local_time, self.config.screening.fever_threshold_c
+            temperature,
+            code,
+            entry,
+            local_time,
+            self.config.screening.fever_threshold_c,
+            clock_trusted=not self.config.gate.require_synced_clock or self.clock.synchronised(),
         )
         row = self._row(
             started_at, decided_at, person_id, code, temperature, decision, started_perf
         )
         messages = [self.topics.check_message(row)]
-        if decision.route is Route.ISOLATION_ROOM:
-            messages.append(self.topics.fever_alert_message(row))
-            log.warning("FEVER confirmed at gate %s: route to the isolation room", row.gate)
+        if decision.alert is not None:
+            messages.append(self.topics.alert_message(row, decision.alert))
+            log.warning("%s at gate %s: security alerted", decision.alert.value, row.gate)
         # the record first: the turnstile never moves for a check that is not written down
         self.record.add_check(row, messages)
         self._act(decision)
-        self._last_code = text
-        self._last_code_seen_at = self.clock.time()
-        self._face_left = False
+        after = self.clock.time()
+        self._approach = Approach(frozenset(texts), codes_seen_at=after, face_seen_at=after)
         if self._on_check is not None:
             self._on_check(row, decision)
         return row
@@ -196,24 +239,20 @@ class Gate:
 
     def _act(self, decision: Decision) -> None:
         outputs = self.outputs
-        lamp, other = (
-            (outputs.green_lamp, outputs.red_lamp)
-            if decision.admit
-            else (outputs.red_lamp, outputs.green_lamp)
-        )
-        other.set(False)
-        lamp.set(True)
+        (outputs.green_lamp if decision.admit else outputs.red_lamp).set(True)
         self._lamp_off_at = self.clock.time() + self.config.outputs.lamp_s
         if decision.admit:
             outputs.relay.pulse(self.config.outputs.relay_pulse_s)
 
+    def _lamps_off(self) -> None:
+        self.outputs.green_lamp.set(False)
+        self.outputs.red_lamp.set(False)
+        self._lamp_off_at = None
+
     def _lamps_off_when_due(self, now: float) -> None:
         if self._lamp_off_at is not None and now >= self._lamp_off_at:
-            self.outputs.green_lamp.set(False)
-            self.outputs.red_lamp.set(False)
-            self._lamp_off_at = None
+            self._lamps_off()
 
     def close(self) -> None:
         self.outputs.relay.set(False)
-        self.outputs.green_lamp.set(False)
-        self.outputs.red_lamp.set(False)
+        self._lamps_off()

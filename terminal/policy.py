@@ -19,13 +19,20 @@ class Reason(StrEnum):
     FEVER = "fever"
     SENSOR_FAULT = "sensor_fault"
     CAMERA_FAULT = "camera_fault"
+    CLOCK_UNSYNCED = "clock_unsynced"  # code age and shift windows cannot be checked
     NO_CODE = "no_code"
     UNREADABLE_CODE = "unreadable_code"
     INVALID_CODE = "invalid_code"  # forged, expired, or not a health code
+    MULTIPLE_CODES = "multiple_codes"  # more than one code in view: whose is it?
     CODE_RED = "code_red"
     CODE_YELLOW = "code_yellow"
     UNREGISTERED = "unregistered"
     OUTSIDE_SHIFT = "outside_shift"
+
+
+class Alert(StrEnum):
+    FEVER = "fever"  # confirmed: the person is on the way to the isolation room
+    SUSPECTED_FEVER = "suspected_fever"  # a high reading that could not be re-measured
 
 
 class Route(StrEnum):
@@ -50,7 +57,7 @@ class Temperature:
 
 @dataclass(frozen=True)
 class CodeSeen:
-    status: Literal["valid", "none", "unreadable", "invalid", "camera_fault"]
+    status: Literal["valid", "none", "unreadable", "invalid", "multiple", "camera_fault"]
     code: HealthCode | None = None
 
 
@@ -59,20 +66,22 @@ class Decision:
     admit: bool
     reason: Reason
     route: Route
+    alert: Alert | None = None  # what security staff must be told at once
 
     @property
     def decision(self) -> str:
         return "admit" if self.admit else "deny"
 
 
-def _deny(reason: Reason, route: Route = Route.ASIDE) -> Decision:
-    return Decision(admit=False, reason=reason, route=route)
+def _deny(reason: Reason, route: Route = Route.ASIDE, alert: Alert | None = None) -> Decision:
+    return Decision(admit=False, reason=reason, route=route, alert=alert)
 
 
 _CODE_PROBLEMS = {
     "none": Reason.NO_CODE,
     "unreadable": Reason.UNREADABLE_CODE,
     "invalid": Reason.INVALID_CODE,
+    "multiple": Reason.MULTIPLE_CODES,
     "camera_fault": Reason.CAMERA_FAULT,
 }
 
@@ -92,14 +101,19 @@ def decide(
     entry: RosterEntry | None,
     local_time: time,
     fever_threshold_c: float = 37.3,
+    clock_trusted: bool = True,
 ) -> Decision:
     # a confirmed fever outranks everything else: that person goes to the isolation room
     if fever_confirmed(temperature, fever_threshold_c):
-        return _deny(Reason.FEVER, Route.ISOLATION_ROOM)
+        return _deny(Reason.FEVER, Route.ISOLATION_ROOM, Alert.FEVER)
     final_c = temperature.final_c
     if temperature.fault is not None or final_c is None or final_c >= fever_threshold_c:
-        # no reading, or a fever that could not be re-measured: never admit on it
-        return _deny(Reason.SENSOR_FAULT)
+        # no reading, or a fever that could not be re-measured: never admit on it, and a high
+        # first reading goes to security even unconfirmed
+        high = temperature.first_c is not None and temperature.first_c >= fever_threshold_c
+        return _deny(Reason.SENSOR_FAULT, alert=Alert.SUSPECTED_FEVER if high else None)
+    if not clock_trusted:
+        return _deny(Reason.CLOCK_UNSYNCED)
     if code.status != "valid" or code.code is None:
         return _deny(_CODE_PROBLEMS.get(code.status, Reason.INVALID_CODE))
     if code.code.colour is Colour.RED:

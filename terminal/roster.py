@@ -11,7 +11,7 @@ import csv
 from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TextIO
 
 ROSTER_HEADER = ["person_id", "kind", "windows"]
 ANY_TIME = "*"
@@ -47,8 +47,11 @@ class RosterEntry:
 
 def parse_windows(text: str) -> tuple[Window, ...]:
     text = text.strip()
-    if text in ("", ANY_TIME):
+    if text == ANY_TIME:
         return ()
+    if not text:
+        # a blank cell (a typo, a spreadsheet export) must not mean "any hour"
+        raise ValueError(f"windows is empty; write {ANY_TIME} for any time")
     windows = []
     for part in text.split():
         try:
@@ -79,36 +82,14 @@ class Roster:
     @classmethod
     def load(cls, path: Path) -> Roster:
         try:
-            handle = path.open(newline="", encoding="utf-8")
+            with path.open(newline="", encoding="utf-8") as handle:
+                return cls(_parse(path, handle))
         except OSError as exc:
             raise RosterError(f"{path}: cannot read roster: {exc.strerror}") from None
-        entries: list[RosterEntry] = []
-        seen: set[str] = set()
-        with handle:
-            reader = csv.reader(handle)
-            header = [h.strip() for h in next(reader, [])]
-            if header != ROSTER_HEADER:
-                raise RosterError(f"{path}:1: header must be {','.join(ROSTER_HEADER)}")
-            for row in reader:
-                line = reader.line_num
-                if not row or all(not cell.strip() for cell in row):
-                    continue
-                if len(row) != 3:
-                    raise RosterError(f"{path}:{line}: expected 3 columns, got {len(row)}")
-                person_id, kind, windows = (cell.strip() for cell in row)
-                if not person_id:
-                    raise RosterError(f"{path}:{line}: person_id is empty")
-                if person_id in seen:
-                    raise RosterError(f"{path}:{line}: person_id {person_id!r} appears twice")
-                if kind not in ("staff", "visitor"):
-                    raise RosterError(f"{path}:{line}: kind must be staff or visitor, got {kind!r}")
-                try:
-                    parsed = parse_windows(windows)
-                except ValueError as exc:
-                    raise RosterError(f"{path}:{line}: {exc}") from None
-                seen.add(person_id)
-                entries.append(RosterEntry(person_id, kind, parsed))  # type: ignore[arg-type]
-        return cls(entries)
+        except UnicodeDecodeError as exc:
+            raise RosterError(
+                f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8 CSV"
+            ) from None
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -117,3 +98,32 @@ class Roster:
             writer.writerow(ROSTER_HEADER)
             for entry in self._entries.values():
                 writer.writerow([entry.person_id, entry.kind, format_windows(entry.windows)])
+
+
+def _parse(path: Path, handle: TextIO) -> list[RosterEntry]:
+    reader = csv.reader(handle)
+    header = [h.strip() for h in next(reader, [])]
+    if header != ROSTER_HEADER:
+        raise RosterError(f"{path}:1: header must be {','.join(ROSTER_HEADER)}")
+    entries: list[RosterEntry] = []
+    seen: set[str] = set()
+    for row in reader:
+        line = reader.line_num
+        if not row or all(not cell.strip() for cell in row):
+            continue
+        if len(row) != 3:
+            raise RosterError(f"{path}:{line}: expected 3 columns, got {len(row)}")
+        person_id, kind, windows = (cell.strip() for cell in row)
+        if not person_id:
+            raise RosterError(f"{path}:{line}: person_id is empty")
+        if person_id in seen:
+            raise RosterError(f"{path}:{line}: person_id {person_id!r} appears twice")
+        if kind not in ("staff", "visitor"):
+            raise RosterError(f"{path}:{line}: kind must be staff or visitor, got {kind!r}")
+        try:
+            parsed = parse_windows(windows)
+        except ValueError as exc:
+            raise RosterError(f"{path}:{line}: {exc}") from None
+        seen.add(person_id)
+        entries.append(RosterEntry(person_id, kind, parsed))  # type: ignore[arg-type]
+    return entries

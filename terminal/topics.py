@@ -2,7 +2,8 @@
 
 Under ``gate/v1/{park}/{gate}/``:
 - ``check``  every check, QoS 1: who, the decision, the reason, the temperature used.
-- ``alert``  a confirmed fever, QoS 1, for security staff: who, the temperature, the route.
+- ``alert``  for security staff, QoS 1: a confirmed fever (``kind`` ``fever``, route to the
+  isolation room) or a high reading that could not be re-measured (``suspected_fever``).
 - ``status`` retained, QoS 1: ``online`` while connected; the broker sends ``offline`` (the last
   will) when the terminal vanishes, and the terminal sends it when it stops.
 """
@@ -68,10 +69,10 @@ class GateTopics:
         }
         return OutboxMessage(self.check, _json(payload))
 
-    def fever_alert_message(self, check: CheckRow) -> OutboxMessage:
+    def alert_message(self, check: CheckRow, kind: str) -> OutboxMessage:
         payload = {
             "schema": "gate.alert/1",
-            "kind": "fever",
+            "kind": kind,
             "event_id": f"{check.event_id}-alert",
             "check_event_id": check.event_id,
             "ts": check.ts,

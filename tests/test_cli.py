@@ -154,3 +154,17 @@ def test_run_service_on_simulated_hardware_stops_cleanly(
     assert len(record.checks()) == 5
     assert record.count_unsent() == 0  # flushed before stopping
     assert "KEY" not in stderr and "simulator-only-key" not in stderr  # no secrets in logs
+
+
+def test_simulate_never_replaces_a_real_gates_record(tmp_path: Path) -> None:
+    text = (REPO / "config" / "gate.example.toml").read_text()
+    real_record = tmp_path / "real.sqlite"
+    config = tmp_path / "gate.toml"
+    config.write_text(
+        text.replace("/var/lib/gate-terminal/record.sqlite", str(real_record)), encoding="utf-8"
+    )
+    real_record.write_bytes(b"")  # whatever is there stays there
+    done = run("simulate", "--config", str(config), "--workers", "2")
+    assert done.returncode == 2
+    assert "gate.hardware is 'pi'" in done.stderr and "give --record" in done.stderr
+    assert real_record.exists()

@@ -182,3 +182,77 @@ def test_a_camera_that_gives_no_frames_keeps_the_gate_shut_without_spinning(
     # the person in front was felt by the thermometer and told why the gate stays shut
     assert [c["reason"] for c in record.checks()] == ["camera_fault"]
     assert sum("camera gives no frames" in r.message for r in caplog.records) == 1
+
+
+def test_a_code_held_up_in_the_queue_is_never_checked_against_the_wrong_forehead(
+    config: Config, tmp_path: Path
+) -> None:
+    # B, next in line, holds a green code up behind A (red) from the moment A steps up
+    crowd = [person("A", 0, "red", code_after_s=1.0), person("B", 0.5)]
+    rig = build_rig(config, crowd, pace=Pace(queue_holds_code_up=True))
+    record = Record(tmp_path / "r.sqlite")
+    run_until_done(build_gate(config, rig, record), rig)
+    assert [(c["reason"], c["person_id"]) for c in record.checks()] == [
+        ("code_red", "A"),  # B's small, distant code was not taken for A's
+        ("admitted", "B"),
+    ]
+    assert len(rig.gpio.pulses(config.outputs.relay_pin)) == 1
+
+
+def test_two_codes_presented_at_once_are_refused(config: Config, tmp_path: Path) -> None:
+    # B pushes forward and holds a code as close as A's while A shows theirs: whose is whose?
+    crowd = [person("A", 0, "red", code_after_s=0.0), person("B", 0.5)]
+    rig = build_rig(config, crowd, pace=Pace(queue_holds_code_up=True, queue_code_module_px=4))
+    record = Record(tmp_path / "r.sqlite")
+    run_until_done(build_gate(config, rig, record), rig)
+    first, second = [(c["reason"], c["person_id"]) for c in record.checks()]
+    # two readable codes, or two codes overlapping into an unreadable one: A is refused either way
+    assert first in {("multiple_codes", None), ("unreadable_code", None)}
+    assert second == ("admitted", "B")
+    assert len(rig.gpio.pulses(config.outputs.relay_pin)) == 1
+
+
+def test_a_code_shown_too_late_is_a_new_check_not_a_release_after_a_refusal(
+    config: Config, tmp_path: Path
+) -> None:
+    late = config.timing.code_wait_s + 1.0
+    rig = build_rig(config, [person("A", 0, code_after_s=late)])
+    record = Record(tmp_path / "r.sqlite")
+    gate = build_gate(config, rig, record)
+    run_until_done(gate, rig)
+    checks = record.checks()
+    assert [c["reason"] for c in checks] == ["no_code", "admitted"]
+    ((pulse_at, _),) = rig.gpio.pulses(config.outputs.relay_pin)
+    assert pulse_at >= checks[1]["epoch_s"]  # released only on the second, complete check
+
+
+def test_a_long_lamp_does_not_answer_the_next_person(tmp_path: Path) -> None:
+    from tests.conftest import make_config
+
+    config = make_config(tmp_path, outputs={"lamp_s": 20.0})
+    crowd = [person(f"Y{i}", i * 0.5, "yellow") for i in range(4)]
+    rig = build_rig(config, crowd)
+    record = Record(tmp_path / "r.sqlite")
+    run_until_done(build_gate(config, rig, record), rig)
+    assert [c["reason"] for c in record.checks()] == ["code_yellow"] * 4
+    assert {v.outcome for v in rig.world.visits} == {"turned_away"}  # each saw their own refusal
+
+
+def test_without_a_synchronised_clock_nobody_is_let_through(config: Config, tmp_path: Path) -> None:
+    rig = build_rig(config, [person("A", 0), person("B", 2)])
+    rig.clock.synchronised = lambda: False  # type: ignore[method-assign]
+    record = Record(tmp_path / "r.sqlite")
+    run_until_done(build_gate(config, rig, record), rig)
+    assert [c["reason"] for c in record.checks()] == ["clock_unsynced", "clock_unsynced"]
+    assert rig.gpio.pulses(config.outputs.relay_pin) == []
+
+
+def test_the_system_clock_asks_for_the_ntp_status_and_remembers_it() -> None:
+    from terminal.devices import SystemClock
+
+    answers = iter([False, True])
+    clock = SystemClock(query=lambda: next(answers))
+    assert clock.synchronised() is False
+    assert clock.synchronised() is False  # not asked again within RECHECK_S
+    clock._asked_at -= SystemClock.RECHECK_S
+    assert clock.synchronised() is True

@@ -7,7 +7,7 @@ from datetime import time
 import pytest
 
 from terminal.healthcode import Colour, HealthCode
-from terminal.policy import CodeSeen, Reason, Route, Temperature, decide
+from terminal.policy import Alert, CodeSeen, Reason, Route, Temperature, decide
 from terminal.roster import RosterEntry, Window
 
 MORNING = (Window(time(7, 30), time(8, 30)),)
@@ -74,6 +74,19 @@ def test_decision(
 ) -> None:
     decision = decide(temperature, seen, entry, at, fever_threshold_c=37.3)
     assert (decision.admit, decision.reason, decision.route) == expected
+
+
+def test_an_untrusted_clock_admits_nobody_but_still_isolates_a_fever() -> None:
+    assert decide(NORMAL, code(), STAFF, AT_8, clock_trusted=False).reason is Reason.CLOCK_UNSYNCED
+    fever = decide(FEVER, code(), STAFF, AT_8, clock_trusted=False)
+    assert (fever.reason, fever.alert) == (Reason.FEVER, Alert.FEVER)
+
+
+def test_a_high_reading_that_cannot_be_re_measured_alerts_security() -> None:
+    decision = decide(Temperature(38.4, None, "OSError"), code(), STAFF, AT_8)
+    assert (decision.admit, decision.reason) == (False, Reason.SENSOR_FAULT)
+    assert decision.alert is Alert.SUSPECTED_FEVER
+    assert decide(FAULT, code(), STAFF, AT_8).alert is None
 
 
 def test_threshold_is_configurable() -> None:

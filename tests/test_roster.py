@@ -42,6 +42,7 @@ def test_save_then_load_round_trips(tmp_path: Path) -> None:
         ("person_id,kind,windows\nW1,boss,*\n", ":2: kind must be staff or visitor"),
         ("person_id,kind,windows\nW1,staff,7-8\n", ":2: window '7-8' is not HH:MM-HH:MM"),
         ("person_id,kind,windows\nW1,staff\n", ":2: expected 3 columns"),
+        ("person_id,kind,windows\nW1,staff,\n", ":2: windows is empty; write \\* for any time"),
     ],
 )
 def test_errors_name_the_line(tmp_path: Path, text: str, message: str) -> None:
@@ -52,3 +53,10 @@ def test_errors_name_the_line(tmp_path: Path, text: str, message: str) -> None:
 def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(RosterError, match="cannot read roster"):
         Roster.load(tmp_path / "absent.csv")
+
+
+def test_a_roster_saved_in_another_encoding_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "roster.csv"
+    path.write_bytes("person_id,kind,windows\n张三,staff,*\n".encode("gb18030"))
+    with pytest.raises(RosterError, match="not UTF-8"):
+        Roster.load(path)
