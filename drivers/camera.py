@@ -34,11 +34,15 @@ class Camera:
         return cls(capture)
 
     def read_frame(self) -> np.ndarray | None:
-        """The next frame (BGR or grayscale), or None when the camera gave none."""
+        """The next frame (8-bit BGR or grayscale), or None when the camera gave none, or gave
+        something that is not such an image (a wrong pixel format is a camera fault)."""
         ok, frame = self.capture.read()
         if not ok or frame is None:
             return None
-        return np.asarray(frame)
+        image = np.asarray(frame)
+        if image.dtype != np.uint8 or image.ndim not in (2, 3) or image.size == 0:
+            return None
+        return image
 
     def close(self) -> None:
         self.capture.release()

@@ -35,8 +35,9 @@ class DigitalOutput:
         self._active = active
 
     def close(self) -> None:
+        # left driven inactive, not released: a released pin floats, and a floating relay input
+        # may release the turnstile (firmware/config.txt holds it inactive from boot)
         self.set(False)
-        self.gpio.cleanup(self.pin)
 
 
 class Relay(DigitalOutput):

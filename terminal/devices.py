@@ -126,5 +126,6 @@ def build_pi_devices(config: Config) -> Devices:
         thermometer=MLX90614(bus, config.thermometer.address),
         outputs=outputs,
         clock=clock,
-        closers=[bus.close, camera.close, GPIO.cleanup],
+        # GPIO.cleanup is not called: it would let the relay pin float
+        closers=[bus.close, camera.close],
     )

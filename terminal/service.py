@@ -7,6 +7,7 @@ import logging
 import threading
 import time
 
+from drivers.camera import CameraError
 from terminal.config import Config
 from terminal.devices import DeviceError, Devices, build_pi_devices
 from terminal.gate import Gate
@@ -34,7 +35,7 @@ def run_service(config: Config, stop: threading.Event) -> int:
     try:
         devices, simulated_roster = _devices(config)
         roster = simulated_roster or Roster.load(config.resolved(config.roster.path))
-    except (DeviceError, RosterError) as exc:
+    except (DeviceError, RosterError, CameraError) as exc:
         log.error("%s", exc)
         return 2
     record = Record(config.resolved(config.record.path))

@@ -136,7 +136,7 @@ def test_run_service_on_simulated_hardware_stops_cleanly(
     config = tmp_path / "svc.toml"
     config.write_text(text, encoding="utf-8")
     service = subprocess.Popen(
-        [*gate_terminal(), "run", "--config", str(config)],
+        [*gate_terminal(), "--verbose", "run", "--config", str(config)],
         cwd=REPO,
         stderr=subprocess.PIPE,
         text=True,
@@ -153,7 +153,13 @@ def test_run_service_on_simulated_hardware_stops_cleanly(
     record = Record(record_path)
     assert len(record.checks()) == 5
     assert record.count_unsent() == 0  # flushed before stopping
-    assert "KEY" not in stderr and "simulator-only-key" not in stderr  # no secrets in logs
+    # the most verbose logs carry no key, no person and no temperature
+    assert "gate demo-park/gate-1 running" in stderr
+    assert "simulator-only-key" not in stderr
+    people = {c["person_id"] for c in record.checks()} - {None}
+    assert people and not any(pid in stderr for pid in people)
+    temperatures = {f"{c['temperature_c']:.1f}" for c in record.checks() if c["temperature_c"]}
+    assert temperatures and not any(t in stderr for t in temperatures)
 
 
 def test_simulate_never_replaces_a_real_gates_record(tmp_path: Path) -> None:

@@ -44,3 +44,17 @@ def test_firmware_enables_the_thermometer_bus_at_an_mlx90614_speed() -> None:
     assert settings["i2c_arm"] == "on"
     assert 10_000 <= int(settings["i2c_arm_baudrate"]) <= 100_000  # SMBus range of the chip
     assert load(REPO / "config" / "gate.example.toml").thermometer.i2c_bus == 1  # i2c_arm
+
+
+def test_firmware_holds_every_output_inactive_from_power_on() -> None:
+    lines = (REPO / "firmware" / "config.txt").read_text().splitlines()
+    (held,) = [line.split("=", 1)[1] for line in lines if line.startswith("gpio=")]
+    pins, mode = held.split("=")
+    outputs = load(REPO / "config" / "gate.example.toml").outputs
+    assert {int(p) for p in pins.split(",")} == {
+        outputs.relay_pin,
+        outputs.green_lamp_pin,
+        outputs.red_lamp_pin,
+    }
+    # output, driven to the inactive level of the example's active-high relay and lamps
+    assert mode == "op,dl" and outputs.relay_active_high and outputs.lamps_active_high

@@ -77,6 +77,8 @@ def test_a_frame_the_decoder_cannot_take_is_unreadable_not_a_crash(garbage: np.n
     for decoder in (ZxingDecoder(), PyzbarDecoder()):
         scan = decoder.scan(garbage)
         assert scan.texts == []
+        if garbage.dtype != np.uint8 or garbage.size == 0 or garbage.shape[-1] == 7:
+            assert scan.unreadable == 1  # not an image: an unreadable frame
 
 
 def test_pyzbar_alternative_reads_plain_and_inverted(renderer: FrameRenderer) -> None:
@@ -91,3 +93,27 @@ def test_pyzbar_alternative_reads_plain_and_inverted(renderer: FrameRenderer) ->
 def test_unknown_decoder_name_is_refused() -> None:
     with pytest.raises(ValueError, match="zxing"):
         make_decoder("opencv")  # type: ignore[arg-type]
+
+
+def test_a_code_too_far_away_is_not_taken_as_presented(renderer: FrameRenderer) -> None:
+    near = renderer.place(qr_modules(PAYLOAD), pose(module_px=5, angle_deg=0.0, centre_x=200.0))
+    other = "HC1|W0099|green|1763856000|fedcba9876543210"
+    far = renderer.place(qr_modules(other), pose(module_px=2, angle_deg=0.0, centre_x=560.0))
+    frame = renderer.noisy(np.minimum(near, far))
+    for decoder in (ZxingDecoder(min_side_px=90), PyzbarDecoder(min_side_px=90)):
+        scan = decoder.scan(frame)
+        assert (scan.texts, scan.distant) == ([PAYLOAD], 1), decoder.name
+    assert sorted(ZxingDecoder().scan(frame).texts) == sorted([PAYLOAD, other])
+
+
+def test_camera_turns_a_frame_in_the_wrong_format_into_no_frame() -> None:
+    from drivers.camera import Camera
+
+    class WrongFormat:
+        def read(self) -> tuple[bool, np.ndarray]:
+            return True, np.zeros((480, 640), np.float32)
+
+        def release(self) -> None:
+            pass
+
+    assert Camera(WrongFormat()).read_frame() is None

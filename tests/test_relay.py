@@ -49,10 +49,11 @@ def test_output_refuses_use_before_setup_like_rpi_gpio() -> None:
         gpio.output(5, 1)
 
 
-def test_lamp_follows_set() -> None:
+def test_lamp_follows_set_and_stays_driven_off_after_close() -> None:
     gpio = FakeGPIO(lambda: 0.0)
     lamp = DigitalOutput(gpio, 27)
     lamp.set(True)
     assert gpio.levels[27] == gpio.HIGH and lamp.active
     lamp.close()
     assert gpio.levels[27] == gpio.LOW
+    assert gpio.directions[27] == gpio.OUT  # still an output: not released to float
