@@ -12,7 +12,8 @@ import numpy as np
 import segno
 
 QUIET_ZONE_MODULES = 4
-FINDER_MODULES = 9  # a finder pattern with its separator and format information
+FINDER_MODULES = 9
+NOISE_SIGMA = 3.0  # a finder pattern with its separator and format information
 
 
 @dataclass(frozen=True)
@@ -49,11 +50,14 @@ class FrameRenderer:
         self.width = width
         self.height = height
         self._rng = rng
-        # a softly lit wall behind the gate, and a pool of sensor noise to draw from
+        # a softly lit wall behind the gate, and a pool of sensor noise to draw from: a USB
+        # webcam in a lit entrance shows a few grey levels of noise (sigma 3 of 255)
         ys = np.linspace(0, 1, height, dtype=np.float32)[:, None]
         xs = np.linspace(0, 1, width, dtype=np.float32)[None, :]
         self.background = (95 + 40 * xs + 25 * ys).astype(np.uint8)
-        self._noise = [rng.normal(0, 6, (height, width)).astype(np.int16) for _ in range(8)]
+        self._noise = [
+            rng.normal(0, NOISE_SIGMA, (height, width)).astype(np.int16) for _ in range(8)
+        ]
 
     def random_pose(self, inverted: bool = False) -> Pose:
         rng = self._rng
