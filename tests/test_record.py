@@ -66,7 +66,7 @@ def test_a_check_survives_the_process_dying_without_closing(tmp_path: Path) -> N
         from terminal.record import OutboxMessage, Record
         from pathlib import Path
         Record(Path({str(path)!r})).add_check(check(), [OutboxMessage("t/check", "{{}}")])
-        os._exit(9)  # no close, no checkpoint: as if the power went
+        os._exit(9)  # killed: no close, no checkpoint (a power cut is what synchronous=FULL is for)
         """
     )
     assert subprocess.run([sys.executable, "-c", program]).returncode == 9
