@@ -25,7 +25,7 @@ class Scan:
     but could not be decoded (damaged, glare, a cracked screen)."""
 
     texts: list[str] = field(default_factory=list)
-    unreadable: int = 0  # undecodable detections; one code may be detected more than once
+    unreadable: int = 0  # undecodable detections (near enough); one code may count more than once
     distant: int = 0  # codes decoded but smaller than the decoder's ``min_side_px``: not presented
 
 
@@ -91,14 +91,18 @@ class ZxingDecoder:
         except Exception as exc:  # a decoder fault is an unreadable frame, not a crash
             log.warning("zxing-cpp failed on a frame: %s", type(exc).__name__)
             return Scan(unreadable=1)
-        decoded = []
+        decoded, unreadable = [], 0
         for code in found:
+            p = code.position
+            side = _side_px(
+                [(c.x, c.y) for c in (p.top_left, p.top_right, p.bottom_right, p.bottom_left)]
+            )
             if code.valid:
-                p = code.position
-                corners = [p.top_left, p.top_right, p.bottom_right, p.bottom_left]
-                decoded.append((code.text, _side_px([(c.x, c.y) for c in corners])))
+                decoded.append((code.text, side))
+            elif side >= self.min_side_px:
+                unreadable += 1
         texts, distant = _split_by_size(decoded, self.min_side_px)
-        return Scan(texts=texts, unreadable=len(found) - len(decoded), distant=distant)
+        return Scan(texts=texts, unreadable=unreadable, distant=distant)
 
 
 class PyzbarDecoder:

@@ -1,9 +1,9 @@
 """A frame source with the ``VideoCapture`` interface, showing the simulated world.
 
 Like a real camera, ``read()`` waits for the next frame; here the wait is simulated time. While
-nobody is in front of the gate the camera would show the same empty scene frame after frame, so
-the simulation skips ahead to one frame before the next person steps up: the gate sees the same
-things, in far fewer frames.
+nobody is in front of the gate for long, the camera would show the same empty scene frame after
+frame, so the simulation skips ahead, to ``LEAD_S`` before the next person steps up: the gate still
+sees every frame of the last seconds of the empty scene, which is all its timers look back on.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ import numpy as np
 
 from simulator.clock import SimClock
 from simulator.world import World
+
+LEAD_S = 3.0  # longer than any of the gate's "gone for" timers (timing.clear_s)
 
 
 class FakeCapture:
@@ -30,7 +32,7 @@ class FakeCapture:
         self.clock.sleep(self.frame_interval_s)
         next_person_at = self.world.next_step_up_at()
         if next_person_at is not None:
-            idle_s = next_person_at - self.clock.time() - self.frame_interval_s
+            idle_s = next_person_at - self.clock.time() - LEAD_S
             if idle_s > self.frame_interval_s:
                 self.clock.sleep(idle_s)
         return True, self.world.frame()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import math
 import random
 from dataclasses import dataclass
@@ -10,6 +9,7 @@ from pathlib import Path
 from typing import Literal, get_args
 
 from simulator.mlx90614 import Fault
+from terminal.csvfile import CsvFileError, rows
 
 CodeShown = Literal["green", "yellow", "red", "unreadable", "none"]
 CODES_SHOWN: tuple[str, ...] = get_args(CodeShown)
@@ -27,6 +27,9 @@ class SimPerson:
     in_shift: bool = True  # arrives inside the shift window the roster gives them
     dark_mode: bool = False  # the phone shows the code light-on-dark
     code_after_s: float = 0.5  # from stepping up to holding the code to the camera
+    leaves_phone: bool = (
+        False  # walks on and leaves the phone, code showing, in front of the camera
+    )
     sensor_fault: Fault | None = None  # the thermometer misbehaves while this person is in front
 
 
@@ -90,7 +93,7 @@ def random_crowd(workers: int, seed: int, mix: CrowdMix | None = None) -> list[S
     return people
 
 
-class ScenarioError(ValueError):
+class ScenarioError(CsvFileError):
     pass
 
 
@@ -106,43 +109,31 @@ def _number(path: Path, line: int, column: str, text: str, low: float, high: flo
 
 def load_scenario(path: Path) -> list[SimPerson]:
     """A planned crowd. Everyone in it is registered in the roster."""
+    people: list[SimPerson] = []
+    seen: set[str] = set()
     try:
-        handle = path.open(newline="", encoding="utf-8")
-    except OSError as exc:
-        raise ScenarioError(f"{path}: cannot read scenario: {exc.strerror}") from None
-    with handle:
-        reader = csv.reader(handle)
-        header = next(reader, None)
-        if header is None or [h.strip() for h in header] != SCENARIO_HEADER:
-            expected, got = ",".join(SCENARIO_HEADER), ",".join(header or [])
-            raise ScenarioError(f"{path}:1: header must be {expected}, got {got!r}")
-        people: list[SimPerson] = []
-        seen: set[str] = set()
-        for row in reader:
-            line = reader.line_num
-            if not row or all(not cell.strip() for cell in row):
-                continue
-            if len(row) != len(SCENARIO_HEADER):
-                raise ScenarioError(f"{path}:{line}: expected 5 columns, got {len(row)}")
-            person_id, arrival, core, ambient, code = (cell.strip() for cell in row)
-            if not person_id or "|" in person_id:
-                raise ScenarioError(f"{path}:{line}: person_id must be non-empty and without '|'")
-            if person_id in seen:
-                raise ScenarioError(f"{path}:{line}: person_id {person_id!r} appears twice")
-            seen.add(person_id)
-            if code not in CODES_SHOWN:
-                raise ScenarioError(
-                    f"{path}:{line}: code must be one of {', '.join(CODES_SHOWN)}, got {code!r}"
-                )
-            people.append(
-                SimPerson(
-                    person_id=person_id,
-                    arrival_s=_number(path, line, "arrival_s", arrival, 0, 7 * 86400),
-                    core_c=_number(path, line, "core_c", core, 30, 45),
-                    ambient_c=_number(path, line, "ambient_c", ambient, -20, 50),
-                    code=code,  # type: ignore[arg-type]
-                )
+        planned = list(rows(path, SCENARIO_HEADER, "scenario"))
+    except CsvFileError as exc:
+        raise ScenarioError(str(exc)) from None
+    for line, (person_id, arrival, core, ambient, code) in planned:
+        if not person_id or "|" in person_id:
+            raise ScenarioError(f"{path}:{line}: person_id must be non-empty and without '|'")
+        if person_id in seen:
+            raise ScenarioError(f"{path}:{line}: person_id {person_id!r} appears twice")
+        seen.add(person_id)
+        if code not in CODES_SHOWN:
+            raise ScenarioError(
+                f"{path}:{line}: code must be one of {', '.join(CODES_SHOWN)}, got {code!r}"
             )
+        people.append(
+            SimPerson(
+                person_id=person_id,
+                arrival_s=_number(path, line, "arrival_s", arrival, 0, 7 * 86400),
+                core_c=_number(path, line, "core_c", core, 30, 45),
+                ambient_c=_number(path, line, "ambient_c", ambient, -20, 50),
+                code=code,  # type: ignore[arg-type]
+            )
+        )
     if not people:
         raise ScenarioError(f"{path}: no persons in the scenario")
     return sorted(people, key=lambda p: p.arrival_s)

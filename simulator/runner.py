@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import json
-import sqlite3
 import statistics
 import sys
 import threading
@@ -22,12 +21,12 @@ from paho.mqtt.enums import CallbackAPIVersion
 from simulator.broker import BrokerUnavailable, PrivateBroker
 from simulator.crowd import CrowdMix, SimPerson, load_scenario, random_crowd
 from simulator.rig import Rig, build_rig
-from simulator.world import Pace, World
+from simulator.world import Pace, Visit, World
 from terminal.config import Config
 from terminal.gate import Gate
 from terminal.policy import Decision
 from terminal.publisher import Publisher
-from terminal.record import CheckRow, Record
+from terminal.record import CheckRow, Record, is_simulated_record
 from terminal.topics import GateTopics
 
 RESULTS_HEADER = ["person_id", "decision", "reason", "temperature_c"]
@@ -178,6 +177,7 @@ def run_simulation(
 
     record_path = fresh_simulated_record(config, record_path)
     record = Record(record_path)
+    record.mark_simulated()
 
     topics = GateTopics(config.gate.park, config.gate.id)
     private: PrivateBroker | None = None
@@ -262,8 +262,8 @@ class RecordInUse(ValueError):
 
 
 def fresh_simulated_record(config: Config, record_path: Path | None) -> Path:
-    """Each run writes a fresh record, so its summary is this shift's alone. A real gate's record
-    is never the one replaced, nor any record holding events not yet delivered."""
+    """Each run writes a fresh record, so its summary is this shift's alone. Only a file the
+    simulator made itself is replaced: never a real gate's record, nor anything else."""
     if record_path is None:
         if config.gate.hardware != "simulated":
             raise RecordInUse(
@@ -272,17 +272,12 @@ def fresh_simulated_record(config: Config, record_path: Path | None) -> Path:
             )
         record_path = config.resolved(config.record.path)
     if record_path.exists():
-        with sqlite3.connect(f"file:{record_path}?mode=ro", uri=True) as existing:
-            try:
-                unsent = existing.execute(
-                    "SELECT count(*) FROM outbox WHERE sent_s IS NULL"
-                ).fetchone()[0]
-            except sqlite3.DatabaseError:
-                unsent = 0  # not a record (or an empty one): nothing to lose
-        if unsent and config.gate.hardware != "simulated":
-            raise RecordInUse(f"{record_path}: holds {unsent} undelivered events; not replaced")
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{record_path}{suffix}").unlink(missing_ok=True)
+        if not is_simulated_record(record_path):
+            raise RecordInUse(
+                f"{record_path}: exists and is not a record the simulator made; not replaced"
+            )
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{record_path}{suffix}").unlink(missing_ok=True)
     return record_path
 
 
@@ -331,22 +326,7 @@ def _summarise(
     waits = [v.front_at - world.pace.walk_up_s - (world.start + v.person.arrival_s) for v in visits]
     if no_decision:
         problems.append(f"{no_decision} people stood at the gate and got no decision")
-    nobody = sum(1 for person, _ in who_was_there.values() if person is None)
-    if nobody:
-        problems.append(f"{nobody} checks were made with nobody in front")
-    # a retry after "no code" is a new check; the same code checked twice is not
-    same_code = Counter(
-        (person.person_id, row.person_id)
-        for person, row in who_was_there.values()
-        if person is not None and row.person_id is not None
-    )
-    twice = sum(1 for n in same_code.values() if n > 1)
-    if twice:
-        problems.append(f"{twice} people had the same code checked twice in one approach")
-    unchecked = [v.person.person_id for v in visits if v.outcome != "no_decision"]
-    checked = {person.person_id for person, _ in who_was_there.values() if person is not None}
-    if missing := [pid for pid in unchecked if pid not in checked]:
-        problems.append(f"{len(missing)} people got an answer without a check in the record")
+    problems.extend(_checks_against_the_truth(visits, who_was_there))
     check_times = [c["check_s"] for c in checks]
     processing = [c["processing_ms"] for c in checks]
     return Summary(
@@ -370,6 +350,36 @@ def _summarise(
         broker=None,
         problems=problems,
     )
+
+
+def _checks_against_the_truth(
+    visits: list[Visit], who_was_there: dict[str, tuple[SimPerson | None, CheckRow]]
+) -> list[str]:
+    """What the simulator knows and the gate could not: who really stood in front."""
+    problems = []
+    by_person: dict[str, list[CheckRow]] = {}
+    for person, row in who_was_there.values():
+        if person is None:
+            problems.append(f"check {row.event_id} was made with nobody in front")
+        else:
+            by_person.setdefault(person.person_id, []).append(row)
+    for visit in visits:
+        pid = visit.person.person_id
+        rows = by_person.get(pid, [])
+        wrong = [r for r in rows if r.person_id is not None and r.person_id != pid]
+        if wrong:
+            admitted = any(r.decision == "admit" for r in wrong)
+            problems.append(
+                f"{pid} was checked on someone else's code{' and ADMITTED' if admitted else ''}"
+            )
+        # a retry after "no code" is a new check; any other second check is a double count
+        if any(r.reason != "no_code" for r in rows[:-1]):
+            problems.append(f"{pid} was checked {len(rows)} times in one approach")
+        if visit.outcome != "no_decision" and not rows:
+            problems.append(f"{pid} got an answer without a check in the record")
+        if visit.relay_pulses > 1:
+            problems.append(f"the turnstile released {visit.relay_pulses} times for {pid}")
+    return problems
 
 
 def _write_results(path: Path, people: list[SimPerson], by_person: dict[str, CheckRow]) -> None:

@@ -89,6 +89,7 @@ class World:
         self._front_free_at = shift_start_epoch_s
         self.visits: list[Visit] = []
         self._behind: dict[str, np.ndarray] = {}
+        self._left_behind: list[np.ndarray] = []
         self._empty_frame = renderer.background
         self._last_ambient_c = people[0].ambient_c if people else 20.0
         self.total = len(people)
@@ -129,6 +130,8 @@ class World:
             if front.leave_at is not None and now >= front.leave_at:
                 self._front_free_at = front.leave_at
                 self.visits.append(front)
+                if front.person.leaves_phone:
+                    self._left_behind.append(front.base_frame)
                 self._front = None
                 continue
             return
@@ -194,6 +197,8 @@ class World:
             and self.payloads.get(waiting.person_id)
         ):
             base = np.minimum(base, self._held_up_behind(waiting))
+        for forgotten in self._left_behind:
+            base = np.minimum(base, forgotten)
         return self.renderer.noisy(base)
 
     def _held_up_behind(self, person: SimPerson) -> np.ndarray:

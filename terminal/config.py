@@ -113,7 +113,10 @@ class OutputsConfig(Section):
 
 class TimingConfig(Section):
     code_wait_s: float = Field(default=4.0, gt=0.0, le=60.0)  # presence without a code, then deny
-    clear_s: float = Field(default=0.8, ge=0.0, le=30.0)  # code gone this long: approach over
+    clear_s: float = Field(default=0.8, ge=0.0, le=2.5)  # code gone this long: approach over
+    # after the first code is seen, keep watching at least this long for a second one before
+    # deciding: a code the next person pushes in is refused, not taken for this person's
+    code_watch_s: float = Field(default=1.0, ge=0.0, le=10.0)
 
 
 class SimulatorConfig(Section):

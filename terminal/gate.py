@@ -35,15 +35,20 @@ from terminal.topics import GateTopics, iso_utc
 
 log = logging.getLogger(__name__)
 CAMERA_RETRY_S = 0.5
+# frames showing an unreadable code beside a readable one, during one check, before the check
+# counts two codes: one such frame may be a blur of the person's own phone; several are not
+AMBIGUOUS_FRAMES = 3
 
 
 @dataclass
 class Approach:
     """The person in front after their check, until they are gone."""
 
-    codes: frozenset[str]  # what the check was decided on
+    codes: frozenset[str]  # every code seen during the check
     codes_seen_at: float
-    face_seen_at: float
+    face_gone_since: float | None = None  # first "no face" reading since a face was last felt
+    face_gone_long: bool = False  # "no face" readings (not sensor faults) spanned clear_s
+    face_gone_since_code: bool = False  # a "no face" reading since the codes were last in view
 
 
 class Gate:
@@ -70,11 +75,14 @@ class Gate:
         self._zone = ZoneInfo(config.gate.timezone)
         self._key = config.healthcode.key.encode()
         self._waited_s = 0.0  # time spent waiting on the camera or the sensor, not computing
-        self.screener = Screener(
-            devices.thermometer, config.screening, sleep=self._sleep, wait=self._watch
-        )
+        # every pause in a measurement is spent watching the camera for a second code
+        self.screener = Screener(devices.thermometer, config.screening, sleep=self._watch)
         self._codes_in_check: set[str] = set()
+        self._unreadable_frames_in_check = 0
         self._approach: Approach | None = None
+        # codes of finished approaches, with when each was last in view: a phone left lying in
+        # front of the camera must not be taken for the next person's code
+        self._spent: dict[str, float] = {}
         self._lamp_off_at: float | None = None
         self._camera_failing = False
 
@@ -85,10 +93,13 @@ class Gate:
         self._waited_s += time.perf_counter() - started
 
     def _watch(self, seconds: float) -> None:
-        """Wait, reading frames: a second code shown while the sensor settles must be seen."""
+        """Wait, reading frames: a second code shown while the sensor settles must be seen, and
+        so must one that only shows as an unreadable code (overlapping the first, say)."""
         deadline = self.clock.time() + seconds
         while self.clock.time() < deadline and not self._camera_failing:
-            self._codes_in_check.update(self._scan_next_frame().texts)
+            scan = self._scan_next_frame()
+            self._codes_in_check.update(self._unspent(scan))
+            self._unreadable_frames_in_check += scan.unreadable > 0
         remaining = deadline - self.clock.time()
         if remaining > 0:
             self._sleep(remaining)
@@ -108,6 +119,16 @@ class Gate:
         self._waited_s += time.perf_counter() - started
         return Scan() if frame is None else self.decoder.scan(frame)
 
+    def _unspent(self, scan: Scan) -> list[str]:
+        return [text for text in scan.texts if text not in self._spent]
+
+    def _age_spent_codes(self, scan: Scan, now: float) -> None:
+        for text in list(self._spent):
+            if text in scan.texts:
+                self._spent[text] = now
+            elif now - self._spent[text] >= self.config.timing.clear_s:
+                del self._spent[text]
+
     # --- the loop -----------------------------------------------------------------------------
     def poll(self) -> CheckRow | None:
         """Look at one frame; run a whole check when someone new is in front."""
@@ -116,30 +137,45 @@ class Gate:
         scan = self._scan_next_frame()
         now = self.clock.time()
         self._lamps_off_when_due(now)
+        self._age_spent_codes(scan, now)
         face = self.screener.someone_in_front()
-        if self._approach is not None and self._approach_over(self._approach, scan, face, now):
+        approach = self._approach
+        if approach is not None and self._approach_over(approach, scan, face, now):
+            self._spent.update(dict.fromkeys(approach.codes, approach.codes_seen_at))
             self._approach = None
         row: CheckRow | None = None
-        if self._approach is None and (scan.texts or face):
-            row = self._check(now, started_perf, scan)
+        fresh = self._unspent(scan)
+        # with the thermometer unable to feel anyone, an unreadable code is the only sign of a
+        # person whose code the camera cannot read: they are answered too
+        someone = fresh or face or (face is None and scan.unreadable)
+        if self._approach is None and someone:
+            row = self._check(now, started_perf, Scan(fresh, scan.unreadable, scan.distant))
         if self.publisher is not None:
             self.publisher.pump()
         return row
 
     def _approach_over(self, approach: Approach, scan: Scan, face: bool | None, now: float) -> bool:
         clear_s = self.config.timing.clear_s
-        if face and now - approach.face_seen_at >= clear_s:
-            return True  # the face was gone and a face is back: the next person
-        if approach.codes & set(scan.texts):
-            approach.codes_seen_at = now
-        if face:
-            approach.face_seen_at = now
+        if face is False:
+            if approach.face_gone_since is None:
+                approach.face_gone_since = now
+            approach.face_gone_long |= now - approach.face_gone_since >= clear_s
+            approach.face_gone_since_code = True
+        elif face:
+            if approach.face_gone_long:
+                return True  # the face was gone a while and a face is back: the next person
+            approach.face_gone_since = None
+        # face None: the sensor cannot tell, which neither starts nor ends an absence
+        if approach.codes & set(scan.texts) or (not approach.codes and scan.unreadable):
+            approach.codes_seen_at = now  # an unreadable code stands for the unreadable one
+            approach.face_gone_since_code = face is False
         if now - approach.codes_seen_at < clear_s:
             return False  # its code is still (or was just) in view
-        if any(text not in approach.codes for text in scan.texts):
+        if self._unspent(Scan([t for t in scan.texts if t not in approach.codes])):
             return True  # someone shows a code this approach was not decided on
-        # with the thermometer failing (None) only the code can tell that the person left
-        return face is None or now - approach.face_seen_at >= clear_s
+        # its code is gone, and so was the face at some moment since (with the thermometer
+        # failing, only the code can tell)
+        return face is None or approach.face_gone_since_code
 
     def run(self, should_stop: Callable[[], bool]) -> None:
         while not should_stop():
@@ -150,19 +186,23 @@ class Gate:
         """The codes in the first frame that shows any; and whether an unreadable code was seen
         while waiting."""
         unreadable = scan.unreadable > 0
-        while not scan.texts:
+        texts = self._unspent(scan)
+        while not texts:
             if self.clock.time() - started_at >= self.config.timing.code_wait_s:
                 return [], unreadable
             scan = self._scan_next_frame()
             unreadable = unreadable or scan.unreadable > 0
-        return sorted(set(scan.texts)), unreadable
+            texts = self._unspent(scan)
+        return sorted(set(texts)), unreadable
 
-    def _read_code(self, texts: list[str], unreadable: bool, now: float) -> CodeSeen:
+    def _read_code(
+        self, texts: list[str], unreadable: bool, now: float, second_unreadable: bool = False
+    ) -> CodeSeen:
         if not texts:
             if self._camera_failing:
                 return CodeSeen("camera_fault")
             return CodeSeen("unreadable" if unreadable else "none")
-        if len(texts) > 1:
+        if len(texts) > 1 or second_unreadable:
             return CodeSeen("multiple")  # whose forehead is this? one code at a time
         text = texts[0]
         try:
@@ -175,11 +215,16 @@ class Gate:
     def _check(self, started_at: float, started_perf: float, scan: Scan) -> CheckRow:
         self._lamps_off()  # the previous person's answer is not this person's
         texts, unreadable = self._wait_for_code(started_at, scan)
+        code_seen_at = self.clock.time()
         self._codes_in_check = set(texts)
-        temperature = self.screener.measure()  # watches the camera while the sensor settles
+        self._unreadable_frames_in_check = 0
+        temperature = self.screener.measure()  # watches the camera meanwhile
         if texts:
+            self._watch(code_seen_at + self.config.timing.code_watch_s - self.clock.time())
             texts = sorted(self._codes_in_check)
-        code = self._read_code(texts, unreadable, self.clock.time())
+        # a second code we cannot read is still a second code
+        second_unreadable = self._unreadable_frames_in_check >= AMBIGUOUS_FRAMES
+        code = self._read_code(texts, unreadable, self.clock.time(), second_unreadable)
         decided_at = self.clock.time()
         person_id = code.code.person_id if code.code else None
         entry = self.roster.get(person_id) if person_id else None
@@ -203,7 +248,7 @@ class Gate:
         self.record.add_check(row, messages)
         self._act(decision)
         after = self.clock.time()
-        self._approach = Approach(frozenset(texts), codes_seen_at=after, face_seen_at=after)
+        self._approach = Approach(frozenset(texts), codes_seen_at=after)
         if self._on_check is not None:
             self._on_check(row, decision)
         return row

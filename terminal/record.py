@@ -8,6 +8,7 @@ the outbox only when the broker has acknowledged them.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -115,6 +116,7 @@ class Record:
             if_not_exists=True,
         )
         self.db.table("outbox").create_index(["sent_s"], if_not_exists=True)
+        self.db.table("meta").create({"key": str, "value": str}, pk="key", if_not_exists=True)
         self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     def add_check(self, check: CheckRow, messages: Iterable[OutboxMessage]) -> None:
@@ -188,5 +190,20 @@ class Record:
             )
         return int(cursor.rowcount)
 
+    def mark_simulated(self) -> None:
+        """Label this record as the simulator's: only such a record may be replaced."""
+        with self._writing():
+            self.db.table("meta").upsert({"key": "simulated", "value": "yes"}, pk="key")
+
     def close(self) -> None:
         self.db.close()
+
+
+def is_simulated_record(path: Path) -> bool:
+    """Read-only: does the file at ``path`` carry the simulator's label?"""
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as existing:
+            row = existing.execute("SELECT value FROM meta WHERE key = 'simulated'").fetchone()
+    except sqlite3.DatabaseError:
+        return False  # not a record, or one from a real gate (it has no such label)
+    return row is not None and row[0] == "yes"

@@ -11,13 +11,15 @@ import csv
 from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
-from typing import Literal, TextIO
+from typing import Literal
+
+from terminal.csvfile import CsvFileError, rows
 
 ROSTER_HEADER = ["person_id", "kind", "windows"]
 ANY_TIME = "*"
 
 
-class RosterError(ValueError):
+class RosterError(CsvFileError):
     pass
 
 
@@ -82,14 +84,9 @@ class Roster:
     @classmethod
     def load(cls, path: Path) -> Roster:
         try:
-            with path.open(newline="", encoding="utf-8") as handle:
-                return cls(_parse(path, handle))
-        except OSError as exc:
-            raise RosterError(f"{path}: cannot read roster: {exc.strerror}") from None
-        except UnicodeDecodeError as exc:
-            raise RosterError(
-                f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8 CSV"
-            ) from None
+            return cls(_parse(path))
+        except CsvFileError as exc:
+            raise RosterError(str(exc)) from None
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -100,20 +97,10 @@ class Roster:
                 writer.writerow([entry.person_id, entry.kind, format_windows(entry.windows)])
 
 
-def _parse(path: Path, handle: TextIO) -> list[RosterEntry]:
-    reader = csv.reader(handle)
-    header = [h.strip() for h in next(reader, [])]
-    if header != ROSTER_HEADER:
-        raise RosterError(f"{path}:1: header must be {','.join(ROSTER_HEADER)}")
+def _parse(path: Path) -> list[RosterEntry]:
     entries: list[RosterEntry] = []
     seen: set[str] = set()
-    for row in reader:
-        line = reader.line_num
-        if not row or all(not cell.strip() for cell in row):
-            continue
-        if len(row) != 3:
-            raise RosterError(f"{path}:{line}: expected 3 columns, got {len(row)}")
-        person_id, kind, windows = (cell.strip() for cell in row)
+    for line, (person_id, kind, windows) in rows(path, ROSTER_HEADER, "roster"):
         if not person_id:
             raise RosterError(f"{path}:{line}: person_id is empty")
         if person_id in seen:

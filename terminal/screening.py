@@ -37,18 +37,13 @@ def _fault_name(exc: BaseException) -> str:
 
 class Screener:
     def __init__(
-        self,
-        thermometer: Thermometer,
-        config: ScreeningConfig,
-        sleep: Callable[[float], None],
-        wait: Callable[[float], None] | None = None,
+        self, thermometer: Thermometer, config: ScreeningConfig, sleep: Callable[[float], None]
     ) -> None:
-        """``sleep`` paces the samples; ``wait`` spends the longer pauses (settling, before a
-        re-measure), where the gate can keep watching its camera."""
+        """``sleep`` spends the pauses (settling, between samples, before a re-measure); the gate
+        gives one that keeps watching its camera."""
         self.thermometer = thermometer
         self.config = config
         self._sleep = sleep
-        self._wait = wait or sleep
 
     def _read(self, what: Callable[[], float]) -> float:
         last: BaseException | None = None
@@ -90,14 +85,14 @@ class Screener:
 
     def measure(self) -> Temperature:
         """Settle, measure, and re-measure a fever. Never raises: a fault is in the result."""
-        self._wait(self.config.settle_s)
+        self._sleep(self.config.settle_s)
         try:
             first = self._estimate_core_c()
         except ReadingFailed as exc:
             return Temperature(first_c=None, fault=str(exc))
         if first < self.config.fever_threshold_c:
             return Temperature(first_c=first)
-        self._wait(self.config.remeasure_delay_s)
+        self._sleep(self.config.remeasure_delay_s)
         try:
             return Temperature(first_c=first, remeasure_c=self._estimate_core_c())
         except ReadingFailed as exc:

@@ -174,3 +174,22 @@ def test_simulate_never_replaces_a_real_gates_record(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "gate.hardware is 'pi'" in done.stderr and "give --record" in done.stderr
     assert real_record.exists()
+
+
+@pytest.mark.parametrize("what", ["a config file", "a real gate's record"])
+def test_simulate_replaces_only_a_record_it_made_itself(tmp_path: Path, what: str) -> None:
+    target = tmp_path / "target"
+    if what == "a config file":
+        target.write_text((REPO / "config" / "simulator.toml").read_text(), encoding="utf-8")
+    else:
+        Record(target).close()  # a gate's record: no simulator label
+    before = target.read_bytes()
+    done = run("simulate", "--workers", "2", "--record", str(target))
+    assert done.returncode == 2
+    assert "is not a record the simulator made; not replaced" in done.stderr
+    assert target.read_bytes() == before
+    # and a record the simulator made is replaced run after run
+    ours = tmp_path / "ours.sqlite"
+    for _ in range(2):
+        assert run("simulate", "--workers", "2", "--record", str(ours)).returncode == 0
+    assert len(Record(ours).checks()) == 2

@@ -256,3 +256,72 @@ def test_the_system_clock_asks_for_the_ntp_status_and_remembers_it() -> None:
     assert clock.synchronised() is False  # not asked again within RECHECK_S
     clock._asked_at -= SystemClock.RECHECK_S
     assert clock.synchronised() is True
+
+
+def test_an_unreadable_code_with_a_failing_thermometer_is_answered_once(
+    config: Config, tmp_path: Path
+) -> None:
+    # the thermometer cannot feel A, and A's cracked screen cannot be read: A still gets an answer
+    people = [person("A", 0, "unreadable", sensor_fault="nack"), person("B", 1)]
+    rig = build_rig(config, people, pace=Pace(read_screen_s=10.0))
+    record = Record(tmp_path / "r.sqlite")
+    run_until_done(build_gate(config, rig, record), rig)
+    assert [c["reason"] for c in record.checks()] == ["sensor_fault", "admitted"]
+    assert [v.outcome for v in rig.world.visits] == ["turned_away", "passed"]
+
+
+@pytest.mark.parametrize(("code", "after_s"), [("none", 0.5), ("yellow", 0.5), ("red", 2.0)])
+def test_a_phone_left_in_view_is_not_taken_for_the_next_persons_code(
+    config: Config, tmp_path: Path, code: str, after_s: float
+) -> None:
+    people = [person("A", 0, leaves_phone=True), person("B", 1, code, code_after_s=after_s)]
+    rig = build_rig(config, people)
+    record = Record(tmp_path / "r.sqlite")
+    run_until_done(build_gate(config, rig, record), rig)
+    expected_b = {"none": "no_code", "yellow": "code_yellow", "red": "code_red"}[code]
+    assert [(c["person_id"], c["reason"]) for c in record.checks()] == [
+        ("A", "admitted"),
+        (None if code == "none" else "B", expected_b),
+    ]
+    assert len(rig.gpio.pulses(config.outputs.relay_pin)) == 1
+
+
+def test_a_thermometer_glitch_while_someone_lingers_is_not_a_new_person(
+    config: Config, tmp_path: Path
+) -> None:
+    rig = build_rig(config, [person("A", 0, "yellow")], pace=Pace(read_screen_s=8.0))
+    record = Record(tmp_path / "r.sqlite")
+    gate = build_gate(config, rig, record)
+    while not record.checks():
+        gate.poll()
+    rig.twin.inject("nack", count=300)  # about two seconds of a sensor that does not answer
+    run_until_done(gate, rig)
+    assert [c["reason"] for c in record.checks()] == ["code_yellow"]
+
+
+@pytest.mark.parametrize("walk_up_s", [0.5, 0.7, 1.0])
+def test_someone_stepping_up_quickly_without_a_code_is_answered(
+    config: Config, tmp_path: Path, walk_up_s: float
+) -> None:
+    people = [person("A", 0, "yellow"), person("B", 0.5, "none")]
+    rig = build_rig(config, people, pace=Pace(walk_up_s=walk_up_s))
+    record = Record(tmp_path / "r.sqlite")
+    run_until_done(build_gate(config, rig, record), rig)
+    assert [c["reason"] for c in record.checks()] == ["code_yellow", "no_code"]
+
+
+def test_the_simulator_reports_an_admission_on_someone_elses_code(
+    config: Config, tmp_path: Path, broker: PrivateBroker
+) -> None:
+    # the gate's known limit: a code held as close to the camera as the person's own, before
+    # they show theirs, cannot be told from it. The simulator knows who stood there, and says so.
+    crowd = [person(f"P{i}", i * 0.5, code_after_s=1.5) for i in range(4)]
+    shift = run_simulation(
+        config,
+        people=crowd,
+        pace=Pace(queue_holds_code_up=True, queue_code_module_px=4),
+        broker=(broker.host, broker.port),
+        record_path=tmp_path / "s.sqlite",
+    )
+    assert not shift.summary.agrees()
+    assert any("someone else's code and ADMITTED" in p for p in shift.summary.problems)
