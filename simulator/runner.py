@@ -264,6 +264,8 @@ class RecordInUse(ValueError):
 def fresh_simulated_record(config: Config, record_path: Path | None) -> Path:
     """Each run writes a fresh record, so its summary is this shift's alone. Only a file the
     simulator made itself is replaced: never a real gate's record, nor anything else."""
+    # a simulated config's own record.path is the simulator's by declaration
+    declared = record_path is None
     if record_path is None:
         if config.gate.hardware != "simulated":
             raise RecordInUse(
@@ -272,7 +274,7 @@ def fresh_simulated_record(config: Config, record_path: Path | None) -> Path:
             )
         record_path = config.resolved(config.record.path)
     if record_path.exists():
-        if not is_simulated_record(record_path):
+        if not declared and not is_simulated_record(record_path):
             raise RecordInUse(
                 f"{record_path}: exists and is not a record the simulator made; not replaced"
             )
