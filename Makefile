@@ -3,8 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# Debian 12 / Raspberry Pi OS Bookworm package names
-SYSTEM_PACKAGES := mosquitto libzbar0 python3-venv
+# Debian 12 / Raspberry Pi OS Bookworm packages: mosquitto, libzbar0, python3-venv, and openssl
+# (the tests make TLS certificates with it)
 
 .PHONY: demo test lint setup system-packages install-service clean
 
@@ -27,6 +27,7 @@ system-packages:
 	command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing="$$missing mosquitto"; \
 	{ /sbin/ldconfig -p 2>/dev/null || ldconfig -p 2>/dev/null; } | grep -q 'libzbar\.so\.0' || missing="$$missing libzbar0"; \
 	$(PYTHON) -c 'import ensurepip, venv' >/dev/null 2>&1 || missing="$$missing python3-venv"; \
+	command -v openssl >/dev/null 2>&1 || missing="$$missing openssl"; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	echo "gate-terminal: system packages missing:$$missing"; \
 	if [ "$$(id -u)" = 0 ]; then sudo=""; \

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 MOSQUITTO_CANDIDATES = ("mosquitto", "/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto")
@@ -15,6 +16,13 @@ MOSQUITTO_CANDIDATES = ("mosquitto", "/usr/sbin/mosquitto", "/usr/local/sbin/mos
 
 class BrokerUnavailable(RuntimeError):
     pass
+
+
+@dataclass(frozen=True)
+class TlsFiles:
+    ca_file: Path
+    cert_file: Path
+    key_file: Path
 
 
 def find_mosquitto() -> str | None:
@@ -36,8 +44,9 @@ class PrivateBroker:
 
     host = "127.0.0.1"
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, tls: TlsFiles | None = None) -> None:
         self.port = port or free_port()
+        self.tls = tls
         self._dir: tempfile.TemporaryDirectory[str] | None = None
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -50,8 +59,13 @@ class PrivateBroker:
         self._dir = tempfile.TemporaryDirectory(prefix="gate-broker-")
         folder = Path(self._dir.name)
         conf = folder / "mosquitto.conf"
+        tls = ""
+        if self.tls:
+            files = self.tls
+            tls = f"cafile {files.ca_file}\ncertfile {files.cert_file}\nkeyfile {files.key_file}\n"
         conf.write_text(
             f"listener {self.port} {self.host}\n"
+            f"{tls}"
             "allow_anonymous true\n"
             "persistence false\n"
             "log_dest stderr\n"

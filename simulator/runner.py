@@ -35,7 +35,9 @@ RESULTS_HEADER = ["person_id", "decision", "reason", "temperature_c"]
 class Subscriber:
     """The operations centre's side: everything under the gate's topics, as received."""
 
-    def __init__(self, host: str, port: int, topics: GateTopics) -> None:
+    def __init__(
+        self, host: str, port: int, topics: GateTopics, ca_file: Path | None = None
+    ) -> None:
         self.messages: list[tuple[str, dict]] = []
         self._lock = threading.Lock()
         self._ready = threading.Event()
@@ -45,6 +47,8 @@ class Subscriber:
         self.client.on_connect = lambda c, *_: c.subscribe(f"{topics.base}/#", qos=1)
         self.client.on_subscribe = lambda *_: self._ready.set()
         self.client.on_message = self._on_message
+        if ca_file is not None:
+            self.client.tls_set(ca_certs=str(ca_file))
         self.client.connect(host, port)
         self.client.loop_start()
         if not self._ready.wait(10):

@@ -55,6 +55,26 @@ class MqttConfig(Section):
     keepalive_s: int = Field(default=30, ge=5, le=3600)
     username: str | None = None
     password: str | None = Field(default=None, repr=False)
+    # person ids and temperatures cross the park's network: encrypt them (port 8883 by custom)
+    tls: bool = False
+    ca_file: Path | None = None  # the broker's certificate authority; None: the system's
+    cert_file: Path | None = None  # this terminal's client certificate, where the broker asks
+    key_file: Path | None = None
+
+    @field_validator("ca_file", "cert_file", "key_file")
+    @classmethod
+    def _readable(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"no such file: {value}")
+        return value
+
+    @model_validator(mode="after")
+    def _tls_files(self) -> MqttConfig:
+        if (self.cert_file is None) != (self.key_file is None):
+            raise ValueError("cert_file and key_file go together")
+        if not self.tls and (self.ca_file or self.cert_file):
+            raise ValueError("ca_file, cert_file and key_file need tls = true")
+        return self
 
 
 class ScreeningConfig(Section):

@@ -54,6 +54,12 @@ class Publisher:
         )
         self.client.max_inflight_messages_set(MAX_IN_FLIGHT)
         self.client.will_set(topics.status, topics.status_payload("offline"), qos=1, retain=True)
+        if config.tls:
+            self.client.tls_set(
+                ca_certs=str(config.ca_file) if config.ca_file else None,
+                certfile=str(config.cert_file) if config.cert_file else None,
+                keyfile=str(config.key_file) if config.key_file else None,
+            )
         if config.username:
             self.client.username_pw_set(config.username, config.password)
         self.client.reconnect_delay_set(min_delay=1, max_delay=30)

@@ -1,0 +1,98 @@
+"""MQTT over TLS against a real Mosquitto with certificates made for the test."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from simulator.broker import PrivateBroker, TlsFiles
+from simulator.runner import Subscriber
+from terminal.config import ConfigError, MqttConfig, load
+from terminal.publisher import Publisher
+from terminal.record import Record
+from terminal.topics import GateTopics
+from tests.test_publisher import add_checks, wait_for
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def openssl(*args: str) -> None:
+    subprocess.run(["openssl", *args], check=True, capture_output=True)
+
+
+def make_ca(folder: Path, name: str) -> tuple[Path, Path]:
+    key, cert = folder / f"{name}.key", folder / f"{name}.crt"
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", f"/CN={name}",
+            "-keyout", str(key), "-out", str(cert))  # fmt: skip
+    return cert, key
+
+
+@pytest.fixture(scope="module")
+def tls_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[PrivateBroker, Path]]:
+    if shutil.which("openssl") is None:
+        pytest.fail("the TLS tests need the openssl command (Debian: apt-get install openssl)")
+    folder = tmp_path_factory.mktemp("pki")
+    ca_cert, ca_key = make_ca(folder, "park-ca")
+    server_key, server_csr, server_cert = (folder / f"server.{x}" for x in ("key", "csr", "crt"))
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
+            "-keyout", str(server_key), "-out", str(server_csr))  # fmt: skip
+    (folder / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n")
+    openssl("x509", "-req", "-in", str(server_csr), "-CA", str(ca_cert), "-CAkey", str(ca_key),
+            "-CAcreateserial", "-days", "2", "-extfile", str(folder / "san.ext"),
+            "-out", str(server_cert))  # fmt: skip
+    with PrivateBroker(tls=TlsFiles(ca_cert, server_cert, server_key)) as broker:
+        yield broker, ca_cert
+
+
+def test_events_travel_encrypted_to_a_broker_the_terminal_trusts(
+    tmp_path: Path, tls_broker: tuple[PrivateBroker, Path]
+) -> None:
+    broker, ca = tls_broker
+    gate = GateTopics("test-park", "tls")
+    subscriber = Subscriber(broker.host, broker.port, gate, ca_file=ca)
+    record = Record(tmp_path / "r.sqlite")
+    add_checks(record, gate, 4)
+    config = MqttConfig(host=broker.host, port=broker.port, tls=True, ca_file=ca)
+    publisher = Publisher(record, config, gate, client_id="t-tls")
+    publisher.start()
+    try:
+        assert publisher.flush(timeout_s=10)
+        assert wait_for(lambda: len(subscriber.received(gate.check)) == 4)
+    finally:
+        publisher.stop()
+        subscriber.stop()
+
+
+def test_a_broker_with_a_certificate_from_elsewhere_gets_nothing(
+    tmp_path: Path, tls_broker: tuple[PrivateBroker, Path]
+) -> None:
+    broker, _ = tls_broker
+    stranger_ca, _ = make_ca(tmp_path, "someone-else")
+    record = Record(tmp_path / "r.sqlite")
+    gate = GateTopics("test-park", "tls-stranger")
+    add_checks(record, gate, 2)
+    config = MqttConfig(host=broker.host, port=broker.port, tls=True, ca_file=stranger_ca)
+    publisher = Publisher(record, config, gate, client_id="t-tls-stranger")
+    publisher.start()
+    try:
+        assert not publisher.wait_connected(3)
+        assert record.count_unsent() == 2  # kept, not sent in the clear, not lost
+    finally:
+        publisher.stop()
+
+
+def test_tls_settings_are_checked_at_start(tmp_path: Path) -> None:
+    text = (REPO / "config" / "gate.example.toml").read_text()
+    config = tmp_path / "gate.toml"
+    config.write_text(
+        text.replace(
+            "keepalive_s = 30", 'keepalive_s = 30\ntls = true\nca_file = "/nowhere/ca.crt"'
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError, match=r"mqtt\.ca_file: Value error, no such file: /nowhere"):
+        load(config)
