@@ -1,13 +1,16 @@
-"""A clock whose time moves only when someone sleeps, so a shift runs in seconds."""
+"""A clock whose time moves only when someone sleeps, so a shift runs in seconds; or, for the
+service on simulated hardware, in step with the wall clock."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 
 class SimClock:
-    def __init__(self, start_epoch_s: float) -> None:
+    def __init__(self, start_epoch_s: float, *, real_time: bool = False) -> None:
         self._now = float(start_epoch_s)
+        self._real_time = real_time
         self._listeners: list[Callable[[float], None]] = []
 
     def time(self) -> float:
@@ -16,6 +19,8 @@ class SimClock:
     def sleep(self, seconds: float) -> None:
         if seconds < 0:
             raise ValueError(f"cannot sleep {seconds} s")
+        if self._real_time:
+            time.sleep(seconds)
         self._now += seconds
         for listener in self._listeners:
             listener(self._now)

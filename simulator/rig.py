@@ -96,11 +96,17 @@ class Rig:
 
 
 def build_rig(
-    config: Config, people: list[SimPerson], *, seed: int = 0, pace: Pace | None = None
+    config: Config,
+    people: list[SimPerson],
+    *,
+    seed: int = 0,
+    pace: Pace | None = None,
+    real_time: bool = False,
+    switched_on_before_s: float = 60.0,
 ) -> Rig:
     start = shift_start_epoch(config)
-    # the terminal is switched on a minute before the shift, so the sensor is past power-up
-    clock = SimClock(start - 60)
+    # the terminal is switched on before the shift, so the sensor is past power-up
+    clock = SimClock(start - switched_on_before_s, real_time=real_time)
     rng = np.random.default_rng(seed)
     gpio = FakeGPIO(clock.time)
     renderer = FrameRenderer(rng, config.camera.width, config.camera.height)

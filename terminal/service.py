@@ -23,11 +23,14 @@ PURGE_EVERY_S = 3600.0
 def _devices(config: Config) -> tuple[Devices, Roster | None]:
     if config.gate.hardware == "pi":
         return build_pi_devices(config), None
-    from simulator.crowd import random_crowd
+    from simulator.crowd import CrowdMix, random_crowd
     from simulator.rig import build_rig
 
-    people = random_crowd(config.simulator.workers, config.simulator.seed)
-    rig = build_rig(config, people, seed=config.simulator.seed)
+    # the service runs in step with the wall clock, as a real gate would (dashboards see events
+    # at the pace they happen), starting a minute before the configured shift
+    sim = config.simulator
+    people = random_crowd(sim.workers, sim.seed, CrowdMix(arrival_window_s=sim.arrival_window_s))
+    rig = build_rig(config, people, seed=sim.seed, real_time=True, switched_on_before_s=2.0)
     return rig.devices(), rig.roster
 
 
