@@ -96,13 +96,19 @@ def test_unsent_events_go_after_a_restart(tmp_path: Path, broker: PrivateBroker)
     path = tmp_path / "r.sqlite"
     add_checks(Record(path), gate, 3)  # written by a terminal that died before sending
     subscriber = Subscriber(broker.host, broker.port, gate)
-    publisher = Publisher(
-        Record(path), MqttConfig(host=broker.host, port=broker.port), gate, client_id="t-restart"
-    )
+    config = MqttConfig(host=broker.host, port=broker.port)
+    assert_delivered(Record(path), config, gate, subscriber, expected=3)
+
+
+def assert_delivered(
+    record: Record, config: MqttConfig, gate: GateTopics, subscriber: Subscriber, expected: int
+) -> None:
+    """A publisher on ``record`` sends it all, and ``subscriber`` receives every check."""
+    publisher = Publisher(record, config, gate, client_id=f"t-{gate.gate}")
     publisher.start()
     try:
         assert publisher.flush(timeout_s=10)
-        assert wait_for(lambda: len(subscriber.received(gate.check)) == 3)
+        assert wait_for(lambda: len(subscriber.received(gate.check)) == expected)
     finally:
         publisher.stop()
         subscriber.stop()

@@ -15,7 +15,7 @@ from terminal.config import ConfigError, MqttConfig, load
 from terminal.publisher import Publisher
 from terminal.record import Record
 from terminal.topics import GateTopics
-from tests.test_publisher import add_checks, wait_for
+from tests.test_publisher import add_checks, assert_delivered
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -57,14 +57,7 @@ def test_events_travel_encrypted_to_a_broker_the_terminal_trusts(
     record = Record(tmp_path / "r.sqlite")
     add_checks(record, gate, 4)
     config = MqttConfig(host=broker.host, port=broker.port, tls=True, ca_file=ca)
-    publisher = Publisher(record, config, gate, client_id="t-tls")
-    publisher.start()
-    try:
-        assert publisher.flush(timeout_s=10)
-        assert wait_for(lambda: len(subscriber.received(gate.check)) == 4)
-    finally:
-        publisher.stop()
-        subscriber.stop()
+    assert_delivered(record, config, gate, subscriber, expected=4)
 
 
 def test_a_broker_with_a_certificate_from_elsewhere_gets_nothing(
