@@ -75,7 +75,6 @@ def health_code_payloads(people: list[SimPerson], config: Config) -> dict[str, s
 @dataclass
 class Rig:
     config: Config
-    people: list[SimPerson]
     clock: SimClock
     gpio: FakeGPIO
     twin: MLX90614Twin
@@ -132,7 +131,6 @@ def build_rig(
     clock.sleep(MLX90614Twin.POWER_UP_S)
     return Rig(
         config=config,
-        people=people,
         clock=clock,
         gpio=gpio,
         twin=twin,

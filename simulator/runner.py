@@ -118,12 +118,10 @@ class Progress:
     def __init__(self, total: int, out: TextIO) -> None:
         self.total = total
         self.out = out
-        self.done = 0
         self._interactive = out.isatty()
         self._last_drawn = -1
 
     def update(self, done: int) -> None:
-        self.done = done
         step = max(1, self.total // 10)
         if (
             not self._interactive

@@ -92,7 +92,6 @@ class World:
         self._left_behind: list[np.ndarray] = []
         self._empty_frame = renderer.background
         self._last_ambient_c = people[0].ambient_c if people else 20.0
-        self.total = len(people)
         clock.on_advance(self.advance)
         gpio.on_change(self._on_pin)
 

@@ -87,11 +87,6 @@ class Gate:
         self._camera_failing = False
 
     # --- waiting is not processing ------------------------------------------------------------
-    def _sleep(self, seconds: float) -> None:
-        started = time.perf_counter()
-        self.clock.sleep(seconds)
-        self._waited_s += time.perf_counter() - started
-
     def _watch(self, seconds: float) -> None:
         """Wait, reading frames: a second code shown while the sensor settles must be seen, and
         so must one that only shows as an unreadable code (overlapping the first, say)."""
@@ -102,7 +97,9 @@ class Gate:
             self._unreadable_frames_in_check += scan.unreadable > 0
         remaining = deadline - self.clock.time()
         if remaining > 0:
-            self._sleep(remaining)
+            started = time.perf_counter()
+            self.clock.sleep(remaining)
+            self._waited_s += time.perf_counter() - started
 
     def _scan_next_frame(self) -> Scan:
         started = time.perf_counter()

@@ -43,7 +43,10 @@ class Publisher:
         self._now = now
         self._acked: queue.SimpleQueue[int] = queue.SimpleQueue()
         self._in_flight: dict[int, int] = {}  # paho message id -> outbox row id
-        self._early_acks: dict[int, int] = {}  # acked id -> collections it went unmatched
+        self._early_acks: dict[int, int] = {}
+        # the record's checks_added when the outbox was last read to its end; -1: never (a
+        # restart may have left messages waiting)
+        self._outbox_read_at = -1  # acked id -> collections it went unmatched
         self._connected = threading.Event()
         self._stopping = False
         self.client = mqtt.Client(
@@ -127,15 +130,20 @@ class Publisher:
         if not self.connected:
             return
         room = MAX_IN_FLIGHT - len(self._in_flight)
-        if room <= 0:
+        added = self.record.checks_added
+        if room <= 0 or added == self._outbox_read_at:
             return
-        for row in self.record.unsent(room, exclude=self._in_flight.values()):
+        rows = self.record.unsent(room, exclude=self._in_flight.values())
+        handed = 0
+        for row in rows:
             info = self.client.publish(row.topic, row.payload, qos=row.qos, retain=row.retain)
             # NO_CONN still queues the message inside paho, which sends it on reconnect
-            if info.rc in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
-                self._in_flight[info.mid] = row.id
-            else:
+            if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
                 break
+            self._in_flight[info.mid] = row.id
+            handed += 1
+        if handed == len(rows) < room:
+            self._outbox_read_at = added  # all of it is with paho now
         self._collect_acks()
 
     def flush(self, timeout_s: float, sleep: Callable[[float], None] = time.sleep) -> bool:

@@ -69,8 +69,10 @@ def _columns(row_type: type) -> dict[str, type]:
 class Record:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
         self.db = sqlite_utils.Database(path)
+        # checks added through this connection: lets the publisher skip asking for new messages
+        # on every camera frame when nothing was added
+        self.checks_added = 0
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
         # an inspector reading or exporting the record must not make a check fail: wait for them
@@ -135,6 +137,7 @@ class Record:
                 }
                 for m in messages
             )
+        self.checks_added += 1
 
     def unsent(self, limit: int, exclude: Iterable[int] = ()) -> list[OutboxRow]:
         skip = set(exclude)
