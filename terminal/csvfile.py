@@ -1,4 +1,4 @@
-"""The CSV files people edit (rosters, planned crowds): read with errors naming file, line and field.
+"""The CSV files people edit (rosters, planned crowds), read with errors naming file, line, field.
 
 People make these files in a spreadsheet, so the reader takes what spreadsheets write: a UTF-8
 byte-order mark (Excel's "CSV UTF-8"), Excel's plain "CSV" on a Chinese Windows (GB18030), comma,
