@@ -14,12 +14,15 @@ import numpy as np
 
 from drivers.qr import DecoderName, make_decoder
 from simulator.frames import FrameRenderer, damage, qr_modules
-from terminal.healthcode import issue
+from terminal.healthcode import issue, simulator_issuer_key
 
 KINDS = ("light", "dark_mode", "empty", "damaged")
 
 
 Sample = list[tuple[str, str | None, np.ndarray]]  # (kind, payload expected, frame)
+
+
+KEY = simulator_issuer_key()
 
 
 def frames(count: int, seed: int) -> Sample:
@@ -28,14 +31,17 @@ def frames(count: int, seed: int) -> Sample:
     made: Sample = []
     for index in range(count):
         kind = KINDS[index % len(KINDS)]
-        payload = issue(b"benchmark-key-000000", f"W{index:05d}", "green", 1_763_856_000)
+        issued_s = 1_763_856_000
+        payload = issue(KEY, "bench", f"W{index:05d}", "green", issued_s, issued_s + 86400)
         if kind == "empty":
             made.append((kind, None, renderer.noisy(renderer.background)))
             continue
         modules = qr_modules(payload)
         if kind == "damaged":
             modules = damage(modules, rng)
-        frame = renderer.place(modules, renderer.random_pose(inverted=kind == "dark_mode"))
+        frame = renderer.place(
+            modules, renderer.random_pose(modules.shape[0], inverted=kind == "dark_mode")
+        )
         made.append((kind, payload if kind != "damaged" else None, renderer.noisy(frame)))
     return made
 

@@ -10,9 +10,36 @@ from typing import Literal, get_args
 
 from simulator.mlx90614 import Fault
 from terminal.csvfile import CsvFileError, rows
+from terminal.ids import PERSON_ID
 
-CodeShown = Literal["green", "yellow", "red", "unreadable", "none"]
-CODES_SHOWN: tuple[str, ...] = get_args(CodeShown)
+CodeKind = Literal[
+    "green",
+    "yellow",
+    "red",
+    "unreadable",  # a green code the camera cannot read (a cracked screen, glare)
+    "none",
+    # attacks on the code, each refused with its own reason
+    "forged",  # signed by a key the gate does not trust, under a key id it does
+    "tampered",  # a red code whose colour was changed to green after signing
+    "expired",
+    "not_yet_valid",
+    "unknown_issuer",
+    "replayed",  # the previous person's code, shown again
+]
+CODE_KINDS: tuple[str, ...] = get_args(CodeKind)
+# a scenario's `payload:TEXT`: exactly TEXT rendered as the QR code
+PAYLOAD_PREFIX = "payload:"
+MAX_PAYLOAD_CHARS = 1200  # what QR version 40 at error correction M surely holds as UTF-8
+ATTACKS: tuple[str, ...] = CODE_KINDS[5:]
+# the reason each attack must be refused with (a replay: once the code has admitted someone)
+EXPECTED_REASON = {
+    "forged": "code_bad_signature",
+    "tampered": "code_bad_signature",
+    "expired": "code_expired",
+    "not_yet_valid": "code_not_yet_valid",
+    "unknown_issuer": "code_unknown_issuer",
+    "replayed": "code_replayed",
+}
 SCENARIO_HEADER = ["person_id", "arrival_s", "core_c", "ambient_c", "code"]
 
 
@@ -22,7 +49,7 @@ class SimPerson:
     arrival_s: float  # seconds after the shift's start
     core_c: float
     ambient_c: float
-    code: CodeShown
+    code: str  # one of CODE_KINDS, or PAYLOAD_PREFIX + the exact text shown
     registered: bool = True
     in_shift: bool = True  # arrives inside the shift window the roster gives them
     dark_mode: bool = False  # the phone shows the code light-on-dark
@@ -47,6 +74,7 @@ class CrowdMix:
     outside_shift: float = 0.01
     dark_mode: float = 0.3
     sensor_fault: float = 0.01
+    attack: float = 0.012  # each kind of attack on the code
 
 
 def random_crowd(workers: int, seed: int, mix: CrowdMix | None = None) -> list[SimPerson]:
@@ -60,15 +88,16 @@ def random_crowd(workers: int, seed: int, mix: CrowdMix | None = None) -> list[S
         feverish = rng.random() < mix.fever
         core = rng.uniform(37.6, 39.0) if feverish else min(rng.gauss(36.6, 0.2), 37.0)
         draw = rng.random()
-        code: CodeShown = "green"
+        code: str = "green"
         for name, share in (
             ("yellow", mix.yellow),
             ("red", mix.red),
             ("unreadable", mix.unreadable),
             ("none", mix.no_code),
+            *((attack, mix.attack) for attack in ATTACKS),
         ):
             if draw < share:
-                code = name  # type: ignore[assignment]
+                code = name
                 break
             draw -= share
         fault: Fault | None = None
@@ -107,6 +136,24 @@ def _number(path: Path, line: int, column: str, text: str, low: float, high: flo
     return value
 
 
+def _check_code(path: Path, line: int, code: str) -> None:
+    if code.startswith(PAYLOAD_PREFIX):
+        text = code[len(PAYLOAD_PREFIX) :]
+        if not text or len(text) > MAX_PAYLOAD_CHARS:
+            raise ScenarioError(
+                f"{path}:{line}: code: payload:TEXT needs 1 to {MAX_PAYLOAD_CHARS} characters"
+            )
+    elif code not in CODE_KINDS:
+        raise ScenarioError(
+            f"{path}:{line}: code: must be one of {', '.join(CODE_KINDS)} or payload:TEXT, "
+            f"got {code!r}"
+        )
+
+
+def is_attack(code: str) -> bool:
+    return code in ATTACKS
+
+
 def load_scenario(path: Path) -> list[SimPerson]:
     """A planned crowd. Everyone in it is registered in the roster."""
     people: list[SimPerson] = []
@@ -116,22 +163,21 @@ def load_scenario(path: Path) -> list[SimPerson]:
     except CsvFileError as exc:
         raise ScenarioError(str(exc)) from None
     for line, (person_id, arrival, core, ambient, code) in planned:
-        if not person_id or "|" in person_id:
-            raise ScenarioError(f"{path}:{line}: person_id must be non-empty and without '|'")
+        if not PERSON_ID.fullmatch(person_id):
+            raise ScenarioError(
+                f"{path}:{line}: person_id: {person_id!r} must match {PERSON_ID.pattern}"
+            )
         if person_id in seen:
             raise ScenarioError(f"{path}:{line}: person_id {person_id!r} appears twice")
         seen.add(person_id)
-        if code not in CODES_SHOWN:
-            raise ScenarioError(
-                f"{path}:{line}: code must be one of {', '.join(CODES_SHOWN)}, got {code!r}"
-            )
+        _check_code(path, line, code)
         people.append(
             SimPerson(
                 person_id=person_id,
                 arrival_s=_number(path, line, "arrival_s", arrival, 0, 7 * 86400),
                 core_c=_number(path, line, "core_c", core, 30, 45),
                 ambient_c=_number(path, line, "ambient_c", ambient, -20, 50),
-                code=code,  # type: ignore[arg-type]
+                code=code,
             )
         )
     if not people:

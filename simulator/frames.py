@@ -12,15 +12,17 @@ import numpy as np
 import segno
 
 QUIET_ZONE_MODULES = 4
-FINDER_MODULES = 9
-NOISE_SIGMA = 3.0  # a finder pattern with its separator and format information
+FINDER_MODULES = 9  # a finder pattern with its separator and format information
+NOISE_SIGMA = 3.0
+# the phone screen's code with its margin, as a 640x480 camera sees it 10 to 20 cm away
+PHONE_CODE_SIDE_PX = (200.0, 300.0)
 
 
 @dataclass(frozen=True)
 class Pose:
     """Where a phone is held in front of the camera for one approach."""
 
-    module_px: int
+    module_px: float  # one module's side on the camera's image
     angle_deg: float
     centre_x: float
     centre_y: float
@@ -59,11 +61,13 @@ class FrameRenderer:
             rng.normal(0, NOISE_SIGMA, (height, width)).astype(np.int16) for _ in range(8)
         ]
 
-    def random_pose(self, inverted: bool = False) -> Pose:
+    def random_pose(self, modules: int = 29, inverted: bool = False) -> Pose:
+        """A phone held up to the camera. The app draws the code at about the same size on the
+        screen whatever its version, so a longer payload means smaller modules."""
         rng = self._rng
-        module_px = int(rng.integers(4, 8))
+        symbol_px = float(rng.uniform(*PHONE_CODE_SIDE_PX))
         return Pose(
-            module_px=module_px,
+            module_px=symbol_px / (modules + 2 * (QUIET_ZONE_MODULES + 2)),
             angle_deg=float(rng.uniform(-10, 10)),
             centre_x=float(rng.uniform(0.35, 0.65) * self.width),
             centre_y=float(rng.uniform(0.35, 0.65) * self.height),
@@ -72,10 +76,15 @@ class FrameRenderer:
 
     def place(self, modules: np.ndarray, pose: Pose) -> np.ndarray:
         """A noiseless grayscale frame with the phone screen showing ``modules`` at ``pose``."""
+        return self.place_screen(modules, pose)[0]
+
+    def place_screen(self, modules: np.ndarray, pose: Pose) -> tuple[np.ndarray, np.ndarray]:
+        """The frame, and where in it the phone's screen is (a phone held up hides what is
+        behind it)."""
         light, dark = (40, 215) if pose.inverted else (235, 25)
         symbol = np.where(modules == 1, dark, light).astype(np.uint8)
         symbol = np.pad(symbol, QUIET_ZONE_MODULES + 2, constant_values=light)
-        side = symbol.shape[0] * pose.module_px
+        side = round(symbol.shape[0] * pose.module_px)
         screen = cv2.resize(symbol, (side, side), interpolation=cv2.INTER_NEAREST)
         if side > min(self.width, self.height) - 8:
             raise ValueError(f"a {side}px code does not fit a {self.width}x{self.height} frame")
@@ -102,7 +111,10 @@ class FrameRenderer:
             flags=cv2.INTER_LINEAR,
             borderMode=cv2.BORDER_TRANSPARENT,
         )
-        return frame
+        covered = cv2.warpAffine(
+            np.ones_like(screen), rotation, (self.width, self.height), flags=cv2.INTER_NEAREST
+        ).astype(bool)
+        return frame, covered
 
     def noisy(self, gray: np.ndarray) -> np.ndarray:
         """One camera frame (BGR, as OpenCV captures it) of a still scene."""

@@ -3,25 +3,27 @@ camera showing the world, and the roster and health codes of the people who will
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from drivers.camera import Camera
 from drivers.mlx90614 import MLX90614
 from drivers.qr import make_decoder
 from simulator.camera import FakeCapture
 from simulator.clock import SimClock
-from simulator.crowd import SimPerson
+from simulator.crowd import PAYLOAD_PREFIX, SimPerson
 from simulator.frames import FrameRenderer
 from simulator.gpio import FakeGPIO
 from simulator.mlx90614 import FakeSMBus, MLX90614Twin
 from simulator.world import Pace, World, WorldPins
 from terminal.config import Config
 from terminal.devices import Devices, build_outputs
-from terminal.healthcode import issue
+from terminal.healthcode import SIMULATOR_KEY_ID, issue, simulator_issuer_key
 from terminal.roster import Roster, RosterEntry, Window
 
 LUNCH = Window(
@@ -61,15 +63,65 @@ def roster_for(people: list[SimPerson], config: Config) -> Roster:
     )
 
 
+CODE_ISSUED_BEFORE_S = 3600.0  # refreshed on the phone an hour before coming to work
+CODE_VALID_S = 24 * 3600.0
+
+
+class SimHealthOffice:
+    """Issues codes the way a park's health office does (`gate-terminal codes issue`), and makes
+    the attacks on codes the way an attacker would."""
+
+    def __init__(self, seed_text: str) -> None:
+        self.park_key = simulator_issuer_key()
+        # a key the gate does not trust; made from the crowd, so that a run is repeatable
+        self.other_key = Ed25519PrivateKey.from_private_bytes(
+            hashlib.sha256(seed_text.encode()).digest()
+        )
+
+    def code(self, kind: str, person_id: str, issued_s: float) -> str:
+        until_s = issued_s + CODE_VALID_S
+        park, other, sim = self.park_key, self.other_key, SIMULATOR_KEY_ID
+        if kind in ("green", "yellow", "red", "unreadable"):  # unreadable: damaged when rendered
+            colour = "green" if kind == "unreadable" else kind
+            return issue(park, sim, person_id, colour, issued_s, until_s)
+        if kind == "forged":
+            return issue(other, sim, person_id, "green", issued_s, until_s)
+        if kind == "tampered":
+            red = issue(park, sim, person_id, "red", issued_s, until_s)
+            return red.replace("|red|", "|green|", 1)
+        if kind == "expired":
+            late_s = CODE_VALID_S + 6 * 3600
+            return issue(park, sim, person_id, "green", issued_s - late_s, until_s - late_s)
+        if kind == "not_yet_valid":
+            early_s = 3 * 3600
+            return issue(park, sim, person_id, "green", issued_s + early_s, until_s + early_s)
+        if kind == "unknown_issuer":
+            return issue(other, "elsewhere", person_id, "green", issued_s, until_s)
+        raise ValueError(f"no code of kind {kind!r}")
+
+
 def health_code_payloads(people: list[SimPerson], config: Config) -> dict[str, str | None]:
-    key = config.healthcode.key.encode()
-    issued_at = shift_start_epoch(config) - 3600  # refreshed on the phone an hour before work
-    return {
-        p.person_id: None
-        if p.code == "none"
-        else issue(key, p.person_id, "green" if p.code == "unreadable" else p.code, issued_at)
-        for p in people
-    }
+    """Each person's QR payload: None for no code; a replay is the previous real code shown."""
+    office = SimHealthOffice(",".join(p.person_id for p in people))
+    start = shift_start_epoch(config)
+    payloads: dict[str, str | None] = {}
+    previous: str | None = None
+    for person in sorted(people, key=lambda p: p.arrival_s):
+        kind = person.code
+        payload: str | None
+        if kind.startswith(PAYLOAD_PREFIX):
+            payload = kind[len(PAYLOAD_PREFIX) :]
+        elif kind == "none":
+            payload = None
+        elif kind == "replayed":
+            payload = previous  # with nobody before them, they have no code to show
+        else:
+            issued_s = start + person.arrival_s - CODE_ISSUED_BEFORE_S
+            payload = office.code(kind, person.person_id, issued_s)
+            if kind in ("green", "yellow", "red"):
+                previous = payload
+        payloads[person.person_id] = payload
+    return payloads
 
 
 @dataclass

@@ -19,7 +19,14 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from simulator.broker import BrokerUnavailable, PrivateBroker
-from simulator.crowd import CrowdMix, SimPerson, load_scenario, random_crowd
+from simulator.crowd import (
+    EXPECTED_REASON,
+    CrowdMix,
+    SimPerson,
+    is_attack,
+    load_scenario,
+    random_crowd,
+)
 from simulator.rig import Rig, build_rig
 from simulator.world import Pace, Visit, World
 from terminal.config import Config
@@ -371,6 +378,8 @@ def _checks_against_the_truth(
         pid = visit.person.person_id
         rows = by_person.get(pid, [])
         wrong = [r for r in rows if r.person_id is not None and r.person_id != pid]
+        if visit.person.code == "replayed":
+            wrong = [r for r in wrong if r.decision == "admit"]  # showing it is the attack
         if wrong:
             admitted = any(r.decision == "admit" for r in wrong)
             problems.append(
@@ -383,7 +392,22 @@ def _checks_against_the_truth(
             problems.append(f"{pid} got an answer without a check in the record")
         if visit.relay_pulses > 1:
             problems.append(f"the turnstile released {visit.relay_pulses} times for {pid}")
+        problems.extend(_attack_answered(visit, rows))
     return problems
+
+
+def _attack_answered(visit: Visit, rows: list[CheckRow]) -> list[str]:
+    """A forged, tampered, stale, foreign or replayed code is refused, for its own reason."""
+    kind, pid = visit.person.code, visit.person.person_id
+    if not is_attack(kind) or not rows or (kind == "replayed" and visit.payload is None):
+        return []
+    final = rows[-1]
+    if final.decision == "admit":
+        return [f"{pid} showed a {kind} code and was ADMITTED"]
+    screening = {"fever", "sensor_fault", "clock_unsynced", "multiple_codes", "unreadable_code"}
+    if final.reason != EXPECTED_REASON[kind] and final.reason not in screening:
+        return [f"{pid} showed a {kind} code, refused as {final.reason}"]
+    return []
 
 
 def _write_results(path: Path, people: list[SimPerson], by_person: dict[str, CheckRow]) -> None:
@@ -412,7 +436,7 @@ def format_summary(summary: Summary) -> str:
     for reason, count in summary.denied_by_reason.items():
         lines.append(f"    {reason:<20} {count}")
     lines += [
-        f"  fevers -> isolation    {summary.isolation_routed}",
+        f"  -> isolation room      {summary.isolation_routed}",
         f"  events in the record   {summary.events_in_record}"
         f" (delivered to the broker {summary.events_delivered}, unsent {summary.events_unsent})",
     ]

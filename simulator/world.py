@@ -36,7 +36,8 @@ class Pace:
     read_screen_s: float = 1.5  # reading a refusal before stepping aside
     give_up_s: float = 25.0  # nothing happens: the person leaves and the gate has failed them
     queue_holds_code_up: bool = False  # the next in line already holds their code in view
-    queue_code_module_px: int = 2  # how big it looks from the camera: further away, smaller
+    # how big the next person's code looks from the camera, a metre or so further away
+    queue_code_module_px: float = 1.2
 
 
 def skin_celsius(core_c: float, ambient_c: float) -> float:
@@ -50,6 +51,7 @@ class Visit:
     front_at: float
     pose: Pose
     base_frame: np.ndarray
+    screen: np.ndarray | None  # where the phone held up covers the camera's view
     reacted_at: float | None = None
     leave_at: float | None = None
     outcome: Outcome | None = None
@@ -138,15 +140,18 @@ class World:
     def _step_up(self, person: SimPerson, at: float) -> Visit:
         self._last_ambient_c = person.ambient_c
         payload = self.payloads.get(person.person_id)
-        pose = self.renderer.random_pose(inverted=person.dark_mode)
-        if payload is None:
-            base = self.renderer.background
-        else:
-            modules = qr_modules(payload)
+        modules = qr_modules(payload) if payload is not None else None
+        pose = self.renderer.random_pose(
+            modules.shape[0] if modules is not None else 29, inverted=person.dark_mode
+        )
+        base, screen = self.renderer.background, None
+        if modules is not None:
             if person.code == "unreadable":
                 modules = damage(modules, self._rng)
-            base = self.renderer.place(modules, pose)
-        return Visit(person=person, payload=payload, front_at=at, pose=pose, base_frame=base)
+            base, screen = self.renderer.place_screen(modules, pose)
+        return Visit(
+            person=person, payload=payload, front_at=at, pose=pose, base_frame=base, screen=screen
+        )
 
     # --- what the gate's outputs do to people -------------------------------------------------
     def _on_pin(self, change: PinChange) -> None:
@@ -185,8 +190,15 @@ class World:
         front = self._front
         now = self.clock.time()
         base = self._empty_frame
-        if front is not None and now >= front.front_at + front.person.code_after_s:
-            base = front.base_frame
+        for forgotten in self._left_behind:
+            base = np.minimum(base, forgotten)
+        if (
+            front is not None
+            and front.screen is not None
+            and now >= front.front_at + front.person.code_after_s
+        ):
+            # the phone held up hides whatever lies behind it
+            base = np.where(front.screen, front.base_frame, base)
         waiting = self._queue[0] if self._queue else None
         if (
             self.pace.queue_holds_code_up
@@ -196,8 +208,6 @@ class World:
             and self.payloads.get(waiting.person_id)
         ):
             base = np.minimum(base, self._held_up_behind(waiting))
-        for forgotten in self._left_behind:
-            base = np.minimum(base, forgotten)
         return self.renderer.noisy(base)
 
     def _held_up_behind(self, person: SimPerson) -> np.ndarray:

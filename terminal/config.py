@@ -14,6 +14,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from terminal.healthcode import (
+    KEY_ID_PATTERN,
+    KeyProblem,
+    SignedCodeRules,
+    SignedCodeVerifier,
+    Verifiers,
+    parse_public_key,
+    public_key_text,
+    simulator_issuer_key,
+)
+
 BcmPin = Annotated[int, Field(ge=2, le=27)]
 NAME_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"  # MQTT topic level: no '/', '+' or '#'
 
@@ -91,9 +102,103 @@ class ScreeningConfig(Section):
     plausible_max_c: float = 43.0
 
 
+class ReplayConfig(Section):
+    """A code that admitted someone does not admit again at this gate for a while: one
+    screenshot, passed back over the turnstile, must not let a second person in."""
+
+    mode: Literal["deny", "record_only"] = "deny"
+    # how long: by default until the end of the window that admitted the person; hold_h instead
+    # makes it a fixed time
+    hold_h: float | None = Field(default=None, gt=0.0, le=72.0)
+    # for people allowed in at any time (no window to end)
+    any_time_hold_h: float = Field(default=12.0, gt=0.0, le=72.0)
+
+
+Action = Literal["admit", "aside", "secondary_check", "isolation"]
+
+
+class ColourActions(Section):
+    """What the gate does for each health-code colour under one risk tier."""
+
+    green: Action = "admit"
+    yellow: Action = "aside"
+    red: Action = "isolation"
+
+    @model_validator(mode="after")
+    def _red_never_admits(self) -> ColourActions:
+        if self.red == "admit":
+            raise ValueError("red: a red code never admits")
+        return self
+
+
+class TierActions(Section):
+    low: ColourActions = ColourActions(yellow="aside", red="isolation")
+    medium: ColourActions = ColourActions(yellow="secondary_check", red="isolation")
+    high: ColourActions = ColourActions(yellow="isolation", red="isolation")
+
+
+class RiskConfig(Section):
+    """The area's risk tier (as the national guidance tiers areas) and what each colour means
+    under each tier. The operations centre can change the tier in force."""
+
+    tier: Literal["low", "medium", "high"] = "low"
+    actions: TierActions = TierActions()
+
+    @property
+    def colour_actions(self) -> ColourActions:
+        return getattr(self.actions, self.tier)
+
+
+class IssuerConfig(Section):
+    """An issuer of health codes this gate trusts: its key id and its public key."""
+
+    key_id: str = Field(pattern=KEY_ID_PATTERN)
+    # the one-line public key that `gate-terminal codes keygen` prints (or the .pub file's PEM)
+    public_key: str = Field(max_length=4096)
+    name: str = Field(default="", max_length=200)
+
+    @field_validator("public_key")
+    @classmethod
+    def _a_public_key(cls, value: str) -> str:
+        try:
+            parse_public_key(value)
+        except KeyProblem as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+
 class HealthCodeConfig(Section):
-    key: str = Field(min_length=16, repr=False)
+    issuers: list[IssuerConfig] = Field(min_length=1, max_length=32)
+    # however long an issuer made a code valid, the gate takes none issued longer ago than this:
+    # the colour may have changed since
     max_age_h: float = Field(default=24.0, gt=0, le=24 * 14)
+    # a phone or the issuing server may run this far ahead of the gate's clock
+    clock_skew_s: float = Field(default=300.0, ge=0.0, le=3600.0)
+    replay: ReplayConfig = ReplayConfig()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_issuing_key(cls, data: object) -> object:
+        if isinstance(data, dict) and ({"key", "private_key"} & set(data)):
+            raise ValueError(
+                "a gate holds no issuing key (whoever reads it could make codes): list the "
+                "issuers' public keys under [[healthcode.issuers]]; the private key stays at the "
+                "health office"
+            )
+        return data
+
+    def verifiers(self) -> Verifiers:
+        """The code schemes this gate accepts, with the issuers it trusts."""
+        issuers = {issuer.key_id: parse_public_key(issuer.public_key) for issuer in self.issuers}
+        rules = SignedCodeRules(max_age_s=self.max_age_h * 3600, clock_skew_s=self.clock_skew_s)
+        return Verifiers([SignedCodeVerifier(issuers, rules)])
+
+    @model_validator(mode="after")
+    def _distinct_key_ids(self) -> HealthCodeConfig:
+        ids = [issuer.key_id for issuer in self.issuers]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"issuers: key ids must differ, got {ids}")
+        return self
 
 
 class RosterConfig(Section):
@@ -153,6 +258,7 @@ class Config(Section):
     mqtt: MqttConfig = MqttConfig()
     screening: ScreeningConfig = ScreeningConfig()
     healthcode: HealthCodeConfig
+    risk: RiskConfig = RiskConfig()
     roster: RosterConfig
     camera: CameraConfig = CameraConfig()
     thermometer: ThermometerConfig = ThermometerConfig()
@@ -160,6 +266,18 @@ class Config(Section):
     timing: TimingConfig = TimingConfig()
     simulator: SimulatorConfig = SimulatorConfig()
     source: Path = Path("<memory>")
+
+    @model_validator(mode="after")
+    def _no_simulator_issuer_on_a_real_gate(self) -> Config:
+        simulator_key = public_key_text(simulator_issuer_key().public_key())
+        if self.gate.hardware == "pi":
+            for index, issuer in enumerate(self.healthcode.issuers):
+                if "".join(issuer.public_key.split()) == simulator_key:
+                    raise ValueError(
+                        f"healthcode.issuers[{index}]: the simulator's public key: its private key "
+                        "is published, so anyone could make codes; a real gate never trusts it"
+                    )
+        return self
 
     def resolved(self, path: Path) -> Path:
         """A path from the config, relative ones taken from the config file's folder."""
@@ -175,7 +293,27 @@ def _describe(error: dict) -> str:
     return f"{key}: {error['msg']}"
 
 
+PLACEHOLDER = "CHANGE-ME"
+
+
+def _placeholders(data: object, key: str = "") -> list[str]:
+    """Keys still holding the example configuration's placeholder values."""
+    if isinstance(data, dict):
+        return [
+            k for name, v in data.items() for k in _placeholders(v, f"{key}.{name}".lstrip("."))
+        ]
+    if isinstance(data, list):
+        return [k for i, v in enumerate(data) for k in _placeholders(v, f"{key}[{i}]")]
+    return [key] if isinstance(data, str) and PLACEHOLDER in data.upper() else []
+
+
 def parse(data: dict, source: Path) -> Config:
+    unset = _placeholders(data)
+    if unset:
+        raise ConfigError(
+            f"{source}: {unset[0]}: still the example's placeholder; set the real value"
+            + (f" (and {len(unset) - 1} more: {', '.join(unset[1:])})" if len(unset) > 1 else "")
+        )
     try:
         return Config.model_validate({**data, "source": source})
     except ValidationError as exc:

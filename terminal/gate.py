@@ -14,27 +14,32 @@ is not checked against the wrong forehead.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
+import traceback
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from drivers.qr import Scan
 from terminal.config import Config
 from terminal.devices import Devices
-from terminal.healthcode import InvalidHealthCode, verify
-from terminal.policy import CodeSeen, Decision, Temperature, decide
+from terminal.healthcode import CodeRejected, HealthCode
+from terminal.policy import CodeRules, CodeSeen, Decision, Reason, Route, Temperature, decide
 from terminal.publisher import Publisher
-from terminal.record import CheckRow, Record
-from terminal.roster import Roster
+from terminal.record import CheckRow, Hold, OutboxMessage, Record
+from terminal.roster import Roster, RosterEntry
 from terminal.screening import Screener
 from terminal.topics import GateTopics, iso_utc
 
 log = logging.getLogger(__name__)
 CAMERA_RETRY_S = 0.5
+# after an unexpected error outside a check, wait this long before looking again: a fault that
+# repeats on every frame must not spin the processor or flood the log
+ERROR_BACKOFF_S = 0.5
 # frames showing an unreadable code beside a readable one, during one check, before the check
 # counts two codes: one such frame may be a blur of the person's own phone; several are not
 AMBIGUOUS_FRAMES = 3
@@ -73,7 +78,15 @@ class Gate:
         self.topics = GateTopics(config.gate.park, config.gate.id)
         self._on_check = on_check
         self._zone = ZoneInfo(config.gate.timezone)
-        self._key = config.healthcode.key.encode()
+        self._verifiers = config.healthcode.verifiers()
+        actions = config.risk.colour_actions
+        self.code_rules = CodeRules(
+            green=actions.green,
+            yellow=actions.yellow,
+            red=actions.red,
+            replay_mode=config.healthcode.replay.mode,
+        )
+        self._last_error: tuple[str, str] | None = None
         self._waited_s = 0.0  # time spent waiting on the camera or the sensor, not computing
         # every pause in a measurement is spent watching the camera for a second code
         self.screener = Screener(devices.thermometer, config.screening, sleep=self._watch)
@@ -128,7 +141,26 @@ class Gate:
 
     # --- the loop -----------------------------------------------------------------------------
     def poll(self) -> CheckRow | None:
-        """Look at one frame; run a whole check when someone new is in front."""
+        """Look at one frame; run a whole check when someone new is in front. Never raises:
+        nothing a camera or a sensor shows may stop the gate."""
+        try:
+            return self._poll()
+        except Exception as exc:
+            self._log_error(exc, "between checks")
+            self.clock.sleep(ERROR_BACKOFF_S)
+            return None
+
+    def _log_error(self, exc: Exception, where: str) -> None:
+        """One line naming the error's type and place, never its message: a message may quote
+        a QR payload, which can identify a person. A repeat of the same error is logged at debug."""
+        frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+        place = f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}" if frame else "?"
+        key = (type(exc).__name__, place)
+        level = logging.DEBUG if key == self._last_error else logging.ERROR
+        self._last_error = key
+        log.log(level, "internal error %s: %s at %s", where, type(exc).__name__, place)
+
+    def _poll(self) -> CheckRow | None:
         self._waited_s = 0.0
         started_perf = time.perf_counter()
         scan = self._scan_next_frame()
@@ -201,16 +233,45 @@ class Gate:
             return CodeSeen("unreadable" if unreadable else "none")
         if len(texts) > 1 or second_unreadable:
             return CodeSeen("multiple")  # whose forehead is this? one code at a time
-        text = texts[0]
         try:
-            code = verify(text, self._key, now, self.config.healthcode.max_age_h * 3600)
-        except InvalidHealthCode as exc:
-            log.info("refused a QR code: %s", exc)  # the payload itself may identify a person
-            return CodeSeen("invalid")
-        return CodeSeen("valid", code)
+            code = self._verifiers.verify(texts[0], now)
+        except CodeRejected as exc:
+            # the reason only: the payload itself may identify a person
+            log.info("refused a QR code: %s", exc.problem.value)
+            return CodeSeen("invalid", problem=exc.problem)
+        held_by = self.record.held_by(code.fingerprint, code.person_id, now)
+        return CodeSeen("valid", code, replay_of=held_by)
 
     def _check(self, started_at: float, started_perf: float, scan: Scan) -> CheckRow:
         self._lamps_off()  # the previous person's answer is not this person's
+        try:
+            row, decision, messages, hold, texts = self._observe_and_decide(
+                started_at, started_perf, scan
+            )
+        except Exception as exc:
+            # whatever failed, this person gets an answer, the record says so, and nobody is
+            # admitted on a check that did not complete
+            self._log_error(exc, "in a check; refused as internal_error")
+            row, decision, messages = self._internal_error_row(started_at, started_perf)
+            hold, texts = None, sorted(set(scan.texts))
+        try:
+            # the record first: the turnstile never moves for a check that is not written down
+            self.record.add_check(row, messages, hold)
+        except Exception as exc:
+            self._log_error(exc, "writing the record; the turnstile stays shut")
+            decision = Decision(False, Reason.INTERNAL_ERROR, Route.ASIDE)
+        else:
+            if decision.alert is not None:
+                log.warning("%s at gate %s: security alerted", decision.alert.value, row.gate)
+        self._act(decision)
+        self._approach = Approach(frozenset(texts), codes_seen_at=self.clock.time())
+        if self._on_check is not None:
+            self._on_check(row, decision)
+        return row
+
+    def _observe_and_decide(
+        self, started_at: float, started_perf: float, scan: Scan
+    ) -> tuple[CheckRow, Decision, list[OutboxMessage], Hold | None, list[str]]:
         texts, unreadable = self._wait_for_code(started_at, scan)
         code_seen_at = self.clock.time()
         self._codes_in_check = set(texts)
@@ -233,6 +294,7 @@ class Gate:
             local_time,
             self.config.screening.fever_threshold_c,
             clock_trusted=not self.config.gate.require_synced_clock or self.clock.synchronised(),
+            code_rules=self.code_rules,
         )
         row = self._row(
             started_at, decided_at, person_id, code, temperature, decision, started_perf
@@ -240,15 +302,39 @@ class Gate:
         messages = [self.topics.check_message(row)]
         if decision.alert is not None:
             messages.append(self.topics.alert_message(row, decision.alert))
-            log.warning("%s at gate %s: security alerted", decision.alert.value, row.gate)
-        # the record first: the turnstile never moves for a check that is not written down
-        self.record.add_check(row, messages)
-        self._act(decision)
-        after = self.clock.time()
-        self._approach = Approach(frozenset(texts), codes_seen_at=after)
-        if self._on_check is not None:
-            self._on_check(row, decision)
-        return row
+        hold = None
+        if decision.admit and code.code is not None and code.replay_of is None:
+            hold = Hold(
+                code.code.fingerprint, code.code.person_id, self._hold_until(entry, decided_at)
+            )
+        return row, decision, messages, hold, texts
+
+    def _hold_until(self, entry: RosterEntry | None, admitted_s: float) -> float:
+        """Until when the admitted code (and its person) may not admit again at this gate."""
+        replay = self.config.healthcode.replay
+        if replay.hold_h is not None:
+            return admitted_s + replay.hold_h * 3600
+        local = datetime.fromtimestamp(admitted_s, self._zone)
+        for window in entry.windows if entry else ():
+            if window.contains(local.time()):
+                end = local.replace(hour=window.end.hour, minute=window.end.minute, second=0)
+                if end < local:
+                    end += timedelta(days=1)
+                return end.timestamp() + 60
+        return admitted_s + replay.any_time_hold_h * 3600
+
+    def _internal_error_row(
+        self, started_at: float, started_perf: float
+    ) -> tuple[CheckRow, Decision, list[OutboxMessage]]:
+        decision = Decision(False, Reason.INTERNAL_ERROR, Route.ASIDE)
+        decided_at = self.clock.time()
+        unknown = CodeSeen("invalid")
+        row = self._row(
+            started_at, decided_at, None, unknown, Temperature(None), decision, started_perf
+        )
+        row = dataclasses.replace(row, code="error")
+        fault = self.topics.fault_message(row, "internal_error")
+        return row, decision, [self.topics.check_message(row), fault]
 
     def _row(
         self,
@@ -261,6 +347,7 @@ class Gate:
         started_perf: float,
     ) -> CheckRow:
         processing_s = time.perf_counter() - started_perf - self._waited_s
+        seen: HealthCode | None = code.code
         return CheckRow(
             event_id=uuid.uuid4().hex,
             ts=iso_utc(decided_at),
@@ -277,6 +364,9 @@ class Gate:
             route=decision.route.value,
             check_s=round(decided_at - started_at, 3),
             processing_ms=round(processing_s * 1000, 3),
+            code_fingerprint=seen.fingerprint if seen else None,
+            code_issuer=seen.issuer if seen else None,
+            replay_of=code.replay_of,
         )
 
     def _act(self, decision: Decision) -> None:

@@ -10,7 +10,8 @@ from datetime import time
 from enum import StrEnum
 from typing import Literal
 
-from terminal.healthcode import Colour, HealthCode
+from terminal.config import Action as ColourAction
+from terminal.healthcode import CodeProblem, HealthCode
 from terminal.roster import RosterEntry
 
 
@@ -22,23 +23,32 @@ class Reason(StrEnum):
     CLOCK_UNSYNCED = "clock_unsynced"  # code age and shift windows cannot be checked
     NO_CODE = "no_code"
     UNREADABLE_CODE = "unreadable_code"
-    INVALID_CODE = "invalid_code"  # forged, expired, or not a health code
     MULTIPLE_CODES = "multiple_codes"  # more than one code in view: whose is it?
+    CODE_MALFORMED = CodeProblem.MALFORMED.value
+    CODE_UNKNOWN_ISSUER = CodeProblem.UNKNOWN_ISSUER.value
+    CODE_BAD_SIGNATURE = CodeProblem.BAD_SIGNATURE.value
+    CODE_EXPIRED = CodeProblem.EXPIRED.value
+    CODE_NOT_YET_VALID = CodeProblem.NOT_YET_VALID.value
+    CODE_REPLAYED = "code_replayed"  # this code already admitted someone
     CODE_RED = "code_red"
     CODE_YELLOW = "code_yellow"
+    CODE_GREEN = "code_green"  # a green code, under a risk tier that does not admit on it alone
     UNREGISTERED = "unregistered"
     OUTSIDE_SHIFT = "outside_shift"
+    INTERNAL_ERROR = "internal_error"  # the check itself failed: nobody is admitted on it
 
 
 class Alert(StrEnum):
     FEVER = "fever"  # confirmed: the person is on the way to the isolation room
     SUSPECTED_FEVER = "suspected_fever"  # a high reading that could not be re-measured
+    HEALTH_CODE = "health_code"  # a code whose colour routes the person to the isolation room
 
 
 class Route(StrEnum):
     THROUGH = "through"  # the turnstile
     ASIDE = "aside"  # step back from the gate
     ISOLATION_ROOM = "isolation_room"  # confirmed fever: escorted to the temporary isolation room
+    SECONDARY_CHECK = "secondary_check"  # staff check the person again before anything else
 
 
 @dataclass(frozen=True)
@@ -59,6 +69,24 @@ class Temperature:
 class CodeSeen:
     status: Literal["valid", "none", "unreadable", "invalid", "multiple", "camera_fault"]
     code: HealthCode | None = None
+    problem: CodeProblem | None = None  # why an invalid code is not believed
+    replay_of: str | None = None  # the check this code (or its person) was admitted on, if held
+
+
+@dataclass(frozen=True)
+class CodeRules:
+    """What the health code's colour means under the risk tier in force, and what a replayed
+    code does."""
+
+    green: ColourAction = "admit"
+    yellow: ColourAction = "aside"
+    red: ColourAction = "isolation"
+    replay_mode: Literal["deny", "record_only"] = "deny"
+
+    def action(self, code: HealthCode) -> ColourAction:
+        action: ColourAction = getattr(self, code.colour.value)
+        # whatever a configuration says, a red code never opens the turnstile
+        return "isolation" if code.colour.value == "red" and action == "admit" else action
 
 
 @dataclass(frozen=True)
@@ -80,10 +108,30 @@ def _deny(reason: Reason, route: Route = Route.ASIDE, alert: Alert | None = None
 _CODE_PROBLEMS = {
     "none": Reason.NO_CODE,
     "unreadable": Reason.UNREADABLE_CODE,
-    "invalid": Reason.INVALID_CODE,
     "multiple": Reason.MULTIPLE_CODES,
     "camera_fault": Reason.CAMERA_FAULT,
 }
+_COLOUR_REASONS = {"green": Reason.CODE_GREEN, "yellow": Reason.CODE_YELLOW, "red": Reason.CODE_RED}
+_ACTION_ROUTES = {
+    "aside": (Route.ASIDE, None),
+    "secondary_check": (Route.SECONDARY_CHECK, None),
+    "isolation": (Route.ISOLATION_ROOM, Alert.HEALTH_CODE),
+}
+
+
+def _code_verdict(code: CodeSeen, rules: CodeRules) -> Decision | None:
+    """A denial for the code shown, or None when the code lets the person on to the roster."""
+    if code.status != "valid" or code.code is None:
+        if code.status == "invalid":
+            return _deny(Reason(code.problem.value) if code.problem else Reason.CODE_MALFORMED)
+        return _deny(_CODE_PROBLEMS.get(code.status, Reason.CODE_MALFORMED))
+    if code.replay_of is not None and rules.replay_mode == "deny":
+        return _deny(Reason.CODE_REPLAYED)
+    action = rules.action(code.code)
+    if action == "admit":
+        return None
+    route, alert = _ACTION_ROUTES[action]
+    return _deny(_COLOUR_REASONS[code.code.colour.value], route, alert)
 
 
 def fever_confirmed(temperature: Temperature, threshold_c: float) -> bool:
@@ -102,6 +150,7 @@ def decide(
     local_time: time,
     fever_threshold_c: float = 37.3,
     clock_trusted: bool = True,
+    code_rules: CodeRules = CodeRules(),
 ) -> Decision:
     # a confirmed fever outranks everything else: that person goes to the isolation room
     if fever_confirmed(temperature, fever_threshold_c):
@@ -114,12 +163,9 @@ def decide(
         return _deny(Reason.SENSOR_FAULT, alert=Alert.SUSPECTED_FEVER if high else None)
     if not clock_trusted:
         return _deny(Reason.CLOCK_UNSYNCED)
-    if code.status != "valid" or code.code is None:
-        return _deny(_CODE_PROBLEMS.get(code.status, Reason.INVALID_CODE))
-    if code.code.colour is Colour.RED:
-        return _deny(Reason.CODE_RED)
-    if code.code.colour is Colour.YELLOW:
-        return _deny(Reason.CODE_YELLOW)
+    code_denial = _code_verdict(code, code_rules)
+    if code_denial is not None:
+        return code_denial
     if entry is None:
         return _deny(Reason.UNREGISTERED)
     if not entry.allowed_at(local_time):

@@ -38,6 +38,19 @@ class CheckRow:
     route: str
     check_s: float  # from noticing the person to the decision acted on (gate clock)
     processing_ms: float  # the software's own time for this check
+    # the code's SHA-256 and its issuer: enough to trace a replay, never the payload itself
+    code_fingerprint: str | None = None
+    code_issuer: str | None = None
+    replay_of: str | None = None  # the earlier admission this code or person is held by
+
+
+@dataclass(frozen=True)
+class Hold:
+    """After an admission, its code and its person do not admit again until ``until_s``."""
+
+    fingerprint: str
+    person_id: str
+    until_s: float
 
 
 @dataclass(frozen=True)
@@ -119,12 +132,47 @@ class Record:
         )
         self.db.table("outbox").create_index(["sent_s"], if_not_exists=True)
         self.db.table("meta").create({"key": str, "value": str}, pk="key", if_not_exists=True)
+        self.db.table("holds").create(
+            {
+                "event_id": str,
+                "fingerprint": str,
+                "person_id": str,
+                "admitted_s": float,
+                "until_s": float,
+            },
+            pk="event_id",
+            not_null={"fingerprint", "person_id", "admitted_s", "until_s"},
+            if_not_exists=True,
+        )
+        self.db.table("holds").create_index(["fingerprint"], if_not_exists=True)
+        self.db.table("holds").create_index(["person_id"], if_not_exists=True)
+        self._add_missing_columns("checks", _columns(CheckRow))
         self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
-    def add_check(self, check: CheckRow, messages: Iterable[OutboxMessage]) -> None:
-        """The check and its messages, durably, or nothing."""
+    def _add_missing_columns(self, table: str, columns: dict[str, type]) -> None:
+        """A record written by an older version gains the newer columns, empty for old rows."""
+        existing = self.db.table(table).columns_dict
+        for name, kind in columns.items():
+            if name not in existing:
+                self.db.table(table).add_column(name, kind)
+
+    def add_check(
+        self, check: CheckRow, messages: Iterable[OutboxMessage], hold: Hold | None = None
+    ) -> None:
+        """The check, its messages and the hold its admission puts on its code, durably, or
+        nothing."""
         with self._writing():
             self.db.table("checks").insert(asdict(check))
+            if hold is not None:
+                self.db.table("holds").insert(
+                    {
+                        "event_id": check.event_id,
+                        "fingerprint": hold.fingerprint,
+                        "person_id": hold.person_id,
+                        "admitted_s": check.epoch_s,
+                        "until_s": hold.until_s,
+                    }
+                )
             self.db.table("outbox").insert_all(
                 {
                     "event_id": check.event_id,
@@ -138,6 +186,15 @@ class Record:
                 for m in messages
             )
         self.checks_added += 1
+
+    def held_by(self, fingerprint: str, person_id: str, now_s: float) -> str | None:
+        """The admission that still holds this code or this person at ``now_s``, if any."""
+        row = self.db.execute(
+            "SELECT event_id FROM holds WHERE until_s > ? AND admitted_s <= ? "
+            "AND (fingerprint = ? OR person_id = ?) ORDER BY admitted_s DESC LIMIT 1",
+            [now_s, now_s, fingerprint, person_id],
+        ).fetchone()
+        return None if row is None else str(row[0])
 
     def unsent(self, limit: int, exclude: Iterable[int] = ()) -> list[OutboxRow]:
         skip = set(exclude)
@@ -191,6 +248,7 @@ class Record:
             self.db.execute(
                 "DELETE FROM outbox WHERE sent_s IS NOT NULL AND created_s < ?", [epoch_s]
             )
+            self.db.execute("DELETE FROM holds WHERE until_s < ?", [epoch_s])
         return int(cursor.rowcount)
 
     def mark_simulated(self) -> None:

@@ -50,6 +50,10 @@ class GateTopics:
         return f"{self.base}/alert"
 
     @property
+    def fault(self) -> str:
+        return f"{self.base}/fault"
+
+    @property
     def status(self) -> str:
         return f"{self.base}/status"
 
@@ -84,6 +88,19 @@ class GateTopics:
             "route": check.route,
         }
         return OutboxMessage(self.alert, _json(payload))
+
+    def fault_message(self, check: CheckRow, kind: str) -> OutboxMessage:
+        """A fault at the gate that the operations centre must know of (no personal data)."""
+        payload = {
+            "schema": "gate.fault/1",
+            "kind": kind,
+            "event_id": f"{check.event_id}-fault",
+            "check_event_id": check.event_id,
+            "ts": check.ts,
+            "park": check.park,
+            "gate": check.gate,
+        }
+        return OutboxMessage(self.fault, _json(payload))
 
     def status_payload(self, state: str, epoch_s: float | None = None) -> str:
         payload: dict[str, Any] = {"schema": "gate.status/1", "state": state}

@@ -1,16 +1,51 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from simulator.broker import BrokerUnavailable, PrivateBroker
 from terminal.config import Config, parse
+from terminal.healthcode import SIMULATOR_KEY_ID, public_key_text, simulator_issuer_key
 
 REPO = Path(__file__).resolve().parent.parent
-TEST_KEY = "test-issuing-key-0123456789"
+# the simulator's issuer: the simulated crowds carry codes it signed
+SIMULATOR_ISSUER = {
+    "key_id": SIMULATOR_KEY_ID,
+    "public_key": public_key_text(simulator_issuer_key().public_key()),
+}
+
+
+# a park's own issuer, for configs that stand for a real gate
+PARK_ISSUER_KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(7, 39)))
+EXAMPLE_FILLED_IN = {
+    'park = "CHANGE-ME"': 'park = "example-park"',
+    'id = "CHANGE-ME"': 'id = "north-1"',
+    'host = "CHANGE-ME"': 'host = "broker.park.internal"',
+    'key_id = "CHANGE-ME"': 'key_id = "park-2026"',
+}
+
+
+def example_gate_config_text() -> str:
+    """config/gate.example.toml as an installer fills it in."""
+    text = (REPO / "config" / "gate.example.toml").read_text(encoding="utf-8")
+    for placeholder, value in EXAMPLE_FILLED_IN.items():
+        text, found = re.subn(f"^{re.escape(placeholder)}", value, text, flags=re.MULTILINE)
+        assert found == 1, placeholder
+    public = public_key_text(PARK_ISSUER_KEY.public_key())
+    text = re.sub(r'public_key = "CHANGE-ME[^"]*"', f'public_key = "{public}"', text)
+    assert "CHANGE-ME" not in text
+    return text
+
+
+def example_gate_config(folder: Path, text: str | None = None) -> Path:
+    path = folder / "gate.toml"
+    path.write_text(text if text is not None else example_gate_config_text(), encoding="utf-8")
+    return path
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -44,7 +79,7 @@ def make_config(tmp_path: Path, **sections: dict) -> Config:
             "hardware": "simulated",
         },
         "record": {"path": str(tmp_path / "record.sqlite")},
-        "healthcode": {"key": TEST_KEY},
+        "healthcode": {"issuers": [SIMULATOR_ISSUER]},
         "roster": {"path": str(tmp_path / "roster.csv")},
         "simulator": {"shift_start": "2026-11-23T07:30:00"},
     }

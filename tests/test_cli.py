@@ -15,6 +15,7 @@ import pytest
 
 from simulator.broker import PrivateBroker
 from terminal.record import Record
+from tests.conftest import example_gate_config, example_gate_config_text
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -72,7 +73,7 @@ def test_simulate_a_scenario_writes_one_result_per_person(
     ]
     assert float(rows[1]["temperature_c"]) == pytest.approx(38.6, abs=0.15)
     assert "record, broker and subscriber agree one to one" in done.stdout
-    assert "fevers -> isolation    1" in done.stdout
+    assert "-> isolation room      2" in done.stdout  # the fever and the red code
 
 
 def test_simulate_starts_its_own_broker(tmp_path: Path) -> None:
@@ -107,7 +108,7 @@ def test_a_bad_config_says_which_key(tmp_path: Path) -> None:
 
 
 def test_run_on_a_machine_without_gpio_explains(tmp_path: Path) -> None:
-    done = run("run", "--config", str(REPO / "config" / "gate.example.toml"))
+    done = run("run", "--config", str(example_gate_config(tmp_path)))
     assert done.returncode == 2
     assert "RPi.GPIO" in done.stderr
 
@@ -164,7 +165,7 @@ def test_run_service_on_simulated_hardware_stops_cleanly(
 
 
 def test_simulate_never_replaces_a_real_gates_record(tmp_path: Path) -> None:
-    text = (REPO / "config" / "gate.example.toml").read_text()
+    text = example_gate_config_text()
     real_record = tmp_path / "real.sqlite"
     config = tmp_path / "gate.toml"
     config.write_text(

@@ -5,14 +5,14 @@ from pathlib import Path
 import pytest
 
 from terminal.config import ConfigError, load
+from tests.conftest import example_gate_config, example_gate_config_text, make_config
 
 REPO = Path(__file__).resolve().parent.parent
 
 
-@pytest.mark.parametrize("name", ["gate.example.toml", "simulator.toml"])
-def test_shipped_configs_load(name: str) -> None:
-    config = load(REPO / "config" / name)
-    assert config.screening.fever_threshold_c == 37.3
+def test_shipped_configs_load(tmp_path: Path) -> None:
+    for config in (load(REPO / "config" / "simulator.toml"), load(example_gate_config(tmp_path))):
+        assert config.screening.fever_threshold_c == 37.3
 
 
 def test_relative_paths_are_taken_from_the_config_folder() -> None:
@@ -26,7 +26,7 @@ def _write(tmp_path: Path, text: str) -> Path:
     return path
 
 
-GOOD = (REPO / "config" / "gate.example.toml").read_text(encoding="utf-8")
+GOOD = example_gate_config_text()
 
 
 @pytest.mark.parametrize(
@@ -47,9 +47,10 @@ GOOD = (REPO / "config" / "gate.example.toml").read_text(encoding="utf-8")
         (("retention_days = 30", "retension_days = 30"), r"record\.retension_days: unknown key"),
         (('id = "north-1"', 'id = "north/1"'), r"gate\.id: String should match pattern"),
         (
-            ('key = "replace-with-the-park-issuing-key"', 'key = "short"'),
-            r"healthcode\.key: String should have at least 16",
+            ('key_id = "park-2026"', 'key_id = "park/2026"'),
+            r"healthcode\.issuers\.0\.key_id: String should match pattern",
         ),
+        (('red = "isolation"', 'red = "admit"'), r"risk\.actions\.low: .*red: a red code never admits"),
         (('[roster]\npath = "/etc/gate-terminal/roster.csv"\n', ""), r"roster: required, missing"),
         (("fever_threshold_c = 37.3", "fever_threshold_c = 37,3"), r"not valid TOML"),
     ],
@@ -67,9 +68,9 @@ def test_errors_name_the_file_and_the_key(
     )
 
 
-def test_secrets_do_not_show_in_the_config_repr() -> None:
-    config = load(REPO / "config" / "gate.example.toml")
-    assert "replace-with-the-park-issuing-key" not in repr(config)
+def test_secrets_do_not_show_in_the_config_repr(tmp_path: Path) -> None:
+    config = make_config(tmp_path, mqtt={"username": "gate", "password": "s3cret-broker-pass"})
+    assert "s3cret-broker-pass" not in repr(config)
 
 
 def test_missing_file(tmp_path: Path) -> None:

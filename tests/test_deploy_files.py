@@ -8,6 +8,7 @@ from pathlib import Path
 
 from terminal.cli import build_parser
 from terminal.config import load
+from tests.conftest import example_gate_config
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -19,7 +20,7 @@ def unit() -> configparser.ConfigParser:
     return parser
 
 
-def test_service_starts_the_console_command_with_a_config_it_can_parse() -> None:
+def test_service_starts_the_console_command_with_a_config_it_can_parse(tmp_path: Path) -> None:
     service = unit()["Service"]
     command = shlex.split(service["ExecStart"])
     assert command[0].endswith("/.venv/bin/gate-terminal")
@@ -30,12 +31,12 @@ def test_service_starts_the_console_command_with_a_config_it_can_parse() -> None
     assert service["Restart"] == "always"
     assert service["KillSignal"] == "SIGTERM"
     # the record's folder is the only place it may write, and the example config puts it there
-    example = load(REPO / "config" / "gate.example.toml")
+    example = load(example_gate_config(tmp_path))
     assert str(example.record.path).startswith(service["ReadWritePaths"])
     assert set(service["SupplementaryGroups"].split()) >= {"gpio", "i2c", "video"}
 
 
-def test_firmware_enables_the_thermometer_bus_at_an_mlx90614_speed() -> None:
+def test_firmware_enables_the_thermometer_bus_at_an_mlx90614_speed(tmp_path: Path) -> None:
     settings = dict(
         line.split("=", 1)[1].split("=", 1)
         for line in (REPO / "firmware" / "config.txt").read_text().splitlines()
@@ -43,14 +44,14 @@ def test_firmware_enables_the_thermometer_bus_at_an_mlx90614_speed() -> None:
     )
     assert settings["i2c_arm"] == "on"
     assert 10_000 <= int(settings["i2c_arm_baudrate"]) <= 100_000  # SMBus range of the chip
-    assert load(REPO / "config" / "gate.example.toml").thermometer.i2c_bus == 1  # i2c_arm
+    assert load(example_gate_config(tmp_path)).thermometer.i2c_bus == 1  # i2c_arm
 
 
-def test_firmware_holds_every_output_inactive_from_power_on() -> None:
+def test_firmware_holds_every_output_inactive_from_power_on(tmp_path: Path) -> None:
     lines = (REPO / "firmware" / "config.txt").read_text().splitlines()
     (held,) = [line.split("=", 1)[1] for line in lines if line.startswith("gpio=")]
     pins, mode = held.split("=")
-    outputs = load(REPO / "config" / "gate.example.toml").outputs
+    outputs = load(example_gate_config(tmp_path)).outputs
     assert {int(p) for p in pins.split(",")} == {
         outputs.relay_pin,
         outputs.green_lamp_pin,

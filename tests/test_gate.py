@@ -39,6 +39,13 @@ CROWD = [
     person("I-badsensor", 16, sensor_fault="bad_pec"),
     person("J-late", 18, in_shift=False),
     person("K-green", 20),
+    person("L-forged", 22, "forged"),
+    person("M-tampered", 24, "tampered"),
+    person("N-expired", 26, "expired"),
+    person("O-future", 28, "not_yet_valid"),
+    person("P-foreign", 30, "unknown_issuer"),
+    person("Q-screenshot", 32, "replayed"),  # K's code, passed back over the turnstile
+    person("R-printed", 34, "payload:HC1|P0|green|1|é"),
 ]
 EXPECTED = {
     "A-green": ("admit", "admitted"),
@@ -52,6 +59,13 @@ EXPECTED = {
     "I-badsensor": ("deny", "sensor_fault"),
     "J-late": ("deny", "outside_shift"),
     "K-green": ("admit", "admitted"),
+    "L-forged": ("deny", "code_bad_signature"),
+    "M-tampered": ("deny", "code_bad_signature"),
+    "N-expired": ("deny", "code_expired"),
+    "O-future": ("deny", "code_not_yet_valid"),
+    "P-foreign": ("deny", "code_unknown_issuer"),
+    "Q-screenshot": ("deny", "code_replayed"),
+    "R-printed": ("deny", "code_malformed"),
 }
 
 
@@ -85,7 +99,17 @@ def test_a_small_shift_agrees_one_to_one(
     fever = next(c for c in checks if c["reason"] == "fever")
     assert fever["route"] == "isolation_room" and fever["temperature_c"] >= 37.3
     assert fever["first_c"] is not None  # it was measured twice
-    assert summary.isolation_routed == 1 and summary.alerts_received == 1
+    red = next(c for c in checks if c["reason"] == "code_red")
+    assert red["route"] == "isolation_room"  # the low tier's action for a red code
+    assert summary.isolation_routed == 2 and summary.alerts_received == 2
+    # the screenshot is refused as a replay of K's admission, and the record keeps no payload
+    k_green = shift.checks_by_person["K-green"]
+    screenshot = shift.checks_by_person["Q-screenshot"]
+    assert screenshot.person_id == "K-green" and screenshot.replay_of == k_green.event_id
+    assert screenshot.code_fingerprint == k_green.code_fingerprint
+    assert k_green.code_fingerprint is not None and len(k_green.code_fingerprint) == 64
+    dump = "\n".join(Path(tmp_path / "shift.sqlite").read_bytes().decode("latin-1").splitlines())
+    assert "HC2|" not in dump and "HC1|P0" not in dump
     # nobody was left standing without an answer
     assert {v.outcome for v in shift.rig.world.visits} == {"passed", "turned_away"}
 

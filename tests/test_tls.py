@@ -15,6 +15,7 @@ from terminal.config import ConfigError, MqttConfig, load
 from terminal.publisher import Publisher
 from terminal.record import Record
 from terminal.topics import GateTopics
+from tests.conftest import example_gate_config_text
 from tests.test_publisher import add_checks, assert_delivered
 
 REPO = Path(__file__).resolve().parent.parent
@@ -79,7 +80,7 @@ def test_a_broker_with_a_certificate_from_elsewhere_gets_nothing(
 
 
 def test_tls_settings_are_checked_at_start(tmp_path: Path) -> None:
-    text = (REPO / "config" / "gate.example.toml").read_text()
+    text = example_gate_config_text()
     config = tmp_path / "gate.toml"
     config.write_text(
         text.replace(
