@@ -50,7 +50,10 @@ GOOD = example_gate_config_text()
             ('key_id = "park-2026"', 'key_id = "park/2026"'),
             r"healthcode\.issuers\.0\.key_id: String should match pattern",
         ),
-        (('red = "isolation"', 'red = "admit"'), r"risk\.actions\.low: .*red: a red code never admits"),
+        (
+            ('red = "isolation"', 'red = "admit"'),
+            r"risk\.actions\.low: .*red: a red code never admits",
+        ),
         (('[roster]\npath = "/etc/gate-terminal/roster.csv"\n', ""), r"roster: required, missing"),
         (("fever_threshold_c = 37.3", "fever_threshold_c = 37,3"), r"not valid TOML"),
     ],
