@@ -11,6 +11,8 @@ class SimClock:
     def __init__(self, start_epoch_s: float, *, real_time: bool = False) -> None:
         self._now = float(start_epoch_s)
         self._real_time = real_time
+        # in real time, the clock keeps to the wall clock: the software's own time counts too
+        self._wall_offset_s = start_epoch_s - time.time()
         self._listeners: list[Callable[[float], None]] = []
 
     def time(self) -> float:
@@ -21,7 +23,9 @@ class SimClock:
             raise ValueError(f"cannot sleep {seconds} s")
         if self._real_time:
             time.sleep(seconds)
-        self._now += seconds
+            self._now = max(self._now + seconds, time.time() + self._wall_offset_s)
+        else:
+            self._now += seconds
         for listener in self._listeners:
             listener(self._now)
 

@@ -4,8 +4,10 @@ record and against what a subscriber at the operations centre received."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
+import socket
 import statistics
 import sys
 import threading
@@ -34,40 +36,70 @@ from terminal.gate import Gate
 from terminal.policy import Decision
 from terminal.publisher import Publisher
 from terminal.record import CheckRow, Record, is_simulated_record
-from terminal.topics import GateTopics
+from terminal.topics import GateTopics, Messages, new_event_id
 
 RESULTS_HEADER = ["person_id", "decision", "reason", "temperature_c"]
 
 
 class Subscriber:
-    """The operations centre's side: everything under the gate's topics, as received."""
+    """The operations centre's side: everything under the gate's topics, as received.
+
+    With a ``client_id`` and ``persistent=True`` it keeps its session on the broker (clean
+    session off): what the broker took while this subscriber was away, or across a broker restart
+    with persistence, is delivered when it is back."""
 
     def __init__(
-        self, host: str, port: int, topics: GateTopics, ca_file: Path | None = None
+        self,
+        host: str,
+        port: int,
+        topics: GateTopics,
+        ca_file: Path | None = None,
+        *,
+        client_id: str | None = None,
+        persistent: bool = False,
+        login: tuple[str, str] | None = None,
+        subscription: str | None = None,
     ) -> None:
         self.messages: list[tuple[str, dict]] = []
+        self.raw: list[tuple[str, bytes]] = []
         self._lock = threading.Lock()
         self._ready = threading.Event()
         self.client = mqtt.Client(
-            CallbackAPIVersion.VERSION2, client_id=f"ops-{time.monotonic_ns()}"
+            CallbackAPIVersion.VERSION2,
+            client_id=client_id or f"ops-{time.monotonic_ns()}",
+            clean_session=not persistent,
         )
-        self.client.on_connect = lambda c, *_: c.subscribe(f"{topics.base}/#", qos=1)
+        wanted = subscription or f"{topics.base}/#"
+        self.client.on_connect = lambda c, *_: c.subscribe(wanted, qos=1)
         self.client.on_subscribe = lambda *_: self._ready.set()
         self.client.on_message = self._on_message
         if ca_file is not None:
             self.client.tls_set(ca_certs=str(ca_file))
-        self.client.connect(host, port)
+        if login is not None:
+            self.client.username_pw_set(*login)
+        self.client.reconnect_delay_set(min_delay=1, max_delay=2)
+        try:
+            self.client.connect(host, port)
+        except OSError as exc:
+            raise BrokerUnavailable(f"cannot reach {host}:{port}: {exc}") from None
         self.client.loop_start()
         if not self._ready.wait(10):
+            self.stop()
             raise BrokerUnavailable(f"could not subscribe at {host}:{port}")
 
     def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
         with self._lock:
-            self.messages.append((message.topic, json.loads(message.payload)))
+            self.raw.append((message.topic, bytes(message.payload)))
+            with contextlib.suppress(ValueError):  # not JSON: kept in raw, for the tests
+                self.messages.append((message.topic, json.loads(message.payload)))
 
     def received(self, topic: str) -> list[dict]:
         with self._lock:
             return [payload for t, payload in self.messages if t == topic]
+
+    def received_under(self, prefix: str) -> list[dict]:
+        with self._lock:
+            return [payload for t, payload in self.messages if t.startswith(prefix)]
 
     def stop(self) -> None:
         self.client.disconnect()
@@ -108,6 +140,7 @@ class Summary:
     wall_s: float
     broker: str | None
     problems: list[str] = field(default_factory=list)
+    drain: str = ""
 
     def agrees(self) -> bool:
         return not self.problems
@@ -175,6 +208,7 @@ def run_simulation(
     results: Path | None = None,
     record_path: Path | None = None,
     out: TextIO = sys.stderr,
+    drain_timeout_s: float = 15.0,
 ) -> ShiftRun:
     wall_started = time.perf_counter()
     if people is None:
@@ -182,18 +216,16 @@ def run_simulation(
     rig = build_rig(
         config, people, seed=seed if seed is not None else config.simulator.seed, pace=pace
     )
-    devices = rig.devices()
-
-    record_path = fresh_simulated_record(config, record_path)
-    record = Record(record_path)
-    record.mark_simulated()
-
+    record_path = claim_simulated_record(config, record_path)
     topics = GateTopics(config.gate.park, config.gate.id)
     private: PrivateBroker | None = None
     broker_text: str | None = None
     publisher: Publisher | None = None
     subscriber: Subscriber | None = None
+    record: Record | None = None
+    devices = None
     try:
+        # the broker first: the previous simulated record is replaced only once the run can start
         if broker is None:
             try:
                 private = PrivateBroker().start()
@@ -201,14 +233,30 @@ def run_simulation(
             except BrokerUnavailable as exc:
                 out.write(f"No broker: {exc}.\nEvents stay unsent in the record {record_path}.\n")
         if broker is not None:
+            probe_broker(*broker)
             broker_text = f"{broker[0]}:{broker[1]}"
             subscriber = Subscriber(broker[0], broker[1], topics)
+        replace_simulated_record(record_path)
+        record = Record(record_path)
+        record.mark_simulated()
+        devices = rig.devices()
+        boot_id = new_event_id()
+        messages = Messages(
+            config.gate.park,
+            config.gate.id,
+            boot_id=boot_id,
+            timezone=config.gate.timezone,
+            clock_synced=rig.clock.synchronised,
+        )
+        if broker is not None:
             mqtt_config = config.mqtt.model_copy(update={"host": broker[0], "port": broker[1]})
             publisher = Publisher(
                 record,
                 mqtt_config,
                 topics,
-                client_id=f"gate-{config.gate.park}-{config.gate.id}-sim",
+                client_id=f"{config.gate.id}-sim",
+                boot_id=boot_id,
+                config_file=config.source,
             )
             publisher.start()
             if not publisher.wait_connected(10):
@@ -230,6 +278,7 @@ def run_simulation(
             roster=rig.roster,
             publisher=publisher,
             on_check=remember,
+            messages=messages,
         )
         out.write(
             f"Simulating {len(people)} people through gate {config.gate.park}/{config.gate.id}"
@@ -243,11 +292,20 @@ def run_simulation(
             progress.update(len(rig.world.visits))
         simulated_s = rig.clock.time() - sim_started
         gate.close()
+        drain = "no broker: the events stay in the record"
         if publisher is not None:
-            publisher.flush(timeout_s=15)
+            drain_started = time.monotonic()
+            if publisher.flush(timeout_s=drain_timeout_s):
+                drain = f"outbox drained ({time.monotonic() - drain_started:.1f} s after the shift)"
+            else:
+                drain = (
+                    f"drain timeout after {drain_timeout_s:g} s: {record.count_unsent()} events "
+                    "stay unsent in the record"
+                )
         summary = _summarise(record, rig.world, who_was_there, subscriber, topics)
         summary.simulated_s = simulated_s
         summary.broker = broker_text
+        summary.drain = drain
         checks_by_person = {
             person.person_id: row for person, row in who_was_there.values() if person is not None
         }
@@ -260,8 +318,10 @@ def run_simulation(
             subscriber.stop()
         if private is not None:
             private.stop()
-        devices.close()
-        record.close()
+        if devices is not None:
+            devices.close()
+        if record is not None:
+            record.close()
     summary.wall_s = time.perf_counter() - wall_started
     return ShiftRun(summary, rig, record_path, checks_by_person)
 
@@ -270,9 +330,32 @@ class RecordInUse(ValueError):
     pass
 
 
-def fresh_simulated_record(config: Config, record_path: Path | None) -> Path:
+def probe_broker(host: str, port: int, timeout_s: float = 5.0) -> None:
+    """One line when the broker cannot be reached, before anything is replaced."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout_s):
+            return
+    except socket.gaierror:
+        raise BrokerUnavailable(f"broker {host}:{port}: unknown host {host!r}") from None
+    except ConnectionRefusedError:
+        raise BrokerUnavailable(
+            f"broker {host}:{port}: connection refused (is a broker running there?)"
+        ) from None
+    except OSError as exc:
+        raise BrokerUnavailable(
+            f"broker {host}:{port}: cannot connect ({exc.strerror or type(exc).__name__})"
+        ) from None
+
+
+def replace_simulated_record(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def claim_simulated_record(config: Config, record_path: Path | None) -> Path:
     """Each run writes a fresh record, so its summary is this shift's alone. Only a file the
-    simulator made itself is replaced: never a real gate's record, nor anything else."""
+    simulator made itself is replaced: never a real gate's record, nor anything else. This only
+    checks; the file is replaced when the run starts."""
     # a simulated config's own record.path is the simulator's by declaration
     declared = record_path is None
     if record_path is None:
@@ -282,13 +365,10 @@ def fresh_simulated_record(config: Config, record_path: Path | None) -> Path:
                 "real gate's record; simulate with a simulated config, or give --record"
             )
         record_path = config.resolved(config.record.path)
-    if record_path.exists():
-        if not declared and not is_simulated_record(record_path):
-            raise RecordInUse(
-                f"{record_path}: exists and is not a record the simulator made; not replaced"
-            )
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{record_path}{suffix}").unlink(missing_ok=True)
+    if record_path.exists() and not declared and not is_simulated_record(record_path):
+        raise RecordInUse(
+            f"{record_path}: exists and is not a record the simulator made; not replaced"
+        )
     return record_path
 
 
@@ -313,12 +393,13 @@ def _summarise(
             time.sleep(0.05)
         received = {m["event_id"]: m for m in subscriber.received(topics.check)}
         checks_received = len(received)
-        alerts_received = len({m["event_id"] for m in subscriber.received(topics.alert)})
+        alerts = subscriber.received_under(f"{topics.base}/alert/")
+        alerts_received = len({m["event_id"] for m in alerts})
         for c in checks:
             m = received.get(c["event_id"])
             if m is None:
                 problems.append(f"check {c['event_id']} is in the record but never arrived")
-            elif (m["decision"], m["reason"], m["person_id"]) != (
+            elif (m["data"]["decision"], m["data"]["reason"], m["data"]["person_id"]) != (
                 c["decision"],
                 c["reason"],
                 c["person_id"],
@@ -439,6 +520,7 @@ def format_summary(summary: Summary) -> str:
         f"  -> isolation room      {summary.isolation_routed}",
         f"  events in the record   {summary.events_in_record}"
         f" (delivered to the broker {summary.events_delivered}, unsent {summary.events_unsent})",
+        f"  {summary.drain}",
     ]
     if summary.checks_received is not None:
         lines.append(

@@ -8,6 +8,7 @@ import signal
 import sys
 import threading
 import time
+from datetime import date
 from pathlib import Path
 
 from terminal.config import Config, ConfigError, load
@@ -76,10 +77,61 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE.sqlite",
         help="where the simulated record goes (default: the config's record.path)",
     )
+    sim.add_argument(
+        "--drain-timeout",
+        type=_seconds,
+        default=15.0,
+        metavar="SECONDS",
+        help="after the shift, wait at most this long for the outbox to drain (default 15)",
+    )
+
+    report = commands.add_parser("report", help="print a day's zero-report from the record")
+    report.add_argument("--config", type=_existing_file, required=True, metavar="FILE")
+    report.add_argument("--date", type=_day, required=True, metavar="YYYY-MM-DD")
+    report.add_argument("--json", action="store_true", help="the report's data as JSON")
     return parser
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
+    if not 0 <= value <= 86_400:
+        raise argparse.ArgumentTypeError(f"expected 0 to 86400 seconds, got {text}")
+    return value
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
+
+
+def _report(args: argparse.Namespace) -> int:
+    from terminal.daily import format_report, stored_or_computed
+    from terminal.record import Record
+
+    config = load(args.config)
+    path = config.resolved(config.record.path)
+    if not path.is_file():
+        print(f"gate-terminal: {path}: no record here (record.path in {config.source})",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    record = Record(path)
+    try:
+        data, kept = stored_or_computed(record, config, args.date)
+    finally:
+        record.close()
+    sys.stdout.write(
+        data.model_dump_json(indent=2) + "\n" if args.json else format_report(data, kept)
+    )
+    return 0
+
+
 def _simulate(args: argparse.Namespace) -> int:
+    from simulator.broker import BrokerUnavailable
     from simulator.crowd import ScenarioError
     from simulator.runner import RecordInUse, format_summary, run_simulation
 
@@ -95,8 +147,9 @@ def _simulate(args: argparse.Namespace) -> int:
             scenario=args.scenario,
             results=args.results,
             record_path=args.record,
+            drain_timeout_s=args.drain_timeout,
         )
-    except (ScenarioError, RecordInUse) as exc:
+    except (ScenarioError, RecordInUse, BrokerUnavailable) as exc:
         print(f"gate-terminal: {exc}", file=sys.stderr)
         return 2
     sys.stdout.write(format_summary(shift.summary))
@@ -115,13 +168,15 @@ def _run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    quiet = logging.WARNING if args.command == "simulate" else logging.INFO
+    quiet = logging.WARNING if args.command in ("simulate", "report") else logging.INFO
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else quiet,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.Formatter.converter = time.gmtime
     try:
+        if args.command == "report":
+            return _report(args)
         return _simulate(args) if args.command == "simulate" else _run(args)
     except ConfigError as exc:
         print(f"gate-terminal: {exc}", file=sys.stderr)

@@ -64,15 +64,34 @@ class MqttConfig(Section):
     host: str = "127.0.0.1"
     port: int = Field(default=1883, ge=1, le=65535)
     keepalive_s: int = Field(default=30, ge=5, le=3600)
-    username: str | None = None
-    password: str | None = Field(default=None, repr=False)
+    # a TOML file with `username` and `password`, readable by the service alone: the main config
+    # is copied around and shown; the broker's password is not
+    credentials_file: Path | None = None
+    # more unsent messages than this is a fault the centre is told of (nothing is dropped)
+    max_backlog: int = Field(default=100_000, ge=10, le=10_000_000)
     # person ids and temperatures cross the park's network: encrypt them (port 8883 by custom)
     tls: bool = False
     ca_file: Path | None = None  # the broker's certificate authority; None: the system's
     cert_file: Path | None = None  # this terminal's client certificate, where the broker asks
     key_file: Path | None = None
 
-    @field_validator("ca_file", "cert_file", "key_file")
+    @model_validator(mode="before")
+    @classmethod
+    def _no_password_here(cls, data: object) -> object:
+        if isinstance(data, dict) and ({"password", "username"} & set(data)):
+            raise ValueError(
+                "username and password go in the file named by credentials_file, not here"
+            )
+        return data
+
+    def credentials(self) -> tuple[str | None, str | None]:
+        """(username, password) from the credentials file, or (None, None)."""
+        if self.credentials_file is None:
+            return None, None
+        data = read_credentials(self.credentials_file)
+        return data.username, data.password
+
+    @field_validator("ca_file", "cert_file", "key_file", "credentials_file")
     @classmethod
     def _readable(cls, value: Path | None) -> Path | None:
         if value is not None and not value.is_file():
@@ -86,6 +105,57 @@ class MqttConfig(Section):
         if not self.tls and (self.ca_file or self.cert_file):
             raise ValueError("ca_file, cert_file and key_file need tls = true")
         return self
+
+
+class Credentials(Section):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256, repr=False)
+
+
+def read_credentials(path: Path) -> Credentials:
+    """The broker login; errors name the file and key, never the password."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read credentials: {type(exc).__name__}") from None
+    try:
+        return Credentials.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['type']}"
+            for e in exc.errors(include_url=False)
+        )
+        raise ConfigError(f"{path}: {problems}") from None
+
+
+class CommandKeyConfig(Section):
+    """A key the operations centre signs commands with: its id and its Ed25519 public key."""
+
+    key_id: str = Field(pattern=KEY_ID_PATTERN)
+    public_key: str = Field(max_length=4096)
+
+    @field_validator("public_key")
+    @classmethod
+    def _a_public_key(cls, value: str) -> str:
+        try:
+            parse_public_key(value)
+        except KeyProblem as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+
+class CommandsConfig(Section):
+    """Commands from the centre: taken only when signed by one of these keys (the park's)."""
+
+    keys: list[CommandKeyConfig] = Field(default_factory=list, max_length=16)
+    # a command valid for longer than this is refused: an 'open' must not wait a day to fire
+    max_lifetime_s: float = Field(default=600.0, gt=0, le=86_400)
+    clock_skew_s: float = Field(default=60.0, ge=0, le=3600)
+
+
+class ReportConfig(Section):
+    # the local time of day the daily zero-report is sent (for the day then ending)
+    daily_at: str = Field(default="23:55", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 
 
 class ScreeningConfig(Section):
@@ -265,6 +335,8 @@ class Config(Section):
     outputs: OutputsConfig = OutputsConfig()
     timing: TimingConfig = TimingConfig()
     simulator: SimulatorConfig = SimulatorConfig()
+    commands: CommandsConfig = CommandsConfig()
+    report: ReportConfig = ReportConfig()
     source: Path = Path("<memory>")
 
     @model_validator(mode="after")

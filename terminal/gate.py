@@ -27,13 +27,14 @@ from zoneinfo import ZoneInfo
 from drivers.qr import Scan
 from terminal.config import Config
 from terminal.devices import Devices
+from terminal.gatestate import GateState
 from terminal.healthcode import CodeRejected, HealthCode
 from terminal.policy import CodeRules, CodeSeen, Decision, Reason, Route, Temperature, decide
 from terminal.publisher import Publisher
-from terminal.record import CheckRow, Hold, OutboxMessage, Record
+from terminal.record import CheckRow, Hold, OutboxMessage, Record, is_full
 from terminal.roster import Roster, RosterEntry
 from terminal.screening import Screener
-from terminal.topics import GateTopics, iso_utc
+from terminal.topics import Messages, iso_utc, new_event_id
 
 log = logging.getLogger(__name__)
 CAMERA_RETRY_S = 0.5
@@ -66,6 +67,8 @@ class Gate:
         roster: Roster,
         publisher: Publisher | None = None,
         on_check: Callable[[CheckRow, Decision], None] | None = None,
+        state: GateState | None = None,
+        messages: Messages | None = None,
     ) -> None:
         self.config = config
         self.camera = devices.camera
@@ -75,17 +78,18 @@ class Gate:
         self.roster = roster
         self.clock = devices.clock
         self.publisher = publisher
-        self.topics = GateTopics(config.gate.park, config.gate.id)
+        # lockdown, the risk tier in force and faults: set at run time by the centre's commands
+        self.state = state or GateState(risk_tier=config.risk.tier)
+        self.messages = messages or Messages(
+            config.gate.park,
+            config.gate.id,
+            boot_id=new_event_id(),
+            timezone=config.gate.timezone,
+            clock_synced=self.clock.synchronised,
+        )
         self._on_check = on_check
         self._zone = ZoneInfo(config.gate.timezone)
         self._verifiers = config.healthcode.verifiers()
-        actions = config.risk.colour_actions
-        self.code_rules = CodeRules(
-            green=actions.green,
-            yellow=actions.yellow,
-            red=actions.red,
-            replay_mode=config.healthcode.replay.mode,
-        )
         self._last_error: tuple[str, str] | None = None
         self._waited_s = 0.0  # time spent waiting on the camera or the sensor, not computing
         # every pause in a measurement is spent watching the camera for a second code
@@ -98,6 +102,17 @@ class Gate:
         self._spent: dict[str, float] = {}
         self._lamp_off_at: float | None = None
         self._camera_failing = False
+
+    @property
+    def code_rules(self) -> CodeRules:
+        """What each colour means under the tier in force now."""
+        actions = getattr(self.config.risk.actions, self.state.risk_tier)
+        return CodeRules(
+            green=actions.green,
+            yellow=actions.yellow,
+            red=actions.red,
+            replay_mode=self.config.healthcode.replay.mode,
+        )
 
     # --- waiting is not processing ------------------------------------------------------------
     def _watch(self, seconds: float) -> None:
@@ -122,10 +137,12 @@ class Gate:
             if not self._camera_failing:
                 log.error("camera gives no frames; codes cannot be read until it does")
             self._camera_failing = True
+            self.state.camera_ok = False
             self.clock.sleep(CAMERA_RETRY_S)
         elif self._camera_failing:
             log.warning("camera gives frames again")
             self._camera_failing = False
+            self.state.camera_ok = True
         self._waited_s += time.perf_counter() - started
         return Scan() if frame is None else self.decoder.scan(frame)
 
@@ -258,11 +275,13 @@ class Gate:
             # the record first: the turnstile never moves for a check that is not written down
             self.record.add_check(row, messages, hold)
         except Exception as exc:
-            self._log_error(exc, "writing the record; the turnstile stays shut")
-            decision = Decision(False, Reason.INTERNAL_ERROR, Route.ASIDE)
+            decision = self._record_failed(exc)
         else:
+            self._record_writable(row.epoch_s)
             if decision.alert is not None:
                 log.warning("%s at gate %s: security alerted", decision.alert.value, row.gate)
+        if decision.reason is Reason.LOCKDOWN:
+            log.warning("gate %s is locked down: check refused", row.gate)
         self._act(decision)
         self._approach = Approach(frozenset(texts), codes_seen_at=self.clock.time())
         if self._on_check is not None:
@@ -295,13 +314,14 @@ class Gate:
             self.config.screening.fever_threshold_c,
             clock_trusted=not self.config.gate.require_synced_clock or self.clock.synchronised(),
             code_rules=self.code_rules,
+            lockdown=self.state.lockdown,
         )
         row = self._row(
             started_at, decided_at, person_id, code, temperature, decision, started_perf
         )
-        messages = [self.topics.check_message(row)]
+        messages = [self.messages.check(row)]
         if decision.alert is not None:
-            messages.append(self.topics.alert_message(row, decision.alert))
+            messages.append(self.messages.alert(row, decision.alert))
         hold = None
         if decision.admit and code.code is not None and code.replay_of is None:
             hold = Hold(
@@ -333,8 +353,13 @@ class Gate:
             started_at, decided_at, None, unknown, Temperature(None), decision, started_perf
         )
         row = dataclasses.replace(row, code="error")
-        fault = self.topics.fault_message(row, "internal_error")
-        return row, decision, [self.topics.check_message(row), fault]
+        fault = self.messages.fault(
+            "internal_error",
+            decided_at,
+            "a check failed inside the software; the person was refused",
+            check_event_id=row.event_id,
+        )
+        return row, decision, [self.messages.check(row), fault]
 
     def _row(
         self,
@@ -368,6 +393,58 @@ class Gate:
             code_issuer=seen.issuer if seen else None,
             replay_of=code.replay_of,
         )
+
+    # --- a record that cannot be written keeps the gate shut ----------------------------------
+    def _record_failed(self, exc: Exception) -> Decision:
+        kind = "record_full" if is_full(exc) else "record_unwritable"
+        if kind not in self.state.faults:
+            self.state.faults[kind] = f"since {iso_utc(self.clock.time())}"
+            self._fault_since_s = self.clock.time()
+            log.error(
+                "the record cannot be written (%s): the turnstile stays shut for everyone "
+                "until it can",
+                "disk full" if kind == "record_full" else type(exc).__name__,
+            )
+            if self.publisher is not None:
+                self.publisher.publish_status()
+        else:
+            self._log_error(exc, "writing the record; the turnstile stays shut")
+        return Decision(False, Reason.RECORD_FULL, Route.ASIDE)
+
+    def _record_writable(self, now: float) -> None:
+        """The record took a check again: end the fault, and tell the centre when it was."""
+        ended = [k for k in ("record_full", "record_unwritable") if k in self.state.faults]
+        if not ended:
+            return
+        started = getattr(self, "_fault_since_s", now)
+        messages = []
+        for kind in ended:
+            detail = self.state.faults.pop(kind)
+            for active, at in ((True, started), (False, now)):
+                messages.append(
+                    self.messages.fault(kind, at, f"the record could not be written {detail}",
+                                        active=active)
+                )  # fmt: skip
+        log.warning("the record can be written again; the gate checks people again")
+        try:
+            self.record.add_event(
+                new_event_id(),
+                messages,
+                now,
+                also=lambda db: db.table("faults").insert_all(
+                    {"event_id": new_event_id(), "kind": k, "active": 1, "at_s": started}
+                    for k in ended
+                ),
+            )
+        except Exception as exc:
+            self._log_error(exc, "recording the end of a fault")
+        if self.publisher is not None:
+            self.publisher.publish_status()
+
+    def open_once(self) -> None:
+        """Staff let one person through, by command: the relay pulses once."""
+        self._lamps_off()
+        self._act(Decision(True, Reason.ADMITTED, Route.THROUGH))
 
     def _act(self, decision: Decision) -> None:
         outputs = self.outputs

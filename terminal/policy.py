@@ -36,6 +36,8 @@ class Reason(StrEnum):
     UNREGISTERED = "unregistered"
     OUTSIDE_SHIFT = "outside_shift"
     INTERNAL_ERROR = "internal_error"  # the check itself failed: nobody is admitted on it
+    LOCKDOWN = "lockdown"  # the operations centre locked the gate down: nobody is admitted
+    RECORD_FULL = "record_full"  # the record cannot be written: no check, no admission
 
 
 class Alert(StrEnum):
@@ -151,6 +153,7 @@ def decide(
     fever_threshold_c: float = 37.3,
     clock_trusted: bool = True,
     code_rules: CodeRules = CodeRules(),
+    lockdown: bool = False,
 ) -> Decision:
     # a confirmed fever outranks everything else: that person goes to the isolation room
     if fever_confirmed(temperature, fever_threshold_c):
@@ -161,6 +164,9 @@ def decide(
         # first reading goes to security even unconfirmed
         high = temperature.first_c is not None and temperature.first_c >= fever_threshold_c
         return _deny(Reason.SENSOR_FAULT, alert=Alert.SUSPECTED_FEVER if high else None)
+    if lockdown:
+        # the park's order stands above every code and roster: only staff may open, by command
+        return _deny(Reason.LOCKDOWN)
     if not clock_trusted:
         return _deny(Reason.CLOCK_UNSYNCED)
     code_denial = _code_verdict(code, code_rules)

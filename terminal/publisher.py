@@ -1,30 +1,90 @@
-"""Sends the record's outbox to the MQTT broker (paho-mqtt 2.x), QoS 1.
+"""Sends the record's outbox to the MQTT broker (paho-mqtt 2.x), QoS 1, in ``seq`` order; takes
+the gate's commands from it.
 
 A message is marked sent only when the broker acknowledges it (PUBACK). Until then it stays in the
 outbox: paho resends it after a reconnect, and after a restart the outbox is read again. The
 operations centre may therefore see a message twice, never zero times; ``event_id`` tells repeats
-apart. paho's callbacks run on its network thread, so they only hand message ids over; the record
-is written from the gate's thread.
+apart. A message that waited (written while the broker was away, or before this start) goes out
+with ``replayed`` set. paho's callbacks run on its network thread, so they only hand things over
+(acknowledged ids, commands) through queues; the record is written from the gate's thread.
+
+Connection trouble is logged once when it starts and once when it ends, by kind (refused, unknown
+host, TLS failure, not authorised), and the status says what the last trouble was.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import queue
+import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable
+from importlib import metadata
+from pathlib import Path
+from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from terminal import contract
 from terminal.config import MqttConfig
+from terminal.gatestate import ConnectionTrouble, GateState
 from terminal.record import Record
 from terminal.topics import GateTopics
 
 log = logging.getLogger(__name__)
 
 MAX_IN_FLIGHT = 200
+MAX_COMMAND_BYTES = 5_000_000  # a roster of tens of thousands of people, and no more
+
+
+def software_version() -> str:
+    try:
+        return metadata.version("gate-terminal")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+def config_hash(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    except OSError:
+        return "0" * 16
+
+
+def classify(exc: BaseException | None) -> tuple[str, str]:
+    """The kind of a failed connection attempt, and a short description without secrets."""
+    if isinstance(exc, socket.gaierror):
+        return "unknown_host", "the broker's host name does not resolve"
+    if isinstance(exc, ssl.SSLError | ssl.CertificateError):
+        return "tls_failure", f"TLS: {getattr(exc, 'reason', None) or type(exc).__name__}"
+    if isinstance(exc, ConnectionRefusedError):
+        return "refused", "connection refused (nothing listens there, or a firewall)"
+    if isinstance(exc, TimeoutError | socket.timeout):
+        return "unreachable", "no answer from the broker"
+    if exc is None:
+        return "unreachable", "cannot connect"
+    return "unreachable", type(exc).__name__
+
+
+class _Client(mqtt.Client):
+    """paho's client, keeping the error of the last failed connection attempt: paho reports a
+    failed attempt (``on_connect_fail``) without saying why, and an installer needs to know."""
+
+    last_connect_error: BaseException | None = None
+
+    def _create_socket(self) -> Any:
+        try:
+            sock = super()._create_socket()
+        except BaseException as exc:
+            self.last_connect_error = exc
+            raise
+        self.last_connect_error = None
+        return sock
 
 
 class Publisher:
@@ -36,61 +96,170 @@ class Publisher:
         *,
         client_id: str,
         now: Callable[[], float] = time.time,
+        state: GateState | None = None,
+        boot_id: str = "0" * 32,
+        config_file: Path | None = None,
+        commands: bool = False,
     ) -> None:
         self.record = record
         self.config = config
         self.topics = topics
+        self.state = state or GateState(risk_tier="low")
+        self.boot_id = boot_id
+        self._version = software_version()
+        self._config_hash = config_hash(config_file) if config_file else "0" * 16
         self._now = now
         self._acked: queue.SimpleQueue[int] = queue.SimpleQueue()
+        # commands from the centre: (name, payload bytes), for the gate's thread to verify and run
+        self.commands: queue.SimpleQueue[tuple[str, bytes]] = queue.SimpleQueue()
+        self._take_commands = commands
         self._in_flight: dict[int, int] = {}  # paho message id -> outbox row id
-        self._early_acks: dict[int, int] = {}
+        self._early_acks: dict[int, int] = {}  # acked id -> collections it went unmatched
         # the record's checks_added when the outbox was last read to its end; -1: never (a
         # restart may have left messages waiting)
-        self._outbox_read_at = -1  # acked id -> collections it went unmatched
+        self._outbox_read_at = -1
+        # rows up to this id were waiting when the connection came up: they are replayed
+        self._backlog_upto = 0
+        self._connections = 0  # connects seen by paho's thread
+        self._connections_seen = 0  # connects the gate's thread has handled
         self._connected = threading.Event()
         self._stopping = False
-        self.client = mqtt.Client(
+        self._trouble_logged: str | None = None
+        self.client = _Client(
             CallbackAPIVersion.VERSION2,
             client_id=client_id,
             protocol=mqtt.MQTTv311,
             clean_session=True,
         )
         self.client.max_inflight_messages_set(MAX_IN_FLIGHT)
-        self.client.will_set(topics.status, topics.status_payload("offline"), qos=1, retain=True)
+        self.client.will_set(topics.status, self.status_payload("lost"), qos=1, retain=True)
         if config.tls:
             self.client.tls_set(
                 ca_certs=str(config.ca_file) if config.ca_file else None,
                 certfile=str(config.cert_file) if config.cert_file else None,
                 keyfile=str(config.key_file) if config.key_file else None,
             )
-        if config.username:
-            self.client.username_pw_set(config.username, config.password)
+        username, password = config.credentials()
+        if username:
+            self.client.username_pw_set(username, password)
         self.client.reconnect_delay_set(min_delay=1, max_delay=30)
         self.client.on_connect = self._on_connect
+        self.client.on_connect_fail = self._on_connect_fail
         self.client.on_disconnect = self._on_disconnect
         self.client.on_publish = self._on_publish
+        self.client.on_message = self._on_message
+
+    # --- status --------------------------------------------------------------------------------
+    def status_payload(self, state: str) -> str:
+        gate = self.state
+        lost = state == "lost"  # the last will: set at start, so nothing of the moment in it
+        status = contract.Status.model_validate(
+            {
+                "schema": "gate.status/1",
+                "park": self.topics.park,
+                "gate": self.topics.gate,
+                "state": state,
+                "boot_id": self.boot_id,
+                "software_version": self._version,
+                "config_hash": self._config_hash,
+                "occurred_at": None if lost else contract_time(self._now()),
+                "health": None
+                if lost
+                else {
+                    "camera": "ok" if gate.camera_ok else "failing",
+                    "record": gate.record_health,
+                },
+                "lockdown": None if lost else gate.lockdown,
+                "risk_tier": None if lost else gate.risk_tier,
+                "faults": [] if lost else sorted(gate.faults),
+                "backlog": None if lost else gate.backlog,
+                "connection_problem": None
+                if lost or gate.connection is None
+                else gate.connection.as_status(),
+            }
+        )
+        return contract.to_json(status)
+
+    def publish_status(self) -> None:
+        """Send the status now (after a change the centre must see: lockdown, a fault)."""
+        if self.connected:
+            self.client.publish(
+                self.topics.status, self.status_payload("online"), qos=1, retain=True
+            )
+
+    def publish_metrics(self, sent_total: int, checks_since_boot: int, uptime_s: float) -> None:
+        if not self.connected:
+            return
+        metrics = contract.Metrics.model_validate(
+            {
+                "schema": "gate.metrics/1",
+                "park": self.topics.park,
+                "gate": self.topics.gate,
+                "boot_id": self.boot_id,
+                "occurred_at": contract_time(self._now()),
+                "backlog": self.state.backlog,
+                "sent_total": sent_total,
+                "checks_since_boot": checks_since_boot,
+                "uptime_s": uptime_s,
+            }
+        )
+        self.client.publish(self.topics.metrics, contract.to_json(metrics), qos=0)
+
+    # --- connection trouble: once when it starts, once when it ends ----------------------------
+    def _trouble(self, kind: str, detail: str) -> None:
+        if self._stopping:
+            return
+        if self._trouble_logged != kind:
+            where = f"{self.config.host}:{self.config.port}"
+            log.error("broker %s: %s (%s); events wait in the record", where, detail, kind)
+            self._trouble_logged = kind
+            self.state.connection = ConnectionTrouble(kind, time.time())
+
+    def _trouble_over(self) -> None:
+        trouble = self.state.connection
+        if self._trouble_logged is not None and trouble is not None:
+            trouble.ended_s = time.time()
+            log.warning(
+                "broker %s:%s reached again after %.0f s of %s",
+                self.config.host,
+                self.config.port,
+                trouble.ended_s - trouble.since_s,
+                trouble.kind,
+            )
+        self._trouble_logged = None
 
     # --- paho's thread ------------------------------------------------------------------------
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
         if reason_code.is_failure:
-            log.warning("broker refused the connection: %s", reason_code)
+            name = str(reason_code).lower()
+            kind = "not_authorised" if "authori" in name or "password" in name else "refused"
+            self._trouble(kind, f"the broker refused the connection: {reason_code}")
             return
+        self._trouble_over()
         log.info("connected to broker %s:%s", self.config.host, self.config.port)
-        client.publish(
-            self.topics.status,
-            self.topics.status_payload("online", self._now()),
-            qos=1,
-            retain=True,
-        )
+        if self._take_commands:
+            client.subscribe(self.topics.commands, qos=1)
+        client.publish(self.topics.status, self.status_payload("online"), qos=1, retain=True)
+        self._connections += 1
         self._connected.set()
+
+    def _on_connect_fail(self, client, userdata) -> None:
+        self._trouble(*classify(self.client.last_connect_error))
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
         if self._connected.is_set() and not self._stopping:
-            log.warning("lost the broker (%s); events wait in the record", reason_code)
+            self._trouble("lost", f"lost the connection ({reason_code})")
         self._connected.clear()
 
     def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
         self._acked.put(mid)
+
+    def _on_message(self, client, userdata, message: mqtt.MQTTMessage) -> None:
+        name = self.topics.command_name(message.topic)
+        if name is None or len(message.payload) > MAX_COMMAND_BYTES:
+            log.warning("ignored a message on %s: not a command of this gate", message.topic)
+            return
+        self.commands.put((name, bytes(message.payload)))
 
     # --- the gate's thread --------------------------------------------------------------------
     @property
@@ -98,6 +267,7 @@ class Publisher:
         return self._connected.is_set()
 
     def start(self) -> None:
+        self.state.backlog = self.record.count_unsent()
         self.client.connect_async(self.config.host, self.config.port, self.config.keepalive_s)
         self.client.loop_start()
 
@@ -122,21 +292,33 @@ class Publisher:
             else:
                 # paho may ack before publish() has returned the id to us: match it next time
                 self._early_acks[mid] = seen + 1
-        self.record.mark_sent(acked_rows, self._now())
+        if acked_rows:
+            self.record.mark_sent(acked_rows, time.time())
+            self.state.backlog = max(0, self.state.backlog - len(acked_rows))
 
     def pump(self) -> None:
-        """Mark what the broker acknowledged; hand it what is still unsent."""
+        """Mark what the broker acknowledged; hand it what is still unsent, in seq order."""
         self._collect_acks()
         if not self.connected:
             return
+        if self._connections != self._connections_seen:
+            # a (re)connection: what waits in the outbox now is the backlog
+            self._connections_seen = self._connections
+            self._backlog_upto = self.record.max_outbox_id()
+            self.state.backlog = self.record.count_unsent()
+            self._outbox_read_at = -1
         room = MAX_IN_FLIGHT - len(self._in_flight)
         added = self.record.checks_added
         if room <= 0 or added == self._outbox_read_at:
             return
+        self.state.backlog = self.record.count_unsent()
         rows = self.record.unsent(room, exclude=self._in_flight.values())
         handed = 0
         for row in rows:
-            info = self.client.publish(row.topic, row.payload, qos=row.qos, retain=row.retain)
+            payload = row.payload
+            if row.id <= self._backlog_upto:
+                payload = _replayed(payload)
+            info = self.client.publish(row.topic, payload, qos=row.qos, retain=row.retain)
             # NO_CONN still queues the message inside paho, which sends it on reconnect
             if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
                 break
@@ -161,12 +343,22 @@ class Publisher:
         self._stopping = True
         if self.connected:
             info = self.client.publish(
-                self.topics.status,
-                self.topics.status_payload("offline", self._now()),
-                qos=1,
-                retain=True,
+                self.topics.status, self.status_payload("offline"), qos=1, retain=True
             )
             info.wait_for_publish(timeout=2.0)
             self._collect_acks()
         self.client.disconnect()
         self.client.loop_stop()
+
+
+def contract_time(epoch_s: float) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(epoch_s, UTC).isoformat(timespec="milliseconds")
+
+
+def _replayed(payload: str) -> str:
+    data = json.loads(payload)
+    if isinstance(data, dict) and "replayed" in data:
+        data["replayed"] = True
+    return json.dumps(data, separators=(",", ":"), sort_keys=True)

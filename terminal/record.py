@@ -8,8 +8,9 @@ the outbox only when the broker has acknowledged them.
 
 from __future__ import annotations
 
+import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -17,8 +18,20 @@ from typing import Any, get_args, get_type_hints
 
 import sqlite_utils
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 10_000
+SQLITE_FULL = 13
+
+
+class RecordFull(Exception):
+    """The record's disk (or its size limit) is full: nothing more can be written."""
+
+
+def is_full(exc: BaseException) -> bool:
+    return isinstance(exc, sqlite3.Error) and (
+        getattr(exc, "sqlite_errorcode", None) == SQLITE_FULL
+        or "database or disk is full" in str(exc)
+    )
 
 
 @dataclass(frozen=True)
@@ -55,6 +68,9 @@ class Hold:
 
 @dataclass(frozen=True)
 class OutboxMessage:
+    """A message to send. Its payload is a JSON object; the record writes the gate's next
+    ``seq`` into it in the transaction that stores it, so seq numbers never repeat or reset."""
+
     topic: str
     payload: str
     qos: int = 1
@@ -68,6 +84,7 @@ class OutboxRow:
     payload: str
     qos: int
     retain: bool
+    seq: int | None = None
 
 
 def _columns(row_type: type) -> dict[str, type]:
@@ -119,6 +136,7 @@ class Record:
             {
                 "id": int,
                 "event_id": str,
+                "seq": int,
                 "topic": str,
                 "payload": str,
                 "qos": int,
@@ -146,7 +164,44 @@ class Record:
         )
         self.db.table("holds").create_index(["fingerprint"], if_not_exists=True)
         self.db.table("holds").create_index(["person_id"], if_not_exists=True)
+        self.db.table("faults").create(
+            {"event_id": str, "kind": str, "active": int, "at_s": float},
+            pk="event_id",
+            not_null={"kind", "active", "at_s"},
+            if_not_exists=True,
+        )
+        # every command that reached the gate, with who sent it and what became of it; a
+        # verified command's id is its nonce: never run twice
+        self.db.table("commands").create(
+            {
+                "command_id": str,
+                "name": str,
+                "issued_by": str,
+                "key_id": str,
+                "verified": int,
+                "outcome": str,
+                "detail": str,
+                "received_s": float,
+                "expires_s": float,
+            },
+            not_null={"name", "verified", "outcome", "received_s"},
+            if_not_exists=True,
+        )
+        self.db.table("commands").create_index(["command_id"], if_not_exists=True)
+        self.db.table("boots").create(
+            {"boot_id": str, "started_s": float, "alive_s": float},
+            pk="boot_id",
+            not_null={"started_s", "alive_s"},
+            if_not_exists=True,
+        )
+        self.db.table("daily_reports").create(
+            {"day": str, "event_id": str, "payload": str, "made_s": float},
+            pk="day",
+            not_null={"event_id", "payload", "made_s"},
+            if_not_exists=True,
+        )
         self._add_missing_columns("checks", _columns(CheckRow))
+        self._add_missing_columns("outbox", {"seq": int})
         self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     def _add_missing_columns(self, table: str, columns: dict[str, type]) -> None:
@@ -173,19 +228,72 @@ class Record:
                         "until_s": hold.until_s,
                     }
                 )
-            self.db.table("outbox").insert_all(
+            self._insert_messages(check.event_id, messages, check.epoch_s)
+        self.checks_added += 1
+
+    def add_event(
+        self,
+        event_id: str,
+        messages: Iterable[OutboxMessage],
+        created_s: float,
+        also: Callable[[sqlite_utils.Database], object] | None = None,
+    ) -> None:
+        """Messages that are not a check (a fault, a report, a command's result), with whatever
+        ``also`` writes, in one transaction."""
+        with self._writing():
+            if also is not None:
+                also(self.db)
+            self._insert_messages(event_id, messages, created_s)
+        self.checks_added += 1
+
+    def _insert_messages(
+        self, event_id: str, messages: Iterable[OutboxMessage], created_s: float
+    ) -> None:
+        """Inside a write transaction: each message gets the next seq of this gate."""
+        rows = []
+        seq = self._last_seq()
+        for m in messages:
+            seq += 1
+            payload = json.loads(m.payload)
+            payload["seq"] = seq
+            rows.append(
                 {
-                    "event_id": check.event_id,
+                    "event_id": event_id,
+                    "seq": seq,
                     "topic": m.topic,
-                    "payload": m.payload,
+                    "payload": json.dumps(payload, separators=(",", ":"), sort_keys=True),
                     "qos": m.qos,
                     "retain": int(m.retain),
-                    "created_s": check.epoch_s,
+                    "created_s": created_s,
                     "sent_s": None,
                 }
-                for m in messages
             )
-        self.checks_added += 1
+        if rows:
+            self.db.table("outbox").insert_all(rows)
+            self._set_meta("seq", str(seq))
+
+    def _last_seq(self) -> int:
+        value = self.meta("seq")
+        return int(value) if value is not None else 0
+
+    def meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+        return None if row is None else str(row[0])
+
+    def _set_meta(self, key: str, value: str) -> None:
+        self.db.execute(
+            "INSERT INTO meta(key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [key, value],
+        )
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._writing():
+            self._set_meta(key, value)
+
+    def max_outbox_id(self) -> int:
+        row = self.db.execute("SELECT max(id) FROM outbox").fetchone()
+        return int(row[0] or 0)
 
     def held_by(self, fingerprint: str, person_id: str, now_s: float) -> str | None:
         """The admission that still holds this code or this person at ``now_s``, if any."""
@@ -199,12 +307,12 @@ class Record:
     def unsent(self, limit: int, exclude: Iterable[int] = ()) -> list[OutboxRow]:
         skip = set(exclude)
         rows = self.db.query(
-            "SELECT id, topic, payload, qos, retain FROM outbox WHERE sent_s IS NULL "
+            "SELECT id, topic, payload, qos, retain, seq FROM outbox WHERE sent_s IS NULL "
             "ORDER BY id LIMIT :limit",
             {"limit": limit + len(skip)},
         )
         unsent = [
-            OutboxRow(r["id"], r["topic"], r["payload"], r["qos"], bool(r["retain"]))
+            OutboxRow(r["id"], r["topic"], r["payload"], r["qos"], bool(r["retain"]), r["seq"])
             for r in rows
             if r["id"] not in skip
         ]
@@ -249,7 +357,77 @@ class Record:
                 "DELETE FROM outbox WHERE sent_s IS NOT NULL AND created_s < ?", [epoch_s]
             )
             self.db.execute("DELETE FROM holds WHERE until_s < ?", [epoch_s])
+            self.db.execute("DELETE FROM commands WHERE received_s < ?", [epoch_s])
         return int(cursor.rowcount)
+
+    # --- boots, faults, commands, daily reports ------------------------------------------------
+    def start_boot(self, boot_id: str, now_s: float) -> None:
+        with self._writing():
+            self.db.table("boots").insert(
+                {"boot_id": boot_id, "started_s": now_s, "alive_s": now_s}
+            )
+
+    def alive(self, boot_id: str, now_s: float) -> None:
+        """The service still runs: the daily report's uptime counts up to the last of these."""
+        with self._writing():
+            self.db.execute("UPDATE boots SET alive_s = ? WHERE boot_id = ?", [now_s, boot_id])
+
+    def uptime_s(self, start_s: float, end_s: float) -> float:
+        rows = self.db.execute(
+            "SELECT started_s, alive_s FROM boots WHERE alive_s >= ? AND started_s < ?",
+            [start_s, end_s],
+        ).fetchall()
+        return sum(max(0.0, min(b, end_s) - max(a, start_s)) for a, b in rows)
+
+    def command_seen(self, command_id: str) -> bool:
+        """Was a verified command with this id (its nonce) already taken?"""
+        row = self.db.execute(
+            "SELECT 1 FROM commands WHERE command_id = ? AND verified = 1 LIMIT 1", [command_id]
+        ).fetchone()
+        return row is not None
+
+    def commands(self) -> list[dict[str, Any]]:
+        return list(self.db.query("SELECT * FROM commands ORDER BY rowid"))
+
+    def day_counts(self, start_s: float, end_s: float) -> dict[str, Any]:
+        """What the daily report counts, for checks decided in [start_s, end_s)."""
+        between = "epoch_s >= :start AND epoch_s < :end"
+        span = {"start": start_s, "end": end_s}
+
+        def count(where: str) -> int:
+            sql = f"SELECT count(*) FROM checks WHERE {between} AND {where}"
+            return int(self.db.execute(sql, span).fetchone()[0])
+
+        denied = {
+            str(r["reason"]): int(r["n"])
+            for r in self.db.query(
+                f"SELECT reason, count(*) AS n FROM checks WHERE {between} AND decision = 'deny' "
+                "GROUP BY reason ORDER BY n DESC, reason",
+                span,
+            )
+        }
+        faults = self.db.execute(
+            "SELECT count(*) FROM faults WHERE active = 1 AND at_s >= :start AND at_s < :end",
+            span,
+        ).fetchone()[0]
+        alerts = self.db.execute(
+            "SELECT count(*) FROM outbox WHERE topic LIKE '%/alert/%' "
+            "AND created_s >= :start AND created_s < :end",
+            span,
+        ).fetchone()[0]
+        return {
+            "checks": count("1"),
+            "admitted": count("decision = 'admit'"),
+            "denied_by_reason": denied,
+            "flags": int(alerts),
+            "secondary_checks": count("route = 'secondary_check'"),
+            "fevers_confirmed": count("reason = 'fever'"),
+            "faults": int(faults),
+        }
+
+    def daily_report(self, day: str) -> str | None:
+        row = self.db.execute("SELECT payload FROM daily_reports WHERE day = ?", [day]).fetchone()
+        return None if row is None else str(row[0])
 
     def mark_simulated(self) -> None:
         """Label this record as the simulator's: only such a record may be replaced."""

@@ -1,52 +1,150 @@
-"""The gate service: devices from config, the record, the publisher, and the gate loop until
-asked to stop."""
+"""The gate service: devices from config, the record, the publisher, the centre's commands, the
+daily report, and the gate loop until asked to stop."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
+from collections.abc import Callable
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from drivers.camera import CameraError
+from terminal.commands import CommandContext, CommandDesk, standard_registry
 from terminal.config import Config
+from terminal.daily import DailyReporter
 from terminal.devices import DeviceError, Devices, build_pi_devices
 from terminal.gate import Gate
+from terminal.gatestate import GateState
 from terminal.publisher import Publisher
 from terminal.record import Record
 from terminal.roster import Roster, RosterError
-from terminal.topics import GateTopics
+from terminal.topics import Messages, new_event_id
 
 log = logging.getLogger(__name__)
 PURGE_EVERY_S = 3600.0
+HOUSEKEEPING_EVERY_S = 30.0  # uptime, status, metrics, backlog limit, the daily report
 
 
-def _devices(config: Config) -> tuple[Devices, Roster | None]:
+def simulated_run_config(config: Config, run_number: int) -> Config:
+    """The simulated service lives in today's wall-clock time: its crowd starts arriving a few
+    seconds after the start, not on the config's sample date."""
+    zone = ZoneInfo(config.gate.timezone)
+    now = datetime.now(zone).replace(microsecond=0, tzinfo=None)
+    simulator = config.simulator.model_copy(
+        update={"shift_start": now.isoformat(), "seed": config.simulator.seed + run_number}
+    )
+    return config.model_copy(update={"simulator": simulator})
+
+
+def _devices(config: Config, run_number: int) -> tuple[Devices, Roster | None]:
     if config.gate.hardware == "pi":
         return build_pi_devices(config), None
     from simulator.crowd import CrowdMix, random_crowd
     from simulator.rig import build_rig
 
     # the service runs in step with the wall clock, as a real gate would (dashboards see events
-    # at the pace they happen), starting a minute before the configured shift
+    # at the pace they happen); each start brings a crowd of its own (other people, other codes),
+    # so a restart does not replay the same crowd into the same record
+    config = simulated_run_config(config, run_number)
     sim = config.simulator
     people = random_crowd(sim.workers, sim.seed, CrowdMix(arrival_window_s=sim.arrival_window_s))
+    if run_number:
+        people = [dataclasses.replace(p, person_id=f"{p.person_id}-{run_number}") for p in people]
     rig = build_rig(config, people, seed=sim.seed, real_time=True, switched_on_before_s=2.0)
     return rig.devices(), rig.roster
 
 
+class Housekeeping:
+    """What the service does every half minute besides checking people."""
+
+    def __init__(
+        self,
+        config: Config,
+        record: Record,
+        publisher: Publisher,
+        messages: Messages,
+        state: GateState,
+        boot_id: str,
+    ) -> None:
+        self.config = config
+        self.record = record
+        self.publisher = publisher
+        self.messages = messages
+        self.state = state
+        self.boot_id = boot_id
+        self.reporter = DailyReporter(config, record, messages)
+        self.started_s = time.time()
+
+    def run(self, now_s: float) -> None:
+        self.record.alive(self.boot_id, now_s)
+        self._backlog_limit(now_s)
+        self.reporter.send_due(now_s)
+        self.publisher.publish_status()
+        self.publisher.publish_metrics(
+            sent_total=self.record.count_sent(),
+            checks_since_boot=self.record.checks_added,
+            uptime_s=round(now_s - self.started_s, 1),
+        )
+
+    def _backlog_limit(self, now_s: float) -> None:
+        """An outbox past its limit is a fault the centre is told of; nothing is dropped."""
+        limit = self.config.mqtt.max_backlog
+        backlog = self.record.count_unsent()
+        self.state.backlog = backlog
+        over = "backlog_over_limit" in self.state.faults
+        if backlog > limit and not over:
+            detail = f"{backlog} messages wait to be sent (limit {limit}); none are dropped"
+            log.error("outbox backlog %d is over its limit %d; nothing is dropped", backlog, limit)
+            self.state.faults["backlog_over_limit"] = detail
+            self._fault_event("backlog_over_limit", True, detail, now_s)
+        elif backlog <= limit and over:
+            del self.state.faults["backlog_over_limit"]
+            log.warning("outbox backlog %d is within its limit again", backlog)
+            self._fault_event("backlog_over_limit", False, f"{backlog} waiting", now_s)
+
+    def _fault_event(self, kind: str, active: bool, detail: str, now_s: float) -> None:
+        event_id = new_event_id()
+        message = self.messages.fault(kind, now_s, detail, active=active, event_id=event_id)
+        row = {"event_id": event_id, "kind": kind, "active": int(active), "at_s": now_s}
+        self.record.add_event(
+            event_id, [message], now_s, also=lambda db: db.table("faults").insert(row)
+        )
+        self.publisher.publish_status()
+
+
 def run_service(config: Config, stop: threading.Event) -> int:
+    record = Record(config.resolved(config.record.path))
+    run_number = len(list(record.db.query("SELECT boot_id FROM boots")))
     try:
-        devices, simulated_roster = _devices(config)
+        devices, simulated_roster = _devices(config, run_number)
         roster = simulated_roster or Roster.load(config.resolved(config.roster.path))
     except (DeviceError, RosterError, CameraError) as exc:
         log.error("%s", exc)
+        record.close()
         return 2
-    record = Record(config.resolved(config.record.path))
+    boot_id = new_event_id()
+    record.start_boot(boot_id, time.time())
+    state = GateState.restore(config, record)
+    messages = Messages(
+        config.gate.park,
+        config.gate.id,
+        boot_id=boot_id,
+        timezone=config.gate.timezone,
+        clock_synced=devices.clock.synchronised,
+    )
     publisher = Publisher(
         record,
         config.mqtt,
-        topics=GateTopics(config.gate.park, config.gate.id),
-        client_id=f"gate-{config.gate.park}-{config.gate.id}",
+        topics=messages.topics,
+        # the gate's configured identity: the broker's ACL ties it to this gate's topics
+        client_id=config.gate.id,
+        state=state,
+        boot_id=boot_id,
+        config_file=config.source,
+        commands=True,
     )
     gate = Gate(
         config=config,
@@ -54,7 +152,28 @@ def run_service(config: Config, stop: threading.Event) -> int:
         record=record,
         roster=roster,
         publisher=publisher,
+        state=state,
+        messages=messages,
     )
+
+    def reload_roster() -> None:
+        gate.roster = Roster.load(config.resolved(config.roster.path))
+
+    desk = CommandDesk(
+        standard_registry(),
+        config.commands,
+        CommandContext(
+            config=config,
+            state=state,
+            record=record,
+            messages=messages,
+            now=devices.clock.time,
+            open_once=gate.open_once,
+            reload_roster=reload_roster,
+            changed=publisher.publish_status,
+        ),
+    )
+    housekeeping = Housekeeping(config, record, publisher, messages, state, boot_id)
     log.info(
         "gate %s/%s running: %d people on the roster, %d events waiting to be sent",
         config.gate.park,
@@ -63,20 +182,17 @@ def run_service(config: Config, stop: threading.Event) -> int:
         record.count_unsent(),
     )
     publisher.start()
-    next_purge = 0.0
+    next_purge = next_housekeeping = 0.0
     try:
         while not stop.is_set():
             if time.monotonic() >= next_purge:
-                cutoff = time.time() - config.record.retention_days * 86400
-                purged = record.purge_before(cutoff)
-                if purged:
-                    log.info(
-                        "retention: forgot %d checks older than %d days",
-                        purged,
-                        config.record.retention_days,
-                    )
+                _guarded(_purge, config, record)
                 next_purge = time.monotonic() + PURGE_EVERY_S
+            if time.monotonic() >= next_housekeeping:
+                _guarded(housekeeping.run, time.time())
+                next_housekeeping = time.monotonic() + HOUSEKEEPING_EVERY_S
             gate.poll()
+            _guarded(desk.run_pending, publisher.commands)
     finally:
         gate.close()
         publisher.flush(timeout_s=5)
@@ -84,3 +200,20 @@ def run_service(config: Config, stop: threading.Event) -> int:
         devices.close()
         record.close()
     return 0
+
+
+def _purge(config: Config, record: Record) -> None:
+    purged = record.purge_before(time.time() - config.record.retention_days * 86400)
+    if purged:
+        log.info(
+            "retention: forgot %d checks older than %d days", purged, config.record.retention_days
+        )
+
+
+def _guarded(step: Callable[..., object], *args: object) -> None:
+    """A step that fails (a full disk, say) is logged, never a crash and restart loop: the gate
+    keeps answering people, shut while it cannot write its record."""
+    try:
+        step(*args)
+    except Exception as exc:
+        log.error("%s failed: %s", getattr(step, "__qualname__", "step"), type(exc).__name__)

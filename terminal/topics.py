@@ -1,23 +1,19 @@
-"""The MQTT contract with the park operations centre: topics and payloads, in one place.
-
-Under ``gate/v1/{park}/{gate}/``:
-- ``check``  every check, QoS 1: who, the decision, the reason, the temperature used.
-- ``alert``  for security staff, QoS 1: a confirmed fever (``kind`` ``fever``, route to the
-  isolation room) or a high reading that could not be re-measured (``suspected_fever``).
-- ``status`` retained, QoS 1: ``online`` while connected; the broker sends ``offline`` (the last
-  will) when the terminal vanishes, and the terminal sends it when it stops.
-"""
+"""Builds the gate's messages from the contract's models (terminal/contract.py): the topics and
+payloads are defined there, once; here they are filled in from the record's rows."""
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
+import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from terminal import contract
+from terminal.contract import GateTopics
 from terminal.record import CheckRow, OutboxMessage
 
-VERSION = "v1"
+__all__ = ["GateTopics", "Messages", "iso_utc", "new_event_id"]
 
 
 def iso_utc(epoch_s: float) -> str:
@@ -28,82 +24,128 @@ def iso_utc(epoch_s: float) -> str:
     )
 
 
-def _json(payload: dict[str, Any]) -> str:
-    return json.dumps(payload, separators=(",", ":"), sort_keys=True)
+def new_event_id() -> str:
+    return uuid.uuid4().hex
 
 
-@dataclass(frozen=True)
-class GateTopics:
-    park: str
-    gate: str
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
 
-    @property
-    def base(self) -> str:
-        return f"gate/{VERSION}/{self.park}/{self.gate}"
 
-    @property
-    def check(self) -> str:
-        return f"{self.base}/check"
+class Messages:
+    """The envelope's fixed parts (park, gate, boot id, the clock's state) and one builder per
+    payload. ``seq`` is written by the record when it stores the message."""
 
-    @property
-    def alert(self) -> str:
-        return f"{self.base}/alert"
+    def __init__(
+        self,
+        park: str,
+        gate: str,
+        *,
+        boot_id: str,
+        timezone: str,
+        clock_synced: Callable[[], bool] = lambda: True,
+    ) -> None:
+        self.topics = GateTopics(park, gate)
+        self.boot_id = boot_id
+        self._zone = ZoneInfo(timezone)
+        self._clock_synced = clock_synced
 
-    @property
-    def fault(self) -> str:
-        return f"{self.base}/fault"
+    def local(self, epoch_s: float) -> datetime:
+        return datetime.fromtimestamp(epoch_s, self._zone)
 
-    @property
-    def status(self) -> str:
-        return f"{self.base}/status"
-
-    def check_message(self, check: CheckRow) -> OutboxMessage:
-        payload = {
-            "schema": "gate.check/1",
-            "event_id": check.event_id,
-            "ts": check.ts,
-            "park": check.park,
-            "gate": check.gate,
-            "person_id": check.person_id,
-            "code": check.code,
-            "temperature_c": None if check.temperature_c is None else round(check.temperature_c, 1),
-            "decision": check.decision,
-            "reason": check.reason,
-            "route": check.route,
+    def _envelope(self, schema: str, event_id: str, epoch_s: float) -> dict[str, Any]:
+        return {
+            "schema": schema,
+            "event_id": event_id,
+            "park": self.topics.park,
+            "gate": self.topics.gate,
+            "seq": 0,
+            "boot_id": self.boot_id,
+            "occurred_at": self.local(epoch_s),
+            "clock_synced": self._clock_synced(),
+            "replayed": False,
         }
-        return OutboxMessage(self.check, _json(payload))
 
-    def alert_message(self, check: CheckRow, kind: str) -> OutboxMessage:
-        payload = {
-            "schema": "gate.alert/1",
-            "kind": kind,
-            "event_id": f"{check.event_id}-alert",
-            "check_event_id": check.event_id,
-            "ts": check.ts,
-            "park": check.park,
-            "gate": check.gate,
-            "person_id": check.person_id,
-            "temperature_c": None if check.temperature_c is None else round(check.temperature_c, 1),
-            "first_c": None if check.first_c is None else round(check.first_c, 1),
-            "route": check.route,
-        }
-        return OutboxMessage(self.alert, _json(payload))
+    def check(self, row: CheckRow) -> OutboxMessage:
+        event = contract.CheckEvent.model_validate(
+            {
+                **self._envelope("gate.check/1", row.event_id, row.epoch_s),
+                "data": {
+                    "person_id": row.person_id,
+                    "code": row.code,
+                    "temperature_c": _round(row.temperature_c),
+                    "decision": row.decision,
+                    "reason": row.reason,
+                    "route": row.route,
+                    "check_s": max(0.0, row.check_s),
+                },
+            }
+        )
+        return OutboxMessage(self.topics.check, contract.to_json(event))
 
-    def fault_message(self, check: CheckRow, kind: str) -> OutboxMessage:
-        """A fault at the gate that the operations centre must know of (no personal data)."""
-        payload = {
-            "schema": "gate.fault/1",
-            "kind": kind,
-            "event_id": f"{check.event_id}-fault",
-            "check_event_id": check.event_id,
-            "ts": check.ts,
-            "park": check.park,
-            "gate": check.gate,
-        }
-        return OutboxMessage(self.fault, _json(payload))
+    def alert(self, row: CheckRow, kind: str) -> OutboxMessage:
+        event = contract.AlertEvent.model_validate(
+            {
+                **self._envelope("gate.alert/1", f"{row.event_id}-alert", row.epoch_s),
+                "data": {
+                    "kind": kind,
+                    "check_event_id": row.event_id,
+                    "person_id": row.person_id,
+                    "temperature_c": _round(row.temperature_c),
+                    "first_c": _round(row.first_c),
+                    "route": row.route,
+                },
+            }
+        )
+        return OutboxMessage(self.topics.alert(kind), contract.to_json(event))
 
-    def status_payload(self, state: str, epoch_s: float | None = None) -> str:
-        payload: dict[str, Any] = {"schema": "gate.status/1", "state": state}
-        if epoch_s is not None:
-            payload["ts"] = iso_utc(epoch_s)
-        return _json(payload)
+    def fault(
+        self,
+        kind: str,
+        epoch_s: float,
+        detail: str,
+        *,
+        active: bool = True,
+        event_id: str | None = None,
+        check_event_id: str | None = None,
+    ) -> OutboxMessage:
+        data = {"kind": kind, "active": active, "detail": detail, "check_event_id": check_event_id}
+        event = contract.FaultEvent.model_validate(
+            {
+                **self._envelope("gate.fault/1", event_id or new_event_id(), epoch_s),
+                "data": data,
+            }
+        )
+        return OutboxMessage(self.topics.fault, contract.to_json(event))
+
+    def override(
+        self, event_id: str, epoch_s: float, reason: str, by: str, command_id: str
+    ) -> OutboxMessage:
+        event = contract.OverrideEvent.model_validate(
+            {
+                **self._envelope("gate.override/1", event_id, epoch_s),
+                "data": {
+                    "action": "open_once",
+                    "reason": reason,
+                    "by": by,
+                    "command_id": command_id,
+                },
+            }
+        )
+        return OutboxMessage(self.topics.override, contract.to_json(event))
+
+    def daily_report(
+        self, event_id: str, epoch_s: float, data: contract.DailyReportData
+    ) -> OutboxMessage:
+        event = contract.DailyReportEvent.model_validate(
+            {**self._envelope("gate.report.daily/1", event_id, epoch_s), "data": data}
+        )
+        return OutboxMessage(self.topics.daily_report, contract.to_json(event))
+
+    def command_result(
+        self, epoch_s: float, name: str, result: contract.CommandResultData
+    ) -> OutboxMessage:
+        event = contract.CommandResultEvent.model_validate(
+            {**self._envelope("gate.command.result/1", new_event_id(), epoch_s), "data": result}
+        )
+        return OutboxMessage(self.topics.command_result(name), contract.to_json(event))

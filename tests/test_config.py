@@ -71,9 +71,21 @@ def test_errors_name_the_file_and_the_key(
     )
 
 
-def test_secrets_do_not_show_in_the_config_repr(tmp_path: Path) -> None:
-    config = make_config(tmp_path, mqtt={"username": "gate", "password": "s3cret-broker-pass"})
+def test_the_broker_password_is_refused_in_the_main_config(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="mqtt: .*go in the file named by credentials_file"):
+        make_config(tmp_path, mqtt={"username": "gate", "password": "s3cret-broker-pass"})
+
+
+def test_broker_credentials_come_from_their_own_file(tmp_path: Path) -> None:
+    login = tmp_path / "mqtt-credentials.toml"
+    login.write_text('username = "gate-t"\npassword = "s3cret-broker-pass"\n', encoding="utf-8")
+    config = make_config(tmp_path, mqtt={"credentials_file": str(login)})
+    assert config.mqtt.credentials() == ("gate-t", "s3cret-broker-pass")
     assert "s3cret-broker-pass" not in repr(config)
+    login.write_text('username = "gate-t"\npasword = "typo"\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as raised:
+        config.mqtt.credentials()
+    assert str(raised.value) == f"{login}: password: missing; pasword: extra_forbidden"
 
 
 def test_missing_file(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from simulator.runner import Subscriber
 from terminal.config import MqttConfig
 from terminal.publisher import Publisher
 from terminal.record import Record
-from terminal.topics import GateTopics
+from terminal.topics import GateTopics, Messages
 from tests.test_record import check
 
 REPO = Path(__file__).resolve().parent.parent
@@ -34,10 +34,19 @@ def topics(name: str) -> GateTopics:
     return GateTopics("test-park", name)
 
 
+def messages_for(gate: GateTopics) -> Messages:
+    return Messages(gate.park, gate.gate, boot_id="boot-0001", timezone="Asia/Shanghai")
+
+
+def event_id(index: int) -> str:
+    return f"check-{index:04d}"
+
+
 def add_checks(record: Record, gate: GateTopics, count: int) -> None:
+    build = messages_for(gate)
     for index in range(count):
-        row = check(f"e{index}", epoch_s=1_000.0 + index)
-        record.add_check(row, [gate.check_message(row)])
+        row = check(event_id(index), epoch_s=1_000.0 + index)
+        record.add_check(row, [build.check(row)])
 
 
 def test_checks_reach_a_subscriber_and_are_marked_sent(
@@ -55,12 +64,16 @@ def test_checks_reach_a_subscriber_and_are_marked_sent(
         assert publisher.flush(timeout_s=10)
         assert wait_for(lambda: len(subscriber.received(gate.check)) >= 25)
         received = subscriber.received(gate.check)
-        assert sorted(m["event_id"] for m in received) == sorted(f"e{i}" for i in range(25))
-        assert received[0]["decision"] == "admit" and received[0]["person_id"] == "W1"
+        assert [m["event_id"] for m in received] == [event_id(i) for i in range(25)]
+        assert [m["seq"] for m in received] == list(range(1, 26))
+        first = received[0]["data"]
+        assert first["decision"] == "admit" and first["person_id"] == "W1"
         assert record.count_unsent() == 0 and record.count_sent() == 25
         assert wait_for(
             lambda: any(s["state"] == "online" for s in subscriber.received(gate.status))
         )
+        online = subscriber.received(gate.status)[-1]
+        assert online["boot_id"] and online["backlog"] >= 0 and online["health"]["record"] == "ok"
     finally:
         publisher.stop()
     assert wait_for(lambda: subscriber.received(gate.status)[-1]["state"] == "offline")
@@ -86,6 +99,8 @@ def test_without_a_broker_events_wait_in_the_record_then_go(tmp_path: Path) -> N
             assert wait_for(
                 lambda: len({m["event_id"] for m in subscriber.received(gate.check)}) == 5
             )
+            # they waited through the outage: sent late, and marked so
+            assert all(m["replayed"] for m in subscriber.received(gate.check))
             subscriber.stop()
     finally:
         publisher.stop()
@@ -147,12 +162,9 @@ def test_the_broker_announces_offline_when_the_terminal_dies(
         )
         terminal.kill()  # no DISCONNECT: the broker must publish the last will
         terminal.wait()
-        assert wait_for(
-            lambda: (
-                subscriber.received(gate.status)[-1]
-                == {"schema": "gate.status/1", "state": "offline"}
-            )
-        )
+        assert wait_for(lambda: subscriber.received(gate.status)[-1]["state"] == "lost")
+        will = subscriber.received(gate.status)[-1]
+        assert will["gate"] == "will" and will["occurred_at"] is None
     finally:
         if terminal.poll() is None:
             terminal.kill()
@@ -161,18 +173,28 @@ def test_the_broker_announces_offline_when_the_terminal_dies(
 
 def test_payloads_are_the_documented_json(tmp_path: Path) -> None:
     gate = topics("json")
-    message = gate.check_message(check("e9", temperature_c=36.64))
-    assert message.topic == "gate/v1/test-park/json/check"
+    message = messages_for(gate).check(check("check-0009", temperature_c=36.64))
+    assert message.topic == "gate/v1/test-park/json/event/check"
     assert json.loads(message.payload) == {
         "schema": "gate.check/1",
-        "event_id": "e9",
-        "ts": "2026-11-23T00:00:00.000Z",
-        "park": "p",
-        "gate": "g",
-        "person_id": "W1",
-        "code": "green",
-        "temperature_c": 36.6,
-        "decision": "admit",
-        "reason": "admitted",
-        "route": "through",
+        "event_id": "check-0009",
+        "park": "test-park",
+        "gate": "json",
+        "seq": 0,  # the record writes the real one when it stores the message
+        "boot_id": "boot-0001",
+        "occurred_at": "1970-01-01T08:16:40+08:00",
+        "clock_synced": True,
+        "replayed": False,
+        "data": {
+            "person_id": "W1",
+            "code": "green",
+            "temperature_c": 36.6,
+            "decision": "admit",
+            "reason": "admitted",
+            "route": "through",
+            "check_s": 0.6,
+        },
     }
+    record = Record(tmp_path / "r.sqlite")
+    record.add_check(check("check-0009"), [message])
+    assert json.loads(record.outbox()[0]["payload"])["seq"] == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import subprocess
 import sys
@@ -51,9 +52,26 @@ def test_check_and_its_messages_land_together(tmp_path: Path) -> None:
 def test_a_failed_message_write_takes_the_check_with_it(tmp_path: Path) -> None:
     record = Record(tmp_path / "r.sqlite")
     with pytest.raises(sqlite3.IntegrityError):
-        record.add_check(check(), [OutboxMessage("t/check", None)])  # type: ignore[arg-type]
+        record.add_check(check(), [OutboxMessage(None, "{}")])  # type: ignore[arg-type]
     assert record.checks() == []
     assert record.outbox() == []
+    # nor did the seq move: the next message is the gate's first
+    record.add_check(check(), [OutboxMessage("t/check", "{}")])
+    assert [json.loads(m["payload"])["seq"] for m in record.outbox()] == [1]
+
+
+def test_seq_counts_on_across_reopening_the_record(tmp_path: Path) -> None:
+    path = tmp_path / "r.sqlite"
+    record = Record(path)
+    record.add_check(check("a"), [OutboxMessage("t/check", "{}"), OutboxMessage("t/a", "{}")])
+    record.close()
+    record = Record(path)
+    record.add_event("ev", [OutboxMessage("t/fault", '{"seq": 0}')], 1.0)
+    assert [(m["seq"], json.loads(m["payload"])["seq"]) for m in record.outbox()] == [
+        (1, 1),
+        (2, 2),
+        (3, 3),
+    ]
 
 
 def test_a_check_survives_the_process_dying_without_closing(tmp_path: Path) -> None:
@@ -77,24 +95,24 @@ def test_a_check_survives_the_process_dying_without_closing(tmp_path: Path) -> N
 
 def test_sent_marks(tmp_path: Path) -> None:
     record = Record(tmp_path / "r.sqlite")
-    record.add_check(check("e1"), [OutboxMessage("t", "1")])
-    record.add_check(check("e2"), [OutboxMessage("t", "2")])
+    record.add_check(check("e1"), [OutboxMessage("t", '{"n":1}')])
+    record.add_check(check("e2"), [OutboxMessage("t", '{"n":2}')])
     first, second = record.unsent(10)
     record.mark_sent([first.id], at_s=2_000.0)
-    assert [row.payload for row in record.unsent(10)] == ["2"]
+    assert [json.loads(row.payload)["n"] for row in record.unsent(10)] == [2]
     assert [row.payload for row in record.unsent(10, exclude=[second.id])] == []
     assert (record.count_sent(), record.count_unsent()) == (1, 1)
 
 
 def test_retention_forgets_old_checks_but_never_an_undelivered_one(tmp_path: Path) -> None:
     record = Record(tmp_path / "r.sqlite")
-    record.add_check(check("old-sent", epoch_s=100.0), [OutboxMessage("t", "a")])
-    record.add_check(check("old-unsent", epoch_s=100.0), [OutboxMessage("t", "b")])
-    record.add_check(check("new", epoch_s=5_000.0), [OutboxMessage("t", "c")])
+    record.add_check(check("old-sent", epoch_s=100.0), [OutboxMessage("t", '{"n":"a"}')])
+    record.add_check(check("old-unsent", epoch_s=100.0), [OutboxMessage("t", '{"n":"b"}')])
+    record.add_check(check("new", epoch_s=5_000.0), [OutboxMessage("t", '{"n":"c"}')])
     record.mark_sent([record.unsent(1)[0].id], at_s=200.0)
     assert record.purge_before(1_000.0) == 1
     assert [c["event_id"] for c in record.checks()] == ["old-unsent", "new"]
-    assert [m["payload"] for m in record.outbox()] == ["b", "c"]
+    assert [json.loads(m["payload"])["n"] for m in record.outbox()] == ["b", "c"]
 
 
 def test_a_check_waits_for_an_inspector_holding_the_file_instead_of_failing(tmp_path: Path) -> None:
@@ -108,6 +126,6 @@ def test_a_check_waits_for_an_inspector_holding_the_file_instead_of_failing(tmp_
     inspector.execute("BEGIN IMMEDIATE")  # ...an export tool that takes the write lock
     inspector.execute("UPDATE outbox SET sent_s = sent_s")
     threading.Timer(0.3, lambda: inspector.execute("COMMIT")).start()
-    record.add_check(check("during"), [OutboxMessage("t", "x")])
+    record.add_check(check("during"), [OutboxMessage("t", "{}")])
     assert [c["event_id"] for c in record.checks()] == ["before", "during"]
     inspector.close()

@@ -1,0 +1,480 @@
+"""The MQTT contract between a gate and the park's operations centre: every topic and every
+payload, as pydantic models. Payloads are built from these models; the JSON Schemas in
+``docs/schemas/``, the AsyncAPI document ``docs/asyncapi.json`` and the README's topic section are
+generated from them (``python -m terminal.contract --write``), and the tests fail when the
+committed files differ from what the models generate.
+
+Every event, alert and report is an envelope: ``schema`` (name/version), ``event_id`` (consumers
+deduplicate on it), ``park``, ``gate``, ``seq`` (per gate, never reset, also across restarts),
+``boot_id``, ``occurred_at`` (RFC 3339 with the gate's offset), ``clock_synced``, ``replayed``
+(sent late, from the backlog) and ``data``. No raw QR payloads and no secrets travel.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from terminal.policy import Reason, Route
+
+VERSION = "v1"
+NAME = r"^[A-Za-z0-9_-]{1,64}$"
+COMMAND_ID = r"^[A-Za-z0-9_-]{8,64}$"
+PERSON = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+# --- the envelope -------------------------------------------------------------------------------
+class Envelope(Model):
+    schema_: str = Field(alias="schema", description="payload name and version")
+    event_id: str = Field(min_length=8, max_length=64, description="unique; deduplicate on it")
+    park: str = Field(pattern=NAME)
+    gate: str = Field(pattern=NAME)
+    seq: int = Field(ge=0, description="per gate, never resets (also across restarts)")
+    boot_id: str = Field(min_length=8, max_length=64, description="changes at each start")
+    occurred_at: dt.datetime = Field(description="RFC 3339 with the gate's UTC offset")
+    clock_synced: bool = Field(description="the gate's clock was NTP-synchronised")
+    replayed: bool = Field(description="sent late, from the backlog after an outage or restart")
+
+
+class CheckData(Model):
+    person_id: str | None = Field(pattern=PERSON, description="null when no code was read")
+    code: str = Field(description="green, yellow, red, none, unreadable, invalid, multiple...")
+    temperature_c: float | None = Field(description="the estimate the decision used")
+    decision: Literal["admit", "deny"]
+    reason: Reason
+    route: Route
+    check_s: float = Field(ge=0, description="from noticing the person to the decision")
+
+
+class CheckEvent(Envelope):
+    schema_: Literal["gate.check/1"] = Field(alias="schema")
+    data: CheckData
+
+
+AlertKind = Literal["fever", "suspected_fever", "health_code", "secondary_check"]
+
+
+class AlertData(Model):
+    kind: AlertKind
+    check_event_id: str
+    person_id: str | None = Field(pattern=PERSON)
+    temperature_c: float | None
+    first_c: float | None = Field(description="the first reading, when it was re-measured")
+    route: Route
+
+
+class AlertEvent(Envelope):
+    schema_: Literal["gate.alert/1"] = Field(alias="schema")
+    data: AlertData
+
+
+FaultKind = Literal[
+    "internal_error", "record_full", "record_unwritable", "backlog_over_limit", "camera_fault"
+]
+
+
+class FaultData(Model):
+    kind: FaultKind
+    active: bool = Field(description="true when the fault starts, false when it ends")
+    detail: str = Field(max_length=300, description="what it means; never personal data")
+    check_event_id: str | None = None
+
+
+class FaultEvent(Envelope):
+    schema_: Literal["gate.fault/1"] = Field(alias="schema")
+    data: FaultData
+
+
+class OverrideData(Model):
+    action: Literal["open_once"]
+    reason: str = Field(max_length=200)
+    by: str = Field(max_length=64, description="who sent the command")
+    command_id: str = Field(pattern=COMMAND_ID)
+
+
+class OverrideEvent(Envelope):
+    schema_: Literal["gate.override/1"] = Field(alias="schema")
+    data: OverrideData
+
+
+class DailyReportData(Model):
+    date: dt.date = Field(description="the gate's local calendar day")
+    timezone: str
+    checks: int = Field(ge=0)
+    admitted: int = Field(ge=0)
+    denied_by_reason: dict[str, int]
+    flags: int = Field(ge=0, description="alerts raised to security")
+    secondary_checks: int = Field(ge=0, description="people routed to a secondary check")
+    fevers_confirmed: int = Field(ge=0)
+    faults: int = Field(ge=0, description="faults that started this day")
+    uptime_s: float = Field(ge=0, description="seconds of the day the gate service ran")
+
+
+class DailyReportEvent(Envelope):
+    schema_: Literal["gate.report.daily/1"] = Field(alias="schema")
+    data: DailyReportData
+
+
+class CommandResultData(Model):
+    command_id: str = Field(max_length=64)
+    name: str = Field(pattern=NAME)
+    outcome: Literal["done", "refused", "failed"]
+    detail: str = Field(max_length=300)
+    issued_by: str | None = Field(max_length=64)
+
+
+class CommandResultEvent(Envelope):
+    schema_: Literal["gate.command.result/1"] = Field(alias="schema")
+    data: CommandResultData
+
+
+# --- status and metrics (latest value, not events) --------------------------------------------
+class ConnectionProblem(Model):
+    kind: Literal["refused", "unknown_host", "tls_failure", "not_authorised", "unreachable", "lost"]
+    since: dt.datetime
+    ended: dt.datetime | None = None
+
+
+class DeviceHealth(Model):
+    camera: Literal["ok", "failing"]
+    record: Literal["ok", "full", "unwritable"]
+
+
+class Status(Model):
+    schema_: Literal["gate.status/1"] = Field(alias="schema")
+    park: str = Field(pattern=NAME)
+    gate: str = Field(pattern=NAME)
+    state: Literal["online", "offline", "lost"] = Field(
+        description="online on every connect; offline on a clean stop; lost: the last will"
+    )
+    boot_id: str
+    software_version: str
+    config_hash: str = Field(description="SHA-256 of the configuration file, first 16 digits")
+    occurred_at: dt.datetime | None = Field(description="null in the last will")
+    health: DeviceHealth | None = None
+    lockdown: bool | None = None
+    risk_tier: Literal["low", "medium", "high"] | None = None
+    faults: list[FaultKind] = Field(default_factory=list)
+    backlog: int | None = Field(default=None, ge=0, description="events waiting to be sent")
+    connection_problem: ConnectionProblem | None = Field(
+        default=None, description="the last one, when it started and ended"
+    )
+
+
+class Metrics(Model):
+    schema_: Literal["gate.metrics/1"] = Field(alias="schema")
+    park: str = Field(pattern=NAME)
+    gate: str = Field(pattern=NAME)
+    boot_id: str
+    occurred_at: dt.datetime
+    backlog: int = Field(ge=0)
+    sent_total: int = Field(ge=0)
+    checks_since_boot: int = Field(ge=0)
+    uptime_s: float = Field(ge=0)
+
+
+# --- commands from the centre ------------------------------------------------------------------
+class SignedCommand(Model):
+    """A command: signed by the centre's Ed25519 key (``key_id`` names it) over the canonical JSON
+    of every other field (keys sorted, no spaces, UTF-8). Refused when expired, when its
+    ``command_id`` (the nonce) was already run, or when it names another gate."""
+
+    schema_: Literal["gate.command/1"] = Field(alias="schema")
+    command_id: str = Field(pattern=COMMAND_ID, description="the nonce: never run twice")
+    name: str = Field(pattern=NAME)
+    park: str = Field(pattern=NAME)
+    gate: str = Field(pattern=NAME)
+    issued_by: str = Field(min_length=1, max_length=64, description="who sends it")
+    issued_at: dt.datetime
+    expires_at: dt.datetime = Field(description="a command not run by then is refused")
+    payload: dict[str, Any]
+    key_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,16}$")
+    signature: str = Field(description="base64url Ed25519 signature, no padding")
+
+
+class LockdownPayload(Model):
+    on: bool = Field(description="true: nobody is admitted except by a staff open-once")
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class OpenOncePayload(Model):
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class ResolveSecondaryPayload(Model):
+    flag_id: str = Field(min_length=1, max_length=64)
+    reading_c: float = Field(ge=30.0, le=45.0, description="the clinical reading, °C")
+    outcome: Literal["normal", "fever_confirmed"]
+    by: str = Field(min_length=1, max_length=64)
+
+
+class PushRosterPayload(Model):
+    kind: Literal["workers", "visitors"]
+    csv: str = Field(max_length=4_000_000, description="the whole roster file, validated first")
+
+
+class SetRiskTierPayload(Model):
+    tier: Literal["low", "medium", "high"]
+
+
+COMMAND_PAYLOADS: dict[str, type[Model]] = {
+    "lockdown": LockdownPayload,
+    "open_once": OpenOncePayload,
+    "resolve_secondary": ResolveSecondaryPayload,
+    "push_roster": PushRosterPayload,
+    "set_risk_tier": SetRiskTierPayload,
+}
+
+
+# --- topics ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TopicSpec:
+    suffix: str  # under gate/v1/{park}/{gate}/
+    model: type[Model]
+    direction: Literal["gate->centre", "centre->gate"]
+    qos: int
+    retained: bool
+    about: str
+
+
+TOPICS: tuple[TopicSpec, ...] = (
+    TopicSpec("status", Status, "gate->centre", 1, True,
+              "online on every connect, offline on a clean stop, lost as the last will; boot id, "
+              "version, config hash, device health, lockdown, risk tier, faults, backlog, the "
+              "last connection problem"),
+    TopicSpec("event/check", CheckEvent, "gate->centre", 1, False,
+              "every check: the person, the decision, the reason, the route"),
+    TopicSpec("alert/fever", AlertEvent, "gate->centre", 1, False,
+              "a confirmed fever: the person is routed to the isolation room"),
+    TopicSpec("alert/suspected_fever", AlertEvent, "gate->centre", 1, False,
+              "a high reading that could not be re-measured"),
+    TopicSpec("alert/health_code", AlertEvent, "gate->centre", 1, False,
+              "a code colour that routes the person to the isolation room"),
+    TopicSpec("alert/secondary_check", AlertEvent, "gate->centre", 1, False,
+              "a person flagged for a secondary check by staff"),
+    TopicSpec("event/fault", FaultEvent, "gate->centre", 1, False,
+              "a fault starts or ends (record full, backlog over its limit, internal error)"),
+    TopicSpec("event/override", OverrideEvent, "gate->centre", 1, False,
+              "staff opened the turnstile once by command"),
+    TopicSpec("report/daily", DailyReportEvent, "gate->centre", 1, False,
+              "the day's counts at the configured local time, sent even when all are zero"),
+    TopicSpec("metrics", Metrics, "gate->centre", 0, False,
+              "backlog, messages sent, checks and uptime, every minute"),
+    TopicSpec("cmd/{name}", SignedCommand, "centre->gate", 1, False,
+              "a signed, expiring command: " + ", ".join(COMMAND_PAYLOADS)),
+    TopicSpec("cmd/{name}/result", CommandResultEvent, "gate->centre", 1, False,
+              "what became of a command: done, refused (and why) or failed"),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class GateTopics:
+    park: str
+    gate: str
+
+    @property
+    def base(self) -> str:
+        return f"gate/{VERSION}/{self.park}/{self.gate}"
+
+    @property
+    def status(self) -> str:
+        return f"{self.base}/status"
+
+    @property
+    def check(self) -> str:
+        return f"{self.base}/event/check"
+
+    def alert(self, kind: str) -> str:
+        return f"{self.base}/alert/{kind}"
+
+    @property
+    def alerts(self) -> str:
+        """A subscription to every alert of this gate."""
+        return f"{self.base}/alert/+"
+
+    @property
+    def fault(self) -> str:
+        return f"{self.base}/event/fault"
+
+    @property
+    def override(self) -> str:
+        return f"{self.base}/event/override"
+
+    @property
+    def daily_report(self) -> str:
+        return f"{self.base}/report/daily"
+
+    @property
+    def metrics(self) -> str:
+        return f"{self.base}/metrics"
+
+    def command(self, name: str) -> str:
+        return f"{self.base}/cmd/{name}"
+
+    @property
+    def commands(self) -> str:
+        """The subscription a gate makes to its own commands."""
+        return f"{self.base}/cmd/+"
+
+    def command_result(self, name: str) -> str:
+        return f"{self.base}/cmd/{name}/result"
+
+    def command_name(self, topic: str) -> str | None:
+        prefix = f"{self.base}/cmd/"
+        if not topic.startswith(prefix) or "/" in topic[len(prefix) :]:
+            return None
+        return topic[len(prefix) :]
+
+
+def to_json(model: BaseModel) -> str:
+    return json.dumps(
+        model.model_dump(mode="json", by_alias=True), separators=(",", ":"), sort_keys=True
+    )
+
+
+def canonical_json(data: dict[str, Any]) -> bytes:
+    """The bytes a command's signature covers: the object without ``signature``."""
+    unsigned = {k: v for k, v in data.items() if k != "signature"}
+    return json.dumps(unsigned, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode(
+        "utf-8"
+    )
+
+
+# --- generated documents -----------------------------------------------------------------------
+def schema_file(model: type[BaseModel]) -> str:
+    return f"{model.__name__}.schema.json"
+
+
+def json_schemas() -> dict[str, dict[str, Any]]:
+    """File name -> JSON Schema, for every payload and command payload."""
+    models: list[type[BaseModel]] = [spec.model for spec in TOPICS]
+    models += list(COMMAND_PAYLOADS.values())
+    schemas: dict[str, dict[str, Any]] = {}
+    for model in models:
+        schema = model.model_json_schema(by_alias=True)
+        schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+        schema["$id"] = schema_file(model)
+        schemas[schema_file(model)] = schema
+    return schemas
+
+
+def asyncapi() -> dict[str, Any]:
+    channels: dict[str, Any] = {}
+    operations: dict[str, Any] = {}
+    messages: dict[str, Any] = {}
+    for spec in TOPICS:
+        key = spec.suffix.replace("/", "_").replace("{name}", "name")
+        message_name = spec.model.__name__
+        messages[message_name] = {
+            "name": message_name,
+            "contentType": "application/json",
+            "payload": {"$ref": f"schemas/{schema_file(spec.model)}"},
+        }
+        parameters: dict[str, Any] = {"park": {}, "gate": {}}
+        if "{name}" in spec.suffix:
+            parameters["name"] = {"enum": list(COMMAND_PAYLOADS)}
+        channels[key] = {
+            "address": "gate/v1/{park}/{gate}/" + spec.suffix,
+            "description": spec.about,
+            "parameters": parameters,
+            "messages": {message_name: {"$ref": f"#/components/messages/{message_name}"}},
+            "bindings": {"mqtt": {"qos": spec.qos, "retain": spec.retained}},
+        }
+        action = "send" if spec.direction == "gate->centre" else "receive"
+        operations[f"{action}_{key}"] = {
+            "action": action,
+            "channel": {"$ref": f"#/channels/{key}"},
+            "summary": spec.about,
+        }
+    return {
+        "asyncapi": "3.0.0",
+        "info": {
+            "title": "gate-terminal operations link",
+            "version": "1.0.0",
+            "description": (
+                "What a gate terminal sends to the park's operations centre, and the signed "
+                "commands it takes. Generated from terminal/contract.py."
+            ),
+        },
+        "defaultContentType": "application/json",
+        "channels": channels,
+        "operations": operations,
+        "components": {"messages": messages},
+    }
+
+
+README_START = "<!-- topics: generated by python -m terminal.contract --write -->"
+README_END = "<!-- topics: end -->"
+
+
+def readme_topics() -> str:
+    lines = [
+        README_START,
+        "",
+        "| topic under `gate/v1/{park}/{gate}/` | direction | QoS | payload | what |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for spec in TOPICS:
+        retained = ", retained" if spec.retained else ""
+        lines.append(
+            f"| `{spec.suffix}` | {spec.direction} | {spec.qos}{retained} | "
+            f"[`{spec.model.__name__}`](docs/schemas/{schema_file(spec.model)}) | {spec.about} |"
+        )
+    lines += ["", "Command payloads (the `payload` of a `cmd/{name}`):", ""]
+    for name, model in COMMAND_PAYLOADS.items():
+        fields = ", ".join(f"`{f}`" for f in model.model_fields)
+        lines.append(f"- `{name}`: {fields} ([schema](docs/schemas/{schema_file(model)}))")
+    lines += ["", README_END]
+    return "\n".join(lines)
+
+
+def render_readme(text: str) -> str:
+    start, end = text.index(README_START), text.index(README_END) + len(README_END)
+    return text[:start] + readme_topics() + text[end:]
+
+
+def _dump(data: dict[str, Any]) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def generated_files() -> dict[str, str]:
+    """Path relative to the repository -> the text it must hold (README handled apart)."""
+    files = {f"docs/schemas/{name}": _dump(s) for name, s in json_schemas().items()}
+    files["docs/asyncapi.json"] = _dump(asyncapi())
+    return files
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+    from pathlib import Path
+
+    parser = argparse.ArgumentParser(description="regenerate the MQTT contract's documents")
+    parser.add_argument("--write", action="store_true", help="write them (default: check)")
+    parser.add_argument("--repo", type=Path, default=Path(__file__).resolve().parent.parent)
+    args = parser.parse_args(argv)
+    stale = []
+    wanted = generated_files()
+    readme = args.repo / "README.md"
+    wanted["README.md"] = render_readme(readme.read_text(encoding="utf-8"))
+    for relative, text in wanted.items():
+        path = args.repo / relative
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            stale.append(relative)
+            if args.write:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(text, encoding="utf-8")
+    for relative in stale:
+        print(f"{'wrote' if args.write else 'stale'}: {relative}")
+    return 0 if args.write or not stale else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
