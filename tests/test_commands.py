@@ -1,0 +1,294 @@
+"""Commands from the operations centre, on a gate with simulated people and a real record: the
+checks in front of every handler, and what each command does at the turnstile."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from simulator.rig import Rig, build_rig
+from terminal import contract
+from terminal.commands import (
+    CommandContext,
+    CommandDesk,
+    CommandRegistry,
+    sign_command,
+    standard_registry,
+)
+from terminal.config import Config
+from terminal.gate import Gate
+from terminal.gatestate import GateState
+from terminal.record import Record
+from terminal.roster import Roster
+from terminal.topics import Messages
+from tests.conftest import make_config
+from tests.test_gate import person
+
+CENTRE_KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(40, 72)))
+STRANGER_KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(80, 112)))
+CENTRE_KEY_ID = "centre-1"
+
+
+def centre_keys() -> dict[str, Any]:
+    from terminal.healthcode import public_key_text
+
+    return {"keys": [{"key_id": CENTRE_KEY_ID, "public_key": public_key_text(CENTRE_KEY.public_key())}]}  # fmt: skip
+
+
+def command_config(tmp_path: Path, **sections: dict) -> Config:
+    return make_config(tmp_path, commands=centre_keys(), **sections)
+
+
+class Station:
+    """A gate, its record, its state and its command desk, as the service wires them."""
+
+    def __init__(self, config: Config, people: list, tmp_path: Path) -> None:
+        self.config = config
+        self.rig: Rig = build_rig(config, people)
+        self.record = Record(tmp_path / "record.sqlite")
+        self.state = GateState.restore(config, self.record)
+        self.messages = Messages(
+            config.gate.park, config.gate.id, boot_id="boot-test-1", timezone=config.gate.timezone
+        )
+        self.gate = Gate(
+            config=config,
+            devices=self.rig.devices(),
+            record=self.record,
+            roster=self.rig.roster,
+            state=self.state,
+            messages=self.messages,
+        )
+        self.status_sent = 0
+
+        def changed() -> None:
+            self.status_sent += 1
+
+        def reload_roster() -> None:
+            self.gate.roster = Roster.load(config.resolved(config.roster.path))
+
+        self.desk = CommandDesk(
+            standard_registry(),
+            config.commands,
+            CommandContext(
+                config=config,
+                state=self.state,
+                record=self.record,
+                messages=self.messages,
+                now=self.rig.clock.time,
+                open_once=self.gate.open_once,
+                reload_roster=reload_roster,
+                changed=changed,
+            ),
+        )
+
+    def command(self, name: str, payload: dict[str, Any], **options: Any) -> dict[str, Any]:
+        key = options.pop("key", CENTRE_KEY)
+        key_id = options.pop("key_id", CENTRE_KEY_ID)
+        fields = {
+            "name": name,
+            "park": self.config.gate.park,
+            "gate": self.config.gate.id,
+            "payload": payload,
+            "issued_by": "duty-officer",
+            "now_s": self.rig.clock.time(),
+            **options,
+        }
+        return sign_command(key, key_id, **fields)
+
+    def send(
+        self, name: str, payload: dict[str, Any], **options: Any
+    ) -> contract.CommandResultData:
+        return self.take(name, self.command(name, payload, **options))
+
+    def take(self, name: str, command: dict[str, Any]) -> contract.CommandResultData:
+        return self.desk.take(name, json.dumps(command).encode())
+
+    def run_until(self, checks: int) -> None:
+        for _ in range(200_000):
+            if len(self.record.checks()) >= checks or self.rig.world.done:
+                return
+            self.gate.poll()
+        raise AssertionError("the gate did not get there")
+
+    def relay_pulses(self) -> int:
+        return len(self.rig.gpio.pulses(self.config.outputs.relay_pin))
+
+    def results(self) -> list[dict[str, Any]]:
+        return [
+            json.loads(m["payload"]) for m in self.record.outbox() if m["topic"].endswith("/result")
+        ]
+
+
+@pytest.fixture
+def station(tmp_path: Path) -> Station:
+    return Station(command_config(tmp_path), [person("A", 0), person("B", 40)], tmp_path)
+
+
+def test_lockdown_refuses_everyone_until_lifted_and_says_so(station: Station) -> None:
+    result = station.send("lockdown", {"on": True, "reason": "red card from the park"})
+    assert result.outcome == "done" and station.state.lockdown and station.status_sent == 1
+    station.run_until(1)
+    first = station.record.checks()[0]
+    assert (first["person_id"], first["decision"], first["reason"]) == ("A", "deny", "lockdown")
+    assert station.relay_pulses() == 0
+    assert station.send("lockdown", {"on": False, "reason": "order lifted"}).outcome == "done"
+    station.run_until(2)
+    second = station.record.checks()[1]
+    assert (second["person_id"], second["reason"]) == ("B", "admitted")
+    assert station.relay_pulses() == 1
+    # each command is kept with who sent it and what became of it
+    kept = station.record.commands()
+    assert [(c["name"], c["issued_by"], c["outcome"], c["verified"]) for c in kept] == [
+        ("lockdown", "duty-officer", "done", 1),
+        ("lockdown", "duty-officer", "done", 1),
+    ]
+
+
+def test_a_lockdown_outlasts_a_restart(tmp_path: Path) -> None:
+    config = command_config(tmp_path)
+    first = Station(config, [person("A", 0)], tmp_path)
+    first.send("lockdown", {"on": True, "reason": "cease operation"})
+    first.record.close()
+    again = Station(config, [person("A", 0)], tmp_path)
+    assert again.state.lockdown
+    again.run_until(1)
+    assert again.record.checks()[0]["reason"] == "lockdown"
+
+
+def test_open_once_is_recorded_then_pulses_the_relay_once(station: Station) -> None:
+    station.send("lockdown", {"on": True, "reason": "drill"})
+    station.run_until(1)
+    seen_at_release: list[int] = []
+
+    def on_pin(change: Any) -> None:
+        if change.pin == station.config.outputs.relay_pin and change.level == 1:
+            overrides = [m for m in station.record.outbox() if m["topic"].endswith("override")]
+            seen_at_release.append(len(overrides))
+
+    station.rig.gpio.on_change(on_pin)
+    result = station.send("open_once", {"reason": "fire warden on duty"})
+    assert result.outcome == "done", result.detail
+    assert seen_at_release == [1]  # the override was in the record when the relay moved
+    override = next(
+        json.loads(m["payload"])
+        for m in station.record.outbox()
+        if m["topic"].endswith("event/override")
+    )
+    assert override["data"]["by"] == "duty-officer"
+    assert override["data"]["reason"] == "fire warden on duty"
+
+
+@pytest.mark.parametrize(
+    ("options", "problem"),
+    [
+        ({"key": STRANGER_KEY}, "signature: does not verify"),
+        ({"key_id": "someone"}, "key_id 'someone': not a key this gate trusts"),
+        ({"lifetime_s": -1.0}, "expired"),
+        ({"lifetime_s": 3 * 3600.0}, "more than the 600 s allowed"),
+        ({"gate": "other-gate"}, "addressed to test-park/other-gate"),
+    ],
+)
+def test_a_command_that_cannot_be_trusted_is_refused_and_never_runs(
+    station: Station, options: dict[str, Any], problem: str
+) -> None:
+    result = station.send("lockdown", {"on": True, "reason": "x"}, **options)
+    assert result.outcome == "refused" and problem in result.detail
+    assert not station.state.lockdown
+    [kept] = station.record.commands()
+    assert kept["verified"] == 0 and kept["outcome"] == "refused"
+    assert station.results()[-1]["data"]["outcome"] == "refused"
+
+
+def test_an_altered_command_is_refused(station: Station) -> None:
+    command = station.command("open_once", {"reason": "visitor"})
+    command["payload"]["reason"] = "anything I like"
+    assert "does not verify" in station.take("open_once", command).detail
+    # nor may a command signed for one name be sent on another's topic
+    other = station.command("lockdown", {"on": False, "reason": "x"})
+    assert (
+        "cmd/lockdown, not test-park/gate-t cmd/open_once"
+        in station.take("open_once", other).detail
+    )
+    assert station.relay_pulses() == 0
+
+
+def test_a_command_runs_once_and_its_replay_is_refused(station: Station) -> None:
+    command = station.command("open_once", {"reason": "delivery"})
+    assert station.take("open_once", command).outcome == "done"
+    again = station.take("open_once", command)
+    assert again.outcome == "refused" and "already taken (a replay)" in again.detail
+    assert station.relay_pulses() == 1
+
+
+def test_a_bad_payload_is_refused_with_its_field(station: Station) -> None:
+    result = station.send("set_risk_tier", {"tier": "extreme"})
+    assert result.outcome == "refused" and result.detail.startswith("payload.tier:")
+    assert station.state.risk_tier == "low"
+
+
+def test_the_risk_tier_set_by_command_rules_the_next_check(tmp_path: Path) -> None:
+    station = Station(command_config(tmp_path), [person("Y", 0, "yellow")], tmp_path)
+    assert station.send("set_risk_tier", {"tier": "medium"}).outcome == "done"
+    station.run_until(1)
+    check = station.record.checks()[0]
+    assert (check["reason"], check["route"]) == ("code_yellow", "secondary_check")
+    assert station.config.risk.tier == "low"  # the config stays as written; the state changed
+    assert GateState.restore(station.config, station.record).risk_tier == "medium"
+
+
+def test_a_pushed_roster_is_validated_wholly_then_installed(tmp_path: Path) -> None:
+    config = command_config(tmp_path)
+    roster_path = config.resolved(config.roster.path)
+    roster_path.write_text("person_id,kind,windows\nV1,visitor,*\nA,staff,*\n", encoding="utf-8")
+    station = Station(config, [person("Z", 0, registered=False)], tmp_path)
+    before = roster_path.read_bytes()
+    bad = "person_id,kind,windows\nZ,staff,*\nQ,staff,25:00-26:00\n"
+    result = station.send("push_roster", {"kind": "workers", "csv": bad})
+    assert result.outcome == "refused"
+    assert result.detail.startswith("pushed workers roster:3:") and "25:00-26:00" in result.detail
+    assert roster_path.read_bytes() == before  # nothing of it was used
+    good = "person_id,kind,windows\nZ,staff,*\nQ,staff,07:00-09:00\n"
+    result = station.send("push_roster", {"kind": "workers", "csv": good})
+    assert result.outcome == "done", result.detail
+    installed = Roster.load(roster_path)
+    assert sorted(e.person_id for e in installed.entries()) == ["Q", "V1", "Z"]  # A replaced
+    station.run_until(1)
+    assert station.record.checks()[0]["reason"] == "admitted"  # Z is on the pushed roster
+
+
+def test_resolve_secondary_is_part_of_the_contract(station: Station) -> None:
+    payload = {"flag_id": "f-1", "reading_c": 36.8, "outcome": "normal", "by": "guard-2"}
+    result = station.send("resolve_secondary", payload)
+    assert result.outcome == "refused" and "f-1: no open secondary check" in result.detail
+
+
+def test_any_module_registers_a_handler_for_a_contract_command(station: Station) -> None:
+    registry = CommandRegistry()
+    seen: list[str] = []
+
+    def resolve(command: Any, context: CommandContext) -> str:
+        seen.append(command.payload.flag_id)
+        return "resolved"
+
+    registry.register("resolve_secondary", contract.ResolveSecondaryPayload, resolve)
+    with pytest.raises(ValueError, match="not in the contract"):
+        registry.register("self_destruct", contract.OpenOncePayload, resolve)
+    with pytest.raises(ValueError, match="payload model differs"):
+        registry.register("resolve_secondary", contract.OpenOncePayload, resolve)
+    station.desk.registry = registry
+    payload = {"flag_id": "f-9", "reading_c": 38.1, "outcome": "fever_confirmed", "by": "g"}
+    assert station.send("resolve_secondary", payload).outcome == "done"
+    assert seen == ["f-9"]
+    assert station.send("lockdown", {"on": True, "reason": "x"}).detail == (
+        "lockdown: not a command this gate runs"
+    )
+
+
+def test_garbage_on_a_command_topic_gets_a_refusal_not_a_crash(station: Station) -> None:
+    assert station.desk.take("lockdown", b"\xff\xfe").detail == "not a JSON command"
+    assert station.desk.take("lockdown", b"[1, 2]").detail == "not a JSON object"
+    assert "command_id" in station.desk.take("lockdown", b'{"schema": "gate.command/1"}').detail
