@@ -201,7 +201,8 @@ class CommandDesk:
         )
         self._record(result, verified, claimed, command, now)
         level = logging.INFO if outcome == "done" else logging.WARNING
-        log.log(level, "command %s from %s: %s: %s", topic_name, result.issued_by, outcome, detail)
+        sender = result.issued_by or f"{str(claimed.get('issued_by'))[:64]!r} (unverified)"
+        log.log(level, "command %s from %s: %s: %s", topic_name, sender, outcome, detail)
         return result
 
     def _parse(self, topic_name: str, raw: bytes) -> tuple[dict[str, Any], contract.SignedCommand]:

@@ -1,0 +1,258 @@
+"""The shipped broker configuration (config/mosquitto/), run by a real Mosquitto with TLS,
+passwords and the ACL: who may publish and read what, and signed commands end to end."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+
+from simulator.runner import Subscriber
+from terminal.config import MqttConfig
+from terminal.publisher import Publisher
+from terminal.topics import GateTopics
+from tests.parkbroker import USERS, ParkBroker
+from tests.test_commands import STRANGER_KEY, Station, command_config
+from tests.test_gate import person
+from tests.test_publisher import wait_for
+
+PARK = "test-park"
+ALL = "gate/v1/#"
+
+
+@pytest.fixture(scope="module")
+def park_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ParkBroker]:
+    broker = ParkBroker(tmp_path_factory.mktemp("park-broker")).start()
+    try:
+        yield broker
+    finally:
+        broker.stop()
+
+
+class Client:
+    """A plain MQTT client logging in as one of the broker's users."""
+
+    def __init__(
+        self,
+        broker: ParkBroker,
+        user: str,
+        password: str | None = None,
+        client_id: str = "",
+        anonymous: bool = False,
+    ) -> None:
+        self.connack: list[str] = []
+        self.disconnects = 0
+        self.connected = threading.Event()
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id or user)
+        self.client.tls_set(ca_certs=str(broker.ca))
+        if not anonymous:
+            self.client.username_pw_set(user, USERS.get(user) if password is None else password)
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.connect(broker.host, broker.port)
+        self.client.loop_start()
+
+    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:  # type: ignore[no-untyped-def]
+        self.connack.append(str(reason_code))
+        if not reason_code.is_failure:
+            self.connected.set()
+
+    def _on_disconnect(self, *args: Any) -> None:
+        self.disconnects += 1
+
+    def publish(self, topic: str, payload: Any) -> None:
+        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        self.client.publish(topic, data, qos=1).wait_for_publish(timeout=5)
+
+    def stop(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+def centre_subscriber(broker: ParkBroker, gate: GateTopics, user: str = "centre") -> Subscriber:
+    subscription = ALL if user == "centre" else f"{gate.base}/cmd/+/result"
+    return Subscriber(
+        broker.host,
+        broker.port,
+        gate,
+        ca_file=broker.ca,
+        login=(user, USERS[user]),
+        subscription=subscription,
+    )
+
+
+def test_a_gate_cannot_publish_as_another_gate(park_broker: ParkBroker) -> None:
+    north1, north2 = GateTopics(PARK, "north-1"), GateTopics(PARK, "north-2")
+    centre = centre_subscriber(park_broker, north1)
+    gate = Client(park_broker, "north-1")
+    try:
+        assert gate.connected.wait(5)
+        gate.publish(north2.check, {"forged": "as north-2"})
+        gate.publish(north2.alert("fever"), {"forged": "alert"})
+        gate.publish(north1.command("lockdown"), {"forged": "a command to itself"})
+        gate.publish(north1.check, {"own": True})
+        assert wait_for(lambda: centre.received(north1.check) == [{"own": True}])
+        time.sleep(0.3)  # the broker keeps order per client: anything forged came first
+        assert [t for t, _ in centre.messages] == [north1.check]
+    finally:
+        gate.stop()
+        centre.stop()
+
+
+def test_nobody_takes_a_gates_identity(park_broker: ParkBroker) -> None:
+    real = Client(park_broker, "north-1")
+    try:
+        assert real.connected.wait(5)
+        anonymous = Client(park_broker, "north-1", anonymous=True)
+        wrong = Client(park_broker, "north-1", password="guessed", client_id="north-1")
+        other = Client(park_broker, "north-2", client_id="north-1")  # its own login, our id
+        assert other.connected.wait(5)
+        assert wait_for(lambda: bool(wrong.connack) and bool(anonymous.connack))
+        for refused in (wrong, anonymous):
+            assert refused.connack[0] in ("Not authorized", "Bad user name or password")
+        time.sleep(0.5)
+        assert real.disconnects == 0  # the real gate was never knocked off
+        for client in (wrong, other, anonymous):
+            client.stop()
+    finally:
+        real.stop()
+
+
+def test_a_dashboard_cannot_send_commands_and_the_desk_only_its_own(
+    park_broker: ParkBroker, tmp_path: Path
+) -> None:
+    station = gate_station(park_broker, tmp_path)
+    publisher = station_publisher(park_broker, station)
+    desk_user = Client(park_broker, "security-desk")
+    dashboard = Client(park_broker, "dashboard")
+    centre = Client(park_broker, "centre")
+    try:
+        assert publisher.wait_connected(5) and dashboard.connected.wait(5)
+        assert desk_user.connected.wait(5) and centre.connected.wait(5)
+        time.sleep(0.3)  # the gate's subscription is in place
+        topics = station.messages.topics
+        lockdown = station.command("lockdown", {"on": True, "reason": "from a dashboard"})
+        dashboard.publish(topics.command("lockdown"), lockdown)
+        desk_user.publish(topics.command("lockdown"), station.command("lockdown", {"on": True, "reason": "desk"}))  # fmt: skip
+        resolve = {"flag_id": "f-1", "reading_c": 36.9, "outcome": "normal", "by": "guard-1"}
+        desk_user.publish(topics.command("resolve_secondary"), station.command("resolve_secondary", resolve))  # fmt: skip
+        centre.publish(topics.command("open_once"), station.command("open_once", {"reason": "x"}))
+        arrived: list[str] = []
+        assert wait_for(lambda: _drain(publisher, arrived) and len(arrived) >= 2, timeout_s=5)
+        time.sleep(0.3)
+        _drain(publisher, arrived)
+        assert sorted(arrived) == ["open_once", "resolve_secondary"]
+        assert not station.state.lockdown
+    finally:
+        for client in (desk_user, dashboard, centre):
+            client.stop()
+        publisher.stop()
+
+
+def _drain(publisher: Publisher, into: list[str]) -> bool:
+    while not publisher.commands.empty():
+        into.append(publisher.commands.get_nowait()[0])
+    return True
+
+
+def gate_station(broker: ParkBroker, tmp_path: Path) -> Station:
+    config = command_config(tmp_path, gate={"id": "north-1", "park": PARK})
+    return Station(config, [person("A", 0)], tmp_path)
+
+
+def station_publisher(broker: ParkBroker, station: Station, user: str = "north-1") -> Publisher:
+    mqtt_config = MqttConfig(
+        host=broker.host,
+        port=broker.port,
+        tls=True,
+        ca_file=broker.ca,
+        credentials_file=broker.credentials_file(user),
+    )
+    publisher = Publisher(
+        station.record,
+        mqtt_config,
+        station.messages.topics,
+        client_id=station.config.gate.id,
+        state=station.state,
+        commands=True,
+    )
+    publisher.start()
+    return publisher
+
+
+def test_signed_commands_through_the_broker_refused_when_replayed_expired_or_forged(
+    park_broker: ParkBroker, tmp_path: Path
+) -> None:
+    station = gate_station(park_broker, tmp_path)
+    topics = station.messages.topics
+    # a dashboard watches the results (one login is one client: the centre sends)
+    centre_view = centre_subscriber(park_broker, topics, user="dashboard")
+    publisher = station_publisher(park_broker, station)
+    centre = Client(park_broker, "centre")
+    try:
+        assert publisher.wait_connected(5) and centre.connected.wait(5)
+        time.sleep(0.3)
+        good = station.command("lockdown", {"on": True, "reason": "red card"})
+        for command in (
+            good,
+            good,  # the same again: a replay
+            station.command("lockdown", {"on": False, "reason": "x"}, lifetime_s=-5.0),
+            station.command("lockdown", {"on": False, "reason": "x"}, key=STRANGER_KEY),
+        ):
+            centre.publish(topics.command("lockdown"), command)
+        result_topic = topics.command_result("lockdown")
+
+        def all_answered() -> bool:
+            station.desk.run_pending(publisher.commands)
+            publisher.pump()
+            return len(centre_view.received(result_topic)) >= 4
+
+        assert wait_for(all_answered)
+        results = [m["data"] for m in centre_view.received(result_topic)]
+        assert [r["outcome"] for r in results] == ["done", "refused", "refused", "refused"]
+        assert "a replay" in results[1]["detail"]
+        assert "expired" in results[2]["detail"]
+        assert "does not verify" in results[3]["detail"]
+        assert station.state.lockdown  # only the good one ran
+    finally:
+        centre.stop()
+        publisher.stop()
+        centre_view.stop()
+
+
+def test_a_gate_with_the_wrong_password_says_not_authorised_once(
+    park_broker: ParkBroker, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    station = gate_station(park_broker, tmp_path)
+    login = tmp_path / "wrong.toml"
+    login.write_text('username = "north-1"\npassword = "old-password"\n', encoding="utf-8")
+    mqtt_config = MqttConfig(
+        host=park_broker.host,
+        port=park_broker.port,
+        tls=True,
+        ca_file=park_broker.ca,
+        credentials_file=login,
+    )
+    publisher = Publisher(
+        station.record, mqtt_config, station.messages.topics, client_id="north-1",
+        state=station.state,
+    )  # fmt: skip
+    with caplog.at_level(logging.INFO, logger="terminal.publisher"):
+        publisher.start()
+        try:
+            assert not publisher.wait_connected(3.5)  # several attempts, one second apart
+        finally:
+            publisher.stop()
+    refusals = [r for r in caplog.records if "not_authorised" in r.getMessage()]
+    assert len(refusals) == 1 and refusals[0].levelno == logging.ERROR
+    assert "old-password" not in caplog.text
+    assert station.state.connection is not None
+    assert station.state.connection.kind == "not_authorised"
