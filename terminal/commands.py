@@ -199,7 +199,12 @@ class CommandDesk:
             detail=detail[:300],
             issued_by=command.issued_by if command else None,
         )
-        self._record(result, verified, claimed, command, now)
+        try:
+            self._record(result, verified, claimed, command, now)
+        except Exception as exc:  # a full disk: the command ran or was refused, unrecorded
+            log.error(
+                "command %s: its result cannot be recorded: %s", topic_name, type(exc).__name__
+            )
         level = logging.INFO if outcome == "done" else logging.WARNING
         sender = result.issued_by or f"{str(claimed.get('issued_by'))[:64]!r} (unverified)"
         log.log(level, "command %s from %s: %s: %s", topic_name, sender, outcome, detail)

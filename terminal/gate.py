@@ -408,7 +408,7 @@ class Gate:
             if self.publisher is not None:
                 self.publisher.publish_status()
         else:
-            self._log_error(exc, "writing the record; the turnstile stays shut")
+            log.debug("the record still cannot be written: %s", type(exc).__name__)
         return Decision(False, Reason.RECORD_FULL, Route.ASIDE)
 
     def _record_writable(self, now: float) -> None:

@@ -256,3 +256,31 @@ def test_a_gate_with_the_wrong_password_says_not_authorised_once(
     assert "old-password" not in caplog.text
     assert station.state.connection is not None
     assert station.state.connection.kind == "not_authorised"
+
+
+def test_a_broker_certificate_from_elsewhere_is_a_tls_failure_said_once(
+    park_broker: ParkBroker, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from tests.test_tls import make_ca
+
+    station = gate_station(park_broker, tmp_path)
+    stranger_ca, _ = make_ca(tmp_path, "someone-else")
+    mqtt_config = MqttConfig(
+        host=park_broker.host,
+        port=park_broker.port,
+        tls=True,
+        ca_file=stranger_ca,
+        credentials_file=park_broker.credentials_file("north-1"),
+    )
+    publisher = Publisher(
+        station.record, mqtt_config, station.messages.topics, client_id="north-1",
+        state=station.state,
+    )  # fmt: skip
+    with caplog.at_level(logging.INFO, logger="terminal.publisher"):
+        publisher.start()
+        try:
+            assert not publisher.wait_connected(3.5)
+        finally:
+            publisher.stop()
+    failures = [r for r in caplog.records if "(tls_failure)" in r.getMessage()]
+    assert len(failures) == 1 and "CERTIFICATE_VERIFY_FAILED" in failures[0].getMessage()
