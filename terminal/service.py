@@ -76,7 +76,7 @@ class Housekeeping:
         self.state = state
         self.boot_id = boot_id
         self.reporter = DailyReporter(config, record, messages)
-        self.started_s = time.time()
+        self._started_monotonic = time.monotonic()
 
     def run(self, now_s: float) -> None:
         self.record.alive(self.boot_id, now_s)
@@ -86,7 +86,7 @@ class Housekeeping:
         self.publisher.publish_metrics(
             sent_total=self.record.count_sent(),
             checks_since_boot=self.record.checks_added,
-            uptime_s=round(now_s - self.started_s, 1),
+            uptime_s=round(time.monotonic() - self._started_monotonic, 1),
         )
 
     def _backlog_limit(self, now_s: float) -> None:
