@@ -44,9 +44,16 @@ class PrivateBroker:
 
     host = "127.0.0.1"
 
-    def __init__(self, port: int | None = None, tls: TlsFiles | None = None) -> None:
+    def __init__(
+        self,
+        port: int | None = None,
+        tls: TlsFiles | None = None,
+        persistence_dir: Path | None = None,
+    ) -> None:
         self.port = port or free_port()
         self.tls = tls
+        # with a folder, the broker keeps what it took across a restart (on the same port)
+        self.persistence_dir = persistence_dir
         self._dir: tempfile.TemporaryDirectory[str] | None = None
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -67,7 +74,12 @@ class PrivateBroker:
             f"listener {self.port} {self.host}\n"
             f"{tls}"
             "allow_anonymous true\n"
-            "persistence false\n"
+            + (
+                f"persistence true\npersistence_location {self.persistence_dir}/\n"
+                if self.persistence_dir
+                else "persistence false\n"
+            )
+            + "max_queued_messages 0\n"
             "log_dest stderr\n"
             "log_type error\n"
             "log_type warning\n"

@@ -302,8 +302,13 @@ class Publisher:
         if not self.connected:
             return
         if self._connections != self._connections_seen:
-            # a (re)connection: what waits in the outbox now is the backlog
+            # a (re)connection: what waits in the outbox now is the backlog, including what was
+            # handed to paho but never acknowledged (sent again: a duplicate at worst, never a
+            # loss; consumers deduplicate on event_id)
             self._connections_seen = self._connections
+            self._collect_acks()
+            self._in_flight.clear()
+            self._early_acks.clear()
             self._backlog_upto = self.record.max_outbox_id()
             self.state.backlog = self.record.count_unsent()
             self._outbox_read_at = -1
