@@ -195,3 +195,37 @@ def test_simulate_replaces_only_a_record_it_made_itself(tmp_path: Path, what: st
     for _ in range(2):
         assert run("simulate", "--workers", "2", "--record", str(ours)).returncode == 0
     assert len(Record(ours).checks()) == 2
+
+
+@pytest.mark.parametrize(
+    ("broker", "said"),
+    [
+        ("127.0.0.1:{free}", "connection refused (is a broker running there?)"),
+        ("gate-broker.invalid:1883", "unknown host 'gate-broker.invalid'"),
+    ],
+)
+def test_simulate_against_a_broker_it_cannot_reach_is_one_line_and_keeps_the_record(
+    tmp_path: Path, broker: str, said: str
+) -> None:
+    from simulator.broker import free_port
+
+    previous = tmp_path / "previous.sqlite"
+    assert run("simulate", "--workers", "2", "--record", str(previous)).returncode == 0
+    before = count_checks_read_only(previous)
+    address = broker.format(free=free_port())
+    done = run("simulate", "--workers", "2", "--record", str(previous), "--broker", address)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [f"gate-terminal: broker {address}: {said}"]
+    assert "Traceback" not in done.stderr
+    assert count_checks_read_only(previous) == before == 2  # not replaced: the run never started
+
+
+def test_simulate_says_whether_the_outbox_drained(tmp_path: Path, broker: PrivateBroker) -> None:
+    done = run(
+        "simulate", "--workers", "3", "--record", str(tmp_path / "r.sqlite"),
+        "--broker", f"{broker.host}:{broker.port}", "--drain-timeout", "20",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "outbox drained" in done.stdout
+    bad = run("simulate", "--drain-timeout", "-1")
+    assert bad.returncode == 2 and "expected 0 to 86400 seconds" in bad.stderr

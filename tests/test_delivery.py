@@ -146,3 +146,37 @@ def test_a_terminal_killed_mid_shift_loses_nothing(tmp_path: Path, broker: Priva
     today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
     assert {m["occurred_at"][:10] for m in arrived} == {today}  # not the config's sample date
     watcher.stop()
+
+
+def test_a_broker_gone_for_good_ends_the_run_at_the_drain_timeout(
+    config: Config, tmp_path: Path
+) -> None:
+    broker = PrivateBroker().start()
+    gate = GateTopics(config.gate.park, config.gate.id)
+    watcher = collector(broker, gate, "collector-gone")
+
+    def outage() -> None:
+        if wait_for(lambda: len(first_arrivals(watcher, gate)) >= 5, 60):
+            broker.stop()
+
+    thread = threading.Thread(target=outage, daemon=True)
+    thread.start()
+    try:
+        started = time.monotonic()
+        shift = run_simulation(
+            config,
+            people=random_crowd(30, 3, CrowdMix(arrival_window_s=120)),
+            broker=(broker.host, broker.port),
+            record_path=tmp_path / "gone.sqlite",
+            drain_timeout_s=1.0,
+        )
+        assert time.monotonic() - started < 60
+        unsent = shift.summary.events_unsent
+        assert unsent > 0
+        assert (
+            shift.summary.drain
+            == f"drain timeout after 1 s: {unsent} events stay unsent in the record"
+        )
+    finally:
+        watcher.stop()
+        broker.stop()
