@@ -80,6 +80,7 @@ class PrivateBroker:
                 else "persistence false\n"
             )
             + "max_queued_messages 0\n"
+            "set_tcp_nodelay true\n"
             "log_dest stderr\n"
             "log_type error\n"
             "log_type warning\n"

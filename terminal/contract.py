@@ -12,9 +12,9 @@ deduplicate on it), ``park``, ``gate``, ``seq`` (per gate, never reset, also acr
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass
-import datetime as dt
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field

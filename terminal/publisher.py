@@ -14,6 +14,7 @@ host, TLS failure, not authorised), and the status says what the last trouble wa
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -71,7 +72,7 @@ def classify(exc: BaseException | None) -> tuple[str, str]:
     return "unreachable", type(exc).__name__
 
 
-class _Client(mqtt.Client):
+class NoDelayClient(mqtt.Client):
     """paho's client, keeping the error of the last failed connection attempt: paho reports a
     failed attempt (``on_connect_fail``) without saying why, and an installer needs to know."""
 
@@ -84,6 +85,10 @@ class _Client(mqtt.Client):
             self.last_connect_error = exc
             raise
         self.last_connect_error = None
+        # small messages (an alert, a command's result) go at once, not after the peer's delayed
+        # acknowledgement of the previous one (Nagle's algorithm would hold them ~40 ms)
+        with contextlib.suppress(OSError, AttributeError):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return sock
 
 
@@ -125,7 +130,7 @@ class Publisher:
         self._connected = threading.Event()
         self._stopping = False
         self._trouble_logged: str | None = None
-        self.client = _Client(
+        self.client = NoDelayClient(
             CallbackAPIVersion.VERSION2,
             client_id=client_id,
             protocol=mqtt.MQTTv311,

@@ -141,9 +141,11 @@ def test_a_dashboard_cannot_send_commands_and_the_desk_only_its_own(
         topics = station.messages.topics
         lockdown = station.command("lockdown", {"on": True, "reason": "from a dashboard"})
         dashboard.publish(topics.command("lockdown"), lockdown)
-        desk_user.publish(topics.command("lockdown"), station.command("lockdown", {"on": True, "reason": "desk"}))  # fmt: skip
+        from_desk = station.command("lockdown", {"on": True, "reason": "desk"})
+        desk_user.publish(topics.command("lockdown"), from_desk)
         resolve = {"flag_id": "f-1", "reading_c": 36.9, "outcome": "normal", "by": "guard-1"}
-        desk_user.publish(topics.command("resolve_secondary"), station.command("resolve_secondary", resolve))  # fmt: skip
+        answer = station.command("resolve_secondary", resolve)
+        desk_user.publish(topics.command("resolve_secondary"), answer)
         centre.publish(topics.command("open_once"), station.command("open_once", {"reason": "x"}))
         arrived: list[str] = []
         assert wait_for(lambda: _drain(publisher, arrived) and len(arrived) >= 2, timeout_s=5)

@@ -36,7 +36,8 @@ CENTRE_KEY_ID = "centre-1"
 def centre_keys() -> dict[str, Any]:
     from terminal.healthcode import public_key_text
 
-    return {"keys": [{"key_id": CENTRE_KEY_ID, "public_key": public_key_text(CENTRE_KEY.public_key())}]}  # fmt: skip
+    public = public_key_text(CENTRE_KEY.public_key())
+    return {"keys": [{"key_id": CENTRE_KEY_ID, "public_key": public}]}
 
 
 def command_config(tmp_path: Path, **sections: dict) -> Config:

@@ -72,7 +72,7 @@ def test_errors_name_the_file_and_the_key(
 
 
 def test_the_broker_password_is_refused_in_the_main_config(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="mqtt: .*go in the file named by credentials_file"):
+    with pytest.raises(ConfigError, match=r"mqtt: .*go in the file named by credentials_file"):
         make_config(tmp_path, mqtt={"username": "gate", "password": "s3cret-broker-pass"})
 
 
