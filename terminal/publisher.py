@@ -87,8 +87,10 @@ class NoDelayClient(mqtt.Client):
         self.last_connect_error = None
         # small messages (an alert, a command's result) go at once, not after the peer's delayed
         # acknowledgement of the previous one (Nagle's algorithm would hold them ~40 ms)
-        with contextlib.suppress(OSError, AttributeError):
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        setsockopt = getattr(sock, "setsockopt", None)
+        if setsockopt is not None:
+            with contextlib.suppress(OSError):
+                setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return sock
 
 
