@@ -98,6 +98,13 @@ class MqttConfig(Section):
             raise ValueError(f"no such file: {value}")
         return value
 
+    @field_validator("credentials_file")
+    @classmethod
+    def _valid_credentials(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            read_credentials(value)  # at start-up: its errors name the file and the key
+        return value
+
     @model_validator(mode="after")
     def _tls_files(self) -> MqttConfig:
         if (self.cert_file is None) != (self.key_file is None):

@@ -19,6 +19,7 @@ import hashlib
 import json
 import logging
 import queue
+import re
 import socket
 import ssl
 import threading
@@ -41,6 +42,7 @@ log = logging.getLogger(__name__)
 
 MAX_IN_FLIGHT = 200
 MAX_COMMAND_BYTES = 5_000_000  # a roster of tens of thousands of people, and no more
+COMMAND_NAME = re.compile(contract.NAME)
 
 
 def software_version() -> str:
@@ -263,7 +265,7 @@ class Publisher:
 
     def _on_message(self, client, userdata, message: mqtt.MQTTMessage) -> None:
         name = self.topics.command_name(message.topic)
-        if name is None or len(message.payload) > MAX_COMMAND_BYTES:
+        if name is None or not COMMAND_NAME.match(name) or len(message.payload) > MAX_COMMAND_BYTES:
             log.warning("ignored a message on %s: not a command of this gate", message.topic)
             return
         self.commands.put((name, bytes(message.payload)))

@@ -91,3 +91,11 @@ def test_broker_credentials_come_from_their_own_file(tmp_path: Path) -> None:
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read config"):
         load(tmp_path / "nope.toml")
+
+
+def test_a_broken_credentials_file_is_an_error_at_start(tmp_path: Path) -> None:
+    login = tmp_path / "mqtt-credentials.toml"
+    login.write_text('username = "gate-t"\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as raised:
+        make_config(tmp_path, mqtt={"credentials_file": str(login)})
+    assert f"mqtt.credentials_file: Value error, {login}: password: missing" in str(raised.value)
