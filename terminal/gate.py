@@ -409,7 +409,8 @@ class Gate:
                 self.publisher.publish_status()
         else:
             log.debug("the record still cannot be written: %s", type(exc).__name__)
-        return Decision(False, Reason.RECORD_FULL, Route.ASIDE)
+        reason = Reason.RECORD_FULL if kind == "record_full" else Reason.INTERNAL_ERROR
+        return Decision(False, reason, Route.ASIDE)
 
     def _record_writable(self, now: float) -> None:
         """The record took a check again: end the fault, and tell the centre when it was."""

@@ -21,6 +21,7 @@ import logging
 import queue
 import re
 import socket
+import sqlite3
 import ssl
 import threading
 import time
@@ -124,6 +125,7 @@ class Publisher:
         self._take_commands = commands
         self._in_flight: dict[int, int] = {}  # paho message id -> outbox row id
         self._early_acks: dict[int, int] = {}  # acked id -> collections it went unmatched
+        self._acked_unrecorded: list[int] = []  # outbox rows acknowledged, not yet marked
         # the record's checks_added when the outbox was last read to its end; -1: never (a
         # restart may have left messages waiting)
         self._outbox_read_at = -1
@@ -301,8 +303,18 @@ class Publisher:
             else:
                 # paho may ack before publish() has returned the id to us: match it next time
                 self._early_acks[mid] = seen + 1
+        acked_rows += self._acked_unrecorded
         if acked_rows:
-            self.record.mark_sent(acked_rows, time.time())
+            try:
+                self.record.mark_sent(acked_rows, time.time())
+            except sqlite3.Error as exc:
+                # a full disk: the broker has them; keep the ids, mark them when it can, and
+                # do not send them again meanwhile
+                if not self._acked_unrecorded:
+                    log.error("cannot mark messages sent in the record: %s", type(exc).__name__)
+                self._acked_unrecorded = acked_rows
+                return
+            self._acked_unrecorded = []
             self.state.backlog = max(0, self.state.backlog - len(acked_rows))
 
     def pump(self) -> None:
@@ -326,7 +338,9 @@ class Publisher:
         if room <= 0 or added == self._outbox_read_at:
             return
         self.state.backlog = self.record.count_unsent()
-        rows = self.record.unsent(room, exclude=self._in_flight.values())
+        rows = self.record.unsent(
+            room, exclude=[*self._in_flight.values(), *self._acked_unrecorded]
+        )
         handed = 0
         for row in rows:
             payload = row.payload

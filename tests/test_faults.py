@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from simulator.broker import PrivateBroker, free_port
 from simulator.runner import Subscriber
 from terminal.config import MqttConfig
 from terminal.publisher import Publisher
-from terminal.record import OutboxMessage, is_full
+from terminal.record import OutboxMessage, Record, is_full
 from terminal.service import Housekeeping
 from tests.test_commands import Station, command_config
 from tests.test_gate import person
@@ -153,3 +154,31 @@ def test_connection_trouble_is_said_once_when_it_starts_and_once_when_it_ends(
     assert len(back) == 1
     assert status["connection_problem"]["kind"] == "refused"
     assert status["connection_problem"]["ended"] is not None
+
+
+def test_acknowledged_messages_the_record_cannot_mark_are_not_sent_again(
+    tmp_path: Path, broker: PrivateBroker
+) -> None:
+    gate = topics("unwritable")
+    subscriber = Subscriber(broker.host, broker.port, gate)
+    record = Record(tmp_path / "r.sqlite")
+    add_checks(record, gate, 5)
+    record.db.execute("PRAGMA query_only = ON")  # the record takes no writes for now
+    publisher = Publisher(
+        record, MqttConfig(host=broker.host, port=broker.port), gate, client_id="t-unwritable"
+    )
+    publisher.start()
+    try:
+        assert publisher.wait_connected(10)
+        for _ in range(60):  # the gate's loop turns; no exception comes out of it
+            publisher.pump()
+            time.sleep(0.02)
+        assert wait_for(lambda: len(subscriber.received(gate.check)) == 5)
+        assert record.count_unsent() == 5
+        record.db.execute("PRAGMA query_only = OFF")
+        assert publisher.flush(timeout_s=5)
+        assert record.count_sent() == 5
+        assert len(subscriber.received(gate.check)) == 5  # each once: kept, not sent again
+    finally:
+        publisher.stop()
+        subscriber.stop()
