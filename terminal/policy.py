@@ -164,9 +164,6 @@ def decide(
         # first reading goes to security even unconfirmed
         high = temperature.first_c is not None and temperature.first_c >= fever_threshold_c
         return _deny(Reason.SENSOR_FAULT, alert=Alert.SUSPECTED_FEVER if high else None)
-    if lockdown:
-        # the park's order stands above every code and roster: only staff may open, by command
-        return _deny(Reason.LOCKDOWN)
     if not clock_trusted:
         return _deny(Reason.CLOCK_UNSYNCED)
     code_denial = _code_verdict(code, code_rules)
@@ -176,4 +173,8 @@ def decide(
         return _deny(Reason.UNREGISTERED)
     if not entry.allowed_at(local_time):
         return _deny(Reason.OUTSIDE_SHIFT)
+    if lockdown:
+        # the park's order: whoever would have been admitted is refused and told why; every
+        # other refusal (a fever, a red code) keeps its own route and alert
+        return _deny(Reason.LOCKDOWN)
     return Decision(admit=True, reason=Reason.ADMITTED, route=Route.THROUGH)

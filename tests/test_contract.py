@@ -98,6 +98,7 @@ def test_everything_a_simulated_shift_sends_validates(
     for topic, raw in watcher.raw:
         message = assert_valid(topic, raw)
         kinds.add(message["schema"])
+        assert b"HC2|" not in raw and b"HC1|" not in raw  # never a QR payload
     assert {"gate.check/1", "gate.alert/1", "gate.status/1"} <= kinds
 
 

@@ -154,3 +154,24 @@ def test_a_green_code_under_a_tier_that_sends_everyone_to_a_second_check() -> No
         Reason.CODE_GREEN,
         Route.SECONDARY_CHECK,
     )
+
+
+@pytest.mark.parametrize(
+    ("temperature", "seen", "entry", "expected"),
+    [
+        (NORMAL, code(), STAFF, deny(Reason.LOCKDOWN)),  # a good code, on the roster, in shift
+        (FEVER, code(), STAFF, ISOLATE),  # a fever still goes to the isolation room
+        (FAULT, code(), STAFF, deny(Reason.SENSOR_FAULT)),
+        (NORMAL, code("red"), STAFF, (False, Reason.CODE_RED, Route.ISOLATION_ROOM)),
+        (NORMAL, code(), None, deny(Reason.UNREGISTERED)),
+    ],
+)
+def test_a_lockdown_admits_nobody(
+    temperature: Temperature, seen: CodeSeen, entry: RosterEntry | None, expected: tuple
+) -> None:
+    decision = decide(temperature, seen, entry, AT_8, lockdown=True)
+    assert (decision.admit, decision.reason, decision.route) == expected
+    unlocked = decide(temperature, seen, entry, AT_8, lockdown=False)
+    assert unlocked.reason != Reason.LOCKDOWN
+    if expected[1] is not Reason.LOCKDOWN:
+        assert unlocked == decision  # a lockdown changes nothing but an admission
