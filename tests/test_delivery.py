@@ -93,9 +93,9 @@ def service_config(tmp_path: Path, broker: PrivateBroker) -> Path:
         'path = "../var/simulator-record.sqlite"', f'path = "{tmp_path / "svc.sqlite"}"'
     )
     text = text.replace("port = 1883", f"port = {broker.port}").replace(
-        "workers = 200", "workers = 5"
+        "workers = 200", "workers = 3"
     )
-    text = text.replace("arrival_window_s = 900", "arrival_window_s = 5")  # real time
+    text = text.replace("arrival_window_s = 900", "arrival_window_s = 3")  # real time
     text = text.replace('id = "gate-1"', 'id = "gate-kill"')
     config = tmp_path / "svc.toml"
     config.write_text(text, encoding="utf-8")
@@ -128,7 +128,7 @@ def test_a_terminal_killed_mid_shift_loses_nothing(tmp_path: Path, broker: Priva
         first.wait()
         killed_at = count_checks_read_only(record_path)
         second = start()
-        wait_checks(killed_at + 5)  # the restarted gate's own crowd
+        wait_checks(killed_at + 3)  # the restarted gate's own crowd
         second.send_signal(signal.SIGTERM)
         _, stderr = second.communicate(timeout=30)
         assert second.returncode == 0, stderr
