@@ -55,10 +55,11 @@ install-service: setup
 	install -d -m 0750 -g gate /etc/gate-terminal
 	test -e /etc/gate-terminal/gate.toml || install -m 0640 -g gate config/gate.example.toml /etc/gate-terminal/gate.toml
 	test -e /etc/gate-terminal/roster.csv || install -m 0640 -g gate config/roster.example.csv /etc/gate-terminal/roster.csv
+	test -e /etc/gate-terminal/mqtt-credentials.toml || install -m 0600 -o gate config/mqtt-credentials.example.toml /etc/gate-terminal/mqtt-credentials.toml
 	install -m 0644 systemd/gate-terminal.service /etc/systemd/system/gate-terminal.service
 	systemctl daemon-reload
 	systemctl enable --now gate-terminal
-	@echo "Edit /etc/gate-terminal/gate.toml (broker, park, key), then: systemctl restart gate-terminal"
+	@echo "Edit /etc/gate-terminal/gate.toml (broker, park, keys) and mqtt-credentials.toml, then: systemctl restart gate-terminal"
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -99,3 +99,9 @@ def test_a_broken_credentials_file_is_an_error_at_start(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as raised:
         make_config(tmp_path, mqtt={"credentials_file": str(login)})
     assert f"mqtt.credentials_file: Value error, {login}: password: missing" in str(raised.value)
+
+
+def test_the_example_credentials_file_must_be_filled_in(tmp_path: Path) -> None:
+    example = Path(__file__).resolve().parent.parent / "config" / "mqtt-credentials.example.toml"
+    with pytest.raises(ConfigError, match="username: still the example's placeholder"):
+        make_config(tmp_path, mqtt={"credentials_file": str(example)})
