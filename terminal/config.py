@@ -127,7 +127,9 @@ def read_credentials(path: Path) -> Credentials:
         raise ConfigError(f"{path}: cannot read credentials: {type(exc).__name__}") from None
     unset = [key for key, value in data.items() if isinstance(value, str) and PLACEHOLDER in value]
     if unset:
-        raise ConfigError(f"{path}: {unset[0]}: still the example's placeholder; set the real value")
+        raise ConfigError(
+            f"{path}: {unset[0]}: still the example's placeholder; set the real value"
+        )
     try:
         return Credentials.model_validate(data)
     except ValidationError as exc:
