@@ -180,3 +180,55 @@ def test_a_broker_gone_for_good_ends_the_run_at_the_drain_timeout(
     finally:
         watcher.stop()
         broker.stop()
+
+
+def test_the_gate_service_takes_a_signed_command_and_reports_it(
+    tmp_path: Path, broker: PrivateBroker
+) -> None:
+    import json
+
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    from terminal.commands import sign_command
+    from terminal.healthcode import public_key_text
+    from tests.test_commands import CENTRE_KEY, CENTRE_KEY_ID
+
+    config = service_config(tmp_path, broker)
+    public = public_key_text(CENTRE_KEY.public_key())
+    with config.open("a", encoding="utf-8") as toml:
+        toml.write(f'\n[[commands.keys]]\nkey_id = "{CENTRE_KEY_ID}"\npublic_key = "{public}"\n')
+    gate = GateTopics("demo-park", "gate-kill")
+    watcher = Subscriber(broker.host, broker.port, gate)
+    service = subprocess.Popen(
+        [*gate_terminal(), "run", "--config", str(config)], cwd=REPO, stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        assert wait_for(lambda: bool(watcher.received(gate.status)), 30)
+        command = sign_command(
+            CENTRE_KEY, CENTRE_KEY_ID, name="lockdown", park="demo-park", gate="gate-kill",
+            payload={"on": True, "reason": "cease operation"}, issued_by="duty-officer",
+            now_s=time.time(),
+        )  # fmt: skip
+        centre = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="centre-svc")
+        centre.connect(broker.host, broker.port)
+        centre.loop_start()
+        centre.publish(gate.command("lockdown"), json.dumps(command), qos=1).wait_for_publish(5)
+        result_topic = gate.command_result("lockdown")
+        assert wait_for(lambda: bool(watcher.received(result_topic)), 15)
+        assert watcher.received(result_topic)[0]["data"]["outcome"] == "done"
+        assert wait_for(lambda: watcher.received(gate.status)[-1]["lockdown"] is True, 10)
+        centre.loop_stop()
+    finally:
+        service.send_signal(signal.SIGTERM)
+        _, stderr = service.communicate(timeout=30)
+        watcher.stop()
+    assert service.returncode == 0, stderr
+    assert "LOCKDOWN by duty-officer" in stderr
+    # checks after the lockdown were refused for it, and said so
+    record = Record(tmp_path / "svc.sqlite")
+    assert "admitted" not in {
+        c["reason"] for c in record.checks() if c["epoch_s"] > time.time() - 1
+    }
+    assert record.commands()[0]["issued_by"] == "duty-officer"
