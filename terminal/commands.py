@@ -69,6 +69,8 @@ class CommandContext:
     open_once: Callable[[], None]
     reload_roster: Callable[[], None]
     changed: Callable[[], None]
+    # without a synchronised clock a command's expiry means nothing: only a lockdown is taken
+    clock_synced: Callable[[], bool] = lambda: True
 
 
 Handler = Callable[[Command, CommandContext], str]
@@ -185,6 +187,7 @@ class CommandDesk:
             verified = True
             model, handler = self._handler(topic_name)
             command = self._with_payload(command, model, signed.payload)
+            self._clock_allows(command)
             detail = handler(command, self.context)
             outcome = "done"
         except CommandRefused as exc:
@@ -259,6 +262,14 @@ class CommandDesk:
         if found is None:
             raise CommandRefused(f"{name}: not a command this gate runs")
         return found
+
+    def _clock_allows(self, command: Command) -> None:
+        """A clock that may be wrong could take a stale 'open' for a fresh one. A lockdown only
+        makes the gate stricter: that one is taken all the same."""
+        stricter = isinstance(command.payload, contract.LockdownPayload) and command.payload.on
+        unsure = self.context.config.gate.require_synced_clock and not self.context.clock_synced()
+        if unsure and not stricter:
+            raise CommandRefused("the gate's clock is not synchronised: expiry cannot be checked")
 
     @staticmethod
     def _with_payload(command: Command, model: type[BaseModel], payload: Any) -> Command:

@@ -171,6 +171,7 @@ def run_service(config: Config, stop: threading.Event) -> int:
             open_once=gate.open_once,
             reload_roster=reload_roster,
             changed=publisher.publish_status,
+            clock_synced=devices.clock.synchronised,
         ),
     )
     housekeeping = Housekeeping(config, record, publisher, messages, state, boot_id)

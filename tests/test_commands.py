@@ -293,3 +293,13 @@ def test_garbage_on_a_command_topic_gets_a_refusal_not_a_crash(station: Station)
     assert station.desk.take("lockdown", b"\xff\xfe").detail == "not a JSON command"
     assert station.desk.take("lockdown", b"[1, 2]").detail == "not a JSON object"
     assert "command_id" in station.desk.take("lockdown", b'{"schema": "gate.command/1"}').detail
+
+
+def test_without_a_synchronised_clock_only_a_lockdown_is_taken(station: Station) -> None:
+    station.desk.context.clock_synced = lambda: False
+    result = station.send("open_once", {"reason": "x"})
+    assert result.outcome == "refused" and "clock is not synchronised" in result.detail
+    assert station.relay_pulses() == 0
+    assert station.send("lockdown", {"on": True, "reason": "red card"}).outcome == "done"
+    assert station.send("lockdown", {"on": False, "reason": "lift"}).outcome == "refused"
+    assert station.state.lockdown
