@@ -140,7 +140,9 @@ class Publisher:
             CallbackAPIVersion.VERSION2,
             client_id=client_id,
             protocol=mqtt.MQTTv311,
-            clean_session=True,
+            # a gate that takes commands keeps its session: the broker queues commands sent while
+            # the gate is away, and each is then taken or refused (expired) when it is back
+            clean_session=not commands,
         )
         self.client.max_inflight_messages_set(MAX_IN_FLIGHT)
         self.client.will_set(topics.status, self.status_payload("lost"), qos=1, retain=True)

@@ -232,3 +232,51 @@ def test_the_gate_service_takes_a_signed_command_and_reports_it(
         c["reason"] for c in record.checks() if c["epoch_s"] > time.time() - 1
     }
     assert record.commands()[0]["issued_by"] == "duty-officer"
+
+
+def test_commands_sent_while_the_gate_is_away_wait_and_the_stale_one_is_refused(
+    tmp_path: Path, broker: PrivateBroker
+) -> None:
+    import json
+
+    from terminal.publisher import Publisher
+    from tests.test_commands import Station, command_config
+    from tests.test_gate import person
+
+    config = command_config(tmp_path, gate={"id": "gate-away"})
+    station = Station(config, [person("A", 0)], tmp_path)
+    topics = station.messages.topics
+
+    def connect() -> Publisher:
+        mqtt_config = config.mqtt.model_copy(update={"host": broker.host, "port": broker.port})
+        publisher = Publisher(
+            station.record, mqtt_config, topics, client_id="gate-away", state=station.state,
+            commands=True,
+        )  # fmt: skip
+        publisher.start()
+        assert publisher.wait_connected(10)
+        time.sleep(0.3)  # subscribed
+        return publisher
+
+    connect().stop()  # the gate was here once, then went away (its session stays)
+    watcher = Subscriber(broker.host, broker.port, topics)
+    centre = Subscriber(broker.host, broker.port, topics, subscription="nothing/here")
+    short = station.command("open_once", {"reason": "a delivery"}, lifetime_s=0.5)
+    lasting = station.command("lockdown", {"on": True, "reason": "red card"}, lifetime_s=120)
+    for name, command in (("open_once", short), ("lockdown", lasting)):
+        centre.client.publish(topics.command(name), json.dumps(command), qos=1).wait_for_publish(5)
+    # the gate comes back after the open's expiry (its clock, the rig's, moved on meanwhile)
+    station.rig.clock.sleep(2.0)
+    publisher = connect()
+    try:
+        assert wait_for(lambda: publisher.commands.qsize() == 2)
+        station.desk.run_pending(publisher.commands)
+    finally:
+        publisher.stop()
+        centre.stop()
+        watcher.stop()
+    outcomes = {r["data"]["name"]: r["data"] for r in station.results()}
+    assert outcomes["open_once"]["outcome"] == "refused"
+    assert "expired" in outcomes["open_once"]["detail"]
+    assert outcomes["lockdown"]["outcome"] == "done" and station.state.lockdown
+    assert station.relay_pulses() == 0  # the queued 'open' never fired late
