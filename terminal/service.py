@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from drivers.camera import CameraError
@@ -116,15 +118,15 @@ class Housekeeping:
 
 
 def run_service(config: Config, stop: threading.Event) -> int:
-    record = Record(config.resolved(config.record.path))
-    run_number = len(list(record.db.query("SELECT boot_id FROM boots")))
+    record_path = config.resolved(config.record.path)
     try:
-        devices, simulated_roster = _devices(config, run_number)
+        simulated = config.gate.hardware == "simulated"
+        devices, simulated_roster = _devices(config, boots_so_far(record_path) if simulated else 0)
         roster = simulated_roster or Roster.load(config.resolved(config.roster.path))
     except (DeviceError, RosterError, CameraError) as exc:
         log.error("%s", exc)
-        record.close()
         return 2
+    record = Record(record_path)
     boot_id = new_event_id()
     record.start_boot(boot_id, time.time())
     state = GateState.restore(config, record)
@@ -201,6 +203,15 @@ def run_service(config: Config, stop: threading.Event) -> int:
         devices.close()
         record.close()
     return 0
+
+
+def boots_so_far(record_path: Path) -> int:
+    """How often a gate service started on this record (read-only; 0 for a new record)."""
+    try:
+        with sqlite3.connect(f"file:{record_path}?mode=ro", uri=True) as existing:
+            return int(existing.execute("SELECT count(*) FROM boots").fetchone()[0])
+    except sqlite3.Error:
+        return 0
 
 
 def _purge(config: Config, record: Record) -> None:
