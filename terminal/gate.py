@@ -31,7 +31,8 @@ from terminal.gatestate import GateState
 from terminal.healthcode import CodeRejected, HealthCode
 from terminal.policy import CodeRules, CodeSeen, Decision, Reason, Route, Temperature, decide
 from terminal.publisher import Publisher
-from terminal.record import CheckRow, Hold, OutboxMessage, Record, is_full
+from terminal.record import CheckRow, Hold, OutboxMessage, Record
+from terminal.recordfault import RecordFaultWatch
 from terminal.roster import Roster, RosterEntry
 from terminal.screening import Screener
 from terminal.topics import Messages, iso_utc, new_event_id
@@ -86,6 +87,9 @@ class Gate:
             boot_id=new_event_id(),
             timezone=config.gate.timezone,
             clock_synced=self.clock.synchronised,
+        )
+        self._record_faults = RecordFaultWatch(
+            self.state, record, self.messages, self._status_changed
         )
         self._on_check = on_check
         self._zone = ZoneInfo(config.gate.timezone)
@@ -275,9 +279,10 @@ class Gate:
             # the record first: the turnstile never moves for a check that is not written down
             self.record.add_check(row, messages, hold)
         except Exception as exc:
-            decision = self._record_failed(exc)
+            reason = self._record_faults.failed(exc, self.clock.time())
+            decision = Decision(False, reason, Route.ASIDE)
         else:
-            self._record_writable(row.epoch_s)
+            self._record_faults.written(row.epoch_s)
             if decision.alert is not None:
                 log.warning("%s at gate %s: security alerted", decision.alert.value, row.gate)
         if decision.reason is Reason.LOCKDOWN:
@@ -394,51 +399,7 @@ class Gate:
             replay_of=code.replay_of,
         )
 
-    # --- a record that cannot be written keeps the gate shut ----------------------------------
-    def _record_failed(self, exc: Exception) -> Decision:
-        kind = "record_full" if is_full(exc) else "record_unwritable"
-        if kind not in self.state.faults:
-            self.state.faults[kind] = f"since {iso_utc(self.clock.time())}"
-            self._fault_since_s = self.clock.time()
-            log.error(
-                "the record cannot be written (%s): the turnstile stays shut for everyone "
-                "until it can",
-                "disk full" if kind == "record_full" else type(exc).__name__,
-            )
-            if self.publisher is not None:
-                self.publisher.publish_status()
-        else:
-            log.debug("the record still cannot be written: %s", type(exc).__name__)
-        reason = Reason.RECORD_FULL if kind == "record_full" else Reason.INTERNAL_ERROR
-        return Decision(False, reason, Route.ASIDE)
-
-    def _record_writable(self, now: float) -> None:
-        """The record took a check again: end the fault, and tell the centre when it was."""
-        ended = [k for k in ("record_full", "record_unwritable") if k in self.state.faults]
-        if not ended:
-            return
-        started = getattr(self, "_fault_since_s", now)
-        messages = []
-        for kind in ended:
-            detail = self.state.faults.pop(kind)
-            for active, at in ((True, started), (False, now)):
-                messages.append(
-                    self.messages.fault(kind, at, f"the record could not be written {detail}",
-                                        active=active)
-                )  # fmt: skip
-        log.warning("the record can be written again; the gate checks people again")
-        try:
-            self.record.add_event(
-                new_event_id(),
-                messages,
-                now,
-                also=lambda db: db.table("faults").insert_all(
-                    {"event_id": new_event_id(), "kind": k, "active": 1, "at_s": started}
-                    for k in ended
-                ),
-            )
-        except Exception as exc:
-            self._log_error(exc, "recording the end of a fault")
+    def _status_changed(self) -> None:
         if self.publisher is not None:
             self.publisher.publish_status()
 
