@@ -145,6 +145,7 @@ class ConnectionProblem(Model):
 
 class DeviceHealth(Model):
     camera: Literal["ok", "failing"]
+    thermometer: Literal["ok", "failing"] = Field(description="as of the last measurement")
     record: Literal["ok", "full", "unwritable"]
 
 

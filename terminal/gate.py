@@ -142,11 +142,13 @@ class Gate:
                 log.error("camera gives no frames; codes cannot be read until it does")
             self._camera_failing = True
             self.state.camera_ok = False
+            self._status_changed()
             self.clock.sleep(CAMERA_RETRY_S)
         elif self._camera_failing:
             log.warning("camera gives frames again")
             self._camera_failing = False
             self.state.camera_ok = True
+            self._status_changed()
         self._waited_s += time.perf_counter() - started
         return Scan() if frame is None else self.decoder.scan(frame)
 
@@ -301,6 +303,9 @@ class Gate:
         self._codes_in_check = set(texts)
         self._unreadable_frames_in_check = 0
         temperature = self.screener.measure()  # watches the camera meanwhile
+        if self.state.thermometer_ok != (temperature.fault is None):
+            self.state.thermometer_ok = temperature.fault is None
+            self._status_changed()
         if texts:
             self._watch(code_seen_at + self.config.timing.code_watch_s - self.clock.time())
             texts = sorted(self._codes_in_check)

@@ -40,6 +40,7 @@ class GateState:
     lockdown_reason: str = ""
     faults: dict[str, str] = field(default_factory=dict)  # kind -> what it means
     camera_ok: bool = True
+    thermometer_ok: bool = True  # the last measurement had a trustworthy reading
     backlog: int = 0
     connection: ConnectionTrouble | None = None
 

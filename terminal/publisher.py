@@ -180,6 +180,7 @@ class Publisher:
                 if lost
                 else {
                     "camera": "ok" if gate.camera_ok else "failing",
+                    "thermometer": "ok" if gate.thermometer_ok else "failing",
                     "record": gate.record_health,
                 },
                 "lockdown": None if lost else gate.lockdown,

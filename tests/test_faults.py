@@ -182,3 +182,19 @@ def test_acknowledged_messages_the_record_cannot_mark_are_not_sent_again(
     finally:
         publisher.stop()
         subscriber.stop()
+
+
+def test_the_status_tells_a_failing_thermometer_and_camera(tmp_path: Path) -> None:
+    people = [person("I", 0, sensor_fault="bad_pec"), person("A", 30)]
+    station = Station(command_config(tmp_path), people, tmp_path)
+    publisher = Publisher(
+        station.record, MqttConfig(), station.messages.topics, client_id="t", state=station.state
+    )
+    station.run_until(1)
+    health = json.loads(publisher.status_payload("online"))["health"]
+    assert health == {"camera": "ok", "thermometer": "failing", "record": "ok"}
+    station.run_until(2)
+    assert json.loads(publisher.status_payload("online"))["health"]["thermometer"] == "ok"
+    station.rig.capture.release()  # unplugged
+    station.gate.poll()
+    assert json.loads(publisher.status_payload("online"))["health"]["camera"] == "failing"
