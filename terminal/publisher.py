@@ -126,7 +126,7 @@ class Publisher:
         self._in_flight: dict[int, int] = {}  # paho message id -> outbox row id
         self._early_acks: dict[int, int] = {}  # acked id -> collections it went unmatched
         self._acked_unrecorded: list[int] = []  # outbox rows acknowledged, not yet marked
-        # the record's checks_added when the outbox was last read to its end; -1: never (a
+        # the record's writes_added when the outbox was last read to its end; -1: never (a
         # restart may have left messages waiting)
         self._outbox_read_at = -1
         # rows up to this id were waiting when the connection came up: they are replayed
@@ -337,7 +337,7 @@ class Publisher:
             self.state.backlog = self.record.count_unsent()
             self._outbox_read_at = -1
         room = MAX_IN_FLIGHT - len(self._in_flight)
-        added = self.record.checks_added
+        added = self.record.writes_added
         if room <= 0 or added == self._outbox_read_at:
             return
         self.state.backlog = self.record.count_unsent()

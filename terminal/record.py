@@ -100,9 +100,11 @@ class Record:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite_utils.Database(path)
-        # checks added through this connection: lets the publisher skip asking for new messages
-        # on every camera frame when nothing was added
+        # checks added through this connection
         self.checks_added = 0
+        # checks and other events (faults, results, reports) added through this connection: lets
+        # the publisher skip asking for new messages on every camera frame when nothing was added
+        self.writes_added = 0
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
         # an inspector reading or exporting the record must not make a check fail: wait for them
@@ -230,6 +232,7 @@ class Record:
                 )
             self._insert_messages(check.event_id, messages, check.epoch_s)
         self.checks_added += 1
+        self.writes_added += 1
 
     def add_event(
         self,
@@ -244,7 +247,7 @@ class Record:
             if also is not None:
                 also(self.db)
             self._insert_messages(event_id, messages, created_s)
-        self.checks_added += 1
+        self.writes_added += 1
 
     def _insert_messages(
         self, event_id: str, messages: Iterable[OutboxMessage], created_s: float
