@@ -223,11 +223,16 @@ class Publisher:
     def _trouble(self, kind: str, detail: str) -> None:
         if self._stopping:
             return
-        if self._trouble_logged != kind:
-            where = f"{self.config.host}:{self.config.port}"
+        where = f"{self.config.host}:{self.config.port}"
+        if self._trouble_logged is None:
             log.error("broker %s: %s (%s); events wait in the record", where, detail, kind)
-            self._trouble_logged = kind
             self.state.connection = ConnectionTrouble(kind, time.time())
+        elif self._trouble_logged != kind and self.state.connection is not None:
+            # the same outage, seen differently (lost, then refused while the broker restarts):
+            # the status follows, the log has said it once already
+            log.debug("broker %s: %s (%s)", where, detail, kind)
+            self.state.connection.kind = kind
+        self._trouble_logged = kind
 
     def _trouble_over(self) -> None:
         trouble = self.state.connection

@@ -4,6 +4,7 @@ check arrives, exactly once after deduplication by event_id, in seq order per ga
 
 from __future__ import annotations
 
+import logging
 import signal
 import subprocess
 import threading
@@ -11,6 +12,8 @@ import time
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
+import pytest
 
 from simulator.broker import PrivateBroker
 from simulator.crowd import CrowdMix, random_crowd
@@ -49,7 +52,9 @@ def assert_exactly_once_in_seq_order(
     assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs), "not in seq order"
 
 
-def test_a_broker_restart_mid_shift_loses_nothing(config: Config, tmp_path: Path) -> None:
+def test_a_broker_restart_mid_shift_loses_nothing(
+    config: Config, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     data = tmp_path / "broker-data"
     data.mkdir()
     broker = PrivateBroker(persistence_dir=data).start()
@@ -70,14 +75,19 @@ def test_a_broker_restart_mid_shift_loses_nothing(config: Config, tmp_path: Path
     thread = threading.Thread(target=outage, daemon=True)
     thread.start()
     try:
-        shift = run_simulation(
-            config,
-            people=people,
-            broker=(broker.host, broker.port),
-            record_path=tmp_path / "shift.sqlite",
-            drain_timeout_s=30,
-        )
+        with caplog.at_level(logging.INFO, logger="terminal.publisher"):
+            shift = run_simulation(
+                config,
+                people=people,
+                broker=(broker.host, broker.port),
+                record_path=tmp_path / "shift.sqlite",
+                drain_timeout_s=30,
+            )
         thread.join(30)
+        # the outage is said once when it starts and once when it ends
+        said = [r for r in caplog.records if r.name == "terminal.publisher" and r.levelno >= 30]
+        assert [r.levelname for r in said] == ["ERROR", "WARNING"], [r.getMessage() for r in said]
+        assert "reached again" in said[1].getMessage()
         assert restarted.is_set(), "the broker was not restarted during the shift"
         assert shift.summary.drain.startswith("outbox drained"), shift.summary.drain
         assert shift.summary.events_unsent == 0
