@@ -112,11 +112,25 @@ def service_config(tmp_path: Path, broker: PrivateBroker) -> Path:
     return config
 
 
-def test_a_terminal_killed_mid_shift_loses_nothing(tmp_path: Path, broker: PrivateBroker) -> None:
-    config = service_config(tmp_path, broker)
+def unsent_read_only(path: Path) -> int:
+    import sqlite3
+
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as reader:
+        return int(reader.execute("SELECT count(*) FROM outbox WHERE sent_s IS NULL").fetchone()[0])
+
+
+@pytest.mark.parametrize("broker_up", [True, False], ids=["broker-up", "broker-down-until-kill"])
+def test_a_terminal_killed_mid_shift_loses_nothing(
+    tmp_path: Path, broker: PrivateBroker, broker_up: bool
+) -> None:
+    # with the broker down while the first gate runs, everything it checked is still in its
+    # outbox when it is killed: the restarted gate must send it
+    late = None if broker_up else PrivateBroker()
+    target = broker if late is None else late
+    config = service_config(tmp_path, target)
     record_path = tmp_path / "svc.sqlite"
     gate = GateTopics("demo-park", "gate-kill")
-    watcher = collector(broker, gate, "collector-kill")
+    watcher = collector(broker, gate, "collector-kill") if late is None else None
 
     def start() -> subprocess.Popen[str]:
         return subprocess.Popen(
@@ -137,25 +151,34 @@ def test_a_terminal_killed_mid_shift_loses_nothing(tmp_path: Path, broker: Priva
         first.send_signal(signal.SIGKILL)  # no flush, no goodbye: the broker sends the will
         first.wait()
         killed_at = count_checks_read_only(record_path)
+        if late is not None:
+            assert unsent_read_only(record_path) >= killed_at  # all of it waits in the record
+            late.start()
+            watcher = collector(late, gate, "collector-kill-late")
         second = start()
         wait_checks(killed_at + 3)  # the restarted gate's own crowd
         second.send_signal(signal.SIGTERM)
         _, stderr = second.communicate(timeout=30)
         assert second.returncode == 0, stderr
+        assert watcher is not None
+        assert_exactly_once_in_seq_order(record_path, watcher, gate)
     finally:
-        for process in (first,):
-            if process.poll() is None:
-                process.kill()
-    assert_exactly_once_in_seq_order(record_path, watcher, gate)
+        if first.poll() is None:
+            first.kill()
+        if watcher is not None:
+            watcher.stop()
+        if late is not None:
+            late.stop()
     arrived = first_arrivals(watcher, gate)
     boots = list(dict.fromkeys(m["boot_id"] for m in arrived))
     assert len(boots) == 2  # seq ran on across the restart, under a new boot id
+    if late is not None:  # what the killed gate left was sent late, and says so
+        assert all(m["replayed"] for m in arrived if m["boot_id"] == boots[0])
     # the restart brought a crowd of its own, not the same one again, at wall-clock time
     people = [m["data"]["person_id"] for m in arrived if m["data"]["person_id"]]
     assert len(people) == len(set(people))
     today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
     assert {m["occurred_at"][:10] for m in arrived} == {today}  # not the config's sample date
-    watcher.stop()
 
 
 def test_a_broker_gone_for_good_ends_the_run_at_the_drain_timeout(
