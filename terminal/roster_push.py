@@ -34,6 +34,14 @@ def _validated(text: str, folder: Path, label: str) -> Roster:
 
 def install_roster_text(config: Config, kind: str, csv_text: str) -> str:
     """Validate ``csv_text`` wholly; install it atomically; say what was installed."""
+    try:
+        return _install(config, kind, csv_text)
+    except OSError as exc:  # the roster's folder is not writable by the gate, say
+        where = config.resolved(config.roster.path)
+        raise RosterPushError(f"cannot install at {where}: {exc.strerror}") from None
+
+
+def _install(config: Config, kind: str, csv_text: str) -> str:
     if kind not in ROW_KIND:
         raise RosterPushError(f"kind must be workers or visitors, got {kind!r}")
     target = config.resolved(config.roster.path)

@@ -303,3 +303,14 @@ def test_without_a_synchronised_clock_only_a_lockdown_is_taken(station: Station)
     assert station.send("lockdown", {"on": True, "reason": "red card"}).outcome == "done"
     assert station.send("lockdown", {"on": False, "reason": "lift"}).outcome == "refused"
     assert station.state.lockdown
+
+
+def test_a_roster_that_cannot_be_installed_is_a_clear_refusal(tmp_path: Path) -> None:
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the roster's folder should be", encoding="utf-8")
+    config = command_config(tmp_path, roster={"path": str(blocked / "roster.csv")})
+    station = Station(config, [], tmp_path)
+    good = "person_id,kind,windows\nZ,staff,*\n"
+    result = station.send("push_roster", {"kind": "workers", "csv": good})
+    assert result.outcome == "refused"
+    assert result.detail.startswith(f"cannot install at {blocked / 'roster.csv'}: ")
