@@ -89,6 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--config", type=_existing_file, required=True, metavar="FILE")
     report.add_argument("--date", type=_day, required=True, metavar="YYYY-MM-DD")
     report.add_argument("--json", action="store_true", help="the report's data as JSON")
+
+    from terminal import cli_command
+
+    cli_command.add_parser(commands)
     return parser
 
 
@@ -168,7 +172,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    quiet = logging.WARNING if args.command in ("simulate", "report") else logging.INFO
+    quiet = logging.WARNING if args.command in ("simulate", "report", "command") else logging.INFO
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else quiet,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -177,6 +181,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "report":
             return _report(args)
+        if args.command == "command":
+            from terminal import cli_command
+
+            return cli_command.run(args)
         return _simulate(args) if args.command == "simulate" else _run(args)
     except ConfigError as exc:
         print(f"gate-terminal: {exc}", file=sys.stderr)

@@ -4,6 +4,7 @@ checks in front of every handler, and what each command does at the turnstile.""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -314,3 +315,37 @@ def test_a_roster_that_cannot_be_installed_is_a_clear_refusal(tmp_path: Path) ->
     result = station.send("push_roster", {"kind": "workers", "csv": good})
     assert result.outcome == "refused"
     assert result.detail.startswith(f"cannot install at {blocked / 'roster.csv'}: ")
+
+
+def test_the_centre_signs_with_gate_terminal_command_and_the_gate_takes_it(
+    tmp_path: Path,
+) -> None:
+    from tests.test_cli import run
+
+    key = tmp_path / "centre.pem"
+    made = run("command", "keygen", "--out", str(key))
+    assert made.returncode == 0, made.stderr
+    assert key.stat().st_mode & 0o777 == 0o600
+    public = made.stdout.strip()
+    config = make_config(
+        tmp_path, commands={"keys": [{"key_id": "centre-2026", "public_key": public}]}
+    )
+    station = Station(config, [person("A", 0)], tmp_path)
+    station.desk.context.now = time.time  # the signature's times are the wall clock's
+    signed = run(
+        "command", "sign", "--key", str(key), "--key-id", "centre-2026", "--park", "test-park",
+        "--gate", "gate-t", "--name", "lockdown", "--payload", '{"on": true, "reason": "drill"}',
+        "--by", "duty-officer",
+    )  # fmt: skip
+    assert signed.returncode == 0, signed.stderr
+    result = station.take("lockdown", json.loads(signed.stdout))
+    assert result.outcome == "done" and station.state.lockdown
+    bad = run(
+        "command", "sign", "--key", str(key), "--key-id", "centre-2026", "--park", "test-park",
+        "--gate", "gate-t", "--name", "set_risk_tier", "--payload", '{"tier": "extreme"}',
+        "--by", "x",
+    )  # fmt: skip
+    assert bad.returncode == 2
+    assert bad.stderr.startswith("gate-terminal: --payload: tier: Input should be")
+    again = run("command", "keygen", "--out", str(key))
+    assert again.returncode == 2 and "exists; not overwritten" in again.stderr
