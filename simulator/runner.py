@@ -33,6 +33,7 @@ from simulator.rig import Rig, build_rig
 from simulator.world import Pace, Visit, World
 from terminal.config import Config
 from terminal.gate import Gate
+from terminal.gatestate import GateState
 from terminal.policy import Decision
 from terminal.publisher import Publisher
 from terminal.record import CheckRow, Record, is_simulated_record
@@ -248,6 +249,7 @@ def run_simulation(
             timezone=config.gate.timezone,
             clock_synced=rig.clock.synchronised,
         )
+        state = GateState(risk_tier=config.risk.tier)
         if broker is not None:
             mqtt_config = config.mqtt.model_copy(update={"host": broker[0], "port": broker[1]})
             publisher = Publisher(
@@ -257,6 +259,7 @@ def run_simulation(
                 client_id=f"{config.gate.id}-sim",
                 boot_id=boot_id,
                 config_file=config.source,
+                state=state,
             )
             publisher.start()
             if not publisher.wait_connected(10):
@@ -279,6 +282,7 @@ def run_simulation(
             publisher=publisher,
             on_check=remember,
             messages=messages,
+            state=state,
         )
         out.write(
             f"Simulating {len(people)} people through gate {config.gate.park}/{config.gate.id}"
