@@ -10,6 +10,7 @@ import threading
 import time
 from pathlib import Path
 
+from terminal import cli_codes
 from terminal.config import Config, ConfigError, load
 
 DEFAULT_SIMULATOR_CONFIG = Path("config/simulator.toml")
@@ -76,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE.sqlite",
         help="where the simulated record goes (default: the config's record.path)",
     )
+    cli_codes.add_commands(commands)
     return parser
 
 
@@ -121,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.Formatter.converter = time.gmtime
+    if args.command == "codes":
+        return cli_codes.run(args)
     try:
         return _simulate(args) if args.command == "simulate" else _run(args)
     except ConfigError as exc:

@@ -244,6 +244,7 @@ class Gate:
 
     def _check(self, started_at: float, started_perf: float, scan: Scan) -> CheckRow:
         self._lamps_off()  # the previous person's answer is not this person's
+        self._codes_in_check = set(scan.texts)
         try:
             row, decision, messages, hold, texts = self._observe_and_decide(
                 started_at, started_perf, scan
@@ -253,7 +254,8 @@ class Gate:
             # admitted on a check that did not complete
             self._log_error(exc, "in a check; refused as internal_error")
             row, decision, messages = self._internal_error_row(started_at, started_perf)
-            hold, texts = None, sorted(set(scan.texts))
+            # the codes seen so far belong to this refused approach, not to a next person
+            hold, texts = None, sorted(self._codes_in_check)
         try:
             # the record first: the turnstile never moves for a check that is not written down
             self.record.add_check(row, messages, hold)
