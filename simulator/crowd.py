@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 from dataclasses import dataclass
@@ -119,6 +120,18 @@ def random_crowd(workers: int, seed: int, mix: CrowdMix | None = None) -> list[S
                 sensor_fault=fault,
             )
         )
+    return _with_each_attack(people, rng, at_least=min(2, workers // 50))
+
+
+def _with_each_attack(
+    people: list[SimPerson], rng: random.Random, at_least: int
+) -> list[SimPerson]:
+    """A demo crowd shows every attack on codes a few times, however the dice fell."""
+    for attack in ATTACKS:
+        shown = sum(p.code == attack for p in people)
+        plain = [i for i, p in enumerate(people) if p.code == "green" and not p.sensor_fault]
+        for index in rng.sample(plain, min(len(plain), max(0, at_least - shown))):
+            people[index] = dataclasses.replace(people[index], code=attack)
     return people
 
 

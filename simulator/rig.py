@@ -100,6 +100,13 @@ class SimHealthOffice:
         raise ValueError(f"no code of kind {kind!r}")
 
 
+def _expected_through(person: SimPerson) -> bool:
+    """Nothing but the code decides this person: they will be admitted on it."""
+    return (
+        person.registered and person.in_shift and person.core_c < 37.0 and not person.sensor_fault
+    )
+
+
 def health_code_payloads(people: list[SimPerson], config: Config) -> dict[str, str | None]:
     """Each person's QR payload: None for no code; a replay is the previous real code shown."""
     office = SimHealthOffice(",".join(p.person_id for p in people))
@@ -118,8 +125,8 @@ def health_code_payloads(people: list[SimPerson], config: Config) -> dict[str, s
         else:
             issued_s = start + person.arrival_s - CODE_ISSUED_BEFORE_S
             payload = office.code(kind, person.person_id, issued_s)
-            if kind in ("green", "yellow", "red"):
-                previous = payload
+            if kind == "green" and _expected_through(person):
+                previous = payload  # a screenshot worth passing back
         payloads[person.person_id] = payload
     return payloads
 
