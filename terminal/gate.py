@@ -56,6 +56,17 @@ class Approach:
     face_gone_since_code: bool = False  # a "no face" reading since the codes were last in view
 
 
+@dataclass
+class Outcome:
+    """A decided check, ready to be written down and acted on."""
+
+    row: CheckRow
+    decision: Decision
+    messages: list[OutboxMessage]
+    hold: Hold | None  # an admission holds its code and person against a replay
+    codes: list[str]  # the codes this approach was decided on
+
+
 class Gate:
     def __init__(
         self,
@@ -246,19 +257,16 @@ class Gate:
         self._lamps_off()  # the previous person's answer is not this person's
         self._codes_in_check = set(scan.texts)
         try:
-            row, decision, messages, hold, texts = self._observe_and_decide(
-                started_at, started_perf, scan
-            )
+            outcome = self._observe_and_decide(started_at, started_perf, scan)
         except Exception as exc:
             # whatever failed, this person gets an answer, the record says so, and nobody is
             # admitted on a check that did not complete
             self._log_error(exc, "in a check; refused as internal_error")
-            row, decision, messages = self._internal_error_row(started_at, started_perf)
-            # the codes seen so far belong to this refused approach, not to a next person
-            hold, texts = None, sorted(self._codes_in_check)
+            outcome = self._internal_error(started_at, started_perf)
+        row, decision = outcome.row, outcome.decision
         try:
             # the record first: the turnstile never moves for a check that is not written down
-            self.record.add_check(row, messages, hold)
+            self.record.add_check(row, outcome.messages, outcome.hold)
         except Exception as exc:
             self._log_error(exc, "writing the record; the turnstile stays shut")
             decision = Decision(False, Reason.INTERNAL_ERROR, Route.ASIDE)
@@ -266,14 +274,12 @@ class Gate:
             if decision.alert is not None:
                 log.warning("%s at gate %s: security alerted", decision.alert.value, row.gate)
         self._act(decision)
-        self._approach = Approach(frozenset(texts), codes_seen_at=self.clock.time())
+        self._approach = Approach(frozenset(outcome.codes), codes_seen_at=self.clock.time())
         if self._on_check is not None:
             self._on_check(row, decision)
         return row
 
-    def _observe_and_decide(
-        self, started_at: float, started_perf: float, scan: Scan
-    ) -> tuple[CheckRow, Decision, list[OutboxMessage], Hold | None, list[str]]:
+    def _observe_and_decide(self, started_at: float, started_perf: float, scan: Scan) -> Outcome:
         texts, unreadable = self._wait_for_code(started_at, scan)
         code_seen_at = self.clock.time()
         self._codes_in_check = set(texts)
@@ -309,7 +315,7 @@ class Gate:
             hold = Hold(
                 code.code.fingerprint, code.code.person_id, self._hold_until(entry, decided_at)
             )
-        return row, decision, messages, hold, texts
+        return Outcome(row, decision, messages, hold, texts)
 
     def _hold_until(self, entry: RosterEntry | None, admitted_s: float) -> float:
         """Until when the admitted code (and its person) may not admit again at this gate."""
@@ -325,9 +331,7 @@ class Gate:
                 return end.timestamp() + 60
         return admitted_s + replay.any_time_hold_h * 3600
 
-    def _internal_error_row(
-        self, started_at: float, started_perf: float
-    ) -> tuple[CheckRow, Decision, list[OutboxMessage]]:
+    def _internal_error(self, started_at: float, started_perf: float) -> Outcome:
         decision = Decision(False, Reason.INTERNAL_ERROR, Route.ASIDE)
         decided_at = self.clock.time()
         unknown = CodeSeen("invalid")
@@ -336,7 +340,9 @@ class Gate:
         )
         row = dataclasses.replace(row, code="error")
         fault = self.topics.fault_message(row, "internal_error")
-        return row, decision, [self.topics.check_message(row), fault]
+        # the codes seen so far belong to this refused approach, not to a next person
+        codes = sorted(self._codes_in_check)
+        return Outcome(row, decision, [self.topics.check_message(row), fault], None, codes)
 
     def _row(
         self,
