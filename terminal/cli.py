@@ -1,4 +1,4 @@
-"""``gate-terminal``: run the gate service, or simulate a shift."""
+"""``gate-terminal``: run the gate service, simulate a shift, or import a roster."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import threading
 import time
 from pathlib import Path
 
+from terminal import cli_roster
 from terminal.config import Config, ConfigError, load
 
 DEFAULT_SIMULATOR_CONFIG = Path("config/simulator.toml")
@@ -76,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE.sqlite",
         help="where the simulated record goes (default: the config's record.path)",
     )
+    cli_roster.add_commands(commands)
     return parser
 
 
@@ -115,13 +117,15 @@ def _run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    quiet = logging.WARNING if args.command == "simulate" else logging.INFO
+    quiet = logging.INFO if args.command == "run" else logging.WARNING
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else quiet,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.Formatter.converter = time.gmtime
     try:
+        if args.command == "roster":
+            return cli_roster.run(args)
         return _simulate(args) if args.command == "simulate" else _run(args)
     except ConfigError as exc:
         print(f"gate-terminal: {exc}", file=sys.stderr)

@@ -29,7 +29,7 @@ from terminal.healthcode import InvalidHealthCode, verify
 from terminal.policy import CodeSeen, Decision, Temperature, decide
 from terminal.publisher import Publisher
 from terminal.record import CheckRow, Record
-from terminal.roster import Roster
+from terminal.roster import Roster, RosterRules, assess
 from terminal.screening import Screener
 from terminal.topics import GateTopics, iso_utc
 
@@ -67,7 +67,8 @@ class Gate:
         self.decoder = devices.decoder
         self.outputs = devices.outputs
         self.record = record
-        self.roster = roster
+        self.roster = roster  # the service puts a newly imported roster here
+        self.roster_rules = RosterRules.from_config(config)
         self.clock = devices.clock
         self.publisher = publisher
         self.topics = GateTopics(config.gate.park, config.gate.id)
@@ -224,13 +225,12 @@ class Gate:
         code = self._read_code(texts, unreadable, self.clock.time(), second_unreadable)
         decided_at = self.clock.time()
         person_id = code.code.person_id if code.code else None
-        entry = self.roster.get(person_id) if person_id else None
-        local_time = datetime.fromtimestamp(decided_at, self._zone).time()
+        person = self.roster.get(person_id) if person_id else None
+        at = datetime.fromtimestamp(decided_at, self._zone)
         decision = decide(
             temperature,
             code,
-            entry,
-            local_time,
+            assess(person, at, self.roster_rules),
             self.config.screening.fever_threshold_c,
             clock_trusted=not self.config.gate.require_synced_clock or self.clock.synchronised(),
         )

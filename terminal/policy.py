@@ -1,17 +1,17 @@
 """Who may enter: a pure function from what the gate observed to a decision with its reason.
 
-No I/O, no clock: the gate passes the local time in. Everything that cannot be checked denies.
+No I/O, no clock: the gate passes what the roster says of the person now (``roster.assess``).
+Everything that cannot be checked denies.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import time
 from enum import StrEnum
 from typing import Literal
 
 from terminal.healthcode import Colour, HealthCode
-from terminal.roster import RosterEntry
+from terminal.roster import RosterProblem
 
 
 class Reason(StrEnum):
@@ -27,12 +27,17 @@ class Reason(StrEnum):
     CODE_RED = "code_red"
     CODE_YELLOW = "code_yellow"
     UNREGISTERED = "unregistered"
+    NAT_MISSING = "nat_missing"  # no nucleic-acid test on the roster
+    NAT_EXPIRED = "nat_expired"  # the last negative test is older than roster.nat_valid_h
+    NAT_POSITIVE = "nat_positive"  # the last test was positive: isolation room
+    VISIT_OUTSIDE = "visit_outside"  # a visitor outside their visit
     OUTSIDE_SHIFT = "outside_shift"
 
 
 class Alert(StrEnum):
     FEVER = "fever"  # confirmed: the person is on the way to the isolation room
     SUSPECTED_FEVER = "suspected_fever"  # a high reading that could not be re-measured
+    NAT_POSITIVE = "nat_positive"  # a positive nucleic-acid test: on the way to the isolation room
 
 
 class Route(StrEnum):
@@ -98,8 +103,7 @@ def fever_confirmed(temperature: Temperature, threshold_c: float) -> bool:
 def decide(
     temperature: Temperature,
     code: CodeSeen,
-    entry: RosterEntry | None,
-    local_time: time,
+    roster_problem: RosterProblem | None,
     fever_threshold_c: float = 37.3,
     clock_trusted: bool = True,
 ) -> Decision:
@@ -116,12 +120,12 @@ def decide(
         return _deny(Reason.CLOCK_UNSYNCED)
     if code.status != "valid" or code.code is None:
         return _deny(_CODE_PROBLEMS.get(code.status, Reason.INVALID_CODE))
+    if roster_problem is RosterProblem.NAT_POSITIVE:  # whatever the code's colour
+        return _deny(Reason.NAT_POSITIVE, Route.ISOLATION_ROOM, Alert.NAT_POSITIVE)
     if code.code.colour is Colour.RED:
         return _deny(Reason.CODE_RED)
     if code.code.colour is Colour.YELLOW:
         return _deny(Reason.CODE_YELLOW)
-    if entry is None:
-        return _deny(Reason.UNREGISTERED)
-    if not entry.allowed_at(local_time):
-        return _deny(Reason.OUTSIDE_SHIFT)
+    if roster_problem is not None:
+        return _deny(Reason(roster_problem.value))
     return Decision(admit=True, reason=Reason.ADMITTED, route=Route.THROUGH)

@@ -45,7 +45,7 @@ def make_config(tmp_path: Path, **sections: dict) -> Config:
         },
         "record": {"path": str(tmp_path / "record.sqlite")},
         "healthcode": {"key": TEST_KEY},
-        "roster": {"path": str(tmp_path / "roster.csv")},
+        "roster": {"workers": str(tmp_path / "workers.csv")},
         "simulator": {"shift_start": "2026-11-23T07:30:00"},
     }
     for name, values in sections.items():

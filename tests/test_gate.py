@@ -94,7 +94,11 @@ def build_gate(
     config: Config, rig: Rig, record: Record, publisher: Publisher | None = None
 ) -> Gate:
     return Gate(
-        config=config, devices=rig.devices(), record=record, roster=rig.roster, publisher=publisher
+        config=rig.config,
+        devices=rig.devices(),
+        record=record,
+        roster=rig.roster,
+        publisher=publisher,
     )
 
 
