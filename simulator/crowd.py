@@ -160,7 +160,7 @@ def load_scenario(path: Path) -> list[SimPerson]:
     for line, cells in planned:
         person_id, arrival, core, ambient, code = (cells[name] for name in SCENARIO_HEADER)
         nat = cells["nat"] or "valid"
-        if not PERSON_ID.match(person_id):
+        if not PERSON_ID.fullmatch(person_id):
             raise ScenarioError(
                 f"{path}:{line}: person_id must be letters, digits, '.', '_' or '-'"
             )

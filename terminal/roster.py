@@ -242,7 +242,7 @@ def read_people_file(path: Path, config: Config) -> PeopleFile:
     columns = WORKER_COLUMNS if kind == "workers" else VISITOR_COLUMNS
     for line, cells in table:
         person_id = cells["person_id"]
-        if not PERSON_ID.match(person_id):
+        if not PERSON_ID.fullmatch(person_id):
             raise _error(
                 table,
                 line,

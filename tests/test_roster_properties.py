@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 from terminal.config import ConfigError
+from terminal.ids import PERSON_ID_PATTERN
 from terminal.roster import (
     RosterError,
     RosterProblem,
@@ -144,13 +145,21 @@ good_times = st.one_of(
     ),
 )
 time_cells = cells | good_times
-good_rows = st.tuples(
-    st.sampled_from(["W1", "W2", "x.y-z_1", "7"]),
+good_rows = st.builds(
+    lambda pid, group, tested, result, start, hours: (
+        pid,
+        group,
+        tested,
+        result,
+        start.strftime("%Y-%m-%d %H:%M"),
+        (start + timedelta(hours=hours)).strftime("%Y/%m/%d %H:%M"),
+    ),
+    st.from_regex(PERSON_ID_PATTERN, fullmatch=True),
     st.sampled_from(GROUPS[:3]),
     good_times,
     st.sampled_from(["negative", "positive", "阴性", "阳性", "NEGATIVE"]),
-    good_times,
-    good_times,
+    st.datetimes(datetime(2000, 1, 1), datetime(2100, 1, 1)),
+    st.floats(0.1, 400),
 )
 wild_rows = st.tuples(
     st.sampled_from(["W1", "W2", "x.y-z_1", "W|3", "", "-a"]) | cells,
