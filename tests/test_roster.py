@@ -146,27 +146,33 @@ V = VISITORS_HEADER
 @pytest.mark.parametrize(
     ("text", "where", "problem"),
     [
-        (W + "W|1,Secret Name,A,day,,\n", "2: person_id", "letters, digits"),
-        (W + "秘密,Secret Name,A,day,,\n", "2: person_id", "letters, digits"),
-        (W + ",Secret Name,A,day,,\n", "2: person_id", "letters, digits"),
-        (W + "-W1,Secret Name,A,day,,\n", "2: person_id", "starting with a letter or digit"),
-        (W + "W1,Secret Name,A,day,,\nW1,Other,A,day,,\n", "3: person_id", "appears twice (also on line 2)"),
+        (W + "W|1,Sec Ret,A,day,,\n", "2: person_id", "letters, digits"),
+        (W + "秘密,Sec Ret,A,day,,\n", "2: person_id", "letters, digits"),
+        (W + ",Sec Ret,A,day,,\n", "2: person_id", "letters, digits"),
+        (W + "-W1,Sec Ret,A,day,,\n", "2: person_id", "starting with a letter or digit"),
+        (W + "W1,Sec Ret,A,day,,\nW1,Other,A,day,,\n",
+         "3: person_id", "appears twice (also on line 2)"),
         (W + "W1,,A,day,,\n", "2: name", "is empty"),
-        (W + "W1,Secret Name,A,evening,,\n", "2: group", "no such group in shifts.groups (all-day, day, night)"),
-        (W + "W1,Secret Name,A,day,2026-11-22 08:00,\n", "2: nat_result", "both set or both blank"),
-        (W + "W1,Secret Name,A,day,,negative\n", "2: nat_tested_at", "both set or both blank"),
-        (W + "W1,Secret Name,A,day,2026-11-22 08:00,maybe\n", "2: nat_result", "negative or positive"),
-        (W + "W1,Secret Name,A,day,22.11.2026 08:00,negative\n", "2: nat_tested_at", "not a date and time"),
-        (W + "W1,Secret Name,A,day,2026-11-22,negative\n", "2: nat_tested_at", "not a date and time"),
-        (W + "W1,Secret Name,A,day,2926-11-22 08:00,negative\n", "2: nat_tested_at", "year outside"),
-        (W + "W1,Secret Name,A,day,,\nW2,B,C\n", "3", "expected 6 columns, got 3"),
-        (V + "V1,Secret Name,,2026-11-23 09:00,2026-11-23 10:00\n", "2: host", "is empty"),
-        (V + "V1,Secret Name,Host,2026-11-23 09:00,2026-11-23 09:00\n", "2: visit_until", "is not after visit_from"),
-        (V + "V1,Secret Name,Host,2026-11-23 09:00,2027-11-23 09:00\n", "2: visit_until", "longer than roster.max_visit_h (336 h)"),
-        (V + "V1,Secret Name,Host,soon,2026-11-23 10:00\n", "2: visit_from", "not a date and time"),
-        ("person_id,name\nW1,Secret Name\n", "1", "neither a workers file"),
-        ("person_id,name,group\nW1,Secret Name,day\n", "1", "missing department,nat_tested_at,nat_result"),
-        ("person_id,name,group,host\nW1,Secret Name,day,H\n", "1", "neither a workers file"),
+        (W + "W1,Sec Ret,A,evening,,\n",
+         "2: group", "no such group in shifts.groups (all-day, day, night)"),
+        (W + "W1,Sec Ret,A,day,2026-11-22 08:00,\n", "2: nat_result", "both set or both blank"),
+        (W + "W1,Sec Ret,A,day,,negative\n", "2: nat_tested_at", "both set or both blank"),
+        (W + "W1,Sec Ret,A,day,2026-11-22 08:00,maybe\n", "2: nat_result", "negative or positive"),
+        (W + "W1,Sec Ret,A,day,22.11.2026 08:00,negative\n",
+         "2: nat_tested_at", "not a date and time"),
+        (W + "W1,Sec Ret,A,day,2026-11-22,negative\n", "2: nat_tested_at", "not a date and time"),
+        (W + "W1,Sec Ret,A,day,2926-11-22 08:00,negative\n", "2: nat_tested_at", "year outside"),
+        (W + "W1,Sec Ret,A,day,,\nW2,B,C\n", "3", "expected 6 columns, got 3"),
+        (V + "V1,Sec Ret,,2026-11-23 09:00,2026-11-23 10:00\n", "2: host", "is empty"),
+        (V + "V1,Sec Ret,Host,2026-11-23 09:00,2026-11-23 09:00\n",
+         "2: visit_until", "is not after visit_from"),
+        (V + "V1,Sec Ret,Host,2026-11-23 09:00,2027-11-23 09:00\n",
+         "2: visit_until", "longer than roster.max_visit_h (336 h)"),
+        (V + "V1,Sec Ret,Host,soon,2026-11-23 10:00\n", "2: visit_from", "not a date and time"),
+        ("person_id,name\nW1,Sec Ret\n", "1", "neither a workers file"),
+        ("person_id,name,group\nW1,Sec Ret,day\n",
+         "1", "missing department,nat_tested_at,nat_result"),
+        ("person_id,name,group,host\nW1,Sec Ret,day,H\n", "1", "neither a workers file"),
     ],
 )  # fmt: skip
 def test_errors_name_file_line_and_field(
@@ -178,7 +184,7 @@ def test_errors_name_file_line_and_field(
     message = str(raised.value)
     assert message.startswith(f"{path}:{where}: "), message
     assert problem in message and "\n" not in message
-    assert "Secret Name" not in message and "2026-11-22" not in message  # logged at the gate
+    assert "Sec Ret" not in message and "2026-11-22" not in message  # logged at the gate
 
 
 def test_a_person_is_a_worker_or_a_visitor_not_both(tmp_path: Path) -> None:
@@ -213,7 +219,7 @@ def test_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:
         load_roster(roster_config(tmp_path))
 
 
-# --- the rules --------------------------------------------------------------------------------------
+# --- the rules ------------------------------------------------------------------------------------
 RULES = RosterRules(
     groups={
         "day": (parse_window("07:30-08:15"), parse_window("11:30-12:30")),
@@ -296,7 +302,7 @@ def test_the_rules_come_from_the_config(tmp_path: Path) -> None:
     assert rules.groups["day"][0].start == time(7, 30)
 
 
-# --- the running gate's roster ---------------------------------------------------------------------
+# --- the running gate's roster --------------------------------------------------------------------
 class Ticks:
     def __init__(self) -> None:
         self.now = 0.0
@@ -310,14 +316,14 @@ def test_a_new_roster_is_taken_only_when_wholly_valid(
 ) -> None:
     caplog.set_level(logging.INFO, logger="terminal.roster")
     config = roster_config(tmp_path, reload_s=2.0)
-    workers = write(tmp_path / "workers.csv", W + "W1,Secret Name,A,day,,\n")
+    workers = write(tmp_path / "workers.csv", W + "W1,Sec Ret,A,day,,\n")
     write(tmp_path / "visitors.csv", V)
     ticks = Ticks()
     files = RosterFiles(config, now=ticks)
     assert files.current.get("W1") is not None
     assert files.refresh() is False  # nothing changed
 
-    write(workers, W + "W1,Secret Name,A,day,,\nW2,Other Name,A,no-such-group,,\n")
+    write(workers, W + "W1,Sec Ret,A,day,,\nW2,Other Name,A,no-such-group,,\n")
     ticks.now += 1.0
     assert files.refresh() is False  # not looked at before reload_s
     ticks.now += 1.0
@@ -337,7 +343,7 @@ def test_a_new_roster_is_taken_only_when_wholly_valid(
     assert files.refresh() is True
     assert files.current.get("W1") is None and files.current.get("W2") is not None
     assert "took a new roster: 1 workers, 0 visitors" in caplog.text
-    assert "Secret Name" not in caplog.text and "W2" not in caplog.text and "W1" not in caplog.text
+    assert "Sec Ret" not in caplog.text and "W2" not in caplog.text and "W1" not in caplog.text
 
     workers.unlink()  # a file gone is a bad roster too
     ticks.now += 2.0

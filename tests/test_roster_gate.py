@@ -3,6 +3,7 @@ the twins, a real SQLite record; and a new roster file taken by the running gate
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import os
@@ -110,7 +111,7 @@ def test_the_simulated_shift_shows_roster_refusals_and_agrees(
             assert row.reason == f"nat_{p.nat}"
 
 
-# --- a new roster while the gate runs ---------------------------------------------------------------
+# --- a new roster while the gate runs -------------------------------------------------------------
 WORKERS_HEADER = "person_id,name,department,group,nat_tested_at,nat_result\n"
 
 
@@ -180,7 +181,7 @@ def test_the_running_service_takes_a_new_roster_without_a_restart(
     seed = 83
     mix = CrowdMix(arrival_window_s=24.0)
     people = sorted(random_crowd(3, seed, mix), key=lambda p: p.arrival_s)
-    gaps = [b.arrival_s - a.arrival_s for a, b in zip(people, people[1:], strict=False)]
+    gaps = [b.arrival_s - a.arrival_s for a, b in itertools.pairwise(people)]
     assert all(
         p.code == "green" and p.core_c < 37.0 and p.registered and not p.sensor_fault
         for p in people
@@ -224,3 +225,37 @@ def test_the_running_service_takes_a_new_roster_without_a_restart(
         service.join(timeout=30)
     assert count_checks(record_path) == ["nat_missing", "nat_missing", "admitted"]
     assert "not a time" not in caplog.text and "P1" not in caplog.text
+
+
+def test_a_scenario_may_say_what_test_each_person_has(
+    config: Config, tmp_path: Path, broker: PrivateBroker
+) -> None:
+    from simulator.crowd import ScenarioError, load_scenario
+
+    scenario = tmp_path / "scenario.csv"
+    scenario.write_text(
+        "person_id,arrival_s,core_c,ambient_c,code,nat\n"
+        "S1,0,36.5,20.0,green,\nS2,3,36.6,20.0,green,expired\nS3,6,36.6,20.0,green,positive\n"
+        "S4,9,36.6,20.0,green,missing\nS5,12,36.6,20.0,green,valid\n",
+        encoding="utf-8",
+    )
+    shift = run_simulation(
+        config,
+        people=load_scenario(scenario),
+        broker=(broker.host, broker.port),
+        record_path=tmp_path / "s.sqlite",
+    )
+    assert shift.summary.problems == []
+    assert {pid: row.reason for pid, row in shift.checks_by_person.items()} == {
+        "S1": "admitted",
+        "S2": "nat_expired",
+        "S3": "nat_positive",
+        "S4": "nat_missing",
+        "S5": "admitted",
+    }
+    scenario.write_text(
+        "person_id,arrival_s,core_c,ambient_c,code,nat\nS1,0,36.5,20.0,green,soon\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ScenarioError, match=r":2: nat must be one of valid, expired"):
+        load_scenario(scenario)
