@@ -125,11 +125,11 @@ def test_visitors_need_a_visitors_file_in_the_config(tmp_path: Path, gate: Path)
 
 
 def test_a_missing_file_or_a_bad_config_exits_2_with_one_line(tmp_path: Path, gate: Path) -> None:
-    done = run("roster", "import", str(tmp_path / "nope.csv"), "--config", str(gate / "gate.toml"))
+    missing = tmp_path / "nope.csv"
+    done = run("roster", "import", str(missing), "--config", str(gate / "gate.toml"))
     assert done.returncode == 2
     assert (
-        done.stderr
-        == f"gate-terminal: {tmp_path / 'nope.csv'}: cannot read roster: No such file or directory\n"
+        done.stderr == f"gate-terminal: {missing}: cannot read roster: No such file or directory\n"
     )
     config = gate / "gate.toml"
     config.write_text(config.read_text().replace("nat_valid_h = 72", "nat_valid_h = 0"))
