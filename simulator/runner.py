@@ -338,7 +338,7 @@ def _summarise(
         checks=len(checks),
         admitted=sum(1 for c in checks if c["decision"] == "admit"),
         denied_by_reason=dict(reasons.most_common()),
-        isolation_routed=sum(1 for c in checks if c["route"] == "isolation_room"),
+        isolation_routed=sum(1 for c in checks if c["reason"] == "fever"),
         events_in_record=len(record.outbox()),
         events_delivered=record.count_sent(),
         events_unsent=record.count_unsent(),
