@@ -231,7 +231,9 @@ def _kind(table: Table) -> Kind:
 def read_people_file(path: Path, config: Config) -> PeopleFile:
     """One workers or visitors file, wholly checked against the config."""
     try:
-        table = read_table(path, (), "roster", optional=(*WORKER_COLUMNS, *VISITOR_COLUMNS))
+        # every column of both kinds is asked for; the header then says which kind this is
+        others = [c for c in (*WORKER_COLUMNS, *VISITOR_COLUMNS) if c != "person_id"]
+        table = read_table(path, ["person_id"], "roster", optional=list(dict.fromkeys(others)))
     except CsvFileError as exc:
         raise RosterError(str(exc)) from None
     kind = _kind(table)

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 ANY_TIME = "*"
-_WINDOW = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
+_WINDOW = re.compile(r"([0-9]{2}):([0-9]{2})-([0-9]{2}):([0-9]{2})")  # ASCII digits only
 
 
 @dataclass(frozen=True)
@@ -51,17 +51,17 @@ def _utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
-def _at(day: date, clock: time, zone: object, fold: int) -> datetime:
+def _at(day: date, clock: time, zone: tzinfo | None, fold: int) -> datetime:
     """The aware moment of a wall-clock time, normalised through UTC: a time that a spring-forward
     skips becomes the real moment it stands for."""
-    wall = datetime.combine(day, clock, tzinfo=zone).replace(fold=fold)  # type: ignore[arg-type]
+    wall = datetime.combine(day, clock, tzinfo=zone).replace(fold=fold)
     return _utc(wall).astimezone(wall.tzinfo)
 
 
 def parse_window(text: str) -> Window:
     """A strict ``HH:MM-HH:MM``; raises ValueError saying what is wrong."""
     text = text.strip()
-    match = _WINDOW.match(text)
+    match = _WINDOW.fullmatch(text)
     if not match and ("+" in text or "z" in text.lower() or text.count("-") > 1):
         raise ValueError(
             f"window {text!r} carries a time zone; windows are local times of gate.timezone: "

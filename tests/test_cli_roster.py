@@ -81,7 +81,8 @@ def test_a_first_import_is_readable_by_the_gates_group_only(tmp_path: Path, gate
         (WORKERS_HEADER + "W0101,A,B,day,2026-11-22 08:00,yes\n", ":2: nat_result: must be"),
         # already on the installed visitors file
         (WORKERS_HEADER + "V0001,A,B,day,,\n", ":2: person_id: also on "),
-        ("id,name\n1,A\n", ":1: header is neither a workers file"),
+        ("person_id,name\n1,A\n", ":1: header is neither a workers file"),
+        ("id,name\n1,A\n", ":1: header must have the columns person_id"),
     ],
 )
 def test_a_bad_file_changes_nothing(tmp_path: Path, gate: Path, text: str, error: str) -> None:

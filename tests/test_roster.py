@@ -170,6 +170,8 @@ V = VISITORS_HEADER
          "2: visit_until", "longer than roster.max_visit_h (336 h)"),
         (V + "V1,Sec Ret,Host,soon,2026-11-23 10:00\n", "2: visit_from", "not a date and time"),
         ("person_id,name\nW1,Sec Ret\n", "1", "neither a workers file"),
+        ("", "1", "header must have the columns person_id; missing person_id"),
+        ("name,group\nSec Ret,day\n", "1", "header must have the columns person_id"),
         ("person_id,name,group\nW1,Sec Ret,day\n",
          "1", "missing department,nat_tested_at,nat_result"),
         ("person_id,name,group,host\nW1,Sec Ret,day,H\n", "1", "neither a workers file"),
