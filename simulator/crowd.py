@@ -120,10 +120,10 @@ def random_crowd(workers: int, seed: int, mix: CrowdMix | None = None) -> list[S
 def crowd_from_roster(
     roster: Roster, workers: int, seed: int, mix: CrowdMix | None = None
 ) -> list[SimPerson]:
-    """A random crowd of the workers on a real roster (each at most once) and a few strangers.
-    What the roster says of them (group, test) is the roster's: the gate decides."""
+    """A random crowd of the people on a real roster (each at most once) and a few strangers.
+    What the roster says of them (group, test, visit) is the roster's: the gate decides."""
     people = random_crowd(workers, seed, mix)
-    ids = sorted(w.person_id for w in roster.workers())
+    ids = sorted(p.person_id for p in [*roster.workers(), *roster.visitors()])
     random.Random(f"roster-{seed}").shuffle(ids)
     chosen = []
     for index, person in enumerate(people):

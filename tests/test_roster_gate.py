@@ -259,3 +259,20 @@ def test_a_scenario_may_say_what_test_each_person_has(
     )
     with pytest.raises(ScenarioError, match=r":2: nat must be one of valid, expired"):
         load_scenario(scenario)
+
+
+def test_a_rehearsal_crowd_is_the_people_on_the_roster_and_a_few_strangers() -> None:
+    from terminal.roster import Worker
+
+    roster = Roster(
+        [Worker(f"W{i}", "A", "B", "day", None, None) for i in range(50)]
+        + [Visitor("V1", "A", "B", 0.0, 1.0)]
+    )
+    crowd = crowd_from_roster(roster, 80, seed=3, mix=CrowdMix(unregistered=0.1))
+    on_roster = [p.person_id for p in crowd if p.registered]
+    strangers = [p for p in crowd if not p.registered]
+    assert len(on_roster) == len(set(on_roster)) == len(roster)  # everyone once, then strangers
+    assert all(roster.get(pid) is not None for pid in on_roster)
+    assert strangers and all(
+        p.person_id.startswith("X") and roster.get(p.person_id) is None for p in strangers
+    )
