@@ -123,7 +123,9 @@ def crowd_from_roster(
     """A random crowd of the people on a real roster (each at most once) and a few strangers.
     What the roster says of them (group, test, visit) is the roster's: the gate decides."""
     people = random_crowd(workers, seed, mix)
-    ids = sorted(p.person_id for p in [*roster.workers(), *roster.visitors()])
+    ids = sorted(w.person_id for w in roster.workers()) + sorted(
+        v.person_id for v in roster.visitors()
+    )
     random.Random(f"roster-{seed}").shuffle(ids)
     chosen = []
     for index, person in enumerate(people):
