@@ -54,11 +54,13 @@ install-service: setup
 	id -u gate >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin --groups gpio,i2c,video gate
 	install -d -m 0750 -g gate /etc/gate-terminal
 	test -e /etc/gate-terminal/gate.toml || install -m 0640 -g gate config/gate.example.toml /etc/gate-terminal/gate.toml
-	test -e /etc/gate-terminal/roster.csv || install -m 0640 -g gate config/roster.example.csv /etc/gate-terminal/roster.csv
+	test -e /etc/gate-terminal/workers.csv || install -m 0640 -g gate config/workers.example.csv /etc/gate-terminal/workers.csv
+	test -e /etc/gate-terminal/visitors.csv || install -m 0640 -g gate config/visitors.example.csv /etc/gate-terminal/visitors.csv
 	install -m 0644 systemd/gate-terminal.service /etc/systemd/system/gate-terminal.service
 	systemctl daemon-reload
 	systemctl enable --now gate-terminal
-	@echo "Edit /etc/gate-terminal/gate.toml (broker, park, key), then: systemctl restart gate-terminal"
+	@echo "Edit /etc/gate-terminal/gate.toml (broker, park, key, shift groups), then: systemctl restart gate-terminal"
+	@echo "Roster: gate-terminal roster import FILE --config /etc/gate-terminal/gate.toml (no restart needed)"
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache *.egg-info

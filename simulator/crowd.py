@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal, get_args
 
 from simulator.mlx90614 import Fault
-from terminal.csvfile import CsvFileError, rows
+from terminal.csvfile import CsvFileError, read_table
 from terminal.ids import PERSON_ID
+from terminal.roster import Roster
 
 CodeKind = Literal[
     "green",
@@ -42,6 +42,9 @@ EXPECTED_REASON = {
     "replayed": "code_replayed",
 }
 SCENARIO_HEADER = ["person_id", "arrival_s", "core_c", "ambient_c", "code"]
+# the last nucleic-acid test the roster gives them
+NatOnRoster = Literal["valid", "expired", "positive", "missing"]
+NATS_ON_ROSTER: tuple[str, ...] = get_args(NatOnRoster)
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,7 @@ class SimPerson:
         False  # walks on and leaves the phone, code showing, in front of the camera
     )
     sensor_fault: Fault | None = None  # the thermometer misbehaves while this person is in front
+    nat: NatOnRoster = "valid"
 
 
 @dataclass(frozen=True)
@@ -76,11 +80,28 @@ class CrowdMix:
     dark_mode: float = 0.3
     sensor_fault: float = 0.01
     attack: float = 0.012  # each kind of attack on the code
+    nat_expired: float = 0.01
+    nat_positive: float = 0.005
+    nat_missing: float = 0.01
+
+
+def _nat(rng: random.Random, mix: CrowdMix) -> NatOnRoster:
+    draw = rng.random()
+    for name, share in (
+        ("expired", mix.nat_expired),
+        ("positive", mix.nat_positive),
+        ("missing", mix.nat_missing),
+    ):
+        if draw < share:
+            return name  # type: ignore[return-value]
+        draw -= share
+    return "valid"
 
 
 def random_crowd(workers: int, seed: int, mix: CrowdMix | None = None) -> list[SimPerson]:
     mix = mix or CrowdMix()
     rng = random.Random(seed)
+    nat_rng = random.Random(f"nat-{seed}")  # its own draws: the rest of a seed's crowd stays
     arrivals = sorted(rng.uniform(0, mix.arrival_window_s) for _ in range(workers))
     people = []
     for index, arrival in enumerate(arrivals):
@@ -118,6 +139,7 @@ def random_crowd(workers: int, seed: int, mix: CrowdMix | None = None) -> list[S
                 # most have the code ready; some still have to find it on the phone
                 code_after_s=round(min(rng.lognormvariate(math.log(0.6), 0.7), 3.5), 2),
                 sensor_fault=fault,
+                nat=_nat(nat_rng, mix),
             )
         )
     return _with_each_attack(people, rng, at_least=min(2, workers // 50))
@@ -131,8 +153,27 @@ def _with_each_attack(
         shown = sum(p.code == attack for p in people)
         plain = [i for i, p in enumerate(people) if p.code == "green" and not p.sensor_fault]
         for index in rng.sample(plain, min(len(plain), max(0, at_least - shown))):
-            people[index] = dataclasses.replace(people[index], code=attack)
+            people[index] = replace(people[index], code=attack)
     return people
+
+
+def crowd_from_roster(
+    roster: Roster, workers: int, seed: int, mix: CrowdMix | None = None
+) -> list[SimPerson]:
+    """A random crowd of the people on a real roster (each at most once) and a few strangers.
+    What the roster says of them (group, test, visit) is the roster's: the gate decides."""
+    people = random_crowd(workers, seed, mix)
+    ids = sorted(w.person_id for w in roster.workers()) + sorted(
+        v.person_id for v in roster.visitors()
+    )
+    random.Random(f"roster-{seed}").shuffle(ids)
+    chosen = []
+    for index, person in enumerate(people):
+        if person.registered and ids:
+            chosen.append(replace(person, person_id=ids.pop()))
+        else:
+            chosen.append(replace(person, person_id=f"X{index + 1:04d}", registered=False))
+    return chosen
 
 
 class ScenarioError(CsvFileError):
@@ -168,22 +209,29 @@ def is_attack(code: str) -> bool:
 
 
 def load_scenario(path: Path) -> list[SimPerson]:
-    """A planned crowd. Everyone in it is registered in the roster."""
+    """A planned crowd. Everyone in it is registered in the roster; an optional ``nat`` column
+    says what their last nucleic-acid test was (blank: valid)."""
     people: list[SimPerson] = []
     seen: set[str] = set()
     try:
-        planned = list(rows(path, SCENARIO_HEADER, "scenario"))
+        planned = read_table(path, SCENARIO_HEADER, "scenario", optional=["nat"])
     except CsvFileError as exc:
         raise ScenarioError(str(exc)) from None
-    for line, (person_id, arrival, core, ambient, code) in planned:
+    for line, cells in planned:
+        person_id, arrival, core, ambient, code = (cells[name] for name in SCENARIO_HEADER)
+        nat = cells["nat"] or "valid"
         if not PERSON_ID.fullmatch(person_id):
             raise ScenarioError(
-                f"{path}:{line}: person_id: {person_id!r} must match {PERSON_ID.pattern}"
+                f"{path}:{line}: person_id: must be letters, digits, '.', '_' or '-'"
             )
         if person_id in seen:
             raise ScenarioError(f"{path}:{line}: person_id {person_id!r} appears twice")
         seen.add(person_id)
         _check_code(path, line, code)
+        if nat not in NATS_ON_ROSTER:
+            raise ScenarioError(
+                f"{path}:{line}: nat must be one of {', '.join(NATS_ON_ROSTER)}, got {nat!r}"
+            )
         people.append(
             SimPerson(
                 person_id=person_id,
@@ -191,6 +239,7 @@ def load_scenario(path: Path) -> list[SimPerson]:
                 core_c=_number(path, line, "core_c", core, 30, 45),
                 ambient_c=_number(path, line, "ambient_c", ambient, -20, 50),
                 code=code,
+                nat=nat,  # type: ignore[arg-type]
             )
         )
     if not people:

@@ -224,7 +224,7 @@ def run_simulation(
             who_was_there[row.event_id] = (front.person if front else None, row)
 
         gate = Gate(
-            config=config,
+            config=rig.config,
             devices=devices,
             record=record,
             roster=rig.roster,

@@ -1,4 +1,4 @@
-"""``gate-terminal``: run the gate service, or simulate a shift."""
+"""``gate-terminal``: run the gate service, simulate a shift, or import a roster."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import threading
 import time
 from pathlib import Path
 
-from terminal import cli_codes
+from terminal import cli_codes, cli_roster
 from terminal.config import Config, ConfigError, load
 
 DEFAULT_SIMULATOR_CONFIG = Path("config/simulator.toml")
@@ -78,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="where the simulated record goes (default: the config's record.path)",
     )
     cli_codes.add_commands(commands)
+    cli_roster.add_commands(commands)
     return parser
 
 
@@ -117,7 +118,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    quiet = logging.WARNING if args.command == "simulate" else logging.INFO
+    quiet = logging.INFO if args.command == "run" else logging.WARNING
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else quiet,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -126,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "codes":
         return cli_codes.run(args)
     try:
+        if args.command == "roster":
+            return cli_roster.run(args)
         return _simulate(args) if args.command == "simulate" else _run(args)
     except ConfigError as exc:
         print(f"gate-terminal: {exc}", file=sys.stderr)

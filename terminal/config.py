@@ -12,7 +12,15 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from terminal.healthcode import (
     KEY_ID_PATTERN,
@@ -24,6 +32,7 @@ from terminal.healthcode import (
     public_key_text,
     simulator_issuer_key,
 )
+from terminal.windows import ANY_TIME, Window, parse_window
 
 BcmPin = Annotated[int, Field(ge=2, le=27)]
 NAME_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"  # MQTT topic level: no '/', '+' or '#'
@@ -202,7 +211,48 @@ class HealthCodeConfig(Section):
 
 
 class RosterConfig(Section):
-    path: Path
+    workers: Path
+    visitors: Path | None = None  # no file, no visitors
+    nat_valid_h: float = Field(default=72.0, ge=1, le=336)  # a negative nucleic-acid test
+    reload_s: float = Field(default=2.0, ge=0.1, le=3600)  # how often the gate looks for a new one
+    max_visit_h: float = Field(default=24.0 * 14, ge=1, le=24 * 366)  # a longer visit is a typo
+
+
+def _window_or_any(value: object) -> Window | str:
+    if isinstance(value, Window):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"a window is a string HH:MM-HH:MM or {ANY_TIME!r}")
+    if value.strip() == ANY_TIME:
+        return ANY_TIME
+    return parse_window(value)
+
+
+GROUP_PATTERN = r"^[A-Za-z0-9_-]{1,32}$"
+GroupName = Annotated[str, Field(pattern=GROUP_PATTERN)]
+
+
+class ShiftGroup(Section):
+    # local times of gate.timezone, parsed here so that no window can fail at the gate
+    windows: tuple[Annotated[Window | str, PlainValidator(_window_or_any)], ...] = Field(
+        min_length=1
+    )
+
+    @field_validator("windows")
+    @classmethod
+    def _any_time_alone(cls, value: tuple[Window | str, ...]) -> tuple[Window | str, ...]:
+        if ANY_TIME in value and len(value) > 1:
+            raise ValueError(f"{ANY_TIME!r} (any time) stands alone, without other windows")
+        return value
+
+    @property
+    def time_windows(self) -> tuple[Window, ...]:
+        """The windows; empty for any time."""
+        return tuple(w for w in self.windows if isinstance(w, Window))
+
+
+class ShiftsConfig(Section):
+    groups: dict[GroupName, ShiftGroup] = {}
 
 
 class CameraConfig(Section):
@@ -260,6 +310,7 @@ class Config(Section):
     healthcode: HealthCodeConfig
     risk: RiskConfig = RiskConfig()
     roster: RosterConfig
+    shifts: ShiftsConfig = ShiftsConfig()
     camera: CameraConfig = CameraConfig()
     thermometer: ThermometerConfig = ThermometerConfig()
     outputs: OutputsConfig = OutputsConfig()
@@ -285,7 +336,10 @@ class Config(Section):
 
 
 def _describe(error: dict) -> str:
-    key = ".".join(str(part) for part in error["loc"]) or "(top level)"
+    key = "".join(
+        f"[{part}]" if isinstance(part, int) else f".{part}" for part in error["loc"]
+    ).lstrip(".")
+    key = key or "(top level)"
     if error["type"] == "extra_forbidden":
         return f"{key}: unknown key"
     if error["type"] == "missing":

@@ -21,7 +21,7 @@ import traceback
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from drivers.qr import Scan
@@ -31,7 +31,7 @@ from terminal.healthcode import CodeRejected, HealthCode
 from terminal.policy import CodeRules, CodeSeen, Decision, Reason, Route, Temperature, decide
 from terminal.publisher import Publisher
 from terminal.record import CheckRow, Hold, OutboxMessage, Record
-from terminal.roster import Roster, RosterEntry
+from terminal.roster import Person, Roster, RosterRules, admitted_until, assess
 from terminal.screening import Screener
 from terminal.topics import GateTopics, iso_utc
 
@@ -83,7 +83,8 @@ class Gate:
         self.decoder = devices.decoder
         self.outputs = devices.outputs
         self.record = record
-        self.roster = roster
+        self.roster = roster  # the service puts a newly imported roster here
+        self.roster_rules = RosterRules.from_config(config)
         self.clock = devices.clock
         self.publisher = publisher
         self.topics = GateTopics(config.gate.park, config.gate.id)
@@ -293,13 +294,12 @@ class Gate:
         code = self._read_code(texts, unreadable, self.clock.time(), second_unreadable)
         decided_at = self.clock.time()
         person_id = code.code.person_id if code.code else None
-        entry = self.roster.get(person_id) if person_id else None
-        local_time = datetime.fromtimestamp(decided_at, self._zone).time()
+        person = self.roster.get(person_id) if person_id else None
+        at = datetime.fromtimestamp(decided_at, self._zone)
         decision = decide(
             temperature,
             code,
-            entry,
-            local_time,
+            assess(person, at, self.roster_rules),
             self.config.screening.fever_threshold_c,
             clock_trusted=not self.config.gate.require_synced_clock or self.clock.synchronised(),
             code_rules=self.code_rules,
@@ -312,24 +312,19 @@ class Gate:
             messages.append(self.topics.alert_message(row, decision.alert))
         hold = None
         if decision.admit and code.code is not None and code.replay_of is None:
-            hold = Hold(
-                code.code.fingerprint, code.code.person_id, self._hold_until(entry, decided_at)
-            )
+            hold = Hold(code.code.fingerprint, code.code.person_id, self._hold_until(person, at))
         return Outcome(row, decision, messages, hold, texts)
 
-    def _hold_until(self, entry: RosterEntry | None, admitted_s: float) -> float:
-        """Until when the admitted code (and its person) may not admit again at this gate."""
+    def _hold_until(self, person: Person | None, admitted_at: datetime) -> float:
+        """Until when the admitted code (and its person) may not admit again at this gate: the
+        end of the window that admitted them, unless a fixed hold is configured."""
         replay = self.config.healthcode.replay
         if replay.hold_h is not None:
-            return admitted_s + replay.hold_h * 3600
-        local = datetime.fromtimestamp(admitted_s, self._zone)
-        for window in entry.windows if entry else ():
-            if window.contains(local.time()):
-                end = local.replace(hour=window.end.hour, minute=window.end.minute, second=0)
-                if end < local:
-                    end += timedelta(days=1)
-                return end.timestamp() + 60
-        return admitted_s + replay.any_time_hold_h * 3600
+            return admitted_at.timestamp() + replay.hold_h * 3600
+        window_end = admitted_until(person, admitted_at, self.roster_rules)
+        if window_end is None:  # allowed in at any time: no window to end
+            return admitted_at.timestamp() + replay.any_time_hold_h * 3600
+        return window_end.timestamp()
 
     def _internal_error(self, started_at: float, started_perf: float) -> Outcome:
         decision = Decision(False, Reason.INTERNAL_ERROR, Route.ASIDE)

@@ -1,18 +1,18 @@
 """Who may enter: a pure function from what the gate observed to a decision with its reason.
 
-No I/O, no clock: the gate passes the local time in. Everything that cannot be checked denies.
+No I/O, no clock: the gate passes what the roster says of the person now (``roster.assess``).
+Everything that cannot be checked denies.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import time
 from enum import StrEnum
 from typing import Literal
 
 from terminal.config import Action as ColourAction
 from terminal.healthcode import CodeProblem, HealthCode
-from terminal.roster import RosterEntry
+from terminal.roster import RosterProblem
 
 
 class Reason(StrEnum):
@@ -34,6 +34,10 @@ class Reason(StrEnum):
     CODE_YELLOW = "code_yellow"
     CODE_GREEN = "code_green"  # a green code, under a risk tier that does not admit on it alone
     UNREGISTERED = "unregistered"
+    NAT_MISSING = "nat_missing"  # no nucleic-acid test on the roster
+    NAT_EXPIRED = "nat_expired"  # the last negative test is older than roster.nat_valid_h
+    NAT_POSITIVE = "nat_positive"  # the last test was positive: isolation room
+    VISIT_OUTSIDE = "visit_outside"  # a visitor outside their visit
     OUTSIDE_SHIFT = "outside_shift"
     INTERNAL_ERROR = "internal_error"  # the check itself failed: nobody is admitted on it
 
@@ -42,6 +46,7 @@ class Alert(StrEnum):
     FEVER = "fever"  # confirmed: the person is on the way to the isolation room
     SUSPECTED_FEVER = "suspected_fever"  # a high reading that could not be re-measured
     HEALTH_CODE = "health_code"  # a code whose colour routes the person to the isolation room
+    NAT_POSITIVE = "nat_positive"  # a positive nucleic-acid test: on the way to the isolation room
 
 
 class Route(StrEnum):
@@ -119,19 +124,15 @@ _ACTION_ROUTES = {
 }
 
 
-def _code_verdict(code: CodeSeen, rules: CodeRules) -> Decision | None:
-    """A denial for the code shown, or None when the code lets the person on to the roster."""
+def _code_problem(code: CodeSeen, rules: CodeRules) -> Decision | None:
+    """A denial when no believable, unspent code was shown; None for a valid code."""
     if code.status != "valid" or code.code is None:
         if code.status == "invalid":
             return _deny(Reason(code.problem.value) if code.problem else Reason.CODE_MALFORMED)
         return _deny(_CODE_PROBLEMS.get(code.status, Reason.CODE_MALFORMED))
     if code.replay_of is not None and rules.replay_mode == "deny":
         return _deny(Reason.CODE_REPLAYED)
-    action = rules.action(code.code)
-    if action == "admit":
-        return None
-    route, alert = _ACTION_ROUTES[action]
-    return _deny(_COLOUR_REASONS[code.code.colour.value], route, alert)
+    return None
 
 
 def fever_confirmed(temperature: Temperature, threshold_c: float) -> bool:
@@ -146,8 +147,7 @@ def fever_confirmed(temperature: Temperature, threshold_c: float) -> bool:
 def decide(
     temperature: Temperature,
     code: CodeSeen,
-    entry: RosterEntry | None,
-    local_time: time,
+    roster_problem: RosterProblem | None,
     fever_threshold_c: float = 37.3,
     clock_trusted: bool = True,
     code_rules: CodeRules = CodeRules(),
@@ -163,11 +163,18 @@ def decide(
         return _deny(Reason.SENSOR_FAULT, alert=Alert.SUSPECTED_FEVER if high else None)
     if not clock_trusted:
         return _deny(Reason.CLOCK_UNSYNCED)
-    code_denial = _code_verdict(code, code_rules)
+    code_denial = _code_problem(code, code_rules)
     if code_denial is not None:
         return code_denial
-    if entry is None:
-        return _deny(Reason.UNREGISTERED)
-    if not entry.allowed_at(local_time):
-        return _deny(Reason.OUTSIDE_SHIFT)
+    signed = code.code
+    if signed is None:  # cannot happen after _code_problem; fail secure all the same
+        return _deny(Reason.CODE_MALFORMED)
+    if roster_problem is RosterProblem.NAT_POSITIVE:  # whatever the code's colour
+        return _deny(Reason.NAT_POSITIVE, Route.ISOLATION_ROOM, Alert.NAT_POSITIVE)
+    action = code_rules.action(signed)
+    if action != "admit":
+        route, alert = _ACTION_ROUTES[action]
+        return _deny(_COLOUR_REASONS[signed.colour.value], route, alert)
+    if roster_problem is not None:
+        return _deny(Reason(roster_problem.value))
     return Decision(admit=True, reason=Reason.ADMITTED, route=Route.THROUGH)

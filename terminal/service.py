@@ -13,31 +13,34 @@ from terminal.devices import DeviceError, Devices, build_pi_devices
 from terminal.gate import Gate
 from terminal.publisher import Publisher
 from terminal.record import Record
-from terminal.roster import Roster, RosterError
+from terminal.roster import Roster, RosterError, RosterFiles
 from terminal.topics import GateTopics
 
 log = logging.getLogger(__name__)
 PURGE_EVERY_S = 3600.0
 
 
-def _devices(config: Config) -> tuple[Devices, Roster | None]:
+def _devices(config: Config, roster: Roster) -> Devices:
     if config.gate.hardware == "pi":
-        return build_pi_devices(config), None
-    from simulator.crowd import CrowdMix, random_crowd
+        return build_pi_devices(config)
+    from simulator.crowd import CrowdMix, crowd_from_roster
     from simulator.rig import build_rig
 
     # the service runs in step with the wall clock, as a real gate would (dashboards see events
-    # at the pace they happen), starting a minute before the configured shift
+    # at the pace they happen), starting a moment before the configured shift; the crowd is the
+    # people on the configured roster (and a few strangers), so a park rehearses with its own
     sim = config.simulator
-    people = random_crowd(sim.workers, sim.seed, CrowdMix(arrival_window_s=sim.arrival_window_s))
+    mix = CrowdMix(arrival_window_s=sim.arrival_window_s)
+    people = crowd_from_roster(roster, sim.workers, sim.seed, mix)
     rig = build_rig(config, people, seed=sim.seed, real_time=True, switched_on_before_s=2.0)
-    return rig.devices(), rig.roster
+    return rig.devices()
 
 
 def run_service(config: Config, stop: threading.Event) -> int:
     try:
-        devices, simulated_roster = _devices(config)
-        roster = simulated_roster or Roster.load(config.resolved(config.roster.path))
+        roster_files = RosterFiles(config)
+        roster = roster_files.current
+        devices = _devices(config, roster)
     except (DeviceError, RosterError, CameraError) as exc:
         log.error("%s", exc)
         return 2
@@ -56,10 +59,10 @@ def run_service(config: Config, stop: threading.Event) -> int:
         publisher=publisher,
     )
     log.info(
-        "gate %s/%s running: %d people on the roster, %d events waiting to be sent",
+        "gate %s/%s running: %s on the roster, %d events waiting to be sent",
         config.gate.park,
         config.gate.id,
-        len(roster),
+        roster.describe(),
         record.count_unsent(),
     )
     publisher.start()
@@ -76,6 +79,8 @@ def run_service(config: Config, stop: threading.Event) -> int:
                         config.record.retention_days,
                     )
                 next_purge = time.monotonic() + PURGE_EVERY_S
+            if roster_files.refresh():  # a new roster, wholly valid: from the next check on
+                gate.roster = roster_files.current
             gate.poll()
     finally:
         gate.close()

@@ -80,7 +80,7 @@ def make_config(tmp_path: Path, **sections: dict) -> Config:
         },
         "record": {"path": str(tmp_path / "record.sqlite")},
         "healthcode": {"issuers": [SIMULATOR_ISSUER]},
-        "roster": {"path": str(tmp_path / "roster.csv")},
+        "roster": {"workers": str(tmp_path / "workers.csv")},
         "simulator": {"shift_start": "2026-11-23T07:30:00"},
     }
     for name, values in sections.items():

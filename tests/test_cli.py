@@ -107,10 +107,27 @@ def test_a_bad_config_says_which_key(tmp_path: Path) -> None:
     assert "screening.fever_threshold_c: Input should be less than or equal to 40" in done.stderr
 
 
+def example_config_with_example_roster(tmp_path: Path) -> Path:
+    text = example_gate_config_text()
+    for kind in ("workers", "visitors"):
+        text = text.replace(
+            f"/etc/gate-terminal/{kind}.csv", str(REPO / "config" / f"{kind}.example.csv")
+        )
+    config = tmp_path / "gate.toml"
+    config.write_text(text, encoding="utf-8")
+    return config
+
+
 def test_run_on_a_machine_without_gpio_explains(tmp_path: Path) -> None:
-    done = run("run", "--config", str(example_gate_config(tmp_path)))
+    done = run("run", "--config", str(example_config_with_example_roster(tmp_path)))
     assert done.returncode == 2
     assert "RPi.GPIO" in done.stderr
+
+
+def test_run_without_its_roster_says_which_file(tmp_path: Path) -> None:
+    done = run("run", "--config", str(example_gate_config(tmp_path)))
+    assert done.returncode == 2
+    assert "/etc/gate-terminal/workers.csv: cannot read roster" in done.stderr
 
 
 def count_checks_read_only(path: Path) -> int:
@@ -132,9 +149,9 @@ def test_run_service_on_simulated_hardware_stops_cleanly(
         "workers = 200", "workers = 3"
     )
     text = text.replace("arrival_window_s = 900", "arrival_window_s = 4")  # it runs in real time
-    text = text.replace(
-        'path = "roster.example.csv"', f'path = "{REPO / "config" / "roster.example.csv"}"'
-    )
+    for kind in ("workers", "visitors"):
+        example = f"{kind}.example.csv"
+        text = text.replace(f'"{example}"', f'"{REPO / "config" / example}"')
     config = tmp_path / "svc.toml"
     config.write_text(text, encoding="utf-8")
     service = subprocess.Popen(
@@ -160,6 +177,10 @@ def test_run_service_on_simulated_hardware_stops_cleanly(
     assert "simulator-only-key" not in stderr
     people = {c["person_id"] for c in record.checks()} - {None}
     assert people and not any(pid in stderr for pid in people)
+    # the simulated crowd came from the configured roster (strangers are X...)
+    on_roster = {"W0001", "W0002", "W0003", "W0004", "W0005", "V0001"}
+    assert people & on_roster and all(p in on_roster or p.startswith("X") for p in people)
+    assert "running: 5 workers, 1 visitors on the roster" in stderr
     temperatures = {f"{c['temperature_c']:.1f}" for c in record.checks() if c["temperature_c"]}
     assert temperatures and not any(t in stderr for t in temperatures)
 

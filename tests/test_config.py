@@ -17,7 +17,7 @@ def test_shipped_configs_load(tmp_path: Path) -> None:
 
 def test_relative_paths_are_taken_from_the_config_folder() -> None:
     config = load(REPO / "config" / "simulator.toml")
-    assert config.resolved(config.roster.path) == (REPO / "config" / "roster.example.csv")
+    assert config.resolved(config.roster.workers) == (REPO / "config" / "workers.example.csv")
 
 
 def _write(tmp_path: Path, text: str) -> Path:
@@ -48,13 +48,36 @@ GOOD = example_gate_config_text()
         (('id = "north-1"', 'id = "north/1"'), r"gate\.id: String should match pattern"),
         (
             ('key_id = "park-2026"', 'key_id = "park/2026"'),
-            r"healthcode\.issuers\.0\.key_id: String should match pattern",
+            r"healthcode\.issuers\[0\]\.key_id: String should match pattern",
         ),
         (
             ('red = "isolation"', 'red = "admit"'),
             r"risk\.actions\.low: .*red: a red code never admits",
         ),
-        (('[roster]\npath = "/etc/gate-terminal/roster.csv"\n', ""), r"roster: required, missing"),
+        (("[roster]\nworkers =", "[roster]\nworker ="), r"roster\.workers: required, missing"),
+        (("nat_valid_h = 72", "nat_valid_h = 400"), r"roster\.nat_valid_h: Input should be less"),
+        (
+            ('"11:30-12:30", "17:00-17:45"', '"11:30-12:30", "17:00Z-17:45Z"'),
+            r"shifts\.groups\.day\.windows\[2\]: Value error, window '17:00Z-17:45Z' carries a "
+            r"time zone; windows are local times of gate\.timezone",
+        ),
+        (
+            ('windows = ["22:00-06:30"]', 'windows = ["22:00-22:00"]'),
+            r"shifts\.groups\.night\.windows\[0\]: .*has no length",
+        ),
+        (
+            ('windows = ["22:00-06:30"]', 'windows = ["22:00-6:30"]'),
+            r"shifts\.groups\.night\.windows\[0\]: .*is not HH:MM-HH:MM",
+        ),
+        (
+            ('windows = ["*"]', 'windows = ["*", "07:00-08:00"]'),
+            r"shifts\.groups\.all-day\.windows: .*stands alone",
+        ),
+        (('windows = ["*"]', "windows = []"), r"shifts\.groups\.all-day\.windows: .*at least 1"),
+        (
+            ("[shifts.groups.night]", '[shifts.groups."night shift"]'),
+            r"shifts\.groups\.night shift",
+        ),
         (("fever_threshold_c = 37.3", "fever_threshold_c = 37,3"), r"not valid TOML"),
     ],
 )

@@ -101,7 +101,7 @@ def test_a_small_shift_agrees_one_to_one(
     assert fever["first_c"] is not None  # it was measured twice
     red = next(c for c in checks if c["reason"] == "code_red")
     assert red["route"] == "isolation_room"  # the low tier's action for a red code
-    assert summary.isolation_routed == 2 and summary.alerts_received == 2
+    assert summary.isolation_routed == 2 and summary.alerts_received == 2  # fever, red code
     # the screenshot is refused as a replay of K's admission, and the record keeps no payload
     k_green = shift.checks_by_person["K-green"]
     screenshot = shift.checks_by_person["Q-screenshot"]
@@ -118,7 +118,11 @@ def build_gate(
     config: Config, rig: Rig, record: Record, publisher: Publisher | None = None
 ) -> Gate:
     return Gate(
-        config=config, devices=rig.devices(), record=record, roster=rig.roster, publisher=publisher
+        config=rig.config,
+        devices=rig.devices(),
+        record=record,
+        roster=rig.roster,
+        publisher=publisher,
     )
 
 

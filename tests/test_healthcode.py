@@ -161,7 +161,7 @@ def issuer(public_key: str, key_id: str = "park-2026") -> dict:
 
 def test_a_private_key_in_a_gates_config_is_refused(tmp_path: Path) -> None:
     pem = private_key_pem(PARK).decode()
-    with pytest.raises(ConfigError, match=r"issuers\.0\.public_key: .*private key"):
+    with pytest.raises(ConfigError, match=r"issuers\[0\]\.public_key: .*private key"):
         make_config(tmp_path, **issuer(pem))
     body = "".join(pem.splitlines()[1:-1])  # the PEM's base64 body on one line
     with pytest.raises(ConfigError, match="private key"):
