@@ -335,16 +335,22 @@ class Config(Section):
         return path if path.is_absolute() else (self.source.parent / path)
 
 
+def _key_part(part: object) -> str:
+    if isinstance(part, int):
+        return f"[{part}]"
+    text = str(part)
+    # a key typed with a control character is shown quoted, so the message stays one line
+    return f".{text}" if text.isprintable() and text else f".{text!r}"
+
+
 def _describe(error: dict) -> str:
-    key = "".join(
-        f"[{part}]" if isinstance(part, int) else f".{part}" for part in error["loc"]
-    ).lstrip(".")
+    key = "".join(_key_part(part) for part in error["loc"]).lstrip(".")
     key = key or "(top level)"
     if error["type"] == "extra_forbidden":
         return f"{key}: unknown key"
     if error["type"] == "missing":
         return f"{key}: required, missing"
-    return f"{key}: {error['msg']}"
+    return f"{key}: {' '.join(str(error['msg']).split())}"
 
 
 PLACEHOLDER = "CHANGE-ME"

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from terminal.config import ConfigError, load
+from terminal.config import ConfigError, load, parse
 from tests.conftest import example_gate_config, example_gate_config_text, make_config
 
 REPO = Path(__file__).resolve().parent.parent
@@ -102,3 +105,57 @@ def test_secrets_do_not_show_in_the_config_repr(tmp_path: Path) -> None:
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read config"):
         load(tmp_path / "nope.toml")
+
+
+# any value an installer may type, in any key: a config loads or is refused in one line
+toml_values = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.floats(allow_nan=True),
+        st.text(max_size=40),
+    ),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    section=st.sampled_from(
+        [
+            "gate",
+            "record",
+            "mqtt",
+            "screening",
+            "healthcode",
+            "risk",
+            "roster",
+            "shifts",
+            "camera",
+            "thermometer",
+            "outputs",
+            "timing",
+            "simulator",
+        ]
+    ),
+    key=st.text(max_size=20),
+    value=toml_values,
+)
+def test_any_value_anywhere_loads_or_is_refused_in_one_line(
+    section: str, key: str, value: object
+) -> None:
+    data = tomllib.loads(GOOD)
+    target = data.setdefault(section, {})
+    if isinstance(target, dict) and key:
+        target[key] = value
+    else:
+        data[section] = value
+    try:
+        parse(data, Path("/etc/gate-terminal/gate.toml"))
+    except ConfigError as exc:
+        message = str(exc)
+        assert message.startswith("/etc/gate-terminal/gate.toml: ") and "\n" not in message
