@@ -8,12 +8,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, get_args
 
-from simulator.mlx90614 import Fault
-from terminal.csvfile import CsvFileError, rows
+from simulator.mlx90614 import Fault as SensorFault
+from terminal.csvfile import CsvFileError, read_table
 
 CodeShown = Literal["green", "yellow", "red", "unreadable", "none"]
 CODES_SHOWN: tuple[str, ...] = get_args(CodeShown)
 SCENARIO_HEADER = ["person_id", "arrival_s", "core_c", "ambient_c", "code"]
+# optional: what the thermometer sees once they stand where the gate asks (skips the forehead
+# model), where they first stand, the forehead model's inputs, and the thermometer misbehaving
+# while they are in front (nack, bad_pec, error_flag, stuck)
+SCENARIO_OPTIONAL = ["object_c", "distance_cm", "minutes_inside", "outside_c", "sensor_fault"]
+SENSOR_FAULTS: tuple[str, ...] = get_args(SensorFault)
 
 
 @dataclass(frozen=True)
@@ -30,7 +35,14 @@ class SimPerson:
     leaves_phone: bool = (
         False  # walks on and leaves the phone, code showing, in front of the camera
     )
-    sensor_fault: Fault | None = None  # the thermometer misbehaves while this person is in front
+    sensor_fault: SensorFault | None = None  # the thermometer misbehaves while this person is in front
+    # where they first stand, in front of the distance sensor; they come closer when asked
+    distance_cm: float = 30.0
+    # the forehead: either what the thermometer sees once they stand where the gate asks (the
+    # forehead model skipped), or the model's inputs (None: drawn from the model)
+    object_c: float | None = None
+    minutes_inside: float | None = None
+    outside_c: float | None = None
 
 
 @dataclass(frozen=True)
@@ -71,10 +83,11 @@ def random_crowd(workers: int, seed: int, mix: CrowdMix | None = None) -> list[S
                 code = name  # type: ignore[assignment]
                 break
             draw -= share
-        fault: Fault | None = None
+        fault: SensorFault | None = None
         # a faulty sensor is only noticed when a code starts the check
         if code != "none" and rng.random() < mix.sensor_fault:
             fault = rng.choice(["nack", "bad_pec", "error_flag"])
+        distance = round(rng.uniform(10.0, 55.0), 1)
         people.append(
             SimPerson(
                 person_id=f"W{index + 1:04d}",
@@ -88,6 +101,7 @@ def random_crowd(workers: int, seed: int, mix: CrowdMix | None = None) -> list[S
                 # most have the code ready; some still have to find it on the phone
                 code_after_s=round(min(rng.lognormvariate(math.log(0.6), 0.7), 3.5), 2),
                 sensor_fault=fault,
+                distance_cm=distance,
             )
         )
     return people
@@ -112,10 +126,11 @@ def load_scenario(path: Path) -> list[SimPerson]:
     people: list[SimPerson] = []
     seen: set[str] = set()
     try:
-        planned = list(rows(path, SCENARIO_HEADER, "scenario"))
+        planned = read_table(path, SCENARIO_HEADER, "scenario", optional=SCENARIO_OPTIONAL)
     except CsvFileError as exc:
         raise ScenarioError(str(exc)) from None
-    for line, (person_id, arrival, core, ambient, code) in planned:
+    for line, cells in planned:
+        person_id, arrival, core, ambient, code = (cells[name] for name in SCENARIO_HEADER)
         if not person_id or "|" in person_id:
             raise ScenarioError(f"{path}:{line}: person_id must be non-empty and without '|'")
         if person_id in seen:
@@ -125,6 +140,17 @@ def load_scenario(path: Path) -> list[SimPerson]:
             raise ScenarioError(
                 f"{path}:{line}: code must be one of {', '.join(CODES_SHOWN)}, got {code!r}"
             )
+        fault = cells["sensor_fault"] or None
+        if fault is not None and fault not in SENSOR_FAULTS:
+            raise ScenarioError(
+                f"{path}:{line}: sensor_fault must be empty or one of "
+                f"{', '.join(SENSOR_FAULTS)}, got {fault!r}"
+            )
+
+        def optional(column: str, low: float, high: float) -> float | None:
+            text = cells[column]
+            return None if not text else _number(path, line, column, text, low, high)
+
         people.append(
             SimPerson(
                 person_id=person_id,
@@ -132,6 +158,11 @@ def load_scenario(path: Path) -> list[SimPerson]:
                 core_c=_number(path, line, "core_c", core, 30, 45),
                 ambient_c=_number(path, line, "ambient_c", ambient, -20, 50),
                 code=code,  # type: ignore[arg-type]
+                sensor_fault=fault,  # type: ignore[arg-type]
+                distance_cm=optional("distance_cm", 1, 300) or 30.0,
+                object_c=optional("object_c", -20, 60),
+                minutes_inside=optional("minutes_inside", 0, 24 * 60),
+                outside_c=optional("outside_c", -40, 55),
             )
         )
     if not people:

@@ -17,7 +17,10 @@ from simulator.clock import SimClock
 from simulator.crowd import SimPerson
 from simulator.frames import FrameRenderer
 from simulator.gpio import FakeGPIO
+from drivers.vl53l0x import VL53L0X
+from simulator.forehead import ForeheadModel
 from simulator.mlx90614 import FakeSMBus, MLX90614Twin
+from simulator.vl53l0x import VL53L0XTwin
 from simulator.world import Pace, World, WorldPins
 from terminal.config import Config
 from terminal.devices import Devices, build_outputs
@@ -82,6 +85,7 @@ class Rig:
     world: World
     capture: FakeCapture
     roster: Roster
+    ranger: VL53L0XTwin
 
     def devices(self) -> Devices:
         return Devices(
@@ -91,6 +95,8 @@ class Rig:
             outputs=build_outputs(self.gpio, self.config, self.clock.sleep),
             clock=self.clock,
             closers=[self.bus.close, self.capture.release],
+            distance=VL53L0X(self.bus, self.config.distance.address, sleep=self.clock.sleep),
+            display=self.world.display,
         )
 
 
@@ -102,6 +108,7 @@ def build_rig(
     pace: Pace | None = None,
     real_time: bool = False,
     switched_on_before_s: float = 60.0,
+    forehead_model: ForeheadModel | None = None,
 ) -> Rig:
     start = shift_start_epoch(config)
     # the terminal is switched on before the shift, so the sensor is past power-up
@@ -120,22 +127,27 @@ def build_rig(
         rng,
         shift_start_epoch_s=start,
         pace=pace,
+        forehead_model=forehead_model,
+        seed=seed,
     )
     twin = MLX90614Twin(
         clock.time,
         world.scene,
         address=config.thermometer.address,
+        noise_c=0.1,
         seed=seed,
         persistent_fault=world.sensor_fault,
     )
+    ranger = VL53L0XTwin(clock.time, world.distance_cm, address=config.distance.address, seed=seed)
     clock.sleep(MLX90614Twin.POWER_UP_S)
     return Rig(
         config=config,
         clock=clock,
         gpio=gpio,
         twin=twin,
-        bus=FakeSMBus(twin),
+        bus=FakeSMBus(twin, ranger),
         world=world,
         capture=FakeCapture(world, clock, config.simulator.fps),
         roster=roster_for(people, config),
+        ranger=ranger,
     )

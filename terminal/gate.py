@@ -26,11 +26,12 @@ from drivers.qr import Scan
 from terminal.config import Config
 from terminal.devices import Devices
 from terminal.healthcode import InvalidHealthCode, verify
-from terminal.policy import CodeSeen, Decision, Temperature, decide
+from terminal.policy import CodeSeen, Decision, Route, Temperature, decide
 from terminal.publisher import Publisher
 from terminal.record import CheckRow, Record
 from terminal.roster import Roster
-from terminal.screening import Screener
+from terminal.screening import build_screener
+from terminal.secondary import SecondaryDesk, SensorEvents
 from terminal.topics import GateTopics, iso_utc
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,18 @@ class Gate:
         self._key = config.healthcode.key.encode()
         self._waited_s = 0.0  # time spent waiting on the camera or the sensor, not computing
         # every pause in a measurement is spent watching the camera for a second code
-        self.screener = Screener(devices.thermometer, config.screening, sleep=self._watch)
+        sensor_events = SensorEvents(record, self.topics, self.clock.time)
+        self.screener = build_screener(devices, config, self._watch, sensor_events)
+        self.secondary = SecondaryDesk(
+            config=config,
+            record=record,
+            topics=self.topics,
+            relay=devices.outputs.relay,
+            buzzer=devices.outputs.buzzer,
+            now=self.clock.time,
+            clock_trusted=self._clock_trusted,
+            inbox=publisher.inbox if publisher is not None else None,
+        )
         self._codes_in_check: set[str] = set()
         self._unreadable_frames_in_check = 0
         self._approach: Approach | None = None
@@ -129,6 +141,7 @@ class Gate:
     # --- the loop -----------------------------------------------------------------------------
     def poll(self) -> CheckRow | None:
         """Look at one frame; run a whole check when someone new is in front."""
+        self.secondary.serve()  # a guard's result, a re-alert: never in the middle of a check
         self._waited_s = 0.0
         started_perf = time.perf_counter()
         scan = self._scan_next_frame()
@@ -232,7 +245,7 @@ class Gate:
             entry,
             local_time,
             self.config.screening.fever_threshold_c,
-            clock_trusted=not self.config.gate.require_synced_clock or self.clock.synchronised(),
+            clock_trusted=self._clock_trusted(),
         )
         row = self._row(
             started_at, decided_at, person_id, code, temperature, decision, started_perf
@@ -243,6 +256,8 @@ class Gate:
             log.warning("%s at gate %s: security alerted", decision.alert.value, row.gate)
         # the record first: the turnstile never moves for a check that is not written down
         self.record.add_check(row, messages)
+        if decision.route is Route.SECONDARY_CHECK:
+            self.secondary.flagged(row, code, entry)
         self._act(decision)
         after = self.clock.time()
         self._approach = Approach(frozenset(texts), codes_seen_at=after)
@@ -277,7 +292,16 @@ class Gate:
             route=decision.route.value,
             check_s=round(decided_at - started_at, 3),
             processing_ms=round(processing_s * 1000, 3),
+            object_c=temperature.object_c,
+            ambient_c=temperature.ambient_c,
+            distance_cm=temperature.distance_cm,
+            estimate_mode=temperature.mode,
+            reference_c=temperature.reference_c,
+            measure_state=temperature.state,
         )
+
+    def _clock_trusted(self) -> bool:
+        return not self.config.gate.require_synced_clock or self.clock.synchronised()
 
     def _act(self, decision: Decision) -> None:
         outputs = self.outputs
@@ -297,4 +321,6 @@ class Gate:
 
     def close(self) -> None:
         self.outputs.relay.set(False)
+        if self.outputs.buzzer is not None:
+            self.outputs.buzzer.set(False)
         self._lamps_off()

@@ -38,6 +38,15 @@ class CheckRow:
     route: str
     check_s: float  # from noticing the person to the decision acted on (gate clock)
     processing_ms: float  # the software's own time for this check
+    # what the screening saw: raw forehead (object) and ambient readings, where the person
+    # stood, the estimator's mode and the running reference it used, and how the measurement
+    # ended (done, come_closer, sensor_fault)
+    object_c: float | None = None
+    ambient_c: float | None = None
+    distance_cm: float | None = None
+    estimate_mode: str | None = None
+    reference_c: float | None = None
+    measure_state: str | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +111,11 @@ class Record:
             if_not_exists=True,
         )
         self.db.table("checks").create_index(["epoch_s"], if_not_exists=True)
+        # a record written by an earlier version gains the columns added since (all nullable)
+        present = self.db.table("checks").columns_dict
+        for name, kind in _columns(CheckRow).items():
+            if name not in present:
+                self.db.table("checks").add_column(name, kind)
         self.db.table("outbox").create(
             {
                 "id": int,
@@ -119,6 +133,29 @@ class Record:
         )
         self.db.table("outbox").create_index(["sent_s"], if_not_exists=True)
         self.db.table("meta").create({"key": str, "value": str}, pk="key", if_not_exists=True)
+        # every step of a secondary check, with who did it (the gate, or a guard's id)
+        self.db.table("secondary_steps").create(
+            {
+                "id": int,
+                "flag_id": str,  # the check that raised the flag
+                "at_s": float,
+                "step": str,
+                "by": str,
+                "clinical_c": float,
+                "detail": str,
+            },
+            pk="id",
+            not_null={"flag_id", "at_s", "step", "by"},
+            if_not_exists=True,
+        )
+        self.db.table("secondary_steps").create_index(["flag_id"], if_not_exists=True)
+        # the thermometer's faults and recoveries
+        self.db.table("sensor_events").create(
+            {"id": int, "at_s": float, "kind": str, "detail": str},
+            pk="id",
+            not_null={"at_s", "kind"},
+            if_not_exists=True,
+        )
         self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     def add_check(self, check: CheckRow, messages: Iterable[OutboxMessage]) -> None:
@@ -138,6 +175,38 @@ class Record:
                 for m in messages
             )
         self.checks_added += 1
+
+    def add_event(
+        self,
+        table: str,
+        rows: list[dict[str, Any]],
+        event_id: str,
+        messages: Iterable[OutboxMessage],
+    ) -> None:
+        """Rows of ``secondary_steps`` or ``sensor_events`` and their messages, durably, or
+        nothing."""
+        if table not in ("secondary_steps", "sensor_events") or not rows:
+            raise ValueError(f"not an event table, or no rows: {table}")
+        with self._writing():
+            self.db.table(table).insert_all(rows)
+            self.db.table("outbox").insert_all(
+                {
+                    "event_id": event_id,
+                    "topic": m.topic,
+                    "payload": m.payload,
+                    "qos": m.qos,
+                    "retain": int(m.retain),
+                    "created_s": rows[-1]["at_s"],
+                    "sent_s": None,
+                }
+                for m in messages
+            )
+        self.checks_added += 1  # the publisher reads the outbox again
+
+    def rows(self, table: str) -> list[dict[str, Any]]:
+        if table not in ("secondary_steps", "sensor_events"):
+            raise ValueError(f"not an event table: {table}")
+        return list(self.db.query(f"SELECT * FROM {table} ORDER BY id"))
 
     def unsent(self, limit: int, exclude: Iterable[int] = ()) -> list[OutboxRow]:
         skip = set(exclude)

@@ -7,7 +7,15 @@ from datetime import time
 import pytest
 
 from terminal.healthcode import Colour, HealthCode
-from terminal.policy import Alert, CodeSeen, Reason, Route, Temperature, decide
+from terminal.policy import (
+    Alert,
+    CodeSeen,
+    Reason,
+    Route,
+    Temperature,
+    decide,
+    resolve_secondary,
+)
 from terminal.roster import RosterEntry, Window
 
 MORNING = (Window(time(7, 30), time(8, 30)),)
@@ -20,9 +28,10 @@ def code(colour: str = "green", person: str = "W1") -> CodeSeen:
 
 
 NORMAL = Temperature(first_c=36.6)
-FEVER = Temperature(first_c=38.1, remeasure_c=38.0)
+FLAGGED = Temperature(first_c=38.1, flagged=True, mode="relative", reference_c=34.0)
 
 ADMIT = (True, Reason.ADMITTED, Route.THROUGH)
+SECONDARY = (False, Reason.SECONDARY_CHECK, Route.SECONDARY_CHECK)
 ISOLATE = (False, Reason.FEVER, Route.ISOLATION_ROOM)
 
 
@@ -37,14 +46,14 @@ FAULT = Temperature(None, fault="PECMismatchError")
 CASES = [
     # name, temperature, code, roster entry, local time -> (admit, reason, route)
     ("all well", NORMAL, code(), STAFF, AT_8, ADMIT),
-    ("threshold is a fever", Temperature(37.3, 37.3), code(), STAFF, AT_8, ISOLATE),
-    ("just under threshold", Temperature(37.29), code(), STAFF, AT_8, ADMIT),
-    ("fever outranks a red code", FEVER, code("red"), None, AT_8, ISOLATE),
-    ("fever not confirmed", Temperature(37.6, 36.9), code(), STAFF, AT_8, ADMIT),
-    ("re-measure failed", Temperature(37.6, None, "OSError"), code(), STAFF, AT_8,
-     deny(Reason.SENSOR_FAULT)),
-    ("high, not re-measured", Temperature(37.6), code(), STAFF, AT_8, deny(Reason.SENSOR_FAULT)),
+    ("flagged: secondary check", FLAGGED, code(), STAFF, AT_8, SECONDARY),
+    ("a flag outranks a red code", FLAGGED, code("red"), None, AT_8, SECONDARY),
+    ("a high estimate the screening did not flag", Temperature(37.6), code(), STAFF, AT_8, ADMIT),
     ("sensor fault never admits", FAULT, code(), STAFF, AT_8, deny(Reason.SENSOR_FAULT)),
+    ("a fault with a number still never admits", Temperature(36.6, fault="stuck"), code(),
+     STAFF, AT_8, deny(Reason.SENSOR_FAULT)),
+    ("never came close enough", Temperature(None, state="come_closer"), code(), STAFF, AT_8,
+     deny(Reason.NOT_MEASURED)),
     ("red", NORMAL, code("red"), STAFF, AT_8, deny(Reason.CODE_RED)),
     ("yellow", NORMAL, code("yellow"), STAFF, AT_8, deny(Reason.CODE_YELLOW)),
     ("no code", NORMAL, CodeSeen("none"), STAFF, AT_8, deny(Reason.NO_CODE)),
@@ -76,19 +85,34 @@ def test_decision(
     assert (decision.admit, decision.reason, decision.route) == expected
 
 
-def test_an_untrusted_clock_admits_nobody_but_still_isolates_a_fever() -> None:
+def test_an_untrusted_clock_admits_nobody_but_still_sends_a_flag_to_the_secondary_check() -> None:
     assert decide(NORMAL, code(), STAFF, AT_8, clock_trusted=False).reason is Reason.CLOCK_UNSYNCED
-    fever = decide(FEVER, code(), STAFF, AT_8, clock_trusted=False)
-    assert (fever.reason, fever.alert) == (Reason.FEVER, Alert.FEVER)
+    flagged = decide(FLAGGED, code(), STAFF, AT_8, clock_trusted=False)
+    assert (flagged.reason, flagged.alert) == (Reason.SECONDARY_CHECK, Alert.SECONDARY_CHECK)
 
 
-def test_a_high_reading_that_cannot_be_re_measured_alerts_security() -> None:
-    decision = decide(Temperature(38.4, None, "OSError"), code(), STAFF, AT_8)
-    assert (decision.admit, decision.reason) == (False, Reason.SENSOR_FAULT)
-    assert decision.alert is Alert.SUSPECTED_FEVER
+def test_a_flag_alerts_security_and_a_fault_does_not_pass() -> None:
+    assert decide(FLAGGED, code(), STAFF, AT_8).alert is Alert.SECONDARY_CHECK
     assert decide(FAULT, code(), STAFF, AT_8).alert is None
 
 
-def test_threshold_is_configurable() -> None:
-    assert decide(Temperature(37.4), code(), STAFF, AT_8, fever_threshold_c=37.5).admit
-    assert not decide(Temperature(37.4, 37.4), code(), STAFF, AT_8, fever_threshold_c=37.3).admit
+@pytest.mark.parametrize(
+    ("clinical_c", "seen", "entry", "expected"),
+    [
+        (37.3, code(), STAFF, ISOLATE),  # the clinical threshold is a fever
+        (38.6, code("red"), None, ISOLATE),  # a fever outranks everything else
+        (36.9, code(), STAFF, ADMIT),  # normal: admitted by staff
+        (36.9, code("red"), STAFF, deny(Reason.CODE_RED)),  # normal, but the code still counts
+        (36.9, code(), None, deny(Reason.UNREGISTERED)),
+        (36.9, CodeSeen("none"), STAFF, deny(Reason.NO_CODE)),
+    ],
+)
+def test_the_guards_clinical_reading_decides_a_flag(
+    clinical_c: float,
+    seen: CodeSeen,
+    entry: RosterEntry | None,
+    expected: tuple[bool, Reason, Route],
+) -> None:
+    decision = resolve_secondary(clinical_c, 37.3, seen, entry, AT_8)
+    assert (decision.admit, decision.reason, decision.route) == expected
+    assert (decision.alert is Alert.FEVER) == (decision.reason is Reason.FEVER)

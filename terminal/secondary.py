@@ -1,0 +1,258 @@
+"""The secondary check: a flagged person waits at the check point beside the gate until a guard
+has measured them with a clinical thermometer.
+
+A flag is opened with the check that raised it (its ``event_id`` is the flag's id); security is
+alerted at once on MQTT and by the buzzer at the gate, and again every ``secondary.realert_s``
+while the flag is open. The guard's result comes as a command (:mod:`terminal.commands`):
+normal, and the person is decided again with that reading (admitted by staff with one relay
+pulse, or still refused for their code or roster entry); fever confirmed, and they go to the
+isolation room named in the configuration, with a ``fever`` alert. Every step is written into the
+record's ``secondary_steps`` with who did it.
+
+Also here: the thermometer's fault and recovery events, recorded and sent.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from drivers.relay import DigitalOutput, Relay
+from terminal.commands import CommandInbox, Refusal, ResolveSecondary, parse_command
+from terminal.config import Config
+from terminal.policy import CodeSeen, Decision, resolve_secondary
+from terminal.record import CheckRow, OutboxMessage, Record
+from terminal.roster import RosterEntry
+from terminal.topics import GateTopics
+
+log = logging.getLogger(__name__)
+GATE = "gate"  # who did a step the gate did by itself
+
+
+@dataclass
+class OpenFlag:
+    flag_id: str
+    opened_s: float
+    person_id: str | None
+    code: CodeSeen
+    entry: RosterEntry | None
+    estimate_c: float | None
+    last_alert_s: float
+    alerts: int = 1
+
+
+class SecondaryDesk:
+    def __init__(
+        self,
+        *,
+        config: Config,
+        record: Record,
+        topics: GateTopics,
+        relay: Relay,
+        buzzer: DigitalOutput | None,
+        now: Callable[[], float],
+        clock_trusted: Callable[[], bool],
+        inbox: CommandInbox | None = None,
+    ) -> None:
+        self.config = config
+        self.record = record
+        self.topics = topics
+        self.relay = relay
+        self.buzzer = buzzer
+        self._now = now
+        self._clock_trusted = clock_trusted
+        self.inbox = inbox
+        self._zone = ZoneInfo(config.gate.timezone)
+        self.open: dict[str, OpenFlag] = {}
+        self._buzzer_off_at: float | None = None
+
+    # --- steps --------------------------------------------------------------------------------
+    def _step(
+        self, flag_id: str, step: str, by: str, clinical_c: float | None = None, detail: str = ""
+    ) -> dict:
+        return {
+            "flag_id": flag_id,
+            "at_s": self._now(),
+            "step": step,
+            "by": by,
+            "clinical_c": clinical_c,
+            "detail": detail,
+        }
+
+    def _write(self, rows: list[dict], messages: list[OutboxMessage]) -> None:
+        self.record.add_event("secondary_steps", rows, uuid.uuid4().hex, messages)
+
+    def _buzz(self) -> None:
+        if self.buzzer is not None:
+            self.buzzer.set(True)
+            self._buzzer_off_at = self._now() + self.config.outputs.buzzer_s
+
+    # --- a flag -------------------------------------------------------------------------------
+    def flagged(self, row: CheckRow, code: CodeSeen, entry: RosterEntry | None) -> None:
+        """The check ``row`` (already recorded, with its alert) sent someone to the check point."""
+        now = self._now()
+        self.open[row.event_id] = OpenFlag(
+            row.event_id, now, row.person_id, code, entry, row.temperature_c, last_alert_s=now
+        )
+        self._write([self._step(row.event_id, "sent_to_secondary_check", GATE)], [])
+        self._buzz()
+
+    def serve(self) -> None:
+        """Between checks: act on commands, re-alert open flags, silence the buzzer."""
+        if self.inbox is not None:
+            for topic, payload in self.inbox.take():
+                self.handle(topic, payload)
+        now = self._now()
+        for flag in self.open.values():
+            if now - flag.last_alert_s >= self.config.secondary.realert_s:
+                flag.last_alert_s = now
+                flag.alerts += 1
+                message = self.topics.secondary_alert_message(
+                    flag.flag_id,
+                    "secondary_check",
+                    now,
+                    {
+                        "person_id": flag.person_id,
+                        "temperature_c": flag.estimate_c,
+                        "route": "secondary_check",
+                        "open_s": round(now - flag.opened_s, 1),
+                        "alerts": flag.alerts,
+                    },
+                )
+                self._write(
+                    [self._step(flag.flag_id, "realerted", GATE, detail=f"alert {flag.alerts}")],
+                    [message],
+                )
+                log.warning("a secondary check is still open at gate %s: alerted again", self.topics.gate)
+                self._buzz()
+        if self._buzzer_off_at is not None and now >= self._buzzer_off_at and self.buzzer:
+            self.buzzer.set(False)
+            self._buzzer_off_at = None
+
+    # --- the guard's command ------------------------------------------------------------------
+    def handle(self, topic: str, payload: bytes) -> None:
+        command = parse_command(topic, payload, self.topics)
+        if isinstance(command, Refusal):
+            self._refuse(command)
+            return
+        self._resolve(command)
+
+    def _refuse(self, refusal: Refusal) -> None:
+        log.warning("refused a command on %s: %s", refusal.topic.rsplit("/", 1)[-1], refusal.problem)
+        result = self.topics.command_result_message(
+            refusal.topic if refusal.topic.startswith(self.topics.base) else self.topics.resolve_secondary,
+            self._now(),
+            refusal.command_id,
+            ok=False,
+            problem=refusal.problem,
+            event_id=uuid.uuid4().hex,
+        )
+        self._write([self._step("", "command_refused", GATE, detail=refusal.problem)], [result])
+
+    def _resolve(self, command: ResolveSecondary) -> None:
+        flag = self.open.get(command.flag_id)
+        threshold = self.config.secondary.clinical_fever_c
+        problem = None
+        if flag is None:
+            problem = "flag_id: no open secondary check with this id"
+        elif (command.result == "fever") != (command.clinical_c >= threshold):
+            problem = (
+                f"result: {command.result!r} contradicts clinical_c against the clinical fever "
+                f"threshold secondary.clinical_fever_c"
+            )
+        if problem is not None or flag is None:
+            self._refuse(Refusal(command.topic, command.command_id, problem or ""))
+            return
+        now = self._now()
+        local_time = datetime.fromtimestamp(now, self._zone).time()
+        decision = resolve_secondary(
+            command.clinical_c,
+            threshold,
+            flag.code,
+            flag.entry,
+            local_time,
+            clock_trusted=self._clock_trusted(),
+        )
+        steps = [self._step(flag.flag_id, "clinical_reading", command.guard, command.clinical_c)]
+        outcome, messages = self._outcome(flag, command, decision, steps)
+        messages.append(
+            self.topics.command_result_message(
+                command.topic,
+                now,
+                command.command_id,
+                ok=True,
+                problem=None,
+                event_id=uuid.uuid4().hex,
+                outcome={"flag_id": flag.flag_id, "outcome": outcome, "reason": decision.reason.value},
+            )
+        )
+        # the record first: the turnstile never moves for a step that is not written down
+        self._write(steps, messages)
+        del self.open[flag.flag_id]
+        if decision.admit:
+            self.relay.pulse(self.config.outputs.relay_pulse_s)
+
+    def _outcome(
+        self, flag: OpenFlag, command: ResolveSecondary, decision: Decision, steps: list[dict]
+    ) -> tuple[str, list[OutboxMessage]]:
+        now = self._now()
+        common = {
+            "person_id": flag.person_id,
+            "clinical_c": command.clinical_c,
+            "guard": command.guard,
+            "reason": decision.reason.value,
+            "route": decision.route.value,
+        }
+        if decision.alert is not None:  # a confirmed fever
+            room = self.config.secondary
+            steps.append(self._step(flag.flag_id, "fever_confirmed", command.guard, command.clinical_c))
+            steps.append(
+                self._step(
+                    flag.flag_id,
+                    "routed_to_isolation",
+                    GATE,
+                    detail=f"{room.isolation_room}, {room.isolation_location}",
+                )
+            )
+            log.warning("fever confirmed at gate %s: routed to the isolation room", self.topics.gate)
+            fields = {
+                **common,
+                "isolation_room": room.isolation_room,
+                "isolation_location": room.isolation_location,
+            }
+            return "fever", [
+                self.topics.secondary_alert_message(flag.flag_id, decision.alert.value, now, fields)
+            ]
+        step = "admitted_by_staff" if decision.admit else "refused_after_check"
+        steps.append(self._step(flag.flag_id, step, command.guard, detail=decision.reason.value))
+        outcome = "admitted" if decision.admit else "refused"
+        return outcome, [
+            self.topics.secondary_alert_message(
+                flag.flag_id, "secondary_resolved", now, {**common, "outcome": outcome}
+            )
+        ]
+
+
+class SensorEvents:
+    """The thermometer's fault and recovery: into the record's ``sensor_events`` and to
+    security."""
+
+    def __init__(self, record: Record, topics: GateTopics, now: Callable[[], float]) -> None:
+        self.record = record
+        self.topics = topics
+        self._now = now
+
+    def __call__(self, kind: str, detail: str) -> None:
+        now = self._now()
+        event_id = uuid.uuid4().hex
+        log.warning("thermometer at gate %s: %s (%s)", self.topics.gate, kind, detail)
+        self.record.add_event(
+            "sensor_events",
+            [{"at_s": now, "kind": kind, "detail": detail}],
+            event_id,
+            [self.topics.sensor_message(kind, now, detail, event_id)],
+        )
