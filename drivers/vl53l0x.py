@@ -92,9 +92,7 @@ class VL53L0X:
         pad = self.read_u8(VHV_CONFIG_PAD_SCL_SDA_EXTSUP_HV)
         self.write(VHV_CONFIG_PAD_SCL_SDA_EXTSUP_HV, pad | 0x01)  # 2.8 V I/O
         self.write(0x88, 0x00)  # I2C standard mode
-        self._stop_variable = self._with_private_page(
-            lambda: self.read_u8(INTERNAL_STOP_VARIABLE)
-        )
+        self._stop_variable = self._with_private_page(lambda: self.read_u8(INTERNAL_STOP_VARIABLE))
         self.write(SYSTEM_INTERRUPT_CONFIG_GPIO, 0x04)  # interrupt: new sample ready
         self.write(SYSTEM_INTERRUPT_CLEAR, 0x01)
 

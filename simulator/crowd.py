@@ -35,7 +35,9 @@ class SimPerson:
     leaves_phone: bool = (
         False  # walks on and leaves the phone, code showing, in front of the camera
     )
-    sensor_fault: SensorFault | None = None  # the thermometer misbehaves while this person is in front
+    sensor_fault: SensorFault | None = (
+        None  # the thermometer misbehaves while this person is in front
+    )
     # where they first stand, in front of the distance sensor; they come closer when asked
     distance_cm: float = 30.0
     # the forehead: either what the thermometer sees once they stand where the gate asks (the
@@ -147,7 +149,9 @@ def load_scenario(path: Path) -> list[SimPerson]:
                 f"{', '.join(SENSOR_FAULTS)}, got {fault!r}"
             )
 
-        def optional(column: str, low: float, high: float) -> float | None:
+        def optional(
+            column: str, low: float, high: float, cells: dict = cells, line: int = line
+        ) -> float | None:
             text = cells[column]
             return None if not text else _number(path, line, column, text, low, high)
 

@@ -78,7 +78,9 @@ class Forehead:
 
     def _steady_skin_c(self, air_c: float) -> float:
         m = self.model
-        core_seen = 37.0 + m.fever_gain * (self.core_c - 37.0) if self.core_c > 37.0 else self.core_c
+        core_seen = (
+            37.0 + m.fever_gain * (self.core_c - 37.0) if self.core_c > 37.0 else self.core_c
+        )
         skin = core_seen - self._k(air_c) * (core_seen - air_c)
         skin -= m.sweat_c_per_c * max(0.0, air_c - m.sweat_onset_c) * (skin - 30.0) / 5.0
         return skin + self.offset_c

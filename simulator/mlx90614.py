@@ -71,7 +71,7 @@ class MLX90614Twin:
     POWER_UP_S = 0.25
     # with the factory IIR setting the output settles to a step in about this time constant
     # the output reaches a step within about 0.65 s (datasheet): five time constants
-    SETTLING_TAU_S = 0.13
+    SETTLING_TAU_S = 0.12
     REFRESH_S = 0.01
 
     def __init__(

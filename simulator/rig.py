@@ -12,13 +12,13 @@ import numpy as np
 from drivers.camera import Camera
 from drivers.mlx90614 import MLX90614
 from drivers.qr import make_decoder
+from drivers.vl53l0x import VL53L0X
 from simulator.camera import FakeCapture
 from simulator.clock import SimClock
 from simulator.crowd import SimPerson
+from simulator.forehead import ForeheadModel
 from simulator.frames import FrameRenderer
 from simulator.gpio import FakeGPIO
-from drivers.vl53l0x import VL53L0X
-from simulator.forehead import ForeheadModel
 from simulator.mlx90614 import FakeSMBus, MLX90614Twin
 from simulator.vl53l0x import VL53L0XTwin
 from simulator.world import Pace, World, WorldPins

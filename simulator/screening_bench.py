@@ -69,7 +69,9 @@ def stream(
         core = draw_core(rng)
         forehead = draw_forehead(model, core, air, rng)
         distance = rng.uniform(5.0, config.max_distance_cm)
-        readings = [forehead.object_c(distance) + rng.gauss(0, model.noise_c) for _ in range(samples)]
+        readings = [
+            forehead.object_c(distance) + rng.gauss(0, model.noise_c) for _ in range(samples)
+        ]
         out.append(Person(core, statistics.median(readings), air, index * 6.0))
     return out
 
@@ -86,9 +88,7 @@ def best_rule(people: list[Person], sensitivity: float) -> float:
     return sum(1 for value in normals if value >= threshold) / len(normals)
 
 
-def run_band(
-    people: list[Person], estimator: Estimator, config: ScreeningConfig
-) -> BandResult:
+def run_band(people: list[Person], estimator: Estimator, config: ScreeningConfig) -> BandResult:
     flagged_fevers = flagged_normals = faults = 0
     fevers = sum(1 for p in people if p.core_c >= FEVER_C)
     normals = sum(1 for p in people if p.core_c <= NORMAL_MAX_C)

@@ -70,10 +70,10 @@ class VL53L0XTwin:
         if index == SYSRANGE_START:
             return 0x00  # the start bit clears as soon as the range starts
         if index == RESULT_INTERRUPT_STATUS:
-            if self._ready_at is not None and self._now() >= self._ready_at:
-                if self.registers[RESULT_INTERRUPT_STATUS] == 0:
-                    self._measure()
-                    self.registers[RESULT_INTERRUPT_STATUS] = 0x04  # new sample ready
+            ready = self._ready_at is not None and self._now() >= self._ready_at
+            if ready and self.registers[RESULT_INTERRUPT_STATUS] == 0:
+                self._measure()
+                self.registers[RESULT_INTERRUPT_STATUS] = 0x04  # new sample ready
             return self.registers[RESULT_INTERRUPT_STATUS]
         if index == INTERNAL_STOP_VARIABLE and self._private_page:
             return self._stop_variable

@@ -9,14 +9,13 @@ real entrance.
 
 from __future__ import annotations
 
+import random
+import zlib
 from collections import deque
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
-
-import random
-import zlib
 
 from simulator.clock import SimClock
 from simulator.crowd import SimPerson
@@ -144,7 +143,7 @@ class World:
                 self._front_free_at = front.leave_at
                 self.visits.append(front)
                 if front.person.leaves_phone:
-                    self._left_behind.append(front.base_frame)
+                    self._left_behind.append(self._lying_on_the_counter(front))
                 self._front = None
                 continue
             return
@@ -262,6 +261,19 @@ class World:
         for forgotten in self._left_behind:
             base = np.minimum(base, forgotten)
         return self.renderer.noisy(base)
+
+    def _lying_on_the_counter(self, visit: Visit) -> np.ndarray:
+        """The phone put down at the side of the camera's view, code still showing."""
+        if visit.payload is None:
+            return visit.base_frame
+        pose = Pose(
+            visit.pose.module_px,
+            visit.pose.angle_deg,
+            0.2 * self.renderer.width,
+            0.75 * self.renderer.height,
+            visit.pose.inverted,
+        )
+        return self.renderer.place(qr_modules(visit.payload), pose)
 
     def _held_up_behind(self, person: SimPerson) -> np.ndarray:
         """The next person's phone, smaller and off to the side behind the one in front."""

@@ -127,7 +127,9 @@ class SecondaryDesk:
                     [self._step(flag.flag_id, "realerted", GATE, detail=f"alert {flag.alerts}")],
                     [message],
                 )
-                log.warning("a secondary check is still open at gate %s: alerted again", self.topics.gate)
+                log.warning(
+                    "a secondary check is still open at gate %s: alerted again", self.topics.gate
+                )
                 self._buzz()
         if self._buzzer_off_at is not None and now >= self._buzzer_off_at and self.buzzer:
             self.buzzer.set(False)
@@ -142,9 +144,13 @@ class SecondaryDesk:
         self._resolve(command)
 
     def _refuse(self, refusal: Refusal) -> None:
-        log.warning("refused a command on %s: %s", refusal.topic.rsplit("/", 1)[-1], refusal.problem)
+        log.warning(
+            "refused a command on %s: %s", refusal.topic.rsplit("/", 1)[-1], refusal.problem
+        )
         result = self.topics.command_result_message(
-            refusal.topic if refusal.topic.startswith(self.topics.base) else self.topics.resolve_secondary,
+            refusal.topic
+            if refusal.topic.startswith(self.topics.base)
+            else self.topics.resolve_secondary,
             self._now(),
             refusal.command_id,
             ok=False,
@@ -187,7 +193,11 @@ class SecondaryDesk:
                 ok=True,
                 problem=None,
                 event_id=uuid.uuid4().hex,
-                outcome={"flag_id": flag.flag_id, "outcome": outcome, "reason": decision.reason.value},
+                outcome={
+                    "flag_id": flag.flag_id,
+                    "outcome": outcome,
+                    "reason": decision.reason.value,
+                },
             )
         )
         # the record first: the turnstile never moves for a step that is not written down
@@ -209,7 +219,9 @@ class SecondaryDesk:
         }
         if decision.alert is not None:  # a confirmed fever
             room = self.config.secondary
-            steps.append(self._step(flag.flag_id, "fever_confirmed", command.guard, command.clinical_c))
+            steps.append(
+                self._step(flag.flag_id, "fever_confirmed", command.guard, command.clinical_c)
+            )
             steps.append(
                 self._step(
                     flag.flag_id,
@@ -218,7 +230,9 @@ class SecondaryDesk:
                     detail=f"{room.isolation_room}, {room.isolation_location}",
                 )
             )
-            log.warning("fever confirmed at gate %s: routed to the isolation room", self.topics.gate)
+            log.warning(
+                "fever confirmed at gate %s: routed to the isolation room", self.topics.gate
+            )
             fields = {
                 **common,
                 "isolation_room": room.isolation_room,

@@ -30,13 +30,13 @@ def run(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     )
 
 
-SCENARIO = """person_id,arrival_s,core_c,ambient_c,code
-S1,0,36.5,20.0,green
-S2,3,38.6,20.5,green
-S3,5,36.7,21.0,red
-S4,7,36.4,21.0,none
-S5,9,36.9,21.5,unreadable
-S6,11,36.6,21.5,yellow
+SCENARIO = """person_id,arrival_s,core_c,ambient_c,code,object_c
+S1,0,36.5,20.0,green,33.9
+S2,3,38.6,20.5,green,36.2
+S3,5,36.7,21.0,red,
+S4,7,36.4,21.0,none,33.8
+S5,9,36.9,21.5,unreadable,34.1
+S6,11,36.6,21.5,yellow,34.0
 """
 
 
@@ -64,14 +64,15 @@ def test_simulate_a_scenario_writes_one_result_per_person(
         rows = list(csv.DictReader(handle))
     assert [(r["person_id"], r["decision"], r["reason"]) for r in rows] == [
         ("S1", "admit", "admitted"),
-        ("S2", "deny", "fever"),
+        ("S2", "deny", "secondary_check"),
         ("S3", "deny", "code_red"),
         ("S4", "deny", "no_code"),
         ("S5", "deny", "unreadable_code"),
         ("S6", "deny", "code_yellow"),
     ]
-    assert float(rows[1]["temperature_c"]) == pytest.approx(38.6, abs=0.15)
+    assert float(rows[1]["temperature_c"]) >= 37.3
     assert "record, broker and subscriber agree one to one" in done.stdout
+    assert "secondary checks       1 flagged, 1 checked by a guard" in done.stdout
     assert "fevers -> isolation    1" in done.stdout
 
 
@@ -103,7 +104,7 @@ def test_a_bad_config_says_which_key(tmp_path: Path) -> None:
     )
     done = run("simulate", "--config", str(config))
     assert done.returncode == 2
-    assert "screening.fever_threshold_c: Input should be less than or equal to 40" in done.stderr
+    assert "screening.fever_threshold_c: Input should be less than or equal to 38" in done.stderr
 
 
 def test_run_on_a_machine_without_gpio_explains(tmp_path: Path) -> None:

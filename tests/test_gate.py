@@ -24,6 +24,9 @@ from tests.test_publisher import wait_for
 def person(
     pid: str, arrival_s: float, code: str = "green", core_c: float = 36.6, **extra: object
 ) -> SimPerson:
+    # what the thermometer sees once they stand where the gate asks: a forehead plainly normal
+    # or plainly feverish at 19 °C, so these tests are about the gate, not the estimator
+    extra.setdefault("object_c", round(33.8 + 0.9 * (core_c - 36.6), 2))
     return SimPerson(pid, arrival_s, core_c, 19.0, code, **extra)  # type: ignore[arg-type]
 
 
@@ -42,7 +45,7 @@ CROWD = [
 ]
 EXPECTED = {
     "A-green": ("admit", "admitted"),
-    "B-fever": ("deny", "fever"),
+    "B-fever": ("deny", "secondary_check"),
     "C-yellow": ("deny", "code_yellow"),
     "D-red": ("deny", "code_red"),
     "E-unreadable": ("deny", "unreadable_code"),
@@ -82,10 +85,19 @@ def test_a_small_shift_agrees_one_to_one(
     for (started, _), check in zip(pulses, admitted, strict=True):
         assert check["epoch_s"] <= started  # decided, recorded, then released
 
-    fever = next(c for c in checks if c["reason"] == "fever")
-    assert fever["route"] == "isolation_room" and fever["temperature_c"] >= 37.3
-    assert fever["first_c"] is not None  # it was measured twice
-    assert summary.isolation_routed == 1 and summary.alerts_received == 1
+    flagged = next(c for c in checks if c["reason"] == "secondary_check")
+    assert flagged["route"] == "secondary_check" and flagged["object_c"] is not None
+    assert flagged["estimate_mode"] == "absolute"  # too few people yet for a reference
+    # the simulated guard measured them (core 38.4) and confirmed the fever over MQTT
+    steps = [(s["step"], s["by"]) for s in record.rows("secondary_steps")]
+    assert steps == [
+        ("sent_to_secondary_check", "gate"),
+        ("clinical_reading", "guard-sim-1"),
+        ("fever_confirmed", "guard-sim-1"),
+        ("routed_to_isolation", "gate"),
+    ]
+    assert summary.flagged == summary.secondary_checks == summary.isolation_routed == 1
+    assert summary.alerts_received == 2  # the flag, then the confirmed fever
     # nobody was left standing without an answer
     assert {v.outcome for v in shift.rig.world.visits} == {"passed", "turned_away"}
 
@@ -216,7 +228,8 @@ def test_a_code_shown_too_late_is_a_new_check_not_a_release_after_a_refusal(
     config: Config, tmp_path: Path
 ) -> None:
     late = config.timing.code_wait_s + 1.0
-    rig = build_rig(config, [person("A", 0, code_after_s=late)])
+    # A reads the refusal for a while, finds the code meanwhile, and shows it
+    rig = build_rig(config, [person("A", 0, code_after_s=late)], pace=Pace(read_screen_s=4.0))
     record = Record(tmp_path / "r.sqlite")
     gate = build_gate(config, rig, record)
     run_until_done(gate, rig)
@@ -315,7 +328,7 @@ def test_the_simulator_reports_an_admission_on_someone_elses_code(
 ) -> None:
     # the gate's known limit: a code held as close to the camera as the person's own, before
     # they show theirs, cannot be told from it. The simulator knows who stood there, and says so.
-    crowd = [person(f"P{i}", i * 0.5, code_after_s=1.5) for i in range(4)]
+    crowd = [person(f"P{i}", i * 0.5, code_after_s=4.0) for i in range(4)]
     shift = run_simulation(
         config,
         people=crowd,

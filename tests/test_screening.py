@@ -4,6 +4,7 @@ estimators."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 
 import pytest
@@ -82,12 +83,13 @@ def test_a_forehead_in_position_is_measured_after_settling_with_spaced_samples()
     config = ScreeningConfig()
     assert bench.in_position_at is not None
     object_reads = [
-        t for (command, _), t in zip(bench.twin.reads, bench.twin.read_times, strict=True)
+        t
+        for (command, _), t in zip(bench.twin.reads, bench.twin.read_times, strict=True)
         if command == 0x07
     ]
     assert len(object_reads) == config.samples
     assert min(object_reads) - bench.in_position_at >= 0.65
-    gaps = [b - a for a, b in zip(object_reads, object_reads[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(object_reads)]
     assert min(gaps) >= config.sample_interval_s - 1e-9
 
 

@@ -41,10 +41,7 @@ class SensorHealth:
         if object_c - ambient_c < config.presence_delta_c or object_c < config.plausible_min_c:
             return "implausible reading"
         recent = [*self._recent, object_c]
-        if (
-            len(recent) >= config.stuck_people
-            and max(recent) - min(recent) < STUCK_ACROSS_PEOPLE_C
-        ):
+        if len(recent) >= config.stuck_people and max(recent) - min(recent) < STUCK_ACROSS_PEOPLE_C:
             return "stuck: no variation across people"
         return None
 

@@ -27,6 +27,7 @@ from terminal.screening.health import SensorHealth
 
 log = logging.getLogger(__name__)
 COME_CLOSER_POLL_S = 0.2
+MAX_POSITIONINGS = 2  # a person who steps back mid-measurement is asked again, once
 
 
 class MeasureState(StrEnum):
@@ -121,10 +122,23 @@ class Screener:
             return None
         return distance is not None and distance <= self.config.presence_cm
 
-    def _fault(self, problem: str, **seen: float | None) -> Temperature:
+    def _fault(
+        self,
+        problem: str,
+        object_c: float | None = None,
+        ambient_c: float | None = None,
+        distance_cm: float | None = None,
+    ) -> Temperature:
         self.health.failed(problem)
         self._enter(MeasureState.SENSOR_FAULT)
-        return Temperature(first_c=None, fault=problem, state=MeasureState.SENSOR_FAULT, **seen)
+        return Temperature(
+            first_c=None,
+            fault=problem,
+            state=MeasureState.SENSOR_FAULT,
+            object_c=object_c,
+            ambient_c=ambient_c,
+            distance_cm=distance_cm,
+        )
 
     def _in_position(self) -> float | None:
         """Wait for the face to be close enough, asking the worker to come closer; its distance,
@@ -140,35 +154,43 @@ class Screener:
             self._sleep(COME_CLOSER_POLL_S)
 
     def measure(self) -> Temperature:
-        """Never raises: a fault, or a person who never came close enough, is in the result."""
+        """Never raises: a fault, or a person who never came (or stayed) close enough, is in the
+        result."""
         self.state = None  # each measurement starts afresh, and the display is told so
         self._enter(MeasureState.WAITING)
-        try:
-            distance = self._in_position()
-        except ReadingFailed as exc:
-            return self._fault(str(exc))
-        if distance is None:
-            log.info("measurement: nobody came close enough")
-            return Temperature(first_c=None, state=MeasureState.COME_CLOSER)
-        self._enter(MeasureState.SETTLING)
-        self._sleep(self.config.settle_s)
-        self._enter(MeasureState.MEASURING)
-        try:
-            ambient_c = self._read(self._ambient)
-            samples = []
-            for index in range(self.config.samples):
-                if index:
-                    self._sleep(self.config.sample_interval_s)
-                samples.append(self._read(self._object))
-        except ReadingFailed as exc:
-            return self._fault(str(exc), distance_cm=distance)
+        for _ in range(MAX_POSITIONINGS):
+            try:
+                distance = self._in_position()
+            except ReadingFailed as exc:
+                return self._fault(str(exc))
+            if distance is None:
+                break
+            self._enter(MeasureState.SETTLING)
+            self._sleep(self.config.settle_s)
+            self._enter(MeasureState.MEASURING)
+            try:
+                ambient_c = self._read(self._ambient)
+                samples = []
+                for index in range(self.config.samples):
+                    if index:
+                        self._sleep(self.config.sample_interval_s)
+                    samples.append(self._read(self._object))
+                still = self._distance_cm()
+            except ReadingFailed as exc:
+                return self._fault(str(exc), distance_cm=distance)
+            if still is None or still > self.config.max_distance_cm:
+                continue  # they stepped back while it measured: not their forehead; again
+            return self._judge(samples, ambient_c, distance)
+        log.info("measurement: nobody came close enough")
+        return Temperature(first_c=None, state=MeasureState.COME_CLOSER)
+
+    def _judge(self, samples: list[float], ambient_c: float, distance_cm: float) -> Temperature:
         object_c = round(statistics.median(samples) + self.calibration_offset_c, 2)
-        seen = {"object_c": object_c, "ambient_c": round(ambient_c, 2), "distance_cm": distance}
         problem = self.health.problem(samples, ambient_c, object_c)
         if problem is not None:
-            return self._fault(problem, **seen)
+            return self._fault(problem, object_c, round(ambient_c, 2), distance_cm)
         self.health.accepted(object_c)
-        reading = Reading(object_c, ambient_c, self._now(), distance)
+        reading = Reading(object_c, ambient_c, self._now(), distance_cm)
         estimate = self.estimator.estimate(reading)
         # hotter than any forehead: not a number to screen with, but never a pass
         too_hot = object_c > self.config.plausible_max_c
@@ -181,5 +203,7 @@ class Screener:
             mode=estimate.mode,
             reference_c=estimate.reference_c,
             state=MeasureState.DONE,
-            **seen,
+            object_c=object_c,
+            ambient_c=round(ambient_c, 2),
+            distance_cm=distance_cm,
         )
