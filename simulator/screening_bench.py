@@ -22,6 +22,7 @@ from simulator.forehead import VARIATIONS, ForeheadModel, draw_forehead
 from terminal.config import ScreeningConfig
 from terminal.screening.estimators import Estimator, Reading
 from terminal.screening.factory import make_estimator
+from terminal.screening.health import SensorHealth
 
 BANDS_C = ((10.0, 15.0), (15.0, 20.0), (20.0, 25.0), (25.0, 30.0), (30.0, 35.0))
 FEVER_C = 37.5
@@ -34,6 +35,7 @@ class Person:
     object_c: float
     ambient_c: float
     at_s: float
+    samples: tuple[float, ...]
 
 
 @dataclass(frozen=True)
@@ -69,10 +71,12 @@ def stream(
         core = draw_core(rng)
         forehead = draw_forehead(model, core, air, rng)
         distance = rng.uniform(5.0, config.max_distance_cm)
-        readings = [
-            forehead.object_c(distance) + rng.gauss(0, model.noise_c) for _ in range(samples)
-        ]
-        out.append(Person(core, statistics.median(readings), air, index * 6.0))
+        # the thermometer's words are 0.02 K apart
+        readings = tuple(
+            round((forehead.object_c(distance) + rng.gauss(0, model.noise_c)) / 0.02) * 0.02
+            for _ in range(samples)
+        )
+        out.append(Person(core, statistics.median(readings), air, index * 6.0, readings))
     return out
 
 
@@ -92,10 +96,14 @@ def run_band(people: list[Person], estimator: Estimator, config: ScreeningConfig
     flagged_fevers = flagged_normals = faults = 0
     fevers = sum(1 for p in people if p.core_c >= FEVER_C)
     normals = sum(1 for p in people if p.core_c <= NORMAL_MAX_C)
+    health = SensorHealth(config)  # the gate's own checks: a refused reading is a fault
     for person in people:
-        if not config.plausible_min_c <= person.object_c <= config.plausible_max_c:
+        problem = health.problem(list(person.samples), person.ambient_c, person.object_c)
+        if problem is not None:
+            health.failed(problem)
             faults += 1
             continue
+        health.accepted(person.object_c)
         reading = Reading(person.object_c, person.ambient_c, person.at_s)
         estimate = estimator.estimate(reading)
         estimator.learn(reading)

@@ -89,7 +89,7 @@ class ScreeningConfig(Section):
     # the relative estimator flags a forehead this much above the running reference
     relative_offset_c: float = Field(default=0.55, ge=-0.5, le=1.0)
     # ... less this many times the crowd's robust spread (0: a fixed offset)
-    spread_z: float = Field(default=1.5, ge=0.0, le=3.0)
+    spread_z: float = Field(default=1.65, ge=0.0, le=3.0)
     reference_people: int = Field(default=30, ge=5, le=500)  # the running reference's window
     reference_min_people: int = Field(default=10, ge=3, le=200)  # fewer similar: absolute
     reference_max_age_s: float = Field(default=1800.0, ge=60.0, le=4 * 3600.0)

@@ -2,7 +2,8 @@
 fault state they drive.
 
 - ambient out of range: the sensor's own temperature outside what the gate can screen in;
-- implausible: no warmer than the air (nothing in view, a hat) or colder than any forehead;
+- implausible: in cool air, no warmer than the air (a hat, hair, the wall); colder than any
+  forehead, or well below the air;
 - stuck: samples with no variation at all (a live thermopile always varies in its last bits), or
   several people in a row reading the same to within a hair;
 - a run of failed measurements puts the sensor in fault; the first good one takes it out.
@@ -19,6 +20,11 @@ from terminal.config import ScreeningConfig
 # people in a row whose readings all lie within this of each other: no real crowd does that
 STUCK_ACROSS_PEOPLE_C = 0.25
 NO_VARIATION_C = 0.005  # below one LSB (0.02 K): the samples are the same word
+# below this air temperature a face reads clearly warmer than the air; in hotter air a forehead
+# comes close to the air's temperature and the difference says nothing
+FACE_WARMER_BELOW_AIR_C = 28.0
+# no forehead reads this much colder than the air around it
+COLDER_THAN_AIR_C = 3.0
 
 
 class SensorHealth:
@@ -38,7 +44,14 @@ class SensorHealth:
             return "ambient out of range"
         if max(samples) - min(samples) < NO_VARIATION_C:
             return "stuck: no variation across samples"
-        if object_c - ambient_c < config.presence_delta_c or object_c < config.plausible_min_c:
+        not_warmer = (
+            object_c - ambient_c < config.presence_delta_c and ambient_c < FACE_WARMER_BELOW_AIR_C
+        )
+        if (
+            not_warmer
+            or object_c < config.plausible_min_c
+            or object_c < ambient_c - COLDER_THAN_AIR_C
+        ):
             return "implausible reading"
         recent = [*self._recent, object_c]
         if len(recent) >= config.stuck_people and max(recent) - min(recent) < STUCK_ACROSS_PEOPLE_C:
