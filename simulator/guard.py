@@ -9,6 +9,7 @@ import json
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from simulator.crowd import SimPerson
 from simulator.world import World
@@ -31,12 +32,14 @@ class SimulatedGuard:
     _done: set[str] = field(default_factory=set)
     resolved: int = 0
 
-    def notice(self, now: float) -> None:
+    def notice(self) -> None:
         received = self.subscriber.received(self.topics.alert_of("secondary_check"))  # type: ignore[attr-defined]
         for alert in received:
             flag_id = alert["check_event_id"]
             if flag_id not in self._done and flag_id not in self._due:
-                self._due[flag_id] = now + self.walk_over_s
+                # timed from the alert's own time, so a run does not depend on the broker's pace
+                sent_at = datetime.fromisoformat(alert["ts"].replace("Z", "+00:00")).timestamp()
+                self._due[flag_id] = sent_at + self.walk_over_s
 
     def pending(self) -> bool:
         return bool(self._due)

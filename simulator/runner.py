@@ -57,8 +57,12 @@ class Subscriber:
             raise BrokerUnavailable(f"could not subscribe at {host}:{port}")
 
     def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
+        try:
+            payload = json.loads(message.payload)
+        except ValueError:
+            return  # someone else's malformed message (a command to the gate): not ours to read
         with self._lock:
-            self.messages.append((message.topic, json.loads(message.payload)))
+            self.messages.append((message.topic, payload))
 
     def received(self, topic: str) -> list[dict]:
         with self._lock:
@@ -271,7 +275,7 @@ def run_simulation(
                     break
             escorted = None
             if guard is not None:
-                guard.notice(now)
+                guard.notice()
                 escorted = guard.act(now)
                 if escorted is not None:
                     rig.world.escort(escorted, now)
