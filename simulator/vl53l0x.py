@@ -16,9 +16,10 @@ from collections.abc import Callable
 from drivers.vl53l0x import (
     DEFAULT_ADDRESS,
     IDENTIFICATION_MODEL_ID,
-    INTERNAL_STOP_VARIABLE,
     MODEL_ID,
     NO_TARGET_MM,
+    PAGE_SELECT,
+    POWER_MANAGEMENT_PAGE,
     RANGE_VALID,
     RESULT_INTERRUPT_STATUS,
     RESULT_RANGE_MM,
@@ -49,8 +50,9 @@ class VL53L0XTwin:
         self._failing = failing or (lambda: False)
         self.registers = bytearray(256)
         self.registers[IDENTIFICATION_MODEL_ID] = MODEL_ID
-        self._private_page = False
-        self._stop_variable = 0x3C
+        # with 0x80 = 1 and 0xFF = 1 the index space is the part's private page, where 0x00 is
+        # not SYSRANGE_START and 0x91 holds the stop variable
+        self.private: dict[int, int] = {0x91: 0x3C}
         self._ready_at: float | None = None
         self.ranges_started = 0
 
@@ -75,11 +77,20 @@ class VL53L0XTwin:
                 self._measure()
                 self.registers[RESULT_INTERRUPT_STATUS] = 0x04  # new sample ready
             return self.registers[RESULT_INTERRUPT_STATUS]
-        if index == INTERNAL_STOP_VARIABLE and self._private_page:
-            return self._stop_variable
+        if self._on_private_page():
+            return self.private.get(index, 0)
         return self.registers[index]
 
+    def _on_private_page(self) -> bool:
+        return self.registers[POWER_MANAGEMENT_PAGE] == 0x01 and self.registers[PAGE_SELECT] == 0x01
+
     def _write(self, index: int, value: int) -> None:
+        if index in (POWER_MANAGEMENT_PAGE, PAGE_SELECT):
+            self.registers[index] = value
+            return
+        if self._on_private_page():
+            self.private[index] = value
+            return
         if index == SYSRANGE_START and value & 0x01:
             self.registers[RESULT_INTERRUPT_STATUS] = 0
             self._ready_at = self._now() + self.TIMING_BUDGET_S
@@ -88,13 +99,6 @@ class VL53L0XTwin:
         if index == SYSTEM_INTERRUPT_CLEAR and value & 0x01:
             self.registers[RESULT_INTERRUPT_STATUS] = 0
             self._ready_at = None
-            return
-        if index == 0x00 and value == 0x00:
-            self._private_page = True
-        elif index == 0x00 and value == 0x01:
-            self._private_page = False
-        if index == INTERNAL_STOP_VARIABLE and self._private_page:
-            self._stop_variable = value
             return
         self.registers[index] = value
 

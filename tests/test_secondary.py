@@ -202,7 +202,8 @@ def test_a_flag_alerts_at_once_buzzes_and_re_alerts_until_a_guard_resolves_it(
         ("clinical_reading", "guard-7", 36.9),
         ("admitted_by_staff", "guard-7", None),
     ]
-    assert [s for s in steps if s[0] == "command_refused"] == [("command_refused", "gate", None)] * 4
+    refused = [s for s in steps if s[0] == "command_refused"]
+    assert refused == [("command_refused", "gate", None)] * 4
     # resolved: no more re-alerts, and a second answer to the same flag is refused
     alerts_now = len(desk.security.received(alert_topic))
     resolved_at = desk.rig.clock.time()
