@@ -98,6 +98,8 @@ class MLX90614Twin:
         self.reads: list[tuple[int, bytes]] = []  # (command, the three bytes sent back)
         self.read_times: list[float] = []
         self._stuck_word: int | None = None
+        self._last_write_at = -1.0
+        self.refused_writes = 0
 
     def inject(self, fault: Fault, count: int = 1) -> None:
         """Misbehave on the next ``count`` reads."""
@@ -162,8 +164,38 @@ class MLX90614Twin:
             return self.write_word(write)
         return self.read_word_frame(write[0])
 
+    # an EEPROM cell is busy this long after a write (datasheet: wait at least 5 ms)
+    EEPROM_WRITE_S = 0.005
+
     def write_word(self, write: bytes) -> bytes:
-        raise OSError(errno.EREMOTEIO, "MLX90614 twin: this command cannot be written")
+        """SMBus write word with PEC into the EEPROM, as the chip takes it: a cell holding a value
+        must first be erased (0x0000 written); a write within 5 ms of the last one is not
+        acknowledged; a bad PEC is not acknowledged. The SMBus address takes effect at the next
+        power-on."""
+        if len(write) != 4:
+            raise OSError(errno.EREMOTEIO, "MLX90614: a write is command, LSB, MSB, PEC")
+        command, lsb, msb, pec = write
+        if pec != smbus_pec([self.address << 1, command, lsb, msb]):
+            raise OSError(errno.EREMOTEIO, "MLX90614: bad PEC, write ignored")
+        if not 0x20 <= command <= 0x3F:
+            raise OSError(errno.EREMOTEIO, f"MLX90614: command {command:#04x} cannot be written")
+        now = self._now()
+        if now - self._last_write_at < self.EEPROM_WRITE_S:
+            raise OSError(errno.EREMOTEIO, "MLX90614: EEPROM busy, write not acknowledged")
+        value = lsb | (msb << 8)
+        current = self.eeprom.get(command, 0x0000)
+        if value != 0x0000 and current != 0x0000:
+            self.refused_writes += 1
+            raise OSError(errno.EREMOTEIO, "MLX90614: EEPROM cell not erased first")
+        self.eeprom[command] = value
+        self._last_write_at = now
+        return b""
+
+    def power_cycle(self) -> None:
+        """Off and on: the EEPROM's SMBus address takes effect; no measurement for POWER_UP_S."""
+        self.address = self.eeprom[EEPROM_SMBUS_ADDRESS] & 0x7F
+        self._powered_at = self._now()
+        self._filtered_c = None
 
 
 class I2CDevice(Protocol):
@@ -204,6 +236,15 @@ class FakeSMBus:
         if read_len:
             frame = answer[:read_len]
             memmove(msgs[1].buf, frame, len(frame))
+
+    def power_cycle(self) -> None:
+        """Switch the bus's power off and on: every part restarts, at its EEPROM's address."""
+        devices = list(self.devices.values())
+        for device in devices:
+            restart = getattr(device, "power_cycle", None)
+            if restart is not None:
+                restart()
+        self.devices = {device.address: device for device in devices}
 
     def close(self) -> None:
         self.closed = True

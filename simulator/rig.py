@@ -19,7 +19,7 @@ from simulator.crowd import SimPerson
 from simulator.forehead import ForeheadModel
 from simulator.frames import FrameRenderer
 from simulator.gpio import FakeGPIO
-from simulator.mlx90614 import FakeSMBus, MLX90614Twin
+from simulator.mlx90614 import FakeSMBus, MLX90614Twin, Scene
 from simulator.vl53l0x import VL53L0XTwin
 from simulator.world import Pace, World, WorldPins
 from terminal.config import Config
@@ -86,6 +86,7 @@ class Rig:
     capture: FakeCapture
     roster: Roster
     ranger: VL53L0XTwin
+    more_twins: list[MLX90614Twin]
 
     def devices(self) -> Devices:
         return Devices(
@@ -97,6 +98,7 @@ class Rig:
             closers=[self.bus.close, self.capture.release],
             distance=VL53L0X(self.bus, self.config.distance.address, sleep=self.clock.sleep),
             display=self.world.display,
+            more_thermometers=[MLX90614(self.bus, t.address) for t in self.more_twins],
         )
 
 
@@ -139,15 +141,26 @@ def build_rig(
         persistent_fault=world.sensor_fault,
     )
     ranger = VL53L0XTwin(clock.time, world.distance_cm, address=config.distance.address, seed=seed)
+
+    def lower(t: float) -> Scene:
+        # a second thermometer lower down sees chin and collar: cooler than the forehead
+        seen = world.scene(t)
+        return Scene(seen.ambient_c, seen.ambient_c + 0.8 * (seen.object_c - seen.ambient_c))
+
+    more_twins = [
+        MLX90614Twin(clock.time, lower, address=address, noise_c=0.1, seed=seed + index + 1)
+        for index, address in enumerate(config.thermometer.more_addresses)
+    ]
     clock.sleep(MLX90614Twin.POWER_UP_S)
     return Rig(
         config=config,
         clock=clock,
         gpio=gpio,
         twin=twin,
-        bus=FakeSMBus(twin, ranger),
+        bus=FakeSMBus(twin, ranger, *more_twins),
         world=world,
         capture=FakeCapture(world, clock, config.simulator.fps),
         roster=roster_for(people, config),
         ranger=ranger,
+        more_twins=more_twins,
     )

@@ -76,6 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE.sqlite",
         help="where the simulated record goes (default: the config's record.path)",
     )
+    from terminal.cli_sensor import add_commands
+
+    add_commands(commands, _existing_file)
     return parser
 
 
@@ -115,13 +118,17 @@ def _run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    quiet = logging.WARNING if args.command == "simulate" else logging.INFO
+    quiet = logging.WARNING if args.command in ("simulate", "sensor") else logging.INFO
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else quiet,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.Formatter.converter = time.gmtime
     try:
+        if args.command == "sensor":
+            from terminal.cli_sensor import dispatch
+
+            return dispatch(args)
         return _simulate(args) if args.command == "simulate" else _run(args)
     except ConfigError as exc:
         print(f"gate-terminal: {exc}", file=sys.stderr)

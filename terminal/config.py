@@ -151,8 +151,23 @@ class CameraConfig(Section):
 class ThermometerConfig(Section):
     i2c_bus: int = Field(default=1, ge=0)
     address: int = Field(default=0x5A, ge=0x01, le=0x7F)
-    # added to every object reading; set by `gate-terminal sensor calibrate` against a reference
-    calibration_offset_c: float = Field(default=0.0, ge=-3.0, le=3.0)
+    # further MLX90614s on the same bus (for example a second height), each at its own address
+    # (`gate-terminal sensor set-address`); the warmest reading is the forehead
+    more_addresses: list[Annotated[int, Field(ge=0x08, le=0x77)]] = Field(
+        default_factory=list, max_length=3
+    )
+    # per-sensor offsets written by `gate-terminal sensor calibrate --reference 37.0`
+    calibration_path: Path | None = None
+
+    @property
+    def addresses(self) -> list[int]:
+        return [self.address, *self.more_addresses]
+
+    @model_validator(mode="after")
+    def _distinct(self) -> ThermometerConfig:
+        if len(set(self.addresses)) != len(self.addresses):
+            raise ValueError(f"thermometer addresses must differ, got {self.addresses}")
+        return self
 
 
 class DistanceConfig(Section):
@@ -227,7 +242,7 @@ class Config(Section):
 
     @model_validator(mode="after")
     def _one_address_per_device(self) -> Config:
-        if self.distance.address == self.thermometer.address:
+        if self.distance.address in self.thermometer.addresses:
             raise ValueError("distance.address and thermometer.address must differ (one I2C bus)")
         return self
 

@@ -87,6 +87,7 @@ class Devices:
     closers: list[Callable[[], None]] = field(default_factory=list)
     distance: Any = None  # the VL53L0X (anything with distance_cm())
     display: Callable[[str], None] | None = None  # the worker's display: the measuring state
+    more_thermometers: list[MLX90614] = field(default_factory=list)  # further heights
 
     def close(self) -> None:
         for close in reversed(self.closers):
@@ -134,4 +135,5 @@ def build_pi_devices(config: Config) -> Devices:
         # GPIO.cleanup is not called: it would let the relay pin float
         closers=[bus.close, camera.close],
         distance=VL53L0X(bus, config.distance.address, sleep=clock.sleep),
+        more_thermometers=[MLX90614(bus, a) for a in config.thermometer.more_addresses],
     )

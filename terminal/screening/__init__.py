@@ -3,6 +3,7 @@ health, and the secondary check that follows a flag."""
 
 from collections.abc import Callable
 
+from terminal.calibration import load_offsets
 from terminal.config import Config
 from terminal.devices import DeviceError, Devices
 from terminal.screening.measurement import (
@@ -32,13 +33,17 @@ def build_screener(
     if devices.distance is None:
         raise DeviceError(f"{config.source}: no distance sensor: the screening needs one")
     display = devices.display
+    thermometers = [devices.thermometer, *devices.more_thermometers]
+    offsets = load_offsets(config)
     return Screener(
-        devices.thermometer,
+        thermometers,
         config.screening,
         sleep,
         distance=devices.distance,
         now=devices.clock.time,
-        calibration_offset_c=config.thermometer.calibration_offset_c,
+        calibration_offsets_c=[
+            offsets.get(address, 0.0) for address in config.thermometer.addresses
+        ],
         on_state=(lambda state: display(state.value)) if display else None,
         on_event=on_event,
     )

@@ -37,12 +37,17 @@ class SensorHealth:
         self.failures_in_a_row = 0
         self.in_fault = False
 
+    def no_variation(self, samples: list[float]) -> str | None:
+        if max(samples) - min(samples) < NO_VARIATION_C:
+            return "stuck: no variation across samples"
+        return None
+
     def problem(self, samples: list[float], ambient_c: float, object_c: float) -> str | None:
         """What is wrong with this measurement, if anything."""
         config = self.config
         if not config.ambient_min_c <= ambient_c <= config.ambient_max_c:
             return "ambient out of range"
-        if max(samples) - min(samples) < NO_VARIATION_C:
+        if self.no_variation(samples):
             return "stuck: no variation across samples"
         not_warmer = (
             object_c - ambient_c < config.presence_delta_c and ambient_c < FACE_WARMER_BELOW_AIR_C

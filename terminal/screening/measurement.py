@@ -7,14 +7,20 @@ done, or sensor_fault.
 
 The distance comes from a VL53L0X time-of-flight sensor on the same bus: a reading is taken only
 with the face within ``max_distance_cm``, where it fills the thermometer's field of view.
+
+Several thermometers (two heights, say) are read in each round; each has its own calibration
+offset and its own health check, and the warmest median is the forehead (the others see a chin,
+a collar or hair). A fault in any of them is a fault: the one that failed may have been the one
+facing the forehead.
 """
 
 from __future__ import annotations
 
 import logging
 import statistics
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from enum import StrEnum
+from functools import partial
 from typing import Protocol
 
 from drivers.mlx90614 import MLX90614Error
@@ -55,6 +61,10 @@ class ReadingFailed(Exception):
     pass
 
 
+def _object_of(sensor: Thermometer) -> float:
+    return sensor.object_celsius
+
+
 def _fault_name(exc: BaseException) -> str:
     errno = getattr(exc, "errno", None)
     return f"{type(exc).__name__} errno {errno}" if errno else type(exc).__name__
@@ -63,13 +73,13 @@ def _fault_name(exc: BaseException) -> str:
 class Screener:
     def __init__(
         self,
-        thermometer: Thermometer,
+        thermometer: Thermometer | Sequence[Thermometer],
         config: ScreeningConfig,
         sleep: Callable[[float], None],
         *,
         distance: DistanceSensor,
         now: Callable[[], float],
-        calibration_offset_c: float = 0.0,
+        calibration_offsets_c: list[float] | None = None,
         on_state: Callable[[MeasureState], None] | None = None,
         on_event: Callable[[str, str], None] | None = None,
         estimator: Estimator | None = None,
@@ -77,12 +87,16 @@ class Screener:
         """``sleep`` spends the pauses (settling, between samples); the gate gives one that keeps
         watching its camera. ``on_state`` is the worker's display; ``on_event`` hears the
         sensor's fault and recovery."""
-        self.thermometer = thermometer
+        self.thermometers: list[Thermometer] = (
+            list(thermometer) if isinstance(thermometer, Sequence) else [thermometer]
+        )
+        self.offsets_c = calibration_offsets_c or [0.0] * len(self.thermometers)
+        if len(self.offsets_c) != len(self.thermometers):
+            raise ValueError("one calibration offset per thermometer")
         self.distance = distance
         self.config = config
         self._sleep = sleep
         self._now = now
-        self.calibration_offset_c = calibration_offset_c
         self._on_state = on_state or (lambda state: None)
         self.health = SensorHealth(config, on_event)
         self.estimator = estimator or make_estimator(config)
@@ -102,11 +116,8 @@ class Screener:
                 last = exc
         raise ReadingFailed(_fault_name(last) if last else "no reading")
 
-    def _object(self) -> float:
-        return self.thermometer.object_celsius
-
     def _ambient(self) -> float:
-        return self.thermometer.ambient_celsius
+        return self.thermometers[0].ambient_celsius
 
     def _distance_cm(self) -> float | None:
         try:
@@ -170,11 +181,12 @@ class Screener:
             self._enter(MeasureState.MEASURING)
             try:
                 ambient_c = self._read(self._ambient)
-                samples = []
+                samples: list[list[float]] = [[] for _ in self.thermometers]
                 for index in range(self.config.samples):
                     if index:
                         self._sleep(self.config.sample_interval_s)
-                    samples.append(self._read(self._object))
+                    for sensor, taken in zip(self.thermometers, samples, strict=True):
+                        taken.append(self._read(partial(_object_of, sensor)))
                 still = self._distance_cm()
             except ReadingFailed as exc:
                 return self._fault(str(exc), distance_cm=distance)
@@ -184,9 +196,19 @@ class Screener:
         log.info("measurement: nobody came close enough")
         return Temperature(first_c=None, state=MeasureState.COME_CLOSER)
 
-    def _judge(self, samples: list[float], ambient_c: float, distance_cm: float) -> Temperature:
-        object_c = round(statistics.median(samples) + self.calibration_offset_c, 2)
-        problem = self.health.problem(samples, ambient_c, object_c)
+    def _judge(
+        self, samples: list[list[float]], ambient_c: float, distance_cm: float
+    ) -> Temperature:
+        medians = [
+            statistics.median(taken) + offset
+            for taken, offset in zip(samples, self.offsets_c, strict=True)
+        ]
+        warmest = max(range(len(medians)), key=lambda index: medians[index])
+        object_c = round(medians[warmest], 2)
+        problem = None
+        for taken in samples:  # any sensor stuck is a fault, even one not facing the forehead
+            problem = problem or self.health.no_variation(taken)
+        problem = problem or self.health.problem(samples[warmest], ambient_c, object_c)
         if problem is not None:
             return self._fault(problem, object_c, round(ambient_c, 2), distance_cm)
         self.health.accepted(object_c)
