@@ -120,6 +120,7 @@ class Summary:
     sensor_fault_events: int = 0  # times the thermometer went into its fault state
     fevers_admitted_at_gate: int = 0  # core >= 37.5 °C, admitted without a flag (truth)
     fevers_at_gate: int = 0
+    alerts_by_kind: dict[str, int] = field(default_factory=dict)  # as the subscriber received
 
     def agrees(self) -> bool:
         return not self.problems
@@ -345,6 +346,7 @@ def _summarise(
     reasons = Counter(c["reason"] for c in checks if c["decision"] == "deny")
     problems: list[str] = []
     checks_received = alerts_received = None
+    alerts_by_kind: dict[str, int] = {}
     if subscriber is not None:
         # QoS 1 may deliver a message twice; the operations centre counts events by their id
         deadline = time.monotonic() + 10
@@ -355,9 +357,9 @@ def _summarise(
             time.sleep(0.05)
         received = {m["event_id"]: m for m in subscriber.received(topics.check)}
         checks_received = len(received)
-        alerts_received = len(
-            {m["event_id"] for m in subscriber.received_under(f"{topics.base}/alert/")}
-        )
+        alerts = {m["event_id"]: m for m in subscriber.received_under(f"{topics.base}/alert/")}
+        alerts_received = len(alerts)
+        alerts_by_kind = dict(Counter(m["kind"] for m in alerts.values()))
         for c in checks:
             m = received.get(c["event_id"])
             if m is None:
@@ -419,6 +421,7 @@ def _summarise(
         ),
         fevers_admitted_at_gate=sum(1 for v in fevers_at_gate if v.relay_pulses),
         fevers_at_gate=len(fevers_at_gate),
+        alerts_by_kind=alerts_by_kind,
     )
 
 
@@ -503,7 +506,7 @@ def format_summary(summary: Summary) -> str:
         f"    at the gate          {summary.at_gate_s.show('s')}"
         "  (walking up to the turnstile opening or the refusal)",
         f"    gate's check         {summary.check_s.show('s')}"
-        "  (noticed to decided: code, sensor settling, fever re-measure)",
+        "  (noticed to decided: code, coming closer, sensor settling, samples)",
         f"    queueing             {summary.queue_s.show('s')}",
         f"  software time, real    {summary.processing_ms.show('ms', 1)} per check"
         " (decoding each frame until the code shows, measuring, deciding, recording)",

@@ -88,6 +88,7 @@ class Gate:
             now=self.clock.time,
             clock_trusted=self._clock_trusted,
             inbox=publisher.inbox if publisher is not None else None,
+            roster=roster,
         )
         self._codes_in_check: set[str] = set()
         self._unreadable_frames_in_check = 0

@@ -208,6 +208,18 @@ class Record:
             raise ValueError(f"not an event table: {table}")
         return list(self.db.query(f"SELECT * FROM {table} ORDER BY id"))
 
+    def open_flags(self) -> list[dict[str, Any]]:
+        """Checks sent to the secondary check that no guard has resolved yet."""
+        return list(
+            self.db.query(
+                "SELECT c.event_id, c.person_id, c.code, c.temperature_c, s.at_s AS opened_s "
+                "FROM checks c JOIN secondary_steps s ON s.flag_id = c.event_id "
+                "AND s.step = 'sent_to_secondary_check' WHERE c.event_id NOT IN "
+                "(SELECT flag_id FROM secondary_steps WHERE step = 'clinical_reading') "
+                "ORDER BY s.at_s"
+            )
+        )
+
     def unsent(self, limit: int, exclude: Iterable[int] = ()) -> list[OutboxRow]:
         skip = set(exclude)
         rows = self.db.query(

@@ -24,13 +24,15 @@ from zoneinfo import ZoneInfo
 from drivers.relay import DigitalOutput, Relay
 from terminal.commands import CommandInbox, Refusal, ResolveSecondary, parse_command
 from terminal.config import Config
+from terminal.healthcode import Colour, HealthCode
 from terminal.policy import CodeSeen, Decision, resolve_secondary
 from terminal.record import CheckRow, OutboxMessage, Record
-from terminal.roster import RosterEntry
+from terminal.roster import Roster, RosterEntry
 from terminal.topics import GateTopics
 
 log = logging.getLogger(__name__)
 GATE = "gate"  # who did a step the gate did by itself
+_STATUSES = {"none", "unreadable", "invalid", "multiple", "camera_fault"}
 
 
 @dataclass
@@ -57,6 +59,7 @@ class SecondaryDesk:
         now: Callable[[], float],
         clock_trusted: Callable[[], bool],
         inbox: CommandInbox | None = None,
+        roster: Roster | None = None,
     ) -> None:
         self.config = config
         self.record = record
@@ -69,6 +72,31 @@ class SecondaryDesk:
         self._zone = ZoneInfo(config.gate.timezone)
         self.open: dict[str, OpenFlag] = {}
         self._buzzer_off_at: float | None = None
+        self._reopen(roster)
+
+    def _reopen(self, roster: Roster | None) -> None:
+        """Flags left open by an earlier run stay open: a restart does not forget a person
+        waiting at the check point."""
+        now = self._now()
+        for row in self.record.open_flags():
+            code = row["code"]
+            person_id = row["person_id"]
+            if code in {c.value for c in Colour} and person_id:
+                seen = CodeSeen("valid", HealthCode(person_id, Colour(code), 0.0))
+            else:
+                seen = CodeSeen(code if code in _STATUSES else "invalid")  # type: ignore[arg-type]
+            entry = roster.get(person_id) if roster is not None and person_id else None
+            self.open[row["event_id"]] = OpenFlag(
+                row["event_id"],
+                row["opened_s"],
+                person_id,
+                seen,
+                entry,
+                row["temperature_c"],
+                last_alert_s=now - self.config.secondary.realert_s,  # alert again at once
+            )
+        if self.open:
+            log.warning("%d secondary checks still open from before", len(self.open))
 
     # --- steps --------------------------------------------------------------------------------
     def _step(

@@ -69,6 +69,9 @@ def test_a_failing_thermometer_admits_nobody_is_one_event_and_recovers(
         ("sensor_fault", "OSError errno 121"),
         ("sensor_recovered", "measurements succeed again"),
     ]
+    # security heard both over MQTT
+    assert run.summary.alerts_by_kind.get("sensor_fault") == 1
+    assert run.summary.alerts_by_kind.get("sensor_recovered") == 1
     # after the fault the gate screens again by itself
     after = [run.checks_by_person[p.person_id].reason for p in people[18:]]
     assert "sensor_fault" not in after and "admitted" in after

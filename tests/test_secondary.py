@@ -236,3 +236,26 @@ def test_a_confirmed_fever_goes_to_the_isolation_room_from_the_config(desk: Desk
     steps = [(s["step"], s["by"]) for s in desk.record.rows("secondary_steps")]
     assert steps[-2:] == [("fever_confirmed", "guard-7"), ("routed_to_isolation", "gate")]
     assert desk.rig.gpio.pulses(desk.config.outputs.relay_pin) == []  # never through the turnstile
+
+
+def test_an_open_flag_survives_a_restart(desk: Desk) -> None:
+    desk.poll_until(lambda: bool(desk.record.checks()))
+    flag_id = desk.record.checks()[0]["event_id"]
+    # the service restarts: a new gate on the same record
+    restarted = Gate(
+        config=desk.config,
+        devices=desk.rig.devices(),
+        record=desk.record,
+        roster=desk.rig.roster,
+        publisher=desk.publisher,
+    )
+    assert list(restarted.secondary.open) == [flag_id]
+    reopened = restarted.secondary.open[flag_id]
+    assert reopened.person_id == "A" and reopened.entry is not None
+    desk.gate = restarted
+    result = desk.send(command(flag_id=flag_id, clinical_c=36.7))
+    assert (result["ok"], result["outcome"]) == (True, "admitted")
+    assert [s["step"] for s in desk.record.rows("secondary_steps")][-2:] == [
+        "clinical_reading",
+        "admitted_by_staff",
+    ]
