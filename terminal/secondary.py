@@ -84,7 +84,7 @@ class SecondaryDesk:
             if code in {c.value for c in Colour} and person_id:
                 seen = CodeSeen("valid", HealthCode(person_id, Colour(code), 0.0))
             else:
-                seen = CodeSeen(code if code in _STATUSES else "invalid")  # type: ignore[arg-type]
+                seen = CodeSeen(code if code in _STATUSES else "invalid")
             entry = roster.get(person_id) if roster is not None and person_id else None
             self.open[row["event_id"]] = OpenFlag(
                 row["event_id"],
