@@ -286,7 +286,7 @@ class Gate:
             person_id=person_id,
             code=code.code.colour.value if code.code else code.status,
             temperature_c=temperature.final_c,
-            first_c=temperature.first_c if temperature.remeasure_c is not None else None,
+            first_c=None,  # the screening no longer re-measures: a flag goes to a guard
             sensor_fault=temperature.fault,
             decision=decision.decision,
             reason=decision.reason.value,

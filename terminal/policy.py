@@ -34,7 +34,7 @@ class Reason(StrEnum):
 
 class Alert(StrEnum):
     FEVER = "fever"  # confirmed: the person is on the way to the isolation room
-    SUSPECTED_FEVER = "suspected_fever"  # a high reading that could not be re-measured
+    SUSPECTED_FEVER = "suspected_fever"  # sent by earlier versions; the screening now flags
     SECONDARY_CHECK = "secondary_check"  # flagged: a guard must measure with a clinical thermometer
 
 
@@ -48,11 +48,9 @@ class Route(StrEnum):
 @dataclass(frozen=True)
 class Temperature:
     """What the screening found. ``first_c`` is the estimated core temperature; ``flagged`` sends
-    the person to the secondary check. ``remeasure_c`` is a later estimate of the same person,
-    when one was taken. A fault, or no estimate at all, never admits."""
+    the person to the secondary check. A fault, or no estimate at all, never admits."""
 
     first_c: float | None
-    remeasure_c: float | None = None
     fault: str | None = None  # what went wrong reading the sensor, when it did
     flagged: bool = False
     mode: str | None = None  # the estimator that decided: "absolute" or "relative"
@@ -64,7 +62,7 @@ class Temperature:
 
     @property
     def final_c(self) -> float | None:
-        return self.remeasure_c if self.remeasure_c is not None else self.first_c
+        return self.first_c
 
 
 @dataclass(frozen=True)

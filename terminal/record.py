@@ -31,7 +31,7 @@ class CheckRow:
     person_id: str | None
     code: str  # green / yellow / red / none / unreadable / invalid
     temperature_c: float | None  # the estimate the decision used
-    first_c: float | None  # the first estimate, when a fever was re-measured
+    first_c: float | None  # earlier versions' first of two estimates; now always empty
     sensor_fault: str | None
     decision: str
     reason: str
