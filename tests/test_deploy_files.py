@@ -55,6 +55,8 @@ def test_firmware_holds_every_output_inactive_from_power_on() -> None:
         outputs.relay_pin,
         outputs.green_lamp_pin,
         outputs.red_lamp_pin,
+        outputs.buzzer_pin,
     }
     # output, driven to the inactive level of the example's active-high relay and lamps
     assert mode == "op,dl" and outputs.relay_active_high and outputs.lamps_active_high
+    assert outputs.buzzer_active_high
