@@ -247,3 +247,14 @@ def test_relative_ignores_people_screened_in_other_air_or_long_ago() -> None:
         estimator.learn(Reading(35.0, 30.0, float(index)))  # the hot afternoon
     assert estimator.estimate(Reading(32.0, 15.0, 25.0)).mode == "absolute"
     assert estimator.estimate(Reading(35.0, 30.0, 10_000.0)).mode == "absolute"
+
+
+def test_relative_finds_the_similar_people_further_back_when_the_air_jumps() -> None:
+    estimator = relative()
+    for index in range(200):  # two kinds of air, alternating person by person
+        air = 12.0 if index % 2 else 30.0
+        estimator.learn(Reading(31.0 if air < 20 else 35.0, air, float(index)))
+    cold = estimator.estimate(Reading(31.0, 12.0, 201.0))
+    hot = estimator.estimate(Reading(35.0, 30.0, 201.0))
+    assert (cold.mode, cold.reference_c) == ("relative", 31.0)
+    assert (hot.mode, hot.reference_c) == ("relative", 35.0)

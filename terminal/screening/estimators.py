@@ -31,6 +31,7 @@ Mode = Literal["absolute", "relative"]
 NORMAL_CORE_C = 36.8
 # how much of a core rise shows on the forehead, for turning a forehead difference into a core one
 FOREHEAD_PER_CORE = 0.8
+HISTORY_WINDOWS = 20  # readings kept, in windows of reference_people
 # forehead skin of people without fever, by air temperature (°C, °C): see docs/screening.md
 NORMAL_FOREHEAD_BY_AIR_C: tuple[tuple[float, float], ...] = (
     (5.0, 30.5),
@@ -115,17 +116,20 @@ class RelativeEstimator:
         self.min_people = min_people
         self.max_age_s = max_age_s
         self.ambient_band_c = ambient_band_c
-        self._seen: deque[Reading] = deque(maxlen=window_people)
+        self.window_people = window_people
+        # a longer history than the window: when the air changes, the similar people are further
+        # back (people screened in other air are skipped, not counted)
+        self._seen: deque[Reading] = deque(maxlen=HISTORY_WINDOWS * window_people)
 
     def reference(self, reading: Reading) -> tuple[float, float] | None:
         """Median and robust spread of the foreheads of the recent people screened under similar
         air; None when too few."""
-        similar = [
-            seen.object_c
-            for seen in self._seen
-            if reading.at_s - seen.at_s <= self.max_age_s
-            and abs(seen.ambient_c - reading.ambient_c) <= self.ambient_band_c
-        ]
+        similar: list[float] = []
+        for seen in reversed(self._seen):  # the most recent first
+            if reading.at_s - seen.at_s > self.max_age_s or len(similar) >= self.window_people:
+                break
+            if abs(seen.ambient_c - reading.ambient_c) <= self.ambient_band_c:
+                similar.append(seen.object_c)
         if len(similar) < self.min_people:
             return None
         median = statistics.median(similar)
