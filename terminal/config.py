@@ -113,7 +113,7 @@ class ScreeningConfig(Section):
     ambient_min_c: float = Field(default=5.0, ge=-20.0, le=20.0)
     ambient_max_c: float = Field(default=42.0, ge=25.0, le=60.0)
     # people in a row whose readings did not vary at all: the sensor is stuck
-    stuck_people: int = Field(default=8, ge=3, le=50)
+    stuck_people: int = Field(default=12, ge=3, le=50)
     # measurements in a row that failed: the sensor is in fault until one succeeds
     fault_run: int = Field(default=3, ge=1, le=20)
 

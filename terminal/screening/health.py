@@ -18,7 +18,7 @@ from collections.abc import Callable
 from terminal.config import ScreeningConfig
 
 # people in a row whose readings all lie within this of each other: no real crowd does that
-STUCK_ACROSS_PEOPLE_C = 0.25
+STUCK_ACROSS_PEOPLE_C = 0.15
 NO_VARIATION_C = 0.005  # below one LSB (0.02 K): the samples are the same word
 # below this air temperature a face reads clearly warmer than the air; in hotter air a forehead
 # comes close to the air's temperature and the difference says nothing
