@@ -84,6 +84,13 @@ def test_simulate_starts_its_own_broker(tmp_path: Path) -> None:
     assert len(checks) == 25
     assert f"checks recorded        {len(checks)}" in done.stdout
     assert f"received by a subscriber  {len(checks)} checks" in done.stdout
+    # the secondary checks as the record has them: every flag checked by the simulated guard
+    record_of = Record(record)
+    flagged = sum(1 for c in checks if c["reason"] == "secondary_check")
+    checked = sum(1 for s in record_of.rows("secondary_steps") if s["step"] == "clinical_reading")
+    assert flagged == checked > 0
+    assert f"secondary checks       {flagged} flagged, {checked} checked by a guard" in done.stdout
+    assert ", 0 open" in done.stdout and "of whom 0 admitted without a flag" in done.stdout
 
 
 def test_a_bad_scenario_says_where(tmp_path: Path) -> None:
