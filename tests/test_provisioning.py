@@ -166,3 +166,25 @@ def test_set_address_from_the_command_line(tmp_path: Path) -> None:
         "0x02",
     )
     assert bad.returncode == 1 and "0x08..0x77" in bad.stderr
+
+
+def test_a_gate_with_two_thermometers_screens_with_the_upper_one(tmp_path: Path) -> None:
+    from simulator.crowd import SimPerson
+    from simulator.rig import build_rig
+    from terminal.gate import Gate
+    from terminal.record import Record
+
+    config = make_config(tmp_path, thermometer={"more_addresses": [0x5B]})
+    people = [SimPerson(f"P{i}", i * 3.0, 36.6, 20.0, "green", object_c=34.0) for i in range(3)]
+    rig = build_rig(config, people)
+    record = Record(tmp_path / "r.sqlite")
+    gate = Gate(config=config, devices=rig.devices(), record=record, roster=rig.roster)
+    for _ in range(20_000):
+        if rig.world.done:
+            break
+        gate.poll()
+    checks = record.checks()
+    assert [c["reason"] for c in checks] == ["admitted"] * 3
+    # the lower sensor (chin and collar) read cooler: the forehead's reading was used
+    assert all(c["object_c"] == pytest.approx(34.0, abs=0.15) for c in checks)
+    assert rig.more_twins[0].reads  # and the second thermometer was read too
