@@ -18,7 +18,15 @@ from terminal.gate import Gate
 from terminal.publisher import Publisher
 from terminal.record import Record
 from terminal.topics import GateTopics
+from tests.conftest import make_config
 from tests.test_publisher import wait_for
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    """These tests are about the gate's sequence, not the estimator: each forehead is judged on
+    its own (the absolute table), not against the people before it (tests/test_screening.py)."""
+    return make_config(tmp_path, screening={"estimator": "absolute"})
 
 
 def person(
@@ -240,9 +248,7 @@ def test_a_code_shown_too_late_is_a_new_check_not_a_release_after_a_refusal(
 
 
 def test_a_long_lamp_does_not_answer_the_next_person(tmp_path: Path) -> None:
-    from tests.conftest import make_config
-
-    config = make_config(tmp_path, outputs={"lamp_s": 20.0})
+    config = make_config(tmp_path, outputs={"lamp_s": 20.0}, screening={"estimator": "absolute"})
     crowd = [person(f"Y{i}", i * 0.5, "yellow") for i in range(4)]
     rig = build_rig(config, crowd)
     record = Record(tmp_path / "r.sqlite")

@@ -22,7 +22,7 @@ from __future__ import annotations
 import bisect
 import statistics
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal, Protocol
 
 Mode = Literal["absolute", "relative"]
@@ -32,6 +32,12 @@ NORMAL_CORE_C = 36.8
 # how much of a core rise shows on the forehead, for turning a forehead difference into a core one
 FOREHEAD_PER_CORE = 0.8
 HISTORY_WINDOWS = 20  # readings kept, in windows of reference_people
+# while fewer than min_people similar readings are known (a gate just switched on, or the air
+# just changed), the few there are still say something: with at least WARMUP_PEOPLE of them, a
+# reading is also flagged against their median with a crowd spread of at least WARMUP_SPREAD_C,
+# so the absolute table's misses in cold air are not the only word
+WARMUP_PEOPLE = 3
+WARMUP_SPREAD_C = 0.8
 # forehead skin of people without fever, by air temperature (°C, °C): see docs/screening.md
 NORMAL_FOREHEAD_BY_AIR_C: tuple[tuple[float, float], ...] = (
     (5.0, 30.5),
@@ -121,16 +127,18 @@ class RelativeEstimator:
         # back (people screened in other air are skipped, not counted)
         self._seen: deque[Reading] = deque(maxlen=HISTORY_WINDOWS * window_people)
 
-    def reference(self, reading: Reading) -> tuple[float, float] | None:
+    def reference(
+        self, reading: Reading, at_least: int | None = None
+    ) -> tuple[float, float] | None:
         """Median and robust spread of the foreheads of the recent people screened under similar
-        air; None when too few."""
+        air; None when fewer than ``at_least`` (default ``min_people``)."""
         similar: list[float] = []
         for seen in reversed(self._seen):  # the most recent first
             if reading.at_s - seen.at_s > self.max_age_s or len(similar) >= self.window_people:
                 break
             if abs(seen.ambient_c - reading.ambient_c) <= self.ambient_band_c:
                 similar.append(seen.object_c)
-        if len(similar) < self.min_people:
+        if len(similar) < (self.min_people if at_least is None else at_least):
             return None
         median = statistics.median(similar)
         spread = 1.4826 * statistics.median(abs(value - median) for value in similar)
@@ -139,7 +147,13 @@ class RelativeEstimator:
     def estimate(self, reading: Reading) -> Estimate:
         reference = self.reference(reading)
         if reference is None:
-            return self.fallback.estimate(reading)
+            fallback = self.fallback.estimate(reading)
+            few = self.reference(reading, at_least=WARMUP_PEOPLE)
+            if few is None or fallback.flagged:
+                return fallback
+            median_c, spread_c = few
+            threshold_c = median_c + self.offset_c - self.spread_z * max(spread_c, WARMUP_SPREAD_C)
+            return replace(fallback, flagged=reading.object_c >= threshold_c)
         median_c, spread_c = reference
         threshold_c = median_c + self.offset_c - self.spread_z * spread_c
         core_c = NORMAL_CORE_C + (reading.object_c - median_c) / FOREHEAD_PER_CORE
