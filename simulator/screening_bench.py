@@ -159,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--estimator", choices=["relative", "absolute", "both"], default="both")
     parser.add_argument("--offset", type=float, default=None, help="relative_offset_c to try")
-    parser.add_argument("--z", type=float, default=None, help="spread_z to try")
+    parser.add_argument("--quantile", type=float, default=None, help="reference_quantile to try")
     parser.add_argument("--threshold", type=float, default=None, help="fever_threshold_c to try")
     args = parser.parse_args(argv)
     chosen = ["relative", "absolute"] if args.estimator == "both" else [args.estimator]
@@ -167,13 +167,14 @@ def main(argv: list[str] | None = None) -> int:
         update: dict[str, object] = {"estimator": estimator}
         if args.offset is not None:
             update["relative_offset_c"] = args.offset
-        if args.z is not None:
-            update["spread_z"] = args.z
+        if args.quantile is not None:
+            update["reference_quantile"] = args.quantile
         if args.threshold is not None:
             update["fever_threshold_c"] = args.threshold
         config = ScreeningConfig.model_validate({**ScreeningConfig().model_dump(), **update})
         print(
             f"\n## estimator {estimator} (fever_threshold_c {config.fever_threshold_c},"
+            f" reference_quantile {config.reference_quantile},"
             f" relative_offset_c {config.relative_offset_c})\n"
         )
         print(table(measure(config, VARIATIONS, args.people, args.seed)))

@@ -86,10 +86,10 @@ class ScreeningConfig(Section):
     estimator: Literal["relative", "absolute"] = "relative"
     # the absolute estimator flags an estimated core at or above this
     fever_threshold_c: float = Field(default=37.3, ge=37.0, le=38.0)
-    # the relative estimator flags a forehead this much above the running reference
-    relative_offset_c: float = Field(default=0.55, ge=-0.5, le=1.0)
-    # ... less this many times the crowd's robust spread (0: a fixed offset)
-    spread_z: float = Field(default=1.65, ge=0.0, le=3.0)
+    # the relative estimator flags a forehead at or above this quantile of the recent people in
+    # similar air plus relative_offset_c (the forehead rise of a 37.5 °C core: 0.7 x 0.8)
+    reference_quantile: float = Field(default=0.05, ge=0.01, le=0.5)
+    relative_offset_c: float = Field(default=0.55, ge=0.2, le=1.0)
     reference_people: int = Field(default=30, ge=5, le=500)  # the running reference's window
     reference_min_people: int = Field(default=10, ge=3, le=200)  # fewer similar: absolute
     reference_max_age_s: float = Field(default=1800.0, ge=60.0, le=4 * 3600.0)

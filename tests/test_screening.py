@@ -205,7 +205,7 @@ def test_the_absolute_table_rises_with_the_air() -> None:
 
 
 def relative(**kwargs: float) -> RelativeEstimator:
-    options: dict = {"offset_c": 0.55, "spread_z": 1.5, "min_people": 10, **kwargs}
+    options: dict = {"offset_c": 0.55, "low_quantile": 0.05, "min_people": 10, **kwargs}
     return RelativeEstimator(fallback=AbsoluteEstimator(37.3), **options)
 
 
@@ -259,3 +259,12 @@ def test_relative_finds_the_similar_people_further_back_when_the_air_jumps() -> 
     hot = estimator.estimate(Reading(35.0, 30.0, 201.0))
     assert (cold.mode, cold.reference_c) == ("relative", 31.0)
     assert (hot.mode, hot.reference_c) == ("relative", 35.0)
+
+
+def test_standing_at_the_edge_of_the_range_is_measured_not_sent_away() -> None:
+    # the ranging's noise at 24.8 cm crosses 25 cm now and then: that is not stepping back
+    for seed in range(5):
+        bench = Bench(distance_cm=24.8)
+        bench.ranger._rng.seed(seed)
+        reading = bench.screener.measure()
+        assert reading.state == "done", seed

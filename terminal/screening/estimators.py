@@ -5,16 +5,16 @@ one interface, chosen by ``screening.estimator``.
   forehead temperature of people without fever by air temperature (docs/screening.md gives its
   sources), plus the sensor's calibration offset. The air and the person's own offset are large
   beside a 0.5 °C fever margin, so this errs on the side of flagging.
-- ``relative``: each reading compared with a robust running reference (the median) of the people
-  screened just before at this gate under similar air, flagging at reference + offset, as thermal
-  screening cameras do. It cancels what the people in the queue share: the air, the weather they
-  came from, the sensor's drift. What it cannot cancel is how much those people differ from each
-  other (their own offsets, how long each has been inside): a fever shows as a rise over the
-  reference, but among people who differ more a fever's rise is more often hidden. So the offset
-  shrinks by ``spread_z`` times the crowd's robust spread (1.4826 x the median absolute
-  deviation): the flag keeps catching fevers when the crowd is noisy (cold mornings, people just
-  in from the weather), at the price of more secondary checks. Until enough similar people have
-  been seen it falls back to ``absolute``.
+- ``relative``: each reading compared with the recent people screened at this gate under similar
+  air, as thermal screening cameras do. It cancels what the people in the queue share: the air,
+  the weather they came from, the sensor's drift. What it cannot cancel is how much those people
+  differ from each other (their own offsets, how long each has been inside), and in cool air
+  that spread is wide and skewed (people just in from the cold read far low). A fever's reading
+  is that person's normal reading plus the fever's rise; to catch most borderline fevers the flag
+  sits at a low quantile of the crowd (``reference_quantile``, the 5th percentile) plus the rise
+  of a 37.5 °C core (``relative_offset_c``), whatever the crowd's shape. With ``reference_quantile``
+  0.5 it is the median plus an offset, the cameras' rule. Until enough similar people have been
+  seen it falls back to ``absolute``.
 """
 
 from __future__ import annotations
@@ -34,10 +34,11 @@ FOREHEAD_PER_CORE = 0.8
 HISTORY_WINDOWS = 20  # readings kept, in windows of reference_people
 # while fewer than min_people similar readings are known (a gate just switched on, or the air
 # just changed), the few there are still say something: with at least WARMUP_PEOPLE of them, a
-# reading is also flagged against their median with a crowd spread of at least WARMUP_SPREAD_C,
-# so the absolute table's misses in cold air are not the only word
+# reading is also flagged from WARMUP_BELOW_MEDIAN_C below their median plus the offset (as far
+# as the 5th percentile of a cool lobby's crowd lies below its median), so the absolute table's
+# misses in cold air are not the only word
 WARMUP_PEOPLE = 3
-WARMUP_SPREAD_C = 0.8
+WARMUP_BELOW_MEDIAN_C = 1.3
 # forehead skin of people without fever, by air temperature (°C, °C): see docs/screening.md
 NORMAL_FOREHEAD_BY_AIR_C: tuple[tuple[float, float], ...] = (
     (5.0, 30.5),
@@ -104,12 +105,21 @@ class AbsoluteEstimator:
         pass
 
 
+def quantile(values: list[float], share: float) -> float:
+    """Linear interpolation between order statistics (the "inclusive" definition)."""
+    ordered = sorted(values)
+    position = share * (len(ordered) - 1)
+    below = int(position)
+    above = min(below + 1, len(ordered) - 1)
+    return ordered[below] + (ordered[above] - ordered[below]) * (position - below)
+
+
 class RelativeEstimator:
     def __init__(
         self,
         *,
         offset_c: float,
-        spread_z: float,
+        low_quantile: float,
         fallback: AbsoluteEstimator,
         window_people: int = 30,
         min_people: int = 10,
@@ -117,7 +127,7 @@ class RelativeEstimator:
         ambient_band_c: float = 2.0,
     ) -> None:
         self.offset_c = offset_c
-        self.spread_z = spread_z
+        self.low_quantile = low_quantile
         self.fallback = fallback
         self.min_people = min_people
         self.max_age_s = max_age_s
@@ -127,35 +137,26 @@ class RelativeEstimator:
         # back (people screened in other air are skipped, not counted)
         self._seen: deque[Reading] = deque(maxlen=HISTORY_WINDOWS * window_people)
 
-    def reference(
-        self, reading: Reading, at_least: int | None = None
-    ) -> tuple[float, float] | None:
-        """Median and robust spread of the foreheads of the recent people screened under similar
-        air; None when fewer than ``at_least`` (default ``min_people``)."""
+    def similar(self, reading: Reading) -> list[float]:
+        """The foreheads of the recent people screened under similar air, most recent first."""
         similar: list[float] = []
-        for seen in reversed(self._seen):  # the most recent first
+        for seen in reversed(self._seen):
             if reading.at_s - seen.at_s > self.max_age_s or len(similar) >= self.window_people:
                 break
             if abs(seen.ambient_c - reading.ambient_c) <= self.ambient_band_c:
                 similar.append(seen.object_c)
-        if len(similar) < (self.min_people if at_least is None else at_least):
-            return None
-        median = statistics.median(similar)
-        spread = 1.4826 * statistics.median(abs(value - median) for value in similar)
-        return median, spread
+        return similar
 
     def estimate(self, reading: Reading) -> Estimate:
-        reference = self.reference(reading)
-        if reference is None:
+        similar = self.similar(reading)
+        if len(similar) < self.min_people:
             fallback = self.fallback.estimate(reading)
-            few = self.reference(reading, at_least=WARMUP_PEOPLE)
-            if few is None or fallback.flagged:
+            if len(similar) < WARMUP_PEOPLE or fallback.flagged:
                 return fallback
-            median_c, spread_c = few
-            threshold_c = median_c + self.offset_c - self.spread_z * max(spread_c, WARMUP_SPREAD_C)
+            threshold_c = statistics.median(similar) + self.offset_c - WARMUP_BELOW_MEDIAN_C
             return replace(fallback, flagged=reading.object_c >= threshold_c)
-        median_c, spread_c = reference
-        threshold_c = median_c + self.offset_c - self.spread_z * spread_c
+        median_c = statistics.median(similar)
+        threshold_c = quantile(similar, self.low_quantile) + self.offset_c
         core_c = NORMAL_CORE_C + (reading.object_c - median_c) / FOREHEAD_PER_CORE
         return Estimate(
             round(core_c, 2),

@@ -12,7 +12,7 @@ def make_estimator(config: ScreeningConfig) -> Estimator:
         return absolute
     return RelativeEstimator(
         offset_c=config.relative_offset_c,
-        spread_z=config.spread_z,
+        low_quantile=config.reference_quantile,
         fallback=absolute,
         window_people=config.reference_people,
         min_people=config.reference_min_people,

@@ -34,6 +34,9 @@ from terminal.screening.health import SensorHealth
 log = logging.getLogger(__name__)
 COME_CLOSER_POLL_S = 0.2
 MAX_POSITIONINGS = 2  # a person who steps back mid-measurement is asked again, once
+# stepping back means going this much beyond max_distance_cm: the ranging's own noise (about
+# 3 % of the distance) at the edge is not a step
+STEPPED_BACK_CM = 5.0
 
 
 class MeasureState(StrEnum):
@@ -190,7 +193,7 @@ class Screener:
                 still = self._distance_cm()
             except ReadingFailed as exc:
                 return self._fault(str(exc), distance_cm=distance)
-            if still is None or still > self.config.max_distance_cm:
+            if still is None or still > self.config.max_distance_cm + STEPPED_BACK_CM:
                 continue  # they stepped back while it measured: not their forehead; again
             return self._judge(samples, ambient_c, distance)
         log.info("measurement: nobody came close enough")
