@@ -34,9 +34,9 @@ FOREHEAD_PER_CORE = 0.8
 HISTORY_WINDOWS = 20  # readings kept, in windows of reference_people
 # while fewer than min_people similar readings are known (a gate just switched on, or the air
 # just changed), the few there are still say something: with at least WARMUP_PEOPLE of them, a
-# reading is also flagged from WARMUP_BELOW_MEDIAN_C below their median plus the offset (as far
-# as the 5th percentile of a cool lobby's crowd lies below its median), so the absolute table's
-# misses in cold air are not the only word
+# reading is also flagged from WARMUP_BELOW_MEDIAN_C below their median plus the offset (in mild
+# air the 5th percentile lies about that far below the median; in a cool lobby further), so the
+# absolute table's misses in cold air are not the only word
 WARMUP_PEOPLE = 3
 WARMUP_BELOW_MEDIAN_C = 1.3
 # forehead skin of people without fever, by air temperature (°C, °C): see docs/screening.md
