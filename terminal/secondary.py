@@ -172,9 +172,9 @@ class SecondaryDesk:
         self._resolve(command)
 
     def _refuse(self, refusal: Refusal) -> None:
-        log.warning(
-            "refused a command on %s: %s", refusal.topic.rsplit("/", 1)[-1], refusal.problem
-        )
+        name = refusal.topic.rsplit("/", 1)[-1]
+        shown = name if name.isprintable() and len(name) <= 64 else repr(name[:64])
+        log.warning("refused a command on %s: %s", shown, refusal.problem)
         result = self.topics.command_result_message(
             refusal.topic
             if refusal.topic.startswith(self.topics.base)
