@@ -30,7 +30,7 @@ from terminal.policy import CodeSeen, Decision, Route, Temperature, decide
 from terminal.publisher import Publisher
 from terminal.record import CheckRow, Record
 from terminal.roster import Roster
-from terminal.screening import build_screener
+from terminal.screening import build_screener, resume_reference
 from terminal.secondary import SecondaryDesk, SensorEvents
 from terminal.topics import GateTopics, iso_utc
 
@@ -79,6 +79,7 @@ class Gate:
         # every pause in a measurement is spent watching the camera for a second code
         sensor_events = SensorEvents(record, self.topics, self.clock.time)
         self.screener = build_screener(devices, config, self._watch, sensor_events)
+        resume_reference(self.screener, record, config, self.clock.time())
         self.secondary = SecondaryDesk(
             config=config,
             record=record,

@@ -208,6 +208,18 @@ class Record:
             raise ValueError(f"not an event table: {table}")
         return list(self.db.query(f"SELECT * FROM {table} ORDER BY id"))
 
+    def recent_readings(self, since_s: float) -> list[dict[str, Any]]:
+        """Forehead readings of checks since ``since_s``, oldest first: the screening's running
+        reference picks up where it was after a restart."""
+        return list(
+            self.db.query(
+                "SELECT object_c, ambient_c, distance_cm, epoch_s FROM checks WHERE epoch_s >= ? "
+                "AND measure_state = 'done' AND object_c IS NOT NULL AND ambient_c IS NOT NULL "
+                "ORDER BY epoch_s",
+                [since_s],
+            )
+        )
+
     def open_flags(self) -> list[dict[str, Any]]:
         """Checks sent to the secondary check that no guard has resolved yet."""
         return list(

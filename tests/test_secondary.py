@@ -20,6 +20,7 @@ from terminal.config import Config
 from terminal.gate import Gate
 from terminal.publisher import Publisher
 from terminal.record import Record
+from terminal.screening.estimators import Reading
 from terminal.topics import GateTopics
 from tests.conftest import make_config
 from tests.test_publisher import wait_for
@@ -250,6 +251,9 @@ def test_an_open_flag_survives_a_restart(desk: Desk) -> None:
         publisher=desk.publisher,
     )
     assert list(restarted.secondary.open) == [flag_id]
+    # and the screening's reference picks up the people already screened
+    seen = restarted.screener.estimator.similar  # type: ignore[attr-defined]
+    assert seen(Reading(34.0, 19.0, desk.rig.clock.time())) == [pytest.approx(36.5, abs=0.15)]
     reopened = restarted.secondary.open[flag_id]
     assert reopened.person_id == "A" and reopened.entry is not None
     desk.gate = restarted

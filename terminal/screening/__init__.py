@@ -6,6 +6,8 @@ from collections.abc import Callable
 from terminal.calibration import load_offsets
 from terminal.config import Config
 from terminal.devices import DeviceError, Devices
+from terminal.record import Record
+from terminal.screening.estimators import Reading
 from terminal.screening.measurement import (
     DistanceSensor,
     MeasureState,
@@ -21,6 +23,7 @@ __all__ = [
     "Screener",
     "Thermometer",
     "build_screener",
+    "resume_reference",
 ]
 
 
@@ -47,3 +50,15 @@ def build_screener(
         on_state=(lambda state: display(state.value)) if display else None,
         on_event=on_event,
     )
+
+
+def resume_reference(screener: Screener, record: Record, config: Config, now_s: float) -> int:
+    """After a restart, the people screened in the last ``reference_max_age_s`` count again for
+    the running reference; the number taken."""
+    since = now_s - config.screening.reference_max_age_s
+    rows = record.recent_readings(since)
+    for row in rows:
+        screener.estimator.learn(
+            Reading(row["object_c"], row["ambient_c"], row["epoch_s"], row["distance_cm"])
+        )
+    return len(rows)
