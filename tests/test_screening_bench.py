@@ -17,8 +17,9 @@ def test_default_estimator_against_the_model_and_its_variations() -> None:
         for band, result, plain in zip(BANDS_C, bands, absolute[name], strict=True):
             where = f"{name}, {band}"
             assert result.faults <= 0.01, where
-            assert result.fever_flagged >= 0.8, where
-            assert result.normal_flagged <= result.best_rule_normal_flagged + 0.25, where
+            assert result.fever_flagged >= 0.9, where
+            if result.fever_flagged < 0.99:  # at 100 % the best rule hangs on one person
+                assert result.normal_flagged <= result.best_rule_normal_flagged + 0.25, where
             if band[1] <= 20.0 and not name.startswith("outdoor"):
                 # a cold lobby: the table alone misses most fevers
                 assert plain.fever_flagged < result.fever_flagged - 0.3, where

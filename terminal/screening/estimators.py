@@ -106,9 +106,11 @@ class AbsoluteEstimator:
 
 
 def quantile(values: list[float], share: float) -> float:
-    """Linear interpolation between order statistics (the "inclusive" definition)."""
+    """Linear interpolation between order statistics at ``share x (n + 1)`` (the Weibull,
+    "exclusive" definition): from a few dozen readings it does not sit above the crowd's true
+    quantile as the "inclusive" one does. Below the lowest reading it is the lowest."""
     ordered = sorted(values)
-    position = share * (len(ordered) - 1)
+    position = max(0.0, share * (len(ordered) + 1) - 1)
     below = int(position)
     above = min(below + 1, len(ordered) - 1)
     return ordered[below] + (ordered[above] - ordered[below]) * (position - below)
