@@ -3,8 +3,9 @@ one interface, chosen by ``screening.estimator``.
 
 - ``absolute``: core from forehead skin with an ambient-dependent correction, a table of the
   forehead temperature of people without fever by air temperature (docs/screening.md gives its
-  sources), plus the sensor's calibration offset. The air and the person's own offset are large
-  beside a 0.5 °C fever margin, so this errs on the side of flagging.
+  sources), plus the sensor's calibration offset. How long a person has been inside and their
+  own offset are large beside a 0.5 °C fever margin, and no table knows them: in cool air it
+  misses most fevers (docs/screening.md has the figures).
 - ``relative``: each reading compared with the recent people screened at this gate under similar
   air, as thermal screening cameras do. It cancels what the people in the queue share: the air,
   the weather they came from, the sensor's drift. What it cannot cancel is how much those people
