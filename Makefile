@@ -15,9 +15,9 @@ test: setup
 	$(BIN)/python -m pytest
 
 lint: setup
-	$(BIN)/ruff check terminal drivers simulator tests
-	$(BIN)/ruff format --check terminal drivers simulator tests
-	$(BIN)/mypy terminal drivers simulator
+	$(BIN)/ruff check terminal drivers simulator firmware tests
+	$(BIN)/ruff format --check terminal drivers simulator firmware tests
+	$(BIN)/mypy terminal drivers simulator firmware
 
 setup: system-packages $(STAMP)
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal, get_args
 
-from simulator.mlx90614 import Fault
+from simulator.mlx90614 import Fault as SensorFault
 from terminal.csvfile import CsvFileError, read_table
 from terminal.ids import PERSON_ID
 from terminal.roster import Roster
@@ -45,6 +45,11 @@ SCENARIO_HEADER = ["person_id", "arrival_s", "core_c", "ambient_c", "code"]
 # the last nucleic-acid test the roster gives them
 NatOnRoster = Literal["valid", "expired", "positive", "missing"]
 NATS_ON_ROSTER: tuple[str, ...] = get_args(NatOnRoster)
+# optional: what the thermometer sees once they stand where the gate asks (skips the forehead
+# model), where they first stand, the forehead model's inputs, and the thermometer misbehaving
+# while they are in front (nack, bad_pec, error_flag, stuck)
+SCENARIO_OPTIONAL = ["object_c", "distance_cm", "minutes_inside", "outside_c", "sensor_fault"]
+SENSOR_FAULTS: tuple[str, ...] = get_args(SensorFault)
 
 
 @dataclass(frozen=True)
@@ -61,8 +66,15 @@ class SimPerson:
     leaves_phone: bool = (
         False  # walks on and leaves the phone, code showing, in front of the camera
     )
-    sensor_fault: Fault | None = None  # the thermometer misbehaves while this person is in front
+    sensor_fault: SensorFault | None = None  # the thermometer misbehaves while they are in front
     nat: NatOnRoster = "valid"
+    # where they first stand, in front of the distance sensor; they come closer when asked
+    distance_cm: float = 30.0
+    # the forehead: either what the thermometer sees once they stand where the gate asks (the
+    # forehead model skipped), or the model's inputs (None: drawn from the model)
+    object_c: float | None = None
+    minutes_inside: float | None = None
+    outside_c: float | None = None
 
 
 @dataclass(frozen=True)
@@ -122,10 +134,11 @@ def random_crowd(workers: int, seed: int, mix: CrowdMix | None = None) -> list[S
                 code = name
                 break
             draw -= share
-        fault: Fault | None = None
+        fault: SensorFault | None = None
         # a faulty sensor is only noticed when a code starts the check
         if code != "none" and rng.random() < mix.sensor_fault:
             fault = rng.choice(["nack", "bad_pec", "error_flag"])
+        distance = round(rng.uniform(10.0, 55.0), 1)
         people.append(
             SimPerson(
                 person_id=f"W{index + 1:04d}",
@@ -140,6 +153,7 @@ def random_crowd(workers: int, seed: int, mix: CrowdMix | None = None) -> list[S
                 code_after_s=round(min(rng.lognormvariate(math.log(0.6), 0.7), 3.5), 2),
                 sensor_fault=fault,
                 nat=_nat(nat_rng, mix),
+                distance_cm=distance,
             )
         )
     return _with_each_attack(people, rng, at_least=min(2, workers // 50))
@@ -214,7 +228,9 @@ def load_scenario(path: Path) -> list[SimPerson]:
     people: list[SimPerson] = []
     seen: set[str] = set()
     try:
-        planned = read_table(path, SCENARIO_HEADER, "scenario", optional=["nat"])
+        planned = read_table(
+            path, SCENARIO_HEADER, "scenario", optional=["nat", *SCENARIO_OPTIONAL]
+        )
     except CsvFileError as exc:
         raise ScenarioError(str(exc)) from None
     for line, cells in planned:
@@ -232,6 +248,19 @@ def load_scenario(path: Path) -> list[SimPerson]:
             raise ScenarioError(
                 f"{path}:{line}: nat must be one of {', '.join(NATS_ON_ROSTER)}, got {nat!r}"
             )
+        fault = cells["sensor_fault"] or None
+        if fault is not None and fault not in SENSOR_FAULTS:
+            raise ScenarioError(
+                f"{path}:{line}: sensor_fault must be empty or one of "
+                f"{', '.join(SENSOR_FAULTS)}, got {fault!r}"
+            )
+
+        def optional(
+            column: str, low: float, high: float, cells: dict = cells, line: int = line
+        ) -> float | None:
+            text = cells[column]
+            return None if not text else _number(path, line, column, text, low, high)
+
         people.append(
             SimPerson(
                 person_id=person_id,
@@ -240,6 +269,11 @@ def load_scenario(path: Path) -> list[SimPerson]:
                 ambient_c=_number(path, line, "ambient_c", ambient, -20, 50),
                 code=code,
                 nat=nat,  # type: ignore[arg-type]
+                sensor_fault=fault,  # type: ignore[arg-type]
+                distance_cm=optional("distance_cm", 1, 300) or 30.0,
+                object_c=optional("object_c", -20, 60),
+                minutes_inside=optional("minutes_inside", 0, 24 * 60),
+                outside_c=optional("outside_c", -40, 55),
             )
         )
     if not people:

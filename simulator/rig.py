@@ -15,12 +15,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from drivers.camera import Camera
 from drivers.mlx90614 import MLX90614
 from drivers.qr import make_decoder
+from drivers.vl53l0x import VL53L0X
 from simulator.camera import FakeCapture
 from simulator.clock import SimClock
 from simulator.crowd import PAYLOAD_PREFIX, SimPerson
+from simulator.forehead import ForeheadModel
 from simulator.frames import FrameRenderer
 from simulator.gpio import FakeGPIO
-from simulator.mlx90614 import FakeSMBus, MLX90614Twin
+from simulator.mlx90614 import FakeSMBus, MLX90614Twin, Scene
+from simulator.vl53l0x import VL53L0XTwin
 from simulator.world import Pace, World, WorldPins
 from terminal.config import Config, ShiftsConfig
 from terminal.devices import Devices, build_outputs
@@ -172,6 +175,8 @@ class Rig:
     world: World
     capture: FakeCapture
     roster: Roster
+    ranger: VL53L0XTwin
+    more_twins: list[MLX90614Twin]
 
     def devices(self) -> Devices:
         return Devices(
@@ -181,6 +186,9 @@ class Rig:
             outputs=build_outputs(self.gpio, self.config, self.clock.sleep),
             clock=self.clock,
             closers=[self.bus.close, self.capture.release],
+            distance=VL53L0X(self.bus, self.config.distance.address, sleep=self.clock.sleep),
+            display=self.world.display,
+            more_thermometers=[MLX90614(self.bus, t.address) for t in self.more_twins],
         )
 
 
@@ -192,6 +200,7 @@ def build_rig(
     pace: Pace | None = None,
     real_time: bool = False,
     switched_on_before_s: float = 60.0,
+    forehead_model: ForeheadModel | None = None,
 ) -> Rig:
     start = shift_start_epoch(config)
     # the terminal is switched on before the shift, so the sensor is past power-up
@@ -210,22 +219,38 @@ def build_rig(
         rng,
         shift_start_epoch_s=start,
         pace=pace,
+        forehead_model=forehead_model,
+        seed=seed,
     )
     twin = MLX90614Twin(
         clock.time,
         world.scene,
         address=config.thermometer.address,
+        noise_c=0.1,
         seed=seed,
         persistent_fault=world.sensor_fault,
     )
+    ranger = VL53L0XTwin(clock.time, world.distance_cm, address=config.distance.address, seed=seed)
+
+    def lower(t: float) -> Scene:
+        # a second thermometer lower down sees chin and collar: cooler than the forehead
+        seen = world.scene(t)
+        return Scene(seen.ambient_c, seen.ambient_c + 0.8 * (seen.object_c - seen.ambient_c))
+
+    more_twins = [
+        MLX90614Twin(clock.time, lower, address=address, noise_c=0.1, seed=seed + index + 1)
+        for index, address in enumerate(config.thermometer.more_addresses)
+    ]
     clock.sleep(MLX90614Twin.POWER_UP_S)
     return Rig(
         config=simulated_shifts(people, config),  # the gate under test gets the crowd's groups
         clock=clock,
         gpio=gpio,
         twin=twin,
-        bus=FakeSMBus(twin),
+        bus=FakeSMBus(twin, ranger, *more_twins),
         world=world,
         capture=FakeCapture(world, clock, config.simulator.fps),
         roster=roster_for(people, config),
+        ranger=ranger,
+        more_twins=more_twins,
     )

@@ -10,7 +10,7 @@ import threading
 import time
 from pathlib import Path
 
-from terminal import cli_codes, cli_roster
+from terminal import cli_codes, cli_roster, cli_sensor
 from terminal.config import Config, ConfigError, load
 
 DEFAULT_SIMULATOR_CONFIG = Path("config/simulator.toml")
@@ -79,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cli_codes.add_commands(commands)
     cli_roster.add_commands(commands)
+    cli_sensor.add_commands(commands, _existing_file)
     return parser
 
 
@@ -129,6 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "roster":
             return cli_roster.run(args)
+        if args.command == "sensor":
+            return cli_sensor.dispatch(args)
         return _simulate(args) if args.command == "simulate" else _run(args)
     except ConfigError as exc:
         print(f"gate-terminal: {exc}", file=sys.stderr)

@@ -31,8 +31,9 @@ from terminal.healthcode import CodeRejected, HealthCode
 from terminal.policy import CodeRules, CodeSeen, Decision, Reason, Route, Temperature, decide
 from terminal.publisher import Publisher
 from terminal.record import CheckRow, Hold, OutboxMessage, Record
-from terminal.roster import Person, Roster, RosterRules, admitted_until, assess
-from terminal.screening import Screener
+from terminal.roster import Person, Roster, RosterProblem, RosterRules, assess, hold_until
+from terminal.screening import build_screener, resume_reference
+from terminal.secondary import SecondaryDesk, SensorEvents
 from terminal.topics import GateTopics, iso_utc
 
 log = logging.getLogger(__name__)
@@ -63,8 +64,10 @@ class Outcome:
     row: CheckRow
     decision: Decision
     messages: list[OutboxMessage]
-    hold: Hold | None  # an admission holds its code and person against a replay
+    hold: Hold | None  # what an admission on this code would hold against a replay
     codes: list[str]  # the codes this approach was decided on
+    code: CodeSeen | None = None  # what was shown, for a guard's later decision on a flag
+    roster_problem: RosterProblem | None = None
 
 
 class Gate:
@@ -101,7 +104,22 @@ class Gate:
         self._last_error: tuple[str, str] | None = None
         self._waited_s = 0.0  # time spent waiting on the camera or the sensor, not computing
         # every pause in a measurement is spent watching the camera for a second code
-        self.screener = Screener(devices.thermometer, config.screening, sleep=self._watch)
+        sensor_events = SensorEvents(record, self.topics, self.clock.time)
+        self.screener = build_screener(devices, config, self._watch, sensor_events)
+        resume_reference(self.screener, record, config, self.clock.time())
+        self.secondary = SecondaryDesk(
+            config=config,
+            record=record,
+            topics=self.topics,
+            relay=devices.outputs.relay,
+            buzzer=devices.outputs.buzzer,
+            now=self.clock.time,
+            clock_trusted=self._clock_trusted,
+            inbox=publisher.inbox if publisher is not None else None,
+            roster=roster,
+            roster_rules=self.roster_rules,
+            code_rules=self.code_rules,
+        )
         self._codes_in_check: set[str] = set()
         self._unreadable_frames_in_check = 0
         self._approach: Approach | None = None
@@ -173,6 +191,7 @@ class Gate:
         log.log(level, "internal error %s: %s at %s", where, type(exc).__name__, place)
 
     def _poll(self) -> CheckRow | None:
+        self.secondary.serve()  # a guard's result, a re-alert: never in the middle of a check
         self._waited_s = 0.0
         started_perf = time.perf_counter()
         scan = self._scan_next_frame()
@@ -267,13 +286,16 @@ class Gate:
         row, decision = outcome.row, outcome.decision
         try:
             # the record first: the turnstile never moves for a check that is not written down
-            self.record.add_check(row, outcome.messages, outcome.hold)
+            self.record.add_check(row, outcome.messages, outcome.hold if decision.admit else None)
         except Exception as exc:
             self._log_error(exc, "writing the record; the turnstile stays shut")
             decision = Decision(False, Reason.INTERNAL_ERROR, Route.ASIDE)
         else:
             if decision.alert is not None:
                 log.warning("%s at gate %s: security alerted", decision.alert.value, row.gate)
+            if decision.reason is Reason.SECONDARY_CHECK and outcome.code is not None:
+                # the screening flagged them: the guard's clinical reading decides
+                self.secondary.flagged(row, outcome.code, outcome.roster_problem, outcome.hold)
         self._act(decision)
         self._approach = Approach(frozenset(outcome.codes), codes_seen_at=self.clock.time())
         if self._on_check is not None:
@@ -296,12 +318,13 @@ class Gate:
         person_id = code.code.person_id if code.code else None
         person = self.roster.get(person_id) if person_id else None
         at = datetime.fromtimestamp(decided_at, self._zone)
+        roster_problem = assess(person, at, self.roster_rules)
         decision = decide(
             temperature,
             code,
-            assess(person, at, self.roster_rules),
+            roster_problem,
             self.config.screening.fever_threshold_c,
-            clock_trusted=not self.config.gate.require_synced_clock or self.clock.synchronised(),
+            clock_trusted=self._clock_trusted(),
             code_rules=self.code_rules,
         )
         row = self._row(
@@ -310,21 +333,16 @@ class Gate:
         messages = [self.topics.check_message(row)]
         if decision.alert is not None:
             messages.append(self.topics.alert_message(row, decision.alert))
-        hold = None
-        if decision.admit and code.code is not None and code.replay_of is None:
+        hold = None  # a later admission by staff, after a secondary check, holds it too
+        if code.code is not None and code.replay_of is None:
             hold = Hold(code.code.fingerprint, code.code.person_id, self._hold_until(person, at))
-        return Outcome(row, decision, messages, hold, texts)
+        return Outcome(row, decision, messages, hold, texts, code, roster_problem)
 
     def _hold_until(self, person: Person | None, admitted_at: datetime) -> float:
-        """Until when the admitted code (and its person) may not admit again at this gate: the
-        end of the window that admitted them, unless a fixed hold is configured."""
         replay = self.config.healthcode.replay
-        if replay.hold_h is not None:
-            return admitted_at.timestamp() + replay.hold_h * 3600
-        window_end = admitted_until(person, admitted_at, self.roster_rules)
-        if window_end is None:  # allowed in at any time: no window to end
-            return admitted_at.timestamp() + replay.any_time_hold_h * 3600
-        return window_end.timestamp()
+        return hold_until(
+            person, admitted_at, self.roster_rules, replay.hold_h, replay.any_time_hold_h
+        )
 
     def _internal_error(self, started_at: float, started_perf: float) -> Outcome:
         decision = Decision(False, Reason.INTERNAL_ERROR, Route.ASIDE)
@@ -360,17 +378,26 @@ class Gate:
             person_id=person_id,
             code=code.code.colour.value if code.code else code.status,
             temperature_c=temperature.final_c,
-            first_c=temperature.first_c if temperature.remeasure_c is not None else None,
+            first_c=None,  # the screening no longer re-measures: a flag goes to a guard
             sensor_fault=temperature.fault,
             decision=decision.decision,
             reason=decision.reason.value,
             route=decision.route.value,
             check_s=round(decided_at - started_at, 3),
             processing_ms=round(processing_s * 1000, 3),
+            object_c=temperature.object_c,
+            ambient_c=temperature.ambient_c,
+            distance_cm=temperature.distance_cm,
+            estimate_mode=temperature.mode,
+            reference_c=temperature.reference_c,
+            measure_state=temperature.state,
             code_fingerprint=seen.fingerprint if seen else None,
             code_issuer=seen.issuer if seen else None,
             replay_of=code.replay_of,
         )
+
+    def _clock_trusted(self) -> bool:
+        return not self.config.gate.require_synced_clock or self.clock.synchronised()
 
     def _act(self, decision: Decision) -> None:
         outputs = self.outputs
@@ -390,4 +417,6 @@ class Gate:
 
     def close(self) -> None:
         self.outputs.relay.set(False)
+        if self.outputs.buzzer is not None:
+            self.outputs.buzzer.set(False)
         self._lamps_off()

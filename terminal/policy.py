@@ -40,34 +40,43 @@ class Reason(StrEnum):
     VISIT_OUTSIDE = "visit_outside"  # a visitor outside their visit
     OUTSIDE_SHIFT = "outside_shift"
     INTERNAL_ERROR = "internal_error"  # the check itself failed: nobody is admitted on it
+    SECONDARY_CHECK = "secondary_check"  # flagged by the screening: a guard measures again
+    NOT_MEASURED = "not_measured"  # never came close enough to the thermometer
 
 
 class Alert(StrEnum):
     FEVER = "fever"  # confirmed: the person is on the way to the isolation room
-    SUSPECTED_FEVER = "suspected_fever"  # a high reading that could not be re-measured
+    SUSPECTED_FEVER = "suspected_fever"  # sent by earlier versions; the screening now flags
     HEALTH_CODE = "health_code"  # a code whose colour routes the person to the isolation room
     NAT_POSITIVE = "nat_positive"  # a positive nucleic-acid test: on the way to the isolation room
+    SECONDARY_CHECK = "secondary_check"  # flagged: a guard must measure with a clinical thermometer
 
 
 class Route(StrEnum):
     THROUGH = "through"  # the turnstile
     ASIDE = "aside"  # step back from the gate
     ISOLATION_ROOM = "isolation_room"  # confirmed fever: escorted to the temporary isolation room
-    SECONDARY_CHECK = "secondary_check"  # staff check the person again before anything else
+    SECONDARY_CHECK = "secondary_check"  # flagged: to the secondary check point beside the gate
 
 
 @dataclass(frozen=True)
 class Temperature:
-    """Estimated core temperature from the forehead. ``remeasure_c`` is taken only when the first
-    estimate was at or above the fever threshold."""
+    """What the screening found. ``first_c`` is the estimated core temperature; ``flagged`` sends
+    the person to the secondary check. A fault, or no estimate at all, never admits."""
 
     first_c: float | None
-    remeasure_c: float | None = None
     fault: str | None = None  # what went wrong reading the sensor, when it did
+    flagged: bool = False
+    mode: str | None = None  # the estimator that decided: "absolute" or "relative"
+    reference_c: float | None = None  # the running forehead reference in use (relative mode)
+    object_c: float | None = None  # raw forehead reading (calibration applied)
+    ambient_c: float | None = None  # the thermometer's own temperature
+    distance_cm: float | None = None
+    state: str = "done"  # where the measurement ended: done, come_closer, sensor_fault
 
     @property
     def final_c(self) -> float | None:
-        return self.remeasure_c if self.remeasure_c is not None else self.first_c
+        return self.first_c
 
 
 @dataclass(frozen=True)
@@ -135,15 +144,6 @@ def _code_problem(code: CodeSeen, rules: CodeRules) -> Decision | None:
     return None
 
 
-def fever_confirmed(temperature: Temperature, threshold_c: float) -> bool:
-    return (
-        temperature.first_c is not None
-        and temperature.first_c >= threshold_c
-        and temperature.remeasure_c is not None
-        and temperature.remeasure_c >= threshold_c
-    )
-
-
 def decide(
     temperature: Temperature,
     code: CodeSeen,
@@ -152,15 +152,15 @@ def decide(
     clock_trusted: bool = True,
     code_rules: CodeRules = CodeRules(),
 ) -> Decision:
-    # a confirmed fever outranks everything else: that person goes to the isolation room
-    if fever_confirmed(temperature, fever_threshold_c):
-        return _deny(Reason.FEVER, Route.ISOLATION_ROOM, Alert.FEVER)
-    final_c = temperature.final_c
-    if temperature.fault is not None or final_c is None or final_c >= fever_threshold_c:
-        # no reading, or a fever that could not be re-measured: never admit on it, and a high
-        # first reading goes to security even unconfirmed
-        high = temperature.first_c is not None and temperature.first_c >= fever_threshold_c
-        return _deny(Reason.SENSOR_FAULT, alert=Alert.SUSPECTED_FEVER if high else None)
+    # the screening flags and the policy follows: a flag goes to the secondary check, where a
+    # guard measures with a clinical thermometer; a fault or no reading never admits.
+    # ``fever_threshold_c`` is the screening's (its absolute estimator flags at it)
+    if temperature.fault is not None:
+        return _deny(Reason.SENSOR_FAULT)
+    if temperature.flagged:
+        return _deny(Reason.SECONDARY_CHECK, Route.SECONDARY_CHECK, Alert.SECONDARY_CHECK)
+    if temperature.final_c is None:
+        return _deny(Reason.NOT_MEASURED)
     if not clock_trusted:
         return _deny(Reason.CLOCK_UNSYNCED)
     code_denial = _code_problem(code, code_rules)
@@ -178,3 +178,25 @@ def decide(
     if roster_problem is not None:
         return _deny(Reason(roster_problem.value))
     return Decision(admit=True, reason=Reason.ADMITTED, route=Route.THROUGH)
+
+
+def resolve_secondary(
+    clinical_c: float,
+    clinical_fever_c: float,
+    code: CodeSeen,
+    roster_problem: RosterProblem | None,
+    clock_trusted: bool = True,
+    code_rules: CodeRules = CodeRules(),
+) -> Decision:
+    """The guard's clinical reading of a flagged person: a fever goes to the isolation room;
+    otherwise the person is decided again as if the reading had been normal at the gate, so a
+    red code or a missing roster entry still refuses."""
+    if clinical_c >= clinical_fever_c:
+        return _deny(Reason.FEVER, Route.ISOLATION_ROOM, Alert.FEVER)
+    return decide(
+        Temperature(first_c=clinical_c, mode="clinical"),
+        code,
+        roster_problem,
+        clock_trusted=clock_trusted,
+        code_rules=code_rules,
+    )

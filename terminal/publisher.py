@@ -18,6 +18,7 @@ from collections.abc import Callable
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from terminal.commands import CommandInbox
 from terminal.config import MqttConfig
 from terminal.record import Record
 from terminal.topics import GateTopics
@@ -36,8 +37,11 @@ class Publisher:
         *,
         client_id: str,
         now: Callable[[], float] = time.time,
+        inbox: CommandInbox | None = None,
     ) -> None:
+        """With an ``inbox``, commands to this gate are subscribed to and queued there."""
         self.record = record
+        self.inbox = inbox
         self.config = config
         self.topics = topics
         self._now = now
@@ -69,6 +73,7 @@ class Publisher:
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_publish = self._on_publish
+        self.client.on_message = self._on_message
 
     # --- paho's thread ------------------------------------------------------------------------
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
@@ -82,6 +87,8 @@ class Publisher:
             qos=1,
             retain=True,
         )
+        if self.inbox is not None:
+            client.subscribe(self.topics.commands, qos=1)
         self._connected.set()
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
@@ -91,6 +98,10 @@ class Publisher:
 
     def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
         self._acked.put(mid)
+
+    def _on_message(self, client, userdata, message) -> None:
+        if self.inbox is not None:
+            self.inbox.put(message.topic, message.payload)  # the gate loop parses and acts
 
     # --- the gate's thread --------------------------------------------------------------------
     @property

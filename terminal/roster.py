@@ -159,6 +159,24 @@ def admitted_until(person: Person | None, at: datetime, rules: RosterRules) -> d
     return max((w.end_after(at) for w in windows), key=lambda end: end.timestamp())
 
 
+def hold_until(
+    person: Person | None,
+    admitted_at: datetime,
+    rules: RosterRules,
+    fixed_h: float | None,
+    any_time_h: float,
+) -> float:
+    """Until when (epoch s) an admission holds its code and person against a replay: the end of
+    the window that admitted them, unless a fixed hold is configured; ``any_time_h`` for people
+    with no window to end."""
+    if fixed_h is not None:
+        return admitted_at.timestamp() + fixed_h * 3600
+    window_end = admitted_until(person, admitted_at, rules)
+    if window_end is None:
+        return admitted_at.timestamp() + any_time_h * 3600
+    return window_end.timestamp()
+
+
 # --- reading the files -------------------------------------------------------------------------
 @dataclass(frozen=True)
 class PeopleFile:

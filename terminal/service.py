@@ -8,6 +8,7 @@ import threading
 import time
 
 from drivers.camera import CameraError
+from terminal.commands import CommandInbox
 from terminal.config import Config
 from terminal.devices import DeviceError, Devices, build_pi_devices
 from terminal.gate import Gate
@@ -50,6 +51,7 @@ def run_service(config: Config, stop: threading.Event) -> int:
         config.mqtt,
         topics=GateTopics(config.gate.park, config.gate.id),
         client_id=f"gate-{config.gate.park}-{config.gate.id}",
+        inbox=CommandInbox(),
     )
     gate = Gate(
         config=config,

@@ -2,8 +2,12 @@
 
 Under ``gate/v1/{park}/{gate}/``:
 - ``check``  every check, QoS 1: who, the decision, the reason, the temperature used.
-- ``alert``  for security staff, QoS 1: a confirmed fever (``kind`` ``fever``, route to the
-  isolation room) or a high reading that could not be re-measured (``suspected_fever``).
+- ``alert/{kind}`` for security staff, QoS 1: ``secondary_check`` (a person flagged by the
+  screening waits at the secondary check point; re-sent until a guard resolves it), ``fever``
+  (confirmed by the guard's clinical reading: the person goes to the isolation room),
+  ``sensor_fault`` and ``sensor_recovered`` (the thermometer).
+- ``cmd/resolve_secondary`` (to the gate): a guard's clinical reading of a flagged person; the
+  gate answers on ``cmd/resolve_secondary/result``.
 - ``status`` retained, QoS 1: ``online`` while connected; the broker sends ``offline`` (the last
   will) when the terminal vanishes, and the terminal sends it when it stops.
 """
@@ -49,6 +53,26 @@ class GateTopics:
     def alert(self) -> str:
         return f"{self.base}/alert"
 
+    def alert_of(self, kind: str) -> str:
+        return f"{self.base}/alert/{kind}"
+
+    @property
+    def alerts(self) -> str:
+        """Every alert topic, for a subscription."""
+        return f"{self.base}/alert/#"
+
+    @property
+    def resolve_secondary(self) -> str:
+        return f"{self.base}/cmd/resolve_secondary"
+
+    @property
+    def commands(self) -> str:
+        """Every command topic (one level below ``cmd``), for the gate's subscription."""
+        return f"{self.base}/cmd/+"
+
+    def result_of(self, command_topic: str) -> str:
+        return f"{command_topic}/result"
+
     @property
     def fault(self) -> str:
         return f"{self.base}/fault"
@@ -87,7 +111,58 @@ class GateTopics:
             "first_c": None if check.first_c is None else round(check.first_c, 1),
             "route": check.route,
         }
-        return OutboxMessage(self.alert, _json(payload))
+        return OutboxMessage(self.alert_of(kind), _json(payload))
+
+    def secondary_alert_message(
+        self, flag_id: str, kind: str, at_s: float, fields: dict[str, Any]
+    ) -> OutboxMessage:
+        """A re-alert of an open flag, or the outcome of a guard's check."""
+        payload = {
+            "schema": "gate.alert/1",
+            "kind": kind,
+            "event_id": f"{flag_id}-{kind}-{round(at_s * 1000)}",
+            "check_event_id": flag_id,
+            "ts": iso_utc(at_s),
+            "park": self.park,
+            "gate": self.gate,
+            **fields,
+        }
+        return OutboxMessage(self.alert_of(kind), _json(payload))
+
+    def sensor_message(self, kind: str, at_s: float, detail: str, event_id: str) -> OutboxMessage:
+        payload = {
+            "schema": "gate.alert/1",
+            "kind": kind,
+            "event_id": event_id,
+            "ts": iso_utc(at_s),
+            "park": self.park,
+            "gate": self.gate,
+            "detail": detail,
+        }
+        return OutboxMessage(self.alert_of(kind), _json(payload))
+
+    def command_result_message(
+        self,
+        command_topic: str,
+        at_s: float,
+        command_id: str | None,
+        ok: bool,
+        problem: str | None,
+        event_id: str,
+        outcome: dict[str, Any] | None = None,
+    ) -> OutboxMessage:
+        payload = {
+            "schema": "gate.command_result/1",
+            "event_id": event_id,
+            "command_id": command_id,
+            "ts": iso_utc(at_s),
+            "park": self.park,
+            "gate": self.gate,
+            "ok": ok,
+            "problem": problem,
+            **(outcome or {}),
+        }
+        return OutboxMessage(self.result_of(command_topic), _json(payload))
 
     def fault_message(self, check: CheckRow, kind: str) -> OutboxMessage:
         """A fault at the gate that the operations centre must know of (no personal data)."""

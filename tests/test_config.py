@@ -41,7 +41,40 @@ GOOD = example_gate_config_text()
         ),
         (
             ("relay_pin = 17", "relay_pin = 27"),
-            r"outputs: Value error, relay and lamp pins must differ",
+            r"outputs: Value error, relay, lamp and buzzer pins must differ",
+        ),
+        (
+            ("buzzer_pin = 23", "buzzer_pin = 22"),
+            r"outputs: Value error, relay, lamp and buzzer pins must differ",
+        ),
+        # configuration cannot hide a fever
+        (
+            ("fever_threshold_c = 37.3 ", "fever_threshold_c = 40.0 "),
+            r"screening\.fever_threshold_c: Input should be less than or equal to 38",
+        ),
+        (
+            ("plausible_max_c = 42.5", "plausible_max_c = 40.0"),
+            r"screening: Value error, plausible_max_c must be at least fever_threshold_c \+ 3",
+        ),
+        (
+            ("relative_offset_c = 0.55", "relative_offset_c = 2.0"),
+            r"screening\.relative_offset_c: Input should be less than or equal to 1",
+        ),
+        (
+            ("settle_s = 0.7", "settle_s = 0.3"),
+            r"screening\.settle_s: Input should be greater than or equal to 0\.65",
+        ),
+        (
+            ("max_distance_cm = 25", "max_distance_cm = 70"),
+            r"screening: Value error, max_distance_cm must be below presence_cm",
+        ),
+        (
+            ("address = 0x29", "address = 0x5A"),
+            r"distance\.address and thermometer\.address must differ",
+        ),
+        (
+            ('isolation_room = "Temporary isolation room"', 'isolation_room = ""'),
+            r"secondary\.isolation_room: String should have at least 1 character",
         ),
         (
             ('timezone = "Asia/Shanghai"', 'timezone = "Mars/Olympus"'),

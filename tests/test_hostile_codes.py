@@ -13,7 +13,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from simulator.broker import PrivateBroker
-from simulator.crowd import SimPerson
 from simulator.rig import build_rig
 from simulator.runner import run_simulation
 from terminal.config import Config
@@ -87,11 +86,12 @@ rendered = st.one_of(
 def test_hundreds_of_hostile_qr_codes_through_the_decoder_and_the_gate_loop(
     config: Config, tmp_path: Path, broker: PrivateBroker, texts: list[str]
 ) -> None:
-    crowd = [
-        SimPerson(f"X{i:03d}", i * 3.0, 36.6, 20.0, f"payload:{text}")
-        for i, text in enumerate(texts)
-    ]
-    crowd.append(SimPerson("Z-green", len(texts) * 3.0, 36.6, 20.0, "green"))
+    crowd = [person(f"X{i:03d}", i * 3.0, f"payload:{text}") for i, text in enumerate(texts)]
+    crowd.append(person("Z-green", len(texts) * 3.0, "green"))
+    # about the codes, not the estimator: each forehead is judged on its own
+    config = config.model_copy(
+        update={"screening": config.screening.model_copy(update={"estimator": "absolute"})}
+    )
     shift = run_simulation(
         config, people=crowd, broker=(broker.host, broker.port), record_path=tmp_path / "h.sqlite"
     )

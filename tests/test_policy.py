@@ -5,7 +5,16 @@ from __future__ import annotations
 import pytest
 
 from terminal.healthcode import CodeProblem, Colour, HealthCode
-from terminal.policy import Alert, CodeRules, CodeSeen, Reason, Route, Temperature, decide
+from terminal.policy import (
+    Alert,
+    CodeRules,
+    CodeSeen,
+    Reason,
+    Route,
+    Temperature,
+    decide,
+    resolve_secondary,
+)
 from terminal.roster import RosterProblem
 
 OK = None  # the roster lets them in now
@@ -21,9 +30,11 @@ def invalid(problem: CodeProblem) -> CodeSeen:
 
 
 NORMAL = Temperature(first_c=36.6)
-FEVER = Temperature(first_c=38.1, remeasure_c=38.0)
+FLAGGED = Temperature(first_c=38.1, flagged=True, mode="relative", reference_c=34.0)
+FAULT = Temperature(None, fault="PECMismatchError")
 
 ADMIT = (True, Reason.ADMITTED, Route.THROUGH)
+SECONDARY = (False, Reason.SECONDARY_CHECK, Route.SECONDARY_CHECK)
 ISOLATE = (False, Reason.FEVER, Route.ISOLATION_ROOM)
 
 
@@ -31,20 +42,18 @@ def deny(reason: Reason) -> tuple[bool, Reason, Route]:
     return (False, reason, Route.ASIDE)
 
 
-FAULT = Temperature(None, fault="PECMismatchError")
-
 # fmt: off
 CASES = [
     # name, temperature, code, what the roster says -> (admit, reason, route)
     ("all well", NORMAL, code(), OK, ADMIT),
-    ("threshold is a fever", Temperature(37.3, 37.3), code(), OK, ISOLATE),
-    ("just under threshold", Temperature(37.29), code(), OK, ADMIT),
-    ("fever outranks a red code", FEVER, code("red"), RosterProblem.UNREGISTERED, ISOLATE),
-    ("fever not confirmed", Temperature(37.6, 36.9), code(), OK, ADMIT),
-    ("re-measure failed", Temperature(37.6, None, "OSError"), code(), OK,
-     deny(Reason.SENSOR_FAULT)),
-    ("high, not re-measured", Temperature(37.6), code(), OK, deny(Reason.SENSOR_FAULT)),
+    ("flagged: secondary check", FLAGGED, code(), OK, SECONDARY),
+    ("a flag outranks a red code", FLAGGED, code("red"), RosterProblem.UNREGISTERED, SECONDARY),
+    ("a high estimate the screening did not flag", Temperature(37.6), code(), OK, ADMIT),
     ("sensor fault never admits", FAULT, code(), OK, deny(Reason.SENSOR_FAULT)),
+    ("a fault with a number still never admits", Temperature(36.6, fault="stuck"), code(), OK,
+     deny(Reason.SENSOR_FAULT)),
+    ("never came close enough", Temperature(None, state="come_closer"), code(), OK,
+     deny(Reason.NOT_MEASURED)),
     ("red: isolation", NORMAL, code("red"), OK, (False, Reason.CODE_RED, Route.ISOLATION_ROOM)),
     ("yellow", NORMAL, code("yellow"), OK, deny(Reason.CODE_YELLOW)),
     ("no code", NORMAL, CodeSeen("none"), OK, deny(Reason.NO_CODE)),
@@ -75,7 +84,7 @@ CASES = [
      (False, Reason.NAT_POSITIVE, Route.ISOLATION_ROOM)),
     ("red outranks an expired test", NORMAL, code("red"), RosterProblem.NAT_EXPIRED,
      (False, Reason.CODE_RED, Route.ISOLATION_ROOM)),
-    ("fever outranks a positive test", FEVER, code(), RosterProblem.NAT_POSITIVE, ISOLATE),
+    ("a flag outranks a positive test", FLAGGED, code(), RosterProblem.NAT_POSITIVE, SECONDARY),
     ("a roster problem never admits on no code", NORMAL, CodeSeen("none"),
      RosterProblem.UNREGISTERED, deny(Reason.NO_CODE)),
 ]
@@ -97,22 +106,39 @@ def test_decision(
     assert (decision.admit, decision.reason, decision.route) == expected
 
 
-def test_an_untrusted_clock_admits_nobody_but_still_isolates_a_fever() -> None:
+def test_an_untrusted_clock_admits_nobody_but_still_sends_a_flag_to_the_secondary_check() -> None:
     assert decide(NORMAL, code(), OK, clock_trusted=False).reason is Reason.CLOCK_UNSYNCED
-    fever = decide(FEVER, code(), OK, clock_trusted=False)
-    assert (fever.reason, fever.alert) == (Reason.FEVER, Alert.FEVER)
+    flagged = decide(FLAGGED, code(), OK, clock_trusted=False)
+    assert (flagged.reason, flagged.alert) == (Reason.SECONDARY_CHECK, Alert.SECONDARY_CHECK)
 
 
-def test_a_high_reading_that_cannot_be_re_measured_alerts_security() -> None:
-    decision = decide(Temperature(38.4, None, "OSError"), code(), OK)
-    assert (decision.admit, decision.reason) == (False, Reason.SENSOR_FAULT)
-    assert decision.alert is Alert.SUSPECTED_FEVER
+def test_a_flag_alerts_security_and_a_fault_does_not_pass() -> None:
+    assert decide(FLAGGED, code(), OK).alert is Alert.SECONDARY_CHECK
     assert decide(FAULT, code(), OK).alert is None
 
 
-def test_threshold_is_configurable() -> None:
-    assert decide(Temperature(37.4), code(), OK, fever_threshold_c=37.5).admit
-    assert not decide(Temperature(37.4, 37.4), code(), OK, fever_threshold_c=37.3).admit
+@pytest.mark.parametrize(
+    ("clinical_c", "seen", "problem", "expected"),
+    [
+        (37.3, code(), OK, ISOLATE),  # the clinical threshold is a fever
+        (38.6, code("red"), RosterProblem.UNREGISTERED, ISOLATE),  # a fever outranks all else
+        (36.9, code(), OK, ADMIT),  # normal: admitted by staff
+        # normal, but the code still counts
+        (36.9, code("red"), OK, (False, Reason.CODE_RED, Route.ISOLATION_ROOM)),
+        (36.9, code(replay_of="e1"), OK, deny(Reason.CODE_REPLAYED)),
+        (36.9, code(), RosterProblem.UNREGISTERED, deny(Reason.UNREGISTERED)),
+        (36.9, CodeSeen("none"), OK, deny(Reason.NO_CODE)),
+    ],
+)
+def test_the_guards_clinical_reading_decides_a_flag(
+    clinical_c: float,
+    seen: CodeSeen,
+    problem: RosterProblem | None,
+    expected: tuple[bool, Reason, Route],
+) -> None:
+    decision = resolve_secondary(clinical_c, 37.3, seen, problem)
+    assert (decision.admit, decision.reason, decision.route) == expected
+    assert (decision.alert is Alert.FEVER) == (decision.reason is Reason.FEVER)
 
 
 def test_every_roster_problem_has_its_own_reason_and_a_positive_test_alerts_security() -> None:

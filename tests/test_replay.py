@@ -12,6 +12,7 @@ from terminal.healthcode import SIMULATOR_KEY_ID, issue, simulator_issuer_key
 from terminal.record import Record
 from tests.conftest import make_config
 from tests.test_gate import person, run_until_done
+from tests.test_secondary import command
 
 
 def fresh_code_for(config: Config, person_id: str, minutes_before_shift: float) -> str:
@@ -77,3 +78,31 @@ def test_a_fixed_hold_ends_and_the_code_admits_again(tmp_path: Path) -> None:
     people = [person("A", 0), person("B", 5, "replayed"), person("C", 60, "replayed")]
     rows = through(config, people, record)
     assert [reason for _, reason, _ in rows] == ["admitted", "code_replayed", "admitted"]
+
+
+def test_a_screenshot_waiting_at_the_secondary_check_is_refused_once_the_owner_is_admitted(
+    tmp_path: Path,
+) -> None:
+    # both flagged by the screening (plainly hot foreheads); B holds a screenshot of A's code
+    config = make_config(tmp_path, screening={"estimator": "absolute"})
+    hot = {"object_c": 36.5}
+    people = [person("A", 0, **hot), person("B", 4, "replayed", **hot)]
+    record = Record(tmp_path / "r.sqlite")
+    rig = build_rig(config, people)
+    gate = Gate(config=rig.config, devices=rig.devices(), record=record, roster=rig.roster)
+    run_until_done(gate, rig)
+    flags = [c["event_id"] for c in record.checks()]
+    assert [c["reason"] for c in record.checks()] == ["secondary_check", "secondary_check"]
+    topic = gate.topics.resolve_secondary
+    for number, flag in enumerate(flags):  # the guard measures A, then B: both normal
+        gate.secondary.handle(topic, command(flag_id=flag, command_id=f"c-{number}"))
+    outcomes = [
+        (s["flag_id"], s["step"], s["detail"])
+        for s in record.rows("secondary_steps")
+        if s["step"] in ("admitted_by_staff", "refused_after_check")
+    ]
+    assert outcomes == [
+        (flags[0], "admitted_by_staff", "admitted"),
+        (flags[1], "refused_after_check", "code_replayed"),
+    ]
+    assert len(rig.gpio.pulses(config.outputs.relay_pin)) == 1  # A only
