@@ -392,15 +392,16 @@ def _summarise(
     if no_decision:
         problems.append(f"{no_decision} people stood at the gate and got no decision")
     # a flagged person's final answer is the guard's: the step that resolved their flag
-    resolved = {
+    secondary_steps = record.rows("secondary_steps")
+    outcomes = {
         step["flag_id"]: (step["step"], step["detail"])
-        for step in record.rows("secondary_steps")
+        for step in secondary_steps
         if step["step"] in ("admitted_by_staff", "refused_after_check", "fever_confirmed")
     }
-    problems.extend(_checks_against_the_truth(visits, who_was_there, resolved))
+    problems.extend(_checks_against_the_truth(visits, who_was_there, outcomes))
     check_times = [c["check_s"] for c in checks]
     processing = [c["processing_ms"] for c in checks]
-    steps = Counter(step["step"] for step in record.rows("secondary_steps"))
+    steps = Counter(step["step"] for step in secondary_steps)
     flagged = sum(1 for c in checks if c["reason"] == "secondary_check")
     resolved = steps["clinical_reading"]
     fevers_at_gate = [v for v in visits if v.person.core_c >= 37.5]
