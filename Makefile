@@ -15,9 +15,9 @@ test: setup
 	$(BIN)/python -m pytest
 
 lint: setup
-	$(BIN)/ruff check terminal drivers simulator tests
-	$(BIN)/ruff format --check terminal drivers simulator tests
-	$(BIN)/mypy terminal drivers simulator
+	$(BIN)/ruff check terminal drivers simulator firmware tests
+	$(BIN)/ruff format --check terminal drivers simulator firmware tests
+	$(BIN)/mypy terminal drivers simulator firmware
 
 setup: system-packages $(STAMP)
 
@@ -54,12 +54,14 @@ install-service: setup
 	id -u gate >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin --groups gpio,i2c,video gate
 	install -d -m 0750 -g gate /etc/gate-terminal
 	test -e /etc/gate-terminal/gate.toml || install -m 0640 -g gate config/gate.example.toml /etc/gate-terminal/gate.toml
-	test -e /etc/gate-terminal/roster.csv || install -m 0640 -g gate config/roster.example.csv /etc/gate-terminal/roster.csv
+	test -e /etc/gate-terminal/workers.csv || install -m 0640 -g gate config/workers.example.csv /etc/gate-terminal/workers.csv
+	test -e /etc/gate-terminal/visitors.csv || install -m 0640 -g gate config/visitors.example.csv /etc/gate-terminal/visitors.csv
 	test -e /etc/gate-terminal/mqtt-credentials.toml || install -m 0600 -o gate config/mqtt-credentials.example.toml /etc/gate-terminal/mqtt-credentials.toml
 	install -m 0644 systemd/gate-terminal.service /etc/systemd/system/gate-terminal.service
 	systemctl daemon-reload
 	systemctl enable --now gate-terminal
-	@echo "Edit /etc/gate-terminal/gate.toml (broker, park, keys) and mqtt-credentials.toml, then: systemctl restart gate-terminal"
+	@echo "Edit /etc/gate-terminal/gate.toml (broker, park, keys, shift groups) and mqtt-credentials.toml, then: systemctl restart gate-terminal"
+	@echo "Roster: gate-terminal roster import FILE --config /etc/gate-terminal/gate.toml (no restart needed)"
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache *.egg-info

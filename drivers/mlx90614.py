@@ -98,6 +98,15 @@ class MLX90614:
             )
         return (msb << 8) | lsb
 
+    def write_word(self, command: int, value: int) -> None:
+        """One SMBus "write word" with PEC: command, LSB, MSB, PEC. EEPROM cells need an erase
+        (writing 0x0000) and about 5 ms before a new value: see ``firmware.mlx90614_eeprom``."""
+        if not 0 <= value <= 0xFFFF:
+            raise ValueError(f"a word is 0..0xFFFF, got {value}")
+        lsb, msb = value & 0xFF, value >> 8
+        pec = smbus_pec([self.address << 1, command, lsb, msb])
+        self.bus.i2c_rdwr(i2c_msg.write(self.address, [command, lsb, msb, pec]))
+
     def _read_celsius(self, command: int) -> float:
         raw = self.read_word(command)
         if raw & ERROR_FLAG:

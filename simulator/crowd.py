@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal, get_args
 
-from simulator.mlx90614 import Fault
-from terminal.csvfile import CsvFileError, rows
+from simulator.mlx90614 import Fault as SensorFault
+from terminal.csvfile import CsvFileError, read_table
 from terminal.ids import PERSON_ID
+from terminal.roster import Roster
 
 CodeKind = Literal[
     "green",
@@ -41,6 +42,14 @@ EXPECTED_REASON = {
     "replayed": "code_replayed",
 }
 SCENARIO_HEADER = ["person_id", "arrival_s", "core_c", "ambient_c", "code"]
+# the last nucleic-acid test the roster gives them
+NatOnRoster = Literal["valid", "expired", "positive", "missing"]
+NATS_ON_ROSTER: tuple[str, ...] = get_args(NatOnRoster)
+# optional: what the thermometer sees once they stand where the gate asks (skips the forehead
+# model), where they first stand, the forehead model's inputs, and the thermometer misbehaving
+# while they are in front (nack, bad_pec, error_flag, stuck)
+SCENARIO_OPTIONAL = ["object_c", "distance_cm", "minutes_inside", "outside_c", "sensor_fault"]
+SENSOR_FAULTS: tuple[str, ...] = get_args(SensorFault)
 
 
 @dataclass(frozen=True)
@@ -57,7 +66,15 @@ class SimPerson:
     leaves_phone: bool = (
         False  # walks on and leaves the phone, code showing, in front of the camera
     )
-    sensor_fault: Fault | None = None  # the thermometer misbehaves while this person is in front
+    sensor_fault: SensorFault | None = None  # the thermometer misbehaves while they are in front
+    nat: NatOnRoster = "valid"
+    # where they first stand, in front of the distance sensor; they come closer when asked
+    distance_cm: float = 30.0
+    # the forehead: either what the thermometer sees once they stand where the gate asks (the
+    # forehead model skipped), or the model's inputs (None: drawn from the model)
+    object_c: float | None = None
+    minutes_inside: float | None = None
+    outside_c: float | None = None
 
 
 @dataclass(frozen=True)
@@ -75,11 +92,28 @@ class CrowdMix:
     dark_mode: float = 0.3
     sensor_fault: float = 0.01
     attack: float = 0.012  # each kind of attack on the code
+    nat_expired: float = 0.01
+    nat_positive: float = 0.005
+    nat_missing: float = 0.01
+
+
+def _nat(rng: random.Random, mix: CrowdMix) -> NatOnRoster:
+    draw = rng.random()
+    for name, share in (
+        ("expired", mix.nat_expired),
+        ("positive", mix.nat_positive),
+        ("missing", mix.nat_missing),
+    ):
+        if draw < share:
+            return name  # type: ignore[return-value]
+        draw -= share
+    return "valid"
 
 
 def random_crowd(workers: int, seed: int, mix: CrowdMix | None = None) -> list[SimPerson]:
     mix = mix or CrowdMix()
     rng = random.Random(seed)
+    nat_rng = random.Random(f"nat-{seed}")  # its own draws: the rest of a seed's crowd stays
     arrivals = sorted(rng.uniform(0, mix.arrival_window_s) for _ in range(workers))
     people = []
     for index, arrival in enumerate(arrivals):
@@ -100,10 +134,11 @@ def random_crowd(workers: int, seed: int, mix: CrowdMix | None = None) -> list[S
                 code = name
                 break
             draw -= share
-        fault: Fault | None = None
+        fault: SensorFault | None = None
         # a faulty sensor is only noticed when a code starts the check
         if code != "none" and rng.random() < mix.sensor_fault:
             fault = rng.choice(["nack", "bad_pec", "error_flag"])
+        distance = round(rng.uniform(10.0, 55.0), 1)
         people.append(
             SimPerson(
                 person_id=f"W{index + 1:04d}",
@@ -117,9 +152,42 @@ def random_crowd(workers: int, seed: int, mix: CrowdMix | None = None) -> list[S
                 # most have the code ready; some still have to find it on the phone
                 code_after_s=round(min(rng.lognormvariate(math.log(0.6), 0.7), 3.5), 2),
                 sensor_fault=fault,
+                nat=_nat(nat_rng, mix),
+                distance_cm=distance,
             )
         )
+    return _with_each_attack(people, rng, at_least=min(2, workers // 50))
+
+
+def _with_each_attack(
+    people: list[SimPerson], rng: random.Random, at_least: int
+) -> list[SimPerson]:
+    """A demo crowd shows every attack on codes a few times, however the dice fell."""
+    for attack in ATTACKS:
+        shown = sum(p.code == attack for p in people)
+        plain = [i for i, p in enumerate(people) if p.code == "green" and not p.sensor_fault]
+        for index in rng.sample(plain, min(len(plain), max(0, at_least - shown))):
+            people[index] = replace(people[index], code=attack)
     return people
+
+
+def crowd_from_roster(
+    roster: Roster, workers: int, seed: int, mix: CrowdMix | None = None
+) -> list[SimPerson]:
+    """A random crowd of the people on a real roster (each at most once) and a few strangers.
+    What the roster says of them (group, test, visit) is the roster's: the gate decides."""
+    people = random_crowd(workers, seed, mix)
+    ids = sorted(w.person_id for w in roster.workers()) + sorted(
+        v.person_id for v in roster.visitors()
+    )
+    random.Random(f"roster-{seed}").shuffle(ids)
+    chosen = []
+    for index, person in enumerate(people):
+        if person.registered and ids:
+            chosen.append(replace(person, person_id=ids.pop()))
+        else:
+            chosen.append(replace(person, person_id=f"X{index + 1:04d}", registered=False))
+    return chosen
 
 
 class ScenarioError(CsvFileError):
@@ -155,22 +223,44 @@ def is_attack(code: str) -> bool:
 
 
 def load_scenario(path: Path) -> list[SimPerson]:
-    """A planned crowd. Everyone in it is registered in the roster."""
+    """A planned crowd. Everyone in it is registered in the roster; an optional ``nat`` column
+    says what their last nucleic-acid test was (blank: valid)."""
     people: list[SimPerson] = []
     seen: set[str] = set()
     try:
-        planned = list(rows(path, SCENARIO_HEADER, "scenario"))
+        planned = read_table(
+            path, SCENARIO_HEADER, "scenario", optional=["nat", *SCENARIO_OPTIONAL]
+        )
     except CsvFileError as exc:
         raise ScenarioError(str(exc)) from None
-    for line, (person_id, arrival, core, ambient, code) in planned:
+    for line, cells in planned:
+        person_id, arrival, core, ambient, code = (cells[name] for name in SCENARIO_HEADER)
+        nat = cells["nat"] or "valid"
         if not PERSON_ID.fullmatch(person_id):
             raise ScenarioError(
-                f"{path}:{line}: person_id: {person_id!r} must match {PERSON_ID.pattern}"
+                f"{path}:{line}: person_id: must be letters, digits, '.', '_' or '-'"
             )
         if person_id in seen:
             raise ScenarioError(f"{path}:{line}: person_id {person_id!r} appears twice")
         seen.add(person_id)
         _check_code(path, line, code)
+        if nat not in NATS_ON_ROSTER:
+            raise ScenarioError(
+                f"{path}:{line}: nat must be one of {', '.join(NATS_ON_ROSTER)}, got {nat!r}"
+            )
+        fault = cells["sensor_fault"] or None
+        if fault is not None and fault not in SENSOR_FAULTS:
+            raise ScenarioError(
+                f"{path}:{line}: sensor_fault must be empty or one of "
+                f"{', '.join(SENSOR_FAULTS)}, got {fault!r}"
+            )
+
+        def optional(
+            column: str, low: float, high: float, cells: dict = cells, line: int = line
+        ) -> float | None:
+            text = cells[column]
+            return None if not text else _number(path, line, column, text, low, high)
+
         people.append(
             SimPerson(
                 person_id=person_id,
@@ -178,6 +268,12 @@ def load_scenario(path: Path) -> list[SimPerson]:
                 core_c=_number(path, line, "core_c", core, 30, 45),
                 ambient_c=_number(path, line, "ambient_c", ambient, -20, 50),
                 code=code,
+                nat=nat,  # type: ignore[arg-type]
+                sensor_fault=fault,  # type: ignore[arg-type]
+                distance_cm=optional("distance_cm", 1, 300) or 30.0,
+                object_c=optional("object_c", -20, 60),
+                minutes_inside=optional("minutes_inside", 0, 24 * 60),
+                outside_c=optional("outside_c", -40, 55),
             )
         )
     if not people:

@@ -34,14 +34,28 @@ def qr_modules(payload: str) -> np.ndarray:
     return np.array(segno.make_qr(payload, error="m").matrix, dtype=np.uint8)
 
 
+# centres of the alignment patterns by version (ISO/IEC 18004, annex E), up to version 10
+ALIGNMENT_CENTRES = {
+    2: (6, 18), 3: (6, 22), 4: (6, 26), 5: (6, 30), 6: (6, 34),
+    7: (6, 22, 38), 8: (6, 24, 42), 9: (6, 26, 46), 10: (6, 28, 50),
+}  # fmt: skip
+
+
 def damage(modules: np.ndarray, rng: np.random.Generator, fraction: float = 0.3) -> np.ndarray:
-    """Flip data modules beyond what error correction level M repairs, keeping the finder
-    patterns, so that a decoder sees a QR code but cannot read it."""
+    """Flip data modules beyond what error correction level M repairs, keeping the patterns a
+    decoder finds a code by (finders, timing, alignment, version information), so that it sees a
+    QR code but cannot read it: a cracked screen, glare."""
     n = modules.shape[0]
     data = np.ones_like(modules, dtype=bool)
     f = FINDER_MODULES
     data[:f, :f] = data[:f, n - f :] = data[n - f :, :f] = False
     data[6, :] = data[:, 6] = False  # timing patterns
+    centres = ALIGNMENT_CENTRES.get((n - 17) // 4, ())
+    for row in centres:
+        for col in centres:
+            data[row - 2 : row + 3, col - 2 : col + 3] = False
+    if n >= 45:  # version 7 and up: two version information blocks
+        data[:6, n - 11 : n - 8] = data[n - 11 : n - 8, :6] = False
     flipped = modules.copy()
     flipped[data & (rng.random(modules.shape) < fraction)] ^= 1
     return flipped

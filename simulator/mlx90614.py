@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Callable
 from ctypes import memmove
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 from smbus2 import i2c_msg
 from smbus2.smbus2 import I2C_M_RD
@@ -42,7 +42,8 @@ from drivers.mlx90614 import (
     smbus_pec,
 )
 
-Fault = Literal["nack", "bad_pec", "error_flag"]
+# "stuck": the object temperature freezes at the word it last gave (a plausible value)
+Fault = Literal["nack", "bad_pec", "error_flag", "stuck"]
 
 # factory EEPROM defaults (datasheet, section 8.3.3)
 _EEPROM_DEFAULTS = {
@@ -69,7 +70,8 @@ class MLX90614Twin:
     # time from power-on until the first valid object temperature (datasheet: POR + first data)
     POWER_UP_S = 0.25
     # with the factory IIR setting the output settles to a step in about this time constant
-    SETTLING_TAU_S = 0.08
+    # the output reaches a step within about 0.65 s (datasheet): five time constants
+    SETTLING_TAU_S = 0.12
     REFRESH_S = 0.01
 
     def __init__(
@@ -94,6 +96,10 @@ class MLX90614Twin:
         self._faults: deque[Fault] = deque()
         self._persistent_fault = persistent_fault or (lambda: None)
         self.reads: list[tuple[int, bytes]] = []  # (command, the three bytes sent back)
+        self.read_times: list[float] = []
+        self._stuck_word: int | None = None
+        self._last_write_at = -1.0
+        self.refused_writes = 0
 
     def inject(self, fault: Fault, count: int = 1) -> None:
         """Misbehave on the next ``count`` reads."""
@@ -134,6 +140,12 @@ class MLX90614Twin:
         if fault == "nack":
             raise OSError(errno.EREMOTEIO, "Remote I/O error")
         word = self.register(command)
+        if fault != "stuck":
+            self._stuck_word = None
+        elif command in (RAM_TOBJ1, RAM_TOBJ2):
+            if self._stuck_word is None:
+                self._stuck_word = word
+            word = self._stuck_word
         if fault == "error_flag":
             word |= ERROR_FLAG
         lsb, msb = word & 0xFF, word >> 8
@@ -142,30 +154,97 @@ class MLX90614Twin:
             pec ^= 0x5A
         frame = bytes([lsb, msb, pec])
         self.reads.append((command, frame))
+        self.read_times.append(self._now())
         return frame
+
+    def transfer(self, write: bytes, read_len: int) -> bytes:
+        if not write:
+            raise OSError(errno.EREMOTEIO, "MLX90614: no command")
+        if read_len == 0:
+            return self.write_word(write)
+        return self.read_word_frame(write[0])
+
+    # an EEPROM cell is busy this long after a write (datasheet: wait at least 5 ms)
+    EEPROM_WRITE_S = 0.005
+
+    def write_word(self, write: bytes) -> bytes:
+        """SMBus write word with PEC into the EEPROM, as the chip takes it: a cell holding a value
+        must first be erased (0x0000 written); a write within 5 ms of the last one is not
+        acknowledged; a bad PEC is not acknowledged. The SMBus address takes effect at the next
+        power-on."""
+        if len(write) != 4:
+            raise OSError(errno.EREMOTEIO, "MLX90614: a write is command, LSB, MSB, PEC")
+        command, lsb, msb, pec = write
+        if pec != smbus_pec([self.address << 1, command, lsb, msb]):
+            raise OSError(errno.EREMOTEIO, "MLX90614: bad PEC, write ignored")
+        if not 0x20 <= command <= 0x3F:
+            raise OSError(errno.EREMOTEIO, f"MLX90614: command {command:#04x} cannot be written")
+        now = self._now()
+        if now - self._last_write_at < self.EEPROM_WRITE_S:
+            raise OSError(errno.EREMOTEIO, "MLX90614: EEPROM busy, write not acknowledged")
+        value = lsb | (msb << 8)
+        current = self.eeprom.get(command, 0x0000)
+        if value != 0x0000 and current != 0x0000:
+            self.refused_writes += 1
+            raise OSError(errno.EREMOTEIO, "MLX90614: EEPROM cell not erased first")
+        self.eeprom[command] = value
+        self._last_write_at = now
+        return b""
+
+    def power_cycle(self) -> None:
+        """Off and on: the EEPROM's SMBus address takes effect; no measurement for POWER_UP_S."""
+        self.address = self.eeprom[EEPROM_SMBUS_ADDRESS] & 0x7F
+        self._powered_at = self._now()
+        self._filtered_c = None
+
+
+class I2CDevice(Protocol):
+    address: int
+
+    def transfer(self, write: bytes, read_len: int) -> bytes:
+        """One transaction: ``write`` sent, then (repeated start) ``read_len`` bytes read back;
+        ``read_len`` 0 for a plain write."""
+        ...
 
 
 class FakeSMBus:
     """The part of ``smbus2.SMBus`` the drivers use, with devices attached by address."""
 
-    def __init__(self, *devices: MLX90614Twin) -> None:
-        self.devices = {device.address: device for device in devices}
+    def __init__(self, *devices: I2CDevice) -> None:
+        self.devices: dict[int, I2CDevice] = {device.address: device for device in devices}
         self.closed = False
+
+    def attach(self, device: I2CDevice) -> None:
+        self.devices[device.address] = device
 
     def i2c_rdwr(self, *msgs: i2c_msg) -> None:
         if self.closed:
             raise OSError(errno.EBADF, "bus is closed")
-        if len(msgs) != 2 or msgs[0].flags & I2C_M_RD or not msgs[1].flags & I2C_M_RD:
-            raise OSError(
-                errno.EINVAL, "the MLX90614 twin understands write-command/read-word only"
-            )
-        write, read = msgs
-        device = self.devices.get(write.addr)
-        if device is None or read.addr != write.addr:
-            raise OSError(errno.ENXIO, f"no device acknowledges address {write.addr:#04x}")
-        command = bytes(write)[0]
-        frame = device.read_word_frame(command)[: read.len]
-        memmove(read.buf, frame, len(frame))
+        if not 1 <= len(msgs) <= 2 or msgs[0].flags & I2C_M_RD:
+            raise OSError(errno.EINVAL, "expected a write, or a write then a read")
+        if len(msgs) == 2 and (not msgs[1].flags & I2C_M_RD or msgs[1].addr != msgs[0].addr):
+            raise OSError(errno.EINVAL, "the second message must read from the same address")
+        device = self.devices.get(msgs[0].addr)
+        if device is None:
+            raise OSError(errno.ENXIO, f"no device acknowledges address {msgs[0].addr:#04x}")
+        read_len = msgs[1].len if len(msgs) == 2 else 0
+        answer = device.transfer(bytes(msgs[0]), read_len)
+        # the device moves as the address changes (an EEPROM address write): follow it
+        if device.address != msgs[0].addr:
+            self.devices.pop(msgs[0].addr, None)
+            self.devices[device.address] = device
+        if read_len:
+            frame = answer[:read_len]
+            memmove(msgs[1].buf, frame, len(frame))
+
+    def power_cycle(self) -> None:
+        """Switch the bus's power off and on: every part restarts, at its EEPROM's address."""
+        devices = list(self.devices.values())
+        for device in devices:
+            restart = getattr(device, "power_cycle", None)
+            if restart is not None:
+                restart()
+        self.devices = {device.address: device for device in devices}
 
     def close(self) -> None:
         self.closed = True

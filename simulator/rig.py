@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -14,21 +15,26 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from drivers.camera import Camera
 from drivers.mlx90614 import MLX90614
 from drivers.qr import make_decoder
+from drivers.vl53l0x import VL53L0X
 from simulator.camera import FakeCapture
 from simulator.clock import SimClock
 from simulator.crowd import PAYLOAD_PREFIX, SimPerson
+from simulator.forehead import ForeheadModel
 from simulator.frames import FrameRenderer
 from simulator.gpio import FakeGPIO
-from simulator.mlx90614 import FakeSMBus, MLX90614Twin
+from simulator.mlx90614 import FakeSMBus, MLX90614Twin, Scene
+from simulator.vl53l0x import VL53L0XTwin
 from simulator.world import Pace, World, WorldPins
-from terminal.config import Config
+from terminal.config import Config, ShiftsConfig
 from terminal.devices import Devices, build_outputs
 from terminal.healthcode import SIMULATOR_KEY_ID, issue, simulator_issuer_key
-from terminal.roster import Roster, RosterEntry, Window
+from terminal.roster import Roster, Worker
+from terminal.windows import ANY_TIME
 
-LUNCH = Window(
-    datetime.strptime("11:30", "%H:%M").time(), datetime.strptime("12:30", "%H:%M").time()
-)
+# the simulated crowd's shift groups, added to the config's own
+ARRIVAL_GROUP = "sim-arrival"  # a window around everyone's arrival
+OTHER_GROUP = "sim-other"  # a window that does not contain anyone's arrival
+LUNCH = "11:30-12:30"
 
 
 def shift_start_epoch(config: Config) -> float:
@@ -38,29 +44,53 @@ def shift_start_epoch(config: Config) -> float:
     return start.timestamp()
 
 
-def roster_for(people: list[SimPerson], config: Config) -> Roster:
-    """Registered people, each with a window around the shift's arrival (or only lunch, for the
-    ones who come at the wrong time)."""
+def _hhmm(moment: datetime) -> str:
+    return f"{moment:%H:%M}"
+
+
+def simulated_shifts(people: list[SimPerson], config: Config) -> Config:
+    """The config with the simulated crowd's shift groups: one whose window holds every arrival,
+    and one whose window holds none (for the people who come at the wrong time)."""
     zone = ZoneInfo(config.gate.timezone)
     start = datetime.fromtimestamp(shift_start_epoch(config), zone)
     last = max((p.arrival_s for p in people), default=0.0)
     end = start + timedelta(seconds=last)
     if end - start > timedelta(hours=20):
-        arrival: tuple[Window, ...] = ()  # a long scenario: any time of day
+        arrival, other = [ANY_TIME], [LUNCH]  # a long scenario: any time of day
     else:
-        arrival = (
-            Window(
-                (start - timedelta(minutes=30)).time().replace(second=0, microsecond=0),
-                (end + timedelta(minutes=60)).time().replace(second=0, microsecond=0),
-            ),
-        )
-    return Roster(
-        [
-            RosterEntry(p.person_id, "staff", arrival if p.in_shift else (LUNCH,))
-            for p in people
-            if p.registered
-        ]
-    )
+        opens, closes = start - timedelta(minutes=30), end + timedelta(minutes=60)
+        arrival = [f"{_hhmm(opens)}-{_hhmm(closes)}"]
+        other = [f"{_hhmm(closes + timedelta(hours=1))}-{_hhmm(closes + timedelta(hours=2))}"]
+    groups = {
+        **{name: {"windows": group.windows} for name, group in config.shifts.groups.items()},
+        ARRIVAL_GROUP: {"windows": arrival},
+        OTHER_GROUP: {"windows": other},
+    }
+    shifts = ShiftsConfig.model_validate({"groups": groups})
+    return config.model_copy(update={"shifts": shifts})
+
+
+def roster_for(people: list[SimPerson], config: Config) -> Roster:
+    """The registered people as workers of the groups of ``simulated_shifts``, each with the
+    nucleic-acid test the crowd gives them, dated from their arrival."""
+    start = shift_start_epoch(config)
+    valid_s = config.roster.nat_valid_h * 3600
+    workers = []
+    for p in people:
+        if not p.registered:
+            continue
+        arrives = start + p.arrival_s
+        tested_at: float | None = arrives - min(12 * 3600, valid_s / 2)
+        result: Literal["negative", "positive"] | None = "negative"
+        if p.nat == "expired":
+            tested_at = arrives - valid_s - 6 * 3600
+        elif p.nat == "positive":
+            result = "positive"
+        elif p.nat == "missing":
+            tested_at = result = None
+        group = ARRIVAL_GROUP if p.in_shift else OTHER_GROUP
+        workers.append(Worker(p.person_id, p.person_id, "simulated", group, tested_at, result))
+    return Roster(workers)
 
 
 CODE_ISSUED_BEFORE_S = 3600.0  # refreshed on the phone an hour before coming to work
@@ -100,6 +130,17 @@ class SimHealthOffice:
         raise ValueError(f"no code of kind {kind!r}")
 
 
+def _expected_through(person: SimPerson) -> bool:
+    """Nothing but the code decides this person: they will be admitted on it."""
+    return (
+        person.registered
+        and person.in_shift
+        and person.nat == "valid"
+        and person.core_c < 37.0
+        and not person.sensor_fault
+    )
+
+
 def health_code_payloads(people: list[SimPerson], config: Config) -> dict[str, str | None]:
     """Each person's QR payload: None for no code; a replay is the previous real code shown."""
     office = SimHealthOffice(",".join(p.person_id for p in people))
@@ -118,8 +159,8 @@ def health_code_payloads(people: list[SimPerson], config: Config) -> dict[str, s
         else:
             issued_s = start + person.arrival_s - CODE_ISSUED_BEFORE_S
             payload = office.code(kind, person.person_id, issued_s)
-            if kind in ("green", "yellow", "red"):
-                previous = payload
+            if kind == "green" and _expected_through(person):
+                previous = payload  # a screenshot worth passing back
         payloads[person.person_id] = payload
     return payloads
 
@@ -134,6 +175,8 @@ class Rig:
     world: World
     capture: FakeCapture
     roster: Roster
+    ranger: VL53L0XTwin
+    more_twins: list[MLX90614Twin]
 
     def devices(self) -> Devices:
         return Devices(
@@ -143,6 +186,9 @@ class Rig:
             outputs=build_outputs(self.gpio, self.config, self.clock.sleep),
             clock=self.clock,
             closers=[self.bus.close, self.capture.release],
+            distance=VL53L0X(self.bus, self.config.distance.address, sleep=self.clock.sleep),
+            display=self.world.display,
+            more_thermometers=[MLX90614(self.bus, t.address) for t in self.more_twins],
         )
 
 
@@ -154,6 +200,7 @@ def build_rig(
     pace: Pace | None = None,
     real_time: bool = False,
     switched_on_before_s: float = 60.0,
+    forehead_model: ForeheadModel | None = None,
 ) -> Rig:
     start = shift_start_epoch(config)
     # the terminal is switched on before the shift, so the sensor is past power-up
@@ -172,22 +219,38 @@ def build_rig(
         rng,
         shift_start_epoch_s=start,
         pace=pace,
+        forehead_model=forehead_model,
+        seed=seed,
     )
     twin = MLX90614Twin(
         clock.time,
         world.scene,
         address=config.thermometer.address,
+        noise_c=0.1,
         seed=seed,
         persistent_fault=world.sensor_fault,
     )
+    ranger = VL53L0XTwin(clock.time, world.distance_cm, address=config.distance.address, seed=seed)
+
+    def lower(t: float) -> Scene:
+        # a second thermometer lower down sees chin and collar: cooler than the forehead
+        seen = world.scene(t)
+        return Scene(seen.ambient_c, seen.ambient_c + 0.8 * (seen.object_c - seen.ambient_c))
+
+    more_twins = [
+        MLX90614Twin(clock.time, lower, address=address, noise_c=0.1, seed=seed + index + 1)
+        for index, address in enumerate(config.thermometer.more_addresses)
+    ]
     clock.sleep(MLX90614Twin.POWER_UP_S)
     return Rig(
-        config=config,
+        config=simulated_shifts(people, config),  # the gate under test gets the crowd's groups
         clock=clock,
         gpio=gpio,
         twin=twin,
-        bus=FakeSMBus(twin),
+        bus=FakeSMBus(twin, ranger, *more_twins),
         world=world,
         capture=FakeCapture(world, clock, config.simulator.fps),
         roster=roster_for(people, config),
+        ranger=ranger,
+        more_twins=more_twins,
     )

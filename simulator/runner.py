@@ -29,8 +29,10 @@ from simulator.crowd import (
     load_scenario,
     random_crowd,
 )
+from simulator.guard import SimulatedGuard
 from simulator.rig import Rig, build_rig
 from simulator.world import Pace, Visit, World
+from terminal.commands import CommandContext, CommandDesk, standard_registry
 from terminal.config import Config
 from terminal.gate import Gate
 from terminal.gatestate import GateState
@@ -126,7 +128,8 @@ class Summary:
     checks: int
     admitted: int
     denied_by_reason: dict[str, int]
-    isolation_routed: int
+    isolation_routed: int  # fevers confirmed by a guard, routed to the isolation room
+    isolation_at_gate: int  # routed there by the gate itself: a code's colour, a positive test
     events_in_record: int
     events_delivered: int
     events_unsent: int
@@ -142,6 +145,16 @@ class Summary:
     broker: str | None
     problems: list[str] = field(default_factory=list)
     drain: str = ""
+    flagged: int = 0  # sent to the secondary check by the screening
+    secondary_checks: int = 0  # resolved by a guard's clinical reading
+    admitted_by_staff: int = 0
+    refused_after_check: int = 0
+    open_flags: int = 0
+    sensor_faults: int = 0  # checks refused for a sensor fault
+    sensor_fault_events: int = 0  # times the thermometer went into its fault state
+    fevers_admitted_at_gate: int = 0  # core >= 37.5 °C, admitted without a flag (truth)
+    fevers_at_gate: int = 0
+    alerts_by_kind: dict[str, int] = field(default_factory=dict)  # as the subscriber received
 
     def agrees(self) -> bool:
         return not self.problems
@@ -260,6 +273,7 @@ def run_simulation(
                 boot_id=boot_id,
                 config_file=config.source,
                 state=state,
+                commands=True,  # the simulated guard's signed commands
             )
             publisher.start()
             if not publisher.wait_connected(10):
@@ -269,13 +283,15 @@ def run_simulation(
 
         # the simulator's truth: who really stood in front when each check was decided
         who_was_there: dict[str, tuple[SimPerson | None, CheckRow]] = {}
+        who: dict[str, SimPerson | None] = {}
 
         def remember(row: CheckRow, decision: Decision) -> None:
             front = rig.world.front
             who_was_there[row.event_id] = (front.person if front else None, row)
+            who[row.event_id] = front.person if front else None
 
         gate = Gate(
-            config=config,
+            config=rig.config,
             devices=devices,
             record=record,
             roster=rig.roster,
@@ -290,9 +306,57 @@ def run_simulation(
         )
         progress = Progress(len(people), out)
         sim_started = rig.clock.time()
-        # a stuck gate must not hang the simulator: a person gives up after Pace.give_up_s
-        while not rig.world.done:
+        guard = None
+        desk = None
+        if subscriber is not None and publisher is not None:
+            registry = standard_registry()
+            gate.secondary.register(registry)
+            desk = CommandDesk(
+                registry,
+                rig.config.commands,
+                CommandContext(
+                    config=rig.config,
+                    state=state,
+                    record=record,
+                    messages=messages,
+                    now=rig.clock.time,
+                    open_once=gate.open_once,
+                    reload_roster=lambda: None,
+                    changed=publisher.publish_status,
+                    clock_synced=rig.clock.synchronised,
+                ),
+            )
+            guard = SimulatedGuard(
+                subscriber,
+                topics,
+                rig.world,
+                publisher.commands,
+                config.secondary.clinical_fever_c,
+                who,
+                now=rig.clock.time,
+            )
+        # a stuck gate must not hang the simulator: a person gives up after Pace.give_up_s;
+        # flags still open when everyone is through are waited for a while (the guard's walk)
+        wait_for_guard_until: float | None = None
+        while True:
+            now = rig.clock.time()
+            if rig.world.done:
+                if guard is None or not (guard.pending() or gate.secondary.open):
+                    break
+                wait_for_guard_until = wait_for_guard_until or now + 300.0
+                if now >= wait_for_guard_until:
+                    break
+            escorted = None
+            if guard is not None:
+                guard.notice()
+                escorted = guard.act(now)
+                if escorted is not None:
+                    rig.world.escort(escorted, now)
+            if desk is not None:
+                desk.run_pending(publisher.commands)  # type: ignore[union-attr]
             gate.poll()
+            if escorted is not None:
+                rig.world.escort_over(escorted)
             progress.update(len(rig.world.visits))
         simulated_s = rig.clock.time() - sim_started
         gate.close()
@@ -387,6 +451,7 @@ def _summarise(
     reasons = Counter(c["reason"] for c in checks if c["decision"] == "deny")
     problems: list[str] = []
     checks_received = alerts_received = None
+    alerts_by_kind: dict[str, int] = {}
     if subscriber is not None:
         # QoS 1 may deliver a message twice; the operations centre counts events by their id
         # (what never left the record cannot arrive: no long wait for it)
@@ -398,8 +463,9 @@ def _summarise(
             time.sleep(0.05)
         received = {m["event_id"]: m for m in subscriber.received(topics.check)}
         checks_received = len(received)
-        alerts = subscriber.received_under(f"{topics.base}/alert/")
-        alerts_received = len({m["event_id"] for m in alerts})
+        alerts = {m["event_id"]: m for m in subscriber.received_under(f"{topics.base}/alert/")}
+        alerts_received = len(alerts)
+        alerts_by_kind = dict(Counter(m["data"]["kind"] for m in alerts.values()))
         for c in checks:
             m = received.get(c["event_id"])
             if m is None:
@@ -423,15 +489,30 @@ def _summarise(
     waits = [v.front_at - world.pace.walk_up_s - (world.start + v.person.arrival_s) for v in visits]
     if no_decision:
         problems.append(f"{no_decision} people stood at the gate and got no decision")
-    problems.extend(_checks_against_the_truth(visits, who_was_there))
+    # a flagged person's final answer is the guard's: the step that resolved their flag
+    secondary_steps = record.rows("secondary_steps")
+    outcomes = {
+        step["flag_id"]: (step["step"], step["detail"])
+        for step in secondary_steps
+        if step["step"] in ("admitted_by_staff", "refused_after_check", "fever_confirmed")
+    }
+    problems.extend(_checks_against_the_truth(visits, who_was_there, outcomes))
     check_times = [c["check_s"] for c in checks]
     processing = [c["processing_ms"] for c in checks]
+    steps = Counter(step["step"] for step in secondary_steps)
+    flagged = sum(1 for c in checks if c["reason"] == "secondary_check")
+    resolved = steps["clinical_reading"]
+    fevers_at_gate = [v for v in visits if v.person.core_c >= 37.5]
     return Summary(
         people=len(visits),
         checks=len(checks),
         admitted=sum(1 for c in checks if c["decision"] == "admit"),
         denied_by_reason=dict(reasons.most_common()),
-        isolation_routed=sum(1 for c in checks if c["route"] == "isolation_room"),
+        isolation_routed=steps["fever_confirmed"],
+        # by the gate, or after a normal clinical reading for the code's colour or a positive test
+        isolation_at_gate=sum(1 for c in checks if c["route"] == "isolation_room")
+        + steps["routed_to_isolation"]
+        - steps["fever_confirmed"],
         events_in_record=len(record.outbox()),
         events_delivered=record.count_sent(),
         events_unsent=record.count_unsent(),
@@ -446,11 +527,25 @@ def _summarise(
         wall_s=0.0,
         broker=None,
         problems=problems,
+        flagged=flagged,
+        secondary_checks=resolved,
+        admitted_by_staff=steps["admitted_by_staff"],
+        refused_after_check=steps["refused_after_check"],
+        open_flags=flagged - resolved,
+        sensor_faults=sum(1 for c in checks if c["reason"] == "sensor_fault"),
+        sensor_fault_events=sum(
+            1 for e in record.rows("sensor_events") if e["kind"] == "sensor_fault"
+        ),
+        fevers_admitted_at_gate=sum(1 for v in fevers_at_gate if v.relay_pulses),
+        fevers_at_gate=len(fevers_at_gate),
+        alerts_by_kind=alerts_by_kind,
     )
 
 
 def _checks_against_the_truth(
-    visits: list[Visit], who_was_there: dict[str, tuple[SimPerson | None, CheckRow]]
+    visits: list[Visit],
+    who_was_there: dict[str, tuple[SimPerson | None, CheckRow]],
+    resolved: dict[str, tuple[str, str]] | None = None,
 ) -> list[str]:
     """What the simulator knows and the gate could not: who really stood in front."""
     problems = []
@@ -478,21 +573,40 @@ def _checks_against_the_truth(
             problems.append(f"{pid} got an answer without a check in the record")
         if visit.relay_pulses > 1:
             problems.append(f"the turnstile released {visit.relay_pulses} times for {pid}")
-        problems.extend(_attack_answered(visit, rows))
+        problems.extend(_attack_answered(visit, rows, resolved or {}))
+        if visit.staff_pulses > 1 or (visit.staff_pulses and visit.relay_pulses):
+            problems.append(f"the turnstile released more than once for {pid}")
+        if any(r.reason == "sensor_fault" and r.decision == "admit" for r in rows):
+            problems.append(f"{pid} was admitted on a sensor fault")
     return problems
 
 
-def _attack_answered(visit: Visit, rows: list[CheckRow]) -> list[str]:
-    """A forged, tampered, stale, foreign or replayed code is refused, for its own reason."""
+def _attack_answered(
+    visit: Visit, rows: list[CheckRow], resolved: dict[str, tuple[str, str]]
+) -> list[str]:
+    """A forged, tampered, stale, foreign or replayed code is refused, for its own reason: at
+    the gate, or after the secondary check by the guard's decision."""
     kind, pid = visit.person.code, visit.person.person_id
     if not is_attack(kind) or not rows or (kind == "replayed" and visit.payload is None):
         return []
     final = rows[-1]
-    if final.decision == "admit":
+    admitted, reason = final.decision == "admit", final.reason
+    if final.reason == "secondary_check" and final.event_id in resolved:
+        step, reason = resolved[final.event_id]
+        admitted = step == "admitted_by_staff"
+    if admitted:
         return [f"{pid} showed a {kind} code and was ADMITTED"]
-    screening = {"fever", "sensor_fault", "clock_unsynced", "multiple_codes", "unreadable_code"}
-    if final.reason != EXPECTED_REASON[kind] and final.reason not in screening:
-        return [f"{pid} showed a {kind} code, refused as {final.reason}"]
+    screening = {
+        "fever",
+        "sensor_fault",
+        "clock_unsynced",
+        "multiple_codes",
+        "unreadable_code",
+        "secondary_check",  # still waiting for the guard
+        "not_measured",
+    }
+    if reason != EXPECTED_REASON[kind] and reason not in screening:
+        return [f"{pid} showed a {kind} code, refused as {reason}"]
     return []
 
 
@@ -522,7 +636,16 @@ def format_summary(summary: Summary) -> str:
     for reason, count in summary.denied_by_reason.items():
         lines.append(f"    {reason:<20} {count}")
     lines += [
-        f"  -> isolation room      {summary.isolation_routed}",
+        f"  secondary checks       {summary.flagged} flagged, {summary.secondary_checks} checked"
+        f" by a guard: {summary.admitted_by_staff} admitted by staff,"
+        f" {summary.refused_after_check} refused after the check, {summary.open_flags} open",
+        f"  fevers -> isolation    {summary.isolation_routed} (confirmed by a clinical reading)",
+        f"  others -> isolation    {summary.isolation_at_gate} (a health code's colour, a positive"
+        " nucleic-acid test)",
+        f"  sensor faults          {summary.sensor_faults} checks refused,"
+        f" {summary.sensor_fault_events} times in its fault state",
+        f"  core >= 37.5 °C        {summary.fevers_at_gate} people, of whom"
+        f" {summary.fevers_admitted_at_gate} admitted without a flag",
         f"  events in the record   {summary.events_in_record}"
         f" (delivered to the broker {summary.events_delivered}, unsent {summary.events_unsent})",
         f"  {summary.drain}",
@@ -537,7 +660,7 @@ def format_summary(summary: Summary) -> str:
         f"    at the gate          {summary.at_gate_s.show('s')}"
         "  (walking up to the turnstile opening or the refusal)",
         f"    gate's check         {summary.check_s.show('s')}"
-        "  (noticed to decided: code, sensor settling, fever re-measure)",
+        "  (noticed to decided: code, coming closer, sensor settling, samples)",
         f"    queueing             {summary.queue_s.show('s')}",
         f"  software time, real    {summary.processing_ms.show('ms', 1)} per check"
         " (decoding each frame until the code shows, measuring, deciding, recording)",

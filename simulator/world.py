@@ -9,6 +9,8 @@ real entrance.
 
 from __future__ import annotations
 
+import random
+import zlib
 from collections import deque
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -17,12 +19,10 @@ import numpy as np
 
 from simulator.clock import SimClock
 from simulator.crowd import SimPerson
+from simulator.forehead import Forehead, ForeheadModel, draw_forehead
 from simulator.frames import FrameRenderer, Pose, damage, qr_modules
 from simulator.gpio import FakeGPIO, PinChange
 from simulator.mlx90614 import Scene
-
-# forehead skin sits between the core and the air; this share of the difference is kept
-SKIN_FRACTION = 0.85
 
 Outcome = Literal["passed", "turned_away", "no_decision"]
 
@@ -38,10 +38,7 @@ class Pace:
     queue_holds_code_up: bool = False  # the next in line already holds their code in view
     # how big the next person's code looks from the camera, a metre or so further away
     queue_code_module_px: float = 1.2
-
-
-def skin_celsius(core_c: float, ambient_c: float) -> float:
-    return ambient_c + SKIN_FRACTION * (core_c - ambient_c)
+    come_closer_s: float = 0.8  # from the display asking to come closer to standing there
 
 
 @dataclass
@@ -56,6 +53,15 @@ class Visit:
     leave_at: float | None = None
     outcome: Outcome | None = None
     relay_pulses: int = 0
+    forehead: Forehead | None = None
+    close_cm: float = 15.0  # where they stand once asked to come closer
+    asked_closer_at: float | None = None
+    staff_pulses: int = 0  # the turnstile released by staff after a secondary check
+
+    def distance_cm(self, t: float) -> float:
+        if self.asked_closer_at is not None and t >= self.asked_closer_at:
+            return min(self.close_cm, self.person.distance_cm)
+        return self.person.distance_cm
 
 
 @dataclass
@@ -78,8 +84,15 @@ class World:
         rng: np.random.Generator,
         shift_start_epoch_s: float,
         pace: Pace | None = None,
+        forehead_model: ForeheadModel | None = None,
+        seed: int = 0,
     ) -> None:
         self.clock = clock
+        self.forehead_model = forehead_model or ForeheadModel()
+        self._seed = seed
+        # people a guard brings back to the turnstile after a normal clinical reading, with the
+        # moment the staff release is due
+        self._escorted: dict[str, float] = {}
         self.pace = pace or Pace()
         self.pins = pins
         self.renderer = renderer
@@ -132,7 +145,7 @@ class World:
                 self._front_free_at = front.leave_at
                 self.visits.append(front)
                 if front.person.leaves_phone:
-                    self._left_behind.append(front.base_frame)
+                    self._left_behind.append(self._lying_on_the_counter(front))
                 self._front = None
                 continue
             return
@@ -149,12 +162,47 @@ class World:
             if person.code == "unreadable":
                 modules = damage(modules, self._rng)
             base, screen = self.renderer.place_screen(modules, pose)
+        # each person's forehead is their own, the same whatever else happens in the run
+        rng = random.Random(zlib.crc32(f"{self._seed}:{person.person_id}".encode()))
+        forehead = draw_forehead(
+            self.forehead_model,
+            person.core_c,
+            person.ambient_c,
+            rng,
+            outside_c=person.outside_c,
+            minutes_inside=person.minutes_inside,
+        )
         return Visit(
-            person=person, payload=payload, front_at=at, pose=pose, base_frame=base, screen=screen
+            person=person,
+            payload=payload,
+            front_at=at,
+            pose=pose,
+            base_frame=base,
+            screen=screen,
+            forehead=forehead,
+            close_cm=round(rng.uniform(8.0, 20.0), 1),
         )
 
     # --- what the gate's outputs do to people -------------------------------------------------
+    def escort(self, person_id: str, at: float) -> None:
+        """A guard brings ``person_id`` to the turnstile: a release at ``at`` is theirs."""
+        self._escorted[person_id] = at
+
+    def escort_over(self, person_id: str) -> None:
+        self._escorted.pop(person_id, None)
+
+    def _staff_release(self, person_id: str) -> None:
+        self._escorted.pop(person_id, None)
+        for visit in [*self.visits, *([self._front] if self._front else [])]:
+            if visit.person.person_id == person_id:
+                visit.staff_pulses += 1
+
     def _on_pin(self, change: PinChange) -> None:
+        if change.pin == self.pins.relay and change.level == int(self.pins.relay_active_high):
+            escorted = [pid for pid, at in self._escorted.items() if at == change.time_s]
+            if escorted:
+                self._staff_release(escorted[0])
+                return
         front = self._front
         if front is None:
             return
@@ -176,12 +224,25 @@ class World:
     # --- what the sensors see -----------------------------------------------------------------
     def scene(self, t: float) -> Scene:
         front = self._front
-        if front is None:
+        if front is None or front.forehead is None:
             return Scene(ambient_c=self._last_ambient_c, object_c=self._last_ambient_c)
         person = front.person
+        if person.object_c is not None:
+            return Scene(ambient_c=person.ambient_c, object_c=person.object_c)
         return Scene(
-            ambient_c=person.ambient_c, object_c=skin_celsius(person.core_c, person.ambient_c)
+            ambient_c=person.ambient_c, object_c=front.forehead.object_c(front.distance_cm(t))
         )
+
+    def distance_cm(self, t: float) -> float | None:
+        """What the time-of-flight sensor sees: the person in front, or nothing."""
+        front = self._front
+        return None if front is None else front.distance_cm(t)
+
+    def display(self, state: str) -> None:
+        """The worker's display; a person asked to come closer does so after a moment."""
+        front = self._front
+        if state == "come_closer" and front is not None and front.asked_closer_at is None:
+            front.asked_closer_at = self.clock.time() + self.pace.come_closer_s
 
     def sensor_fault(self) -> Any:
         return self._front.person.sensor_fault if self._front else None
@@ -209,6 +270,19 @@ class World:
         ):
             base = np.minimum(base, self._held_up_behind(waiting))
         return self.renderer.noisy(base)
+
+    def _lying_on_the_counter(self, visit: Visit) -> np.ndarray:
+        """The phone put down at the side of the camera's view, code still showing."""
+        if visit.payload is None:
+            return visit.base_frame
+        pose = Pose(
+            visit.pose.module_px,
+            visit.pose.angle_deg,
+            0.2 * self.renderer.width,
+            0.75 * self.renderer.height,
+            visit.pose.inverted,
+        )
+        return self.renderer.place(qr_modules(visit.payload), pose)
 
     def _held_up_behind(self, person: SimPerson) -> np.ndarray:
         """The next person's phone, smaller and off to the side behind the one in front."""

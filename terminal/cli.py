@@ -1,4 +1,4 @@
-"""``gate-terminal``: run the gate service, or simulate a shift."""
+"""``gate-terminal``: run the gate service, simulate a shift, or import a roster."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import time
 from datetime import date
 from pathlib import Path
 
+from terminal import cli_codes, cli_roster, cli_sensor
 from terminal.config import Config, ConfigError, load
 
 DEFAULT_SIMULATOR_CONFIG = Path("config/simulator.toml")
@@ -93,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     from terminal import cli_command
 
     cli_command.add_parser(commands)
+    cli_codes.add_commands(commands)
+    cli_roster.add_commands(commands)
+    cli_sensor.add_commands(commands, _existing_file)
     return parser
 
 
@@ -172,12 +176,14 @@ def _run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    quiet = logging.WARNING if args.command in ("simulate", "report", "command") else logging.INFO
+    quiet = logging.INFO if args.command == "run" else logging.WARNING
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else quiet,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.Formatter.converter = time.gmtime
+    if args.command == "codes":
+        return cli_codes.run(args)
     try:
         if args.command == "report":
             return _report(args)
@@ -185,6 +191,10 @@ def main(argv: list[str] | None = None) -> int:
             from terminal import cli_command
 
             return cli_command.run(args)
+        if args.command == "roster":
+            return cli_roster.run(args)
+        if args.command == "sensor":
+            return cli_sensor.dispatch(args)
         return _simulate(args) if args.command == "simulate" else _run(args)
     except ConfigError as exc:
         print(f"gate-terminal: {exc}", file=sys.stderr)

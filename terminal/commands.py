@@ -165,7 +165,7 @@ class CommandDesk:
         topics = context.messages.topics
         self._park, self._gate = topics.park, topics.gate
 
-    def run_pending(self, inbox: queue.SimpleQueue[tuple[str, bytes]]) -> int:
+    def run_pending(self, inbox: queue.Queue[tuple[str, bytes]]) -> int:
         """Take every command waiting on the queue; on the gate's thread."""
         taken = 0
         while True:
@@ -216,7 +216,7 @@ class CommandDesk:
     def _parse(self, topic_name: str, raw: bytes) -> tuple[dict[str, Any], contract.SignedCommand]:
         try:
             claimed = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
             raise CommandRefused("not a JSON command") from None
         if not isinstance(claimed, dict):
             raise CommandRefused("not a JSON object")
@@ -345,9 +345,10 @@ def _open_once(command: Command, context: CommandContext) -> str:
 
 
 def _resolve_secondary(command: Command, context: CommandContext) -> str:
+    """Where no secondary desk registered its own handler (terminal/secondary.py)."""
     payload = command.payload
     assert isinstance(payload, contract.ResolveSecondaryPayload)
-    raise CommandRefused(f"flag {payload.flag_id}: no open secondary check at this gate")
+    raise CommandRefused("flag_id: no open secondary check with this id")
 
 
 def _push_roster(command: Command, context: CommandContext) -> str:
@@ -376,7 +377,7 @@ def standard_registry() -> CommandRegistry:
     registry = CommandRegistry()
     registry.register("lockdown", contract.LockdownPayload, _lockdown)
     registry.register("open_once", contract.OpenOncePayload, _open_once)
-    # the fever screening's secondary checks register their own handler in its place
+    # the gate's secondary desk registers its own handler in its place
     registry.register("resolve_secondary", contract.ResolveSecondaryPayload, _resolve_secondary)
     registry.register("push_roster", contract.PushRosterPayload, _push_roster)
     registry.register("set_risk_tier", contract.SetRiskTierPayload, _set_risk_tier)

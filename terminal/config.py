@@ -12,7 +12,15 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from terminal.healthcode import (
     KEY_ID_PATTERN,
@@ -22,8 +30,10 @@ from terminal.healthcode import (
     Verifiers,
     parse_public_key,
     public_key_text,
+    simulator_command_key,
     simulator_issuer_key,
 )
+from terminal.windows import ANY_TIME, Window, parse_window
 
 BcmPin = Annotated[int, Field(ge=2, le=27)]
 NAME_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"  # MQTT topic level: no '/', '+' or '#'
@@ -171,17 +181,56 @@ class ReportConfig(Section):
 
 
 class ScreeningConfig(Section):
-    fever_threshold_c: float = Field(default=37.3, ge=36.0, le=40.0)
-    settle_s: float = Field(default=0.4, ge=0.0, le=5.0)
-    samples: int = Field(default=5, ge=1, le=50)
-    sample_interval_s: float = Field(default=0.05, ge=0.0, le=1.0)
+    """Fever screening. Bounds and cross-checks keep a configuration from hiding a fever."""
+
+    # "relative": each reading against the recent people at this gate; "absolute": against a
+    # published forehead-by-air table (docs/screening.md). Relative falls back to absolute until
+    # it has seen enough people.
+    estimator: Literal["relative", "absolute"] = "relative"
+    # the absolute estimator flags an estimated core at or above this
+    fever_threshold_c: float = Field(default=37.3, ge=37.0, le=38.0)
+    # the relative estimator flags a forehead at or above this quantile of the recent people in
+    # similar air plus relative_offset_c (the forehead rise of a 37.5 °C core: 0.7 x 0.8)
+    reference_quantile: float = Field(default=0.05, ge=0.01, le=0.5)
+    relative_offset_c: float = Field(default=0.55, ge=0.2, le=1.0)
+    reference_people: int = Field(default=30, ge=5, le=500)  # the running reference's window
+    reference_min_people: int = Field(default=10, ge=3, le=200)  # fewer similar: absolute
+    reference_max_age_s: float = Field(default=1800.0, ge=60.0, le=4 * 3600.0)
+    reference_ambient_band_c: float = Field(default=2.0, ge=0.5, le=5.0)  # "similar air"
+    # MLX90614: output settles about 0.65 s after the scene changes (datasheet); samples spaced
+    # so the bus is not polled continuously
+    settle_s: float = Field(default=0.7, ge=0.65, le=5.0)
+    samples: int = Field(default=5, ge=3, le=50)
+    sample_interval_s: float = Field(default=0.1, ge=0.05, le=1.0)
     read_attempts: int = Field(default=3, ge=1, le=10)
-    remeasure_delay_s: float = Field(default=2.0, ge=0.0, le=30.0)
-    # forehead skin keeps this share of the core-to-air difference (calibrated per sensor model)
-    skin_fraction: float = Field(default=0.85, gt=0.3, le=1.0)
+    # distance from the VL53L0X: measure only this close; farther, ask to come closer
+    max_distance_cm: float = Field(default=25.0, ge=5.0, le=80.0)
+    presence_cm: float = Field(default=60.0, ge=10.0, le=120.0)  # someone is in front
+    come_closer_s: float = Field(default=6.0, ge=1.0, le=60.0)  # then a fault: no reading
     presence_delta_c: float = Field(default=1.5, gt=0.0, le=20.0)
-    plausible_min_c: float = 34.0
-    plausible_max_c: float = 43.0
+    # a forehead reads between these (object temperature, calibration applied): below is not a
+    # forehead (hat, hair, hand); above is sent to the secondary check, never passed
+    plausible_min_c: float = Field(default=20.0, ge=15.0, le=32.0)
+    plausible_max_c: float = Field(default=42.5, ge=40.0, le=45.0)
+    # the thermometer's own (ambient) temperature outside this: the gate cannot screen
+    ambient_min_c: float = Field(default=5.0, ge=-20.0, le=20.0)
+    ambient_max_c: float = Field(default=42.0, ge=25.0, le=60.0)
+    # people in a row whose readings did not vary at all: the sensor is stuck
+    stuck_people: int = Field(default=12, ge=3, le=50)
+    # measurements in a row that failed: the sensor is in fault until one succeeds
+    fault_run: int = Field(default=3, ge=1, le=20)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ScreeningConfig:
+        if self.max_distance_cm >= self.presence_cm:
+            raise ValueError("max_distance_cm must be below presence_cm")
+        if self.ambient_min_c >= self.ambient_max_c:
+            raise ValueError("ambient_min_c must be below ambient_max_c")
+        if self.plausible_max_c < self.fever_threshold_c + 3.0:
+            raise ValueError("plausible_max_c must be at least fever_threshold_c + 3")
+        if self.reference_min_people > self.reference_people:
+            raise ValueError("reference_min_people must not exceed reference_people")
+        return self
 
 
 class ReplayConfig(Section):
@@ -284,7 +333,48 @@ class HealthCodeConfig(Section):
 
 
 class RosterConfig(Section):
-    path: Path
+    workers: Path
+    visitors: Path | None = None  # no file, no visitors
+    nat_valid_h: float = Field(default=72.0, ge=1, le=336)  # a negative nucleic-acid test
+    reload_s: float = Field(default=2.0, ge=0.1, le=3600)  # how often the gate looks for a new one
+    max_visit_h: float = Field(default=24.0 * 14, ge=1, le=24 * 366)  # a longer visit is a typo
+
+
+def _window_or_any(value: object) -> Window | str:
+    if isinstance(value, Window):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"a window is a string HH:MM-HH:MM or {ANY_TIME!r}")
+    if value.strip() == ANY_TIME:
+        return ANY_TIME
+    return parse_window(value)
+
+
+GROUP_PATTERN = r"^[A-Za-z0-9_-]{1,32}$"
+GroupName = Annotated[str, Field(pattern=GROUP_PATTERN)]
+
+
+class ShiftGroup(Section):
+    # local times of gate.timezone, parsed here so that no window can fail at the gate
+    windows: tuple[Annotated[Window | str, PlainValidator(_window_or_any)], ...] = Field(
+        min_length=1
+    )
+
+    @field_validator("windows")
+    @classmethod
+    def _any_time_alone(cls, value: tuple[Window | str, ...]) -> tuple[Window | str, ...]:
+        if ANY_TIME in value and len(value) > 1:
+            raise ValueError(f"{ANY_TIME!r} (any time) stands alone, without other windows")
+        return value
+
+    @property
+    def time_windows(self) -> tuple[Window, ...]:
+        """The windows; empty for any time."""
+        return tuple(w for w in self.windows if isinstance(w, Window))
+
+
+class ShiftsConfig(Section):
+    groups: dict[GroupName, ShiftGroup] = {}
 
 
 class CameraConfig(Section):
@@ -299,6 +389,40 @@ class CameraConfig(Section):
 class ThermometerConfig(Section):
     i2c_bus: int = Field(default=1, ge=0)
     address: int = Field(default=0x5A, ge=0x01, le=0x7F)
+    # further MLX90614s on the same bus (for example a second height), each at its own address
+    # (`gate-terminal sensor set-address`); the warmest reading is the forehead
+    more_addresses: list[Annotated[int, Field(ge=0x08, le=0x77)]] = Field(
+        default_factory=list, max_length=3
+    )
+    # per-sensor offsets written by `gate-terminal sensor calibrate --reference 37.0`
+    calibration_path: Path | None = None
+
+    @property
+    def addresses(self) -> list[int]:
+        return [self.address, *self.more_addresses]
+
+    @model_validator(mode="after")
+    def _distinct(self) -> ThermometerConfig:
+        if len(set(self.addresses)) != len(self.addresses):
+            raise ValueError(f"thermometer addresses must differ, got {self.addresses}")
+        return self
+
+
+class DistanceConfig(Section):
+    """The VL53L0X time-of-flight sensor beside the thermometer, on the same I2C bus."""
+
+    address: int = Field(default=0x29, ge=0x01, le=0x7F)
+
+
+class SecondaryConfig(Section):
+    """The secondary check point: where flagged people go, and how security is kept told."""
+
+    # a clinical (oral or axillary) reading at or above this is a confirmed fever
+    clinical_fever_c: float = Field(default=37.3, ge=37.0, le=38.0)
+    # an open flag is alerted again this often until a guard resolves it
+    realert_s: float = Field(default=120.0, ge=10.0, le=3600.0)
+    isolation_room: str = Field(default="Temporary isolation room", min_length=1, max_length=80)
+    isolation_location: str = Field(default="beside the gate", min_length=1, max_length=120)
 
 
 class OutputsConfig(Section):
@@ -309,12 +433,16 @@ class OutputsConfig(Section):
     red_lamp_pin: BcmPin = 22
     lamps_active_high: bool = True
     lamp_s: float = Field(default=2.0, gt=0.0, le=30.0)
+    # the buzzer (or beacon) that calls security to the gate when someone is flagged
+    buzzer_pin: BcmPin = 23
+    buzzer_active_high: bool = True
+    buzzer_s: float = Field(default=1.0, gt=0.0, le=30.0)
 
     @model_validator(mode="after")
     def _distinct_pins(self) -> OutputsConfig:
-        pins = [self.relay_pin, self.green_lamp_pin, self.red_lamp_pin]
+        pins = [self.relay_pin, self.green_lamp_pin, self.red_lamp_pin, self.buzzer_pin]
         if len(set(pins)) != len(pins):
-            raise ValueError(f"relay and lamp pins must differ, got {pins}")
+            raise ValueError(f"relay, lamp and buzzer pins must differ, got {pins}")
         return self
 
 
@@ -342,8 +470,11 @@ class Config(Section):
     healthcode: HealthCodeConfig
     risk: RiskConfig = RiskConfig()
     roster: RosterConfig
+    shifts: ShiftsConfig = ShiftsConfig()
     camera: CameraConfig = CameraConfig()
     thermometer: ThermometerConfig = ThermometerConfig()
+    distance: DistanceConfig = DistanceConfig()
+    secondary: SecondaryConfig = SecondaryConfig()
     outputs: OutputsConfig = OutputsConfig()
     timing: TimingConfig = TimingConfig()
     simulator: SimulatorConfig = SimulatorConfig()
@@ -361,6 +492,19 @@ class Config(Section):
                         f"healthcode.issuers[{index}]: the simulator's public key: its private key "
                         "is published, so anyone could make codes; a real gate never trusts it"
                     )
+            command_key = public_key_text(simulator_command_key().public_key())
+            for index, key in enumerate(self.commands.keys):
+                if "".join(key.public_key.split()) == command_key:
+                    raise ValueError(
+                        f"commands.keys[{index}]: the simulator's public key: its private key is "
+                        "published, so anyone could send commands; a real gate never trusts it"
+                    )
+        return self
+
+    @model_validator(mode="after")
+    def _one_address_per_device(self) -> Config:
+        if self.distance.address in self.thermometer.addresses:
+            raise ValueError("distance.address and thermometer.address must differ (one I2C bus)")
         return self
 
     def resolved(self, path: Path) -> Path:
@@ -368,13 +512,22 @@ class Config(Section):
         return path if path.is_absolute() else (self.source.parent / path)
 
 
+def _key_part(part: object) -> str:
+    if isinstance(part, int):
+        return f"[{part}]"
+    text = str(part)
+    # a key typed with a control character is shown quoted, so the message stays one line
+    return f".{text}" if text.isprintable() and text else f".{text!r}"
+
+
 def _describe(error: dict) -> str:
-    key = ".".join(str(part) for part in error["loc"]) or "(top level)"
+    key = "".join(_key_part(part) for part in error["loc"]).lstrip(".")
+    key = key or "(top level)"
     if error["type"] == "extra_forbidden":
         return f"{key}: unknown key"
     if error["type"] == "missing":
         return f"{key}: required, missing"
-    return f"{key}: {error['msg']}"
+    return f"{key}: {' '.join(str(error['msg']).split())}"
 
 
 PLACEHOLDER = "CHANGE-ME"

@@ -52,6 +52,16 @@ class CheckData(Model):
     reason: Reason
     route: Route
     check_s: float = Field(ge=0, description="from noticing the person to the decision")
+    code_issuer: str | None = Field(None, description="the key id that signed the code")
+    code_fingerprint: str | None = Field(
+        None, description="SHA-256 of the code: traces a replay, never the code itself"
+    )
+    replay_of: str | None = Field(None, description="the admission this code or person is held by")
+    estimate_mode: str | None = Field(
+        None, description="the screening's estimator: absolute, relative"
+    )
+    reference_c: float | None = Field(None, description="the relative estimator's reference")
+    distance_cm: float | None = Field(None, description="where the person stood")
 
 
 class CheckEvent(Envelope):
@@ -59,16 +69,38 @@ class CheckEvent(Envelope):
     data: CheckData
 
 
-AlertKind = Literal["fever", "suspected_fever", "health_code", "secondary_check"]
+AlertKind = Literal[
+    "fever",
+    "suspected_fever",
+    "health_code",
+    "nat_positive",
+    "secondary_check",
+    "secondary_resolved",
+    "sensor_fault",
+    "sensor_recovered",
+]
 
 
 class AlertData(Model):
     kind: AlertKind
-    check_event_id: str
-    person_id: str | None = Field(pattern=PERSON)
-    temperature_c: float | None
-    first_c: float | None = Field(description="the first reading, when it was re-measured")
-    route: Route
+    check_event_id: str | None = Field(
+        None, description="the check that raised it (a flag's id); null for a sensor event"
+    )
+    person_id: str | None = Field(None, pattern=PERSON)
+    temperature_c: float | None = Field(None, description="the screening's estimate")
+    first_c: float | None = Field(None, description="the first reading, when it was re-measured")
+    route: Route | None = None
+    reason: Reason | None = Field(None, description="a guard's outcome: the decision's reason")
+    clinical_c: float | None = Field(None, description="the guard's clinical reading")
+    guard: str | None = Field(None, max_length=64, description="who took the clinical reading")
+    outcome: Literal["admitted", "refused"] | None = Field(
+        None, description="secondary_resolved: what became of the person"
+    )
+    isolation_room: str | None = Field(None, max_length=200)
+    isolation_location: str | None = Field(None, max_length=200)
+    open_s: float | None = Field(None, ge=0, description="a re-alert: how long the flag is open")
+    alerts: int | None = Field(None, ge=1, description="a re-alert: how many alerts so far")
+    detail: str | None = Field(None, max_length=300, description="a sensor event: what it was")
 
 
 class AlertEvent(Envelope):
@@ -210,11 +242,19 @@ class OpenOncePayload(Model):
     reason: str = Field(min_length=1, max_length=200)
 
 
+ID = r"^[A-Za-z0-9_.:-]{1,64}$"
+
+
 class ResolveSecondaryPayload(Model):
-    flag_id: str = Field(min_length=1, max_length=64)
-    reading_c: float = Field(ge=30.0, le=45.0, description="the clinical reading, °C")
-    outcome: Literal["normal", "fever_confirmed"]
-    by: str = Field(min_length=1, max_length=64)
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+
+    flag_id: str = Field(pattern=ID, description="the event_id of the check that raised the flag")
+    result: Literal["normal", "fever"] = Field(
+        description="must agree with clinical_c against the gate's secondary.clinical_fever_c"
+    )
+    # no clinical thermometer reads a living person outside this
+    clinical_c: float = Field(ge=34.0, le=43.0, description="the clinical reading, °C")
+    guard: str = Field(pattern=ID, description="who measured: written into the record")
 
 
 class PushRosterPayload(Model):
@@ -254,13 +294,22 @@ TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec("event/check", CheckEvent, "gate->centre", 1, False,
               "every check: the person, the decision, the reason, the route"),
     TopicSpec("alert/fever", AlertEvent, "gate->centre", 1, False,
-              "a confirmed fever: the person is routed to the isolation room"),
+              "a fever confirmed by the guard's clinical reading: routed to the isolation room"),
     TopicSpec("alert/suspected_fever", AlertEvent, "gate->centre", 1, False,
               "a high reading that could not be re-measured"),
     TopicSpec("alert/health_code", AlertEvent, "gate->centre", 1, False,
               "a code colour that routes the person to the isolation room"),
+    TopicSpec("alert/nat_positive", AlertEvent, "gate->centre", 1, False,
+              "a positive nucleic-acid test on the roster: routed to the isolation room"),
     TopicSpec("alert/secondary_check", AlertEvent, "gate->centre", 1, False,
-              "a person routed to staff for a secondary check"),
+              "a person flagged by the screening waits at the secondary check point; sent "
+              "again every secondary.realert_s until a guard resolves it"),
+    TopicSpec("alert/secondary_resolved", AlertEvent, "gate->centre", 1, False,
+              "a guard's normal clinical reading: admitted by staff, or still refused"),
+    TopicSpec("alert/sensor_fault", AlertEvent, "gate->centre", 1, False,
+              "the thermometer failed (once per run of faults)"),
+    TopicSpec("alert/sensor_recovered", AlertEvent, "gate->centre", 1, False,
+              "the thermometer reads again"),
     TopicSpec("event/fault", FaultEvent, "gate->centre", 1, False,
               "a fault starts or ends (record full, backlog over its limit, internal error)"),
     TopicSpec("event/override", OverrideEvent, "gate->centre", 1, False,

@@ -13,6 +13,7 @@ from drivers.camera import Camera
 from drivers.mlx90614 import MLX90614
 from drivers.qr import QRDecoder, make_decoder
 from drivers.relay import DigitalOutput, Relay
+from drivers.vl53l0x import VL53L0X
 from terminal.config import Config
 
 
@@ -34,6 +35,7 @@ class Outputs:
     relay: Relay
     green_lamp: DigitalOutput
     red_lamp: DigitalOutput
+    buzzer: DigitalOutput | None = None  # calls security to the gate
 
 
 def ntp_synchronised() -> bool:
@@ -83,6 +85,9 @@ class Devices:
     outputs: Outputs
     clock: Clock
     closers: list[Callable[[], None]] = field(default_factory=list)
+    distance: Any = None  # the VL53L0X (anything with distance_cm())
+    display: Callable[[str], None] | None = None  # the worker's display: the measuring state
+    more_thermometers: list[MLX90614] = field(default_factory=list)  # further heights
 
     def close(self) -> None:
         for close in reversed(self.closers):
@@ -95,6 +100,7 @@ def build_outputs(gpio: Any, config: Config, sleep: Callable[[float], None]) -> 
         relay=Relay(gpio, out.relay_pin, active_high=out.relay_active_high, sleep=sleep),
         green_lamp=DigitalOutput(gpio, out.green_lamp_pin, active_high=out.lamps_active_high),
         red_lamp=DigitalOutput(gpio, out.red_lamp_pin, active_high=out.lamps_active_high),
+        buzzer=DigitalOutput(gpio, out.buzzer_pin, active_high=out.buzzer_active_high),
     )
 
 
@@ -128,4 +134,6 @@ def build_pi_devices(config: Config) -> Devices:
         clock=clock,
         # GPIO.cleanup is not called: it would let the relay pin float
         closers=[bus.close, camera.close],
+        distance=VL53L0X(bus, config.distance.address, sleep=clock.sleep),
+        more_thermometers=[MLX90614(bus, a) for a in config.thermometer.more_addresses],
     )

@@ -21,7 +21,7 @@ import traceback
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from drivers.qr import Scan
@@ -33,8 +33,9 @@ from terminal.policy import CodeRules, CodeSeen, Decision, Reason, Route, Temper
 from terminal.publisher import Publisher
 from terminal.record import CheckRow, Hold, OutboxMessage, Record
 from terminal.recordfault import RecordFaultWatch
-from terminal.roster import Roster, RosterEntry
-from terminal.screening import Screener
+from terminal.roster import Person, Roster, RosterProblem, RosterRules, assess, hold_until
+from terminal.screening import build_screener, resume_reference
+from terminal.secondary import SecondaryDesk, SensorEvents
 from terminal.topics import Messages, iso_utc, new_event_id
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,19 @@ class Approach:
     face_gone_since_code: bool = False  # a "no face" reading since the codes were last in view
 
 
+@dataclass
+class Outcome:
+    """A decided check, ready to be written down and acted on."""
+
+    row: CheckRow
+    decision: Decision
+    messages: list[OutboxMessage]
+    hold: Hold | None  # what an admission on this code would hold against a replay
+    codes: list[str]  # the codes this approach was decided on
+    code: CodeSeen | None = None  # what was shown, for a guard's later decision on a flag
+    roster_problem: RosterProblem | None = None
+
+
 class Gate:
     def __init__(
         self,
@@ -76,7 +90,8 @@ class Gate:
         self.decoder = devices.decoder
         self.outputs = devices.outputs
         self.record = record
-        self.roster = roster
+        self.roster = roster  # the service puts a newly imported roster here
+        self.roster_rules = RosterRules.from_config(config)
         self.clock = devices.clock
         self.publisher = publisher
         # lockdown, the risk tier in force and faults: set at run time by the centre's commands
@@ -97,7 +112,23 @@ class Gate:
         self._last_error: tuple[str, str] | None = None
         self._waited_s = 0.0  # time spent waiting on the camera or the sensor, not computing
         # every pause in a measurement is spent watching the camera for a second code
-        self.screener = Screener(devices.thermometer, config.screening, sleep=self._watch)
+        sensor_events = SensorEvents(record, self.messages, self.clock.time)
+        self.screener = build_screener(devices, config, self._watch, sensor_events)
+        resume_reference(self.screener, record, config, self.clock.time())
+        self.secondary = SecondaryDesk(
+            config=config,
+            record=record,
+            messages=self.messages,
+            relay=devices.outputs.relay,
+            buzzer=devices.outputs.buzzer,
+            now=self.clock.time,
+            clock_trusted=self._clock_trusted,
+            roster=roster,
+            roster_rules=self.roster_rules,
+            # the tier and the lockdown in force when the guard answers, not at start
+            code_rules=lambda: self.code_rules,
+            lockdown=lambda: self.state.lockdown,
+        )
         self._codes_in_check: set[str] = set()
         self._unreadable_frames_in_check = 0
         self._approach: Approach | None = None
@@ -184,6 +215,7 @@ class Gate:
         log.log(level, "internal error %s: %s at %s", where, type(exc).__name__, place)
 
     def _poll(self) -> CheckRow | None:
+        self.secondary.serve()  # a guard's result, a re-alert: never in the middle of a check
         self._waited_s = 0.0
         started_perf = time.perf_counter()
         scan = self._scan_next_frame()
@@ -267,19 +299,18 @@ class Gate:
 
     def _check(self, started_at: float, started_perf: float, scan: Scan) -> CheckRow:
         self._lamps_off()  # the previous person's answer is not this person's
+        self._codes_in_check = set(scan.texts)
         try:
-            row, decision, messages, hold, texts = self._observe_and_decide(
-                started_at, started_perf, scan
-            )
+            outcome = self._observe_and_decide(started_at, started_perf, scan)
         except Exception as exc:
             # whatever failed, this person gets an answer, the record says so, and nobody is
             # admitted on a check that did not complete
             self._log_error(exc, "in a check; refused as internal_error")
-            row, decision, messages = self._internal_error_row(started_at, started_perf)
-            hold, texts = None, sorted(set(scan.texts))
+            outcome = self._internal_error(started_at, started_perf)
+        row, decision = outcome.row, outcome.decision
         try:
             # the record first: the turnstile never moves for a check that is not written down
-            self.record.add_check(row, messages, hold)
+            self.record.add_check(row, outcome.messages, outcome.hold if decision.admit else None)
         except Exception as exc:
             reason = self._record_faults.failed(exc, self.clock.time())
             decision = Decision(False, reason, Route.ASIDE)
@@ -289,15 +320,19 @@ class Gate:
                 log.warning("%s at gate %s: security alerted", decision.alert.value, row.gate)
         if decision.reason is Reason.LOCKDOWN:
             log.warning("gate %s is locked down: check refused", row.gate)
+        if decision.reason is Reason.SECONDARY_CHECK and outcome.code is not None:
+            try:
+                # the screening flagged them: the guard's clinical reading decides
+                self.secondary.flagged(row, outcome.code, outcome.roster_problem, outcome.hold)
+            except Exception as exc:
+                self._log_error(exc, "opening a secondary check")
         self._act(decision)
-        self._approach = Approach(frozenset(texts), codes_seen_at=self.clock.time())
+        self._approach = Approach(frozenset(outcome.codes), codes_seen_at=self.clock.time())
         if self._on_check is not None:
             self._on_check(row, decision)
         return row
 
-    def _observe_and_decide(
-        self, started_at: float, started_perf: float, scan: Scan
-    ) -> tuple[CheckRow, Decision, list[OutboxMessage], Hold | None, list[str]]:
+    def _observe_and_decide(self, started_at: float, started_perf: float, scan: Scan) -> Outcome:
         texts, unreadable = self._wait_for_code(started_at, scan)
         code_seen_at = self.clock.time()
         self._codes_in_check = set(texts)
@@ -314,15 +349,15 @@ class Gate:
         code = self._read_code(texts, unreadable, self.clock.time(), second_unreadable)
         decided_at = self.clock.time()
         person_id = code.code.person_id if code.code else None
-        entry = self.roster.get(person_id) if person_id else None
-        local_time = datetime.fromtimestamp(decided_at, self._zone).time()
+        person = self.roster.get(person_id) if person_id else None
+        at = datetime.fromtimestamp(decided_at, self._zone)
+        roster_problem = assess(person, at, self.roster_rules)
         decision = decide(
             temperature,
             code,
-            entry,
-            local_time,
+            roster_problem,
             self.config.screening.fever_threshold_c,
-            clock_trusted=not self.config.gate.require_synced_clock or self.clock.synchronised(),
+            clock_trusted=self._clock_trusted(),
             code_rules=self.code_rules,
             lockdown=self.state.lockdown,
         )
@@ -332,30 +367,18 @@ class Gate:
         messages = [self.messages.check(row)]
         if decision.alert is not None:
             messages.append(self.messages.alert(row, decision.alert))
-        hold = None
-        if decision.admit and code.code is not None and code.replay_of is None:
-            hold = Hold(
-                code.code.fingerprint, code.code.person_id, self._hold_until(entry, decided_at)
-            )
-        return row, decision, messages, hold, texts
+        hold = None  # a later admission by staff, after a secondary check, holds it too
+        if code.code is not None and code.replay_of is None:
+            hold = Hold(code.code.fingerprint, code.code.person_id, self._hold_until(person, at))
+        return Outcome(row, decision, messages, hold, texts, code, roster_problem)
 
-    def _hold_until(self, entry: RosterEntry | None, admitted_s: float) -> float:
-        """Until when the admitted code (and its person) may not admit again at this gate."""
+    def _hold_until(self, person: Person | None, admitted_at: datetime) -> float:
         replay = self.config.healthcode.replay
-        if replay.hold_h is not None:
-            return admitted_s + replay.hold_h * 3600
-        local = datetime.fromtimestamp(admitted_s, self._zone)
-        for window in entry.windows if entry else ():
-            if window.contains(local.time()):
-                end = local.replace(hour=window.end.hour, minute=window.end.minute, second=0)
-                if end < local:
-                    end += timedelta(days=1)
-                return end.timestamp() + 60
-        return admitted_s + replay.any_time_hold_h * 3600
+        return hold_until(
+            person, admitted_at, self.roster_rules, replay.hold_h, replay.any_time_hold_h
+        )
 
-    def _internal_error_row(
-        self, started_at: float, started_perf: float
-    ) -> tuple[CheckRow, Decision, list[OutboxMessage]]:
+    def _internal_error(self, started_at: float, started_perf: float) -> Outcome:
         decision = Decision(False, Reason.INTERNAL_ERROR, Route.ASIDE)
         decided_at = self.clock.time()
         unknown = CodeSeen("invalid")
@@ -369,7 +392,9 @@ class Gate:
             "a check failed inside the software; the person was refused",
             check_event_id=row.event_id,
         )
-        return row, decision, [self.messages.check(row), fault]
+        # the codes seen so far belong to this refused approach, not to a next person
+        codes = sorted(self._codes_in_check)
+        return Outcome(row, decision, [self.messages.check(row), fault], None, codes)
 
     def _row(
         self,
@@ -392,13 +417,19 @@ class Gate:
             person_id=person_id,
             code=code.code.colour.value if code.code else code.status,
             temperature_c=temperature.final_c,
-            first_c=temperature.first_c if temperature.remeasure_c is not None else None,
+            first_c=None,  # the screening no longer re-measures: a flag goes to a guard
             sensor_fault=temperature.fault,
             decision=decision.decision,
             reason=decision.reason.value,
             route=decision.route.value,
             check_s=round(decided_at - started_at, 3),
             processing_ms=round(processing_s * 1000, 3),
+            object_c=temperature.object_c,
+            ambient_c=temperature.ambient_c,
+            distance_cm=temperature.distance_cm,
+            estimate_mode=temperature.mode,
+            reference_c=temperature.reference_c,
+            measure_state=temperature.state,
             code_fingerprint=seen.fingerprint if seen else None,
             code_issuer=seen.issuer if seen else None,
             replay_of=code.replay_of,
@@ -412,6 +443,9 @@ class Gate:
         """Staff let one person through, by command: the relay pulses once."""
         self._lamps_off()
         self._act(Decision(True, Reason.ADMITTED, Route.THROUGH))
+
+    def _clock_trusted(self) -> bool:
+        return not self.config.gate.require_synced_clock or self.clock.synchronised()
 
     def _act(self, decision: Decision) -> None:
         outputs = self.outputs
@@ -431,4 +465,6 @@ class Gate:
 
     def close(self) -> None:
         self.outputs.relay.set(False)
+        if self.outputs.buzzer is not None:
+            self.outputs.buzzer.set(False)
         self._lamps_off()

@@ -192,6 +192,17 @@ def simulator_issuer_key() -> Ed25519PrivateKey:
     return Ed25519PrivateKey.from_private_bytes(_SIMULATOR_SEED.digest())
 
 
+# the simulator's operations centre (its guard's commands): a published seed too, refused alike
+SIMULATOR_COMMAND_KEY_ID = "sim-centre"
+_SIMULATOR_COMMAND_SEED = hashlib.sha256(
+    b"gate-terminal simulator command key; never trust on a real gate"
+)
+
+
+def simulator_command_key() -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.from_private_bytes(_SIMULATOR_COMMAND_SEED.digest())
+
+
 # --- the issuing side ---------------------------------------------------------------------------
 def _b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")

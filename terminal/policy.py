@@ -1,18 +1,18 @@
 """Who may enter: a pure function from what the gate observed to a decision with its reason.
 
-No I/O, no clock: the gate passes the local time in. Everything that cannot be checked denies.
+No I/O, no clock: the gate passes what the roster says of the person now (``roster.assess``).
+Everything that cannot be checked denies.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import time
 from enum import StrEnum
 from typing import Literal
 
 from terminal.config import Action as ColourAction
 from terminal.healthcode import CodeProblem, HealthCode
-from terminal.roster import RosterEntry
+from terminal.roster import RosterProblem
 
 
 class Reason(StrEnum):
@@ -34,37 +34,51 @@ class Reason(StrEnum):
     CODE_YELLOW = "code_yellow"
     CODE_GREEN = "code_green"  # a green code, under a risk tier that does not admit on it alone
     UNREGISTERED = "unregistered"
+    NAT_MISSING = "nat_missing"  # no nucleic-acid test on the roster
+    NAT_EXPIRED = "nat_expired"  # the last negative test is older than roster.nat_valid_h
+    NAT_POSITIVE = "nat_positive"  # the last test was positive: isolation room
+    VISIT_OUTSIDE = "visit_outside"  # a visitor outside their visit
     OUTSIDE_SHIFT = "outside_shift"
     INTERNAL_ERROR = "internal_error"  # the check itself failed: nobody is admitted on it
     LOCKDOWN = "lockdown"  # the operations centre locked the gate down: nobody is admitted
     RECORD_FULL = "record_full"  # the record cannot be written: no check, no admission
+    SECONDARY_CHECK = "secondary_check"  # flagged by the screening: a guard measures again
+    NOT_MEASURED = "not_measured"  # never came close enough to the thermometer
 
 
 class Alert(StrEnum):
     FEVER = "fever"  # confirmed: the person is on the way to the isolation room
-    SUSPECTED_FEVER = "suspected_fever"  # a high reading that could not be re-measured
+    SUSPECTED_FEVER = "suspected_fever"  # sent by earlier versions; the screening now flags
     HEALTH_CODE = "health_code"  # a code whose colour routes the person to the isolation room
+    NAT_POSITIVE = "nat_positive"  # a positive nucleic-acid test: on the way to the isolation room
+    SECONDARY_CHECK = "secondary_check"  # flagged: a guard must measure with a clinical thermometer
 
 
 class Route(StrEnum):
     THROUGH = "through"  # the turnstile
     ASIDE = "aside"  # step back from the gate
     ISOLATION_ROOM = "isolation_room"  # confirmed fever: escorted to the temporary isolation room
-    SECONDARY_CHECK = "secondary_check"  # staff check the person again before anything else
+    SECONDARY_CHECK = "secondary_check"  # flagged: to the secondary check point beside the gate
 
 
 @dataclass(frozen=True)
 class Temperature:
-    """Estimated core temperature from the forehead. ``remeasure_c`` is taken only when the first
-    estimate was at or above the fever threshold."""
+    """What the screening found. ``first_c`` is the estimated core temperature; ``flagged`` sends
+    the person to the secondary check. A fault, or no estimate at all, never admits."""
 
     first_c: float | None
-    remeasure_c: float | None = None
     fault: str | None = None  # what went wrong reading the sensor, when it did
+    flagged: bool = False
+    mode: str | None = None  # the estimator that decided: "absolute" or "relative"
+    reference_c: float | None = None  # the running forehead reference in use (relative mode)
+    object_c: float | None = None  # raw forehead reading (calibration applied)
+    ambient_c: float | None = None  # the thermometer's own temperature
+    distance_cm: float | None = None
+    state: str = "done"  # where the measurement ended: done, come_closer, sensor_fault
 
     @property
     def final_c(self) -> float | None:
-        return self.remeasure_c if self.remeasure_c is not None else self.first_c
+        return self.first_c
 
 
 @dataclass(frozen=True)
@@ -121,60 +135,77 @@ _ACTION_ROUTES = {
 }
 
 
-def _code_verdict(code: CodeSeen, rules: CodeRules) -> Decision | None:
-    """A denial for the code shown, or None when the code lets the person on to the roster."""
+def _code_problem(code: CodeSeen, rules: CodeRules) -> Decision | None:
+    """A denial when no believable, unspent code was shown; None for a valid code."""
     if code.status != "valid" or code.code is None:
         if code.status == "invalid":
             return _deny(Reason(code.problem.value) if code.problem else Reason.CODE_MALFORMED)
         return _deny(_CODE_PROBLEMS.get(code.status, Reason.CODE_MALFORMED))
     if code.replay_of is not None and rules.replay_mode == "deny":
         return _deny(Reason.CODE_REPLAYED)
-    action = rules.action(code.code)
-    if action == "admit":
-        return None
-    route, alert = _ACTION_ROUTES[action]
-    return _deny(_COLOUR_REASONS[code.code.colour.value], route, alert)
-
-
-def fever_confirmed(temperature: Temperature, threshold_c: float) -> bool:
-    return (
-        temperature.first_c is not None
-        and temperature.first_c >= threshold_c
-        and temperature.remeasure_c is not None
-        and temperature.remeasure_c >= threshold_c
-    )
+    return None
 
 
 def decide(
     temperature: Temperature,
     code: CodeSeen,
-    entry: RosterEntry | None,
-    local_time: time,
+    roster_problem: RosterProblem | None,
     fever_threshold_c: float = 37.3,
     clock_trusted: bool = True,
     code_rules: CodeRules = CodeRules(),
     lockdown: bool = False,
 ) -> Decision:
-    # a confirmed fever outranks everything else: that person goes to the isolation room
-    if fever_confirmed(temperature, fever_threshold_c):
-        return _deny(Reason.FEVER, Route.ISOLATION_ROOM, Alert.FEVER)
-    final_c = temperature.final_c
-    if temperature.fault is not None or final_c is None or final_c >= fever_threshold_c:
-        # no reading, or a fever that could not be re-measured: never admit on it, and a high
-        # first reading goes to security even unconfirmed
-        high = temperature.first_c is not None and temperature.first_c >= fever_threshold_c
-        return _deny(Reason.SENSOR_FAULT, alert=Alert.SUSPECTED_FEVER if high else None)
+    # the screening flags and the policy follows: a flag goes to the secondary check, where a
+    # guard measures with a clinical thermometer; a fault or no reading never admits.
+    # ``fever_threshold_c`` is the screening's (its absolute estimator flags at it)
+    if temperature.fault is not None:
+        return _deny(Reason.SENSOR_FAULT)
+    if temperature.flagged:
+        return _deny(Reason.SECONDARY_CHECK, Route.SECONDARY_CHECK, Alert.SECONDARY_CHECK)
+    if temperature.final_c is None:
+        return _deny(Reason.NOT_MEASURED)
     if not clock_trusted:
         return _deny(Reason.CLOCK_UNSYNCED)
-    code_denial = _code_verdict(code, code_rules)
+    code_denial = _code_problem(code, code_rules)
     if code_denial is not None:
         return code_denial
-    if entry is None:
-        return _deny(Reason.UNREGISTERED)
-    if not entry.allowed_at(local_time):
-        return _deny(Reason.OUTSIDE_SHIFT)
+    signed = code.code
+    if signed is None:  # cannot happen after _code_problem; fail secure all the same
+        return _deny(Reason.CODE_MALFORMED)
+    if roster_problem is RosterProblem.NAT_POSITIVE:  # whatever the code's colour
+        return _deny(Reason.NAT_POSITIVE, Route.ISOLATION_ROOM, Alert.NAT_POSITIVE)
+    action = code_rules.action(signed)
+    if action != "admit":
+        route, alert = _ACTION_ROUTES[action]
+        return _deny(_COLOUR_REASONS[signed.colour.value], route, alert)
+    if roster_problem is not None:
+        return _deny(Reason(roster_problem.value))
     if lockdown:
         # the park's order: whoever would have been admitted is refused and told why; every
-        # other refusal (a fever, a red code) keeps its own route and alert
+        # other refusal (a fever, a red code, a positive test) keeps its own route and alert
         return _deny(Reason.LOCKDOWN)
     return Decision(admit=True, reason=Reason.ADMITTED, route=Route.THROUGH)
+
+
+def resolve_secondary(
+    clinical_c: float,
+    clinical_fever_c: float,
+    code: CodeSeen,
+    roster_problem: RosterProblem | None,
+    clock_trusted: bool = True,
+    code_rules: CodeRules = CodeRules(),
+    lockdown: bool = False,
+) -> Decision:
+    """The guard's clinical reading of a flagged person: a fever goes to the isolation room;
+    otherwise the person is decided again as if the reading had been normal at the gate, so a
+    red code, a missing roster entry or a lockdown in force still refuses."""
+    if clinical_c >= clinical_fever_c:
+        return _deny(Reason.FEVER, Route.ISOLATION_ROOM, Alert.FEVER)
+    return decide(
+        Temperature(first_c=clinical_c, mode="clinical"),
+        code,
+        roster_problem,
+        clock_trusted=clock_trusted,
+        code_rules=code_rules,
+        lockdown=lockdown,
+    )

@@ -44,6 +44,9 @@ log = logging.getLogger(__name__)
 MAX_IN_FLIGHT = 200
 MAX_COMMAND_BYTES = 5_000_000  # a roster of tens of thousands of people, and no more
 COMMAND_NAME = re.compile(contract.NAME)
+# commands waiting for the gate's loop: a flood is dropped (and said once), never allowed to
+# grow without end; the gate takes what waits between two camera frames
+COMMAND_QUEUE_SIZE = 64
 
 
 def software_version() -> str:
@@ -121,7 +124,8 @@ class Publisher:
         self._now = now
         self._acked: queue.SimpleQueue[int] = queue.SimpleQueue()
         # commands from the centre: (name, payload bytes), for the gate's thread to verify and run
-        self.commands: queue.SimpleQueue[tuple[str, bytes]] = queue.SimpleQueue()
+        self.commands: queue.Queue[tuple[str, bytes]] = queue.Queue(maxsize=COMMAND_QUEUE_SIZE)
+        self.commands_dropped = 0
         self._take_commands = commands
         self._in_flight: dict[int, int] = {}  # paho message id -> outbox row id
         self._early_acks: dict[int, int] = {}  # acked id -> collections it went unmatched
@@ -278,7 +282,14 @@ class Publisher:
         if name is None or not COMMAND_NAME.match(name) or len(message.payload) > MAX_COMMAND_BYTES:
             log.warning("ignored a message on %s: not a command of this gate", message.topic)
             return
-        self.commands.put((name, bytes(message.payload)))
+        try:
+            self.commands.put_nowait((name, bytes(message.payload)))
+        except queue.Full:
+            if self.commands_dropped == 0:
+                log.warning("commands arrive faster than the gate takes them: dropping the excess")
+            self.commands_dropped += 1
+            return
+        self.commands_dropped = 0
 
     # --- the gate's thread --------------------------------------------------------------------
     @property

@@ -44,13 +44,22 @@ class CheckRow:
     person_id: str | None
     code: str  # green / yellow / red / none / unreadable / invalid
     temperature_c: float | None  # the estimate the decision used
-    first_c: float | None  # the first estimate, when a fever was re-measured
+    first_c: float | None  # earlier versions' first of two estimates; now always empty
     sensor_fault: str | None
     decision: str
     reason: str
     route: str
     check_s: float  # from noticing the person to the decision acted on (gate clock)
     processing_ms: float  # the software's own time for this check
+    # what the screening saw: raw forehead (object) and ambient readings, where the person
+    # stood, the estimator's mode and the running reference it used, and how the measurement
+    # ended (done, come_closer, sensor_fault)
+    object_c: float | None = None
+    ambient_c: float | None = None
+    distance_cm: float | None = None
+    estimate_mode: str | None = None
+    reference_c: float | None = None
+    measure_state: str | None = None
     # the code's SHA-256 and its issuer: enough to trace a replay, never the payload itself
     code_fingerprint: str | None = None
     code_issuer: str | None = None
@@ -134,6 +143,8 @@ class Record:
             if_not_exists=True,
         )
         self.db.table("checks").create_index(["epoch_s"], if_not_exists=True)
+        # a record written by an earlier version gains the columns added since (all nullable)
+        self._add_missing_columns("checks", _columns(CheckRow))
         self.db.table("outbox").create(
             {
                 "id": int,
@@ -202,8 +213,30 @@ class Record:
             not_null={"event_id", "payload", "made_s"},
             if_not_exists=True,
         )
-        self._add_missing_columns("checks", _columns(CheckRow))
         self._add_missing_columns("outbox", {"seq": int})
+        # every step of a secondary check, with who did it (the gate, or a guard's id)
+        self.db.table("secondary_steps").create(
+            {
+                "id": int,
+                "flag_id": str,  # the check that raised the flag
+                "at_s": float,
+                "step": str,
+                "by": str,
+                "clinical_c": float,
+                "detail": str,
+            },
+            pk="id",
+            not_null={"flag_id", "at_s", "step", "by"},
+            if_not_exists=True,
+        )
+        self.db.table("secondary_steps").create_index(["flag_id"], if_not_exists=True)
+        # the thermometer's faults and recoveries
+        self.db.table("sensor_events").create(
+            {"id": int, "at_s": float, "kind": str, "detail": str},
+            pk="id",
+            not_null={"at_s", "kind"},
+            if_not_exists=True,
+        )
         self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     def _add_missing_columns(self, table: str, columns: dict[str, type]) -> None:
@@ -221,15 +254,7 @@ class Record:
         with self._writing():
             self.db.table("checks").insert(asdict(check))
             if hold is not None:
-                self.db.table("holds").insert(
-                    {
-                        "event_id": check.event_id,
-                        "fingerprint": hold.fingerprint,
-                        "person_id": hold.person_id,
-                        "admitted_s": check.epoch_s,
-                        "until_s": hold.until_s,
-                    }
-                )
+                self._insert_hold(check.event_id, check.epoch_s, hold)
             self._insert_messages(check.event_id, messages, check.epoch_s)
         self.checks_added += 1
         self.writes_added += 1
@@ -240,10 +265,21 @@ class Record:
         messages: Iterable[OutboxMessage],
         created_s: float,
         also: Callable[[sqlite_utils.Database], object] | None = None,
+        *,
+        table: str | None = None,
+        rows: list[dict[str, Any]] | None = None,
+        hold: Hold | None = None,
     ) -> None:
-        """Messages that are not a check (a fault, a report, a command's result), with whatever
-        ``also`` writes, in one transaction."""
+        """Messages that are not a check (a fault, a report, a command's result, a step of a
+        secondary check, a sensor event), with the ``rows`` of ``table``, the hold of an
+        admission by staff and whatever ``also`` writes, in one transaction, or nothing."""
+        if table is not None and (table not in ("secondary_steps", "sensor_events") or not rows):
+            raise ValueError(f"not an event table, or no rows: {table}")
         with self._writing():
+            if table is not None and rows:
+                self.db.table(table).insert_all(rows)
+            if hold is not None:
+                self._insert_hold(event_id, created_s, hold)
             if also is not None:
                 also(self.db)
             self._insert_messages(event_id, messages, created_s)
@@ -298,6 +334,17 @@ class Record:
         row = self.db.execute("SELECT max(id) FROM outbox").fetchone()
         return int(row[0] or 0)
 
+    def _insert_hold(self, event_id: str, admitted_s: float, hold: Hold) -> None:
+        self.db.table("holds").insert(
+            {
+                "event_id": event_id,
+                "fingerprint": hold.fingerprint,
+                "person_id": hold.person_id,
+                "admitted_s": admitted_s,
+                "until_s": hold.until_s,
+            }
+        )
+
     def held_by(self, fingerprint: str, person_id: str, now_s: float) -> str | None:
         """The admission that still holds this code or this person at ``now_s``, if any."""
         row = self.db.execute(
@@ -306,6 +353,36 @@ class Record:
             [now_s, now_s, fingerprint, person_id],
         ).fetchone()
         return None if row is None else str(row[0])
+
+    def rows(self, table: str) -> list[dict[str, Any]]:
+        if table not in ("secondary_steps", "sensor_events"):
+            raise ValueError(f"not an event table: {table}")
+        return list(self.db.query(f"SELECT * FROM {table} ORDER BY id"))
+
+    def recent_readings(self, since_s: float) -> list[dict[str, Any]]:
+        """Forehead readings of checks since ``since_s``, oldest first: the screening's running
+        reference picks up where it was after a restart."""
+        return list(
+            self.db.query(
+                "SELECT object_c, ambient_c, distance_cm, epoch_s FROM checks WHERE epoch_s >= ? "
+                "AND measure_state = 'done' AND object_c IS NOT NULL AND ambient_c IS NOT NULL "
+                "ORDER BY epoch_s",
+                [since_s],
+            )
+        )
+
+    def open_flags(self) -> list[dict[str, Any]]:
+        """Checks sent to the secondary check that no guard has resolved yet."""
+        return list(
+            self.db.query(
+                "SELECT c.event_id, c.person_id, c.code, c.temperature_c, c.code_fingerprint, "
+                "c.code_issuer, c.replay_of, s.at_s AS opened_s "
+                "FROM checks c JOIN secondary_steps s ON s.flag_id = c.event_id "
+                "AND s.step = 'sent_to_secondary_check' WHERE c.event_id NOT IN "
+                "(SELECT flag_id FROM secondary_steps WHERE step = 'clinical_reading') "
+                "ORDER BY s.at_s"
+            )
+        )
 
     def unsent(self, limit: int, exclude: Iterable[int] = ()) -> list[OutboxRow]:
         skip = set(exclude)
@@ -418,13 +495,20 @@ class Record:
             "AND created_s >= :start AND created_s < :end",
             span,
         ).fetchone()[0]
+        # a fever is confirmed by a guard's clinical reading at the secondary check (older
+        # records: by the gate itself, as a check's reason)
+        confirmed = self.db.execute(
+            "SELECT count(*) FROM secondary_steps WHERE step = 'fever_confirmed' "
+            "AND at_s >= :start AND at_s < :end",
+            span,
+        ).fetchone()[0]
         return {
             "checks": count("1"),
             "admitted": count("decision = 'admit'"),
             "denied_by_reason": denied,
             "flags": int(alerts),
             "secondary_checks": count("route = 'secondary_check'"),
-            "fevers_confirmed": count("reason = 'fever'"),
+            "fevers_confirmed": count("reason = 'fever'") + int(confirmed),
             "faults": int(faults),
         }
 

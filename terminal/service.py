@@ -3,7 +3,6 @@ daily report, and the gate loop until asked to stop."""
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import sqlite3
 import threading
@@ -22,7 +21,7 @@ from terminal.gate import Gate
 from terminal.gatestate import GateState
 from terminal.publisher import Publisher
 from terminal.record import Record
-from terminal.roster import Roster, RosterError
+from terminal.roster import Roster, RosterError, RosterFiles
 from terminal.topics import Messages, new_event_id
 
 log = logging.getLogger(__name__)
@@ -41,22 +40,22 @@ def simulated_run_config(config: Config, run_number: int) -> Config:
     return config.model_copy(update={"simulator": simulator})
 
 
-def _devices(config: Config, run_number: int) -> tuple[Devices, Roster | None]:
+def _devices(config: Config, roster: Roster, run_number: int) -> Devices:
     if config.gate.hardware == "pi":
-        return build_pi_devices(config), None
-    from simulator.crowd import CrowdMix, random_crowd
+        return build_pi_devices(config)
+    from simulator.crowd import CrowdMix, crowd_from_roster
     from simulator.rig import build_rig
 
     # the service runs in step with the wall clock, as a real gate would (dashboards see events
-    # at the pace they happen); each start brings a crowd of its own (other people, other codes),
-    # so a restart does not replay the same crowd into the same record
+    # at the pace they happen; signed commands expire by it); the crowd is the people on the
+    # configured roster (and a few strangers), so a park rehearses with its own; each start
+    # brings a crowd of its own, so a restart does not replay the same crowd into the record
     config = simulated_run_config(config, run_number)
     sim = config.simulator
-    people = random_crowd(sim.workers, sim.seed, CrowdMix(arrival_window_s=sim.arrival_window_s))
-    if run_number:
-        people = [dataclasses.replace(p, person_id=f"{p.person_id}-{run_number}") for p in people]
+    mix = CrowdMix(arrival_window_s=sim.arrival_window_s)
+    people = crowd_from_roster(roster, sim.workers, sim.seed, mix)
     rig = build_rig(config, people, seed=sim.seed, real_time=True, switched_on_before_s=2.0)
-    return rig.devices(), rig.roster
+    return rig.devices()
 
 
 class Housekeeping:
@@ -121,8 +120,9 @@ def run_service(config: Config, stop: threading.Event) -> int:
     record_path = config.resolved(config.record.path)
     try:
         simulated = config.gate.hardware == "simulated"
-        devices, simulated_roster = _devices(config, boots_so_far(record_path) if simulated else 0)
-        roster = simulated_roster or Roster.load(config.resolved(config.roster.path))
+        roster_files = RosterFiles(config)
+        roster = roster_files.current
+        devices = _devices(config, roster, boots_so_far(record_path) if simulated else 0)
     except (DeviceError, RosterError, CameraError) as exc:
         log.error("%s", exc)
         return 2
@@ -159,10 +159,13 @@ def run_service(config: Config, stop: threading.Event) -> int:
     )
 
     def reload_roster() -> None:
-        gate.roster = Roster.load(config.resolved(config.roster.path))
+        if roster_files.refresh(now_please=True):
+            gate.roster = roster_files.current
 
+    registry = standard_registry()
+    gate.secondary.register(registry)  # the guard's clinical reading of a flagged person
     desk = CommandDesk(
-        standard_registry(),
+        registry,
         config.commands,
         CommandContext(
             config=config,
@@ -178,10 +181,10 @@ def run_service(config: Config, stop: threading.Event) -> int:
     )
     housekeeping = Housekeeping(config, record, publisher, messages, state, boot_id)
     log.info(
-        "gate %s/%s running: %d people on the roster, %d events waiting to be sent",
+        "gate %s/%s running: %s on the roster, %d events waiting to be sent",
         config.gate.park,
         config.gate.id,
-        len(roster),
+        roster.describe(),
         record.count_unsent(),
     )
     publisher.start()
@@ -194,6 +197,8 @@ def run_service(config: Config, stop: threading.Event) -> int:
             if time.monotonic() >= next_housekeeping:
                 _guarded(housekeeping.run, time.time())
                 next_housekeeping = time.monotonic() + HOUSEKEEPING_EVERY_S
+            if roster_files.refresh():  # a new roster, wholly valid: from the next check on
+                gate.roster = roster_files.current
             gate.poll()
             _guarded(desk.run_pending, publisher.commands)
     finally:

@@ -78,6 +78,12 @@ class Messages:
                     "reason": row.reason,
                     "route": row.route,
                     "check_s": max(0.0, row.check_s),
+                    "code_issuer": row.code_issuer,
+                    "code_fingerprint": row.code_fingerprint,
+                    "replay_of": row.replay_of,
+                    "estimate_mode": row.estimate_mode,
+                    "reference_c": _round(row.reference_c),
+                    "distance_cm": _round(row.distance_cm),
                 },
             }
         )
@@ -95,6 +101,28 @@ class Messages:
                     "first_c": _round(row.first_c),
                     "route": row.route,
                 },
+            }
+        )
+        return OutboxMessage(self.topics.alert(kind), contract.to_json(event))
+
+    def flag_alert(
+        self, flag_id: str, kind: str, epoch_s: float, fields: dict[str, Any]
+    ) -> OutboxMessage:
+        """A re-alert of an open secondary check, or the outcome of a guard's check."""
+        event = contract.AlertEvent.model_validate(
+            {
+                **self._envelope("gate.alert/1", new_event_id(), epoch_s),
+                "data": {"kind": kind, "check_event_id": flag_id, **fields},
+            }
+        )
+        return OutboxMessage(self.topics.alert(kind), contract.to_json(event))
+
+    def sensor(self, kind: str, epoch_s: float, detail: str, event_id: str) -> OutboxMessage:
+        """The thermometer failed, or reads again."""
+        event = contract.AlertEvent.model_validate(
+            {
+                **self._envelope("gate.alert/1", event_id, epoch_s),
+                "data": {"kind": kind, "detail": detail},
             }
         )
         return OutboxMessage(self.topics.alert(kind), contract.to_json(event))

@@ -10,13 +10,24 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from simulator.broker import BrokerUnavailable, PrivateBroker
 from terminal.config import Config, parse
-from terminal.healthcode import SIMULATOR_KEY_ID, public_key_text, simulator_issuer_key
+from terminal.healthcode import (
+    SIMULATOR_COMMAND_KEY_ID,
+    SIMULATOR_KEY_ID,
+    public_key_text,
+    simulator_command_key,
+    simulator_issuer_key,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 # the simulator's issuer: the simulated crowds carry codes it signed
 SIMULATOR_ISSUER = {
     "key_id": SIMULATOR_KEY_ID,
     "public_key": public_key_text(simulator_issuer_key().public_key()),
+}
+# the simulator's operations centre: its guard's commands are signed with it
+SIMULATOR_COMMAND_KEY = {
+    "key_id": SIMULATOR_COMMAND_KEY_ID,
+    "public_key": public_key_text(simulator_command_key().public_key()),
 }
 
 
@@ -80,9 +91,11 @@ def make_config(tmp_path: Path, **sections: dict) -> Config:
         },
         "record": {"path": str(tmp_path / "record.sqlite")},
         "healthcode": {"issuers": [SIMULATOR_ISSUER]},
-        "roster": {"path": str(tmp_path / "roster.csv")},
+        "roster": {"workers": str(tmp_path / "workers.csv")},
         "simulator": {"shift_start": "2026-11-23T07:30:00"},
     }
+    if sections.get("gate", {}).get("hardware", "simulated") == "simulated":
+        data["commands"] = {"keys": [SIMULATOR_COMMAND_KEY]}  # the simulated guard's
     for name, values in sections.items():
         data[name] = {**data.get(name, {}), **values}
     return parse(data, tmp_path / "test.toml")

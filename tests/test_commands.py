@@ -24,7 +24,7 @@ from terminal.config import Config
 from terminal.gate import Gate
 from terminal.gatestate import GateState
 from terminal.record import Record
-from terminal.roster import Roster
+from terminal.roster import load_roster
 from terminal.topics import Messages
 from tests.conftest import make_config
 from tests.test_gate import person
@@ -42,6 +42,8 @@ def centre_keys() -> dict[str, Any]:
 
 
 def command_config(tmp_path: Path, **sections: dict) -> Config:
+    # about commands, not the estimator: each forehead is judged on its own (the absolute table)
+    sections = {"screening": {"estimator": "absolute"}, **sections}
     return make_config(tmp_path, commands=centre_keys(), **sections)
 
 
@@ -49,8 +51,8 @@ class Station:
     """A gate, its record, its state and its command desk, as the service wires them."""
 
     def __init__(self, config: Config, people: list, tmp_path: Path) -> None:
-        self.config = config
         self.rig: Rig = build_rig(config, people)
+        config = self.config = self.rig.config  # with the simulated people's shift groups
         self.record = Record(tmp_path / "record.sqlite")
         self.state = GateState.restore(config, self.record)
         self.messages = Messages(
@@ -70,10 +72,12 @@ class Station:
             self.status_sent += 1
 
         def reload_roster() -> None:
-            self.gate.roster = Roster.load(config.resolved(config.roster.path))
+            self.gate.roster = load_roster(config)
 
+        registry = standard_registry()
+        self.gate.secondary.register(registry)  # as the service wires it
         self.desk = CommandDesk(
-            standard_registry(),
+            registry,
             config.commands,
             CommandContext(
                 config=config,
@@ -242,30 +246,34 @@ def test_the_risk_tier_set_by_command_rules_the_next_check(tmp_path: Path) -> No
     assert GateState.restore(station.config, station.record).risk_tier == "medium"
 
 
+WORKERS_HEADER = "person_id,name,department,group,nat_tested_at,nat_result\n"
+
+
 def test_a_pushed_roster_is_validated_wholly_then_installed(tmp_path: Path) -> None:
-    config = command_config(tmp_path)
-    roster_path = config.resolved(config.roster.path)
-    roster_path.write_text("person_id,kind,windows\nV1,visitor,*\nA,staff,*\n", encoding="utf-8")
+    config = command_config(tmp_path, shifts={"groups": {"day": {"windows": ["07:00-09:00"]}}})
+    workers = config.resolved(config.roster.workers)
+    workers.write_text(WORKERS_HEADER + "A,Name,Dept,day,2026-11-23 06:00,negative\n")
     station = Station(config, [person("Z", 0, registered=False)], tmp_path)
-    before = roster_path.read_bytes()
-    bad = "person_id,kind,windows\nZ,staff,*\nQ,staff,25:00-26:00\n"
+    before = workers.read_bytes()
+    tested = "2026-11-23 06:00,negative"
+    bad = WORKERS_HEADER + f"Z,Name,Dept,day,{tested}\nQ,Name,Dept,no-such-group,{tested}\n"
     result = station.send("push_roster", {"kind": "workers", "csv": bad})
     assert result.outcome == "refused"
-    assert result.detail.startswith("pushed workers roster:3:") and "25:00-26:00" in result.detail
-    assert roster_path.read_bytes() == before  # nothing of it was used
-    good = "person_id,kind,windows\nZ,staff,*\nQ,staff,07:00-09:00\n"
+    assert result.detail.startswith("pushed workers roster:3: group:"), result.detail
+    assert workers.read_bytes() == before  # nothing of it was used
+    good = WORKERS_HEADER + f"Z,Name,Dept,day,{tested}\nQ,Name,Dept,day,{tested}\n"
     result = station.send("push_roster", {"kind": "workers", "csv": good})
     assert result.outcome == "done", result.detail
-    installed = Roster.load(roster_path)
-    assert sorted(e.person_id for e in installed.entries()) == ["Q", "V1", "Z"]  # A replaced
+    installed = load_roster(config)
+    assert sorted(w.person_id for w in installed.workers()) == ["Q", "Z"]  # A replaced
     station.run_until(1)
     assert station.record.checks()[0]["reason"] == "admitted"  # Z is on the pushed roster
 
 
 def test_resolve_secondary_is_part_of_the_contract(station: Station) -> None:
-    payload = {"flag_id": "f-1", "reading_c": 36.8, "outcome": "normal", "by": "guard-2"}
+    payload = {"flag_id": "f-1", "result": "normal", "clinical_c": 36.8, "guard": "guard-2"}
     result = station.send("resolve_secondary", payload)
-    assert result.outcome == "refused" and "f-1: no open secondary check" in result.detail
+    assert result.outcome == "refused" and "no open secondary check" in result.detail
 
 
 def test_any_module_registers_a_handler_for_a_contract_command(station: Station) -> None:
@@ -282,7 +290,7 @@ def test_any_module_registers_a_handler_for_a_contract_command(station: Station)
     with pytest.raises(ValueError, match="payload model differs"):
         registry.register("resolve_secondary", contract.OpenOncePayload, resolve)
     station.desk.registry = registry
-    payload = {"flag_id": "f-9", "reading_c": 38.1, "outcome": "fever_confirmed", "by": "g"}
+    payload = {"flag_id": "f-9", "result": "fever", "clinical_c": 38.1, "guard": "g"}
     assert station.send("resolve_secondary", payload).outcome == "done"
     assert seen == ["f-9"]
     assert station.send("lockdown", {"on": True, "reason": "x"}).detail == (
@@ -309,12 +317,12 @@ def test_without_a_synchronised_clock_only_a_lockdown_is_taken(station: Station)
 def test_a_roster_that_cannot_be_installed_is_a_clear_refusal(tmp_path: Path) -> None:
     blocked = tmp_path / "not-a-folder"
     blocked.write_text("a file where the roster's folder should be", encoding="utf-8")
-    config = command_config(tmp_path, roster={"path": str(blocked / "roster.csv")})
+    config = command_config(tmp_path, roster={"workers": str(blocked / "workers.csv")})
     station = Station(config, [], tmp_path)
-    good = "person_id,kind,windows\nZ,staff,*\n"
+    good = WORKERS_HEADER + "Z,Name,Dept,day,,\n"
     result = station.send("push_roster", {"kind": "workers", "csv": good})
     assert result.outcome == "refused"
-    assert result.detail.startswith(f"cannot install at {blocked / 'roster.csv'}: ")
+    assert result.detail.startswith(f"cannot install at {blocked / 'workers.csv'}: ")
 
 
 def test_the_centre_signs_with_gate_terminal_command_and_the_gate_takes_it(

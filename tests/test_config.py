@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from terminal.config import ConfigError, load
+from terminal.config import ConfigError, load, parse
 from tests.conftest import example_gate_config, example_gate_config_text, make_config
 
 REPO = Path(__file__).resolve().parent.parent
@@ -17,7 +20,7 @@ def test_shipped_configs_load(tmp_path: Path) -> None:
 
 def test_relative_paths_are_taken_from_the_config_folder() -> None:
     config = load(REPO / "config" / "simulator.toml")
-    assert config.resolved(config.roster.path) == (REPO / "config" / "roster.example.csv")
+    assert config.resolved(config.roster.workers) == (REPO / "config" / "workers.example.csv")
 
 
 def _write(tmp_path: Path, text: str) -> Path:
@@ -38,7 +41,40 @@ GOOD = example_gate_config_text()
         ),
         (
             ("relay_pin = 17", "relay_pin = 27"),
-            r"outputs: Value error, relay and lamp pins must differ",
+            r"outputs: Value error, relay, lamp and buzzer pins must differ",
+        ),
+        (
+            ("buzzer_pin = 23", "buzzer_pin = 22"),
+            r"outputs: Value error, relay, lamp and buzzer pins must differ",
+        ),
+        # configuration cannot hide a fever
+        (
+            ("fever_threshold_c = 37.3 ", "fever_threshold_c = 40.0 "),
+            r"screening\.fever_threshold_c: Input should be less than or equal to 38",
+        ),
+        (
+            ("plausible_max_c = 42.5", "plausible_max_c = 40.0"),
+            r"screening: Value error, plausible_max_c must be at least fever_threshold_c \+ 3",
+        ),
+        (
+            ("relative_offset_c = 0.55", "relative_offset_c = 2.0"),
+            r"screening\.relative_offset_c: Input should be less than or equal to 1",
+        ),
+        (
+            ("settle_s = 0.7", "settle_s = 0.3"),
+            r"screening\.settle_s: Input should be greater than or equal to 0\.65",
+        ),
+        (
+            ("max_distance_cm = 25", "max_distance_cm = 70"),
+            r"screening: Value error, max_distance_cm must be below presence_cm",
+        ),
+        (
+            ("address = 0x29", "address = 0x5A"),
+            r"distance\.address and thermometer\.address must differ",
+        ),
+        (
+            ('isolation_room = "Temporary isolation room"', 'isolation_room = ""'),
+            r"secondary\.isolation_room: String should have at least 1 character",
         ),
         (
             ('timezone = "Asia/Shanghai"', 'timezone = "Mars/Olympus"'),
@@ -48,13 +84,36 @@ GOOD = example_gate_config_text()
         (('id = "north-1"', 'id = "north/1"'), r"gate\.id: String should match pattern"),
         (
             ('key_id = "park-2026"', 'key_id = "park/2026"'),
-            r"healthcode\.issuers\.0\.key_id: String should match pattern",
+            r"healthcode\.issuers\[0\]\.key_id: String should match pattern",
         ),
         (
             ('red = "isolation"', 'red = "admit"'),
             r"risk\.actions\.low: .*red: a red code never admits",
         ),
-        (('[roster]\npath = "/etc/gate-terminal/roster.csv"\n', ""), r"roster: required, missing"),
+        (("[roster]\nworkers =", "[roster]\nworker ="), r"roster\.workers: required, missing"),
+        (("nat_valid_h = 72", "nat_valid_h = 400"), r"roster\.nat_valid_h: Input should be less"),
+        (
+            ('"11:30-12:30", "17:00-17:45"', '"11:30-12:30", "17:00Z-17:45Z"'),
+            r"shifts\.groups\.day\.windows\[2\]: Value error, window '17:00Z-17:45Z' carries a "
+            r"time zone; windows are local times of gate\.timezone",
+        ),
+        (
+            ('windows = ["22:00-06:30"]', 'windows = ["22:00-22:00"]'),
+            r"shifts\.groups\.night\.windows\[0\]: .*has no length",
+        ),
+        (
+            ('windows = ["22:00-06:30"]', 'windows = ["22:00-6:30"]'),
+            r"shifts\.groups\.night\.windows\[0\]: .*is not HH:MM-HH:MM",
+        ),
+        (
+            ('windows = ["*"]', 'windows = ["*", "07:00-08:00"]'),
+            r"shifts\.groups\.all-day\.windows: .*stands alone",
+        ),
+        (('windows = ["*"]', "windows = []"), r"shifts\.groups\.all-day\.windows: .*at least 1"),
+        (
+            ("[shifts.groups.night]", '[shifts.groups."night shift"]'),
+            r"shifts\.groups\.night shift",
+        ),
         (("fever_threshold_c = 37.3", "fever_threshold_c = 37,3"), r"not valid TOML"),
     ],
 )
@@ -105,3 +164,59 @@ def test_the_example_credentials_file_must_be_filled_in(tmp_path: Path) -> None:
     example = Path(__file__).resolve().parent.parent / "config" / "mqtt-credentials.example.toml"
     with pytest.raises(ConfigError, match="username: still the example's placeholder"):
         make_config(tmp_path, mqtt={"credentials_file": str(example)})
+
+
+# any value an installer may type, in any key: a config loads or is refused in one line
+toml_values = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.floats(allow_nan=True),
+        st.text(max_size=40),
+    ),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    section=st.sampled_from(
+        [
+            "gate",
+            "record",
+            "mqtt",
+            "screening",
+            "healthcode",
+            "risk",
+            "roster",
+            "shifts",
+            "camera",
+            "thermometer",
+            "outputs",
+            "timing",
+            "simulator",
+            "commands",
+            "report",
+        ]
+    ),
+    key=st.text(max_size=20),
+    value=toml_values,
+)
+def test_any_value_anywhere_loads_or_is_refused_in_one_line(
+    section: str, key: str, value: object
+) -> None:
+    data = tomllib.loads(GOOD)
+    target = data.setdefault(section, {})
+    if isinstance(target, dict) and key:
+        target[key] = value
+    else:
+        data[section] = value
+    try:
+        parse(data, Path("/etc/gate-terminal/gate.toml"))
+    except ConfigError as exc:
+        message = str(exc)
+        assert message.startswith("/etc/gate-terminal/gate.toml: ") and "\n" not in message

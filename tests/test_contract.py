@@ -15,10 +15,10 @@ import pytest
 from simulator.broker import PrivateBroker
 from simulator.runner import Subscriber, run_simulation
 from terminal import contract
-from terminal.config import Config
 from terminal.daily import DailyReporter
 from terminal.publisher import Publisher
 from terminal.service import Housekeeping
+from tests.conftest import make_config
 from tests.test_commands import Station, command_config
 from tests.test_gate import CROWD, person
 from tests.test_publisher import add_checks, wait_for
@@ -82,8 +82,11 @@ def assert_valid(topic: str, payload: bytes | str) -> dict[str, Any]:
 
 
 def test_everything_a_simulated_shift_sends_validates(
-    config: Config, broker: PrivateBroker, tmp_path: Path
+    broker: PrivateBroker, tmp_path: Path
 ) -> None:
+    # the crowd of tests/test_gate.py, judged as there (each forehead on its own): the fever is
+    # flagged, the simulated guard's signed command resolves it, the result and alerts go out
+    config = make_config(tmp_path, screening={"estimator": "absolute"})
     watcher = Subscriber(broker.host, broker.port, contract.GateTopics(config.gate.park, "+"),
                          subscription="gate/v1/#")  # fmt: skip
     try:
@@ -99,7 +102,13 @@ def test_everything_a_simulated_shift_sends_validates(
         message = assert_valid(topic, raw)
         kinds.add(message["schema"])
         assert b"HC2|" not in raw and b"HC1|" not in raw  # never a QR payload
-    assert {"gate.check/1", "gate.alert/1", "gate.status/1"} <= kinds
+    assert {
+        "gate.check/1",
+        "gate.alert/1",
+        "gate.status/1",
+        "gate.command/1",
+        "gate.command.result/1",
+    } <= kinds
 
 
 def test_everything_a_gate_service_sends_validates(broker: PrivateBroker, tmp_path: Path) -> None:

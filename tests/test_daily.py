@@ -76,12 +76,18 @@ def test_the_report_counts_the_days_checks(tmp_path: Path) -> None:
     station = Station(config, people, tmp_path)
     station.send("set_risk_tier", {"tier": "medium"})  # yellow: a secondary check
     station.run_until(4)
+    # the guard confirms the fever at the secondary check
+    (flag,) = [c["event_id"] for c in station.record.checks() if c["reason"] == "secondary_check"]
+    fever = {"flag_id": flag, "result": "fever", "clinical_c": 38.6, "guard": "guard-1"}
+    assert station.send("resolve_secondary", fever).outcome == "done"
     station.record.start_boot("boot-test-1", at(7))
     station.record.alive("boot-test-1", at(18))
-    data = DailyReporter(config, station.record, station.messages).make(DAY, at(18))
+    data = DailyReporter(station.config, station.record, station.messages).make(DAY, at(18))
     assert (data.checks, data.admitted) == (4, 1)
-    assert data.denied_by_reason == {"code_yellow": 1, "fever": 1, "no_code": 1}
-    assert (data.fevers_confirmed, data.secondary_checks, data.flags) == (1, 1, 1)
+    assert data.denied_by_reason == {"code_yellow": 1, "no_code": 1, "secondary_check": 1}
+    # two sent to a secondary check (the flag, the yellow code under the medium tier); alerts:
+    # the flag's and the confirmed fever's
+    assert (data.fevers_confirmed, data.secondary_checks, data.flags) == (1, 2, 2)
 
 
 def test_gate_terminal_report_prints_the_kept_report(tmp_path: Path) -> None:

@@ -56,6 +56,20 @@ def test_firmware_holds_every_output_inactive_from_power_on(tmp_path: Path) -> N
         outputs.relay_pin,
         outputs.green_lamp_pin,
         outputs.red_lamp_pin,
+        outputs.buzzer_pin,
     }
     # output, driven to the inactive level of the example's active-high relay and lamps
     assert mode == "op,dl" and outputs.relay_active_high and outputs.lamps_active_high
+    assert outputs.buzzer_active_high
+
+
+def test_install_service_puts_the_example_roster_where_the_example_config_looks(
+    tmp_path: Path,
+) -> None:
+    makefile = (REPO / "Makefile").read_text()
+    example = load(example_gate_config(tmp_path))
+    for kind, configured in (
+        ("workers", example.roster.workers),
+        ("visitors", example.roster.visitors),
+    ):
+        assert f"config/{kind}.example.csv {configured}" in makefile

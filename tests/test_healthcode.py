@@ -161,7 +161,7 @@ def issuer(public_key: str, key_id: str = "park-2026") -> dict:
 
 def test_a_private_key_in_a_gates_config_is_refused(tmp_path: Path) -> None:
     pem = private_key_pem(PARK).decode()
-    with pytest.raises(ConfigError, match=r"issuers\.0\.public_key: .*private key"):
+    with pytest.raises(ConfigError, match=r"issuers\[0\]\.public_key: .*private key"):
         make_config(tmp_path, **issuer(pem))
     body = "".join(pem.splitlines()[1:-1])  # the PEM's base64 body on one line
     with pytest.raises(ConfigError, match="private key"):
@@ -183,6 +183,27 @@ def test_the_simulators_key_is_refused_on_real_hardware(tmp_path: Path) -> None:
     make_config(tmp_path, **issuer(simulator))  # a simulated gate trusts it
     with pytest.raises(ConfigError, match="simulator's public key"):
         make_config(tmp_path, gate={"hardware": "pi"}, **issuer(simulator))
+
+
+def test_the_simulators_command_key_is_refused_on_real_hardware(tmp_path: Path) -> None:
+    from terminal.healthcode import SIMULATOR_COMMAND_KEY_ID, simulator_command_key
+
+    keys = {
+        "keys": [
+            {
+                "key_id": SIMULATOR_COMMAND_KEY_ID,
+                "public_key": public_key_text(simulator_command_key().public_key()),
+            }
+        ]
+    }
+    make_config(tmp_path, commands=keys)  # a simulated gate takes its simulated guard's commands
+    with pytest.raises(ConfigError, match=r"commands\.keys\[0\]: the simulator's public key"):
+        make_config(
+            tmp_path,
+            gate={"hardware": "pi"},
+            commands=keys,
+            **issuer(public_key_text(PARK.public_key())),
+        )
 
 
 def test_the_examples_placeholders_are_refused(tmp_path: Path) -> None:

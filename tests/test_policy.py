@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import time
-
 import pytest
 
 from terminal.healthcode import CodeProblem, Colour, HealthCode
-from terminal.policy import Alert, CodeRules, CodeSeen, Reason, Route, Temperature, decide
-from terminal.roster import RosterEntry, Window
+from terminal.policy import (
+    Alert,
+    CodeRules,
+    CodeSeen,
+    Reason,
+    Route,
+    Temperature,
+    decide,
+    resolve_secondary,
+)
+from terminal.roster import RosterProblem
 
-MORNING = (Window(time(7, 30), time(8, 30)),)
-STAFF = RosterEntry("W1", "staff", MORNING)
-AT_8 = time(8, 0)
+OK = None  # the roster lets them in now
 
 
 def code(colour: str = "green", person: str = "W1", replay_of: str | None = None) -> CodeSeen:
@@ -25,9 +30,11 @@ def invalid(problem: CodeProblem) -> CodeSeen:
 
 
 NORMAL = Temperature(first_c=36.6)
-FEVER = Temperature(first_c=38.1, remeasure_c=38.0)
+FLAGGED = Temperature(first_c=38.1, flagged=True, mode="relative", reference_c=34.0)
+FAULT = Temperature(None, fault="PECMismatchError")
 
 ADMIT = (True, Reason.ADMITTED, Route.THROUGH)
+SECONDARY = (False, Reason.SECONDARY_CHECK, Route.SECONDARY_CHECK)
 ISOLATE = (False, Reason.FEVER, Route.ISOLATION_ROOM)
 
 
@@ -35,86 +42,117 @@ def deny(reason: Reason) -> tuple[bool, Reason, Route]:
     return (False, reason, Route.ASIDE)
 
 
-NIGHT = RosterEntry("W1", "staff", (Window(time(22), time(6)),))
-FAULT = Temperature(None, fault="PECMismatchError")
-
 # fmt: off
 CASES = [
-    # name, temperature, code, roster entry, local time -> (admit, reason, route)
-    ("all well", NORMAL, code(), STAFF, AT_8, ADMIT),
-    ("threshold is a fever", Temperature(37.3, 37.3), code(), STAFF, AT_8, ISOLATE),
-    ("just under threshold", Temperature(37.29), code(), STAFF, AT_8, ADMIT),
-    ("fever outranks a red code", FEVER, code("red"), None, AT_8, ISOLATE),
-    ("fever not confirmed", Temperature(37.6, 36.9), code(), STAFF, AT_8, ADMIT),
-    ("re-measure failed", Temperature(37.6, None, "OSError"), code(), STAFF, AT_8,
+    # name, temperature, code, what the roster says -> (admit, reason, route)
+    ("all well", NORMAL, code(), OK, ADMIT),
+    ("flagged: secondary check", FLAGGED, code(), OK, SECONDARY),
+    ("a flag outranks a red code", FLAGGED, code("red"), RosterProblem.UNREGISTERED, SECONDARY),
+    ("a high estimate the screening did not flag", Temperature(37.6), code(), OK, ADMIT),
+    ("sensor fault never admits", FAULT, code(), OK, deny(Reason.SENSOR_FAULT)),
+    ("a fault with a number still never admits", Temperature(36.6, fault="stuck"), code(), OK,
      deny(Reason.SENSOR_FAULT)),
-    ("high, not re-measured", Temperature(37.6), code(), STAFF, AT_8, deny(Reason.SENSOR_FAULT)),
-    ("sensor fault never admits", FAULT, code(), STAFF, AT_8, deny(Reason.SENSOR_FAULT)),
-    ("red: isolation", NORMAL, code("red"), STAFF, AT_8,
-     (False, Reason.CODE_RED, Route.ISOLATION_ROOM)),
-    ("yellow", NORMAL, code("yellow"), STAFF, AT_8, deny(Reason.CODE_YELLOW)),
-    ("no code", NORMAL, CodeSeen("none"), STAFF, AT_8, deny(Reason.NO_CODE)),
-    ("unreadable", NORMAL, CodeSeen("unreadable"), STAFF, AT_8, deny(Reason.UNREADABLE_CODE)),
-    ("malformed", NORMAL, invalid(CodeProblem.MALFORMED), STAFF, AT_8,
-     deny(Reason.CODE_MALFORMED)),
-    ("forged", NORMAL, invalid(CodeProblem.BAD_SIGNATURE), STAFF, AT_8,
-     deny(Reason.CODE_BAD_SIGNATURE)),
-    ("unknown issuer", NORMAL, invalid(CodeProblem.UNKNOWN_ISSUER), STAFF, AT_8,
+    ("never came close enough", Temperature(None, state="come_closer"), code(), OK,
+     deny(Reason.NOT_MEASURED)),
+    ("red: isolation", NORMAL, code("red"), OK, (False, Reason.CODE_RED, Route.ISOLATION_ROOM)),
+    ("yellow", NORMAL, code("yellow"), OK, deny(Reason.CODE_YELLOW)),
+    ("no code", NORMAL, CodeSeen("none"), OK, deny(Reason.NO_CODE)),
+    ("unreadable", NORMAL, CodeSeen("unreadable"), OK, deny(Reason.UNREADABLE_CODE)),
+    ("malformed", NORMAL, invalid(CodeProblem.MALFORMED), OK, deny(Reason.CODE_MALFORMED)),
+    ("forged", NORMAL, invalid(CodeProblem.BAD_SIGNATURE), OK, deny(Reason.CODE_BAD_SIGNATURE)),
+    ("unknown issuer", NORMAL, invalid(CodeProblem.UNKNOWN_ISSUER), OK,
      deny(Reason.CODE_UNKNOWN_ISSUER)),
-    ("expired", NORMAL, invalid(CodeProblem.EXPIRED), STAFF, AT_8, deny(Reason.CODE_EXPIRED)),
-    ("not yet valid", NORMAL, invalid(CodeProblem.NOT_YET_VALID), STAFF, AT_8,
+    ("expired", NORMAL, invalid(CodeProblem.EXPIRED), OK, deny(Reason.CODE_EXPIRED)),
+    ("not yet valid", NORMAL, invalid(CodeProblem.NOT_YET_VALID), OK,
      deny(Reason.CODE_NOT_YET_VALID)),
-    ("invalid, no reason given", NORMAL, CodeSeen("invalid"), STAFF, AT_8,
-     deny(Reason.CODE_MALFORMED)),
-    ("replayed", NORMAL, code(replay_of="e1"), STAFF, AT_8, deny(Reason.CODE_REPLAYED)),
-    ("two codes", NORMAL, CodeSeen("multiple"), STAFF, AT_8, deny(Reason.MULTIPLE_CODES)),
-    ("camera dead", NORMAL, CodeSeen("camera_fault"), STAFF, AT_8, deny(Reason.CAMERA_FAULT)),
-    ("not on the roster", NORMAL, code(), None, AT_8, deny(Reason.UNREGISTERED)),
-    ("before the window", NORMAL, code(), STAFF, time(7, 0), deny(Reason.OUTSIDE_SHIFT)),
-    ("window edge", NORMAL, code(), STAFF, time(8, 30), ADMIT),
-    ("any time", NORMAL, code(), RosterEntry("W1", "staff"), time(3, 0), ADMIT),
-    ("night window", NORMAL, code(), NIGHT, time(1, 0), ADMIT),
+    ("invalid, no reason given", NORMAL, CodeSeen("invalid"), OK, deny(Reason.CODE_MALFORMED)),
+    ("replayed", NORMAL, code(replay_of="e1"), OK, deny(Reason.CODE_REPLAYED)),
+    ("replay outranks the roster", NORMAL, code(replay_of="e1"), RosterProblem.OUTSIDE_SHIFT,
+     deny(Reason.CODE_REPLAYED)),
+    ("two codes", NORMAL, CodeSeen("multiple"), OK, deny(Reason.MULTIPLE_CODES)),
+    ("camera dead", NORMAL, CodeSeen("camera_fault"), OK, deny(Reason.CAMERA_FAULT)),
+    ("not on the roster", NORMAL, code(), RosterProblem.UNREGISTERED, deny(Reason.UNREGISTERED)),
+    ("outside the shift", NORMAL, code(), RosterProblem.OUTSIDE_SHIFT,
+     deny(Reason.OUTSIDE_SHIFT)),
+    ("no nucleic-acid test", NORMAL, code(), RosterProblem.NAT_MISSING, deny(Reason.NAT_MISSING)),
+    ("test too old", NORMAL, code(), RosterProblem.NAT_EXPIRED, deny(Reason.NAT_EXPIRED)),
+    ("visitor outside the visit", NORMAL, code(), RosterProblem.VISIT_OUTSIDE,
+     deny(Reason.VISIT_OUTSIDE)),
+    ("positive test", NORMAL, code(), RosterProblem.NAT_POSITIVE,
+     (False, Reason.NAT_POSITIVE, Route.ISOLATION_ROOM)),
+    ("positive test outranks a red code", NORMAL, code("red"), RosterProblem.NAT_POSITIVE,
+     (False, Reason.NAT_POSITIVE, Route.ISOLATION_ROOM)),
+    ("red outranks an expired test", NORMAL, code("red"), RosterProblem.NAT_EXPIRED,
+     (False, Reason.CODE_RED, Route.ISOLATION_ROOM)),
+    ("a flag outranks a positive test", FLAGGED, code(), RosterProblem.NAT_POSITIVE, SECONDARY),
+    ("a roster problem never admits on no code", NORMAL, CodeSeen("none"),
+     RosterProblem.UNREGISTERED, deny(Reason.NO_CODE)),
 ]
 # fmt: on
 
 
 @pytest.mark.parametrize(
-    ("temperature", "seen", "entry", "at", "expected"),
+    ("temperature", "seen", "problem", "expected"),
     [case[1:] for case in CASES],
     ids=[case[0] for case in CASES],
 )
 def test_decision(
     temperature: Temperature,
     seen: CodeSeen,
-    entry: RosterEntry | None,
-    at: time,
+    problem: RosterProblem | None,
     expected: tuple[bool, Reason, Route],
 ) -> None:
-    decision = decide(temperature, seen, entry, at, fever_threshold_c=37.3)
+    decision = decide(temperature, seen, problem, fever_threshold_c=37.3)
     assert (decision.admit, decision.reason, decision.route) == expected
 
 
-def test_an_untrusted_clock_admits_nobody_but_still_isolates_a_fever() -> None:
-    assert decide(NORMAL, code(), STAFF, AT_8, clock_trusted=False).reason is Reason.CLOCK_UNSYNCED
-    fever = decide(FEVER, code(), STAFF, AT_8, clock_trusted=False)
-    assert (fever.reason, fever.alert) == (Reason.FEVER, Alert.FEVER)
+def test_an_untrusted_clock_admits_nobody_but_still_sends_a_flag_to_the_secondary_check() -> None:
+    assert decide(NORMAL, code(), OK, clock_trusted=False).reason is Reason.CLOCK_UNSYNCED
+    flagged = decide(FLAGGED, code(), OK, clock_trusted=False)
+    assert (flagged.reason, flagged.alert) == (Reason.SECONDARY_CHECK, Alert.SECONDARY_CHECK)
 
 
-def test_a_high_reading_that_cannot_be_re_measured_alerts_security() -> None:
-    decision = decide(Temperature(38.4, None, "OSError"), code(), STAFF, AT_8)
-    assert (decision.admit, decision.reason) == (False, Reason.SENSOR_FAULT)
-    assert decision.alert is Alert.SUSPECTED_FEVER
-    assert decide(FAULT, code(), STAFF, AT_8).alert is None
+def test_a_flag_alerts_security_and_a_fault_does_not_pass() -> None:
+    assert decide(FLAGGED, code(), OK).alert is Alert.SECONDARY_CHECK
+    assert decide(FAULT, code(), OK).alert is None
 
 
-def test_threshold_is_configurable() -> None:
-    assert decide(Temperature(37.4), code(), STAFF, AT_8, fever_threshold_c=37.5).admit
-    assert not decide(Temperature(37.4, 37.4), code(), STAFF, AT_8, fever_threshold_c=37.3).admit
+@pytest.mark.parametrize(
+    ("clinical_c", "seen", "problem", "expected"),
+    [
+        (37.3, code(), OK, ISOLATE),  # the clinical threshold is a fever
+        (38.6, code("red"), RosterProblem.UNREGISTERED, ISOLATE),  # a fever outranks all else
+        (36.9, code(), OK, ADMIT),  # normal: admitted by staff
+        # normal, but the code still counts
+        (36.9, code("red"), OK, (False, Reason.CODE_RED, Route.ISOLATION_ROOM)),
+        (36.9, code(replay_of="e1"), OK, deny(Reason.CODE_REPLAYED)),
+        (36.9, code(), RosterProblem.UNREGISTERED, deny(Reason.UNREGISTERED)),
+        (36.9, CodeSeen("none"), OK, deny(Reason.NO_CODE)),
+    ],
+)
+def test_the_guards_clinical_reading_decides_a_flag(
+    clinical_c: float,
+    seen: CodeSeen,
+    problem: RosterProblem | None,
+    expected: tuple[bool, Reason, Route],
+) -> None:
+    decision = resolve_secondary(clinical_c, 37.3, seen, problem)
+    assert (decision.admit, decision.reason, decision.route) == expected
+    assert (decision.alert is Alert.FEVER) == (decision.reason is Reason.FEVER)
+
+
+def test_every_roster_problem_has_its_own_reason_and_a_positive_test_alerts_security() -> None:
+    for problem in RosterProblem:
+        decision = decide(NORMAL, code(), problem)
+        assert not decision.admit and decision.reason.value == problem.value
+        positive = problem is RosterProblem.NAT_POSITIVE
+        assert decision.alert is (Alert.NAT_POSITIVE if positive else None)
+        assert decision.route is (Route.ISOLATION_ROOM if positive else Route.ASIDE)
 
 
 def test_a_replayed_code_admits_but_is_marked_in_record_only_mode() -> None:
     record_only = CodeRules(replay_mode="record_only")
-    assert decide(NORMAL, code(replay_of="e1"), STAFF, AT_8, code_rules=record_only).admit
+    assert decide(NORMAL, code(replay_of="e1"), OK, code_rules=record_only).admit
 
 
 TIERS = {
@@ -136,19 +174,19 @@ TIERS = {
     ],
 )
 def test_colour_to_action_follows_the_risk_tier(tier: str, colour: str, expected: tuple) -> None:
-    decision = decide(NORMAL, code(colour), STAFF, AT_8, code_rules=TIERS[tier])
+    decision = decide(NORMAL, code(colour), OK, code_rules=TIERS[tier])
     assert (decision.admit, decision.route, decision.alert) == expected
 
 
 def test_a_red_code_never_admits_whatever_the_rules_say() -> None:
     careless = CodeRules(red="admit")
-    decision = decide(NORMAL, code("red"), STAFF, AT_8, code_rules=careless)
+    decision = decide(NORMAL, code("red"), OK, code_rules=careless)
     assert (decision.admit, decision.route) == (False, Route.ISOLATION_ROOM)
 
 
 def test_a_green_code_under_a_tier_that_sends_everyone_to_a_second_check() -> None:
     strict = CodeRules(green="secondary_check")
-    decision = decide(NORMAL, code("green"), STAFF, AT_8, code_rules=strict)
+    decision = decide(NORMAL, code("green"), OK, code_rules=strict)
     assert (decision.admit, decision.reason, decision.route) == (
         False,
         Reason.CODE_GREEN,
@@ -157,21 +195,34 @@ def test_a_green_code_under_a_tier_that_sends_everyone_to_a_second_check() -> No
 
 
 @pytest.mark.parametrize(
-    ("temperature", "seen", "entry", "expected"),
+    ("temperature", "seen", "problem", "expected"),
     [
-        (NORMAL, code(), STAFF, deny(Reason.LOCKDOWN)),  # a good code, on the roster, in shift
-        (FEVER, code(), STAFF, ISOLATE),  # a fever still goes to the isolation room
-        (FAULT, code(), STAFF, deny(Reason.SENSOR_FAULT)),
-        (NORMAL, code("red"), STAFF, (False, Reason.CODE_RED, Route.ISOLATION_ROOM)),
-        (NORMAL, code(), None, deny(Reason.UNREGISTERED)),
+        (NORMAL, code(), OK, deny(Reason.LOCKDOWN)),  # a good code, on the roster, in shift
+        (FLAGGED, code(), OK, SECONDARY),  # a flag still goes to the secondary check
+        (FAULT, code(), OK, deny(Reason.SENSOR_FAULT)),
+        (NORMAL, code("red"), OK, (False, Reason.CODE_RED, Route.ISOLATION_ROOM)),
+        (NORMAL, code(), RosterProblem.NAT_POSITIVE,
+         (False, Reason.NAT_POSITIVE, Route.ISOLATION_ROOM)),
+        (NORMAL, code(), RosterProblem.UNREGISTERED, deny(Reason.UNREGISTERED)),
     ],
-)
+)  # fmt: skip
 def test_a_lockdown_admits_nobody(
-    temperature: Temperature, seen: CodeSeen, entry: RosterEntry | None, expected: tuple
+    temperature: Temperature, seen: CodeSeen, problem: RosterProblem | None, expected: tuple
 ) -> None:
-    decision = decide(temperature, seen, entry, AT_8, lockdown=True)
+    decision = decide(temperature, seen, problem, lockdown=True)
     assert (decision.admit, decision.reason, decision.route) == expected
-    unlocked = decide(temperature, seen, entry, AT_8, lockdown=False)
+    unlocked = decide(temperature, seen, problem, lockdown=False)
     assert unlocked.reason != Reason.LOCKDOWN
     if expected[1] is not Reason.LOCKDOWN:
         assert unlocked == decision  # a lockdown changes nothing but an admission
+
+
+def test_a_guards_normal_reading_during_a_lockdown_admits_nobody_a_fever_still_isolates() -> None:
+    held = resolve_secondary(36.7, 37.5, code(), OK, lockdown=True)
+    assert (held.admit, held.reason, held.route) == deny(Reason.LOCKDOWN)
+    assert resolve_secondary(36.7, 37.5, code(), OK, lockdown=False).admit
+    fever = resolve_secondary(38.2, 37.5, code(), OK, lockdown=True)
+    assert (fever.admit, fever.reason, fever.route, fever.alert) == (
+        *ISOLATE,
+        Alert.FEVER,
+    )

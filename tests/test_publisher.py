@@ -173,7 +173,11 @@ def test_the_broker_announces_offline_when_the_terminal_dies(
 
 def test_payloads_are_the_documented_json(tmp_path: Path) -> None:
     gate = topics("json")
-    message = messages_for(gate).check(check("check-0009", temperature_c=36.64))
+    screened = {"estimate_mode": "relative", "reference_c": 33.96, "distance_cm": 18.04}
+    signed = {"code_issuer": "park-2026", "code_fingerprint": "ab" * 32}
+    message = messages_for(gate).check(
+        check("check-0009", temperature_c=36.64, **screened, **signed)
+    )
     assert message.topic == "gate/v1/test-park/json/event/check"
     assert json.loads(message.payload) == {
         "schema": "gate.check/1",
@@ -193,6 +197,13 @@ def test_payloads_are_the_documented_json(tmp_path: Path) -> None:
             "reason": "admitted",
             "route": "through",
             "check_s": 0.6,
+            # the code's issuer and SHA-256 (never the code), the screening's estimator
+            "code_issuer": "park-2026",
+            "code_fingerprint": "ab" * 32,
+            "replay_of": None,
+            "estimate_mode": "relative",
+            "reference_c": 34.0,
+            "distance_cm": 18.0,
         },
     }
     record = Record(tmp_path / "r.sqlite")

@@ -129,3 +129,25 @@ def test_a_check_waits_for_an_inspector_holding_the_file_instead_of_failing(tmp_
     record.add_check(check("during"), [OutboxMessage("t", "{}")])
     assert [c["event_id"] for c in record.checks()] == ["before", "during"]
     inspector.close()
+
+
+def test_a_record_from_before_the_screening_columns_gains_them(tmp_path: Path) -> None:
+    import sqlite3 as raw
+
+    path = tmp_path / "old.sqlite"
+    with raw.connect(path) as old:
+        old.execute(
+            "CREATE TABLE checks (event_id TEXT PRIMARY KEY, ts TEXT, epoch_s FLOAT, park TEXT, "
+            "gate TEXT, person_id TEXT, code TEXT, temperature_c FLOAT, first_c FLOAT, "
+            "sensor_fault TEXT, decision TEXT, reason TEXT, route TEXT, check_s FLOAT, "
+            "processing_ms FLOAT)"
+        )
+        old.execute(
+            "INSERT INTO checks VALUES ('old-1', '2026-01-01T00:00:00Z', 1.0, 'p', 'g', NULL, "
+            "'green', 36.6, NULL, NULL, 'admit', 'admitted', 'through', 1.0, 1.0)"
+        )
+    record = Record(path)
+    (kept,) = record.checks()
+    assert kept["event_id"] == "old-1" and kept["object_c"] is None
+    assert {"object_c", "ambient_c", "distance_cm", "estimate_mode", "reference_c"} <= set(kept)
+    record.close()

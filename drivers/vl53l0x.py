@@ -1,0 +1,136 @@
+"""ST VL53L0X time-of-flight distance sensor on I2C: how far the face in front of the
+thermometer is.
+
+Registers are bytes with an auto-incrementing index: a write is ``[index, data...]``; a read
+writes ``[index]`` then (repeated start) reads. 16-bit values are big-endian. A single-shot range
+follows ST's API as the common open-source drivers do: restore the stop variable, start
+(``SYSRANGE_START`` = 1), wait for the start bit to clear, wait for the "new sample ready"
+interrupt status, read the range in millimetres at ``RESULT_RANGE_STATUS + 10`` and clear the
+interrupt. A range of 8190/8191 mm, or a range status other than 11, means no target.
+
+The start-up here checks the part's identity and sets the I/O to 2.8 V and the interrupt to
+"new sample ready"; ST's reference SPAD and temperature calibration run with the part's factory
+defaults.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+from smbus2 import i2c_msg
+
+DEFAULT_ADDRESS = 0x29
+SYSRANGE_START = 0x00
+SYSTEM_INTERRUPT_CONFIG_GPIO = 0x0A
+SYSTEM_INTERRUPT_CLEAR = 0x0B
+RESULT_INTERRUPT_STATUS = 0x13
+RESULT_RANGE_STATUS = 0x14
+RESULT_RANGE_MM = RESULT_RANGE_STATUS + 10
+VHV_CONFIG_PAD_SCL_SDA_EXTSUP_HV = 0x89
+INTERNAL_STOP_VARIABLE = 0x91
+POWER_MANAGEMENT_PAGE = 0x80
+PAGE_SELECT = 0xFF
+IDENTIFICATION_MODEL_ID = 0xC0
+MODEL_ID = 0xEE
+RANGE_VALID = 11
+NO_TARGET_MM = 8190
+# a single range with the default 33 ms timing budget; waiting longer means the part is stuck
+RANGE_TIMEOUT_S = 0.1
+POLL_S = 0.005
+
+
+class VL53L0XError(Exception):
+    """The distance sensor answered, but not as a VL53L0X, or not in time."""
+
+
+class I2CBus(Protocol):
+    def i2c_rdwr(self, *i2c_msgs: i2c_msg) -> None: ...
+
+
+class VL53L0X:
+    def __init__(
+        self,
+        bus: I2CBus,
+        address: int = DEFAULT_ADDRESS,
+        *,
+        sleep: Callable[[float], None],
+    ) -> None:
+        if not 0x01 <= address <= 0x7F:
+            raise ValueError(f"VL53L0X address must be 0x01..0x7F, got {address:#04x}")
+        self.bus = bus
+        self.address = address
+        self._sleep = sleep
+        self._stop_variable: int | None = None
+
+    # --- registers ----------------------------------------------------------------------------
+    def write(self, index: int, *data: int) -> None:
+        self.bus.i2c_rdwr(i2c_msg.write(self.address, [index, *data]))
+
+    def read(self, index: int, length: int = 1) -> bytes:
+        write = i2c_msg.write(self.address, [index])
+        read = i2c_msg.read(self.address, length)
+        self.bus.i2c_rdwr(write, read)
+        return bytes(read)
+
+    def read_u8(self, index: int) -> int:
+        return self.read(index)[0]
+
+    def read_u16(self, index: int) -> int:
+        high, low = self.read(index, 2)
+        return (high << 8) | low
+
+    # --- the part -----------------------------------------------------------------------------
+    def start(self) -> None:
+        """Check the part and set it up for single-shot ranging. Raises VL53L0XError or the bus's
+        OSError."""
+        model = self.read_u8(IDENTIFICATION_MODEL_ID)
+        if model != MODEL_ID:
+            raise VL53L0XError(
+                f"device at {self.address:#04x} is not a VL53L0X (model id {model:#04x})"
+            )
+        pad = self.read_u8(VHV_CONFIG_PAD_SCL_SDA_EXTSUP_HV)
+        self.write(VHV_CONFIG_PAD_SCL_SDA_EXTSUP_HV, pad | 0x01)  # 2.8 V I/O
+        self.write(0x88, 0x00)  # I2C standard mode
+        self._stop_variable = self._with_private_page(lambda: self.read_u8(INTERNAL_STOP_VARIABLE))
+        self.write(SYSTEM_INTERRUPT_CONFIG_GPIO, 0x04)  # interrupt: new sample ready
+        self.write(SYSTEM_INTERRUPT_CLEAR, 0x01)
+
+    def _with_private_page(self, action: Callable[[], int | None]) -> int | None:
+        self.write(POWER_MANAGEMENT_PAGE, 0x01)
+        self.write(PAGE_SELECT, 0x01)
+        self.write(0x00, 0x00)
+        try:
+            return action()
+        finally:
+            self.write(0x00, 0x01)
+            self.write(PAGE_SELECT, 0x00)
+            self.write(POWER_MANAGEMENT_PAGE, 0x00)
+
+    def _wait(self, ready: Callable[[], bool], what: str) -> None:
+        waited = 0.0
+        while not ready():
+            if waited >= RANGE_TIMEOUT_S:
+                raise VL53L0XError(f"VL53L0X at {self.address:#04x}: timed out {what}")
+            self._sleep(POLL_S)
+            waited += POLL_S
+
+    def distance_mm(self) -> int | None:
+        """One single-shot range in millimetres; None when nothing is in range."""
+        if self._stop_variable is None:
+            self.start()
+        stop = self._stop_variable or 0
+        self._with_private_page(lambda: self.write(INTERNAL_STOP_VARIABLE, stop))
+        self.write(SYSRANGE_START, 0x01)
+        self._wait(lambda: not self.read_u8(SYSRANGE_START) & 0x01, "starting a range")
+        self._wait(lambda: bool(self.read_u8(RESULT_INTERRUPT_STATUS) & 0x07), "ranging")
+        status = (self.read_u8(RESULT_RANGE_STATUS) >> 3) & 0x0F
+        millimetres = self.read_u16(RESULT_RANGE_MM)
+        self.write(SYSTEM_INTERRUPT_CLEAR, 0x01)
+        if status != RANGE_VALID or millimetres >= NO_TARGET_MM:
+            return None
+        return millimetres
+
+    def distance_cm(self) -> float | None:
+        millimetres = self.distance_mm()
+        return None if millimetres is None else millimetres / 10.0

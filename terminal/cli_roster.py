@@ -1,0 +1,115 @@
+"""``gate-terminal roster check|import FILE --config FILE``: the park's roster onto the gate.
+
+A file is checked whole against the config (its shift groups, and ids unique against the other
+roster file) before anything changes. ``import`` then writes it where the config says, atomically
+(a temporary file in the same folder, flushed to disk, renamed over the old one), keeping only the
+columns the gate reads: an HR export's phone numbers never reach the terminal. The running gate
+takes the new file within ``roster.reload_s``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from terminal.config import Config, load
+from terminal.roster import PeopleFile, RosterError, check_unique, read_people_file
+
+DEFAULT_MODE = 0o640  # the gate's group reads it; names and health data are nobody else's
+
+
+def add_commands(subparsers: argparse._SubParsersAction) -> None:
+    roster = subparsers.add_parser("roster", help="check or import a workers or visitors CSV")
+    actions = roster.add_subparsers(dest="roster_command", required=True)
+    for name, text in (
+        ("check", "check a workers or visitors CSV against the config; change nothing"),
+        ("import", "check a workers or visitors CSV, then install it for the gate"),
+    ):
+        action = actions.add_parser(name, help=text, description=text)
+        action.add_argument("file", type=Path, metavar="FILE")
+        action.add_argument("--config", type=Path, required=True, metavar="FILE")
+
+
+def run(args: argparse.Namespace) -> int:
+    config = load(args.config)  # a ConfigError is the caller's to report
+    try:
+        checked, target = _check(args.file, config)
+        if args.roster_command == "import":
+            _install(checked, target, config)
+    except RosterError as exc:
+        print(f"gate-terminal: {exc}", file=sys.stderr)
+        return 2
+    count = f"{len(checked.people)} {checked.kind}"
+    ignored = f"; columns not read: {', '.join(checked.ignored)}" if checked.ignored else ""
+    if args.roster_command == "import":
+        print(
+            f"installed {count} from {args.file} as {target}; the running gate takes them "
+            f"within {config.roster.reload_s:g} s{ignored}"
+        )
+    else:
+        print(f"{args.file}: {count}, valid for {config.source}{ignored}")
+    return 0
+
+
+def _configured(config: Config, kind: str) -> Path | None:
+    path = config.roster.workers if kind == "workers" else config.roster.visitors
+    return None if path is None else config.resolved(path)
+
+
+def _check(path: Path, config: Config) -> tuple[PeopleFile, Path]:
+    checked = read_people_file(path, config)
+    target = _configured(config, checked.kind)
+    if target is None:
+        raise RosterError(
+            f"{config.source}: roster.{checked.kind}: not set, so the gate has no {checked.kind} "
+            f"file to take {path}"
+        )
+    other_kind = "visitors" if checked.kind == "workers" else "workers"
+    other_path = _configured(config, other_kind)
+    if other_path is not None and other_path.exists():
+        other = read_people_file(other_path, config)
+        check_unique(other, checked)
+    return checked, target
+
+
+def _install(checked: PeopleFile, target: Path, config: Config) -> None:
+    folder = target.parent
+    if not folder.is_dir():
+        raise RosterError(f"{target}: folder {folder} does not exist")
+    try:
+        old = target.stat()
+    except FileNotFoundError:
+        old = None
+    handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    temp = Path(temp_name)
+    try:
+        with os.fdopen(handle, "w", newline="", encoding="utf-8") as out:
+            writer = csv.writer(out)
+            writer.writerow(checked.columns)
+            writer.writerows(checked.rows)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temp, (old.st_mode & 0o777) if old else DEFAULT_MODE)
+        if old is not None:
+            with contextlib.suppress(PermissionError):  # only root can give it away
+                os.chown(temp, old.st_uid, old.st_gid)
+        # what the gate will read is what was checked
+        if read_people_file(temp, config).people != checked.people:
+            raise RosterError(f"{target}: the written copy differs from {checked.path}")
+        os.replace(temp, target)
+    except OSError as exc:
+        temp.unlink(missing_ok=True)
+        raise RosterError(f"{target}: cannot install: {exc.strerror}") from None
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    directory = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(directory)  # the rename itself survives a power cut
+    finally:
+        os.close(directory)

@@ -1,0 +1,64 @@
+"""Forehead temperature screening: the measurement state machine, the estimators, the sensor's
+health, and the secondary check that follows a flag."""
+
+from collections.abc import Callable
+
+from terminal.calibration import load_offsets
+from terminal.config import Config
+from terminal.devices import DeviceError, Devices
+from terminal.record import Record
+from terminal.screening.estimators import Reading
+from terminal.screening.measurement import (
+    DistanceSensor,
+    MeasureState,
+    ReadingFailed,
+    Screener,
+    Thermometer,
+)
+
+__all__ = [
+    "DistanceSensor",
+    "MeasureState",
+    "ReadingFailed",
+    "Screener",
+    "Thermometer",
+    "build_screener",
+    "resume_reference",
+]
+
+
+def build_screener(
+    devices: Devices,
+    config: Config,
+    sleep: Callable[[float], None],
+    on_event: Callable[[str, str], None] | None = None,
+) -> Screener:
+    if devices.distance is None:
+        raise DeviceError(f"{config.source}: no distance sensor: the screening needs one")
+    display = devices.display
+    thermometers = [devices.thermometer, *devices.more_thermometers]
+    offsets = load_offsets(config)
+    return Screener(
+        thermometers,
+        config.screening,
+        sleep,
+        distance=devices.distance,
+        now=devices.clock.time,
+        calibration_offsets_c=[
+            offsets.get(address, 0.0) for address in config.thermometer.addresses
+        ],
+        on_state=(lambda state: display(state.value)) if display else None,
+        on_event=on_event,
+    )
+
+
+def resume_reference(screener: Screener, record: Record, config: Config, now_s: float) -> int:
+    """After a restart, the people screened in the last ``reference_max_age_s`` count again for
+    the running reference; the number taken."""
+    since = now_s - config.screening.reference_max_age_s
+    rows = record.recent_readings(since)
+    for row in rows:
+        screener.estimator.learn(
+            Reading(row["object_c"], row["ambient_c"], row["epoch_s"], row["distance_cm"])
+        )
+    return len(rows)

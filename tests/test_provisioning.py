@@ -1,0 +1,190 @@
+"""Several thermometers on one bus: their EEPROM provisioning (erase before write, read back,
+power cycle), calibration against a reference, and the screening that reads them all."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from drivers.mlx90614 import EEPROM_EMISSIVITY, EEPROM_SMBUS_ADDRESS, MLX90614
+from drivers.vl53l0x import VL53L0X
+from firmware.mlx90614_eeprom import set_address, set_emissivity
+from simulator.clock import SimClock
+from simulator.mlx90614 import FakeSMBus, MLX90614Twin, Scene
+from simulator.vl53l0x import VL53L0XTwin
+from terminal.calibration import load_offsets
+from terminal.config import ConfigError, ScreeningConfig
+from terminal.screening import Screener
+from tests.conftest import make_config
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def bus_with(*twins: MLX90614Twin) -> FakeSMBus:
+    return FakeSMBus(*twins)
+
+
+def test_the_twin_refuses_a_write_without_an_erase_and_a_write_too_soon() -> None:
+    clock = SimClock(0.0)
+    twin = MLX90614Twin(clock.time)
+    sensor = MLX90614(bus_with(twin))
+    with pytest.raises(OSError):
+        sensor.write_word(EEPROM_EMISSIVITY, 0xFAE0)  # the cell holds 0xFFFF: not erased
+    assert twin.refused_writes == 1 and twin.eeprom[EEPROM_EMISSIVITY] == 0xFFFF
+    sensor.write_word(EEPROM_EMISSIVITY, 0x0000)
+    with pytest.raises(OSError):
+        sensor.write_word(EEPROM_EMISSIVITY, 0xFAE0)  # within 5 ms of the erase: busy
+    clock.sleep(0.005)
+    sensor.write_word(EEPROM_EMISSIVITY, 0xFAE0)
+    assert sensor.read_word(EEPROM_EMISSIVITY) == 0xFAE0
+
+
+def test_set_address_then_a_power_cycle_puts_a_second_thermometer_on_the_bus() -> None:
+    clock = SimClock(0.0)
+    first = MLX90614Twin(clock.time)
+    bus = bus_with(first)
+    value = set_address(MLX90614(bus, 0x5A), 0x5B, clock.sleep)
+    assert value == 0xBE5B and first.eeprom[EEPROM_SMBUS_ADDRESS] == 0xBE5B
+    assert first.refused_writes == 0  # erased before writing, waited, read back
+    assert MLX90614(bus, 0x5A).read_word(EEPROM_SMBUS_ADDRESS) == 0xBE5B  # not before power-on
+    bus.power_cycle()
+    clock.sleep(MLX90614Twin.POWER_UP_S)
+    with pytest.raises(OSError):
+        _ = MLX90614(bus, 0x5A).ambient_celsius
+    assert MLX90614(bus, 0x5B).ambient_celsius == pytest.approx(22.0, abs=0.1)
+    # now a factory-fresh sensor can join at 0x5A
+    bus.attach(MLX90614Twin(clock.time))
+    assert set(bus.devices) == {0x5A, 0x5B}
+
+
+def test_set_emissivity_writes_the_cell_and_refuses_nonsense() -> None:
+    clock = SimClock(0.0)
+    twin = MLX90614Twin(clock.time)
+    sensor = MLX90614(bus_with(twin))
+    assert set_emissivity(sensor, 0.98, clock.sleep) == 0xFAE0
+    assert sensor.emissivity == pytest.approx(0.98, abs=1e-4)
+    with pytest.raises(ValueError):
+        set_emissivity(sensor, 1.5, clock.sleep)
+
+
+def two_heights(forehead_c: float = 34.0, lower_c: float = 31.0, offsets=None, fail_lower=False):  # type: ignore[no-untyped-def]
+    clock = SimClock(100.0)
+    upper = MLX90614Twin(clock.time, lambda _t: Scene(20.0, forehead_c), noise_c=0.1, seed=1)
+    lower = MLX90614Twin(
+        clock.time, lambda _t: Scene(20.0, lower_c), address=0x5B, noise_c=0.1, seed=2
+    )
+    ranger = VL53L0XTwin(clock.time, lambda _t: 15.0)
+    bus = FakeSMBus(upper, lower, ranger)
+    clock.sleep(MLX90614Twin.POWER_UP_S)
+    if fail_lower:
+        lower.inject("nack", count=1000)
+    return Screener(
+        [MLX90614(bus, 0x5A), MLX90614(bus, 0x5B)],
+        ScreeningConfig(),
+        clock.sleep,
+        distance=VL53L0X(bus, sleep=clock.sleep),
+        now=clock.time,
+        calibration_offsets_c=offsets,
+    )
+
+
+def test_the_warmest_of_two_heights_is_the_forehead() -> None:
+    assert two_heights(34.0, 31.0).measure().object_c == pytest.approx(34.0, abs=0.15)
+    assert two_heights(31.0, 34.5).measure().object_c == pytest.approx(34.5, abs=0.15)
+
+
+def test_each_thermometer_has_its_own_calibration_offset() -> None:
+    reading = two_heights(34.0, 33.0, offsets=[0.0, 1.5]).measure()
+    assert reading.object_c == pytest.approx(34.5, abs=0.15)  # the lower one, corrected
+
+
+def test_one_of_two_thermometers_failing_is_a_fault() -> None:
+    reading = two_heights(fail_lower=True).measure()
+    assert reading.fault == "OSError errno 121" and reading.final_c is None
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "terminal.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+    )
+
+
+def test_calibrate_stores_the_offset_the_screening_then_uses(tmp_path: Path) -> None:
+    config_path = tmp_path / "gate.toml"
+    text = (REPO / "config" / "simulator.toml").read_text(encoding="utf-8")
+    text = text.replace('"../var/calibration.json"', f'"{tmp_path / "cal.json"}"')
+    text = text.replace(
+        'path = "roster.example.csv"', f'path = "{REPO / "config" / "roster.example.csv"}"'
+    )
+    config_path.write_text(text, encoding="utf-8")
+    done = cli("sensor", "calibrate", "--config", str(config_path), "--reference", "37.0")
+    assert done.returncode == 0, done.stderr
+    stored = json.loads((tmp_path / "cal.json").read_text())
+    # the simulated sensor reads 0.4 °C low against the blackbody
+    assert stored["0x5a"]["offset_c"] == pytest.approx(0.4, abs=0.1)
+    assert stored["0x5a"]["reference_c"] == 37.0
+    config = make_config(tmp_path, thermometer={"calibration_path": str(tmp_path / "cal.json")})
+    assert load_offsets(config)[0x5A] == pytest.approx(0.4, abs=0.1)
+
+
+def test_a_broken_calibration_file_names_itself(tmp_path: Path) -> None:
+    (tmp_path / "cal.json").write_text('{"0x5a": {"offset_c": 9.0}}', encoding="utf-8")
+    config = make_config(tmp_path, thermometer={"calibration_path": str(tmp_path / "cal.json")})
+    with pytest.raises(ConfigError, match=r"cal\.json: 0x5a\.offset_c: beyond"):
+        load_offsets(config)
+
+
+def test_set_address_from_the_command_line(tmp_path: Path) -> None:
+    done = cli(
+        "sensor",
+        "set-address",
+        "--config",
+        "config/simulator.toml",
+        "--from",
+        "0x5A",
+        "--to",
+        "0x5B",
+    )
+    assert done.returncode == 0, done.stderr
+    assert "answers at 0x5b" in done.stdout
+    bad = cli(
+        "sensor",
+        "set-address",
+        "--config",
+        "config/simulator.toml",
+        "--from",
+        "0x5A",
+        "--to",
+        "0x02",
+    )
+    assert bad.returncode == 1 and "0x08..0x77" in bad.stderr
+
+
+def test_a_gate_with_two_thermometers_screens_with_the_upper_one(tmp_path: Path) -> None:
+    from simulator.crowd import SimPerson
+    from simulator.rig import build_rig
+    from terminal.gate import Gate
+    from terminal.record import Record
+
+    config = make_config(tmp_path, thermometer={"more_addresses": [0x5B]})
+    people = [SimPerson(f"P{i}", i * 3.0, 36.6, 20.0, "green", object_c=34.0) for i in range(3)]
+    rig = build_rig(config, people)
+    record = Record(tmp_path / "r.sqlite")
+    gate = Gate(config=rig.config, devices=rig.devices(), record=record, roster=rig.roster)
+    for _ in range(20_000):
+        if rig.world.done:
+            break
+        gate.poll()
+    checks = record.checks()
+    assert [c["reason"] for c in checks] == ["admitted"] * 3
+    # the lower sensor (chin and collar) read cooler: the forehead's reading was used
+    assert all(c["object_c"] == pytest.approx(34.0, abs=0.15) for c in checks)
+    assert rig.more_twins[0].reads  # and the second thermometer was read too
