@@ -137,6 +137,33 @@ def test_a_valid_command_resolves_the_flag(flagged: Flagged) -> None:
     assert len(flagged.rig.gpio.pulses(flagged.config.outputs.relay_pin)) == 1
 
 
+def test_a_normal_reading_during_a_lockdown_admits_nobody_and_a_fever_still_isolates(
+    tmp_path: Path,
+) -> None:
+    flagged = Flagged(tmp_path)
+    flagged.gate.state.lockdown = True  # ordered by the centre while the person waited
+    result = flagged.take(command(flagged.now(), flag_id=flagged.flag_id, clinical_c=36.6))
+    assert result.detail == f"flag {flagged.flag_id}: refused (lockdown)"
+    assert flagged.rig.gpio.pulses(flagged.config.outputs.relay_pin) == []
+    steps = [(s["step"], s["detail"]) for s in flagged.record.rows("secondary_steps")]
+    assert steps[-1] == ("refused_after_check", "lockdown")
+
+
+def test_the_guards_decision_follows_the_risk_tier_in_force(tmp_path: Path) -> None:
+    # a yellow code steps aside under the configured low tier; the centre raises the tier to
+    # high (yellow: the isolation room) while the person waits at the check point
+    flagged = Flagged(tmp_path, code="yellow")
+    assert flagged.config.risk.tier == "low"
+    flagged.gate.state.risk_tier = "high"
+    result = flagged.take(command(flagged.now(), flag_id=flagged.flag_id, clinical_c=36.6))
+    assert result.detail == f"flag {flagged.flag_id}: refused (code_yellow)"
+    steps = [s["step"] for s in flagged.record.rows("secondary_steps")]
+    assert steps[-2:] == ["refused_after_check", "routed_to_isolation"]
+    alerts = [m for m in flagged.record.outbox() if "/alert/" in m["topic"]]
+    assert json.loads(alerts[-1]["payload"])["data"]["kind"] == "health_code"
+    assert flagged.rig.gpio.pulses(flagged.config.outputs.relay_pin) == []
+
+
 def test_a_normal_reading_with_a_red_code_is_no_fever_yet_goes_to_the_isolation_room(
     tmp_path: Path,
 ) -> None:
