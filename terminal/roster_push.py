@@ -14,7 +14,7 @@ from pathlib import Path
 
 from terminal.cli_roster import _check, _configured, _install
 from terminal.config import Config
-from terminal.roster import RosterError
+from terminal.roster import RosterError, read_people_file
 
 
 class RosterPushError(ValueError):
@@ -35,9 +35,10 @@ def install_roster_text(config: Config, kind: str, csv_text: str) -> str:
             staged = Path(scratch) / f"{kind}.csv"
             staged.write_text(csv_text, encoding="utf-8")
             try:
+                found = read_people_file(staged, config).kind  # known by its header
+                if found != kind:
+                    raise RosterError(f"{staged}: a {found} file, pushed as {kind}")
                 checked, _ = _check(staged, config)
-                if checked.kind != kind:
-                    raise RosterError(f"{staged}: a {checked.kind} file, pushed as {kind}")
                 _install(checked, target, config)
             except RosterError as exc:
                 raise RosterPushError(str(exc).replace(str(staged), label)) from None

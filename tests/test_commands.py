@@ -261,6 +261,9 @@ def test_a_pushed_roster_is_validated_wholly_then_installed(tmp_path: Path) -> N
     assert result.outcome == "refused"
     assert result.detail.startswith("pushed workers roster:3: group:"), result.detail
     assert workers.read_bytes() == before  # nothing of it was used
+    visitors = "person_id,name,host,visit_from,visit_until\n"
+    result = station.send("push_roster", {"kind": "workers", "csv": visitors})
+    assert result.detail == "pushed workers roster: a visitors file, pushed as workers"
     good = WORKERS_HEADER + f"Z,Name,Dept,day,{tested}\nQ,Name,Dept,day,{tested}\n"
     result = station.send("push_roster", {"kind": "workers", "csv": good})
     assert result.outcome == "done", result.detail
