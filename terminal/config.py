@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -150,20 +151,24 @@ def read_credentials(path: Path) -> Credentials:
         raise ConfigError(f"{path}: {problems}") from None
 
 
+def _a_public_key(value: str) -> str:
+    """An Ed25519 public key (a private key is refused, with why)."""
+    try:
+        parse_public_key(value)
+    except KeyProblem as exc:
+        raise ValueError(str(exc)) from None
+    return value
+
+
+# the one-line public key that `keygen` prints (or the .pub file's PEM)
+PublicKeyText = Annotated[str, Field(max_length=4096), AfterValidator(_a_public_key)]
+
+
 class CommandKeyConfig(Section):
     """A key the operations centre signs commands with: its id and its Ed25519 public key."""
 
     key_id: str = Field(pattern=KEY_ID_PATTERN)
-    public_key: str = Field(max_length=4096)
-
-    @field_validator("public_key")
-    @classmethod
-    def _a_public_key(cls, value: str) -> str:
-        try:
-            parse_public_key(value)
-        except KeyProblem as exc:
-            raise ValueError(str(exc)) from None
-        return value
+    public_key: PublicKeyText
 
 
 class CommandsConfig(Section):
@@ -284,18 +289,8 @@ class IssuerConfig(Section):
     """An issuer of health codes this gate trusts: its key id and its public key."""
 
     key_id: str = Field(pattern=KEY_ID_PATTERN)
-    # the one-line public key that `gate-terminal codes keygen` prints (or the .pub file's PEM)
-    public_key: str = Field(max_length=4096)
+    public_key: PublicKeyText  # as `gate-terminal codes keygen` prints it
     name: str = Field(default="", max_length=200)
-
-    @field_validator("public_key")
-    @classmethod
-    def _a_public_key(cls, value: str) -> str:
-        try:
-            parse_public_key(value)
-        except KeyProblem as exc:
-            raise ValueError(str(exc)) from None
-        return value
 
 
 class HealthCodeConfig(Section):
