@@ -420,6 +420,18 @@ class SecondaryConfig(Section):
     isolation_location: str = Field(default="beside the gate", min_length=1, max_length=120)
 
 
+class DisplayConfig(Section):
+    """The worker's display: a page on this gate only, for a kiosk browser on its own screen."""
+
+    enabled: bool = False
+    # the page says who was refused and where they must go: it is never served to the network
+    host: Literal["127.0.0.1", "::1", "localhost"] = "127.0.0.1"
+    port: int = Field(default=8088, ge=1024, le=65535)
+    language: Literal["zh", "en"] = "zh"
+    # an answer leaves the screen when its person has gone, or after this at the latest
+    answer_s: float = Field(default=8.0, ge=1.0, le=60.0)
+
+
 class OutputsConfig(Section):
     relay_pin: BcmPin = 17
     relay_active_high: bool = True
@@ -470,6 +482,7 @@ class Config(Section):
     thermometer: ThermometerConfig = ThermometerConfig()
     distance: DistanceConfig = DistanceConfig()
     secondary: SecondaryConfig = SecondaryConfig()
+    display: DisplayConfig = DisplayConfig()
     outputs: OutputsConfig = OutputsConfig()
     timing: TimingConfig = TimingConfig()
     simulator: SimulatorConfig = SimulatorConfig()

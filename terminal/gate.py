@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 from drivers.qr import Scan
 from terminal.config import Config
 from terminal.devices import Devices
+from terminal.display.state import DisplayState
 from terminal.gatestate import GateState
 from terminal.healthcode import CodeRejected, HealthCode
 from terminal.policy import CodeRules, CodeSeen, Decision, Reason, Route, Temperature, decide
@@ -84,8 +85,10 @@ class Gate:
         on_check: Callable[[CheckRow, Decision], None] | None = None,
         state: GateState | None = None,
         messages: Messages | None = None,
+        display: DisplayState | None = None,
     ) -> None:
         self.config = config
+        self.display = display  # the worker's display, when the gate has a screen
         self.camera = devices.camera
         self.decoder = devices.decoder
         self.outputs = devices.outputs
@@ -113,7 +116,13 @@ class Gate:
         self._waited_s = 0.0  # time spent waiting on the camera or the sensor, not computing
         # every pause in a measurement is spent watching the camera for a second code
         sensor_events = SensorEvents(record, self.messages, self.clock.time)
-        self.screener = build_screener(devices, config, self._watch, sensor_events)
+        self.screener = build_screener(
+            devices,
+            config,
+            self._watch,
+            sensor_events,
+            worker_display=display.measuring if display else None,
+        )
         resume_reference(self.screener, record, config, self.clock.time())
         self.secondary = SecondaryDesk(
             config=config,
@@ -227,6 +236,8 @@ class Gate:
         if approach is not None and self._approach_over(approach, scan, face, now):
             self._spent.update(dict.fromkeys(approach.codes, approach.codes_seen_at))
             self._approach = None
+            if self.display is not None:
+                self.display.approach_over()  # their answer leaves the screen with them
         row: CheckRow | None = None
         fresh = self._unspent(scan)
         # with the thermometer unable to feel anyone, an unreadable code is the only sign of a
@@ -327,6 +338,8 @@ class Gate:
             except Exception as exc:
                 self._log_error(exc, "opening a secondary check")
         self._act(decision)
+        if self.display is not None:
+            self.display.decided(decision.reason, decision.route)
         self._approach = Approach(frozenset(outcome.codes), codes_seen_at=self.clock.time())
         if self._on_check is not None:
             self._on_check(row, decision)

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from drivers.camera import CameraError
@@ -17,12 +18,16 @@ from terminal.commands import CommandContext, CommandDesk, standard_registry
 from terminal.config import Config
 from terminal.daily import DailyReporter
 from terminal.devices import DeviceError, Devices, build_pi_devices
+from terminal.display.state import DisplayState
 from terminal.gate import Gate
 from terminal.gatestate import GateState
 from terminal.publisher import Publisher
 from terminal.record import Record
 from terminal.roster import Roster, RosterError, RosterFiles
 from terminal.topics import Messages, new_event_id
+
+if TYPE_CHECKING:
+    from terminal.display.server import DisplayServer
 
 log = logging.getLogger(__name__)
 PURGE_EVERY_S = 3600.0
@@ -148,6 +153,7 @@ def run_service(config: Config, stop: threading.Event) -> int:
         config_file=config.source,
         commands=True,
     )
+    display = _worker_display(config, state)
     gate = Gate(
         config=config,
         devices=devices,
@@ -156,7 +162,9 @@ def run_service(config: Config, stop: threading.Event) -> int:
         publisher=publisher,
         state=state,
         messages=messages,
+        display=display,
     )
+    display_server = _start_display_server(config, display)
 
     def reload_roster() -> None:
         if roster_files.refresh(now_please=True):
@@ -203,11 +211,42 @@ def run_service(config: Config, stop: threading.Event) -> int:
             _guarded(desk.run_pending, publisher.commands)
     finally:
         gate.close()
+        if display_server is not None:
+            display_server.stop()
         publisher.flush(timeout_s=5)
         publisher.stop()
         devices.close()
         record.close()
     return 0
+
+
+def _worker_display(config: Config, state: GateState) -> DisplayState | None:
+    if not config.display.enabled:
+        return None
+    return DisplayState(
+        language=config.display.language,
+        answer_s=config.display.answer_s,
+        isolation_room=config.secondary.isolation_room,
+        isolation_location=config.secondary.isolation_location,
+        conditions=state,
+    )
+
+
+def _start_display_server(config: Config, display: DisplayState | None) -> DisplayServer | None:
+    """The page's server in its own thread; if it cannot run, it says so once and the gate
+    checks people all the same."""
+    if display is None:
+        return None
+    try:
+        from terminal.display.server import DisplayServer
+
+        server = DisplayServer(display, config.display.host, config.display.port)
+        server.start()
+    except Exception as exc:
+        log.error("the worker's display cannot start: %s; the gate runs on", type(exc).__name__)
+        return None
+    log.info("the worker's display is at %s", server.address)
+    return server
 
 
 def boots_so_far(record_path: Path) -> int:

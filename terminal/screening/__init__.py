@@ -32,10 +32,17 @@ def build_screener(
     config: Config,
     sleep: Callable[[float], None],
     on_event: Callable[[str, str], None] | None = None,
+    worker_display: Callable[[str], None] | None = None,
 ) -> Screener:
+    """``worker_display`` hears the measuring state too (the page on the gate's screen)."""
     if devices.distance is None:
         raise DeviceError(f"{config.source}: no distance sensor: the screening needs one")
-    display = devices.display
+    displays = [show for show in (worker_display, devices.display) if show is not None]
+
+    def on_state(state: MeasureState) -> None:
+        for show in displays:
+            show(state.value)
+
     thermometers = [devices.thermometer, *devices.more_thermometers]
     offsets = load_offsets(config)
     return Screener(
@@ -47,7 +54,7 @@ def build_screener(
         calibration_offsets_c=[
             offsets.get(address, 0.0) for address in config.thermometer.addresses
         ],
-        on_state=(lambda state: display(state.value)) if display else None,
+        on_state=on_state if displays else None,
         on_event=on_event,
     )
 

@@ -1,0 +1,186 @@
+"""Every word the worker's display shows, in Chinese and English: one place to read and to
+translate. A refusal has a headline (what happened, in plain words) and what to do now; the
+placeholders ``{room}`` and ``{location}`` are the isolation room from ``[secondary]``."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from terminal.policy import Reason
+
+Language = Literal["zh", "en"]
+LANGUAGES: tuple[Language, ...] = ("zh", "en")
+
+# what the worker must do when no answer is on screen
+SCREENS: dict[str, dict[Language, tuple[str, str]]] = {
+    "show_code": {
+        "zh": ("请出示健康码", "将手机上的健康码对准摄像头"),
+        "en": ("Show your health code", "Hold your phone's code up to the camera"),
+    },
+    "come_closer": {
+        "zh": ("请靠近一点", "额头靠近测温器"),
+        "en": ("Come closer", "Bring your forehead near the thermometer"),
+    },
+    "hold_still": {
+        "zh": ("请保持不动", "正在测量体温"),
+        "en": ("Hold still", "Measuring your temperature"),
+    },
+    "sensor_fault": {
+        "zh": ("测温器故障", "暂时无法测温，请联系工作人员"),
+        "en": ("Thermometer fault", "The temperature cannot be taken now. Please see staff"),
+    },
+    "camera_fault": {
+        "zh": ("摄像头故障", "暂时无法读取健康码，请联系工作人员"),
+        "en": ("Camera fault", "Codes cannot be read now. Please see staff"),
+    },
+    "lockdown": {
+        "zh": ("闸机已封闭", "园区已下令封闭本闸机，任何人不得通过。请联系工作人员"),
+        "en": ("Gate locked down", "The park has closed this gate. Nobody may pass. See staff"),
+    },
+    "out_of_service": {
+        "zh": ("闸机暂停服务", "闸机服务未运行，请联系工作人员"),
+        "en": ("Gate out of service", "The gate service is not running. Please see staff"),
+    },
+}
+
+_SEE_STAFF: dict[Language, str] = {"zh": "请联系工作人员", "en": "Please see staff"}
+_SHOW_AGAIN: dict[Language, str] = {
+    "zh": "请退后，再出示一次健康码",
+    "en": "Step back and show your code again",
+}
+_ISOLATION: dict[Language, str] = {
+    "zh": "请前往{room}（{location}），工作人员马上到",
+    "en": "Go to the {room}, {location}. Staff are on their way",
+}
+_SECONDARY: dict[Language, str] = {
+    "zh": "请前往闸机旁的复检点，工作人员将为您复测体温",
+    "en": "Go to the secondary check point beside the gate; a guard will measure again",
+}
+
+# each reason the policy gives: (headline, what to do)
+REASONS: dict[Reason, dict[Language, tuple[str, str]]] = {
+    Reason.ADMITTED: {"zh": ("请通行", "欢迎"), "en": ("Please pass", "Welcome")},
+    Reason.FEVER: {
+        "zh": ("体温异常", _ISOLATION["zh"]),
+        "en": ("Fever confirmed", _ISOLATION["en"]),
+    },
+    Reason.SENSOR_FAULT: {
+        "zh": ("测温器故障", _SEE_STAFF["zh"]),
+        "en": ("The thermometer failed", _SEE_STAFF["en"]),
+    },
+    Reason.CAMERA_FAULT: {
+        "zh": ("摄像头故障", _SEE_STAFF["zh"]),
+        "en": ("The camera failed", _SEE_STAFF["en"]),
+    },
+    Reason.CLOCK_UNSYNCED: {
+        "zh": ("闸机时间未校准", _SEE_STAFF["zh"]),
+        "en": ("The gate's clock is not set", _SEE_STAFF["en"]),
+    },
+    Reason.NO_CODE: {
+        "zh": ("未看到健康码", _SHOW_AGAIN["zh"]),
+        "en": ("No code was shown", _SHOW_AGAIN["en"]),
+    },
+    Reason.UNREADABLE_CODE: {
+        "zh": ("健康码无法识别", "调亮手机屏幕，退后再出示一次"),
+        "en": ("Your code could not be read", "Turn up the screen, step back and show it again"),
+    },
+    Reason.MULTIPLE_CODES: {
+        "zh": ("看到多个健康码", "一次只出示一个健康码，请退后再试"),
+        "en": ("More than one code was seen", "One code at a time: step back and try again"),
+    },
+    Reason.CODE_MALFORMED: {
+        "zh": ("这不是有效的健康码", "请出示官方健康码，或联系工作人员"),
+        "en": ("This is not a health code", "Show your official code, or see staff"),
+    },
+    Reason.CODE_UNKNOWN_ISSUER: {
+        "zh": ("健康码签发方不被认可", _SEE_STAFF["zh"]),
+        "en": ("This code's issuer is not accepted here", _SEE_STAFF["en"]),
+    },
+    Reason.CODE_BAD_SIGNATURE: {
+        "zh": ("健康码无效", _SEE_STAFF["zh"]),
+        "en": ("This code is not genuine", _SEE_STAFF["en"]),
+    },
+    Reason.CODE_EXPIRED: {
+        "zh": ("健康码已过期", "请刷新健康码后再出示"),
+        "en": ("Your code has expired", "Refresh the code on your phone and show it again"),
+    },
+    Reason.CODE_NOT_YET_VALID: {
+        "zh": ("健康码尚未生效", _SEE_STAFF["zh"]),
+        "en": ("Your code is not valid yet", _SEE_STAFF["en"]),
+    },
+    Reason.CODE_REPLAYED: {
+        "zh": ("此健康码已被使用", "每人只能使用自己的健康码，请联系工作人员"),
+        "en": ("This code was already used", "Each person shows their own code. See staff"),
+    },
+    Reason.CODE_RED: {
+        "zh": ("红码", _ISOLATION["zh"]),
+        "en": ("Red health code", _ISOLATION["en"]),
+    },
+    Reason.CODE_YELLOW: {
+        "zh": ("黄码，不能通行", _SEE_STAFF["zh"]),
+        "en": ("Yellow health code: no entry", _SEE_STAFF["en"]),
+    },
+    Reason.CODE_GREEN: {
+        "zh": ("当前风险等级下绿码不能直接通行", _SEE_STAFF["zh"]),
+        "en": ("A green code alone does not admit today", _SEE_STAFF["en"]),
+    },
+    Reason.UNREGISTERED: {
+        "zh": ("您未在本园区登记", "请到门卫处登记"),
+        "en": ("You are not registered here", "Please register at the security desk"),
+    },
+    Reason.NAT_MISSING: {
+        "zh": ("没有核酸检测记录", "请先做核酸检测，或联系工作人员"),
+        "en": ("No nucleic-acid test on record", "Take a test first, or see staff"),
+    },
+    Reason.NAT_EXPIRED: {
+        "zh": ("核酸检测已过期", "请重新做核酸检测"),
+        "en": ("Your nucleic-acid test is too old", "Please take a new test"),
+    },
+    Reason.NAT_POSITIVE: {
+        "zh": ("核酸检测阳性", _ISOLATION["zh"]),
+        "en": ("Positive nucleic-acid test", _ISOLATION["en"]),
+    },
+    Reason.VISIT_OUTSIDE: {
+        "zh": ("不在您的访问时间内", "请联系接待您的人员"),
+        "en": ("Not during your visit", "Please call the person you are visiting"),
+    },
+    Reason.OUTSIDE_SHIFT: {
+        "zh": ("不在您的班次时间内", "请在班次开始前再来，或联系工作人员"),
+        "en": ("Not during your shift", "Come back nearer your shift, or see staff"),
+    },
+    Reason.INTERNAL_ERROR: {
+        "zh": ("检查未能完成", "请退后再试一次，或联系工作人员"),
+        "en": ("The check could not be completed", "Step back and try again, or see staff"),
+    },
+    Reason.LOCKDOWN: {
+        "zh": ("闸机已封闭", "园区已下令封闭本闸机，请联系工作人员"),
+        "en": ("Gate locked down", "The park has closed this gate. See staff"),
+    },
+    Reason.RECORD_FULL: {
+        "zh": ("闸机暂停服务", _SEE_STAFF["zh"]),
+        "en": ("Gate out of service", _SEE_STAFF["en"]),
+    },
+    Reason.SECONDARY_CHECK: {
+        "zh": ("需要复检体温", _SECONDARY["zh"]),
+        "en": ("Your temperature must be checked again", _SECONDARY["en"]),
+    },
+    Reason.NOT_MEASURED: {
+        "zh": ("未能测到体温", "请退后，再靠近测温器一次"),
+        "en": ("Your temperature was not taken", "Step back, then come close to the thermometer"),
+    },
+}
+
+# the words around the answer
+CHROME: dict[str, dict[Language, str]] = {
+    "title": {"zh": "健康检查闸机", "en": "Health check gate"},
+    "connecting": {"zh": "正在连接闸机…", "en": "Connecting to the gate…"},
+}
+
+
+def screen(key: str, language: Language) -> tuple[str, str]:
+    return SCREENS[key][language]
+
+
+def refusal(reason: Reason, language: Language, room: str, location: str) -> tuple[str, str]:
+    headline, todo = REASONS[reason][language]
+    return headline, todo.format(room=room, location=location)

@@ -1,0 +1,121 @@
+"""The worker's display on localhost: one page and a stream of server-sent events, served by
+Starlette under uvicorn in a thread of its own. The gate never waits on it: the server only reads
+the display state, and a server that fails is logged once and leaves the gate running."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+from collections.abc import AsyncIterator
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, StreamingResponse
+from starlette.routing import Route
+
+from terminal.display.catalogue import CHROME, screen
+from terminal.display.page import PAGE
+from terminal.display.state import DisplayState
+
+log = logging.getLogger(__name__)
+# how often the stream looks at the display state: a change reaches the page within this (and
+# the page's own drawing), far inside the 100 ms the worker would notice
+POLL_S = 0.02
+# a comment line this often keeps the stream open through anything that drops idle connections
+KEEPALIVE_S = 15.0
+
+
+def _page(state: DisplayState) -> str:
+    language = state.language
+    template = PAGE
+    gone, todo = screen("out_of_service", language)
+    texts = {
+        "gone": {"kind": "out_of_service", "tone": "fault", "headline": gone, "todo": todo},
+    }
+    return (
+        template.replace("{{lang}}", "zh-CN" if language == "zh" else "en")
+        .replace("{{title}}", CHROME["title"][language])
+        .replace("{{connecting}}", CHROME["connecting"][language])
+        .replace("{{texts}}", json.dumps(texts, ensure_ascii=False))
+    )
+
+
+def build_app(state: DisplayState, stopping: threading.Event) -> Starlette:
+    page = _page(state)
+
+    async def index(request: Request) -> HTMLResponse:
+        return HTMLResponse(page, headers={"Cache-Control": "no-store"})
+
+    async def current(request: Request) -> JSONResponse:
+        return JSONResponse(state.screen().as_json(), headers={"Cache-Control": "no-store"})
+
+    async def events(request: Request) -> StreamingResponse:
+        async def stream() -> AsyncIterator[str]:
+            last: dict[str, str] | None = None
+            quiet_s = 0.0
+            yield "retry: 1000\n\n"  # the page reconnects quickly once the gate is back
+            while not stopping.is_set():
+                now = state.screen().as_json()
+                if now != last:
+                    last, quiet_s = now, 0.0
+                    yield f"data: {json.dumps(now, ensure_ascii=False)}\n\n"
+                elif quiet_s >= KEEPALIVE_S:
+                    quiet_s = 0.0
+                    yield ": still here\n\n"
+                await asyncio.sleep(POLL_S)
+                quiet_s += POLL_S
+
+        headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+        return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)
+
+    return Starlette(
+        routes=[
+            Route("/", index),
+            Route("/screen", current),
+            Route("/events", events),
+        ]
+    )
+
+
+class DisplayServer:
+    """Runs the page's server in a daemon thread; ``stop`` ends it (and its open streams)."""
+
+    def __init__(self, state: DisplayState, host: str, port: int) -> None:
+        self._stopping = threading.Event()
+        config = uvicorn.Config(
+            build_app(state, self._stopping),
+            host=host,
+            port=port,
+            log_config=None,  # the service's logging, not uvicorn's own
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=1,
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._serve, name="display", daemon=True)
+        self.address = f"http://{host}:{port}/"
+
+    def start(self) -> None:
+        self._thread.start()
+
+    @property
+    def started(self) -> bool:
+        return bool(self._server.started)
+
+    def _serve(self) -> None:
+        try:
+            self._server.run()
+        except BaseException as exc:  # uvicorn exits (SystemExit) when it cannot bind
+            log.error("the worker's display stopped: %s; the gate runs on", type(exc).__name__)
+            return
+        if not self._stopping.is_set():
+            log.error("the worker's display could not start on %s; the gate runs on", self.address)
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        self._stopping.set()
+        self._server.should_exit = True
+        if self._thread.is_alive():
+            self._thread.join(timeout_s)

@@ -1,0 +1,131 @@
+"""What the worker's display shows now: one small thread-safe object the gate writes to (the
+measuring state, the answer, the end of the approach) and the display's server reads from.
+
+The screen is worked out when it is read, from what the gate said and from the gate's state
+(lockdown, a failed camera or thermometer), so a lockdown set by the centre shows without the gate
+telling the display. An answer stays until the approach ends, or ``answer_s`` at most: nothing
+about a person outlasts their being at the gate. The screen never carries a temperature or a name.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from terminal.display.catalogue import Language, refusal, screen
+from terminal.policy import Reason, Route
+
+Tone = Literal["neutral", "pass", "refuse", "alert", "fault"]
+# a measuring state (terminal.screening.MeasureState's values) -> the screen it asks for
+_MEASURING_SCREENS = {
+    "come_closer": "come_closer",
+    "settling": "hold_still",
+    "measuring": "hold_still",
+    "sensor_fault": "sensor_fault",
+}
+_ALERT_ROUTES = frozenset({Route.ISOLATION_ROOM, Route.SECONDARY_CHECK})
+
+
+class GateConditions(Protocol):
+    """What the display reads of terminal.gatestate.GateState."""
+
+    lockdown: bool
+    camera_ok: bool
+    thermometer_ok: bool
+
+
+@dataclass(frozen=True)
+class Screen:
+    kind: str  # a catalogue key (show_code, come_closer, ...) or a reason's value
+    tone: Tone
+    headline: str
+    todo: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"kind": self.kind, "tone": self.tone, "headline": self.headline, "todo": self.todo}
+
+
+@dataclass(frozen=True)
+class _Answer:
+    reason: Reason
+    route: Route
+    shown_at_s: float
+
+
+class DisplayState:
+    def __init__(
+        self,
+        *,
+        language: Language,
+        answer_s: float,
+        isolation_room: str,
+        isolation_location: str,
+        conditions: GateConditions | None = None,
+        now: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.language: Language = language
+        self.answer_s = answer_s
+        self._room = isolation_room
+        self._location = isolation_location
+        self.conditions = conditions
+        self._now = now  # the screen's own time: a simulated gate's clock may run faster
+        self._lock = threading.Lock()
+        self._measuring: str | None = None
+        self._answer: _Answer | None = None
+
+    # --- written by the gate --------------------------------------------------------------------
+    def measuring(self, state: str) -> None:
+        """The screening's state: a new measurement is a new person, so any old answer goes."""
+        with self._lock:
+            self._answer = None
+            if state in _MEASURING_SCREENS:
+                self._measuring = _MEASURING_SCREENS[state]
+
+    def decided(self, reason: Reason, route: Route) -> None:
+        with self._lock:
+            self._measuring = None
+            self._answer = _Answer(reason, route, self._now())
+
+    def approach_over(self) -> None:
+        """The person has gone: their answer leaves the screen."""
+        with self._lock:
+            self._measuring = None
+            self._answer = None
+
+    # --- read by the server ---------------------------------------------------------------------
+    def screen(self) -> Screen:
+        with self._lock:
+            answer, measuring = self._answer, self._measuring
+            if answer is not None and self._now() - answer.shown_at_s >= self.answer_s:
+                answer = self._answer = None
+        if answer is not None:
+            return self._answer_screen(answer)
+        if measuring is not None:
+            tone: Tone = "fault" if measuring == "sensor_fault" else "neutral"
+            return self._screen(measuring, tone)
+        conditions = self.conditions
+        if conditions is not None:
+            if conditions.lockdown:
+                return self._screen("lockdown", "alert")
+            if not conditions.camera_ok:
+                return self._screen("camera_fault", "fault")
+            if not conditions.thermometer_ok:
+                return self._screen("sensor_fault", "fault")
+        return self._screen("show_code", "neutral")
+
+    def _screen(self, key: str, tone: Tone) -> Screen:
+        headline, todo = screen(key, self.language)
+        return Screen(key, tone, headline, todo)
+
+    def _answer_screen(self, answer: _Answer) -> Screen:
+        headline, todo = refusal(answer.reason, self.language, self._room, self._location)
+        if answer.reason is Reason.ADMITTED:
+            tone: Tone = "pass"
+        elif answer.route in _ALERT_ROUTES:
+            tone = "alert"
+        else:
+            tone = "refuse"
+        return Screen(answer.reason.value, tone, headline, todo)
