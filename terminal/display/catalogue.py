@@ -50,7 +50,7 @@ _SHOW_AGAIN: dict[Language, str] = {
 }
 _ISOLATION: dict[Language, str] = {
     "zh": "请前往{room}（{location}），工作人员马上到",
-    "en": "Go to the {room}, {location}. Staff are on their way",
+    "en": "Go to {room} ({location}). Staff are on their way",
 }
 _SECONDARY: dict[Language, str] = {
     "zh": "请前往闸机旁的复检点，工作人员将为您复测体温",

@@ -1,0 +1,244 @@
+"""The worker's display, as the worker sees it: the gate runs on the simulator's rig and a real
+headless Chromium shows the page the gate serves."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from simulator.broker import free_port
+from simulator.rig import build_rig
+from terminal.config import Config
+from terminal.display.catalogue import LANGUAGES, REASONS, SCREENS
+from terminal.display.server import DisplayServer
+from terminal.display.state import DisplayState
+from terminal.gate import Gate
+from terminal.gatestate import GateState
+from terminal.policy import Decision, Reason, Route
+from terminal.record import CheckRow, Record
+from tests.conftest import make_config
+from tests.test_gate import person
+
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's; the browser is never downloaded
+SEEN_S = 5000  # ms the page may take to show a change: generous, since this is not a timing test
+ROOM, PLACE = "Isolation room 2", "east gatehouse, ground floor"
+ROOM_ZH, PLACE_ZH = "二号隔离室", "东门岗亭一楼"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+    assert CHROMIUM.exists(), "Debian's chromium is needed: make system-packages installs it"
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        yield launched
+        launched.close()
+
+
+def display_config(tmp_path: Path, language: str) -> Config:
+    room, place = (ROOM_ZH, PLACE_ZH) if language == "zh" else (ROOM, PLACE)
+    return make_config(
+        tmp_path,
+        screening={"estimator": "absolute"},
+        secondary={"isolation_room": room, "isolation_location": place},
+        display={"enabled": True, "language": language, "port": free_port()},
+    )
+
+
+def board_for(config: Config, state: GateState) -> DisplayState:
+    return DisplayState(
+        language=config.display.language,
+        answer_s=config.display.answer_s,
+        isolation_room=config.secondary.isolation_room,
+        isolation_location=config.secondary.isolation_location,
+        conditions=state,
+    )
+
+
+def serve(board: DisplayState, config: Config, page: Page) -> DisplayServer:
+    server = DisplayServer(board, "127.0.0.1", config.display.port)
+    server.start()
+    for _ in range(3):  # the server's thread may still be binding its port
+        try:
+            page.goto(server.address)
+            break
+        except Exception:
+            page.wait_for_timeout(300)
+    return server
+
+
+def on_screen(page: Page) -> tuple[str, str]:
+    return page.locator("#headline").inner_text(), page.locator("#todo").inner_text()
+
+
+def run_shift(
+    config: Config, people: list, page: Page, tmp_path: Path
+) -> tuple[dict[str, tuple[str, str]], list[tuple[str, str]], Gate]:
+    """Run the gate over ``people``; what the page showed at each check (by person) and on each
+    "come closer"."""
+    rig = build_rig(config, people)
+    state = GateState(risk_tier=config.risk.tier)
+    board = board_for(config, state)
+    devices = rig.devices()
+    asked_closer: list[tuple[str, str]] = []
+    world_display = devices.display
+
+    def measuring(measure_state: str) -> None:
+        if measure_state == "come_closer" and not asked_closer:
+            expect(page.locator("body")).to_have_attribute("data-kind", "come_closer")
+            asked_closer.append(on_screen(page))
+        if world_display is not None:
+            world_display(measure_state)
+
+    devices.display = measuring
+    shown: dict[str, tuple[str, str]] = {}
+
+    def on_check(row: CheckRow, decision: Decision) -> None:
+        expect(page.locator("body")).to_have_attribute("data-kind", decision.reason.value)
+        shown[row.person_id or "?"] = on_screen(page)
+
+    server = serve(board, config, page)
+    try:
+        gate = Gate(
+            config=rig.config,
+            devices=devices,
+            record=Record(tmp_path / "record.sqlite"),
+            roster=rig.roster,
+            on_check=on_check,
+            state=state,
+            display=board,
+        )
+        for _ in range(200_000):
+            if rig.world.done and board.screen().kind == "show_code":
+                break
+            gate.poll()
+        else:
+            raise AssertionError("the simulated shift did not finish")
+        # the last person has gone: nothing of them stays on the screen
+        expect(page.locator("body")).to_have_attribute("data-kind", "show_code")
+    finally:
+        server.stop()
+    return shown, asked_closer, gate
+
+
+def test_a_simulated_shift_shows_each_worker_what_to_do(browser: Browser, tmp_path: Path) -> None:
+    config = display_config(tmp_path, "en")
+    people = [
+        person("A-green", 0, distance_cm=45.0),  # stands back: asked to come closer
+        person("B-yellow", 4, "yellow"),
+        person("C-fever", 8, core_c=38.4),
+        person("D-red", 12, "red"),
+        person("E-nocode", 16, "none"),
+    ]
+    page = browser.new_page(viewport={"width": 1024, "height": 600})
+    shown, asked_closer, _ = run_shift(config, people, page, tmp_path)
+    assert asked_closer == [("Come closer", "Bring your forehead near the thermometer")]
+    assert shown == {
+        "A-green": ("Please pass", "Welcome"),
+        "B-yellow": ("Yellow health code: no entry", "Please see staff"),
+        "C-fever": (
+            "Your temperature must be checked again",
+            "Go to the secondary check point beside the gate; a guard will measure again",
+        ),
+        "D-red": ("Red health code", f"Go to {ROOM} ({PLACE}). Staff are on their way"),
+        "?": ("No code was shown", "Step back and show your code again"),
+    }
+    # the screen carries no temperature and no name or id
+    for headline, todo in shown.values():
+        assert "°" not in headline + todo and "A-green" not in headline + todo
+    page.close()
+
+
+def test_the_display_speaks_chinese_when_configured(browser: Browser, tmp_path: Path) -> None:
+    config = display_config(tmp_path, "zh")
+    people = [person("A-green", 0), person("D-red", 4, "red")]
+    page = browser.new_page(viewport={"width": 1024, "height": 600})
+    shown, _, _ = run_shift(config, people, page, tmp_path)
+    assert shown == {
+        "A-green": ("请通行", "欢迎"),
+        "D-red": ("红码", f"请前往{ROOM_ZH}（{PLACE_ZH}），工作人员马上到"),
+    }
+    assert page.locator("html").get_attribute("lang") == "zh-CN"
+    page.close()
+
+
+def test_lockdown_and_a_stopped_service_are_said_plainly(browser: Browser, tmp_path: Path) -> None:
+    config = display_config(tmp_path, "en")
+    state = GateState(risk_tier="low")
+    page = browser.new_page()
+    server = serve(board_for(config, state), config, page)
+    headline = page.locator("#headline")
+    try:
+        expect(headline).to_have_text("Show your health code", timeout=SEEN_S)
+        state.lockdown = True  # as the centre's command sets it, without telling the display
+        expect(headline).to_have_text("Gate locked down", timeout=SEEN_S)
+        expect(page.locator("#todo")).to_have_text(
+            "The park has closed this gate. Nobody may pass. See staff"
+        )
+    finally:
+        server.stop()
+    expect(headline).to_have_text("Gate out of service", timeout=SEEN_S)
+    expect(page.locator("#todo")).to_have_text("The gate service is not running. Please see staff")
+    page.close()
+
+
+def test_every_reason_has_words_in_both_languages() -> None:
+    for reason in Reason:
+        for language in LANGUAGES:
+            headline, todo = REASONS[reason][language]
+            assert headline.strip() and todo.strip(), (reason, language)
+    for key, texts in SCREENS.items():
+        assert set(texts) == set(LANGUAGES), key
+
+
+def test_an_answer_leaves_the_screen_when_the_person_goes_or_in_time() -> None:
+    now_s = [100.0]
+    state = GateState(risk_tier="low")
+    board = DisplayState(
+        language="en",
+        answer_s=8.0,
+        isolation_room=ROOM,
+        isolation_location=PLACE,
+        conditions=state,
+        now=lambda: now_s[0],
+    )
+    board.decided(Reason.FEVER, Route.ISOLATION_ROOM)
+    assert board.screen().todo == f"Go to {ROOM} ({PLACE}). Staff are on their way"
+    board.approach_over()
+    assert board.screen().kind == "show_code"
+    board.decided(Reason.CODE_YELLOW, Route.ASIDE)
+    now_s[0] += 7.9
+    assert board.screen().kind == "code_yellow"
+    now_s[0] += 0.2  # a person who lingers does not keep their answer up for the next
+    assert board.screen().kind == "show_code"
+    state.thermometer_ok = False
+    assert board.screen().headline == "Thermometer fault"
+
+
+def wait_until(condition: Callable[[], bool]) -> None:
+    for _ in range(500):
+        if condition():
+            return
+        time.sleep(0.01)
+    raise AssertionError("condition not met")
+
+
+def test_a_display_whose_port_is_taken_says_so_and_stops_alone(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        config = display_config(tmp_path, "en")
+        server = DisplayServer(board_for(config, GateState("low")), "127.0.0.1", port)
+        server.start()
+        wait_until(lambda: not server._thread.is_alive())
+    ours = [r for r in caplog.records if "worker's display" in r.message]
+    assert len(ours) == 1 and "the gate runs on" in ours[0].message
