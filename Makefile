@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# Debian 12 / Raspberry Pi OS Bookworm packages: mosquitto, libzbar0, python3-venv, and openssl
-# (the tests make TLS certificates with it)
+# Debian 12 / Raspberry Pi OS Bookworm packages: mosquitto, libzbar0, python3-venv, openssl
+# (the tests make TLS certificates with it), and chromium (the worker's display is tested in it,
+# and shown in it on the gate's screen); the browser is never downloaded by the tests
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
 .PHONY: demo test lint setup system-packages install-service clean
 
@@ -28,6 +30,7 @@ system-packages:
 	{ /sbin/ldconfig -p 2>/dev/null || ldconfig -p 2>/dev/null; } | grep -q 'libzbar\.so\.0' || missing="$$missing libzbar0"; \
 	$(PYTHON) -c 'import ensurepip, venv' >/dev/null 2>&1 || missing="$$missing python3-venv"; \
 	command -v openssl >/dev/null 2>&1 || missing="$$missing openssl"; \
+	[ -x /usr/bin/chromium ] || [ -x /usr/bin/chromium-browser ] || missing="$$missing chromium"; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	echo "gate-terminal: system packages missing:$$missing"; \
 	if [ "$$(id -u)" = 0 ]; then sudo=""; \
