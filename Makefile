@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # and shown in it on the gate's screen); the browser is never downloaded by the tests
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: demo test lint setup system-packages install-service clean
+.PHONY: demo test lint setup system-packages install-service install-display clean
 
 demo: setup
 	$(BIN)/gate-terminal simulate --config config/simulator.toml --workers 200
@@ -65,6 +65,14 @@ install-service: setup
 	systemctl enable --now gate-terminal
 	@echo "Edit /etc/gate-terminal/gate.toml (broker, park, keys, shift groups) and mqtt-credentials.toml, then: systemctl restart gate-terminal"
 	@echo "Roster: gate-terminal roster import FILE --config /etc/gate-terminal/gate.toml (no restart needed)"
+
+# On the Raspberry Pi with its desktop, as root: the kiosk browser on the gate's screen for every
+# desktop login (the gate's screen logs in automatically: raspi-config, System, Boot / Auto login).
+install-display:
+	@[ -x /usr/bin/chromium ] || [ -x /usr/bin/chromium-browser ] || apt-get install -y chromium
+	install -m 0644 systemd/gate-display.service /etc/systemd/user/gate-display.service
+	systemctl --global enable gate-display.service
+	@echo "The kiosk starts at the next desktop login; [display] in /etc/gate-terminal/gate.toml sets its language"
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache *.egg-info

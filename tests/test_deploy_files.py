@@ -73,3 +73,17 @@ def test_install_service_puts_the_example_roster_where_the_example_config_looks(
         ("visitors", example.roster.visitors),
     ):
         assert f"config/{kind}.example.csv {configured}" in makefile
+
+
+def test_the_kiosk_opens_the_page_the_example_gate_serves(tmp_path: Path) -> None:
+    parser = configparser.ConfigParser(strict=False, interpolation=None)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    parser.read(REPO / "systemd" / "gate-display.service")
+    service = parser["Service"]
+    display = load(example_gate_config(tmp_path)).display
+    page = f"http://{display.host}:{display.port}/"
+    command = shlex.split(service["ExecStart"])
+    assert command[0] == "/usr/bin/chromium" and "--kiosk" in command
+    assert command[-1] == page and display.enabled
+    assert f"{page}screen" in service["ExecStartPre"]  # it waits for the gate's page
+    assert "install-display" in (REPO / "Makefile").read_text()

@@ -143,7 +143,7 @@ def test_a_simulated_shift_shows_each_worker_what_to_do(browser: Browser, tmp_pa
         "A-green": ("Please pass", "Welcome"),
         "B-yellow": ("Yellow health code: no entry", "Please see staff"),
         "C-fever": (
-            "Your temperature must be checked again",
+            "Second temperature check",
             "Go to the secondary check point beside the gate; a guard will measure again",
         ),
         "D-red": ("Red health code", f"Go to {ROOM} ({PLACE}). Staff are on their way"),

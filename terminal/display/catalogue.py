@@ -162,7 +162,7 @@ REASONS: dict[Reason, dict[Language, tuple[str, str]]] = {
     },
     Reason.SECONDARY_CHECK: {
         "zh": ("需要复检体温", _SECONDARY["zh"]),
-        "en": ("Your temperature must be checked again", _SECONDARY["en"]),
+        "en": ("Second temperature check", _SECONDARY["en"]),
     },
     Reason.NOT_MEASURED: {
         "zh": ("未能测到体温", "请退后，再靠近测温器一次"),

@@ -1,0 +1,69 @@
+"""Screenshots of the worker's display for the documentation, taken in Debian's Chromium:
+``.venv/bin/python -m simulator.display_screens [--out docs/screens]``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+from simulator.broker import free_port
+from terminal.display.server import DisplayServer
+from terminal.display.state import DisplayState
+from terminal.policy import Reason, Route
+
+SCREEN_PX = {"width": 800, "height": 480}  # the Raspberry Pi 7-inch touch display
+PLACES = {
+    "en": ("Temporary isolation room", "Building A, ground floor, room 012"),
+    "zh": ("临时隔离室", "A栋一楼012室"),
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", type=Path, default=Path("docs/screens"))
+    parser.add_argument("--chromium", default="/usr/bin/chromium")
+    args = parser.parse_args()
+    os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+    args.out.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=args.chromium, headless=True)
+        for language in ("en", "zh"):
+            room, location = PLACES[language]
+            board = DisplayState(
+                language=language,  # type: ignore[arg-type]
+                answer_s=60.0,
+                isolation_room=room,
+                isolation_location=location,
+            )
+            server = DisplayServer(board, "127.0.0.1", free_port())
+            server.start()
+            while not server.started:
+                time.sleep(0.01)
+            page = browser.new_page(viewport=SCREEN_PX)  # type: ignore[arg-type]
+            page.goto(server.address)
+            shots = {
+                "": (Reason.CODE_RED, Route.ISOLATION_ROOM),
+                "-pass": (Reason.ADMITTED, Route.THROUGH),
+                "-secondary": (Reason.SECONDARY_CHECK, Route.SECONDARY_CHECK),
+            }
+            for suffix, (reason, route) in shots.items():
+                board.decided(reason, route)
+                page.locator(f'body[data-kind="{reason.value}"]').wait_for()
+                page.wait_for_timeout(300)  # the background's colour change
+                target = args.out / f"worker-display-{language}{suffix}.png"
+                page.screenshot(path=str(target))
+                print(target)
+            board.approach_over()
+            page.locator('body[data-kind="show_code"]').wait_for()
+            page.screenshot(path=str(args.out / f"worker-display-{language}-idle.png"))
+            page.close()
+            server.stop()
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()
