@@ -34,7 +34,7 @@ def main() -> None:
         for language in ("en", "zh"):
             room, location = PLACES[language]
             board = DisplayState(
-                language=language,  # type: ignore[arg-type]
+                language=language,
                 answer_s=60.0,
                 isolation_room=room,
                 isolation_location=location,
