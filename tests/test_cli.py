@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import json
 import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
 
-from simulator.broker import PrivateBroker
+from simulator.broker import PrivateBroker, free_port
 from terminal.record import Record
 from tests.conftest import example_gate_config, example_gate_config_text
 
@@ -166,6 +169,8 @@ def test_run_service_on_simulated_hardware_stops_cleanly(
         "workers = 200", "workers = 3"
     )
     text = text.replace("arrival_window_s = 900", "arrival_window_s = 4")  # it runs in real time
+    display_port = free_port()
+    text = text.replace("port = 8088", f"port = {display_port}")
     for kind in ("workers", "visitors"):
         example = f"{kind}.example.csv"
         text = text.replace(f'"{example}"', f'"{REPO / "config" / example}"')
@@ -179,10 +184,14 @@ def test_run_service_on_simulated_hardware_stops_cleanly(
     )
     deadline = time.monotonic() + 60
     record_path = tmp_path / "svc.sqlite"
+    screens: list[dict[str, str]] = []
     while time.monotonic() < deadline and service.poll() is None:
         if record_path.exists() and count_checks_read_only(record_path) >= 3:
             break
         time.sleep(0.05)  # an inspector reading the record while the gate writes
+        page = f"http://127.0.0.1:{display_port}/screen"  # the worker's display, by the service
+        with contextlib.suppress(OSError), urllib.request.urlopen(page) as answer:
+            screens.append(json.load(answer))
     service.send_signal(signal.SIGTERM)
     _, stderr = service.communicate(timeout=30)
     assert service.returncode == 0, stderr
@@ -198,6 +207,8 @@ def test_run_service_on_simulated_hardware_stops_cleanly(
     on_roster = {"W0001", "W0002", "W0003", "W0004", "W0005", "V0001"}
     assert people & on_roster and all(p in on_roster or p.startswith("X") for p in people)
     assert "running: 5 workers, 1 visitors on the roster" in stderr
+    assert screens and all(screen["headline"] for screen in screens)
+    assert f"the worker's display is at http://127.0.0.1:{display_port}/" in stderr
     temperatures = {f"{c['temperature_c']:.1f}" for c in record.checks() if c["temperature_c"]}
     assert temperatures and not any(t in stderr for t in temperatures)
 
