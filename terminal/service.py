@@ -241,7 +241,8 @@ def _start_display_server(config: Config, display: DisplayState | None) -> Displ
         from terminal.display.server import DisplayServer
 
         server = DisplayServer(display, config.display.host, config.display.port)
-        server.start()
+        if not server.start():
+            return None
     except Exception as exc:
         log.error("the worker's display cannot start: %s; the gate runs on", type(exc).__name__)
         return None

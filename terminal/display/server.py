@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
+import socket
 import threading
 from collections.abc import AsyncIterator
 
@@ -96,10 +98,26 @@ class DisplayServer:
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._serve, name="display", daemon=True)
+        self._host_port = (host, port)
+        self._socket: socket.socket | None = None
         self.address = f"http://{host}:{port}/"
 
-    def start(self) -> None:
+    def start(self) -> bool:
+        """Listen, then serve in the thread; False (said once in the log) when the port cannot be
+        had. Binding here, not in uvicorn, keeps that failure to one line that names its cause."""
+        host, port = self._host_port
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        try:
+            self._socket = socket.create_server((host, port), family=family)
+        except OSError as exc:
+            log.error(
+                "the worker's display cannot listen on %s: %s; the gate runs on",
+                self.address,
+                os.strerror(exc.errno) if exc.errno else type(exc).__name__,
+            )
+            return False
         self._thread.start()
+        return True
 
     @property
     def started(self) -> bool:
@@ -107,15 +125,17 @@ class DisplayServer:
 
     def _serve(self) -> None:
         try:
-            self._server.run()
-        except BaseException as exc:  # uvicorn exits (SystemExit) when it cannot bind
+            self._server.run(sockets=[self._socket] if self._socket else None)
+        except BaseException as exc:  # whatever it is, it ends here: the gate runs on
             log.error("the worker's display stopped: %s; the gate runs on", type(exc).__name__)
             return
         if not self._stopping.is_set():
-            log.error("the worker's display could not start on %s; the gate runs on", self.address)
+            log.error("the worker's display stopped by itself; the gate runs on")
 
     def stop(self, timeout_s: float = 5.0) -> None:
         self._stopping.set()
         self._server.should_exit = True
         if self._thread.is_alive():
             self._thread.join(timeout_s)
+        if self._socket is not None:
+            self._socket.close()
