@@ -79,19 +79,23 @@ def on_screen(page: Page) -> tuple[str, str]:
 def run_shift(
     config: Config, people: list, page: Page, tmp_path: Path
 ) -> tuple[dict[str, tuple[str, str]], list[tuple[str, str]], Gate]:
-    """Run the gate over ``people``; what the page showed at each check (by person) and on each
-    "come closer"."""
+    """Run the gate over ``people``; what the page showed at each check (by person), and when
+    first asked to come closer and to hold still."""
     rig = build_rig(config, people)
     state = GateState(risk_tier=config.risk.tier)
     board = board_for(config, state)
     devices = rig.devices()
     asked_closer: list[tuple[str, str]] = []
+    held_still: list[tuple[str, str]] = []
     world_display = devices.display
 
     def measuring(measure_state: str) -> None:
         if measure_state == "come_closer" and not asked_closer:
             expect(page.locator("body")).to_have_attribute("data-kind", "come_closer")
             asked_closer.append(on_screen(page))
+        if measure_state == "measuring" and not held_still:
+            expect(page.locator("body")).to_have_attribute("data-kind", "hold_still")
+            held_still.append(on_screen(page))
         if world_display is not None:
             world_display(measure_state)
 
@@ -123,7 +127,7 @@ def run_shift(
         expect(page.locator("body")).to_have_attribute("data-kind", "show_code")
     finally:
         server.stop()
-    return shown, asked_closer, gate
+    return shown, asked_closer + held_still, gate
 
 
 def test_a_simulated_shift_shows_each_worker_what_to_do(browser: Browser, tmp_path: Path) -> None:
@@ -133,11 +137,15 @@ def test_a_simulated_shift_shows_each_worker_what_to_do(browser: Browser, tmp_pa
         person("B-yellow", 4, "yellow"),
         person("C-fever", 8, core_c=38.4),
         person("D-red", 12, "red"),
-        person("E-nocode", 16, "none"),
+        person("F-badsensor", 16, sensor_fault="bad_pec"),
+        person("E-nocode", 20, "none"),
     ]
     page = browser.new_page(viewport={"width": 1024, "height": 600})
     shown, asked_closer, _ = run_shift(config, people, page, tmp_path)
-    assert asked_closer == [("Come closer", "Bring your forehead near the thermometer")]
+    assert asked_closer == [
+        ("Come closer", "Bring your forehead near the thermometer"),
+        ("Hold still", "Measuring your temperature"),
+    ]
     assert shown == {
         "A-green": ("Please pass", "Welcome"),
         "B-yellow": ("Yellow health code: no entry", "Please see staff"),
@@ -146,6 +154,7 @@ def test_a_simulated_shift_shows_each_worker_what_to_do(browser: Browser, tmp_pa
             "Go to the secondary check point beside the gate; a guard will measure again",
         ),
         "D-red": ("Red health code", f"Go to {ROOM} ({PLACE}). Staff are on their way"),
+        "F-badsensor": ("The thermometer failed", "Please see staff"),
         "?": ("No code was shown", "Step back and show your code again"),
     }
     # the screen carries no temperature and no name or id
