@@ -59,6 +59,7 @@ def main() -> None:
                 print(target)
             board.approach_over()
             page.locator('body[data-kind="show_code"]').wait_for()
+            page.wait_for_timeout(300)
             page.screenshot(path=str(args.out / f"worker-display-{language}-idle.png"))
             page.close()
             server.stop()
