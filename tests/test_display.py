@@ -203,6 +203,7 @@ def test_every_reason_has_words_in_both_languages() -> None:
             assert headline.strip() and todo.strip(), (reason, language)
     for key, texts in SCREENS.items():
         assert set(texts) == set(LANGUAGES), key
+        assert key not in set(Reason), key  # the page tells a screen from an answer by its kind
 
 
 def test_an_answer_leaves_the_screen_when_the_person_goes_or_in_time() -> None:

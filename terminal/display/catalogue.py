@@ -11,7 +11,8 @@ from terminal.policy import Reason
 Language = Literal["zh", "en"]
 LANGUAGES: tuple[Language, ...] = ("zh", "en")
 
-# what the worker must do when no answer is on screen
+# what the worker must do when no answer is on screen (keys differ from every reason's value: the
+# page names what it shows by either)
 SCREENS: dict[str, dict[Language, tuple[str, str]]] = {
     "show_code": {
         "zh": ("请出示健康码", "将手机上的健康码对准摄像头"),
@@ -25,15 +26,15 @@ SCREENS: dict[str, dict[Language, tuple[str, str]]] = {
         "zh": ("请保持不动", "正在测量体温"),
         "en": ("Hold still", "Measuring your temperature"),
     },
-    "sensor_fault": {
+    "thermometer_failed": {
         "zh": ("测温器故障", "暂时无法测温，请联系工作人员"),
         "en": ("Thermometer fault", "The temperature cannot be taken now. Please see staff"),
     },
-    "camera_fault": {
+    "camera_failed": {
         "zh": ("摄像头故障", "暂时无法读取健康码，请联系工作人员"),
         "en": ("Camera fault", "Codes cannot be read now. Please see staff"),
     },
-    "lockdown": {
+    "locked_down": {
         "zh": ("闸机已封闭", "园区已下令封闭本闸机，任何人不得通过。请联系工作人员"),
         "en": ("Gate locked down", "The park has closed this gate. Nobody may pass. See staff"),
     },

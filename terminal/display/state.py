@@ -24,7 +24,7 @@ _MEASURING_SCREENS = {
     "come_closer": "come_closer",
     "settling": "hold_still",
     "measuring": "hold_still",
-    "sensor_fault": "sensor_fault",
+    "sensor_fault": "thermometer_failed",
 }
 _ALERT_ROUTES = frozenset({Route.ISOLATION_ROOM, Route.SECONDARY_CHECK})
 
@@ -104,16 +104,16 @@ class DisplayState:
         if answer is not None:
             return self._answer_screen(answer)
         if measuring is not None:
-            tone: Tone = "fault" if measuring == "sensor_fault" else "neutral"
+            tone: Tone = "fault" if measuring == "thermometer_failed" else "neutral"
             return self._screen(measuring, tone)
         conditions = self.conditions
         if conditions is not None:
             if conditions.lockdown:
-                return self._screen("lockdown", "alert")
+                return self._screen("locked_down", "alert")
             if not conditions.camera_ok:
-                return self._screen("camera_fault", "fault")
+                return self._screen("camera_failed", "fault")
             if not conditions.thermometer_ok:
-                return self._screen("sensor_fault", "fault")
+                return self._screen("thermometer_failed", "fault")
         return self._screen("show_code", "neutral")
 
     def _screen(self, key: str, tone: Tone) -> Screen:
