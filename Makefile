@@ -57,8 +57,10 @@ install-service: setup
 	id -u gate >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin --groups gpio,i2c,video gate
 	install -d -m 0750 -g gate /etc/gate-terminal
 	test -e /etc/gate-terminal/gate.toml || install -m 0640 -g gate config/gate.example.toml /etc/gate-terminal/gate.toml
-	test -e /etc/gate-terminal/workers.csv || install -m 0640 -g gate config/workers.example.csv /etc/gate-terminal/workers.csv
-	test -e /etc/gate-terminal/visitors.csv || install -m 0640 -g gate config/visitors.example.csv /etc/gate-terminal/visitors.csv
+	@# the roster lives in the service's state folder: a roster pushed by the centre is installed there
+	install -d -m 0750 -o gate -g gate /var/lib/gate-terminal /var/lib/gate-terminal/roster
+	test -e /var/lib/gate-terminal/roster/workers.csv || install -m 0640 -o gate -g gate config/workers.example.csv /var/lib/gate-terminal/roster/workers.csv
+	test -e /var/lib/gate-terminal/roster/visitors.csv || install -m 0640 -o gate -g gate config/visitors.example.csv /var/lib/gate-terminal/roster/visitors.csv
 	test -e /etc/gate-terminal/mqtt-credentials.toml || install -m 0600 -o gate config/mqtt-credentials.example.toml /etc/gate-terminal/mqtt-credentials.toml
 	install -m 0644 systemd/gate-terminal.service /etc/systemd/system/gate-terminal.service
 	systemctl daemon-reload

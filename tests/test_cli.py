@@ -131,7 +131,8 @@ def example_config_with_example_roster(tmp_path: Path) -> Path:
     text = example_gate_config_text()
     for kind in ("workers", "visitors"):
         text = text.replace(
-            f"/etc/gate-terminal/{kind}.csv", str(REPO / "config" / f"{kind}.example.csv")
+            f"/var/lib/gate-terminal/roster/{kind}.csv",
+            str(REPO / "config" / f"{kind}.example.csv"),
         )
     config = tmp_path / "gate.toml"
     config.write_text(text, encoding="utf-8")
@@ -147,7 +148,7 @@ def test_run_on_a_machine_without_gpio_explains(tmp_path: Path) -> None:
 def test_run_without_its_roster_says_which_file(tmp_path: Path) -> None:
     done = run("run", "--config", str(example_gate_config(tmp_path)))
     assert done.returncode == 2
-    assert "/etc/gate-terminal/workers.csv: cannot read roster" in done.stderr
+    assert "/var/lib/gate-terminal/roster/workers.csv: cannot read roster" in done.stderr
 
 
 def count_checks_read_only(path: Path) -> int:

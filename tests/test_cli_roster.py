@@ -22,6 +22,7 @@ def gate(tmp_path: Path) -> Path:
     etc = tmp_path / "etc"
     etc.mkdir()
     text = example_gate_config_text()
+    text = text.replace("/var/lib/gate-terminal/roster", str(etc))
     (etc / "gate.toml").write_text(text.replace("/etc/gate-terminal", str(etc)), encoding="utf-8")
     for kind in ("workers", "visitors"):
         installed = etc / f"{kind}.csv"

@@ -90,7 +90,7 @@ GOOD = example_gate_config_text()
             ('red = "isolation"', 'red = "admit"'),
             r"risk\.actions\.low: .*red: a red code never admits",
         ),
-        (("[roster]\nworkers =", "[roster]\nworker ="), r"roster\.workers: required, missing"),
+        (("\nworkers = ", "\nworker = "), r"roster\.workers: required, missing"),
         (("nat_valid_h = 72", "nat_valid_h = 400"), r"roster\.nat_valid_h: Input should be less"),
         (
             ('"11:30-12:30", "17:00-17:45"', '"11:30-12:30", "17:00Z-17:45Z"'),

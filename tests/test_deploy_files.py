@@ -87,3 +87,13 @@ def test_the_kiosk_opens_the_page_the_example_gate_serves(tmp_path: Path) -> Non
     assert command[-1] == page and display.enabled
     assert f"{page}screen" in service["ExecStartPre"]  # it waits for the gate's page
     assert "install-display" in (REPO / "Makefile").read_text()
+
+
+def test_the_roster_lives_where_the_service_may_write_a_pushed_one(tmp_path: Path) -> None:
+    # under ProtectSystem=strict the service writes only its ReadWritePaths: a roster pushed by
+    # the centre is installed next to the configured one, so that folder must be among them
+    writable = unit()["Service"]["ReadWritePaths"].split()
+    roster = load(example_gate_config(tmp_path)).roster
+    for path in (roster.workers, roster.visitors):
+        assert path is not None
+        assert any(str(path).startswith(folder + "/") for folder in writable), path
