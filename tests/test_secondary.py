@@ -8,6 +8,8 @@ import json
 import logging
 import math
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -252,7 +254,10 @@ def test_a_resolution_is_signed_expiring_and_taken_once(flagged: Flagged) -> Non
     assert len(flagged.rig.gpio.pulses(flagged.config.outputs.relay_pin)) == 1
 
 
-def test_a_huge_command_never_reaches_the_gate(tmp_path: Path, broker: PrivateBroker) -> None:
+@contextmanager
+def listening_gate(tmp_path: Path, broker: PrivateBroker) -> Iterator[tuple[Publisher, Subscriber]]:
+    """A gate's publisher subscribed to its commands (nobody takes them: its loop is busy), and
+    a sender at the centre."""
     config = make_config(tmp_path)
     record = Record(tmp_path / "r.sqlite")
     mqtt = config.mqtt.model_copy(update={"host": broker.host, "port": broker.port})
@@ -264,38 +269,29 @@ def test_a_huge_command_never_reaches_the_gate(tmp_path: Path, broker: PrivateBr
     try:
         assert publisher.wait_connected(10)
         time.sleep(0.2)  # the gate's subscription to its commands
+        yield publisher, sender
+    finally:
+        publisher.stop()
+        sender.stop()
+        record.close()
+
+
+def test_a_huge_command_never_reaches_the_gate(tmp_path: Path, broker: PrivateBroker) -> None:
+    with listening_gate(tmp_path, broker) as (publisher, sender):
         sender.client.publish(RESOLVE, b"x" * (MAX_COMMAND_BYTES + 1), qos=1)
         sender.client.publish(RESOLVE, command(time.time()), qos=1)
         assert wait_for(lambda: publisher.commands.qsize() == 1)
         name, raw = publisher.commands.get_nowait()
         assert name == "resolve_secondary" and len(raw) < MAX_COMMAND_BYTES
-    finally:
-        publisher.stop()
-        sender.stop()
-        record.close()
 
 
 def test_a_flood_of_commands_is_bounded(tmp_path: Path, broker: PrivateBroker) -> None:
-    config = make_config(tmp_path)
-    record = Record(tmp_path / "r.sqlite")
-    mqtt = config.mqtt.model_copy(update={"host": broker.host, "port": broker.port})
-    publisher = Publisher(
-        record, mqtt, TOPICS, client_id=f"gate-{time.monotonic_ns()}", commands=True
-    )
-    publisher.start()
-    sender = Subscriber(broker.host, broker.port, TOPICS)
     flood = COMMAND_QUEUE_SIZE + 36
-    try:
-        assert publisher.wait_connected(10)
-        time.sleep(0.2)  # the gate's subscription to its commands
-        for number in range(flood):  # nobody takes them meanwhile: the gate's loop is busy
+    with listening_gate(tmp_path, broker) as (publisher, sender):
+        for number in range(flood):
             sender.client.publish(RESOLVE, command(time.time(), f"flood-{number:04d}"), qos=1)
         assert wait_for(lambda: publisher.commands_dropped == flood - COMMAND_QUEUE_SIZE)
         assert publisher.commands.qsize() == COMMAND_QUEUE_SIZE
-    finally:
-        publisher.stop()
-        sender.stop()
-        record.close()
 
 
 # --- end to end over a real broker ------------------------------------------------------------
