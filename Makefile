@@ -4,14 +4,17 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Debian 12 / Raspberry Pi OS Bookworm packages: mosquitto, libzbar0, python3-venv, openssl
-# (the tests make TLS certificates with it), and chromium (the worker's display is tested in it,
-# and shown in it on the gate's screen); the browser is never downloaded by the tests
+# (the tests make TLS certificates with it), chromium (the worker's display is tested in it,
+# and shown in it on the gate's screen; the browser is never downloaded by the tests), and
+# postgresql (the centre's tests start a server of their own from its binaries; its service
+# need not run)
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: demo test lint setup system-packages install-service install-display clean
+.PHONY: demo test lint setup system-packages install-service install-display install-centre clean
 
+# the shift in real time beside the worker's display, the security desk and the centre's board
 demo: setup
-	$(BIN)/gate-terminal simulate --config config/simulator.toml --workers 200
+	$(BIN)/gate-terminal simulate --config config/simulator.toml --workers 60 --screens
 
 test: setup
 	$(BIN)/python -m pytest
@@ -31,6 +34,7 @@ system-packages:
 	$(PYTHON) -c 'import ensurepip, venv' >/dev/null 2>&1 || missing="$$missing python3-venv"; \
 	command -v openssl >/dev/null 2>&1 || missing="$$missing openssl"; \
 	[ -x /usr/bin/chromium ] || [ -x /usr/bin/chromium-browser ] || missing="$$missing chromium"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	echo "gate-terminal: system packages missing:$$missing"; \
 	if [ "$$(id -u)" = 0 ]; then sudo=""; \
@@ -75,6 +79,25 @@ install-display:
 	install -m 0644 systemd/gate-display.service /etc/systemd/user/gate-display.service
 	systemctl --global enable gate-display.service
 	@echo "The kiosk starts at the next desktop login; [display] in /etc/gate-terminal/gate.toml sets its language"
+
+# On the park's server, from a clone at /opt/gate-terminal, as root: the operations centre
+# (collector, security desk, board) as a service. Its web pages listen on 127.0.0.1: put the
+# reverse proxy with TLS in front (docs/centre.md).
+install-centre: setup
+	id -u gate-centre >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin gate-centre
+	install -d -m 0755 /etc/gate-terminal
+	test -e /etc/gate-terminal/centre.toml || install -m 0640 -g gate-centre config/centre.example.toml /etc/gate-terminal/centre.toml
+	@# the centre's command signing key: made here once, readable by the centre alone
+	test -e /etc/gate-terminal/centre-command-key.pem || { \
+		$(BIN)/gate-terminal command keygen --out /etc/gate-terminal/centre-command-key.pem > /etc/gate-terminal/centre-command-key.pub && \
+		chown gate-centre:gate-centre /etc/gate-terminal/centre-command-key.pem && \
+		chmod 0600 /etc/gate-terminal/centre-command-key.pem; }
+	install -m 0644 systemd/gate-centre.service /etc/systemd/system/gate-centre.service
+	systemctl daemon-reload
+	systemctl enable gate-centre
+	@echo "Edit /etc/gate-terminal/centre.toml (park, broker, [commands] key_id), then add the staff:"
+	@echo "  sudo -u gate-centre $(CURDIR)/$(BIN)/gate-terminal centre user add NAME --role guard --config /etc/gate-terminal/centre.toml"
+	@echo "and start it: systemctl start gate-centre. The key's public line (for every gate's [[commands.keys]]) is in /etc/gate-terminal/centre-command-key.pub"
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -26,7 +26,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from simulator.broker import PrivateBroker
 from simulator.runner import Subscriber
-from terminal.commands import CommandContext, CommandDesk, sign_command, standard_registry
+from terminal.command_signing import sign_command
+from terminal.commands import CommandContext, CommandDesk, standard_registry
 from terminal.config import CommandKeyConfig, CommandsConfig, Config, MqttConfig, parse
 from terminal.gatestate import GateState
 from terminal.healthcode import SIMULATOR_KEY_ID, public_key_text, simulator_issuer_key

@@ -15,7 +15,7 @@ from datetime import datetime
 
 from simulator.crowd import SimPerson
 from simulator.world import World
-from terminal.commands import sign_command
+from terminal.command_signing import sign_command
 from terminal.healthcode import SIMULATOR_COMMAND_KEY_ID, simulator_command_key
 from terminal.topics import GateTopics
 
@@ -32,6 +32,7 @@ class SimulatedGuard:
     who: dict[str, SimPerson | None]  # flag (check event) id -> who really stood there
     now: Callable[[], float]  # the gate's clock: a command is issued and expires by it
     walk_over_s: float = 40.0  # from the alert to a clinical reading
+    issued_by: str = "security-desk-sim"
     _due: dict[str, float] = field(default_factory=dict)
     _done: set[str] = field(default_factory=set)
     resolved: int = 0
@@ -44,6 +45,11 @@ class SimulatedGuard:
                 # timed from the alert's own time, so a run does not depend on the broker's pace
                 sent_at = datetime.fromisoformat(alert["occurred_at"]).timestamp()
                 self._due[flag_id] = sent_at + self.walk_over_s
+        # someone at the security desk resolved it first: the guard need not walk over
+        for alert in self.subscriber.received(self.topics.alert("secondary_resolved")):  # type: ignore[attr-defined]
+            flag_id = alert["data"]["check_event_id"]
+            if self._due.pop(flag_id, None) is not None:
+                self._done.add(flag_id)
 
     def pending(self) -> bool:
         return bool(self._due)
@@ -72,7 +78,7 @@ class SimulatedGuard:
                     "clinical_c": clinical_c,
                     "guard": GUARD_ID,
                 },
-                issued_by="security-desk-sim",
+                issued_by=self.issued_by,
                 now_s=self.now(),
             )
             before = self.inbox.qsize()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import json
+import queue
 import socket
 import statistics
 import sys
@@ -14,8 +15,10 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TextIO
+from zoneinfo import ZoneInfo
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -31,6 +34,7 @@ from simulator.crowd import (
 )
 from simulator.guard import SimulatedGuard
 from simulator.rig import Rig, build_rig
+from simulator.screens import DemoScreens, ScreensOptions, start_screens
 from simulator.world import Pace, Visit, World
 from terminal.commands import CommandContext, CommandDesk, standard_registry
 from terminal.config import Config
@@ -155,6 +159,7 @@ class Summary:
     fevers_admitted_at_gate: int = 0  # core >= 37.5 °C, admitted without a flag (truth)
     fevers_at_gate: int = 0
     alerts_by_kind: dict[str, int] = field(default_factory=dict)  # as the subscriber received
+    real_time: bool = False  # beside the screens: the gate's waits were real
 
     def agrees(self) -> bool:
         return not self.problems
@@ -177,6 +182,8 @@ class Progress:
 
     def update(self, done: int) -> None:
         step = max(1, self.total // 10)
+        if done == self._last_drawn:
+            return  # the last few wait for the guard: nothing new to draw
         if (
             not self._interactive
             and done // step == self._last_drawn // step
@@ -208,6 +215,7 @@ class ShiftRun:
     rig: Rig
     record_path: Path
     checks_by_person: dict[str, CheckRow]
+    summary_printed: bool = False  # beside the screens, printed before they closed
 
 
 def run_simulation(
@@ -223,12 +231,21 @@ def run_simulation(
     record_path: Path | None = None,
     out: TextIO = sys.stderr,
     drain_timeout_s: float = 15.0,
+    screens: ScreensOptions | None = None,
 ) -> ShiftRun:
     wall_started = time.perf_counter()
+    if screens is not None:
+        config = starting_now(config, workers)
     if people is None:
         people = _people(config, workers, seed, scenario)
     rig = build_rig(
-        config, people, seed=seed if seed is not None else config.simulator.seed, pace=pace
+        config,
+        people,
+        seed=seed if seed is not None else config.simulator.seed,
+        pace=pace,
+        real_time=screens is not None,
+        # beside the screens the gate's clock is the wall clock: switched on just now
+        switched_on_before_s=SWITCHED_ON_S if screens is not None else 60.0,
     )
     record_path = claim_simulated_record(config, record_path)
     topics = GateTopics(config.gate.park, config.gate.id)
@@ -238,6 +255,7 @@ def run_simulation(
     subscriber: Subscriber | None = None
     record: Record | None = None
     devices = None
+    demo: DemoScreens | None = None
     try:
         # the broker first: the previous simulated record is replaced only once the run can start
         if broker is None:
@@ -263,6 +281,10 @@ def run_simulation(
             clock_synced=rig.clock.synchronised,
         )
         state = GateState(risk_tier=config.risk.tier)
+        if screens is not None:
+            if broker is None:
+                raise ScreensUnavailable("the screens need a broker (Mosquitto) beside the shift")
+            demo = start_screens(config, broker, screens, state, out)
         if broker is not None:
             mqtt_config = config.mqtt.model_copy(update={"host": broker[0], "port": broker[1]})
             publisher = Publisher(
@@ -299,11 +321,15 @@ def run_simulation(
             on_check=remember,
             messages=messages,
             state=state,
+            display=demo.display if demo is not None else None,
         )
         out.write(
             f"Simulating {len(people)} people through gate {config.gate.park}/{config.gate.id}"
             f" (broker {broker_text or 'none'}, record {record_path})\n"
         )
+        if demo is not None:
+            out.write("Watch it (the shift runs in real time):\n")
+            out.write(demo.describe() + "\n")
         progress = Progress(len(people), out)
         sim_started = rig.clock.time()
         guard = None
@@ -334,6 +360,8 @@ def run_simulation(
                 config.secondary.clinical_fever_c,
                 who,
                 now=rig.clock.time,
+                # beside the screens, a flag waits for the security desk before the guard goes
+                walk_over_s=screens.desk_first_s if screens is not None else 40.0,
             )
         # a stuck gate must not hang the simulator: a person gives up after Pace.give_up_s;
         # flags still open when everyone is through are waited for a while (the guard's walk)
@@ -352,11 +380,19 @@ def run_simulation(
                 escorted = guard.act(now)
                 if escorted is not None:
                     rig.world.escort(escorted, now)
+            from_desk: list[str] = []
             if desk is not None:
-                desk.run_pending(publisher.commands)  # type: ignore[union-attr]
+                inbox = publisher.commands  # type: ignore[union-attr]
+                if demo is not None and guard is not None:
+                    inbox, from_desk = _desk_resolutions(inbox, guard, who)
+                    for person_id in from_desk:
+                        rig.world.escort(person_id, now)
+                desk.run_pending(inbox)
             gate.poll()
             if escorted is not None:
                 rig.world.escort_over(escorted)
+            for person_id in from_desk:
+                rig.world.escort_over(person_id)
             progress.update(len(rig.world.visits))
         simulated_s = rig.clock.time() - sim_started
         gate.close()
@@ -374,12 +410,26 @@ def run_simulation(
         summary.simulated_s = simulated_s
         summary.broker = broker_text
         summary.drain = drain
+        summary.real_time = screens is not None
         checks_by_person = {
             person.person_id: row for person, row in who_was_there.values() if person is not None
         }
         if results is not None:
             _write_results(results, people, checks_by_person)
+        summary_printed = False
+        if demo is not None and screens is not None and screens.linger:
+            summary.wall_s = time.perf_counter() - wall_started
+            sys.stdout.write(format_summary(summary))
+            sys.stdout.flush()
+            summary_printed = True
+            out.write("\nThe shift is over; the screens stay up until Ctrl-C:\n")
+            out.write(demo.describe() + "\n")
+            with contextlib.suppress(KeyboardInterrupt):
+                while True:
+                    time.sleep(1)
     finally:
+        if demo is not None:
+            demo.stop()
         if publisher is not None:
             publisher.stop()
         if subscriber is not None:
@@ -390,8 +440,66 @@ def run_simulation(
             devices.close()
         if record is not None:
             record.close()
-    summary.wall_s = time.perf_counter() - wall_started
-    return ShiftRun(summary, rig, record_path, checks_by_person)
+    if not summary_printed:
+        summary.wall_s = time.perf_counter() - wall_started
+    return ShiftRun(summary, rig, record_path, checks_by_person, summary_printed)
+
+
+# beside the screens: the terminal is switched on this long before the first person comes
+SWITCHED_ON_S = 2.0
+
+
+# beside the screens: a random crowd comes about as fast as one gate can check them
+SCREENS_ARRIVAL_S_PER_PERSON = 4.0
+
+
+def starting_now(config: Config, workers: int | None = None) -> Config:
+    """The config with the shift starting now, in the gate's time zone: beside the screens the
+    shift runs in real time, its arrivals no more spread out than one gate needs."""
+    zone = ZoneInfo(config.gate.timezone)
+    now = datetime.fromtimestamp(time.time() + SWITCHED_ON_S, zone).replace(tzinfo=None)
+    people = workers or config.simulator.workers
+    window_s = min(config.simulator.arrival_window_s, SCREENS_ARRIVAL_S_PER_PERSON * people)
+    simulator = config.simulator.model_copy(
+        update={"shift_start": now.isoformat(), "arrival_window_s": window_s}
+    )
+    return config.model_copy(update={"simulator": simulator})
+
+
+def _desk_resolutions(
+    inbox: queue.Queue[tuple[str, bytes]],
+    guard: SimulatedGuard,
+    who: dict[str, SimPerson | None],
+) -> tuple[queue.Queue[tuple[str, bytes]], list[str]]:
+    """The commands waiting for the gate, and the people whose flags a person at the security
+    desk is resolving: if the gate releases the turnstile for one, it is theirs (the guard hears
+    of the outcome from the gate, as for any flag)."""
+    waiting: queue.Queue[tuple[str, bytes]] = queue.Queue()
+    people: list[str] = []
+    while True:
+        try:
+            topic, payload = inbox.get_nowait()
+        except queue.Empty:
+            break
+        waiting.put((topic, payload))
+        if not topic.endswith("/cmd/resolve_secondary"):
+            continue
+        try:
+            command = json.loads(payload)
+            flag_id = command["payload"]["flag_id"]
+            by_desk = command["issued_by"] != guard.issued_by
+        except (ValueError, KeyError, TypeError):
+            continue  # the gate's own checks refuse it, and say why
+        if not by_desk or not isinstance(flag_id, str):
+            continue
+        person = who.get(flag_id)
+        if person is not None:
+            people.append(person.person_id)
+    return waiting, people
+
+
+class ScreensUnavailable(RuntimeError):
+    pass
 
 
 class RecordInUse(ValueError):
@@ -663,7 +771,9 @@ def format_summary(summary: Summary) -> str:
         "  (noticed to decided: code, coming closer, sensor settling, samples)",
         f"    queueing             {summary.queue_s.show('s')}",
         f"  software time, real    {summary.processing_ms.show('ms', 1)} per check"
-        " (decoding each frame until the code shows, measuring, deciding, recording)",
+        " (decoding each frame until the code shows, measuring, deciding, recording)"
+        if not summary.real_time
+        else "  software time          not measured: in real time a check's waits are real too",
     ]
     if summary.problems:
         lines.append("  DISAGREEMENTS:")

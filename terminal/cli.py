@@ -1,4 +1,5 @@
-"""``gate-terminal``: run the gate service, simulate a shift, or import a roster."""
+"""``gate-terminal``: run the gate service, simulate a shift, import a roster, or run the park's
+operations centre."""
 
 from __future__ import annotations
 
@@ -85,6 +86,19 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="after the shift, wait at most this long for the outbox to drain (default 15)",
     )
+    sim.add_argument(
+        "--screens",
+        action="store_true",
+        help="show the shift on the worker's display, the security desk and the centre's board;"
+        " it starts now and runs in real time, and the screens stay up after it until Ctrl-C",
+    )
+    sim.add_argument(
+        "--centre-port",
+        type=int,
+        default=8100,
+        metavar="PORT",
+        help="with --screens: the centre's pages (default 8100)",
+    )
 
     report = commands.add_parser("report", help="print a day's zero-report from the record")
     report.add_argument("--config", type=_existing_file, required=True, metavar="FILE")
@@ -97,6 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
     cli_codes.add_commands(commands)
     cli_roster.add_commands(commands)
     cli_sensor.add_commands(commands, _existing_file)
+    from terminal.centre import cli as cli_centre
+
+    cli_centre.add_parser(commands, _existing_file)
     return parser
 
 
@@ -141,11 +158,21 @@ def _report(args: argparse.Namespace) -> int:
 def _simulate(args: argparse.Namespace) -> int:
     from simulator.broker import BrokerUnavailable
     from simulator.crowd import ScenarioError
-    from simulator.runner import RecordInUse, format_summary, run_simulation
+    from simulator.runner import (
+        RecordInUse,
+        ScreensUnavailable,
+        format_summary,
+        run_simulation,
+    )
+    from simulator.screens import ScreensOptions
 
     config = load(args.config or DEFAULT_SIMULATOR_CONFIG)
     if args.workers is not None and args.workers < 1:
         raise ConfigError(f"--workers must be at least 1, got {args.workers}")
+    screens = None
+    if args.screens:
+        # a person watching: the screens stay up after the shift until they press Ctrl-C
+        screens = ScreensOptions(centre_port=args.centre_port, linger=sys.stdin.isatty())
     try:
         shift = run_simulation(
             config,
@@ -156,11 +183,13 @@ def _simulate(args: argparse.Namespace) -> int:
             results=args.results,
             record_path=args.record,
             drain_timeout_s=args.drain_timeout,
+            screens=screens,
         )
-    except (ScenarioError, RecordInUse, BrokerUnavailable) as exc:
+    except (ScenarioError, RecordInUse, BrokerUnavailable, ScreensUnavailable) as exc:
         print(f"gate-terminal: {exc}", file=sys.stderr)
         return 2
-    sys.stdout.write(format_summary(shift.summary))
+    if not shift.summary_printed:
+        sys.stdout.write(format_summary(shift.summary))
     return 0 if shift.summary.agrees() else 1
 
 
@@ -176,7 +205,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    quiet = logging.INFO if args.command == "run" else logging.WARNING
+    quiet = logging.INFO if args.command in ("run", "centre") else logging.WARNING
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else quiet,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -195,6 +224,10 @@ def main(argv: list[str] | None = None) -> int:
             return cli_roster.run(args)
         if args.command == "sensor":
             return cli_sensor.dispatch(args)
+        if args.command == "centre":
+            from terminal.centre import cli as cli_centre
+
+            return cli_centre.run(args)
         return _simulate(args) if args.command == "simulate" else _run(args)
     except ConfigError as exc:
         print(f"gate-terminal: {exc}", file=sys.stderr)

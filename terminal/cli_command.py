@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import ValidationError
 
 from terminal import contract
-from terminal.commands import sign_command
+from terminal.command_signing import sign_command
 from terminal.healthcode import KeyProblem, load_private_key, private_key_pem, public_key_text
 
 

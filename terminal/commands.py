@@ -21,17 +21,16 @@ import binascii
 import json
 import logging
 import queue
-import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import BaseModel, ValidationError
 
 from terminal import contract
+from terminal.command_signing import sign_command as sign_command  # re-exported: the centre signs
 from terminal.config import CommandsConfig, Config
 from terminal.gatestate import GateState
 from terminal.healthcode import parse_public_key
@@ -92,44 +91,6 @@ class CommandRegistry:
 
     def names(self) -> list[str]:
         return sorted(self._handlers)
-
-
-# --- signing (the centre's side; also the tests and the benchmark) -----------------------------
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _rfc3339(epoch_s: float) -> str:
-    return datetime.fromtimestamp(epoch_s, UTC).isoformat(timespec="milliseconds")
-
-
-def sign_command(
-    key: Ed25519PrivateKey,
-    key_id: str,
-    *,
-    name: str,
-    park: str,
-    gate: str,
-    payload: Mapping[str, Any],
-    issued_by: str,
-    now_s: float,
-    lifetime_s: float = 60.0,
-    command_id: str | None = None,
-) -> dict[str, Any]:
-    command: dict[str, Any] = {
-        "schema": "gate.command/1",
-        "command_id": command_id or uuid.uuid4().hex,
-        "name": name,
-        "park": park,
-        "gate": gate,
-        "issued_by": issued_by,
-        "issued_at": _rfc3339(now_s),
-        "expires_at": _rfc3339(now_s + lifetime_s),
-        "payload": dict(payload),
-        "key_id": key_id,
-    }
-    command["signature"] = _b64url(key.sign(contract.canonical_json(command)))
-    return command
 
 
 def _signature_bytes(text: str) -> bytes:

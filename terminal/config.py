@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -71,15 +71,15 @@ class RecordConfig(Section):
     retention_days: int = Field(default=30, ge=1, le=3650)
 
 
-class MqttConfig(Section):
+class BrokerLogin(Section):
+    """How to reach and log in to the park's broker: the gate's and the centre's alike."""
+
     host: str = "127.0.0.1"
     port: int = Field(default=1883, ge=1, le=65535)
     keepalive_s: int = Field(default=30, ge=5, le=3600)
     # a TOML file with `username` and `password`, readable by the service alone: the main config
     # is copied around and shown; the broker's password is not
     credentials_file: Path | None = None
-    # more unsent messages than this is a fault the centre is told of (nothing is dropped)
-    max_backlog: int = Field(default=100_000, ge=10, le=10_000_000)
     # person ids and temperatures cross the park's network: encrypt them (port 8883 by custom)
     tls: bool = False
     ca_file: Path | None = None  # the broker's certificate authority; None: the system's
@@ -117,12 +117,17 @@ class MqttConfig(Section):
         return value
 
     @model_validator(mode="after")
-    def _tls_files(self) -> MqttConfig:
+    def _tls_files(self) -> Self:
         if (self.cert_file is None) != (self.key_file is None):
             raise ValueError("cert_file and key_file go together")
         if not self.tls and (self.ca_file or self.cert_file):
             raise ValueError("ca_file, cert_file and key_file need tls = true")
         return self
+
+
+class MqttConfig(BrokerLogin):
+    # more unsent messages than this is a fault the centre is told of (nothing is dropped)
+    max_backlog: int = Field(default=100_000, ge=10, le=10_000_000)
 
 
 class Credentials(Section):
@@ -552,7 +557,12 @@ def _placeholders(data: object, key: str = "") -> list[str]:
     return [key] if isinstance(data, str) and PLACEHOLDER in data.upper() else []
 
 
-def parse(data: dict, source: Path) -> Config:
+SectionT = TypeVar("SectionT", bound=Section)
+
+
+def validated(model: type[SectionT], data: dict, source: Path) -> SectionT:
+    """``data`` as ``model`` (which has a ``source`` field), or a :class:`ConfigError` that names
+    the file and every key at fault. The gate's config and the centre's both come through here."""
     unset = _placeholders(data)
     if unset:
         raise ConfigError(
@@ -560,13 +570,18 @@ def parse(data: dict, source: Path) -> Config:
             + (f" (and {len(unset) - 1} more: {', '.join(unset[1:])})" if len(unset) > 1 else "")
         )
     try:
-        return Config.model_validate({**data, "source": source})
+        return model.model_validate({**data, "source": source})
     except ValidationError as exc:
         problems = "; ".join(_describe(e) for e in exc.errors(include_url=False))  # type: ignore[arg-type]
         raise ConfigError(f"{source}: {problems}") from None
 
 
-def load(path: Path) -> Config:
+def parse(data: dict, source: Path) -> Config:
+    return validated(Config, data, source)
+
+
+def read_toml(path: Path) -> dict:
+    """A config file's TOML; its errors name the file."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -577,4 +592,8 @@ def load(path: Path) -> Config:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     if "source" in data:
         raise ConfigError(f"{path}: source: unknown key")
-    return parse(data, path.resolve())
+    return data
+
+
+def load(path: Path) -> Config:
+    return parse(read_toml(path), path.resolve())

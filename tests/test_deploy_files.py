@@ -97,3 +97,29 @@ def test_the_roster_lives_where_the_service_may_write_a_pushed_one(tmp_path: Pat
     for path in (roster.workers, roster.visitors):
         assert path is not None
         assert any(str(path).startswith(folder + "/") for folder in writable), path
+
+
+def test_the_centres_unit_runs_the_example_centre_where_it_may_write(tmp_path: Path) -> None:
+    from terminal.centre.config import parse_centre
+    from terminal.centre.database import sqlite_path
+
+    parser = configparser.ConfigParser(strict=False, interpolation=None)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    parser.read(REPO / "systemd" / "gate-centre.service")
+    service = parser["Service"]
+    command = shlex.split(service["ExecStart"])
+    parsed = build_parser().parse_args(
+        [*command[1:3], str(REPO / "config" / "centre.example.toml")]
+    )
+    assert parsed.command == "centre" and not parsed.collector_only
+    assert service["Restart"] == "always" and service["KillSignal"] == "SIGTERM"
+    # the example's SQLite database lies where the unit lets the centre write
+    import tomllib
+
+    data = tomllib.loads((REPO / "config" / "centre.example.toml").read_text(encoding="utf-8"))
+    data["park"], data["mqtt"]["host"] = "north-park", "broker.park.internal"
+    data.pop("commands")  # its key file is made at installation
+    config = parse_centre(data, Path("/etc/gate-terminal/centre.toml"))
+    database = sqlite_path(config.database_url())
+    assert database is not None
+    assert str(database).startswith(service["ReadWritePaths"] + "/")

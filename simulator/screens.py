@@ -1,0 +1,153 @@
+"""The screens beside a simulated shift (``simulate --screens``, what ``make demo`` runs): the
+worker's display of the simulated gate, and the park's centre (collector, security desk and
+board) on the shift's broker, with two members of staff to log in as.
+
+The shift then starts now and runs in real time: the gate's clock, the centre's and the
+browser's agree, so a flag shows how long it has been open, the board's "today" is today, and a
+command the desk signs is neither early nor stale at the gate. The simulated guard leaves each
+flag to the security desk for a while before walking over to it."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from cryptography.hazmat.primitives import serialization
+
+from terminal.centre.config import CentreConfig, parse_centre
+from terminal.centre.running import RunningCentre, add_user, start_centre
+from terminal.config import Config
+from terminal.display.server import DisplayServer
+from terminal.display.state import DisplayState
+from terminal.gatestate import GateState
+from terminal.healthcode import SIMULATOR_COMMAND_KEY_ID, simulator_command_key
+
+log = logging.getLogger(__name__)
+
+# who the demo's staff are: a guard resolves flags, the health officer may also send commands
+DEMO_STAFF = (("guard", "guard"), ("officer", "health_officer"))
+
+
+@dataclass(frozen=True)
+class ScreensOptions:
+    centre_port: int = 8100  # 0: any free port
+    centre_database: Path | None = None  # default: beside the simulated record; each run anew
+    desk_first_s: float = 90.0  # simulated seconds the guard leaves a flag to the desk
+    # once the shift is over, keep the screens up until Ctrl-C (for a person watching them)
+    linger: bool = False
+
+
+@dataclass
+class DemoScreens:
+    display: DisplayState
+    display_server: DisplayServer | None
+    centre: RunningCentre
+    staff: dict[str, str]  # user -> password, printed for the person at the keyboard
+    _key_folder: tempfile.TemporaryDirectory[str] = field(repr=False)
+
+    def describe(self) -> str:
+        lines = []
+        if self.display_server is not None:
+            lines.append(f"  the worker's display:  {self.display_server.address}")
+        lines.append(f"  the security desk:     {self.centre.web_url}desk")
+        lines.append(f"  the centre's board:    {self.centre.web_url}board")
+        lines.append(
+            "  log in as "
+            + " or ".join(f"{user} / {password}" for user, password in self.staff.items())
+            + " (new passwords each run)"
+        )
+        return "\n".join(lines)
+
+    def stop(self) -> None:
+        if self.display_server is not None:
+            self.display_server.stop()
+        self.centre.stop()
+        self._key_folder.cleanup()
+
+
+def _write_command_key(folder: Path) -> Path:
+    """The simulator's command key (from a published seed: a real gate refuses it) in a file of
+    its own, mode 0600, as the centre wants its signing key."""
+    pem = simulator_command_key().private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    path = folder / "centre-command-key.pem"
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as out:
+        out.write(pem)
+    return path
+
+
+def demo_database(config: Config, options: ScreensOptions) -> Path:
+    chosen = options.centre_database or config.record.path.parent / "centre-demo.sqlite"
+    return chosen.resolve()
+
+
+def centre_config(
+    config: Config, broker: tuple[str, int], options: ScreensOptions, key_file: Path
+) -> CentreConfig:
+    database = demo_database(config, options)
+    return parse_centre(
+        {
+            "park": config.gate.park,
+            "timezone": config.gate.timezone,
+            "gates": [config.gate.id],
+            "mqtt": {"host": broker[0], "port": broker[1], "client_id": "centre-demo"},
+            "database": {"url": f"sqlite:///{database}"},
+            "web": {"host": "127.0.0.1", "language": "en"},
+            "secondary": {"clinical_fever_c": config.secondary.clinical_fever_c},
+            "commands": {"key_id": SIMULATOR_COMMAND_KEY_ID, "key_file": str(key_file)},
+        },
+        Path("<simulate --screens>"),
+    )
+
+
+def start_screens(
+    config: Config,
+    broker: tuple[str, int],
+    options: ScreensOptions,
+    state: GateState,
+    out: TextIO,
+    make_password: Callable[[], str] = lambda: secrets.token_urlsafe(9),
+) -> DemoScreens:
+    display = DisplayState(
+        language=config.display.language,
+        answer_s=config.display.answer_s,
+        isolation_room=config.secondary.isolation_room,
+        isolation_location=config.secondary.isolation_location,
+        conditions=state,
+    )
+    display_server: DisplayServer | None = DisplayServer(
+        display, config.display.host, config.display.port
+    )
+    if not display_server.start():  # type: ignore[union-attr]
+        out.write(f"The worker's display cannot listen on port {config.display.port}.\n")
+        display_server = None
+    key_folder = tempfile.TemporaryDirectory(prefix="gate-demo-")
+    try:
+        key_file = _write_command_key(Path(key_folder.name))
+        database = demo_database(config, options)
+        database.parent.mkdir(parents=True, exist_ok=True)
+        for stale in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
+            stale.unlink(missing_ok=True)  # the demo's centre starts each run afresh
+        centre = start_centre(
+            centre_config(config, broker, options, key_file), web_port=options.centre_port
+        )
+        staff = {}
+        for user, role in DEMO_STAFF:
+            staff[user] = make_password()
+            add_user(centre.store, user, role, staff[user])
+    except BaseException:
+        if display_server is not None:
+            display_server.stop()
+        key_folder.cleanup()
+        raise
+    return DemoScreens(display, display_server, centre, staff, key_folder)

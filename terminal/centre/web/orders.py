@@ -1,0 +1,209 @@
+"""The operations link's commands from the board: lockdown on or off, open once with a reason, the
+risk tier, a roster push from an uploaded file. Each is checked, shown back for confirmation (held
+here, bound to the session that prepared it), then sent to each chosen gate; the gates' answers
+appear with the commands already sent."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+from starlette.datastructures import FormData, UploadFile
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from terminal.centre.errors import CentreError
+from terminal.centre.web import auth
+from terminal.centre.web.context import Visitor, Web, see_other
+from terminal.centre.web.guards import action, page
+from terminal.contract import COMMAND_PAYLOADS
+
+BOARD_COMMANDS = ("lockdown", "open_once", "set_risk_tier", "push_roster")
+EVERY_GATE = "*"
+CONFIRM_WITHIN_S = 300.0
+MAX_PENDING = 200
+MAX_ROSTER_BYTES = 4_000_000  # the contract's own bound on a pushed roster
+MAX_REASON_CHARS = 200
+RESULTS_SHOWN = 50
+
+
+class OrderProblem(ValueError):
+    """What is wrong with a command's form, as a catalogue key."""
+
+
+@dataclass(frozen=True)
+class Pending:
+    session: str  # digest of the session that prepared it: only that session may confirm it
+    name: str
+    targets: tuple[tuple[str, str], ...]  # (park, gate)
+    payload: dict[str, Any]
+    summary: str
+    made_s: float
+
+
+def decode_roster(raw: bytes) -> str:
+    """A spreadsheet's CSV as text: UTF-8 (with or without Excel's mark) or GB18030."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise OrderProblem("file_not_text")
+
+
+class Orders:
+    def __init__(self, web: Web) -> None:
+        self.web = web
+        self.pending: dict[str, Pending] = {}
+
+    # --- what the form may aim at ---------------------------------------------------------------
+    def known_gates(self) -> list[tuple[str, str]]:
+        seen = {(g.park, g.gate) for g in self.web.store.gates(self.web.now())}
+        park = self.web.config.park
+        expected = getattr(self.web.config, "gates", None) or []
+        return sorted(seen | {(park, gate) for gate in expected})
+
+    def targets(
+        self, form: FormData, gates: list[tuple[str, str]], every: bool
+    ) -> list[tuple[str, str]]:
+        chosen = str(form.get("target", ""))
+        if every and chosen == EVERY_GATE:
+            if not gates:
+                raise OrderProblem("gate_unknown_target")
+            return gates
+        found = [(park, gate) for park, gate in gates if gate == chosen]
+        if not found:
+            raise OrderProblem("gate_unknown_target")
+        return found[:1]
+
+    # --- the form -------------------------------------------------------------------------------
+    def reason(self, form: FormData) -> str:
+        reason = str(form.get("reason", "")).strip()
+        if not reason:
+            raise OrderProblem("reason_missing")
+        if len(reason) > MAX_REASON_CHARS:
+            raise OrderProblem("reason_too_long")
+        return reason
+
+    async def read(self, form: FormData, gates: list[tuple[str, str]]) -> Pending:
+        name = str(form.get("command", ""))
+        if name not in BOARD_COMMANDS:
+            raise OrderProblem("bad_choice")
+        t = self.web.t
+        payload: dict[str, Any]
+        if name == "lockdown":
+            targets = self.targets(form, gates, every=True)
+            switch = str(form.get("on", ""))
+            if switch not in ("on", "off"):
+                raise OrderProblem("bad_choice")
+            payload = {"on": switch == "on", "reason": self.reason(form)}
+            what = f"{t('do_lockdown_' + switch)} · {payload['reason']}"
+        elif name == "open_once":
+            targets = self.targets(form, gates, every=False)  # one turnstile, one person
+            payload = {"reason": self.reason(form)}
+            what = f"{t('cmd_open_once')} · {payload['reason']}"
+        elif name == "set_risk_tier":
+            targets = self.targets(form, gates, every=True)
+            tier = str(form.get("tier", ""))
+            if tier not in ("low", "medium", "high"):
+                raise OrderProblem("bad_choice")
+            payload = {"tier": tier}
+            what = f"{t('cmd_set_risk_tier')}: {tier}"
+        else:
+            targets = self.targets(form, gates, every=True)
+            kind = str(form.get("kind", ""))
+            if kind not in ("workers", "visitors"):
+                raise OrderProblem("bad_choice")
+            upload = form.get("file")
+            if not isinstance(upload, UploadFile) or not upload.filename:
+                raise OrderProblem("choose_file")
+            raw = await upload.read(MAX_ROSTER_BYTES + 1)
+            if len(raw) > MAX_ROSTER_BYTES:
+                raise OrderProblem("file_too_big")
+            if not raw.strip():
+                raise OrderProblem("choose_file")
+            text = decode_roster(raw)
+            payload = {"kind": kind, "csv": text}
+            lines = len(text.strip().splitlines())
+            what = (
+                f"{t('cmd_push_roster')}: {t('roster_' + kind)} · {upload.filename[:80]} · "
+                f"{lines} lines, {len(raw) / 1024:.1f} KB"
+            )
+        try:
+            COMMAND_PAYLOADS[name].model_validate(payload)
+        except ValidationError:
+            raise OrderProblem("bad_choice") from None
+        where = ", ".join(gate for _, gate in targets)
+        return Pending("", name, tuple(targets), payload, f"{what} → {where}", time.monotonic())
+
+    # --- pages ----------------------------------------------------------------------------------
+    async def show(self, request: Request, visitor: Visitor, problem: str | None = None,
+                   status_code: int = 200) -> Response:  # fmt: skip
+        gates = await self.web.call(self.known_gates)
+        results = await self.web.call(self.web.store.command_results, RESULTS_SHOWN)
+        return self.web.page(
+            "commands.html", visitor, status_code, gates=gates, results=results,
+            problem=problem, every=EVERY_GATE,
+        )  # fmt: skip
+
+    async def show_page(self, request: Request, visitor: Visitor) -> Response:
+        return await self.show(request, visitor)
+
+    async def prepare(self, request: Request, visitor: Visitor, form: FormData) -> Response:
+        gates = await self.web.call(self.known_gates)
+        try:
+            read = await self.read(form, gates)
+        except OrderProblem as exc:
+            return await self.show(request, visitor, self.web.t(str(exc)), 400)
+        self.forget_stale()
+        pending_id = secrets.token_urlsafe(16)
+        self.pending[pending_id] = Pending(
+            auth.token_digest(visitor.token), read.name, read.targets, read.payload,
+            read.summary, read.made_s,
+        )  # fmt: skip
+        return self.web.page("confirm.html", visitor, pending_id=pending_id, summary=read.summary)
+
+    async def confirm(self, request: Request, visitor: Visitor, form: FormData) -> Response:
+        pending = self.pending.pop(str(form.get("pending", "")), None)
+        if (
+            pending is None
+            or pending.session != auth.token_digest(visitor.token)
+            or time.monotonic() - pending.made_s > CONFIRM_WITHIN_S
+        ):
+            return await self.show(request, visitor, self.web.t("confirm_expired"), 409)
+        sent = 0
+        for park, gate in pending.targets:
+            try:
+                await self.web.send(pending.name, park, gate, pending.payload, visitor.name)
+                sent += 1
+            except CentreError as exc:  # the sender names what failed; the other gates still get it
+                self.web.note(visitor, "send_failed", "error", detail=f"{gate}: {str(exc)[:300]}")
+        if sent:
+            self.web.note(visitor, "sent_commands", count=sent)
+        return see_other("/commands")
+
+    async def cancel(self, request: Request, visitor: Visitor, form: FormData) -> Response:
+        self.pending.pop(str(form.get("pending", "")), None)
+        self.web.note(visitor, "cancelled")
+        return see_other("/commands")
+
+    def forget_stale(self) -> None:
+        now = time.monotonic()
+        for key in [k for k, p in self.pending.items() if now - p.made_s > CONFIRM_WITHIN_S]:
+            del self.pending[key]
+        while len(self.pending) >= MAX_PENDING:
+            del self.pending[next(iter(self.pending))]
+
+
+def routes(web: Web) -> list[Route]:
+    orders = Orders(web)
+    return [
+        Route("/commands", page(web, orders.show_page)),
+        Route("/commands/prepare", action(web, "command", orders.prepare), methods=["POST"]),
+        Route("/commands/confirm", action(web, "command", orders.confirm), methods=["POST"]),
+        Route("/commands/cancel", action(web, "command", orders.cancel), methods=["POST"]),
+    ]

@@ -1,0 +1,256 @@
+"""Real gate messages for the centre's tests: built by the gate's own builders
+(terminal.topics.Messages, the contract's models), as a gate publishes them."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from terminal import contract
+from terminal.record import CheckRow
+from terminal.topics import Messages
+
+PARK = "p1"
+
+
+def at(text: str) -> datetime:
+    """'2026-06-01T08:00:00+08:00' -> an aware datetime."""
+    return datetime.fromisoformat(text)
+
+
+@dataclass
+class FakeGate:
+    """One gate's message builder, with the gate's own envelope (boot id, time zone, seq)."""
+
+    gate: str
+    park: str = PARK
+    timezone: str = "Asia/Shanghai"
+    boot_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    seq: int = 0
+
+    def __post_init__(self) -> None:
+        self.messages = Messages(self.park, self.gate, boot_id=self.boot_id, timezone=self.timezone)
+
+    @property
+    def topics(self) -> contract.GateTopics:
+        return self.messages.topics
+
+    def _numbered(self, topic: str, payload: str) -> tuple[str, bytes]:
+        data = json.loads(payload)
+        self.seq += 1
+        data["seq"] = self.seq
+        return topic, json.dumps(data).encode()
+
+    def check_row(
+        self,
+        when: datetime,
+        *,
+        person_id: str | None = "W0001",
+        decision: str = "admit",
+        reason: str = "admitted",
+        route: str = "through",
+        temperature_c: float | None = 36.5,
+        first_c: float | None = None,
+        code: str = "green",
+        event_id: str | None = None,
+    ) -> CheckRow:
+        return CheckRow(
+            event_id=event_id or uuid.uuid4().hex,
+            ts=when.isoformat(),
+            epoch_s=when.timestamp(),
+            park=self.park,
+            gate=self.gate,
+            person_id=person_id,
+            code=code,
+            temperature_c=temperature_c,
+            first_c=first_c,
+            sensor_fault=None,
+            decision=decision,
+            reason=reason,
+            route=route,
+            check_s=1.2,
+            processing_ms=40.0,
+        )
+
+    def check(self, when: datetime, **kwargs: Any) -> tuple[str, bytes]:
+        message = self.messages.check(self.check_row(when, **kwargs))
+        return self._numbered(message.topic, message.payload)
+
+    def flagged(
+        self, when: datetime, person_id: str = "W0002", temperature_c: float = 37.6
+    ) -> tuple[CheckRow, list[tuple[str, bytes]]]:
+        """A check the screening flagged: the check event and its first secondary_check alert,
+        as the gate sends them."""
+        row = self.check_row(
+            when,
+            person_id=person_id,
+            decision="deny",
+            reason="secondary_check",
+            route="secondary_check",
+            temperature_c=temperature_c,
+            first_c=temperature_c,
+        )
+        check = self.messages.check(row)
+        alert = self.messages.alert(row, "secondary_check")
+        return row, [
+            self._numbered(check.topic, check.payload),
+            self._numbered(alert.topic, alert.payload),
+        ]
+
+    def direct_alert(self, row: CheckRow, kind: str) -> tuple[str, bytes]:
+        message = self.messages.alert(row, kind)
+        return self._numbered(message.topic, message.payload)
+
+    def realert(
+        self, flag_id: str, when: datetime, alerts: int, open_s: float, person_id: str = "W0002"
+    ) -> tuple[str, bytes]:
+        message = self.messages.flag_alert(
+            flag_id,
+            "secondary_check",
+            when.timestamp(),
+            {
+                "person_id": person_id,
+                "temperature_c": 37.6,
+                "route": "secondary_check",
+                "open_s": open_s,
+                "alerts": alerts,
+            },
+        )
+        return self._numbered(message.topic, message.payload)
+
+    def resolved(
+        self,
+        flag_id: str,
+        when: datetime,
+        outcome: str,
+        clinical_c: float = 36.8,
+        guard: str = "g7",
+        person_id: str = "W0002",
+    ) -> tuple[str, bytes]:
+        message = self.messages.flag_alert(
+            flag_id,
+            "secondary_resolved",
+            when.timestamp(),
+            {
+                "person_id": person_id,
+                "clinical_c": clinical_c,
+                "guard": guard,
+                "reason": "admitted" if outcome == "admitted" else "code_red",
+                "route": "through" if outcome == "admitted" else "aside",
+                "outcome": outcome,
+            },
+        )
+        return self._numbered(message.topic, message.payload)
+
+    def fever(
+        self, flag_id: str, when: datetime, clinical_c: float = 38.2, person_id: str = "W0002"
+    ) -> tuple[str, bytes]:
+        message = self.messages.flag_alert(
+            flag_id,
+            "fever",
+            when.timestamp(),
+            {
+                "person_id": person_id,
+                "clinical_c": clinical_c,
+                "guard": "g7",
+                "reason": "fever",
+                "route": "isolation_room",
+                "isolation_room": "Room 3",
+                "isolation_location": "east wing, ground floor",
+            },
+        )
+        return self._numbered(message.topic, message.payload)
+
+    def sensor(self, kind: str, when: datetime) -> tuple[str, bytes]:
+        message = self.messages.sensor(kind, when.timestamp(), "no answer on I2C", uuid.uuid4().hex)
+        return self._numbered(message.topic, message.payload)
+
+    def fault(self, kind: str, when: datetime, active: bool = True) -> tuple[str, bytes]:
+        message = self.messages.fault(kind, when.timestamp(), f"{kind} detail", active=active)
+        return self._numbered(message.topic, message.payload)
+
+    def daily_report(self, day: str, when: datetime, checks: int = 3) -> tuple[str, bytes]:
+        data = contract.DailyReportData(
+            date=datetime.fromisoformat(day).date(),
+            timezone=self.timezone,
+            checks=checks,
+            admitted=checks,
+            denied_by_reason={},
+            flags=0,
+            secondary_checks=0,
+            fevers_confirmed=0,
+            faults=0,
+            uptime_s=3600.0,
+        )
+        message = self.messages.daily_report(uuid.uuid4().hex, when.timestamp(), data)
+        return self._numbered(message.topic, message.payload)
+
+    def command_result(
+        self, command_id: str, name: str, outcome: str, when: datetime, detail: str = "done"
+    ) -> tuple[str, bytes]:
+        result = contract.CommandResultData.model_validate(
+            {
+                "command_id": command_id,
+                "name": name,
+                "outcome": outcome,
+                "detail": detail,
+                "issued_by": "alice",
+            }
+        )
+        message = self.messages.command_result(when.timestamp(), name, result)
+        return self._numbered(message.topic, message.payload)
+
+    def override(self, when: datetime, command_id: str) -> tuple[str, bytes]:
+        message = self.messages.override(
+            uuid.uuid4().hex, when.timestamp(), "visitor", "alice", command_id
+        )
+        return self._numbered(message.topic, message.payload)
+
+    def status(
+        self,
+        state: str,
+        when: datetime | None,
+        *,
+        lockdown: bool = False,
+        faults: list[str] | None = None,
+        backlog: int = 0,
+        risk_tier: str = "low",
+    ) -> tuple[str, bytes]:
+        lost = state == "lost"
+        status = contract.Status.model_validate(
+            {
+                "schema": "gate.status/1",
+                "park": self.park,
+                "gate": self.gate,
+                "state": state,
+                "boot_id": self.boot_id,
+                "software_version": "0.1.0",
+                "config_hash": "0123456789abcdef",
+                "occurred_at": None if lost or when is None else when.astimezone(UTC),
+                "health": None if lost else {"camera": "ok", "thermometer": "ok", "record": "ok"},
+                "lockdown": None if lost else lockdown,
+                "risk_tier": None if lost else risk_tier,
+                "faults": [] if lost else sorted(faults or []),
+                "backlog": None if lost else backlog,
+            }
+        )
+        return self.topics.status, contract.to_json(status).encode()
+
+    def metrics(self, when: datetime, backlog: int = 0) -> tuple[str, bytes]:
+        metrics = contract.Metrics.model_validate(
+            {
+                "schema": "gate.metrics/1",
+                "park": self.park,
+                "gate": self.gate,
+                "boot_id": self.boot_id,
+                "occurred_at": when.astimezone(UTC),
+                "backlog": backlog,
+                "sent_total": 10,
+                "checks_since_boot": 5,
+                "uptime_s": 100.0,
+            }
+        )
+        return self.topics.metrics, contract.to_json(metrics).encode()

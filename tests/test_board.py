@@ -1,0 +1,312 @@
+"""The operations centre's board in Debian's headless Chromium: gates' status (a gate going
+offline, live), today's flow and denials, the zero-report board, the record's search and CSV export,
+commands confirmed and sent to a real gate with their results; and every page with hostile values
+from the gates shown as text."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from simulator.broker import PrivateBroker
+from simulator.rig import ARRIVAL_GROUP
+from terminal import contract
+from terminal.centre.store import CheckQuery
+from terminal.centre.web.catalogue import LANGUAGES, TEXTS
+from terminal.policy import Reason
+from terminal.topics import Messages
+from tests.centre_fixture import Publisher as GateLink
+from tests.centre_fixture import wait_until
+from tests.centre_messages import FakeGate
+from tests.test_desk import (
+    SEEN_MS,
+    Centre,
+    LiveGate,
+    audit_entries,
+    browser,
+    centre_running,
+    sign_in,
+    signed_in,
+)
+
+__all__ = ["browser"]  # the module's one browser, shared with the desk's tests
+PARK = "board-park"
+EXPECTED = ["gate-n", "gate-s", "gate-quiet", "gate-b"]
+HOSTILE = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 1">'
+
+
+@pytest.fixture(scope="module")
+def centre(tmp_path_factory: pytest.TempPathFactory, broker: PrivateBroker) -> Iterator[Centre]:
+    folder = tmp_path_factory.mktemp("board")
+    with centre_running(
+        folder,
+        broker,
+        park=PARK,
+        gates=EXPECTED,
+        web={"language": "en"},
+        collector={"report_due_at": "00:00"},  # any gate without today's report is late
+    ) as running:
+        yield running
+
+
+def publish(broker: PrivateBroker, messages: list[tuple[str, bytes]]) -> None:
+    """What gates publish, through the broker to the centre's collector."""
+    link = GateLink(broker.port)
+    try:
+        link.publish(messages)
+    finally:
+        link.close()
+
+
+def local_now(centre: Centre) -> dt.datetime:
+    return dt.datetime.now(ZoneInfo(centre.config.timezone))
+
+
+def test_the_board_shows_flow_denials_and_who_has_not_reported_today(
+    browser: Browser, centre: Centre, broker: PrivateBroker
+) -> None:
+    now = local_now(centre)
+    north, south = FakeGate("gate-n", park=PARK), FakeGate("gate-s", park=PARK)
+    messages = [
+        north.status("online", now),
+        south.status("online", now),
+        *[north.check(now, person_id=f"N{i}") for i in range(3)],
+        north.check(now, person_id="N9", decision="deny", reason="code_yellow", route="aside",
+                    code="yellow"),
+        south.check(now, person_id="S1"),
+        south.check(now, person_id="S2", decision="deny", reason="code_yellow", route="aside",
+                    code="yellow"),
+        south.check(now, person_id=None, decision="deny", reason="no_code", route="aside",
+                    code="none"),
+        north.daily_report(now.date().isoformat(), now, checks=4),  # gate-n has reported today
+    ]  # fmt: skip
+    publish(broker, messages)
+    wait_until(lambda: any(centre.store.daily_reports(now.date()).values()), what="the report")
+    page = signed_in(browser, centre, "victor")
+    page.goto(f"{centre.url}/board")
+    expect(page.locator("#gates tr.gate")).to_have_count(len(EXPECTED))
+    north_row = page.locator('#gates tr[data-gate="gate-n"]')
+    expect(north_row).to_have_attribute("data-state", "online")
+    expect(north_row.locator(".checks")).to_have_text("4", timeout=SEEN_MS)
+    # the zero-report board: gate-n sent today's report; the others are late, even one that
+    # never said a word
+    reports = page.locator("#zero-report tr.report-row")
+    expect(reports).to_have_count(len(EXPECTED))
+    states = {
+        row.get_attribute("data-gate"): row.get_attribute("data-report") for row in reports.all()
+    }
+    assert states == {"gate-n": "sent", "gate-s": "late", "gate-quiet": "late", "gate-b": "late"}
+    expect(page.locator('#zero-report tr[data-gate="gate-quiet"]')).to_contain_text("late")
+    # today's flow: totals per gate and the plot's bars at this hour
+    expect(page.locator('#flow tr[data-gate="gate-n"] .total')).to_have_text("4")
+    expect(page.locator('#flow tr[data-gate="gate-s"] .total')).to_have_text("3")
+    bars = page.locator(f'#flow-plot rect.bar[data-hour="{now.hour}"]')
+    assert {b.get_attribute("data-gate"): b.get_attribute("data-count") for b in bars.all()} == {
+        "gate-n": "4",
+        "gate-s": "3",
+    }
+    expect(page.locator('#denials tr[data-reason="code_yellow"] .count')).to_have_text("2")
+    expect(page.locator('#denials tr[data-reason="no_code"] .count')).to_have_text("1")
+    page.close()
+
+
+def test_a_gate_going_offline_shows_on_the_board_without_a_reload(
+    browser: Browser, centre: Centre, broker: PrivateBroker, tmp_path: Path
+) -> None:
+    gate = LiveGate(tmp_path, broker, [], park=PARK, gate="gate-b")
+    page = signed_in(browser, centre, "victor")
+    page.goto(f"{centre.url}/board")
+    row = page.locator('#gates tr[data-gate="gate-b"]')
+    try:
+        expect(row).to_have_attribute("data-state", "online", timeout=SEEN_MS)
+    finally:
+        gate.close()  # the service stops: its last status says offline
+    expect(row).to_have_attribute("data-state", "offline", timeout=SEEN_MS)
+    expect(row.locator(".state")).to_have_text("offline")
+    # and the desk lists it among the gates that are not online
+    page.goto(f"{centre.url}/desk")
+    expect(page.locator('#gates-down tr[data-gate="gate-b"]')).to_contain_text("offline")
+    page.close()
+
+
+def test_commands_are_confirmed_sent_to_the_gate_and_their_results_shown(
+    browser: Browser, centre: Centre, broker: PrivateBroker, tmp_path: Path
+) -> None:
+    gate = LiveGate(tmp_path, broker, [], park=PARK, gate="gate-b")
+    try:
+        page = signed_in(browser, centre, "hana")
+        page.goto(f"{centre.url}/commands")
+        lockdown = page.locator("#form-lockdown")
+        lockdown.locator("select.target").select_option("gate-b")
+        lockdown.locator('input[name="reason"]').fill("fire drill at the north gate")
+        lockdown.locator('button[type="submit"]').click()
+        # nothing is sent before the confirmation
+        expect(page.locator("#summary")).to_have_text(
+            "Lock the gate down · fire drill at the north gate → gate-b"
+        )
+        assert not [c for c in centre.store.command_results(50) if c.gate == "gate-b"]
+        page.click("#confirm")
+        expect(page.locator(".note")).to_have_text("1 command(s) sent")
+        gate.run_until(lambda: gate.state.lockdown)
+        page.wait_for_timeout(300)
+        page.reload()
+        result = page.locator('#results tr[data-command="lockdown"][data-gate="gate-b"]')
+        expect(result).to_have_attribute("data-outcome", "done", timeout=SEEN_MS)
+        expect(result).to_contain_text("hana")
+
+        # a cancelled command goes nowhere
+        opening = page.locator("#form-open-once")
+        opening.locator("select.target").select_option("gate-b")
+        opening.locator('input[name="reason"]').fill("ambulance crew")
+        opening.locator('button[type="submit"]').click()
+        page.click("#cancel")
+        expect(page.locator(".note")).to_have_text("Cancelled")
+        assert not [c for c in centre.store.command_results(50) if c.name == "open_once"]
+
+        # a roster from a spreadsheet on a Chinese Windows (GB18030), uploaded: the gate
+        # installs it; a file the gate cannot take is refused, and the board says why
+        good = (
+            "person_id,name,department,group,nat_tested_at,nat_result\n"
+            f"W0101,王芳,Assembly,{ARRIVAL_GROUP},,\nW0102,Liu Yang,Assembly,{ARRIVAL_GROUP},,\n"
+        ).encode("gb18030")
+        for name, content in [
+            ("workers.csv", good),
+            ("not-a-roster.csv", b"not,a,roster\n1,2,3\n4,5,6\n"),
+        ]:
+            roster = page.locator("#form-roster")
+            roster.locator("select.target").select_option("gate-b")
+            roster.locator('input[type="file"]').set_input_files(
+                files=[{"name": name, "mimeType": "text/csv", "buffer": content}]
+            )
+            roster.locator('button[type="submit"]').click()
+            expect(page.locator("#summary")).to_contain_text(f"{name} · 3 lines")
+            page.click("#confirm")
+            expect(page.locator(".note")).to_have_text("1 command(s) sent")
+        gate.run_until(
+            lambda: [c.outcome for c in centre.store.command_results(50)
+                     if c.name == "push_roster"] in (["refused", "done"], ["done", "refused"]),
+            timeout_s=15,
+        )  # fmt: skip
+        page.reload()
+        pushed = page.locator('#results tr[data-command="push_roster"]')
+        expect(pushed).to_have_count(2)
+        assert {row.get_attribute("data-outcome") for row in pushed.all()} == {"done", "refused"}
+        refused = page.locator('#results tr[data-command="push_roster"][data-outcome="refused"]')
+        assert "missing person_id" in refused.locator(".detail").inner_text()
+        installed = gate.rig.config.roster.workers
+        assert installed is not None and "王芳" in installed.read_text(encoding="utf-8")
+        # an empty upload and a missing reason are refused at the centre, named
+        page.goto(f"{centre.url}/commands")
+        page.locator("#form-roster button[type='submit']").click()
+        expect(page.locator("#command-problem")).to_have_text("Choose the roster file")
+        actions = [action for action, _ in audit_entries(centre, "hana")]
+        assert actions.count("command") == 3  # lockdown and two rosters, not the cancelled one
+        page.close()
+    finally:
+        gate.close()
+
+
+def test_an_inspector_searches_the_record_and_exports_it_as_csv(
+    browser: Browser, centre: Centre, broker: PrivateBroker
+) -> None:
+    now = local_now(centre)
+    west = FakeGate("gate-w", park=PARK)
+    publish(broker, [west.check(now, person_id="INSPECT-1", temperature_c=36.4),
+                     west.check(now, person_id="INSPECT-1", decision="deny",
+                                reason="code_red", route="isolation_room", code="red"),
+                     west.check(now, person_id="OTHER-2")])  # fmt: skip
+    wait_until(lambda: bool(centre.store.checks(CheckQuery(person_id="OTHER-2"))), what="checks")
+    page = signed_in(browser, centre, "victor")
+    page.goto(f"{centre.url}/records")
+    page.fill("#q-person", "INSPECT-1")
+    page.click("#search")
+    rows = page.locator("table.checks tbody tr")
+    expect(rows).to_have_count(2)
+    page.select_option("#q-decision", "deny")
+    page.click("#search")
+    expect(rows).to_have_count(1)
+    expect(rows.first.locator(".reason")).to_have_text("red code")
+    page.fill("#q-person", "")
+    page.select_option("#q-decision", "")
+    page.fill("#q-gate", "gate-w")
+    page.click("#search")
+    expect(rows).to_have_count(3)
+    with page.expect_download() as download:
+        page.click("#export")
+    text = Path(download.value.path()).read_text(encoding="utf-8")
+    exported = list(csv.DictReader(io.StringIO(text)))
+    assert sorted((r["person_id"], r["decision"], r["reason"]) for r in exported) == [
+        ("INSPECT-1", "admit", "admitted"),
+        ("INSPECT-1", "deny", "code_red"),
+        ("OTHER-2", "admit", "admitted"),
+    ]
+    assert {r["gate"] for r in exported} == {"gate-w"}
+    assert ("export", "gate=gate-w") in audit_entries(centre, "victor")
+    # a search that makes no sense says which field
+    page.goto(f"{centre.url}/records?date_from=2026-13-01")
+    expect(page.locator("#query-problem")).to_contain_text("date_from: not a date")
+    page.close()
+
+
+def test_every_page_shows_hostile_values_from_a_gate_as_text(
+    browser: Browser, centre: Centre, broker: PrivateBroker
+) -> None:
+    now = local_now(centre)
+    hostile = FakeGate("gate-h", park=PARK)
+    builder = Messages(PARK, "gate-h", boot_id=uuid.uuid4().hex, timezone="Asia/Shanghai")
+    row, flagged = hostile.flagged(now, person_id="H-1")
+    fault = builder.fault("internal_error", now.timestamp(), HOSTILE[:300], active=True)
+    fever = builder.flag_alert(
+        row.event_id,
+        "fever",
+        now.timestamp(),
+        {"person_id": "H-1", "clinical_c": 38.4, "guard": HOSTILE[:64], "reason": "fever",
+         "route": "isolation_room", "isolation_room": HOSTILE, "isolation_location": HOSTILE},
+    )  # fmt: skip
+    result = contract.CommandResultData(
+        command_id="c" * 16, name="lockdown", outcome="refused", detail=HOSTILE, issued_by="x"
+    )
+    answer = builder.command_result(now.timestamp(), "lockdown", result)
+    publish(broker, [*flagged, (fault.topic, fault.payload.encode()),
+                     (fever.topic, fever.payload.encode()),
+                     (answer.topic, answer.payload.encode()),
+                     hostile.check(now, person_id="H-2", code=HOSTILE[:60])])  # fmt: skip
+    fever_stored = centre.store.flag
+    wait_until(lambda: getattr(fever_stored(row.event_id), "state", "") == "fever_confirmed",
+               what="the fever")  # fmt: skip
+    page = browser.new_page()
+    sign_in(page, centre, HOSTILE[:60], "x")  # a hostile name lands in the audit log
+    sign_in(page, centre, "hana")
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    for path, where in [
+        ("/desk", "#flags"),
+        ("/desk", "#faults"),
+        ("/board", "#outcomes"),
+        ("/records?gate=gate-h", "table.checks"),
+        ("/audit", "#audit"),
+    ]:
+        page.goto(f"{centre.url}{path}")
+        expect(page.locator(where)).to_contain_text("<script>window.__pwned", timeout=SEEN_MS)
+        assert page.evaluate("window.__pwned") is None, path
+        assert page.locator(f"{where} script, {where} img").count() == 0, path
+    page.goto(f"{centre.url}/commands")
+    expect(page.locator("#results")).to_contain_text("<script>window.__pwned")
+    assert page.locator("#results script, #results img").count() == 0
+    assert dialogs == []
+    page.close()
+
+
+def test_every_text_has_both_languages_and_every_reason_has_words() -> None:
+    for key, texts in TEXTS.items():
+        assert len(texts) == len(LANGUAGES) and all(t.strip() for t in texts), key
+    for reason in Reason:
+        assert f"reason_{reason.value}" in TEXTS, reason

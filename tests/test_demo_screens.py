@@ -1,0 +1,141 @@
+"""``simulate --screens`` (what ``make demo`` runs): the shift beside the worker's display and the
+centre, whose record ends up agreeing with the gate's; a flag resolved by a person at the desk
+is theirs, and the simulated guard does not walk over to it as well."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from simulator.broker import PrivateBroker, free_port
+from simulator.crowd import SimPerson
+from simulator.runner import run_simulation
+from simulator.screens import ScreensOptions
+from terminal.centre.store import CheckQuery, open_store
+from terminal.command_signing import sign_command
+from terminal.config import Config
+from terminal.healthcode import SIMULATOR_COMMAND_KEY_ID, simulator_command_key
+from terminal.record import Record
+from terminal.topics import GateTopics
+
+# three people flagged for a fever-like reading (core temperatures the guard would find), one
+# admitted at once; the first flag is resolved at the desk by a person, the others by the guard
+CROWD = [
+    SimPerson("D1", arrival_s=0.0, core_c=38.6, ambient_c=24.0, code="green"),
+    SimPerson("D2", arrival_s=8.0, core_c=36.8, ambient_c=24.0, code="green"),
+    SimPerson("D3", arrival_s=16.0, core_c=38.9, ambient_c=24.0, code="green"),
+]
+DESK_GUARD = "desk-person-1"
+
+
+class PersonAtTheDesk(threading.Thread):
+    """Hears the first secondary-check flag and resolves it as the desk does: a signed
+    ``resolve_secondary`` command (a reading of 36.6, so the gate decides again)."""
+
+    def __init__(self, broker: PrivateBroker, topics: GateTopics) -> None:
+        super().__init__(daemon=True)
+        self.topics = topics
+        self.flag_id: str | None = None
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="desk-person")
+        self.client.on_message = self._on_message
+        self.client.connect(broker.host, broker.port)
+        self.client.subscribe(topics.alert("secondary_check"), qos=1)
+        self.client.loop_start()
+
+    def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
+        if self.flag_id is not None:
+            return
+        alert = json.loads(message.payload)
+        self.flag_id = alert["data"]["check_event_id"]
+        command = sign_command(
+            simulator_command_key(),
+            SIMULATOR_COMMAND_KEY_ID,
+            name="resolve_secondary",
+            park=self.topics.park,
+            gate=self.topics.gate,
+            payload={
+                "flag_id": self.flag_id,
+                "result": "normal",
+                "clinical_c": 36.6,
+                "guard": DESK_GUARD,
+            },
+            issued_by="desk-person",
+            now_s=time.time(),
+            lifetime_s=60,
+        )
+        client.publish(self.topics.command("resolve_secondary"), json.dumps(command), qos=1)
+
+    def stop(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()
+
+
+def test_the_shift_beside_the_screens(
+    config: Config, broker: PrivateBroker, tmp_path: Path
+) -> None:
+    display_port = free_port()
+    config = config.model_copy(
+        update={"display": config.display.model_copy(update={"port": display_port})}
+    )
+    topics = GateTopics(config.gate.park, config.gate.id)
+    desk = PersonAtTheDesk(broker, topics)
+    centre_db = tmp_path / "centre.sqlite"
+    pages: dict[str, int] = {}
+
+    def look_at_the_display() -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and "display" not in pages:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{display_port}/", timeout=2) as r:
+                    pages["display"] = r.status
+            except OSError:
+                time.sleep(0.1)
+
+    looker = threading.Thread(target=look_at_the_display, daemon=True)
+    looker.start()
+    try:
+        shift = run_simulation(
+            config,
+            people=CROWD,
+            broker=(broker.host, broker.port),
+            record_path=tmp_path / "shift.sqlite",
+            screens=ScreensOptions(centre_port=0, centre_database=centre_db, desk_first_s=10.0),
+        )
+    finally:
+        desk.stop()
+    looker.join(5)
+    assert pages.get("display") == 200  # the worker's display was up during the shift
+    assert shift.summary.problems == []
+    assert desk.flag_id is not None
+
+    record = Record(tmp_path / "shift.sqlite")
+    steps = record.rows("secondary_steps")
+    by_flag: dict[str, list[tuple[str, str]]] = {}
+    for step in steps:
+        by_flag.setdefault(step["flag_id"], []).append((step["step"], step["by"]))
+    # the desk's reading decided the first flag; nobody else measured that person
+    assert ("clinical_reading", DESK_GUARD) in by_flag[desk.flag_id]
+    assert ("clinical_reading", "guard-sim-1") not in by_flag[desk.flag_id]
+    others = [flag for flag in by_flag if flag != desk.flag_id]
+    assert others and all(("clinical_reading", "guard-sim-1") in by_flag[f] for f in others)
+
+    # the centre's record, read after the shift from its own database, agrees with the gate's
+    store = open_store(f"sqlite:///{centre_db}")
+    try:
+        centre_checks = {c.event_id: c for c in store.checks(CheckQuery())}
+        gate_checks = {c["event_id"]: c for c in record.checks()}
+        assert set(centre_checks) == set(gate_checks)
+        for event_id, check in gate_checks.items():
+            assert centre_checks[event_id].reason == check["reason"]
+        desk_flag = store.flag(desk.flag_id)
+        assert desk_flag is not None and desk_flag.guard == DESK_GUARD
+        assert desk_flag.state in ("admitted", "refused")
+        assert [user.name for user in store.list_users()] == ["guard", "officer"]
+    finally:
+        store.close()

@@ -1,0 +1,428 @@
+"""The security desk as the security staff use it, in Debian's headless Chromium: signing in and
+the roles' rights; a gate on the simulator's rig flags a person over a real Mosquitto, the real
+collector stores it and the desk shows it live with its alarm; a guard takes it, enters the
+clinical reading, and the gate admits the person or sends them to the isolation room."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+from starlette.applications import Starlette
+
+from simulator.broker import PrivateBroker
+from simulator.crowd import SimPerson
+from simulator.rig import build_rig
+from terminal.centre.running import WebServer
+from terminal.centre.web.app import build_app
+from terminal.centre.web.auth import hash_password
+from terminal.config import Config
+from terminal.gate import Gate
+from terminal.gatestate import GateState
+from terminal.publisher import Publisher
+from terminal.record import Record
+from terminal.topics import GateTopics
+from tests.centre_fixture import centre_config, running_centre, wait_until
+from tests.conftest import make_config
+from tests.test_secondary import command_desk
+
+CHROMIUM = Path("/usr/bin/chromium")
+SEEN_MS = 8000  # how long the page may take to show a change: generous, this is not a timing test
+PARK, GATE = "desk-park", "gate-d"  # a park of its own: no retained status from other tests
+ROOM, PLACE = "Isolation room 2", "east gatehouse, ground floor"
+PASSWORDS = {"anna": "anna-guards-the-gate", "victor": "victor-only-looks", "hana": "hana-health"}
+SWITCHED_ON_S = 1.0  # the rig is switched on this long before the first person comes
+ROLES = {"anna": "guard", "victor": "viewer", "hana": "health_officer"}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+    assert CHROMIUM.exists(), "Debian's chromium is needed: make system-packages installs it"
+    with sync_playwright() as playwright:
+        # the desk's alarm is a sound: let the page play it without a click first
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=["--autoplay-policy=no-user-gesture-required"],
+        )
+        yield launched
+        launched.close()
+
+
+@dataclass
+class Centre:
+    url: str
+    store: Any
+    sender: Any
+    config: Any
+    app: Starlette
+
+
+@contextmanager
+def centre_running(
+    folder: Path, broker: PrivateBroker, park: str = PARK, **sections: Any
+) -> Iterator[Centre]:
+    """The centre as ``gate-terminal centre`` runs it: collector, store, sender, web pages."""
+    config = centre_config(folder, broker.port, park=park, **sections)
+    with running_centre(config) as running:
+        for name, role in ROLES.items():
+            running.store.add_user(name, role, hash_password(PASSWORDS[name]))
+        app = build_app(running.store, config, running.sender)
+        server = WebServer(app, "127.0.0.1", 0)
+        server.start()
+        try:
+            yield Centre(server.url.rstrip("/"), running.store, running.sender, config, app)
+        finally:
+            server.stop()
+
+
+@pytest.fixture(scope="module")
+def centre(tmp_path_factory: pytest.TempPathFactory, broker: PrivateBroker) -> Iterator[Centre]:
+    folder = tmp_path_factory.mktemp("centre")
+    with centre_running(folder, broker, web={"language": "en", "login_attempts": 3}) as running:
+        yield running
+
+
+def sign_in(page: Page, centre: Centre, user: str, password: str | None = None) -> None:
+    page.goto(f"{centre.url}/login")
+    page.fill("#user", user)
+    page.fill("#password", password if password is not None else PASSWORDS[user])
+    page.click("#sign-in")
+
+
+def signed_in(browser: Browser, centre: Centre, user: str) -> Page:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    sign_in(page, centre, user)
+    expect(page).to_have_url(f"{centre.url}/desk")
+    return page
+
+
+def audit_entries(centre: Centre, user: str) -> list[tuple[str, str]]:
+    return [(a.action, a.detail) for a in centre.store.audit_log(500) if a.user == user]
+
+
+def beeps(page: Page) -> int:
+    """How many times the desk's alarm has sounded."""
+    return int(page.locator("body").get_attribute("data-beeps") or 0)
+
+
+def csrf_of(page: Page) -> str:
+    return page.locator('input[name="csrf"]').first.get_attribute("value") or ""
+
+
+# --- a gate on the simulator's rig, in step with the wall clock --------------------------------
+def flagged_person(pid: str, arrival_s: float) -> SimPerson:
+    # plainly hot at 19 °C: the absolute estimate (too few people yet) flags it
+    return SimPerson(pid, arrival_s, 38.7, 19.0, "green", object_c=36.5, distance_cm=15.0)
+
+
+class LiveGate:
+    """A gate service's parts on the simulated entrance: the gate, its publisher on the broker
+    (taking its commands) and its command desk, on a clock that keeps to the wall clock."""
+
+    def __init__(
+        self,
+        tmp_path: Path,
+        broker: PrivateBroker,
+        people: list[SimPerson],
+        park: str = PARK,
+        gate: str = GATE,
+    ) -> None:
+        # the shift starts now, and the rig's clock keeps to the wall clock: the gate and the
+        # centre agree on when a command was issued
+        start = dt.datetime.now(ZoneInfo("Asia/Shanghai")) + dt.timedelta(seconds=SWITCHED_ON_S)
+        self.config: Config = make_config(
+            tmp_path,
+            gate={"park": park, "id": gate},
+            screening={"estimator": "absolute"},
+            secondary={"realert_s": 3600.0, "isolation_room": ROOM, "isolation_location": PLACE},
+            simulator={"shift_start": start.replace(tzinfo=None).isoformat(timespec="seconds")},
+        )
+        self.rig = build_rig(
+            self.config, people, real_time=True, switched_on_before_s=SWITCHED_ON_S
+        )
+        self.record = Record(tmp_path / "gate-record.sqlite")
+        self.state = GateState(risk_tier=self.config.risk.tier)
+        mqtt = self.config.mqtt.model_copy(update={"host": broker.host, "port": broker.port})
+        self.publisher = Publisher(
+            self.record,
+            mqtt,
+            GateTopics(park, gate),
+            client_id=f"gate-{time.monotonic_ns()}",
+            commands=True,
+            state=self.state,
+        )
+        self.publisher.start()
+        assert self.publisher.wait_connected(10)
+        self.gate = Gate(
+            config=self.rig.config,
+            devices=self.rig.devices(),
+            record=self.record,
+            roster=self.rig.roster,
+            publisher=self.publisher,
+            state=self.state,
+        )
+        self.desk = command_desk(self.gate, self.rig.config, self.record, self.rig.clock.time)
+
+    def run_until(self, condition: Callable[[], bool], timeout_s: float = 60.0) -> None:
+        """Poll the gate, taking commands between frames as the service does."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            self.desk.run_pending(self.publisher.commands)
+            self.gate.poll()
+            if condition():
+                return
+        raise AssertionError("the gate never got there")
+
+    def checks(self) -> list[dict[str, Any]]:
+        return self.record.checks()
+
+    def relay_pulses(self) -> int:
+        return len(self.rig.gpio.pulses(self.config.outputs.relay_pin))
+
+    def steps(self, flag_id: str) -> list[tuple[str, str]]:
+        return [
+            (s["step"], s["by"])
+            for s in self.record.rows("secondary_steps")
+            if s["flag_id"] == flag_id
+        ]
+
+    def close(self) -> None:
+        self.gate.close()
+        self.publisher.stop()
+        self.record.close()
+
+
+@pytest.fixture
+def live_gate(tmp_path: Path, broker: PrivateBroker) -> Iterator[LiveGate]:
+    gate = LiveGate(tmp_path, broker, [flagged_person("A-hot", 0.0), flagged_person("B-hot", 6.0)])
+    yield gate
+    gate.close()
+
+
+# --- signing in, and who may do what ---------------------------------------------------------
+def test_a_wrong_password_is_refused_and_repeated_failures_lock_the_name(
+    browser: Browser, centre: Centre
+) -> None:
+    page = browser.new_page()
+    sign_in(page, centre, "hana", "not her password")
+    expect(page.locator("#login-problem")).to_have_text("Wrong user name or password")
+    sign_in(page, centre, "nobody-here", "whatever")  # an unknown name says the same
+    expect(page.locator("#login-problem")).to_have_text("Wrong user name or password")
+    sign_in(page, centre, "hana", "still wrong")
+    sign_in(page, centre, "hana", "wrong a third time")  # login_attempts = 3: locked
+    expect(page.locator("#login-problem")).to_contain_text("Too many failed sign-ins")
+    sign_in(page, centre, "hana")  # the right password, while locked: still refused
+    expect(page.locator("#login-problem")).to_contain_text("Too many failed sign-ins")
+    assert page.url.endswith("/login")
+    actions = [action for action, _ in audit_entries(centre, "hana")]
+    assert actions.count("login_failed") == 3 and "login_locked" in actions
+    assert "login" not in actions
+    page.close()
+
+
+def test_a_viewer_sees_the_desk_but_cannot_resolve_and_the_attempt_is_recorded(
+    browser: Browser, centre: Centre
+) -> None:
+    page = signed_in(browser, centre, "victor")
+    expect(page.locator("#who")).to_have_text("Signed in as victor (viewer)")
+    expect(page.locator("button.take, a.resolve, button.escort")).to_have_count(0)
+    # a viewer who forges the guard's form anyway (with a valid session and CSRF token)
+    refused = page.request.post(
+        f"{centre.url}/desk/resolve",
+        form={"csrf": csrf_of(page), "flag_id": "f" * 32, "clinical_c": "36.8"},
+        max_redirects=0,
+    )
+    assert refused.status == 403
+    said = "Your role (viewer) may not enter a clinical reading; the attempt was recorded"
+    assert said in refused.text()
+    assert ("refused", "resolve: not allowed for viewer") in audit_entries(centre, "victor")
+    assert page.request.get(f"{centre.url}/desk/resolve?id={'f' * 32}").status == 403
+    refused = page.request.post(
+        f"{centre.url}/commands/prepare",
+        form={"csrf": csrf_of(page), "command": "lockdown", "target": "*", "on": "on",
+              "reason": "drill"},
+        max_redirects=0,
+    )  # fmt: skip
+    assert refused.status == 403
+    assert not centre.store.command_results(50)  # nothing was sent
+    page.close()
+
+
+def test_a_form_without_its_csrf_token_is_refused(browser: Browser, centre: Centre) -> None:
+    page = signed_in(browser, centre, "anna")
+    forged = page.request.post(
+        f"{centre.url}/desk/take", form={"flag_id": "f" * 32, "csrf": "0" * 64}, max_redirects=0
+    )
+    assert forged.status == 400
+    assert ("refused", "/desk/take: no valid CSRF token") in audit_entries(centre, "anna")
+    # a body bigger than any form, and a broken multipart body: refused, and the desk goes on
+    huge = page.request.post(f"{centre.url}/desk/take", data=b"x" * 6_000_000, max_redirects=0)
+    assert huge.status == 413
+    broken = page.request.post(
+        f"{centre.url}/commands/prepare",
+        data=b"--x\r\nContent-Disposition: form-data\r\n\r\nno end",
+        headers={"Content-Type": "multipart/form-data; boundary=x"},
+        max_redirects=0,
+    )
+    assert broken.status == 400
+    page.goto(f"{centre.url}/desk")
+    expect(page.locator("#flags h2")).to_have_text("Alerts and secondary checks")
+    page.close()
+
+
+def test_a_session_ends_at_sign_out_and_when_it_expires(browser: Browser, centre: Centre) -> None:
+    page = signed_in(browser, centre, "anna")
+    cookie = next(c for c in page.context.cookies() if c["name"] == "centre_session")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and not cookie["secure"]
+    # a second tab on the desk: signing out in one ends the other's live page too
+    other = browser.new_page()
+    other.context.add_cookies(page.context.cookies())  # type: ignore[arg-type]
+    other.goto(f"{centre.url}/desk")
+    page.click("#sign-out")
+    expect(page).to_have_url(f"{centre.url}/login")
+    expect(other).to_have_url(f"{centre.url}/login?expired=1")
+    other.close()
+    # the old cookie opens nothing any more
+    page.context.add_cookies([cookie])  # type: ignore[list-item]
+    page.goto(f"{centre.url}/desk")
+    expect(page).to_have_url(f"{centre.url}/login?expired=1")
+    expect(page.locator("#login-problem")).to_have_text(
+        "Your session has ended. Please sign in again"
+    )
+    assert "logout" in [action for action, _ in audit_entries(centre, "anna")]
+    # a session lasts web.session_hours: past that, the desk asks for a sign-in again
+    sign_in(page, centre, "anna")
+    expect(page).to_have_url(f"{centre.url}/desk")
+    web = centre.app.state.web
+    hours = centre.config.web.session_hours
+    real_now = web.now
+    web.now = lambda: real_now() + dt.timedelta(hours=hours, minutes=1)
+    try:
+        page.goto(f"{centre.url}/board")
+        expect(page).to_have_url(f"{centre.url}/login?expired=1")
+    finally:
+        web.now = real_now
+    page.close()
+
+
+# --- a flag from a real gate, live on the desk, resolved by a guard ---------------------------
+def test_a_flag_appears_live_sounds_until_taken_and_a_fever_goes_to_the_isolation_room(
+    browser: Browser, centre: Centre, live_gate: LiveGate
+) -> None:
+    page = signed_in(browser, centre, "anna")
+    assert page.locator("#alarm-banner").count() == 0
+    # person A walks up to the gate while the desk is open: flagged for a secondary check
+    live_gate.run_until(lambda: len(live_gate.checks()) == 1)
+    flag_id = live_gate.checks()[0]["event_id"]
+    row = page.locator(f'tr.flag[data-flag="{flag_id}"]')
+    expect(row).to_be_visible(timeout=SEEN_MS)  # no reload: the page follows the store
+    expect(row.locator(".kind")).to_have_text("secondary check")
+    expect(row.locator(".person")).to_have_text("A-hot")
+    expect(row.locator(".gate")).to_have_text(GATE)
+    expect(row.locator(".readings")).to_contain_text("screened")
+    banner = page.locator("#alarm-banner")
+    expect(banner).to_contain_text("1 alert(s) not taken")
+    # the alarm sounds, again and again, until someone takes it
+    expect(page.locator("body")).to_have_attribute("data-alarm", "on")
+    wait_until(lambda: beeps(page) >= 2, SEEN_MS / 1000, "the alarm sounding")
+    row.locator("button.take").click()
+    expect(page.locator("#alarm-banner")).to_have_count(0, timeout=SEEN_MS)
+    expect(row.locator(".taken")).to_have_text("taken by anna")
+    sounded = beeps(page)
+    page.wait_for_timeout(2500)  # longer than the alarm's period
+    assert beeps(page) == sounded
+
+    # the guard measures: a typo and an impossible reading are refused with a clear message
+    row.locator("a.resolve").click()
+    expect(page.locator("#resolve-person")).to_have_text("A-hot")
+    page.fill("#clinical_c", "38,x")
+    page.click("#send-reading")
+    expect(page.locator("#resolve-problem")).to_have_text(
+        "The clinical reading must be a number, e.g. 36.8"
+    )
+    page.fill("#clinical_c", "33.1")
+    page.click("#send-reading")
+    expect(page.locator("#resolve-problem")).to_have_text(
+        "The clinical reading must be between 34 and 43 °C"
+    )
+    assert not centre.store.command_results(50)  # nothing went to the gate
+    page.fill("#clinical_c", "38.6")
+    page.click("#send-reading")
+    expect(page).to_have_url(f"{centre.url}/desk")
+    expect(page.locator(".note")).to_have_text("Sent (fever); waiting for the gate to confirm")
+
+    # the gate takes the signed command and sends the person to the isolation room
+    live_gate.run_until(lambda: ("fever_confirmed", "anna") in live_gate.steps(flag_id))
+    assert live_gate.relay_pulses() == 0  # never through the turnstile
+    expect(row).to_have_attribute("data-state", "fever_confirmed", timeout=SEEN_MS)
+    expect(row.locator(".isolation")).to_have_text(f"{ROOM} ({PLACE})")
+    expect(row.locator(".readings .clinical")).to_have_text("clinical 38.6 °C")
+    # a confirmed fever is no new alarm: the guard who measured has it
+    expect(row).not_to_have_attribute("data-alarm", "1")
+
+    # the person is escorted: the flag leaves the open list for the outcomes
+    row.locator("button.escort").click()
+    closed = page.locator(f'tr.closed-flag[data-flag="{flag_id}"]')
+    expect(closed).to_have_attribute("data-state", "escorted", timeout=SEEN_MS)
+    expect(closed).to_contain_text("escorted by anna")
+    expect(row).to_have_count(0)
+    (command,) = centre.store.command_results(50)
+    assert (command.name, command.gate, command.issued_by, command.outcome) == (
+        "resolve_secondary",
+        GATE,
+        "anna",
+        "done",
+    )
+    actions = [action for action, _ in audit_entries(centre, "anna")]
+    assert {"take", "command", "escort"} <= set(actions)
+
+    # person B: a normal clinical reading, and the gate lets them through
+    live_gate.run_until(lambda: len(live_gate.checks()) == 2)
+    second = live_gate.checks()[1]["event_id"]
+    row = page.locator(f'tr.flag[data-flag="{second}"]')
+    expect(row).to_be_visible(timeout=SEEN_MS)
+    row.locator("a.resolve").click()
+    page.fill("#clinical_c", "36.8")
+    page.click("#send-reading")
+    expect(page.locator(".note")).to_have_text("Sent (normal); waiting for the gate to confirm")
+    live_gate.run_until(lambda: live_gate.relay_pulses() == 1)
+    assert live_gate.steps(second)[-1] == ("admitted_by_staff", "anna")
+    closed = page.locator(f'tr.closed-flag[data-flag="{second}"]')
+    expect(closed).to_have_attribute("data-state", "admitted", timeout=SEEN_MS)
+    expect(closed).to_contain_text("clinical 36.8 °C")
+    page.close()
+
+
+def test_a_read_only_centre_in_chinese_behind_tls(
+    browser: Browser, tmp_path: Path, broker: PrivateBroker
+) -> None:
+    with centre_running(
+        tmp_path, broker, commands=False, web={"language": "zh", "behind_tls": True}
+    ) as chinese:
+        page = signed_in(browser, chinese, "hana")
+        cookie = next(c for c in page.context.cookies() if c["name"] == "centre_session")
+        assert cookie["secure"] and cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+        assert page.locator("html").get_attribute("lang") == "zh-CN"
+        expect(page.locator("#who")).to_have_text("当前用户：hana（防疫专员）")  # noqa: RUF001
+        expect(page.locator("#flags h2")).to_have_text("警报与复检")
+        # no key to sign commands with: nobody is offered them, and a forged one is refused
+        page.goto(f"{chinese.url}/commands")
+        expect(page.locator("#command-forms")).to_have_count(0)
+        forged = page.request.post(
+            f"{chinese.url}/desk/resolve",
+            form={"csrf": csrf_of(page), "flag_id": "f" * 32, "clinical_c": "36.8"},
+            max_redirects=0,
+        )
+        assert forged.status == 403
+        page.close()
