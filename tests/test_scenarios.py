@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from simulator.broker import PrivateBroker
-from simulator.crowd import load_scenario
+from simulator.crowd import SimPerson, load_scenario
 from simulator.runner import ShiftRun, run_simulation
 from terminal.config import Config
 from terminal.record import Record
@@ -114,3 +114,20 @@ def test_a_screenshot_shown_while_its_owner_waits_for_the_guard_is_refused(
     assert (visits["S001"].staff_pulses, visits["S001"].relay_pulses) == (1, 0)
     assert (visits["S002"].staff_pulses, visits["S002"].relay_pulses) == (0, 0)
     assert run.summary.admitted_by_staff == 1 and run.summary.admitted == 1  # S003 at the gate
+
+
+def test_a_stale_code_on_a_feverish_forehead_is_answered_as_a_fever(
+    config: Config, broker: PrivateBroker, tmp_path: Path
+) -> None:
+    # the screening flags them before the code is looked at; the guard confirms the fever
+    feverish = SimPerson("F001", 0, 38.6, 19.0, "expired", object_c=36.9)
+    run = run_simulation(
+        config,
+        people=[feverish],
+        broker=(broker.host, broker.port),
+        record_path=tmp_path / "shift.sqlite",
+    )
+    assert run.checks_by_person["F001"].reason == "secondary_check"
+    assert run.summary.isolation_routed == 1
+    # the self-check takes the guard's confirmed fever as the answer: refused, for a fever
+    assert run.summary.problems == []
