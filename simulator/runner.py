@@ -597,10 +597,14 @@ def _summarise(
     waits = [v.front_at - world.pace.walk_up_s - (world.start + v.person.arrival_s) for v in visits]
     if no_decision:
         problems.append(f"{no_decision} people stood at the gate and got no decision")
-    # a flagged person's final answer is the guard's: the step that resolved their flag
+    # a flagged person's final answer is the guard's: the step that resolved their flag, and its
+    # reason (a confirmed fever's step carries the clinical reading, not a reason)
     secondary_steps = record.rows("secondary_steps")
     outcomes = {
-        step["flag_id"]: (step["step"], step["detail"])
+        step["flag_id"]: (
+            step["step"],
+            "fever" if step["step"] == "fever_confirmed" else step["detail"],
+        )
         for step in secondary_steps
         if step["step"] in ("admitted_by_staff", "refused_after_check", "fever_confirmed")
     }

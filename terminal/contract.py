@@ -56,7 +56,9 @@ class CheckData(Model):
     code_fingerprint: str | None = Field(
         None, description="SHA-256 of the code: traces a replay, never the code itself"
     )
-    replay_of: str | None = Field(None, description="the admission this code or person is held by")
+    replay_of: str | None = Field(
+        None, description="the admission, or open secondary check, this code or person is held by"
+    )
     estimate_mode: str | None = Field(
         None, description="the screening's estimator: absolute, relative"
     )

@@ -305,7 +305,10 @@ class Gate:
             # the reason only: the payload itself may identify a person
             log.info("refused a QR code: %s", exc.problem.value)
             return CodeSeen("invalid", problem=exc.problem)
-        held_by = self.record.held_by(code.fingerprint, code.person_id, now)
+        # held by an admission, or by a flag whose guard has not decided yet
+        held_by = self.record.held_by(
+            code.fingerprint, code.person_id, now
+        ) or self.secondary.held_by(code.fingerprint, code.person_id, now)
         return CodeSeen("valid", code, replay_of=held_by)
 
     def _check(self, started_at: float, started_perf: float, scan: Scan) -> CheckRow:

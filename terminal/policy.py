@@ -86,7 +86,7 @@ class CodeSeen:
     status: Literal["valid", "none", "unreadable", "invalid", "multiple", "camera_fault"]
     code: HealthCode | None = None
     problem: CodeProblem | None = None  # why an invalid code is not believed
-    replay_of: str | None = None  # the check this code (or its person) was admitted on, if held
+    replay_of: str | None = None  # the admission or open flag that holds this code (or person)
 
 
 @dataclass(frozen=True)

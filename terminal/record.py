@@ -63,7 +63,7 @@ class CheckRow:
     # the code's SHA-256 and its issuer: enough to trace a replay, never the payload itself
     code_fingerprint: str | None = None
     code_issuer: str | None = None
-    replay_of: str | None = None  # the earlier admission this code or person is held by
+    replay_of: str | None = None  # the admission (or open flag) this code or person is held by
 
 
 @dataclass(frozen=True)

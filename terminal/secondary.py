@@ -263,6 +263,20 @@ class SecondaryDesk:
             self.relay.pulse(self.config.outputs.relay_pulse_s)
         return f"flag {flag.flag_id}: {outcome} ({decision.reason.value})"
 
+    def held_by(self, fingerprint: str, person_id: str, now: float) -> str | None:
+        """The open flag whose code or person this is, if any. Until the guard decides, the
+        code of a person waiting at the check point is theirs: a screenshot of it, handed back
+        to someone in the queue, must not be the first to be admitted on it."""
+        for flag in self.open.values():
+            hold = flag.hold  # what admitting them will hold; None for a replay itself
+            if (
+                hold is not None
+                and hold.until_s > now
+                and (hold.fingerprint == fingerprint or hold.person_id == person_id)
+            ):
+                return flag.flag_id
+        return None
+
     def _held_now(self, seen: CodeSeen, now: float) -> CodeSeen:
         """The code as it stands now: while the person waited, the same code (or person) may
         have been admitted, a screenshot handed back among those waiting at the check point."""

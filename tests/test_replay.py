@@ -109,3 +109,34 @@ def test_a_screenshot_waiting_at_the_secondary_check_is_refused_once_the_owner_i
         (flags[1], "refused_after_check", "code_replayed"),
     ]
     assert len(rig.gpio.pulses(config.outputs.relay_pin)) == 1  # A only
+
+
+def test_a_screenshot_shown_while_its_owner_waits_at_the_secondary_check_is_refused(
+    tmp_path: Path,
+) -> None:
+    # A is flagged (a plainly hot forehead) and walks to the check point; B, behind, shows a
+    # screenshot of A's code with a normal forehead before the guard has measured A
+    config = make_config(tmp_path, screening={"estimator": "absolute"})
+    people = [person("A", 0, object_c=36.5), person("B", 4, "replayed")]
+    record = Record(tmp_path / "r.sqlite")
+    rig = build_rig(config, people)
+    gate = Gate(config=rig.config, devices=rig.devices(), record=record, roster=rig.roster)
+    run_until_done(gate, rig)
+    flag, screenshot = record.checks()
+    assert (flag["person_id"], flag["reason"]) == ("A", "secondary_check")
+    # the code is A's while A waits: the screenshot does not open the turnstile
+    assert (screenshot["person_id"], screenshot["reason"], screenshot["replay_of"]) == (
+        "A",
+        "code_replayed",
+        flag["event_id"],
+    )
+    assert rig.gpio.pulses(config.outputs.relay_pin) == []
+    # the guard finds A normal: A, the code's owner, is let through by staff
+    desk = command_desk(gate, rig.config, record, rig.clock.time)
+    result = desk.take(
+        "resolve_secondary", command(rig.clock.time(), "command-a", flag_id=flag["event_id"])
+    )
+    assert result.outcome == "done", result.detail
+    steps = [s["step"] for s in record.rows("secondary_steps") if s["flag_id"] == flag["event_id"]]
+    assert steps[-1] == "admitted_by_staff"
+    assert len(rig.gpio.pulses(config.outputs.relay_pin)) == 1  # A only

@@ -1,6 +1,6 @@
 """The ready scenarios under simulator/scenarios/, each through the whole simulated gate with a
 real broker and the simulated guard: a cold morning, a hot afternoon, a thermometer failing and
-one sticking mid-shift."""
+one sticking mid-shift, a screenshot shown while its owner waits at the secondary check."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from simulator.broker import PrivateBroker
-from simulator.crowd import load_scenario
+from simulator.crowd import SimPerson, load_scenario
 from simulator.runner import ShiftRun, run_simulation
 from terminal.config import Config
 from terminal.record import Record
@@ -97,3 +97,37 @@ def test_a_thermometer_sticking_mid_shift_is_noticed_by_the_first_person(
     assert first.sensor_fault == "stuck: no variation across samples"
     assert run.summary.sensor_fault_events == 1
     assert run.summary.fevers_admitted_at_gate == 0
+
+
+def test_a_screenshot_shown_while_its_owner_waits_for_the_guard_is_refused(
+    config: Config, broker: PrivateBroker, tmp_path: Path
+) -> None:
+    # S001's warm forehead sends them to the secondary check; S002, behind, shows a screenshot
+    # of S001's code before the guard has come
+    run = shift(config, broker, tmp_path, "screenshot_at_the_check_point.csv")
+    assert run.summary.problems == []
+    owner, screenshot = run.checks_by_person["S001"], run.checks_by_person["S002"]
+    assert owner.reason == "secondary_check"
+    assert (screenshot.reason, screenshot.replay_of) == ("code_replayed", owner.event_id)
+    # the guard found the owner well: staff let the owner through, and nobody on the screenshot
+    visits = {v.person.person_id: v for v in run.rig.world.visits}
+    assert (visits["S001"].staff_pulses, visits["S001"].relay_pulses) == (1, 0)
+    assert (visits["S002"].staff_pulses, visits["S002"].relay_pulses) == (0, 0)
+    assert run.summary.admitted_by_staff == 1 and run.summary.admitted == 1  # S003 at the gate
+
+
+def test_a_stale_code_on_a_feverish_forehead_is_answered_as_a_fever(
+    config: Config, broker: PrivateBroker, tmp_path: Path
+) -> None:
+    # the screening flags them before the code is looked at; the guard confirms the fever
+    feverish = SimPerson("F001", 0, 38.6, 19.0, "expired", object_c=36.9)
+    run = run_simulation(
+        config,
+        people=[feverish],
+        broker=(broker.host, broker.port),
+        record_path=tmp_path / "shift.sqlite",
+    )
+    assert run.checks_by_person["F001"].reason == "secondary_check"
+    assert run.summary.isolation_routed == 1
+    # the self-check takes the guard's confirmed fever as the answer: refused, for a fever
+    assert run.summary.problems == []
