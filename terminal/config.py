@@ -7,6 +7,7 @@ and its default used.
 
 from __future__ import annotations
 
+import datetime as dt
 import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
@@ -335,41 +336,136 @@ class RosterConfig(Section):
     max_visit_h: float = Field(default=24.0 * 14, ge=1, le=24 * 366)  # a longer visit is a typo
 
 
-def _window_or_any(value: object) -> Window | str:
+GROUP_PATTERN = r"^[A-Za-z0-9_-]{1,32}$"
+GroupName = Annotated[str, Field(pattern=GROUP_PATTERN)]
+GateName = Annotated[str, Field(pattern=NAME_PATTERN)]
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # date.weekday() order
+# what a window lets a worker do at an entrance: come in for the shift, go out and come back
+# from a meal or a rest, or go home (a leaving window admits nobody in)
+WindowKind = Literal["arrival", "meal", "rest", "leaving"]
+WINDOW_KINDS: tuple[str, ...] = ("arrival", "meal", "rest", "leaving")
+ENTRY_KINDS = frozenset({"arrival", "meal", "rest"})
+MAX_GRACE_MIN = 120.0  # more is no window at all
+MAX_DATED_DAYS = 366  # holidays, or dated changes of one group: a year's worth
+
+
+def _a_window(value: object) -> Window:
     if isinstance(value, Window):
         return value
     if not isinstance(value, str):
-        raise ValueError(f"a window is a string HH:MM-HH:MM or {ANY_TIME!r}")
-    if value.strip() == ANY_TIME:
-        return ANY_TIME
+        raise ValueError("a window is a string HH:MM-HH:MM")
     return parse_window(value)
 
 
-GROUP_PATTERN = r"^[A-Za-z0-9_-]{1,32}$"
-GroupName = Annotated[str, Field(pattern=GROUP_PATTERN)]
+def _days(value: object) -> tuple[str, ...]:
+    """``["mon-fri", "sun"]``: day names of the week, or ranges of them."""
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, (list, tuple)) or not value:
+        raise ValueError(f"days is a list of {', '.join(WEEKDAYS)} or ranges like 'mon-fri'")
+    days: set[str] = set()
+    for item in value:
+        if not isinstance(item, str):
+            raise ValueError(f"days: {item!r} is not a day name ({', '.join(WEEKDAYS)})")
+        first, _, last = item.strip().lower().partition("-")
+        last = last or first
+        if first not in WEEKDAYS or last not in WEEKDAYS:
+            raise ValueError(f"days: {item!r} is not a day ({', '.join(WEEKDAYS)}) or a range")
+        low, high = WEEKDAYS.index(first), WEEKDAYS.index(last)
+        if low > high:
+            raise ValueError(f"days: {item!r} runs backwards; write it as two ranges")
+        days.update(WEEKDAYS[low : high + 1])
+    return tuple(day for day in WEEKDAYS if day in days)
+
+
+ShiftTime = Annotated[Window, PlainValidator(_a_window)]
+
+
+class DatedWindow(Section):
+    """A window of a dated change: local times of gate.timezone and what it is for."""
+
+    at: ShiftTime
+    kind: WindowKind = "arrival"
+
+
+class WeeklyWindow(DatedWindow):
+    """A window that comes back every week on ``days`` (every day unless said)."""
+
+    days: Annotated[tuple[str, ...], PlainValidator(_days)] = WEEKDAYS
+
+
+def _weekly_or_any(value: object) -> WeeklyWindow | str:
+    """A window as a table ``{at, kind, days}``, ``*`` for any time, or a bare ``HH:MM-HH:MM``:
+    the form of configurations written before windows had kinds, an arrival window every day."""
+    if isinstance(value, WeeklyWindow):
+        return value
+    if isinstance(value, str):
+        return ANY_TIME if value.strip() == ANY_TIME else WeeklyWindow(at=_a_window(value))
+    if isinstance(value, dict):
+        return WeeklyWindow.model_validate(value)
+    raise ValueError(f'a window is {{at = "HH:MM-HH:MM", kind = ...}}, a string, or {ANY_TIME!r}')
+
+
+class DatedChange(Section):
+    """One day that is not like the others for a group: these windows instead (none: a day off)."""
+
+    date: dt.date
+    windows: tuple[DatedWindow, ...] = Field(default=(), max_length=24)
 
 
 class ShiftGroup(Section):
     # local times of gate.timezone, parsed here so that no window can fail at the gate
-    windows: tuple[Annotated[Window | str, PlainValidator(_window_or_any)], ...] = Field(
-        min_length=1
+    windows: tuple[Annotated[WeeklyWindow | str, PlainValidator(_weekly_or_any)], ...] = Field(
+        min_length=1, max_length=48
     )
+    # the gates that serve this group (zoning); none said: every gate
+    gates: tuple[GateName, ...] | None = Field(default=None, min_length=1, max_length=64)
+    changes: tuple[DatedChange, ...] = Field(default=(), max_length=MAX_DATED_DAYS)
 
     @field_validator("windows")
     @classmethod
-    def _any_time_alone(cls, value: tuple[Window | str, ...]) -> tuple[Window | str, ...]:
+    def _any_time_alone(
+        cls, value: tuple[WeeklyWindow | str, ...]
+    ) -> tuple[WeeklyWindow | str, ...]:
         if ANY_TIME in value and len(value) > 1:
             raise ValueError(f"{ANY_TIME!r} (any time) stands alone, without other windows")
         return value
 
+    @field_validator("changes")
+    @classmethod
+    def _one_change_a_day(cls, value: tuple[DatedChange, ...]) -> tuple[DatedChange, ...]:
+        seen: set[dt.date] = set()
+        for change in value:
+            if change.date in seen:
+                raise ValueError(f"{change.date} is changed twice; give it one list of windows")
+            seen.add(change.date)
+        return value
+
+    @property
+    def any_time(self) -> bool:
+        return ANY_TIME in self.windows
+
+    @property
+    def weekly(self) -> tuple[WeeklyWindow, ...]:
+        """The weekly windows; empty for any time."""
+        return tuple(w for w in self.windows if isinstance(w, WeeklyWindow))
+
     @property
     def time_windows(self) -> tuple[Window, ...]:
-        """The windows; empty for any time."""
-        return tuple(w for w in self.windows if isinstance(w, Window))
+        """The windows' times, whatever their kind and days; empty for any time."""
+        return tuple(w.at for w in self.weekly)
+
+    def serves(self, gate_id: str) -> bool:
+        return self.gates is None or gate_id in self.gates
 
 
 class ShiftsConfig(Section):
     groups: dict[GroupName, ShiftGroup] = {}
+    # a worker this much before a window opens, or after it closes, is still in time
+    early_grace_min: float = Field(default=0.0, ge=0.0, le=MAX_GRACE_MIN)
+    late_grace_min: float = Field(default=0.0, ge=0.0, le=MAX_GRACE_MIN)
+    # days without windows for every group (a group's dated change for the day still holds)
+    holidays: tuple[dt.date, ...] = Field(default=(), max_length=MAX_DATED_DAYS)
 
 
 class CameraConfig(Section):

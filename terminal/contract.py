@@ -25,6 +25,8 @@ VERSION = "v1"
 NAME = r"^[A-Za-z0-9_-]{1,64}$"
 COMMAND_ID = r"^[A-Za-z0-9_-]{8,64}$"
 PERSON = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+_LOCAL_MINUTE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}[+-][0-9]{2}:[0-9]{2}"
+WINDOW_INTERVAL = f"^{_LOCAL_MINUTE}/{_LOCAL_MINUTE}$"
 
 
 class Model(BaseModel):
@@ -62,6 +64,12 @@ class CheckData(Model):
     )
     reference_c: float | None = Field(None, description="the relative estimator's reference")
     distance_cm: float | None = Field(None, description="where the person stood")
+    next_window: str | None = Field(
+        None,
+        pattern=WINDOW_INTERVAL,
+        description="refused for their shift: the next window the worker may come in, ISO 8601 "
+        "start/end with the gate's offset (null: none in the weeks ahead)",
+    )
 
 
 class CheckEvent(Envelope):

@@ -34,7 +34,15 @@ from terminal.policy import CodeRules, CodeSeen, Decision, Reason, Route, Temper
 from terminal.publisher import Publisher
 from terminal.record import CheckRow, Hold, OutboxMessage, Record
 from terminal.recordfault import RecordFaultWatch
-from terminal.roster import Person, Roster, RosterProblem, RosterRules, assess, hold_until
+from terminal.roster import (
+    Person,
+    Roster,
+    RosterProblem,
+    RosterRules,
+    assess,
+    hold_until,
+    next_window,
+)
 from terminal.screening import build_screener, resume_reference
 from terminal.secondary import SecondaryDesk, SensorEvents
 from terminal.topics import Messages, iso_utc, new_event_id
@@ -339,7 +347,8 @@ class Gate:
                 self._log_error(exc, "opening a secondary check")
         self._act(decision)
         if self.display is not None:
-            self.display.decided(decision.reason, decision.route)
+            today = datetime.fromtimestamp(row.epoch_s, self._zone).date()
+            self.display.decided(decision.reason, decision.route, decision.window, today)
         self._approach = Approach(frozenset(outcome.codes), codes_seen_at=self.clock.time())
         if self._on_check is not None:
             self._on_check(row, decision)
@@ -373,6 +382,7 @@ class Gate:
             clock_trusted=self._clock_trusted(),
             code_rules=self.code_rules,
             lockdown=self.state.lockdown,
+            next_window=next_window(person, at, self.roster_rules) if roster_problem else None,
         )
         row = self._row(
             started_at, decided_at, person_id, code, temperature, decision, started_perf
@@ -446,6 +456,7 @@ class Gate:
             code_fingerprint=seen.fingerprint if seen else None,
             code_issuer=seen.issuer if seen else None,
             replay_of=code.replay_of,
+            next_window=decision.window.interval() if decision.window else None,
         )
 
     def _status_changed(self) -> None:

@@ -64,6 +64,8 @@ class CheckRow:
     code_fingerprint: str | None = None
     code_issuer: str | None = None
     replay_of: str | None = None  # the earlier admission this code or person is held by
+    # refused for their shift: the next window they may come in, ISO 8601 start/end (local offset)
+    next_window: str | None = None
 
 
 @dataclass(frozen=True)

@@ -84,6 +84,7 @@ class Messages:
                     "estimate_mode": row.estimate_mode,
                     "reference_c": _round(row.reference_c),
                     "distance_cm": _round(row.distance_cm),
+                    "next_window": row.next_window,
                 },
             }
         )

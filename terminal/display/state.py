@@ -13,10 +13,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Literal, Protocol
 
-from terminal.display.catalogue import Language, refusal, screen
+from terminal.display.catalogue import Language, refusal, screen, window_text
 from terminal.policy import Reason, Route
+from terminal.shifts import Opening
 
 Tone = Literal["neutral", "pass", "refuse", "alert", "fault"]
 # a measuring state (terminal.screening.MeasureState's values) -> the screen it asks for
@@ -53,6 +55,7 @@ class _Answer:
     reason: Reason
     route: Route
     shown_at_s: float
+    window: str | None = None  # the worker's next shift window, as they read it
 
 
 class DisplayState:
@@ -84,10 +87,21 @@ class DisplayState:
             if state in _MEASURING_SCREENS:
                 self._measuring = _MEASURING_SCREENS[state]
 
-    def decided(self, reason: Reason, route: Route) -> None:
+    def decided(
+        self,
+        reason: Reason,
+        route: Route,
+        window: Opening | None = None,
+        today: date | None = None,
+    ) -> None:
+        """The answer; ``window``: the next shift window of a worker refused for their shift,
+        told against ``today`` (the gate's date at the decision; default: the window's own)."""
+        text = None
+        if window is not None:
+            text = window_text(window.day, str(window.window), today or window.day, self.language)
         with self._lock:
             self._measuring = None
-            self._answer = _Answer(reason, route, self._now())
+            self._answer = _Answer(reason, route, self._now(), text)
 
     def approach_over(self) -> None:
         """The person has gone: their answer leaves the screen."""
@@ -121,7 +135,9 @@ class DisplayState:
         return Screen(key, tone, headline, todo)
 
     def _answer_screen(self, answer: _Answer) -> Screen:
-        headline, todo = refusal(answer.reason, self.language, self._room, self._location)
+        headline, todo = refusal(
+            answer.reason, self.language, self._room, self._location, answer.window
+        )
         if answer.reason is Reason.ADMITTED:
             tone: Tone = "pass"
         elif answer.route in _ALERT_ROUTES:
