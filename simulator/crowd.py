@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal, get_args
 
 from simulator.mlx90614 import Fault as SensorFault
+from terminal.config import GROUP_PATTERN
 from terminal.csvfile import CsvFileError, read_table
 from terminal.ids import PERSON_ID
 from terminal.roster import Roster
@@ -46,9 +48,17 @@ SCENARIO_HEADER = ["person_id", "arrival_s", "core_c", "ambient_c", "code"]
 NatOnRoster = Literal["valid", "expired", "positive", "missing"]
 NATS_ON_ROSTER: tuple[str, ...] = get_args(NatOnRoster)
 # optional: what the thermometer sees once they stand where the gate asks (skips the forehead
-# model), where they first stand, the forehead model's inputs, and the thermometer misbehaving
-# while they are in front (nack, bad_pec, error_flag, stuck)
-SCENARIO_OPTIONAL = ["object_c", "distance_cm", "minutes_inside", "outside_c", "sensor_fault"]
+# model), where they first stand, the forehead model's inputs, the thermometer misbehaving
+# while they are in front (nack, bad_pec, error_flag, stuck); and the shift group of the config
+# they belong to (blank: a group whose window holds their arrival)
+SCENARIO_OPTIONAL = [
+    "object_c",
+    "distance_cm",
+    "minutes_inside",
+    "outside_c",
+    "sensor_fault",
+    "group",
+]
 SENSOR_FAULTS: tuple[str, ...] = get_args(SensorFault)
 
 
@@ -61,6 +71,9 @@ class SimPerson:
     code: str  # one of CODE_KINDS, or PAYLOAD_PREFIX + the exact text shown
     registered: bool = True
     in_shift: bool = True  # arrives inside the shift window the roster gives them
+    # a shift group of the config: the roster gives them this group instead, and the config's
+    # windows say whether they are in time (``in_shift`` is then not used)
+    group: str | None = None
     dark_mode: bool = False  # the phone shows the code light-on-dark
     code_after_s: float = 0.5  # from stepping up to holding the code to the camera
     leaves_phone: bool = (
@@ -248,6 +261,9 @@ def load_scenario(path: Path) -> list[SimPerson]:
             raise ScenarioError(
                 f"{path}:{line}: nat must be one of {', '.join(NATS_ON_ROSTER)}, got {nat!r}"
             )
+        group = cells["group"] or None
+        if group is not None and not re.fullmatch(GROUP_PATTERN, group):
+            raise ScenarioError(f"{path}:{line}: group: not a shift group's name, got {group!r}")
         fault = cells["sensor_fault"] or None
         if fault is not None and fault not in SENSOR_FAULTS:
             raise ScenarioError(
@@ -274,8 +290,26 @@ def load_scenario(path: Path) -> list[SimPerson]:
                 object_c=optional("object_c", -20, 60),
                 minutes_inside=optional("minutes_inside", 0, 24 * 60),
                 outside_c=optional("outside_c", -40, 55),
+                group=group,
             )
         )
     if not people:
         raise ScenarioError(f"{path}: no persons in the scenario")
     return sorted(people, key=lambda p: p.arrival_s)
+
+
+def in_groups(people: list[SimPerson], groups: list[str]) -> list[SimPerson]:
+    """The crowd's registered workers spread over ``groups`` in turn (none: left as they are)."""
+    if not groups:
+        return people
+    return [replace(p, group=groups[i % len(groups)]) for i, p in enumerate(people)]
+
+
+def check_groups(people: list[SimPerson], known: set[str], where: str) -> None:
+    """Every person's group is one of the config's."""
+    for person in people:
+        if person.group is not None and person.group not in known:
+            raise ScenarioError(
+                f"{where}: {person.person_id}: group {person.group!r} is not in shifts.groups "
+                f"({', '.join(sorted(known)) or 'none configured'})"
+            )

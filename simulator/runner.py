@@ -14,8 +14,10 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TextIO
+from zoneinfo import ZoneInfo
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -25,12 +27,15 @@ from simulator.crowd import (
     EXPECTED_REASON,
     CrowdMix,
     SimPerson,
+    check_groups,
+    in_groups,
     is_attack,
     load_scenario,
     random_crowd,
 )
 from simulator.guard import SimulatedGuard
-from simulator.rig import Rig, build_rig
+from simulator.rig import Rig, build_rig, expected_through_but_for_the_shift, shift_start_epoch
+from simulator.timetable import expected_shift, window_of_record
 from simulator.world import Pace, Visit, World
 from terminal.commands import CommandContext, CommandDesk, standard_registry
 from terminal.config import Config
@@ -155,6 +160,10 @@ class Summary:
     fevers_admitted_at_gate: int = 0  # core >= 37.5 °C, admitted without a flag (truth)
     fevers_at_gate: int = 0
     alerts_by_kind: dict[str, int] = field(default_factory=dict)  # as the subscriber received
+    # workers of the config's groups refused for their shift, with their next window, as the
+    # simulator's own timetable expected (by reason); how many its timetable judged
+    shift_refusals: dict[str, int] = field(default_factory=dict)
+    shift_expected: int = 0
 
     def agrees(self) -> bool:
         return not self.problems
@@ -196,10 +205,13 @@ def _people(
     config: Config, workers: int | None, seed: int | None, scenario: Path | None
 ) -> list[SimPerson]:
     if scenario is not None:
-        return load_scenario(scenario)
+        people = load_scenario(scenario)
+        check_groups(people, set(config.shifts.groups), str(scenario))
+        return people
     sim = config.simulator
     mix = CrowdMix(arrival_window_s=sim.arrival_window_s)
-    return random_crowd(workers or sim.workers, seed if seed is not None else sim.seed, mix)
+    crowd = random_crowd(workers or sim.workers, seed if seed is not None else sim.seed, mix)
+    return in_groups(crowd, list(sim.groups))
 
 
 @dataclass
@@ -227,6 +239,7 @@ def run_simulation(
     wall_started = time.perf_counter()
     if people is None:
         people = _people(config, workers, seed, scenario)
+    check_groups(people, set(config.shifts.groups), "the crowd")
     rig = build_rig(
         config, people, seed=seed if seed is not None else config.simulator.seed, pace=pace
     )
@@ -370,7 +383,7 @@ def run_simulation(
                     f"drain timeout after {drain_timeout_s:g} s: {record.count_unsent()} events "
                     "stay unsent in the record"
                 )
-        summary = _summarise(record, rig.world, who_was_there, subscriber, topics)
+        summary = _summarise(record, rig.world, who_was_there, subscriber, topics, rig.config)
         summary.simulated_s = simulated_s
         summary.broker = broker_text
         summary.drain = drain
@@ -446,6 +459,7 @@ def _summarise(
     who_was_there: dict[str, tuple[SimPerson | None, CheckRow]],
     subscriber: Subscriber | None,
     topics: GateTopics,
+    config: Config,
 ) -> Summary:
     checks = record.checks()
     reasons = Counter(c["reason"] for c in checks if c["decision"] == "deny")
@@ -497,6 +511,8 @@ def _summarise(
         if step["step"] in ("admitted_by_staff", "refused_after_check", "fever_confirmed")
     }
     problems.extend(_checks_against_the_truth(visits, who_was_there, outcomes))
+    shifts = _shifts_as_timetabled(visits, who_was_there, config)
+    problems.extend(shifts.problems)
     check_times = [c["check_s"] for c in checks]
     processing = [c["processing_ms"] for c in checks]
     steps = Counter(step["step"] for step in secondary_steps)
@@ -539,7 +555,62 @@ def _summarise(
         fevers_admitted_at_gate=sum(1 for v in fevers_at_gate if v.relay_pulses),
         fevers_at_gate=len(fevers_at_gate),
         alerts_by_kind=alerts_by_kind,
+        shift_refusals=shifts.refused,
+        shift_expected=shifts.expected,
     )
+
+
+@dataclass
+class ShiftTally:
+    refused: dict[str, int] = field(default_factory=dict)  # reason -> refused with a window
+    expected: int = 0  # workers of a configured group the timetable check could judge
+    problems: list[str] = field(default_factory=list)
+
+
+SHIFT_REASONS = ("shift_early", "shift_late", "shift_not_today", "gate_not_serving_group")
+
+
+def _shifts_as_timetabled(
+    visits: list[Visit],
+    who_was_there: dict[str, tuple[SimPerson | None, CheckRow]],
+    config: Config,
+) -> ShiftTally:
+    """Each worker of a configured group answered as the simulator's own reading of the
+    timetable says: admitted in time; refused early or late with the next window otherwise."""
+    tally = ShiftTally()
+    rows: dict[str, list[CheckRow]] = {}
+    for person, row in who_was_there.values():
+        if person is not None:
+            rows.setdefault(person.person_id, []).append(row)
+    zone = ZoneInfo(config.gate.timezone)
+    start = shift_start_epoch(config)
+    refused: Counter[str] = Counter()
+    for visit in visits:
+        person = visit.person
+        checked = rows.get(person.person_id)
+        if person.group is None or not checked or not expected_through_but_for_the_shift(person):
+            continue
+        arrival = datetime.fromtimestamp(start + person.arrival_s, zone)
+        expected = expected_shift(config, person.group, arrival)
+        final = checked[-1]
+        if expected is None or final.reason not in (*SHIFT_REASONS, "admitted"):
+            continue  # the clocks change (the gate's tests cover it), or the screening decided
+        tally.expected += 1
+        said = final.reason if final.reason in SHIFT_REASONS else None
+        if said != expected.reason:
+            tally.problems.append(
+                f"{person.person_id} of group {person.group} at {arrival:%H:%M:%S}: the timetable "
+                f"says {expected.reason or 'in time'}, the gate said {final.reason}"
+            )
+        elif said is not None and window_of_record(final.next_window) != expected.window:
+            tally.problems.append(
+                f"{person.person_id} refused as {said} with the window {final.next_window}, "
+                f"the timetable's next is {expected.window}"
+            )
+        elif said is not None:
+            refused[said] += 1
+    tally.refused = dict(refused)
+    return tally
 
 
 def _checks_against_the_truth(
@@ -644,6 +715,9 @@ def format_summary(summary: Summary) -> str:
         " nucleic-acid test)",
         f"  sensor faults          {summary.sensor_faults} checks refused,"
         f" {summary.sensor_fault_events} times in its fault state",
+        f"  shift windows          {summary.shift_expected} workers of the config's groups as"
+        " timetabled; refused with their next window: "
+        + (", ".join(f"{r} {n}" for r, n in sorted(summary.shift_refusals.items())) or "none"),
         f"  core >= 37.5 °C        {summary.fevers_at_gate} people, of whom"
         f" {summary.fevers_admitted_at_gate} admitted without a flag",
         f"  events in the record   {summary.events_in_record}"

@@ -358,7 +358,8 @@ def _a_window(value: object) -> Window:
 
 
 def _days(value: object) -> tuple[str, ...]:
-    """``["mon-fri", "sun"]``: day names of the week, or ranges of them."""
+    """``["mon-fri", "sun"]``: day names of the week, or ranges of them (``sun-thu`` runs over
+    the weekend)."""
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, (list, tuple)) or not value:
@@ -372,9 +373,9 @@ def _days(value: object) -> tuple[str, ...]:
         if first not in WEEKDAYS or last not in WEEKDAYS:
             raise ValueError(f"days: {item!r} is not a day ({', '.join(WEEKDAYS)}) or a range")
         low, high = WEEKDAYS.index(first), WEEKDAYS.index(last)
-        if low > high:
-            raise ValueError(f"days: {item!r} runs backwards; write it as two ranges")
-        days.update(WEEKDAYS[low : high + 1])
+        # a range may run over the weekend: "sun-thu" is Sunday to Thursday
+        span = high - low if low <= high else high + len(WEEKDAYS) - low
+        days.update(WEEKDAYS[(low + step) % len(WEEKDAYS)] for step in range(span + 1))
     return tuple(day for day in WEEKDAYS if day in days)
 
 
@@ -563,6 +564,9 @@ class SimulatorConfig(Section):
     shift_start: str = "2026-11-23T07:30:00"
     arrival_window_s: float = Field(default=900.0, gt=0)
     fps: float = Field(default=15.0, gt=0, le=120)
+    # the random crowd's workers belong to these shift groups in turn, so that the groups'
+    # windows decide who is early or late; none: a group made around everyone's arrival
+    groups: tuple[GroupName, ...] = Field(default=(), max_length=32)
 
 
 class Config(Section):
@@ -603,6 +607,13 @@ class Config(Section):
                         f"commands.keys[{index}]: the simulator's public key: its private key is "
                         "published, so anyone could send commands; a real gate never trusts it"
                     )
+        return self
+
+    @model_validator(mode="after")
+    def _simulated_groups_exist(self) -> Config:
+        for index, name in enumerate(self.simulator.groups):
+            if name not in self.shifts.groups:
+                raise ValueError(f"simulator.groups[{index}]: {name!r} is not in shifts.groups")
         return self
 
     @model_validator(mode="after")
