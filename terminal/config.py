@@ -416,8 +416,9 @@ class DatedChange(Section):
 
 class ShiftGroup(Section):
     # local times of gate.timezone, parsed here so that no window can fail at the gate
+    # (at least one: checked after the windows, so that a bad window is the only error said)
     windows: tuple[Annotated[WeeklyWindow | str, PlainValidator(_weekly_or_any)], ...] = Field(
-        min_length=1, max_length=48
+        max_length=48
     )
     # the gates that serve this group (zoning); none said: every gate
     gates: tuple[GateName, ...] | None = Field(default=None, min_length=1, max_length=64)
@@ -428,6 +429,8 @@ class ShiftGroup(Section):
     def _any_time_alone(
         cls, value: tuple[WeeklyWindow | str, ...]
     ) -> tuple[WeeklyWindow | str, ...]:
+        if not value:
+            raise ValueError("needs at least 1 window (or '*' for any time)")
         if ANY_TIME in value and len(value) > 1:
             raise ValueError(f"{ANY_TIME!r} (any time) stands alone, without other windows")
         return value
