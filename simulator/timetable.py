@@ -51,9 +51,9 @@ def expected_shift(config: Config, group_name: str, arrival: datetime) -> Expect
         return Expected(None)
     coming = [(s, e) for s, e in spans if s - early > now]
     window = coming[0] if coming else None
+    if not _spans(config, group_name, now.date()):
+        return Expected("shift_not_today", window)  # none opens today
     today = [(s, e) for s, e in spans if now.date() in (s.date(), e.date())]
-    if not today:
-        return Expected("shift_not_today", window)
     gone_by = [now - (e + late) for s, e in today if e + late < now]
     opens_in = [(s - early) - now for s, e in today if s - early > now]
     if not gone_by:

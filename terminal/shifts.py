@@ -119,16 +119,18 @@ def judge(group: ShiftGroup | None, shifts: ShiftsConfig, gate_id: str, at: date
         near += openings(group, shifts, today + timedelta(days=offset), zone)
     inside = [o for o in near if _utc(o.start) - early <= now <= _utc(o.end) + late]
     if inside:
-        closes = max((o.end + late for o in inside), key=_utc)
+        # grace is real time: added in UTC (aware arithmetic in one zone is wall-clock arithmetic)
+        closes = max(_utc(o.end) + late for o in inside)
         return Verdict(None, until=closes.astimezone(zone))
     upcoming = _next_opening(group, shifts, at, early)
-    # the windows that touch today's date: none is "not today"; otherwise the nearer of the last
-    # one closed and the next one to open says whether the worker is late or early
+    # no window opens today: not today (a night's window from yesterday still admitted above);
+    # otherwise, of the windows that touch today's date, the nearer of the last one closed and
+    # the next one to open says whether the worker is late or early
+    if not any(o.day == today for o in near):
+        return Verdict(ShiftProblem.NOT_TODAY, next=upcoming)
     touching = [o for o in near if today in (o.start.date(), o.end.date())]
     closed = [o for o in touching if _utc(o.end) + late < now]
     opening = [o for o in touching if _utc(o.start) - early > now]
-    if not touching:
-        return Verdict(ShiftProblem.NOT_TODAY, next=upcoming)
     if not closed:
         return Verdict(ShiftProblem.EARLY, next=upcoming)
     if not opening:
