@@ -176,6 +176,52 @@ def test_the_display_speaks_chinese_when_configured(browser: Browser, tmp_path: 
     page.close()
 
 
+def test_a_worker_outside_their_window_is_told_when_it_is(browser: Browser, tmp_path: Path) -> None:
+    # the shift starts on Monday 2026-11-23 at 07:30
+    shifts = {
+        "early_grace_min": 5,
+        "groups": {
+            "day": {"windows": [{"at": "07:40-08:00", "kind": "arrival"}]},
+            "weekend": {"windows": [{"at": "08:00-08:30", "days": ["sat-sun"]}]},
+        },
+    }
+    people = [person("A-early", 0, group="day"), person("B-weekend", 4, group="weekend")]
+    for language, expected in (
+        (
+            "en",
+            {
+                "A-early": (
+                    "Too early for your shift",
+                    "Your window is 07:40-08:00. Please come back then",
+                ),
+                "B-weekend": (
+                    "No shift for you today",
+                    "Your next window is Sat 28 Nov 08:00-08:30",
+                ),
+            },
+        ),
+        (
+            "zh",
+            {
+                "A-early": ("还没到您的时段", "您的时段是 07:40-08:00，请届时再来"),
+                "B-weekend": ("今天没有您的班次", "您的下一个时段是 11月28日（周六）08:00-08:30"),
+            },
+        ),
+    ):
+        folder = tmp_path / language
+        folder.mkdir()
+        config = make_config(
+            folder,
+            screening={"estimator": "absolute"},
+            display={"enabled": True, "language": language, "port": free_port()},
+            shifts=shifts,
+        )
+        page = browser.new_page(viewport={"width": 1024, "height": 600})
+        shown, _, _ = run_shift(config, people, page, folder)
+        assert shown == expected
+        page.close()
+
+
 def test_lockdown_and_a_stopped_service_are_said_plainly(browser: Browser, tmp_path: Path) -> None:
     config = display_config(tmp_path, "en")
     state = GateState(risk_tier="low")

@@ -151,3 +151,20 @@ def test_a_record_from_before_the_screening_columns_gains_them(tmp_path: Path) -
     assert kept["event_id"] == "old-1" and kept["object_c"] is None
     assert {"object_c", "ambient_c", "distance_cm", "estimate_mode", "reference_c"} <= set(kept)
     record.close()
+
+
+def test_a_record_from_before_shift_windows_gains_the_next_window_column(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite"
+    record = Record(path)
+    record.add_check(check("old-1"), [])
+    record.close()
+    with sqlite3.connect(path) as older:  # as a version without the column left the file
+        older.execute("ALTER TABLE checks DROP COLUMN next_window")
+    record = Record(path)
+    window = "2026-11-23T07:40+08:00/2026-11-23T08:00+08:00"
+    record.add_check(check("new-1", 2_000.0, reason="shift_early", next_window=window), [])
+    assert [(c["event_id"], c["next_window"]) for c in record.checks()] == [
+        ("old-1", None),
+        ("new-1", window),
+    ]
+    record.close()
