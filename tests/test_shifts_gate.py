@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import tomllib
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -128,19 +129,7 @@ def test_the_simulated_day_refuses_early_and_late_workers_with_their_window(
     )
     # a calm crowd, so that nearly everyone is decided on their code and their shift
     calm = CrowdMix(
-        arrival_window_s=900,
-        fever=0,
-        yellow=0,
-        red=0,
-        unreadable=0,
-        no_code=0,
-        unregistered=0,
-        outside_shift=0,
-        sensor_fault=0,
-        attack=0,
-        nat_expired=0,
-        nat_positive=0,
-        nat_missing=0,
+        **{share.name: 0.0 for share in fields(CrowdMix) if share.name != "arrival_window_s"}
     )
     crowd = random_crowd(60, seed=9, mix=calm)
     shift = run_simulation(
