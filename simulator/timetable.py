@@ -44,7 +44,7 @@ def expected_shift(config: Config, group_name: str, arrival: datetime) -> Expect
     early = timedelta(minutes=config.shifts.early_grace_min)
     late = timedelta(minutes=config.shifts.late_grace_min)
     spans = []
-    for offset in range(-1, _AHEAD_DAYS + 1):
+    for offset in range(-2, _AHEAD_DAYS + 1):
         spans += _spans(config, group_name, now.date() + timedelta(days=offset))
     spans.sort()
     if any(start - early <= now <= end + late for start, end in spans):

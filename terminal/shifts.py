@@ -29,8 +29,9 @@ from terminal.windows import Window
 
 # how far ahead the next window is looked for (a long holiday, a group that works monthly)
 LOOK_AHEAD_DAYS = 35
-# a window may start the day before and, with grace, still hold the morning after
-_LOOK_BACK_DAYS = 1
+# a window lasts less than a day, but one that starts late two days ago may still hold now with
+# its late grace (23:59-23:58 closes the next day, plus up to two hours)
+_LOOK_BACK_DAYS = 2
 
 
 class ShiftProblem(StrEnum):

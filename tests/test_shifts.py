@@ -46,6 +46,7 @@ SHIFTS = ShiftsConfig.model_validate(
             "repeat": {"windows": [{"at": "02:15-02:45", "kind": "rest"}]},
             "warehouse": {"windows": ["*"], "gates": ["gate-w"]},
             "leaving-only": {"windows": [{"at": "17:00-17:30", "kind": "leaving"}]},
+            "almost-a-day": {"windows": [{"at": "23:57-23:56", "days": ["sat"]}]},
         },
     }
 )
@@ -95,6 +96,10 @@ CASES = [
      "2026-11-24T22:00+08:00/2026-11-25T06:00+08:00"),
     ("the evening before", "night", sh("2026-11-24 21:00"), EARLY,
      "2026-11-24T22:00+08:00/2026-11-25T06:00+08:00"),
+    ("Saturday's window, with its grace, reaches Monday", "almost-a-day", sh("2026-11-30 00:01"),
+     None, None),
+    ("and no further", "almost-a-day", sh("2026-11-30 00:02"), NOT_TODAY,
+     "2026-12-05T23:57+08:00/2026-12-06T23:56+08:00"),
     ("Christmas Eve's night runs into the holiday", "night", sh("2026-12-25 03:00"), None, None),
     ("no night starts on the holiday", "night", sh("2026-12-25 23:00"), NOT_TODAY,
      "2026-12-26T22:00+08:00/2026-12-27T06:00+08:00"),
