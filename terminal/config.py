@@ -343,7 +343,6 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # date.weekday() o
 # what a window lets a worker do at an entrance: come in for the shift, go out and come back
 # from a meal or a rest, or go home (a leaving window admits nobody in)
 WindowKind = Literal["arrival", "meal", "rest", "leaving"]
-WINDOW_KINDS: tuple[str, ...] = ("arrival", "meal", "rest", "leaving")
 ENTRY_KINDS = frozenset({"arrival", "meal", "rest"})
 MAX_GRACE_MIN = 120.0  # more is no window at all
 MAX_DATED_DAYS = 366  # holidays, or dated changes of one group: a year's worth
@@ -379,7 +378,23 @@ def _days(value: object) -> tuple[str, ...]:
     return tuple(day for day in WEEKDAYS if day in days)
 
 
+def _a_date(value: object) -> dt.date:
+    """A calendar day: a TOML date (``2027-02-08``) or the string ``"2027-02-08"``; a number or
+    a date with a time is refused, not read as something else."""
+    if isinstance(value, dt.datetime):
+        raise ValueError("a day is a date, YYYY-MM-DD, without a time")
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ValueError(f"{value!r} is not a date YYYY-MM-DD")
+
+
 ShiftTime = Annotated[Window, PlainValidator(_a_window)]
+Day = Annotated[dt.date, PlainValidator(_a_date)]
 
 
 class DatedWindow(Section):
@@ -410,7 +425,7 @@ def _weekly_or_any(value: object) -> WeeklyWindow | str:
 class DatedChange(Section):
     """One day that is not like the others for a group: these windows instead (none: a day off)."""
 
-    date: dt.date
+    date: Day
     windows: tuple[DatedWindow, ...] = Field(default=(), max_length=24)
 
 
@@ -469,7 +484,7 @@ class ShiftsConfig(Section):
     early_grace_min: float = Field(default=0.0, ge=0.0, le=MAX_GRACE_MIN)
     late_grace_min: float = Field(default=0.0, ge=0.0, le=MAX_GRACE_MIN)
     # days without windows for every group (a group's dated change for the day still holds)
-    holidays: tuple[dt.date, ...] = Field(default=(), max_length=MAX_DATED_DAYS)
+    holidays: tuple[Day, ...] = Field(default=(), max_length=MAX_DATED_DAYS)
 
 
 class CameraConfig(Section):
