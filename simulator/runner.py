@@ -34,7 +34,7 @@ from simulator.crowd import (
     random_crowd,
 )
 from simulator.guard import SimulatedGuard
-from simulator.rig import Rig, build_rig, expected_through_but_for_the_shift, shift_start_epoch
+from simulator.rig import Rig, build_rig, expected_through_but_for_the_shift
 from simulator.timetable import expected_shift, window_of_record
 from simulator.world import Pace, Visit, World
 from terminal.commands import CommandContext, CommandDesk, standard_registry
@@ -164,6 +164,7 @@ class Summary:
     # simulator's own timetable expected (by reason); how many its timetable judged
     shift_refusals: dict[str, int] = field(default_factory=dict)
     shift_expected: int = 0
+    shift_refusals_after_guard: dict[str, int] = field(default_factory=dict)  # flagged first
 
     def agrees(self) -> bool:
         return not self.problems
@@ -511,7 +512,7 @@ def _summarise(
         if step["step"] in ("admitted_by_staff", "refused_after_check", "fever_confirmed")
     }
     problems.extend(_checks_against_the_truth(visits, who_was_there, outcomes))
-    shifts = _shifts_as_timetabled(visits, who_was_there, config)
+    shifts = _shifts_as_timetabled(visits, who_was_there, config, outcomes)
     problems.extend(shifts.problems)
     check_times = [c["check_s"] for c in checks]
     processing = [c["processing_ms"] for c in checks]
@@ -557,12 +558,14 @@ def _summarise(
         alerts_by_kind=alerts_by_kind,
         shift_refusals=shifts.refused,
         shift_expected=shifts.expected,
+        shift_refusals_after_guard=shifts.after_guard,
     )
 
 
 @dataclass
 class ShiftTally:
     refused: dict[str, int] = field(default_factory=dict)  # reason -> refused with a window
+    after_guard: dict[str, int] = field(default_factory=dict)  # flagged, then refused by reason
     expected: int = 0  # workers of a configured group the timetable check could judge
     problems: list[str] = field(default_factory=list)
 
@@ -574,34 +577,43 @@ def _shifts_as_timetabled(
     visits: list[Visit],
     who_was_there: dict[str, tuple[SimPerson | None, CheckRow]],
     config: Config,
+    resolved: dict[str, tuple[str, str]],
 ) -> ShiftTally:
     """Each worker of a configured group answered as the simulator's own reading of the
-    timetable says: admitted in time; refused early or late with the next window otherwise."""
+    timetable says: admitted in time; refused early or late with the next window otherwise (a
+    flagged worker: by the guard's decision after a normal clinical reading)."""
     tally = ShiftTally()
     rows: dict[str, list[CheckRow]] = {}
     for person, row in who_was_there.values():
         if person is not None:
             rows.setdefault(person.person_id, []).append(row)
     zone = ZoneInfo(config.gate.timezone)
-    start = shift_start_epoch(config)
     refused: Counter[str] = Counter()
+    after_guard: Counter[str] = Counter()
     for visit in visits:
         person = visit.person
         checked = rows.get(person.person_id)
         if person.group is None or not checked or not expected_through_but_for_the_shift(person):
             continue
-        arrival = datetime.fromtimestamp(start + person.arrival_s, zone)
-        expected = expected_shift(config, person.group, arrival)
         final = checked[-1]
-        if expected is None or final.reason not in (*SHIFT_REASONS, "admitted"):
+        # when they stood at the gate, not when they joined the queue: the gate's record has it
+        at_gate = datetime.fromtimestamp(final.epoch_s, zone)
+        expected = expected_shift(config, person.group, at_gate)
+        reason, by_guard = final.reason, final.event_id in resolved
+        if by_guard:
+            reason = resolved[final.event_id][1]  # the guard's decision, not the flag
+        if expected is None or reason not in (*SHIFT_REASONS, "admitted"):
             continue  # the clocks change (the gate's tests cover it), or the screening decided
         tally.expected += 1
-        said = final.reason if final.reason in SHIFT_REASONS else None
+        said = reason if reason in SHIFT_REASONS else None
         if said != expected.reason:
             tally.problems.append(
-                f"{person.person_id} of group {person.group} at {arrival:%H:%M:%S}: the timetable "
-                f"says {expected.reason or 'in time'}, the gate said {final.reason}"
+                f"{person.person_id} of group {person.group} at {at_gate:%H:%M:%S}: the timetable "
+                f"says {expected.reason or 'in time'}, the gate said {reason}"
             )
+        elif by_guard:
+            # the guard tells them in person; the check's window is the gate's answer
+            after_guard[said or "admitted"] += 1
         elif said is not None and window_of_record(final.next_window) != expected.window:
             tally.problems.append(
                 f"{person.person_id} refused as {said} with the window {final.next_window}, "
@@ -610,6 +622,7 @@ def _shifts_as_timetabled(
         elif said is not None:
             refused[said] += 1
     tally.refused = dict(refused)
+    tally.after_guard = {k: n for k, n in after_guard.items() if k != "admitted"}
     return tally
 
 
@@ -695,6 +708,10 @@ def _write_results(path: Path, people: list[SimPerson], by_person: dict[str, Che
             writer.writerow([person.person_id, row.decision, row.reason, temperature])
 
 
+def _counts(by_reason: dict[str, int]) -> str:
+    return ", ".join(f"{reason} {n}" for reason, n in sorted(by_reason.items())) or "none"
+
+
 def format_summary(summary: Summary) -> str:
     lines = [
         "",
@@ -717,7 +734,9 @@ def format_summary(summary: Summary) -> str:
         f" {summary.sensor_fault_events} times in its fault state",
         f"  shift windows          {summary.shift_expected} workers of the config's groups as"
         " timetabled; refused with their next window: "
-        + (", ".join(f"{r} {n}" for r, n in sorted(summary.shift_refusals.items())) or "none"),
+        + _counts(summary.shift_refusals)
+        + "; after a secondary check: "
+        + _counts(summary.shift_refusals_after_guard),
         f"  core >= 37.5 °C        {summary.fevers_at_gate} people, of whom"
         f" {summary.fevers_admitted_at_gate} admitted without a flag",
         f"  events in the record   {summary.events_in_record}"
