@@ -21,6 +21,7 @@ from terminal.display.state import DisplayState
 from terminal.gate import Gate
 from terminal.policy import Decision, Reason, Route
 from terminal.record import CheckRow, Record
+from terminal.shifts import Verdict
 from tests.conftest import REPO, make_config
 from tests.test_gate import person
 from tests.test_roster_gate import run_until_done
@@ -189,3 +190,18 @@ def test_a_shift_refusal_without_a_window_ahead_sends_the_worker_to_staff() -> N
     board = DisplayState(language="zh", answer_s=8.0, isolation_room="R", isolation_location="L")
     board.decided(Reason.SHIFT_NOT_TODAY, Route.ASIDE, None)
     assert (board.screen().headline, board.screen().todo) == ("今天没有您的班次", "请联系工作人员")
+
+
+def test_a_gate_that_misreads_the_timetable_is_caught_by_the_simulated_day(
+    config: Config, tmp_path: Path, broker: PrivateBroker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the simulator's timetable is its own: a gate that lets everyone in at any time disagrees
+    monkeypatch.setattr("terminal.roster.judge", lambda *_: Verdict(None))
+    crowd = [person("A-early", 0, group="day"), person("B-in-time", 330, group="day")]
+    shift = run_simulation(
+        config, people=crowd, broker=(broker.host, broker.port), record_path=tmp_path / "s.sqlite"
+    )
+    assert shift.checks_by_person["A-early"].reason == "admitted"
+    (problem,) = shift.summary.problems
+    assert problem.startswith("A-early of group day at 07:30:")
+    assert problem.endswith(": the timetable says shift_early, the gate said admitted")
