@@ -41,8 +41,9 @@ def expected_shift(config: Config, group_name: str, arrival: datetime) -> Expect
     if len(offsets) > 1:
         return None
     now = arrival.replace(tzinfo=None)
-    early = timedelta(minutes=config.shifts.early_grace_min)
-    late = timedelta(minutes=config.shifts.late_grace_min)
+    own = (group.early_grace_min, group.late_grace_min)
+    early = timedelta(minutes=config.shifts.early_grace_min if own[0] is None else own[0])
+    late = timedelta(minutes=config.shifts.late_grace_min if own[1] is None else own[1])
     spans = []
     for offset in range(-2, _AHEAD_DAYS + 1):
         spans += _spans(config, group_name, now.date() + timedelta(days=offset))

@@ -71,6 +71,9 @@ def _group_lines(name: str, group: ShiftGroup, config: Config, day: date) -> lis
     zone = ZoneInfo(config.gate.timezone)
     changed = any(change.date == day for change in group.changes)
     lines = [f"{name}{' (dated change for this day)' if changed else ''}"]
+    if (group.early_grace_min, group.late_grace_min) != (None, None):
+        early, late = group.graces_min(shifts)
+        lines.append(f"  grace: {early:g} min early, {late:g} min late (this group's)")
     if group.any_time:
         return [*lines, "  any time"]
     windows = day_windows(group, shifts, day)

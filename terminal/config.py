@@ -438,6 +438,9 @@ class ShiftGroup(Section):
     # the gates that serve this group (zoning); none said: every gate
     gates: tuple[GateName, ...] | None = Field(default=None, min_length=1, max_length=64)
     changes: tuple[DatedChange, ...] = Field(default=(), max_length=MAX_DATED_DAYS)
+    # this group's own graces, where they differ from [shifts]
+    early_grace_min: float | None = Field(default=None, ge=0.0, le=MAX_GRACE_MIN)
+    late_grace_min: float | None = Field(default=None, ge=0.0, le=MAX_GRACE_MIN)
 
     @field_validator("windows")
     @classmethod
@@ -476,6 +479,12 @@ class ShiftGroup(Section):
 
     def serves(self, gate_id: str) -> bool:
         return self.gates is None or gate_id in self.gates
+
+    def graces_min(self, shifts: ShiftsConfig) -> tuple[float, float]:
+        """(early, late) grace in minutes: the group's own, else the [shifts] ones."""
+        early = shifts.early_grace_min if self.early_grace_min is None else self.early_grace_min
+        late = shifts.late_grace_min if self.late_grace_min is None else self.late_grace_min
+        return early, late
 
 
 class ShiftsConfig(Section):

@@ -112,8 +112,8 @@ def judge(group: ShiftGroup | None, shifts: ShiftsConfig, gate_id: str, at: date
     zone = at.tzinfo
     assert zone is not None, "judge needs an aware moment"
     now = _utc(at)
-    early = timedelta(minutes=shifts.early_grace_min)
-    late = timedelta(minutes=shifts.late_grace_min)
+    early_min, late_min = group.graces_min(shifts)
+    early, late = timedelta(minutes=early_min), timedelta(minutes=late_min)
     today = at.date()
     near: list[Opening] = []
     for offset in range(-_LOOK_BACK_DAYS, 2):

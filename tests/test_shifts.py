@@ -47,6 +47,11 @@ SHIFTS = ShiftsConfig.model_validate(
             "warehouse": {"windows": ["*"], "gates": ["gate-w"]},
             "leaving-only": {"windows": [{"at": "17:00-17:30", "kind": "leaving"}]},
             "almost-a-day": {"windows": [{"at": "23:57-23:56", "days": ["sat"]}]},
+            "strict": {
+                "windows": [{"at": "07:40-08:00"}],
+                "early_grace_min": 0,
+                "late_grace_min": 15,
+            },
         },
     }
 )
@@ -74,6 +79,9 @@ CASES = [
     ("nearer the meal than the arrival", "day", sh("2026-11-23 10:30"), EARLY,
      "2026-11-23T11:30+08:00/2026-11-23T12:00+08:00"),
     ("back from the meal", "day", sh("2026-11-23 11:59"), None, None),
+    ("a group's own early grace", "strict", sh("2026-11-23 07:39"), EARLY,
+     "2026-11-23T07:40+08:00/2026-11-23T08:00+08:00"),
+    ("a group's own late grace", "strict", sh("2026-11-23 08:15"), None, None),
     ("a leaving window lets nobody in", "day", sh("2026-11-23 17:10"), LATE,
      "2026-11-24T07:40+08:00/2026-11-24T08:00+08:00"),
     ("a dated change on a Saturday", "day", sh("2026-11-28 08:00"), EARLY,
@@ -216,6 +224,7 @@ toml_values = st.recursive(
             ("day", "windows"),
             ("day", "gates"),
             ("day", "changes"),
+            ("day", "late_grace_min"),
             ("day", "x"),
             ("window", "at"),
             ("window", "kind"),
