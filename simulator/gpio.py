@@ -85,10 +85,10 @@ class FakeGPIO:
         if pin not in self.directions:
             raise RuntimeError("You must setup() the GPIO channel first")
         self._settle()
-        if self.directions[pin] == self.IN and self._driven.get(pin) is None:
-            if self.pulls.get(pin, self.PUD_OFF) == self.PUD_OFF:
-                self._float_reads += 1
-                return self._float_reads % 2  # a floating pin picks up whatever is near
+        undriven = self.directions[pin] == self.IN and self._driven.get(pin) is None
+        if undriven and self.pulls.get(pin, self.PUD_OFF) == self.PUD_OFF:
+            self._float_reads += 1
+            return self._float_reads % 2  # a floating pin picks up whatever is near
         return self.levels.get(pin, self.LOW)
 
     # --- the world outside drives the inputs --------------------------------------------------

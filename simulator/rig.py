@@ -26,7 +26,7 @@ from simulator.mlx90614 import FakeSMBus, MLX90614Twin, Scene
 from simulator.vl53l0x import VL53L0XTwin
 from simulator.world import Pace, World, WorldPins
 from terminal.config import Config, ShiftsConfig
-from terminal.devices import Devices, build_outputs
+from terminal.devices import Devices, build_inputs, build_outputs
 from terminal.healthcode import SIMULATOR_KEY_ID, issue, simulator_issuer_key
 from terminal.roster import Roster, Worker
 from terminal.windows import ANY_TIME
@@ -189,6 +189,7 @@ class Rig:
             distance=VL53L0X(self.bus, self.config.distance.address, sleep=self.clock.sleep),
             display=self.world.display,
             more_thermometers=[MLX90614(self.bus, t.address) for t in self.more_twins],
+            inputs=build_inputs(self.gpio, self.config, self.clock.time, self.clock.sleep),
         )
 
 
