@@ -49,6 +49,7 @@ class FakeGPIO:
         self._scheduled: list[tuple[float, int, int, int | None]] = []  # (at, order, pin, level)
         self._order = 0
         self._float_reads = 0
+        self._last_input_change_s = float("-inf")
 
     def on_change(self, listener: Callable[[PinChange], None]) -> None:
         self._listeners.append(listener)
@@ -108,6 +109,15 @@ class FakeGPIO:
         self.drive(pin, level, at_s)
         self.drive(pin, OPEN, at_s + length_s)
 
+    def next_input_change_at(self) -> float:
+        """When the world next changes an input (infinity: no change planned)."""
+        return self._scheduled[0][0] if self._scheduled else float("inf")
+
+    def last_input_change_at(self) -> float:
+        """When the world last changed an input (minus infinity: never)."""
+        self._settle()
+        return self._last_input_change_s
+
     def _input_level(self, pin: int) -> int:
         driven = self._driven.get(pin)
         if driven is not None:
@@ -121,6 +131,7 @@ class FakeGPIO:
         while self._scheduled and self._scheduled[0][0] <= now:
             when, _, pin, level = self._scheduled.pop(0)
             self._driven[pin] = level
+            self._last_input_change_s = when
             if self.directions.get(pin) == self.IN:
                 self._set(pin, self._input_level(pin), when)
 

@@ -165,6 +165,20 @@ def health_code_payloads(people: list[SimPerson], config: Config) -> dict[str, s
     return payloads
 
 
+def world_pins(config: Config) -> WorldPins:
+    out, wired = config.outputs, config.inputs
+    return WorldPins(
+        out.relay_pin,
+        out.relay_active_high,
+        out.red_lamp_pin,
+        out.lamps_active_high,
+        passage=wired.passage.pin if wired.passage else None,
+        passage_active_high=wired.passage.active_high if wired.passage else False,
+        fire_alarm=wired.fire_alarm.pin if wired.fire_alarm else None,
+        fire_alarm_active_high=wired.fire_alarm.active_high if wired.fire_alarm else True,
+    )
+
+
 @dataclass
 class Rig:
     config: Config
@@ -209,13 +223,12 @@ def build_rig(
     rng = np.random.default_rng(seed)
     gpio = FakeGPIO(clock.time)
     renderer = FrameRenderer(rng, config.camera.width, config.camera.height)
-    out = config.outputs
     world = World(
         people,
         health_code_payloads(people, config),
         clock,
         gpio,
-        WorldPins(out.relay_pin, out.relay_active_high, out.red_lamp_pin, out.lamps_active_high),
+        world_pins(config),
         renderer,
         rng,
         shift_start_epoch_s=start,

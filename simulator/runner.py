@@ -23,8 +23,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 from simulator.broker import BrokerUnavailable, PrivateBroker
 from simulator.crowd import (
     EXPECTED_REASON,
-    CrowdMix,
     SimPerson,
+    crowd_mix,
     is_attack,
     load_scenario,
     random_crowd,
@@ -155,6 +155,9 @@ class Summary:
     fevers_admitted_at_gate: int = 0  # core >= 37.5 °C, admitted without a flag (truth)
     fevers_at_gate: int = 0
     alerts_by_kind: dict[str, int] = field(default_factory=dict)  # as the subscriber received
+    # passages: with a passage contact, went through or not within the window (by the record)
+    passages: dict[str, int] = field(default_factory=dict)
+    turned_back: int = 0  # admitted people who did not go through (the world's truth)
 
     def agrees(self) -> bool:
         return not self.problems
@@ -198,7 +201,7 @@ def _people(
     if scenario is not None:
         return load_scenario(scenario)
     sim = config.simulator
-    mix = CrowdMix(arrival_window_s=sim.arrival_window_s)
+    mix = crowd_mix(config)
     return random_crowd(workers or sim.workers, seed if seed is not None else sim.seed, mix)
 
 
@@ -497,6 +500,8 @@ def _summarise(
         if step["step"] in ("admitted_by_staff", "refused_after_check", "fever_confirmed")
     }
     problems.extend(_checks_against_the_truth(visits, who_was_there, outcomes))
+    passages = record.passages()
+    problems.extend(_passages_against_the_truth(passages, visits, who_was_there))
     check_times = [c["check_s"] for c in checks]
     processing = [c["processing_ms"] for c in checks]
     steps = Counter(step["step"] for step in secondary_steps)
@@ -539,7 +544,40 @@ def _summarise(
         fevers_admitted_at_gate=sum(1 for v in fevers_at_gate if v.relay_pulses),
         fevers_at_gate=len(fevers_at_gate),
         alerts_by_kind=alerts_by_kind,
+        passages=dict(Counter(p["outcome"] for p in passages)),
+        turned_back=sum(1 for v in visits if v.outcome == "turned_back"),
     )
+
+
+def _passages_against_the_truth(
+    passages: list[dict],
+    visits: list[Visit],
+    who_was_there: dict[str, tuple[SimPerson | None, CheckRow]],
+) -> list[str]:
+    """Every admission has its passage, and with a passage contact it says what the person
+    really did: went through, or turned back."""
+    problems = []
+    visit_of = {v.person.person_id: v for v in visits}
+    by_admission = {p["admission_id"]: p for p in passages}
+    for event_id, (_, row) in who_was_there.items():
+        if row.decision == "admit" and event_id not in by_admission:
+            problems.append(f"admission {event_id} has no passage in the record")
+    for passage in passages:
+        if passage["admitted_by"] not in ("check", "guard"):
+            continue
+        person = who_was_there.get(passage["admission_id"], (None, None))[0]
+        visit = visit_of.get(person.person_id) if person is not None else None
+        if visit is None:
+            continue
+        # a person a guard brings back through the turnstile goes through
+        went = passage["admitted_by"] == "guard" or visit.outcome == "passed"
+        recorded = passage["outcome"]
+        if recorded == "unconfirmed":
+            continue  # no passage contact: the gate cannot tell
+        if recorded != ("passed" if went else "not_passed"):
+            did = "went through" if went else "turned back"
+            problems.append(f"{person.person_id} {did}, the record says {recorded}")  # type: ignore[union-attr]
+    return problems
 
 
 def _checks_against_the_truth(
@@ -624,6 +662,16 @@ def _write_results(path: Path, people: list[SimPerson], by_person: dict[str, Che
             writer.writerow([person.person_id, row.decision, row.reason, temperature])
 
 
+def _passages_line(summary: Summary) -> str:
+    counts = summary.passages
+    if set(counts) <= {"unconfirmed"}:
+        return f"{counts.get('unconfirmed', 0)} releases, unconfirmed (no passage contact wired)"
+    return (
+        f"{counts.get('passed', 0)} went through, {counts.get('not_passed', 0)} not within the"
+        f" window ({summary.turned_back} turned back, by the simulator's truth)"
+    )
+
+
 def format_summary(summary: Summary) -> str:
     lines = [
         "",
@@ -644,6 +692,7 @@ def format_summary(summary: Summary) -> str:
         " nucleic-acid test)",
         f"  sensor faults          {summary.sensor_faults} checks refused,"
         f" {summary.sensor_fault_events} times in its fault state",
+        f"  passages               {_passages_line(summary)}",
         f"  core >= 37.5 °C        {summary.fevers_at_gate} people, of whom"
         f" {summary.fevers_admitted_at_gate} admitted without a flag",
         f"  events in the record   {summary.events_in_record}"

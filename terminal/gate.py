@@ -234,9 +234,9 @@ class Gate:
                 log.warning("turnstile opened once with the staff button")
 
     def _scan_next_frame(self) -> Scan:
-        self._poll_inputs()
         started = time.perf_counter()
         frame = self.camera.read_frame()
+        self._poll_inputs()  # as of this frame
         if frame is None:
             # an unplugged camera fails at once: do not spin, and say so once
             if not self._camera_failing:
@@ -286,10 +286,10 @@ class Gate:
 
     def _poll(self) -> CheckRow | None:
         self.secondary.serve()  # a guard's result, a re-alert: never in the middle of a check
-        self._staff_button()
         self._waited_s = 0.0
         started_perf = time.perf_counter()
         scan = self._scan_next_frame()
+        self._staff_button()  # pressed now, or during the check that just ended
         now = self.clock.time()
         if self.state.emergency:
             # nobody is screened while the fire alarm sounds: the turnstile is free; reading

@@ -3,8 +3,9 @@ measuring state, the answer, the end of the approach) and the display's server r
 
 The screen is worked out when it is read, from what the gate said and from the gate's state
 (a fire alarm, lockdown, a failed camera or thermometer), so a lockdown set by the centre shows
-without the gate telling the display. An answer stays until the approach ends, or ``answer_s`` at most: nothing
-about a person outlasts their being at the gate. The screen never carries a temperature or a name.
+without the gate telling the display. An answer stays until the approach ends, or ``answer_s`` at
+most: nothing about a person outlasts their being at the gate. The screen never carries a
+temperature or a name.
 """
 
 from __future__ import annotations
