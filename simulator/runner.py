@@ -343,7 +343,8 @@ def run_simulation(
         wait_for_guard_until: float | None = None
         while True:
             now = rig.clock.time()
-            if rig.world.done:
+            # the last admitted person's passage is seen through, as every other one
+            if rig.world.done and not gate.passages.waiting:
                 if guard is None or not (guard.pending() or gate.secondary.open):
                     break
                 wait_for_guard_until = wait_for_guard_until or now + 300.0
@@ -359,7 +360,8 @@ def run_simulation(
                 desk.run_pending(publisher.commands)  # type: ignore[union-attr]
             gate.poll()
             if escorted is not None:
-                rig.world.escort_over(escorted)
+                # the guard hears the gate's answer: admitted, they walk the person through
+                rig.world.escort_over(escorted, _admitted_by_guard(record, who, escorted))
             progress.update(len(rig.world.visits))
         simulated_s = rig.clock.time() - sim_started
         gate.close()
@@ -395,6 +397,14 @@ def run_simulation(
             record.close()
     summary.wall_s = time.perf_counter() - wall_started
     return ShiftRun(summary, rig, record_path, checks_by_person)
+
+
+def _admitted_by_guard(record: Record, who: dict[str, SimPerson | None], person_id: str) -> bool:
+    return any(
+        passage["admitted_by"] == "guard"
+        and getattr(who.get(passage["admission_id"]), "person_id", None) == person_id
+        for passage in record.passages()
+    )
 
 
 class RecordInUse(ValueError):

@@ -28,6 +28,7 @@ from simulator.mlx90614 import Scene
 Outcome = Literal["passed", "turned_back", "turned_away", "no_decision"]
 # how long the turnstile's passage-complete contact closes as someone goes through
 PASSAGE_PULSE_S = 0.3
+TURNSTILE_RESET_S = 0.5  # after a passage, before the arm turns for the next person
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,7 @@ class World:
         self._last_ambient_c = people[0].ambient_c if people else 20.0
         self.gpio = gpio
         self._alarms: list[tuple[float, float]] = []  # fire alarms: (from, until)
+        self._turnstile_turns_again_at = float("-inf")
         clock.on_advance(self.advance)
         gpio.on_change(self._on_pin)
         if pins.fire_alarm is not None:
@@ -222,7 +224,10 @@ class World:
         self.gpio.disconnect(pin, at_s=at_s)
 
     def _went_through(self, at_s: float) -> None:
-        """The turnstile's passage-complete contact closes as someone goes through."""
+        """The turnstile's passage-complete contact closes as someone goes through; one person
+        at a time: a second waits until the arm has turned for the first."""
+        at_s = max(at_s, self._turnstile_turns_again_at)
+        self._turnstile_turns_again_at = at_s + PASSAGE_PULSE_S + TURNSTILE_RESET_S
         if self.pins.passage is not None:
             level = int(self.pins.passage_active_high)
             self.gpio.pulse_input(self.pins.passage, level, at_s, PASSAGE_PULSE_S)
@@ -232,7 +237,11 @@ class World:
         """A guard brings ``person_id`` to the turnstile: a release at ``at`` is theirs."""
         self._escorted[person_id] = at
 
-    def escort_over(self, person_id: str) -> None:
+    def escort_over(self, person_id: str, admitted: bool = False) -> None:
+        """The guard's walk is over. An admitted person whose release the world did not see (the
+        turnstile was held free for someone else already: no edge on the relay) goes through."""
+        if admitted and person_id in self._escorted and self.turnstile_released:
+            self._staff_release(person_id)
         self._escorted.pop(person_id, None)
 
     def _staff_release(self, person_id: str) -> None:

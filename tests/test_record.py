@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from terminal.record import CheckRow, OutboxMessage, Record
+from terminal.record import CheckRow, OutboxMessage, PassageRow, Record
 
 
 def check(event_id: str = "e1", epoch_s: float = 1_000.0, **changes: object) -> CheckRow:
@@ -150,4 +150,25 @@ def test_a_record_from_before_the_screening_columns_gains_them(tmp_path: Path) -
     (kept,) = record.checks()
     assert kept["event_id"] == "old-1" and kept["object_c"] is None
     assert {"object_c", "ambient_c", "distance_cm", "estimate_mode", "reference_c"} <= set(kept)
+    record.close()
+
+
+def test_a_record_from_before_passages_gains_their_tables(tmp_path: Path) -> None:
+    path = tmp_path / "v2.sqlite"
+    record = Record(path)
+    record.add_check(check("kept"), [])
+    for table in ("passages", "overrides", "emergencies"):
+        record.db.execute(f"DROP TABLE {table}")  # as a record written before them
+    record.db.execute("PRAGMA user_version=2")
+    record.close()
+    record = Record(path)
+    assert record.db.execute("PRAGMA user_version").fetchone()[0] == 3
+    assert [c["event_id"] for c in record.checks()] == ["kept"]
+    record.add_check(
+        check("new"), [], passage=PassageRow("new", "check", "W1", 1.0, 8.0, "waiting")
+    )
+    record.close_passage("new", "passed", 3.0, [], passed_s=2.5)
+    (row,) = record.passages()
+    assert (row["outcome"], row["passed_s"], row["closed_s"]) == ("passed", 2.5, 3.0)
+    assert record.rows("overrides") == [] and record.open_emergency() is None
     record.close()
