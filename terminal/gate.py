@@ -291,13 +291,13 @@ class Gate:
         scan = self._scan_next_frame()
         self._staff_button()  # pressed now, or during the check that just ended
         now = self.clock.time()
+        self._lamps_off_when_due(now)
         if self.state.emergency:
             # nobody is screened while the fire alarm sounds: the turnstile is free; reading
             # frames paces the loop and keeps the camera's health known
             if self.publisher is not None:
                 self.publisher.pump()
             return None
-        self._lamps_off_when_due(now)
         self._age_spent_codes(scan, now)
         face = self.screener.someone_in_front()
         approach = self._approach

@@ -261,3 +261,21 @@ def test_a_staff_button_held_down_at_start_opens_nothing(tmp_path: Path) -> None
     for _ in range(50):
         gate.poll()
     assert held_spans(rig, config) == [] and record.rows("overrides") == []
+
+
+def test_a_scenario_says_who_turns_back_once_admitted(tmp_path: Path) -> None:
+    from simulator.crowd import ScenarioError, load_scenario
+
+    planned = tmp_path / "turning.csv"
+    planned.write_text(
+        "person_id,arrival_s,core_c,ambient_c,code,passes\n"
+        "T1,0,36.6,20,green,yes\nT2,5,36.6,20,green,no\nT3,9,36.6,20,green,\n",
+        encoding="utf-8",
+    )
+    assert [p.passes for p in load_scenario(planned)] == [True, False, True]
+    planned.write_text(
+        "person_id,arrival_s,core_c,ambient_c,code,passes\nT1,0,36.6,20,green,maybe\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ScenarioError, match=r"turning\.csv:2: passes must be yes, no or empty"):
+        load_scenario(planned)

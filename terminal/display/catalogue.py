@@ -39,7 +39,7 @@ SCREENS: dict[str, dict[Language, tuple[str, str]]] = {
         "en": ("Gate locked down", "The park has closed this gate. Nobody may pass. See staff"),
     },
     "emergency": {
-        "zh": ("紧急情况：请自由离开", "火警：闸机已打开，请有序离开，不要停留"),
+        "zh": ("紧急情况：请自由离开", "火警：闸机已打开，请有序离开"),
         "en": (
             "Emergency: leave freely",
             "Fire alarm: the gate is open. Walk out calmly, do not stop",
