@@ -149,6 +149,14 @@ class FakeGPIO:
         for listener in self._listeners:
             listener(change)
 
+    def levels_at(self, pin: int, at_s: float) -> int | None:
+        """The level ``pin`` had at ``at_s`` (its last change at or before then)."""
+        level = None
+        for change in self.changes:
+            if change.pin == pin and change.time_s <= at_s:
+                level = change.level
+        return level
+
     def pulses(self, pin: int, active_level: int = 1) -> list[tuple[float, float]]:
         """(start, length in seconds) of each completed active pulse on ``pin``."""
         result: list[tuple[float, float]] = []

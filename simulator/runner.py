@@ -30,7 +30,7 @@ from simulator.crowd import (
     random_crowd,
 )
 from simulator.guard import SimulatedGuard
-from simulator.rig import Rig, build_rig
+from simulator.rig import Rig, build_rig, shift_start_epoch
 from simulator.world import Pace, Visit, World
 from terminal.commands import CommandContext, CommandDesk, standard_registry
 from terminal.config import Config
@@ -158,6 +158,9 @@ class Summary:
     # passages: with a passage contact, went through or not within the window (by the record)
     passages: dict[str, int] = field(default_factory=dict)
     turned_back: int = 0  # admitted people who did not go through (the world's truth)
+    # each fire drill as the gate lived it: (freed after the alarm s, held s, next check after s)
+    drills: list[tuple[float, float, float | None]] = field(default_factory=list)
+    freed: int = 0  # people in front when the alarm freed the turnstile
 
     def agrees(self) -> bool:
         return not self.problems
@@ -233,6 +236,10 @@ def run_simulation(
     rig = build_rig(
         config, people, seed=seed if seed is not None else config.simulator.seed, pace=pace
     )
+    drill_at = config.simulator.fire_drill_at_s
+    if drill_at is not None:
+        drill_from = shift_start_epoch(config) + drill_at
+        rig.world.sound_fire_alarm(drill_from, drill_from + config.simulator.fire_drill_s)
     record_path = claim_simulated_record(config, record_path)
     topics = GateTopics(config.gate.park, config.gate.id)
     private: PrivateBroker | None = None
@@ -512,6 +519,8 @@ def _summarise(
     problems.extend(_checks_against_the_truth(visits, who_was_there, outcomes))
     passages = record.passages()
     problems.extend(_passages_against_the_truth(passages, visits, who_was_there))
+    drills, drill_problems = _drills_against_the_record(world, record, checks)
+    problems.extend(drill_problems)
     check_times = [c["check_s"] for c in checks]
     processing = [c["processing_ms"] for c in checks]
     steps = Counter(step["step"] for step in secondary_steps)
@@ -556,7 +565,56 @@ def _summarise(
         alerts_by_kind=alerts_by_kind,
         passages=dict(Counter(p["outcome"] for p in passages)),
         turned_back=sum(1 for v in visits if v.outcome == "turned_back"),
+        drills=drills,
+        freed=sum(1 for v in visits if v.outcome == "freed"),
     )
+
+
+# the alarm is seen at the next camera frame, and believed after the input's debounce
+DRILL_NOTICED_WITHIN_S = 1.0
+
+
+def _drills_against_the_record(
+    world: World, record: Record, checks: list[dict]
+) -> tuple[list[tuple[float, float, float | None]], list[str]]:
+    """Every fire alarm the world sounded freed the turnstile for as long as it lasted, with
+    nobody screened meanwhile, and screening resumed when it cleared."""
+    found: list[tuple[float, float, float | None]] = []
+    problems: list[str] = []
+    emergencies = record.rows("emergencies")
+    relay = world.pins.relay
+    for sounds_from, until in world.alarms:
+        if until == float("inf"):
+            continue  # a cut wire: an emergency without end
+        seen = [
+            e for e in emergencies if 0 <= e["started_s"] - sounds_from < DRILL_NOTICED_WITHIN_S
+        ]
+        if not seen or seen[0]["ended_s"] is None:
+            problems.append(
+                f"the fire alarm at {sounds_from:.0f} is not in the record, or never ended"
+            )
+            continue
+        started, ended = seen[0]["started_s"], seen[0]["ended_s"]
+        if not 0 <= ended - until < DRILL_NOTICED_WITHIN_S:
+            problems.append(f"the fire alarm cleared at {until:.0f}, the record says {ended:.0f}")
+        shut = [
+            c
+            for c in world.gpio.changes
+            if c.pin == relay
+            and started <= c.time_s < ended
+            and c.level != int(world.pins.relay_active_high)
+        ]
+        if shut or world.gpio.levels_at(relay, started) != int(world.pins.relay_active_high):
+            problems.append(
+                f"the turnstile was not held free through the fire alarm at {started:.0f}"
+            )
+        # a check under way when the alarm sounded is finished; none starts while it lasts
+        during = [c for c in checks if started < c["epoch_s"] - c["check_s"] < ended]
+        if during:
+            problems.append(f"{len(during)} checks started during the fire alarm")
+        after = [c["epoch_s"] - ended for c in checks if c["epoch_s"] >= ended]
+        found.append((started - sounds_from, ended - started, min(after) if after else None))
+    return found, problems
 
 
 def _passages_against_the_truth(
@@ -580,7 +638,7 @@ def _passages_against_the_truth(
         if visit is None:
             continue
         # a person a guard brings back through the turnstile goes through
-        went = passage["admitted_by"] == "guard" or visit.outcome == "passed"
+        went = passage["admitted_by"] == "guard" or visit.outcome in ("passed", "freed")
         recorded = passage["outcome"]
         if recorded == "unconfirmed":
             continue  # no passage contact: the gate cannot tell
@@ -617,7 +675,7 @@ def _checks_against_the_truth(
         # a retry after "no code" is a new check; any other second check is a double count
         if any(r.reason != "no_code" for r in rows[:-1]):
             problems.append(f"{pid} was checked {len(rows)} times in one approach")
-        if visit.outcome != "no_decision" and not rows:
+        if visit.outcome not in ("no_decision", "freed") and not rows:
             problems.append(f"{pid} got an answer without a check in the record")
         if visit.relay_pulses > 1:
             problems.append(f"the turnstile released {visit.relay_pulses} times for {pid}")
@@ -682,6 +740,19 @@ def _passages_line(summary: Summary) -> str:
     )
 
 
+def _drill_line(drill: tuple[float, float, float | None], freed: int) -> str:
+    noticed_s, held_s, next_check_s = drill
+    resumed = (
+        "no one came after it"
+        if next_check_s is None
+        else f"the next check {next_check_s:.1f} s after it cleared"
+    )
+    return (
+        f"  fire drill             turnstile freed {noticed_s:.2f} s after the alarm, held"
+        f" {held_s:.0f} s ({freed} in front went through unchecked); screening resumed: {resumed}"
+    )
+
+
 def format_summary(summary: Summary) -> str:
     lines = [
         "",
@@ -703,6 +774,7 @@ def format_summary(summary: Summary) -> str:
         f"  sensor faults          {summary.sensor_faults} checks refused,"
         f" {summary.sensor_fault_events} times in its fault state",
         f"  passages               {_passages_line(summary)}",
+        *(_drill_line(drill, summary.freed) for drill in summary.drills),
         f"  core >= 37.5 °C        {summary.fevers_at_gate} people, of whom"
         f" {summary.fevers_admitted_at_gate} admitted without a flag",
         f"  events in the record   {summary.events_in_record}"

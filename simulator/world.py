@@ -25,7 +25,8 @@ from simulator.frames import FrameRenderer, Pose, damage, qr_modules
 from simulator.gpio import FakeGPIO, PinChange
 from simulator.mlx90614 import Scene
 
-Outcome = Literal["passed", "turned_back", "turned_away", "no_decision"]
+# freed: in front when the fire alarm freed the turnstile, they went through unchecked
+Outcome = Literal["passed", "turned_back", "turned_away", "no_decision", "freed"]
 # how long the turnstile's passage-complete contact closes as someone goes through
 PASSAGE_PULSE_S = 0.3
 TURNSTILE_RESET_S = 0.5  # after a passage, before the arm turns for the next person
@@ -216,6 +217,13 @@ class World:
         self.gpio.drive(pin, int(self.pins.fire_alarm_active_high), at_s=from_s)
         self.gpio.drive(pin, int(not self.pins.fire_alarm_active_high), at_s=until_s)
 
+    def alarm_sounds(self, at_s: float) -> bool:
+        return any(start <= at_s < end for start, end in self._alarms)
+
+    @property
+    def alarms(self) -> list[tuple[float, float]]:
+        return list(self._alarms)
+
     def cut_fire_alarm_wire(self, at_s: float) -> None:
         pin = self.pins.fire_alarm
         if pin is None:
@@ -262,7 +270,12 @@ class World:
             return
         if change.pin == self.pins.relay and change.level == int(self.pins.relay_active_high):
             front.relay_pulses += 1
-            if front.leave_at is None and front.person.passes:
+            if front.leave_at is None and self.alarm_sounds(change.time_s):
+                front.outcome = "freed"  # the fire alarm: out, or in, without a check
+                front.reacted_at = change.time_s
+                front.leave_at = change.time_s + self.pace.pass_s
+                self._went_through(front.leave_at)
+            elif front.leave_at is None and front.person.passes:
                 front.outcome = "passed"
                 front.reacted_at = change.time_s
                 front.leave_at = change.time_s + self.pace.pass_s

@@ -552,6 +552,10 @@ class SimulatorConfig(Section):
     fps: float = Field(default=15.0, gt=0, le=120)
     # admitted people who change their mind and do not go through (seen with [inputs.passage])
     turn_back_share: float = Field(default=0.02, ge=0.0, le=0.5)
+    # a fire drill: the alarm panel sounds this long after the shift starts, for fire_drill_s
+    # (needs [inputs.fire_alarm]); None: no drill
+    fire_drill_at_s: float | None = Field(default=None, ge=0.0, le=7 * 86400.0)
+    fire_drill_s: float = Field(default=120.0, gt=0.0, le=3600.0)
 
 
 class Config(Section):
@@ -599,6 +603,12 @@ class Config(Section):
     def _one_address_per_device(self) -> Config:
         if self.distance.address in self.thermometer.addresses:
             raise ValueError("distance.address and thermometer.address must differ (one I2C bus)")
+        return self
+
+    @model_validator(mode="after")
+    def _a_drill_needs_an_alarm(self) -> Config:
+        if self.simulator.fire_drill_at_s is not None and self.inputs.fire_alarm is None:
+            raise ValueError("simulator.fire_drill_at_s: needs a fire alarm ([inputs.fire_alarm])")
         return self
 
     @model_validator(mode="after")

@@ -279,3 +279,35 @@ def test_a_scenario_says_who_turns_back_once_admitted(tmp_path: Path) -> None:
     )
     with pytest.raises(ScenarioError, match=r"turning\.csv:2: passes must be yes, no or empty"):
         load_scenario(planned)
+
+
+def test_a_fire_drill_in_the_simulated_shift_is_checked_against_the_record(
+    tmp_path: Path, broker: PrivateBroker
+) -> None:
+    config = make_config(
+        tmp_path,
+        screening={"estimator": "absolute"},
+        inputs={"fire_alarm": {"pin": ALARM_PIN}, "passage": passage()},
+        simulator={"shift_start": "2026-11-23T07:30:00", "fire_drill_at_s": 10.0},
+    )
+    config = config.model_copy(
+        update={"simulator": config.simulator.model_copy(update={"fire_drill_s": 30.0})}
+    )
+    crowd = [person(f"P{i}", i * 4.0) for i in range(6)]
+    shift = run_simulation(
+        config, people=crowd, broker=(broker.host, broker.port), record_path=tmp_path / "d.sqlite"
+    )
+    assert shift.summary.problems == []
+    ((noticed_s, held_s, next_check_s),) = shift.summary.drills
+    assert 0 <= noticed_s < 0.2 and held_s == pytest.approx(30.0, abs=0.2)
+    assert next_check_s is not None and next_check_s < 5.0  # screening resumed
+    record = Record(tmp_path / "d.sqlite")
+    assert len(record.checks()) + shift.summary.freed == len(crowd)  # nobody screened meanwhile
+    assert {p["outcome"] for p in record.passages()} == {"passed"}
+
+
+def test_a_fire_drill_needs_a_fire_alarm(tmp_path: Path) -> None:
+    from terminal.config import ConfigError
+
+    with pytest.raises(ConfigError, match=r"fire_drill_at_s: needs a fire alarm"):
+        make_config(tmp_path, simulator={"fire_drill_at_s": 60.0})
