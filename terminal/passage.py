@@ -66,7 +66,8 @@ class PassageWatch:
         if self.sensor is None:
             self.turnstile.pulse(self.pulse_s)
             return
-        self._waiting.append(dataclasses.replace(passage, released_s=self._now()))
+        # the window runs from the admission as recorded: the record and the gate agree on it
+        self._waiting.append(passage)
         self.turnstile.hold(HOLDER)
 
     def poll(self) -> None:
