@@ -537,6 +537,10 @@ class Record:
             self.db.execute(
                 "DELETE FROM passages WHERE released_s < ? AND outcome != 'waiting'", [epoch_s]
             )
+            self.db.execute("DELETE FROM overrides WHERE at_s < ?", [epoch_s])
+            self.db.execute(
+                "DELETE FROM emergencies WHERE started_s < ? AND ended_s IS NOT NULL", [epoch_s]
+            )
             self.db.execute("DELETE FROM commands WHERE received_s < ?", [epoch_s])
         return int(cursor.rowcount)
 

@@ -172,3 +172,29 @@ def test_a_record_from_before_passages_gains_their_tables(tmp_path: Path) -> Non
     assert (row["outcome"], row["passed_s"], row["closed_s"]) == ("passed", 2.5, 3.0)
     assert record.rows("overrides") == [] and record.open_emergency() is None
     record.close()
+
+
+def test_retention_forgets_old_passages_overrides_and_ended_alarms_only(tmp_path: Path) -> None:
+    record = Record(tmp_path / "r.sqlite")
+    for admission, at_s, outcome in (("a-old", 100.0, "passed"), ("a-wait", 100.0, "waiting")):
+        record.add_check(
+            check(admission, epoch_s=at_s),
+            [],
+            passage=PassageRow(admission, "check", "W1", at_s, 8.0, outcome),
+        )
+    record.add_check(
+        check("a-new", epoch_s=5_000.0),
+        [],
+        passage=PassageRow("a-new", "check", "W1", 5_000.0, 8.0, "passed"),
+    )
+    override = {"event_id": "o1", "at_s": 100.0, "source": "staff_button", "by": "b", "reason": "r"}
+    record.add_event("o1", [], 100.0, table="overrides", rows=[override])
+    alarms = [
+        {"event_id": "e-ended", "started_s": 100.0, "ended_s": 200.0, "detail": "drill"},
+        {"event_id": "e-on", "started_s": 150.0, "ended_s": None, "detail": "cut wire"},
+    ]
+    record.add_event("e", [], 100.0, table="emergencies", rows=alarms)
+    record.purge_before(1_000.0)
+    assert [p["admission_id"] for p in record.passages()] == ["a-wait", "a-new"]
+    assert record.rows("overrides") == []
+    assert [e["event_id"] for e in record.rows("emergencies")] == ["e-on"]  # still sounding
