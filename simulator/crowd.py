@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal, get_args
 
 from simulator.mlx90614 import Fault as SensorFault
-from terminal.config import GROUP_PATTERN
+from terminal.config import GROUP_PATTERN, Config
 from terminal.csvfile import CsvFileError, read_table
 from terminal.ids import PERSON_ID
 from terminal.roster import Roster
@@ -49,8 +49,9 @@ NatOnRoster = Literal["valid", "expired", "positive", "missing"]
 NATS_ON_ROSTER: tuple[str, ...] = get_args(NatOnRoster)
 # optional: what the thermometer sees once they stand where the gate asks (skips the forehead
 # model), where they first stand, the forehead model's inputs, the thermometer misbehaving
-# while they are in front (nack, bad_pec, error_flag, stuck); and the shift group of the config
-# they belong to (blank: a group whose window holds their arrival)
+# while they are in front (nack, bad_pec, error_flag, stuck); the shift group of the config
+# they belong to (blank: a group whose window holds their arrival); and whether, once
+# admitted, they go through the turnstile (yes, the default) or turn back
 SCENARIO_OPTIONAL = [
     "object_c",
     "distance_cm",
@@ -58,6 +59,7 @@ SCENARIO_OPTIONAL = [
     "outside_c",
     "sensor_fault",
     "group",
+    "passes",
 ]
 SENSOR_FAULTS: tuple[str, ...] = get_args(SensorFault)
 
@@ -88,6 +90,7 @@ class SimPerson:
     object_c: float | None = None
     minutes_inside: float | None = None
     outside_c: float | None = None
+    passes: bool = True  # admitted, they go through; False: they change their mind, turn back
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,15 @@ class CrowdMix:
     nat_expired: float = 0.01
     nat_positive: float = 0.005
     nat_missing: float = 0.01
+    turn_back: float = 0.0  # admitted, then not going through after all
+
+
+def crowd_mix(config: Config) -> CrowdMix:
+    """The config's crowd; people turning back after their admission only where the gate can
+    see it (a passage contact wired), so that without one a run is what it always was."""
+    sim = config.simulator
+    turn_back = sim.turn_back_share if config.inputs.passage is not None else 0.0
+    return CrowdMix(arrival_window_s=sim.arrival_window_s, turn_back=turn_back)
 
 
 def _nat(rng: random.Random, mix: CrowdMix) -> NatOnRoster:
@@ -127,6 +139,7 @@ def random_crowd(workers: int, seed: int, mix: CrowdMix | None = None) -> list[S
     mix = mix or CrowdMix()
     rng = random.Random(seed)
     nat_rng = random.Random(f"nat-{seed}")  # its own draws: the rest of a seed's crowd stays
+    passes_rng = random.Random(f"passes-{seed}")
     arrivals = sorted(rng.uniform(0, mix.arrival_window_s) for _ in range(workers))
     people = []
     for index, arrival in enumerate(arrivals):
@@ -167,6 +180,7 @@ def random_crowd(workers: int, seed: int, mix: CrowdMix | None = None) -> list[S
                 sensor_fault=fault,
                 nat=_nat(nat_rng, mix),
                 distance_cm=distance,
+                passes=passes_rng.random() >= mix.turn_back,
             )
         )
     return _with_each_attack(people, rng, at_least=min(2, workers // 50))
@@ -264,6 +278,9 @@ def load_scenario(path: Path) -> list[SimPerson]:
         group = cells["group"] or None
         if group is not None and not re.fullmatch(GROUP_PATTERN, group):
             raise ScenarioError(f"{path}:{line}: group: not a shift group's name, got {group!r}")
+        passes = cells["passes"].strip().lower() or "yes"
+        if passes not in ("yes", "no"):
+            raise ScenarioError(f"{path}:{line}: passes must be yes, no or empty, got {passes!r}")
         fault = cells["sensor_fault"] or None
         if fault is not None and fault not in SENSOR_FAULTS:
             raise ScenarioError(
@@ -291,6 +308,7 @@ def load_scenario(path: Path) -> list[SimPerson]:
                 minutes_inside=optional("minutes_inside", 0, 24 * 60),
                 outside_c=optional("outside_c", -40, 55),
                 group=group,
+                passes=passes == "yes",
             )
         )
     if not people:

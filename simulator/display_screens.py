@@ -15,6 +15,7 @@ from playwright.sync_api import sync_playwright
 from simulator.broker import free_port
 from terminal.display.server import DisplayServer
 from terminal.display.state import DisplayState
+from terminal.gatestate import GateState
 from terminal.policy import SHIFT_REASONS, Reason, Route
 from terminal.shifts import Opening
 from terminal.windows import parse_window
@@ -74,6 +75,10 @@ def main() -> None:
             page.locator('body[data-kind="show_code"]').wait_for()
             page.wait_for_timeout(300)
             page.screenshot(path=str(args.out / f"worker-display-{language}-idle.png"))
+            board.conditions = GateState(risk_tier="low", emergency=True)  # the fire alarm
+            page.locator('body[data-kind="emergency"]').wait_for()
+            page.wait_for_timeout(300)
+            page.screenshot(path=str(args.out / f"worker-display-{language}-emergency.png"))
             page.close()
             server.stop()
         browser.close()

@@ -27,7 +27,7 @@ from simulator.timetable import expected_shift
 from simulator.vl53l0x import VL53L0XTwin
 from simulator.world import Pace, World, WorldPins
 from terminal.config import Config, ShiftGroup
-from terminal.devices import Devices, build_outputs
+from terminal.devices import Devices, build_inputs, build_outputs
 from terminal.healthcode import SIMULATOR_KEY_ID, issue, simulator_issuer_key
 from terminal.roster import Roster, Worker
 from terminal.windows import ANY_TIME
@@ -191,6 +191,20 @@ def health_code_payloads(people: list[SimPerson], config: Config) -> dict[str, s
     return payloads
 
 
+def world_pins(config: Config) -> WorldPins:
+    out, wired = config.outputs, config.inputs
+    return WorldPins(
+        out.relay_pin,
+        out.relay_active_high,
+        out.red_lamp_pin,
+        out.lamps_active_high,
+        passage=wired.passage.pin if wired.passage else None,
+        passage_active_high=wired.passage.active_high if wired.passage else False,
+        fire_alarm=wired.fire_alarm.pin if wired.fire_alarm else None,
+        fire_alarm_active_high=wired.fire_alarm.active_high if wired.fire_alarm else True,
+    )
+
+
 @dataclass
 class Rig:
     config: Config
@@ -215,6 +229,7 @@ class Rig:
             distance=VL53L0X(self.bus, self.config.distance.address, sleep=self.clock.sleep),
             display=self.world.display,
             more_thermometers=[MLX90614(self.bus, t.address) for t in self.more_twins],
+            inputs=build_inputs(self.gpio, self.config, self.clock.time, self.clock.sleep),
         )
 
 
@@ -234,13 +249,12 @@ def build_rig(
     rng = np.random.default_rng(seed)
     gpio = FakeGPIO(clock.time)
     renderer = FrameRenderer(rng, config.camera.width, config.camera.height)
-    out = config.outputs
     world = World(
         people,
         health_code_payloads(people, config),
         clock,
         gpio,
-        WorldPins(out.relay_pin, out.relay_active_high, out.red_lamp_pin, out.lamps_active_high),
+        world_pins(config),
         renderer,
         rng,
         shift_start_epoch_s=start,

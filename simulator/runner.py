@@ -25,16 +25,16 @@ from paho.mqtt.enums import CallbackAPIVersion
 from simulator.broker import BrokerUnavailable, PrivateBroker
 from simulator.crowd import (
     EXPECTED_REASON,
-    CrowdMix,
     SimPerson,
     check_groups,
+    crowd_mix,
     in_groups,
     is_attack,
     load_scenario,
     random_crowd,
 )
 from simulator.guard import SimulatedGuard
-from simulator.rig import Rig, build_rig, expected_through_but_for_the_shift
+from simulator.rig import Rig, build_rig, expected_through_but_for_the_shift, shift_start_epoch
 from simulator.timetable import expected_shift, window_of_record
 from simulator.world import Pace, Visit, World
 from terminal.commands import CommandContext, CommandDesk, standard_registry
@@ -165,6 +165,12 @@ class Summary:
     shift_refusals: dict[str, int] = field(default_factory=dict)
     shift_expected: int = 0
     shift_refusals_after_guard: dict[str, int] = field(default_factory=dict)  # flagged first
+    # passages: with a passage contact, went through or not within the window (by the record)
+    passages: dict[str, int] = field(default_factory=dict)
+    turned_back: int = 0  # admitted people who did not go through (the world's truth)
+    # each fire drill as the gate lived it: (freed after the alarm s, held s, next check after s)
+    drills: list[tuple[float, float, float | None]] = field(default_factory=list)
+    freed: int = 0  # people in front when the alarm freed the turnstile
 
     def agrees(self) -> bool:
         return not self.problems
@@ -210,7 +216,7 @@ def _people(
         check_groups(people, set(config.shifts.groups), str(scenario))
         return people
     sim = config.simulator
-    mix = CrowdMix(arrival_window_s=sim.arrival_window_s)
+    mix = crowd_mix(config)
     crowd = random_crowd(workers or sim.workers, seed if seed is not None else sim.seed, mix)
     return in_groups(crowd, list(sim.groups))
 
@@ -244,6 +250,10 @@ def run_simulation(
     rig = build_rig(
         config, people, seed=seed if seed is not None else config.simulator.seed, pace=pace
     )
+    drill_at = config.simulator.fire_drill_at_s
+    if drill_at is not None:
+        drill_from = shift_start_epoch(config) + drill_at
+        rig.world.sound_fire_alarm(drill_from, drill_from + config.simulator.fire_drill_s)
     record_path = claim_simulated_record(config, record_path)
     topics = GateTopics(config.gate.park, config.gate.id)
     private: PrivateBroker | None = None
@@ -354,7 +364,8 @@ def run_simulation(
         wait_for_guard_until: float | None = None
         while True:
             now = rig.clock.time()
-            if rig.world.done:
+            # the last admitted person's passage is seen through, as every other one
+            if rig.world.done and not gate.passages.waiting:
                 if guard is None or not (guard.pending() or gate.secondary.open):
                     break
                 wait_for_guard_until = wait_for_guard_until or now + 300.0
@@ -370,7 +381,8 @@ def run_simulation(
                 desk.run_pending(publisher.commands)  # type: ignore[union-attr]
             gate.poll()
             if escorted is not None:
-                rig.world.escort_over(escorted)
+                # the guard hears the gate's answer: admitted, they walk the person through
+                rig.world.escort_over(escorted, _admitted_by_guard(record, who, escorted))
             progress.update(len(rig.world.visits))
         simulated_s = rig.clock.time() - sim_started
         gate.close()
@@ -406,6 +418,14 @@ def run_simulation(
             record.close()
     summary.wall_s = time.perf_counter() - wall_started
     return ShiftRun(summary, rig, record_path, checks_by_person)
+
+
+def _admitted_by_guard(record: Record, who: dict[str, SimPerson | None], person_id: str) -> bool:
+    return any(
+        passage["admitted_by"] == "guard"
+        and getattr(who.get(passage["admission_id"]), "person_id", None) == person_id
+        for passage in record.passages()
+    )
 
 
 class RecordInUse(ValueError):
@@ -514,6 +534,10 @@ def _summarise(
     problems.extend(_checks_against_the_truth(visits, who_was_there, outcomes))
     shifts = _shifts_as_timetabled(visits, who_was_there, config, outcomes)
     problems.extend(shifts.problems)
+    passages = record.passages()
+    problems.extend(_passages_against_the_truth(passages, visits, who_was_there))
+    drills, drill_problems = _drills_against_the_record(world, record, checks)
+    problems.extend(drill_problems)
     check_times = [c["check_s"] for c in checks]
     processing = [c["processing_ms"] for c in checks]
     steps = Counter(step["step"] for step in secondary_steps)
@@ -559,6 +583,10 @@ def _summarise(
         shift_refusals=shifts.refused,
         shift_expected=shifts.expected,
         shift_refusals_after_guard=shifts.after_guard,
+        passages=dict(Counter(p["outcome"] for p in passages)),
+        turned_back=sum(1 for v in visits if v.outcome == "turned_back"),
+        drills=drills,
+        freed=sum(1 for v in visits if v.outcome == "freed"),
     )
 
 
@@ -626,6 +654,84 @@ def _shifts_as_timetabled(
     return tally
 
 
+# the alarm is seen at the next camera frame, and believed after the input's debounce
+DRILL_NOTICED_WITHIN_S = 1.0
+
+
+def _drills_against_the_record(
+    world: World, record: Record, checks: list[dict]
+) -> tuple[list[tuple[float, float, float | None]], list[str]]:
+    """Every fire alarm the world sounded freed the turnstile for as long as it lasted, with
+    nobody screened meanwhile, and screening resumed when it cleared."""
+    found: list[tuple[float, float, float | None]] = []
+    problems: list[str] = []
+    emergencies = record.rows("emergencies")
+    relay = world.pins.relay
+    for sounds_from, until in world.alarms:
+        if until == float("inf"):
+            continue  # a cut wire: an emergency without end
+        seen = [
+            e for e in emergencies if 0 <= e["started_s"] - sounds_from < DRILL_NOTICED_WITHIN_S
+        ]
+        if not seen or seen[0]["ended_s"] is None:
+            problems.append(
+                f"the fire alarm at {sounds_from:.0f} is not in the record, or never ended"
+            )
+            continue
+        started, ended = seen[0]["started_s"], seen[0]["ended_s"]
+        if not 0 <= ended - until < DRILL_NOTICED_WITHIN_S:
+            problems.append(f"the fire alarm cleared at {until:.0f}, the record says {ended:.0f}")
+        shut = [
+            c
+            for c in world.gpio.changes
+            if c.pin == relay
+            and started <= c.time_s < ended
+            and c.level != int(world.pins.relay_active_high)
+        ]
+        if shut or world.gpio.levels_at(relay, started) != int(world.pins.relay_active_high):
+            problems.append(
+                f"the turnstile was not held free through the fire alarm at {started:.0f}"
+            )
+        # a check under way when the alarm sounded is finished; none starts while it lasts
+        during = [c for c in checks if started < c["epoch_s"] - c["check_s"] < ended]
+        if during:
+            problems.append(f"{len(during)} checks started during the fire alarm")
+        after = [c["epoch_s"] - ended for c in checks if c["epoch_s"] >= ended]
+        found.append((started - sounds_from, ended - started, min(after) if after else None))
+    return found, problems
+
+
+def _passages_against_the_truth(
+    passages: list[dict],
+    visits: list[Visit],
+    who_was_there: dict[str, tuple[SimPerson | None, CheckRow]],
+) -> list[str]:
+    """Every admission has its passage, and with a passage contact it says what the person
+    really did: went through, or turned back."""
+    problems = []
+    visit_of = {v.person.person_id: v for v in visits}
+    by_admission = {p["admission_id"]: p for p in passages}
+    for event_id, (_, row) in who_was_there.items():
+        if row.decision == "admit" and event_id not in by_admission:
+            problems.append(f"admission {event_id} has no passage in the record")
+    for passage in passages:
+        if passage["admitted_by"] not in ("check", "guard"):
+            continue
+        person = who_was_there.get(passage["admission_id"], (None, None))[0]
+        visit = visit_of.get(person.person_id) if person is not None else None
+        if visit is None:
+            continue
+        # a person a guard brings back through the turnstile goes through
+        went = passage["admitted_by"] == "guard" or visit.outcome in ("passed", "freed")
+        recorded = passage["outcome"]
+        if recorded == "unconfirmed":
+            continue  # no passage contact: the gate cannot tell
+        if recorded != ("passed" if went else "not_passed"):
+            did = "went through" if went else "turned back"
+            problems.append(f"{person.person_id} {did}, the record says {recorded}")  # type: ignore[union-attr]
+    return problems
+
+
 def _checks_against_the_truth(
     visits: list[Visit],
     who_was_there: dict[str, tuple[SimPerson | None, CheckRow]],
@@ -653,7 +759,7 @@ def _checks_against_the_truth(
         # a retry after "no code" is a new check; any other second check is a double count
         if any(r.reason != "no_code" for r in rows[:-1]):
             problems.append(f"{pid} was checked {len(rows)} times in one approach")
-        if visit.outcome != "no_decision" and not rows:
+        if visit.outcome not in ("no_decision", "freed") and not rows:
             problems.append(f"{pid} got an answer without a check in the record")
         if visit.relay_pulses > 1:
             problems.append(f"the turnstile released {visit.relay_pulses} times for {pid}")
@@ -712,6 +818,29 @@ def _counts(by_reason: dict[str, int]) -> str:
     return ", ".join(f"{reason} {n}" for reason, n in sorted(by_reason.items())) or "none"
 
 
+def _passages_line(summary: Summary) -> str:
+    counts = summary.passages
+    if set(counts) <= {"unconfirmed"}:
+        return f"{counts.get('unconfirmed', 0)} releases, unconfirmed (no passage contact wired)"
+    return (
+        f"{counts.get('passed', 0)} went through, {counts.get('not_passed', 0)} not within the"
+        f" window ({summary.turned_back} turned back, by the simulator's truth)"
+    )
+
+
+def _drill_line(drill: tuple[float, float, float | None], freed: int) -> str:
+    noticed_s, held_s, next_check_s = drill
+    resumed = (
+        "no one came after it"
+        if next_check_s is None
+        else f"the next check {next_check_s:.1f} s after it cleared"
+    )
+    return (
+        f"  fire drill             turnstile freed {noticed_s:.2f} s after the alarm, held"
+        f" {held_s:.0f} s ({freed} in front went through unchecked); screening resumed: {resumed}"
+    )
+
+
 def format_summary(summary: Summary) -> str:
     lines = [
         "",
@@ -737,6 +866,8 @@ def format_summary(summary: Summary) -> str:
         + _counts(summary.shift_refusals)
         + "; after a secondary check: "
         + _counts(summary.shift_refusals_after_guard),
+        f"  passages               {_passages_line(summary)}",
+        *(_drill_line(drill, summary.freed) for drill in summary.drills),
         f"  core >= 37.5 °C        {summary.fevers_at_gate} people, of whom"
         f" {summary.fevers_admitted_at_gate} admitted without a flag",
         f"  events in the record   {summary.events_in_record}"

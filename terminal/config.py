@@ -577,6 +577,89 @@ class OutputsConfig(Section):
         return self
 
 
+InputPull = Literal["up", "down", "off"]
+# the thermometer's I2C bus 1 (SDA, SCL): not for anything else
+I2C_PINS = (2, 3)
+
+
+class InputPin(Section):
+    """One contact wired to a GPIO input: its pin, its active level and the pull resistor that
+    sets its level when the contact is open ("off": the circuit has its own resistor)."""
+
+    pin: BcmPin
+    active_high: bool = False  # a contact to ground with the pull-up: closed reads low
+    pull: InputPull = "up"
+    # a new level must hold this long to be believed (contacts bounce for a few ms)
+    debounce_ms: float = Field(default=20.0, ge=0.0, le=200.0)
+
+
+class PassageInput(InputPin):
+    """The turnstile's passage-complete output: after an admission the relay is held until the
+    person has gone through, or until ``window_s``; then it is released."""
+
+    window_s: float = Field(default=8.0, ge=1.0, le=60.0)
+
+
+class FireAlarmInput(InputPin):
+    """The fire alarm panel's contact. Wired fail-safe: the panel holds a normally closed contact
+    closed while all is well; an alarm opens it, and so does a cut wire or a loose terminal, so
+    an open circuit must read as the alarm."""
+
+    active_high: bool = True  # open contact + pull-up = high = alarm
+    debounce_ms: float = Field(default=50.0, ge=0.0, le=200.0)
+
+    @model_validator(mode="after")
+    def _open_circuit_is_alarm(self) -> FireAlarmInput:
+        wanted = "up" if self.active_high else "down"
+        if self.pull != wanted:
+            raise ValueError(
+                f"pull must be {wanted!r} with active_high = {str(self.active_high).lower()}: "
+                "an open circuit (a cut wire) must read as the alarm"
+            )
+        return self
+
+
+class StaffButtonInput(InputPin):
+    """A button beside the turnstile that lets one person through. A button cannot type, so the
+    reason written into the record for each press is set here."""
+
+    reason: str = Field(min_length=1, max_length=200)
+
+    @field_validator("reason")
+    @classmethod
+    def _said(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("the reason recorded for each press must not be blank")
+        return value.strip()
+
+
+class InputsConfig(Section):
+    """Contacts the gate reads; each is optional (not wired: not configured)."""
+
+    passage: PassageInput | None = None
+    fire_alarm: FireAlarmInput | None = None
+    staff_button: StaffButtonInput | None = None
+
+    @property
+    def pins(self) -> dict[str, int]:
+        wired: dict[str, InputPin | None] = {
+            "passage": self.passage,
+            "fire_alarm": self.fire_alarm,
+            "staff_button": self.staff_button,
+        }
+        return {name: wire.pin for name, wire in wired.items() if wire is not None}
+
+    @model_validator(mode="after")
+    def _distinct_pins(self) -> InputsConfig:
+        pins = list(self.pins.values())
+        if len(set(pins)) != len(pins):
+            raise ValueError(f"input pins must differ, got {self.pins}")
+        for name, pin in self.pins.items():
+            if pin in I2C_PINS:
+                raise ValueError(f"{name}.pin: {pin} is the thermometer's I2C bus (SDA/SCL)")
+        return self
+
+
 class TimingConfig(Section):
     code_wait_s: float = Field(default=4.0, gt=0.0, le=60.0)  # presence without a code, then deny
     clear_s: float = Field(default=0.8, ge=0.0, le=2.5)  # code gone this long: approach over
@@ -594,6 +677,12 @@ class SimulatorConfig(Section):
     # the random crowd's workers belong to these shift groups in turn, so that the groups'
     # windows decide who is early or late; none: a group made around everyone's arrival
     groups: tuple[GroupName, ...] = Field(default=(), max_length=32)
+    # admitted people who change their mind and do not go through (seen with [inputs.passage])
+    turn_back_share: float = Field(default=0.02, ge=0.0, le=0.5)
+    # a fire drill: the alarm panel sounds this long after the shift starts, for fire_drill_s
+    # (needs [inputs.fire_alarm]); None: no drill
+    fire_drill_at_s: float | None = Field(default=None, ge=0.0, le=7 * 86400.0)
+    fire_drill_s: float = Field(default=120.0, gt=0.0, le=3600.0)
 
 
 class Config(Section):
@@ -611,6 +700,7 @@ class Config(Section):
     secondary: SecondaryConfig = SecondaryConfig()
     display: DisplayConfig = DisplayConfig()
     outputs: OutputsConfig = OutputsConfig()
+    inputs: InputsConfig = InputsConfig()
     timing: TimingConfig = TimingConfig()
     simulator: SimulatorConfig = SimulatorConfig()
     commands: CommandsConfig = CommandsConfig()
@@ -647,6 +737,21 @@ class Config(Section):
     def _one_address_per_device(self) -> Config:
         if self.distance.address in self.thermometer.addresses:
             raise ValueError("distance.address and thermometer.address must differ (one I2C bus)")
+        return self
+
+    @model_validator(mode="after")
+    def _a_drill_needs_an_alarm(self) -> Config:
+        if self.simulator.fire_drill_at_s is not None and self.inputs.fire_alarm is None:
+            raise ValueError("simulator.fire_drill_at_s: needs a fire alarm ([inputs.fire_alarm])")
+        return self
+
+    @model_validator(mode="after")
+    def _inputs_apart_from_outputs(self) -> Config:
+        out = self.outputs
+        outputs = {out.relay_pin, out.green_lamp_pin, out.red_lamp_pin, out.buzzer_pin}
+        for name, pin in self.inputs.pins.items():
+            if pin in outputs:
+                raise ValueError(f"inputs.{name}.pin: {pin} is already an output ([outputs])")
         return self
 
     def resolved(self, path: Path) -> Path:

@@ -262,3 +262,44 @@ def test_the_simulated_crowd_belongs_to_configured_groups(tmp_path: Path) -> Non
     assert make_config(tmp_path, shifts=shifts, simulator={"groups": ["day"]}).simulator.groups
     with pytest.raises(ConfigError, match=r"simulator\.groups\[1\]: 'swing' is not in shifts"):
         make_config(tmp_path, shifts=shifts, simulator={"groups": ["day", "swing"]})
+
+
+@pytest.mark.parametrize(
+    ("inputs", "message"),
+    [
+        # fail-safe: a cut wire must read as the alarm, or a fire could find the gate shut
+        (
+            {"fire_alarm": {"pin": 6, "pull": "down"}},
+            r"inputs\.fire_alarm: Value error, pull must be 'up' with active_high = true: an "
+            r"open circuit \(a cut wire\) must read as the alarm",
+        ),
+        (
+            {"fire_alarm": {"pin": 6, "active_high": False, "pull": "up"}},
+            r"inputs\.fire_alarm: .*pull must be 'down' with active_high = false",
+        ),
+        ({"staff_button": {"pin": 13}}, r"inputs\.staff_button\.reason: required, missing"),
+        (
+            {"staff_button": {"pin": 13, "reason": "   "}},
+            r"inputs\.staff_button\.reason: .*must not be blank",
+        ),
+        (
+            {"passage": {"pin": 5}, "staff_button": {"pin": 5, "reason": "guard"}},
+            r"inputs: Value error, input pins must differ",
+        ),
+        ({"passage": {"pin": 17}}, r"inputs\.passage\.pin: 17 is already an output"),
+        ({"passage": {"pin": 2}}, r"passage\.pin: 2 is the thermometer's I2C bus"),
+        ({"passage": {"pin": 5, "window_s": 0.2}}, r"inputs\.passage\.window_s: .*greater"),
+        ({"passage": {"pin": 5, "debounce_ms": 500}}, r"inputs\.passage\.debounce_ms: .*less"),
+        ({"passage": {"pin": 5, "pull": "sideways"}}, r"inputs\.passage\.pull: Input should be"),
+        ({"door": {"pin": 5}}, r"inputs\.door: unknown key"),
+    ],
+)
+def test_input_wiring_errors_name_the_key(tmp_path: Path, inputs: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        make_config(tmp_path, inputs=inputs)
+
+
+def test_the_simulator_config_wires_every_input() -> None:
+    inputs = load(REPO / "config" / "simulator.toml").inputs
+    assert inputs.passage is not None and inputs.fire_alarm is not None
+    assert inputs.staff_button is not None and inputs.staff_button.reason

@@ -39,6 +39,13 @@ SCREENS: dict[str, dict[Language, tuple[str, str]]] = {
         "zh": ("闸机已封闭", "园区已下令封闭本闸机，任何人不得通过。请联系工作人员"),
         "en": ("Gate locked down", "The park has closed this gate. Nobody may pass. See staff"),
     },
+    "emergency": {
+        "zh": ("紧急情况：请自由离开", "火警：闸机已打开，请有序离开"),
+        "en": (
+            "Emergency: leave freely",
+            "Fire alarm: the gate is open. Walk out calmly, do not stop",
+        ),
+    },
     "out_of_service": {
         "zh": ("闸机暂停服务", "闸机服务未运行，请联系工作人员"),
         "en": ("Gate out of service", "The gate service is not running. Please see staff"),

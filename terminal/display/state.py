@@ -2,9 +2,10 @@
 measuring state, the answer, the end of the approach) and the display's server reads from.
 
 The screen is worked out when it is read, from what the gate said and from the gate's state
-(lockdown, a failed camera or thermometer), so a lockdown set by the centre shows without the gate
-telling the display. An answer stays until the approach ends, or ``answer_s`` at most: nothing
-about a person outlasts their being at the gate. The screen never carries a temperature or a name.
+(a fire alarm, lockdown, a failed camera or thermometer), so a lockdown set by the centre shows
+without the gate telling the display. An answer stays until the approach ends, or ``answer_s`` at
+most: nothing about a person outlasts their being at the gate. The screen never carries a
+temperature or a name.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from terminal.display.catalogue import Language, refusal, screen, window_text
 from terminal.policy import Reason, Route
 from terminal.shifts import Opening
 
-Tone = Literal["neutral", "pass", "refuse", "alert", "fault"]
+Tone = Literal["neutral", "pass", "refuse", "alert", "fault", "emergency"]
 # a measuring state (terminal.screening.MeasureState's values) -> the screen it asks for
 _MEASURING_SCREENS = {
     "come_closer": "come_closer",
@@ -35,6 +36,7 @@ class GateConditions(Protocol):
     """What the display reads of terminal.gatestate.GateState."""
 
     lockdown: bool
+    emergency: bool
     camera_ok: bool
     thermometer_ok: bool
 
@@ -111,6 +113,10 @@ class DisplayState:
 
     # --- read by the server ---------------------------------------------------------------------
     def screen(self) -> Screen:
+        conditions = self.conditions
+        if conditions is not None and conditions.emergency:
+            # the fire alarm: over any answer, any measurement and a lockdown
+            return self._screen("emergency", "emergency")
         with self._lock:
             answer, measuring = self._answer, self._measuring
             if answer is not None and self._now() - answer.shown_at_s >= self.answer_s:
