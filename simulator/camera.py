@@ -3,7 +3,9 @@
 Like a real camera, ``read()`` waits for the next frame; here the wait is simulated time. While
 nobody is in front of the gate for long, the camera would show the same empty scene frame after
 frame, so the simulation skips ahead, to ``LEAD_S`` before the next person steps up: the gate still
-sees every frame of the last seconds of the empty scene, which is all its timers look back on.
+sees every frame of the last seconds of the empty scene, which is all its timers look back on. It
+does not skip while the turnstile is released (the gate's passage window and the fire alarm run
+then), nor past a change the world makes to the gate's inputs, nor for LEAD_S after one.
 """
 
 from __future__ import annotations
@@ -31,8 +33,12 @@ class FakeCapture:
             return False, None
         self.clock.sleep(self.frame_interval_s)
         next_person_at = self.world.next_step_up_at()
-        if next_person_at is not None:
-            idle_s = next_person_at - self.clock.time() - LEAD_S
+        gpio = self.world.gpio
+        input_just_changed = self.clock.time() - gpio.last_input_change_at() < LEAD_S
+        if next_person_at is not None and not (self.world.turnstile_released or input_just_changed):
+            # never past a change the world makes to the gate's inputs (a fire alarm, a button)
+            wakes_at = min(next_person_at - LEAD_S, gpio.next_input_change_at())
+            idle_s = wakes_at - self.clock.time()
             if idle_s > self.frame_interval_s:
                 self.clock.sleep(idle_s)
         return True, self.world.frame()

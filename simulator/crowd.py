@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal, get_args
 
 from simulator.mlx90614 import Fault as SensorFault
+from terminal.config import GROUP_PATTERN, Config
 from terminal.csvfile import CsvFileError, read_table
 from terminal.ids import PERSON_ID
 from terminal.roster import Roster
@@ -46,9 +48,19 @@ SCENARIO_HEADER = ["person_id", "arrival_s", "core_c", "ambient_c", "code"]
 NatOnRoster = Literal["valid", "expired", "positive", "missing"]
 NATS_ON_ROSTER: tuple[str, ...] = get_args(NatOnRoster)
 # optional: what the thermometer sees once they stand where the gate asks (skips the forehead
-# model), where they first stand, the forehead model's inputs, and the thermometer misbehaving
-# while they are in front (nack, bad_pec, error_flag, stuck)
-SCENARIO_OPTIONAL = ["object_c", "distance_cm", "minutes_inside", "outside_c", "sensor_fault"]
+# model), where they first stand, the forehead model's inputs, the thermometer misbehaving
+# while they are in front (nack, bad_pec, error_flag, stuck); the shift group of the config
+# they belong to (blank: a group whose window holds their arrival); and whether, once
+# admitted, they go through the turnstile (yes, the default) or turn back
+SCENARIO_OPTIONAL = [
+    "object_c",
+    "distance_cm",
+    "minutes_inside",
+    "outside_c",
+    "sensor_fault",
+    "group",
+    "passes",
+]
 SENSOR_FAULTS: tuple[str, ...] = get_args(SensorFault)
 
 
@@ -61,6 +73,9 @@ class SimPerson:
     code: str  # one of CODE_KINDS, or PAYLOAD_PREFIX + the exact text shown
     registered: bool = True
     in_shift: bool = True  # arrives inside the shift window the roster gives them
+    # a shift group of the config: the roster gives them this group instead, and the config's
+    # windows say whether they are in time (``in_shift`` is then not used)
+    group: str | None = None
     dark_mode: bool = False  # the phone shows the code light-on-dark
     code_after_s: float = 0.5  # from stepping up to holding the code to the camera
     leaves_phone: bool = (
@@ -75,6 +90,7 @@ class SimPerson:
     object_c: float | None = None
     minutes_inside: float | None = None
     outside_c: float | None = None
+    passes: bool = True  # admitted, they go through; False: they change their mind, turn back
 
 
 @dataclass(frozen=True)
@@ -95,6 +111,15 @@ class CrowdMix:
     nat_expired: float = 0.01
     nat_positive: float = 0.005
     nat_missing: float = 0.01
+    turn_back: float = 0.0  # admitted, then not going through after all
+
+
+def crowd_mix(config: Config) -> CrowdMix:
+    """The config's crowd; people turning back after their admission only where the gate can
+    see it (a passage contact wired), so that without one a run is what it always was."""
+    sim = config.simulator
+    turn_back = sim.turn_back_share if config.inputs.passage is not None else 0.0
+    return CrowdMix(arrival_window_s=sim.arrival_window_s, turn_back=turn_back)
 
 
 def _nat(rng: random.Random, mix: CrowdMix) -> NatOnRoster:
@@ -114,6 +139,7 @@ def random_crowd(workers: int, seed: int, mix: CrowdMix | None = None) -> list[S
     mix = mix or CrowdMix()
     rng = random.Random(seed)
     nat_rng = random.Random(f"nat-{seed}")  # its own draws: the rest of a seed's crowd stays
+    passes_rng = random.Random(f"passes-{seed}")
     arrivals = sorted(rng.uniform(0, mix.arrival_window_s) for _ in range(workers))
     people = []
     for index, arrival in enumerate(arrivals):
@@ -154,6 +180,7 @@ def random_crowd(workers: int, seed: int, mix: CrowdMix | None = None) -> list[S
                 sensor_fault=fault,
                 nat=_nat(nat_rng, mix),
                 distance_cm=distance,
+                passes=passes_rng.random() >= mix.turn_back,
             )
         )
     return _with_each_attack(people, rng, at_least=min(2, workers // 50))
@@ -248,6 +275,12 @@ def load_scenario(path: Path) -> list[SimPerson]:
             raise ScenarioError(
                 f"{path}:{line}: nat must be one of {', '.join(NATS_ON_ROSTER)}, got {nat!r}"
             )
+        group = cells["group"] or None
+        if group is not None and not re.fullmatch(GROUP_PATTERN, group):
+            raise ScenarioError(f"{path}:{line}: group: not a shift group's name, got {group!r}")
+        passes = cells["passes"].strip().lower() or "yes"
+        if passes not in ("yes", "no"):
+            raise ScenarioError(f"{path}:{line}: passes must be yes, no or empty, got {passes!r}")
         fault = cells["sensor_fault"] or None
         if fault is not None and fault not in SENSOR_FAULTS:
             raise ScenarioError(
@@ -274,8 +307,27 @@ def load_scenario(path: Path) -> list[SimPerson]:
                 object_c=optional("object_c", -20, 60),
                 minutes_inside=optional("minutes_inside", 0, 24 * 60),
                 outside_c=optional("outside_c", -40, 55),
+                group=group,
+                passes=passes == "yes",
             )
         )
     if not people:
         raise ScenarioError(f"{path}: no persons in the scenario")
     return sorted(people, key=lambda p: p.arrival_s)
+
+
+def in_groups(people: list[SimPerson], groups: list[str]) -> list[SimPerson]:
+    """The crowd's registered workers spread over ``groups`` in turn (none: left as they are)."""
+    if not groups:
+        return people
+    return [replace(p, group=groups[i % len(groups)]) for i, p in enumerate(people)]
+
+
+def check_groups(people: list[SimPerson], known: set[str], where: str) -> None:
+    """Every person's group is one of the config's."""
+    for person in people:
+        if person.group is not None and person.group not in known:
+            raise ScenarioError(
+                f"{where}: {person.person_id}: group {person.group!r} is not in shifts.groups "
+                f"({', '.join(sorted(known)) or 'none configured'})"
+            )

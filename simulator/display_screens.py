@@ -6,16 +6,29 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from playwright.sync_api import sync_playwright
 
 from simulator.broker import free_port
 from terminal.display.server import DisplayServer
 from terminal.display.state import DisplayState
-from terminal.policy import Reason, Route
+from terminal.gatestate import GateState
+from terminal.policy import SHIFT_REASONS, Reason, Route
+from terminal.shifts import Opening
+from terminal.windows import parse_window
 
 SCREEN_PX = {"width": 800, "height": 480}  # the Raspberry Pi 7-inch touch display
+# a worker come too early for this window
+EARLY_FOR = Opening(
+    date(2026, 11, 23),
+    parse_window("07:40-08:00"),
+    "arrival",
+    datetime(2026, 11, 23, 7, 40, tzinfo=ZoneInfo("Asia/Shanghai")),
+    datetime(2026, 11, 23, 8, 0, tzinfo=ZoneInfo("Asia/Shanghai")),
+)
 PLACES = {
     "en": ("Temporary isolation room", "Building A, ground floor, room 012"),
     "zh": ("临时隔离室", "A栋一楼012室"),
@@ -49,9 +62,10 @@ def main() -> None:
                 "": (Reason.CODE_RED, Route.ISOLATION_ROOM),
                 "-pass": (Reason.ADMITTED, Route.THROUGH),
                 "-secondary": (Reason.SECONDARY_CHECK, Route.SECONDARY_CHECK),
+                "-shift": (Reason.SHIFT_EARLY, Route.ASIDE),
             }
             for suffix, (reason, route) in shots.items():
-                board.decided(reason, route)
+                board.decided(reason, route, EARLY_FOR if reason in SHIFT_REASONS else None)
                 page.locator(f'body[data-kind="{reason.value}"]').wait_for()
                 page.wait_for_timeout(300)  # the background's colour change
                 target = args.out / f"worker-display-{language}{suffix}.png"
@@ -61,6 +75,10 @@ def main() -> None:
             page.locator('body[data-kind="show_code"]').wait_for()
             page.wait_for_timeout(300)
             page.screenshot(path=str(args.out / f"worker-display-{language}-idle.png"))
+            board.conditions = GateState(risk_tier="low", emergency=True)  # the fire alarm
+            page.locator('body[data-kind="emergency"]').wait_for()
+            page.wait_for_timeout(300)
+            page.screenshot(path=str(args.out / f"worker-display-{language}-emergency.png"))
             page.close()
             server.stop()
         browser.close()

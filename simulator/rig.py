@@ -23,10 +23,11 @@ from simulator.forehead import ForeheadModel
 from simulator.frames import FrameRenderer
 from simulator.gpio import FakeGPIO
 from simulator.mlx90614 import FakeSMBus, MLX90614Twin, Scene
+from simulator.timetable import expected_shift
 from simulator.vl53l0x import VL53L0XTwin
 from simulator.world import Pace, World, WorldPins
-from terminal.config import Config, ShiftsConfig
-from terminal.devices import Devices, build_outputs
+from terminal.config import Config, ShiftGroup
+from terminal.devices import Devices, build_inputs, build_outputs
 from terminal.healthcode import SIMULATOR_KEY_ID, issue, simulator_issuer_key
 from terminal.roster import Roster, Worker
 from terminal.windows import ANY_TIME
@@ -50,7 +51,8 @@ def _hhmm(moment: datetime) -> str:
 
 def simulated_shifts(people: list[SimPerson], config: Config) -> Config:
     """The config with the simulated crowd's shift groups: one whose window holds every arrival,
-    and one whose window holds none (for the people who come at the wrong time)."""
+    and one whose window holds none (for the people who come at the wrong time), beside the
+    config's own groups, graces and holidays."""
     zone = ZoneInfo(config.gate.timezone)
     start = datetime.fromtimestamp(shift_start_epoch(config), zone)
     last = max((p.arrival_s for p in people), default=0.0)
@@ -62,11 +64,11 @@ def simulated_shifts(people: list[SimPerson], config: Config) -> Config:
         arrival = [f"{_hhmm(opens)}-{_hhmm(closes)}"]
         other = [f"{_hhmm(closes + timedelta(hours=1))}-{_hhmm(closes + timedelta(hours=2))}"]
     groups = {
-        **{name: {"windows": group.windows} for name, group in config.shifts.groups.items()},
-        ARRIVAL_GROUP: {"windows": arrival},
-        OTHER_GROUP: {"windows": other},
+        **config.shifts.groups,
+        ARRIVAL_GROUP: ShiftGroup.model_validate({"windows": arrival}),
+        OTHER_GROUP: ShiftGroup.model_validate({"windows": other}),
     }
-    shifts = ShiftsConfig.model_validate({"groups": groups})
+    shifts = config.shifts.model_copy(update={"groups": groups})
     return config.model_copy(update={"shifts": shifts})
 
 
@@ -88,7 +90,7 @@ def roster_for(people: list[SimPerson], config: Config) -> Roster:
             result = "positive"
         elif p.nat == "missing":
             tested_at = result = None
-        group = ARRIVAL_GROUP if p.in_shift else OTHER_GROUP
+        group = p.group or (ARRIVAL_GROUP if p.in_shift else OTHER_GROUP)
         workers.append(Worker(p.person_id, p.person_id, "simulated", group, tested_at, result))
     return Roster(workers)
 
@@ -130,15 +132,39 @@ class SimHealthOffice:
         raise ValueError(f"no code of kind {kind!r}")
 
 
-def _expected_through(person: SimPerson) -> bool:
-    """Nothing but the code decides this person: they will be admitted on it."""
+# a person in the queue reaches the gate within this, in the demo's busiest quarter hour
+QUEUE_ALLOWANCE_S = 600.0
+
+
+def expected_in_time(person: SimPerson, config: Config) -> bool | None:
+    """Does the simulator's own reading of the timetable put this person inside their window,
+    from their arrival until the queue lets them reach the gate? None: it cannot tell (the clocks
+    change that day)."""
+    if person.group is None:
+        return person.in_shift
+    zone = ZoneInfo(config.gate.timezone)
+    arrival_s = shift_start_epoch(config) + person.arrival_s
+    found = []
+    for wait_s in (0.0, QUEUE_ALLOWANCE_S):
+        moment = datetime.fromtimestamp(arrival_s + wait_s, zone)
+        expected = expected_shift(config, person.group, moment)
+        found.append(None if expected is None else expected.reason is None)
+    return None if None in found else all(found)
+
+
+def expected_through_but_for_the_shift(person: SimPerson) -> bool:
+    """Nothing but the code and the shift decides this person."""
     return (
         person.registered
-        and person.in_shift
         and person.nat == "valid"
         and person.core_c < 37.0
         and not person.sensor_fault
     )
+
+
+def _expected_through(person: SimPerson, config: Config) -> bool:
+    """Nothing but the code decides this person: they will be admitted on it."""
+    return expected_through_but_for_the_shift(person) and bool(expected_in_time(person, config))
 
 
 def health_code_payloads(people: list[SimPerson], config: Config) -> dict[str, str | None]:
@@ -159,10 +185,24 @@ def health_code_payloads(people: list[SimPerson], config: Config) -> dict[str, s
         else:
             issued_s = start + person.arrival_s - CODE_ISSUED_BEFORE_S
             payload = office.code(kind, person.person_id, issued_s)
-            if kind == "green" and _expected_through(person):
+            if kind == "green" and _expected_through(person, config):
                 previous = payload  # a screenshot worth passing back
         payloads[person.person_id] = payload
     return payloads
+
+
+def world_pins(config: Config) -> WorldPins:
+    out, wired = config.outputs, config.inputs
+    return WorldPins(
+        out.relay_pin,
+        out.relay_active_high,
+        out.red_lamp_pin,
+        out.lamps_active_high,
+        passage=wired.passage.pin if wired.passage else None,
+        passage_active_high=wired.passage.active_high if wired.passage else False,
+        fire_alarm=wired.fire_alarm.pin if wired.fire_alarm else None,
+        fire_alarm_active_high=wired.fire_alarm.active_high if wired.fire_alarm else True,
+    )
 
 
 @dataclass
@@ -189,6 +229,7 @@ class Rig:
             distance=VL53L0X(self.bus, self.config.distance.address, sleep=self.clock.sleep),
             display=self.world.display,
             more_thermometers=[MLX90614(self.bus, t.address) for t in self.more_twins],
+            inputs=build_inputs(self.gpio, self.config, self.clock.time, self.clock.sleep),
         )
 
 
@@ -208,13 +249,12 @@ def build_rig(
     rng = np.random.default_rng(seed)
     gpio = FakeGPIO(clock.time)
     renderer = FrameRenderer(rng, config.camera.width, config.camera.height)
-    out = config.outputs
     world = World(
         people,
         health_code_payloads(people, config),
         clock,
         gpio,
-        WorldPins(out.relay_pin, out.relay_active_high, out.red_lamp_pin, out.lamps_active_high),
+        world_pins(config),
         renderer,
         rng,
         shift_start_epoch_s=start,

@@ -26,15 +26,18 @@ from paho.mqtt.enums import CallbackAPIVersion
 from simulator.broker import BrokerUnavailable, PrivateBroker
 from simulator.crowd import (
     EXPECTED_REASON,
-    CrowdMix,
     SimPerson,
+    check_groups,
+    crowd_mix,
+    in_groups,
     is_attack,
     load_scenario,
     random_crowd,
 )
 from simulator.guard import SimulatedGuard
-from simulator.rig import Rig, build_rig
+from simulator.rig import Rig, build_rig, expected_through_but_for_the_shift, shift_start_epoch
 from simulator.screens import DemoScreens, ScreensOptions, start_screens
+from simulator.timetable import expected_shift, window_of_record
 from simulator.world import Pace, Visit, World
 from terminal.commands import CommandContext, CommandDesk, standard_registry
 from terminal.config import Config
@@ -160,6 +163,17 @@ class Summary:
     fevers_at_gate: int = 0
     alerts_by_kind: dict[str, int] = field(default_factory=dict)  # as the subscriber received
     real_time: bool = False  # beside the screens: the gate's waits were real
+    # workers of the config's groups refused for their shift, with their next window, as the
+    # simulator's own timetable expected (by reason); how many its timetable judged
+    shift_refusals: dict[str, int] = field(default_factory=dict)
+    shift_expected: int = 0
+    shift_refusals_after_guard: dict[str, int] = field(default_factory=dict)  # flagged first
+    # passages: with a passage contact, went through or not within the window (by the record)
+    passages: dict[str, int] = field(default_factory=dict)
+    turned_back: int = 0  # admitted people who did not go through (the world's truth)
+    # each fire drill as the gate lived it: (freed after the alarm s, held s, next check after s)
+    drills: list[tuple[float, float, float | None]] = field(default_factory=list)
+    freed: int = 0  # people in front when the alarm freed the turnstile
 
     def agrees(self) -> bool:
         return not self.problems
@@ -203,10 +217,13 @@ def _people(
     config: Config, workers: int | None, seed: int | None, scenario: Path | None
 ) -> list[SimPerson]:
     if scenario is not None:
-        return load_scenario(scenario)
+        people = load_scenario(scenario)
+        check_groups(people, set(config.shifts.groups), str(scenario))
+        return people
     sim = config.simulator
-    mix = CrowdMix(arrival_window_s=sim.arrival_window_s)
-    return random_crowd(workers or sim.workers, seed if seed is not None else sim.seed, mix)
+    mix = crowd_mix(config)
+    crowd = random_crowd(workers or sim.workers, seed if seed is not None else sim.seed, mix)
+    return in_groups(crowd, list(sim.groups))
 
 
 @dataclass
@@ -238,6 +255,7 @@ def run_simulation(
         config = starting_now(config, workers)
     if people is None:
         people = _people(config, workers, seed, scenario)
+    check_groups(people, set(config.shifts.groups), "the crowd")
     rig = build_rig(
         config,
         people,
@@ -247,6 +265,10 @@ def run_simulation(
         # beside the screens the gate's clock is the wall clock: switched on just now
         switched_on_before_s=SWITCHED_ON_S if screens is not None else 60.0,
     )
+    drill_at = config.simulator.fire_drill_at_s
+    if drill_at is not None:
+        drill_from = shift_start_epoch(config) + drill_at
+        rig.world.sound_fire_alarm(drill_from, drill_from + config.simulator.fire_drill_s)
     record_path = claim_simulated_record(config, record_path)
     topics = GateTopics(config.gate.park, config.gate.id)
     private: PrivateBroker | None = None
@@ -368,7 +390,8 @@ def run_simulation(
         wait_for_guard_until: float | None = None
         while True:
             now = rig.clock.time()
-            if rig.world.done:
+            # the last admitted person's passage is seen through, as every other one
+            if rig.world.done and not gate.passages.waiting:
                 if guard is None or not (guard.pending() or gate.secondary.open):
                     break
                 wait_for_guard_until = wait_for_guard_until or now + 300.0
@@ -390,9 +413,10 @@ def run_simulation(
                 desk.run_pending(inbox)
             gate.poll()
             if escorted is not None:
-                rig.world.escort_over(escorted)
-            for person_id in from_desk:
-                rig.world.escort_over(person_id)
+                # the guard hears the gate's answer: admitted, they walk the person through
+                rig.world.escort_over(escorted, _admitted_by_guard(record, who, escorted))
+            for person_id in from_desk:  # so does a person at the security desk
+                rig.world.escort_over(person_id, _admitted_by_guard(record, who, person_id))
             progress.update(len(rig.world.visits))
         simulated_s = rig.clock.time() - sim_started
         gate.close()
@@ -406,7 +430,7 @@ def run_simulation(
                     f"drain timeout after {drain_timeout_s:g} s: {record.count_unsent()} events "
                     "stay unsent in the record"
                 )
-        summary = _summarise(record, rig.world, who_was_there, subscriber, topics)
+        summary = _summarise(record, rig.world, who_was_there, subscriber, topics, rig.config)
         summary.simulated_s = simulated_s
         summary.broker = broker_text
         summary.drain = drain
@@ -461,7 +485,13 @@ def starting_now(config: Config, workers: int | None = None) -> Config:
     people = workers or config.simulator.workers
     window_s = min(config.simulator.arrival_window_s, SCREENS_ARRIVAL_S_PER_PERSON * people)
     simulator = config.simulator.model_copy(
-        update={"shift_start": now.isoformat(), "arrival_window_s": window_s}
+        update={
+            "shift_start": now.isoformat(),
+            "arrival_window_s": window_s,
+            # the config's shift groups have windows at set hours, and the screens' shift comes
+            # whenever someone runs it: its crowd comes in a window of its own
+            "groups": (),
+        }
     )
     return config.model_copy(update={"simulator": simulator})
 
@@ -500,6 +530,14 @@ def _desk_resolutions(
 
 class ScreensUnavailable(RuntimeError):
     pass
+
+
+def _admitted_by_guard(record: Record, who: dict[str, SimPerson | None], person_id: str) -> bool:
+    return any(
+        passage["admitted_by"] == "guard"
+        and getattr(who.get(passage["admission_id"]), "person_id", None) == person_id
+        for passage in record.passages()
+    )
 
 
 class RecordInUse(ValueError):
@@ -554,6 +592,7 @@ def _summarise(
     who_was_there: dict[str, tuple[SimPerson | None, CheckRow]],
     subscriber: Subscriber | None,
     topics: GateTopics,
+    config: Config,
 ) -> Summary:
     checks = record.checks()
     reasons = Counter(c["reason"] for c in checks if c["decision"] == "deny")
@@ -609,6 +648,12 @@ def _summarise(
         if step["step"] in ("admitted_by_staff", "refused_after_check", "fever_confirmed")
     }
     problems.extend(_checks_against_the_truth(visits, who_was_there, outcomes))
+    shifts = _shifts_as_timetabled(visits, who_was_there, config, outcomes)
+    problems.extend(shifts.problems)
+    passages = record.passages()
+    problems.extend(_passages_against_the_truth(passages, visits, who_was_there))
+    drills, drill_problems = _drills_against_the_record(world, record, checks)
+    problems.extend(drill_problems)
     check_times = [c["check_s"] for c in checks]
     processing = [c["processing_ms"] for c in checks]
     steps = Counter(step["step"] for step in secondary_steps)
@@ -651,7 +696,156 @@ def _summarise(
         fevers_admitted_at_gate=sum(1 for v in fevers_at_gate if v.relay_pulses),
         fevers_at_gate=len(fevers_at_gate),
         alerts_by_kind=alerts_by_kind,
+        shift_refusals=shifts.refused,
+        shift_expected=shifts.expected,
+        shift_refusals_after_guard=shifts.after_guard,
+        passages=dict(Counter(p["outcome"] for p in passages)),
+        turned_back=sum(1 for v in visits if v.outcome == "turned_back"),
+        drills=drills,
+        freed=sum(1 for v in visits if v.outcome == "freed"),
     )
+
+
+@dataclass
+class ShiftTally:
+    refused: dict[str, int] = field(default_factory=dict)  # reason -> refused with a window
+    after_guard: dict[str, int] = field(default_factory=dict)  # flagged, then refused by reason
+    expected: int = 0  # workers of a configured group the timetable check could judge
+    problems: list[str] = field(default_factory=list)
+
+
+SHIFT_REASONS = ("shift_early", "shift_late", "shift_not_today", "gate_not_serving_group")
+
+
+def _shifts_as_timetabled(
+    visits: list[Visit],
+    who_was_there: dict[str, tuple[SimPerson | None, CheckRow]],
+    config: Config,
+    resolved: dict[str, tuple[str, str]],
+) -> ShiftTally:
+    """Each worker of a configured group answered as the simulator's own reading of the
+    timetable says: admitted in time; refused early or late with the next window otherwise (a
+    flagged worker: by the guard's decision after a normal clinical reading)."""
+    tally = ShiftTally()
+    rows: dict[str, list[CheckRow]] = {}
+    for person, row in who_was_there.values():
+        if person is not None:
+            rows.setdefault(person.person_id, []).append(row)
+    zone = ZoneInfo(config.gate.timezone)
+    refused: Counter[str] = Counter()
+    after_guard: Counter[str] = Counter()
+    for visit in visits:
+        person = visit.person
+        checked = rows.get(person.person_id)
+        if person.group is None or not checked or not expected_through_but_for_the_shift(person):
+            continue
+        final = checked[-1]
+        # when they stood at the gate, not when they joined the queue: the gate's record has it
+        at_gate = datetime.fromtimestamp(final.epoch_s, zone)
+        expected = expected_shift(config, person.group, at_gate)
+        reason, by_guard = final.reason, final.event_id in resolved
+        if by_guard:
+            reason = resolved[final.event_id][1]  # the guard's decision, not the flag
+        if expected is None or reason not in (*SHIFT_REASONS, "admitted"):
+            continue  # the clocks change (the gate's tests cover it), or the screening decided
+        tally.expected += 1
+        said = reason if reason in SHIFT_REASONS else None
+        if said != expected.reason:
+            tally.problems.append(
+                f"{person.person_id} of group {person.group} at {at_gate:%H:%M:%S}: the timetable "
+                f"says {expected.reason or 'in time'}, the gate said {reason}"
+            )
+        elif by_guard:
+            # the guard tells them in person; the check's window is the gate's answer
+            after_guard[said or "admitted"] += 1
+        elif said is not None and window_of_record(final.next_window) != expected.window:
+            tally.problems.append(
+                f"{person.person_id} refused as {said} with the window {final.next_window}, "
+                f"the timetable's next is {expected.window}"
+            )
+        elif said is not None:
+            refused[said] += 1
+    tally.refused = dict(refused)
+    tally.after_guard = {k: n for k, n in after_guard.items() if k != "admitted"}
+    return tally
+
+
+# the alarm is seen at the next camera frame, and believed after the input's debounce
+DRILL_NOTICED_WITHIN_S = 1.0
+
+
+def _drills_against_the_record(
+    world: World, record: Record, checks: list[dict]
+) -> tuple[list[tuple[float, float, float | None]], list[str]]:
+    """Every fire alarm the world sounded freed the turnstile for as long as it lasted, with
+    nobody screened meanwhile, and screening resumed when it cleared."""
+    found: list[tuple[float, float, float | None]] = []
+    problems: list[str] = []
+    emergencies = record.rows("emergencies")
+    relay = world.pins.relay
+    for sounds_from, until in world.alarms:
+        if until == float("inf"):
+            continue  # a cut wire: an emergency without end
+        seen = [
+            e for e in emergencies if 0 <= e["started_s"] - sounds_from < DRILL_NOTICED_WITHIN_S
+        ]
+        if not seen or seen[0]["ended_s"] is None:
+            problems.append(
+                f"the fire alarm at {sounds_from:.0f} is not in the record, or never ended"
+            )
+            continue
+        started, ended = seen[0]["started_s"], seen[0]["ended_s"]
+        if not 0 <= ended - until < DRILL_NOTICED_WITHIN_S:
+            problems.append(f"the fire alarm cleared at {until:.0f}, the record says {ended:.0f}")
+        shut = [
+            c
+            for c in world.gpio.changes
+            if c.pin == relay
+            and started <= c.time_s < ended
+            and c.level != int(world.pins.relay_active_high)
+        ]
+        if shut or world.gpio.levels_at(relay, started) != int(world.pins.relay_active_high):
+            problems.append(
+                f"the turnstile was not held free through the fire alarm at {started:.0f}"
+            )
+        # a check under way when the alarm sounded is finished; none starts while it lasts
+        during = [c for c in checks if started < c["epoch_s"] - c["check_s"] < ended]
+        if during:
+            problems.append(f"{len(during)} checks started during the fire alarm")
+        after = [c["epoch_s"] - ended for c in checks if c["epoch_s"] >= ended]
+        found.append((started - sounds_from, ended - started, min(after) if after else None))
+    return found, problems
+
+
+def _passages_against_the_truth(
+    passages: list[dict],
+    visits: list[Visit],
+    who_was_there: dict[str, tuple[SimPerson | None, CheckRow]],
+) -> list[str]:
+    """Every admission has its passage, and with a passage contact it says what the person
+    really did: went through, or turned back."""
+    problems = []
+    visit_of = {v.person.person_id: v for v in visits}
+    by_admission = {p["admission_id"]: p for p in passages}
+    for event_id, (_, row) in who_was_there.items():
+        if row.decision == "admit" and event_id not in by_admission:
+            problems.append(f"admission {event_id} has no passage in the record")
+    for passage in passages:
+        if passage["admitted_by"] not in ("check", "guard"):
+            continue
+        person = who_was_there.get(passage["admission_id"], (None, None))[0]
+        visit = visit_of.get(person.person_id) if person is not None else None
+        if visit is None:
+            continue
+        # a person a guard brings back through the turnstile goes through
+        went = passage["admitted_by"] == "guard" or visit.outcome in ("passed", "freed")
+        recorded = passage["outcome"]
+        if recorded == "unconfirmed":
+            continue  # no passage contact: the gate cannot tell
+        if recorded != ("passed" if went else "not_passed"):
+            did = "went through" if went else "turned back"
+            problems.append(f"{person.person_id} {did}, the record says {recorded}")  # type: ignore[union-attr]
+    return problems
 
 
 def _checks_against_the_truth(
@@ -681,7 +875,7 @@ def _checks_against_the_truth(
         # a retry after "no code" is a new check; any other second check is a double count
         if any(r.reason != "no_code" for r in rows[:-1]):
             problems.append(f"{pid} was checked {len(rows)} times in one approach")
-        if visit.outcome != "no_decision" and not rows:
+        if visit.outcome not in ("no_decision", "freed") and not rows:
             problems.append(f"{pid} got an answer without a check in the record")
         if visit.relay_pulses > 1:
             problems.append(f"the turnstile released {visit.relay_pulses} times for {pid}")
@@ -736,6 +930,33 @@ def _write_results(path: Path, people: list[SimPerson], by_person: dict[str, Che
             writer.writerow([person.person_id, row.decision, row.reason, temperature])
 
 
+def _counts(by_reason: dict[str, int]) -> str:
+    return ", ".join(f"{reason} {n}" for reason, n in sorted(by_reason.items())) or "none"
+
+
+def _passages_line(summary: Summary) -> str:
+    counts = summary.passages
+    if set(counts) <= {"unconfirmed"}:
+        return f"{counts.get('unconfirmed', 0)} releases, unconfirmed (no passage contact wired)"
+    return (
+        f"{counts.get('passed', 0)} went through, {counts.get('not_passed', 0)} not within the"
+        f" window ({summary.turned_back} turned back, by the simulator's truth)"
+    )
+
+
+def _drill_line(drill: tuple[float, float, float | None], freed: int) -> str:
+    noticed_s, held_s, next_check_s = drill
+    resumed = (
+        "no one came after it"
+        if next_check_s is None
+        else f"the next check {next_check_s:.1f} s after it cleared"
+    )
+    return (
+        f"  fire drill             turnstile freed {noticed_s:.2f} s after the alarm, held"
+        f" {held_s:.0f} s ({freed} in front went through unchecked); screening resumed: {resumed}"
+    )
+
+
 def format_summary(summary: Summary) -> str:
     lines = [
         "",
@@ -756,6 +977,13 @@ def format_summary(summary: Summary) -> str:
         " nucleic-acid test)",
         f"  sensor faults          {summary.sensor_faults} checks refused,"
         f" {summary.sensor_fault_events} times in its fault state",
+        f"  shift windows          {summary.shift_expected} workers of the config's groups as"
+        " timetabled; refused with their next window: "
+        + _counts(summary.shift_refusals)
+        + "; after a secondary check: "
+        + _counts(summary.shift_refusals_after_guard),
+        f"  passages               {_passages_line(summary)}",
+        *(_drill_line(drill, summary.freed) for drill in summary.drills),
         f"  core >= 37.5 °C        {summary.fevers_at_gate} people, of whom"
         f" {summary.fevers_admitted_at_gate} admitted without a flag",
         f"  events in the record   {summary.events_in_record}"

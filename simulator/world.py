@@ -2,9 +2,10 @@
 through or away depending on what the gate's pins do.
 
 The world only reacts to what real hardware would show: the relay pin (the turnstile releases, the
-person walks through) and the red lamp (the person reads the screen and steps aside). It drives
-the thermometer twin and the camera through time, so the gate under test cannot tell it from a
-real entrance.
+person walks through, or, having changed their mind, turns back) and the red lamp (the person reads
+the screen and steps aside). It drives the thermometer twin, the camera and the gate's inputs
+through time (the turnstile's passage-complete contact as a person goes through, the fire alarm
+panel's contact), so the gate under test cannot tell it from a real entrance.
 """
 
 from __future__ import annotations
@@ -24,7 +25,11 @@ from simulator.frames import FrameRenderer, Pose, damage, qr_modules
 from simulator.gpio import FakeGPIO, PinChange
 from simulator.mlx90614 import Scene
 
-Outcome = Literal["passed", "turned_away", "no_decision"]
+# freed: in front when the fire alarm freed the turnstile, they went through unchecked
+Outcome = Literal["passed", "turned_back", "turned_away", "no_decision", "freed"]
+# how long the turnstile's passage-complete contact closes as someone goes through
+PASSAGE_PULSE_S = 0.3
+TURNSTILE_RESET_S = 0.5  # after a passage, before the arm turns for the next person
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,10 @@ class WorldPins:
     relay_active_high: bool
     red_lamp: int
     lamps_active_high: bool
+    passage: int | None = None  # the turnstile's passage-complete contact, when wired
+    passage_active_high: bool = False
+    fire_alarm: int | None = None  # the fire alarm panel's contact, when wired
+    fire_alarm_active_high: bool = True
 
 
 class World:
@@ -107,8 +116,14 @@ class World:
         self._left_behind: list[np.ndarray] = []
         self._empty_frame = renderer.background
         self._last_ambient_c = people[0].ambient_c if people else 20.0
+        self.gpio = gpio
+        self._alarms: list[tuple[float, float]] = []  # fire alarms: (from, until)
+        self._turnstile_turns_again_at = float("-inf")
         clock.on_advance(self.advance)
         gpio.on_change(self._on_pin)
+        if pins.fire_alarm is not None:
+            # all is well: the panel holds its normally closed contact closed
+            gpio.drive(pins.fire_alarm, int(not pins.fire_alarm_active_high))
 
     # --- time ---------------------------------------------------------------------------------
     @property
@@ -124,7 +139,11 @@ class World:
         if self._front is not None or not self._queue:
             return None
         person = self._queue[0]
-        return max(self.start + person.arrival_s, self._front_free_at) + self.pace.walk_up_s
+        step_in = max(self.start + person.arrival_s, self._front_free_at) + self.pace.walk_up_s
+        for sounds_from, until in self._alarms:
+            if sounds_from <= step_in < until:
+                step_in = until + self.pace.walk_up_s  # nobody comes in while the alarm sounds
+        return step_in
 
     def advance(self, now: float) -> None:
         while True:
@@ -183,16 +202,59 @@ class World:
             close_cm=round(rng.uniform(8.0, 20.0), 1),
         )
 
+    @property
+    def turnstile_released(self) -> bool:
+        level = self.gpio.levels.get(self.pins.relay)
+        return level == int(self.pins.relay_active_high)
+
+    # --- the fire alarm panel -----------------------------------------------------------------
+    def sound_fire_alarm(self, from_s: float, until_s: float) -> None:
+        """The panel's alarm (a drill, say) from ``from_s`` until ``until_s``: its contact opens."""
+        pin = self.pins.fire_alarm
+        if pin is None:
+            raise ValueError("no fire alarm is wired to this gate ([inputs.fire_alarm])")
+        self._alarms.append((from_s, until_s))
+        self.gpio.drive(pin, int(self.pins.fire_alarm_active_high), at_s=from_s)
+        self.gpio.drive(pin, int(not self.pins.fire_alarm_active_high), at_s=until_s)
+
+    def alarm_sounds(self, at_s: float) -> bool:
+        return any(start <= at_s < end for start, end in self._alarms)
+
+    @property
+    def alarms(self) -> list[tuple[float, float]]:
+        return list(self._alarms)
+
+    def cut_fire_alarm_wire(self, at_s: float) -> None:
+        pin = self.pins.fire_alarm
+        if pin is None:
+            raise ValueError("no fire alarm is wired to this gate ([inputs.fire_alarm])")
+        self._alarms.append((at_s, float("inf")))
+        self.gpio.disconnect(pin, at_s=at_s)
+
+    def _went_through(self, at_s: float) -> None:
+        """The turnstile's passage-complete contact closes as someone goes through; one person
+        at a time: a second waits until the arm has turned for the first."""
+        at_s = max(at_s, self._turnstile_turns_again_at)
+        self._turnstile_turns_again_at = at_s + PASSAGE_PULSE_S + TURNSTILE_RESET_S
+        if self.pins.passage is not None:
+            level = int(self.pins.passage_active_high)
+            self.gpio.pulse_input(self.pins.passage, level, at_s, PASSAGE_PULSE_S)
+
     # --- what the gate's outputs do to people -------------------------------------------------
     def escort(self, person_id: str, at: float) -> None:
         """A guard brings ``person_id`` to the turnstile: a release at ``at`` is theirs."""
         self._escorted[person_id] = at
 
-    def escort_over(self, person_id: str) -> None:
+    def escort_over(self, person_id: str, admitted: bool = False) -> None:
+        """The guard's walk is over. An admitted person whose release the world did not see (the
+        turnstile was held free for someone else already: no edge on the relay) goes through."""
+        if admitted and person_id in self._escorted and self.turnstile_released:
+            self._staff_release(person_id)
         self._escorted.pop(person_id, None)
 
     def _staff_release(self, person_id: str) -> None:
         self._escorted.pop(person_id, None)
+        self._went_through(self.clock.time() + self.pace.pass_s)
         for visit in [*self.visits, *([self._front] if self._front else [])]:
             if visit.person.person_id == person_id:
                 visit.staff_pulses += 1
@@ -208,10 +270,20 @@ class World:
             return
         if change.pin == self.pins.relay and change.level == int(self.pins.relay_active_high):
             front.relay_pulses += 1
-            if front.leave_at is None:
+            if front.leave_at is None and self.alarm_sounds(change.time_s):
+                front.outcome = "freed"  # the fire alarm: out, or in, without a check
+                front.reacted_at = change.time_s
+                front.leave_at = change.time_s + self.pace.pass_s
+                self._went_through(front.leave_at)
+            elif front.leave_at is None and front.person.passes:
                 front.outcome = "passed"
                 front.reacted_at = change.time_s
                 front.leave_at = change.time_s + self.pace.pass_s
+                self._went_through(front.leave_at)
+            elif front.leave_at is None:  # changed their mind: back out, through the queue
+                front.outcome = "turned_back"
+                front.reacted_at = change.time_s
+                front.leave_at = change.time_s + self.pace.read_screen_s
         elif (
             change.pin == self.pins.red_lamp
             and change.level == int(self.pins.lamps_active_high)

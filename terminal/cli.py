@@ -1,5 +1,5 @@
-"""``gate-terminal``: run the gate service, simulate a shift, import a roster, or run the park's
-operations centre."""
+"""``gate-terminal``: run the gate service, simulate a shift, import a roster, show the shifts,
+or run the park's operations centre."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from terminal import cli_codes, cli_roster, cli_sensor
+from terminal import cli_codes, cli_roster, cli_sensor, cli_shifts
 from terminal.config import Config, ConfigError, load
 
 DEFAULT_SIMULATOR_CONFIG = Path("config/simulator.toml")
@@ -110,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_command.add_parser(commands)
     cli_codes.add_commands(commands)
     cli_roster.add_commands(commands)
+    cli_shifts.add_commands(commands)
     cli_sensor.add_commands(commands, _existing_file)
     from terminal.centre import cli as cli_centre
 
@@ -222,6 +223,8 @@ def main(argv: list[str] | None = None) -> int:
             return cli_command.run(args)
         if args.command == "roster":
             return cli_roster.run(args)
+        if args.command == "shifts":
+            return cli_shifts.run(args)
         if args.command == "sensor":
             return cli_sensor.dispatch(args)
         if args.command == "centre":

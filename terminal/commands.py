@@ -57,7 +57,8 @@ class Command:
 
 @dataclass
 class CommandContext:
-    """What handlers may act on. ``open_once`` pulses the relay; ``reload_roster`` makes the
+    """What handlers may act on. ``open_once(reason, by, command_id)`` records the override and
+    releases the turnstile once, returning the override's event id; ``reload_roster`` makes the
     gate read the installed roster; ``changed`` sends the status at once."""
 
     config: Config
@@ -65,7 +66,7 @@ class CommandContext:
     record: Record
     messages: Messages
     now: Callable[[], float]
-    open_once: Callable[[], None]
+    open_once: Callable[[str, str, str], str]
     reload_roster: Callable[[], None]
     changed: Callable[[], None]
     # without a synchronised clock a command's expiry means nothing: only a lockdown is taken
@@ -293,14 +294,8 @@ def _open_once(command: Command, context: CommandContext) -> str:
     assert isinstance(payload, contract.OpenOncePayload)
     if context.state.shut:
         raise CommandRefused("the record cannot be written: the gate stays shut")
-    now = context.now()
-    event_id = new_event_id()
-    message = context.messages.override(
-        event_id, now, payload.reason, command.issued_by, command.command_id
-    )
-    # recorded before the relay moves, as every admission is
-    context.record.add_event(event_id, [message], now)
-    context.open_once()
+    # recorded (who, why, the passage it opens) before the relay moves, as every admission is
+    event_id = context.open_once(payload.reason, command.issued_by, command.command_id)
     log.warning("turnstile opened once by command from %s", command.issued_by)
     return f"opened once (event {event_id})"
 

@@ -7,6 +7,7 @@ and its default used.
 
 from __future__ import annotations
 
+import datetime as dt
 import tomllib
 from pathlib import Path
 from typing import Annotated, Literal, Self, TypeVar
@@ -340,41 +341,164 @@ class RosterConfig(Section):
     max_visit_h: float = Field(default=24.0 * 14, ge=1, le=24 * 366)  # a longer visit is a typo
 
 
-def _window_or_any(value: object) -> Window | str:
+GROUP_PATTERN = r"^[A-Za-z0-9_-]{1,32}$"
+GroupName = Annotated[str, Field(pattern=GROUP_PATTERN)]
+GateName = Annotated[str, Field(pattern=NAME_PATTERN)]
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # date.weekday() order
+# what a window lets a worker do at an entrance: come in for the shift, go out and come back
+# from a meal or a rest, or go home (a leaving window admits nobody in)
+WindowKind = Literal["arrival", "meal", "rest", "leaving"]
+ENTRY_KINDS = frozenset({"arrival", "meal", "rest"})
+MAX_GRACE_MIN = 120.0  # more is no window at all
+MAX_DATED_DAYS = 366  # holidays, or dated changes of one group: a year's worth
+
+
+def _a_window(value: object) -> Window:
     if isinstance(value, Window):
         return value
     if not isinstance(value, str):
-        raise ValueError(f"a window is a string HH:MM-HH:MM or {ANY_TIME!r}")
-    if value.strip() == ANY_TIME:
-        return ANY_TIME
+        raise ValueError("a window is a string HH:MM-HH:MM")
     return parse_window(value)
 
 
-GROUP_PATTERN = r"^[A-Za-z0-9_-]{1,32}$"
-GroupName = Annotated[str, Field(pattern=GROUP_PATTERN)]
+def _days(value: object) -> tuple[str, ...]:
+    """``["mon-fri", "sun"]``: day names of the week, or ranges of them (``sun-thu`` runs over
+    the weekend)."""
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, (list, tuple)) or not value:
+        raise ValueError(f"days is a list of {', '.join(WEEKDAYS)} or ranges like 'mon-fri'")
+    days: set[str] = set()
+    for item in value:
+        if not isinstance(item, str):
+            raise ValueError(f"days: {item!r} is not a day name ({', '.join(WEEKDAYS)})")
+        first, _, last = item.strip().lower().partition("-")
+        last = last or first
+        if first not in WEEKDAYS or last not in WEEKDAYS:
+            raise ValueError(f"days: {item!r} is not a day ({', '.join(WEEKDAYS)}) or a range")
+        low, high = WEEKDAYS.index(first), WEEKDAYS.index(last)
+        # a range may run over the weekend: "sun-thu" is Sunday to Thursday
+        span = high - low if low <= high else high + len(WEEKDAYS) - low
+        days.update(WEEKDAYS[(low + step) % len(WEEKDAYS)] for step in range(span + 1))
+    return tuple(day for day in WEEKDAYS if day in days)
+
+
+def _a_date(value: object) -> dt.date:
+    """A calendar day: a TOML date (``2027-02-08``) or the string ``"2027-02-08"``; a number or
+    a date with a time is refused, not read as something else."""
+    if isinstance(value, dt.datetime):
+        raise ValueError("a day is a date, YYYY-MM-DD, without a time")
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ValueError(f"{value!r} is not a date YYYY-MM-DD")
+
+
+ShiftTime = Annotated[Window, PlainValidator(_a_window)]
+Day = Annotated[dt.date, PlainValidator(_a_date)]
+
+
+class DatedWindow(Section):
+    """A window of a dated change: local times of gate.timezone and what it is for."""
+
+    at: ShiftTime
+    kind: WindowKind = "arrival"
+
+
+class WeeklyWindow(DatedWindow):
+    """A window that comes back every week on ``days`` (every day unless said)."""
+
+    days: Annotated[tuple[str, ...], PlainValidator(_days)] = WEEKDAYS
+
+
+def _weekly_or_any(value: object) -> WeeklyWindow | str:
+    """A window as a table ``{at, kind, days}``, ``*`` for any time, or a bare ``HH:MM-HH:MM``:
+    the form of configurations written before windows had kinds, an arrival window every day."""
+    if isinstance(value, WeeklyWindow):
+        return value
+    if isinstance(value, str):
+        return ANY_TIME if value.strip() == ANY_TIME else WeeklyWindow(at=_a_window(value))
+    if isinstance(value, dict):
+        return WeeklyWindow.model_validate(value)
+    raise ValueError(f'a window is {{at = "HH:MM-HH:MM", kind = ...}}, a string, or {ANY_TIME!r}')
+
+
+class DatedChange(Section):
+    """One day that is not like the others for a group: these windows instead (none: a day off)."""
+
+    date: Day
+    windows: tuple[DatedWindow, ...] = Field(default=(), max_length=24)
 
 
 class ShiftGroup(Section):
     # local times of gate.timezone, parsed here so that no window can fail at the gate
-    windows: tuple[Annotated[Window | str, PlainValidator(_window_or_any)], ...] = Field(
-        min_length=1
+    # (at least one: checked after the windows, so that a bad window is the only error said)
+    windows: tuple[Annotated[WeeklyWindow | str, PlainValidator(_weekly_or_any)], ...] = Field(
+        max_length=48
     )
+    # the gates that serve this group (zoning); none said: every gate
+    gates: tuple[GateName, ...] | None = Field(default=None, min_length=1, max_length=64)
+    changes: tuple[DatedChange, ...] = Field(default=(), max_length=MAX_DATED_DAYS)
+    # this group's own graces, where they differ from [shifts]
+    early_grace_min: float | None = Field(default=None, ge=0.0, le=MAX_GRACE_MIN)
+    late_grace_min: float | None = Field(default=None, ge=0.0, le=MAX_GRACE_MIN)
 
     @field_validator("windows")
     @classmethod
-    def _any_time_alone(cls, value: tuple[Window | str, ...]) -> tuple[Window | str, ...]:
+    def _any_time_alone(
+        cls, value: tuple[WeeklyWindow | str, ...]
+    ) -> tuple[WeeklyWindow | str, ...]:
+        if not value:
+            raise ValueError("needs at least 1 window (or '*' for any time)")
         if ANY_TIME in value and len(value) > 1:
             raise ValueError(f"{ANY_TIME!r} (any time) stands alone, without other windows")
         return value
 
+    @field_validator("changes")
+    @classmethod
+    def _one_change_a_day(cls, value: tuple[DatedChange, ...]) -> tuple[DatedChange, ...]:
+        seen: set[dt.date] = set()
+        for change in value:
+            if change.date in seen:
+                raise ValueError(f"{change.date} is changed twice; give it one list of windows")
+            seen.add(change.date)
+        return value
+
+    @property
+    def any_time(self) -> bool:
+        return ANY_TIME in self.windows
+
+    @property
+    def weekly(self) -> tuple[WeeklyWindow, ...]:
+        """The weekly windows; empty for any time."""
+        return tuple(w for w in self.windows if isinstance(w, WeeklyWindow))
+
     @property
     def time_windows(self) -> tuple[Window, ...]:
-        """The windows; empty for any time."""
-        return tuple(w for w in self.windows if isinstance(w, Window))
+        """The windows' times, whatever their kind and days; empty for any time."""
+        return tuple(w.at for w in self.weekly)
+
+    def serves(self, gate_id: str) -> bool:
+        return self.gates is None or gate_id in self.gates
+
+    def graces_min(self, shifts: ShiftsConfig) -> tuple[float, float]:
+        """(early, late) grace in minutes: the group's own, else the [shifts] ones."""
+        early = shifts.early_grace_min if self.early_grace_min is None else self.early_grace_min
+        late = shifts.late_grace_min if self.late_grace_min is None else self.late_grace_min
+        return early, late
 
 
 class ShiftsConfig(Section):
     groups: dict[GroupName, ShiftGroup] = {}
+    # a worker this much before a window opens, or after it closes, is still in time
+    early_grace_min: float = Field(default=0.0, ge=0.0, le=MAX_GRACE_MIN)
+    late_grace_min: float = Field(default=0.0, ge=0.0, le=MAX_GRACE_MIN)
+    # days without windows for every group (a group's dated change for the day still holds)
+    holidays: tuple[Day, ...] = Field(default=(), max_length=MAX_DATED_DAYS)
 
 
 class CameraConfig(Section):
@@ -458,6 +582,89 @@ class OutputsConfig(Section):
         return self
 
 
+InputPull = Literal["up", "down", "off"]
+# the thermometer's I2C bus 1 (SDA, SCL): not for anything else
+I2C_PINS = (2, 3)
+
+
+class InputPin(Section):
+    """One contact wired to a GPIO input: its pin, its active level and the pull resistor that
+    sets its level when the contact is open ("off": the circuit has its own resistor)."""
+
+    pin: BcmPin
+    active_high: bool = False  # a contact to ground with the pull-up: closed reads low
+    pull: InputPull = "up"
+    # a new level must hold this long to be believed (contacts bounce for a few ms)
+    debounce_ms: float = Field(default=20.0, ge=0.0, le=200.0)
+
+
+class PassageInput(InputPin):
+    """The turnstile's passage-complete output: after an admission the relay is held until the
+    person has gone through, or until ``window_s``; then it is released."""
+
+    window_s: float = Field(default=8.0, ge=1.0, le=60.0)
+
+
+class FireAlarmInput(InputPin):
+    """The fire alarm panel's contact. Wired fail-safe: the panel holds a normally closed contact
+    closed while all is well; an alarm opens it, and so does a cut wire or a loose terminal, so
+    an open circuit must read as the alarm."""
+
+    active_high: bool = True  # open contact + pull-up = high = alarm
+    debounce_ms: float = Field(default=50.0, ge=0.0, le=200.0)
+
+    @model_validator(mode="after")
+    def _open_circuit_is_alarm(self) -> FireAlarmInput:
+        wanted = "up" if self.active_high else "down"
+        if self.pull != wanted:
+            raise ValueError(
+                f"pull must be {wanted!r} with active_high = {str(self.active_high).lower()}: "
+                "an open circuit (a cut wire) must read as the alarm"
+            )
+        return self
+
+
+class StaffButtonInput(InputPin):
+    """A button beside the turnstile that lets one person through. A button cannot type, so the
+    reason written into the record for each press is set here."""
+
+    reason: str = Field(min_length=1, max_length=200)
+
+    @field_validator("reason")
+    @classmethod
+    def _said(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("the reason recorded for each press must not be blank")
+        return value.strip()
+
+
+class InputsConfig(Section):
+    """Contacts the gate reads; each is optional (not wired: not configured)."""
+
+    passage: PassageInput | None = None
+    fire_alarm: FireAlarmInput | None = None
+    staff_button: StaffButtonInput | None = None
+
+    @property
+    def pins(self) -> dict[str, int]:
+        wired: dict[str, InputPin | None] = {
+            "passage": self.passage,
+            "fire_alarm": self.fire_alarm,
+            "staff_button": self.staff_button,
+        }
+        return {name: wire.pin for name, wire in wired.items() if wire is not None}
+
+    @model_validator(mode="after")
+    def _distinct_pins(self) -> InputsConfig:
+        pins = list(self.pins.values())
+        if len(set(pins)) != len(pins):
+            raise ValueError(f"input pins must differ, got {self.pins}")
+        for name, pin in self.pins.items():
+            if pin in I2C_PINS:
+                raise ValueError(f"{name}.pin: {pin} is the thermometer's I2C bus (SDA/SCL)")
+        return self
+
+
 class TimingConfig(Section):
     code_wait_s: float = Field(default=4.0, gt=0.0, le=60.0)  # presence without a code, then deny
     clear_s: float = Field(default=0.8, ge=0.0, le=2.5)  # code gone this long: approach over
@@ -472,6 +679,15 @@ class SimulatorConfig(Section):
     shift_start: str = "2026-11-23T07:30:00"
     arrival_window_s: float = Field(default=900.0, gt=0)
     fps: float = Field(default=15.0, gt=0, le=120)
+    # the random crowd's workers belong to these shift groups in turn, so that the groups'
+    # windows decide who is early or late; none: a group made around everyone's arrival
+    groups: tuple[GroupName, ...] = Field(default=(), max_length=32)
+    # admitted people who change their mind and do not go through (seen with [inputs.passage])
+    turn_back_share: float = Field(default=0.02, ge=0.0, le=0.5)
+    # a fire drill: the alarm panel sounds this long after the shift starts, for fire_drill_s
+    # (needs [inputs.fire_alarm]); None: no drill
+    fire_drill_at_s: float | None = Field(default=None, ge=0.0, le=7 * 86400.0)
+    fire_drill_s: float = Field(default=120.0, gt=0.0, le=3600.0)
 
 
 class Config(Section):
@@ -489,6 +705,7 @@ class Config(Section):
     secondary: SecondaryConfig = SecondaryConfig()
     display: DisplayConfig = DisplayConfig()
     outputs: OutputsConfig = OutputsConfig()
+    inputs: InputsConfig = InputsConfig()
     timing: TimingConfig = TimingConfig()
     simulator: SimulatorConfig = SimulatorConfig()
     commands: CommandsConfig = CommandsConfig()
@@ -515,9 +732,31 @@ class Config(Section):
         return self
 
     @model_validator(mode="after")
+    def _simulated_groups_exist(self) -> Config:
+        for index, name in enumerate(self.simulator.groups):
+            if name not in self.shifts.groups:
+                raise ValueError(f"simulator.groups[{index}]: {name!r} is not in shifts.groups")
+        return self
+
+    @model_validator(mode="after")
     def _one_address_per_device(self) -> Config:
         if self.distance.address in self.thermometer.addresses:
             raise ValueError("distance.address and thermometer.address must differ (one I2C bus)")
+        return self
+
+    @model_validator(mode="after")
+    def _a_drill_needs_an_alarm(self) -> Config:
+        if self.simulator.fire_drill_at_s is not None and self.inputs.fire_alarm is None:
+            raise ValueError("simulator.fire_drill_at_s: needs a fire alarm ([inputs.fire_alarm])")
+        return self
+
+    @model_validator(mode="after")
+    def _inputs_apart_from_outputs(self) -> Config:
+        out = self.outputs
+        outputs = {out.relay_pin, out.green_lamp_pin, out.red_lamp_pin, out.buzzer_pin}
+        for name, pin in self.inputs.pins.items():
+            if pin in outputs:
+                raise ValueError(f"inputs.{name}.pin: {pin} is already an output ([outputs])")
         return self
 
     def resolved(self, path: Path) -> Path:

@@ -25,6 +25,8 @@ VERSION = "v1"
 NAME = r"^[A-Za-z0-9_-]{1,64}$"
 COMMAND_ID = r"^[A-Za-z0-9_-]{8,64}$"
 PERSON = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+_LOCAL_MINUTE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}[+-][0-9]{2}:[0-9]{2}"
+WINDOW_INTERVAL = f"^{_LOCAL_MINUTE}/{_LOCAL_MINUTE}$"
 
 
 class Model(BaseModel):
@@ -64,6 +66,12 @@ class CheckData(Model):
     )
     reference_c: float | None = Field(None, description="the relative estimator's reference")
     distance_cm: float | None = Field(None, description="where the person stood")
+    next_window: str | None = Field(
+        None,
+        pattern=WINDOW_INTERVAL,
+        description="refused for their shift: the next window the worker may come in, ISO 8601 "
+        "start/end with the gate's offset (null: none in the weeks ahead)",
+    )
 
 
 class CheckEvent(Envelope):
@@ -80,6 +88,8 @@ AlertKind = Literal[
     "secondary_resolved",
     "sensor_fault",
     "sensor_recovered",
+    "emergency",
+    "emergency_over",
 ]
 
 
@@ -102,7 +112,9 @@ class AlertData(Model):
     isolation_location: str | None = Field(None, max_length=200)
     open_s: float | None = Field(None, ge=0, description="a re-alert: how long the flag is open")
     alerts: int | None = Field(None, ge=1, description="a re-alert: how many alerts so far")
-    detail: str | None = Field(None, max_length=300, description="a sensor event: what it was")
+    detail: str | None = Field(
+        None, max_length=300, description="a sensor event or an emergency: what it was"
+    )
 
 
 class AlertEvent(Envelope):
@@ -129,14 +141,36 @@ class FaultEvent(Envelope):
 
 class OverrideData(Model):
     action: Literal["open_once"]
-    reason: str = Field(max_length=200)
-    by: str = Field(max_length=64, description="who sent the command")
-    command_id: str = Field(pattern=COMMAND_ID)
+    reason: str = Field(min_length=1, max_length=200)
+    by: str = Field(max_length=64, description="who sent the command; the button's pin")
+    source: Literal["command", "staff_button"] = Field(
+        "command", description="a signed command from the centre, or the staff button"
+    )
+    command_id: str | None = Field(
+        None, pattern=COMMAND_ID, description="the command's id; null for the button"
+    )
 
 
 class OverrideEvent(Envelope):
     schema_: Literal["gate.override/1"] = Field(alias="schema")
     data: OverrideData
+
+
+class PassageData(Model):
+    admission_id: str = Field(
+        min_length=8, max_length=64, description="the admitting check's or override's event_id"
+    )
+    admitted_by: Literal["check", "guard", "command", "staff_button"]
+    person_id: str | None = Field(pattern=PERSON, description="null for an override")
+    outcome: Literal["passed", "not_passed"]
+    released_at: dt.datetime = Field(description="the turnstile released for them")
+    passed_at: dt.datetime | None = Field(description="the turnstile's passage-complete signal")
+    window_s: float = Field(gt=0, description="how long the release was held for them")
+
+
+class PassageEvent(Envelope):
+    schema_: Literal["gate.passage/1"] = Field(alias="schema")
+    data: PassageData
 
 
 class DailyReportData(Model):
@@ -196,6 +230,9 @@ class Status(Model):
     occurred_at: dt.datetime | None = Field(description="null in the last will")
     health: DeviceHealth | None = None
     lockdown: bool | None = None
+    emergency: bool | None = Field(
+        default=None, description="the fire alarm sounds: the turnstile is free, nobody screened"
+    )
     risk_tier: Literal["low", "medium", "high"] | None = None
     faults: list[FaultKind] = Field(default_factory=list)
     backlog: int | None = Field(default=None, ge=0, description="events waiting to be sent")
@@ -312,10 +349,18 @@ TOPICS: tuple[TopicSpec, ...] = (
               "the thermometer failed (once per run of faults)"),
     TopicSpec("alert/sensor_recovered", AlertEvent, "gate->centre", 1, False,
               "the thermometer reads again"),
+    TopicSpec("alert/emergency", AlertEvent, "gate->centre", 1, False,
+              "the fire alarm sounds (or its wire is cut): the turnstile is held free and "
+              "screening stops"),
+    TopicSpec("alert/emergency_over", AlertEvent, "gate->centre", 1, False,
+              "the fire alarm has cleared: the turnstile shuts and screening resumes"),
     TopicSpec("event/fault", FaultEvent, "gate->centre", 1, False,
               "a fault starts or ends (record full, backlog over its limit, internal error)"),
     TopicSpec("event/override", OverrideEvent, "gate->centre", 1, False,
-              "staff opened the turnstile once by command"),
+              "staff opened the turnstile once, by command or with the staff button, and why"),
+    TopicSpec("event/passage", PassageEvent, "gate->centre", 1, False,
+              "with a passage sensor: whether an admitted person went through the turnstile "
+              "within the passage window"),
     TopicSpec("report/daily", DailyReportEvent, "gate->centre", 1, False,
               "the day's counts at the configured local time, sent even when all are zero"),
     TopicSpec("metrics", Metrics, "gate->centre", 0, False,
@@ -359,6 +404,10 @@ class GateTopics:
     @property
     def override(self) -> str:
         return f"{self.base}/event/override"
+
+    @property
+    def passage(self) -> str:
+        return f"{self.base}/event/passage"
 
     @property
     def daily_report(self) -> str:

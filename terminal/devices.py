@@ -10,11 +10,12 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from drivers.camera import Camera
+from drivers.inputs import DigitalInput
 from drivers.mlx90614 import MLX90614
 from drivers.qr import QRDecoder, make_decoder
 from drivers.relay import DigitalOutput, Relay
 from drivers.vl53l0x import VL53L0X
-from terminal.config import Config
+from terminal.config import Config, InputPin
 
 
 class Clock(Protocol):
@@ -36,6 +37,15 @@ class Outputs:
     green_lamp: DigitalOutput
     red_lamp: DigitalOutput
     buzzer: DigitalOutput | None = None  # calls security to the gate
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """The contacts the gate reads; None where nothing is wired."""
+
+    passage: DigitalInput | None = None
+    fire_alarm: DigitalInput | None = None
+    staff_button: DigitalInput | None = None
 
 
 def ntp_synchronised() -> bool:
@@ -88,6 +98,7 @@ class Devices:
     distance: Any = None  # the VL53L0X (anything with distance_cm())
     display: Callable[[str], None] | None = None  # the worker's display: the measuring state
     more_thermometers: list[MLX90614] = field(default_factory=list)  # further heights
+    inputs: Inputs = field(default_factory=Inputs)
 
     def close(self) -> None:
         for close in reversed(self.closers):
@@ -102,6 +113,26 @@ def build_outputs(gpio: Any, config: Config, sleep: Callable[[float], None]) -> 
         red_lamp=DigitalOutput(gpio, out.red_lamp_pin, active_high=out.lamps_active_high),
         buzzer=DigitalOutput(gpio, out.buzzer_pin, active_high=out.buzzer_active_high),
     )
+
+
+def build_inputs(
+    gpio: Any, config: Config, now: Callable[[], float], sleep: Callable[[float], None]
+) -> Inputs:
+    def wired(wire: InputPin | None) -> DigitalInput | None:
+        if wire is None:
+            return None
+        return DigitalInput(
+            gpio,
+            wire.pin,
+            active_high=wire.active_high,
+            pull=wire.pull,
+            debounce_ms=wire.debounce_ms,
+            now=now,
+            sleep=sleep,
+        )
+
+    wires = config.inputs
+    return Inputs(wired(wires.passage), wired(wires.fire_alarm), wired(wires.staff_button))
 
 
 def build_pi_devices(config: Config) -> Devices:
@@ -136,4 +167,5 @@ def build_pi_devices(config: Config) -> Devices:
         closers=[bus.close, camera.close],
         distance=VL53L0X(bus, config.distance.address, sleep=clock.sleep),
         more_thermometers=[MLX90614(bus, a) for a in config.thermometer.more_addresses],
+        inputs=build_inputs(GPIO, config, clock.time, clock.sleep),
     )

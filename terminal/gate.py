@@ -28,16 +28,27 @@ from drivers.qr import Scan
 from terminal.config import Config
 from terminal.devices import Devices
 from terminal.display.state import DisplayState
+from terminal.emergency import EmergencyWatch
 from terminal.gatestate import GateState
 from terminal.healthcode import CodeRejected, HealthCode
+from terminal.passage import PassageWatch
 from terminal.policy import CodeRules, CodeSeen, Decision, Reason, Route, Temperature, decide
 from terminal.publisher import Publisher
-from terminal.record import CheckRow, Hold, OutboxMessage, Record
+from terminal.record import CheckRow, Hold, OutboxMessage, PassageRow, Record
 from terminal.recordfault import RecordFaultWatch
-from terminal.roster import Person, Roster, RosterProblem, RosterRules, assess, hold_until
+from terminal.roster import (
+    Person,
+    Roster,
+    RosterProblem,
+    RosterRules,
+    assess,
+    hold_until,
+    next_window,
+)
 from terminal.screening import build_screener, resume_reference
 from terminal.secondary import SecondaryDesk, SensorEvents
 from terminal.topics import Messages, iso_utc, new_event_id
+from terminal.turnstile import Turnstile
 
 log = logging.getLogger(__name__)
 CAMERA_RETRY_S = 0.5
@@ -116,6 +127,29 @@ class Gate:
         self._waited_s = 0.0  # time spent waiting on the camera or the sensor, not computing
         # every pause in a measurement is spent watching the camera for a second code
         sensor_events = SensorEvents(record, self.messages, self.clock.time)
+        # the relay, the passage contact, the fire alarm and the staff button
+        self.turnstile = Turnstile(devices.outputs.relay)
+        self.inputs = devices.inputs
+        passage = config.inputs.passage
+        self.passages = PassageWatch(
+            sensor=devices.inputs.passage,
+            window_s=passage.window_s if passage else 0.0,
+            pulse_s=config.outputs.relay_pulse_s,
+            turnstile=self.turnstile,
+            record=record,
+            messages=self.messages,
+            now=self.clock.time,
+        )
+        self.emergency = EmergencyWatch(
+            alarm=devices.inputs.fire_alarm,
+            turnstile=self.turnstile,
+            state=self.state,
+            record=record,
+            messages=self.messages,
+            now=self.clock.time,
+            changed=self._status_changed,
+        )
+        self._button_pressed = False
         self.screener = build_screener(
             devices,
             config,
@@ -128,7 +162,7 @@ class Gate:
             config=config,
             record=record,
             messages=self.messages,
-            relay=devices.outputs.relay,
+            passages=self.passages,
             buzzer=devices.outputs.buzzer,
             now=self.clock.time,
             clock_trusted=self._clock_trusted,
@@ -173,9 +207,44 @@ class Gate:
             self.clock.sleep(remaining)
             self._waited_s += time.perf_counter() - started
 
+    def _poll_inputs(self) -> None:
+        """The contacts, at every frame, also during a check: a fire alarm frees the turnstile
+        at once; a press of the staff button is kept until the check is over."""
+        try:
+            self.emergency.poll()
+            self.passages.poll()
+            button = self.inputs.staff_button
+            if button is not None:
+                change = button.poll()
+                self._button_pressed |= change is not None and change.active
+        except Exception as exc:
+            self._log_error(exc, "reading the inputs")
+
+    def _staff_button(self) -> None:
+        if not self._button_pressed:
+            return
+        self._button_pressed = False
+        wire = self.config.inputs.staff_button
+        if wire is None:
+            return
+        if self.state.emergency:
+            log.info("staff button pressed during the emergency: the turnstile is free already")
+        elif self.state.shut:
+            log.warning("staff button pressed, but the record cannot be written: it stays shut")
+        else:
+            try:
+                by = f"staff button, pin {wire.pin}"
+                self.open_once(wire.reason, by, source="staff_button")
+            except Exception as exc:
+                # not written down, so not opened: the staff member sees it stay shut
+                self._log_error(exc, "recording a press of the staff button; not opened")
+            else:
+                log.warning("turnstile opened once with the staff button")
+
     def _scan_next_frame(self) -> Scan:
         started = time.perf_counter()
         frame = self.camera.read_frame()
+        self._poll_inputs()  # as of this frame
         if frame is None:
             # an unplugged camera fails at once: do not spin, and say so once
             if not self._camera_failing:
@@ -228,8 +297,15 @@ class Gate:
         self._waited_s = 0.0
         started_perf = time.perf_counter()
         scan = self._scan_next_frame()
+        self._staff_button()  # pressed now, or during the check that just ended
         now = self.clock.time()
         self._lamps_off_when_due(now)
+        if self.state.emergency:
+            # nobody is screened while the fire alarm sounds: the turnstile is free; reading
+            # frames paces the loop and keeps the camera's health known
+            if self.publisher is not None:
+                self.publisher.pump()
+            return None
         self._age_spent_codes(scan, now)
         face = self.screener.someone_in_front()
         approach = self._approach
@@ -243,7 +319,9 @@ class Gate:
         # with the thermometer unable to feel anyone, an unreadable code is the only sign of a
         # person whose code the camera cannot read: they are answered too
         someone = fresh or face or (face is None and scan.unreadable)
-        if self._approach is None and someone:
+        # while an admitted person has not gone through, the next one waits: their check would
+        # release a turnstile that is released already
+        if self._approach is None and someone and not self.passages.waiting:
             row = self._check(now, started_perf, Scan(fresh, scan.unreadable, scan.distant))
         if self.publisher is not None:
             self.publisher.pump()
@@ -322,9 +400,14 @@ class Gate:
             self._log_error(exc, "in a check; refused as internal_error")
             outcome = self._internal_error(started_at, started_perf)
         row, decision = outcome.row, outcome.decision
+        passage = None
+        if decision.admit:
+            passage = self.passages.opening(row.event_id, "check", row.person_id, row.epoch_s)
         try:
             # the record first: the turnstile never moves for a check that is not written down
-            self.record.add_check(row, outcome.messages, outcome.hold if decision.admit else None)
+            self.record.add_check(
+                row, outcome.messages, outcome.hold if decision.admit else None, passage
+            )
         except Exception as exc:
             reason = self._record_faults.failed(exc, self.clock.time())
             decision = Decision(False, reason, Route.ASIDE)
@@ -340,9 +423,10 @@ class Gate:
                 self.secondary.flagged(row, outcome.code, outcome.roster_problem, outcome.hold)
             except Exception as exc:
                 self._log_error(exc, "opening a secondary check")
-        self._act(decision)
+        self._act(decision, passage)
         if self.display is not None:
-            self.display.decided(decision.reason, decision.route)
+            today = datetime.fromtimestamp(row.epoch_s, self._zone).date()
+            self.display.decided(decision.reason, decision.route, decision.window, today)
         self._approach = Approach(frozenset(outcome.codes), codes_seen_at=self.clock.time())
         if self._on_check is not None:
             self._on_check(row, decision)
@@ -376,6 +460,7 @@ class Gate:
             clock_trusted=self._clock_trusted(),
             code_rules=self.code_rules,
             lockdown=self.state.lockdown,
+            next_window=next_window(person, at, self.roster_rules) if roster_problem else None,
         )
         row = self._row(
             started_at, decided_at, person_id, code, temperature, decision, started_perf
@@ -449,26 +534,47 @@ class Gate:
             code_fingerprint=seen.fingerprint if seen else None,
             code_issuer=seen.issuer if seen else None,
             replay_of=code.replay_of,
+            next_window=decision.window.interval() if decision.window else None,
         )
 
     def _status_changed(self) -> None:
         if self.publisher is not None:
             self.publisher.publish_status()
 
-    def open_once(self) -> None:
-        """Staff let one person through, by command: the relay pulses once."""
+    def open_once(
+        self, reason: str, by: str, command_id: str | None = None, source: str = "command"
+    ) -> str:
+        """Staff let one person through, by command or with the staff button: the override (who,
+        why) and its passage are recorded, then the turnstile releases once. Returns the
+        override's event id. Raises when the record cannot be written: then it stays shut."""
+        now = self.clock.time()
+        event_id = new_event_id()
+        message = self.messages.override(event_id, now, reason, by, command_id, source)
+        row = {
+            "event_id": event_id,
+            "at_s": now,
+            "source": source,
+            "by": by,
+            "reason": reason,
+            "command_id": command_id,
+        }
+        passage = self.passages.opening(event_id, source, None, now)
+        self.record.add_event(
+            event_id, [message], now, table="overrides", rows=[row], passage=passage
+        )
         self._lamps_off()
-        self._act(Decision(True, Reason.ADMITTED, Route.THROUGH))
+        self._act(Decision(True, Reason.ADMITTED, Route.THROUGH), passage)
+        return event_id
 
     def _clock_trusted(self) -> bool:
         return not self.config.gate.require_synced_clock or self.clock.synchronised()
 
-    def _act(self, decision: Decision) -> None:
+    def _act(self, decision: Decision, passage: PassageRow | None = None) -> None:
         outputs = self.outputs
         (outputs.green_lamp if decision.admit else outputs.red_lamp).set(True)
         self._lamp_off_at = self.clock.time() + self.config.outputs.lamp_s
-        if decision.admit:
-            outputs.relay.pulse(self.config.outputs.relay_pulse_s)
+        if decision.admit and passage is not None:
+            self.passages.release(passage)
 
     def _lamps_off(self) -> None:
         self.outputs.green_lamp.set(False)
@@ -480,7 +586,8 @@ class Gate:
             self._lamps_off()
 
     def close(self) -> None:
-        self.outputs.relay.set(False)
+        self.passages.close()
+        self.turnstile.shut()
         if self.outputs.buzzer is not None:
             self.outputs.buzzer.set(False)
         self._lamps_off()

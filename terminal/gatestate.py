@@ -38,6 +38,8 @@ class GateState:
     risk_tier: Tier
     lockdown: bool = False
     lockdown_reason: str = ""
+    # the fire alarm sounds: the turnstile is held free and nobody is screened (over lockdown)
+    emergency: bool = False
     faults: dict[str, str] = field(default_factory=dict)  # kind -> what it means
     camera_ok: bool = True
     thermometer_ok: bool = True  # the last measurement had a trustworthy reading

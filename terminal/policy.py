@@ -13,6 +13,7 @@ from typing import Literal
 from terminal.config import Action as ColourAction
 from terminal.healthcode import CodeProblem, HealthCode
 from terminal.roster import RosterProblem
+from terminal.shifts import Opening
 
 
 class Reason(StrEnum):
@@ -38,7 +39,12 @@ class Reason(StrEnum):
     NAT_EXPIRED = "nat_expired"  # the last negative test is older than roster.nat_valid_h
     NAT_POSITIVE = "nat_positive"  # the last test was positive: isolation room
     VISIT_OUTSIDE = "visit_outside"  # a visitor outside their visit
-    OUTSIDE_SHIFT = "outside_shift"
+    OUTSIDE_SHIFT = "outside_shift"  # earlier versions' refusal outside a shift window
+    # a worker outside their group's window: told when it is (Decision.window)
+    SHIFT_EARLY = RosterProblem.SHIFT_EARLY.value
+    SHIFT_LATE = RosterProblem.SHIFT_LATE.value
+    SHIFT_NOT_TODAY = RosterProblem.SHIFT_NOT_TODAY.value
+    GATE_NOT_SERVING_GROUP = RosterProblem.GATE_NOT_SERVING_GROUP.value  # zoning: another gate
     INTERNAL_ERROR = "internal_error"  # the check itself failed: nobody is admitted on it
     LOCKDOWN = "lockdown"  # the operations centre locked the gate down: nobody is admitted
     RECORD_FULL = "record_full"  # the record cannot be written: no check, no admission
@@ -111,6 +117,7 @@ class Decision:
     reason: Reason
     route: Route
     alert: Alert | None = None  # what security staff must be told at once
+    window: Opening | None = None  # refused for their shift: the next window they may come in
 
     @property
     def decision(self) -> str:
@@ -120,6 +127,9 @@ class Decision:
 def _deny(reason: Reason, route: Route = Route.ASIDE, alert: Alert | None = None) -> Decision:
     return Decision(admit=False, reason=reason, route=route, alert=alert)
 
+
+# the refusals that come with the worker's next window
+SHIFT_REASONS = frozenset({Reason.SHIFT_EARLY, Reason.SHIFT_LATE, Reason.SHIFT_NOT_TODAY})
 
 _CODE_PROBLEMS = {
     "none": Reason.NO_CODE,
@@ -154,7 +164,10 @@ def decide(
     clock_trusted: bool = True,
     code_rules: CodeRules = CodeRules(),
     lockdown: bool = False,
+    next_window: Opening | None = None,
 ) -> Decision:
+    """``next_window``: the worker's next shift window (``roster.next_window``), told to them
+    when their shift is why they are refused."""
     # the screening flags and the policy follows: a flag goes to the secondary check, where a
     # guard measures with a clinical thermometer; a fault or no reading never admits.
     # ``fever_threshold_c`` is the screening's (its absolute estimator flags at it)
@@ -179,7 +192,9 @@ def decide(
         route, alert = _ACTION_ROUTES[action]
         return _deny(_COLOUR_REASONS[signed.colour.value], route, alert)
     if roster_problem is not None:
-        return _deny(Reason(roster_problem.value))
+        reason = Reason(roster_problem.value)
+        window = next_window if reason in SHIFT_REASONS else None
+        return Decision(admit=False, reason=reason, route=Route.ASIDE, window=window)
     if lockdown:
         # the park's order: whoever would have been admitted is refused and told why; every
         # other refusal (a fever, a red code, a positive test) keeps its own route and alert

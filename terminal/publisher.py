@@ -188,6 +188,7 @@ class Publisher:
                     "record": gate.record_health,
                 },
                 "lockdown": None if lost else gate.lockdown,
+                "emergency": None if lost else gate.emergency,
                 "risk_tier": None if lost else gate.risk_tier,
                 "faults": [] if lost else sorted(gate.faults),
                 "backlog": None if lost else gate.backlog,

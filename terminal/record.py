@@ -18,7 +18,11 @@ from typing import Any, get_args, get_type_hints
 
 import sqlite_utils
 
-SCHEMA_VERSION = 2
+# 4: the shift refusal's next_window column and the passages, overrides and emergencies tables;
+# a record of any earlier version gains what it lacks when the gate opens it (_create)
+SCHEMA_VERSION = 4
+# tables of events other than checks, written with their messages (add_event) and read in order
+EVENT_TABLES = ("secondary_steps", "sensor_events", "overrides", "emergencies")
 BUSY_TIMEOUT_MS = 10_000
 SQLITE_FULL = 13
 
@@ -64,6 +68,25 @@ class CheckRow:
     code_fingerprint: str | None = None
     code_issuer: str | None = None
     replay_of: str | None = None  # the admission (or open flag) this code or person is held by
+    # refused for their shift: the next window they may come in, ISO 8601 start/end (local offset)
+    next_window: str | None = None
+
+
+@dataclass(frozen=True)
+class PassageRow:
+    """One admission's passage through the turnstile: released at ``released_s``; then, with a
+    passage sensor, ``passed`` when the turnstile says the person went through within
+    ``window_s``, or ``not_passed``; without one, ``unconfirmed`` (a pulse, as of old). A gate
+    stopped during the window leaves it ``unknown``. Occupancy counts from these rows."""
+
+    admission_id: str  # the check's event_id, or the override's
+    admitted_by: str  # check, guard (after a secondary check), command, staff_button
+    person_id: str | None
+    released_s: float
+    window_s: float | None  # None: no passage sensor
+    outcome: str  # waiting, passed, not_passed, unconfirmed, unknown
+    passed_s: float | None = None
+    closed_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -237,6 +260,36 @@ class Record:
             not_null={"at_s", "kind"},
             if_not_exists=True,
         )
+        # one row per admission: did the person go through (schema 4; older records gain it)
+        self.db.table("passages").create(
+            _columns(PassageRow),
+            pk="admission_id",
+            not_null={"admitted_by", "released_s", "outcome"},
+            if_not_exists=True,
+        )
+        self.db.table("passages").create_index(["released_s"], if_not_exists=True)
+        # the turnstile opened once by staff: by command or by the staff button, and why
+        self.db.table("overrides").create(
+            {
+                "id": int,
+                "event_id": str,
+                "at_s": float,
+                "source": str,
+                "by": str,
+                "reason": str,
+                "command_id": str,
+            },
+            pk="id",
+            not_null={"event_id", "at_s", "source", "by", "reason"},
+            if_not_exists=True,
+        )
+        # fire alarms: the turnstile free from started_s to ended_s (null: still sounding)
+        self.db.table("emergencies").create(
+            {"id": int, "event_id": str, "started_s": float, "ended_s": float, "detail": str},
+            pk="id",
+            not_null={"event_id", "started_s"},
+            if_not_exists=True,
+        )
         self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     def _add_missing_columns(self, table: str, columns: dict[str, type]) -> None:
@@ -247,14 +300,20 @@ class Record:
                 self.db.table(table).add_column(name, kind)
 
     def add_check(
-        self, check: CheckRow, messages: Iterable[OutboxMessage], hold: Hold | None = None
+        self,
+        check: CheckRow,
+        messages: Iterable[OutboxMessage],
+        hold: Hold | None = None,
+        passage: PassageRow | None = None,
     ) -> None:
-        """The check, its messages and the hold its admission puts on its code, durably, or
-        nothing."""
+        """The check, its messages, the hold its admission puts on its code and the passage it
+        opens, durably, or nothing."""
         with self._writing():
             self.db.table("checks").insert(asdict(check))
             if hold is not None:
                 self._insert_hold(check.event_id, check.epoch_s, hold)
+            if passage is not None:
+                self.db.table("passages").insert(asdict(passage))
             self._insert_messages(check.event_id, messages, check.epoch_s)
         self.checks_added += 1
         self.writes_added += 1
@@ -269,17 +328,21 @@ class Record:
         table: str | None = None,
         rows: list[dict[str, Any]] | None = None,
         hold: Hold | None = None,
+        passage: PassageRow | None = None,
     ) -> None:
         """Messages that are not a check (a fault, a report, a command's result, a step of a
-        secondary check, a sensor event), with the ``rows`` of ``table``, the hold of an
-        admission by staff and whatever ``also`` writes, in one transaction, or nothing."""
-        if table is not None and (table not in ("secondary_steps", "sensor_events") or not rows):
+        secondary check, a sensor event, an override, an emergency), with the ``rows`` of
+        ``table``, the hold and the passage of an admission by staff and whatever ``also``
+        writes, in one transaction, or nothing."""
+        if table is not None and (table not in EVENT_TABLES or not rows):
             raise ValueError(f"not an event table, or no rows: {table}")
         with self._writing():
             if table is not None and rows:
                 self.db.table(table).insert_all(rows)
             if hold is not None:
                 self._insert_hold(event_id, created_s, hold)
+            if passage is not None:
+                self.db.table("passages").insert(asdict(passage))
             if also is not None:
                 also(self.db)
             self._insert_messages(event_id, messages, created_s)
@@ -355,9 +418,47 @@ class Record:
         return None if row is None else str(row[0])
 
     def rows(self, table: str) -> list[dict[str, Any]]:
-        if table not in ("secondary_steps", "sensor_events"):
+        if table not in EVENT_TABLES:
             raise ValueError(f"not an event table: {table}")
         return list(self.db.query(f"SELECT * FROM {table} ORDER BY id"))
+
+    # --- passages -----------------------------------------------------------------------------
+    def close_passage(
+        self,
+        admission_id: str,
+        outcome: str,
+        closed_s: float,
+        messages: Iterable[OutboxMessage],
+        passed_s: float | None = None,
+    ) -> None:
+        """A waiting passage is over (passed or not), with its message, or nothing."""
+        with self._writing():
+            self.db.execute(
+                "UPDATE passages SET outcome = ?, passed_s = ?, closed_s = ? "
+                "WHERE admission_id = ? AND outcome = 'waiting'",
+                [outcome, passed_s, closed_s, admission_id],
+            )
+            self._insert_messages(admission_id, messages, closed_s)
+        self.writes_added += 1
+
+    def close_waiting_passages(self, outcome: str, closed_s: float) -> int:
+        """Passages left waiting by a gate that stopped during their window."""
+        with self._writing():
+            cursor = self.db.execute(
+                "UPDATE passages SET outcome = ?, closed_s = ? WHERE outcome = 'waiting'",
+                [outcome, closed_s],
+            )
+        return int(cursor.rowcount)
+
+    def passages(self) -> list[dict[str, Any]]:
+        return list(self.db.query("SELECT * FROM passages ORDER BY released_s, admission_id"))
+
+    def open_emergency(self) -> dict[str, Any] | None:
+        """A fire alarm the record has not seen end (the gate stopped while it sounded)."""
+        rows = list(
+            self.db.query("SELECT * FROM emergencies WHERE ended_s IS NULL ORDER BY id DESC")
+        )
+        return rows[0] if rows else None
 
     def recent_readings(self, since_s: float) -> list[dict[str, Any]]:
         """Forehead readings of checks since ``since_s``, oldest first: the screening's running
@@ -437,6 +538,13 @@ class Record:
                 "DELETE FROM outbox WHERE sent_s IS NOT NULL AND created_s < ?", [epoch_s]
             )
             self.db.execute("DELETE FROM holds WHERE until_s < ?", [epoch_s])
+            self.db.execute(
+                "DELETE FROM passages WHERE released_s < ? AND outcome != 'waiting'", [epoch_s]
+            )
+            self.db.execute("DELETE FROM overrides WHERE at_s < ?", [epoch_s])
+            self.db.execute(
+                "DELETE FROM emergencies WHERE started_s < ? AND ended_s IS NOT NULL", [epoch_s]
+            )
             self.db.execute("DELETE FROM commands WHERE received_s < ?", [epoch_s])
         return int(cursor.rowcount)
 

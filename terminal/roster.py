@@ -26,10 +26,10 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from terminal.config import Config
+from terminal.config import Config, ShiftsConfig
 from terminal.csvfile import CsvFileError, Table, read_table
 from terminal.ids import PERSON_ID
-from terminal.windows import Window
+from terminal.shifts import Opening, ShiftProblem, Verdict, judge
 
 log = logging.getLogger(__name__)
 
@@ -104,20 +104,25 @@ class RosterProblem(StrEnum):
     NAT_EXPIRED = "nat_expired"
     NAT_POSITIVE = "nat_positive"
     VISIT_OUTSIDE = "visit_outside"
-    OUTSIDE_SHIFT = "outside_shift"
+    # a worker outside their group's windows at this gate (terminal.shifts)
+    SHIFT_EARLY = ShiftProblem.EARLY.value
+    SHIFT_LATE = ShiftProblem.LATE.value
+    SHIFT_NOT_TODAY = ShiftProblem.NOT_TODAY.value
+    GATE_NOT_SERVING_GROUP = ShiftProblem.WRONG_GATE.value
 
 
 @dataclass(frozen=True)
 class RosterRules:
-    groups: Mapping[str, tuple[Window, ...]]  # an empty tuple: any time
+    shifts: ShiftsConfig  # the groups' windows, graces and holidays
+    gate_id: str  # this gate: a group's zone may be served by other gates only
     nat_valid_h: float
 
     @classmethod
     def from_config(cls, config: Config) -> RosterRules:
-        return cls(
-            groups={name: g.time_windows for name, g in config.shifts.groups.items()},
-            nat_valid_h=config.roster.nat_valid_h,
-        )
+        return cls(config.shifts, config.gate.id, config.roster.nat_valid_h)
+
+    def shift(self, worker: Worker, at: datetime) -> Verdict:
+        return judge(self.shifts.groups.get(worker.group), self.shifts, self.gate_id, at)
 
 
 # --- the rules at the gate: pure ------------------------------------------------------------------
@@ -138,25 +143,27 @@ def assess(person: Person | None, at: datetime, rules: RosterRules) -> RosterPro
         return RosterProblem.NAT_MISSING  # a test from the future proves nothing
     if now_s - person.nat_tested_at_s > rules.nat_valid_h * 3600:
         return RosterProblem.NAT_EXPIRED
-    windows = rules.groups.get(person.group)
-    if windows is None:
-        return RosterProblem.OUTSIDE_SHIFT  # a group the rules do not know opens nothing
-    if windows and not any(w.contains(at.time()) for w in windows):
-        return RosterProblem.OUTSIDE_SHIFT
-    return None
+    shift = rules.shift(person, at)
+    return None if shift.problem is None else RosterProblem(shift.problem.value)
+
+
+def next_window(person: Person | None, at: datetime, rules: RosterRules) -> Opening | None:
+    """The next window a worker refused for their shift may come in (None: none ahead, or not
+    a shift refusal)."""
+    if not isinstance(person, Worker):
+        return None
+    return rules.shift(person, at).next
 
 
 def admitted_until(person: Person | None, at: datetime, rules: RosterRules) -> datetime | None:
-    """When the window that admits ``person`` at ``at`` ends: the end of their group's window,
-    or of their visit. None when they may pass at any time, or are not admitted now."""
+    """When the window that admits ``person`` at ``at`` ends: the end of their group's window
+    (with its late grace), or of their visit. None when they may pass at any time, or are not
+    admitted now."""
     if person is None or assess(person, at, rules) is not None:
         return None
     if isinstance(person, Visitor):
         return datetime.fromtimestamp(person.visit_until_s, at.tzinfo)
-    windows = [w for w in rules.groups.get(person.group, ()) if w.contains(at.time())]
-    if not windows:
-        return None
-    return max((w.end_after(at) for w in windows), key=lambda end: end.timestamp())
+    return rules.shift(person, at).until
 
 
 def hold_until(

@@ -23,13 +23,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from drivers.relay import DigitalOutput, Relay
+from drivers.relay import DigitalOutput
 from terminal import contract
 from terminal.commands import Command, CommandContext, CommandRefused, CommandRegistry
 from terminal.config import Config
 from terminal.healthcode import Colour, HealthCode
+from terminal.passage import PassageWatch
 from terminal.policy import CodeRules, CodeSeen, Decision, Reason, resolve_secondary
-from terminal.record import CheckRow, Hold, OutboxMessage, Record
+from terminal.record import CheckRow, Hold, OutboxMessage, PassageRow, Record
 from terminal.roster import Person, Roster, RosterProblem, RosterRules, assess, hold_until
 from terminal.topics import Messages
 
@@ -58,7 +59,7 @@ class SecondaryDesk:
         config: Config,
         record: Record,
         messages: Messages,
-        relay: Relay,
+        passages: PassageWatch,
         buzzer: DigitalOutput | None,
         now: Callable[[], float],
         clock_trusted: Callable[[], bool],
@@ -70,7 +71,7 @@ class SecondaryDesk:
         self.config = config
         self.record = record
         self.messages = messages
-        self.relay = relay
+        self.passages = passages  # an admission by staff opens a passage, as any admission
         self.buzzer = buzzer
         self._now = now
         self._clock_trusted = clock_trusted
@@ -141,7 +142,11 @@ class SecondaryDesk:
         }
 
     def _write(
-        self, rows: list[dict], messages: list[OutboxMessage], hold: Hold | None = None
+        self,
+        rows: list[dict],
+        messages: list[OutboxMessage],
+        hold: Hold | None = None,
+        passage: PassageRow | None = None,
     ) -> None:
         self.record.add_event(
             uuid.uuid4().hex,
@@ -150,6 +155,7 @@ class SecondaryDesk:
             table="secondary_steps",
             rows=rows,
             hold=hold,
+            passage=passage,
         )
 
     def _buzz(self) -> None:
@@ -257,10 +263,13 @@ class SecondaryDesk:
         ]
         outcome, messages = self._outcome(flag, payload, decision, steps)
         # the record first: the turnstile never moves for a step that is not written down
-        self._write(steps, messages, flag.hold if decision.admit else None)
-        del self.open[flag.flag_id]
+        passage = None
         if decision.admit:
-            self.relay.pulse(self.config.outputs.relay_pulse_s)
+            passage = self.passages.opening(flag.flag_id, "guard", flag.person_id, now)
+        self._write(steps, messages, flag.hold if decision.admit else None, passage)
+        del self.open[flag.flag_id]
+        if passage is not None:
+            self.passages.release(passage)
         return f"flag {flag.flag_id}: {outcome} ({decision.reason.value})"
 
     def held_by(self, fingerprint: str, person_id: str, now: float) -> str | None:

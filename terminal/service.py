@@ -48,7 +48,7 @@ def simulated_run_config(config: Config, run_number: int) -> Config:
 def _devices(config: Config, roster: Roster, run_number: int) -> Devices:
     if config.gate.hardware == "pi":
         return build_pi_devices(config)
-    from simulator.crowd import CrowdMix, crowd_from_roster
+    from simulator.crowd import crowd_from_roster, crowd_mix
     from simulator.rig import build_rig
 
     # the service runs in step with the wall clock, as a real gate would (dashboards see events
@@ -57,7 +57,7 @@ def _devices(config: Config, roster: Roster, run_number: int) -> Devices:
     # brings a crowd of its own, so a restart does not replay the same crowd into the record
     config = simulated_run_config(config, run_number)
     sim = config.simulator
-    mix = CrowdMix(arrival_window_s=sim.arrival_window_s)
+    mix = crowd_mix(config)
     people = crowd_from_roster(roster, sim.workers, sim.seed, mix)
     rig = build_rig(config, people, seed=sim.seed, real_time=True, switched_on_before_s=2.0)
     return rig.devices()

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from terminal import contract
 from terminal.contract import GateTopics
-from terminal.record import CheckRow, OutboxMessage
+from terminal.record import CheckRow, OutboxMessage, PassageRow
 
 __all__ = ["GateTopics", "Messages", "iso_utc", "new_event_id"]
 
@@ -84,6 +84,7 @@ class Messages:
                     "estimate_mode": row.estimate_mode,
                     "reference_c": _round(row.reference_c),
                     "distance_cm": _round(row.distance_cm),
+                    "next_window": row.next_window,
                 },
             }
         )
@@ -119,6 +120,10 @@ class Messages:
 
     def sensor(self, kind: str, epoch_s: float, detail: str, event_id: str) -> OutboxMessage:
         """The thermometer failed, or reads again."""
+        return self.gate_alert(kind, epoch_s, detail, event_id)
+
+    def gate_alert(self, kind: str, epoch_s: float, detail: str, event_id: str) -> OutboxMessage:
+        """An alert about the gate itself, not about a person: a sensor, an emergency."""
         event = contract.AlertEvent.model_validate(
             {
                 **self._envelope("gate.alert/1", event_id, epoch_s),
@@ -147,7 +152,13 @@ class Messages:
         return OutboxMessage(self.topics.fault, contract.to_json(event))
 
     def override(
-        self, event_id: str, epoch_s: float, reason: str, by: str, command_id: str
+        self,
+        event_id: str,
+        epoch_s: float,
+        reason: str,
+        by: str,
+        command_id: str | None,
+        source: str = "command",
     ) -> OutboxMessage:
         event = contract.OverrideEvent.model_validate(
             {
@@ -156,11 +167,30 @@ class Messages:
                     "action": "open_once",
                     "reason": reason,
                     "by": by,
+                    "source": source,
                     "command_id": command_id,
                 },
             }
         )
         return OutboxMessage(self.topics.override, contract.to_json(event))
+
+    def passage(self, passage: PassageRow, epoch_s: float) -> OutboxMessage:
+        """A closed passage: went through, or not, within its window."""
+        event = contract.PassageEvent.model_validate(
+            {
+                **self._envelope("gate.passage/1", new_event_id(), epoch_s),
+                "data": {
+                    "admission_id": passage.admission_id,
+                    "admitted_by": passage.admitted_by,
+                    "person_id": passage.person_id,
+                    "outcome": passage.outcome,
+                    "released_at": self.local(passage.released_s),
+                    "passed_at": None if passage.passed_s is None else self.local(passage.passed_s),
+                    "window_s": passage.window_s,
+                },
+            }
+        )
+        return OutboxMessage(self.topics.passage, contract.to_json(event))
 
     def daily_report(
         self, event_id: str, epoch_s: float, data: contract.DailyReportData

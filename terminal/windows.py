@@ -1,14 +1,15 @@
 """Times of day when a shift group may pass the gate: ``07:30-08:15``, or ``*`` for any time.
 
 A window is a local time of the gate's ``gate.timezone``; it may cross midnight (``22:00-06:30``).
-Its end is inside it: a worker who arrives at 08:15 sharp for ``07:30-08:15`` is in time.
+Its end is inside it: a worker who arrives at 08:15 sharp for ``07:30-08:15`` is in time. Where
+windows fall on the calendar, and on days the clocks change, is terminal/shifts.py's.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import time
 
 ANY_TIME = "*"
 _WINDOW = re.compile(r"([0-9]{2}):([0-9]{2})-([0-9]{2}):([0-9]{2})")  # ASCII digits only
@@ -23,39 +24,8 @@ class Window:
     def crosses_midnight(self) -> bool:
         return self.start > self.end
 
-    def contains(self, moment: time) -> bool:
-        moment = moment.replace(tzinfo=None, fold=0)
-        if not self.crosses_midnight:
-            return self.start <= moment <= self.end
-        return moment >= self.start or moment <= self.end
-
-    def end_after(self, moment: datetime) -> datetime:
-        """For an aware ``moment`` inside this window: when this occurrence of the window ends,
-        in moment's zone. Never before ``moment`` (a clock turned back in the autumn repeats an
-        hour: the end is the first one at or after the moment)."""
-        zone = moment.tzinfo
-        local = moment.replace(tzinfo=None)
-        day = local.date()
-        if self.crosses_midnight and local.time() >= self.start:
-            day = day + timedelta(days=1)  # the night's window ends tomorrow morning
-        candidates = [_at(day, self.end, zone, fold) for fold in (0, 1)]
-        # compared in UTC: within one zone Python compares wall clocks and ignores the fold
-        later = [c for c in candidates if _utc(c) >= _utc(moment)]
-        return min(later, key=_utc) if later else moment
-
     def __str__(self) -> str:
         return f"{self.start:%H:%M}-{self.end:%H:%M}"
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment.astimezone(UTC)
-
-
-def _at(day: date, clock: time, zone: tzinfo | None, fold: int) -> datetime:
-    """The aware moment of a wall-clock time, normalised through UTC: a time that a spring-forward
-    skips becomes the real moment it stands for."""
-    wall = datetime.combine(day, clock, tzinfo=zone).replace(fold=fold)
-    return _utc(wall).astimezone(wall.tzinfo)
 
 
 def parse_window(text: str) -> Window:

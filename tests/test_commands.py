@@ -186,6 +186,17 @@ def test_open_once_is_recorded_then_pulses_the_relay_once(station: Station) -> N
     )
     assert override["data"]["by"] == "duty-officer"
     assert override["data"]["reason"] == "fire warden on duty"
+    assert override["data"]["source"] == "command"
+    # the record keeps who opened it, by what, and why, beside the command itself
+    (row,) = station.record.rows("overrides")
+    assert (row["source"], row["by"], row["reason"]) == (
+        "command",
+        "duty-officer",
+        "fire warden on duty",
+    )
+    assert row["command_id"] == override["data"]["command_id"] == result.command_id
+    (opened,) = station.record.passages()
+    assert (opened["admission_id"], opened["admitted_by"]) == (row["event_id"], "command")
 
 
 @pytest.mark.parametrize(

@@ -93,17 +93,52 @@ GOOD = example_gate_config_text()
         (("\nworkers = ", "\nworker = "), r"roster\.workers: required, missing"),
         (("nat_valid_h = 72", "nat_valid_h = 400"), r"roster\.nat_valid_h: Input should be less"),
         (
-            ('"11:30-12:30", "17:00-17:45"', '"11:30-12:30", "17:00Z-17:45Z"'),
-            r"shifts\.groups\.day\.windows\[2\]: Value error, window '17:00Z-17:45Z' carries a "
-            r"time zone; windows are local times of gate\.timezone",
+            ('{ at = "17:00-17:30", kind = "meal"', '{ at = "17:00Z-17:30Z", kind = "meal"'),
+            r"shifts\.groups\.day\.windows\[2\]\.at: Value error, window '17:00Z-17:30Z' "
+            r"carries a time zone; windows are local times of gate\.timezone",
         ),
         (
-            ('windows = ["22:00-06:30"]', 'windows = ["22:00-22:00"]'),
-            r"shifts\.groups\.night\.windows\[0\]: .*has no length",
+            ('{ at = "21:40-22:00"', '{ at = "22:00-22:00"'),
+            r"shifts\.groups\.night\.windows\[0\]\.at: .*has no length$",
         ),
         (
-            ('windows = ["22:00-06:30"]', 'windows = ["22:00-6:30"]'),
-            r"shifts\.groups\.night\.windows\[0\]: .*is not HH:MM-HH:MM",
+            ('{ at = "21:40-22:00"', '{ at = "21:40-6:30"'),
+            r"shifts\.groups\.night\.windows\[0\]\.at: .*is not HH:MM-HH:MM",
+        ),
+        (
+            ('kind = "meal", days = ["mon-fri"] },', 'kind = "lunch", days = ["mon-fri"] },'),
+            r"shifts\.groups\.day\.windows\[1\]\.kind: Input should be 'arrival', 'meal', "
+            r"'rest' or 'leaving'$",
+        ),
+        (
+            ('kind = "arrival", days = ["sun-thu"]', 'kind = "arrival", days = ["sun-thursday"]'),
+            r"shifts\.groups\.night\.windows\[0\]\.days: .*'sun-thursday' is not a day",
+        ),
+        (
+            ('kind = "arrival", days = ["sun-thu"]', 'kind = "arrival", day = ["sun-thu"]'),
+            r"shifts\.groups\.night\.windows\[0\]\.day: unknown key$",
+        ),
+        (
+            ('gates = ["warehouse-1"]', "gates = []"),
+            r"shifts\.groups\.warehouse\.gates: Tuple should have at least 1 item",
+        ),
+        (
+            ('gates = ["warehouse-1"]', 'gates = ["warehouse/1"]'),
+            r"shifts\.groups\.warehouse\.gates\[0\]: String should match pattern",
+        ),
+        (("early_grace_min = 5 ", "early_grace_min = 500 "), r"shifts\.early_grace_min: .*120"),
+        (("late_grace_min = 5 ", "late_grace_min = -1 "), r"shifts\.late_grace_min: .*0"),
+        (("holidays = [2027-02-06,", 'holidays = ["2027-02-30",'), r"shifts\.holidays\[0\]: "),
+        (
+            ("date = 2027-02-13", "date = 2027-02-13T08:00:00"),
+            r"shifts\.groups\.day\.changes\[0\]\.date: .*date",
+        ),
+        (
+            (
+                "[[shifts.groups.day.changes]]",
+                "[[shifts.groups.day.changes]]\ndate = 2027-02-13\n[[shifts.groups.day.changes]]",
+            ),
+            r"shifts\.groups\.day\.changes: .*2027-02-13 is changed twice",
         ),
         (
             ('windows = ["*"]', 'windows = ["*", "07:00-08:00"]'),
@@ -220,3 +255,51 @@ def test_any_value_anywhere_loads_or_is_refused_in_one_line(
     except ConfigError as exc:
         message = str(exc)
         assert message.startswith("/etc/gate-terminal/gate.toml: ") and "\n" not in message
+
+
+def test_the_simulated_crowd_belongs_to_configured_groups(tmp_path: Path) -> None:
+    shifts = {"groups": {"day": {"windows": ["07:00-08:00"]}}}
+    assert make_config(tmp_path, shifts=shifts, simulator={"groups": ["day"]}).simulator.groups
+    with pytest.raises(ConfigError, match=r"simulator\.groups\[1\]: 'swing' is not in shifts"):
+        make_config(tmp_path, shifts=shifts, simulator={"groups": ["day", "swing"]})
+
+
+@pytest.mark.parametrize(
+    ("inputs", "message"),
+    [
+        # fail-safe: a cut wire must read as the alarm, or a fire could find the gate shut
+        (
+            {"fire_alarm": {"pin": 6, "pull": "down"}},
+            r"inputs\.fire_alarm: Value error, pull must be 'up' with active_high = true: an "
+            r"open circuit \(a cut wire\) must read as the alarm",
+        ),
+        (
+            {"fire_alarm": {"pin": 6, "active_high": False, "pull": "up"}},
+            r"inputs\.fire_alarm: .*pull must be 'down' with active_high = false",
+        ),
+        ({"staff_button": {"pin": 13}}, r"inputs\.staff_button\.reason: required, missing"),
+        (
+            {"staff_button": {"pin": 13, "reason": "   "}},
+            r"inputs\.staff_button\.reason: .*must not be blank",
+        ),
+        (
+            {"passage": {"pin": 5}, "staff_button": {"pin": 5, "reason": "guard"}},
+            r"inputs: Value error, input pins must differ",
+        ),
+        ({"passage": {"pin": 17}}, r"inputs\.passage\.pin: 17 is already an output"),
+        ({"passage": {"pin": 2}}, r"passage\.pin: 2 is the thermometer's I2C bus"),
+        ({"passage": {"pin": 5, "window_s": 0.2}}, r"inputs\.passage\.window_s: .*greater"),
+        ({"passage": {"pin": 5, "debounce_ms": 500}}, r"inputs\.passage\.debounce_ms: .*less"),
+        ({"passage": {"pin": 5, "pull": "sideways"}}, r"inputs\.passage\.pull: Input should be"),
+        ({"door": {"pin": 5}}, r"inputs\.door: unknown key"),
+    ],
+)
+def test_input_wiring_errors_name_the_key(tmp_path: Path, inputs: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        make_config(tmp_path, inputs=inputs)
+
+
+def test_the_simulator_config_wires_every_input() -> None:
+    inputs = load(REPO / "config" / "simulator.toml").inputs
+    assert inputs.passage is not None and inputs.fire_alarm is not None
+    assert inputs.staff_button is not None and inputs.staff_button.reason

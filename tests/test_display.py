@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from simulator.broker import free_port
-from simulator.rig import build_rig
+from simulator.rig import build_rig, shift_start_epoch
 from terminal.config import Config
 from terminal.display.catalogue import LANGUAGES, REASONS, SCREENS
 from terminal.display.server import DisplayServer
@@ -176,6 +176,52 @@ def test_the_display_speaks_chinese_when_configured(browser: Browser, tmp_path: 
     page.close()
 
 
+def test_a_worker_outside_their_window_is_told_when_it_is(browser: Browser, tmp_path: Path) -> None:
+    # the shift starts on Monday 2026-11-23 at 07:30
+    shifts = {
+        "early_grace_min": 5,
+        "groups": {
+            "day": {"windows": [{"at": "07:40-08:00", "kind": "arrival"}]},
+            "weekend": {"windows": [{"at": "08:00-08:30", "days": ["sat-sun"]}]},
+        },
+    }
+    people = [person("A-early", 0, group="day"), person("B-weekend", 4, group="weekend")]
+    for language, expected in (
+        (
+            "en",
+            {
+                "A-early": (
+                    "Too early for your shift",
+                    "Your window is 07:40-08:00. Please come back then",
+                ),
+                "B-weekend": (
+                    "No shift for you today",
+                    "Your next window is Sat 28 Nov 08:00-08:30",
+                ),
+            },
+        ),
+        (
+            "zh",
+            {
+                "A-early": ("还没到您的时段", "您的时段是 07:40-08:00，请届时再来"),
+                "B-weekend": ("今天没有您的班次", "您的下一个时段是 11月28日（周六）08:00-08:30"),
+            },
+        ),
+    ):
+        folder = tmp_path / language
+        folder.mkdir()
+        config = make_config(
+            folder,
+            screening={"estimator": "absolute"},
+            display={"enabled": True, "language": language, "port": free_port()},
+            shifts=shifts,
+        )
+        page = browser.new_page(viewport={"width": 1024, "height": 600})
+        shown, _, _ = run_shift(config, people, page, folder)
+        assert shown == expected
+        page.close()
+
+
 def test_lockdown_and_a_stopped_service_are_said_plainly(browser: Browser, tmp_path: Path) -> None:
     config = display_config(tmp_path, "en")
     state = GateState(risk_tier="low")
@@ -246,3 +292,50 @@ def test_a_display_whose_port_is_taken_says_so_once_and_stops_alone(
         f"the worker's display cannot listen on http://127.0.0.1:{port}/: "
         "Address already in use; the gate runs on"
     ]
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("en", ("Emergency: leave freely", SCREENS["emergency"]["en"][1])),
+        ("zh", ("紧急情况：请自由离开", SCREENS["emergency"]["zh"][1])),
+    ],
+)
+def test_a_fire_alarm_tells_everyone_to_leave_freely_until_it_clears(
+    browser: Browser, tmp_path: Path, language: str, words: tuple[str, str]
+) -> None:
+    config = make_config(
+        tmp_path,
+        screening={"estimator": "absolute"},
+        display={"enabled": True, "language": language, "port": free_port()},
+        inputs={"fire_alarm": {"pin": 6}},
+    )
+    rig = build_rig(config, [person("A", 0)])
+    start = shift_start_epoch(config)
+    rig.world.sound_fire_alarm(start - 30.0, start - 10.0)
+    state = GateState(risk_tier="low", lockdown=True)  # the alarm shows over a lockdown
+    board = board_for(config, state)
+    page = browser.new_page()
+    server = serve(board, config, page)
+    body = page.locator("body")
+    try:
+        gate = Gate(
+            config=rig.config,
+            devices=rig.devices(),
+            record=Record(tmp_path / "record.sqlite"),
+            roster=rig.roster,
+            state=state,
+            display=board,
+        )
+        expect(body).to_have_attribute("data-kind", "locked_down", timeout=SEEN_S)
+        while not state.emergency:
+            gate.poll()
+        expect(body).to_have_attribute("data-kind", "emergency", timeout=SEEN_S)
+        assert on_screen(page) == words
+        assert body.get_attribute("data-tone") == "emergency"
+        while state.emergency:
+            gate.poll()
+        expect(body).to_have_attribute("data-kind", "locked_down", timeout=SEEN_S)
+    finally:
+        server.stop()
+    page.close()

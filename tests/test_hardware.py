@@ -28,3 +28,19 @@ def test_the_camera_gives_frames() -> None:
         assert frame is not None and frame.shape[:2] == (480, 640)
     finally:
         camera.close()
+
+
+def test_the_fire_alarm_contact_reads_all_is_well() -> None:
+    """With the panel wired as the README shows (normally closed, closed while all is well):
+    the gate must not start in an emergency. A failure here is a wiring fault: fail-safe, the
+    gate would hold the turnstile free."""
+    import time
+
+    import RPi.GPIO as GPIO
+
+    from drivers.inputs import DigitalInput
+
+    alarm = DigitalInput(GPIO, 6, active_high=True, pull="up", debounce_ms=50.0)
+    time.sleep(0.1)
+    alarm.poll()
+    assert not alarm.active

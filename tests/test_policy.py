@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from terminal.healthcode import CodeProblem, Colour, HealthCode
@@ -16,6 +19,10 @@ from terminal.policy import (
     resolve_secondary,
 )
 from terminal.roster import RosterProblem
+from terminal.shifts import Opening
+from terminal.windows import parse_window
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 OK = None  # the roster lets them in now
 
@@ -67,13 +74,19 @@ CASES = [
      deny(Reason.CODE_NOT_YET_VALID)),
     ("invalid, no reason given", NORMAL, CodeSeen("invalid"), OK, deny(Reason.CODE_MALFORMED)),
     ("replayed", NORMAL, code(replay_of="e1"), OK, deny(Reason.CODE_REPLAYED)),
-    ("replay outranks the roster", NORMAL, code(replay_of="e1"), RosterProblem.OUTSIDE_SHIFT,
+    ("replay outranks the roster", NORMAL, code(replay_of="e1"), RosterProblem.SHIFT_LATE,
      deny(Reason.CODE_REPLAYED)),
     ("two codes", NORMAL, CodeSeen("multiple"), OK, deny(Reason.MULTIPLE_CODES)),
     ("camera dead", NORMAL, CodeSeen("camera_fault"), OK, deny(Reason.CAMERA_FAULT)),
     ("not on the roster", NORMAL, code(), RosterProblem.UNREGISTERED, deny(Reason.UNREGISTERED)),
-    ("outside the shift", NORMAL, code(), RosterProblem.OUTSIDE_SHIFT,
-     deny(Reason.OUTSIDE_SHIFT)),
+    ("early for the shift", NORMAL, code(), RosterProblem.SHIFT_EARLY, deny(Reason.SHIFT_EARLY)),
+    ("late for the shift", NORMAL, code(), RosterProblem.SHIFT_LATE, deny(Reason.SHIFT_LATE)),
+    ("no shift today", NORMAL, code(), RosterProblem.SHIFT_NOT_TODAY,
+     deny(Reason.SHIFT_NOT_TODAY)),
+    ("another gate's group", NORMAL, code(), RosterProblem.GATE_NOT_SERVING_GROUP,
+     deny(Reason.GATE_NOT_SERVING_GROUP)),
+    ("a red code outranks the shift", NORMAL, code("red"), RosterProblem.SHIFT_EARLY,
+     (False, Reason.CODE_RED, Route.ISOLATION_ROOM)),
     ("no nucleic-acid test", NORMAL, code(), RosterProblem.NAT_MISSING, deny(Reason.NAT_MISSING)),
     ("test too old", NORMAL, code(), RosterProblem.NAT_EXPIRED, deny(Reason.NAT_EXPIRED)),
     ("visitor outside the visit", NORMAL, code(), RosterProblem.VISIT_OUTSIDE,
@@ -104,6 +117,35 @@ def test_decision(
 ) -> None:
     decision = decide(temperature, seen, problem, fever_threshold_c=37.3)
     assert (decision.admit, decision.reason, decision.route) == expected
+
+
+WINDOW = Opening(
+    date(2026, 11, 23),
+    parse_window("07:40-08:00"),
+    "arrival",
+    datetime(2026, 11, 23, 7, 40, tzinfo=SHANGHAI),
+    datetime(2026, 11, 23, 8, 0, tzinfo=SHANGHAI),
+)
+
+
+@pytest.mark.parametrize(
+    ("problem", "told"),
+    [
+        (RosterProblem.SHIFT_EARLY, WINDOW),
+        (RosterProblem.SHIFT_LATE, WINDOW),
+        (RosterProblem.SHIFT_NOT_TODAY, WINDOW),
+        (RosterProblem.GATE_NOT_SERVING_GROUP, None),  # their windows are at another gate
+        (RosterProblem.NAT_EXPIRED, None),  # a window would not let them in
+        (OK, None),
+    ],
+)
+def test_a_shift_refusal_says_when_the_window_is(
+    problem: RosterProblem | None, told: Opening | None
+) -> None:
+    decision = decide(NORMAL, code(), problem, next_window=WINDOW)
+    assert decision.window == told
+    if told is not None:
+        assert WINDOW.interval() == "2026-11-23T07:40+08:00/2026-11-23T08:00+08:00"
 
 
 def test_an_untrusted_clock_admits_nobody_but_still_sends_a_flag_to_the_secondary_check() -> None:

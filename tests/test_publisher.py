@@ -204,6 +204,7 @@ def test_payloads_are_the_documented_json(tmp_path: Path) -> None:
             "estimate_mode": "relative",
             "reference_c": 34.0,
             "distance_cm": 18.0,
+            "next_window": None,  # a shift refusal's: when the worker may come in
         },
     }
     record = Record(tmp_path / "r.sqlite")

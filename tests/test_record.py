@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from terminal.record import CheckRow, OutboxMessage, Record
+from terminal.record import SCHEMA_VERSION, CheckRow, OutboxMessage, PassageRow, Record
 
 
 def check(event_id: str = "e1", epoch_s: float = 1_000.0, **changes: object) -> CheckRow:
@@ -151,3 +151,73 @@ def test_a_record_from_before_the_screening_columns_gains_them(tmp_path: Path) -
     assert kept["event_id"] == "old-1" and kept["object_c"] is None
     assert {"object_c", "ambient_c", "distance_cm", "estimate_mode", "reference_c"} <= set(kept)
     record.close()
+
+
+# the files earlier versions of the gate left: without the shift refusal's next_window column,
+# without the passage, override and fire alarm tables, or without either
+EARLIER_RECORDS = {
+    "before both": (2, True, True),
+    "with shift windows, before passages": (2, False, True),
+    "with passages, before shift windows": (3, True, False),
+}
+
+
+@pytest.mark.parametrize(
+    ("user_version", "drop_column", "drop_tables"), EARLIER_RECORDS.values(), ids=EARLIER_RECORDS
+)
+def test_a_record_from_an_earlier_version_gains_the_newer_column_and_tables(
+    tmp_path: Path, user_version: int, drop_column: bool, drop_tables: bool
+) -> None:
+    path = tmp_path / "old.sqlite"
+    record = Record(path)
+    record.add_check(check("old-1"), [])
+    record.close()
+    with sqlite3.connect(path) as older:  # as that version left the file
+        if drop_column:
+            older.execute("ALTER TABLE checks DROP COLUMN next_window")
+        if drop_tables:
+            for table in ("passages", "overrides", "emergencies"):
+                older.execute(f"DROP TABLE {table}")
+        older.execute(f"PRAGMA user_version={user_version}")
+    record = Record(path)
+    assert record.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    window = "2026-11-23T07:40+08:00/2026-11-23T08:00+08:00"
+    record.add_check(check("new-1", 2_000.0, reason="shift_early", next_window=window), [])
+    assert [(c["event_id"], c["next_window"]) for c in record.checks()] == [
+        ("old-1", None),
+        ("new-1", window),
+    ]
+    record.add_check(
+        check("new-2", 3_000.0), [], passage=PassageRow("new-2", "check", "W1", 1.0, 8.0, "waiting")
+    )
+    record.close_passage("new-2", "passed", 3.0, [], passed_s=2.5)
+    (row,) = record.passages()
+    assert (row["outcome"], row["passed_s"], row["closed_s"]) == ("passed", 2.5, 3.0)
+    assert record.rows("overrides") == [] and record.open_emergency() is None
+    record.close()
+
+
+def test_retention_forgets_old_passages_overrides_and_ended_alarms_only(tmp_path: Path) -> None:
+    record = Record(tmp_path / "r.sqlite")
+    for admission, at_s, outcome in (("a-old", 100.0, "passed"), ("a-wait", 100.0, "waiting")):
+        record.add_check(
+            check(admission, epoch_s=at_s),
+            [],
+            passage=PassageRow(admission, "check", "W1", at_s, 8.0, outcome),
+        )
+    record.add_check(
+        check("a-new", epoch_s=5_000.0),
+        [],
+        passage=PassageRow("a-new", "check", "W1", 5_000.0, 8.0, "passed"),
+    )
+    override = {"event_id": "o1", "at_s": 100.0, "source": "staff_button", "by": "b", "reason": "r"}
+    record.add_event("o1", [], 100.0, table="overrides", rows=[override])
+    alarms = [
+        {"event_id": "e-ended", "started_s": 100.0, "ended_s": 200.0, "detail": "drill"},
+        {"event_id": "e-on", "started_s": 150.0, "ended_s": None, "detail": "cut wire"},
+    ]
+    record.add_event("e", [], 100.0, table="emergencies", rows=alarms)
+    record.purge_before(1_000.0)
+    assert [p["admission_id"] for p in record.passages()] == ["a-wait", "a-new"]
+    assert record.rows("overrides") == []
+    assert [e["event_id"] for e in record.rows("emergencies")] == ["e-on"]  # still sounding

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from terminal.config import Config, load
+from terminal.config import Config, ShiftsConfig, load
 from terminal.roster import (
     NAT_FUTURE_SKEW_S,
     Roster,
@@ -63,11 +63,12 @@ def test_the_example_roster_loads_and_says_who_may_pass_when() -> None:
     rules = RosterRules.from_config(config)
     zhang = roster.get("W0002")
     assert isinstance(zhang, Worker) and zhang.name == "张伟" and zhang.nat_result == "negative"
-    assert assess(zhang, local("2026-11-23 07:45"), rules) is None
-    assert assess(zhang, local("2026-11-23 10:00"), rules) is RosterProblem.OUTSIDE_SHIFT
-    assert assess(zhang, local("2026-11-26 07:45"), rules) is RosterProblem.NAT_EXPIRED
+    assert assess(zhang, local("2026-11-23 07:30"), rules) is None
+    assert assess(zhang, local("2026-11-23 09:00"), rules) is RosterProblem.SHIFT_LATE
+    assert assess(zhang, local("2026-11-23 11:00"), rules) is RosterProblem.SHIFT_EARLY
+    assert assess(zhang, local("2026-11-26 07:30"), rules) is RosterProblem.NAT_EXPIRED
     night = roster.get("W0004")
-    assert assess(night, local("2026-11-23 05:00"), rules) is None
+    assert assess(night, local("2026-11-23 01:10"), rules) is None  # Monday's meal window
     visitor = roster.get("V0001")
     assert assess(visitor, local("2026-11-23 09:30"), rules) is None
     assert assess(visitor, local("2026-11-23 11:30"), rules) is RosterProblem.VISIT_OUTSIDE
@@ -222,12 +223,19 @@ def test_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:
 
 
 # --- the rules ------------------------------------------------------------------------------------
+# windows written as bare HH:MM-HH:MM, as configurations were before windows had kinds
 RULES = RosterRules(
-    groups={
-        "day": (parse_window("07:30-08:15"), parse_window("11:30-12:30")),
-        "night": (parse_window("22:00-06:30"),),
-        "all-day": (),
-    },
+    ShiftsConfig.model_validate(
+        {
+            "groups": {
+                "day": {"windows": ["07:30-08:15", "11:30-12:30"]},
+                "night": {"windows": ["22:00-06:30"]},
+                "all-day": {"windows": ["*"]},
+                "elsewhere": {"windows": ["*"], "gates": ["gate-x"]},
+            }
+        }
+    ),
+    gate_id="gate-t",
     nat_valid_h=72,
 )
 AT = local("2026-11-23 07:45")
@@ -251,7 +259,8 @@ VISITOR = Visitor(
         (None, AT, RosterProblem.UNREGISTERED),
         (worker(), AT, None),
         (worker(), local("2026-11-23 08:15"), None),  # a window's end is inside it
-        (worker(), local("2026-11-23 08:16"), RosterProblem.OUTSIDE_SHIFT),
+        (worker(), local("2026-11-23 08:16"), RosterProblem.SHIFT_LATE),
+        (worker(), local("2026-11-23 07:29"), RosterProblem.SHIFT_EARLY),
         (worker(result="positive"), AT, RosterProblem.NAT_POSITIVE),
         (worker(result="positive", group="night"), AT, RosterProblem.NAT_POSITIVE),  # outranks all
         (worker(tested=None, result=None), AT, RosterProblem.NAT_MISSING),
@@ -263,9 +272,11 @@ VISITOR = Visitor(
         (worker(tested=AT + timedelta(days=300)), AT, RosterProblem.NAT_MISSING),  # a typo'd date
         (worker(group="night"), local("2026-11-23 23:00"), None),
         (worker(group="night"), local("2026-11-23 06:00"), None),
-        (worker(group="night"), AT, RosterProblem.OUTSIDE_SHIFT),
+        (worker(group="night"), AT, RosterProblem.SHIFT_LATE),
+        (worker(group="night"), local("2026-11-23 21:00"), RosterProblem.SHIFT_EARLY),
+        (worker(group="elsewhere"), AT, RosterProblem.GATE_NOT_SERVING_GROUP),
         (worker(group="all-day"), local("2026-11-23 03:00"), None),
-        (worker(group="gone"), AT, RosterProblem.OUTSIDE_SHIFT),  # an unknown group opens nothing
+        (worker(group="gone"), AT, RosterProblem.SHIFT_NOT_TODAY),  # an unknown group: nothing
         (VISITOR, local("2026-11-23 09:00"), None),
         (VISITOR, local("2026-11-23 11:00"), None),
         (VISITOR, local("2026-11-23 08:59"), RosterProblem.VISIT_OUTSIDE),
@@ -300,8 +311,11 @@ def test_admitted_until(
 def test_the_rules_come_from_the_config(tmp_path: Path) -> None:
     rules = RosterRules.from_config(roster_config(tmp_path, nat_valid_h=48))
     assert rules.nat_valid_h == 48
-    assert rules.groups["all-day"] == () and rules.groups["night"] == (parse_window("22:00-06:30"),)
-    assert rules.groups["day"][0].start == time(7, 30)
+    groups = rules.shifts.groups
+    assert groups["all-day"].any_time and groups["night"].time_windows == (
+        parse_window("22:00-06:30"),
+    )
+    assert groups["day"].time_windows[0].start == time(7, 30) and rules.gate_id == "gate-t"
 
 
 # --- the running gate's roster --------------------------------------------------------------------

@@ -83,7 +83,7 @@ def test_each_roster_problem_is_a_refusal_with_its_own_reason(
         "B-expired": ("deny", "nat_expired", "aside"),
         "C-positive": ("deny", "nat_positive", "isolation_room"),
         "D-missing": ("deny", "nat_missing", "aside"),
-        "E-late": ("deny", "outside_shift", "aside"),
+        "E-late": ("deny", "shift_early", "aside"),  # their window is later
         "F-stranger": ("deny", "unregistered", "aside"),
         "G-visiting": ("admit", "admitted", "through"),
         "H-visit-over": ("deny", "visit_outside", "aside"),

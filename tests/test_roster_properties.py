@@ -3,14 +3,14 @@ people, zones (with their daylight-saving jumps) and moments."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from hypothesis import HealthCheck, assume, event, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from terminal.config import ConfigError
+from terminal.config import ConfigError, ShiftsConfig
 from terminal.ids import PERSON_ID_PATTERN
 from terminal.roster import (
     RosterError,
@@ -20,6 +20,7 @@ from terminal.roster import (
     Worker,
     admitted_until,
     assess,
+    next_window,
     read_people_file,
 )
 from terminal.windows import Window, parse_window
@@ -56,15 +57,44 @@ epoch_s = st.floats(
     datetime(2000, 1, 1, tzinfo=UTC).timestamp(), datetime(2100, 12, 31, tzinfo=UTC).timestamp()
 )
 GROUPS = ["day", "night", "all-day", "gone"]
-rules = st.builds(
-    RosterRules,
-    groups=st.fixed_dictionaries(
+KINDS = ["arrival", "meal", "rest", "leaving"]
+DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+weekly = st.builds(
+    lambda window, kind, days: {"at": str(window), "kind": kind, "days": days},
+    windows,
+    st.sampled_from(KINDS),
+    st.lists(st.sampled_from(DAYS), min_size=1, max_size=7, unique=True),
+)
+dated = st.builds(
+    lambda day, found: {"date": day, "windows": [{"at": str(w), "kind": k} for w, k in found]},
+    st.dates(date(2000, 1, 1), date(2100, 12, 31)),
+    st.lists(st.tuples(windows, st.sampled_from(KINDS)), max_size=3),
+)
+shifts = st.builds(
+    lambda day, night, changes, early, late, holidays, gates: ShiftsConfig.model_validate(
         {
-            "day": st.lists(windows, min_size=1, max_size=3).map(tuple),
-            "night": st.lists(windows, min_size=1, max_size=2).map(tuple),
-            "all-day": st.just(()),
+            "groups": {
+                "day": {"windows": day, "changes": changes, "gates": gates},
+                "night": {"windows": night},
+                "all-day": {"windows": ["*"]},
+            },
+            "early_grace_min": early,
+            "late_grace_min": late,
+            "holidays": holidays,
         }
     ),
+    st.lists(weekly, min_size=1, max_size=4),
+    st.lists(weekly | windows.map(str), min_size=1, max_size=2),
+    st.lists(dated, max_size=2, unique_by=lambda c: c["date"]),
+    st.floats(0, 120),
+    st.floats(0, 120),
+    st.lists(st.dates(date(2000, 1, 1), date(2100, 12, 31)), max_size=3),
+    st.none() | st.just(["gate-t"]) | st.just(["gate-x", "gate-t"]),
+)
+rules = st.builds(
+    RosterRules,
+    shifts=shifts,
+    gate_id=st.sampled_from(["gate-t", "gate-t", "gate-x"]),
     nat_valid_h=st.floats(1, 336),
 )
 workers = st.builds(
@@ -98,22 +128,33 @@ def test_assess_and_admitted_until_never_raise_and_agree(
         assert until.tzinfo is at.tzinfo
         assert until.timestamp() >= at.timestamp()  # an admission window ends after it admits
         if isinstance(person, Worker):
-            # a window ends within a day, and the end is a window's end on the wall clock
-            assert until.timestamp() - at.timestamp() <= 25 * 3600
-            assert any(until.time() == w.end for w in rules.groups[person.group]) or (
-                until == at  # the end fell in an hour the clock skipped back over
-            )
+            # a window lasts at most a day (longer on a day the clocks go back), plus its grace
+            grace_s = rules.shifts.late_grace_min * 60
+            assert until.timestamp() - at.timestamp() <= 26 * 3600 + grace_s
+            # and the worker is still in time at its very end (unless their test ran out)
+            assert assess(person, until, rules) in (None, RosterProblem.NAT_EXPIRED)
 
 
 @settings(max_examples=600)
-@given(window=windows, at=moments)
-def test_a_window_ends_after_every_moment_inside_it(window: Window, at: datetime) -> None:
-    assume(window.contains(at.time()))
-    end = window.end_after(at)
-    assert end.timestamp() >= at.timestamp()
-    assert end - at <= timedelta(hours=25)
-    # it is this occurrence's end: the wall clock between now and then stays inside the window
-    assert window.contains(end.time()) or end == at
+@given(at=moments, rules=rules, group=st.sampled_from(GROUPS))
+def test_a_refused_worker_is_told_a_window_that_then_admits_them(
+    at: datetime, rules: RosterRules, group: str
+) -> None:
+    worker = Worker("W1", "A", "B", group, at.timestamp(), "negative")
+    problem = assess(worker, at, rules)
+    told = next_window(worker, at, rules)
+    if problem is None or problem is RosterProblem.GATE_NOT_SERVING_GROUP:
+        assert told is None
+        return
+    event(problem.value)
+    if told is None:
+        return  # no window in the weeks ahead (a group whose every window is a leaving one)
+    assert told.start.timestamp() > at.timestamp() and told.kind != "leaving"
+    assert told.end.timestamp() > told.start.timestamp()
+    # told when to come back: at that moment the gate lets them in (if the test is still valid)
+    opens = told.start
+    if opens.timestamp() - at.timestamp() < rules.nat_valid_h * 3600:
+        assert assess(worker, opens, rules) is None
 
 
 @given(st.text(max_size=30))
@@ -235,7 +276,7 @@ def test_whatever_a_file_holds_it_loads_or_is_refused_and_what_loads_cannot_rais
         if until is not None:
             assert until.timestamp() >= local_at.timestamp()
         if isinstance(person, Worker):
-            assert person.group in rules.groups
+            assert person.group in rules.shifts.groups
             assert (person.nat_tested_at_s is None) == (person.nat_result is None)
 
 

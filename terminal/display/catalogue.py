@@ -4,6 +4,7 @@ placeholders ``{room}`` and ``{location}`` are the isolation room from ``[second
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Literal
 
 from terminal.policy import Reason
@@ -37,6 +38,13 @@ SCREENS: dict[str, dict[Language, tuple[str, str]]] = {
     "locked_down": {
         "zh": ("闸机已封闭", "园区已下令封闭本闸机，任何人不得通过。请联系工作人员"),
         "en": ("Gate locked down", "The park has closed this gate. Nobody may pass. See staff"),
+    },
+    "emergency": {
+        "zh": ("紧急情况：请自由离开", "火警：闸机已打开，请有序离开"),
+        "en": (
+            "Emergency: leave freely",
+            "Fire alarm: the gate is open. Walk out calmly, do not stop",
+        ),
     },
     "out_of_service": {
         "zh": ("闸机暂停服务", "闸机服务未运行，请联系工作人员"),
@@ -149,6 +157,23 @@ REASONS: dict[Reason, dict[Language, tuple[str, str]]] = {
         "zh": ("不在您的班次时间内", "请在班次开始前再来，或联系工作人员"),
         "en": ("Not during your shift", "Come back nearer your shift, or see staff"),
     },
+    # {window}: when the worker may come in (window_text); without one ahead, they see staff
+    Reason.SHIFT_EARLY: {
+        "zh": ("还没到您的时段", "您的时段是 {window}，请届时再来"),
+        "en": ("Too early for your shift", "Your window is {window}. Please come back then"),
+    },
+    Reason.SHIFT_LATE: {
+        "zh": ("您的时段已过", "您的下一个时段是 {window}，或联系工作人员"),
+        "en": ("Your window has closed", "Your next window is {window}, or see staff"),
+    },
+    Reason.SHIFT_NOT_TODAY: {
+        "zh": ("今天没有您的班次", "您的下一个时段是 {window}"),
+        "en": ("No shift for you today", "Your next window is {window}"),
+    },
+    Reason.GATE_NOT_SERVING_GROUP: {
+        "zh": ("本闸机不服务您的班组", "请走您班组的闸机，或联系工作人员"),
+        "en": ("This gate does not serve your group", "Use your group's gate, or see staff"),
+    },
     Reason.INTERNAL_ERROR: {
         "zh": ("检查未能完成", "请退后再试一次，或联系工作人员"),
         "en": ("The check could not be completed", "Step back and try again, or see staff"),
@@ -182,6 +207,31 @@ def screen(key: str, language: Language) -> tuple[str, str]:
     return SCREENS[key][language]
 
 
-def refusal(reason: Reason, language: Language, room: str, location: str) -> tuple[str, str]:
+_WEEKDAY_NAMES: dict[Language, tuple[str, ...]] = {
+    "zh": ("周一", "周二", "周三", "周四", "周五", "周六", "周日"),
+    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+}
+_TOMORROW: dict[Language, str] = {"zh": "明天", "en": "tomorrow"}
+
+
+def window_text(day: date, hours: str, today: date, language: Language) -> str:
+    """A window as the worker reads it: ``07:40-08:00`` today, ``tomorrow 07:40-08:00``, or
+    with its date further ahead; ``day`` is the day the window opens."""
+    if day == today:
+        return hours
+    if day == today + timedelta(days=1):
+        return f"{_TOMORROW[language]} {hours}"
+    weekday = _WEEKDAY_NAMES[language][day.weekday()]
+    if language == "zh":
+        return f"{day.month}月{day.day}日（{weekday}）{hours}"
+    return f"{weekday} {day.day} {day:%b} {hours}"
+
+
+def refusal(
+    reason: Reason, language: Language, room: str, location: str, window: str | None = None
+) -> tuple[str, str]:
+    """The headline and what to do; ``window`` (window_text) where the reason tells one."""
     headline, todo = REASONS[reason][language]
-    return headline, todo.format(room=room, location=location)
+    if "{window}" in todo and window is None:
+        return headline, _SEE_STAFF[language]  # no window ahead to tell
+    return headline, todo.format(room=room, location=location, window=window)

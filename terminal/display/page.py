@@ -19,6 +19,7 @@ PAGE = """<!doctype html>
   body[data-tone="refuse"] { background: #b3261e; }
   body[data-tone="alert"] { background: #c25e00; }
   body[data-tone="fault"] { background: #3c3c3c; }
+  body[data-tone="emergency"] { background: #00703c; }
   #headline { font-size: 9vw; font-weight: 700; line-height: 1.15; margin: 0 0 4vh; }
   #todo { font-size: 5vw; line-height: 1.3; margin: 0; max-width: 90vw; }
   #title { position: fixed; top: 2vh; left: 0; right: 0; font-size: 2.2vw; opacity: 0.75; }

@@ -2,9 +2,10 @@
 measuring state, the answer, the end of the approach) and the display's server reads from.
 
 The screen is worked out when it is read, from what the gate said and from the gate's state
-(lockdown, a failed camera or thermometer), so a lockdown set by the centre shows without the gate
-telling the display. An answer stays until the approach ends, or ``answer_s`` at most: nothing
-about a person outlasts their being at the gate. The screen never carries a temperature or a name.
+(a fire alarm, lockdown, a failed camera or thermometer), so a lockdown set by the centre shows
+without the gate telling the display. An answer stays until the approach ends, or ``answer_s`` at
+most: nothing about a person outlasts their being at the gate. The screen never carries a
+temperature or a name.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Literal, Protocol
 
-from terminal.display.catalogue import Language, refusal, screen
+from terminal.display.catalogue import Language, refusal, screen, window_text
 from terminal.policy import Reason, Route
+from terminal.shifts import Opening
 
-Tone = Literal["neutral", "pass", "refuse", "alert", "fault"]
+Tone = Literal["neutral", "pass", "refuse", "alert", "fault", "emergency"]
 # a measuring state (terminal.screening.MeasureState's values) -> the screen it asks for
 _MEASURING_SCREENS = {
     "come_closer": "come_closer",
@@ -33,6 +36,7 @@ class GateConditions(Protocol):
     """What the display reads of terminal.gatestate.GateState."""
 
     lockdown: bool
+    emergency: bool
     camera_ok: bool
     thermometer_ok: bool
 
@@ -53,6 +57,7 @@ class _Answer:
     reason: Reason
     route: Route
     shown_at_s: float
+    window: str | None = None  # the worker's next shift window, as they read it
 
 
 class DisplayState:
@@ -84,10 +89,21 @@ class DisplayState:
             if state in _MEASURING_SCREENS:
                 self._measuring = _MEASURING_SCREENS[state]
 
-    def decided(self, reason: Reason, route: Route) -> None:
+    def decided(
+        self,
+        reason: Reason,
+        route: Route,
+        window: Opening | None = None,
+        today: date | None = None,
+    ) -> None:
+        """The answer; ``window``: the next shift window of a worker refused for their shift,
+        told against ``today`` (the gate's date at the decision; default: the window's own)."""
+        text = None
+        if window is not None:
+            text = window_text(window.day, str(window.window), today or window.day, self.language)
         with self._lock:
             self._measuring = None
-            self._answer = _Answer(reason, route, self._now())
+            self._answer = _Answer(reason, route, self._now(), text)
 
     def approach_over(self) -> None:
         """The person has gone: their answer leaves the screen."""
@@ -97,6 +113,10 @@ class DisplayState:
 
     # --- read by the server ---------------------------------------------------------------------
     def screen(self) -> Screen:
+        conditions = self.conditions
+        if conditions is not None and conditions.emergency:
+            # the fire alarm: over any answer, any measurement and a lockdown
+            return self._screen("emergency", "emergency")
         with self._lock:
             answer, measuring = self._answer, self._measuring
             if answer is not None and self._now() - answer.shown_at_s >= self.answer_s:
@@ -121,7 +141,9 @@ class DisplayState:
         return Screen(key, tone, headline, todo)
 
     def _answer_screen(self, answer: _Answer) -> Screen:
-        headline, todo = refusal(answer.reason, self.language, self._room, self._location)
+        headline, todo = refusal(
+            answer.reason, self.language, self._room, self._location, answer.window
+        )
         if answer.reason is Reason.ADMITTED:
             tone: Tone = "pass"
         elif answer.route in _ALERT_ROUTES:

@@ -1,0 +1,102 @@
+"""The simulator's own reading of the shift timetable, to know what the gate must answer a worker
+of a group arriving at a given moment.
+
+Deliberately not the gate's code (terminal/shifts.py): a second, plainer reading of the same
+configuration, so that a mistake in the gate's is caught by the simulated day instead of being
+copied into its expectations. It reckons in wall-clock minutes, which is right wherever the clocks
+do not change around the arrival; near a change it says it cannot tell (None), and the gate's own
+tests cover those days.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from terminal.config import Config
+
+_DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_COME_IN = ("arrival", "meal", "rest")  # the kinds of window that let a worker in
+_AHEAD_DAYS = 35
+
+
+@dataclass(frozen=True)
+class Expected:
+    reason: str | None  # None: in time; else the refusal's reason
+    window: tuple[datetime, datetime] | None = None  # refused: the next window, wall clock
+
+
+def expected_shift(config: Config, group_name: str, arrival: datetime) -> Expected | None:
+    """What the gate must say of a worker of ``group_name`` arriving at ``arrival`` (aware);
+    None when this reading cannot tell (the clocks change within two days)."""
+    group = config.shifts.groups.get(group_name)
+    if group is None:
+        return Expected("shift_not_today")
+    if group.gates is not None and config.gate.id not in group.gates:
+        return Expected("gate_not_serving_group")
+    if "*" in group.windows:
+        return Expected(None)
+    zone = arrival.tzinfo
+    offsets = {(arrival + timedelta(days=d)).astimezone(zone).utcoffset() for d in (-2, 0, 2)}
+    if len(offsets) > 1:
+        return None
+    now = arrival.replace(tzinfo=None)
+    own = (group.early_grace_min, group.late_grace_min)
+    early = timedelta(minutes=config.shifts.early_grace_min if own[0] is None else own[0])
+    late = timedelta(minutes=config.shifts.late_grace_min if own[1] is None else own[1])
+    spans = []
+    for offset in range(-2, _AHEAD_DAYS + 1):
+        spans += _spans(config, group_name, now.date() + timedelta(days=offset))
+    spans.sort()
+    if any(start - early <= now <= end + late for start, end in spans):
+        return Expected(None)
+    coming = [(s, e) for s, e in spans if s - early > now]
+    window = coming[0] if coming else None
+    if not _spans(config, group_name, now.date()):
+        return Expected("shift_not_today", window)  # none opens today
+    today = [(s, e) for s, e in spans if now.date() in (s.date(), e.date())]
+    gone_by = [now - (e + late) for s, e in today if e + late < now]
+    opens_in = [(s - early) - now for s, e in today if s - early > now]
+    if not gone_by:
+        return Expected("shift_early", window)
+    if not opens_in:
+        return Expected("shift_late", window)
+    return Expected("shift_early" if min(opens_in) <= min(gone_by) else "shift_late", window)
+
+
+def _spans(config: Config, group_name: str, day: date) -> list[tuple[datetime, datetime]]:
+    """The group's come-in windows that start on ``day``, as wall-clock start and end."""
+    group = config.shifts.groups[group_name]
+    changed = [c for c in group.changes if c.date == day]
+    if changed:
+        chosen = [(w.at.start, w.at.end, w.kind) for w in changed[0].windows]
+    elif day in config.shifts.holidays:
+        chosen = []
+    else:
+        name = _DAY_NAMES[day.weekday()]
+        chosen = [
+            (w.at.start, w.at.end, w.kind)
+            for w in group.windows
+            if not isinstance(w, str) and name in w.days
+        ]
+    spans = []
+    for start, end, kind in chosen:
+        if kind not in _COME_IN:
+            continue
+        opens = datetime.combine(day, start)
+        closes = datetime.combine(day, end)
+        if closes <= opens:
+            closes += timedelta(days=1)  # a night's window ends the next morning
+        spans.append((opens, closes))
+    return spans
+
+
+def window_of_record(text: str | None) -> tuple[datetime, datetime] | None:
+    """The record's ``next_window`` (ISO 8601 start/end) as wall-clock start and end."""
+    if not text:
+        return None
+    start, _, end = text.partition("/")
+    return (
+        datetime.fromisoformat(start).replace(tzinfo=None),
+        datetime.fromisoformat(end).replace(tzinfo=None),
+    )

@@ -1,0 +1,110 @@
+"""The fire alarm: while its input reads the alarm, the turnstile is held free for everyone, no
+one is screened, and the worker's display says to leave freely; the emergency is recorded and
+published, and so is its end, when screening resumes. It overrides a lockdown: people first.
+
+The input is wired fail-safe (README: the panel's normally closed contact, opened by an alarm):
+a cut wire reads as the alarm too, and is treated as one, since the gate cannot tell them apart
+and must never keep people in on a fault."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from drivers.inputs import DigitalInput
+from terminal.gatestate import GateState
+from terminal.record import Record
+from terminal.topics import Messages, new_event_id
+from terminal.turnstile import Turnstile
+
+log = logging.getLogger(__name__)
+HOLDER = "emergency"
+
+
+class EmergencyWatch:
+    def __init__(
+        self,
+        *,
+        alarm: DigitalInput | None,
+        turnstile: Turnstile,
+        state: GateState,
+        record: Record,
+        messages: Messages,
+        now: Callable[[], float],
+        changed: Callable[[], None],
+    ) -> None:
+        self.alarm = alarm
+        self.turnstile = turnstile
+        self.state = state
+        self.record = record
+        self.messages = messages
+        self._now = now
+        self._changed = changed
+        if alarm is not None and record.open_emergency() is not None:
+            # it sounded when the gate stopped: free until the input says it has cleared, and
+            # that end is recorded like any other
+            log.warning("the gate starts in an emergency the record has not seen end")
+            self.state.emergency = True
+            self.turnstile.hold(HOLDER)
+
+    def poll(self) -> None:
+        if self.alarm is None:
+            return
+        self.alarm.poll()
+        if self.alarm.active and not self.state.emergency:
+            self._start()
+        elif not self.alarm.active and self.state.emergency:
+            self._end()
+
+    def _start(self) -> None:
+        # people before paperwork: the turnstile is free before anything is written
+        self.turnstile.hold(HOLDER)
+        self.state.emergency = True
+        now = self._now()
+        detail = (
+            f"fire alarm input (pin {self.alarm.pin if self.alarm else '?'}) reads the alarm, or "
+            "its wire is cut: the turnstile is held free, screening stops"
+        )
+        log.warning("EMERGENCY: %s", detail)
+        event_id = new_event_id()
+        row = {"event_id": event_id, "started_s": now, "ended_s": None, "detail": detail}
+        self._write(
+            "emergency",
+            lambda: self.record.add_event(
+                event_id,
+                [self.messages.gate_alert("emergency", now, detail, event_id)],
+                now,
+                table="emergencies",
+                rows=[row],
+            ),
+        )
+
+    def _end(self) -> None:
+        now = self._now()
+        self.state.emergency = False
+        self.turnstile.let_go(HOLDER)
+        detail = "the fire alarm has cleared: the turnstile shuts and screening resumes"
+        log.warning("emergency over: %s", detail)
+        event_id = new_event_id()
+
+        def ended(db: object) -> None:
+            self.record.db.execute(
+                "UPDATE emergencies SET ended_s = ? WHERE ended_s IS NULL", [now]
+            )
+
+        self._write(
+            "emergency_over",
+            lambda: self.record.add_event(
+                event_id,
+                [self.messages.gate_alert("emergency_over", now, detail, event_id)],
+                now,
+                also=ended,
+            ),
+        )
+
+    def _write(self, kind: str, write: Callable[[], None]) -> None:
+        try:
+            write()
+        except Exception as exc:
+            log.error("%s cannot be recorded: %s", kind, type(exc).__name__)
+        self._changed()

@@ -1,0 +1,109 @@
+"""Did the admitted person go through? With the turnstile's passage-complete contact wired
+([inputs.passage]), the relay is held after an admission until the contact says someone went
+through, and the passage is recorded as passed; if nobody does within ``window_s``, it is recorded
+as not passed and the relay is released, so that nobody else walks through on that admission.
+Without the contact, the relay pulses as it always did and the passage is recorded as
+unconfirmed. Each admission has one row in the record's ``passages`` table: occupancy counts
+from them.
+
+Passages close in the order they were opened: a passage-complete signal confirms the oldest one
+waiting (the gate starts no new check while one waits, so there is normally only one)."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable
+
+from drivers.inputs import DigitalInput
+from terminal.record import PassageRow, Record
+from terminal.topics import Messages
+from terminal.turnstile import Turnstile
+
+log = logging.getLogger(__name__)
+HOLDER = "passage"
+
+
+class PassageWatch:
+    def __init__(
+        self,
+        *,
+        sensor: DigitalInput | None,
+        window_s: float,
+        pulse_s: float,
+        turnstile: Turnstile,
+        record: Record,
+        messages: Messages,
+        now: Callable[[], float],
+    ) -> None:
+        self.sensor = sensor
+        self.window_s = window_s
+        self.pulse_s = pulse_s
+        self.turnstile = turnstile
+        self.record = record
+        self.messages = messages
+        self._now = now
+        self._waiting: list[PassageRow] = []
+        # passages a stopped gate left waiting: whether anyone went through is not known
+        left = record.close_waiting_passages("unknown", now())
+        if left:
+            log.warning("%d passages were waiting when the gate stopped: recorded as unknown", left)
+
+    @property
+    def waiting(self) -> bool:
+        return bool(self._waiting)
+
+    def opening(
+        self, admission_id: str, admitted_by: str, person_id: str | None, now_s: float
+    ) -> PassageRow:
+        """The row an admission writes with its own record, before the relay moves."""
+        if self.sensor is None:
+            return PassageRow(admission_id, admitted_by, person_id, now_s, None, "unconfirmed")
+        return PassageRow(admission_id, admitted_by, person_id, now_s, self.window_s, "waiting")
+
+    def release(self, passage: PassageRow) -> None:
+        """Let the admitted person through (their passage already written down)."""
+        if self.sensor is None:
+            self.turnstile.pulse(self.pulse_s)
+            return
+        # the window runs from the admission as recorded: the record and the gate agree on it
+        self._waiting.append(passage)
+        self.turnstile.hold(HOLDER)
+
+    def poll(self) -> None:
+        """Look at the passage contact and the windows; on the gate's thread, never raises for
+        a record that cannot be written (the relay is released all the same)."""
+        if self.sensor is None:
+            return
+        change = self.sensor.poll()
+        if change is not None and change.active:
+            if self._waiting:
+                self._close(self._waiting.pop(0), "passed", change.at_s)
+            else:
+                # during a fire alarm, or someone pushing through: not an admission's passage
+                log.info("the turnstile reports a passage that no admission opened")
+        now = self._now()
+        while self._waiting and now >= self._waiting[0].released_s + self.window_s:
+            self._close(self._waiting.pop(0), "not_passed", None)
+
+    def _close(self, passage: PassageRow, outcome: str, passed_s: float | None) -> None:
+        if not self._waiting:
+            # shut first: the next person must not walk through on this admission
+            self.turnstile.let_go(HOLDER)
+        now = self._now()
+        closed = dataclasses.replace(passage, outcome=outcome, passed_s=passed_s, closed_s=now)
+        if outcome == "not_passed":
+            log.info("an admitted person did not go through within %.0f s", self.window_s)
+        try:
+            self.record.close_passage(
+                passage.admission_id,
+                outcome,
+                now,
+                [self.messages.passage(closed, now)],
+                passed_s=passed_s,
+            )
+        except Exception as exc:
+            log.error("a passage cannot be recorded: %s", type(exc).__name__)
+
+    def close(self) -> None:
+        self._waiting.clear()
