@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from terminal import contract
-from terminal.record import CheckRow
+from terminal.record import CheckRow, PassageRow
 from terminal.topics import Messages
 
 PARK = "p1"
@@ -166,6 +166,26 @@ class FakeGate:
 
     def sensor(self, kind: str, when: datetime) -> tuple[str, bytes]:
         message = self.messages.sensor(kind, when.timestamp(), "no answer on I2C", uuid.uuid4().hex)
+        return self._numbered(message.topic, message.payload)
+
+    def fire_alarm(self, kind: str, when: datetime) -> tuple[str, bytes]:
+        """``emergency`` when the fire alarm frees the turnstile, ``emergency_over`` after."""
+        message = self.messages.gate_alert(kind, when.timestamp(), "fire alarm", uuid.uuid4().hex)
+        return self._numbered(message.topic, message.payload)
+
+    def passage(self, admission_id: str, when: datetime, outcome: str) -> tuple[str, bytes]:
+        passed = outcome == "passed"
+        row = PassageRow(
+            admission_id=admission_id,
+            admitted_by="check",
+            person_id="W0001",
+            released_s=when.timestamp() - 3.0,
+            window_s=8.0,
+            outcome=outcome,
+            passed_s=when.timestamp() if passed else None,
+            closed_s=when.timestamp(),
+        )
+        message = self.messages.passage(row, when.timestamp())
         return self._numbered(message.topic, message.payload)
 
     def fault(self, kind: str, when: datetime, active: bool = True) -> tuple[str, bytes]:

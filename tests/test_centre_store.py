@@ -193,6 +193,24 @@ def test_faults_start_and_end(store: Store) -> None:
     }
 
 
+def test_a_fire_alarm_is_the_gates_fault_while_it_lasts_and_a_passage_is_kept(
+    store: Store,
+) -> None:
+    gate = FakeGate("g1")
+    assert feed(store, gate.fire_alarm("emergency", MORNING))
+    [alarm] = store.faults()
+    assert (alarm.gate, alarm.kind, alarm.active) == ("g1", "emergency", True)
+    assert store.flags() == []  # about the gate, not a person: nobody to resolve
+    assert feed(store, gate.fire_alarm("emergency_over", MORNING + timedelta(minutes=3)))
+    assert store.faults() == []
+    # a passage through the turnstile is an event of the contract, not a bad message
+    check_topic, check_payload = gate.check(MORNING + timedelta(minutes=4))
+    store.ingest(check_topic, check_payload, MORNING)
+    admission = json.loads(check_payload)["event_id"]
+    assert feed(store, gate.passage(admission, MORNING + timedelta(minutes=4), "passed"))
+    assert store.bad_payloads == 0
+
+
 # --- flags ---------------------------------------------------------------------------------
 def test_a_secondary_check_realerts_then_the_guard_admits(store: Store) -> None:
     gate = FakeGate("g1")

@@ -44,6 +44,15 @@ ROLES: tuple[str, ...] = ("guard", "health_officer", "viewer")
 ISOLATION_KINDS = frozenset({"fever", "suspected_fever", "health_code", "nat_positive"})
 # the thermometer's failure travels as an alert; on the board it is a fault like the others
 THERMOMETER_FAULT = "thermometer"
+# a gate's fire alarm: its turnstile is held free, nobody is screened, until it clears
+EMERGENCY = "emergency"
+# alerts about the gate itself, not about a person: kept as the gate's faults, never as flags
+GATE_ALERTS = {
+    "sensor_fault": (THERMOMETER_FAULT, True, "the thermometer failed"),
+    "sensor_recovered": (THERMOMETER_FAULT, False, "reads again"),
+    "emergency": (EMERGENCY, True, "fire alarm: the turnstile is held free"),
+    "emergency_over": (EMERGENCY, False, "fire alarm cleared: screening again"),
+}
 
 
 # --- the views ---------------------------------------------------------------------------------
@@ -302,6 +311,8 @@ _EVENT_MODELS: dict[str, type[contract.Envelope]] = {
     "event/check": contract.CheckEvent,
     "event/fault": contract.FaultEvent,
     "event/override": contract.OverrideEvent,
+    # a passage through the turnstile is kept in the events table, for the record and search
+    "event/passage": contract.PassageEvent,
     "report/daily": contract.DailyReportEvent,
 }
 
@@ -511,7 +522,7 @@ class Store:
             data = event.data
             if suffix != f"alert/{data.kind}":
                 raise BadPayload(f"data.kind {data.kind!r} sent on {suffix}")
-            flagless = data.kind in ("sensor_fault", "sensor_recovered")
+            flagless = data.kind in GATE_ALERTS
             if not flagless and data.check_event_id is None:
                 raise BadPayload("data.check_event_id: missing for a flag")
         elif (
@@ -635,10 +646,10 @@ class Store:
 
     def _alert(self, event: contract.AlertEvent, topic: str, occurred_s: float) -> None:
         data = event.data
-        if data.kind in ("sensor_fault", "sensor_recovered"):
-            active = data.kind == "sensor_fault"
-            detail = data.detail or ("the thermometer failed" if active else "reads again")
-            self._fault(event.park, event.gate, THERMOMETER_FAULT, active, detail, occurred_s)
+        if data.kind in GATE_ALERTS:
+            kind, active, default_detail = GATE_ALERTS[data.kind]
+            detail = data.detail or default_detail
+            self._fault(event.park, event.gate, kind, active, detail, occurred_s)
             return
         flag_id = data.check_event_id
         assert flag_id is not None  # checked before any write (_same_kind)
