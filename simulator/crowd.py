@@ -51,7 +51,8 @@ NATS_ON_ROSTER: tuple[str, ...] = get_args(NatOnRoster)
 # model), where they first stand, the forehead model's inputs, the thermometer misbehaving
 # while they are in front (nack, bad_pec, error_flag, stuck); the shift group of the config
 # they belong to (blank: a group whose window holds their arrival); and whether, once
-# admitted, they go through the turnstile (yes, the default) or turn back
+# admitted, they go through the turnstile (yes, the default) or turn back; and which way they
+# go through: in (the default) or out
 SCENARIO_OPTIONAL = [
     "object_c",
     "distance_cm",
@@ -60,7 +61,10 @@ SCENARIO_OPTIONAL = [
     "sensor_fault",
     "group",
     "passes",
+    "direction",
 ]
+Direction = Literal["in", "out"]
+DIRECTIONS: tuple[str, ...] = get_args(Direction)
 SENSOR_FAULTS: tuple[str, ...] = get_args(SensorFault)
 
 
@@ -91,6 +95,7 @@ class SimPerson:
     minutes_inside: float | None = None
     outside_c: float | None = None
     passes: bool = True  # admitted, they go through; False: they change their mind, turn back
+    direction: Direction = "in"  # into the park through the gate, or out of it
 
 
 @dataclass(frozen=True)
@@ -281,6 +286,11 @@ def load_scenario(path: Path) -> list[SimPerson]:
         passes = cells["passes"].strip().lower() or "yes"
         if passes not in ("yes", "no"):
             raise ScenarioError(f"{path}:{line}: passes must be yes, no or empty, got {passes!r}")
+        direction = cells["direction"].strip().lower() or "in"
+        if direction not in DIRECTIONS:
+            raise ScenarioError(
+                f"{path}:{line}: direction must be in, out or empty, got {direction!r}"
+            )
         fault = cells["sensor_fault"] or None
         if fault is not None and fault not in SENSOR_FAULTS:
             raise ScenarioError(
@@ -309,6 +319,7 @@ def load_scenario(path: Path) -> list[SimPerson]:
                 outside_c=optional("outside_c", -40, 55),
                 group=group,
                 passes=passes == "yes",
+                direction=direction,  # type: ignore[arg-type]
             )
         )
     if not people:

@@ -34,6 +34,7 @@ from simulator.crowd import (
     load_scenario,
     random_crowd,
 )
+from simulator.day import DayFigures, day_figures, format_day, write_plot
 from simulator.guard import SimulatedGuard
 from simulator.rig import Rig, build_rig, expected_through_but_for_the_shift, shift_start_epoch
 from simulator.screens import DemoScreens, ScreensOptions, start_screens
@@ -174,6 +175,7 @@ class Summary:
     # each fire drill as the gate lived it: (freed after the alarm s, held s, next check after s)
     drills: list[tuple[float, float, float | None]] = field(default_factory=list)
     freed: int = 0  # people in front when the alarm freed the turnstile
+    day: DayFigures | None = None  # queue, windows and occupancy over the day, with its plot
 
     def agrees(self) -> bool:
         return not self.problems
@@ -249,6 +251,7 @@ def run_simulation(
     out: TextIO = sys.stderr,
     drain_timeout_s: float = 15.0,
     screens: ScreensOptions | None = None,
+    plot: Path | None = None,
 ) -> ShiftRun:
     wall_started = time.perf_counter()
     if screens is not None:
@@ -435,6 +438,19 @@ def run_simulation(
         summary.broker = broker_text
         summary.drain = drain
         summary.real_time = screens is not None
+        if plot is not None:
+            summary.day = day_figures(
+                config,  # its own groups: not the ones the simulator adds for blank groups
+                rig.world.visits,
+                record.passages(),
+                people,
+                start_s=shift_start_epoch(config),
+                end_s=rig.clock.time(),
+                walk_up_s=rig.world.pace.walk_up_s,
+                drills=rig.world.alarms,
+            )
+            write_plot(summary.day, plot)
+            summary.day.plot = plot
         checks_by_person = {
             person.person_id: row for person, row in who_was_there.values() if person is not None
         }
@@ -984,6 +1000,7 @@ def format_summary(summary: Summary) -> str:
         + _counts(summary.shift_refusals_after_guard),
         f"  passages               {_passages_line(summary)}",
         *(_drill_line(drill, summary.freed) for drill in summary.drills),
+        *(format_day(summary.day) if summary.day is not None else []),
         f"  core >= 37.5 °C        {summary.fevers_at_gate} people, of whom"
         f" {summary.fevers_admitted_at_gate} admitted without a flag",
         f"  events in the record   {summary.events_in_record}"

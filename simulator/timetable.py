@@ -66,6 +66,16 @@ def expected_shift(config: Config, group_name: str, arrival: datetime) -> Expect
 
 def _spans(config: Config, group_name: str, day: date) -> list[tuple[datetime, datetime]]:
     """The group's come-in windows that start on ``day``, as wall-clock start and end."""
+    return [
+        (opens, closes)
+        for opens, closes, kind in windows_on(config, group_name, day)
+        if kind in _COME_IN
+    ]
+
+
+def windows_on(config: Config, group_name: str, day: date) -> list[tuple[datetime, datetime, str]]:
+    """Every window of the group that starts on ``day`` (of any kind, leaving too), as wall-clock
+    start, end and kind; a group open at any time has none."""
     group = config.shifts.groups[group_name]
     changed = [c for c in group.changes if c.date == day]
     if changed:
@@ -79,16 +89,14 @@ def _spans(config: Config, group_name: str, day: date) -> list[tuple[datetime, d
             for w in group.windows
             if not isinstance(w, str) and name in w.days
         ]
-    spans = []
+    windows: list[tuple[datetime, datetime, str]] = []
     for start, end, kind in chosen:
-        if kind not in _COME_IN:
-            continue
         opens = datetime.combine(day, start)
         closes = datetime.combine(day, end)
         if closes <= opens:
             closes += timedelta(days=1)  # a night's window ends the next morning
-        spans.append((opens, closes))
-    return spans
+        windows.append((opens, closes, kind))
+    return windows
 
 
 def window_of_record(text: str | None) -> tuple[datetime, datetime] | None:

@@ -16,6 +16,10 @@ from terminal import cli_codes, cli_roster, cli_sensor, cli_shifts
 from terminal.config import Config, ConfigError, load
 
 DEFAULT_SIMULATOR_CONFIG = Path("config/simulator.toml")
+# ``simulate --day``: a whole day of shift groups, meals, leaving and a fire drill
+DAY_CONFIG = Path("config/simulator-day.toml")
+DAY_SCENARIO = Path("simulator/scenarios/day.csv")
+DAY_PLOT_NAME = "simulated-day.png"
 log = logging.getLogger("gate-terminal")
 
 
@@ -85,6 +89,20 @@ def build_parser() -> argparse.ArgumentParser:
         default=15.0,
         metavar="SECONDS",
         help="after the shift, wait at most this long for the outbox to drain (default 15)",
+    )
+    sim.add_argument(
+        "--day",
+        action="store_true",
+        help=f"a whole simulated day: --config defaults to {DAY_CONFIG}, --scenario to"
+        f" {DAY_SCENARIO}, --plot to {DAY_PLOT_NAME} beside the record",
+    )
+    sim.add_argument(
+        "--plot",
+        type=Path,
+        default=None,
+        metavar="FILE.png",
+        help="add the day's queue, persons per minute in each shift window and occupancy to the"
+        " summary, and plot them over the day into this PNG",
     )
     sim.add_argument(
         "--screens",
@@ -167,7 +185,15 @@ def _simulate(args: argparse.Namespace) -> int:
     )
     from simulator.screens import ScreensOptions
 
-    config = load(args.config or DEFAULT_SIMULATOR_CONFIG)
+    scenario, plot = args.scenario, args.plot
+    if args.day:
+        if args.screens:
+            raise ConfigError("--day runs faster than real time: it cannot be shown with --screens")
+        config = load(args.config or DAY_CONFIG)
+        scenario = scenario or DAY_SCENARIO
+        plot = plot or (args.record or config.resolved(config.record.path)).parent / DAY_PLOT_NAME
+    else:
+        config = load(args.config or DEFAULT_SIMULATOR_CONFIG)
     if args.workers is not None and args.workers < 1:
         raise ConfigError(f"--workers must be at least 1, got {args.workers}")
     screens = None
@@ -180,11 +206,12 @@ def _simulate(args: argparse.Namespace) -> int:
             workers=args.workers,
             seed=args.seed,
             broker=args.broker,
-            scenario=args.scenario,
+            scenario=scenario,
             results=args.results,
             record_path=args.record,
             drain_timeout_s=args.drain_timeout,
             screens=screens,
+            plot=plot,
         )
     except (ScenarioError, RecordInUse, BrokerUnavailable, ScreensUnavailable) as exc:
         print(f"gate-terminal: {exc}", file=sys.stderr)
