@@ -5,10 +5,13 @@ nobody is in front of the gate for long, the camera would show the same empty sc
 frame, so the simulation skips ahead, to ``LEAD_S`` before the next person steps up: the gate still
 sees every frame of the last seconds of the empty scene, which is all its timers look back on. It
 does not skip while the turnstile is released (the gate's passage window and the fire alarm run
-then), nor past a change the world makes to the gate's inputs, nor for LEAD_S after one.
+then), nor past a change the world makes to the gate's inputs, nor for LEAD_S after one, nor while
+``hold`` says someone is due whose time the world does not know (a guard walking over to a flag).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 
@@ -24,6 +27,8 @@ class FakeCapture:
         self.clock = clock
         self.frame_interval_s = 1.0 / fps
         self.released = False
+        # something is due that the camera cannot time: no skipping ahead past it meanwhile
+        self.hold: Callable[[], bool] = lambda: False
 
     def isOpened(self) -> bool:
         return not self.released
@@ -35,7 +40,8 @@ class FakeCapture:
         next_person_at = self.world.next_step_up_at()
         gpio = self.world.gpio
         input_just_changed = self.clock.time() - gpio.last_input_change_at() < LEAD_S
-        if next_person_at is not None and not (self.world.turnstile_released or input_just_changed):
+        held = self.world.turnstile_released or input_just_changed or self.hold()
+        if next_person_at is not None and not held:
             # never past a change the world makes to the gate's inputs (a fire alarm, a button)
             wakes_at = min(next_person_at - LEAD_S, gpio.next_input_change_at())
             idle_s = wakes_at - self.clock.time()

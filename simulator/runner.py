@@ -388,6 +388,9 @@ def run_simulation(
                 # beside the screens, a flag waits for the security desk before the guard goes
                 walk_over_s=screens.desk_first_s if screens is not None else 40.0,
             )
+            # the guard's walk to an open flag is timed from an alert the camera does not see:
+            # an idle gate does not skip past it (hours, between a day's windows)
+            rig.capture.hold = lambda: bool(gate.secondary.open)
         # a stuck gate must not hang the simulator: a person gives up after Pace.give_up_s;
         # flags still open when everyone is through are waited for a while (the guard's walk)
         wait_for_guard_until: float | None = None

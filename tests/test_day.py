@@ -19,6 +19,7 @@ from tests.test_cli import REPO, run
 
 DAY_CONFIG = REPO / "config" / "simulator-day.toml"
 MIN = 60
+FLAGGED_FOREHEAD_C = 36.4  # in 20 °C air: a fever's forehead, on a person without one
 
 # (person, minutes after 07:00, group, direction, goes through): few people in each window, none
 # near a window's edge, so that each passage falls in the window its arrival does
@@ -33,6 +34,9 @@ DAY = [
     ("B3", 45, "day-b", "in", True),
     ("B4", 45, "day-b", "in", True),
     ("L1", 50, "day", "in", False),  # late: day's window closed at 07:40 (3 min grace)
+    # a warm forehead at 09:00, flagged: the guard's clinical reading is normal and they go in
+    # within the guard's walk, not hours later when the next person comes
+    ("V1", 2 * 60, "", "in", True),
     ("D1.meal-out", 4 * 60 + 33, "", "out", True),
     ("D2.meal-out", 4 * 60 + 36, "", "out", True),
     ("D1.meal-in", 4 * 60 + 50, "day", "in", True),
@@ -65,9 +69,10 @@ def minutes_of_day(text: str) -> int:
 
 
 def write_day(path: Path) -> Path:
-    lines = ["person_id,arrival_s,core_c,ambient_c,code,group,direction"]
+    lines = ["person_id,arrival_s,core_c,ambient_c,code,group,direction,object_c"]
     for person, minute, group, direction, _ in DAY:
-        lines.append(f"{person},{minute * MIN},36.5,20.0,green,{group},{direction}")
+        forehead = FLAGGED_FOREHEAD_C if person == "V1" else ""
+        lines.append(f"{person},{minute * MIN},36.5,20.0,green,{group},{direction},{forehead}")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
@@ -84,6 +89,7 @@ def day(tmp_path_factory: pytest.TempPathFactory, broker: PrivateBroker) -> DayF
         plot=folder / "day.png",
     )
     assert run.summary.problems == []
+    assert (run.summary.flagged, run.summary.admitted_by_staff) == (1, 1)  # V1
     assert run.summary.day is not None
     return run.summary.day
 
@@ -123,12 +129,12 @@ def test_occupancy_over_the_day_follows_who_went_in_and_out(day: DayFigures) -> 
             if goes and arrives < minute
         )
 
-    for minute in (10, 40, 60, 4 * 60 + 40, 4 * 60 + 59, 12 * 60 + 50, 13 * 60 + 30):
+    for minute in (10, 40, 60, 2 * 60 + 5, 4 * 60 + 40, 4 * 60 + 59, 12 * 60 + 50, 13 * 60 + 30):
         assert inside_at(minute) == counted_at(minute), minute
     ins = sum(1 for p in DAY if p[4] and p[3] == "in")
     outs = sum(1 for p in DAY if p[4] and p[3] == "out")
-    assert day.final_occupancy == ins - outs == 2
-    assert day.peak_occupancy == 7
+    assert day.final_occupancy == ins - outs == 3
+    assert day.peak_occupancy == 8
 
 
 def test_the_plot_is_a_png_of_the_day(day: DayFigures) -> None:
