@@ -177,6 +177,15 @@ class CommandKeyConfig(Section):
     public_key: PublicKeyText
 
 
+class VehiclesConfig(Section):
+    """A vehicle gate: the guard enters each vehicle (plate, driver, purpose) by the centre's
+    signed ``vehicle_entry`` command, against the driver's own check at this gate."""
+
+    enabled: bool = False
+    # the driver's check must be this recent when the guard enters the vehicle
+    driver_check_max_age_s: float = Field(default=600.0, ge=30.0, le=3600.0)
+
+
 class CommandsConfig(Section):
     """Commands from the centre: taken only when signed by one of these keys (the park's)."""
 
@@ -709,6 +718,7 @@ class Config(Section):
     timing: TimingConfig = TimingConfig()
     simulator: SimulatorConfig = SimulatorConfig()
     commands: CommandsConfig = CommandsConfig()
+    vehicles: VehiclesConfig = VehiclesConfig()
     report: ReportConfig = ReportConfig()
     source: Path = Path("<memory>")
 

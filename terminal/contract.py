@@ -17,8 +17,9 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from terminal.plates import PLATE_PATTERN, normalise_plate
 from terminal.policy import Reason, Route
 
 VERSION = "v1"
@@ -173,6 +174,29 @@ class PassageEvent(Envelope):
     data: PassageData
 
 
+VehicleReason = Literal["admitted", "driver_denied", "driver_not_screened"]
+
+
+class VehicleData(Model):
+    plate: str = Field(pattern=f"^{PLATE_PATTERN}$", description="a Chinese licence plate")
+    driver: str = Field(pattern=PERSON, description="the driver's person id")
+    purpose: str = Field(min_length=1, max_length=200)
+    decision: Literal["admit", "deny"]
+    reason: VehicleReason = Field(
+        description="admitted: the driver's own check admitted them within "
+        "vehicles.driver_check_max_age_s; driver_denied: it refused them; driver_not_screened: "
+        "no check of the driver in that time"
+    )
+    driver_check_id: str | None = Field(description="the driver's check's event_id")
+    by: str = Field(max_length=64, description="the guard who entered the vehicle")
+    command_id: str = Field(pattern=COMMAND_ID)
+
+
+class VehicleEvent(Envelope):
+    schema_: Literal["gate.vehicle/1"] = Field(alias="schema")
+    data: VehicleData
+
+
 class DailyReportData(Model):
     date: dt.date = Field(description="the gate's local calendar day")
     timezone: str
@@ -301,6 +325,26 @@ class PushRosterPayload(Model):
     csv: str = Field(max_length=4_000_000, description="the whole roster file, validated first")
 
 
+class VehicleEntryPayload(Model):
+    plate: str = Field(
+        pattern=f"^{PLATE_PATTERN}$",
+        description="a Chinese licence plate (7 characters, new energy 8); a dot or spaces "
+        "between its parts and lower-case letters are taken and recorded without",
+    )
+    driver: str = Field(pattern=PERSON, description="the driver's person id, as on the roster")
+    purpose: str = Field(min_length=1, max_length=200, description="why the vehicle comes")
+
+    @field_validator("plate", mode="before")
+    @classmethod
+    def _one_spelling(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        try:
+            return normalise_plate(value)
+        except ValueError:
+            return value  # the pattern then refuses it, naming the field
+
+
 class SetRiskTierPayload(Model):
     tier: Literal["low", "medium", "high"]
 
@@ -311,6 +355,7 @@ COMMAND_PAYLOADS: dict[str, type[Model]] = {
     "resolve_secondary": ResolveSecondaryPayload,
     "push_roster": PushRosterPayload,
     "set_risk_tier": SetRiskTierPayload,
+    "vehicle_entry": VehicleEntryPayload,
 }
 
 
@@ -361,6 +406,9 @@ TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec("event/passage", PassageEvent, "gate->centre", 1, False,
               "with a passage sensor: whether an admitted person went through the turnstile "
               "within the passage window"),
+    TopicSpec("event/vehicle", VehicleEvent, "gate->centre", 1, False,
+              "a vehicle entered by the guard at a vehicle gate: plate, driver, purpose, and "
+              "whether the driver's own check admitted them"),
     TopicSpec("report/daily", DailyReportEvent, "gate->centre", 1, False,
               "the day's counts at the configured local time, sent even when all are zero"),
     TopicSpec("metrics", Metrics, "gate->centre", 0, False,
@@ -408,6 +456,10 @@ class GateTopics:
     @property
     def passage(self) -> str:
         return f"{self.base}/event/passage"
+
+    @property
+    def vehicle(self) -> str:
+        return f"{self.base}/event/vehicle"
 
     @property
     def daily_report(self) -> str:

@@ -19,10 +19,11 @@ from typing import Any, get_args, get_type_hints
 import sqlite_utils
 
 # 4: the shift refusal's next_window column and the passages, overrides and emergencies tables;
-# a record of any earlier version gains what it lacks when the gate opens it (_create)
-SCHEMA_VERSION = 4
+# 5: the vehicles table; a record of any earlier version gains what it lacks when the gate opens
+# it (_create)
+SCHEMA_VERSION = 5
 # tables of events other than checks, written with their messages (add_event) and read in order
-EVENT_TABLES = ("secondary_steps", "sensor_events", "overrides", "emergencies")
+EVENT_TABLES = ("secondary_steps", "sensor_events", "overrides", "emergencies", "vehicles")
 BUSY_TIMEOUT_MS = 10_000
 SQLITE_FULL = 13
 
@@ -290,6 +291,26 @@ class Record:
             not_null={"event_id", "started_s"},
             if_not_exists=True,
         )
+        # vehicles entered by the guard at a vehicle gate, with their driver's check (schema 5)
+        self.db.table("vehicles").create(
+            {
+                "id": int,
+                "event_id": str,
+                "at_s": float,
+                "plate": str,
+                "driver": str,
+                "purpose": str,
+                "decision": str,
+                "reason": str,
+                "driver_check_id": str,
+                "by": str,
+                "command_id": str,
+            },
+            pk="id",
+            not_null={"event_id", "at_s", "plate", "driver", "purpose", "decision", "reason"},
+            if_not_exists=True,
+        )
+        self.db.table("vehicles").create_index(["plate"], if_not_exists=True)
         self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     def _add_missing_columns(self, table: str, columns: dict[str, type]) -> None:
@@ -522,6 +543,15 @@ class Record:
     def checks(self) -> list[dict[str, Any]]:
         return list(self.db.query("SELECT * FROM checks ORDER BY epoch_s, event_id"))
 
+    def last_check_of(self, person_id: str, since_s: float) -> dict[str, Any] | None:
+        """The person's latest check at or after ``since_s``, if any."""
+        rows = self.db.query(
+            "SELECT * FROM checks WHERE person_id = ? AND epoch_s >= ? "
+            "ORDER BY epoch_s DESC, event_id DESC LIMIT 1",
+            [person_id, since_s],
+        )
+        return next(iter(rows), None)
+
     def outbox(self) -> list[dict[str, Any]]:
         return list(self.db.query("SELECT * FROM outbox ORDER BY id"))
 
@@ -542,6 +572,7 @@ class Record:
                 "DELETE FROM passages WHERE released_s < ? AND outcome != 'waiting'", [epoch_s]
             )
             self.db.execute("DELETE FROM overrides WHERE at_s < ?", [epoch_s])
+            self.db.execute("DELETE FROM vehicles WHERE at_s < ?", [epoch_s])
             self.db.execute(
                 "DELETE FROM emergencies WHERE started_s < ? AND ended_s IS NOT NULL", [epoch_s]
             )

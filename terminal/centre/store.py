@@ -157,6 +157,20 @@ class CheckView:
 
 
 @dataclass(frozen=True)
+class VehicleView:
+    """A vehicle a gate's guard entered, as its event says."""
+
+    park: str
+    gate: str
+    occurred_at: datetime
+    plate: str
+    driver: str
+    purpose: str
+    decision: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class CommandView:
     command_id: str
     name: str
@@ -313,6 +327,8 @@ _EVENT_MODELS: dict[str, type[contract.Envelope]] = {
     "event/override": contract.OverrideEvent,
     # a passage through the turnstile is kept in the events table, for the record and search
     "event/passage": contract.PassageEvent,
+    # so is a vehicle the guard entered at a vehicle gate, with its driver and purpose
+    "event/vehicle": contract.VehicleEvent,
     "report/daily": contract.DailyReportEvent,
 }
 
@@ -1090,6 +1106,28 @@ class Store:
             "AND outcome = 'sent'",
             (detail[:300], command_id),
         )
+
+    def vehicles(self, limit: int = 100) -> list[VehicleView]:
+        """The vehicles entered at every gate, the newest first."""
+        with self._lock:
+            rows = self._db.query(
+                "SELECT park, gate, occurred_s, payload FROM events WHERE schema = ? "
+                "ORDER BY occurred_s DESC LIMIT ?",
+                ("gate.vehicle/1", limit),
+            )
+            self._db.commit()
+        views = []
+        for park, gate, occurred_s, payload in rows:
+            data = json.loads(payload)["data"]
+            views.append(
+                VehicleView(
+                    park=park,
+                    gate=gate,
+                    occurred_at=_moment_required(occurred_s),
+                    **{k: data[k] for k in ("plate", "driver", "purpose", "decision", "reason")},
+                )
+            )
+        return views
 
     def command_results(self, limit: int = 100, now: datetime | None = None) -> list[CommandView]:
         """The newest first; a sent command with no result after its expiry is expired."""
