@@ -22,7 +22,7 @@ from terminal import contract
 from terminal.centre.store import CheckQuery
 from terminal.centre.web.catalogue import LANGUAGES, TEXTS
 from terminal.policy import Reason
-from terminal.topics import Messages
+from terminal.topics import Messages, new_event_id
 from tests.centre_fixture import Publisher as GateLink
 from tests.centre_fixture import wait_until
 from tests.centre_messages import FakeGate
@@ -66,6 +66,18 @@ def publish(broker: PrivateBroker, messages: list[tuple[str, bytes]]) -> None:
         link.close()
 
 
+def vehicle(
+    gate: FakeGate, at: dt.datetime, plate: str, driver: str, decision: str, reason: str
+) -> tuple[str, bytes]:
+    row = {
+        "plate": plate, "driver": driver, "purpose": "vegetables for the canteen",
+        "decision": decision, "reason": reason, "driver_check_id": None, "by": "guard-1",
+        "command_id": "cmd-vehicle-" + plate.encode().hex()[:16],
+    }  # fmt: skip
+    message = gate.messages.vehicle(new_event_id(), at.timestamp(), row)
+    return gate._numbered(message.topic, message.payload)  # as the gate's record numbers it
+
+
 def local_now(centre: Centre) -> dt.datetime:
     return dt.datetime.now(ZoneInfo(centre.config.timezone))
 
@@ -87,6 +99,8 @@ def test_the_board_shows_flow_denials_and_who_has_not_reported_today(
         south.check(now, person_id=None, decision="deny", reason="no_code", route="aside",
                     code="none"),
         north.daily_report(now.date().isoformat(), now, checks=4),  # gate-n has reported today
+        vehicle(north, now, "粤BD12345", "N1", "admit", "admitted"),
+        vehicle(south, now, "沪A12345D", "S9", "deny", "driver_not_screened"),
     ]  # fmt: skip
     publish(broker, messages)
     wait_until(lambda: any(centre.store.daily_reports(now.date()).values()), what="the report")
@@ -115,6 +129,12 @@ def test_the_board_shows_flow_denials_and_who_has_not_reported_today(
     }
     expect(page.locator('#denials tr[data-reason="code_yellow"] .count')).to_have_text("2")
     expect(page.locator('#denials tr[data-reason="no_code"] .count')).to_have_text("1")
+    # the vehicles the guards entered, with what became of them
+    expect(page.locator("#vehicles tr.vehicle")).to_have_count(2)
+    refused = page.locator('#vehicles tr[data-plate="沪A12345D"]')
+    expect(refused).to_have_attribute("data-decision", "deny")
+    expect(refused.locator(".outcome")).to_have_text("refused: the driver was not checked")
+    expect(page.locator('#vehicles tr[data-plate="粤BD12345"]')).to_contain_text("canteen")
     page.close()
 
 

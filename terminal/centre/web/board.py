@@ -104,6 +104,9 @@ def describe(query: CheckQuery) -> str:
     return " ".join(said) or "everything"
 
 
+SHOWN_VEHICLES = 30  # the newest; the record's search has the checks of their drivers
+
+
 class Board:
     def __init__(self, web: Web) -> None:
         self.web = web
@@ -127,6 +130,7 @@ class Board:
             "flags": flags[:30],
             "endings": sorted(endings.items()),
             "reports": reports,
+            "vehicles": store.vehicles(SHOWN_VEHICLES),
         }
 
     async def live_part(self, visitor: Visitor) -> str:
