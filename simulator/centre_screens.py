@@ -5,7 +5,6 @@ lost, daily reports), stored by the centre's own store from the gates' own messa
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import os
 import random
@@ -18,6 +17,7 @@ from zoneinfo import ZoneInfo
 from playwright.sync_api import Page, sync_playwright
 
 from simulator.broker import PrivateBroker
+from simulator.display_screens import screens_arguments
 from terminal import contract
 from terminal.centre.config import CentreConfig, parse_centre
 from terminal.centre.running import WebServer, add_user
@@ -204,12 +204,7 @@ def sign_in(page: Page, base: str, user: str, password: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--out", type=Path, default=Path("docs/screens"))
-    parser.add_argument("--chromium", default="/usr/bin/chromium")
-    args = parser.parse_args()
-    os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
-    args.out.mkdir(parents=True, exist_ok=True)
+    args = screens_arguments(__doc__)
     now = dt.datetime.now(ZONE).replace(hour=10, minute=42)  # a morning, whenever it is run
     with sync_playwright() as playwright, PrivateBroker() as broker:
         browser = playwright.chromium.launch(

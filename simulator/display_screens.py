@@ -35,13 +35,20 @@ PLACES = {
 }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+def screens_arguments(description: str | None) -> argparse.Namespace:
+    """The options every screenshot script takes: where the pictures go (made if missing) and
+    the system's Chromium (the browser Playwright would download is never fetched)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--out", type=Path, default=Path("docs/screens"))
     parser.add_argument("--chromium", default="/usr/bin/chromium")
     args = parser.parse_args()
     os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
     args.out.mkdir(parents=True, exist_ok=True)
+    return args
+
+
+def main() -> None:
+    args = screens_arguments(__doc__)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=args.chromium, headless=True)
         for language in ("en", "zh"):

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from simulator.crowd import SimPerson
 from simulator.world import World
@@ -20,6 +21,30 @@ from terminal.healthcode import SIMULATOR_COMMAND_KEY_ID, simulator_command_key
 from terminal.topics import GateTopics
 
 GUARD_ID = "guard-sim-1"
+
+
+def signed_resolution(
+    topics: GateTopics,
+    flag_id: str,
+    *,
+    result: str,
+    clinical_c: float,
+    guard: str,
+    issued_by: str,
+    now_s: float,
+) -> dict[str, Any]:
+    """A ``resolve_secondary`` command for the gate, signed with the simulator's command key: a
+    guard's clinical reading for one flag, as the security desk sends it."""
+    return sign_command(
+        simulator_command_key(),
+        SIMULATOR_COMMAND_KEY_ID,
+        name="resolve_secondary",
+        park=topics.park,
+        gate=topics.gate,
+        payload={"flag_id": flag_id, "result": result, "clinical_c": clinical_c, "guard": guard},
+        issued_by=issued_by,
+        now_s=now_s,
+    )
 
 
 @dataclass
@@ -66,18 +91,12 @@ class SimulatedGuard:
             if person is None:
                 continue
             clinical_c = round(person.core_c, 1)
-            command = sign_command(
-                simulator_command_key(),
-                SIMULATOR_COMMAND_KEY_ID,
-                name="resolve_secondary",
-                park=self.topics.park,
-                gate=self.topics.gate,
-                payload={
-                    "flag_id": flag_id,
-                    "result": "fever" if clinical_c >= self.clinical_fever_c else "normal",
-                    "clinical_c": clinical_c,
-                    "guard": GUARD_ID,
-                },
+            command = signed_resolution(
+                self.topics,
+                flag_id,
+                result="fever" if clinical_c >= self.clinical_fever_c else "normal",
+                clinical_c=clinical_c,
+                guard=GUARD_ID,
                 issued_by=self.issued_by,
                 now_s=self.now(),
             )

@@ -13,7 +13,7 @@ import time
 import uuid
 from pathlib import Path
 
-from simulator.broker import free_port
+from simulator.broker import free_port, wait_or_kill
 
 PG_BIN_GLOB = "/usr/lib/postgresql/*/bin"
 
@@ -139,11 +139,7 @@ class PrivatePostgres:
                  "-m", "fast", "-w", "-t", "10"],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False,
             )  # fmt: skip
-            try:
-                self._process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+            wait_or_kill(self._process, timeout_s=10)
         self._process = None
         if self._dir is not None:
             self._dir.cleanup()

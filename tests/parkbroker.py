@@ -13,7 +13,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from simulator.broker import find_mosquitto, free_port
+from simulator.broker import find_mosquitto, free_port, wait_or_kill
 
 REPO = Path(__file__).resolve().parent.parent
 SHIPPED = REPO / "config" / "mosquitto"
@@ -106,11 +106,7 @@ class ParkBroker:
         """A clean stop (SIGTERM): Mosquitto saves its persistence file."""
         if self._process is not None and self._process.poll() is None:
             self._process.send_signal(signal.SIGTERM)
-            try:
-                self._process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+            wait_or_kill(self._process, timeout_s=10)
         self._process = None
 
     def log_text(self) -> str:

@@ -15,12 +15,11 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from simulator.broker import PrivateBroker, free_port
 from simulator.crowd import SimPerson
+from simulator.guard import signed_resolution
 from simulator.runner import run_simulation
 from simulator.screens import ScreensOptions
 from terminal.centre.store import CheckQuery, open_store
-from terminal.command_signing import sign_command
 from terminal.config import Config
-from terminal.healthcode import SIMULATOR_COMMAND_KEY_ID, simulator_command_key
 from terminal.record import Record
 from terminal.topics import GateTopics
 
@@ -53,21 +52,14 @@ class PersonAtTheDesk(threading.Thread):
             return
         alert = json.loads(message.payload)
         self.flag_id = alert["data"]["check_event_id"]
-        command = sign_command(
-            simulator_command_key(),
-            SIMULATOR_COMMAND_KEY_ID,
-            name="resolve_secondary",
-            park=self.topics.park,
-            gate=self.topics.gate,
-            payload={
-                "flag_id": self.flag_id,
-                "result": "normal",
-                "clinical_c": 36.6,
-                "guard": DESK_GUARD,
-            },
+        command = signed_resolution(
+            self.topics,
+            self.flag_id,
+            result="normal",
+            clinical_c=36.6,
+            guard=DESK_GUARD,
             issued_by="desk-person",
             now_s=time.time(),
-            lifetime_s=60,
         )
         client.publish(self.topics.command("resolve_secondary"), json.dumps(command), qos=1)
 

@@ -26,14 +26,11 @@ from terminal.centre.running import WebServer
 from terminal.centre.web.app import build_app
 from terminal.centre.web.auth import hash_password
 from terminal.config import Config
-from terminal.gate import Gate
-from terminal.gatestate import GateState
-from terminal.publisher import Publisher
 from terminal.record import Record
 from terminal.topics import GateTopics
 from tests.centre_fixture import centre_config, running_centre, wait_until
 from tests.conftest import make_config
-from tests.test_secondary import command_desk
+from tests.test_secondary import commanded_gate
 
 CHROMIUM = Path("/usr/bin/chromium")
 SEEN_MS = 8000  # how long the page may take to show a change: generous, this is not a timing test
@@ -152,27 +149,9 @@ class LiveGate:
             self.config, people, real_time=True, switched_on_before_s=SWITCHED_ON_S
         )
         self.record = Record(tmp_path / "gate-record.sqlite")
-        self.state = GateState(risk_tier=self.config.risk.tier)
-        mqtt = self.config.mqtt.model_copy(update={"host": broker.host, "port": broker.port})
-        self.publisher = Publisher(
-            self.record,
-            mqtt,
-            GateTopics(park, gate),
-            client_id=f"gate-{time.monotonic_ns()}",
-            commands=True,
-            state=self.state,
+        self.state, self.publisher, self.gate, self.desk = commanded_gate(
+            self.rig, self.record, broker, GateTopics(park, gate)
         )
-        self.publisher.start()
-        assert self.publisher.wait_connected(10)
-        self.gate = Gate(
-            config=self.rig.config,
-            devices=self.rig.devices(),
-            record=self.record,
-            roster=self.rig.roster,
-            publisher=self.publisher,
-            state=self.state,
-        )
-        self.desk = command_desk(self.gate, self.rig.config, self.record, self.rig.clock.time)
 
     def run_until(self, condition: Callable[[], bool], timeout_s: float = 60.0) -> None:
         """Poll the gate, taking commands between frames as the service does."""

@@ -17,7 +17,7 @@ import pytest
 
 from simulator.broker import PrivateBroker
 from simulator.crowd import SimPerson
-from simulator.rig import build_rig
+from simulator.rig import Rig, build_rig
 from simulator.runner import Subscriber
 from terminal import contract
 from terminal.commands import CommandContext, CommandDesk, sign_command, standard_registry
@@ -295,6 +295,34 @@ def test_a_flood_of_commands_is_bounded(tmp_path: Path, broker: PrivateBroker) -
 
 
 # --- end to end over a real broker ------------------------------------------------------------
+def commanded_gate(
+    rig: Rig, record: Record, broker: PrivateBroker, topics: GateTopics
+) -> tuple[GateState, Publisher, Gate, CommandDesk]:
+    """The rig's gate as the service wires it to the broker: its publisher taking commands
+    (connected before this returns) and its command desk."""
+    mqtt = rig.config.mqtt.model_copy(update={"host": broker.host, "port": broker.port})
+    state = GateState(risk_tier=rig.config.risk.tier)
+    publisher = Publisher(
+        record,
+        mqtt,
+        topics,
+        client_id=f"gate-{time.monotonic_ns()}",
+        commands=True,
+        state=state,
+    )
+    publisher.start()
+    assert publisher.wait_connected(10)
+    gate = Gate(
+        config=rig.config,
+        devices=rig.devices(),
+        record=record,
+        roster=rig.roster,
+        publisher=publisher,
+        state=state,
+    )
+    return state, publisher, gate, command_desk(gate, rig.config, record, rig.clock.time)
+
+
 class Desk:
     """A gate with a publisher subscribed to its commands, and the security desk's client."""
 
@@ -302,28 +330,10 @@ class Desk:
         self.config = config
         self.rig = build_rig(config, [flagged_person()])
         self.record = Record(tmp_path / "r.sqlite")
-        mqtt = config.mqtt.model_copy(update={"host": broker.host, "port": broker.port})
-        self.state = GateState(risk_tier=config.risk.tier)
-        self.publisher = Publisher(
-            self.record,
-            mqtt,
-            TOPICS,
-            client_id=f"gate-{time.monotonic_ns()}",
-            commands=True,
-            state=self.state,
+        self.state, self.publisher, self.gate, self.desk = commanded_gate(
+            self.rig, self.record, broker, TOPICS
         )
-        self.publisher.start()
-        assert self.publisher.wait_connected(10)
         self.security = Subscriber(broker.host, broker.port, TOPICS)
-        self.gate = Gate(
-            config=self.rig.config,
-            devices=self.rig.devices(),
-            record=self.record,
-            roster=self.rig.roster,
-            publisher=self.publisher,
-            state=self.state,
-        )
-        self.desk = command_desk(self.gate, self.rig.config, self.record, self.rig.clock.time)
         self.commands_sent = 0
 
     def command(self, **overrides: object) -> bytes:

@@ -115,8 +115,8 @@ class Collector:
         client.on_connect = self._on_connect
         client.on_connect_fail = self._on_connect_fail
         client.on_disconnect = self._on_disconnect
-        client.on_subscribe = self._on_subscribe
-        client.on_unsubscribe = self._on_unsubscribe
+        client.on_subscribe = self._on_acknowledged
+        client.on_unsubscribe = self._on_acknowledged
         client.on_message = self._on_message
         return client
 
@@ -251,7 +251,7 @@ class Collector:
             )  # fmt: skip
             self._trouble_logged = True
 
-    def _on_subscribe(
+    def _on_acknowledged(
         self,
         client: mqtt.Client,
         userdata: object,
@@ -259,24 +259,15 @@ class Collector:
         reasons: list[ReasonCode],
         properties: Properties | None,
     ) -> None:
-        failed = [r for r in reasons if r.is_failure]
-        if failed:
-            log.error("collector %s: subscription refused: %s", self.client_id, failed[0])
-            return
+        """The broker's answer to a subscribe or an unsubscribe: each releases its own wait."""
         with self._lock:
             if mid == self._subscribe_mid:
+                failed = [r for r in reasons if r.is_failure]
+                if failed:
+                    log.error("collector %s: subscription refused: %s", self.client_id, failed[0])
+                    return
                 self._subscribed.set()
-
-    def _on_unsubscribe(
-        self,
-        client: mqtt.Client,
-        userdata: object,
-        mid: int,
-        reasons: list[ReasonCode],
-        properties: Properties | None,
-    ) -> None:
-        with self._lock:
-            if mid == self._unsubscribe_mid:
+            elif mid == self._unsubscribe_mid:
                 self._unsubscribed.set()
 
     def _on_disconnect(
