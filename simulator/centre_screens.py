@@ -243,6 +243,7 @@ def main() -> None:
                     form.locator("select.target").select_option("north-1")
                     form.locator('input[name="reason"]').fill("fire drill, north gate")
                     form.locator('button[type="submit"]').click()
+                    page.wait_for_load_state("load")  # the confirmation page, not the form
                     page.screenshot(
                         path=str(args.out / "board-confirm-en.png"),
                         clip={"x": 0, "y": 0, "width": 900, "height": 260},
