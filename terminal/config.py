@@ -56,6 +56,8 @@ class GateConfig(Section):
     hardware: Literal["pi", "simulated"] = "pi"
     # without a trusted clock, code ages and shift windows cannot be checked: nobody is admitted
     require_synced_clock: bool = True
+    # which way the gate lets people through: into its zone (screened) or out of it (identified)
+    direction: Literal["entry", "exit"] = "entry"
 
     @field_validator("timezone")
     @classmethod
@@ -690,6 +692,24 @@ class SimulatorConfig(Section):
     fire_drill_s: float = Field(default=120.0, gt=0.0, le=3600.0)
 
 
+class ZoneConfig(Section):
+    """The zone the gate's turnstile leads into (an entry gate) or out of (an exit gate).
+    Occupancy counts from the gate's confirmed passages: an entry that went through +1, an exit
+    -1, a pass not used nothing; without a passage contact an admission counts as passed."""
+
+    name: str | None = Field(default=None, pattern=NAME_PATTERN)  # none: nothing counted
+    # an entry into a zone holding this many waits (route ``wait``) until someone leaves
+    capacity: int | None = Field(default=None, ge=1, le=1_000_000)
+    # a second entry of a person who never left: refused (deny), or admitted and recorded
+    anti_passback: Literal["off", "deny", "record_only"] = "off"
+
+    @model_validator(mode="after")
+    def _counted_in_a_zone(self) -> ZoneConfig:
+        if self.name is None and (self.capacity is not None or self.anti_passback != "off"):
+            raise ValueError("zone.name: required for a capacity or anti_passback")
+        return self
+
+
 class Config(Section):
     gate: GateConfig
     record: RecordConfig
@@ -710,6 +730,7 @@ class Config(Section):
     simulator: SimulatorConfig = SimulatorConfig()
     commands: CommandsConfig = CommandsConfig()
     report: ReportConfig = ReportConfig()
+    zone: ZoneConfig = ZoneConfig()
     source: Path = Path("<memory>")
 
     @model_validator(mode="after")

@@ -72,6 +72,14 @@ class CheckData(Model):
         description="refused for their shift: the next window the worker may come in, ISO 8601 "
         "start/end with the gate's offset (null: none in the weeks ahead)",
     )
+    direction: Literal["entry", "exit"] = Field(
+        "entry", description="into the gate's zone (screened) or out of it (identified only)"
+    )
+    passback_of: str | None = Field(
+        None,
+        description="anti-passback: the admission by which this person is in the zone already "
+        "(refused as anti_passback, or admitted and recorded under record_only)",
+    )
 
 
 class CheckEvent(Envelope):

@@ -32,7 +32,17 @@ from terminal.emergency import EmergencyWatch
 from terminal.gatestate import GateState
 from terminal.healthcode import CodeRejected, HealthCode
 from terminal.passage import PassageWatch
-from terminal.policy import CodeRules, CodeSeen, Decision, Reason, Route, Temperature, decide
+from terminal.policy import (
+    CodeRules,
+    CodeSeen,
+    Decision,
+    Reason,
+    Route,
+    Temperature,
+    ZoneState,
+    decide,
+    decide_exit,
+)
 from terminal.publisher import Publisher
 from terminal.record import CheckRow, Hold, OutboxMessage, PassageRow, Record
 from terminal.recordfault import RecordFaultWatch
@@ -69,6 +79,7 @@ class Approach:
     face_gone_since: float | None = None  # first "no face" reading since a face was last felt
     face_gone_long: bool = False  # "no face" readings (not sensor faults) spanned clear_s
     face_gone_since_code: bool = False  # a "no face" reading since the codes were last in view
+    waiting: bool = False  # told to wait for room in the zone: checked again when there is
 
 
 @dataclass
@@ -139,6 +150,8 @@ class Gate:
             record=record,
             messages=self.messages,
             now=self.clock.time,
+            direction=config.gate.direction,
+            zone=config.zone.name,
         )
         self.emergency = EmergencyWatch(
             alarm=devices.inputs.fire_alarm,
@@ -309,7 +322,11 @@ class Gate:
         self._age_spent_codes(scan, now)
         face = self.screener.someone_in_front()
         approach = self._approach
-        if approach is not None and self._approach_over(approach, scan, face, now):
+        if approach is not None and approach.waiting and not self._zone_full():
+            # someone left: the person waiting is checked again, without showing their code
+            # anew (its codes stay unspent, so the frame in view starts their check)
+            self._approach = None
+        elif approach is not None and self._approach_over(approach, scan, face, now):
             self._spent.update(dict.fromkeys(approach.codes, approach.codes_seen_at))
             self._approach = None
             if self.display is not None:
@@ -427,7 +444,11 @@ class Gate:
         if self.display is not None:
             today = datetime.fromtimestamp(row.epoch_s, self._zone).date()
             self.display.decided(decision.reason, decision.route, decision.window, today)
-        self._approach = Approach(frozenset(outcome.codes), codes_seen_at=self.clock.time())
+        self._approach = Approach(
+            frozenset(outcome.codes),
+            codes_seen_at=self.clock.time(),
+            waiting=decision.route is Route.WAIT,
+        )
         if self._on_check is not None:
             self._on_check(row, decision)
         return row
@@ -437,6 +458,8 @@ class Gate:
         code_seen_at = self.clock.time()
         self._codes_in_check = set(texts)
         self._unreadable_frames_in_check = 0
+        if self.config.gate.direction == "exit":
+            return self._exit(started_at, started_perf, texts, unreadable, code_seen_at)
         temperature = self.screener.measure()  # watches the camera meanwhile
         if self.state.thermometer_ok != (temperature.fault is None):
             self.state.thermometer_ok = temperature.fault is None
@@ -452,6 +475,7 @@ class Gate:
         person = self.roster.get(person_id) if person_id else None
         at = datetime.fromtimestamp(decided_at, self._zone)
         roster_problem = assess(person, at, self.roster_rules)
+        zone = self._zone_state(person_id)
         decision = decide(
             temperature,
             code,
@@ -461,10 +485,12 @@ class Gate:
             code_rules=self.code_rules,
             lockdown=self.state.lockdown,
             next_window=next_window(person, at, self.roster_rules) if roster_problem else None,
+            zone=zone,
         )
         row = self._row(
             started_at, decided_at, person_id, code, temperature, decision, started_perf
         )
+        row = dataclasses.replace(row, passback_of=zone.inside_since)
         messages = [self.messages.check(row)]
         if decision.alert is not None:
             messages.append(self.messages.alert(row, decision.alert))
@@ -472,6 +498,47 @@ class Gate:
         if code.code is not None and code.replay_of is None:
             hold = Hold(code.code.fingerprint, code.code.person_id, self._hold_until(person, at))
         return Outcome(row, decision, messages, hold, texts, code, roster_problem)
+
+    def _exit(
+        self,
+        started_at: float,
+        started_perf: float,
+        texts: list[str],
+        unreadable: bool,
+        code_seen_at: float,
+    ) -> Outcome:
+        """A person leaving: identified by their code, not screened (see ``decide_exit``)."""
+        if texts:
+            self._watch(code_seen_at + self.config.timing.code_watch_s - self.clock.time())
+            texts = sorted(self._codes_in_check)
+        second_unreadable = self._unreadable_frames_in_check >= AMBIGUOUS_FRAMES
+        code = self._read_code(texts, unreadable, self.clock.time(), second_unreadable)
+        decided_at = self.clock.time()
+        decision = decide_exit(code, self._clock_trusted(), self.state.lockdown)
+        person_id = code.code.person_id if code.code else None
+        not_measured = Temperature(None, state="exit")
+        row = self._row(
+            started_at, decided_at, person_id, code, not_measured, decision, started_perf
+        )
+        # leaving puts no hold on a code: it is the person's own, shown again tomorrow
+        row = dataclasses.replace(row, replay_of=None)
+        return Outcome(row, decision, [self.messages.check(row)], None, texts, code, None)
+
+    def _zone_state(self, person_id: str | None) -> ZoneState:
+        """The gate's zone as the record knows it now, for the policy."""
+        zone = self.config.zone
+        if zone.name is None:
+            return ZoneState()
+        inside = None
+        if person_id is not None and zone.anti_passback != "off":
+            inside = self.record.inside_since(zone.name, person_id)
+        return ZoneState(self._zone_full(), inside, zone.anti_passback)
+
+    def _zone_full(self) -> bool:
+        zone = self.config.zone
+        if zone.name is None or zone.capacity is None:
+            return False
+        return self.record.occupancy(zone.name) >= zone.capacity
 
     def _hold_until(self, person: Person | None, admitted_at: datetime) -> float:
         replay = self.config.healthcode.replay
@@ -535,6 +602,7 @@ class Gate:
             code_issuer=seen.issuer if seen else None,
             replay_of=code.replay_of,
             next_window=decision.window.interval() if decision.window else None,
+            direction=self.config.gate.direction,
         )
 
     def _status_changed(self) -> None:

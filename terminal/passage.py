@@ -35,6 +35,8 @@ class PassageWatch:
         record: Record,
         messages: Messages,
         now: Callable[[], float],
+        direction: str = "entry",
+        zone: str | None = None,
     ) -> None:
         self.sensor = sensor
         self.window_s = window_s
@@ -43,6 +45,8 @@ class PassageWatch:
         self.record = record
         self.messages = messages
         self._now = now
+        self.direction = direction  # every passage of this turnstile leads this way
+        self.zone = zone
         self._waiting: list[PassageRow] = []
         # passages a stopped gate left waiting: whether anyone went through is not known
         left = record.close_waiting_passages("unknown", now())
@@ -58,8 +62,19 @@ class PassageWatch:
     ) -> PassageRow:
         """The row an admission writes with its own record, before the relay moves."""
         if self.sensor is None:
-            return PassageRow(admission_id, admitted_by, person_id, now_s, None, "unconfirmed")
-        return PassageRow(admission_id, admitted_by, person_id, now_s, self.window_s, "waiting")
+            window_s, outcome = None, "unconfirmed"
+        else:
+            window_s, outcome = self.window_s, "waiting"
+        return PassageRow(
+            admission_id,
+            admitted_by,
+            person_id,
+            now_s,
+            window_s,
+            outcome,
+            direction=self.direction,
+            zone=self.zone,
+        )
 
     def release(self, passage: PassageRow) -> None:
         """Let the admitted person through (their passage already written down)."""

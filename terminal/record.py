@@ -19,8 +19,13 @@ from typing import Any, get_args, get_type_hints
 import sqlite_utils
 
 # 4: the shift refusal's next_window column and the passages, overrides and emergencies tables;
+# 5: a check's direction and passback_of, a passage's direction and zone;
 # a record of any earlier version gains what it lacks when the gate opens it (_create)
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
+# the passages that put a person through the turnstile: a stopped gate's ``unknown`` passage
+# counts as passed (an admitted person most likely went through; counting them keeps the zone
+# under capacity rather than over it)
+COUNTED_OUTCOMES = ("passed", "unconfirmed", "unknown")
 # tables of events other than checks, written with their messages (add_event) and read in order
 EVENT_TABLES = ("secondary_steps", "sensor_events", "overrides", "emergencies")
 BUSY_TIMEOUT_MS = 10_000
@@ -70,6 +75,9 @@ class CheckRow:
     replay_of: str | None = None  # the admission (or open flag) this code or person is held by
     # refused for their shift: the next window they may come in, ISO 8601 start/end (local offset)
     next_window: str | None = None
+    direction: str | None = None  # entry or exit (records before schema 5: entry)
+    # anti-passback: the admission by which this person is inside already (recorded either way)
+    passback_of: str | None = None
 
 
 @dataclass(frozen=True)
@@ -87,6 +95,8 @@ class PassageRow:
     outcome: str  # waiting, passed, not_passed, unconfirmed, unknown
     passed_s: float | None = None
     closed_s: float | None = None
+    direction: str | None = None  # entry or exit (records before schema 5: entry)
+    zone: str | None = None  # the zone it led into or out of; none: counted nowhere
 
 
 @dataclass(frozen=True)
@@ -268,6 +278,8 @@ class Record:
             if_not_exists=True,
         )
         self.db.table("passages").create_index(["released_s"], if_not_exists=True)
+        self._add_missing_columns("passages", _columns(PassageRow))
+        self.db.table("passages").create_index(["zone", "person_id"], if_not_exists=True)
         # the turnstile opened once by staff: by command or by the staff button, and why
         self.db.table("overrides").create(
             {
@@ -452,6 +464,52 @@ class Record:
 
     def passages(self) -> list[dict[str, Any]]:
         return list(self.db.query("SELECT * FROM passages ORDER BY released_s, admission_id"))
+
+    # --- zones --------------------------------------------------------------------------------
+    def _zone_passages(self, zone: str, *, waiting: bool) -> list[dict[str, Any]]:
+        outcomes = (*COUNTED_OUTCOMES, "waiting") if waiting else COUNTED_OUTCOMES
+        marks = ", ".join("?" * len(outcomes))
+        return list(
+            self.db.query(
+                "SELECT admission_id, person_id, direction, "
+                "COALESCE(passed_s, released_s) AS at_s FROM passages "
+                f"WHERE zone = ? AND outcome IN ({marks}) ORDER BY at_s, admission_id",
+                [zone, *outcomes],
+            )
+        )
+
+    def occupancy_over_time(self, zone: str) -> list[tuple[float, int]]:
+        """The zone's occupancy after each counted passage, in time order: entry +1, exit -1,
+        never below nobody (an exit of someone who came in before the record began)."""
+        inside, steps = 0, []
+        for row in self._zone_passages(zone, waiting=False):
+            inside = max(0, inside + (-1 if row["direction"] == "exit" else 1))
+            steps.append((row["at_s"], inside))
+        return steps
+
+    def occupancy(self, zone: str) -> int:
+        """Who is in the zone now, by the passages; an admitted person still in the turnstile
+        (waiting) counts as inside: the next entry must not take their place."""
+        inside = 0
+        for row in self._zone_passages(zone, waiting=True):
+            inside = max(0, inside + (-1 if row["direction"] == "exit" else 1))
+        return inside
+
+    def inside_since(self, zone: str, person_id: str) -> str | None:
+        """The admission by which ``person_id`` entered the zone and has not left since."""
+        outcomes = (*COUNTED_OUTCOMES, "waiting")
+        marks = ", ".join("?" * len(outcomes))
+        rows = list(
+            self.db.query(
+                "SELECT admission_id, direction FROM passages "
+                f"WHERE zone = ? AND person_id = ? AND outcome IN ({marks}) "
+                "ORDER BY COALESCE(passed_s, released_s) DESC, released_s DESC LIMIT 1",
+                [zone, person_id, *outcomes],
+            )
+        )
+        if rows and rows[0]["direction"] != "exit":
+            return str(rows[0]["admission_id"])
+        return None
 
     def open_emergency(self) -> dict[str, Any] | None:
         """A fire alarm the record has not seen end (the gate stopped while it sounded)."""

@@ -85,6 +85,8 @@ class Messages:
                     "reference_c": _round(row.reference_c),
                     "distance_cm": _round(row.distance_cm),
                     "next_window": row.next_window,
+                    "direction": row.direction or "entry",
+                    "passback_of": row.passback_of,
                 },
             }
         )
