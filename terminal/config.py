@@ -8,6 +8,7 @@ and its default used.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Literal, Self, TypeVar
@@ -702,11 +703,32 @@ class ZoneConfig(Section):
     capacity: int | None = Field(default=None, ge=1, le=1_000_000)
     # a second entry of a person who never left: refused (deny), or admitted and recorded
     anti_passback: Literal["off", "deny", "record_only"] = "off"
+    # every gate of the zone (this one too): each reads the others' passages on the operations
+    # link, so that occupancy and anti-passback hold across them
+    gates: list[str] = Field(default_factory=list, max_length=64)
+    # cut off from the others (the broker unreachable), the gate counts its own passages only
+    # and says so; for capacity it then either goes on admitting up to capacity on what it knows
+    # (count_own: fail-open, occupancy may be under-counted) or holds every entry with `wait`
+    # until the link is back (hold_entries: fail-secure; the zone is never over capacity)
+    cut_off: Literal["count_own", "hold_entries"] = "count_own"
+    # how long the broker may be unreachable before the gate counts itself cut off
+    cut_off_after_s: float = Field(default=30.0, ge=1.0, le=3600.0)
+
+    @field_validator("gates")
+    @classmethod
+    def _gate_names(cls, gates: list[str]) -> list[str]:
+        for index, gate in enumerate(gates):
+            if not re.fullmatch(NAME_PATTERN, gate):
+                raise ValueError(f"[{index}]: {gate!r} is not a gate id")
+        if len(set(gates)) != len(gates):
+            raise ValueError("a gate is listed twice")
+        return gates
 
     @model_validator(mode="after")
     def _counted_in_a_zone(self) -> ZoneConfig:
-        if self.name is None and (self.capacity is not None or self.anti_passback != "off"):
-            raise ValueError("zone.name: required for a capacity or anti_passback")
+        counted = self.capacity is not None or self.anti_passback != "off" or self.gates
+        if self.name is None and counted:
+            raise ValueError("zone.name: required for a capacity, anti_passback or gates")
         return self
 
 
@@ -757,6 +779,12 @@ class Config(Section):
         for index, name in enumerate(self.simulator.groups):
             if name not in self.shifts.groups:
                 raise ValueError(f"simulator.groups[{index}]: {name!r} is not in shifts.groups")
+        return self
+
+    @model_validator(mode="after")
+    def _a_gate_of_its_zone(self) -> Config:
+        if self.zone.gates and self.gate.id not in self.zone.gates:
+            raise ValueError(f"zone.gates: must list this gate ({self.gate.id!r}) too")
         return self
 
     @model_validator(mode="after")

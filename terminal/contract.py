@@ -170,10 +170,22 @@ class PassageData(Model):
     )
     admitted_by: Literal["check", "guard", "command", "staff_button"]
     person_id: str | None = Field(pattern=PERSON, description="null for an override")
-    outcome: Literal["passed", "not_passed"]
+    outcome: Literal["passed", "not_passed", "unconfirmed"] = Field(
+        description="unconfirmed: a gate of a zone without a passage contact; counted as passed"
+    )
     released_at: dt.datetime = Field(description="the turnstile released for them")
     passed_at: dt.datetime | None = Field(description="the turnstile's passage-complete signal")
-    window_s: float = Field(gt=0, description="how long the release was held for them")
+    window_s: float | None = Field(
+        gt=0, description="how long the release was held for them (null: no passage contact)"
+    )
+    direction: Literal["entry", "exit"] = Field(
+        "entry", description="into the gate's zone or out of it"
+    )
+    zone: str | None = Field(
+        None,
+        pattern=NAME,
+        description="the zone it led into or out of; the zone's other gates count it too",
+    )
 
 
 class PassageEvent(Envelope):
@@ -246,6 +258,11 @@ class Status(Model):
     backlog: int | None = Field(default=None, ge=0, description="events waiting to be sent")
     connection_problem: ConnectionProblem | None = Field(
         default=None, description="the last one, when it started and ended"
+    )
+    zone_assumption: str | None = Field(
+        default=None,
+        description="cut off from the other gates of its zone: what the gate assumes meanwhile "
+        "(e.g. counting own passages only since 08:10; occupancy may be under-counted)",
     )
 
 

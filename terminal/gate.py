@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import queue
 import time
 import traceback
 import uuid
@@ -59,6 +60,7 @@ from terminal.screening import build_screener, resume_reference
 from terminal.secondary import SecondaryDesk, SensorEvents
 from terminal.topics import Messages, iso_utc, new_event_id
 from terminal.turnstile import Turnstile
+from terminal.zonelink import ZoneLink
 
 log = logging.getLogger(__name__)
 CAMERA_RETRY_S = 0.5
@@ -153,6 +155,7 @@ class Gate:
             direction=config.gate.direction,
             zone=config.zone.name,
         )
+        self.zone_link = ZoneLink(config, record, self.state, self._status_changed)
         self.emergency = EmergencyWatch(
             alarm=devices.inputs.fire_alarm,
             turnstile=self.turnstile,
@@ -320,6 +323,7 @@ class Gate:
                 self.publisher.pump()
             return None
         self._age_spent_codes(scan, now)
+        self._hear_zone(now)
         face = self.screener.someone_in_front()
         approach = self._approach
         if approach is not None and approach.waiting and not self._zone_full():
@@ -343,6 +347,22 @@ class Gate:
         if self.publisher is not None:
             self.publisher.pump()
         return row
+
+    def _hear_zone(self, now: float) -> None:
+        """The passages of the zone's other gates heard since, and whether they can be heard."""
+        publisher = self.publisher
+        self.zone_link.watch(publisher is not None and publisher.connected, now)
+        if publisher is None:
+            return
+        while True:
+            try:
+                topic, payload = publisher.peer_passages.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                self.zone_link.apply(topic, payload)
+            except Exception as exc:
+                self._log_error(exc, "applying a zone peer's passage")
 
     def _approach_over(self, approach: Approach, scan: Scan, face: bool | None, now: float) -> bool:
         clear_s = self.config.timing.clear_s
@@ -420,6 +440,7 @@ class Gate:
         passage = None
         if decision.admit:
             passage = self.passages.opening(row.event_id, "check", row.person_id, row.epoch_s)
+            outcome.messages.extend(self._shared_at_once(passage))
         try:
             # the record first: the turnstile never moves for a check that is not written down
             self.record.add_check(
@@ -538,7 +559,16 @@ class Gate:
         zone = self.config.zone
         if zone.name is None or zone.capacity is None:
             return False
+        if self.zone_link.entries_held:
+            return True  # cut off under hold_entries: the others may have filled it
         return self.record.occupancy(zone.name) >= zone.capacity
+
+    def _shared_at_once(self, passage: PassageRow) -> list[OutboxMessage]:
+        """Without a passage contact an admission counts as passed at once: the zone's other
+        gates hear of it then (with a contact, when it closes)."""
+        if self.zone_link.shared and passage.outcome == "unconfirmed":
+            return [self.messages.passage(passage, passage.released_s)]
+        return []
 
     def _hold_until(self, person: Person | None, admitted_at: datetime) -> float:
         replay = self.config.healthcode.replay
@@ -628,7 +658,12 @@ class Gate:
         }
         passage = self.passages.opening(event_id, source, None, now)
         self.record.add_event(
-            event_id, [message], now, table="overrides", rows=[row], passage=passage
+            event_id,
+            [message, *self._shared_at_once(passage)],
+            now,
+            table="overrides",
+            rows=[row],
+            passage=passage,
         )
         self._lamps_off()
         self._act(Decision(True, Reason.ADMITTED, Route.THROUGH), passage)
@@ -639,6 +674,8 @@ class Gate:
 
     def _act(self, decision: Decision, passage: PassageRow | None = None) -> None:
         outputs = self.outputs
+        if decision.route is Route.WAIT:
+            return  # not a refusal: no red lamp sends them away; the display asks them to wait
         (outputs.green_lamp if decision.admit else outputs.red_lamp).set(True)
         self._lamp_off_at = self.clock.time() + self.config.outputs.lamp_s
         if decision.admit and passage is not None:

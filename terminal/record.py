@@ -27,7 +27,7 @@ SCHEMA_VERSION = 5
 # under capacity rather than over it)
 COUNTED_OUTCOMES = ("passed", "unconfirmed", "unknown")
 # tables of events other than checks, written with their messages (add_event) and read in order
-EVENT_TABLES = ("secondary_steps", "sensor_events", "overrides", "emergencies")
+EVENT_TABLES = ("secondary_steps", "sensor_events", "overrides", "emergencies", "zone_events")
 BUSY_TIMEOUT_MS = 10_000
 SQLITE_FULL = 13
 
@@ -97,6 +97,7 @@ class PassageRow:
     closed_s: float | None = None
     direction: str | None = None  # entry or exit (records before schema 5: entry)
     zone: str | None = None  # the zone it led into or out of; none: counted nowhere
+    gate: str | None = None  # another gate of the zone, heard on the operations link; none: ours
 
 
 @dataclass(frozen=True)
@@ -302,6 +303,13 @@ class Record:
             not_null={"event_id", "started_s"},
             if_not_exists=True,
         )
+        # the zone link: when the gate lost the other gates of its zone and what it assumed
+        self.db.table("zone_events").create(
+            {"id": int, "at_s": float, "kind": str, "detail": str},
+            pk="id",
+            not_null={"at_s", "kind"},
+            if_not_exists=True,
+        )
         self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     def _add_missing_columns(self, table: str, columns: dict[str, type]) -> None:
@@ -464,6 +472,18 @@ class Record:
 
     def passages(self) -> list[dict[str, Any]]:
         return list(self.db.query("SELECT * FROM passages ORDER BY released_s, admission_id"))
+
+    def add_peer_passage(self, passage: PassageRow) -> bool:
+        """Another gate's passage into or out of the zone, once: a message heard twice (the
+        broker redelivers, the peer resends after a restart) names the same admission."""
+        with self._writing():
+            cursor = self.db.execute(
+                f"INSERT OR IGNORE INTO passages ({', '.join(asdict(passage))}) "
+                f"VALUES ({', '.join('?' * len(asdict(passage)))})",
+                list(asdict(passage).values()),
+            )
+        self.writes_added += 1
+        return cursor.rowcount == 1
 
     # --- zones --------------------------------------------------------------------------------
     def _zone_passages(self, zone: str, *, waiting: bool) -> list[dict[str, Any]]:

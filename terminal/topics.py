@@ -189,6 +189,8 @@ class Messages:
                     "released_at": self.local(passage.released_s),
                     "passed_at": None if passage.passed_s is None else self.local(passage.passed_s),
                     "window_s": passage.window_s,
+                    "direction": passage.direction or "entry",
+                    "zone": passage.zone,
                 },
             }
         )
