@@ -131,6 +131,7 @@ class Publisher:
         # the passage topics of the zone's other gates: (topic, payload) for the gate's thread
         self._peer_topics = frozenset(peer_passages)
         self.peer_passages: queue.Queue[tuple[str, bytes]] = queue.Queue(maxsize=COMMAND_QUEUE_SIZE)
+        self.peer_passages_heard = 0  # since start: the zone link's traffic
         self._in_flight: dict[int, int] = {}  # paho message id -> outbox row id
         self._early_acks: dict[int, int] = {}  # acked id -> collections it went unmatched
         self._acked_unrecorded: list[int] = []  # outbox rows acknowledged, not yet marked
@@ -289,6 +290,7 @@ class Publisher:
         if message.topic in self._peer_topics:
             try:
                 self.peer_passages.put_nowait((message.topic, bytes(message.payload)))
+                self.peer_passages_heard += 1
             except queue.Full:
                 log.warning("a zone peer's passage was dropped: the gate is not taking them")
             return

@@ -429,11 +429,18 @@ class Record:
         )
 
     def held_by(self, fingerprint: str, person_id: str, now_s: float) -> str | None:
-        """The admission that still holds this code or this person at ``now_s``, if any."""
+        """The admission that still holds this code or this person at ``now_s``, if any. A
+        person seen leaving through an exit gate since (theirs or a peer's) is held no more:
+        out of the zone, their code is theirs to come back in with (a meal break)."""
+        marks = ", ".join("?" * len(COUNTED_OUTCOMES))
         row = self.db.execute(
-            "SELECT event_id FROM holds WHERE until_s > ? AND admitted_s <= ? "
-            "AND (fingerprint = ? OR person_id = ?) ORDER BY admitted_s DESC LIMIT 1",
-            [now_s, now_s, fingerprint, person_id],
+            "SELECT event_id FROM holds h WHERE until_s > ? AND admitted_s <= ? "
+            "AND (fingerprint = ? OR person_id = ?) AND NOT EXISTS ("
+            "SELECT 1 FROM passages p WHERE p.person_id = h.person_id "
+            f"AND p.direction = 'exit' AND p.outcome IN ({marks}) "
+            "AND COALESCE(p.passed_s, p.released_s) > h.admitted_s) "
+            "ORDER BY admitted_s DESC LIMIT 1",
+            [now_s, now_s, fingerprint, person_id, *COUNTED_OUTCOMES],
         ).fetchone()
         return None if row is None else str(row[0])
 
