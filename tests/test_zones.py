@@ -133,7 +133,7 @@ def run_zone(gates: list[ZoneGate]) -> None:
             for other in gates:
                 if other is not behind:
                     # the broker has it: wait until each peer has heard all of it
-                    assert wait_for(lambda o=other: o.publisher.peer_passages_heard >= sent)
+                    assert wait_for(lambda o=other, n=sent: o.publisher.peer_passages_heard >= n)
     raise AssertionError("the zone's simulated shift did not finish")
 
 
