@@ -110,7 +110,7 @@ def test_a_gate_cannot_publish_as_another_gate(park_broker: ParkBroker) -> None:
 def test_a_gate_reads_its_zone_peers_passages_and_nothing_else_of_theirs(
     park_broker: ParkBroker,
 ) -> None:
-    north1, north2 = GateTopics(PARK, "north-1"), GateTopics(PARK, "north-2")
+    north2 = GateTopics(PARK, "north-2")
     # north-1 asks for everything of north-2's: the broker gives it the passages only
     listening = Subscriber(
         park_broker.host,

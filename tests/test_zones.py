@@ -5,6 +5,7 @@ room, exit gates, and a gate cut off from the others."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import sqlite3
@@ -19,9 +20,9 @@ from terminal.config import Config
 from terminal.gate import Gate
 from terminal.gatestate import GateState
 from terminal.publisher import Publisher
-from terminal.record import Record
+from terminal.record import PassageRow, Record
 from terminal.topics import GateTopics, Messages, new_event_id
-from terminal.zonelink import peer_passage_topics
+from terminal.zonelink import ZoneLink, peer_passage_topics
 from tests.conftest import make_config
 from tests.test_gate import person, run_until_done
 from tests.test_gate_inputs import passage
@@ -249,3 +250,30 @@ def test_an_exit_gate_without_a_zone_lets_out_whoever_is_identified(tmp_path: Pa
     # a fever does not keep anyone in: the screening guards the way in
     assert rows == [("F", "admitted", "exit"), (None, "no_code", "exit")]
     assert [p["direction"] for p in record.passages()] == ["exit"]
+
+
+def test_a_peers_passage_counts_once_and_nothing_it_sends_stops_the_gate(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = zone_config(tmp_path, "hall-in-a", "entry")
+    record = Record(tmp_path / "r.sqlite")
+    link = ZoneLink(config, record, GateState(risk_tier="low"), lambda: None)
+    peer = Messages("test-park", "hall-out", boot_id="b" * 32, timezone="Asia/Shanghai")
+    out = PassageRow(
+        "a" * 32, "check", "P1", 1_000.0, 6.0, "passed", 1_001.0, 1_002.0, "exit", "hall"
+    )
+    message = peer.passage(out, 1_002.0)
+    assert link.apply(message.topic, message.payload.encode())
+    assert not link.apply(message.topic, message.payload.encode())  # redelivered: once
+    elsewhere = dataclasses.replace(out, admission_id="c" * 32, zone="yard")
+    other_zone = peer.passage(elsewhere, 1_003.0)
+    caplog.set_level(logging.WARNING)
+    for payload in (b"{not json", b'{"schema": "gate.passage/1"}', other_zone.payload.encode()):
+        assert not link.apply(message.topic, payload)
+    assert len(caplog.records) == 3 and all("hall-out" in r.getMessage() for r in caplog.records)
+    # a gate not of the zone, on a topic the gate never asked for: not counted either
+    stranger = Messages("test-park", "yard-1", boot_id="b" * 32, timezone="Asia/Shanghai")
+    entry = dataclasses.replace(out, admission_id="d" * 32, direction="entry")
+    sent = stranger.passage(entry, 1_004.0)
+    assert not link.apply(sent.topic, sent.payload.encode())
+    assert [(p["gate"], p["direction"]) for p in record.passages()] == [("hall-out", "exit")]
