@@ -156,6 +156,7 @@ class Gate:
             zone=config.zone.name,
         )
         self.zone_link = ZoneLink(config, record, self.state, self._status_changed)
+        self.passages.shared = self.zone_link.shared
         self.emergency = EmergencyWatch(
             alarm=devices.inputs.fire_alarm,
             turnstile=self.turnstile,
@@ -187,6 +188,7 @@ class Gate:
             # the tier and the lockdown in force when the guard answers, not at start
             code_rules=lambda: self.code_rules,
             lockdown=lambda: self.state.lockdown,
+            zone=self._zone_state,
         )
         self._codes_in_check: set[str] = set()
         self._unreadable_frames_in_check = 0
@@ -440,7 +442,7 @@ class Gate:
         passage = None
         if decision.admit:
             passage = self.passages.opening(row.event_id, "check", row.person_id, row.epoch_s)
-            outcome.messages.extend(self._shared_at_once(passage))
+            outcome.messages.extend(self.passages.opened_messages(passage))
         try:
             # the record first: the turnstile never moves for a check that is not written down
             self.record.add_check(
@@ -563,13 +565,6 @@ class Gate:
             return True  # cut off under hold_entries: the others may have filled it
         return self.record.occupancy(zone.name) >= zone.capacity
 
-    def _shared_at_once(self, passage: PassageRow) -> list[OutboxMessage]:
-        """Without a passage contact an admission counts as passed at once: the zone's other
-        gates hear of it then (with a contact, when it closes)."""
-        if self.zone_link.shared and passage.outcome == "unconfirmed":
-            return [self.messages.passage(passage, passage.released_s)]
-        return []
-
     def _hold_until(self, person: Person | None, admitted_at: datetime) -> float:
         replay = self.config.healthcode.replay
         return hold_until(
@@ -659,7 +654,7 @@ class Gate:
         passage = self.passages.opening(event_id, source, None, now)
         self.record.add_event(
             event_id,
-            [message, *self._shared_at_once(passage)],
+            [message, *self.passages.opened_messages(passage)],
             now,
             table="overrides",
             rows=[row],

@@ -251,10 +251,12 @@ def resolve_secondary(
     clock_trusted: bool = True,
     code_rules: CodeRules = CodeRules(),
     lockdown: bool = False,
+    zone: ZoneState = ZoneState(),
 ) -> Decision:
     """The guard's clinical reading of a flagged person: a fever goes to the isolation room;
     otherwise the person is decided again as if the reading had been normal at the gate, so a
-    red code, a missing roster entry or a lockdown in force still refuses."""
+    red code, a missing roster entry, a lockdown in force or a person inside already still
+    refuses, and a full zone makes them wait (they try the gate again when told)."""
     if clinical_c >= clinical_fever_c:
         return _deny(Reason.FEVER, Route.ISOLATION_ROOM, Alert.FEVER)
     return decide(
@@ -264,4 +266,5 @@ def resolve_secondary(
         clock_trusted=clock_trusted,
         code_rules=code_rules,
         lockdown=lockdown,
+        zone=zone,
     )
