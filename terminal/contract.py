@@ -385,7 +385,8 @@ TOPICS: tuple[TopicSpec, ...] = (
               "staff opened the turnstile once, by command or with the staff button, and why"),
     TopicSpec("event/passage", PassageEvent, "gate->centre", 1, False,
               "with a passage sensor: whether an admitted person went through the turnstile "
-              "within the passage window"),
+              "within the passage window; at a gate of a zone, every passage (its direction and "
+              "zone), read by the zone's other gates too"),
     TopicSpec("report/daily", DailyReportEvent, "gate->centre", 1, False,
               "the day's counts at the configured local time, sent even when all are zero"),
     TopicSpec("metrics", Metrics, "gate->centre", 0, False,
