@@ -337,6 +337,9 @@ class Gate:
             self._approach = None
             if self.display is not None:
                 self.display.approach_over()  # their answer leaves the screen with them
+        if self._approach is not None and self._approach.waiting and self.display is not None:
+            # their answer stays on screen while they wait: no "show your code" meanwhile
+            self.display.decided(Reason.ZONE_FULL, Route.WAIT)
         row: CheckRow | None = None
         fresh = self._unspent(scan)
         # with the thermometer unable to feel anyone, an unreadable code is the only sign of a

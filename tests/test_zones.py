@@ -17,6 +17,7 @@ import pytest
 from simulator.broker import PrivateBroker
 from simulator.rig import Rig, build_rig
 from terminal.config import Config
+from terminal.display.state import DisplayState
 from terminal.gate import Gate
 from terminal.gatestate import GateState
 from terminal.publisher import Publisher
@@ -277,3 +278,31 @@ def test_a_peers_passage_counts_once_and_nothing_it_sends_stops_the_gate(
     sent = stranger.passage(entry, 1_004.0)
     assert not link.apply(sent.topic, sent.payload.encode())
     assert [(p["gate"], p["direction"]) for p in record.passages()] == [("hall-out", "exit")]
+
+
+def test_the_wait_stays_on_the_screen_while_the_person_waits(tmp_path: Path) -> None:
+    config = make_config(
+        tmp_path,
+        screening={"estimator": "absolute"},
+        zone={"name": "hall", "capacity": 1},
+    )
+    rig = build_rig(config, [person("A", 0), person("B", 4)])
+    clock = rig.world.clock
+    board = DisplayState(
+        language="en",
+        answer_s=config.display.answer_s,
+        isolation_room="room",
+        isolation_location="here",
+        now=clock.time,
+    )
+    record = Record(tmp_path / "r.sqlite")
+    gate = Gate(
+        config=rig.config, devices=rig.devices(), record=record, roster=rig.roster, display=board
+    )
+    while len(record.checks()) < 2:
+        gate.poll()
+    told_at = clock.time()
+    # B stays (the simulated person gives up after 25 s): longer than an answer is shown
+    while clock.time() < told_at + config.display.answer_s + 5:
+        gate.poll()
+        assert board.screen().kind == "zone_full"
