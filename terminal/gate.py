@@ -490,12 +490,7 @@ class Gate:
         if self.state.thermometer_ok != (temperature.fault is None):
             self.state.thermometer_ok = temperature.fault is None
             self._status_changed()
-        if texts:
-            self._watch(code_seen_at + self.config.timing.code_watch_s - self.clock.time())
-            texts = sorted(self._codes_in_check)
-        # a second code we cannot read is still a second code
-        second_unreadable = self._unreadable_frames_in_check >= AMBIGUOUS_FRAMES
-        code = self._read_code(texts, unreadable, self.clock.time(), second_unreadable)
+        texts, code = self._read_watched_code(texts, unreadable, code_seen_at)
         decided_at = self.clock.time()
         person_id = code.code.person_id if code.code else None
         person = self.roster.get(person_id) if person_id else None
@@ -525,6 +520,18 @@ class Gate:
             hold = Hold(code.code.fingerprint, code.code.person_id, self._hold_until(person, at))
         return Outcome(row, decision, messages, hold, texts, code, roster_problem)
 
+    def _read_watched_code(
+        self, texts: list[str], unreadable: bool, code_seen_at: float
+    ) -> tuple[list[str], CodeSeen]:
+        """The code shown, after watching the camera ``timing.code_watch_s`` from the first one
+        for a second code; and every code seen meanwhile."""
+        if texts:
+            self._watch(code_seen_at + self.config.timing.code_watch_s - self.clock.time())
+            texts = sorted(self._codes_in_check)
+        # a second code we cannot read is still a second code
+        second_unreadable = self._unreadable_frames_in_check >= AMBIGUOUS_FRAMES
+        return texts, self._read_code(texts, unreadable, self.clock.time(), second_unreadable)
+
     def _exit(
         self,
         started_at: float,
@@ -534,11 +541,7 @@ class Gate:
         code_seen_at: float,
     ) -> Outcome:
         """A person leaving: identified by their code, not screened (see ``decide_exit``)."""
-        if texts:
-            self._watch(code_seen_at + self.config.timing.code_watch_s - self.clock.time())
-            texts = sorted(self._codes_in_check)
-        second_unreadable = self._unreadable_frames_in_check >= AMBIGUOUS_FRAMES
-        code = self._read_code(texts, unreadable, self.clock.time(), second_unreadable)
+        texts, code = self._read_watched_code(texts, unreadable, code_seen_at)
         decided_at = self.clock.time()
         decision = decide_exit(code, self._clock_trusted(), self.state.lockdown)
         person_id = code.code.person_id if code.code else None
