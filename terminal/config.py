@@ -8,6 +8,7 @@ and its default used.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Literal, Self, TypeVar
@@ -68,6 +69,8 @@ class GateConfig(Section):
     hardware: Literal["pi", "simulated"] = "pi"
     # without a trusted clock, code ages and shift windows cannot be checked: nobody is admitted
     require_synced_clock: bool = True
+    # which way the gate lets people through: into its zone (screened) or out of it (identified)
+    direction: Literal["entry", "exit"] = "entry"
 
 
 class RecordConfig(Section):
@@ -702,6 +705,45 @@ class SimulatorConfig(Section):
     fire_drill_s: float = Field(default=120.0, gt=0.0, le=3600.0)
 
 
+class ZoneConfig(Section):
+    """The zone the gate's turnstile leads into (an entry gate) or out of (an exit gate).
+    Occupancy counts from the gate's confirmed passages: an entry that went through +1, an exit
+    -1, a pass not used nothing; without a passage contact an admission counts as passed."""
+
+    name: str | None = Field(default=None, pattern=NAME_PATTERN)  # none: nothing counted
+    # an entry into a zone holding this many waits (route ``wait``) until someone leaves
+    capacity: int | None = Field(default=None, ge=1, le=1_000_000)
+    # a second entry of a person who never left: refused (deny), or admitted and recorded
+    anti_passback: Literal["off", "deny", "record_only"] = "off"
+    # every gate of the zone (this one too): each reads the others' passages on the operations
+    # link, so that occupancy and anti-passback hold across them
+    gates: list[str] = Field(default_factory=list, max_length=64)
+    # cut off from the others (the broker unreachable), the gate counts its own passages only
+    # and says so; for capacity it then either goes on admitting up to capacity on what it knows
+    # (count_own: fail-open, occupancy may be under-counted) or holds every entry with `wait`
+    # until the link is back (hold_entries: fail-secure; the zone is never over capacity)
+    cut_off: Literal["count_own", "hold_entries"] = "count_own"
+    # how long the broker may be unreachable before the gate counts itself cut off
+    cut_off_after_s: float = Field(default=30.0, ge=1.0, le=3600.0)
+
+    @field_validator("gates")
+    @classmethod
+    def _gate_names(cls, gates: list[str]) -> list[str]:
+        for index, gate in enumerate(gates):
+            if not re.fullmatch(NAME_PATTERN, gate):
+                raise ValueError(f"[{index}]: {gate!r} is not a gate id")
+        if len(set(gates)) != len(gates):
+            raise ValueError("a gate is listed twice")
+        return gates
+
+    @model_validator(mode="after")
+    def _counted_in_a_zone(self) -> ZoneConfig:
+        counted = self.capacity is not None or self.anti_passback != "off" or self.gates
+        if self.name is None and counted:
+            raise ValueError("zone.name: required for a capacity, anti_passback or gates")
+        return self
+
+
 class Config(Section):
     gate: GateConfig
     record: RecordConfig
@@ -723,6 +765,7 @@ class Config(Section):
     commands: CommandsConfig = CommandsConfig()
     vehicles: VehiclesConfig = VehiclesConfig()
     report: ReportConfig = ReportConfig()
+    zone: ZoneConfig = ZoneConfig()
     source: Path = Path("<memory>")
 
     @model_validator(mode="after")
@@ -749,6 +792,12 @@ class Config(Section):
         for index, name in enumerate(self.simulator.groups):
             if name not in self.shifts.groups:
                 raise ValueError(f"simulator.groups[{index}]: {name!r} is not in shifts.groups")
+        return self
+
+    @model_validator(mode="after")
+    def _a_gate_of_its_zone(self) -> Config:
+        if self.zone.gates and self.gate.id not in self.zone.gates:
+            raise ValueError(f"zone.gates: must list this gate ({self.gate.id!r}) too")
         return self
 
     @model_validator(mode="after")

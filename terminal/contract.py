@@ -73,6 +73,14 @@ class CheckData(Model):
         description="refused for their shift: the next window the worker may come in, ISO 8601 "
         "start/end with the gate's offset (null: none in the weeks ahead)",
     )
+    direction: Literal["entry", "exit"] = Field(
+        "entry", description="into the gate's zone (screened) or out of it (identified only)"
+    )
+    passback_of: str | None = Field(
+        None,
+        description="anti-passback: the admission by which this person is in the zone already "
+        "(refused as anti_passback, or admitted and recorded under record_only)",
+    )
 
 
 class CheckEvent(Envelope):
@@ -163,10 +171,22 @@ class PassageData(Model):
     )
     admitted_by: Literal["check", "guard", "command", "staff_button"]
     person_id: str | None = Field(pattern=PERSON, description="null for an override")
-    outcome: Literal["passed", "not_passed"]
+    outcome: Literal["passed", "not_passed", "unconfirmed"] = Field(
+        description="unconfirmed: a gate of a zone without a passage contact; counted as passed"
+    )
     released_at: dt.datetime = Field(description="the turnstile released for them")
     passed_at: dt.datetime | None = Field(description="the turnstile's passage-complete signal")
-    window_s: float = Field(gt=0, description="how long the release was held for them")
+    window_s: float | None = Field(
+        gt=0, description="how long the release was held for them (null: no passage contact)"
+    )
+    direction: Literal["entry", "exit"] = Field(
+        "entry", description="into the gate's zone or out of it"
+    )
+    zone: str | None = Field(
+        None,
+        pattern=NAME,
+        description="the zone it led into or out of; the zone's other gates count it too",
+    )
 
 
 class PassageEvent(Envelope):
@@ -262,6 +282,11 @@ class Status(Model):
     backlog: int | None = Field(default=None, ge=0, description="events waiting to be sent")
     connection_problem: ConnectionProblem | None = Field(
         default=None, description="the last one, when it started and ended"
+    )
+    zone_assumption: str | None = Field(
+        default=None,
+        description="cut off from the other gates of its zone: what the gate assumes meanwhile "
+        "(e.g. counting own passages only since 08:10; occupancy may be under-counted)",
     )
 
 
@@ -405,7 +430,8 @@ TOPICS: tuple[TopicSpec, ...] = (
               "staff opened the turnstile once, by command or with the staff button, and why"),
     TopicSpec("event/passage", PassageEvent, "gate->centre", 1, False,
               "with a passage sensor: whether an admitted person went through the turnstile "
-              "within the passage window"),
+              "within the passage window; at a gate of a zone, every passage (its direction and "
+              "zone), read by the zone's other gates too"),
     TopicSpec("event/vehicle", VehicleEvent, "gate->centre", 1, False,
               "a vehicle entered by the guard at a vehicle gate: plate, driver, purpose, and "
               "whether the driver's own check admitted them"),

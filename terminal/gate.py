@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import queue
 import time
 import traceback
 import uuid
@@ -32,7 +33,17 @@ from terminal.emergency import EmergencyWatch
 from terminal.gatestate import GateState
 from terminal.healthcode import CodeRejected, HealthCode
 from terminal.passage import PassageWatch
-from terminal.policy import CodeRules, CodeSeen, Decision, Reason, Route, Temperature, decide
+from terminal.policy import (
+    CodeRules,
+    CodeSeen,
+    Decision,
+    Reason,
+    Route,
+    Temperature,
+    ZoneState,
+    decide,
+    decide_exit,
+)
 from terminal.publisher import Publisher
 from terminal.record import CheckRow, Hold, OutboxMessage, PassageRow, Record
 from terminal.recordfault import RecordFaultWatch
@@ -49,6 +60,7 @@ from terminal.screening import build_screener, resume_reference
 from terminal.secondary import SecondaryDesk, SensorEvents
 from terminal.topics import Messages, iso_utc, new_event_id
 from terminal.turnstile import Turnstile
+from terminal.zonelink import ZoneLink
 
 log = logging.getLogger(__name__)
 CAMERA_RETRY_S = 0.5
@@ -69,6 +81,7 @@ class Approach:
     face_gone_since: float | None = None  # first "no face" reading since a face was last felt
     face_gone_long: bool = False  # "no face" readings (not sensor faults) spanned clear_s
     face_gone_since_code: bool = False  # a "no face" reading since the codes were last in view
+    waiting: bool = False  # told to wait for room in the zone: checked again when there is
 
 
 @dataclass
@@ -139,7 +152,11 @@ class Gate:
             record=record,
             messages=self.messages,
             now=self.clock.time,
+            direction=config.gate.direction,
+            zone=config.zone.name,
         )
+        self.zone_link = ZoneLink(config, record, self.state, self._status_changed)
+        self.passages.shared = self.zone_link.shared
         self.emergency = EmergencyWatch(
             alarm=devices.inputs.fire_alarm,
             turnstile=self.turnstile,
@@ -171,6 +188,7 @@ class Gate:
             # the tier and the lockdown in force when the guard answers, not at start
             code_rules=lambda: self.code_rules,
             lockdown=lambda: self.state.lockdown,
+            zone=self._zone_state,
         )
         self._codes_in_check: set[str] = set()
         self._unreadable_frames_in_check = 0
@@ -307,13 +325,21 @@ class Gate:
                 self.publisher.pump()
             return None
         self._age_spent_codes(scan, now)
+        self._hear_zone(now)
         face = self.screener.someone_in_front()
         approach = self._approach
-        if approach is not None and self._approach_over(approach, scan, face, now):
+        if approach is not None and approach.waiting and not self._zone_full():
+            # someone left: the person waiting is checked again, without showing their code
+            # anew (its codes stay unspent, so the frame in view starts their check)
+            self._approach = None
+        elif approach is not None and self._approach_over(approach, scan, face, now):
             self._spent.update(dict.fromkeys(approach.codes, approach.codes_seen_at))
             self._approach = None
             if self.display is not None:
                 self.display.approach_over()  # their answer leaves the screen with them
+        if self._approach is not None and self._approach.waiting and self.display is not None:
+            # their answer stays on screen while they wait: no "show your code" meanwhile
+            self.display.decided(Reason.ZONE_FULL, Route.WAIT)
         row: CheckRow | None = None
         fresh = self._unspent(scan)
         # with the thermometer unable to feel anyone, an unreadable code is the only sign of a
@@ -326,6 +352,22 @@ class Gate:
         if self.publisher is not None:
             self.publisher.pump()
         return row
+
+    def _hear_zone(self, now: float) -> None:
+        """The passages of the zone's other gates heard since, and whether they can be heard."""
+        publisher = self.publisher
+        self.zone_link.watch(publisher is not None and publisher.connected, now)
+        if publisher is None:
+            return
+        while True:
+            try:
+                topic, payload = publisher.peer_passages.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                self.zone_link.apply(topic, payload)
+            except Exception as exc:
+                self._log_error(exc, "applying a zone peer's passage")
 
     def _approach_over(self, approach: Approach, scan: Scan, face: bool | None, now: float) -> bool:
         clear_s = self.config.timing.clear_s
@@ -403,6 +445,7 @@ class Gate:
         passage = None
         if decision.admit:
             passage = self.passages.opening(row.event_id, "check", row.person_id, row.epoch_s)
+            outcome.messages.extend(self.passages.opened_messages(passage))
         try:
             # the record first: the turnstile never moves for a check that is not written down
             self.record.add_check(
@@ -427,7 +470,11 @@ class Gate:
         if self.display is not None:
             today = datetime.fromtimestamp(row.epoch_s, self._zone).date()
             self.display.decided(decision.reason, decision.route, decision.window, today)
-        self._approach = Approach(frozenset(outcome.codes), codes_seen_at=self.clock.time())
+        self._approach = Approach(
+            frozenset(outcome.codes),
+            codes_seen_at=self.clock.time(),
+            waiting=decision.route is Route.WAIT,
+        )
         if self._on_check is not None:
             self._on_check(row, decision)
         return row
@@ -437,21 +484,19 @@ class Gate:
         code_seen_at = self.clock.time()
         self._codes_in_check = set(texts)
         self._unreadable_frames_in_check = 0
+        if self.config.gate.direction == "exit":
+            return self._exit(started_at, started_perf, texts, unreadable, code_seen_at)
         temperature = self.screener.measure()  # watches the camera meanwhile
         if self.state.thermometer_ok != (temperature.fault is None):
             self.state.thermometer_ok = temperature.fault is None
             self._status_changed()
-        if texts:
-            self._watch(code_seen_at + self.config.timing.code_watch_s - self.clock.time())
-            texts = sorted(self._codes_in_check)
-        # a second code we cannot read is still a second code
-        second_unreadable = self._unreadable_frames_in_check >= AMBIGUOUS_FRAMES
-        code = self._read_code(texts, unreadable, self.clock.time(), second_unreadable)
+        texts, code = self._read_watched_code(texts, unreadable, code_seen_at)
         decided_at = self.clock.time()
         person_id = code.code.person_id if code.code else None
         person = self.roster.get(person_id) if person_id else None
         at = datetime.fromtimestamp(decided_at, self._zone)
         roster_problem = assess(person, at, self.roster_rules)
+        zone = self._zone_state(person_id)
         decision = decide(
             temperature,
             code,
@@ -461,10 +506,12 @@ class Gate:
             code_rules=self.code_rules,
             lockdown=self.state.lockdown,
             next_window=next_window(person, at, self.roster_rules) if roster_problem else None,
+            zone=zone,
         )
         row = self._row(
             started_at, decided_at, person_id, code, temperature, decision, started_perf
         )
+        row = dataclasses.replace(row, passback_of=zone.inside_since)
         messages = [self.messages.check(row)]
         if decision.alert is not None:
             messages.append(self.messages.alert(row, decision.alert))
@@ -472,6 +519,57 @@ class Gate:
         if code.code is not None and code.replay_of is None:
             hold = Hold(code.code.fingerprint, code.code.person_id, self._hold_until(person, at))
         return Outcome(row, decision, messages, hold, texts, code, roster_problem)
+
+    def _read_watched_code(
+        self, texts: list[str], unreadable: bool, code_seen_at: float
+    ) -> tuple[list[str], CodeSeen]:
+        """The code shown, after watching the camera ``timing.code_watch_s`` from the first one
+        for a second code; and every code seen meanwhile."""
+        if texts:
+            self._watch(code_seen_at + self.config.timing.code_watch_s - self.clock.time())
+            texts = sorted(self._codes_in_check)
+        # a second code we cannot read is still a second code
+        second_unreadable = self._unreadable_frames_in_check >= AMBIGUOUS_FRAMES
+        return texts, self._read_code(texts, unreadable, self.clock.time(), second_unreadable)
+
+    def _exit(
+        self,
+        started_at: float,
+        started_perf: float,
+        texts: list[str],
+        unreadable: bool,
+        code_seen_at: float,
+    ) -> Outcome:
+        """A person leaving: identified by their code, not screened (see ``decide_exit``)."""
+        texts, code = self._read_watched_code(texts, unreadable, code_seen_at)
+        decided_at = self.clock.time()
+        decision = decide_exit(code, self._clock_trusted(), self.state.lockdown)
+        person_id = code.code.person_id if code.code else None
+        not_measured = Temperature(None, state="exit")
+        row = self._row(
+            started_at, decided_at, person_id, code, not_measured, decision, started_perf
+        )
+        # leaving puts no hold on a code: it is the person's own, shown again tomorrow
+        row = dataclasses.replace(row, replay_of=None)
+        return Outcome(row, decision, [self.messages.check(row)], None, texts, code, None)
+
+    def _zone_state(self, person_id: str | None) -> ZoneState:
+        """The gate's zone as the record knows it now, for the policy."""
+        zone = self.config.zone
+        if zone.name is None:
+            return ZoneState()
+        inside = None
+        if person_id is not None and zone.anti_passback != "off":
+            inside = self.record.inside_since(zone.name, person_id)
+        return ZoneState(self._zone_full(), inside, zone.anti_passback)
+
+    def _zone_full(self) -> bool:
+        zone = self.config.zone
+        if zone.name is None or zone.capacity is None:
+            return False
+        if self.zone_link.entries_held:
+            return True  # cut off under hold_entries: the others may have filled it
+        return self.record.occupancy(zone.name) >= zone.capacity
 
     def _hold_until(self, person: Person | None, admitted_at: datetime) -> float:
         replay = self.config.healthcode.replay
@@ -535,6 +633,7 @@ class Gate:
             code_issuer=seen.issuer if seen else None,
             replay_of=code.replay_of,
             next_window=decision.window.interval() if decision.window else None,
+            direction=self.config.gate.direction,
         )
 
     def _status_changed(self) -> None:
@@ -560,7 +659,12 @@ class Gate:
         }
         passage = self.passages.opening(event_id, source, None, now)
         self.record.add_event(
-            event_id, [message], now, table="overrides", rows=[row], passage=passage
+            event_id,
+            [message, *self.passages.opened_messages(passage)],
+            now,
+            table="overrides",
+            rows=[row],
+            passage=passage,
         )
         self._lamps_off()
         self._act(Decision(True, Reason.ADMITTED, Route.THROUGH), passage)
@@ -571,6 +675,8 @@ class Gate:
 
     def _act(self, decision: Decision, passage: PassageRow | None = None) -> None:
         outputs = self.outputs
+        if decision.route is Route.WAIT:
+            return  # not a refusal: no red lamp sends them away; the display asks them to wait
         (outputs.green_lamp if decision.admit else outputs.red_lamp).set(True)
         self._lamp_off_at = self.clock.time() + self.config.outputs.lamp_s
         if decision.admit and passage is not None:

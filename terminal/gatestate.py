@@ -45,6 +45,8 @@ class GateState:
     thermometer_ok: bool = True  # the last measurement had a trustworthy reading
     backlog: int = 0
     connection: ConnectionTrouble | None = None
+    # cut off from the zone's other gates: what the gate assumes meanwhile (None: all heard)
+    zone_assumption: str | None = None
 
     @property
     def shut(self) -> bool:

@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable
 
 from drivers.inputs import DigitalInput
-from terminal.record import PassageRow, Record
+from terminal.record import OutboxMessage, PassageRow, Record
 from terminal.topics import Messages
 from terminal.turnstile import Turnstile
 
@@ -35,6 +35,9 @@ class PassageWatch:
         record: Record,
         messages: Messages,
         now: Callable[[], float],
+        direction: str = "entry",
+        zone: str | None = None,
+        shared: bool = False,
     ) -> None:
         self.sensor = sensor
         self.window_s = window_s
@@ -43,6 +46,9 @@ class PassageWatch:
         self.record = record
         self.messages = messages
         self._now = now
+        self.direction = direction  # every passage of this turnstile leads this way
+        self.zone = zone
+        self.shared = shared  # the zone's other gates hear of every passage (event/passage)
         self._waiting: list[PassageRow] = []
         # passages a stopped gate left waiting: whether anyone went through is not known
         left = record.close_waiting_passages("unknown", now())
@@ -58,8 +64,27 @@ class PassageWatch:
     ) -> PassageRow:
         """The row an admission writes with its own record, before the relay moves."""
         if self.sensor is None:
-            return PassageRow(admission_id, admitted_by, person_id, now_s, None, "unconfirmed")
-        return PassageRow(admission_id, admitted_by, person_id, now_s, self.window_s, "waiting")
+            window_s, outcome = None, "unconfirmed"
+        else:
+            window_s, outcome = self.window_s, "waiting"
+        return PassageRow(
+            admission_id,
+            admitted_by,
+            person_id,
+            now_s,
+            window_s,
+            outcome,
+            direction=self.direction,
+            zone=self.zone,
+        )
+
+    def opened_messages(self, passage: PassageRow) -> list[OutboxMessage]:
+        """What an admission sends of its passage with its own record: without a passage
+        contact it counts as passed at once, so the zone's other gates hear of it then (with a
+        contact, when it closes)."""
+        if self.shared and passage.outcome == "unconfirmed":
+            return [self.messages.passage(passage, passage.released_s)]
+        return []
 
     def release(self, passage: PassageRow) -> None:
         """Let the admitted person through (their passage already written down)."""

@@ -50,6 +50,8 @@ class Reason(StrEnum):
     RECORD_FULL = "record_full"  # the record cannot be written: no check, no admission
     SECONDARY_CHECK = "secondary_check"  # flagged by the screening: a guard measures again
     NOT_MEASURED = "not_measured"  # never came close enough to the thermometer
+    ZONE_FULL = "zone_full"  # the zone is at capacity: wait until someone leaves
+    ANTI_PASSBACK = "anti_passback"  # entered and never left: a second entry on one person
 
 
 class Alert(StrEnum):
@@ -65,6 +67,7 @@ class Route(StrEnum):
     ASIDE = "aside"  # step back from the gate
     ISOLATION_ROOM = "isolation_room"  # confirmed fever: escorted to the temporary isolation room
     SECONDARY_CHECK = "secondary_check"  # flagged: to the secondary check point beside the gate
+    WAIT = "wait"  # stay at the gate: checked again as soon as someone leaves the zone
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,16 @@ class CodeRules:
         action: ColourAction = getattr(self, code.colour.value)
         # whatever a configuration says, a red code never opens the turnstile
         return "isolation" if code.colour.value == "red" and action == "admit" else action
+
+
+@dataclass(frozen=True)
+class ZoneState:
+    """What the gate knows of its zone at the check: whether it is at capacity, and whether the
+    person shown is inside already (the admission that let them in: ``inside_since``)."""
+
+    full: bool = False
+    inside_since: str | None = None
+    anti_passback: Literal["off", "deny", "record_only"] = "off"
 
 
 @dataclass(frozen=True)
@@ -165,9 +178,11 @@ def decide(
     code_rules: CodeRules = CodeRules(),
     lockdown: bool = False,
     next_window: Opening | None = None,
+    zone: ZoneState = ZoneState(),
 ) -> Decision:
     """``next_window``: the worker's next shift window (``roster.next_window``), told to them
-    when their shift is why they are refused."""
+    when their shift is why they are refused. ``zone``: an entry into a zone at capacity waits;
+    a person inside already is refused (anti-passback ``deny``)."""
     # the screening flags and the policy follows: a flag goes to the secondary check, where a
     # guard measures with a clinical thermometer; a fault or no reading never admits.
     # ``fever_threshold_c`` is the screening's (its absolute estimator flags at it)
@@ -199,6 +214,32 @@ def decide(
         # the park's order: whoever would have been admitted is refused and told why; every
         # other refusal (a fever, a red code, a positive test) keeps its own route and alert
         return _deny(Reason.LOCKDOWN)
+    return _zone_entry(zone)
+
+
+def _zone_entry(zone: ZoneState) -> Decision:
+    """Someone the screening admits, against the zone: anti-passback first (a second entry is
+    refused whether or not the zone has room), then capacity (wait for someone to leave)."""
+    if zone.inside_since is not None and zone.anti_passback == "deny":
+        return _deny(Reason.ANTI_PASSBACK)
+    if zone.full:
+        return Decision(admit=False, reason=Reason.ZONE_FULL, route=Route.WAIT)
+    return Decision(admit=True, reason=Reason.ADMITTED, route=Route.THROUGH)
+
+
+def decide_exit(code: CodeSeen, clock_trusted: bool = True, lockdown: bool = False) -> Decision:
+    """Someone leaving the zone. No temperature and no shift window: a fever on the way out
+    changes nothing at this gate (they are leaving; the screening protects who comes in), and
+    leaving late or early is not what shifts restrict. What an exit needs is to know who left,
+    so that occupancy and anti-passback follow the person: a valid signed code identifies them
+    (its colour does not matter, and neither does its hold from their own entry). A code that
+    cannot be read or believed identifies nobody: a guard lets them out (staff button)."""
+    if not clock_trusted:
+        return _deny(Reason.CLOCK_UNSYNCED)  # a code's age cannot be checked
+    if code.status != "valid" or code.code is None:
+        return _code_problem(code, CodeRules()) or _deny(Reason.CODE_MALFORMED)
+    if lockdown:
+        return _deny(Reason.LOCKDOWN)  # the park's order stops the gate both ways
     return Decision(admit=True, reason=Reason.ADMITTED, route=Route.THROUGH)
 
 
@@ -210,10 +251,12 @@ def resolve_secondary(
     clock_trusted: bool = True,
     code_rules: CodeRules = CodeRules(),
     lockdown: bool = False,
+    zone: ZoneState = ZoneState(),
 ) -> Decision:
     """The guard's clinical reading of a flagged person: a fever goes to the isolation room;
     otherwise the person is decided again as if the reading had been normal at the gate, so a
-    red code, a missing roster entry or a lockdown in force still refuses."""
+    red code, a missing roster entry, a lockdown in force or a person inside already still
+    refuses, and a full zone makes them wait (they try the gate again when told)."""
     if clinical_c >= clinical_fever_c:
         return _deny(Reason.FEVER, Route.ISOLATION_ROOM, Alert.FEVER)
     return decide(
@@ -223,4 +266,5 @@ def resolve_secondary(
         clock_trusted=clock_trusted,
         code_rules=code_rules,
         lockdown=lockdown,
+        zone=zone,
     )

@@ -25,7 +25,7 @@ import sqlite3
 import ssl
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -113,6 +113,7 @@ class Publisher:
         boot_id: str = "0" * 32,
         config_file: Path | None = None,
         commands: bool = False,
+        peer_passages: Collection[str] = (),
     ) -> None:
         self.record = record
         self.config = config
@@ -127,6 +128,10 @@ class Publisher:
         self.commands: queue.Queue[tuple[str, bytes]] = queue.Queue(maxsize=COMMAND_QUEUE_SIZE)
         self.commands_dropped = 0
         self._take_commands = commands
+        # the passage topics of the zone's other gates: (topic, payload) for the gate's thread
+        self._peer_topics = frozenset(peer_passages)
+        self.peer_passages: queue.Queue[tuple[str, bytes]] = queue.Queue(maxsize=COMMAND_QUEUE_SIZE)
+        self.peer_passages_heard = 0  # since start: the zone link's traffic
         self._in_flight: dict[int, int] = {}  # paho message id -> outbox row id
         self._early_acks: dict[int, int] = {}  # acked id -> collections it went unmatched
         self._acked_unrecorded: list[int] = []  # outbox rows acknowledged, not yet marked
@@ -195,6 +200,7 @@ class Publisher:
                 "connection_problem": None
                 if lost or gate.connection is None
                 else gate.connection.as_status(),
+                "zone_assumption": None if lost else gate.zone_assumption,
             }
         )
         return contract.to_json(status)
@@ -263,6 +269,8 @@ class Publisher:
         log.info("connected to broker %s:%s", self.config.host, self.config.port)
         if self._take_commands:
             client.subscribe(self.topics.commands, qos=1)
+        for topic in sorted(self._peer_topics):
+            client.subscribe(topic, qos=1)
         client.publish(self.topics.status, self.status_payload("online"), qos=1, retain=True)
         self._connections += 1
         self._connected.set()
@@ -279,6 +287,13 @@ class Publisher:
         self._acked.put(mid)
 
     def _on_message(self, client, userdata, message: mqtt.MQTTMessage) -> None:
+        if message.topic in self._peer_topics:
+            try:
+                self.peer_passages.put_nowait((message.topic, bytes(message.payload)))
+                self.peer_passages_heard += 1
+            except queue.Full:
+                log.warning("a zone peer's passage was dropped: the gate is not taking them")
+            return
         name = self.topics.command_name(message.topic)
         if name is None or not COMMAND_NAME.match(name) or len(message.payload) > MAX_COMMAND_BYTES:
             log.warning("ignored a message on %s: not a command of this gate", message.topic)

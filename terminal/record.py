@@ -19,11 +19,23 @@ from typing import Any, get_args, get_type_hints
 import sqlite_utils
 
 # 4: the shift refusal's next_window column and the passages, overrides and emergencies tables;
-# 5: the vehicles table; a record of any earlier version gains what it lacks when the gate opens
+# 5: the vehicles table; a check's direction and passback_of, a passage's direction and zone,
+# the zone_events table; a record of any earlier version gains what it lacks when the gate opens
 # it (_create)
 SCHEMA_VERSION = 5
+# the passages that put a person through the turnstile: a stopped gate's ``unknown`` passage
+# counts as passed (an admitted person most likely went through; counting them keeps the zone
+# under capacity rather than over it)
+COUNTED_OUTCOMES = ("passed", "unconfirmed", "unknown")
 # tables of events other than checks, written with their messages (add_event) and read in order
-EVENT_TABLES = ("secondary_steps", "sensor_events", "overrides", "emergencies", "vehicles")
+EVENT_TABLES = (
+    "secondary_steps",
+    "sensor_events",
+    "overrides",
+    "emergencies",
+    "vehicles",
+    "zone_events",
+)
 BUSY_TIMEOUT_MS = 10_000
 SQLITE_FULL = 13
 
@@ -71,6 +83,9 @@ class CheckRow:
     replay_of: str | None = None  # the admission (or open flag) this code or person is held by
     # refused for their shift: the next window they may come in, ISO 8601 start/end (local offset)
     next_window: str | None = None
+    direction: str | None = None  # entry or exit (records before schema 5: entry)
+    # anti-passback: the admission by which this person is inside already (recorded either way)
+    passback_of: str | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +103,9 @@ class PassageRow:
     outcome: str  # waiting, passed, not_passed, unconfirmed, unknown
     passed_s: float | None = None
     closed_s: float | None = None
+    direction: str | None = None  # entry or exit (records before schema 5: entry)
+    zone: str | None = None  # the zone it led into or out of; none: counted nowhere
+    gate: str | None = None  # another gate of the zone, heard on the operations link; none: ours
 
 
 @dataclass(frozen=True)
@@ -269,6 +287,8 @@ class Record:
             if_not_exists=True,
         )
         self.db.table("passages").create_index(["released_s"], if_not_exists=True)
+        self._add_missing_columns("passages", _columns(PassageRow))
+        self.db.table("passages").create_index(["zone", "person_id"], if_not_exists=True)
         # the turnstile opened once by staff: by command or by the staff button, and why
         self.db.table("overrides").create(
             {
@@ -311,6 +331,13 @@ class Record:
             if_not_exists=True,
         )
         self.db.table("vehicles").create_index(["plate"], if_not_exists=True)
+        # the zone link: when the gate lost the other gates of its zone and what it assumed
+        self.db.table("zone_events").create(
+            {"id": int, "at_s": float, "kind": str, "detail": str},
+            pk="id",
+            not_null={"at_s", "kind"},
+            if_not_exists=True,
+        )
         self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     def _add_missing_columns(self, table: str, columns: dict[str, type]) -> None:
@@ -430,11 +457,18 @@ class Record:
         )
 
     def held_by(self, fingerprint: str, person_id: str, now_s: float) -> str | None:
-        """The admission that still holds this code or this person at ``now_s``, if any."""
+        """The admission that still holds this code or this person at ``now_s``, if any. A
+        person seen leaving through an exit gate since (theirs or a peer's) is held no more:
+        out of the zone, their code is theirs to come back in with (a meal break)."""
+        marks = ", ".join("?" * len(COUNTED_OUTCOMES))
         row = self.db.execute(
-            "SELECT event_id FROM holds WHERE until_s > ? AND admitted_s <= ? "
-            "AND (fingerprint = ? OR person_id = ?) ORDER BY admitted_s DESC LIMIT 1",
-            [now_s, now_s, fingerprint, person_id],
+            "SELECT event_id FROM holds h WHERE until_s > ? AND admitted_s <= ? "
+            "AND (fingerprint = ? OR person_id = ?) AND NOT EXISTS ("
+            "SELECT 1 FROM passages p WHERE p.person_id = h.person_id "
+            f"AND p.direction = 'exit' AND p.outcome IN ({marks}) "
+            "AND COALESCE(p.passed_s, p.released_s) > h.admitted_s) "
+            "ORDER BY admitted_s DESC LIMIT 1",
+            [now_s, now_s, fingerprint, person_id, *COUNTED_OUTCOMES],
         ).fetchone()
         return None if row is None else str(row[0])
 
@@ -473,6 +507,64 @@ class Record:
 
     def passages(self) -> list[dict[str, Any]]:
         return list(self.db.query("SELECT * FROM passages ORDER BY released_s, admission_id"))
+
+    def add_peer_passage(self, passage: PassageRow) -> bool:
+        """Another gate's passage into or out of the zone, once: a message heard twice (the
+        broker redelivers, the peer resends after a restart) names the same admission."""
+        with self._writing():
+            cursor = self.db.execute(
+                f"INSERT OR IGNORE INTO passages ({', '.join(asdict(passage))}) "
+                f"VALUES ({', '.join('?' * len(asdict(passage)))})",
+                list(asdict(passage).values()),
+            )
+        self.writes_added += 1
+        return cursor.rowcount == 1
+
+    # --- zones --------------------------------------------------------------------------------
+    def _zone_passages(self, zone: str, *, waiting: bool) -> list[dict[str, Any]]:
+        outcomes = (*COUNTED_OUTCOMES, "waiting") if waiting else COUNTED_OUTCOMES
+        marks = ", ".join("?" * len(outcomes))
+        return list(
+            self.db.query(
+                "SELECT admission_id, person_id, direction, "
+                "COALESCE(passed_s, released_s) AS at_s FROM passages "
+                f"WHERE zone = ? AND outcome IN ({marks}) ORDER BY at_s, admission_id",
+                [zone, *outcomes],
+            )
+        )
+
+    def occupancy_over_time(self, zone: str) -> list[tuple[float, int]]:
+        """The zone's occupancy after each counted passage, in time order: entry +1, exit -1,
+        never below nobody (an exit of someone who came in before the record began)."""
+        inside, steps = 0, []
+        for row in self._zone_passages(zone, waiting=False):
+            inside = max(0, inside + (-1 if row["direction"] == "exit" else 1))
+            steps.append((row["at_s"], inside))
+        return steps
+
+    def occupancy(self, zone: str) -> int:
+        """Who is in the zone now, by the passages; an admitted person still in the turnstile
+        (waiting) counts as inside: the next entry must not take their place."""
+        inside = 0
+        for row in self._zone_passages(zone, waiting=True):
+            inside = max(0, inside + (-1 if row["direction"] == "exit" else 1))
+        return inside
+
+    def inside_since(self, zone: str, person_id: str) -> str | None:
+        """The admission by which ``person_id`` entered the zone and has not left since."""
+        outcomes = (*COUNTED_OUTCOMES, "waiting")
+        marks = ", ".join("?" * len(outcomes))
+        rows = list(
+            self.db.query(
+                "SELECT admission_id, direction FROM passages "
+                f"WHERE zone = ? AND person_id = ? AND outcome IN ({marks}) "
+                "ORDER BY COALESCE(passed_s, released_s) DESC, released_s DESC LIMIT 1",
+                [zone, person_id, *outcomes],
+            )
+        )
+        if rows and rows[0]["direction"] != "exit":
+            return str(rows[0]["admission_id"])
+        return None
 
     def open_emergency(self) -> dict[str, Any] | None:
         """A fire alarm the record has not seen end (the gate stopped while it sounded)."""

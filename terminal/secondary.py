@@ -29,7 +29,7 @@ from terminal.commands import Command, CommandContext, CommandRefused, CommandRe
 from terminal.config import Config
 from terminal.healthcode import Colour, HealthCode
 from terminal.passage import PassageWatch
-from terminal.policy import CodeRules, CodeSeen, Decision, Reason, resolve_secondary
+from terminal.policy import CodeRules, CodeSeen, Decision, Reason, ZoneState, resolve_secondary
 from terminal.record import CheckRow, Hold, OutboxMessage, PassageRow, Record
 from terminal.roster import Person, Roster, RosterProblem, RosterRules, assess, hold_until
 from terminal.topics import Messages
@@ -67,6 +67,7 @@ class SecondaryDesk:
         roster_rules: RosterRules | None = None,
         code_rules: Callable[[], CodeRules] = CodeRules,
         lockdown: Callable[[], bool] = lambda: False,
+        zone: Callable[[str | None], ZoneState] = lambda _person: ZoneState(),
     ) -> None:
         self.config = config
         self.record = record
@@ -78,6 +79,7 @@ class SecondaryDesk:
         self._zone = ZoneInfo(config.gate.timezone)
         self._roster_rules = roster_rules or RosterRules.from_config(config)
         self._code_rules = code_rules
+        self._zone_state = zone  # the gate's zone for a person, when the guard answers
         self._lockdown = lockdown
         self.open: dict[str, OpenFlag] = {}
         self._buzzer_off_at: float | None = None
@@ -251,6 +253,7 @@ class SecondaryDesk:
             clock_trusted=self._clock_trusted(),
             code_rules=self._code_rules(),
             lockdown=self._lockdown(),
+            zone=self._zone_state(flag.person_id),
         )
         steps = [
             self._step(
@@ -266,6 +269,7 @@ class SecondaryDesk:
         passage = None
         if decision.admit:
             passage = self.passages.opening(flag.flag_id, "guard", flag.person_id, now)
+            messages.extend(self.passages.opened_messages(passage))
         self._write(steps, messages, flag.hold if decision.admit else None, passage)
         del self.open[flag.flag_id]
         if passage is not None:

@@ -25,6 +25,7 @@ from terminal.publisher import Publisher
 from terminal.record import Record
 from terminal.roster import Roster, RosterError, RosterFiles
 from terminal.topics import Messages, new_event_id
+from terminal.zonelink import peer_passage_topics
 
 if TYPE_CHECKING:
     from terminal.display.server import DisplayServer
@@ -152,6 +153,7 @@ def run_service(config: Config, stop: threading.Event) -> int:
         boot_id=boot_id,
         config_file=config.source,
         commands=True,
+        peer_passages=peer_passage_topics(config),
     )
     display = _worker_display(config, state)
     gate = Gate(

@@ -85,6 +85,8 @@ class Messages:
                     "reference_c": _round(row.reference_c),
                     "distance_cm": _round(row.distance_cm),
                     "next_window": row.next_window,
+                    "direction": row.direction or "entry",
+                    "passback_of": row.passback_of,
                 },
             }
         )
@@ -198,6 +200,8 @@ class Messages:
                     "released_at": self.local(passage.released_s),
                     "passed_at": None if passage.passed_s is None else self.local(passage.passed_s),
                     "window_s": passage.window_s,
+                    "direction": passage.direction or "entry",
+                    "zone": passage.zone,
                 },
             }
         )

@@ -38,6 +38,8 @@ EXAMPLE_FILLED_IN = {
     'id = "CHANGE-ME"': 'id = "north-1"',
     'host = "CHANGE-ME"': 'host = "broker.park.internal"',
     'key_id = "CHANGE-ME"': 'key_id = "park-2026"',
+    'name = "CHANGE-ME"': 'name = "north-hall"',
+    'gates = ["CHANGE-ME"]': 'gates = ["north-1", "north-2"]',
 }
 
 

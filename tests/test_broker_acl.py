@@ -107,6 +107,33 @@ def test_a_gate_cannot_publish_as_another_gate(park_broker: ParkBroker) -> None:
         centre.stop()
 
 
+def test_a_gate_reads_its_zone_peers_passages_and_nothing_else_of_theirs(
+    park_broker: ParkBroker,
+) -> None:
+    north2 = GateTopics(PARK, "north-2")
+    # north-1 asks for everything of north-2's: the broker gives it the passages only
+    listening = Subscriber(
+        park_broker.host,
+        park_broker.port,
+        north2,
+        ca_file=park_broker.ca,
+        login=("north-1", USERS["north-1"]),
+        subscription=f"{north2.base}/#",
+    )
+    peer = Client(park_broker, "north-2")
+    try:
+        assert peer.connected.wait(5)
+        peer.publish(north2.check, {"check": "not for the peers"})
+        peer.publish(north2.command_result("lockdown"), {"result": "not for the peers"})
+        peer.publish(north2.passage, {"passage": 1})
+        assert wait_for(lambda: listening.received(north2.passage) == [{"passage": 1}])
+        time.sleep(0.3)  # the broker keeps order per client: anything else came first
+        assert [t for t, _ in listening.messages] == [north2.passage]
+    finally:
+        peer.stop()
+        listening.stop()
+
+
 def test_nobody_takes_a_gates_identity(park_broker: ParkBroker) -> None:
     real = Client(park_broker, "north-1")
     try:

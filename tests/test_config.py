@@ -72,6 +72,41 @@ GOOD = example_gate_config_text()
             ("address = 0x29", "address = 0x5A"),
             r"distance\.address and thermometer\.address must differ",
         ),
+        # a zone's keys
+        (
+            ('direction = "entry"', 'direction = "both"'),
+            r"gate\.direction: Input should be 'entry' or 'exit'",
+        ),
+        (
+            ('name = "north-hall"', "# no name"),
+            r"zone: Value error, zone\.name: required for a capacity, anti_passback or gates",
+        ),
+        (
+            (
+                'gates = ["north-1", "north-2"]       # every',
+                'gates = ["north-2", "south-1"] # every',
+            ),
+            r"zone\.gates: must list this gate \('north-1'\) too",
+        ),
+        (
+            (
+                'gates = ["north-1", "north-2"]       # every',
+                'gates = ["north-1", "north-1"] # every',
+            ),
+            r"zone\.gates: Value error, a gate is listed twice",
+        ),
+        (
+            (
+                'gates = ["north-1", "north-2"]       # every',
+                'gates = ["north-1", "north/2"] # every',
+            ),
+            r"zone\.gates: Value error, \[1\]: 'north/2' is not a gate id",
+        ),
+        (("capacity = 200 ", "capacity = 0 "), r"zone\.capacity: Input should be greater than"),
+        (
+            ('anti_passback = "deny"', 'anti_passback = "warn"'),
+            r"zone\.anti_passback: Input should be 'off', 'deny' or 'record_only'",
+        ),
         (
             ('isolation_room = "Temporary isolation room"', 'isolation_room = ""'),
             r"secondary\.isolation_room: String should have at least 1 character",

@@ -222,6 +222,28 @@ def test_a_worker_outside_their_window_is_told_when_it_is(browser: Browser, tmp_
         page.close()
 
 
+def test_a_full_zone_asks_the_next_person_to_wait(browser: Browser, tmp_path: Path) -> None:
+    people = [person("A-first", 0), person("B-next", 4)]
+    for language, expected in (
+        ("en", ("Please wait, the zone is full", "Stay here: the gate lets you in as soon as")),
+        ("zh", ("请稍候，区域已满", "有人离开后，闸机会自动为您放行")),
+    ):
+        folder = tmp_path / language
+        folder.mkdir()
+        config = make_config(
+            folder,
+            screening={"estimator": "absolute"},
+            display={"enabled": True, "language": language, "port": free_port()},
+            zone={"name": "hall", "capacity": 1},
+        )
+        page = browser.new_page(viewport={"width": 1024, "height": 600})
+        shown, _, _ = run_shift(config, people, page, folder)
+        headline, todo = shown["B-next"]
+        assert headline == expected[0] and todo.startswith(expected[1])
+        assert shown["A-first"][0] != expected[0]  # the first found room
+        page.close()
+
+
 def test_lockdown_and_a_stopped_service_are_said_plainly(browser: Browser, tmp_path: Path) -> None:
     config = display_config(tmp_path, "en")
     state = GateState(risk_tier="low")

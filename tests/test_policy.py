@@ -15,7 +15,9 @@ from terminal.policy import (
     Reason,
     Route,
     Temperature,
+    ZoneState,
     decide,
+    decide_exit,
     resolve_secondary,
 )
 from terminal.roster import RosterProblem
@@ -268,3 +270,76 @@ def test_a_guards_normal_reading_during_a_lockdown_admits_nobody_a_fever_still_i
         *ISOLATE,
         Alert.FEVER,
     )
+
+
+# --- zones: capacity, anti-passback and the way out -----------------------------------------------
+FULL = ZoneState(full=True)
+INSIDE = ZoneState(inside_since="e0", anti_passback="deny")
+WAIT = (False, Reason.ZONE_FULL, Route.WAIT)
+
+# fmt: off
+ZONE_CASES = [
+    # name, temperature, code, roster, zone -> (admit, reason, route)
+    ("room in the zone", NORMAL, code(), OK, ZoneState(), ADMIT),
+    ("a full zone: wait", NORMAL, code(), OK, FULL, WAIT),
+    ("a full zone never makes a fever wait", FLAGGED, code(), OK, FULL, SECONDARY),
+    ("a full zone never makes a red code wait", NORMAL, code("red"), OK, FULL,
+     (False, Reason.CODE_RED, Route.ISOLATION_ROOM)),
+    ("a late worker is told their window, not to wait", NORMAL, code(), RosterProblem.SHIFT_LATE,
+     FULL, deny(Reason.SHIFT_LATE)),
+    ("inside already: refused", NORMAL, code(), OK, INSIDE, deny(Reason.ANTI_PASSBACK)),
+    ("inside already outranks a full zone", NORMAL, code(), OK,
+     ZoneState(full=True, inside_since="e0", anti_passback="deny"), deny(Reason.ANTI_PASSBACK)),
+    ("inside already, record only: admitted", NORMAL, code(), OK,
+     ZoneState(inside_since="e0", anti_passback="record_only"), ADMIT),
+    ("inside already, record only, full zone: wait", NORMAL, code(), OK,
+     ZoneState(full=True, inside_since="e0", anti_passback="record_only"), WAIT),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize(
+    ("temperature", "seen", "problem", "zone", "expected"),
+    [case[1:] for case in ZONE_CASES],
+    ids=[case[0] for case in ZONE_CASES],
+)
+def test_zone_decision(
+    temperature: Temperature,
+    seen: CodeSeen,
+    problem: RosterProblem | None,
+    zone: ZoneState,
+    expected: tuple[bool, Reason, Route],
+) -> None:
+    decision = decide(temperature, seen, problem, zone=zone)
+    assert (decision.admit, decision.reason, decision.route) == expected
+
+
+def test_a_lockdown_outranks_the_zone() -> None:
+    decision = decide(NORMAL, code(), OK, zone=FULL, lockdown=True)
+    assert (decision.admit, decision.reason, decision.route) == deny(Reason.LOCKDOWN)
+
+
+# fmt: off
+EXIT_CASES = [
+    ("a green code leaves", code(), True, False, ADMIT),
+    ("a red code leaves too: the code only says who it is", code("red"), True, False, ADMIT),
+    ("the code held by their own entry leaves", code(replay_of="e0"), True, False, ADMIT),
+    ("no code: nobody identified", CodeSeen("none"), True, False, deny(Reason.NO_CODE)),
+    ("a forged code identifies nobody", invalid(CodeProblem.BAD_SIGNATURE), True, False,
+     deny(Reason.CODE_BAD_SIGNATURE)),
+    ("an untrusted clock", code(), False, False, deny(Reason.CLOCK_UNSYNCED)),
+    ("a lockdown stops the way out too", code(), True, True, deny(Reason.LOCKDOWN)),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize(
+    ("seen", "clock_trusted", "lockdown", "expected"),
+    [case[1:] for case in EXIT_CASES],
+    ids=[case[0] for case in EXIT_CASES],
+)
+def test_exit_decision(
+    seen: CodeSeen, clock_trusted: bool, lockdown: bool, expected: tuple[bool, Reason, Route]
+) -> None:
+    decision = decide_exit(seen, clock_trusted, lockdown)
+    assert (decision.admit, decision.reason, decision.route) == expected

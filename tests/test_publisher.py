@@ -205,6 +205,8 @@ def test_payloads_are_the_documented_json(tmp_path: Path) -> None:
             "reference_c": 34.0,
             "distance_cm": 18.0,
             "next_window": None,  # a shift refusal's: when the worker may come in
+            "direction": "entry",  # into the gate's zone (an exit gate: "exit")
+            "passback_of": None,  # anti-passback: the admission by which they are inside
         },
     }
     record = Record(tmp_path / "r.sqlite")

@@ -221,3 +221,50 @@ def test_retention_forgets_old_passages_overrides_and_ended_alarms_only(tmp_path
     assert [p["admission_id"] for p in record.passages()] == ["a-wait", "a-new"]
     assert record.rows("overrides") == []
     assert [e["event_id"] for e in record.rows("emergencies")] == ["e-on"]  # still sounding
+
+
+def test_a_record_before_zones_counts_its_old_passages_as_entries_of_no_zone(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "v4.sqlite"
+    record = Record(path)
+    record.add_check(
+        check("old-in", 100.0),
+        [],
+        passage=PassageRow("old-in", "check", "W1", 100.0, 8.0, "passed"),
+    )
+    record.close()
+    with sqlite3.connect(path) as older:  # as schema 4 left the file
+        for column in ("direction", "passback_of"):
+            older.execute(f"ALTER TABLE checks DROP COLUMN {column}")
+        older.execute("DROP INDEX IF EXISTS idx_passages_zone_person_id")
+        for column in ("direction", "zone", "gate"):
+            older.execute(f"ALTER TABLE passages DROP COLUMN {column}")
+        older.execute("DROP TABLE zone_events")
+        older.execute("PRAGMA user_version=4")
+    record = Record(path)
+    assert record.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    (old,) = record.passages()
+    assert (old["direction"], old["zone"], old["gate"]) == (None, None, None)
+    assert record.occupancy("hall") == 0  # counted in no zone: nobody is inside by them
+    # the new columns are written and read from now on
+    record.add_check(
+        check("in", 200.0, direction="entry"),
+        [],
+        passage=PassageRow(
+            "in", "check", "W1", 200.0, 8.0, "passed", zone="hall", direction="entry"
+        ),
+    )
+    assert record.occupancy("hall") == 1 and record.inside_since("hall", "W1") == "in"
+    record.add_check(
+        check("out", 300.0, direction="exit"),
+        [],
+        passage=PassageRow(
+            "out", "check", "W1", 300.0, 8.0, "passed", zone="hall", direction="exit"
+        ),
+    )
+    assert record.occupancy("hall") == 0 and record.inside_since("hall", "W1") is None
+    assert [c["direction"] for c in record.checks()] == [None, "entry", "exit"]
+    assert record.occupancy_over_time("hall") == [(200.0, 1), (300.0, 0)]
+    record.add_event("z", [], 400.0, table="zone_events", rows=[{"at_s": 400.0, "kind": "cut_off"}])
+    record.close()

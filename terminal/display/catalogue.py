@@ -194,6 +194,17 @@ REASONS: dict[Reason, dict[Language, tuple[str, str]]] = {
         "zh": ("未能测到体温", "请退后，再靠近测温器一次"),
         "en": ("Your temperature was not taken", "Step back, then come close to the thermometer"),
     },
+    Reason.ZONE_FULL: {
+        "zh": ("请稍候，区域已满", "有人离开后，闸机会自动为您放行，无需再出示健康码"),
+        "en": (
+            "Please wait, the zone is full",
+            "Stay here: the gate lets you in as soon as someone leaves",
+        ),
+    },
+    Reason.ANTI_PASSBACK: {
+        "zh": ("您已在区域内", "记录显示您进入后未离开，请联系工作人员"),
+        "en": ("You are already inside", "You entered and never left. Please see staff"),
+    },
 }
 
 # the words around the answer

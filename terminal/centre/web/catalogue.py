@@ -197,6 +197,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "reason_record_full": ("记录已满", "record full"),
     "reason_secondary_check": ("需复检", "secondary check"),
     "reason_not_measured": ("未测到体温", "not measured"),
+    "reason_zone_full": ("区域已满，等候", "zone full: waiting"),
+    "reason_anti_passback": ("已在区域内（未离开）", "inside already (never left)"),
     "fault_internal_error": ("程序错误", "internal error"),
     "fault_record_full": ("记录已满", "record full"),
     "fault_record_unwritable": ("记录无法写入", "record not writable"),

@@ -1,0 +1,308 @@
+"""A zone's gates end to end on the simulated entrance: each gate with its own simulated hardware
+(the real drivers on the GPIO twin), its own SQLite record and its own publisher on one real
+Mosquitto, sharing their passages on the operations link; occupancy, anti-passback, the wait for
+room, exit gates, and a gate cut off from the others."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from simulator.broker import PrivateBroker
+from simulator.rig import Rig, build_rig
+from terminal.config import Config
+from terminal.display.state import DisplayState
+from terminal.gate import Gate
+from terminal.gatestate import GateState
+from terminal.publisher import Publisher
+from terminal.record import PassageRow, Record
+from terminal.topics import GateTopics, Messages, new_event_id
+from terminal.zonelink import ZoneLink, peer_passage_topics
+from tests.conftest import make_config
+from tests.test_gate import person, run_until_done
+from tests.test_gate_inputs import passage
+from tests.test_publisher import wait_for
+
+ZONE_GATES = ["hall-in-a", "hall-in-b", "hall-out"]
+
+
+def zone_config(
+    tmp_path: Path, gate: str, direction: str, replay: str = "deny", **zone: object
+) -> Config:
+    folder = tmp_path / gate
+    folder.mkdir(exist_ok=True)
+    return make_config(
+        folder,
+        gate={"id": gate, "direction": direction},
+        healthcode={"replay": {"mode": replay}},
+        screening={"estimator": "absolute"},
+        inputs={"passage": passage(window_s=6.0)},
+        zone={
+            "name": "hall",
+            "capacity": 2,
+            "anti_passback": "deny",
+            "gates": ZONE_GATES,
+            **zone,
+        },
+    )
+
+
+class ZoneGate:
+    """One gate of the zone: its rig, record, publisher on the test broker, and the gate."""
+
+    def __init__(self, config: Config, people: list, host: str, port: int) -> None:
+        self.config = config
+        self.rig: Rig = build_rig(config, people)
+        self.record = Record(config.resolved(config.record.path))
+        self.state = GateState(risk_tier="low")
+        mqtt = config.mqtt.model_copy(update={"host": host, "port": port})
+        boot_id = new_event_id()
+        topics = GateTopics(config.gate.park, config.gate.id)
+        self.publisher = Publisher(
+            self.record,
+            mqtt,
+            topics,
+            client_id=f"{config.gate.id}-{boot_id[:6]}",
+            state=self.state,
+            peer_passages=peer_passage_topics(config),
+        )
+        messages = Messages(
+            config.gate.park, config.gate.id, boot_id=boot_id, timezone=config.gate.timezone
+        )
+        self.gate = Gate(
+            config=self.rig.config,
+            devices=self.rig.devices(),
+            record=self.record,
+            roster=self.rig.roster,
+            publisher=self.publisher,
+            state=self.state,
+            messages=messages,
+        )
+
+    @property
+    def now(self) -> float:
+        return self.rig.world.clock.time()
+
+    def passages_sent(self) -> int:
+        return sum(
+            1
+            for m in self.record.outbox()
+            if m["topic"].endswith("event/passage") and m["sent_s"] is not None
+        )
+
+    def checks(self) -> list[tuple[str, str, str]]:
+        return [(c["person_id"], c["reason"], c["route"]) for c in self.record.checks()]
+
+    def stop(self) -> None:
+        self.publisher.stop()
+        self.gate.close()
+
+
+@pytest.fixture
+def made() -> Iterator[list[ZoneGate]]:
+    gates: list[ZoneGate] = []
+    yield gates
+    for gate in gates:
+        gate.stop()
+
+
+def run_zone(gates: list[ZoneGate]) -> None:
+    """Every gate polls in turn, the one whose clock is behind first, so that their simulated
+    times stay together; a passage one gate sends has reached the others before they go on."""
+    for gate in gates:
+        gate.publisher.start()
+        assert gate.publisher.wait_connected(10)
+    for _ in range(400_000):
+        # a gate goes on until its people are gone and its last passage is closed
+        live = [g for g in gates if not g.rig.world.done or g.gate.passages.waiting]
+        if not live:
+            for gate in gates:
+                gate.gate.poll()  # a gate done early takes in what the others sent since
+            return
+        behind = min(live, key=lambda g: g.now)
+        before = behind.passages_sent()
+        behind.gate.poll()
+        if behind.record.count_unsent():
+            assert behind.publisher.flush(timeout_s=10)
+        sent = behind.passages_sent()
+        if sent != before:
+            for other in gates:
+                if other is not behind:
+                    # the broker has it: wait until each peer has heard all of it
+                    assert wait_for(lambda o=other, n=sent: o.publisher.peer_passages_heard >= n)
+    raise AssertionError("the zone's simulated shift did not finish")
+
+
+def test_occupancy_and_anti_passback_hold_across_the_zones_gates(
+    tmp_path: Path, broker: PrivateBroker, made: list[ZoneGate]
+) -> None:
+    """Capacity 2, entries at two gates, exits at a third."""
+    in_a = [person("P1", 0), person("P3", 40)]
+    in_b = [person("P1", 15), person("P2", 25), person("P1", 110)]
+    out = [person("P1", 50)]
+    plan = {"hall-in-a": ("entry", in_a), "hall-in-b": ("entry", in_b), "hall-out": ("exit", out)}
+    for gate_id, (direction, people) in plan.items():
+        config = zone_config(tmp_path, gate_id, direction)
+        made.append(ZoneGate(config, people, broker.host, broker.port))
+    a, b, exit_gate = made
+    run_zone(made)
+
+    # P1 entered at A, and could not enter again at B without leaving
+    assert a.checks()[0] == ("P1", "admitted", "through")
+    assert b.checks()[0] == ("P1", "anti_passback", "aside")
+    assert b.record.checks()[0]["passback_of"] == a.record.checks()[0]["event_id"]
+    assert b.checks()[1] == ("P2", "admitted", "through")
+    # P3 found the zone full (P1, P2): told to wait at A, then let in once P1 left at the exit
+    assert a.checks()[1] == ("P3", "zone_full", "wait")
+    assert exit_gate.checks() == [("P1", "admitted", "through")]
+    assert exit_gate.record.checks()[0]["direction"] == "exit"
+    assert exit_gate.record.checks()[0]["temperature_c"] is None  # nobody screened on the way out
+    assert a.checks()[2] == ("P3", "admitted", "through")
+    waited = a.record.checks()[1:3]
+    (left_at,) = [p["passed_s"] for p in exit_gate.record.passages() if p["gate"] is None]
+    assert waited[0]["epoch_s"] < left_at < waited[1]["epoch_s"]
+    # P1, back after leaving: not refused as passback, but the zone is full again (P2, P3)
+    assert b.checks()[2] == ("P1", "zone_full", "wait")
+    # every gate counted every passage of the zone, and never more than its capacity inside
+    for gate in made:
+        steps = gate.record.occupancy_over_time("hall")
+        assert [inside for _, inside in steps] == [1, 2, 1, 2], gate.config.gate.id
+        assert gate.record.occupancy("hall") == 2
+    # a gate's record keeps the others' passages, each once, naming the gate
+    heard = [p["gate"] for p in a.record.passages()]
+    assert sorted(filter(None, heard)) == ["hall-in-b", "hall-out"]
+
+
+def test_a_restarted_gate_still_knows_who_is_inside(
+    tmp_path: Path, broker: PrivateBroker, made: list[ZoneGate]
+) -> None:
+    # at one gate the code's replay hold refuses a second entry first (code_replayed); with it
+    # only recorded, anti-passback is what keeps the person out: as it does across gates, and
+    # after the hold has ended
+    config = zone_config(tmp_path, "hall-in-a", "entry", replay="record_only", gates=[])
+    made.append(ZoneGate(config, [person("P1", 0)], broker.host, broker.port))
+    run_zone(made)
+    made.pop().stop()
+    again = ZoneGate(config, [person("P1", 30)], broker.host, broker.port)
+    made.append(again)
+    run_zone(made)
+    assert again.checks() == [("P1", "admitted", "through"), ("P1", "anti_passback", "aside")]
+
+
+def test_anti_passback_record_only_admits_and_records(
+    tmp_path: Path, broker: PrivateBroker, made: list[ZoneGate]
+) -> None:
+    config = zone_config(
+        tmp_path, "hall-in-a", "entry", replay="record_only", gates=[], anti_passback="record_only"
+    )
+    made.append(ZoneGate(config, [person("P1", 0), person("P1", 20)], broker.host, broker.port))
+    run_zone(made)
+    first, second = made[0].record.checks()
+    assert (second["decision"], second["reason"]) == ("admit", "admitted")
+    assert second["passback_of"] == first["event_id"] and first["passback_of"] is None
+
+
+def test_a_gate_cut_off_from_the_broker_says_what_it_assumes(
+    tmp_path: Path, made: list[ZoneGate], caplog: pytest.LogCaptureFixture
+) -> None:
+    """The broker goes away during the shift: the gate counts its own passages only, says so
+    in its status, one log line and the record, and (hold_entries) holds every entry."""
+    config = zone_config(tmp_path, "hall-in-a", "entry", cut_off="hold_entries")
+    own = PrivateBroker().start()
+    gate = ZoneGate(config, [person("P1", 0), person("P2", 60)], own.host, own.port)
+    made.append(gate)
+    gate.publisher.start()
+    assert gate.publisher.wait_connected(10)
+    caplog.set_level(logging.INFO)
+    while [p["outcome"] for p in gate.record.passages()] != ["passed"]:
+        gate.gate.poll()
+    own.stop()
+    assert wait_for(lambda: not gate.publisher.connected)
+    run_until_done(gate.gate, gate.rig)
+    cut = [r for r in caplog.records if "counting own passages only" in r.getMessage()]
+    assert len(cut) == 1  # said once
+    assumption = gate.state.zone_assumption
+    assert assumption is not None and "entries wait until the link is back" in assumption
+    assert json.loads(gate.publisher.status_payload("online"))["zone_assumption"] == assumption
+    with sqlite3.connect(config.resolved(config.record.path)) as db:
+        kinds = db.execute("SELECT kind, detail FROM zone_events").fetchall()
+    assert kinds[0][0] == "cut_off" and kinds[0][1] == assumption
+    # P1 came while the link was up; P2 after the gate was cut off: held (fail-secure)
+    assert gate.checks() == [("P1", "admitted", "through"), ("P2", "zone_full", "wait")]
+
+
+def test_an_exit_gate_without_a_zone_lets_out_whoever_is_identified(tmp_path: Path) -> None:
+    config = make_config(
+        tmp_path,
+        gate={"direction": "exit"},
+        screening={"estimator": "absolute"},
+    )
+    rig = build_rig(config, [person("F", 0, core_c=39.0), person("N", 10, "none")])
+    record = Record(tmp_path / "r.sqlite")
+    gate = Gate(config=rig.config, devices=rig.devices(), record=record, roster=rig.roster)
+    run_until_done(gate, rig)
+    rows = [(c["person_id"], c["reason"], c["direction"]) for c in record.checks()]
+    # a fever does not keep anyone in: the screening guards the way in
+    assert rows == [("F", "admitted", "exit"), (None, "no_code", "exit")]
+    assert [p["direction"] for p in record.passages()] == ["exit"]
+
+
+def test_a_peers_passage_counts_once_and_nothing_it_sends_stops_the_gate(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = zone_config(tmp_path, "hall-in-a", "entry")
+    record = Record(tmp_path / "r.sqlite")
+    link = ZoneLink(config, record, GateState(risk_tier="low"), lambda: None)
+    peer = Messages("test-park", "hall-out", boot_id="b" * 32, timezone="Asia/Shanghai")
+    out = PassageRow(
+        "a" * 32, "check", "P1", 1_000.0, 6.0, "passed", 1_001.0, 1_002.0, "exit", "hall"
+    )
+    message = peer.passage(out, 1_002.0)
+    assert link.apply(message.topic, message.payload.encode())
+    assert not link.apply(message.topic, message.payload.encode())  # redelivered: once
+    elsewhere = dataclasses.replace(out, admission_id="c" * 32, zone="yard")
+    other_zone = peer.passage(elsewhere, 1_003.0)
+    caplog.set_level(logging.WARNING)
+    for payload in (b"{not json", b'{"schema": "gate.passage/1"}', other_zone.payload.encode()):
+        assert not link.apply(message.topic, payload)
+    assert len(caplog.records) == 3 and all("hall-out" in r.getMessage() for r in caplog.records)
+    # a gate not of the zone, on a topic the gate never asked for: not counted either
+    stranger = Messages("test-park", "yard-1", boot_id="b" * 32, timezone="Asia/Shanghai")
+    entry = dataclasses.replace(out, admission_id="d" * 32, direction="entry")
+    sent = stranger.passage(entry, 1_004.0)
+    assert not link.apply(sent.topic, sent.payload.encode())
+    assert [(p["gate"], p["direction"]) for p in record.passages()] == [("hall-out", "exit")]
+
+
+def test_the_wait_stays_on_the_screen_while_the_person_waits(tmp_path: Path) -> None:
+    config = make_config(
+        tmp_path,
+        screening={"estimator": "absolute"},
+        zone={"name": "hall", "capacity": 1},
+    )
+    rig = build_rig(config, [person("A", 0), person("B", 4)])
+    clock = rig.world.clock
+    board = DisplayState(
+        language="en",
+        answer_s=config.display.answer_s,
+        isolation_room="room",
+        isolation_location="here",
+        now=clock.time,
+    )
+    record = Record(tmp_path / "r.sqlite")
+    gate = Gate(
+        config=rig.config, devices=rig.devices(), record=record, roster=rig.roster, display=board
+    )
+    while len(record.checks()) < 2:
+        gate.poll()
+    told_at = clock.time()
+    # B stays (the simulated person gives up after 25 s): longer than an answer is shown
+    while clock.time() < told_at + config.display.answer_s + 5:
+        gate.poll()
+        assert board.screen().kind == "zone_full"
