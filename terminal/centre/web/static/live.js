@@ -72,6 +72,9 @@
     document.body.dataset.alarm = alarming() ? "on" : "off";
   });
   source.addEventListener("expired", () => window.location.assign("/login?expired=1"));
+  // signing out here ends this page's session on purpose: the sign-in page need not say it ended
+  const signOut = document.querySelector('form[action="/logout"]');
+  if (signOut) signOut.addEventListener("submit", () => source.close());
   source.onerror = () => {
     if (lost) lost.hidden = false;
   };
