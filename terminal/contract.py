@@ -79,7 +79,9 @@ class CheckData(Model):
     passback_of: str | None = Field(
         None,
         description="anti-passback: the admission by which this person is in the zone already "
-        "(refused as anti_passback, or admitted and recorded under record_only)",
+        "(refused as anti_passback, or admitted and recorded under record_only); at an exit, "
+        "the exit by which they left already (refused as not_inside, or admitted under "
+        "record_only)",
     )
 
 

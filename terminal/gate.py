@@ -543,14 +543,16 @@ class Gate:
         """A person leaving: identified by their code, not screened (see ``decide_exit``)."""
         texts, code = self._read_watched_code(texts, unreadable, code_seen_at)
         decided_at = self.clock.time()
-        decision = decide_exit(code, self._clock_trusted(), self.state.lockdown)
         person_id = code.code.person_id if code.code else None
+        zone, left_by = self._exit_zone_state(person_id)
+        decision = decide_exit(code, self._clock_trusted(), self.state.lockdown, zone)
         not_measured = Temperature(None, state="exit")
         row = self._row(
             started_at, decided_at, person_id, code, not_measured, decision, started_perf
         )
-        # leaving puts no hold on a code: it is the person's own, shown again tomorrow
-        row = dataclasses.replace(row, replay_of=None)
+        # leaving puts no hold on a code: it is the person's own, shown again tomorrow; an exit
+        # of someone not inside names the exit that let them out already (passback_of)
+        row = dataclasses.replace(row, replay_of=None, passback_of=left_by)
         return Outcome(row, decision, [self.messages.check(row)], None, texts, code, None)
 
     def _zone_state(self, person_id: str | None) -> ZoneState:
@@ -562,6 +564,18 @@ class Gate:
         if person_id is not None and zone.anti_passback != "off":
             inside = self.record.inside_since(zone.name, person_id)
         return ZoneState(self._zone_full(), inside, zone.anti_passback)
+
+    def _exit_zone_state(self, person_id: str | None) -> tuple[ZoneState | None, str | None]:
+        """For an exit: the zone (None without one), whether the person is inside by the record
+        (their own gate's passages and the zone peers'), and the exit by which they left
+        already, when that is their latest passage."""
+        zone = self.config.zone
+        if zone.name is None or person_id is None:
+            return None, None
+        last = self.record.last_passage(zone.name, person_id)
+        inside = last[0] if last is not None and last[1] != "exit" else None
+        left_by = last[0] if last is not None and last[1] == "exit" else None
+        return ZoneState(inside_since=inside, anti_passback=zone.anti_passback), left_by
 
     def _zone_full(self) -> bool:
         zone = self.config.zone

@@ -52,6 +52,7 @@ class Reason(StrEnum):
     NOT_MEASURED = "not_measured"  # never came close enough to the thermometer
     ZONE_FULL = "zone_full"  # the zone is at capacity: wait until someone leaves
     ANTI_PASSBACK = "anti_passback"  # entered and never left: a second entry on one person
+    NOT_INSIDE = "not_inside"  # an exit of someone the zone's record does not show inside
 
 
 class Alert(StrEnum):
@@ -227,19 +228,35 @@ def _zone_entry(zone: ZoneState) -> Decision:
     return Decision(admit=True, reason=Reason.ADMITTED, route=Route.THROUGH)
 
 
-def decide_exit(code: CodeSeen, clock_trusted: bool = True, lockdown: bool = False) -> Decision:
+def decide_exit(
+    code: CodeSeen,
+    clock_trusted: bool = True,
+    lockdown: bool = False,
+    zone: ZoneState | None = None,
+) -> Decision:
     """Someone leaving the zone. No temperature and no shift window: a fever on the way out
     changes nothing at this gate (they are leaving; the screening protects who comes in), and
     leaving late or early is not what shifts restrict. What an exit needs is to know who left,
     so that occupancy and anti-passback follow the person: a valid signed code identifies them
     (its colour does not matter, and neither does its hold from their own entry). A code that
-    cannot be read or believed identifies nobody: a guard lets them out (staff button)."""
+    cannot be read or believed identifies nobody: a guard lets them out (staff button).
+
+    ``zone``: the gate's zone, with ``inside_since`` the entry by which the person shown is
+    inside (None: not inside). A code proves whose code it is, not who holds it: a screenshot of
+    someone else's code would let its holder out in that person's name, release their replay
+    hold and tell anti-passback they left, so their code could bring someone in again. An exit
+    is only counted for a person the record shows inside; anyone else is refused
+    (``not_inside``: a second exit without an entry between, or an exit of someone who never
+    came in), except under anti-passback ``record_only``, which admits and records. Without a
+    zone (``None``) there is nothing to count and whoever is identified leaves."""
     if not clock_trusted:
         return _deny(Reason.CLOCK_UNSYNCED)  # a code's age cannot be checked
     if code.status != "valid" or code.code is None:
         return _code_problem(code, CodeRules()) or _deny(Reason.CODE_MALFORMED)
     if lockdown:
         return _deny(Reason.LOCKDOWN)  # the park's order stops the gate both ways
+    if zone is not None and zone.inside_since is None and zone.anti_passback != "record_only":
+        return _deny(Reason.NOT_INSIDE)
     return Decision(admit=True, reason=Reason.ADMITTED, route=Route.THROUGH)
 
 

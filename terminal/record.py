@@ -550,8 +550,9 @@ class Record:
             inside = max(0, inside + (-1 if row["direction"] == "exit" else 1))
         return inside
 
-    def inside_since(self, zone: str, person_id: str) -> str | None:
-        """The admission by which ``person_id`` entered the zone and has not left since."""
+    def last_passage(self, zone: str, person_id: str) -> tuple[str, str] | None:
+        """The admission and direction of ``person_id``'s latest passage into or out of the zone
+        (still in the turnstile counts): whether they are inside, and by which passage."""
         outcomes = (*COUNTED_OUTCOMES, "waiting")
         marks = ", ".join("?" * len(outcomes))
         rows = list(
@@ -562,9 +563,14 @@ class Record:
                 [zone, person_id, *outcomes],
             )
         )
-        if rows and rows[0]["direction"] != "exit":
-            return str(rows[0]["admission_id"])
-        return None
+        if not rows:
+            return None
+        return str(rows[0]["admission_id"]), str(rows[0]["direction"] or "entry")
+
+    def inside_since(self, zone: str, person_id: str) -> str | None:
+        """The admission by which ``person_id`` entered the zone and has not left since."""
+        last = self.last_passage(zone, person_id)
+        return last[0] if last is not None and last[1] != "exit" else None
 
     def open_emergency(self) -> dict[str, Any] | None:
         """A fire alarm the record has not seen end (the gate stopped while it sounded)."""

@@ -343,3 +343,31 @@ def test_exit_decision(
 ) -> None:
     decision = decide_exit(seen, clock_trusted, lockdown)
     assert (decision.admit, decision.reason, decision.route) == expected
+
+
+# fmt: off
+EXIT_ZONE_CASES = [
+    ("inside by the record: leaves", INSIDE, ADMIT),
+    ("not inside (left already, or never came in)", ZoneState(anti_passback="deny"),
+     deny(Reason.NOT_INSIDE)),
+    ("not inside, anti-passback off: still refused (the exit would free their code)",
+     ZoneState(anti_passback="off"), deny(Reason.NOT_INSIDE)),
+    ("not inside under record_only: admitted, the check says so",
+     ZoneState(anti_passback="record_only"), ADMIT),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize(
+    ("zone", "expected"),
+    [case[1:] for case in EXIT_ZONE_CASES],
+    ids=[case[0] for case in EXIT_ZONE_CASES],
+)
+def test_an_exit_is_counted_only_for_someone_inside(
+    zone: ZoneState, expected: tuple[bool, Reason, Route]
+) -> None:
+    decision = decide_exit(code(), zone=zone)
+    assert (decision.admit, decision.reason, decision.route) == expected
+    # the policy's order: an unbelievable code or a lockdown first, whoever is inside
+    assert decide_exit(CodeSeen("none"), zone=INSIDE).reason is Reason.NO_CODE
+    assert decide_exit(code(), lockdown=True, zone=INSIDE).reason is Reason.LOCKDOWN

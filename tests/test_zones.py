@@ -179,6 +179,39 @@ def test_occupancy_and_anti_passback_hold_across_the_zones_gates(
     assert sorted(filter(None, heard)) == ["hall-in-b", "hall-out"]
 
 
+def test_an_exit_counts_only_for_someone_inside(
+    tmp_path: Path, broker: PrivateBroker, made: list[ZoneGate]
+) -> None:
+    """An exit gate believes whose code it is, not who shows it: P1's code passed back over the
+    turnstile and shown again, or the code of someone who never came in, would have let a
+    second person out in that name, freed P1's code and told anti-passback P1 had left."""
+    plan = {
+        "hall-in-a": ("entry", [person("P1", 0)]),
+        "hall-in-b": ("entry", [person("P1", 100)]),
+        "hall-out": ("exit", [person("P1", 50), person("P1", 65), person("P9", 80)]),
+    }
+    for gate_id, (direction, people) in plan.items():
+        made.append(
+            ZoneGate(zone_config(tmp_path, gate_id, direction), people, broker.host, broker.port)
+        )
+    a, b, exit_gate = made
+    run_zone(made)
+    assert a.checks() == [("P1", "admitted", "through")]
+    # P1 entered at another gate and left once; the same code again is nobody inside: refused
+    assert exit_gate.checks() == [
+        ("P1", "admitted", "through"),
+        ("P1", "not_inside", "aside"),
+        ("P9", "not_inside", "aside"),
+    ]
+    first, second, _ = exit_gate.record.checks()
+    assert second["passback_of"] == first["event_id"]  # the exit that let P1 out already
+    assert [p["direction"] for p in exit_gate.record.passages() if p["gate"] is None] == ["exit"]
+    # one exit counted everywhere: P1 left once, and comes back in once
+    assert b.checks() == [("P1", "admitted", "through")]
+    for gate in made:
+        assert [n for _, n in gate.record.occupancy_over_time("hall")] == [1, 0, 1]
+
+
 def test_a_restarted_gate_still_knows_who_is_inside(
     tmp_path: Path, broker: PrivateBroker, made: list[ZoneGate]
 ) -> None:

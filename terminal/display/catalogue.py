@@ -205,6 +205,10 @@ REASONS: dict[Reason, dict[Language, tuple[str, str]]] = {
         "zh": ("您已在区域内", "记录显示您进入后未离开，请联系工作人员"),
         "en": ("You are already inside", "You entered and never left. Please see staff"),
     },
+    Reason.NOT_INSIDE: {
+        "zh": ("记录显示您不在区域内", "您没有进入记录，或已经离开，请联系工作人员"),
+        "en": ("You are not inside", "No entry without a later exit on record. Please see staff"),
+    },
 }
 
 # the words around the answer

@@ -199,6 +199,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "reason_not_measured": ("未测到体温", "not measured"),
     "reason_zone_full": ("区域已满，等候", "zone full: waiting"),
     "reason_anti_passback": ("已在区域内（未离开）", "inside already (never left)"),
+    "reason_not_inside": ("不在区域内（出口）", "exit of someone not inside"),
     "fault_internal_error": ("程序错误", "internal error"),
     "fault_record_full": ("记录已满", "record full"),
     "fault_record_unwritable": ("记录无法写入", "record not writable"),
