@@ -104,12 +104,6 @@ def _signature_bytes(text: str) -> bytes:
     return raw
 
 
-def _first_error(exc: ValidationError, prefix: str) -> str:
-    error = exc.errors(include_url=False)[0]
-    where = ".".join(str(p) for p in error["loc"]) or "(top level)"
-    return f"{prefix}{where}: {error['msg']}"
-
-
 # --- the desk: verification in front of every handler ------------------------------------------
 class CommandDesk:
     def __init__(
@@ -185,7 +179,7 @@ class CommandDesk:
         try:
             signed = contract.SignedCommand.model_validate(claimed)
         except ValidationError as exc:
-            raise CommandRefused(_first_error(exc, "")) from None
+            raise CommandRefused(contract.first_problem(exc)) from None
         return claimed, signed
 
     def _verify(
@@ -238,7 +232,7 @@ class CommandDesk:
         try:
             parsed = model.model_validate(payload)
         except ValidationError as exc:
-            raise CommandRefused(_first_error(exc, "payload.")) from None
+            raise CommandRefused(contract.first_problem(exc, "payload.")) from None
         return Command(
             command.command_id,
             command.name,

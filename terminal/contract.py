@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from terminal.plates import PLATE_PATTERN, normalise_plate
 from terminal.policy import Reason, Route
@@ -513,6 +513,13 @@ class GateTopics:
         if not topic.startswith(prefix) or "/" in topic[len(prefix) :]:
             return None
         return topic[len(prefix) :]
+
+
+def first_problem(exc: ValidationError, prefix: str = "") -> str:
+    """A payload's first validation error in one line: where (``prefix`` + field path) and what."""
+    error = exc.errors(include_url=False)[0]
+    where = ".".join(str(p) for p in error["loc"]) or "(top level)"
+    return f"{prefix}{where}: {error['msg']}"
 
 
 def to_json(model: BaseModel) -> str:

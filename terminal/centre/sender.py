@@ -107,12 +107,6 @@ def _wire(command: dict[str, Any]) -> bytes:
     return json.dumps(command, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def _first_error(exc: ValidationError) -> str:
-    error = exc.errors(include_url=False)[0]
-    where = ".".join(str(p) for p in error["loc"]) or "(top level)"
-    return f"{where}: {error['msg']}"
-
-
 class CommandSender:
     def __init__(
         self,
@@ -167,7 +161,7 @@ class CommandSender:
         try:
             model.model_validate(dict(payload))
         except ValidationError as exc:
-            raise CommandNotSent(f"payload: {_first_error(exc)}") from None
+            raise CommandNotSent(contract.first_problem(exc, "payload: ")) from None
         command = sign_command(
             self._key, self.key_id, name=name, park=park, gate=gate, payload=payload,
             issued_by=user, now_s=self._clock(), lifetime_s=self.lifetime_s,
@@ -175,7 +169,7 @@ class CommandSender:
         try:
             contract.SignedCommand.model_validate(command)
         except ValidationError as exc:
-            raise CommandNotSent(_first_error(exc)) from None
+            raise CommandNotSent(contract.first_problem(exc)) from None
         topic = contract.GateTopics(park, gate).command(name)
         self.store.record_command(command, user)
         self.store.audit(
