@@ -338,3 +338,13 @@ def test_the_simulator_config_wires_every_input() -> None:
     inputs = load(REPO / "config" / "simulator.toml").inputs
     assert inputs.passage is not None and inputs.fire_alarm is not None
     assert inputs.staff_button is not None and inputs.staff_button.reason
+
+
+def test_a_config_file_that_is_not_utf8_is_one_line_naming_the_file(tmp_path: Path) -> None:
+    from terminal.centre.config import load_centre
+
+    path = tmp_path / "gate.toml"
+    path.write_bytes(b'\xff\xfe[gate]\npark = "p"\n')
+    for loader in (load, load_centre):
+        with pytest.raises(ConfigError, match=r"gate\.toml: not UTF-8 text \(byte 0\)"):
+            loader(path)
