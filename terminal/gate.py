@@ -365,7 +365,7 @@ class Gate:
             except queue.Empty:
                 return
             try:
-                self.zone_link.apply(topic, payload)
+                self.zone_link.apply(topic, payload, now)
             except Exception as exc:
                 self._log_error(exc, "applying a zone peer's passage")
 

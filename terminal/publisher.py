@@ -114,6 +114,7 @@ class Publisher:
         config_file: Path | None = None,
         commands: bool = False,
         peer_passages: Collection[str] = (),
+        peer_statuses: Collection[str] = (),
     ) -> None:
         self.record = record
         self.config = config
@@ -130,6 +131,8 @@ class Publisher:
         self._take_commands = commands
         # the passage topics of the zone's other gates: (topic, payload) for the gate's thread
         self._peer_topics = frozenset(peer_passages)
+        # and their status topics: a peer's last will says its passages may be missing
+        self._peer_status_topics = frozenset(peer_statuses)
         self.peer_passages: queue.Queue[tuple[str, bytes]] = queue.Queue(maxsize=COMMAND_QUEUE_SIZE)
         self.peer_passages_heard = 0  # since start: the zone link's traffic
         self._in_flight: dict[int, int] = {}  # paho message id -> outbox row id
@@ -269,7 +272,7 @@ class Publisher:
         log.info("connected to broker %s:%s", self.config.host, self.config.port)
         if self._take_commands:
             client.subscribe(self.topics.commands, qos=1)
-        for topic in sorted(self._peer_topics):
+        for topic in sorted(self._peer_topics | self._peer_status_topics):
             client.subscribe(topic, qos=1)
         client.publish(self.topics.status, self.status_payload("online"), qos=1, retain=True)
         self._connections += 1
@@ -293,6 +296,12 @@ class Publisher:
                 self.peer_passages_heard += 1
             except queue.Full:
                 log.warning("a zone peer's passage was dropped: the gate is not taking them")
+            return
+        if message.topic in self._peer_status_topics:
+            try:
+                self.peer_passages.put_nowait((message.topic, bytes(message.payload)))
+            except queue.Full:
+                log.warning("a zone peer's status was dropped: the gate is not taking them")
             return
         name = self.topics.command_name(message.topic)
         if name is None or not COMMAND_NAME.match(name) or len(message.payload) > MAX_COMMAND_BYTES:

@@ -25,7 +25,7 @@ from terminal.publisher import Publisher
 from terminal.record import Record
 from terminal.roster import Roster, RosterError, RosterFiles
 from terminal.topics import Messages, new_event_id
-from terminal.zonelink import peer_passage_topics
+from terminal.zonelink import peer_passage_topics, peer_status_topics
 
 if TYPE_CHECKING:
     from terminal.display.server import DisplayServer
@@ -154,6 +154,7 @@ def run_service(config: Config, stop: threading.Event) -> int:
         config_file=config.source,
         commands=True,
         peer_passages=peer_passage_topics(config),
+        peer_statuses=peer_status_topics(config),
     )
     display = _worker_display(config, state)
     gate = Gate(

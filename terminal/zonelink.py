@@ -7,11 +7,17 @@ record, so a restarted gate still knows who is inside.
 A gate cut off from the broker hears nobody: it counts its own passages only, and says so, in its
 status, in one log line and in the record; with ``cut_off = "hold_entries"`` every entry waits
 until the link is back (fail-secure), with ``count_own`` it goes on (fail-open, occupancy may be
-under-counted)."""
+under-counted).
+
+A peer cut off from the broker is heard as its last will (status ``lost``): it may go on letting
+people through, and its passages arrive only when it is back. The gate says so the same way, for
+as long as that peer is lost; a peer stopped cleanly (``offline``) lets nobody through and changes
+nothing."""
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -34,6 +40,12 @@ def peer_passage_topics(config: Config) -> list[str]:
     return [GateTopics(park, gate).passage for gate in gates if gate != config.gate.id]
 
 
+def peer_status_topics(config: Config) -> list[str]:
+    """The status topics of the zone's other gates: whether each is heard, or lost its link."""
+    park, gates = config.gate.park, config.zone.gates
+    return [GateTopics(park, gate).status for gate in gates if gate != config.gate.id]
+
+
 class ZoneLink:
     def __init__(
         self,
@@ -52,17 +64,22 @@ class ZoneLink:
         self.state = state
         self._changed = changed
         self.peer_topics = {topic: topic.split("/")[-3] for topic in peer_passage_topics(config)}
+        self.status_topics = {topic: topic.split("/")[-2] for topic in peer_status_topics(config)}
         self._unreachable_since: float | None = None
         self.cut_off = False
+        self._own_assumption: str | None = None
+        self.lost_peers: dict[str, float] = {}  # peer gate -> when its last will was heard
 
     @property
     def shared(self) -> bool:
         return bool(self.peer_topics)
 
-    def apply(self, topic: str, payload: bytes) -> bool:
-        """One message heard on a peer's passage topic; True when it changed the zone. Nothing a
-        peer (or an impostor on its topic) sends can stop the gate: a bad one is logged, once
-        per message, by what is wrong, and ignored."""
+    def apply(self, topic: str, payload: bytes, now_s: float | None = None) -> bool:
+        """One message heard on a peer's passage or status topic; True when it changed the
+        zone. Nothing a peer (or an impostor on its topic) sends can stop the gate: a bad one is
+        logged, once per message, by what is wrong, and ignored."""
+        if topic in self.status_topics:
+            return self._hear_status(self.status_topics[topic], payload, now_s)
         peer = self.peer_topics.get(topic)
         if peer is None:
             return False
@@ -118,12 +135,49 @@ class ZoneLink:
 
     def _set(self, cut_off: bool, now_s: float, assumption: str) -> None:
         self.cut_off = cut_off
-        self.state.zone_assumption = assumption if cut_off else None
-        if cut_off:
-            log.warning("zone %s: %s", self.zone, assumption)
-        else:
-            log.info("zone %s: %s", self.zone, assumption)
-        row = {"at_s": now_s, "kind": "cut_off" if cut_off else "rejoined", "detail": assumption}
+        self._own_assumption = assumption if cut_off else None
+        self._note(now_s, "cut_off" if cut_off else "rejoined", assumption, warn=cut_off)
+
+    def _hear_status(self, peer: str, payload: bytes, now_s: float | None) -> bool:
+        """A peer's status: its last will (``lost``) means its passages may be missing here
+        until it is back; any other state (online, or a clean stop) means nothing is missing."""
+        try:
+            status = contract.Status.model_validate_json(payload)
+        except ValidationError:
+            if payload:  # an empty retained message only clears the topic
+                log.warning("ignored a status on gate %s's topic: not a valid status", peer)
+            return False
+        if status.gate != peer or status.park != self.park:
+            log.warning("ignored a status on gate %s's topic: of another gate", peer)
+            return False
+        at = now_s if now_s is not None else time.time()
+        if status.state == "lost" and peer not in self.lost_peers:
+            self.lost_peers[peer] = at
+            since = datetime.fromtimestamp(at, self.timezone)
+            self._note(
+                at,
+                "peer_lost",
+                f"gate {peer} lost its link at {since:%H:%M}; its passages count when it is back",
+                warn=True,
+            )
+            return True
+        if status.state != "lost" and peer in self.lost_peers:
+            del self.lost_peers[peer]
+            self._note(at, "peer_back", f"gate {peer} is heard again", warn=False)
+            return True
+        return False
+
+    def _note(self, now_s: float, kind: str, detail: str, *, warn: bool) -> None:
+        """What the gate assumes now, in its status; the change in one log line and the record."""
+        assumptions = [self._own_assumption] if self._own_assumption else []
+        for peer, since_s in sorted(self.lost_peers.items()):
+            since = datetime.fromtimestamp(since_s, self.timezone)
+            assumptions.append(
+                f"gate {peer} unheard since {since:%H:%M}: occupancy may be under-counted"
+            )
+        self.state.zone_assumption = "; ".join(assumptions) or None
+        (log.warning if warn else log.info)("zone %s: %s", self.zone, detail)
+        row = {"at_s": now_s, "kind": kind, "detail": detail}
         try:
             self.record.add_event(new_event_id(), [], now_s, table="zone_events", rows=[row])
         except Exception as exc:

@@ -111,7 +111,7 @@ def test_a_gate_reads_its_zone_peers_passages_and_nothing_else_of_theirs(
     park_broker: ParkBroker,
 ) -> None:
     north2 = GateTopics(PARK, "north-2")
-    # north-1 asks for everything of north-2's: the broker gives it the passages only
+    # north-1 asks for everything of north-2's: the broker gives it the passages and status only
     listening = Subscriber(
         park_broker.host,
         park_broker.port,
@@ -126,9 +126,10 @@ def test_a_gate_reads_its_zone_peers_passages_and_nothing_else_of_theirs(
         peer.publish(north2.check, {"check": "not for the peers"})
         peer.publish(north2.command_result("lockdown"), {"result": "not for the peers"})
         peer.publish(north2.passage, {"passage": 1})
-        assert wait_for(lambda: listening.received(north2.passage) == [{"passage": 1}])
+        peer.publish(north2.status, {"state": "online"})
+        assert wait_for(lambda: listening.received(north2.status) == [{"state": "online"}])
         time.sleep(0.3)  # the broker keeps order per client: anything else came first
-        assert [t for t, _ in listening.messages] == [north2.passage]
+        assert [t for t, _ in listening.messages] == [north2.passage, north2.status]
     finally:
         peer.stop()
         listening.stop()
