@@ -33,6 +33,9 @@ from terminal.secondary import SecondaryDesk
 from terminal.topics import Messages
 from terminal.turnstile import Turnstile
 
+# the status's fault while the way out's camera gives no frames
+EXIT_CAMERA_FAULT = "camera_fault"
+
 
 class NoPresenceSensor:
     """The way out has no distance sensor: whether someone stands there cannot be told, so a
@@ -131,9 +134,24 @@ class BothWays:
         self.state = self.entry.state
         # one zone link: the zone's other gates are heard once, and a cut-off said once
         self.exit.zone_link = self.entry.zone_link
+        # the status's camera (and the worker's display) go by the way in's camera; the way
+        # out's is a fault of the gate
+        self.exit.camera_health = self._exit_camera_health
         self.entry.emergency.turnstile = FreedTogether(self.entry.turnstile, self.exit.turnstile)
         if self.state.emergency:  # the gate starts in an emergency the record has not seen end
             self.exit.turnstile.hold(EMERGENCY)
+
+    def _exit_camera_health(self, ok: bool) -> None:
+        faults = self.state.faults
+        if ok == (EXIT_CAMERA_FAULT not in faults):
+            return
+        if ok:
+            del faults[EXIT_CAMERA_FAULT]
+        else:
+            faults[EXIT_CAMERA_FAULT] = "the way out's camera gives no frames: its codes go unread"
+        publisher = self.entry.publisher
+        if publisher is not None:
+            publisher.publish_status()
 
     @property
     def sides(self) -> tuple[Gate, Gate]:

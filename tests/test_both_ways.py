@@ -234,6 +234,22 @@ def test_the_service_runs_both_ways(tmp_path: Path, broker: PrivateBroker) -> No
     record.close()
 
 
+def test_the_way_outs_camera_failing_is_a_fault_not_the_way_ins(tmp_path: Path) -> None:
+    """The worker's display and the status's camera go by the way in's camera: people coming in
+    are not told the camera failed when the one facing the people leaving did."""
+    terminal = Terminal(both_config(tmp_path), [person("P1", 0), leaving("P1", 30)])
+    exit_capture = terminal.rig.exit_capture
+    assert exit_capture is not None
+    exit_capture.released = True  # unplugged
+    for _ in range(5):
+        terminal.gate.poll()
+    assert terminal.state.camera_ok and "camera_fault" in terminal.state.faults
+    exit_capture.released = False  # plugged in again
+    terminal.run()
+    assert terminal.state.camera_ok and "camera_fault" not in terminal.state.faults
+    assert terminal.checks() == [("P1", "admitted", "entry"), ("P1", "admitted", "exit")]
+
+
 # --- configuration ------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("sections", "message"),
