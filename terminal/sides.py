@@ -9,8 +9,8 @@ between them as between the gates of a zone.
 What belongs to whom: the thermometer, the distance sensor, the worker's display, the lamps and
 the buzzer are the way in's (nobody is screened on the way out; a person refused there sees the
 turnstile stay shut, and the refusal reaches the centre as every check does). The fire alarm is
-the terminal's: it frees both turnstiles. The staff button of [inputs] and the centre's ``open``
-command open the way in; [exit_side.staff_button] opens the way out.
+the terminal's: it frees both turnstiles. The staff button of [inputs] and the centre's
+``open_once`` command open the way in; [exit_side.staff_button] opens the way out.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Required, TypedDict, Unpack
 
 from terminal.config import Config, InputsConfig
-from terminal.devices import DeviceError, Devices, Inputs, Outputs, Unwired
+from terminal.devices import DeviceError, Devices, Outputs, Unwired
 from terminal.display.state import DisplayState
 from terminal.emergency import HOLDER as EMERGENCY
 from terminal.gate import Gate
@@ -83,7 +83,7 @@ def exit_devices(devices: Devices) -> Devices:
         outputs=Outputs(relay=side.relay, green_lamp=Unwired(), red_lamp=Unwired()),
         clock=devices.clock,
         distance=NoPresenceSensor(),
-        inputs=Inputs(passage=side.inputs.passage, staff_button=side.inputs.staff_button),
+        inputs=side.inputs,  # its passage contact and staff button
     )
 
 
@@ -174,7 +174,7 @@ class BothWays:
     def open_once(
         self, reason: str, by: str, command_id: str | None = None, source: str = "command"
     ) -> str:
-        """The centre's ``open`` lets one person in."""
+        """The centre's ``open_once`` lets one person in."""
         return self.entry.open_once(reason, by, command_id, source)
 
     def poll(self) -> list[CheckRow]:
