@@ -29,6 +29,9 @@ class FakeCapture:
         self.released = False
         # something is due that the camera cannot time: no skipping ahead past it meanwhile
         self.hold: Callable[[], bool] = lambda: False
+        # the worlds of other cameras on the same clock (the way out of a gate that serves both
+        # directions): no skipping ahead past their next person, nor while one has someone there
+        self.beside: list[World] = []
 
     def isOpened(self) -> bool:
         return not self.released
@@ -41,9 +44,14 @@ class FakeCapture:
         gpio = self.world.gpio
         input_just_changed = self.clock.time() - gpio.last_input_change_at() < LEAD_S
         held = self.world.turnstile_released or input_just_changed or self.hold()
+        held = held or any(w.front is not None or w.turnstile_released for w in self.beside)
         if next_person_at is not None and not held:
             # never past a change the world makes to the gate's inputs (a fire alarm, a button)
             wakes_at = min(next_person_at - LEAD_S, gpio.next_input_change_at())
+            for other in self.beside:
+                other_next_at = other.next_step_up_at()
+                if other_next_at is not None:
+                    wakes_at = min(wakes_at, other_next_at - LEAD_S)
             idle_s = wakes_at - self.clock.time()
             if idle_s > self.frame_interval_s:
                 self.clock.sleep(idle_s)

@@ -27,7 +27,7 @@ from simulator.timetable import expected_shift
 from simulator.vl53l0x import VL53L0XTwin
 from simulator.world import Pace, World, WorldPins
 from terminal.config import Config, ShiftGroup
-from terminal.devices import Devices, build_inputs, build_outputs
+from terminal.devices import Devices, build_exit_side, build_inputs, build_outputs
 from terminal.healthcode import SIMULATOR_KEY_ID, issue, simulator_issuer_key
 from terminal.roster import Roster, Worker
 from terminal.windows import ANY_TIME
@@ -205,6 +205,22 @@ def world_pins(config: Config) -> WorldPins:
     )
 
 
+def exit_world_pins(config: Config) -> WorldPins | None:
+    """The way out of a gate that serves both directions: its relay channel and passage contact;
+    no lamp (the fire alarm is read on the way in)."""
+    side = config.exit_side
+    if side is None:
+        return None
+    return WorldPins(
+        side.relay.pin,
+        side.relay.active_high,
+        None,
+        config.outputs.lamps_active_high,
+        passage=side.passage.pin if side.passage else None,
+        passage_active_high=side.passage.active_high if side.passage else False,
+    )
+
+
 @dataclass
 class Rig:
     config: Config
@@ -217,9 +233,31 @@ class Rig:
     roster: Roster
     ranger: VL53L0XTwin
     more_twins: list[MLX90614Twin]
+    # the way out of a gate that serves both directions: the people leaving, before its camera
+    exit_world: World | None = None
+    exit_capture: FakeCapture | None = None
+
+    @property
+    def worlds(self) -> list[World]:
+        return [self.world] if self.exit_world is None else [self.world, self.exit_world]
+
+    @property
+    def done(self) -> bool:
+        """Everyone on every side has been and gone."""
+        return all(world.done for world in self.worlds)
 
     def devices(self) -> Devices:
-        return Devices(
+        exit_capture = self.exit_capture
+        exit_side = None
+        if exit_capture is not None:
+            exit_side = build_exit_side(
+                self.gpio,
+                self.config,
+                lambda _camera: Camera(exit_capture),
+                self.clock.time,
+                self.clock.sleep,
+            )
+        devices = Devices(
             camera=Camera(self.capture),
             decoder=make_decoder(self.config.camera.decoder, self.config.camera.min_code_px),
             thermometer=MLX90614(self.bus, self.config.thermometer.address),
@@ -230,7 +268,11 @@ class Rig:
             display=self.world.display,
             more_thermometers=[MLX90614(self.bus, t.address) for t in self.more_twins],
             inputs=build_inputs(self.gpio, self.config, self.clock.time, self.clock.sleep),
+            exit_side=exit_side,
         )
+        if exit_capture is not None:
+            devices.closers.append(exit_capture.release)
+        return devices
 
 
 def build_rig(
@@ -249,9 +291,12 @@ def build_rig(
     rng = np.random.default_rng(seed)
     gpio = FakeGPIO(clock.time)
     renderer = FrameRenderer(rng, config.camera.width, config.camera.height)
+    payloads = health_code_payloads(people, config)
+    # a gate that serves both directions has a queue at each side: who comes in, who leaves
+    both = config.exit_side is not None
     world = World(
-        people,
-        health_code_payloads(people, config),
+        [p for p in people if p.direction != "out"] if both else people,
+        payloads,
         clock,
         gpio,
         world_pins(config),
@@ -281,6 +326,29 @@ def build_rig(
         MLX90614Twin(clock.time, lower, address=address, noise_c=0.1, seed=seed + index + 1)
         for index, address in enumerate(config.thermometer.more_addresses)
     ]
+    capture = FakeCapture(world, clock, config.simulator.fps)
+    exit_world, exit_capture = None, None
+    exit_pins = exit_world_pins(config)
+    if config.exit_side is not None and exit_pins is not None:
+        exit_camera = config.exit_side.camera
+        exit_rng = np.random.default_rng([seed, 1])
+        exit_world = World(
+            [p for p in people if p.direction == "out"],
+            payloads,
+            clock,
+            gpio,
+            exit_pins,
+            FrameRenderer(exit_rng, exit_camera.width, exit_camera.height),
+            exit_rng,
+            shift_start_epoch_s=start,
+            pace=pace,
+            forehead_model=forehead_model,
+            seed=seed,
+        )
+        exit_capture = FakeCapture(exit_world, clock, config.simulator.fps)
+        # one clock for both cameras: neither skips ahead past the other's people
+        capture.beside.append(exit_world)
+        exit_capture.beside.append(world)
     clock.sleep(MLX90614Twin.POWER_UP_S)
     return Rig(
         config=simulated_shifts(people, config),  # the gate under test gets the crowd's groups
@@ -289,8 +357,10 @@ def build_rig(
         twin=twin,
         bus=FakeSMBus(twin, ranger, *more_twins),
         world=world,
-        capture=FakeCapture(world, clock, config.simulator.fps),
+        capture=capture,
         roster=roster_for(people, config),
         ranger=ranger,
         more_twins=more_twins,
+        exit_world=exit_world,
+        exit_capture=exit_capture,
     )

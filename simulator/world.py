@@ -73,7 +73,7 @@ class Visit:
 class WorldPins:
     relay: int
     relay_active_high: bool
-    red_lamp: int
+    red_lamp: int | None  # None: no lamp on this side (the way out of a gate serving both)
     lamps_active_high: bool
     passage: int | None = None  # the turnstile's passage-complete contact, when wired
     passage_active_high: bool = False

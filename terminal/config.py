@@ -69,8 +69,9 @@ class GateConfig(Section):
     hardware: Literal["pi", "simulated"] = "pi"
     # without a trusted clock, code ages and shift windows cannot be checked: nobody is admitted
     require_synced_clock: bool = True
-    # which way the gate lets people through: into its zone (screened) or out of it (identified)
-    direction: Literal["entry", "exit"] = "entry"
+    # which way the gate lets people through: into its zone (screened), out of it (identified),
+    # or both, with a second reader and relay channel for the way out ([exit_side])
+    direction: Literal["entry", "exit", "both"] = "entry"
 
 
 class RecordConfig(Section):
@@ -680,6 +681,36 @@ class InputsConfig(Section):
         return self
 
 
+class ExitRelayConfig(Section):
+    """The exit side's channel of the relay board: the release of the exit turnstile (or of the
+    turnstile's way out)."""
+
+    pin: BcmPin
+    active_high: bool = True
+    pulse_s: float = Field(default=0.5, gt=0.0, le=10.0)
+
+
+class ExitSideConfig(Section):
+    """The way out of a gate that serves both directions (``gate.direction = "both"``): its own
+    reader and relay channel, and its own contacts where they are wired. Nobody is screened on
+    the way out, so it has no thermometer; the fire alarm is the terminal's ([inputs])."""
+
+    camera: CameraConfig
+    relay: ExitRelayConfig
+    passage: PassageInput | None = None
+    staff_button: StaffButtonInput | None = None
+
+    @property
+    def pins(self) -> dict[str, int]:
+        """The side's pins by their keys."""
+        pins = {"exit_side.relay.pin": self.relay.pin}
+        if self.passage is not None:
+            pins["exit_side.passage.pin"] = self.passage.pin
+        if self.staff_button is not None:
+            pins["exit_side.staff_button.pin"] = self.staff_button.pin
+        return pins
+
+
 class TimingConfig(Section):
     code_wait_s: float = Field(default=4.0, gt=0.0, le=60.0)  # presence without a code, then deny
     clear_s: float = Field(default=0.8, ge=0.0, le=2.5)  # code gone this long: approach over
@@ -766,6 +797,7 @@ class Config(Section):
     vehicles: VehiclesConfig = VehiclesConfig()
     report: ReportConfig = ReportConfig()
     zone: ZoneConfig = ZoneConfig()
+    exit_side: ExitSideConfig | None = None  # with gate.direction = "both" only
     source: Path = Path("<memory>")
 
     @model_validator(mode="after")
@@ -819,6 +851,46 @@ class Config(Section):
         for name, pin in self.inputs.pins.items():
             if pin in outputs:
                 raise ValueError(f"inputs.{name}.pin: {pin} is already an output ([outputs])")
+        return self
+
+    @property
+    def pins(self) -> dict[str, int]:
+        """Every pin of the entry side and the terminal ([outputs], [inputs]) by its key."""
+        out = self.outputs
+        pins = {
+            "outputs.relay_pin": out.relay_pin,
+            "outputs.green_lamp_pin": out.green_lamp_pin,
+            "outputs.red_lamp_pin": out.red_lamp_pin,
+            "outputs.buzzer_pin": out.buzzer_pin,
+        }
+        pins.update({f"inputs.{name}.pin": pin for name, pin in self.inputs.pins.items()})
+        return pins
+
+    @model_validator(mode="after")
+    def _exit_side_for_both_ways(self) -> Config:
+        both = self.gate.direction == "both"
+        side = self.exit_side
+        if both and side is None:
+            raise ValueError(
+                'exit_side: required with gate.direction = "both" (the way out\'s camera and '
+                "relay channel)"
+            )
+        if side is None:
+            return self
+        if not both:
+            raise ValueError('exit_side: only for gate.direction = "both"')
+        taken = {**self.pins, "the thermometer's I2C bus (SDA)": I2C_PINS[0]}
+        taken["the thermometer's I2C bus (SCL)"] = I2C_PINS[1]
+        for key, pin in side.pins.items():
+            for other, used in taken.items():
+                if pin == used:
+                    raise ValueError(f"{key}: {pin} is {other} already; each pin does one thing")
+            taken[key] = pin
+        if side.camera.device == self.camera.device:
+            raise ValueError(
+                f"exit_side.camera.device: {side.camera.device!r} is the entry side's camera "
+                "(camera.device); the way out needs its own"
+            )
         return self
 
     def resolved(self, path: Path) -> Path:

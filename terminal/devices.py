@@ -15,7 +15,7 @@ from drivers.mlx90614 import MLX90614
 from drivers.qr import QRDecoder, make_decoder
 from drivers.relay import DigitalOutput, Relay
 from drivers.vl53l0x import VL53L0X
-from terminal.config import Config, InputPin
+from terminal.config import CameraConfig, Config, InputPin
 
 
 class Clock(Protocol):
@@ -31,11 +31,24 @@ class Clock(Protocol):
         ...
 
 
+class Switch(Protocol):
+    """An output that is on or off: a lamp, a buzzer."""
+
+    def set(self, active: bool) -> None: ...
+
+
+class Unwired:
+    """An output a side of the gate does not have (the way out has no lamps of its own)."""
+
+    def set(self, active: bool) -> None:
+        pass
+
+
 @dataclass(frozen=True)
 class Outputs:
     relay: Relay
-    green_lamp: DigitalOutput
-    red_lamp: DigitalOutput
+    green_lamp: Switch
+    red_lamp: Switch
     buzzer: DigitalOutput | None = None  # calls security to the gate
 
 
@@ -87,6 +100,17 @@ class DeviceError(RuntimeError):
     pass
 
 
+@dataclass(frozen=True)
+class ExitSideDevices:
+    """The way out of a gate that serves both directions: its own reader and relay channel,
+    and its contacts where wired. No thermometer: nobody is screened on the way out."""
+
+    camera: Camera
+    decoder: QRDecoder
+    relay: Relay
+    inputs: Inputs = field(default_factory=Inputs)  # passage and staff button only
+
+
 @dataclass
 class Devices:
     camera: Camera
@@ -99,6 +123,7 @@ class Devices:
     display: Callable[[str], None] | None = None  # the worker's display: the measuring state
     more_thermometers: list[MLX90614] = field(default_factory=list)  # further heights
     inputs: Inputs = field(default_factory=Inputs)
+    exit_side: ExitSideDevices | None = None  # gate.direction = "both"
 
     def close(self) -> None:
         for close in reversed(self.closers):
@@ -115,24 +140,56 @@ def build_outputs(gpio: Any, config: Config, sleep: Callable[[float], None]) -> 
     )
 
 
+def _wired(
+    gpio: Any,
+    wire: InputPin | None,
+    now: Callable[[], float],
+    sleep: Callable[[float], None],
+) -> DigitalInput | None:
+    if wire is None:
+        return None
+    return DigitalInput(
+        gpio,
+        wire.pin,
+        active_high=wire.active_high,
+        pull=wire.pull,
+        debounce_ms=wire.debounce_ms,
+        now=now,
+        sleep=sleep,
+    )
+
+
 def build_inputs(
     gpio: Any, config: Config, now: Callable[[], float], sleep: Callable[[float], None]
 ) -> Inputs:
-    def wired(wire: InputPin | None) -> DigitalInput | None:
-        if wire is None:
-            return None
-        return DigitalInput(
-            gpio,
-            wire.pin,
-            active_high=wire.active_high,
-            pull=wire.pull,
-            debounce_ms=wire.debounce_ms,
-            now=now,
-            sleep=sleep,
-        )
-
     wires = config.inputs
-    return Inputs(wired(wires.passage), wired(wires.fire_alarm), wired(wires.staff_button))
+    return Inputs(
+        _wired(gpio, wires.passage, now, sleep),
+        _wired(gpio, wires.fire_alarm, now, sleep),
+        _wired(gpio, wires.staff_button, now, sleep),
+    )
+
+
+def build_exit_side(
+    gpio: Any,
+    config: Config,
+    open_camera: Callable[[CameraConfig], Camera],
+    now: Callable[[], float],
+    sleep: Callable[[float], None],
+) -> ExitSideDevices | None:
+    """The way out's devices when the gate serves both directions; None otherwise.
+    ``open_camera`` opens the side's camera from its [exit_side.camera] section."""
+    side = config.exit_side
+    if side is None:
+        return None
+    relay = Relay(gpio, side.relay.pin, active_high=side.relay.active_high, sleep=sleep)
+    inputs = Inputs(
+        passage=_wired(gpio, side.passage, now, sleep),
+        staff_button=_wired(gpio, side.staff_button, now, sleep),
+    )
+    camera = open_camera(side.camera)
+    decoder = make_decoder(side.camera.decoder, side.camera.min_code_px)
+    return ExitSideDevices(camera, decoder, relay, inputs)
 
 
 def build_pi_devices(config: Config) -> Devices:
@@ -155,9 +212,10 @@ def build_pi_devices(config: Config) -> Devices:
         ) from None
     GPIO.setwarnings(False)
     clock = SystemClock()
-    camera = Camera.open_device(config.camera.device, config.camera.width, config.camera.height)
+    camera = _open_camera(config.camera)
     outputs = build_outputs(GPIO, config, clock.sleep)
-    return Devices(
+    exit_side = build_exit_side(GPIO, config, _open_camera, clock.time, clock.sleep)
+    devices = Devices(
         camera=camera,
         decoder=make_decoder(config.camera.decoder, config.camera.min_code_px),
         thermometer=MLX90614(bus, config.thermometer.address),
@@ -168,4 +226,12 @@ def build_pi_devices(config: Config) -> Devices:
         distance=VL53L0X(bus, config.distance.address, sleep=clock.sleep),
         more_thermometers=[MLX90614(bus, a) for a in config.thermometer.more_addresses],
         inputs=build_inputs(GPIO, config, clock.time, clock.sleep),
+        exit_side=exit_side,
     )
+    if exit_side is not None:
+        devices.closers.append(exit_side.camera.close)
+    return devices
+
+
+def _open_camera(camera: CameraConfig) -> Camera:
+    return Camera.open_device(camera.device, camera.width, camera.height)

@@ -10,15 +10,23 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Protocol
 
 from drivers.inputs import DigitalInput
 from terminal.gatestate import GateState
 from terminal.record import Record
 from terminal.topics import Messages, new_event_id
-from terminal.turnstile import Turnstile
 
 log = logging.getLogger(__name__)
 HOLDER = "emergency"
+
+
+class Freeable(Protocol):
+    """A turnstile (or both of a gate that serves both ways): held free, then let go."""
+
+    def hold(self, holder: str) -> None: ...
+
+    def let_go(self, holder: str) -> None: ...
 
 
 class EmergencyWatch:
@@ -26,7 +34,7 @@ class EmergencyWatch:
         self,
         *,
         alarm: DigitalInput | None,
-        turnstile: Turnstile,
+        turnstile: Freeable,
         state: GateState,
         record: Record,
         messages: Messages,

@@ -198,6 +198,9 @@ class Gate:
         self._spent: dict[str, float] = {}
         self._lamp_off_at: float | None = None
         self._camera_failing = False
+        # who hears whether the camera gives frames: the gate's status (the way out of a gate
+        # that serves both ways tells it as a fault instead: terminal/sides.py)
+        self.camera_health: Callable[[bool], None] = self._camera_health
 
     @property
     def code_rules(self) -> CodeRules:
@@ -268,16 +271,18 @@ class Gate:
             if not self._camera_failing:
                 log.error("camera gives no frames; codes cannot be read until it does")
             self._camera_failing = True
-            self.state.camera_ok = False
-            self._status_changed()
+            self.camera_health(False)
             self.clock.sleep(CAMERA_RETRY_S)
         elif self._camera_failing:
             log.warning("camera gives frames again")
             self._camera_failing = False
-            self.state.camera_ok = True
-            self._status_changed()
+            self.camera_health(True)
         self._waited_s += time.perf_counter() - started
         return Scan() if frame is None else self.decoder.scan(frame)
+
+    def _camera_health(self, ok: bool) -> None:
+        self.state.camera_ok = ok
+        self._status_changed()
 
     def _unspent(self, scan: Scan) -> list[str]:
         return [text for text in scan.texts if text not in self._spent]

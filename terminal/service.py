@@ -24,6 +24,7 @@ from terminal.gatestate import GateState
 from terminal.publisher import Publisher
 from terminal.record import Record
 from terminal.roster import Roster, RosterError, RosterFiles
+from terminal.sides import BothWays
 from terminal.topics import Messages, new_event_id
 from terminal.zonelink import peer_passage_topics, peer_status_topics
 
@@ -157,7 +158,8 @@ def run_service(config: Config, stop: threading.Event) -> int:
         peer_statuses=peer_status_topics(config),
     )
     display = _worker_display(config, state)
-    gate = Gate(
+    # a gate that serves both directions runs a side for each: the display shows the way in
+    gate = (BothWays if config.gate.direction == "both" else Gate)(
         config=config,
         devices=devices,
         record=record,

@@ -75,7 +75,7 @@ GOOD = example_gate_config_text()
         # a zone's keys
         (
             ('direction = "entry"', 'direction = "both"'),
-            r"gate\.direction: Input should be 'entry' or 'exit'",
+            r'exit_side: required with gate\.direction = "both"',
         ),
         (
             ('name = "north-hall"', "# no name"),
