@@ -196,22 +196,55 @@ class PassageEvent(Envelope):
     data: PassageData
 
 
-VehicleReason = Literal["admitted", "driver_denied", "driver_not_screened"]
+VehicleReason = Literal[
+    "admitted",
+    "driver_denied",
+    "driver_not_screened",
+    "admission_not_held",
+    "no_vehicle",
+    "no_driver_waiting",
+    "permit_other_driver",
+    "permit_malformed",
+    "permit_unknown_issuer",
+    "permit_bad_signature",
+    "permit_expired",
+]
 
 
 class VehicleData(Model):
-    plate: str = Field(pattern=f"^{PLATE_PATTERN}$", description="a Chinese licence plate")
-    driver: str = Field(pattern=PERSON, description="the driver's person id")
-    purpose: str = Field(min_length=1, max_length=200)
-    decision: Literal["admit", "deny"]
+    plate: str | None = Field(
+        pattern=f"^{PLATE_PATTERN}$",
+        description="a Chinese licence plate; null when no vehicle came or a permit was not "
+        "believed",
+    )
+    driver: str | None = Field(
+        pattern=PERSON, description="the driver's person id; null when no driver is known"
+    )
+    purpose: str | None = Field(min_length=1, max_length=200)
+    decision: Literal["admit", "deny"] = Field(
+        description="admit: the barrier lifted for this vehicle, once"
+    )
     reason: VehicleReason = Field(
-        description="admitted: the driver's own check admitted them within "
-        "vehicles.driver_check_max_age_s; driver_denied: it refused them; driver_not_screened: "
-        "no check of the driver in that time"
+        description="admitted: the driver's own check admitted them and their admission was "
+        "held for the vehicle; driver_denied: their check refused them; driver_not_screened: no "
+        "check of the driver within vehicles.driver_check_max_age_s; admission_not_held: their "
+        "admission lapsed or let a vehicle in already; no_vehicle: no vehicle came within "
+        "vehicles.admission_hold_s, the admission lapsed; no_driver_waiting: a permit shown with "
+        "no admitted driver waiting; permit_other_driver: the permit names another driver; "
+        "permit_*: the permit is not believed (malformed, unknown issuer, bad signature, expired)"
     )
     driver_check_id: str | None = Field(description="the driver's check's event_id")
-    by: str = Field(max_length=64, description="the guard who entered the vehicle")
-    command_id: str = Field(pattern=COMMAND_ID)
+    by: str = Field(
+        max_length=64,
+        description="the guard who entered the vehicle, the permit's issuer (VP1/<key id>), "
+        "or 'gate' for a lapse",
+    )
+    command_id: str | None = Field(
+        pattern=COMMAND_ID, description="the guard's command; null for a permit or a lapse"
+    )
+    source: Literal["command", "permit", "lapse"] = Field(
+        default="command", description="how the vehicle became known, or that none did"
+    )
 
 
 class VehicleEvent(Envelope):
@@ -435,8 +468,9 @@ TOPICS: tuple[TopicSpec, ...] = (
               "within the passage window; at a gate of a zone, every passage (its direction and "
               "zone), read by the zone's other gates too"),
     TopicSpec("event/vehicle", VehicleEvent, "gate->centre", 1, False,
-              "a vehicle entered by the guard at a vehicle gate: plate, driver, purpose, and "
-              "whether the driver's own check admitted them"),
+              "a vehicle at a vehicle gate, entered by the guard or shown by its permit: plate, "
+              "driver, purpose and whether the barrier lifted for it; or a driver's admission "
+              "that lapsed with no vehicle"),
     TopicSpec("report/daily", DailyReportEvent, "gate->centre", 1, False,
               "the day's counts at the configured local time, sent even when all are zero"),
     TopicSpec("metrics", Metrics, "gate->centre", 0, False,

@@ -60,6 +60,7 @@ from terminal.screening import build_screener, resume_reference
 from terminal.secondary import SecondaryDesk, SensorEvents
 from terminal.topics import Messages, iso_utc, new_event_id
 from terminal.turnstile import Turnstile
+from terminal.vehicles import VehicleDesk
 from terminal.zonelink import ZoneLink
 
 log = logging.getLogger(__name__)
@@ -165,6 +166,16 @@ class Gate:
             messages=self.messages,
             now=self.clock.time,
             changed=self._status_changed,
+        )
+        # at a vehicle gate, an admission waits for its vehicle before the barrier lifts
+        self.vehicles = VehicleDesk(
+            config=config,
+            record=record,
+            messages=self.messages,
+            passages=self.passages,
+            now=self.clock.time,
+            lift=self._lift_for_vehicle,
+            admission_over=self._vehicle_admission_over,
         )
         self._button_pressed = False
         self.screener = build_screener(
@@ -280,7 +291,20 @@ class Gate:
         return Scan() if frame is None else self.decoder.scan(frame)
 
     def _unspent(self, scan: Scan) -> list[str]:
-        return [text for text in scan.texts if text not in self._spent]
+        """The codes in view that may start or join a check: not spent, and not a vehicle
+        permit (the vehicle desk reads those)."""
+        return [
+            text
+            for text in scan.texts
+            if text not in self._spent and not self.vehicles.claims(text)
+        ]
+
+    def _read_permits(self, scan: Scan, now: float) -> None:
+        """Vehicle permits newly in view, each read once while it stays in view."""
+        for text in scan.texts:
+            if text not in self._spent and self.vehicles.claims(text):
+                self._spent[text] = now
+                self.vehicles.permit_shown(text)
 
     def _age_spent_codes(self, scan: Scan, now: float) -> None:
         for text in list(self._spent):
@@ -312,6 +336,7 @@ class Gate:
 
     def _poll(self) -> CheckRow | None:
         self.secondary.serve()  # a guard's result, a re-alert: never in the middle of a check
+        self.vehicles.serve()  # admissions no vehicle came for lapse
         self._waited_s = 0.0
         started_perf = time.perf_counter()
         scan = self._scan_next_frame()
@@ -325,6 +350,7 @@ class Gate:
                 self.publisher.pump()
             return None
         self._age_spent_codes(scan, now)
+        self._read_permits(scan, now)
         self._hear_zone(now)
         face = self.screener.someone_in_front()
         approach = self._approach
@@ -443,7 +469,9 @@ class Gate:
             outcome = self._internal_error(started_at, started_perf)
         row, decision = outcome.row, outcome.decision
         passage = None
-        if decision.admit:
+        # at a vehicle gate the admission waits for its vehicle: its passage opens with it
+        waits_for_vehicle = decision.admit and self.vehicles.enabled
+        if decision.admit and not waits_for_vehicle:
             passage = self.passages.opening(row.event_id, "check", row.person_id, row.epoch_s)
             outcome.messages.extend(self.passages.opened_messages(passage))
         try:
@@ -466,10 +494,16 @@ class Gate:
                 self.secondary.flagged(row, outcome.code, outcome.roster_problem, outcome.hold)
             except Exception as exc:
                 self._log_error(exc, "opening a secondary check")
-        self._act(decision, passage)
-        if self.display is not None:
-            today = datetime.fromtimestamp(row.epoch_s, self._zone).date()
-            self.display.decided(decision.reason, decision.route, decision.window, today)
+        if self.vehicles.enabled:
+            self.vehicles.checked(row, decision.admit)  # as written down
+        if waits_for_vehicle and decision.admit:
+            if self.display is not None:
+                self.display.waiting_for_vehicle(True)
+        else:
+            self._act(decision, passage)
+            if self.display is not None:
+                today = datetime.fromtimestamp(row.epoch_s, self._zone).date()
+                self.display.decided(decision.reason, decision.route, decision.window, today)
         self._approach = Approach(
             frozenset(outcome.codes),
             codes_seen_at=self.clock.time(),
@@ -683,6 +717,19 @@ class Gate:
         self._lamps_off()
         self._act(Decision(True, Reason.ADMITTED, Route.THROUGH), passage)
         return event_id
+
+    def _lift_for_vehicle(self, passage: PassageRow) -> None:
+        """The vehicle of a held admission is known and written down: the barrier lifts once."""
+        self._lamps_off()
+        self._act(Decision(True, Reason.ADMITTED, Route.THROUGH), passage)
+
+    def _vehicle_admission_over(self, lifted: bool) -> None:
+        if self.display is None:
+            return
+        if lifted:
+            self.display.decided(Reason.ADMITTED, Route.THROUGH)
+        else:
+            self.display.waiting_for_vehicle(False)
 
     def _clock_trusted(self) -> bool:
         return not self.config.gate.require_synced_clock or self.clock.synchronised()

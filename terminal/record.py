@@ -20,9 +20,10 @@ import sqlite_utils
 
 # 4: the shift refusal's next_window column and the passages, overrides and emergencies tables;
 # 5: the vehicles table; a check's direction and passback_of, a passage's direction and zone,
-# the zone_events table; a record of any earlier version gains what it lacks when the gate opens
+# the zone_events table; 6: a vehicle's source, and vehicles without a plate (no vehicle came, a
+# permit not believed); a record of any earlier version gains what it lacks when the gate opens
 # it (_create)
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 # the passages that put a person through the turnstile: a stopped gate's ``unknown`` passage
 # counts as passed (an admitted person most likely went through; counting them keeps the zone
 # under capacity rather than over it)
@@ -325,11 +326,18 @@ class Record:
                 "driver_check_id": str,
                 "by": str,
                 "command_id": str,
+                "source": str,
             },
             pk="id",
-            not_null={"event_id", "at_s", "plate", "driver", "purpose", "decision", "reason"},
+            not_null={"event_id", "at_s", "decision", "reason"},
             if_not_exists=True,
         )
+        vehicles = self.db.table("vehicles")
+        if "source" not in vehicles.columns_dict:
+            # a schema 5 record: every vehicle was the guard's, and each had a plate
+            vehicles.transform(not_null={"plate": False, "driver": False, "purpose": False})
+            vehicles.add_column("source", str)
+            self.db.execute("UPDATE vehicles SET source = 'command'")
         self.db.table("vehicles").create_index(["plate"], if_not_exists=True)
         # the zone link: when the gate lost the other gates of its zone and what it assumed
         self.db.table("zone_events").create(

@@ -174,6 +174,7 @@ def run_service(config: Config, stop: threading.Event) -> int:
 
     registry = standard_registry()
     gate.secondary.register(registry)  # the guard's clinical reading of a flagged person
+    gate.vehicles.register(registry)  # the guard's vehicles at a vehicle gate
     desk = CommandDesk(
         registry,
         config.commands,

@@ -72,7 +72,7 @@ def vehicle(
     row = {
         "plate": plate, "driver": driver, "purpose": "vegetables for the canteen",
         "decision": decision, "reason": reason, "driver_check_id": None, "by": "guard-1",
-        "command_id": "cmd-vehicle-" + plate.encode().hex()[:16],
+        "command_id": "cmd-vehicle-" + plate.encode().hex()[:16], "source": "command",
     }  # fmt: skip
     message = gate.messages.vehicle(new_event_id(), at.timestamp(), row)
     return gate._numbered(message.topic, message.payload)  # as the gate's record numbers it

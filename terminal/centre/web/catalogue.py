@@ -159,6 +159,29 @@ TEXTS: dict[str, tuple[str, str]] = {
     "vehicle_admitted": ("放行（司机已通过检查）", "admitted (the driver passed the check)"),
     "vehicle_driver_denied": ("拒绝：司机未通过检查", "refused: the driver was refused"),
     "vehicle_driver_not_screened": ("拒绝：司机未经检查", "refused: the driver was not checked"),
+    "vehicle_admission_not_held": (
+        "拒绝：司机的放行已失效或已用过",
+        "refused: the driver's admission lapsed or let a vehicle in already",
+    ),
+    "vehicle_no_vehicle": ("失效：等待时间内无车辆登记", "lapsed: no vehicle came in time"),
+    "vehicle_no_driver_waiting": (
+        "拒绝：无已通过检查的司机",
+        "refused: no screened driver waiting",
+    ),
+    "vehicle_permit_other_driver": (
+        "拒绝：通行证属于其他司机",
+        "refused: the permit names another driver",
+    ),
+    "vehicle_permit_malformed": ("拒绝：通行证无法识别", "refused: the permit cannot be read"),
+    "vehicle_permit_unknown_issuer": (
+        "拒绝：通行证签发方不明",
+        "refused: the permit's issuer is unknown",
+    ),
+    "vehicle_permit_bad_signature": (
+        "拒绝：通行证签名无效（伪造或篡改）",
+        "refused: the permit is forged or altered",
+    ),
+    "vehicle_permit_expired": ("拒绝：通行证已过期", "refused: the permit has expired"),
     "zero_report": ("零报告", "Zero-report board"),
     "zero_report_note": (
         "每个闸机每天须发送日报（即使全部为零）",
