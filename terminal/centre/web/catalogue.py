@@ -16,6 +16,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "desk": ("安保台", "Security desk"),
     "board": ("运营看板", "Centre board"),
     "records": ("检查记录", "Records"),
+    "vehicle_records": ("车辆记录", "Vehicle records"),
     "commands": ("指令", "Commands"),
     "audit": ("操作记录", "Audit log"),
     "signed_in_as": ("当前用户：{user}（{role}）", "Signed in as {user} ({role})"),
