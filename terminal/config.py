@@ -641,6 +641,9 @@ class PassageInput(InputPin):
     person has gone through, or until ``window_s``; then it is released."""
 
     window_s: float = Field(default=8.0, ge=1.0, le=60.0)
+    # the contact closed this long with no pass open: stuck (a jammed arm, a shorted wire), a
+    # fault until it opens, since no passage can be confirmed meanwhile
+    stuck_after_s: float = Field(default=30.0, ge=5.0, le=600.0)
 
 
 class FireAlarmInput(InputPin):

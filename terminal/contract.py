@@ -134,7 +134,12 @@ class AlertEvent(Envelope):
 
 
 FaultKind = Literal[
-    "internal_error", "record_full", "record_unwritable", "backlog_over_limit", "camera_fault"
+    "internal_error",
+    "record_full",
+    "record_unwritable",
+    "backlog_over_limit",
+    "camera_fault",
+    "passage_contact_stuck",
 ]
 
 

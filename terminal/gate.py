@@ -32,7 +32,7 @@ from terminal.display.state import DisplayState
 from terminal.emergency import EmergencyWatch
 from terminal.gatestate import GateState
 from terminal.healthcode import CodeRejected, HealthCode
-from terminal.passage import PassageWatch
+from terminal.passage import PassageWatch, StuckWatch
 from terminal.policy import (
     CodeRules,
     CodeSeen,
@@ -155,6 +155,9 @@ class Gate:
             now=self.clock.time,
             direction=config.gate.direction,
             zone=config.zone.name,
+            stuck=StuckWatch(passage.stuck_after_s, self.state, self._status_changed)
+            if passage
+            else None,
         )
         self.zone_link = ZoneLink(config, record, self.state, self._status_changed)
         self.passages.shared = self.zone_link.shared

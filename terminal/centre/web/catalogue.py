@@ -229,6 +229,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "fault_record_unwritable": ("记录无法写入", "record not writable"),
     "fault_backlog_over_limit": ("待发消息积压", "backlog over its limit"),
     "fault_camera_fault": ("摄像头故障", "camera fault"),
+    "fault_passage_contact_stuck": ("通行检测触点卡死（常闭）", "passage contact stuck closed"),
     "fault_thermometer": ("测温器故障", "thermometer fault"),
     "fault_emergency": ("火警：闸机放行", "fire alarm: turnstile free"),
     "hours_minutes": ("{hours}小时{minutes:02d}分", "{hours} h {minutes:02d} min"),
