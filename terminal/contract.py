@@ -257,6 +257,9 @@ class VehicleEvent(Envelope):
     data: VehicleData
 
 
+PassageOutcome = Literal["passed", "not_passed", "unconfirmed", "unknown", "waiting"]
+
+
 class DailyReportData(Model):
     date: dt.date = Field(description="the gate's local calendar day")
     timezone: str
@@ -268,6 +271,19 @@ class DailyReportData(Model):
     fevers_confirmed: int = Field(ge=0)
     faults: int = Field(ge=0, description="faults that started this day")
     uptime_s: float = Field(ge=0, description="seconds of the day the gate service ran")
+    passages_by_outcome: dict[PassageOutcome, int] = Field(
+        default_factory=dict,
+        description="this gate's admissions of the day by what became of their passage: passed "
+        "(the contact confirmed it), not_passed (turned back: not through within the window), "
+        "unconfirmed "
+        "(no passage contact), unknown (the gate stopped during the window), waiting (still "
+        "open when the report was made)",
+    )
+    passages_by_direction: dict[Literal["entry", "exit"], int] = Field(
+        default_factory=dict,
+        description="this gate's passages of the day that went through (passed, unconfirmed, "
+        "unknown: as occupancy counts them), by direction",
+    )
 
 
 class DailyReportEvent(Envelope):

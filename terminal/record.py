@@ -747,7 +747,28 @@ class Record:
             "AND at_s >= :start AND at_s < :end",
             span,
         ).fetchone()[0]
+        passages = "gate IS NULL AND released_s >= :start AND released_s < :end"
+        by_outcome = {
+            str(r["outcome"]): int(r["n"])
+            for r in self.db.query(
+                f"SELECT outcome, count(*) AS n FROM passages WHERE {passages} "
+                "GROUP BY outcome ORDER BY outcome",
+                span,
+            )
+        }
+        went_through = ", ".join(f"'{outcome}'" for outcome in COUNTED_OUTCOMES)
+        by_direction = {
+            str(r["direction"]): int(r["n"])
+            for r in self.db.query(
+                "SELECT coalesce(direction, 'entry') AS direction, count(*) AS n FROM passages "
+                f"WHERE {passages} AND outcome IN ({went_through}) "
+                "GROUP BY coalesce(direction, 'entry') ORDER BY direction",
+                span,
+            )
+        }
         return {
+            "passages_by_outcome": by_outcome,
+            "passages_by_direction": by_direction,
             "checks": count("1"),
             "admitted": count("decision = 'admit'"),
             "denied_by_reason": denied,
