@@ -126,6 +126,12 @@ class AlertData(Model):
     detail: str | None = Field(
         None, max_length=300, description="a sensor event or an emergency: what it was"
     )
+    next_window: str | None = Field(
+        None,
+        pattern=WINDOW_INTERVAL,
+        description="secondary_resolved, refused for their shift: the next window the worker "
+        "may come in, as a check's next_window",
+    )
 
 
 class AlertEvent(Envelope):

@@ -58,6 +58,7 @@ from terminal.roster import (
 )
 from terminal.screening import build_screener, resume_reference
 from terminal.secondary import SecondaryDesk, SensorEvents
+from terminal.shifts import Opening
 from terminal.topics import Messages, iso_utc, new_event_id
 from terminal.turnstile import Turnstile
 from terminal.vehicles import VehicleDesk
@@ -96,6 +97,7 @@ class Outcome:
     codes: list[str]  # the codes this approach was decided on
     code: CodeSeen | None = None  # what was shown, for a guard's later decision on a flag
     roster_problem: RosterProblem | None = None
+    window: Opening | None = None  # the next shift window of a worker the roster refuses
 
 
 class Gate:
@@ -494,7 +496,9 @@ class Gate:
         if decision.reason is Reason.SECONDARY_CHECK and outcome.code is not None:
             try:
                 # the screening flagged them: the guard's clinical reading decides
-                self.secondary.flagged(row, outcome.code, outcome.roster_problem, outcome.hold)
+                self.secondary.flagged(
+                    row, outcome.code, outcome.roster_problem, outcome.hold, outcome.window
+                )
             except Exception as exc:
                 self._log_error(exc, "opening a secondary check")
         if self.vehicles.enabled:
@@ -533,6 +537,7 @@ class Gate:
         person = self.roster.get(person_id) if person_id else None
         at = datetime.fromtimestamp(decided_at, self._zone)
         roster_problem = assess(person, at, self.roster_rules)
+        window = next_window(person, at, self.roster_rules) if roster_problem else None
         zone = self._zone_state(person_id)
         decision = decide(
             temperature,
@@ -542,7 +547,7 @@ class Gate:
             clock_trusted=self._clock_trusted(),
             code_rules=self.code_rules,
             lockdown=self.state.lockdown,
-            next_window=next_window(person, at, self.roster_rules) if roster_problem else None,
+            next_window=window,
             zone=zone,
         )
         row = self._row(
@@ -555,7 +560,7 @@ class Gate:
         hold = None  # a later admission by staff, after a secondary check, holds it too
         if code.code is not None and code.replay_of is None:
             hold = Hold(code.code.fingerprint, code.code.person_id, self._hold_until(person, at))
-        return Outcome(row, decision, messages, hold, texts, code, roster_problem)
+        return Outcome(row, decision, messages, hold, texts, code, roster_problem, window)
 
     def _read_watched_code(
         self, texts: list[str], unreadable: bool, code_seen_at: float
