@@ -212,6 +212,7 @@ VehicleReason = Literal[
     "driver_denied",
     "driver_not_screened",
     "admission_not_held",
+    "lockdown",
     "no_vehicle",
     "no_driver_waiting",
     "permit_other_driver",
@@ -239,7 +240,8 @@ class VehicleData(Model):
         description="admitted: the driver's own check admitted them and their admission was "
         "held for the vehicle; driver_denied: their check refused them; driver_not_screened: no "
         "check of the driver within vehicles.driver_check_max_age_s; admission_not_held: their "
-        "admission lapsed or let a vehicle in already; no_vehicle: no vehicle came within "
+        "admission lapsed or let a vehicle in already; lockdown: the centre locked the gate down "
+        "since the driver's check (their admission stays held); no_vehicle: no vehicle came within "
         "vehicles.admission_hold_s, the admission lapsed; no_driver_waiting: a permit shown with "
         "no admitted driver waiting; permit_other_driver: the permit names another driver; "
         "permit_*: the permit is not believed (malformed, unknown issuer, bad signature, expired)"

@@ -181,6 +181,7 @@ class Gate:
             now=self.clock.time,
             lift=self._lift_for_vehicle,
             admission_over=self._vehicle_admission_over,
+            lockdown=lambda: self.state.lockdown,
         )
         self._button_pressed = False
         self.screener = build_screener(

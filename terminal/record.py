@@ -649,6 +649,20 @@ class Record:
     def checks(self) -> list[dict[str, Any]]:
         return list(self.db.query("SELECT * FROM checks ORDER BY epoch_s, event_id"))
 
+    def admissions_without_vehicle(self, since_s: float) -> list[dict[str, Any]]:
+        """Admissions at or after ``since_s`` that neither opened a passage nor have a row in
+        the vehicles table: at a vehicle gate, those still waiting for their vehicle."""
+        return list(
+            self.db.query(
+                "SELECT * FROM checks c WHERE c.decision = 'admit' AND c.epoch_s >= ? "
+                "AND c.person_id IS NOT NULL "
+                "AND NOT EXISTS (SELECT 1 FROM passages p WHERE p.admission_id = c.event_id) "
+                "AND NOT EXISTS (SELECT 1 FROM vehicles v WHERE v.driver_check_id = c.event_id) "
+                "ORDER BY c.epoch_s",
+                [since_s],
+            )
+        )
+
     def last_check_of(self, person_id: str, since_s: float) -> dict[str, Any] | None:
         """The person's latest check at or after ``since_s``, if any."""
         rows = self.db.query(

@@ -61,6 +61,7 @@ class VehicleDesk:
         now: Callable[[], float],
         lift: Callable[[PassageRow], None],
         admission_over: Callable[[bool], None],
+        lockdown: Callable[[], bool] = lambda: False,
     ) -> None:
         self.rules = config.vehicles
         self.record = record
@@ -69,17 +70,27 @@ class VehicleDesk:
         self._now = now
         self._lift = lift  # the barrier, once, for a passage written down
         self._admission_over = admission_over  # True: lifted; False: lapsed
+        self._lockdown = lockdown  # ordered after the driver's check: no vehicle comes in
         self._verifier = self.rules.permit_verifier()
         self._held: dict[str, HeldAdmission] = {}  # by driver, the newest last
         self._last_check: CheckRow | None = None
+        if self.enabled:
+            self._hold_again()
+
+    def _hold_again(self) -> None:
+        """Admissions a stopped gate was holding for their vehicle are held again, until their
+        own time: a restart neither lets a vehicle in nor forgets a driver waiting."""
+        now = self._now()
+        for check in self.record.admissions_without_vehicle(now - self.rules.admission_hold_s):
+            until_s = check["epoch_s"] + self.rules.admission_hold_s
+            driver = check["person_id"]
+            self._held[driver] = HeldAdmission(check["event_id"], driver, until_s)
+        if self._held:
+            log.warning("%d drivers' admissions held again for their vehicle", len(self._held))
 
     @property
     def enabled(self) -> bool:
         return self.rules.enabled
-
-    @property
-    def holding(self) -> bool:
-        return bool(self._held)
 
     def claims(self, text: str) -> bool:
         """Is this text in view a permit for this desk (and so not a health code to check)?"""
@@ -104,6 +115,8 @@ class VehicleDesk:
             del self._held[held.driver]
             lapse = Vehicle(None, None, "gate", "lapse")
             try:
+                # the admission is over: it holds the driver's code no longer, so that they
+                # may be checked again when their vehicle comes
                 self._write(lapse, held.driver, held.check_id, "deny", "no_vehicle", now)
             except Exception as exc:
                 log.error("a lapsed admission cannot be recorded: %s", type(exc).__name__)
@@ -169,7 +182,9 @@ class VehicleDesk:
         check = None
         if driver is not None:
             check = self.record.last_check_of(driver, now - self.rules.driver_check_max_age_s)
-        if held is not None and check is not None and check["event_id"] == held.check_id:
+        if held is not None and self._lockdown():
+            decision, reason = "deny", "lockdown"  # the admission stays held: lifted, it lets in
+        elif held is not None and check is not None and check["event_id"] == held.check_id:
             decision, reason = "admit", "admitted"
         elif driver is None:
             decision, reason = "deny", "no_driver_waiting"
@@ -229,8 +244,13 @@ class VehicleDesk:
         messages = [self.messages.vehicle(event_id, now, row)]
         if passage is not None:
             messages.extend(self.passages.opened_messages(passage))
+
+        def end_hold(db: Any) -> None:
+            if reason == "no_vehicle" and check_id is not None:
+                db.execute("UPDATE holds SET until_s = ? WHERE event_id = ?", [now, check_id])
+
         self.record.add_event(
-            event_id, messages, now, table="vehicles", rows=[row], passage=passage
+            event_id, messages, now, end_hold, table="vehicles", rows=[row], passage=passage
         )
 
 

@@ -24,6 +24,7 @@ from simulator.runner import Subscriber
 from terminal import contract
 from terminal.centre.store import Store, open_store
 from terminal.display.state import DisplayState
+from terminal.gate import Gate
 from terminal.healthcode import public_key_text, sign_text
 from terminal.permits import PermitProblem, PermitRefused, PermitVerifier, issue_permit
 from terminal.plates import LETTER, PLATE, PROVINCES, SUFFIXES, normalise_plate
@@ -318,6 +319,33 @@ def test_an_admission_no_vehicle_comes_for_lapses_with_the_barrier_down(tmp_path
     late = station.send("vehicle_entry", entry("DRVC"))
     assert late.detail.endswith("refused: admission_not_held")
     assert station.relay_pulses() == 0 and station.record.passages() == []
+    # the lapsed admission holds the driver's code no more: they may be checked again
+    now = station.rig.clock.time()
+    assert station.record.held_by(check["code_fingerprint"], "DRVC", now) is None
+
+
+def test_a_driver_waiting_for_their_vehicle_is_still_held_after_a_restart(tmp_path: Path) -> None:
+    station = vehicle_station(tmp_path, [person("DRVD", 0)])
+    station.run_until(1)
+    station.gate.close()  # the service stops and starts again on the same record
+    rig = station.rig
+    restarted = Gate(
+        config=station.config, devices=rig.devices(), record=station.record, roster=rig.roster,
+        state=station.state, messages=station.messages,
+    )  # fmt: skip
+    restarted.vehicles.register(station.desk.registry)
+    assert station.send("vehicle_entry", entry("DRVD")).detail.endswith("admitted: admitted")
+    assert station.relay_pulses() == 1
+
+
+def test_a_lockdown_since_the_drivers_check_lets_no_vehicle_in(tmp_path: Path) -> None:
+    station = vehicle_station(tmp_path, [person("DRVE", 0)])
+    station.run_until(1)
+    assert station.send("lockdown", {"on": True, "reason": "drill"}).outcome == "done"
+    assert station.send("vehicle_entry", entry("DRVE")).detail.endswith("refused: lockdown")
+    assert station.send("lockdown", {"on": False, "reason": "drill over"}).outcome == "done"
+    assert station.send("vehicle_entry", entry("DRVE")).detail.endswith("admitted: admitted")
+    assert station.relay_pulses() == 1
 
 
 def test_the_driver_reads_that_the_gate_waits_for_their_vehicle() -> None:

@@ -164,6 +164,7 @@ TEXTS: dict[str, tuple[str, str]] = {
         "拒绝：司机的放行已失效或已用过",
         "refused: the driver's admission lapsed or let a vehicle in already",
     ),
+    "vehicle_lockdown": ("拒绝：闸机已封闭", "refused: the gate is locked down"),
     "vehicle_no_vehicle": ("失效：等待时间内无车辆登记", "lapsed: no vehicle came in time"),
     "vehicle_no_driver_waiting": (
         "拒绝：无已通过检查的司机",
