@@ -4,6 +4,9 @@
 - ``issue --person ID --colour C --valid 24h --key FILE [--png FILE]``: one code.
 - ``issue --roster FILE --key FILE --out DIR``: one PNG per person on a roster file.
 - ``verify PAYLOAD --config FILE``: exit 0 when a gate with that config believes the code.
+- ``permit --plate P --purpose TEXT [--driver ID] --valid 24h --key FILE [--png FILE]``: a signed
+  vehicle permit (terminal/permits.py), with a key pair made by ``keygen`` whose public key a
+  vehicle gate lists under ``[[vehicles.permit_issuers]]``.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from terminal.healthcode import (
     public_key_text,
 )
 from terminal.ids import PERSON_ID
+from terminal.permits import issue_permit
 
 _DURATION = re.compile(r"^([0-9]+(?:\.[0-9]+)?)\s*([mhd])$")
 _UNIT_S = {"m": 60.0, "h": 3600.0, "d": 86400.0}
@@ -87,6 +91,17 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     make.add_argument("--png", type=Path, default=None, metavar="FILE", help="with --person")
     make.add_argument("--out", type=Path, default=None, metavar="DIR", help="with --roster")
 
+    permit = actions.add_parser("permit", help="a signed vehicle permit for a vehicle gate")
+    permit.add_argument("--plate", required=True, help="the licence plate, e.g. 粤BD12345")
+    permit.add_argument("--purpose", required=True, help="why the vehicle comes")
+    permit.add_argument("--driver", default=None, metavar="ID", help="the only driver it admits")
+    permit.add_argument("--valid", type=_duration_s, default=_duration_s("24h"), metavar="DURATION")
+    permit.add_argument("--key", type=Path, required=True, metavar="FILE", help="the private key")
+    permit.add_argument(
+        "--key-id", type=_key_id, default=None, help="default: the key file's name (ID.key)"
+    )
+    permit.add_argument("--png", type=Path, default=None, metavar="FILE")
+
     verify = actions.add_parser("verify", help="would a gate with this config believe the code?")
     verify.add_argument("payload")
     verify.add_argument("--config", type=Path, required=True, metavar="FILE")
@@ -98,6 +113,8 @@ def run(args: argparse.Namespace) -> int:
             return _keygen(args.out, args.key_id)
         if args.codes_command == "issue":
             return _issue(args)
+        if args.codes_command == "permit":
+            return _permit(args)
         return _verify(args.payload, args.config)
     except (CodesError, ConfigError) as exc:
         print(f"gate-terminal: {exc}", file=sys.stderr)
@@ -144,13 +161,38 @@ def _load_key(path: Path) -> object:
         raise CodesError(f"{path}: {exc}") from None
 
 
-def _issue(args: argparse.Namespace) -> int:
-    key = _load_key(args.key)
-    key_id = args.key_id or args.key.stem
+def _key_id_of(args: argparse.Namespace) -> str:
+    key_id: str = args.key_id or args.key.stem
     if not KEY_ID.fullmatch(key_id):
         raise CodesError(
             f"{args.key}: the file name is no key id ({KEY_ID_PATTERN}); give --key-id"
         )
+    return key_id
+
+
+def _permit(args: argparse.Namespace) -> int:
+    key = _load_key(args.key)
+    key_id = _key_id_of(args)
+    try:
+        payload = issue_permit(
+            key,  # type: ignore[arg-type]
+            key_id,
+            plate=args.plate,
+            purpose=args.purpose,
+            driver=args.driver,
+            valid_until_s=time.time() + args.valid,
+        )
+    except ValueError as exc:
+        raise CodesError(f"permit: {exc}") from None
+    if args.png is not None:
+        _save_png(payload, args.png)
+    print(payload)
+    return 0
+
+
+def _issue(args: argparse.Namespace) -> int:
+    key = _load_key(args.key)
+    key_id = _key_id_of(args)
     issued_s = time.time()
     until_s = issued_s + args.valid
 

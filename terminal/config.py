@@ -36,6 +36,7 @@ from terminal.healthcode import (
     simulator_command_key,
     simulator_issuer_key,
 )
+from terminal.permits import PermitVerifier
 from terminal.windows import ANY_TIME, Window, parse_window
 
 BcmPin = Annotated[int, Field(ge=2, le=27)]
@@ -185,12 +186,34 @@ class CommandKeyConfig(Section):
 
 
 class VehiclesConfig(Section):
-    """A vehicle gate: the guard enters each vehicle (plate, driver, purpose) by the centre's
-    signed ``vehicle_entry`` command, against the driver's own check at this gate."""
+    """A vehicle gate: the barrier lifts for a screened driver only once their vehicle is known,
+    by the centre's signed ``vehicle_entry`` command (the guard's plate, driver, purpose) or by
+    a signed vehicle permit shown to the camera."""
 
     enabled: bool = False
     # the driver's check must be this recent when the guard enters the vehicle
     driver_check_max_age_s: float = Field(default=600.0, ge=30.0, le=3600.0)
+    # how long a driver's admission waits for their vehicle; then it lapses, the barrier down
+    admission_hold_s: float = Field(default=300.0, ge=10.0, le=1800.0)
+    # the permit office's public keys (the private key never on a gate); none: no permits
+    permit_issuers: list[IssuerConfig] = Field(default_factory=list, max_length=32)
+
+    @model_validator(mode="after")
+    def _hold_within_check_age(self) -> Self:
+        if self.admission_hold_s > self.driver_check_max_age_s:
+            raise ValueError(
+                "admission_hold_s: longer than driver_check_max_age_s, the age at which a "
+                "driver's check no longer counts"
+            )
+        ids = [issuer.key_id for issuer in self.permit_issuers]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"permit_issuers: key ids must differ, got {ids}")
+        return self
+
+    def permit_verifier(self) -> PermitVerifier:
+        return PermitVerifier(
+            {issuer.key_id: parse_public_key(issuer.public_key) for issuer in self.permit_issuers}
+        )
 
 
 class CommandsConfig(Section):
@@ -619,6 +642,9 @@ class PassageInput(InputPin):
     person has gone through, or until ``window_s``; then it is released."""
 
     window_s: float = Field(default=8.0, ge=1.0, le=60.0)
+    # the contact closed this long with no pass open: stuck (a jammed arm, a shorted wire), a
+    # fault until it opens, since no passage can be confirmed meanwhile
+    stuck_after_s: float = Field(default=30.0, ge=5.0, le=600.0)
 
 
 class FireAlarmInput(InputPin):

@@ -126,6 +126,12 @@ class AlertData(Model):
     detail: str | None = Field(
         None, max_length=300, description="a sensor event or an emergency: what it was"
     )
+    next_window: str | None = Field(
+        None,
+        pattern=WINDOW_INTERVAL,
+        description="secondary_resolved, refused for their shift: the next window the worker "
+        "may come in, as a check's next_window",
+    )
 
 
 class AlertEvent(Envelope):
@@ -134,7 +140,12 @@ class AlertEvent(Envelope):
 
 
 FaultKind = Literal[
-    "internal_error", "record_full", "record_unwritable", "backlog_over_limit", "camera_fault"
+    "internal_error",
+    "record_full",
+    "record_unwritable",
+    "backlog_over_limit",
+    "camera_fault",
+    "passage_contact_stuck",
 ]
 
 
@@ -196,27 +207,65 @@ class PassageEvent(Envelope):
     data: PassageData
 
 
-VehicleReason = Literal["admitted", "driver_denied", "driver_not_screened"]
+VehicleReason = Literal[
+    "admitted",
+    "driver_denied",
+    "driver_not_screened",
+    "admission_not_held",
+    "lockdown",
+    "no_vehicle",
+    "no_driver_waiting",
+    "permit_other_driver",
+    "permit_malformed",
+    "permit_unknown_issuer",
+    "permit_bad_signature",
+    "permit_expired",
+]
 
 
 class VehicleData(Model):
-    plate: str = Field(pattern=f"^{PLATE_PATTERN}$", description="a Chinese licence plate")
-    driver: str = Field(pattern=PERSON, description="the driver's person id")
-    purpose: str = Field(min_length=1, max_length=200)
-    decision: Literal["admit", "deny"]
+    plate: str | None = Field(
+        pattern=f"^{PLATE_PATTERN}$",
+        description="a Chinese licence plate; null when no vehicle came or a permit was not "
+        "believed",
+    )
+    driver: str | None = Field(
+        pattern=PERSON, description="the driver's person id; null when no driver is known"
+    )
+    purpose: str | None = Field(min_length=1, max_length=200)
+    decision: Literal["admit", "deny"] = Field(
+        description="admit: the barrier lifted for this vehicle, once"
+    )
     reason: VehicleReason = Field(
-        description="admitted: the driver's own check admitted them within "
-        "vehicles.driver_check_max_age_s; driver_denied: it refused them; driver_not_screened: "
-        "no check of the driver in that time"
+        description="admitted: the driver's own check admitted them and their admission was "
+        "held for the vehicle; driver_denied: their check refused them; driver_not_screened: no "
+        "check of the driver within vehicles.driver_check_max_age_s; admission_not_held: their "
+        "admission lapsed or let a vehicle in already; lockdown: the centre locked the gate down "
+        "since the driver's check (their admission stays held); no_vehicle: no vehicle came within "
+        "vehicles.admission_hold_s, the admission lapsed; no_driver_waiting: a permit shown with "
+        "no admitted driver waiting; permit_other_driver: the permit names another driver; "
+        "permit_*: the permit is not believed (malformed, unknown issuer, bad signature, expired)"
     )
     driver_check_id: str | None = Field(description="the driver's check's event_id")
-    by: str = Field(max_length=64, description="the guard who entered the vehicle")
-    command_id: str = Field(pattern=COMMAND_ID)
+    by: str = Field(
+        max_length=64,
+        description="the guard who entered the vehicle, the permit's issuer (VP1/<key id>), "
+        "or 'gate' for a lapse",
+    )
+    command_id: str | None = Field(
+        pattern=COMMAND_ID, description="the guard's command; null for a permit or a lapse"
+    )
+    source: Literal["command", "permit", "lapse"] = Field(
+        default="command", description="how the vehicle became known, or that none did"
+    )
 
 
 class VehicleEvent(Envelope):
     schema_: Literal["gate.vehicle/1"] = Field(alias="schema")
     data: VehicleData
+
+
+PassageOutcome = Literal["passed", "not_passed", "unconfirmed", "unknown", "waiting"]
 
 
 class DailyReportData(Model):
@@ -230,6 +279,19 @@ class DailyReportData(Model):
     fevers_confirmed: int = Field(ge=0)
     faults: int = Field(ge=0, description="faults that started this day")
     uptime_s: float = Field(ge=0, description="seconds of the day the gate service ran")
+    passages_by_outcome: dict[PassageOutcome, int] = Field(
+        default_factory=dict,
+        description="this gate's admissions of the day by what became of their passage: passed "
+        "(the contact confirmed it), not_passed (turned back: not through within the window), "
+        "unconfirmed "
+        "(no passage contact), unknown (the gate stopped during the window), waiting (still "
+        "open when the report was made)",
+    )
+    passages_by_direction: dict[Literal["entry", "exit"], int] = Field(
+        default_factory=dict,
+        description="this gate's passages of the day that went through (passed, unconfirmed, "
+        "unknown: as occupancy counts them), by direction",
+    )
 
 
 class DailyReportEvent(Envelope):
@@ -435,8 +497,9 @@ TOPICS: tuple[TopicSpec, ...] = (
               "within the passage window; at a gate of a zone, every passage (its direction and "
               "zone), read by the zone's other gates too"),
     TopicSpec("event/vehicle", VehicleEvent, "gate->centre", 1, False,
-              "a vehicle entered by the guard at a vehicle gate: plate, driver, purpose, and "
-              "whether the driver's own check admitted them"),
+              "a vehicle at a vehicle gate, entered by the guard or shown by its permit: plate, "
+              "driver, purpose and whether the barrier lifted for it; or a driver's admission "
+              "that lapsed with no vehicle"),
     TopicSpec("report/daily", DailyReportEvent, "gate->centre", 1, False,
               "the day's counts at the configured local time, sent even when all are zero"),
     TopicSpec("metrics", Metrics, "gate->centre", 0, False,

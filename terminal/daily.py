@@ -114,6 +114,12 @@ def format_report(data: DailyReportData, kept: bool) -> str:
         f"  secondary checks     {data.secondary_checks}",
         f"  confirmed fevers     {data.fevers_confirmed}",
         f"  faults               {data.faults}",
-        f"  gate uptime          {hours:.2f} h",
+        f"  passages             {sum(data.passages_by_outcome.values())}",
     ]
+    lines += [f"    {outcome:<18} {n}" for outcome, n in data.passages_by_outcome.items()]
+    lines += [
+        f"    {'through, ' + direction:<18} {n}"
+        for direction, n in data.passages_by_direction.items()
+    ]
+    lines += [f"  gate uptime          {hours:.2f} h"]
     return "\n".join(lines) + "\n"

@@ -32,7 +32,7 @@ from terminal.display.state import DisplayState
 from terminal.emergency import EmergencyWatch
 from terminal.gatestate import GateState
 from terminal.healthcode import CodeRejected, HealthCode
-from terminal.passage import PassageWatch
+from terminal.passage import PassageWatch, StuckWatch
 from terminal.policy import (
     CodeRules,
     CodeSeen,
@@ -58,8 +58,10 @@ from terminal.roster import (
 )
 from terminal.screening import build_screener, resume_reference
 from terminal.secondary import SecondaryDesk, SensorEvents
+from terminal.shifts import Opening
 from terminal.topics import Messages, iso_utc, new_event_id
 from terminal.turnstile import Turnstile
+from terminal.vehicles import VehicleDesk
 from terminal.zonelink import ZoneLink
 
 log = logging.getLogger(__name__)
@@ -95,6 +97,7 @@ class Outcome:
     codes: list[str]  # the codes this approach was decided on
     code: CodeSeen | None = None  # what was shown, for a guard's later decision on a flag
     roster_problem: RosterProblem | None = None
+    window: Opening | None = None  # the next shift window of a worker the roster refuses
 
 
 class Gate:
@@ -154,6 +157,9 @@ class Gate:
             now=self.clock.time,
             direction=config.gate.direction,
             zone=config.zone.name,
+            stuck=StuckWatch(passage.stuck_after_s, self.state, self._status_changed)
+            if passage
+            else None,
         )
         self.zone_link = ZoneLink(config, record, self.state, self._status_changed)
         self.passages.shared = self.zone_link.shared
@@ -165,6 +171,17 @@ class Gate:
             messages=self.messages,
             now=self.clock.time,
             changed=self._status_changed,
+        )
+        # at a vehicle gate, an admission waits for its vehicle before the barrier lifts
+        self.vehicles = VehicleDesk(
+            config=config,
+            record=record,
+            messages=self.messages,
+            passages=self.passages,
+            now=self.clock.time,
+            lift=self._lift_for_vehicle,
+            admission_over=self._vehicle_admission_over,
+            lockdown=lambda: self.state.lockdown,
         )
         self._button_pressed = False
         self.screener = build_screener(
@@ -285,7 +302,20 @@ class Gate:
         self._status_changed()
 
     def _unspent(self, scan: Scan) -> list[str]:
-        return [text for text in scan.texts if text not in self._spent]
+        """The codes in view that may start or join a check: not spent, and not a vehicle
+        permit (the vehicle desk reads those)."""
+        return [
+            text
+            for text in scan.texts
+            if text not in self._spent and not self.vehicles.claims(text)
+        ]
+
+    def _read_permits(self, scan: Scan, now: float) -> None:
+        """Vehicle permits newly in view, each read once while it stays in view."""
+        for text in scan.texts:
+            if text not in self._spent and self.vehicles.claims(text):
+                self._spent[text] = now
+                self.vehicles.permit_shown(text)
 
     def _age_spent_codes(self, scan: Scan, now: float) -> None:
         for text in list(self._spent):
@@ -317,6 +347,7 @@ class Gate:
 
     def _poll(self) -> CheckRow | None:
         self.secondary.serve()  # a guard's result, a re-alert: never in the middle of a check
+        self.vehicles.serve()  # admissions no vehicle came for lapse
         self._waited_s = 0.0
         started_perf = time.perf_counter()
         scan = self._scan_next_frame()
@@ -330,6 +361,7 @@ class Gate:
                 self.publisher.pump()
             return None
         self._age_spent_codes(scan, now)
+        self._read_permits(scan, now)
         self._hear_zone(now)
         face = self.screener.someone_in_front()
         approach = self._approach
@@ -448,7 +480,9 @@ class Gate:
             outcome = self._internal_error(started_at, started_perf)
         row, decision = outcome.row, outcome.decision
         passage = None
-        if decision.admit:
+        # at a vehicle gate the admission waits for its vehicle: its passage opens with it
+        waits_for_vehicle = decision.admit and self.vehicles.enabled
+        if decision.admit and not waits_for_vehicle:
             passage = self.passages.opening(row.event_id, "check", row.person_id, row.epoch_s)
             outcome.messages.extend(self.passages.opened_messages(passage))
         try:
@@ -468,13 +502,21 @@ class Gate:
         if decision.reason is Reason.SECONDARY_CHECK and outcome.code is not None:
             try:
                 # the screening flagged them: the guard's clinical reading decides
-                self.secondary.flagged(row, outcome.code, outcome.roster_problem, outcome.hold)
+                self.secondary.flagged(
+                    row, outcome.code, outcome.roster_problem, outcome.hold, outcome.window
+                )
             except Exception as exc:
                 self._log_error(exc, "opening a secondary check")
-        self._act(decision, passage)
-        if self.display is not None:
-            today = datetime.fromtimestamp(row.epoch_s, self._zone).date()
-            self.display.decided(decision.reason, decision.route, decision.window, today)
+        if self.vehicles.enabled:
+            self.vehicles.checked(row, decision.admit)  # as written down
+        if waits_for_vehicle and decision.admit:
+            if self.display is not None:
+                self.display.waiting_for_vehicle(True)
+        else:
+            self._act(decision, passage)
+            if self.display is not None:
+                today = datetime.fromtimestamp(row.epoch_s, self._zone).date()
+                self.display.decided(decision.reason, decision.route, decision.window, today)
         self._approach = Approach(
             frozenset(outcome.codes),
             codes_seen_at=self.clock.time(),
@@ -501,6 +543,7 @@ class Gate:
         person = self.roster.get(person_id) if person_id else None
         at = datetime.fromtimestamp(decided_at, self._zone)
         roster_problem = assess(person, at, self.roster_rules)
+        window = next_window(person, at, self.roster_rules) if roster_problem else None
         zone = self._zone_state(person_id)
         decision = decide(
             temperature,
@@ -510,7 +553,7 @@ class Gate:
             clock_trusted=self._clock_trusted(),
             code_rules=self.code_rules,
             lockdown=self.state.lockdown,
-            next_window=next_window(person, at, self.roster_rules) if roster_problem else None,
+            next_window=window,
             zone=zone,
         )
         row = self._row(
@@ -523,7 +566,7 @@ class Gate:
         hold = None  # a later admission by staff, after a secondary check, holds it too
         if code.code is not None and code.replay_of is None:
             hold = Hold(code.code.fingerprint, code.code.person_id, self._hold_until(person, at))
-        return Outcome(row, decision, messages, hold, texts, code, roster_problem)
+        return Outcome(row, decision, messages, hold, texts, code, roster_problem, window)
 
     def _read_watched_code(
         self, texts: list[str], unreadable: bool, code_seen_at: float
@@ -688,6 +731,19 @@ class Gate:
         self._lamps_off()
         self._act(Decision(True, Reason.ADMITTED, Route.THROUGH), passage)
         return event_id
+
+    def _lift_for_vehicle(self, passage: PassageRow) -> None:
+        """The vehicle of a held admission is known and written down: the barrier lifts once."""
+        self._lamps_off()
+        self._act(Decision(True, Reason.ADMITTED, Route.THROUGH), passage)
+
+    def _vehicle_admission_over(self, lifted: bool) -> None:
+        if self.display is None:
+            return
+        if lifted:
+            self.display.decided(Reason.ADMITTED, Route.THROUGH)
+        else:
+            self.display.waiting_for_vehicle(False)
 
     def _clock_trusted(self) -> bool:
         return not self.config.gate.require_synced_clock or self.clock.synchronised()

@@ -19,7 +19,7 @@ import base64
 import binascii
 import hashlib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
@@ -38,8 +38,8 @@ SIGNATURE_CHARS = 86  # base64url of 64 bytes, without padding
 KEY_ID_PATTERN = r"^[A-Za-z0-9_-]{1,16}$"
 KEY_ID = re.compile(KEY_ID_PATTERN)
 # unix seconds in plain decimal digits: a 400-digit "time" is malformed, not an overflow
-_SECONDS = re.compile(r"^[0-9]{1,11}$")
-_SIGNATURE = re.compile(r"^[A-Za-z0-9_-]{86}$")
+SECONDS = re.compile(r"^[0-9]{1,11}$")
+SIGNATURE = re.compile(r"^[A-Za-z0-9_-]{86}$")
 # the longest payload the format allows; it must fit QR version 10 at error correction M
 MAX_PAYLOAD_CHARS = 213
 
@@ -208,6 +208,20 @@ def _b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
+def sign_text(key: Ed25519PrivateKey, body: bytes) -> str:
+    """The Ed25519 signature of ``body`` as a payload carries it (base64url, no padding)."""
+    return _b64url(key.sign(body))
+
+
+def signature_verifies(key: Ed25519PublicKey, signature: str, body: bytes) -> bool:
+    """Does a signature as a payload carries it verify ``body`` under ``key``? Never raises."""
+    try:
+        key.verify(base64.urlsafe_b64decode(signature + "=="), body)
+    except (InvalidSignature, binascii.Error, ValueError):
+        return False
+    return True
+
+
 def issue(
     key: Ed25519PrivateKey,
     key_id: str,
@@ -227,10 +241,41 @@ def issue(
     body = SEPARATOR.join(
         [PREFIX, key_id, person_id, Colour(colour).value, str(issued), str(until)]
     )
-    return f"{body}{SEPARATOR}{_b64url(key.sign(body.encode('ascii')))}"
+    return f"{body}{SEPARATOR}{sign_text(key, body.encode('ascii'))}"
 
 
 # --- the gate's side ----------------------------------------------------------------------------
+FieldCheck = tuple[str, Callable[[str], object]]  # a field's name, and whether it is well-formed
+
+
+def split_signed(
+    payload: str, prefix: str, checks: Sequence[FieldCheck], max_chars: int
+) -> list[str]:
+    """The fields of a signed one-line payload (health code, vehicle permit): its prefix, one
+    field for each of ``checks``, its signature. ValueError naming what is malformed."""
+    if len(payload) > max_chars or not payload.isascii():
+        raise ValueError("not a payload of this format (length, text)")
+    fields = payload.split(SEPARATOR)
+    if len(fields) != len(checks) + 2 or fields[0] != prefix:
+        raise ValueError(f"expected {len(checks) + 2} fields")
+    for (name, well_formed), field in zip(checks, fields[1:], strict=False):
+        if not well_formed(field):
+            raise ValueError(f"{name} is malformed")
+    if not SIGNATURE.fullmatch(fields[-1]):
+        raise ValueError("signature is malformed")
+    return fields
+
+
+# the fields of a health code between its prefix and its signature
+_CODE_FIELDS: list[FieldCheck] = [
+    ("key id", KEY_ID.fullmatch),
+    ("person id", PERSON_ID.fullmatch),
+    ("colour", _COLOURS.__contains__),
+    ("issued at", SECONDS.fullmatch),
+    ("valid until", SECONDS.fullmatch),
+]
+
+
 @dataclass(frozen=True)
 class SignedCodeRules:
     max_age_s: float  # however long the issuer made it valid, a gate takes no older code
@@ -254,10 +299,8 @@ class SignedCodeVerifier:
         if key is None:
             raise CodeRejected(CodeProblem.UNKNOWN_ISSUER, "signed under a key id not configured")
         body = payload[: payload.rfind(SEPARATOR)].encode("ascii")
-        try:
-            key.verify(base64.urlsafe_b64decode(signature + "=="), body)
-        except (InvalidSignature, binascii.Error, ValueError):
-            raise CodeRejected(CodeProblem.BAD_SIGNATURE, "signature does not verify") from None
+        if not signature_verifies(key, signature, body):
+            raise CodeRejected(CodeProblem.BAD_SIGNATURE, "signature does not verify")
         issued_s, until_s = float(issued), float(until)
         if issued_s > now_s + self._rules.clock_skew_s:
             raise CodeRejected(CodeProblem.NOT_YET_VALID, "issued later than the gate's time")
@@ -276,21 +319,7 @@ class SignedCodeVerifier:
 
     @staticmethod
     def _fields(payload: str) -> list[str]:
-        if len(payload) > MAX_PAYLOAD_CHARS or not payload.isascii():
-            raise CodeRejected(CodeProblem.MALFORMED, "not a code of this format (length, text)")
-        fields = payload.split(SEPARATOR)
-        if len(fields) != FIELDS or fields[0] != PREFIX:
-            raise CodeRejected(CodeProblem.MALFORMED, f"expected {FIELDS} fields")
-        _, key_id, person_id, colour, issued, until, signature = fields
-        problems = [
-            ("key id", KEY_ID.fullmatch(key_id)),
-            ("person id", PERSON_ID.fullmatch(person_id)),
-            ("colour", colour in _COLOURS),
-            ("issued at", _SECONDS.fullmatch(issued)),
-            ("valid until", _SECONDS.fullmatch(until)),
-            ("signature", _SIGNATURE.fullmatch(signature)),
-        ]
-        for name, ok in problems:
-            if not ok:
-                raise CodeRejected(CodeProblem.MALFORMED, f"{name} is malformed")
-        return fields
+        try:
+            return split_signed(payload, PREFIX, _CODE_FIELDS, MAX_PAYLOAD_CHARS)
+        except ValueError as exc:
+            raise CodeRejected(CodeProblem.MALFORMED, str(exc)) from None

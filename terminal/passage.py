@@ -7,21 +7,38 @@ unconfirmed. Each admission has one row in the record's ``passages`` table: occu
 from them.
 
 Passages close in the order they were opened: a passage-complete signal confirms the oldest one
-waiting (the gate starts no new check while one waits, so there is normally only one)."""
+waiting (the gate starts no new check while one waits, so there is normally only one).
+
+A contact closed for ``stuck_after_s`` with no pass open is stuck (a jammed arm, a shorted wire):
+the fault ``passage_contact_stuck`` starts (status, event, faults table) and ends when it opens;
+meanwhile no passage can be confirmed, so each pass is recorded as not passed."""
 
 from __future__ import annotations
 
 import dataclasses
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from drivers.inputs import DigitalInput
+from terminal.gatestate import GateState
 from terminal.record import OutboxMessage, PassageRow, Record
+from terminal.recordfault import record_fault
 from terminal.topics import Messages
 from terminal.turnstile import Turnstile
 
 log = logging.getLogger(__name__)
 HOLDER = "passage"
+STUCK = "passage_contact_stuck"
+
+
+@dataclass(frozen=True)
+class StuckWatch:
+    """Where a stuck contact is reported: the gate's faults, and its status sent at once."""
+
+    after_s: float
+    state: GateState
+    changed: Callable[[], None]
 
 
 class PassageWatch:
@@ -38,8 +55,11 @@ class PassageWatch:
         direction: str = "entry",
         zone: str | None = None,
         shared: bool = False,
+        stuck: StuckWatch | None = None,
     ) -> None:
         self.sensor = sensor
+        self.stuck = stuck
+        self._closed_idle_since: float | None = None  # the contact closed, no pass open
         self.window_s = window_s
         self.pulse_s = pulse_s
         self.turnstile = turnstile
@@ -110,6 +130,35 @@ class PassageWatch:
         now = self._now()
         while self._waiting and now >= self._waiting[0].released_s + self.window_s:
             self._close(self._waiting.pop(0), "not_passed", None)
+        self._watch_stuck(self.sensor.active, now)
+
+    def _watch_stuck(self, closed: bool, now: float) -> None:
+        stuck = self.stuck
+        if stuck is None:
+            return
+        if closed and not self._waiting:
+            if self._closed_idle_since is None:
+                self._closed_idle_since = now
+            elif STUCK not in stuck.state.faults and now - self._closed_idle_since >= stuck.after_s:
+                closed_s = now - self._closed_idle_since
+                detail = f"the passage contact closed {closed_s:.0f} s with no pass open"
+                log.error("%s: no passage can be confirmed until it opens", detail)
+                stuck.state.faults[STUCK] = detail
+                self._fault(True, detail, now)
+            return
+        self._closed_idle_since = None
+        if not closed and STUCK in stuck.state.faults:
+            log.warning("the passage contact opened again")
+            del stuck.state.faults[STUCK]
+            self._fault(False, "the passage contact opened", now)
+
+    def _fault(self, active: bool, detail: str, now: float) -> None:
+        assert self.stuck is not None
+        try:
+            record_fault(self.record, self.messages, STUCK, active, detail, now)
+        except Exception as exc:  # the status still says so
+            log.error("a passage contact fault cannot be recorded: %s", type(exc).__name__)
+        self.stuck.changed()
 
     def _close(self, passage: PassageRow, outcome: str, passed_s: float | None) -> None:
         if not self._waiting:

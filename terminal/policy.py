@@ -269,11 +269,13 @@ def resolve_secondary(
     code_rules: CodeRules = CodeRules(),
     lockdown: bool = False,
     zone: ZoneState = ZoneState(),
+    next_window: Opening | None = None,
 ) -> Decision:
     """The guard's clinical reading of a flagged person: a fever goes to the isolation room;
     otherwise the person is decided again as if the reading had been normal at the gate, so a
     red code, a missing roster entry, a lockdown in force or a person inside already still
-    refuses, and a full zone makes them wait (they try the gate again when told)."""
+    refuses, and a full zone makes them wait (they try the gate again when told). A worker
+    refused for their shift is told ``next_window``, as at the gate."""
     if clinical_c >= clinical_fever_c:
         return _deny(Reason.FEVER, Route.ISOLATION_ROOM, Alert.FEVER)
     return decide(
@@ -284,4 +286,5 @@ def resolve_secondary(
         code_rules=code_rules,
         lockdown=lockdown,
         zone=zone,
+        next_window=next_window,
     )

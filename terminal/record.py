@@ -20,9 +20,10 @@ import sqlite_utils
 
 # 4: the shift refusal's next_window column and the passages, overrides and emergencies tables;
 # 5: the vehicles table; a check's direction and passback_of, a passage's direction and zone,
-# the zone_events table; a record of any earlier version gains what it lacks when the gate opens
+# the zone_events table; 6: a vehicle's source, and vehicles without a plate (no vehicle came, a
+# permit not believed); a record of any earlier version gains what it lacks when the gate opens
 # it (_create)
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 # the passages that put a person through the turnstile: a stopped gate's ``unknown`` passage
 # counts as passed (an admitted person most likely went through; counting them keeps the zone
 # under capacity rather than over it)
@@ -325,11 +326,18 @@ class Record:
                 "driver_check_id": str,
                 "by": str,
                 "command_id": str,
+                "source": str,
             },
             pk="id",
-            not_null={"event_id", "at_s", "plate", "driver", "purpose", "decision", "reason"},
+            not_null={"event_id", "at_s", "decision", "reason"},
             if_not_exists=True,
         )
+        vehicles = self.db.table("vehicles")
+        if "source" not in vehicles.columns_dict:
+            # a schema 5 record: every vehicle was the guard's, and each had a plate
+            vehicles.transform(not_null={"plate": False, "driver": False, "purpose": False})
+            vehicles.add_column("source", str)
+            self.db.execute("UPDATE vehicles SET source = 'command'")
         self.db.table("vehicles").create_index(["plate"], if_not_exists=True)
         # the zone link: when the gate lost the other gates of its zone and what it assumed
         self.db.table("zone_events").create(
@@ -641,6 +649,20 @@ class Record:
     def checks(self) -> list[dict[str, Any]]:
         return list(self.db.query("SELECT * FROM checks ORDER BY epoch_s, event_id"))
 
+    def admissions_without_vehicle(self, since_s: float) -> list[dict[str, Any]]:
+        """Admissions at or after ``since_s`` that neither opened a passage nor have a row in
+        the vehicles table: at a vehicle gate, those still waiting for their vehicle."""
+        return list(
+            self.db.query(
+                "SELECT * FROM checks c WHERE c.decision = 'admit' AND c.epoch_s >= ? "
+                "AND c.person_id IS NOT NULL "
+                "AND NOT EXISTS (SELECT 1 FROM passages p WHERE p.admission_id = c.event_id) "
+                "AND NOT EXISTS (SELECT 1 FROM vehicles v WHERE v.driver_check_id = c.event_id) "
+                "ORDER BY c.epoch_s",
+                [since_s],
+            )
+        )
+
     def last_check_of(self, person_id: str, since_s: float) -> dict[str, Any] | None:
         """The person's latest check at or after ``since_s``, if any."""
         rows = self.db.query(
@@ -739,7 +761,28 @@ class Record:
             "AND at_s >= :start AND at_s < :end",
             span,
         ).fetchone()[0]
+        passages = "gate IS NULL AND released_s >= :start AND released_s < :end"
+        by_outcome = {
+            str(r["outcome"]): int(r["n"])
+            for r in self.db.query(
+                f"SELECT outcome, count(*) AS n FROM passages WHERE {passages} "
+                "GROUP BY outcome ORDER BY outcome",
+                span,
+            )
+        }
+        went_through = ", ".join(f"'{outcome}'" for outcome in COUNTED_OUTCOMES)
+        by_direction = {
+            str(r["direction"]): int(r["n"])
+            for r in self.db.query(
+                "SELECT coalesce(direction, 'entry') AS direction, count(*) AS n FROM passages "
+                f"WHERE {passages} AND outcome IN ({went_through}) "
+                "GROUP BY coalesce(direction, 'entry') ORDER BY direction",
+                span,
+            )
+        }
         return {
+            "passages_by_outcome": by_outcome,
+            "passages_by_direction": by_direction,
             "checks": count("1"),
             "admitted": count("decision = 'admit'"),
             "denied_by_reason": denied,

@@ -16,6 +16,16 @@ log = logging.getLogger(__name__)
 RECORD_FAULTS = ("record_full", "record_unwritable")
 
 
+def record_fault(
+    record: Record, messages: Messages, kind: str, active: bool, detail: str, now_s: float
+) -> None:
+    """A fault starting or ending: its row in the faults table and its event, together."""
+    event_id = new_event_id()
+    message = messages.fault(kind, now_s, detail, active=active, event_id=event_id)
+    row = {"event_id": event_id, "kind": kind, "active": int(active), "at_s": now_s}
+    record.add_event(event_id, [message], now_s, also=lambda db: db.table("faults").insert(row))
+
+
 class RecordFaultWatch:
     def __init__(
         self,

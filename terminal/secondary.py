@@ -31,7 +31,16 @@ from terminal.healthcode import Colour, HealthCode
 from terminal.passage import PassageWatch
 from terminal.policy import CodeRules, CodeSeen, Decision, Reason, ZoneState, resolve_secondary
 from terminal.record import CheckRow, Hold, OutboxMessage, PassageRow, Record
-from terminal.roster import Person, Roster, RosterProblem, RosterRules, assess, hold_until
+from terminal.roster import (
+    Person,
+    Roster,
+    RosterProblem,
+    RosterRules,
+    assess,
+    hold_until,
+    next_window,
+)
+from terminal.shifts import Opening
 from terminal.topics import Messages
 
 log = logging.getLogger(__name__)
@@ -50,6 +59,9 @@ class OpenFlag:
     estimate_c: float | None
     last_alert_s: float
     alerts: int = 1
+    # refused for their shift when flagged: their next window, told if the guard's reading is
+    # normal and they are refused for it still
+    window: Opening | None = None
 
 
 class SecondaryDesk:
@@ -106,15 +118,17 @@ class SecondaryDesk:
                 seen = CodeSeen(code if code in _STATUSES else "invalid")
             person = roster.get(person_id) if roster is not None and person_id else None
             flagged_at = datetime.fromtimestamp(row["opened_s"], self._zone)
+            problem = assess(person, flagged_at, self._roster_rules)
             self.open[row["event_id"]] = OpenFlag(
                 row["event_id"],
                 row["opened_s"],
                 person_id,
                 seen,
-                assess(person, flagged_at, self._roster_rules),
+                problem,
                 self._hold_after_restart(seen, person, flagged_at),
                 row["temperature_c"],
                 last_alert_s=now - self.config.secondary.realert_s,  # alert again at once
+                window=next_window(person, flagged_at, self._roster_rules) if problem else None,
             )
         if self.open:
             log.warning("%d secondary checks still open from before", len(self.open))
@@ -172,8 +186,10 @@ class SecondaryDesk:
         code: CodeSeen,
         roster_problem: RosterProblem | None,
         hold: Hold | None = None,
+        window: Opening | None = None,
     ) -> None:
-        """The check ``row`` (already recorded, with its alert) sent someone to the check point."""
+        """The check ``row`` (already recorded, with its alert) sent someone to the check point;
+        ``window``: their next shift window, when the roster refuses them for their shift."""
         now = self._now()
         self.open[row.event_id] = OpenFlag(
             row.event_id,
@@ -184,6 +200,7 @@ class SecondaryDesk:
             hold,
             row.temperature_c,
             last_alert_s=now,
+            window=window,
         )
         self._write([self._step(row.event_id, "sent_to_secondary_check", GATE)], [])
         self._buzz()
@@ -254,6 +271,7 @@ class SecondaryDesk:
             code_rules=self._code_rules(),
             lockdown=self._lockdown(),
             zone=self._zone_state(flag.person_id),
+            next_window=flag.window,
         )
         steps = [
             self._step(
@@ -274,7 +292,7 @@ class SecondaryDesk:
         del self.open[flag.flag_id]
         if passage is not None:
             self.passages.release(passage)
-        return f"flag {flag.flag_id}: {outcome} ({decision.reason.value})"
+        return f"flag {flag.flag_id}: {outcome} ({_reason_text(decision)})"
 
     def held_by(self, fingerprint: str, person_id: str, now: float) -> str | None:
         """The open flag whose code or person this is, if any. Until the guard decides, the
@@ -313,6 +331,7 @@ class SecondaryDesk:
             "reason": decision.reason.value,
             "route": decision.route.value,
         }
+        window = {"next_window": decision.window.interval()} if decision.window else {}
         room = self.config.secondary
         isolation = {
             "isolation_room": room.isolation_room,
@@ -338,11 +357,11 @@ class SecondaryDesk:
                 self.messages.flag_alert(flag.flag_id, decision.alert.value, now, fields)
             ]
         step = "admitted_by_staff" if decision.admit else "refused_after_check"
-        steps.append(self._step(flag.flag_id, step, command.guard, detail=decision.reason.value))
+        steps.append(self._step(flag.flag_id, step, command.guard, detail=_reason_text(decision)))
         outcome = "admitted" if decision.admit else "refused"
         messages = [
             self.messages.flag_alert(
-                flag.flag_id, "secondary_resolved", now, {**common, "outcome": outcome}
+                flag.flag_id, "secondary_resolved", now, {**common, "outcome": outcome, **window}
             )
         ]
         if decision.alert is not None:
@@ -355,6 +374,13 @@ class SecondaryDesk:
                 )
             )
         return outcome, messages
+
+
+def _reason_text(decision: Decision) -> str:
+    """The reason, and the next window of a worker refused for their shift."""
+    if decision.window is None:
+        return decision.reason.value
+    return f"{decision.reason.value}; next window {decision.window.interval()}"
 
 
 class SensorEvents:

@@ -23,6 +23,7 @@ from terminal.gate import Gate
 from terminal.gatestate import GateState
 from terminal.publisher import Publisher
 from terminal.record import Record
+from terminal.recordfault import record_fault
 from terminal.roster import Roster, RosterError, RosterFiles
 from terminal.sides import BothWays
 from terminal.topics import Messages, new_event_id
@@ -114,12 +115,7 @@ class Housekeeping:
             self._fault_event("backlog_over_limit", False, f"{backlog} waiting", now_s)
 
     def _fault_event(self, kind: str, active: bool, detail: str, now_s: float) -> None:
-        event_id = new_event_id()
-        message = self.messages.fault(kind, now_s, detail, active=active, event_id=event_id)
-        row = {"event_id": event_id, "kind": kind, "active": int(active), "at_s": now_s}
-        self.record.add_event(
-            event_id, [message], now_s, also=lambda db: db.table("faults").insert(row)
-        )
+        record_fault(self.record, self.messages, kind, active, detail, now_s)
         self.publisher.publish_status()
 
 
@@ -177,6 +173,7 @@ def run_service(config: Config, stop: threading.Event) -> int:
 
     registry = standard_registry()
     gate.secondary.register(registry)  # the guard's clinical reading of a flagged person
+    gate.vehicles.register(registry)  # the guard's vehicles at a vehicle gate
     desk = CommandDesk(
         registry,
         config.commands,

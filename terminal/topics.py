@@ -177,12 +177,23 @@ class Messages:
         return OutboxMessage(self.topics.override, contract.to_json(event))
 
     def vehicle(self, event_id: str, epoch_s: float, row: dict[str, Any]) -> OutboxMessage:
-        """A vehicle the guard entered: ``row`` is its row of the record's vehicles table."""
-        fields = ("plate", "driver", "purpose", "decision", "reason", "driver_check_id", "by")
+        """A vehicle at a vehicle gate, or a lapsed admission: ``row`` is its row of the
+        record's vehicles table."""
+        fields = (
+            "plate",
+            "driver",
+            "purpose",
+            "decision",
+            "reason",
+            "driver_check_id",
+            "by",
+            "command_id",
+            "source",
+        )
         event = contract.VehicleEvent.model_validate(
             {
                 **self._envelope("gate.vehicle/1", event_id, epoch_s),
-                "data": {**{name: row[name] for name in fields}, "command_id": row["command_id"]},
+                "data": {name: row[name] for name in fields},
             }
         )
         return OutboxMessage(self.topics.vehicle, contract.to_json(event))

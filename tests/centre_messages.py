@@ -229,6 +229,19 @@ class FakeGate:
         )
         return self._numbered(message.topic, message.payload)
 
+    def vehicle(
+        self, when: datetime, plate: str | None, driver: str | None, reason: str, **data: Any
+    ) -> tuple[str, bytes]:
+        """A vehicle at a vehicle gate, as the gate's vehicle desk records it."""
+        row = {
+            "plate": plate, "driver": driver, "purpose": "vegetables for the canteen",
+            "decision": "admit" if reason == "admitted" else "deny", "reason": reason,
+            "driver_check_id": None, "by": "guard-1", "source": "command",
+            "command_id": "cmd-vehicle-" + uuid.uuid4().hex[:12], **data,
+        }  # fmt: skip
+        message = self.messages.vehicle(uuid.uuid4().hex, when.timestamp(), row)
+        return self._numbered(message.topic, message.payload)
+
     def status(
         self,
         state: str,

@@ -19,10 +19,10 @@ from playwright.sync_api import Browser, expect
 from simulator.broker import PrivateBroker
 from simulator.rig import ARRIVAL_GROUP
 from terminal import contract
-from terminal.centre.store import CheckQuery
+from terminal.centre.store import CheckQuery, VehicleQuery
 from terminal.centre.web.catalogue import LANGUAGES, TEXTS
 from terminal.policy import Reason
-from terminal.topics import Messages, new_event_id
+from terminal.topics import Messages
 from tests.centre_fixture import Publisher as GateLink
 from tests.centre_fixture import wait_until
 from tests.centre_messages import FakeGate
@@ -66,18 +66,6 @@ def publish(broker: PrivateBroker, messages: list[tuple[str, bytes]]) -> None:
         link.close()
 
 
-def vehicle(
-    gate: FakeGate, at: dt.datetime, plate: str, driver: str, decision: str, reason: str
-) -> tuple[str, bytes]:
-    row = {
-        "plate": plate, "driver": driver, "purpose": "vegetables for the canteen",
-        "decision": decision, "reason": reason, "driver_check_id": None, "by": "guard-1",
-        "command_id": "cmd-vehicle-" + plate.encode().hex()[:16],
-    }  # fmt: skip
-    message = gate.messages.vehicle(new_event_id(), at.timestamp(), row)
-    return gate._numbered(message.topic, message.payload)  # as the gate's record numbers it
-
-
 def local_now(centre: Centre) -> dt.datetime:
     return dt.datetime.now(ZoneInfo(centre.config.timezone))
 
@@ -99,8 +87,8 @@ def test_the_board_shows_flow_denials_and_who_has_not_reported_today(
         south.check(now, person_id=None, decision="deny", reason="no_code", route="aside",
                     code="none"),
         north.daily_report(now.date().isoformat(), now, checks=4),  # gate-n has reported today
-        vehicle(north, now, "粤BD12345", "N1", "admit", "admitted"),
-        vehicle(south, now, "沪A12345D", "S9", "deny", "driver_not_screened"),
+        north.vehicle(now, "粤BD12345", "N1", "admitted"),
+        south.vehicle(now, "沪A12345D", "S9", "driver_not_screened"),
     ]  # fmt: skip
     publish(broker, messages)
     wait_until(lambda: any(centre.store.daily_reports(now.date()).values()), what="the report")
@@ -273,6 +261,57 @@ def test_an_inspector_searches_the_record_and_exports_it_as_csv(
     # a search that makes no sense says which field
     page.goto(f"{centre.url}/records?date_from=2026-13-01")
     expect(page.locator("#query-problem")).to_contain_text("date_from: not a date")
+    page.close()
+
+
+def test_an_inspector_searches_the_vehicles_and_exports_them_as_csv(
+    browser: Browser, centre: Centre, broker: PrivateBroker
+) -> None:
+    now = local_now(centre)
+    yard, dock = FakeGate("gate-yard", park=PARK), FakeGate("gate-dock", park=PARK)
+    publish(broker, [
+        yard.vehicle(now, "京A9X77学", "Y1", "admitted"),
+        yard.vehicle(now, None, "Y2", "no_vehicle", purpose=None, by="gate", source="lapse",
+                     command_id=None),
+        yard.vehicle(now, None, "Y3", "permit_bad_signature", purpose=None, by="permit",
+                     source="permit", command_id=None),
+        dock.vehicle(now, "京A9X77学", "D1", "driver_denied"),
+        dock.vehicle(now, "粤B12345", "D2", "admitted", purpose="=HYPERLINK(\"x\")"),
+    ])  # fmt: skip
+    wait_until(lambda: len(centre.store.vehicles(query=VehicleQuery(gate="gate-dock"))) == 2,
+               what="the vehicles")  # fmt: skip
+    page = signed_in(browser, centre, "victor")
+    page.goto(f"{centre.url}/records/vehicles")
+    page.fill("#v-gate", "gate-yard")
+    page.click("#search")
+    rows = page.locator("table.vehicles tr.vehicle")
+    expect(rows).to_have_count(3)
+    lapsed = page.locator('table.vehicles tr.vehicle:has(td[data-reason="no_vehicle"])')
+    expect(lapsed.locator(".outcome")).to_have_text("lapsed: no vehicle came in time")
+    page.fill("#v-gate", "")
+    page.fill("#v-plate", "京a·9x77")  # as a guard would type a part of it
+    page.click("#search")
+    expect(rows).to_have_count(2)
+    with page.expect_download() as download:
+        page.click("#export")
+    text = Path(download.value.path()).read_text(encoding="utf-8")
+    exported = list(csv.DictReader(io.StringIO(text)))
+    assert sorted((r["gate"], r["plate"], r["driver"], r["decision"], r["reason"])
+                  for r in exported) == [
+        ("gate-dock", "京A9X77学", "D1", "deny", "driver_denied"),
+        ("gate-yard", "京A9X77学", "Y1", "admit", "admitted"),
+    ]  # fmt: skip
+    assert {r["by"] for r in exported} == {"guard-1"} and exported[0]["source"] == "command"
+    assert ("export_vehicles", "plate=京A9X77") in audit_entries(centre, "victor")
+    # the whole day, with a formula a spreadsheet would run taken as text
+    page.goto(f"{centre.url}/records/vehicles?gate=gate-dock")
+    with page.expect_download() as download:
+        page.click("#export")
+    exported = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text("utf-8"))))
+    formula = next(r for r in exported if r["driver"] == "D2")
+    assert (formula["plate"], formula["purpose"]) == ("粤B12345", '\'=HYPERLINK("x")')
+    page.goto(f"{centre.url}/records/vehicles?date_to=2026-01-01&date_from=2026-02-01")
+    expect(page.locator("#query-problem")).to_contain_text("date_to: before date_from")
     page.close()
 
 

@@ -12,7 +12,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from terminal.centre.store import BoardSettings, CheckQuery, Store, StoreError, open_store
+from terminal.centre.store import (
+    BoardSettings,
+    CheckQuery,
+    Store,
+    StoreError,
+    VehicleQuery,
+    open_store,
+)
 from tests.centre_messages import FakeGate, at
 from tests.pgserver import database_url, postgres_server  # noqa: F401  (a fixture)
 
@@ -355,6 +362,36 @@ def test_search_flow_and_denials_by_local_day(store: Store) -> None:
     exported = list(store.iter_checks(june, batch=2))
     assert [c.occurred_at for c in exported] == sorted(c.occurred_at for c in exported)
     assert len(exported) == 5 and len({c.event_id for c in exported}) == 5
+
+
+def test_vehicles_searched_by_local_day_gate_and_plate_and_exported_in_order(
+    store: Store,
+) -> None:
+    g1, g2 = FakeGate("g1"), FakeGate("g2")
+    feed(store, g1.vehicle(at("2026-05-31T23:30:00+08:00"), "粤BD12345", "D1", "admitted"))
+    feed(store, g1.vehicle(at("2026-06-01T07:00:00+08:00"), "粤BD12345", "D1", "admitted"))
+    feed(store, g2.vehicle(at("2026-06-01T08:00:00+08:00"), "沪A12345D", "D2", "driver_denied"))
+    lapse = g2.vehicle(at("2026-06-01T09:00:00+08:00"), None, "D3", "no_vehicle",
+                       purpose=None, by="gate", source="lapse", command_id=None)  # fmt: skip
+    feed(store, lapse)
+    feed(store, g2.check(at("2026-06-01T09:30:00+08:00"), person_id="D4"))  # not a vehicle
+    assert store.bad_payloads == 0
+    june = VehicleQuery(date_from=date(2026, 6, 1), date_to=date(2026, 6, 1))
+    found = store.vehicles(query=june)
+    assert [(v.gate, v.plate, v.reason) for v in found] == [  # newest first
+        ("g2", None, "no_vehicle"),
+        ("g2", "沪A12345D", "driver_denied"),
+        ("g1", "粤BD12345", "admitted"),
+    ]
+    assert found[0].source == "lapse" and found[0].purpose is None and found[0].by == "gate"
+    assert [v.gate for v in store.vehicles(query=VehicleQuery(gate="g1"))] == ["g1", "g1"]
+    same_plate = store.vehicles(query=VehicleQuery(plate="BD123"))  # a part of the plate
+    assert [v.occurred_at.astimezone(SHANGHAI).day for v in same_plate] == [1, 31]
+    assert store.vehicles(query=VehicleQuery(plate="粤BD12345", gate="g2")) == []
+    exported = list(store.iter_vehicles(VehicleQuery(), batch=2))
+    assert [v.occurred_at for v in exported] == sorted(v.occurred_at for v in exported)
+    assert len({v.event_id for v in exported}) == 4
+    assert len(store.vehicles(limit=2)) == 2
 
 
 # --- commands, audit, users ----------------------------------------------------------------

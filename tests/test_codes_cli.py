@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+import time
 from pathlib import Path
 
 import cv2
@@ -131,3 +132,27 @@ def test_a_gate_config_holding_the_private_key_is_refused(keys: Path, tmp_path: 
     done = run("codes", "verify", "HC2|x", "--config", str(config))
     assert done.returncode == 2
     assert "public_key: Value error, this is a private key" in done.stderr
+
+
+def test_a_vehicle_permit_made_with_a_keygen_key_verifies_at_a_vehicle_gate(
+    keys: Path, tmp_path: Path
+) -> None:
+    from terminal.healthcode import parse_public_key
+    from terminal.permits import PermitVerifier
+
+    made = run(
+        "codes", "permit", "--plate", "粤b·d12345", "--purpose", "delivers the canteen's rice",
+        "--driver", "DRV1", "--valid", "2h", "--key", str(keys / "park-2026.key"),
+        "--png", str(tmp_path / "permit.png"),
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    payload = made.stdout.strip()
+    image = cv2.imread(str(tmp_path / "permit.png"))
+    assert ZxingDecoder().scan(image).texts == [payload]
+    public = parse_public_key((keys / "park-2026.pub").read_text())
+    permit = PermitVerifier({"park-2026": public}).verify(payload, time.time())
+    assert (permit.plate, permit.driver) == ("粤BD12345", "DRV1")
+    assert permit.purpose == "delivers the canteen's rice"
+    bad = run("codes", "permit", "--plate", "粤B12", "--purpose", "x",
+              "--key", str(keys / "park-2026.key"))  # fmt: skip
+    assert bad.returncode == 2 and "plate: not a Chinese licence plate" in bad.stderr

@@ -76,6 +76,7 @@ class Station:
 
         registry = standard_registry()
         self.gate.secondary.register(registry)  # as the service wires it
+        self.gate.vehicles.register(registry)
         self.desk = CommandDesk(
             registry,
             config.commands,

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from terminal.daily import DailyReporter
+from terminal.daily import DailyReporter, format_report
 from terminal.record import Record
 from terminal.topics import Messages
 from tests.conftest import make_config
@@ -88,6 +88,29 @@ def test_the_report_counts_the_days_checks(tmp_path: Path) -> None:
     # two sent to a secondary check (the flag, the yellow code under the medium tier); alerts:
     # the flag's and the confirmed fever's
     assert (data.fevers_confirmed, data.secondary_checks, data.flags) == (1, 2, 2)
+    # without a passage contact, A's admission went through unconfirmed
+    assert data.passages_by_outcome == {"unconfirmed": 1}
+    assert data.passages_by_direction == {"entry": 1}
+
+
+def test_the_report_counts_passages_by_outcome_and_direction(tmp_path: Path) -> None:
+    passage = {"pin": 5, "window_s": 6.0}
+    config = command_config(tmp_path, report={"daily_at": "18:00"}, inputs={"passage": passage})
+    people = [person("A", 0), person("B", 20, passes=False), person("C", 40)]
+    station = Station(config, people, tmp_path)
+    for _ in range(200_000):
+        if station.rig.world.done and not station.gate.passages.waiting:
+            break
+        station.gate.poll()
+    station.record.start_boot("boot-test-1", at(7))
+    station.record.alive("boot-test-1", at(18))
+    data = DailyReporter(station.config, station.record, station.messages).make(DAY, at(18))
+    assert data.passages_by_outcome == {"not_passed": 1, "passed": 2}
+    assert data.passages_by_direction == {"entry": 2}  # B turned back: not through
+    text = format_report(data, kept=True)
+    assert "  passages             3\n" in text
+    assert "    not_passed         1\n" in text and "    passed             2\n" in text
+    assert "    through, entry     2\n" in text
 
 
 def test_gate_terminal_report_prints_the_kept_report(tmp_path: Path) -> None:

@@ -150,6 +150,42 @@ def test_a_gate_stopped_during_a_passage_window_records_it_as_unknown(tmp_path: 
     assert [p["outcome"] for p in Record(path).passages()] == ["unknown"]
 
 
+def test_a_passage_contact_stuck_closed_is_a_fault_until_it_opens(tmp_path: Path) -> None:
+    config = wired_config(tmp_path, passage={**passage(), "stuck_after_s": 5.0})
+    rig = build_rig(config, [])  # nobody at the gate
+    record = Record(tmp_path / "r.sqlite")
+    state = GateState(risk_tier="low")
+    gate = Gate(config=rig.config, devices=rig.devices(), record=record, roster=rig.roster,
+                state=state)  # fmt: skip
+    now = rig.clock.time
+    # a contact to ground with the pull-up: closed reads low; a person passes in a second
+    rig.gpio.drive(PASSAGE_PIN, 0, now() + 1.0)
+    rig.gpio.drive(PASSAGE_PIN, None, now() + 2.0)
+    rig.gpio.drive(PASSAGE_PIN, 0, now() + 3.0)  # then it jams closed
+    stuck_at = now() + 3.0 + 5.0
+    while now() < stuck_at - 0.5:
+        gate.poll()
+    assert "passage_contact_stuck" not in state.faults  # a passage, then not yet long enough
+    while now() < stuck_at + 0.5:
+        gate.poll()
+    assert "passage_contact_stuck" in state.faults
+    rig.gpio.drive(PASSAGE_PIN, None)  # freed
+    for _ in range(10):
+        gate.poll()
+    assert "passage_contact_stuck" not in state.faults
+    faults = record.db.query("SELECT kind, active FROM faults ORDER BY at_s")
+    assert [(f["kind"], f["active"]) for f in faults] == [
+        ("passage_contact_stuck", 1),
+        ("passage_contact_stuck", 0),
+    ]
+    events = [json.loads(m["payload"]) for m in record.outbox() if m["topic"].endswith("/fault")]
+    assert [(e["data"]["kind"], e["data"]["active"]) for e in events] == [
+        ("passage_contact_stuck", True),
+        ("passage_contact_stuck", False),
+    ]
+    assert "closed 5 s with no pass open" in events[0]["data"]["detail"]
+
+
 # --- the fire alarm ----------------------------------------------------------------------------
 def test_a_fire_alarm_frees_the_gate_over_a_lockdown_and_screening_resumes(
     tmp_path: Path, broker: PrivateBroker, centres: list[Centre]

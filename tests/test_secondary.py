@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -95,9 +96,9 @@ def command_desk(gate: Gate, config: Config, record: Record, now) -> CommandDesk
 class Flagged:
     """A gate that has just sent person A to the secondary check, and its command desk."""
 
-    def __init__(self, tmp_path: Path, code: str = "green") -> None:
+    def __init__(self, tmp_path: Path, code: str = "green", **person: object) -> None:
         self.config = make_config(tmp_path)
-        self.rig = build_rig(self.config, [replace(flagged_person(), code=code)])
+        self.rig = build_rig(self.config, [replace(flagged_person(), code=code, **person)])
         self.record = Record(tmp_path / "r.sqlite")
         self.gate = Gate(
             config=self.rig.config,
@@ -191,6 +192,32 @@ def test_a_normal_reading_with_a_red_code_is_no_fever_yet_goes_to_the_isolation_
         ("secondary_resolved", "isolation_room"),
         ("health_code", "isolation_room"),
     ]
+    assert flagged.rig.gpio.pulses(flagged.config.outputs.relay_pin) == []
+
+
+def test_a_worker_refused_for_their_shift_after_a_normal_reading_is_told_their_window(
+    tmp_path: Path,
+) -> None:
+    # flagged first (the screening comes before the roster), outside their shift window too
+    flagged = Flagged(tmp_path, in_shift=False)
+    (check,) = flagged.record.checks()
+    normal = command(flagged.now(), flag_id=flagged.flag_id, clinical_c=36.6)
+    result = flagged.take(normal)
+    alerts = [
+        json.loads(m["payload"])["data"] for m in flagged.record.outbox() if "/alert/" in m["topic"]
+    ]
+    resolved = alerts[-1]
+    assert (resolved["kind"], resolved["outcome"]) == ("secondary_resolved", "refused")
+    assert resolved["reason"] in ("shift_early", "shift_late", "shift_not_today")
+    window = resolved["next_window"]
+    start, end = (datetime.fromisoformat(t) for t in window.split("/"))
+    assert start < end and end.timestamp() > check["epoch_s"]  # a window still to come
+    assert result.detail == (
+        f"flag {flagged.flag_id}: refused ({resolved['reason']}; next window {window})"
+    )
+    (refused,) = [s for s in flagged.record.rows("secondary_steps")
+                  if s["step"] == "refused_after_check"]  # fmt: skip
+    assert refused["detail"].endswith(f"next window {window}")
     assert flagged.rig.gpio.pulses(flagged.config.outputs.relay_pin) == []
 
 

@@ -21,6 +21,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import islice
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -157,17 +158,29 @@ class CheckView:
 
 
 @dataclass(frozen=True)
-class VehicleView:
-    """A vehicle a gate's guard entered, as its event says."""
+class VehicleQuery:
+    date_from: date | None = None
+    date_to: date | None = None  # inclusive
+    gate: str | None = None
+    plate: str | None = None  # a plate or a part of one, as the record spells it
 
+
+@dataclass(frozen=True)
+class VehicleView:
+    """A vehicle at a vehicle gate (or a driver's admission that lapsed), as its event says."""
+
+    event_id: str
     park: str
     gate: str
     occurred_at: datetime
-    plate: str
-    driver: str
-    purpose: str
+    plate: str | None
+    driver: str | None
+    purpose: str | None
     decision: str
     reason: str
+    by: str
+    source: str
+    driver_check_id: str | None
 
 
 @dataclass(frozen=True)
@@ -281,6 +294,9 @@ SCHEMA = (
         expires_s DOUBLE PRECISION NOT NULL)""",
 )
 
+_VEHICLE_FIELDS = (
+    "plate", "driver", "purpose", "decision", "reason", "by", "driver_check_id",
+)  # fmt: skip
 _CHECK_COLUMNS = (
     "event_id, park, gate, occurred_s, person_id, code, temperature_c, decision, reason, route, "
     "replayed"
@@ -970,15 +986,23 @@ class Store:
 
     # --- checks --------------------------------------------------------------------------------
     def _check_filter(self, query: CheckQuery) -> tuple[str, list[Any]]:
-        clauses: list[str] = []
-        params: list[Any] = []
+        return self._filter(query, ("gate", "person_id", "decision", "reason"), [], [])
+
+    def _filter(
+        self,
+        query: CheckQuery | VehicleQuery,
+        columns: tuple[str, ...],
+        clauses: list[str],
+        params: list[Any],
+    ) -> tuple[str, list[Any]]:
+        """A WHERE clause for ``clauses``, the query's local days and its ``columns``' values."""
         if query.date_from is not None:
             clauses.append("occurred_s >= ?")
             params.append(day_bounds(query.date_from, self._zone)[0])
         if query.date_to is not None:
             clauses.append("occurred_s < ?")
             params.append(day_bounds(query.date_to, self._zone)[1])
-        for column in ("gate", "person_id", "decision", "reason"):
+        for column in columns:
             value = getattr(query, column)
             if value:
                 clauses.append(f"{column} = ?")
@@ -1107,27 +1131,44 @@ class Store:
             (detail[:300], command_id),
         )
 
-    def vehicles(self, limit: int = 100) -> list[VehicleView]:
-        """The vehicles entered at every gate, the newest first."""
-        with self._lock:
-            rows = self._db.query(
-                "SELECT park, gate, occurred_s, payload FROM events WHERE schema = ? "
-                "ORDER BY occurred_s DESC LIMIT ?",
-                ("gate.vehicle/1", limit),
-            )
-            self._db.commit()
-        views = []
-        for park, gate, occurred_s, payload in rows:
-            data = json.loads(payload)["data"]
-            views.append(
-                VehicleView(
+    def vehicles(self, limit: int = 100, query: VehicleQuery | None = None) -> list[VehicleView]:
+        """The vehicles at every gate (or those the query asks for), the newest first."""
+        return list(islice(self.iter_vehicles(query or VehicleQuery(), newest_first=True), limit))
+
+    def iter_vehicles(
+        self, query: VehicleQuery, batch: int = 500, newest_first: bool = False
+    ) -> Iterator[VehicleView]:
+        """Every matching vehicle, oldest first unless asked, in batches (a CSV export of a
+        month streams). The plate is matched on the event's own spelling, a part of it too."""
+        where, params = self._filter(query, ("gate",), ["schema = ?"], ["gate.vehicle/1"])
+        after = "<" if newest_first else ">"
+        order = "DESC" if newest_first else "ASC"
+        start = float("inf") if newest_first else float("-inf")
+        since: tuple[float, str] = (start, "\uffff" if newest_first else "")
+        while True:
+            with self._lock:
+                rows = self._db.query(
+                    f"SELECT event_id, park, gate, occurred_s, payload FROM events {where} "
+                    f"AND (occurred_s {after} ? OR (occurred_s = ? AND event_id {after} ?)) "
+                    f"ORDER BY occurred_s {order}, event_id {order} LIMIT ?",
+                    (*params, since[0], since[0], since[1], batch),
+                )
+                self._db.commit()
+            for event_id, park, gate, occurred_s, payload in rows:
+                data = json.loads(payload)["data"]
+                if query.plate and query.plate not in (data["plate"] or ""):
+                    continue
+                yield VehicleView(
+                    event_id=event_id,
                     park=park,
                     gate=gate,
                     occurred_at=_moment_required(occurred_s),
-                    **{k: data[k] for k in ("plate", "driver", "purpose", "decision", "reason")},
+                    source=data.get("source", "command"),
+                    **{k: data[k] for k in _VEHICLE_FIELDS},
                 )
-            )
-        return views
+            if len(rows) < batch:
+                return
+            since = (rows[-1][3], rows[-1][0])
 
     def command_results(self, limit: int = 100, now: datetime | None = None) -> list[CommandView]:
         """The newest first; a sent command with no result after its expiry is expired."""

@@ -46,6 +46,13 @@ SCREENS: dict[str, dict[Language, tuple[str, str]]] = {
             "Fire alarm: the gate is open. Walk out calmly, do not stop",
         ),
     },
+    "vehicle_wait": {
+        "zh": ("已通过检查：等待车辆登记", "请稍候，门卫登记车牌或扫描车辆通行证后抬杆"),
+        "en": (
+            "Admitted: waiting for the vehicle's plate",
+            "The barrier lifts once the guard enters the plate or the vehicle permit is shown",
+        ),
+    },
     "out_of_service": {
         "zh": ("闸机暂停服务", "闸机服务未运行，请联系工作人员"),
         "en": ("Gate out of service", "The gate service is not running. Please see staff"),

@@ -80,12 +80,14 @@ class DisplayState:
         self._lock = threading.Lock()
         self._measuring: str | None = None
         self._answer: _Answer | None = None
+        self._vehicle_wait = False  # a driver admitted, the barrier down until their vehicle
 
     # --- written by the gate --------------------------------------------------------------------
     def measuring(self, state: str) -> None:
         """The screening's state: a new measurement is a new person, so any old answer goes."""
         with self._lock:
             self._answer = None
+            self._vehicle_wait = False
             if state in _MEASURING_SCREENS:
                 self._measuring = _MEASURING_SCREENS[state]
 
@@ -103,7 +105,16 @@ class DisplayState:
             text = window_text(window.day, str(window.window), today or window.day, self.language)
         with self._lock:
             self._measuring = None
+            self._vehicle_wait = False
             self._answer = _Answer(reason, route, self._now(), text)
+
+    def waiting_for_vehicle(self, waiting: bool) -> None:
+        """A vehicle gate holds the driver's admission until the vehicle is known (or it
+        lapses): the driver reads that, while they wait, rather than "show your code"."""
+        with self._lock:
+            self._measuring = None
+            self._answer = None
+            self._vehicle_wait = waiting
 
     def approach_over(self) -> None:
         """The person has gone: their answer leaves the screen."""
@@ -118,6 +129,8 @@ class DisplayState:
             # the fire alarm: over any answer, any measurement and a lockdown
             return self._screen("emergency", "emergency")
         with self._lock:
+            if self._vehicle_wait:
+                return self._screen("vehicle_wait", "pass")
             answer, measuring = self._answer, self._measuring
             if answer is not None and self._now() - answer.shown_at_s >= self.answer_s:
                 answer = self._answer = None

@@ -1,6 +1,7 @@
 """The operations centre's board: every gate's status, today's flow per gate and hour (plotted),
 denials by reason, flags and how they ended, the zero-report board; the record's search and its
-CSV export for an inspector (who exported what is recorded); the audit log."""
+CSV export for an inspector, of checks and of vehicles (who exported what is recorded); the audit
+log."""
 
 from __future__ import annotations
 
@@ -8,14 +9,14 @@ import csv
 import datetime as dt
 import io
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from terminal.centre.store import CheckQuery
+from terminal.centre.store import CheckQuery, VehicleQuery
 from terminal.centre.web.context import SECURITY_HEADERS, Visitor, Web
 from terminal.centre.web.guards import page
 from terminal.centre.web.live import stream_route
@@ -27,6 +28,10 @@ CSV_COLUMNS = (
     "event_id", "park", "gate", "occurred_at", "person_id", "code", "temperature_c", "decision",
     "reason", "route", "replayed",
 )  # fmt: skip
+VEHICLE_CSV_COLUMNS = (
+    "event_id", "park", "gate", "occurred_at", "plate", "driver", "purpose", "decision", "reason",
+    "by", "source", "driver_check_id",
+)  # fmt: skip
 CSV_ROWS_PER_CHUNK = 500
 MAX_FIELD_CHARS = 64
 
@@ -35,41 +40,57 @@ class QueryProblem(ValueError):
     """A search field that cannot be used, named."""
 
 
-def parse_query(params: dict[str, str]) -> CheckQuery:
-    """The search form's fields; every one optional, each named when wrong."""
+def _day(params: dict[str, str], key: str) -> dt.date | None:
+    raw = params.get(key, "").strip()
+    if not raw:
+        return None
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise QueryProblem(f"{key}: not a date (YYYY-MM-DD): {raw[:20]!r}") from None
 
-    def day(key: str) -> dt.date | None:
-        raw = params.get(key, "").strip()
-        if not raw:
-            return None
-        try:
-            return dt.date.fromisoformat(raw)
-        except ValueError:
-            raise QueryProblem(f"{key}: not a date (YYYY-MM-DD): {raw[:20]!r}") from None
 
-    def word(key: str) -> str | None:
-        raw = params.get(key, "").strip()
-        if len(raw) > MAX_FIELD_CHARS:
-            raise QueryProblem(f"{key}: longer than {MAX_FIELD_CHARS} characters")
-        return raw or None
+def _word(params: dict[str, str], key: str) -> str | None:
+    raw = params.get(key, "").strip()
+    if len(raw) > MAX_FIELD_CHARS:
+        raise QueryProblem(f"{key}: longer than {MAX_FIELD_CHARS} characters")
+    return raw or None
 
-    date_from, date_to = day("date_from"), day("date_to")
+
+def _dates(params: dict[str, str]) -> tuple[dt.date | None, dt.date | None]:
+    date_from, date_to = _day(params, "date_from"), _day(params, "date_to")
     if date_from and date_to and date_from > date_to:
         raise QueryProblem("date_to: before date_from")
-    decision = word("decision")
+    return date_from, date_to
+
+
+def parse_query(params: dict[str, str]) -> CheckQuery:
+    """The search form's fields; every one optional, each named when wrong."""
+    date_from, date_to = _dates(params)
+    decision = _word(params, "decision")
     if decision not in (None, "admit", "deny"):
         raise QueryProblem("decision: admit or deny")
-    reason = word("reason")
+    reason = _word(params, "reason")
     if reason is not None and reason not in {r.value for r in Reason}:
         raise QueryProblem(f"reason: not a reason the gate gives: {reason!r}")
     return CheckQuery(
         date_from=date_from,
         date_to=date_to,
-        gate=word("gate"),
-        person_id=word("person_id"),
+        gate=_word(params, "gate"),
+        person_id=_word(params, "person_id"),
         decision=decision,
         reason=reason,
     )
+
+
+def parse_vehicle_query(params: dict[str, str]) -> VehicleQuery:
+    """The vehicles' search: dates, gate, and a plate or a part of one, typed as a guard would
+    (a dot, spaces, lower case: matched as the record spells it)."""
+    date_from, date_to = _dates(params)
+    plate = _word(params, "plate")
+    if plate is not None:
+        plate = "".join(c.upper() if "a" <= c <= "z" else c for c in plate if c not in " ·.-")
+    return VehicleQuery(date_from, date_to, _word(params, "gate"), plate or None)
 
 
 def spreadsheet_safe(value: object) -> str:
@@ -82,13 +103,13 @@ def spreadsheet_safe(value: object) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def csv_lines(rows: Iterator[Any]) -> Iterator[str]:
+def csv_lines(rows: Iterator[Any], columns: tuple[str, ...] = CSV_COLUMNS) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(columns)
     pending = 0
     for row in rows:
-        writer.writerow([spreadsheet_safe(getattr(row, column)) for column in CSV_COLUMNS])
+        writer.writerow([spreadsheet_safe(getattr(row, column)) for column in columns])
         pending += 1
         if pending >= CSV_ROWS_PER_CHUNK:
             yield buffer.getvalue()
@@ -98,9 +119,9 @@ def csv_lines(rows: Iterator[Any]) -> Iterator[str]:
     yield buffer.getvalue()
 
 
-def describe(query: CheckQuery) -> str:
-    fields = ("date_from", "date_to", "gate", "person_id", "decision", "reason")
-    said = [f"{name}={getattr(query, name)}" for name in fields if getattr(query, name)]
+def describe(query: CheckQuery | VehicleQuery) -> str:
+    fields = ("date_from", "date_to", "gate", "person_id", "plate", "decision", "reason")
+    said = [f"{name}={getattr(query, name)}" for name in fields if getattr(query, name, None)]
     return " ".join(said) or "everything"
 
 
@@ -141,34 +162,77 @@ class Board:
         view = await self.web.call(self.view)
         return self.web.page("board.html", visitor, **view)
 
-    async def records(self, request: Request, visitor: Visitor) -> Response:
+    async def _search(
+        self,
+        request: Request,
+        visitor: Visitor,
+        template: str,
+        parse: Callable[[dict[str, str]], Any],
+        search: Callable[[Any, int], list[Any]],
+        found_as: str,
+    ) -> Response:
+        """A search page: its form's fields, the first SHOWN_RECORDS found, a wrong field named."""
         params = dict(request.query_params)
         try:
-            query = parse_query(params)
+            query = parse(params)
         except QueryProblem as exc:
             problem = self.web.t("bad_query", detail=str(exc))
+            values: dict[str, Any] = {found_as: [], "problem": problem, "export": ""}
             return self.web.page(
-                "records.html", visitor, 400, params=params, checks=[], problem=problem,
-                limit=SHOWN_RECORDS, export="",
-            )  # fmt: skip
-        checks = await self.web.call(self.web.store.checks, query, SHOWN_RECORDS)
-        return self.web.page(
-            "records.html", visitor, params=params, checks=checks, problem=None,
-            limit=SHOWN_RECORDS, export=request.url.query,
-        )  # fmt: skip
+                template, visitor, 400, params=params, limit=SHOWN_RECORDS, **values
+            )
+        found = await self.web.call(search, query, SHOWN_RECORDS)
+        values = {found_as: found, "problem": None, "export": request.url.query}
+        return self.web.page(template, visitor, params=params, limit=SHOWN_RECORDS, **values)
 
-    async def export(self, request: Request, visitor: Visitor) -> Response:
+    async def _export(
+        self,
+        request: Request,
+        visitor: Visitor,
+        parse: Callable[[dict[str, str]], Any],
+        action: str,
+        rows_of: Callable[[Any], Iterator[Any]],
+        columns: tuple[str, ...],
+    ) -> Response:
+        """A search's every match as CSV, streamed; who exported what goes in the audit log."""
         try:
-            query = parse_query(dict(request.query_params))
+            query = parse(dict(request.query_params))
         except QueryProblem as exc:
             return Response(str(exc), status_code=400, media_type="text/plain")
-        await self.web.audit(visitor.name, "export", describe(query))
-        rows = self.web.store.iter_checks(query)  # read in the response's worker thread
-        name = f"checks-{self.web.today().isoformat()}.csv"
+        await self.web.audit(visitor.name, action, describe(query))
+        rows = rows_of(query)  # read in the response's worker thread
+        name = f"{action.removeprefix('export_') or 'checks'}-{self.web.today().isoformat()}.csv"
         headers = {**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'}
         return StreamingResponse(
-            csv_lines(rows), media_type="text/csv; charset=utf-8", headers=headers
+            csv_lines(rows, columns), media_type="text/csv; charset=utf-8", headers=headers
         )
+
+    async def records(self, request: Request, visitor: Visitor) -> Response:
+        store = self.web.store
+        return await self._search(
+            request, visitor, "records.html", parse_query, store.checks, "checks"
+        )
+
+    async def export(self, request: Request, visitor: Visitor) -> Response:
+        store = self.web.store
+        return await self._export(
+            request, visitor, parse_query, "export", store.iter_checks, CSV_COLUMNS
+        )
+
+    async def vehicle_records(self, request: Request, visitor: Visitor) -> Response:
+        def search(query: VehicleQuery, limit: int) -> list[Any]:
+            return list(self.web.store.vehicles(limit, query))
+
+        return await self._search(
+            request, visitor, "vehicle_records.html", parse_vehicle_query, search, "vehicles"
+        )
+
+    async def export_vehicles(self, request: Request, visitor: Visitor) -> Response:
+        store = self.web.store
+        return await self._export(
+            request, visitor, parse_vehicle_query, "export_vehicles", store.iter_vehicles,
+            VEHICLE_CSV_COLUMNS,
+        )  # fmt: skip
 
     async def audit_log(self, request: Request, visitor: Visitor) -> Response:
         entries = await self.web.call(self.web.store.audit_log, 300)
@@ -182,5 +246,7 @@ def routes(web: Web) -> list[Route]:
         Route("/board/live", stream_route(web, board.live_part)),
         Route("/records", page(web, board.records)),
         Route("/records.csv", page(web, board.export)),
+        Route("/records/vehicles", page(web, board.vehicle_records)),
+        Route("/records/vehicles.csv", page(web, board.export_vehicles)),
         Route("/audit", page(web, board.audit_log)),
     ]

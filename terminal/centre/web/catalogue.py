@@ -16,6 +16,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "desk": ("安保台", "Security desk"),
     "board": ("运营看板", "Centre board"),
     "records": ("检查记录", "Records"),
+    "vehicle_records": ("车辆记录", "Vehicle records"),
     "commands": ("指令", "Commands"),
     "audit": ("操作记录", "Audit log"),
     "signed_in_as": ("当前用户：{user}（{role}）", "Signed in as {user} ({role})"),
@@ -159,6 +160,30 @@ TEXTS: dict[str, tuple[str, str]] = {
     "vehicle_admitted": ("放行（司机已通过检查）", "admitted (the driver passed the check)"),
     "vehicle_driver_denied": ("拒绝：司机未通过检查", "refused: the driver was refused"),
     "vehicle_driver_not_screened": ("拒绝：司机未经检查", "refused: the driver was not checked"),
+    "vehicle_admission_not_held": (
+        "拒绝：司机的放行已失效或已用过",
+        "refused: the driver's admission lapsed or let a vehicle in already",
+    ),
+    "vehicle_lockdown": ("拒绝：闸机已封闭", "refused: the gate is locked down"),
+    "vehicle_no_vehicle": ("失效：等待时间内无车辆登记", "lapsed: no vehicle came in time"),
+    "vehicle_no_driver_waiting": (
+        "拒绝：无已通过检查的司机",
+        "refused: no screened driver waiting",
+    ),
+    "vehicle_permit_other_driver": (
+        "拒绝：通行证属于其他司机",
+        "refused: the permit names another driver",
+    ),
+    "vehicle_permit_malformed": ("拒绝：通行证无法识别", "refused: the permit cannot be read"),
+    "vehicle_permit_unknown_issuer": (
+        "拒绝：通行证签发方不明",
+        "refused: the permit's issuer is unknown",
+    ),
+    "vehicle_permit_bad_signature": (
+        "拒绝：通行证签名无效（伪造或篡改）",
+        "refused: the permit is forged or altered",
+    ),
+    "vehicle_permit_expired": ("拒绝：通行证已过期", "refused: the permit has expired"),
     "zero_report": ("零报告", "Zero-report board"),
     "zero_report_note": (
         "每个闸机每天须发送日报（即使全部为零）",
@@ -205,6 +230,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "fault_record_unwritable": ("记录无法写入", "record not writable"),
     "fault_backlog_over_limit": ("待发消息积压", "backlog over its limit"),
     "fault_camera_fault": ("摄像头故障", "camera fault"),
+    "fault_passage_contact_stuck": ("通行检测触点卡死（常闭）", "passage contact stuck closed"),
     "fault_thermometer": ("测温器故障", "thermometer fault"),
     "fault_emergency": ("火警：闸机放行", "fire alarm: turnstile free"),
     "hours_minutes": ("{hours}小时{minutes:02d}分", "{hours} h {minutes:02d} min"),
