@@ -879,6 +879,15 @@ class Config(Section):
                 raise ValueError(f"inputs.{name}.pin: {pin} is already an output ([outputs])")
         return self
 
+    @model_validator(mode="after")
+    def _vehicles_come_in(self) -> Config:
+        if self.vehicles.enabled and self.gate.direction == "exit":
+            raise ValueError(
+                "vehicles.enabled: a vehicle gate records the vehicles that come in; an exit gate "
+                "lets them out (gate.direction = entry or both)"
+            )
+        return self
+
     @property
     def pins(self) -> dict[str, int]:
         """Every pin of the entry side and the terminal ([outputs], [inputs]) by its key."""

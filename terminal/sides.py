@@ -32,6 +32,7 @@ from terminal.roster import Roster
 from terminal.secondary import SecondaryDesk
 from terminal.topics import Messages
 from terminal.turnstile import Turnstile
+from terminal.vehicles import VehicleDesk
 
 # the status's fault while the way out's camera gives no frames
 EXIT_CAMERA_FAULT = "camera_fault"
@@ -66,8 +67,16 @@ def exit_config(config: Config) -> Config:
         }
     )
     inputs = InputsConfig(passage=side.passage, staff_button=side.staff_button)
+    # vehicles are entered on the way in; the way out lets them go
+    vehicles = config.vehicles.model_copy(update={"enabled": False})
     return config.model_copy(
-        update={"gate": gate, "camera": side.camera, "outputs": outputs, "inputs": inputs}
+        update={
+            "gate": gate,
+            "camera": side.camera,
+            "outputs": outputs,
+            "inputs": inputs,
+            "vehicles": vehicles,
+        }
     )
 
 
@@ -165,6 +174,11 @@ class BothWays:
     def roster(self, roster: Roster) -> None:
         for side in self.sides:
             side.roster = roster
+
+    @property
+    def vehicles(self) -> VehicleDesk:
+        """At a vehicle gate, vehicles are entered on the way in."""
+        return self.entry.vehicles
 
     @property
     def secondary(self) -> SecondaryDesk:

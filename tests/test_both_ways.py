@@ -27,7 +27,7 @@ from terminal.gatestate import GateState
 from terminal.healthcode import public_key_text
 from terminal.record import Record
 from terminal.service import run_service
-from terminal.sides import BothWays
+from terminal.sides import BothWays, entry_config, exit_config
 from tests.conftest import (
     PARK_ISSUER_KEY,
     example_gate_config,
@@ -380,3 +380,11 @@ def test_simulate_says_it_runs_one_direction(
     assert (
         said.count("\n") == 1 and 'gate.direction: "both"' in said and "gate-terminal run" in said
     )
+
+
+def test_a_vehicle_gate_enters_vehicles_on_the_way_in_only(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"vehicles\.enabled: .*exit gate"):
+        make_config(tmp_path, gate={"direction": "exit"}, vehicles={"enabled": True})
+    config = both_config(tmp_path, vehicles={"enabled": True})
+    assert exit_config(config).vehicles.enabled is False
+    assert entry_config(config).vehicles.enabled is True
