@@ -322,7 +322,9 @@ def run_simulation(
     check_groups(people, set(config.shifts.groups), "the crowd")
     zone_gates = config.simulator.zone_gates
     if zone_gates and screens is not None:
-        raise ScreensUnavailable("the screens show one gate: simulator.zone_gates runs without")
+        raise ScreensUnavailable(
+            "the screens show one gate: a config with simulator.zone_gates runs without them"
+        )
     at_gates = people_at_gates(config, people)
     everyone, people = people, at_gates[config.gate.id]
     rig = build_rig(

@@ -38,12 +38,11 @@ class ZoneOutOfStep(RuntimeError):
     """A gate's passage did not reach the others, or the gates never finished."""
 
 
-def passages_sent(record: Record) -> int:
-    return sum(
-        1
-        for m in record.outbox()
-        if m["topic"].endswith("event/passage") and m["sent_s"] is not None
-    )
+def passages_sent(record: Record, sent: bool = True) -> int:
+    """The gate's passage messages the broker has taken (``sent``), or not yet."""
+    state = "IS NOT NULL" if sent else "IS NULL"
+    query = f"SELECT count(*) FROM outbox WHERE topic LIKE '%/event/passage' AND sent_s {state}"
+    return int(record.db.execute(query).fetchone()[0])
 
 
 @dataclass
@@ -189,7 +188,9 @@ def run_behind_first(stations: list[Station], heard_within_s: float = HEARD_WITH
         behind.poll()
         if not shared or behind.publisher is None:
             continue
-        if behind.record.count_unsent() and not behind.publisher.flush(timeout_s=heard_within_s):
+        # a passage the gate recorded is on the broker before any gate goes on
+        unsent = passages_sent(behind.record, sent=False)
+        if unsent and not behind.publisher.flush(timeout_s=heard_within_s):
             raise ZoneOutOfStep(f"gate {behind.name}: its events did not reach the broker")
         now_sent = passages_sent(behind.record) - sent_before[id(behind)]
         if now_sent == sent[id(behind)]:

@@ -14,8 +14,15 @@ from simulator.broker import PrivateBroker
 from simulator.crowd import ScenarioError, SimPerson, load_scenario
 from simulator.day import PLOT_HEIGHT, PLOT_WIDTH, DayFigures, passage_direction
 from simulator.rig import shift_start_epoch
-from simulator.runner import ShiftRun, day_gates, people_at_gates, run_simulation
-from simulator.zone import ZoneTally, zone_problems
+from simulator.runner import (
+    RecordInUse,
+    ShiftRun,
+    day_gates,
+    people_at_gates,
+    run_simulation,
+)
+from simulator.world import Visit
+from simulator.zone import ZoneTally, entries_of_someone_inside, zone_problems
 from terminal.config import Config, ConfigError, load
 from terminal.record import Record
 from tests.test_cli import REPO, run
@@ -266,6 +273,23 @@ def test_the_summary_checks_the_capacity_itself() -> None:
     assert zone_problems(ZoneTally("hall", 3, "UTC", occupancy=tally.occupancy), {}) == []
 
 
+def test_the_summary_knows_a_code_passed_back_that_got_in() -> None:
+    """The world's truth, not the record's: the second entry on a code whose holder is inside."""
+
+    def through(person_id: str, at_s: float, code_of: str | None = None) -> Visit:
+        person = SimPerson(person_id, 0, 36.5, 20, "green", code_of=code_of)
+        visit = Visit(person, None, at_s, None, None, None)  # type: ignore[arg-type]
+        visit.outcome, visit.reacted_at = "passed", at_s
+        return visit
+
+    entries = ("entry", [through("A", 10), through("A.friend", 20, "A")])
+    (problem,) = entries_of_someone_inside({"gate-1": entries})
+    assert problem == "A.friend went in on A's code while A was inside"
+    # with A out in between, the same code may come in again (a meal break)
+    out = ("exit", [through("A.out", 15, "A")])
+    assert entries_of_someone_inside({"gate-1": entries, "gate-out": out}) == []
+
+
 def test_the_record_says_the_direction_once_it_knows_it() -> None:
     leaving = {"L": SimPerson("L", 0, 36.5, 20, "green", direction="out")}
     assert passage_direction({"person_id": "L", "outcome": "passed"}, leaving) == -1
@@ -364,3 +388,16 @@ def test_the_simulated_gates_are_the_zones_and_someone_must_let_them_out(tmp_pat
         "gate-2": [warehouse],  # the first entry gate serving the group
         "gate-out": [leaving],
     }
+
+
+def test_another_gates_record_is_replaced_only_if_the_simulator_made_it(tmp_path: Path) -> None:
+    precious = tmp_path / "day.gate-2.sqlite"
+    precious.write_text("a real gate's record", encoding="utf-8")
+    with pytest.raises(RecordInUse, match=r"day.gate-2.sqlite: exists and is not a record the sim"):
+        run_simulation(
+            load(DAY_CONFIG),
+            scenario=REPO / "simulator" / "scenarios" / "day.csv",
+            record_path=tmp_path / "day.sqlite",
+        )
+    assert precious.read_text(encoding="utf-8") == "a real gate's record"
+    assert not (tmp_path / "day.sqlite").exists()
