@@ -26,7 +26,7 @@ from terminal.gate import Gate
 from terminal.gatestate import GateState
 from terminal.policy import Decision
 from terminal.publisher import Publisher
-from terminal.record import CheckRow, Record
+from terminal.record import COUNTED_OUTCOMES, CheckRow, Record
 from terminal.topics import GateTopics, Messages, new_event_id
 from terminal.zonelink import peer_passage_topics
 
@@ -250,14 +250,12 @@ class ZoneTally:
         return next((at for at, inside in self.occupancy if inside == peak), None)
 
 
-THROUGH = ("passed", "unconfirmed", "unknown")
-
-
 def zone_tally(config: Config, records: Mapping[str, tuple[str, Record]]) -> ZoneTally:
     """The zone as the gates' records have it. ``records``: each gate's direction and record,
     the main gate first."""
     zone = config.zone
-    assert zone.name is not None
+    if zone.name is None:
+        raise ValueError(f"{config.source}: no zone.name, no zone to count")
     main = next(iter(records.values()))[1]
     tally = ZoneTally(zone.name, zone.capacity, config.gate.timezone)
     tally.occupancy = main.occupancy_over_time(zone.name)
@@ -274,7 +272,7 @@ def zone_tally(config: Config, records: Mapping[str, tuple[str, Record]]) -> Zon
                 gate,
                 direction,
                 len(checks),
-                sum(1 for p in own if p["outcome"] in THROUGH),
+                sum(1 for p in own if p["outcome"] in COUNTED_OUTCOMES),
                 dict(refused.most_common()),
             )
         )
