@@ -2,8 +2,9 @@
 
 Like a real camera, ``read()`` waits for the next frame; here the wait is simulated time. While
 nobody is in front of the gate for long, the camera would show the same empty scene frame after
-frame, so the simulation skips ahead, to ``LEAD_S`` before the next person steps up: the gate still
-sees every frame of the last seconds of the empty scene, which is all its timers look back on. It
+frame, so the simulation skips ahead, to ``LEAD_S`` before the next person steps up (with nobody
+left to come, to the next change the world makes to the gate's inputs): the gate still sees
+every frame of the last seconds of the empty scene, which is all its timers look back on. It
 does not skip while the turnstile is released (the gate's passage window and the fire alarm run
 then), nor past a change the world makes to the gate's inputs, nor for LEAD_S after one, nor while
 ``hold`` says someone is due whose time the world does not know (a guard walking over to a flag).
@@ -45,6 +46,12 @@ class FakeCapture:
         input_just_changed = self.clock.time() - gpio.last_input_change_at() < LEAD_S
         held = self.world.turnstile_released or input_just_changed or self.hold()
         held = held or any(w.front is not None or w.turnstile_released for w in self.beside)
+        if next_person_at is None and self.world.done:
+            # nobody left to come: on to the next change the world makes to the inputs, if any
+            # (a gate of a zone lives through a fire drill after its last person)
+            next_person_at = gpio.next_input_change_at() + LEAD_S
+            if next_person_at == float("inf"):
+                next_person_at = None
         if next_person_at is not None and not held:
             # never past a change the world makes to the gate's inputs (a fire alarm, a button)
             wakes_at = min(next_person_at - LEAD_S, gpio.next_input_change_at())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import random
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal, get_args
@@ -52,7 +53,10 @@ NATS_ON_ROSTER: tuple[str, ...] = get_args(NatOnRoster)
 # while they are in front (nack, bad_pec, error_flag, stuck); the shift group of the config
 # they belong to (blank: a group whose window holds their arrival); and whether, once
 # admitted, they go through the turnstile (yes, the default) or turn back; and which way they
-# go through: in (the default) or out
+# go through: in (the default) or out; the gate of the simulated zone they come to (blank: the
+# first entry gate serving their group, or the exit gate on the way out); and whose code they
+# show (blank: their own): the same worker again later in the day, on a row of its own, or a
+# code passed back over the turnstile to someone else
 SCENARIO_OPTIONAL = [
     "object_c",
     "distance_cm",
@@ -62,6 +66,8 @@ SCENARIO_OPTIONAL = [
     "group",
     "passes",
     "direction",
+    "gate",
+    "code_of",
 ]
 Direction = Literal["in", "out"]
 DIRECTIONS: tuple[str, ...] = get_args(Direction)
@@ -96,6 +102,8 @@ class SimPerson:
     outside_c: float | None = None
     passes: bool = True  # admitted, they go through; False: they change their mind, turn back
     direction: Direction = "in"  # into the park through the gate, or out of it
+    gate: str | None = None  # the zone's gate they come to (None: as their direction says)
+    code_of: str | None = None  # whose code they show (None: their own)
 
 
 @dataclass(frozen=True)
@@ -254,9 +262,10 @@ def is_attack(code: str) -> bool:
     return code in ATTACKS
 
 
-def load_scenario(path: Path) -> list[SimPerson]:
+def load_scenario(path: Path, gates: Mapping[str, str] | None = None) -> list[SimPerson]:
     """A planned crowd. Everyone in it is registered in the roster; an optional ``nat`` column
-    says what their last nucleic-acid test was (blank: valid)."""
+    says what their last nucleic-acid test was (blank: valid). ``gates``: the simulated zone's
+    gates and their directions (entry, exit), which a ``gate`` column must name."""
     people: list[SimPerson] = []
     seen: set[str] = set()
     try:
@@ -291,6 +300,10 @@ def load_scenario(path: Path) -> list[SimPerson]:
             raise ScenarioError(
                 f"{path}:{line}: direction must be in, out or empty, got {direction!r}"
             )
+        gate = _gate(path, line, cells["gate"].strip() or None, direction, gates or {})
+        code_of = cells["code_of"].strip() or None
+        if code_of is not None and not PERSON_ID.fullmatch(code_of):
+            raise ScenarioError(f"{path}:{line}: code_of: not a person_id, got {code_of!r}")
         fault = cells["sensor_fault"] or None
         if fault is not None and fault not in SENSOR_FAULTS:
             raise ScenarioError(
@@ -320,11 +333,30 @@ def load_scenario(path: Path) -> list[SimPerson]:
                 group=group,
                 passes=passes == "yes",
                 direction=direction,  # type: ignore[arg-type]
+                gate=gate,
+                code_of=code_of,
             )
         )
     if not people:
         raise ScenarioError(f"{path}: no persons in the scenario")
     return sorted(people, key=lambda p: p.arrival_s)
+
+
+def _gate(
+    path: Path, line: int, gate: str | None, direction: str, gates: Mapping[str, str]
+) -> str | None:
+    """A row's gate: one of the simulated zone's, serving the row's direction."""
+    if gate is None:
+        return None
+    if gate not in gates:
+        known = ", ".join(gates) or "none: the config has one gate"
+        raise ScenarioError(f"{path}:{line}: gate: {gate!r} is not a gate of the day ({known})")
+    wanted = "exit" if direction == "out" else "entry"
+    if gates[gate] != wanted:
+        raise ScenarioError(
+            f"{path}:{line}: gate: {gate} is an {gates[gate]} gate, the row goes {direction}"
+        )
+    return gate
 
 
 def in_groups(people: list[SimPerson], groups: list[str]) -> list[SimPerson]:

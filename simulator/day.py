@@ -3,7 +3,9 @@ minute in each shift window, and the occupancy behind it over the day; and their
 
 The queue is the world's truth (when each person arrived and left the queue's head); the windows
 are the config's, read by the simulator's own timetable; persons and occupancy are the record's
-passages, each counted once the turnstile says the person went through."""
+passages, each counted once the turnstile says the person went through. With a zone, the record
+holds the passages of every gate of it (its own and those its peers sent), and occupancy is the
+zone's as the record counts it, drawn against the zone's capacity."""
 
 from __future__ import annotations
 
@@ -52,6 +54,8 @@ class DayFigures:
     windows: list[WindowFigure] = field(default_factory=list)
     drills: list[tuple[float, float]] = field(default_factory=list)  # fire alarms: (from, until)
     plot: Path | None = None
+    capacity: int | None = None  # the zone's
+    gates: int = 1  # the passages counted are of this many gates
 
     @property
     def peak_occupancy(self) -> int:
@@ -76,11 +80,11 @@ def queue_over_time(
 
 
 def passage_direction(passage: dict[str, Any], scenario: dict[str, SimPerson]) -> int:
-    """+1 for a passage into the park, -1 out of it. The record's own direction once it has one
-    (a ``direction`` column of the passage); until then the scenario's, for the person."""
+    """+1 for a passage into the park, -1 out of it. The record's own direction (the gate's:
+    entry or exit) when it has one; for a record without, the scenario's, for the person."""
     recorded = passage.get("direction")
-    if recorded in ("in", "out"):
-        return 1 if recorded == "in" else -1
+    if recorded in ("entry", "in", "exit", "out"):
+        return 1 if recorded in ("entry", "in") else -1
     person = scenario.get(passage.get("person_id") or "")
     return -1 if person is not None and person.direction == "out" else 1
 
@@ -147,7 +151,10 @@ def day_figures(
     end_s: float,
     walk_up_s: float,
     drills: list[tuple[float, float]],
+    occupancy: list[tuple[float, int]] | None = None,
+    gates: int = 1,
 ) -> DayFigures:
+    """``occupancy``: the zone's, as the record counts it (default: from ``passages``)."""
     scenario = {p.person_id: p for p in people}
     queue = queue_over_time(visits, start_s, walk_up_s)
     figures = DayFigures(
@@ -155,8 +162,10 @@ def day_figures(
         start_s=start_s,
         end_s=end_s,
         queue=queue,
-        occupancy=occupancy_over_time(passages, scenario),
+        occupancy=occupancy if occupancy is not None else occupancy_over_time(passages, scenario),
         drills=[(f, u) for f, u in drills if u != float("inf")],
+        capacity=config.zone.capacity if occupancy is not None else None,
+        gates=gates,
     )
     if queue:
         at, longest = max(queue, key=lambda change: (change[1], -change[0]))
@@ -181,10 +190,11 @@ def format_day(figures: DayFigures) -> list[str]:
         f"  the day                peak queue {figures.peak_queue} waiting{peak_at}; occupancy"
         f" peak {figures.peak_occupancy}, at the end {figures.final_occupancy}",
     ]
+    where = "the gate" if figures.gates == 1 else "the gates"
     for w in figures.windows:
         lines.append(
             f"    {w.group:<10} {w.kind:<8} {_clock(w.start_s, tz)}-{_clock(w.end_s, tz)}"
-            f"  {w.persons:>4} through the gate, {w.per_minute:.2f} per minute"
+            f"  {w.persons:>4} through {where}, {w.per_minute:.2f} per minute"
         )
     if figures.plot is not None:
         lines.append(f"    plot of the day      {figures.plot}")
@@ -203,18 +213,26 @@ _INK = (40, 40, 40)
 _GRID = (225, 225, 225)
 _OCCUPANCY_COLOUR = (160, 80, 20)
 _QUEUE_COLOUR = (30, 110, 220)
+_CAPACITY_COLOUR = (40, 40, 200)
 _FONT = cv2.FONT_HERSHEY_SIMPLEX
 _LEFT, _RIGHT, _TOP, _BOTTOM, _GAP = 70, 20, 50, 50, 40
 
 
 def write_plot(figures: DayFigures, path: Path) -> None:
-    """Occupancy (top) and the queue (bottom) over the day, over the shift windows (shaded by
-    kind) and the fire drills (red), as a PNG of PLOT_WIDTH x PLOT_HEIGHT."""
+    """Occupancy (top, against the zone's capacity: a dashed line) and the queue (bottom) over
+    the day, over the shift windows (shaded by kind) and the fire drills (red), as a PNG of
+    PLOT_WIDTH x PLOT_HEIGHT."""
     image = np.full((PLOT_HEIGHT, PLOT_WIDTH, 3), 255, np.uint8)
     panel_h = (PLOT_HEIGHT - _TOP - _BOTTOM - _GAP) // 2
     panels = [
-        ("inside (occupancy)", figures.occupancy, _OCCUPANCY_COLOUR, _TOP),
-        ("waiting in the queue", figures.queue, _QUEUE_COLOUR, _TOP + panel_h + _GAP),
+        ("inside (occupancy)", figures.occupancy, _OCCUPANCY_COLOUR, _TOP, figures.capacity),
+        (
+            "waiting in the queue" + ("" if figures.gates == 1 else " (of the first gate)"),
+            figures.queue,
+            _QUEUE_COLOUR,
+            _TOP + panel_h + _GAP,
+            None,
+        ),
     ]
     span = max(figures.end_s - figures.start_s, 1.0)
     width = PLOT_WIDTH - _LEFT - _RIGHT
@@ -223,8 +241,9 @@ def write_plot(figures: DayFigures, path: Path) -> None:
         return _LEFT + round(width * min(max(epoch_s - figures.start_s, 0.0), span) / span)
 
     zone = ZoneInfo(figures.timezone)
-    cv2.putText(image, "The simulated day at the gate", (_LEFT, 30), _FONT, 0.7, _INK, 2)
-    for title, series, colour, top in panels:
+    title = "at the gate" if figures.gates == 1 else f"at the zone's {figures.gates} gates"
+    cv2.putText(image, f"The simulated day {title}", (_LEFT, 30), _FONT, 0.7, _INK, 2)
+    for title, series, colour, top, limit in panels:
         bottom = top + panel_h
         for _, kind, opens_s, closes_s in [
             (w.group, w.kind, w.start_s, w.end_s) for w in figures.windows
@@ -235,7 +254,7 @@ def write_plot(figures: DayFigures, path: Path) -> None:
             cv2.rectangle(
                 image, (x_of(sounds_from), top), (x_of(until) + 2, bottom), _DRILL_COLOUR, -1
             )
-        highest = max([1, *(value for _, value in series)])
+        highest = max([1, *(value for _, value in series), *([limit] if limit else [])])
         step = max(1, -(-highest // 4))
         for value in range(0, highest + step, step):
             y = bottom - round(panel_h * value / (highest + step))
@@ -245,6 +264,14 @@ def write_plot(figures: DayFigures, path: Path) -> None:
         def y_of(value: int, bottom: int = bottom, top_value: int = highest + step) -> int:
             return bottom - round(panel_h * value / top_value)
 
+        if limit is not None:
+            y = y_of(limit)
+            for x in range(_LEFT, PLOT_WIDTH - _RIGHT, 16):
+                cv2.line(image, (x, y), (min(x + 9, PLOT_WIDTH - _RIGHT), y), _CAPACITY_COLOUR, 2)
+            label = f"capacity {limit}"
+            cv2.putText(
+                image, label, (PLOT_WIDTH - _RIGHT - 130, y - 6), _FONT, 0.5, _CAPACITY_COLOUR, 1
+            )
         points = [(x_of(figures.start_s), y_of(0))]
         for at, value in series:
             points.append((x_of(at), points[-1][1]))

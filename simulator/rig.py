@@ -184,7 +184,8 @@ def health_code_payloads(people: list[SimPerson], config: Config) -> dict[str, s
             payload = previous  # with nobody before them, they have no code to show
         else:
             issued_s = start + person.arrival_s - CODE_ISSUED_BEFORE_S
-            payload = office.code(kind, person.person_id, issued_s)
+            # the code of whoever's it is: a worker coming again, or a code passed back
+            payload = office.code(kind, person.code_of or person.person_id, issued_s)
             if kind == "green" and _expected_through(person, config):
                 previous = payload  # a screenshot worth passing back
         payloads[person.person_id] = payload
@@ -284,8 +285,12 @@ def build_rig(
     real_time: bool = False,
     switched_on_before_s: float = 60.0,
     forehead_model: ForeheadModel | None = None,
+    everyone: list[SimPerson] | None = None,
 ) -> Rig:
+    """The entrance ``people`` come to. ``everyone``: all the people of a simulated zone, whose
+    roster and shift groups each of its gates knows (default: ``people``)."""
     start = shift_start_epoch(config)
+    known = people if everyone is None else everyone
     # the terminal is switched on before the shift, so the sensor is past power-up
     clock = SimClock(start - switched_on_before_s, real_time=real_time)
     rng = np.random.default_rng(seed)
@@ -351,14 +356,14 @@ def build_rig(
         exit_capture.beside.append(world)
     clock.sleep(MLX90614Twin.POWER_UP_S)
     return Rig(
-        config=simulated_shifts(people, config),  # the gate under test gets the crowd's groups
+        config=simulated_shifts(known, config),  # the gate under test gets the crowd's groups
         clock=clock,
         gpio=gpio,
         twin=twin,
         bus=FakeSMBus(twin, ranger, *more_twins),
         world=world,
         capture=capture,
-        roster=roster_for(people, config),
+        roster=roster_for(known, config),
         ranger=ranger,
         more_twins=more_twins,
         exit_world=exit_world,

@@ -26,6 +26,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from simulator.broker import BrokerUnavailable, PrivateBroker
 from simulator.crowd import (
     EXPECTED_REASON,
+    ScenarioError,
     SimPerson,
     check_groups,
     crowd_mix,
@@ -40,6 +41,17 @@ from simulator.rig import Rig, build_rig, expected_through_but_for_the_shift, sh
 from simulator.screens import DemoScreens, ScreensOptions, start_screens
 from simulator.timetable import expected_shift, window_of_record
 from simulator.world import Pace, Visit, World
+from simulator.zone import (
+    Station,
+    ZoneGate,
+    ZoneTally,
+    alarms_over,
+    entries_of_someone_inside,
+    format_zone,
+    run_behind_first,
+    zone_problems,
+    zone_tally,
+)
 from terminal.commands import CommandContext, CommandDesk, standard_registry
 from terminal.config import Config
 from terminal.gate import Gate
@@ -48,6 +60,7 @@ from terminal.policy import Decision
 from terminal.publisher import Publisher
 from terminal.record import CheckRow, Record, is_simulated_record
 from terminal.topics import GateTopics, Messages, new_event_id
+from terminal.zonelink import peer_passage_topics
 
 RESULTS_HEADER = ["person_id", "decision", "reason", "temperature_c"]
 
@@ -176,6 +189,7 @@ class Summary:
     drills: list[tuple[float, float, float | None]] = field(default_factory=list)
     freed: int = 0  # people in front when the alarm freed the turnstile
     day: DayFigures | None = None  # queue, windows and occupancy over the day, with its plot
+    zone: ZoneTally | None = None  # the zone's gates, occupancy, anti-passback and waits
 
     def agrees(self) -> bool:
         return not self.problems
@@ -219,13 +233,58 @@ def _people(
     config: Config, workers: int | None, seed: int | None, scenario: Path | None
 ) -> list[SimPerson]:
     if scenario is not None:
-        people = load_scenario(scenario)
+        people = load_scenario(scenario, day_gates(config))
         check_groups(people, set(config.shifts.groups), str(scenario))
         return people
     sim = config.simulator
     mix = crowd_mix(config)
     crowd = random_crowd(workers or sim.workers, seed if seed is not None else sim.seed, mix)
     return in_groups(crowd, list(sim.groups))
+
+
+def day_gates(config: Config) -> dict[str, str]:
+    """The simulated gates and their directions: the config's own first, then the zone's
+    others (``simulator.zone_gates``)."""
+    return {config.gate.id: config.gate.direction, **config.simulator.zone_gates}
+
+
+def _serves(config: Config, gate: str, direction: str, person: SimPerson) -> bool:
+    wanted = "exit" if person.direction == "out" else "entry"
+    if direction not in (wanted, "both"):
+        return False
+    group = config.shifts.groups.get(person.group or "")
+    return wanted == "exit" or group is None or group.gates is None or gate in group.gates
+
+
+def people_at_gates(config: Config, people: list[SimPerson]) -> dict[str, list[SimPerson]]:
+    """Who comes to which gate: the one their row names, else, going in, the first entry gate
+    that serves their group, and going out, the first exit gate."""
+    gates = day_gates(config)
+    at: dict[str, list[SimPerson]] = {gate: [] for gate in gates}
+    for person in people:
+        gate = person.gate or next(
+            (g for g, direction in gates.items() if _serves(config, g, direction, person)), None
+        )
+        if gate is None or gate not in gates:
+            way = (
+                "out, and no gate of the day is an exit gate"
+                if person.direction == "out"
+                else ("in, and no entry gate of the day serves their group")
+            )
+            raise ScenarioError(
+                f"{config.source}: {person.person_id} goes {way} (gate.direction,"
+                " simulator.zone_gates)"
+            )
+        at[gate].append(person)
+    return at
+
+
+def _peer_record(record_path: Path, gate: str) -> Path:
+    """Another gate's simulated record, beside the main one; only a simulated one is replaced."""
+    path = record_path.with_name(f"{record_path.stem}.{gate}{record_path.suffix}")
+    if path.exists() and not is_simulated_record(path):
+        raise RecordInUse(f"{path}: exists and is not a record the simulator made; not replaced")
+    return path
 
 
 @dataclass
@@ -235,6 +294,8 @@ class ShiftRun:
     record_path: Path
     checks_by_person: dict[str, CheckRow]
     summary_printed: bool = False  # beside the screens, printed before they closed
+    # every simulated gate's record, the main gate's first
+    records: dict[str, Path] = field(default_factory=dict)
 
 
 def run_simulation(
@@ -259,20 +320,25 @@ def run_simulation(
     if people is None:
         people = _people(config, workers, seed, scenario)
     check_groups(people, set(config.shifts.groups), "the crowd")
+    zone_gates = config.simulator.zone_gates
+    if zone_gates and screens is not None:
+        raise ScreensUnavailable(
+            "the screens show one gate: a config with simulator.zone_gates runs without them"
+        )
+    at_gates = people_at_gates(config, people)
+    everyone, people = people, at_gates[config.gate.id]
     rig = build_rig(
         config,
         people,
+        everyone=everyone,
         seed=seed if seed is not None else config.simulator.seed,
         pace=pace,
         real_time=screens is not None,
         # beside the screens the gate's clock is the wall clock: switched on just now
         switched_on_before_s=SWITCHED_ON_S if screens is not None else 60.0,
     )
-    drill_at = config.simulator.fire_drill_at_s
-    if drill_at is not None:
-        drill_from = shift_start_epoch(config) + drill_at
-        rig.world.sound_fire_alarm(drill_from, drill_from + config.simulator.fire_drill_s)
     record_path = claim_simulated_record(config, record_path)
+    peer_records = {gate: _peer_record(record_path, gate) for gate in zone_gates}
     topics = GateTopics(config.gate.park, config.gate.id)
     private: PrivateBroker | None = None
     broker_text: str | None = None
@@ -281,6 +347,7 @@ def run_simulation(
     record: Record | None = None
     devices = None
     demo: DemoScreens | None = None
+    peers: list[ZoneGate] = []
     try:
         # the broker first: the previous simulated record is replaced only once the run can start
         if broker is None:
@@ -293,9 +360,35 @@ def run_simulation(
             probe_broker(*broker)
             broker_text = f"{broker[0]}:{broker[1]}"
             subscriber = Subscriber(broker[0], broker[1], topics)
+        elif zone_gates:
+            raise BrokerUnavailable(
+                "the zone's gates (simulator.zone_gates) share their passages through a broker"
+            )
         replace_simulated_record(record_path)
         record = Record(record_path)
         record.mark_simulated()
+        for index, (gate_id, direction) in enumerate(zone_gates.items()):
+            assert broker is not None
+            replace_simulated_record(peer_records[gate_id])
+            gate_section = config.gate.model_copy(update={"id": gate_id, "direction": direction})
+            peers.append(
+                ZoneGate(
+                    config.model_copy(update={"gate": gate_section}),
+                    at_gates[gate_id],
+                    *broker,
+                    record_path=peer_records[gate_id],
+                    everyone=everyone,
+                    seed=(seed if seed is not None else config.simulator.seed) + index + 1,
+                    pace=pace,
+                    simulated=True,
+                )
+            )
+        # the fire alarm panel is the zone's: a drill frees every gate of it at once
+        drill_at = config.simulator.fire_drill_at_s
+        if drill_at is not None:
+            drill_from = shift_start_epoch(config) + drill_at
+            for world in [rig.world, *(peer.rig.world for peer in peers)]:
+                world.sound_fire_alarm(drill_from, drill_from + config.simulator.fire_drill_s)
         devices = rig.devices()
         boot_id = new_event_id()
         messages = Messages(
@@ -321,6 +414,7 @@ def run_simulation(
                 config_file=config.source,
                 state=state,
                 commands=True,  # the simulated guard's signed commands
+                peer_passages=peer_passage_topics(config),
             )
             publisher.start()
             if not publisher.wait_connected(10):
@@ -352,6 +446,12 @@ def run_simulation(
             f"Simulating {len(people)} people through gate {config.gate.park}/{config.gate.id}"
             f" (broker {broker_text or 'none'}, record {record_path})\n"
         )
+        for peer in peers:
+            out.write(
+                f"  and {len(peer.people)} through gate {peer.config.gate.id} of zone"
+                f" {config.zone.name} ({peer.config.gate.direction}, record {peer.record_path})\n"
+            )
+            peer.start()
         if demo is not None:
             out.write("Watch it (the shift runs in real time):\n")
             out.write(demo.describe() + "\n")
@@ -394,15 +494,23 @@ def run_simulation(
         # a stuck gate must not hang the simulator: a person gives up after Pace.give_up_s;
         # flags still open when everyone is through are waited for a while (the guard's walk)
         wait_for_guard_until: float | None = None
-        while True:
+
+        def finished() -> bool:
+            nonlocal wait_for_guard_until
+            # the last admitted person's passage is seen through, as every other one, and a fire
+            # drill after the last person is lived through too
+            if not rig.world.done or gate.passages.waiting:
+                return False
+            if not alarms_over(rig.world, rig.clock.time()):
+                return False
+            if guard is None or not (guard.pending() or gate.secondary.open):
+                return True
             now = rig.clock.time()
-            # the last admitted person's passage is seen through, as every other one
-            if rig.world.done and not gate.passages.waiting:
-                if guard is None or not (guard.pending() or gate.secondary.open):
-                    break
-                wait_for_guard_until = wait_for_guard_until or now + 300.0
-                if now >= wait_for_guard_until:
-                    break
+            wait_for_guard_until = wait_for_guard_until or now + 300.0
+            return now >= wait_for_guard_until
+
+        def poll() -> None:
+            now = rig.clock.time()
             escorted = None
             if guard is not None:
                 guard.notice()
@@ -424,8 +532,15 @@ def run_simulation(
             for person_id in from_desk:  # so does a person at the security desk
                 rig.world.escort_over(person_id, _admitted_by_guard(record, who, person_id))
             progress.update(len(rig.world.visits))
-        simulated_s = rig.clock.time() - sim_started
+
+        main = Station(config.gate.id, rig.clock.time, poll, finished, record, publisher)
+        # the zone's other gates beside it, the one behind first
+        run_behind_first([main, *(peer.station() for peer in peers)])
+        # the zone's day lasts until its last gate is done
+        simulated_s = max([rig.clock.time(), *(peer.now for peer in peers)]) - sim_started
         gate.close()
+        for peer in peers:
+            peer.gate.close()
         drain = "no broker: the events stay in the record"
         if publisher is not None:
             drain_started = time.monotonic()
@@ -437,6 +552,9 @@ def run_simulation(
                     "stay unsent in the record"
                 )
         summary = _summarise(record, rig.world, who_was_there, subscriber, topics, rig.config)
+        if config.zone.name is not None:
+            summary.zone, zone_found = _zone_against_the_truth(config, record, rig.world, peers)
+            summary.problems.extend(zone_found)
         summary.simulated_s = simulated_s
         summary.broker = broker_text
         summary.drain = drain
@@ -445,12 +563,17 @@ def run_simulation(
             summary.day = day_figures(
                 config,  # its own groups: not the ones the simulator adds for blank groups
                 rig.world.visits,
-                record.passages(),
-                people,
+                record.passages(),  # the zone's other gates' too
+                everyone,
                 start_s=shift_start_epoch(config),
-                end_s=rig.clock.time(),
+                end_s=max([rig.clock.time(), *(peer.now for peer in peers)]),
                 walk_up_s=rig.world.pace.walk_up_s,
                 drills=rig.world.alarms,
+                # counted from the zone's passages at every gate, by the gate's own record
+                occupancy=record.occupancy_over_time(config.zone.name)
+                if config.zone.name is not None
+                else None,
+                gates=len(peers) + 1,
             )
             write_plot(summary.day, plot)
             summary.day.plot = plot
@@ -471,6 +594,8 @@ def run_simulation(
                 while True:
                     time.sleep(1)
     finally:
+        for peer in peers:
+            peer.stop()
         if demo is not None:
             demo.stop()
         if publisher is not None:
@@ -485,7 +610,38 @@ def run_simulation(
             record.close()
     if not summary_printed:
         summary.wall_s = time.perf_counter() - wall_started
-    return ShiftRun(summary, rig, record_path, checks_by_person, summary_printed)
+    records = {config.gate.id: record_path, **peer_records}
+    return ShiftRun(summary, rig, record_path, checks_by_person, summary_printed, records)
+
+
+def _zone_against_the_truth(
+    config: Config, record: Record, world: World, peers: list[ZoneGate]
+) -> tuple[ZoneTally, list[str]]:
+    """The zone's figures from every gate's record, and the simulator's checks of it: never
+    over capacity, every gate counting as the main one, nobody in on the code of someone
+    inside (the world's truth), and at each other gate what the main gate's checks are."""
+    records = {config.gate.id: (config.gate.direction, record)}
+    records.update({p.config.gate.id: (p.config.gate.direction, p.record) for p in peers})
+    tally = zone_tally(config, records)
+    problems = zone_problems(tally, records)
+    visits = {config.gate.id: (config.gate.direction, world.visits)}
+    visits.update({p.config.gate.id: (p.config.gate.direction, p.rig.world.visits) for p in peers})
+    problems.extend(entries_of_someone_inside(visits))
+    tally.people = {gate: len(gate_visits) for gate, (_, gate_visits) in visits.items()}
+    for peer in peers:
+        visits_there = peer.rig.world.visits
+        found = _checks_against_the_truth(visits_there, peer.who_was_there)
+        found += _passages_against_the_truth(
+            peer.record.passages(), visits_there, peer.who_was_there
+        )
+        drills, drill_problems = _drills_against_the_record(
+            peer.rig.world, peer.record, peer.record.checks()
+        )
+        if drills and not drill_problems:
+            tally.drill_freed.append(peer.config.gate.id)
+        found += drill_problems
+        problems.extend(f"at {peer.config.gate.id}: {problem}" for problem in found)
+    return tally, problems
 
 
 # beside the screens: the terminal is switched on this long before the first person comes
@@ -669,7 +825,7 @@ def _summarise(
     problems.extend(_checks_against_the_truth(visits, who_was_there, outcomes))
     shifts = _shifts_as_timetabled(visits, who_was_there, config, outcomes)
     problems.extend(shifts.problems)
-    passages = record.passages()
+    passages = [p for p in record.passages() if p["gate"] is None]  # not the zone peers'
     problems.extend(_passages_against_the_truth(passages, visits, who_was_there))
     drills, drill_problems = _drills_against_the_record(world, record, checks)
     problems.extend(drill_problems)
@@ -883,7 +1039,9 @@ def _checks_against_the_truth(
     for visit in visits:
         pid = visit.person.person_id
         rows = by_person.get(pid, [])
-        wrong = [r for r in rows if r.person_id is not None and r.person_id != pid]
+        # a row may show someone else's code by design (code_of): the same worker again
+        whose = visit.person.code_of or pid
+        wrong = [r for r in rows if r.person_id is not None and r.person_id != whose]
         if visit.person.code == "replayed":
             wrong = [r for r in wrong if r.decision == "admit"]  # showing it is the attack
         if wrong:
@@ -891,8 +1049,9 @@ def _checks_against_the_truth(
             problems.append(
                 f"{pid} was checked on someone else's code{' and ADMITTED' if admitted else ''}"
             )
-        # a retry after "no code" is a new check; any other second check is a double count
-        if any(r.reason != "no_code" for r in rows[:-1]):
+        # a retry after "no code" is a new check, and so is the check of someone told to wait
+        # for room in the zone once someone left; any other second check is a double count
+        if any(r.reason not in ("no_code", "zone_full") for r in rows[:-1]):
             problems.append(f"{pid} was checked {len(rows)} times in one approach")
         if visit.outcome not in ("no_decision", "freed") and not rows:
             problems.append(f"{pid} got an answer without a check in the record")
@@ -977,9 +1136,13 @@ def _drill_line(drill: tuple[float, float, float | None], freed: int) -> str:
 
 
 def format_summary(summary: Summary) -> str:
+    people = f"{summary.people} people"
+    if summary.zone is not None and len(summary.zone.people) > 1:
+        first, *_ = summary.zone.people  # the main gate: the figures down to the zone's are its
+        people += f" at {first}, {sum(summary.zone.people.values())} at the zone's gates"
     lines = [
         "",
-        f"Shift summary ({summary.people} people, {summary.simulated_s / 60:.1f} simulated minutes,"
+        f"Shift summary ({people}, {summary.simulated_s / 60:.1f} simulated minutes,"
         f" {summary.wall_s:.1f} s wall time)",
         f"  checks recorded        {summary.checks}",
         f"  admitted               {summary.admitted}",
@@ -1004,6 +1167,7 @@ def format_summary(summary: Summary) -> str:
         f"  passages               {_passages_line(summary)}",
         *(_drill_line(drill, summary.freed) for drill in summary.drills),
         *(format_day(summary.day) if summary.day is not None else []),
+        *(format_zone(summary.zone) if summary.zone is not None else []),
         f"  core >= 37.5 °C        {summary.fevers_at_gate} people, of whom"
         f" {summary.fevers_admitted_at_gate} admitted without a flag",
         f"  events in the record   {summary.events_in_record}"

@@ -745,6 +745,9 @@ class TimingConfig(Section):
     code_watch_s: float = Field(default=1.0, ge=0.0, le=10.0)
 
 
+GateId = Annotated[str, Field(pattern=NAME_PATTERN)]
+
+
 class SimulatorConfig(Section):
     workers: int = Field(default=200, ge=1, le=100_000)
     seed: int = 1
@@ -760,6 +763,9 @@ class SimulatorConfig(Section):
     # (needs [inputs.fire_alarm]); None: no drill
     fire_drill_at_s: float | None = Field(default=None, ge=0.0, le=7 * 86400.0)
     fire_drill_s: float = Field(default=120.0, gt=0.0, le=3600.0)
+    # the zone's other gates, simulated beside this one (each with this config, its own id and
+    # direction) and sharing their passages with it; each one of zone.gates
+    zone_gates: dict[GateId, Literal["entry", "exit"]] = Field(default_factory=dict, max_length=16)
 
 
 class ZoneConfig(Section):
@@ -856,6 +862,9 @@ class Config(Section):
     def _a_gate_of_its_zone(self) -> Config:
         if self.zone.gates and self.gate.id not in self.zone.gates:
             raise ValueError(f"zone.gates: must list this gate ({self.gate.id!r}) too")
+        for gate in self.simulator.zone_gates:
+            if gate == self.gate.id or gate not in self.zone.gates:
+                raise ValueError(f"simulator.zone_gates.{gate}: not another gate of zone.gates")
         return self
 
     @model_validator(mode="after")

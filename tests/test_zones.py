@@ -15,15 +15,15 @@ from pathlib import Path
 import pytest
 
 from simulator.broker import PrivateBroker
-from simulator.rig import Rig, build_rig
+from simulator.rig import build_rig
+from simulator.zone import ZoneGate, run_zone
 from terminal.config import Config
 from terminal.display.state import DisplayState
 from terminal.gate import Gate
 from terminal.gatestate import GateState
-from terminal.publisher import Publisher
 from terminal.record import PassageRow, Record
-from terminal.topics import GateTopics, Messages, new_event_id
-from terminal.zonelink import ZoneLink, peer_passage_topics
+from terminal.topics import Messages
+from terminal.zonelink import ZoneLink
 from tests.conftest import make_config
 from tests.test_gate import person, run_until_done
 from tests.test_gate_inputs import passage
@@ -53,90 +53,12 @@ def zone_config(
     )
 
 
-class ZoneGate:
-    """One gate of the zone: its rig, record, publisher on the test broker, and the gate."""
-
-    def __init__(self, config: Config, people: list, host: str, port: int) -> None:
-        self.config = config
-        self.rig: Rig = build_rig(config, people)
-        self.record = Record(config.resolved(config.record.path))
-        self.state = GateState(risk_tier="low")
-        mqtt = config.mqtt.model_copy(update={"host": host, "port": port})
-        boot_id = new_event_id()
-        topics = GateTopics(config.gate.park, config.gate.id)
-        self.publisher = Publisher(
-            self.record,
-            mqtt,
-            topics,
-            client_id=f"{config.gate.id}-{boot_id[:6]}",
-            state=self.state,
-            peer_passages=peer_passage_topics(config),
-        )
-        messages = Messages(
-            config.gate.park, config.gate.id, boot_id=boot_id, timezone=config.gate.timezone
-        )
-        self.gate = Gate(
-            config=self.rig.config,
-            devices=self.rig.devices(),
-            record=self.record,
-            roster=self.rig.roster,
-            publisher=self.publisher,
-            state=self.state,
-            messages=messages,
-        )
-
-    @property
-    def now(self) -> float:
-        return self.rig.world.clock.time()
-
-    def passages_sent(self) -> int:
-        return sum(
-            1
-            for m in self.record.outbox()
-            if m["topic"].endswith("event/passage") and m["sent_s"] is not None
-        )
-
-    def checks(self) -> list[tuple[str, str, str]]:
-        return [(c["person_id"], c["reason"], c["route"]) for c in self.record.checks()]
-
-    def stop(self) -> None:
-        self.publisher.stop()
-        self.gate.close()
-
-
 @pytest.fixture
 def made() -> Iterator[list[ZoneGate]]:
     gates: list[ZoneGate] = []
     yield gates
     for gate in gates:
         gate.stop()
-
-
-def run_zone(gates: list[ZoneGate]) -> None:
-    """Every gate polls in turn, the one whose clock is behind first, so that their simulated
-    times stay together; a passage one gate sends has reached the others before they go on."""
-    for gate in gates:
-        gate.publisher.start()
-        assert gate.publisher.wait_connected(10)
-    for _ in range(400_000):
-        # a gate goes on until its people are gone and its last passage is closed
-        live = [g for g in gates if not g.rig.world.done or g.gate.passages.waiting]
-        if not live:
-            for gate in gates:
-                gate.gate.poll()  # a gate done early takes in what the others sent since
-            return
-        behind = min(live, key=lambda g: g.now)
-        before = behind.passages_sent()
-        behind.gate.poll()
-        if behind.record.count_unsent():
-            assert behind.publisher.flush(timeout_s=10)
-        sent = behind.passages_sent()
-        if sent != before:
-            for other in gates:
-                if other is not behind:
-                    # the broker has it: wait until each peer has heard all of it
-                    assert wait_for(lambda o=other, n=sent: o.publisher.peer_passages_heard >= n)
-    raise AssertionError("the zone's simulated shift did not finish")
 
 
 def test_occupancy_and_anti_passback_hold_across_the_zones_gates(
