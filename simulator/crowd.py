@@ -267,13 +267,15 @@ def load_scenario(path: Path, gates: Mapping[str, str] | None = None) -> list[Si
     says what their last nucleic-acid test was (blank: valid). ``gates``: the simulated zone's
     gates and their directions (entry, exit), which a ``gate`` column must name."""
     people: list[SimPerson] = []
-    seen: set[str] = set()
+    # a person's rows: the first is them, a later one (another time of day) a later visit
+    visits: dict[str, list[tuple[int, float]]] = {}
     try:
         planned = read_table(
             path, SCENARIO_HEADER, "scenario", optional=["nat", *SCENARIO_OPTIONAL]
         )
     except CsvFileError as exc:
         raise ScenarioError(str(exc)) from None
+    named = {cells["person_id"] for _, cells in planned}
     for line, cells in planned:
         person_id, arrival, core, ambient, code = (cells[name] for name in SCENARIO_HEADER)
         nat = cells["nat"] or "valid"
@@ -281,9 +283,15 @@ def load_scenario(path: Path, gates: Mapping[str, str] | None = None) -> list[Si
             raise ScenarioError(
                 f"{path}:{line}: person_id: must be letters, digits, '.', '_' or '-'"
             )
-        if person_id in seen:
-            raise ScenarioError(f"{path}:{line}: person_id {person_id!r} appears twice")
-        seen.add(person_id)
+        arrival_s = _number(path, line, "arrival_s", arrival, 0, 7 * 86400)
+        earlier = visits.setdefault(person_id, [])
+        for other_line, other_s in earlier:
+            if other_s == arrival_s:
+                raise ScenarioError(
+                    f"{path}:{line}: person_id {person_id!r} arrives at {arrival} on line "
+                    f"{other_line} too: one person, one place at a time"
+                )
+        earlier.append((line, arrival_s))
         _check_code(path, line, code)
         if nat not in NATS_ON_ROSTER:
             raise ScenarioError(
@@ -304,6 +312,12 @@ def load_scenario(path: Path, gates: Mapping[str, str] | None = None) -> list[Si
         code_of = cells["code_of"].strip() or None
         if code_of is not None and not PERSON_ID.fullmatch(code_of):
             raise ScenarioError(f"{path}:{line}: code_of: not a person_id, got {code_of!r}")
+        row_id = person_id
+        if len(earlier) > 1:
+            # the same person again (back from lunch, leaving): a row of its own in the
+            # simulation, showing their own code unless the row says whose
+            row_id = _visit_id(person_id, len(earlier), named)
+            code_of = code_of or person_id
         fault = cells["sensor_fault"] or None
         if fault is not None and fault not in SENSOR_FAULTS:
             raise ScenarioError(
@@ -319,8 +333,8 @@ def load_scenario(path: Path, gates: Mapping[str, str] | None = None) -> list[Si
 
         people.append(
             SimPerson(
-                person_id=person_id,
-                arrival_s=_number(path, line, "arrival_s", arrival, 0, 7 * 86400),
+                person_id=row_id,
+                arrival_s=arrival_s,
                 core_c=_number(path, line, "core_c", core, 30, 45),
                 ambient_c=_number(path, line, "ambient_c", ambient, -20, 50),
                 code=code,
@@ -340,6 +354,15 @@ def load_scenario(path: Path, gates: Mapping[str, str] | None = None) -> list[Si
     if not people:
         raise ScenarioError(f"{path}: no persons in the scenario")
     return sorted(people, key=lambda p: p.arrival_s)
+
+
+def _visit_id(person_id: str, visit: int, named: set[str]) -> str:
+    """A later visit's own name in the simulation, apart from every name the scenario uses."""
+    row_id = f"{person_id}.visit{visit}"
+    while row_id in named:
+        row_id += "_"
+    named.add(row_id)
+    return row_id
 
 
 def _gate(

@@ -34,7 +34,8 @@ CAPACITY = 8  # the day's few people: a hall for eight, so that they fill it
 
 # (person, minutes after 07:00, group, direction, goes through, gate, whose code): few people in
 # each window, none near a window's edge, so that each passage falls in the window its arrival
-# does; blank gate: the first entry gate serving the group, or the exit gate on the way out
+# does; blank gate: the first entry gate serving the group, or the exit gate on the way out; a
+# person named again is the same worker later in the day (out for lunch, back, leaving)
 DAY = [
     ("D1", 25, "day", "in", True, "", ""),
     ("D2", 28, "day", "in", True, "", ""),
@@ -54,16 +55,16 @@ DAY = [
     ("V1", 2 * 60, "", "in", True, "", ""),
     # a visitor finds the hall full, and waits at gate-1 until V1 leaves through gate-out
     ("W1", 3 * 60 + 30, "", "in", True, "", ""),
-    ("V1.out", 3 * 60 + 30.1, "", "out", True, "", "V1"),
-    ("D1.meal-out", 4 * 60 + 33, "", "out", True, "", "D1"),
-    ("D2.meal-out", 4 * 60 + 36, "", "out", True, "", "D2"),
-    ("D1.meal-in", 4 * 60 + 50, "day", "in", True, "", "D1"),
-    ("D2.meal-in", 4 * 60 + 53, "day", "in", True, "", "D2"),
-    ("D1.out", 12 * 60 + 35, "", "out", True, "", "D1"),
-    ("D2.out", 12 * 60 + 38, "", "out", True, "", "D2"),
-    ("D3.out", 12 * 60 + 41, "", "out", True, "", "D3"),
-    ("B1.out", 13 * 60 + 5, "", "out", True, "", "B1"),
-    ("B2.out", 13 * 60 + 8, "", "out", True, "", "B2"),
+    ("V1", 3 * 60 + 30.1, "", "out", True, "", ""),
+    ("D1", 4 * 60 + 33, "", "out", True, "", ""),
+    ("D2", 4 * 60 + 36, "", "out", True, "", ""),
+    ("D1", 4 * 60 + 50, "day", "in", True, "", ""),
+    ("D2", 4 * 60 + 53, "day", "in", True, "", ""),
+    ("D1", 12 * 60 + 35, "", "out", True, "", ""),
+    ("D2", 12 * 60 + 38, "", "out", True, "", ""),
+    ("D3", 12 * 60 + 41, "", "out", True, "", ""),
+    ("B1", 13 * 60 + 5, "", "out", True, "", ""),
+    ("B2", 13 * 60 + 8, "", "out", True, "", ""),
 ]
 # the shipped day config's windows on Monday 2026-11-23 between 07:00 and the last passage,
 # read by hand: (group, kind, start, end)
@@ -335,11 +336,36 @@ def test_a_scenario_direction_must_be_in_or_out(tmp_path: Path) -> None:
     assert [p.direction for p in load_scenario(path)] == ["out", "in"]
 
 
+def test_a_person_named_again_is_the_same_worker_later_in_the_day(tmp_path: Path) -> None:
+    path = tmp_path / "visits.csv"
+    path.write_text(
+        "person_id,arrival_s,core_c,ambient_c,code,direction,code_of\n"
+        "A,0,36.5,20,green,in,\nA.visit2,5,36.5,20,green,in,\nA,600,36.5,20,green,out,\n"
+        "A,900,36.5,20,green,in,\nB,950,36.5,20,green,in,A\n",
+        encoding="utf-8",
+    )
+    people = load_scenario(path)
+    # each visit a row of its own, showing A's code; no name the scenario uses is taken twice
+    assert [(p.person_id, p.code_of, p.direction) for p in people] == [
+        ("A", None, "in"),
+        ("A.visit2", None, "in"),
+        ("A.visit2_", "A", "out"),
+        ("A.visit3", "A", "in"),
+        ("B", "A", "in"),
+    ]
+    path.write_text(
+        "person_id,arrival_s,core_c,ambient_c,code\nA,0,36.5,20,green\nA,0,36.6,20,green\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ScenarioError, match=r"visits.csv:3: person_id 'A' arrives at 0 on line 2"):
+        load_scenario(path)
+
+
 def test_simulate_day_says_where_the_plot_is(tmp_path: Path, broker: PrivateBroker) -> None:
     scenario = tmp_path / "short.csv"
     scenario.write_text(
         "person_id,arrival_s,core_c,ambient_c,code,group,direction,code_of\n"
-        "A,1500,36.5,20.0,green,day,in,\nA.out,43200,36.5,20.0,green,,out,A\n",
+        "A,1500,36.5,20.0,green,day,in,\nA,43200,36.5,20.0,green,,out,\n",
         encoding="utf-8",
     )
     record = tmp_path / "day" / "record.sqlite"
