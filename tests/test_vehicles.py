@@ -297,6 +297,17 @@ def test_a_malformed_permit_never_stops_the_gate(tmp_path: Path) -> None:
     assert station.relay_pulses() == 0
 
 
+def test_a_permit_with_no_driver_checked_lifts_nothing(tmp_path: Path) -> None:
+    """A permit names no driver and nobody has been checked: whose vehicle is it? Refused,
+    recorded, the barrier down."""
+    station = vehicle_station(tmp_path, [person("LATE", 3600)])
+    # (an idle simulated camera skips ahead to the next person: the permit is valid all day)
+    now = station.rig.clock.time()
+    show_to_the_camera(station, permit(now, valid_until_s=now + 86_400), polls=3)
+    assert vehicles_of(station) == [("沪A12345D", None, "deny", "no_driver_waiting", "permit")]
+    assert station.relay_pulses() == 0 and station.record.checks() == []
+
+
 def test_a_permit_for_a_refused_driver_is_recorded_refused(tmp_path: Path) -> None:
     station = vehicle_station(tmp_path, [person("DRVB", 0, code="red")])
     station.run_until(1)
