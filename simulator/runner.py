@@ -49,6 +49,7 @@ from simulator.zone import (
     entries_of_someone_inside,
     format_zone,
     run_behind_first,
+    with_a_way_out,
     zone_problems,
     zone_tally,
 )
@@ -320,6 +321,9 @@ def run_simulation(
     if people is None:
         people = _people(config, workers, seed, scenario)
     check_groups(people, set(config.shifts.groups), "the crowd")
+    config, added = with_a_way_out(config, people)
+    if added is not None:
+        out.write(added + "\n")
     zone_gates = config.simulator.zone_gates
     if zone_gates and screens is not None:
         raise ScreensUnavailable(

@@ -34,6 +34,32 @@ HEARD_WITHIN_S = 10.0  # real seconds a passage may take across the broker to ev
 MAX_POLLS = 2_000_000  # a day of several gates polls a few hundred thousand times
 
 
+def with_a_way_out(config: Config, people: list[SimPerson]) -> tuple[Config, str | None]:
+    """A crowd some of whom go out, at a config with no gate for the way out: the simulated
+    entrance gains an exit gate beside the config's (of its zone, where it has one), so that
+    they leave as they would; and the line that says so. Otherwise the config as it is."""
+    ways = {config.gate.direction, *config.simulator.zone_gates.values()}
+    leaving = sum(1 for person in people if person.direction == "out")
+    if not leaving or ways & {"exit", "both"}:
+        return config, None
+    taken = {config.gate.id, *config.simulator.zone_gates, *config.zone.gates}
+    exit_id = f"{config.gate.id[:60]}-out"
+    while exit_id in taken:
+        exit_id = f"{exit_id[:63]}_"
+    zone = config.zone
+    if zone.name is not None:
+        gates = zone.gates or [config.gate.id, *config.simulator.zone_gates]
+        zone = zone.model_copy(update={"gates": [*gates, exit_id]})
+    zone_gates = {**config.simulator.zone_gates, exit_id: "exit"}
+    simulator = config.simulator.model_copy(update={"zone_gates": zone_gates})
+    said = (
+        f"{leaving} of the crowd go out and the config has no exit gate: they leave by"
+        f" {exit_id}, an exit gate the simulator adds"
+        + (f" to zone {zone.name}" if zone.name is not None else "")
+    )
+    return config.model_copy(update={"zone": zone, "simulator": simulator}), said
+
+
 class ZoneOutOfStep(RuntimeError):
     """A gate's passage did not reach the others, or the gates never finished."""
 

@@ -389,6 +389,38 @@ def test_simulate_day_says_where_the_plot_is(tmp_path: Path, broker: PrivateBrok
     assert "gate-out   exit      1 people,    1 checks,    1 through; refused: none" in done.stdout
 
 
+def test_a_crowd_going_out_at_a_config_without_an_exit_leaves_by_one_the_simulator_adds(
+    tmp_path: Path, broker: PrivateBroker
+) -> None:
+    scenario = tmp_path / "out.csv"
+    scenario.write_text(
+        "person_id,arrival_s,core_c,ambient_c,code,direction\n"
+        "A,10,36.5,20,green,in\nB,20,36.6,20,green,in\nA,300,36.5,20,green,out\n",
+        encoding="utf-8",
+    )
+    record = tmp_path / "record.sqlite"
+    done = run(
+        "simulate",
+        "--scenario",
+        str(scenario),
+        "--record",
+        str(record),
+        "--broker",
+        f"{broker.host}:{broker.port}",
+    )
+    assert done.returncode == 0, done.stderr
+    assert (
+        "1 of the crowd go out and the config has no exit gate: they leave by gate-1-out, an exit"
+        " gate the simulator adds to zone plant-hall"
+    ) in done.stderr
+    assert "gate-1-out exit      1 people,    1 checks,    1 through" in done.stdout
+    assert "at the end 1" in done.stdout  # A left, B is inside
+    exits = Record(record.with_name("record.gate-1-out.sqlite")).checks()
+    assert [(c["person_id"], c["direction"], c["reason"]) for c in exits] == [
+        ("A", "exit", "admitted")
+    ]
+
+
 def test_the_shipped_day_config_loads(tmp_path: Path) -> None:
     config: Config = load(DAY_CONFIG)
     assert config.simulator.fire_drill_at_s is not None
