@@ -396,7 +396,9 @@ class Record:
             if table is not None and rows:
                 self.db.table(table).insert_all(rows)
             if hold is not None:
-                self._insert_hold(event_id, created_s, hold)
+                # an admission by staff holds the code under the check it admits (its passage's)
+                held_by = passage.admission_id if passage is not None else event_id
+                self._insert_hold(held_by, created_s, hold)
             if passage is not None:
                 self.db.table("passages").insert(asdict(passage))
             if also is not None:
@@ -467,7 +469,9 @@ class Record:
     def held_by(self, fingerprint: str, person_id: str, now_s: float) -> str | None:
         """The admission that still holds this code or this person at ``now_s``, if any. A
         person seen leaving through an exit gate since (theirs or a peer's) is held no more:
-        out of the zone, their code is theirs to come back in with (a meal break)."""
+        out of the zone, their code is theirs to come back in with (a meal break). Nor is one
+        the passage contact saw not going through on it (they turned back): never in, they
+        come again on the same code."""
         marks = ", ".join("?" * len(COUNTED_OUTCOMES))
         row = self.db.execute(
             "SELECT event_id FROM holds h WHERE until_s > ? AND admitted_s <= ? "
@@ -475,6 +479,8 @@ class Record:
             "SELECT 1 FROM passages p WHERE p.person_id = h.person_id "
             f"AND p.direction = 'exit' AND p.outcome IN ({marks}) "
             "AND COALESCE(p.passed_s, p.released_s) > h.admitted_s) "
+            "AND NOT EXISTS (SELECT 1 FROM passages t WHERE t.admission_id = h.event_id "
+            "AND t.outcome = 'not_passed') "
             "ORDER BY admitted_s DESC LIMIT 1",
             [now_s, now_s, fingerprint, person_id, *COUNTED_OUTCOMES],
         ).fetchone()

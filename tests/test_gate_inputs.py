@@ -136,6 +136,24 @@ def test_without_a_passage_contact_the_relay_pulses_as_before(tmp_path: Path) ->
     assert not any(m["topic"].endswith("event/passage") for m in record.outbox())
 
 
+def test_someone_who_turned_back_comes_again_on_the_same_code(tmp_path: Path) -> None:
+    """Admitted, B did not go through (the contact says so): B is not inside, and their code
+    does not refuse them as a replay when they come back to the gate."""
+    config = wired_config(tmp_path, passage=passage(window_s=6.0))
+    crowd = [person("B", 0, passes=False), person("B.again", 40, code_of="B")]
+    rig = build_rig(config, crowd)
+    record = Record(tmp_path / "r.sqlite")
+    gate = Gate(config=rig.config, devices=rig.devices(), record=record, roster=rig.roster)
+    run_until_done(gate, rig)
+    while gate.passages.waiting:  # the second one's passage seen through
+        gate.poll()
+    assert [(c["person_id"], c["reason"]) for c in record.checks()] == [
+        ("B", "admitted"),
+        ("B", "admitted"),
+    ]
+    assert [p["outcome"] for p in record.passages()] == ["not_passed", "passed"]
+
+
 def test_a_gate_stopped_during_a_passage_window_records_it_as_unknown(tmp_path: Path) -> None:
     config = wired_config(tmp_path, passage=passage(window_s=30.0))
     rig = build_rig(config, [person("A", 0, passes=False)])
