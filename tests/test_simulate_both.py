@@ -5,6 +5,7 @@ summary's self-checks on both sides, and proof that they catch a disagreement on
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 from pathlib import Path
@@ -21,13 +22,14 @@ from simulator.runner import (
     desk_registry,
     run_simulation,
 )
+from terminal.commands import CommandContext, CommandDesk, sign_command
 from terminal.config import Config, ConfigError, load, parse, read_toml
 from terminal.record import Record
-from terminal.sides import BothWays
 from terminal.topics import GateTopics
 from tests.conftest import make_config
-from tests.test_both_ways import Terminal, both_config, leaving
+from tests.test_both_ways import EXIT_RELAY_PIN, Terminal, both_config, leaving
 from tests.test_cli import REPO, run
+from tests.test_commands import CENTRE_KEY, CENTRE_KEY_ID, centre_keys
 from tests.test_gate import person
 from tests.test_gate_inputs import ALARM_PIN
 
@@ -277,14 +279,48 @@ def simulated_both(tmp_path: Path, **simulator: object) -> Config:
 
 
 def test_a_simulated_vehicle_gate_takes_the_guards_vehicles_on_the_way_in(tmp_path: Path) -> None:
-    terminal = Terminal(both_config(tmp_path, vehicles={"enabled": True}), [person("D1", 0)])
+    """The simulated gate's command desk, as ``simulate`` wires it: the guard's vehicle entry for
+    a driver admitted on the way in lifts the way in's barrier, and the way out's stays."""
+    config = both_config(tmp_path, vehicles={"enabled": True}, commands=centre_keys())
+    terminal = Terminal(config, [person("D1", 0)])
     gate = terminal.gate
-    assert isinstance(gate, BothWays)
-    registry = desk_registry(gate)
-    found = registry.get("vehicle_entry")
-    assert found is not None and "resolve_secondary" in registry.names()
-    handler = found[1]
-    assert getattr(handler, "__self__", None) is gate.entry.vehicles
+    while not terminal.record.checks():  # the driver, checked on the way in; the gate runs on
+        gate.poll()
+    assert terminal.checks() == [("D1", "admitted", "entry")]
+    desk = CommandDesk(
+        desk_registry(gate),
+        terminal.rig.config.commands,
+        CommandContext(
+            config=terminal.rig.config,
+            state=terminal.state,
+            record=terminal.record,
+            messages=gate.entry.messages,
+            now=terminal.rig.clock.time,
+            open_once=gate.open_once,
+            reload_roster=lambda: None,
+            changed=lambda: None,
+        ),
+    )
+    entry_relay = config.outputs.relay_pin
+    assert terminal.rig.gpio.levels[entry_relay] == 0  # the driver's admission lifts nothing
+    command = sign_command(
+        CENTRE_KEY,
+        CENTRE_KEY_ID,
+        name="vehicle_entry",
+        park=config.gate.park,
+        gate=config.gate.id,
+        payload={"plate": "粤B12345", "driver": "D1", "purpose": "delivers the canteen's rice"},
+        issued_by="duty-officer",
+        now_s=terminal.rig.clock.time(),
+    )
+    result = desk.take("vehicle_entry", json.dumps(command).encode())
+    assert (result.outcome, result.detail) == ("done", "vehicle 粤B12345 admitted: admitted")
+    # the way in's barrier is up, held for the vehicle's passage; the way out's never moved
+    levels = terminal.rig.gpio.levels
+    assert (levels[entry_relay], levels[EXIT_RELAY_PIN]) == (1, 0)
+    assert terminal.held(EXIT_RELAY_PIN) == []
+    (vehicle,) = terminal.record.rows("vehicles")
+    assert (vehicle["plate"], vehicle["driver"], vehicle["decision"]) == ("粤B12345", "D1", "admit")
 
 
 # a zone of two gates that serve both ways: gate-1 (the shipped config's) and gate-2 beside it
