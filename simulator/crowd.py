@@ -265,7 +265,7 @@ def is_attack(code: str) -> bool:
 def load_scenario(path: Path, gates: Mapping[str, str] | None = None) -> list[SimPerson]:
     """A planned crowd. Everyone in it is registered in the roster; an optional ``nat`` column
     says what their last nucleic-acid test was (blank: valid). ``gates``: the simulated zone's
-    gates and their directions (entry, exit), which a ``gate`` column must name."""
+    gates and their directions (entry, exit, both), which a ``gate`` column must name."""
     people: list[SimPerson] = []
     # a person's rows: the first is them, a later one (another time of day) a later visit
     visits: dict[str, list[tuple[int, float]]] = {}
@@ -375,7 +375,7 @@ def _gate(
         known = ", ".join(gates) or "none: the config has one gate"
         raise ScenarioError(f"{path}:{line}: gate: {gate!r} is not a gate of the day ({known})")
     wanted = "exit" if direction == "out" else "entry"
-    if gates[gate] != wanted:
+    if gates[gate] not in (wanted, "both"):
         raise ScenarioError(
             f"{path}:{line}: gate: {gate} is an {gates[gate]} gate, the row goes {direction}"
         )

@@ -247,6 +247,13 @@ class Rig:
         """Everyone on every side has been and gone."""
         return all(world.done for world in self.worlds)
 
+    def sound_fire_alarm(self, from_s: float, until_s: float) -> None:
+        """The terminal's fire alarm panel sounds: its contact on the way in, and the way out
+        of a gate that serves both is freed by the same alarm."""
+        self.world.sound_fire_alarm(from_s, until_s)
+        if self.exit_world is not None:
+            self.exit_world.hear_fire_alarm(from_s, until_s)
+
     def devices(self) -> Devices:
         exit_capture = self.exit_capture
         exit_side = None

@@ -48,18 +48,20 @@ from simulator.zone import (
     alarms_over,
     entries_of_someone_inside,
     format_zone,
+    inside_at,
     run_behind_first,
     with_a_way_out,
     zone_problems,
     zone_tally,
 )
-from terminal.commands import CommandContext, CommandDesk, standard_registry
+from terminal.commands import CommandContext, CommandDesk, CommandRegistry, standard_registry
 from terminal.config import Config
 from terminal.gate import Gate
 from terminal.gatestate import GateState
 from terminal.policy import Decision
 from terminal.publisher import Publisher
 from terminal.record import CheckRow, Record, is_simulated_record
+from terminal.sides import BothWays
 from terminal.topics import GateTopics, Messages, new_event_id
 from terminal.zonelink import peer_passage_topics
 
@@ -191,9 +193,34 @@ class Summary:
     freed: int = 0  # people in front when the alarm freed the turnstile
     day: DayFigures | None = None  # queue, windows and occupancy over the day, with its plot
     zone: ZoneTally | None = None  # the zone's gates, occupancy, anti-passback and waits
+    # a gate that serves both ways: the figures above are its way in's, these its way out's
+    way_out: WayOutTally | None = None
 
     def agrees(self) -> bool:
         return not self.problems
+
+
+@dataclass(frozen=True)
+class WayOutTally:
+    """The way out of a gate that serves both directions, by the record (the people: the
+    world's)."""
+
+    people: int
+    checks: int
+    let_out: int
+    refused: dict[str, int]
+    passages: dict[str, int]
+    turned_back: int  # let out, and did not go through (the world's truth)
+    freed: int  # in front when the fire alarm freed the way out
+
+
+@dataclass
+class WayThrough:
+    """One way through the simulated gate as the simulator knows it: the people coming to it
+    (its world) and who really stood in front when each of its checks was decided."""
+
+    world: World
+    who_was_there: dict[str, tuple[SimPerson | None, CheckRow]] = field(default_factory=dict)
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -297,6 +324,10 @@ class ShiftRun:
     summary_printed: bool = False  # beside the screens, printed before they closed
     # every simulated gate's record, the main gate's first
     records: dict[str, Path] = field(default_factory=dict)
+    # the main gate's people and who stood in front at each check: its way in (or its one
+    # way), and the way out of a gate that serves both
+    way_in: WayThrough | None = None
+    way_out: WayThrough | None = None
 
 
 def run_simulation(
@@ -375,9 +406,11 @@ def run_simulation(
             assert broker is not None
             replace_simulated_record(peer_records[gate_id])
             gate_section = config.gate.model_copy(update={"id": gate_id, "direction": direction})
+            # a peer serving both ways is wired as this gate; one of one direction has no way out
+            exit_side = config.exit_side if direction == "both" else None
             peers.append(
                 ZoneGate(
-                    config.model_copy(update={"gate": gate_section}),
+                    config.model_copy(update={"gate": gate_section, "exit_side": exit_side}),
                     at_gates[gate_id],
                     *broker,
                     record_path=peer_records[gate_id],
@@ -391,8 +424,8 @@ def run_simulation(
         drill_at = config.simulator.fire_drill_at_s
         if drill_at is not None:
             drill_from = shift_start_epoch(config) + drill_at
-            for world in [rig.world, *(peer.rig.world for peer in peers)]:
-                world.sound_fire_alarm(drill_from, drill_from + config.simulator.fire_drill_s)
+            for each_rig in [rig, *(peer.rig for peer in peers)]:
+                each_rig.sound_fire_alarm(drill_from, drill_from + config.simulator.fire_drill_s)
         devices = rig.devices()
         boot_id = new_event_id()
         messages = Messages(
@@ -426,16 +459,20 @@ def run_simulation(
                     f"Broker {broker_text} did not answer; events stay unsent in the record.\n"
                 )
 
-        # the simulator's truth: who really stood in front when each check was decided
-        who_was_there: dict[str, tuple[SimPerson | None, CheckRow]] = {}
+        # the simulator's truth: who really stood in front when each check was decided, on the
+        # side that decided (a gate that serves both ways has a queue at each)
+        way_in = WayThrough(rig.world)
+        way_out = WayThrough(rig.exit_world) if rig.exit_world is not None else None
+        who_was_there = way_in.who_was_there
         who: dict[str, SimPerson | None] = {}
 
         def remember(row: CheckRow, decision: Decision) -> None:
-            front = rig.world.front
-            who_was_there[row.event_id] = (front.person if front else None, row)
+            side = way_out if way_out is not None and row.direction == "exit" else way_in
+            front = side.world.front
+            side.who_was_there[row.event_id] = (front.person if front else None, row)
             who[row.event_id] = front.person if front else None
 
-        gate = Gate(
+        gate = (BothWays if config.gate.direction == "both" else Gate)(
             config=rig.config,
             devices=devices,
             record=record,
@@ -446,6 +483,7 @@ def run_simulation(
             state=state,
             display=demo.display if demo is not None else None,
         )
+        gate_sides = gate.sides if isinstance(gate, BothWays) else (gate,)
         out.write(
             f"Simulating {len(people)} people through gate {config.gate.park}/{config.gate.id}"
             f" (broker {broker_text or 'none'}, record {record_path})\n"
@@ -464,10 +502,8 @@ def run_simulation(
         guard = None
         desk = None
         if subscriber is not None and publisher is not None:
-            registry = standard_registry()
-            gate.secondary.register(registry)
             desk = CommandDesk(
-                registry,
+                desk_registry(gate),
                 rig.config.commands,
                 CommandContext(
                     config=rig.config,
@@ -503,7 +539,7 @@ def run_simulation(
             nonlocal wait_for_guard_until
             # the last admitted person's passage is seen through, as every other one, and a fire
             # drill after the last person is lived through too
-            if not rig.world.done or gate.passages.waiting:
+            if not rig.done or any(side.passages.waiting for side in gate_sides):
                 return False
             if not alarms_over(rig.world, rig.clock.time()):
                 return False
@@ -535,7 +571,7 @@ def run_simulation(
                 rig.world.escort_over(escorted, _admitted_by_guard(record, who, escorted))
             for person_id in from_desk:  # so does a person at the security desk
                 rig.world.escort_over(person_id, _admitted_by_guard(record, who, person_id))
-            progress.update(len(rig.world.visits))
+            progress.update(sum(len(world.visits) for world in rig.worlds))
 
         main = Station(config.gate.id, rig.clock.time, poll, finished, record, publisher)
         # the zone's other gates beside it, the one behind first
@@ -555,9 +591,11 @@ def run_simulation(
                     f"drain timeout after {drain_timeout_s:g} s: {record.count_unsent()} events "
                     "stay unsent in the record"
                 )
-        summary = _summarise(record, rig.world, who_was_there, subscriber, topics, rig.config)
+        summary = _summarise(
+            record, rig.world, who_was_there, subscriber, topics, rig.config, way_out
+        )
         if config.zone.name is not None:
-            summary.zone, zone_found = _zone_against_the_truth(config, record, rig.world, peers)
+            summary.zone, zone_found = _zone_against_the_truth(config, record, rig, peers, way_out)
             summary.problems.extend(zone_found)
         summary.simulated_s = simulated_s
         summary.broker = broker_text
@@ -582,7 +620,10 @@ def run_simulation(
             write_plot(summary.day, plot)
             summary.day.plot = plot
         checks_by_person = {
-            person.person_id: row for person, row in who_was_there.values() if person is not None
+            person.person_id: row
+            for side in (way_in, *([way_out] if way_out is not None else []))
+            for person, row in side.who_was_there.values()
+            if person is not None
         }
         if results is not None:
             _write_results(results, people, checks_by_person)
@@ -615,11 +656,39 @@ def run_simulation(
     if not summary_printed:
         summary.wall_s = time.perf_counter() - wall_started
     records = {config.gate.id: record_path, **peer_records}
-    return ShiftRun(summary, rig, record_path, checks_by_person, summary_printed, records)
+    return ShiftRun(
+        summary, rig, record_path, checks_by_person, summary_printed, records, way_in, way_out
+    )
+
+
+def _ways_through(gate: str, direction: str, rig: Rig) -> dict[str, tuple[str, list[Visit]]]:
+    """A gate's people as they went, by the way they went: a gate that serves both ways has a
+    queue at each."""
+    if rig.exit_world is None:
+        return {gate: (direction, rig.world.visits)}
+    return {gate: ("entry", rig.world.visits), f"{gate}/out": ("exit", rig.exit_world.visits)}
+
+
+def desk_registry(gate: Gate | BothWays) -> CommandRegistry:
+    """The commands the simulated gate takes, as the service wires them."""
+    registry = standard_registry()
+    gate.secondary.register(registry)  # the guard's clinical reading of a flagged person
+    gate.vehicles.register(registry)  # at a vehicle gate, the guard's vehicles (on the way in)
+    return registry
+
+
+def _peers_way_out(peer: ZoneGate) -> WayThrough | None:
+    """The way out of a zone's other gate that serves both ways."""
+    exit_world = peer.rig.exit_world
+    return None if exit_world is None else WayThrough(exit_world, peer.who_went_out)
 
 
 def _zone_against_the_truth(
-    config: Config, record: Record, world: World, peers: list[ZoneGate]
+    config: Config,
+    record: Record,
+    rig: Rig,
+    peers: list[ZoneGate],
+    way_out: WayThrough | None = None,
 ) -> tuple[ZoneTally, list[str]]:
     """The zone's figures from every gate's record, and the simulator's checks of it: never
     over capacity, every gate counting as the main one, nobody in on the code of someone
@@ -628,22 +697,48 @@ def _zone_against_the_truth(
     records.update({p.config.gate.id: (p.config.gate.direction, p.record) for p in peers})
     tally = zone_tally(config, records)
     problems = zone_problems(tally, records)
-    visits = {config.gate.id: (config.gate.direction, world.visits)}
-    visits.update({p.config.gate.id: (p.config.gate.direction, p.rig.world.visits) for p in peers})
+    visits = _ways_through(config.gate.id, config.gate.direction, rig)
+    for p in peers:
+        visits.update(_ways_through(p.config.gate.id, p.config.gate.direction, p.rig))
     problems.extend(entries_of_someone_inside(visits))
-    tally.people = {gate: len(gate_visits) for gate, (_, gate_visits) in visits.items()}
+    exits = [way_out] if way_out is not None else []
+    exits += [
+        WayThrough(p.rig.world, p.who_was_there) for p in peers if p.config.gate.direction == "exit"
+    ]
+    exits += [leaving for leaving in map(_peers_way_out, peers) if leaving is not None]
+    problems.extend(_let_out_as_the_world_knows(config, exits, visits))
+    for gate in records:
+        tally.people[gate] = sum(
+            len(gate_visits)
+            for way, (_, gate_visits) in visits.items()
+            if way.split("/")[0] == gate
+        )
     for peer in peers:
         visits_there = peer.rig.world.visits
+        leaving = _peers_way_out(peer)
+        every_check, passages = peer.record.checks(), peer.record.passages()
         found = _checks_against_the_truth(visits_there, peer.who_was_there)
         found += _passages_against_the_truth(
-            peer.record.passages(), visits_there, peer.who_was_there
+            [p for p in passages if leaving is None or p["direction"] != "exit"],
+            visits_there,
+            peer.who_was_there,
         )
         drills, drill_problems = _drills_against_the_record(
-            peer.rig.world, peer.record, peer.record.checks()
+            peer.rig.world,
+            peer.record,
+            every_check,
+            also_freed=[leaving.world] if leaving is not None else [],
         )
         if drills and not drill_problems:
             tally.drill_freed.append(peer.config.gate.id)
         found += drill_problems
+        if leaving is not None:
+            _, out_found = _way_out_against_the_truth(
+                leaving,
+                [c for c in every_check if c["direction"] == "exit"],
+                [p for p in passages if p["gate"] is None and p["direction"] == "exit"],
+            )
+            found += out_found
         problems.extend(f"at {peer.config.gate.id}: {problem}" for problem in found)
     return tally, problems
 
@@ -772,8 +867,13 @@ def _summarise(
     subscriber: Subscriber | None,
     topics: GateTopics,
     config: Config,
+    way_out: WayThrough | None = None,
 ) -> Summary:
-    checks = record.checks()
+    """The run's figures from the record, checked against the broker's and the simulator's
+    truth. ``way_out``: a gate that serves both ways, whose way in ``world`` and
+    ``who_was_there`` are; its way out is counted and checked apart."""
+    every_check = record.checks()
+    checks = [c for c in every_check if way_out is None or c["direction"] != "exit"]
     reasons = Counter(c["reason"] for c in checks if c["decision"] == "deny")
     problems: list[str] = []
     checks_received = alerts_received = None
@@ -782,7 +882,7 @@ def _summarise(
         # QoS 1 may deliver a message twice; the operations centre counts events by their id
         # (what never left the record cannot arrive: no long wait for it)
         deadline = time.monotonic() + (10 if record.count_unsent() == 0 else 0.5)
-        expected = {c["event_id"] for c in checks}
+        expected = {c["event_id"] for c in every_check}
         while time.monotonic() < deadline:
             if {m["event_id"] for m in subscriber.received(topics.check)} >= expected:
                 break
@@ -792,7 +892,7 @@ def _summarise(
         alerts = {m["event_id"]: m for m in subscriber.received_under(f"{topics.base}/alert/")}
         alerts_received = len(alerts)
         alerts_by_kind = dict(Counter(m["data"]["kind"] for m in alerts.values()))
-        for c in checks:
+        for c in every_check:
             m = received.get(c["event_id"])
             if m is None:
                 problems.append(f"check {c['event_id']} is in the record but never arrived")
@@ -802,7 +902,7 @@ def _summarise(
                 c["person_id"],
             ):
                 problems.append(f"check {c['event_id']} arrived different from the record")
-        extra = set(received) - {c["event_id"] for c in checks}
+        extra = set(received) - {c["event_id"] for c in every_check}
         problems.extend(f"event {e} arrived but is not in the record" for e in sorted(extra))
     visits = world.visits
     no_decision = sum(1 for v in visits if v.outcome == "no_decision")
@@ -829,10 +929,21 @@ def _summarise(
     problems.extend(_checks_against_the_truth(visits, who_was_there, outcomes))
     shifts = _shifts_as_timetabled(visits, who_was_there, config, outcomes)
     problems.extend(shifts.problems)
-    passages = [p for p in record.passages() if p["gate"] is None]  # not the zone peers'
+    own = [p for p in record.passages() if p["gate"] is None]  # not the zone peers'
+    passages = [p for p in own if way_out is None or p["direction"] != "exit"]
     problems.extend(_passages_against_the_truth(passages, visits, who_was_there))
-    drills, drill_problems = _drills_against_the_record(world, record, checks)
+    drills, drill_problems = _drills_against_the_record(
+        world, record, every_check, also_freed=[way_out.world] if way_out is not None else []
+    )
     problems.extend(drill_problems)
+    way_out_tally = None
+    if way_out is not None:
+        way_out_tally, found = _way_out_against_the_truth(
+            way_out,
+            [c for c in every_check if c["direction"] == "exit"],
+            [p for p in own if p["direction"] == "exit"],
+        )
+        problems.extend(found)
     check_times = [c["check_s"] for c in checks]
     processing = [c["processing_ms"] for c in checks]
     steps = Counter(step["step"] for step in secondary_steps)
@@ -882,7 +993,76 @@ def _summarise(
         turned_back=sum(1 for v in visits if v.outcome == "turned_back"),
         drills=drills,
         freed=sum(1 for v in visits if v.outcome == "freed"),
+        way_out=way_out_tally,
     )
+
+
+def _rows_by_person(
+    who_was_there: dict[str, tuple[SimPerson | None, CheckRow]],
+) -> dict[str, list[CheckRow]]:
+    rows: dict[str, list[CheckRow]] = {}
+    for person, row in who_was_there.values():
+        if person is not None:
+            rows.setdefault(person.person_id, []).append(row)
+    return rows
+
+
+def _way_out_against_the_truth(
+    way_out: WayThrough, checks: list[dict], passages: list[dict]
+) -> tuple[WayOutTally, list[str]]:
+    """The way out of a gate that serves both, as its record has it, checked as the way in is:
+    who really stood in front, every release's passage as the person really went; and everyone
+    who showed a code there answered. Its refusals are answered by the relay only: the person
+    waits at the shut turnstile, then goes to a guard (``no_decision``, as the world has it)."""
+    visits, who = way_out.world.visits, way_out.who_was_there
+    found = _checks_against_the_truth(visits, who)
+    found += _passages_against_the_truth(passages, visits, who)
+    rows = _rows_by_person(who)
+    for visit in visits:
+        checked = rows.get(visit.person.person_id, [])
+        if visit.outcome != "no_decision" or (visit.payload is None and not checked):
+            continue  # someone who shows nothing is not noticed there, as documented
+        if not checked or checked[-1].decision != "deny":
+            found.append(f"{visit.person.person_id} stood there and got no decision")
+    tally = WayOutTally(
+        people=len(visits),
+        checks=len(checks),
+        let_out=sum(1 for c in checks if c["decision"] == "admit"),
+        refused=dict(Counter(c["reason"] for c in checks if c["decision"] == "deny").most_common()),
+        passages=dict(Counter(p["outcome"] for p in passages)),
+        turned_back=sum(1 for v in visits if v.outcome == "turned_back"),
+        freed=sum(1 for v in visits if v.outcome == "freed"),
+    )
+    return tally, [f"on the way out: {problem}" for problem in found]
+
+
+def _let_out_as_the_world_knows(
+    config: Config,
+    exits: list[WayThrough],
+    visits_by_way: dict[str, tuple[str, list[Visit]]],
+) -> list[str]:
+    """The world's truth, not the record's: an exit lets out the holder of a code the world
+    knows is inside, and refuses ``not_inside`` only one it knows is not (under anti-passback
+    ``record_only`` an exit is admitted and recorded either way)."""
+    if config.zone.name is None or config.zone.anti_passback == "record_only":
+        return []
+    problems = []
+    for way in exits:
+        rows = _rows_by_person(way.who_was_there)
+        for visit in way.world.visits:
+            pid = visit.person.person_id
+            final = rows.get(pid, [None])[-1]
+            if final is None or final.reason not in ("admitted", "not_inside"):
+                continue
+            holder = visit.person.code_of or pid
+            inside = holder in inside_at(visits_by_way, final.epoch_s)
+            if final.reason == "admitted" and not inside:
+                problems.append(
+                    f"{pid} was let out on {holder}'s code, and {holder} was not inside"
+                )
+            elif final.reason == "not_inside" and inside:
+                problems.append(f"{pid} was refused not_inside, and {holder} was inside")
+    return problems
 
 
 @dataclass
@@ -954,14 +1134,14 @@ DRILL_NOTICED_WITHIN_S = 1.0
 
 
 def _drills_against_the_record(
-    world: World, record: Record, checks: list[dict]
+    world: World, record: Record, checks: list[dict], also_freed: list[World] | None = None
 ) -> tuple[list[tuple[float, float, float | None]], list[str]]:
     """Every fire alarm the world sounded freed the turnstile for as long as it lasted, with
-    nobody screened meanwhile, and screening resumed when it cleared."""
+    nobody screened meanwhile, and screening resumed when it cleared. ``also_freed``: the way
+    out of a gate that serves both, whose turnstile the same alarm frees."""
     found: list[tuple[float, float, float | None]] = []
     problems: list[str] = []
     emergencies = record.rows("emergencies")
-    relay = world.pins.relay
     for sounds_from, until in world.alarms:
         if until == float("inf"):
             continue  # a cut wire: an emergency without end
@@ -976,17 +1156,13 @@ def _drills_against_the_record(
         started, ended = seen[0]["started_s"], seen[0]["ended_s"]
         if not 0 <= ended - until < DRILL_NOTICED_WITHIN_S:
             problems.append(f"the fire alarm cleared at {until:.0f}, the record says {ended:.0f}")
-        shut = [
-            c
-            for c in world.gpio.changes
-            if c.pin == relay
-            and started <= c.time_s < ended
-            and c.level != int(world.pins.relay_active_high)
-        ]
-        if shut or world.gpio.levels_at(relay, started) != int(world.pins.relay_active_high):
-            problems.append(
-                f"the turnstile was not held free through the fire alarm at {started:.0f}"
-            )
+        for freed, which in [(world, "the turnstile")] + [
+            (other, "the way out's turnstile") for other in also_freed or []
+        ]:
+            if not _held_free(freed, started, ended):
+                problems.append(
+                    f"{which} was not held free through the fire alarm at {started:.0f}"
+                )
         # a check under way when the alarm sounded is finished; none starts while it lasts
         during = [c for c in checks if started < c["epoch_s"] - c["check_s"] < ended]
         if during:
@@ -994,6 +1170,17 @@ def _drills_against_the_record(
         after = [c["epoch_s"] - ended for c in checks if c["epoch_s"] >= ended]
         found.append((started - sounds_from, ended - started, min(after) if after else None))
     return found, problems
+
+
+def _held_free(world: World, started: float, ended: float) -> bool:
+    """The world's turnstile was released from ``started`` until ``ended`` without a break."""
+    relay, free = world.pins.relay, int(world.pins.relay_active_high)
+    shut = [
+        c
+        for c in world.gpio.changes
+        if c.pin == relay and started <= c.time_s < ended and c.level != free
+    ]
+    return not shut and world.gpio.levels_at(relay, started) == free
 
 
 def _passages_against_the_truth(
@@ -1116,17 +1303,27 @@ def _counts(by_reason: dict[str, int]) -> str:
     return ", ".join(f"{reason} {n}" for reason, n in sorted(by_reason.items())) or "none"
 
 
-def _passages_line(summary: Summary) -> str:
-    counts = summary.passages
+def _passages_line(counts: dict[str, int], turned_back: int) -> str:
     if set(counts) <= {"unconfirmed"}:
         return f"{counts.get('unconfirmed', 0)} releases, unconfirmed (no passage contact wired)"
     return (
         f"{counts.get('passed', 0)} went through, {counts.get('not_passed', 0)} not within the"
-        f" window ({summary.turned_back} turned back, by the simulator's truth)"
+        f" window ({turned_back} turned back, by the simulator's truth)"
     )
 
 
-def _drill_line(drill: tuple[float, float, float | None], freed: int) -> str:
+def _way_out_lines(tally: WayOutTally) -> list[str]:
+    freed = f"; {tally.freed} freed by the fire alarm" if tally.freed else ""
+    lines = [
+        f"  way out                {tally.people} people, {tally.checks} checks:"
+        f" {tally.let_out} let out, {tally.checks - tally.let_out} refused{freed}"
+    ]
+    lines += [f"    {reason:<20} {count}" for reason, count in tally.refused.items()]
+    lines.append(f"    passages out         {_passages_line(tally.passages, tally.turned_back)}")
+    return lines
+
+
+def _drill_line(drill: tuple[float, float, float | None], freed: int, both: bool) -> str:
     noticed_s, held_s, next_check_s = drill
     resumed = (
         "no one came after it"
@@ -1134,13 +1331,16 @@ def _drill_line(drill: tuple[float, float, float | None], freed: int) -> str:
         else f"the next check {next_check_s:.1f} s after it cleared"
     )
     return (
-        f"  fire drill             turnstile freed {noticed_s:.2f} s after the alarm, held"
+        f"  fire drill             {'both turnstiles' if both else 'turnstile'} freed"
+        f" {noticed_s:.2f} s after the alarm, held"
         f" {held_s:.0f} s ({freed} in front went through unchecked); screening resumed: {resumed}"
     )
 
 
 def format_summary(summary: Summary) -> str:
     people = f"{summary.people} people"
+    if summary.way_out is not None:  # the figures down to the way out's are the way in's
+        people += f" in, {summary.way_out.people} out"
     if summary.zone is not None and len(summary.zone.people) > 1:
         first, *_ = summary.zone.people  # the main gate: the figures down to the zone's are its
         people += f" at {first}, {sum(summary.zone.people.values())} at the zone's gates"
@@ -1148,7 +1348,8 @@ def format_summary(summary: Summary) -> str:
         "",
         f"Shift summary ({people}, {summary.simulated_s / 60:.1f} simulated minutes,"
         f" {summary.wall_s:.1f} s wall time)",
-        f"  checks recorded        {summary.checks}",
+        f"  checks recorded        {summary.checks}"
+        + (" on the way in" if summary.way_out is not None else ""),
         f"  admitted               {summary.admitted}",
         f"  denied                 {summary.checks - summary.admitted}",
     ]
@@ -1168,8 +1369,9 @@ def format_summary(summary: Summary) -> str:
         + _counts(summary.shift_refusals)
         + "; after a secondary check: "
         + _counts(summary.shift_refusals_after_guard),
-        f"  passages               {_passages_line(summary)}",
-        *(_drill_line(drill, summary.freed) for drill in summary.drills),
+        f"  passages               {_passages_line(summary.passages, summary.turned_back)}",
+        *(_way_out_lines(summary.way_out) if summary.way_out is not None else []),
+        *(_drill_line(d, summary.freed, summary.way_out is not None) for d in summary.drills),
         *(format_day(summary.day) if summary.day is not None else []),
         *(format_zone(summary.zone) if summary.zone is not None else []),
         f"  core >= 37.5 °C        {summary.fevers_at_gate} people, of whom"

@@ -27,6 +27,7 @@ from terminal.gatestate import GateState
 from terminal.policy import Decision
 from terminal.publisher import Publisher
 from terminal.record import COUNTED_OUTCOMES, CheckRow, Record
+from terminal.sides import BothWays
 from terminal.topics import GateTopics, Messages, new_event_id
 from terminal.zonelink import peer_passage_topics
 
@@ -84,8 +85,10 @@ class Station:
 
 
 class ZoneGate:
-    """One gate of the zone: its rig, record, publisher on the broker, and the gate. Who was in
-    front at each check (the simulator's truth) is kept in ``who_was_there``."""
+    """One gate of the zone: its rig, record, publisher on the broker, and the gate (a gate that
+    serves both ways runs both its sides). Who was in front at each check (the simulator's
+    truth) is kept in ``who_was_there``; for the way out of a gate serving both, in
+    ``who_went_out``."""
 
     def __init__(
         self,
@@ -123,8 +126,9 @@ class ZoneGate:
             config.gate.park, config.gate.id, boot_id=boot_id, timezone=config.gate.timezone
         )
         self.who_was_there: dict[str, tuple[SimPerson | None, CheckRow]] = {}
+        self.who_went_out: dict[str, tuple[SimPerson | None, CheckRow]] = {}
         self.devices = self.rig.devices()
-        self.gate = Gate(
+        self.gate = (BothWays if config.gate.direction == "both" else Gate)(
             config=self.rig.config,
             devices=self.devices,
             record=self.record,
@@ -136,8 +140,15 @@ class ZoneGate:
         )
 
     def _remember(self, row: CheckRow, decision: Decision) -> None:
-        front = self.rig.world.front
-        self.who_was_there[row.event_id] = (front.person if front else None, row)
+        world, who = self.rig.world, self.who_was_there
+        if self.rig.exit_world is not None and row.direction == "exit":
+            world, who = self.rig.exit_world, self.who_went_out
+        front = world.front
+        who[row.event_id] = (front.person if front else None, row)
+
+    @property
+    def sides(self) -> tuple[Gate, ...]:
+        return self.gate.sides if isinstance(self.gate, BothWays) else (self.gate,)
 
     @property
     def now(self) -> float:
@@ -167,8 +178,11 @@ class ZoneGate:
     def finished(self) -> bool:
         """Its people are gone, its last passage is closed, and it has lived through every fire
         alarm its panel sounds (a drill frees every gate of the zone)."""
-        world = self.rig.world
-        return world.done and not self.gate.passages.waiting and alarms_over(world, self.now)
+        return (
+            self.rig.done
+            and not any(side.passages.waiting for side in self.sides)
+            and alarms_over(self.rig.world, self.now)
+        )
 
     def stop(self) -> None:
         self.publisher.stop()
@@ -347,9 +361,11 @@ def _to_the_ms(series: list[tuple[float, int]]) -> list[tuple[float, int]]:
     return [(round(at, 3), inside) for at, inside in series]
 
 
-def entries_of_someone_inside(visits_by_gate: Mapping[str, tuple[str, list[Visit]]]) -> list[str]:
-    """The world's truth, not the record's: an entry that let someone in on the code of a
-    person who was inside, and had not left through an exit (a code passed back)."""
+def _moves(
+    visits_by_gate: Mapping[str, tuple[str, list[Visit]]],
+) -> list[tuple[float, str, str, str]]:
+    """Everyone who went through a turnstile, in time order: (when, direction, whose code,
+    who)."""
     moves = []
     for direction, visits in visits_by_gate.values():
         for visit in visits:
@@ -358,9 +374,15 @@ def entries_of_someone_inside(visits_by_gate: Mapping[str, tuple[str, list[Visit
             if through and visit.reacted_at is not None:
                 holder = visit.person.code_of or visit.person.person_id
                 moves.append((visit.reacted_at, direction, holder, visit.person.person_id))
+    return sorted(moves)
+
+
+def entries_of_someone_inside(visits_by_gate: Mapping[str, tuple[str, list[Visit]]]) -> list[str]:
+    """The world's truth, not the record's: an entry that let someone in on the code of a
+    person who was inside, and had not left through an exit (a code passed back)."""
     inside: set[str] = set()
     problems = []
-    for _, direction, holder, person_id in sorted(moves):
+    for _, direction, holder, person_id in _moves(visits_by_gate):
         if direction == "exit":
             inside.discard(holder)
         elif holder in inside:
@@ -368,6 +390,20 @@ def entries_of_someone_inside(visits_by_gate: Mapping[str, tuple[str, list[Visit
         else:
             inside.add(holder)
     return problems
+
+
+def inside_at(visits_by_gate: Mapping[str, tuple[str, list[Visit]]], at_s: float) -> set[str]:
+    """Whose codes the world knows are inside at ``at_s``: they went in through a turnstile
+    and have not gone out through one since."""
+    inside: set[str] = set()
+    for moved_at, direction, holder, _ in _moves(visits_by_gate):
+        if moved_at >= at_s:
+            break
+        if direction == "exit":
+            inside.discard(holder)
+        else:
+            inside.add(holder)
+    return inside
 
 
 def format_zone(tally: ZoneTally) -> list[str]:

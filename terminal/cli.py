@@ -194,11 +194,6 @@ def _simulate(args: argparse.Namespace) -> int:
         plot = plot or (args.record or config.resolved(config.record.path)).parent / DAY_PLOT_NAME
     else:
         config = load(args.config or DEFAULT_SIMULATOR_CONFIG)
-    if config.gate.direction == "both":
-        raise ConfigError(
-            f'{config.source}: gate.direction: "both": simulate runs a gate of one direction; a '
-            'gate that serves both ways runs with `gate-terminal run` (gate.hardware = "simulated")'
-        )
     if args.workers is not None and args.workers < 1:
         raise ConfigError(f"--workers must be at least 1, got {args.workers}")
     screens = None

@@ -764,8 +764,11 @@ class SimulatorConfig(Section):
     fire_drill_at_s: float | None = Field(default=None, ge=0.0, le=7 * 86400.0)
     fire_drill_s: float = Field(default=120.0, gt=0.0, le=3600.0)
     # the zone's other gates, simulated beside this one (each with this config, its own id and
-    # direction) and sharing their passages with it; each one of zone.gates
-    zone_gates: dict[GateId, Literal["entry", "exit"]] = Field(default_factory=dict, max_length=16)
+    # direction) and sharing their passages with it; each one of zone.gates; one that serves
+    # both ways is wired as this gate (which then serves both ways too: its [exit_side])
+    zone_gates: dict[GateId, Literal["entry", "exit", "both"]] = Field(
+        default_factory=dict, max_length=16
+    )
 
 
 class ZoneConfig(Section):
@@ -862,9 +865,14 @@ class Config(Section):
     def _a_gate_of_its_zone(self) -> Config:
         if self.zone.gates and self.gate.id not in self.zone.gates:
             raise ValueError(f"zone.gates: must list this gate ({self.gate.id!r}) too")
-        for gate in self.simulator.zone_gates:
+        for gate, direction in self.simulator.zone_gates.items():
             if gate == self.gate.id or gate not in self.zone.gates:
                 raise ValueError(f"simulator.zone_gates.{gate}: not another gate of zone.gates")
+            if direction == "both" and self.exit_side is None:
+                raise ValueError(
+                    f'simulator.zone_gates.{gate}: "both" is simulated wired as this gate\'s way '
+                    'out: needs [exit_side] (gate.direction = "both")'
+                )
         return self
 
     @model_validator(mode="after")

@@ -20,7 +20,6 @@ from simulator.broker import PrivateBroker
 from simulator.gpio import FakeGPIO
 from simulator.mlx90614 import FakeSMBus
 from simulator.rig import Rig, build_rig
-from terminal.cli import main
 from terminal.config import Config, ConfigError, load
 from terminal.devices import build_pi_devices
 from terminal.gatestate import GateState
@@ -370,16 +369,6 @@ def test_the_examples_exit_side_is_a_valid_config(tmp_path: Path) -> None:
     assert config.gate.direction == "both" and config.exit_side is not None
     assert config.exit_side.camera.device == 1 and config.exit_side.relay.pin == EXIT_RELAY_PIN
     assert config.exit_side.passage is not None and config.exit_side.staff_button is not None
-
-
-def test_simulate_says_it_runs_one_direction(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    assert main(["simulate", "--config", str(example_both_ways(tmp_path))]) == 2
-    said = capsys.readouterr().err
-    assert (
-        said.count("\n") == 1 and 'gate.direction: "both"' in said and "gate-terminal run" in said
-    )
 
 
 def test_a_vehicle_gate_enters_vehicles_on_the_way_in_only(tmp_path: Path) -> None:
