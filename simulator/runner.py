@@ -63,7 +63,7 @@ from terminal.publisher import Publisher
 from terminal.record import CheckRow, Record, is_simulated_record
 from terminal.sides import BothWays
 from terminal.topics import GateTopics, Messages, new_event_id
-from terminal.zonelink import peer_passage_topics
+from terminal.zonelink import peer_passage_topics, peer_status_topics
 
 RESULTS_HEADER = ["person_id", "decision", "reason", "temperature_c"]
 
@@ -452,6 +452,7 @@ def run_simulation(
                 state=state,
                 commands=True,  # the simulated guard's signed commands
                 peer_passages=peer_passage_topics(config),
+                peer_statuses=peer_status_topics(config),
             )
             publisher.start()
             if not publisher.wait_connected(10):

@@ -29,7 +29,7 @@ from terminal.publisher import Publisher
 from terminal.record import COUNTED_OUTCOMES, CheckRow, Record
 from terminal.sides import BothWays
 from terminal.topics import GateTopics, Messages, new_event_id
-from terminal.zonelink import peer_passage_topics
+from terminal.zonelink import peer_passage_topics, peer_status_topics
 
 HEARD_WITHIN_S = 10.0  # real seconds a passage may take across the broker to every peer
 MAX_POLLS = 2_000_000  # a day of several gates polls a few hundred thousand times
@@ -121,6 +121,7 @@ class ZoneGate:
             client_id=f"{config.gate.id}-{boot_id[:6]}",
             state=self.state,
             peer_passages=peer_passage_topics(config),
+            peer_statuses=peer_status_topics(config),
         )
         messages = Messages(
             config.gate.park, config.gate.id, boot_id=boot_id, timezone=config.gate.timezone

@@ -5,6 +5,7 @@ capacity and anti-passback against each gate's record, and its plot a real PNG."
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import cv2
@@ -361,6 +362,14 @@ def test_a_person_named_again_is_the_same_worker_later_in_the_day(tmp_path: Path
         load_scenario(path)
 
 
+def simulate(
+    scenario: Path, record: Path, broker: PrivateBroker, *options: str
+) -> subprocess.CompletedProcess[str]:
+    """``gate-terminal simulate`` on a scenario, into a record, through the test broker."""
+    where = ["--scenario", str(scenario), "--record", str(record)]
+    return run("simulate", *options, *where, "--broker", f"{broker.host}:{broker.port}")
+
+
 def test_simulate_day_says_where_the_plot_is(tmp_path: Path, broker: PrivateBroker) -> None:
     scenario = tmp_path / "short.csv"
     scenario.write_text(
@@ -370,16 +379,7 @@ def test_simulate_day_says_where_the_plot_is(tmp_path: Path, broker: PrivateBrok
     )
     record = tmp_path / "day" / "record.sqlite"
     record.parent.mkdir()
-    done = run(
-        "simulate",
-        "--day",
-        "--scenario",
-        str(scenario),
-        "--record",
-        str(record),
-        "--broker",
-        f"{broker.host}:{broker.port}",
-    )
+    done = simulate(scenario, record, broker, "--day")
     assert done.returncode == 0, done.stderr
     plot = record.parent / "simulated-day.png"
     assert f"plot of the day      {plot}" in done.stdout
@@ -399,15 +399,7 @@ def test_a_crowd_going_out_at_a_config_without_an_exit_leaves_by_one_the_simulat
         encoding="utf-8",
     )
     record = tmp_path / "record.sqlite"
-    done = run(
-        "simulate",
-        "--scenario",
-        str(scenario),
-        "--record",
-        str(record),
-        "--broker",
-        f"{broker.host}:{broker.port}",
-    )
+    done = simulate(scenario, record, broker)
     assert done.returncode == 0, done.stderr
     assert (
         "1 of the crowd go out and the config has no exit gate: they leave by gate-1-out, an exit"
