@@ -72,6 +72,9 @@ ERROR_BACKOFF_S = 0.5
 # frames showing an unreadable code beside a readable one, during one check, before the check
 # counts two codes: one such frame may be a blur of the person's own phone; several are not
 AMBIGUOUS_FRAMES = 3
+# a burst of the zone peers' passages (after a cut-off) is taken in over several polls, so that
+# the person in front is not kept waiting for all of it
+PEER_MESSAGES_PER_POLL = 200
 
 
 @dataclass
@@ -397,13 +400,14 @@ class Gate:
         self.zone_link.watch(publisher is not None and publisher.connected, now)
         if publisher is None:
             return
-        while True:
+        for _ in range(PEER_MESSAGES_PER_POLL):
             try:
-                topic, payload = publisher.peer_passages.get_nowait()
+                message = publisher.peer_passages.get_nowait()
             except queue.Empty:
                 return
             try:
-                self.zone_link.apply(topic, payload, now)
+                self.zone_link.apply(message.topic, message.payload, now)
+                publisher.peer_taken(message)  # in the record: the broker may forget it
             except Exception as exc:
                 self._log_error(exc, "applying a zone peer's passage")
 

@@ -26,6 +26,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Collection
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,18 @@ COMMAND_NAME = re.compile(contract.NAME)
 # commands waiting for the gate's loop: a flood is dropped (and said once), never allowed to
 # grow without end; the gate takes what waits between two camera frames
 COMMAND_QUEUE_SIZE = 64
+
+
+@dataclass(frozen=True)
+class PeerMessage:
+    """A zone peer's passage or status, for the gate's thread; acknowledged to the broker once
+    the gate has applied it (``Publisher.peer_taken``)."""
+
+    topic: str
+    payload: bytes
+    mid: int
+    qos: int
+    connection: int  # an acknowledgement is only valid on the connection it came by
 
 
 def software_version() -> str:
@@ -133,7 +146,10 @@ class Publisher:
         self._peer_topics = frozenset(peer_passages)
         # and their status topics: a peer's last will says its passages may be missing
         self._peer_status_topics = frozenset(peer_statuses)
-        self.peer_passages: queue.Queue[tuple[str, bytes]] = queue.Queue(maxsize=COMMAND_QUEUE_SIZE)
+        # not bounded: each is acknowledged only once applied, and one dropped here would be
+        # lost to the zone's count until a reconnection; the broker's queue bounds a burst (the
+        # zone's passages while the gate was cut off), which the gate takes in over a few polls
+        self.peer_passages: queue.SimpleQueue[PeerMessage] = queue.SimpleQueue()
         self.peer_passages_heard = 0  # since start: the zone link's traffic
         self._in_flight: dict[int, int] = {}  # paho message id -> outbox row id
         self._early_acks: dict[int, int] = {}  # acked id -> collections it went unmatched
@@ -156,6 +172,9 @@ class Publisher:
             # the gate is away, and each is then taken or refused (expired) when it is back
             clean_session=not commands,
         )
+        # what the broker sends is acknowledged here by hand: a zone peer's passage only once
+        # the gate has written it down (a gate that dies first hears it again), all else at once
+        self.client.manual_ack_set(True)
         self.client.max_inflight_messages_set(MAX_IN_FLIGHT)
         self.client.will_set(topics.status, self.status_payload("lost"), qos=1, retain=True)
         if config.tls:
@@ -290,19 +309,16 @@ class Publisher:
         self._acked.put(mid)
 
     def _on_message(self, client, userdata, message: mqtt.MQTTMessage) -> None:
-        if message.topic in self._peer_topics:
-            try:
-                self.peer_passages.put_nowait((message.topic, bytes(message.payload)))
+        passage = message.topic in self._peer_topics
+        if passage or message.topic in self._peer_status_topics:
+            peer = PeerMessage(
+                message.topic, bytes(message.payload), message.mid, message.qos, self._connections
+            )
+            self.peer_passages.put(peer)
+            if passage:
                 self.peer_passages_heard += 1
-            except queue.Full:
-                log.warning("a zone peer's passage was dropped: the gate is not taking them")
             return
-        if message.topic in self._peer_status_topics:
-            try:
-                self.peer_passages.put_nowait((message.topic, bytes(message.payload)))
-            except queue.Full:
-                log.warning("a zone peer's status was dropped: the gate is not taking them")
-            return
+        client.ack(message.mid, message.qos)  # a command is in the gate's own queue from here
         name = self.topics.command_name(message.topic)
         if name is None or not COMMAND_NAME.match(name) or len(message.payload) > MAX_COMMAND_BYTES:
             log.warning("ignored a message on %s: not a command of this gate", message.topic)
@@ -317,6 +333,13 @@ class Publisher:
         self.commands_dropped = 0
 
     # --- the gate's thread --------------------------------------------------------------------
+    def peer_taken(self, message: PeerMessage) -> None:
+        """The gate has applied a zone peer's message: the broker may forget it. One that came
+        by an earlier connection is not acknowledged (its id may be another's now): the broker
+        sends it again, and the gate counts a passage once."""
+        if message.qos > 0 and message.connection == self._connections:
+            self.client.ack(message.mid, message.qos)
+
     @property
     def connected(self) -> bool:
         return self._connected.is_set()

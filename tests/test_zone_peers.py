@@ -10,12 +10,15 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
 from simulator.broker import PrivateBroker
 from terminal.config import Config
 from terminal.gatestate import GateState
 from terminal.publisher import Publisher
-from terminal.record import Record
-from terminal.topics import GateTopics, new_event_id
+from terminal.record import PassageRow, Record
+from terminal.topics import GateTopics, Messages, new_event_id
 from terminal.zonelink import ZoneLink, peer_passage_topics, peer_status_topics
 from tests.conftest import make_config
 from tests.test_publisher import wait_for
@@ -50,10 +53,11 @@ def hear(publisher: Publisher, link: ZoneLink) -> None:
     """What the gate's loop does with what its peers sent."""
     while True:
         try:
-            topic, payload = publisher.peer_passages.get_nowait()
+            message = publisher.peer_passages.get_nowait()
         except queue.Empty:
             return
-        link.apply(topic, payload)
+        link.apply(message.topic, message.payload)
+        publisher.peer_taken(message)
 
 
 def hearing(
@@ -138,3 +142,90 @@ def test_a_peer_stopped_cleanly_or_an_impostor_changes_nothing(tmp_path: Path) -
     ((kind, detail),) = zone_events(own)
     assert kind == "peer_lost" and detail.startswith("gate hall-out lost its link at ")
     record.close()
+
+
+def peer_passages(count: int) -> list[tuple[str, str]]:
+    """``count`` passages into the hall at gate hall-out: (topic, payload)."""
+    peer = Messages("test-park", "hall-out", boot_id="b" * 32, timezone="Asia/Shanghai")
+    sent = []
+    for index in range(count):
+        row = PassageRow(
+            f"{index:032x}", "check", f"P{index}", 1_000.0, 6.0, "passed", 1_001.0, 1_002.0,
+            "entry", "hall",
+        )  # fmt: skip
+        message = peer.passage(row, 1_002.0 + index)
+        sent.append((message.topic, message.payload))
+    return sent
+
+
+def send_all(broker: PrivateBroker, messages: list[tuple[str, str]]) -> None:
+    sender = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="hall-out-burst")
+    sender.max_inflight_messages_set(200)
+    sender.connect(broker.host, broker.port)
+    sender.loop_start()
+    try:
+        for topic, payload in messages:
+            info = sender.publish(topic, payload, qos=1)
+        info.wait_for_publish(timeout=30)
+    finally:
+        sender.loop_stop()
+        sender.disconnect()
+
+
+def test_a_burst_of_peer_passages_is_counted_whole(tmp_path: Path, broker: PrivateBroker) -> None:
+    """A gate back from a cut-off is sent its peers' passages in a burst (the broker kept them):
+    each is counted, none dropped, however many come at once."""
+    own = zone_gate(tmp_path, "hall-in")
+    state = GateState(risk_tier="low")
+    record = Record(own.resolved(own.record.path))
+    link = ZoneLink(own, record, state, lambda: None)
+    listening = publisher_for(own, record, broker, state)
+    burst = 1500
+    try:
+        listening.start()
+        assert listening.wait_connected(10)
+        send_all(broker, peer_passages(burst))
+        assert wait_for(hearing(listening, link, lambda: record.occupancy("hall") == burst), 60)
+    finally:
+        listening.stop()
+        record.close()
+
+
+def test_a_peer_passage_heard_but_not_yet_written_down_is_heard_again(
+    tmp_path: Path, broker: PrivateBroker
+) -> None:
+    """The gate dies between hearing its peers' passages and writing them down: they were not
+    acknowledged, so the broker sends them again to the gate started anew (its session kept),
+    and the zone's count misses none."""
+    own = zone_gate(tmp_path, "hall-in")
+    state = GateState(risk_tier="low")
+    record = Record(own.resolved(own.record.path))
+    link = ZoneLink(own, record, state, lambda: None)
+    mqtt_config = own.mqtt.model_copy(update={"host": broker.host, "port": broker.port})
+
+    def gate_publisher() -> Publisher:
+        return Publisher(
+            record,
+            mqtt_config,
+            GateTopics(own.gate.park, own.gate.id),
+            client_id="hall-in-kept-session",
+            state=state,
+            commands=True,  # a gate keeps its session
+            peer_passages=peer_passage_topics(own),
+        )
+
+    first = gate_publisher()
+    first.start()
+    assert first.wait_connected(10)
+    send_all(broker, peer_passages(5))
+    assert wait_for(lambda: first.peer_passages_heard == 5)
+    first.client.socket().close()  # the gate dies: nothing of it written down, nothing acknowledged
+    first.client.loop_stop()
+    again = gate_publisher()
+    try:
+        again.start()
+        assert again.wait_connected(10)
+        assert wait_for(hearing(again, link, lambda: record.occupancy("hall") == 5), 30)
+    finally:
+        again.stop()
+        record.close()
