@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import datetime
 from itertools import pairwise
 from pathlib import Path
@@ -26,9 +25,11 @@ from terminal.record import Record
 from terminal.topics import GateTopics
 from tests.conftest import SIMULATOR_ISSUER, make_config
 from tests.test_gate import person, run_until_done
-from tests.test_gate_inputs import ALARM_PIN, Centre, passage
+from tests.test_gate_inputs import ALARM_PIN, Centre, centres, passage
 from tests.test_publisher import wait_for
-from tests.test_zones import zone_config
+from tests.test_zones import made, zone_config
+
+__all__ = ["centres", "made"]  # the fixtures of the gate inputs' and the zones' tests
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -86,14 +87,6 @@ def test_an_emergency_alert_with_a_roll_call_is_valid_and_bounded() -> None:
 
 
 # --- the gate's status follows its zone ---------------------------------------------------------
-@pytest.fixture
-def made() -> Iterator[list[ZoneGate]]:
-    gates: list[ZoneGate] = []
-    yield gates
-    for gate in gates:
-        gate.stop()
-
-
 def zone_counts(subscriber: Subscriber, topics: GateTopics) -> list[int | None]:
     return [
         (m.get("zone") or {}).get("inside") if m.get("zone") is not None else None
@@ -140,14 +133,6 @@ def test_the_status_says_how_many_are_inside_and_again_at_each_change(
 
 
 # --- the fire alarm's roll call -----------------------------------------------------------------
-@pytest.fixture
-def centres() -> Iterator[list[Centre]]:
-    made: list[Centre] = []
-    yield made
-    for centre in made:
-        centre.stop()
-
-
 def drill(tmp_path: Path, broker: PrivateBroker, centres: list[Centre]) -> tuple[Centre, float]:
     """P1 and P2 come into the hall, the alarm sounds at 25 s for 15 s; P3 comes during it."""
     config = make_config(
