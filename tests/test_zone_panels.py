@@ -107,6 +107,12 @@ def test_a_fire_drill_brings_the_roll_call_and_people_are_ticked_off(
     expect(muster).to_have_attribute("data-unaccounted", "1")
     expect(muster.locator(".unaccounted")).to_contain_text("Not yet accounted for: 1")
     expect(viewer_muster).to_have_attribute("data-unaccounted", "1", timeout=SEEN_MS)
+    # the audit is written as the tick's answer goes back: the page may show the tick first
+    wait_until(
+        lambda: any(e[0] == "muster" for e in audit_entries(centre, "anna")),
+        SEEN_MS / 1000,
+        "the tick in the audit log",
+    )
     (entry,) = [e for e in audit_entries(centre, "anna") if e[0] == "muster"]
     assert entry[1].startswith("W0002 accounted for (fire alarm ")
     (kept,) = centre.store.musters()
