@@ -574,7 +574,15 @@ def run_simulation(
                 rig.world.escort_over(person_id, _admitted_by_guard(record, who, person_id))
             progress.update(sum(len(world.visits) for world in rig.worlds))
 
-        main = Station(config.gate.id, rig.clock.time, poll, finished, record, publisher)
+        main = Station(
+            config.gate.id,
+            rig.clock.time,
+            poll,
+            finished,
+            record,
+            publisher,
+            lambda: gate.hear_zone(rig.clock.time()),
+        )
         # the zone's other gates beside it, the one behind first
         run_behind_first([main, *(peer.station() for peer in peers)])
         # the zone's day lasts until its last gate is done

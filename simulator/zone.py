@@ -82,6 +82,9 @@ class Station:
     finished: Callable[[], bool]  # its people are gone and its last passage is closed
     record: Record
     publisher: Publisher | None
+    # what the gate heard from the others, taken in without moving its clock: a gate far ahead
+    # (nobody coming until a drill hours later) must not let its peers' passages pile up unread
+    take_in: Callable[[], None] | None = None
 
 
 class ZoneGate:
@@ -174,6 +177,7 @@ class ZoneGate:
             self.finished,
             self.record,
             self.publisher,
+            lambda: self.gate.hear_zone(self.now),
         )
 
     def finished(self) -> bool:
@@ -245,6 +249,8 @@ def run_behind_first(stations: list[Station], heard_within_s: float = HEARD_WITH
             expected = heard_before[id(other)] + sum(n for k, n in sent.items() if k != id(other))
             if not _heard(publisher, expected, heard_within_s):
                 raise ZoneOutOfStep(f"gate {other.name} did not hear gate {behind.name}'s passage")
+            if other.take_in is not None:
+                other.take_in()
             if other.finished():
                 other.poll()  # a gate with nobody left to come still takes the passages in
     raise ZoneOutOfStep("the zone's simulated shift did not finish")

@@ -369,7 +369,7 @@ class Gate:
             return None
         self._age_spent_codes(scan, now)
         self._read_permits(scan, now)
-        self._hear_zone(now)
+        self.hear_zone(now)
         face = self.screener.someone_in_front()
         approach = self._approach
         if approach is not None and approach.waiting and not self._zone_full():
@@ -410,8 +410,9 @@ class Gate:
             counted.inside = inside
             self._status_changed()
 
-    def _hear_zone(self, now: float) -> None:
-        """The passages of the zone's other gates heard since, and whether they can be heard."""
+    def hear_zone(self, now: float) -> None:
+        """The passages of the zone's other gates heard since, and whether they can be heard.
+        Part of every poll; never raises."""
         publisher = self.publisher
         self.zone_link.watch(publisher is not None and publisher.connected, now)
         if publisher is None:

@@ -191,6 +191,10 @@ class BothWays:
         """The centre's ``open_once`` lets one person in."""
         return self.entry.open_once(reason, by, command_id, source)
 
+    def hear_zone(self, now: float) -> None:
+        """The zone's other gates heard, once for both sides (they share the link)."""
+        self.entry.hear_zone(now)
+
     def poll(self) -> list[CheckRow]:
         """One look at each side, a whole check where someone new is in front; never raises."""
         rows = [side.poll() for side in self.sides]

@@ -261,3 +261,24 @@ def test_the_wait_stays_on_the_screen_while_the_person_waits(tmp_path: Path) -> 
     while clock.time() < told_at + config.display.answer_s + 5:
         gate.poll()
         assert board.screen().kind == "zone_full"
+
+
+def test_a_gate_far_ahead_in_its_day_still_hears_every_passage_of_the_others(
+    tmp_path: Path, broker: PrivateBroker, made: list[ZoneGate]
+) -> None:
+    """Nobody comes to gate B until late: its simulated clock is hours ahead while A lets in more
+    people than B's inbox of peer messages holds. Each is taken in as it comes (as a real gate's
+    loop does), so none is dropped and B counts them all."""
+    crowd = [person(f"P{index:02d}", 6.0 * index) for index in range(70)]
+    a = ZoneGate(
+        zone_config(tmp_path, "hall-in-a", "entry", capacity=500), crowd, broker.host, broker.port
+    )
+    late = [person("Q1", 4 * 3600)]
+    b = ZoneGate(
+        zone_config(tmp_path, "hall-in-b", "entry", capacity=500), late, broker.host, broker.port
+    )
+    made.extend([a, b])
+    run_zone(made)
+    assert sum(1 for _, reason, _ in a.checks() if reason == "admitted") == 70
+    assert b.checks() == [("Q1", "admitted", "through")]
+    assert b.record.occupancy("hall") == a.record.occupancy("hall") == 71
