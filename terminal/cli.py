@@ -12,7 +12,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from terminal import cli_codes, cli_roster, cli_sensor, cli_shifts
+from terminal import cli_codes, cli_roster, cli_sensor, cli_shifts, cli_zone
 from terminal.config import Config, ConfigError, load
 
 DEFAULT_SIMULATOR_CONFIG = Path("config/simulator.toml")
@@ -129,6 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_codes.add_commands(commands)
     cli_roster.add_commands(commands)
     cli_shifts.add_commands(commands)
+    cli_zone.add_commands(commands)
     cli_sensor.add_commands(commands, _existing_file)
     from terminal.centre import cli as cli_centre
 
@@ -252,6 +253,8 @@ def main(argv: list[str] | None = None) -> int:
             return cli_roster.run(args)
         if args.command == "shifts":
             return cli_shifts.run(args)
+        if args.command == "zone":
+            return cli_zone.run(args)
         if args.command == "sensor":
             return cli_sensor.dispatch(args)
         if args.command == "centre":

@@ -104,6 +104,19 @@ AlertKind = Literal[
 ]
 
 
+# the roll call an emergency alert carries: enough for a muster of a large hall, small enough
+# for one message (about 100 bytes a person)
+ROLL_CALL_MAX = 2000
+
+
+class InsidePerson(Model):
+    """Someone the gate's record shows inside its zone: who, since when, by which gate."""
+
+    person_id: str = Field(pattern=PERSON)
+    since: dt.datetime = Field(description="their entry's passage")
+    gate: str = Field(pattern=NAME, description="the zone's gate they came in by")
+
+
 class AlertData(Model):
     kind: AlertKind
     check_event_id: str | None = Field(
@@ -131,6 +144,21 @@ class AlertData(Model):
         pattern=WINDOW_INTERVAL,
         description="secondary_resolved, refused for their shift: the next window the worker "
         "may come in, as a check's next_window",
+    )
+    zone: str | None = Field(None, pattern=NAME, description="emergency: the gate's zone")
+    inside: list[InsidePerson] | None = Field(
+        None,
+        max_length=ROLL_CALL_MAX,
+        description="emergency at a gate of a zone: the roll call, who the gate's record showed "
+        "inside when the alarm sounded (identified people, earliest entry first; at most "
+        f"{ROLL_CALL_MAX})",
+    )
+    inside_count: int | None = Field(
+        None,
+        ge=0,
+        description="emergency at a gate of a zone: the zone's occupancy by the gate's record "
+        "when the alarm sounded; more than the list when people came in by a staff override "
+        "(no identity) or the list was cut",
     )
 
 
@@ -325,6 +353,12 @@ class DeviceHealth(Model):
     record: Literal["ok", "full", "unwritable"]
 
 
+class ZoneStatus(Model):
+    name: str = Field(pattern=NAME)
+    capacity: int | None = Field(ge=1, description="null: the zone has no capacity")
+    inside: int = Field(ge=0, description="the zone's occupancy now, by the gate's record")
+
+
 class Status(Model):
     schema_: Literal["gate.status/1"] = Field(alias="schema")
     park: str = Field(pattern=NAME)
@@ -351,6 +385,11 @@ class Status(Model):
         default=None,
         description="cut off from the other gates of its zone: what the gate assumes meanwhile "
         "(e.g. counting own passages only since 08:10; occupancy may be under-counted)",
+    )
+    zone: ZoneStatus | None = Field(
+        default=None,
+        description="the gate's zone as it knows it: sent again whenever its occupancy changes; "
+        "null for a gate without a zone",
     )
 
 
@@ -463,7 +502,7 @@ TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec("status", Status, "gate->centre", 1, True,
               "online on every connect, offline on a clean stop, lost as the last will; boot id, "
               "version, config hash, device health, lockdown, risk tier, faults, backlog, the "
-              "last connection problem"),
+              "last connection problem, the zone's occupancy (again at each change)"),
     TopicSpec("event/check", CheckEvent, "gate->centre", 1, False,
               "every check: the person, the decision, the reason, the route"),
     TopicSpec("alert/fever", AlertEvent, "gate->centre", 1, False,
@@ -485,7 +524,7 @@ TOPICS: tuple[TopicSpec, ...] = (
               "the thermometer reads again"),
     TopicSpec("alert/emergency", AlertEvent, "gate->centre", 1, False,
               "the fire alarm sounds (or its wire is cut): the turnstile is held free and "
-              "screening stops"),
+              "screening stops; at a gate of a zone, who its record shows inside (the roll call)"),
     TopicSpec("alert/emergency_over", AlertEvent, "gate->centre", 1, False,
               "the fire alarm has cleared: the turnstile shuts and screening resumes"),
     TopicSpec("event/fault", FaultEvent, "gate->centre", 1, False,

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from drivers.inputs import DigitalInput
+from terminal.contract import ROLL_CALL_MAX
 from terminal.gatestate import GateState
 from terminal.record import Record
 from terminal.topics import Messages, new_event_id
@@ -40,8 +41,10 @@ class EmergencyWatch:
         messages: Messages,
         now: Callable[[], float],
         changed: Callable[[], None],
+        zone: str | None = None,
     ) -> None:
         self.alarm = alarm
+        self.zone = zone
         self.turnstile = turnstile
         self.state = state
         self.record = record
@@ -76,16 +79,46 @@ class EmergencyWatch:
         log.warning("EMERGENCY: %s", detail)
         event_id = new_event_id()
         row = {"event_id": event_id, "started_s": now, "ended_s": None, "detail": detail}
-        self._write(
-            "emergency",
-            lambda: self.record.add_event(
-                event_id,
-                [self.messages.gate_alert("emergency", now, detail, event_id)],
-                now,
-                table="emergencies",
-                rows=[row],
-            ),
-        )
+
+        def write() -> None:
+            alert = self.messages.gate_alert(
+                "emergency", now, detail, event_id, self._roll_call(now)
+            )
+            self.record.add_event(event_id, [alert], now, table="emergencies", rows=[row])
+
+        self._write("emergency", write)
+
+    def _roll_call(self, now: float) -> dict[str, object]:
+        """Who the record shows inside the zone as the alarm sounds, for the muster: it travels
+        with the alert, so the centre has it even if the link fails afterwards. Read once,
+        before the free passage lets anyone in uncounted."""
+        if self.zone is None:
+            return {}
+        try:
+            people = self.record.people_inside(self.zone)
+            count = self.record.occupancy(self.zone)
+        except Exception as exc:  # the alert goes all the same, without its list
+            log.error("the roll call cannot be read from the record: %s", type(exc).__name__)
+            return {"zone": self.zone}
+        if len(people) > ROLL_CALL_MAX:
+            log.warning(
+                "roll call: %d people inside, the alert lists the first %d",
+                len(people),
+                ROLL_CALL_MAX,
+            )
+        gate = self.messages.topics.gate
+        return {
+            "zone": self.zone,
+            "inside_count": max(count, len(people)),
+            "inside": [
+                {
+                    "person_id": person["person_id"],
+                    "since": self.messages.local(person["since_s"]),
+                    "gate": person["gate"] or gate,
+                }
+                for person in people[:ROLL_CALL_MAX]
+            ],
+        }
 
     def _end(self) -> None:
         now = self._now()

@@ -30,7 +30,7 @@ from terminal.config import Config
 from terminal.devices import Devices
 from terminal.display.state import DisplayState
 from terminal.emergency import EmergencyWatch
-from terminal.gatestate import GateState
+from terminal.gatestate import GateState, ZoneCount
 from terminal.healthcode import CodeRejected, HealthCode
 from terminal.passage import PassageWatch, StuckWatch
 from terminal.policy import (
@@ -174,7 +174,13 @@ class Gate:
             messages=self.messages,
             now=self.clock.time,
             changed=self._status_changed,
+            zone=config.zone.name,
         )
+        if config.zone.name is not None:
+            self.state.zone = ZoneCount(
+                config.zone.name, config.zone.capacity, record.occupancy(config.zone.name)
+            )
+        self._zone_counted_at = record.writes_added
         # at a vehicle gate, an admission waits for its vehicle before the barrier lifts
         self.vehicles = VehicleDesk(
             config=config,
@@ -360,6 +366,7 @@ class Gate:
         if self.state.emergency:
             # nobody is screened while the fire alarm sounds: the turnstile is free; reading
             # frames paces the loop and keeps the camera's health known
+            self._count_zone()
             if self.publisher is not None:
                 self.publisher.pump()
             return None
@@ -389,9 +396,22 @@ class Gate:
         # release a turnstile that is released already
         if self._approach is None and someone and not self.passages.waiting:
             row = self._check(now, started_perf, Scan(fresh, scan.unreadable, scan.distant))
+        self._count_zone()
         if self.publisher is not None:
             self.publisher.pump()
         return row
+
+    def _count_zone(self) -> None:
+        """The zone's occupancy in the status, sent again when it changed (a passage opened or
+        closed here, a peer's heard); the record is read again only after it was written to."""
+        counted = self.state.zone
+        if counted is None or self.record.writes_added == self._zone_counted_at:
+            return
+        self._zone_counted_at = self.record.writes_added
+        inside = self.record.occupancy(counted.name)
+        if inside != counted.inside:
+            counted.inside = inside
+            self._status_changed()
 
     def hear_zone(self, now: float) -> None:
         """The passages of the zone's other gates heard since, and whether they can be heard.

@@ -34,6 +34,18 @@ class ConnectionTrouble:
 
 
 @dataclass
+class ZoneCount:
+    """The gate's zone as its record knows it: what the status reports."""
+
+    name: str
+    capacity: int | None
+    inside: int
+
+    def as_status(self) -> dict[str, object]:
+        return {"name": self.name, "capacity": self.capacity, "inside": self.inside}
+
+
+@dataclass
 class GateState:
     risk_tier: Tier
     lockdown: bool = False
@@ -47,6 +59,8 @@ class GateState:
     connection: ConnectionTrouble | None = None
     # cut off from the zone's other gates: what the gate assumes meanwhile (None: all heard)
     zone_assumption: str | None = None
+    # the zone's occupancy by the record (None: the gate has no zone)
+    zone: ZoneCount | None = None
 
     @property
     def shut(self) -> bool:

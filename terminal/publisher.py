@@ -223,6 +223,7 @@ class Publisher:
                 if lost or gate.connection is None
                 else gate.connection.as_status(),
                 "zone_assumption": None if lost else gate.zone_assumption,
+                "zone": None if lost or gate.zone is None else gate.zone.as_status(),
             }
         )
         return contract.to_json(status)

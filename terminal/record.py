@@ -586,6 +586,28 @@ class Record:
         last = self.last_passage(zone, person_id)
         return last[0] if last is not None and last[1] != "exit" else None
 
+    def people_inside(self, zone: str) -> list[dict[str, Any]]:
+        """Everyone identified whom the passages show inside the zone now (as
+        :meth:`inside_since`: their latest passage, still in the turnstile counts, was an entry),
+        earliest entry first: ``person_id``, ``admission_id``, ``since_s``, ``gate`` (None: this
+        gate). People let in by a staff override have no identity and are not listed."""
+        outcomes = (*COUNTED_OUTCOMES, "waiting")
+        marks = ", ".join("?" * len(outcomes))
+        latest: dict[str, dict[str, Any]] = {}
+        for row in self.db.query(
+            "SELECT person_id, admission_id, direction, gate, "
+            "COALESCE(passed_s, released_s) AS since_s FROM passages "
+            f"WHERE zone = ? AND person_id IS NOT NULL AND outcome IN ({marks}) "
+            "ORDER BY COALESCE(passed_s, released_s), released_s",
+            [zone, *outcomes],
+        ):
+            latest[row["person_id"]] = row
+        inside = [row for row in latest.values() if row["direction"] != "exit"]
+        return [
+            {key: row[key] for key in ("person_id", "admission_id", "since_s", "gate")}
+            for row in sorted(inside, key=lambda row: (row["since_s"], row["person_id"]))
+        ]
+
     def open_emergency(self) -> dict[str, Any] | None:
         """A fire alarm the record has not seen end (the gate stopped while it sounded)."""
         rows = list(

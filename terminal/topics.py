@@ -124,12 +124,20 @@ class Messages:
         """The thermometer failed, or reads again."""
         return self.gate_alert(kind, epoch_s, detail, event_id)
 
-    def gate_alert(self, kind: str, epoch_s: float, detail: str, event_id: str) -> OutboxMessage:
-        """An alert about the gate itself, not about a person: a sensor, an emergency."""
+    def gate_alert(
+        self,
+        kind: str,
+        epoch_s: float,
+        detail: str,
+        event_id: str,
+        more: dict[str, object] | None = None,
+    ) -> OutboxMessage:
+        """An alert about the gate itself, not about a person: a sensor, an emergency (``more``:
+        its zone's roll call)."""
         event = contract.AlertEvent.model_validate(
             {
                 **self._envelope("gate.alert/1", event_id, epoch_s),
-                "data": {"kind": kind, "detail": detail},
+                "data": {"kind": kind, "detail": detail, **(more or {})},
             }
         )
         return OutboxMessage(self.topics.alert(kind), contract.to_json(event))

@@ -168,9 +168,32 @@ class FakeGate:
         message = self.messages.sensor(kind, when.timestamp(), "no answer on I2C", uuid.uuid4().hex)
         return self._numbered(message.topic, message.payload)
 
-    def fire_alarm(self, kind: str, when: datetime) -> tuple[str, bytes]:
-        """``emergency`` when the fire alarm frees the turnstile, ``emergency_over`` after."""
-        message = self.messages.gate_alert(kind, when.timestamp(), "fire alarm", uuid.uuid4().hex)
+    def fire_alarm(
+        self,
+        kind: str,
+        when: datetime,
+        *,
+        zone: str | None = None,
+        inside: list[tuple[str, datetime]] | None = None,
+        inside_count: int | None = None,
+    ) -> tuple[str, bytes]:
+        """``emergency`` when the fire alarm frees the turnstile, ``emergency_over`` after; at a
+        gate of a ``zone``, the emergency carries the roll call: (person id, inside since), all
+        by this gate, and the zone's occupancy (default: as many as listed)."""
+        roll_call: dict[str, object] = {}
+        if zone is not None:
+            people = inside or []
+            roll_call = {
+                "zone": zone,
+                "inside_count": len(people) if inside_count is None else inside_count,
+                "inside": [
+                    {"person_id": pid, "since": since.isoformat(), "gate": self.gate}
+                    for pid, since in people
+                ],
+            }
+        message = self.messages.gate_alert(
+            kind, when.timestamp(), "fire alarm", uuid.uuid4().hex, roll_call
+        )
         return self._numbered(message.topic, message.payload)
 
     def passage(self, admission_id: str, when: datetime, outcome: str) -> tuple[str, bytes]:
@@ -251,8 +274,14 @@ class FakeGate:
         faults: list[str] | None = None,
         backlog: int = 0,
         risk_tier: str = "low",
+        zone: tuple[str, int | None, int] | None = None,
+        zone_assumption: str | None = None,
     ) -> tuple[str, bytes]:
+        """``zone``: its name, capacity and who is inside, as the gate counts them."""
         lost = state == "lost"
+        zone_status = None
+        if zone is not None and not lost:
+            zone_status = {"name": zone[0], "capacity": zone[1], "inside": zone[2]}
         status = contract.Status.model_validate(
             {
                 "schema": "gate.status/1",
@@ -268,6 +297,8 @@ class FakeGate:
                 "risk_tier": None if lost else risk_tier,
                 "faults": [] if lost else sorted(faults or []),
                 "backlog": None if lost else backlog,
+                "zone": zone_status,
+                "zone_assumption": None if lost else zone_assumption,
             }
         )
         return self.topics.status, contract.to_json(status).encode()

@@ -205,6 +205,77 @@ class AuditView:
 
 
 @dataclass(frozen=True)
+class ZoneGateView:
+    """One gate's word on its zone, from its latest status."""
+
+    gate: str
+    state: GateState
+    inside: int
+    capacity: int | None
+    assumption: str | None
+    reported_at: datetime
+
+
+@dataclass(frozen=True)
+class ZoneView:
+    park: str
+    name: str
+    gates: list[ZoneGateView]
+    waits_today: int  # zone_full: people told to wait for room
+    passback_today: int  # anti_passback refusals
+    not_inside_today: int  # exits refused: not inside by the record
+
+    @property
+    def disagree(self) -> bool:
+        """The gates count differently (one cut off, a passage not yet heard by all)."""
+        return len({(g.inside, g.capacity) for g in self.gates}) > 1
+
+    @property
+    def inside(self) -> int:
+        return max(g.inside for g in self.gates)
+
+    @property
+    def capacity(self) -> int | None:
+        capacities = [g.capacity for g in self.gates if g.capacity is not None]
+        return min(capacities) if capacities else None
+
+    @property
+    def full(self) -> bool:
+        return any(g.capacity is not None and g.inside >= g.capacity for g in self.gates)
+
+
+@dataclass(frozen=True)
+class MusterPersonView:
+    person_id: str
+    since: datetime
+    by_gate: str
+    accounted_by: str | None
+    accounted_at: datetime | None
+
+
+@dataclass(frozen=True)
+class MusterView:
+    """The roll call of a gate's fire alarm: who its record showed inside its zone then."""
+
+    emergency_id: str
+    park: str
+    gate: str
+    zone: str | None
+    started_at: datetime
+    inside_count: int  # the zone's occupancy by the gate's record then
+    people: list[MusterPersonView]
+
+    @property
+    def unaccounted(self) -> int:
+        return sum(1 for person in self.people if person.accounted_by is None)
+
+    @property
+    def unnamed(self) -> int:
+        """Counted inside but not on the list: let in by a staff override (no identity)."""
+        return max(0, self.inside_count - len(self.people))
+
+
+@dataclass(frozen=True)
 class UserView:
     name: str
     role: Role
@@ -289,6 +360,17 @@ SCHEMA = (
     """CREATE TABLE IF NOT EXISTS users (
         name TEXT PRIMARY KEY, role TEXT NOT NULL, password_hash TEXT NOT NULL,
         created_s DOUBLE PRECISION NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS gate_zones (
+        park TEXT NOT NULL, gate TEXT NOT NULL, zone TEXT, capacity BIGINT, inside BIGINT,
+        assumption TEXT, occurred_s DOUBLE PRECISION NOT NULL, PRIMARY KEY (park, gate))""",
+    """CREATE TABLE IF NOT EXISTS musters (
+        emergency_id TEXT PRIMARY KEY, park TEXT NOT NULL, gate TEXT NOT NULL, zone TEXT,
+        started_s DOUBLE PRECISION NOT NULL, inside_count BIGINT NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS musters_gate ON musters (park, gate, started_s)",
+    """CREATE TABLE IF NOT EXISTS muster_people (
+        emergency_id TEXT NOT NULL, person_id TEXT NOT NULL, since_s DOUBLE PRECISION NOT NULL,
+        by_gate TEXT NOT NULL, accounted_by TEXT, accounted_s DOUBLE PRECISION,
+        PRIMARY KEY (emergency_id, person_id))""",
     """CREATE TABLE IF NOT EXISTS sessions (
         token_sha256 TEXT PRIMARY KEY, username TEXT NOT NULL,
         expires_s DOUBLE PRECISION NOT NULL)""",
@@ -622,7 +704,29 @@ class Store:
         )
         if status.backlog is not None:
             self._backlog(park, gate, status.backlog, occurred_s)
-        return lambda: changed() > 0
+        zoned = self._gate_zone(status, occurred_s)
+        return lambda: (changed() + zoned()) > 0
+
+    def _gate_zone(self, status: contract.Status, occurred_s: float) -> Callable[[], int]:
+        """The gate's zone and occupancy as its newest status says (a status from before the
+        field leaves the gate without a zone)."""
+        zone = status.zone
+        return self._db.later(
+            "INSERT INTO gate_zones (park, gate, zone, capacity, inside, assumption, occurred_s) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (park, gate) DO UPDATE SET "
+            "zone = excluded.zone, capacity = excluded.capacity, inside = excluded.inside, "
+            "assumption = excluded.assumption, occurred_s = excluded.occurred_s "
+            "WHERE gate_zones.occurred_s < excluded.occurred_s",
+            (
+                status.park,
+                status.gate,
+                zone.name if zone else None,
+                zone.capacity if zone else None,
+                zone.inside if zone else None,
+                status.zone_assumption,
+                occurred_s,
+            ),
+        )
 
     def _metrics(self, metrics: contract.Metrics, received_s: float) -> Answer:
         """Alive (last seen), and the backlog when this is the newest word on it: one statement
@@ -682,6 +786,8 @@ class Store:
             kind, active, default_detail = GATE_ALERTS[data.kind]
             detail = data.detail or default_detail
             self._fault(event.park, event.gate, kind, active, detail, occurred_s)
+            if data.kind == "emergency" and data.inside is not None:
+                self._muster(event, occurred_s)
             return
         flag_id = data.check_event_id
         assert flag_id is not None  # checked before any write (_same_kind)
@@ -749,6 +855,30 @@ class Store:
         )
         if data.kind == "fever" and data.clinical_c is not None:
             self._resolve(flag_id, "fever_confirmed", data, occurred_s)
+
+    def _muster(self, event: contract.AlertEvent, occurred_s: float) -> None:
+        """The roll call an emergency alert carries, kept once (a repeat changes nothing, and
+        nobody's tick is lost)."""
+        data = event.data
+        people = data.inside or []
+        self._db.execute(
+            "INSERT INTO musters (emergency_id, park, gate, zone, started_s, inside_count) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (emergency_id) DO NOTHING",
+            (
+                event.event_id,
+                event.park,
+                event.gate,
+                data.zone,
+                occurred_s,
+                max(data.inside_count or 0, len(people)),
+            ),
+        )
+        for person in people:
+            self._db.execute(
+                "INSERT INTO muster_people (emergency_id, person_id, since_s, by_gate) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (emergency_id, person_id) DO NOTHING",
+                (event.event_id, person.person_id, person.since.timestamp(), person.gate),
+            )
 
     def _resolve(
         self, flag_id: str, state: str, data: contract.AlertData, occurred_s: float
@@ -898,6 +1028,98 @@ class Store:
         ):
             active.setdefault((park, gate), []).append(kind)
         return active
+
+    # --- zones and roll calls -------------------------------------------------------------------
+    def zones(self, now: datetime) -> list[ZoneView]:
+        """Every zone the gates report, by park and name: each gate's count, and today's waits
+        for room and zone refusals at the zone's gates."""
+        now_s = _epoch(now)
+        start_s, end_s = day_bounds(datetime.fromtimestamp(now_s, self._zone).date(), self._zone)
+        with self._lock:
+            rows = self._db.query(
+                "SELECT z.park, z.zone, z.gate, g.state, g.last_seen_s, z.inside, z.capacity, "
+                "z.assumption, z.occurred_s FROM gate_zones z LEFT JOIN gates g "
+                "ON g.park = z.park AND g.gate = z.gate WHERE z.zone IS NOT NULL "
+                "ORDER BY z.park, z.zone, z.gate"
+            )
+            refusals = {
+                (r[0], r[1], r[2]): int(r[3])
+                for r in self._db.query(
+                    "SELECT park, gate, reason, COUNT(*) FROM checks WHERE occurred_s >= ? "
+                    "AND occurred_s < ? AND reason IN ('zone_full', 'anti_passback', "
+                    "'not_inside') GROUP BY park, gate, reason",
+                    (start_s, end_s),
+                )
+            }
+            self._db.commit()
+        grouped: dict[tuple[str, str], list[ZoneGateView]] = {}
+        for row in rows:
+            grouped.setdefault((row[0], row[1]), []).append(
+                ZoneGateView(
+                    gate=row[2],
+                    state=self._gate_state(row[3], row[4], now_s),
+                    inside=int(row[5] or 0),
+                    capacity=None if row[6] is None else int(row[6]),
+                    assumption=row[7],
+                    reported_at=_moment_required(row[8]),
+                )
+            )
+
+        def today(park: str, gates: list[ZoneGateView], reason: str) -> int:
+            return sum(refusals.get((park, g.gate, reason), 0) for g in gates)
+
+        return [
+            ZoneView(
+                park=park,
+                name=name,
+                gates=gates,
+                waits_today=today(park, gates, "zone_full"),
+                passback_today=today(park, gates, "anti_passback"),
+                not_inside_today=today(park, gates, "not_inside"),
+            )
+            for (park, name), gates in grouped.items()
+        ]
+
+    def musters(self) -> list[MusterView]:
+        """The roll call of every gate whose fire alarm sounds now (its emergency fault is
+        active), the oldest alarm first."""
+        with self._lock:
+            rows = self._db.query(
+                "SELECT m.emergency_id, m.park, m.gate, m.zone, m.started_s, m.inside_count "
+                "FROM musters m JOIN faults f ON f.park = m.park AND f.gate = m.gate "
+                "AND f.kind = ? AND f.active = 1 WHERE m.started_s >= f.since_s "
+                "ORDER BY m.started_s",
+                (EMERGENCY,),
+            )
+            people: dict[str, list[MusterPersonView]] = {}
+            for row in rows:
+                people[row[0]] = [
+                    MusterPersonView(p[0], _moment_required(p[1]), p[2], p[3], _moment(p[4]))
+                    for p in self._db.query(
+                        "SELECT person_id, since_s, by_gate, accounted_by, accounted_s "
+                        "FROM muster_people WHERE emergency_id = ? ORDER BY since_s, person_id",
+                        (row[0],),
+                    )
+                ]
+            self._db.commit()
+        return [
+            MusterView(r[0], r[1], r[2], r[3], _moment_required(r[4]), int(r[5]), people[r[0]])
+            for r in rows
+        ]
+
+    def account(
+        self, emergency_id: str, person_id: str, user: str, at: datetime | None = None
+    ) -> bool:
+        """``person_id`` is at the muster point, as ``user`` saw; the first tick is kept. False
+        when nobody of that roll call has that id, or they were ticked off already."""
+        return (
+            self._change(
+                "UPDATE muster_people SET accounted_by = ?, accounted_s = ? "
+                "WHERE emergency_id = ? AND person_id = ? AND accounted_by IS NULL",
+                (user, _epoch(at or _utcnow()), emergency_id, person_id),
+            )
+            > 0
+        )
 
     # --- flags ---------------------------------------------------------------------------------
     def flags(self, open_only: bool = False, limit: int = 200) -> list[FlagView]:

@@ -1,4 +1,5 @@
-"""The operations centre's board: every gate's status, today's flow per gate and hour (plotted),
+"""The operations centre's board: every gate's status, each zone's occupancy as its gates count
+it (with today's waits for room and zone refusals), today's flow per gate and hour (plotted),
 denials by reason, flags and how they ended, the zero-report board; the record's search and its
 CSV export for an inspector, of checks and of vehicles (who exported what is recorded); the audit
 log."""
@@ -152,6 +153,7 @@ class Board:
             "endings": sorted(endings.items()),
             "reports": reports,
             "vehicles": store.vehicles(SHOWN_VEHICLES),
+            "zones": store.zones(web.now()),
         }
 
     async def live_part(self, visitor: Visitor) -> str:

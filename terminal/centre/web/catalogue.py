@@ -46,6 +46,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "action_resolve": ("录入复检体温", "enter a clinical reading"),
     "action_escort": ("登记送隔离", "record an escort"),
     "action_command": ("发送指令", "send commands"),
+    "action_muster": ("登记集合点人员", "tick people off at the muster point"),
     "bad_form": (
         "表单已失效，请刷新页面后重试",
         "This form is out of date; reload the page and try again",
@@ -299,6 +300,44 @@ TEXTS: dict[str, tuple[str, str]] = {
     "bad_choice": ("选项无效", "Not a valid choice"),
     "user": ("用户", "User"),
     "action": ("操作", "Action"),
+    # zones (the board)
+    "zones": ("区域", "Zones"),
+    "no_zones": ("没有闸机报告区域", "No gate reports a zone"),
+    "zone": ("区域", "Zone"),
+    "zone_inside": ("区内人数", "Inside now"),
+    "zone_capacity": ("容量", "Capacity"),
+    "zone_gates": ("闸机", "Gates"),
+    "zone_full": ("已满", "full"),
+    "zone_disagree": ("各闸机人数不一致", "the gates count differently"),
+    "zone_assumption": ("区域联动", "Zone link"),
+    "zone_waits": ("今日满员等候", "Waits for room today"),
+    "zone_passback": ("今日防回传拒绝", "Anti-passback refusals today"),
+    "zone_not_inside": ("今日未在区内拒绝", "Exits refused (not inside) today"),
+    "zone_gate_count": ("{gate}：{inside}/{capacity}", "{gate}: {inside}/{capacity}"),
+    "no_capacity": ("不限", "no limit"),
+    # the roll call (the desk)
+    "muster": ("火警点名", "Fire alarm roll call"),
+    "muster_heading": (
+        "闸机{gate}（区域{zone}）{time}火警：当时区内人员",
+        "Gate {gate} (zone {zone}) fire alarm at {time}: who was inside",
+    ),
+    "muster_unaccounted": ("未到集合点：{count}人", "Not yet accounted for: {count}"),
+    "muster_unnamed": (
+        "另有{count}人经人工放行进入，无身份记录，无法点名",
+        "{count} more came in by a staff override: no identity, they cannot be called",
+    ),
+    "muster_limits": (
+        "名单为火警时该闸机记录所示在区内人员；火警放行期间进入者不在名单内；与其他闸机失联时只含本闸机的通行",
+        "The list is who the gate's record showed inside when the alarm sounded; people who came "
+        "in during the alarm's free passage are not on it; a gate cut off from its zone's other "
+        "gates knew only its own passages",
+    ),
+    "muster_nobody": ("火警时记录显示区内无人", "The record showed nobody inside"),
+    "muster_since": ("进入时间", "Inside since"),
+    "muster_by_gate": ("进入闸机", "Came in by"),
+    "muster_account": ("已到", "Accounted for"),
+    "muster_accounted_by": ("{user}确认已到", "accounted for by {user}"),
+    "muster_gone": ("该人员不在此次点名名单中或已确认", "Not on this roll call, or ticked already"),
 }
 
 

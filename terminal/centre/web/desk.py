@@ -1,7 +1,9 @@
 """The security desk: open flags and confirmed fevers first, then device faults and gates that
 are not online, then the latest checks; live, with an alarm until someone takes each alert. A
 guard takes an alert, resolves a secondary check with the clinical reading (the gate's
-``resolve_secondary`` command) and records that a person with a fever was escorted."""
+``resolve_secondary`` command) and records that a person with a fever was escorted. While a gate's
+fire alarm sounds, its roll call: who its record showed inside the zone, ticked off one by one as
+they reach the muster point (each tick in the audit log, with who made it)."""
 
 from __future__ import annotations
 
@@ -79,6 +81,7 @@ class Desk:
             "faults": store.faults(active_only=True),
             "gates_down": [g for g in gates if g.state != "online"],
             "checks": store.checks(CheckQuery(), limit=RECENT_CHECKS),
+            "musters": store.musters(),
         }
 
     async def live_part(self, visitor: Visitor) -> str:
@@ -169,6 +172,17 @@ class Desk:
         await self.web.audit(visitor.name, "escort", f"flag {flag.flag_id} at {flag.gate}")
         return see_other("/desk")
 
+    async def account(self, request: Request, visitor: Visitor, form: FormData) -> Response:
+        emergency_id = str(form.get("emergency_id", ""))[:64]
+        person_id = str(form.get("person_id", ""))[:64]
+        ticked = await self.web.call(self.web.store.account, emergency_id, person_id, visitor.name)
+        if not ticked:
+            return self.web.page("error.html", visitor, 409, message=self.web.t("muster_gone"))
+        await self.web.audit(
+            visitor.name, "muster", f"{person_id} accounted for (fire alarm {emergency_id})"
+        )
+        return see_other("/desk")
+
 
 def routes(web: Web) -> list[Route]:
     desk = Desk(web)
@@ -179,4 +193,5 @@ def routes(web: Web) -> list[Route]:
         Route("/desk/resolve", action(web, "resolve", desk.resolve), methods=["POST"]),
         Route("/desk/take", action(web, "take", desk.take), methods=["POST"]),
         Route("/desk/escort", action(web, "escort", desk.escort), methods=["POST"]),
+        Route("/desk/account", action(web, "muster", desk.account), methods=["POST"]),
     ]
