@@ -36,6 +36,12 @@ ROOMS = {
     "zh": ("临时隔离室", "A栋一楼012室"),
 }
 DESK_PX = {"width": 1366, "height": 900}
+# the zones behind the gates, as each gate's status reports them: (zone, capacity, inside)
+ZONES = {
+    "north-1": ("plant-hall", 400, 137),
+    "north-2": ("plant-hall", 400, 137),
+    "east-1": ("warehouse", 40, 40),  # full: the next one waits
+}
 
 
 class ParkMorning:
@@ -71,6 +77,9 @@ class ParkMorning:
 
     def status(self, gate: str, state: str, **fields: object) -> None:
         lost = state == "lost"
+        if not lost and gate in ZONES:
+            name, capacity, inside = ZONES[gate]
+            fields.setdefault("zone", {"name": name, "capacity": capacity, "inside": inside})
         status = contract.Status.model_validate(
             {
                 "schema": "gate.status/1", "park": PARK, "gate": gate, "state": state,
@@ -174,6 +183,33 @@ class ParkMorning:
             "route": "through", "outcome": "admitted"})  # fmt: skip
         self.store.take(normal.event_id, "zhao.min")
 
+    def fire_drill(self) -> None:
+        """The fire alarm at north-2, a few minutes ago: its roll call, the people of the plant
+        hall's latest admissions at the zone's two gates."""
+        sounded = self.now - dt.timedelta(minutes=3)
+        admitted = [
+            r
+            for r in self.checked
+            if r.gate in ("north-1", "north-2") and r.decision == "admit" and r.person_id
+        ]
+        inside = {r.person_id: r for r in admitted[-14:]}
+        roll_call = {
+            "zone": "plant-hall",
+            "inside_count": len(inside),
+            "inside": [
+                {
+                    "person_id": person,
+                    "since": dt.datetime.fromtimestamp(r.epoch_s, ZONE).isoformat(),
+                    "gate": r.gate,
+                }
+                for person, r in sorted(inside.items(), key=lambda item: item[1].epoch_s)
+            ],
+        }
+        alarm = self.gates["north-2"].gate_alert(
+            "emergency", sounded.timestamp(), "fire alarm", uuid.uuid4().hex, roll_call
+        )
+        self.put(alarm.topic, alarm.payload)
+
 
 def centre_config(folder: Path, language: str, broker: PrivateBroker) -> CentreConfig:
     key_file = folder / "centre-key.pem"  # the simulator's published command key
@@ -216,7 +252,8 @@ def main() -> None:
             with tempfile.TemporaryDirectory() as scratch:
                 config = centre_config(Path(scratch), language, broker)
                 store = open_store(config.database_url(), config.board_settings())
-                ParkMorning(store, language, now).morning()
+                morning = ParkMorning(store, language, now)
+                morning.morning()
                 add_user(store, "wang.li", "health_officer", "screens-password")
                 sender = CommandSender.connect(config, store)
                 app = build_app(store, config, sender)
@@ -249,6 +286,17 @@ def main() -> None:
                         clip={"x": 0, "y": 0, "width": 900, "height": 260},
                     )
                     print(args.out / "board-confirm-en.png")
+                    morning.fire_drill()
+                    page.goto(f"{base}/desk")
+                    muster = page.locator("section.muster")
+                    muster.wait_for()
+                    for person in range(3):  # three have reached the muster point
+                        muster.locator("button.account").first.click()
+                        page.wait_for_load_state("load")
+                        muster.locator("tr.muster-person.accounted").nth(person).wait_for()
+                    page.wait_for_timeout(1500)  # the live desk has drawn the last tick
+                    page.screenshot(path=str(args.out / "desk-roll-call-en.png"))
+                    print(args.out / "desk-roll-call-en.png")
                 page.close()
                 server.stop()
                 sender.close()
