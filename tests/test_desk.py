@@ -286,6 +286,8 @@ def test_a_session_ends_at_sign_out_and_when_it_expires(browser: Browser, centre
     # a session lasts web.session_hours: past that, the desk asks for a sign-in again
     sign_in(page, centre, "anna")
     expect(page).to_have_url(f"{centre.url}/desk")
+    # off the live desk first: its stream would notice the expiry too and race the navigation
+    page.goto("about:blank")
     web = centre.app.state.web
     hours = centre.config.web.session_hours
     real_now = web.now
