@@ -104,6 +104,9 @@ class SimPerson:
     direction: Direction = "in"  # into the park through the gate, or out of it
     gate: str | None = None  # the zone's gate they come to (None: as their direction says)
     code_of: str | None = None  # whose code they show (None: their own)
+    # a later visit of a person the scenario names again: the name it gives (``person_id`` is
+    # the visit's own name in the simulation)
+    scenario_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -334,6 +337,7 @@ def load_scenario(path: Path, gates: Mapping[str, str] | None = None) -> list[Si
         people.append(
             SimPerson(
                 person_id=row_id,
+                scenario_id=person_id if row_id != person_id else None,
                 arrival_s=arrival_s,
                 core_c=_number(path, line, "core_c", core, 30, 45),
                 ambient_c=_number(path, line, "ambient_c", ambient, -20, 50),

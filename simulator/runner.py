@@ -635,7 +635,14 @@ def run_simulation(
             if person is not None
         }
         if results is not None:
-            _write_results(results, people, checks_by_person)
+            # every row of the crowd, at whichever of the zone's gates it came to
+            everywhere = dict(checks_by_person)
+            for peer in peers:
+                for seen in (peer.who_was_there, peer.who_went_out):
+                    everywhere.update(
+                        (person.person_id, row) for person, row in seen.values() if person
+                    )
+            _write_results(results, everyone, everywhere)
         summary_printed = False
         if demo is not None and screens is not None and screens.linger:
             summary.wall_s = time.perf_counter() - wall_started
@@ -1301,11 +1308,12 @@ def _write_results(path: Path, people: list[SimPerson], by_person: dict[str, Che
         writer.writerow(RESULTS_HEADER)
         for person in people:
             row = by_person.get(person.person_id)
+            named = person.scenario_id or person.person_id  # a later visit: as the scenario says
             if row is None:
-                writer.writerow([person.person_id, "none", "no_decision", ""])
+                writer.writerow([named, "none", "no_decision", ""])
                 continue
             temperature = "" if row.temperature_c is None else f"{row.temperature_c:.2f}"
-            writer.writerow([person.person_id, row.decision, row.reason, temperature])
+            writer.writerow([named, row.decision, row.reason, temperature])
 
 
 def _counts(by_reason: dict[str, int]) -> str:

@@ -399,8 +399,16 @@ def test_a_crowd_going_out_at_a_config_without_an_exit_leaves_by_one_the_simulat
         encoding="utf-8",
     )
     record = tmp_path / "record.sqlite"
-    done = simulate(scenario, record, broker)
+    results = tmp_path / "results.csv"
+    done = simulate(scenario, record, broker, "--results", str(results))
     assert done.returncode == 0, done.stderr
+    # every row of the scenario, under its own name, at whichever gate it came to
+    rows = results.read_text(encoding="utf-8").splitlines()
+    assert [row.split(",")[:3] for row in rows[1:]] == [
+        ["A", "admit", "admitted"],
+        ["B", "admit", "admitted"],
+        ["A", "admit", "admitted"],
+    ]
     assert (
         "1 of the crowd go out and the config has no exit gate: they leave by gate-1-out, an exit"
         " gate the simulator adds to zone plant-hall"
