@@ -62,9 +62,6 @@ class OpenFlag:
     # refused for their shift when flagged: their next window, told if the guard's reading is
     # normal and they are refused for it still
     window: Opening | None = None
-    # the guard's normal reading, while the zone is full: the person waits at the check point
-    # and is let in by it once someone has left (the reading, who sent it)
-    waiting_for_room: tuple[contract.ResolveSecondaryPayload, str] | None = None
 
 
 class SecondaryDesk:
@@ -211,11 +208,7 @@ class SecondaryDesk:
     def serve(self) -> None:
         """Between checks: re-alert open flags, silence the buzzer."""
         now = self._now()
-        for flag in list(self.open.values()):
-            if flag.waiting_for_room is not None:
-                if not self._zone_state(flag.person_id).full:
-                    self._let_in_when_room(flag)
-                continue  # the guard has done their part: no alert again
+        for flag in self.open.values():
             if now - flag.last_alert_s >= self.config.secondary.realert_s:
                 flag.last_alert_s = now
                 flag.alerts += 1
@@ -265,29 +258,8 @@ class SecondaryDesk:
             )
         return self._resolve(flag, payload, command.issued_by)
 
-    def _let_in_when_room(self, flag: OpenFlag) -> None:
-        """Someone has left: the person who waited at the check point with a normal reading is
-        decided again on it (their code, the roster, a lockdown may have changed meanwhile)."""
-        assert flag.waiting_for_room is not None
-        payload, sender = flag.waiting_for_room
-        try:
-            result = self._resolve(flag, payload, sender, reading_recorded=True)
-        except Exception as exc:  # the record: the person stays waiting, tried again next time
-            log.error(
-                "a secondary check waiting for room cannot be decided: %s", type(exc).__name__
-            )
-            return
-        log.info(
-            "secondary check waiting for room at gate %s: %s", self.messages.topics.gate, result
-        )
-
     def _resolve(
-        self,
-        flag: OpenFlag,
-        payload: contract.ResolveSecondaryPayload,
-        sender: str,
-        *,
-        reading_recorded: bool = False,
+        self, flag: OpenFlag, payload: contract.ResolveSecondaryPayload, sender: str
     ) -> str:
         now = self._now()
         decision = resolve_secondary(
@@ -301,25 +273,15 @@ class SecondaryDesk:
             zone=self._zone_state(flag.person_id),
             next_window=flag.window,
         )
-        steps = []
-        if not reading_recorded:
-            steps.append(
-                self._step(
-                    flag.flag_id,
-                    "clinical_reading",
-                    payload.guard,
-                    payload.clinical_c,
-                    detail=f"sent by {sender}"[:200],
-                )
+        steps = [
+            self._step(
+                flag.flag_id,
+                "clinical_reading",
+                payload.guard,
+                payload.clinical_c,
+                detail=f"sent by {sender}"[:200],
             )
-        if decision.reason is Reason.ZONE_FULL:
-            # a normal reading, and no room behind the gate: the person stays at the check
-            # point, the flag open, until someone leaves (serve); not sent back to the queue
-            if flag.waiting_for_room is None:
-                steps.append(self._step(flag.flag_id, "waiting_for_room", GATE))
-                self._write(steps, [])
-                flag.waiting_for_room = (payload, sender)
-            return f"flag {flag.flag_id}: waiting for room in the zone (zone_full)"
+        ]
         outcome, messages = self._outcome(flag, payload, decision, steps)
         # the record first: the turnstile never moves for a step that is not written down
         passage = None

@@ -27,7 +27,7 @@ from terminal.gate import Gate
 from terminal.gatestate import GateState
 from terminal.healthcode import SIMULATOR_COMMAND_KEY_ID, simulator_command_key
 from terminal.publisher import COMMAND_QUEUE_SIZE, MAX_COMMAND_BYTES, Publisher
-from terminal.record import PassageRow, Record
+from terminal.record import Record
 from terminal.screening.estimators import Reading
 from terminal.topics import GateTopics, Messages
 from tests.conftest import make_config
@@ -96,10 +96,8 @@ def command_desk(gate: Gate, config: Config, record: Record, now) -> CommandDesk
 class Flagged:
     """A gate that has just sent person A to the secondary check, and its command desk."""
 
-    def __init__(
-        self, tmp_path: Path, code: str = "green", config: dict | None = None, **person: object
-    ) -> None:
-        self.config = make_config(tmp_path, **(config or {}))
+    def __init__(self, tmp_path: Path, code: str = "green", **person: object) -> None:
+        self.config = make_config(tmp_path)
         self.rig = build_rig(self.config, [replace(flagged_person(), code=code, **person)])
         self.record = Record(tmp_path / "r.sqlite")
         self.gate = Gate(
@@ -221,41 +219,6 @@ def test_a_worker_refused_for_their_shift_after_a_normal_reading_is_told_their_w
                   if s["step"] == "refused_after_check"]  # fmt: skip
     assert refused["detail"].endswith(f"next window {window}")
     assert flagged.rig.gpio.pulses(flagged.config.outputs.relay_pin) == []
-
-
-def test_a_normal_reading_in_a_full_zone_waits_at_the_check_point_until_someone_leaves(
-    tmp_path: Path,
-) -> None:
-    hall = {"name": "hall", "capacity": 1, "gates": ["gate-t", "hall-b"]}
-    flagged = Flagged(tmp_path, config={"zone": hall})
-
-    def peer_passage(admission: str, direction: str) -> None:
-        at = flagged.now()
-        flagged.record.add_peer_passage(
-            PassageRow(admission * 32, "check", "X", at, 6.0, "passed", at, at, direction, "hall",
-                       gate="hall-b")
-        )  # fmt: skip
-
-    peer_passage("a", "entry")  # someone came in at the zone's other gate: the hall is full
-    result = flagged.take(command(flagged.now(), flag_id=flagged.flag_id, clinical_c=36.6))
-    assert result.detail == f"flag {flagged.flag_id}: waiting for room in the zone (zone_full)"
-    relay = flagged.config.outputs.relay_pin
-    for _ in range(50):  # the person waits at the check point; not sent back to the queue
-        flagged.gate.poll()
-    assert flagged.rig.gpio.pulses(relay) == [] and flagged.flag_id in flagged.gate.secondary.open
-    peer_passage("b", "exit")
-    flagged.gate.poll()
-    assert len(flagged.rig.gpio.pulses(relay)) == 1 and not flagged.gate.secondary.open
-    steps = [s["step"] for s in flagged.record.rows("secondary_steps")]
-    assert steps == [
-        "sent_to_secondary_check",
-        "clinical_reading",
-        "waiting_for_room",
-        "admitted_by_staff",
-    ]
-    alerts = [json.loads(m["payload"])["data"] for m in flagged.record.outbox()
-              if "/alert/" in m["topic"]]  # fmt: skip
-    assert (alerts[-1]["kind"], alerts[-1]["outcome"]) == ("secondary_resolved", "admitted")
 
 
 @pytest.mark.parametrize(
