@@ -415,7 +415,7 @@ class Gate:
 
     def hear_zone(self, now: float) -> None:
         """The passages of the zone's other gates heard since, and whether they can be heard.
-        Part of every poll; never raises."""
+        Part of every poll, and of every entry's decision; never raises."""
         publisher = self.publisher
         self.zone_link.watch(publisher is not None and publisher.connected, now)
         if publisher is None:
@@ -633,6 +633,9 @@ class Gate:
         zone = self.config.zone
         if zone.name is None:
             return ZoneState()
+        # what the zone's other gates sent while this check ran (a check takes seconds) counts:
+        # an entry they opened meanwhile holds its place
+        self.hear_zone(self.clock.time())
         inside = None
         if person_id is not None and zone.anti_passback != "off":
             inside = self.record.inside_since(zone.name, person_id)
@@ -656,7 +659,10 @@ class Gate:
             return False
         if self.zone_link.entries_held:
             return True  # cut off under hold_entries: the others may have filled it
-        return self.record.occupancy(zone.name) >= zone.capacity
+        # who is inside (our own entry still in the turnstile too), and the places the zone's
+        # other gates hold for entries still in theirs
+        taken = self.record.occupancy(zone.name) + self.zone_link.reserved(self.clock.time())
+        return taken >= zone.capacity
 
     def _hold_until(self, person: Person | None, admitted_at: datetime) -> float:
         replay = self.config.healthcode.replay

@@ -99,10 +99,12 @@ class PassageWatch:
         )
 
     def opened_messages(self, passage: PassageRow) -> list[OutboxMessage]:
-        """What an admission sends of its passage with its own record: without a passage
-        contact it counts as passed at once, so the zone's other gates hear of it then (with a
-        contact, when it closes)."""
-        if self.shared and passage.outcome == "unconfirmed":
+        """What an admission sends of its passage with its own record, so that the zone's other
+        gates hear of it at once: without a passage contact it counts as passed then; with one
+        it is open (``waiting``): the others hold a place for it until its close arrives (sent
+        again, under the same admission, when the person went through or did not), so that two
+        gates do not both give away the zone's last place during the window."""
+        if self.shared and passage.outcome in ("unconfirmed", "waiting"):
             return [self.messages.passage(passage, passage.released_s)]
         return []
 

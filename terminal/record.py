@@ -28,6 +28,11 @@ SCHEMA_VERSION = 6
 # counts as passed (an admitted person most likely went through; counting them keeps the zone
 # under capacity rather than over it)
 COUNTED_OUTCOMES = ("passed", "unconfirmed", "unknown")
+_COUNTED_SQL = f"outcome IN ({', '.join(repr(outcome) for outcome in COUNTED_OUTCOMES)})"
+# who is inside: the passages counted, and this gate's own still in its turnstile (the next entry
+# must not take their place). A peer's open passage (``waiting``, heard before it closes) is not
+# anyone inside: it only holds a place for the capacity decision while young (reservations)
+_INSIDE_SQL = f"({_COUNTED_SQL} OR (outcome = 'waiting' AND gate IS NULL))"
 # tables of events other than checks, written with their messages (add_event) and read in order
 EVENT_TABLES = (
     "secondary_steps",
@@ -511,10 +516,12 @@ class Record:
         self.writes_added += 1
 
     def close_waiting_passages(self, outcome: str, closed_s: float) -> int:
-        """Passages left waiting by a gate that stopped during their window."""
+        """Passages left waiting by a gate that stopped during their window: its own (a peer's
+        open passage is closed by the peer's own message, or expires as a reservation)."""
         with self._writing():
             cursor = self.db.execute(
-                "UPDATE passages SET outcome = ?, closed_s = ? WHERE outcome = 'waiting'",
+                "UPDATE passages SET outcome = ?, closed_s = ? "
+                "WHERE outcome = 'waiting' AND gate IS NULL",
                 [outcome, closed_s],
             )
         return int(cursor.rowcount)
@@ -524,26 +531,49 @@ class Record:
 
     def add_peer_passage(self, passage: PassageRow) -> bool:
         """Another gate's passage into or out of the zone, once: a message heard twice (the
-        broker redelivers, the peer resends after a restart) names the same admission."""
+        broker redelivers, the peer resends after a restart) names the same admission. Its
+        close replaces its open passage (``waiting``), once: a close heard again, or an open
+        passage heard after its close, changes nothing. True when the record changed."""
+        columns = asdict(passage)
+        # only a peer's own open passage is closed by its message: never one of ours
+        closing = (
+            ""
+            if passage.outcome == "waiting"
+            else " ON CONFLICT (admission_id) DO UPDATE SET outcome = excluded.outcome, "
+            "passed_s = excluded.passed_s, closed_s = excluded.closed_s "
+            "WHERE passages.outcome = 'waiting' AND passages.gate IS excluded.gate"
+        )
         with self._writing():
             cursor = self.db.execute(
-                f"INSERT OR IGNORE INTO passages ({', '.join(asdict(passage))}) "
-                f"VALUES ({', '.join('?' * len(asdict(passage)))})",
-                list(asdict(passage).values()),
+                f"INSERT{' OR IGNORE' if not closing else ''} INTO passages "
+                f"({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}){closing}",
+                list(columns.values()),
             )
         self.writes_added += 1
         return cursor.rowcount == 1
 
+    def reservations(self, zone: str, now_s: float, margin_s: float) -> int:
+        """The places the zone's other gates hold at ``now_s``: their entries heard open
+        (``waiting``) and not yet closed, each for its window and ``margin_s`` after (the time
+        its close takes to arrive). One whose close never comes (the peer died, or restarted
+        and lost it) stops holding by itself then."""
+        row = self.db.execute(
+            "SELECT count(*) FROM passages WHERE zone = ? AND gate IS NOT NULL "
+            "AND outcome = 'waiting' AND COALESCE(direction, 'entry') = 'entry' "
+            "AND released_s + COALESCE(window_s, 0) + ? > ?",
+            [zone, margin_s, now_s],
+        ).fetchone()
+        return int(row[0])
+
     # --- zones --------------------------------------------------------------------------------
     def _zone_passages(self, zone: str, *, waiting: bool) -> list[dict[str, Any]]:
-        outcomes = (*COUNTED_OUTCOMES, "waiting") if waiting else COUNTED_OUTCOMES
-        marks = ", ".join("?" * len(outcomes))
+        counted = _INSIDE_SQL if waiting else _COUNTED_SQL
         return list(
             self.db.query(
                 "SELECT admission_id, person_id, direction, "
                 "COALESCE(passed_s, released_s) AS at_s FROM passages "
-                f"WHERE zone = ? AND outcome IN ({marks}) ORDER BY at_s, admission_id",
-                [zone, *outcomes],
+                f"WHERE zone = ? AND {counted} ORDER BY at_s, admission_id",
+                [zone],
             )
         )
 
@@ -558,7 +588,8 @@ class Record:
 
     def occupancy(self, zone: str) -> int:
         """Who is in the zone now, by the passages; an admitted person still in the turnstile
-        (waiting) counts as inside: the next entry must not take their place."""
+        here (waiting) counts as inside: the next entry must not take their place. A peer's
+        open passage does not (see :meth:`reservations`)."""
         inside = 0
         for row in self._zone_passages(zone, waiting=True):
             inside = max(0, inside + (-1 if row["direction"] == "exit" else 1))
@@ -567,14 +598,12 @@ class Record:
     def last_passage(self, zone: str, person_id: str) -> tuple[str, str] | None:
         """The admission and direction of ``person_id``'s latest passage into or out of the zone
         (still in the turnstile counts): whether they are inside, and by which passage."""
-        outcomes = (*COUNTED_OUTCOMES, "waiting")
-        marks = ", ".join("?" * len(outcomes))
         rows = list(
             self.db.query(
                 "SELECT admission_id, direction FROM passages "
-                f"WHERE zone = ? AND person_id = ? AND outcome IN ({marks}) "
+                f"WHERE zone = ? AND person_id = ? AND {_INSIDE_SQL} "
                 "ORDER BY COALESCE(passed_s, released_s) DESC, released_s DESC LIMIT 1",
-                [zone, person_id, *outcomes],
+                [zone, person_id],
             )
         )
         if not rows:
@@ -591,15 +620,13 @@ class Record:
         :meth:`inside_since`: their latest passage, still in the turnstile counts, was an entry),
         earliest entry first: ``person_id``, ``admission_id``, ``since_s``, ``gate`` (None: this
         gate). People let in by a staff override have no identity and are not listed."""
-        outcomes = (*COUNTED_OUTCOMES, "waiting")
-        marks = ", ".join("?" * len(outcomes))
         latest: dict[str, dict[str, Any]] = {}
         for row in self.db.query(
             "SELECT person_id, admission_id, direction, gate, "
             "COALESCE(passed_s, released_s) AS since_s FROM passages "
-            f"WHERE zone = ? AND person_id IS NOT NULL AND outcome IN ({marks}) "
+            f"WHERE zone = ? AND person_id IS NOT NULL AND {_INSIDE_SQL} "
             "ORDER BY COALESCE(passed_s, released_s), released_s",
-            [zone, *outcomes],
+            [zone],
         ):
             latest[row["person_id"]] = row
         inside = [row for row in latest.values() if row["direction"] != "exit"]
@@ -716,8 +743,11 @@ class Record:
                 "DELETE FROM outbox WHERE sent_s IS NOT NULL AND created_s < ?", [epoch_s]
             )
             self.db.execute("DELETE FROM holds WHERE until_s < ?", [epoch_s])
+            # a peer's passage whose close never came is forgotten too: only ours can be open
             self.db.execute(
-                "DELETE FROM passages WHERE released_s < ? AND outcome != 'waiting'", [epoch_s]
+                "DELETE FROM passages WHERE released_s < ? "
+                "AND (outcome != 'waiting' OR gate IS NOT NULL)",
+                [epoch_s],
             )
             self.db.execute("DELETE FROM overrides WHERE at_s < ?", [epoch_s])
             self.db.execute("DELETE FROM vehicles WHERE at_s < ?", [epoch_s])

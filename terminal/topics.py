@@ -207,7 +207,8 @@ class Messages:
         return OutboxMessage(self.topics.vehicle, contract.to_json(event))
 
     def passage(self, passage: PassageRow, epoch_s: float) -> OutboxMessage:
-        """A closed passage: went through, or not, within its window."""
+        """A passage: open (waiting, its window running), or closed: went through, or not,
+        within its window."""
         event = contract.PassageEvent.model_validate(
             {
                 **self._envelope("gate.passage/1", new_event_id(), epoch_s),

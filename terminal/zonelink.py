@@ -4,6 +4,12 @@ direction and zone) and reads those of the zone's other gates ([zone] gates), ap
 (the admission it names is the key: a message heard twice counts once) and keeps it in its own
 record, so a restarted gate still knows who is inside.
 
+A gate with a passage contact sends its passage when it opens (``waiting``) and again when it
+closes: the others hold a place for an open entry (a reservation) until its close arrives, so
+that two gates do not both let in the zone's last place during the window. A reservation whose
+close never comes (the peer died during the window, or restarted and recorded it ``unknown``)
+stops holding by itself, ``RESERVATION_MARGIN_S`` after its window.
+
 A gate cut off from the broker hears nobody: it counts its own passages only, and says so, in its
 status, in one log line and in the record; with ``cut_off = "hold_entries"`` every entry waits
 until the link is back (fail-secure), with ``count_own`` it goes on (fail-open, occupancy may be
@@ -32,6 +38,10 @@ from terminal.record import PassageRow, Record
 from terminal.topics import new_event_id
 
 log = logging.getLogger(__name__)
+# how long after its window a peer's open entry still holds a place: its close takes the broker's
+# latency (and the peer's next poll) to arrive, and the two gates' clocks may differ a little.
+# Past it the close is taken never to come (the peer died): the place is given back.
+RESERVATION_MARGIN_S = 10.0
 
 
 def peer_passage_topics(config: Config) -> list[str]:
@@ -101,12 +111,19 @@ class ZoneLink:
             window_s=data.window_s,
             outcome=data.outcome,
             passed_s=None if data.passed_at is None else data.passed_at.timestamp(),
-            closed_s=event.occurred_at.timestamp(),
+            closed_s=None if data.outcome == "waiting" else event.occurred_at.timestamp(),
             direction=data.direction,
             zone=data.zone,
             gate=peer,
         )
         return self.record.add_peer_passage(passage)
+
+    def reserved(self, now_s: float) -> int:
+        """The zone's places its other gates hold now for entries still in their turnstiles:
+        for the capacity decision only (nobody counted inside until they went through)."""
+        if self.zone is None or not self.shared:
+            return 0
+        return self.record.reservations(self.zone, now_s, RESERVATION_MARGIN_S)
 
     def watch(self, connected: bool, now_s: float) -> None:
         """Whether the zone's other gates can be heard: the broker reachable. A gate that has

@@ -214,6 +214,9 @@ def test_a_fire_alarm_is_the_gates_fault_while_it_lasts_and_a_passage_is_kept(
     check_topic, check_payload = gate.check(MORNING + timedelta(minutes=4))
     store.ingest(check_topic, check_payload, MORNING)
     admission = json.loads(check_payload)["event_id"]
+    # sent as it opens (for the zone's other gates), then as it closes: both kept, each once
+    opened = gate.passage(admission, MORNING + timedelta(minutes=4), "waiting")
+    assert feed(store, opened) and not feed(store, opened)
     assert feed(store, gate.passage(admission, MORNING + timedelta(minutes=4), "passed"))
     assert store.bad_payloads == 0
 

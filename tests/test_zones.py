@@ -12,18 +12,21 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
+import paho.mqtt.client as mqtt
 import pytest
+from paho.mqtt.enums import CallbackAPIVersion
 
 from simulator.broker import PrivateBroker
 from simulator.rig import build_rig
-from simulator.zone import ZoneGate, run_zone
+from simulator.world import Pace
+from simulator.zone import ZoneGate, run_behind_first, run_zone
 from terminal.config import Config
 from terminal.display.state import DisplayState
 from terminal.gate import Gate
 from terminal.gatestate import GateState
 from terminal.record import PassageRow, Record
-from terminal.topics import Messages
-from terminal.zonelink import ZoneLink
+from terminal.topics import Messages, new_event_id
+from terminal.zonelink import RESERVATION_MARGIN_S, ZoneLink
 from tests.conftest import make_config
 from tests.test_gate import person, run_until_done
 from tests.test_gate_inputs import passage
@@ -282,3 +285,197 @@ def test_a_gate_far_ahead_in_its_day_still_hears_every_passage_of_the_others(
     assert sum(1 for _, reason, _ in a.checks() if reason == "admitted") == 70
     assert b.checks() == [("Q1", "admitted", "through")]
     assert b.record.occupancy("hall") == a.record.occupancy("hall") == 71
+
+
+# --- reservations: an entry still in one gate's turnstile holds its place at the others -------
+def last_place_config(tmp_path: Path, gate: str, direction: str) -> Config:
+    return zone_config(tmp_path, gate, direction, capacity=1, anti_passback="off")
+
+
+def test_an_entry_still_in_one_turnstile_holds_the_last_place_at_the_other_gates(
+    tmp_path: Path, broker: PrivateBroker, made: list[ZoneGate]
+) -> None:
+    """Capacity 1. A is let in at gate A and takes a while through the turnstile (a trolley);
+    B shows a code at gate B meanwhile. Gate B must not give B the place A holds: B waits, and
+    is let in once A has left by the exit."""
+    slow = Pace(pass_s=4.0)
+    a = ZoneGate(
+        last_place_config(tmp_path, "hall-in-a", "entry"),
+        [person("A", 0)],
+        broker.host,
+        broker.port,
+        pace=slow,
+    )
+    b = ZoneGate(
+        last_place_config(tmp_path, "hall-in-b", "entry"),
+        [person("B", 1)],
+        broker.host,
+        broker.port,
+    )
+    out = ZoneGate(
+        last_place_config(tmp_path, "hall-out", "exit"), [person("A", 14)], broker.host, broker.port
+    )
+    made.extend([a, b, out])
+    run_zone(made)
+    assert a.checks() == [("A", "admitted", "through")]
+    assert b.checks() == [("B", "zone_full", "wait"), ("B", "admitted", "through")]
+    [a_passage] = [p for p in a.record.passages() if p["gate"] is None]
+    told, admitted = b.record.checks()
+    # B was told to wait while A was still in gate A's turnstile, and let in after A left
+    assert a_passage["released_s"] < told["epoch_s"] < a_passage["passed_s"]
+    [left] = [p for p in out.record.passages() if p["gate"] is None]
+    assert left["passed_s"] < admitted["epoch_s"]
+    # nobody counted inside before they went through; never over the capacity, at any gate
+    for gate in made:
+        assert [n for _, n in gate.record.occupancy_over_time("hall")] == [1, 0, 1]
+    # the zone's gates heard A's entry open, then closed: one row, closed
+    heard = [p for p in b.record.passages() if p["admission_id"] == a_passage["admission_id"]]
+    assert [(p["outcome"], p["gate"]) for p in heard] == [("passed", "hall-in-a")]
+
+
+def test_an_entry_that_turns_back_gives_its_place_back_at_once(
+    tmp_path: Path, broker: PrivateBroker, made: list[ZoneGate]
+) -> None:
+    a = ZoneGate(
+        last_place_config(tmp_path, "hall-in-a", "entry"),
+        [person("A", 0, passes=False)],
+        broker.host,
+        broker.port,
+    )
+    b = ZoneGate(
+        last_place_config(tmp_path, "hall-in-b", "entry"),
+        [person("B", 1)],
+        broker.host,
+        broker.port,
+    )
+    made.extend([a, b])
+    run_zone(made)
+    assert b.checks() == [("B", "zone_full", "wait"), ("B", "admitted", "through")]
+    [a_passage] = [p for p in a.record.passages() if p["gate"] is None]
+    assert a_passage["outcome"] == "not_passed"
+    admitted = b.record.checks()[1]["epoch_s"]
+    # let in when A's pass closed unused, not when the reservation would have run out
+    held_until = a_passage["released_s"] + a_passage["window_s"] + RESERVATION_MARGIN_S
+    assert a_passage["closed_s"] <= admitted < held_until
+    assert [n for _, n in b.record.occupancy_over_time("hall")] == [1]
+
+
+def gate_b_alone(tmp_path: Path, broker: PrivateBroker, made: list[ZoneGate]) -> ZoneGate:
+    """Gate B of the zone, connected, B coming up to it; gate A is only heard (gate_a_opens)."""
+    b = ZoneGate(
+        last_place_config(tmp_path, "hall-in-b", "entry"),
+        [person("B", 0)],
+        broker.host,
+        broker.port,
+    )
+    made.append(b)
+    b.start()
+    return b
+
+
+def gate_a_opens(broker: PrivateBroker, b: ZoneGate, released_s: float) -> PassageRow:
+    """A let in at gate A: its open passage, sent on gate A's topic as gate A sends it, and
+    heard by gate B."""
+    opened = PassageRow("a" * 32, "check", "A", released_s, 6.0, "waiting", zone="hall")
+    gate_a = Messages("test-park", "hall-in-a", boot_id="b" * 32, timezone="Asia/Shanghai")
+    message = gate_a.passage(opened, released_s)
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"peer-{new_event_id()[:6]}")
+    client.connect(broker.host, broker.port)
+    client.loop_start()
+    try:
+        client.publish(message.topic, message.payload, qos=1).wait_for_publish(10)
+    finally:
+        client.loop_stop()
+        client.disconnect()
+    assert wait_for(lambda: b.publisher.peer_passages_heard == 1)
+    return opened
+
+
+def test_a_place_held_by_a_gate_that_went_silent_is_given_back_by_itself(
+    tmp_path: Path, broker: PrivateBroker, made: list[ZoneGate]
+) -> None:
+    """Gate A opened an entry and was heard no more (it died in the window): its close never
+    comes. B, told to wait, is let in once the reservation has run out."""
+    b = gate_b_alone(tmp_path, broker, made)
+    opened = gate_a_opens(broker, b, b.rig.world.start)  # as B comes up to gate B
+    run_behind_first([b.station()])
+    assert b.checks() == [("B", "zone_full", "wait"), ("B", "admitted", "through")]
+    admitted = b.record.checks()[1]["epoch_s"]
+    assert admitted >= opened.released_s + 6.0 + RESERVATION_MARGIN_S
+    # the silent gate's entry was never anyone inside: only B is
+    assert [n for _, n in b.record.occupancy_over_time("hall")] == [1]
+    assert [p["person_id"] for p in b.record.people_inside("hall")] == ["B"]
+
+
+def test_a_peers_open_entry_holds_a_place_until_its_close_and_each_counts_once(
+    tmp_path: Path,
+) -> None:
+    config = zone_config(tmp_path, "hall-in-a", "entry")
+    record = Record(tmp_path / "r.sqlite")
+    link = ZoneLink(config, record, GateState(risk_tier="low"), lambda: None)
+    peer = Messages("test-park", "hall-in-b", boot_id="b" * 32, timezone="Asia/Shanghai")
+
+    def hear(row: PassageRow, at_s: float) -> bool:
+        message = peer.passage(row, at_s)
+        return link.apply(message.topic, message.payload.encode(), at_s)
+
+    opened = PassageRow("a" * 32, "check", "P1", 1_000.0, 6.0, "waiting", zone="hall")
+    assert hear(opened, 1_000.0)
+    assert not hear(opened, 1_000.0)  # redelivered: once
+    # a place held, nobody inside: not in the occupancy, the roll call or anti-passback
+    assert link.reserved(1_001.0) == 1
+    assert record.occupancy("hall") == 0 and record.people_inside("hall") == []
+    assert record.inside_since("hall", "P1") is None
+    passed = dataclasses.replace(opened, outcome="passed", passed_s=1_003.0, closed_s=1_003.0)
+    assert hear(passed, 1_003.0)
+    assert link.reserved(1_003.0) == 0
+    assert record.occupancy("hall") == 1 and record.inside_since("hall", "P1") == "a" * 32
+    assert not hear(passed, 1_004.0)  # a close heard again counts once
+    assert not hear(opened, 1_005.0)  # an open heard after its close does not reopen it
+    assert record.occupancy("hall") == 1 and link.reserved(1_005.0) == 0
+    # turned back: the place is given back at its close, not counted
+    second = PassageRow("c" * 32, "check", "P2", 1_010.0, 6.0, "waiting", zone="hall")
+    assert hear(second, 1_010.0) and link.reserved(1_011.0) == 1
+    assert hear(dataclasses.replace(second, outcome="not_passed", closed_s=1_016.0), 1_016.0)
+    assert link.reserved(1_016.0) == 0 and record.occupancy("hall") == 1
+    # an open exit frees nothing until it closes; an open entry whose close never comes holds
+    # for its window and the margin, then no more
+    leaving = PassageRow(
+        "d" * 32, "check", "P1", 1_020.0, 6.0, "waiting", direction="exit", zone="hall"
+    )
+    assert hear(leaving, 1_020.0)
+    assert link.reserved(1_021.0) == 0 and record.occupancy("hall") == 1
+    lost = PassageRow("e" * 32, "check", "P3", 1_030.0, 6.0, "waiting", zone="hall")
+    assert hear(lost, 1_030.0)
+    assert link.reserved(1_030.0 + 6.0 + RESERVATION_MARGIN_S - 0.5) == 1
+    assert link.reserved(1_030.0 + 6.0 + RESERVATION_MARGIN_S + 0.5) == 0
+    # a restarted gate closes its own open passages as unknown, never a peer's
+    assert record.close_waiting_passages("unknown", 1_040.0) == 0
+    assert hear(dataclasses.replace(lost, outcome="passed", passed_s=1_031.0), 1_041.0)
+    assert record.occupancy("hall") == 2  # P1 inside until their exit closes, and P3
+    assert [p["person_id"] for p in record.people_inside("hall")] == ["P1", "P3"]
+    # a peer's open passage never closed is forgotten with the rest past the retention
+    assert hear(dataclasses.replace(lost, admission_id="f" * 32), 1_050.0)
+    record.purge_before(2_000.0)
+    assert record.passages() == []
+
+
+def test_an_entry_opened_at_another_gate_during_a_check_holds_its_place(
+    tmp_path: Path, broker: PrivateBroker, made: list[ZoneGate], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Gate A lets someone in while B's check runs at gate B (a check takes seconds): gate B
+    decides on what it has heard by then, not on what it knew when B stepped up."""
+    b = gate_b_alone(tmp_path, broker, made)
+    watch_code = b.gate._watch
+    opened: list[PassageRow] = []
+
+    def watch_while_gate_a_admits(seconds: float) -> None:
+        if not opened:  # B's code is read: their check is under way
+            opened.append(gate_a_opens(broker, b, b.now))
+        watch_code(seconds)
+
+    monkeypatch.setattr(b.gate, "_watch", watch_while_gate_a_admits)
+    run_behind_first([b.station()])
+    assert b.checks()[0] == ("B", "zone_full", "wait")
+    told = b.record.checks()[0]
+    assert told["epoch_s"] - told["check_s"] < opened[0].released_s <= told["epoch_s"]
