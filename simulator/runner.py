@@ -169,6 +169,7 @@ class Summary:
     broker: str | None
     problems: list[str] = field(default_factory=list)
     drain: str = ""
+    gave_up_waiting: int = 0  # told the zone is full, gone before there was room
     flagged: int = 0  # sent to the secondary check by the screening
     secondary_checks: int = 0  # resolved by a guard's clinical reading
     admitted_by_staff: int = 0
@@ -921,7 +922,17 @@ def _summarise(
         extra = set(received) - {c["event_id"] for c in every_check}
         problems.extend(f"event {e} arrived but is not in the record" for e in sorted(extra))
     visits = world.visits
-    no_decision = sum(1 for v in visits if v.outcome == "no_decision")
+    # told to wait for room in the zone (no lamp: the display says so), some give up before
+    # anyone leaves: the gate answered them, they went
+    told_to_wait = {
+        person.person_id
+        for person, row in who_was_there.values()
+        if person is not None and row.route == "wait"
+    }
+    gave_up = sum(
+        1 for v in visits if v.outcome == "no_decision" and v.person.person_id in told_to_wait
+    )
+    no_decision = sum(1 for v in visits if v.outcome == "no_decision") - gave_up
     # as a person lives it: from leaving the queue's head to the turnstile opening or a refusal
     at_gate = [
         v.reacted_at - (v.front_at - world.pace.walk_up_s)
@@ -986,6 +997,7 @@ def _summarise(
         check_s=Spread.of(check_times),
         processing_ms=Spread.of(processing),
         no_decision=no_decision,
+        gave_up_waiting=gave_up,
         simulated_s=0.0,
         wall_s=0.0,
         broker=None,
@@ -1387,6 +1399,14 @@ def format_summary(summary: Summary) -> str:
         + "; after a secondary check: "
         + _counts(summary.shift_refusals_after_guard),
         f"  passages               {_passages_line(summary.passages, summary.turned_back)}",
+        *(
+            [
+                f"  gave up waiting        {summary.gave_up_waiting} told the zone was full, gone"
+                " before anyone left"
+            ]
+            if summary.gave_up_waiting
+            else []
+        ),
         *(_way_out_lines(summary.way_out) if summary.way_out is not None else []),
         *(_drill_line(d, summary.freed, summary.way_out is not None) for d in summary.drills),
         *(format_day(summary.day) if summary.day is not None else []),

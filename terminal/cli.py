@@ -187,11 +187,24 @@ def _simulate(args: argparse.Namespace) -> int:
     from simulator.screens import ScreensOptions
 
     scenario, plot = args.scenario, args.plot
+    people = None
     if args.day:
         if args.screens:
             raise ConfigError("--day runs faster than real time: it cannot be shown with --screens")
         config = load(args.config or DAY_CONFIG)
-        scenario = scenario or DAY_SCENARIO
+        if args.workers is not None and scenario is None:
+            # a day of the config's own timetable, for this many workers
+            from simulator.daycrowd import day_crowd
+
+            if args.workers < 1:
+                raise ConfigError(f"--workers must be at least 1, got {args.workers}")
+            seed = args.seed if args.seed is not None else config.simulator.seed
+            try:
+                people = day_crowd(config, args.workers, seed)
+            except ValueError as exc:
+                print(f"gate-terminal: {exc}", file=sys.stderr)
+                return 2
+        scenario = scenario or (DAY_SCENARIO if people is None else None)
         plot = plot or (args.record or config.resolved(config.record.path)).parent / DAY_PLOT_NAME
     else:
         config = load(args.config or DEFAULT_SIMULATOR_CONFIG)
@@ -208,6 +221,7 @@ def _simulate(args: argparse.Namespace) -> int:
             seed=args.seed,
             broker=args.broker,
             scenario=scenario,
+            people=people,
             results=args.results,
             record_path=args.record,
             drain_timeout_s=args.drain_timeout,
