@@ -5,6 +5,7 @@ home does not come again; end to end through the zone's gates."""
 
 from __future__ import annotations
 
+import itertools
 import math
 import statistics
 from collections import defaultdict
@@ -57,7 +58,7 @@ def test_everyone_comes_in_first_and_a_later_row_is_a_visit_on_their_own_code(
             assert visit.code_of == name and visit.person_id.startswith(f"{name}.visit")
         # in and out in turn: never out twice, never in twice running
         directions = [v.direction for v in visits]
-        assert all(a != b for a, b in zip(directions, directions[1:], strict=False)), name
+        assert all(a != b for a, b in itertools.pairwise(directions)), name
 
 
 def test_lateness_is_rare_and_heavy_tailed_and_buses_bring_people_at_once(config: Config) -> None:
@@ -75,7 +76,7 @@ def test_lateness_is_rare_and_heavy_tailed_and_buses_bring_people_at_once(config
         assert expected is not None
         if expected.reason == "shift_late":
             # minutes past the window's close (the window the timetable says they missed)
-            opens, closes = _arrival_window(config, person)
+            _, closes = _arrival_window(config, person)
             late_min.append((at(config, person).replace(tzinfo=None) - closes).total_seconds() / 60)
         elif expected.reason == "shift_early":
             early += 1
