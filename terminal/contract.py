@@ -212,12 +212,13 @@ class PassageData(Model):
     )
     admitted_by: Literal["check", "guard", "command", "staff_button"]
     person_id: str | None = Field(pattern=PERSON, description="null for an override")
-    outcome: Literal["waiting", "passed", "not_passed", "unconfirmed"] = Field(
+    outcome: Literal["waiting", "passed", "not_passed", "unconfirmed", "unknown"] = Field(
         description="waiting: the passage opened (an admission), sent at once by a gate with a "
         "passage contact so that the zone's other gates hold a place for it until it closes; "
         "the same admission_id is sent again when it closes (passed or not_passed); not a "
         "passage through. unconfirmed: a gate of a zone without a passage contact; counted as "
-        "passed"
+        "passed. unknown: the gate stopped during the window and cannot tell, sent when it "
+        "starts again; counted as passed (the zone is not under-counted)"
     )
     released_at: dt.datetime = Field(description="the turnstile released for them")
     passed_at: dt.datetime | None = Field(description="the turnstile's passage-complete signal")

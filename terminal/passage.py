@@ -71,9 +71,13 @@ class PassageWatch:
         self.shared = shared  # the zone's other gates hear of every passage (event/passage)
         self._waiting: list[PassageRow] = []
         # passages a stopped gate left waiting: whether anyone went through is not known
-        left = record.close_waiting_passages("unknown", now())
+        left = record.waiting_passages()
+        for passage in left:
+            self._close(passage, "unknown", None)
         if left:
-            log.warning("%d passages were waiting when the gate stopped: recorded as unknown", left)
+            log.warning(
+                "%d passages were waiting when the gate stopped: recorded as unknown", len(left)
+            )
 
     @property
     def waiting(self) -> bool:

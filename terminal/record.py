@@ -515,16 +515,14 @@ class Record:
             self._insert_messages(admission_id, messages, closed_s)
         self.writes_added += 1
 
-    def close_waiting_passages(self, outcome: str, closed_s: float) -> int:
-        """Passages left waiting by a gate that stopped during their window: its own (a peer's
-        open passage is closed by the peer's own message, or expires as a reservation)."""
-        with self._writing():
-            cursor = self.db.execute(
-                "UPDATE passages SET outcome = ?, closed_s = ? "
-                "WHERE outcome = 'waiting' AND gate IS NULL",
-                [outcome, closed_s],
-            )
-        return int(cursor.rowcount)
+    def waiting_passages(self) -> list[PassageRow]:
+        """The gate's own passages still open (a peer's open passage is closed by the peer's own
+        message, or expires as a reservation)."""
+        rows = self.db.query(
+            "SELECT * FROM passages WHERE outcome = 'waiting' AND gate IS NULL "
+            "ORDER BY released_s, admission_id"
+        )
+        return [PassageRow(**row) for row in rows]
 
     def passages(self) -> list[dict[str, Any]]:
         return list(self.db.query("SELECT * FROM passages ORDER BY released_s, admission_id"))

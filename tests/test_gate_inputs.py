@@ -19,6 +19,7 @@ from terminal.gatestate import GateState
 from terminal.publisher import Publisher
 from terminal.record import Record
 from terminal.topics import GateTopics, Messages, new_event_id
+from terminal.zonelink import ZoneLink
 from tests.conftest import make_config
 from tests.test_gate import person, run_until_done
 from tests.test_publisher import wait_for
@@ -411,3 +412,37 @@ def test_a_scenario_has_both_a_group_and_whether_they_pass(tmp_path: Path) -> No
         encoding="utf-8",
     )
     assert [(p.group, p.passes) for p in load_scenario(planned)] == [("day", False), (None, True)]
+
+
+def test_a_gate_stopped_during_a_passage_window_tells_its_zone_when_it_starts_again(
+    tmp_path: Path,
+) -> None:
+    """Its peers held a place for the open passage; the gate, started again, sends it closed as
+    unknown, so they count the person (the zone is not under-counted) instead of letting the
+    place go when the reservation expires."""
+    hall = {"name": "hall", "capacity": 5, "gates": ["gate-t", "hall-b"]}
+    config = make_config(
+        tmp_path,
+        screening={"estimator": "absolute"},
+        inputs={"passage": passage(window_s=30.0)},
+        zone=hall,
+    )
+    rig = build_rig(config, [person("A", 0, passes=False)])
+    path = tmp_path / "r.sqlite"
+    gate = Gate(config=rig.config, devices=rig.devices(), record=Record(path), roster=rig.roster)
+    while not gate.passages.waiting:
+        gate.poll()
+    gate.close()
+    again = build_rig(config, [person("Z", 0)])
+    Gate(config=again.config, devices=again.devices(), record=Record(path), roster=again.roster)
+    sent = [m for m in Record(path).outbox() if m["topic"].endswith("/event/passage")]
+    assert [json.loads(m["payload"])["data"]["outcome"] for m in sent] == ["waiting", "unknown"]
+    # the peer hears both, in order: the reservation, then a person counted inside
+    peer_folder = tmp_path / "hall-b"
+    peer_folder.mkdir()
+    peer_config = make_config(peer_folder, gate={"id": "hall-b"}, zone=hall)
+    peer_record = Record(peer_folder / "r.sqlite")
+    link = ZoneLink(peer_config, peer_record, GateState(risk_tier="low"), lambda: None)
+    for message in sent:
+        assert link.apply(message["topic"], message["payload"].encode())
+    assert peer_record.occupancy("hall") == 1
