@@ -155,17 +155,24 @@ def test_someone_who_turned_back_comes_again_on_the_same_code(tmp_path: Path) ->
     assert [p["outcome"] for p in record.passages()] == ["not_passed", "passed"]
 
 
-def test_a_gate_stopped_during_a_passage_window_records_it_as_unknown(tmp_path: Path) -> None:
-    config = wired_config(tmp_path, passage=passage(window_s=30.0))
+def stopped_mid_passage(config: Config, path: Path) -> Rig:
+    """A is admitted and the gate stops while their passage is open; then it starts again on
+    the same record. The first rig, as the gate left it."""
     rig = build_rig(config, [person("A", 0, passes=False)])
-    path = tmp_path / "r.sqlite"
     gate = Gate(config=rig.config, devices=rig.devices(), record=Record(path), roster=rig.roster)
     while not gate.passages.waiting:
         gate.poll()
     gate.close()
-    assert rig.gpio.levels[config.outputs.relay_pin] == 0  # shut when the service stops
     again = build_rig(config, [person("Z", 0)])
     Gate(config=again.config, devices=again.devices(), record=Record(path), roster=again.roster)
+    return rig
+
+
+def test_a_gate_stopped_during_a_passage_window_records_it_as_unknown(tmp_path: Path) -> None:
+    config = wired_config(tmp_path, passage=passage(window_s=30.0))
+    path = tmp_path / "r.sqlite"
+    rig = stopped_mid_passage(config, path)
+    assert rig.gpio.levels[config.outputs.relay_pin] == 0  # shut when the service stops
     assert [p["outcome"] for p in Record(path).passages()] == ["unknown"]
 
 
@@ -427,14 +434,8 @@ def test_a_gate_stopped_during_a_passage_window_tells_its_zone_when_it_starts_ag
         inputs={"passage": passage(window_s=30.0)},
         zone=hall,
     )
-    rig = build_rig(config, [person("A", 0, passes=False)])
     path = tmp_path / "r.sqlite"
-    gate = Gate(config=rig.config, devices=rig.devices(), record=Record(path), roster=rig.roster)
-    while not gate.passages.waiting:
-        gate.poll()
-    gate.close()
-    again = build_rig(config, [person("Z", 0)])
-    Gate(config=again.config, devices=again.devices(), record=Record(path), roster=again.roster)
+    stopped_mid_passage(config, path)
     sent = [m for m in Record(path).outbox() if m["topic"].endswith("/event/passage")]
     assert [json.loads(m["payload"])["data"]["outcome"] for m in sent] == ["waiting", "unknown"]
     # the peer hears both, in order: the reservation, then a person counted inside

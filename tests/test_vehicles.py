@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from simulator.broker import PrivateBroker
 from simulator.frames import Pose, qr_modules
 from simulator.runner import Subscriber
 from terminal import contract
-from terminal.centre.store import Store, open_store
+from terminal.centre.store import Store
 from terminal.display.state import DisplayState
 from terminal.gate import Gate
 from terminal.healthcode import public_key_text, sign_text
@@ -31,10 +30,12 @@ from terminal.plates import LETTER, PLATE, PROVINCES, SUFFIXES, normalise_plate
 from terminal.publisher import Publisher
 from terminal.record import SCHEMA_VERSION, Record
 from terminal.topics import GateTopics
-from tests.pgserver import database_url, postgres_server  # noqa: F401  (a fixture)
-from tests.test_centre_store import SETTINGS
+from tests.pgserver import postgres_server
+from tests.test_centre_store import store
 from tests.test_commands import Station, command_config
 from tests.test_gate import person
+
+__all__ = ["postgres_server", "store"]  # the store's fixtures: SQLite, and a real PostgreSQL
 
 LETTERS = [chr(c) for c in range(ord("A"), ord("Z") + 1) if chr(c) not in "IO"]
 DIGITS = list("0123456789")
@@ -490,15 +491,6 @@ def test_the_vehicle_event_reaches_a_subscriber_on_mosquitto(
         subscriber.stop()
     (event,) = received
     assert (event["data"]["plate"], event["data"]["decision"]) == ("粤BD12345", "admit")
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest) -> Iterator[Store]:
-    opened = open_store(database_url(request, request.param), SETTINGS)
-    try:
-        yield opened
-    finally:
-        opened.close()
 
 
 def test_the_centre_keeps_the_vehicles(store: Store, tmp_path: Path) -> None:
