@@ -16,8 +16,10 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 demo: setup
 	$(BIN)/gate-terminal simulate --config config/simulator.toml --workers 60 --screens
 
+# most tests wait on a broker, a browser or a subprocess rather than the CPU: four workers on two cores
+TEST_WORKERS ?= 4
 test: setup
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal
 
 lint: setup
 	$(BIN)/ruff check terminal drivers simulator firmware tests
