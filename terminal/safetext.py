@@ -11,8 +11,9 @@ from __future__ import annotations
 import unicodedata
 
 # Cc: controls (incl. newline, ESC, DEL); Cf: format (bidi marks, zero-width); Zl, Zp: line and
-# paragraph separators; Cs and Co: surrogates and private use, which no font shows as meant
-_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"})
+# paragraph separators; Cs: lone surrogates. Private-use and not-yet-assigned characters are let
+# through: rare characters of Chinese names live there in some fonts and input methods.
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
 
 
 def unsafe_character(text: str) -> str | None:

@@ -57,3 +57,9 @@ def test_control_and_format_characters_are_refused(text: str) -> None:
 def test_ordinary_names_pass_unchanged(text: str) -> None:
     assert check_plain_text(text, "name") == text
     assert printable(text) == text
+
+
+def test_rare_name_characters_outside_the_assigned_planes_pass() -> None:
+    # private use (a rare surname character in a vendor font), and a CJK extension character
+    for text in ["\ue000", "王\U00031350"]:
+        assert check_plain_text(text, "name") == text
