@@ -83,9 +83,7 @@ def test_tls_settings_are_checked_at_start(tmp_path: Path) -> None:
     text = example_gate_config_text()
     config = tmp_path / "gate.toml"
     config.write_text(
-        text.replace(
-            "keepalive_s = 30", 'keepalive_s = 30\ntls = true\nca_file = "/nowhere/ca.crt"'
-        ),
+        text.replace("keepalive_s = 30", 'keepalive_s = 30\nca_file = "/nowhere/ca.crt"'),
         encoding="utf-8",
     )
     with pytest.raises(ConfigError, match=r"mqtt\.ca_file: Value error, no such file: /nowhere"):
