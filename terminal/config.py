@@ -165,7 +165,9 @@ class BrokerLogin(Section):
     @classmethod
     def _readable(cls, value: Path | None) -> Path | None:
         if value is not None and not value.is_file():
-            raise ValueError(f"no such file: {value}")
+            # a FIFO or a device would hang or exhaust the gate when read
+            there = value.exists()
+            raise ValueError(f"{value}: not a regular file" if there else f"no such file: {value}")
         return value
 
     @field_validator("ca_file", "cert_file", "key_file")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import subprocess
@@ -125,3 +126,27 @@ def test_a_plaintext_link_chosen_on_purpose_is_warned_of_at_every_start(tmp_path
         warnings = [line for line in stderr.splitlines() if "insecure_plaintext" in line]
         assert len(warnings) == 1 and " WARNING " in warnings[0], stderr
         assert "not encrypted" in warnings[0] and str(config.resolve()) in warnings[0]
+
+
+def test_tls_files_that_are_no_files_or_a_key_others_may_read_are_refused(tmp_path: Path) -> None:
+    from tests.conftest import make_config
+
+    ca, key = make_ca(tmp_path, "gate")
+    fifo = tmp_path / "ca.fifo"
+    os.mkfifo(fifo)
+    for mqtt, message in (
+        ({"ca_file": str(fifo)}, f"mqtt.ca_file: Value error, {fifo}: not a regular file"),
+        ({"ca_file": "/dev/zero"}, "mqtt.ca_file: Value error, /dev/zero: not a regular file"),
+        (
+            {"cert_file": str(ca), "key_file": str(key)},
+            f"mqtt.key_file: Value error, {key}: the TLS private key readable by others "
+            "(mode 644); chmod 600 it",
+        ),
+    ):
+        key.chmod(0o644)
+        with pytest.raises(ConfigError) as raised:
+            make_config(tmp_path, mqtt={"tls": True, **mqtt})
+        assert message in str(raised.value)
+    key.chmod(0o600)
+    config = make_config(tmp_path, mqtt={"tls": True, "cert_file": str(ca), "key_file": str(key)})
+    assert config.mqtt.key_file == key
