@@ -242,8 +242,11 @@ def read_credentials(path: Path) -> Credentials:
     try:
         return Credentials.model_validate(data)
     except ValidationError as exc:
+        # the error's type only, never its text, which may quote the password; our own
+        # checks' messages (value_error) say what is wrong without the value
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['type']}"
+            f"{'.'.join(str(p) for p in e['loc']) or '(top level)'}: "
+            f"{e['msg'] if e['type'] == 'value_error' else e['type']}"
             for e in exc.errors(include_url=False)
         )
         raise ConfigError(f"{path}: {problems}") from None
