@@ -11,8 +11,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from terminal.config import Config, ConfigError
+from terminal.safefile import UnreadableFile, read_regular_text
 
 MAX_OFFSET_C = 3.0  # more than this and the sensor, or the reference in view, is wrong
+# a few sensors' offsets, a few hundred bytes; more is another file named by mistake
+MAX_CALIBRATION_BYTES = 64 * 1024
 
 
 def _key(address: int) -> str:
@@ -29,10 +32,7 @@ def load_offsets(config: Config) -> dict[int, float]:
     path = calibration_file(config)
     if path is None or not path.exists():
         return {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"{path}: cannot read the calibration: {exc}") from None
+    data = _read(path)
     offsets: dict[int, float] = {}
     for address in config.thermometer.addresses:
         entry = data.get(_key(address)) if isinstance(data, dict) else None
@@ -51,10 +51,9 @@ def save_offset(path: Path, address: int, offset_c: float, reference_c: float) -
     """Written to a temporary file and renamed: a crash never leaves half a calibration."""
     data: dict = {}
     if path.exists():
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except ValueError:
-            data = {}
+        # something else at that path (a device, a FIFO, a huge file) is refused, never replaced
+        kept = _json_or_none(_text(path))
+        data = kept if isinstance(kept, dict) else {}  # a broken calibration gives way
     data[_key(address)] = {
         "offset_c": round(offset_c, 2),
         "reference_c": reference_c,
@@ -64,3 +63,31 @@ def save_offset(path: Path, address: int, offset_c: float, reference_c: float) -
     partial = path.with_suffix(path.suffix + ".partial")
     partial.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     os.replace(partial, path)
+
+
+def _text(path: Path) -> str:
+    try:
+        return read_regular_text(path, max_bytes=MAX_CALIBRATION_BYTES, what="the calibration")
+    except UnreadableFile as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def _json_or_none(text: str) -> object:
+    try:
+        return _json(text, Path())
+    except ConfigError:
+        return None
+
+
+def _json(text: str, path: Path) -> object:
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise ConfigError(f"{path}: cannot read the calibration: {exc}") from None
+    except RecursionError:  # json nests by recursion: a few thousand brackets end it
+        raise ConfigError(f"{path}: cannot read the calibration: nested too deeply") from None
+
+
+def _read(path: Path) -> object:
+    """The calibration file's JSON; a FIFO, a device, a huge or a broken file is one line."""
+    return _json(_text(path), path)

@@ -37,6 +37,9 @@ from terminal.healthcode import (
     simulator_issuer_key,
 )
 from terminal.permits import PermitVerifier
+from terminal.safefile import UnreadableFile, read_regular_file
+from terminal.safetext import check_plain_text
+from terminal.secretfile import check_secret_file
 from terminal.windows import ANY_TIME, Window, parse_window
 
 BcmPin = Annotated[int, Field(ge=2, le=27)]
@@ -45,6 +48,37 @@ NAME_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"  # MQTT topic level: no '/', '+' or '#'
 
 class ConfigError(ValueError):
     pass
+
+
+# a gate's config is a few hundred lines; more than this is a wrong path, not a config
+MAX_CONFIG_BYTES = 1 << 20
+MAX_CREDENTIALS_BYTES = 16 * 1024  # a username and a password
+MAX_PEM_BYTES = 256 * 1024  # a certificate chain or a key
+
+# the broker's users that are not gates (config/mosquitto/acl): a gate with one of these ids
+# would be taken for the centre's own clients
+RESERVED_GATE_IDS = ("centre", "dashboard", "security-desk")
+
+
+def _plain(value: str) -> str:
+    # a newline or a bidirectional mark in a text shown on a screen, a terminal, a log line or
+    # an MQTT message would let the config forge what the people reading it see
+    return check_plain_text(value, "the text")
+
+
+def _plain_path(value: Path) -> Path:
+    check_plain_text(str(value), "the path")
+    return value
+
+
+def _plain_device(value: int | str) -> int | str:
+    return value if isinstance(value, int) else _plain(value)
+
+
+# free text from the config that reaches a screen, a log or a message
+PlainText = Annotated[str, AfterValidator(_plain)]
+# a file the config names: it is printed in errors and logs
+PlainPath = Annotated[Path, AfterValidator(_plain_path)]
 
 
 class Section(BaseModel):
@@ -74,26 +108,42 @@ class GateConfig(Section):
     # or both, with a second reader and relay channel for the way out ([exit_side])
     direction: Literal["entry", "exit", "both"] = "entry"
 
+    @field_validator("id")
+    @classmethod
+    def _not_a_centre_user(cls, value: str) -> str:
+        if value in RESERVED_GATE_IDS:
+            raise ValueError(
+                f"{value!r} is one of the broker's users for the centre "
+                f"({', '.join(RESERVED_GATE_IDS)}); give the gate an id of its own"
+            )
+        return value
+
+    @property
+    def broker_username(self) -> str:
+        """The gate's login at the park's broker: its ACL (config/mosquitto/acl) gives the
+        username ``park/id`` the topics under ``gate/v1/park/id/`` and no others."""
+        return f"{self.park}/{self.id}"
+
 
 class RecordConfig(Section):
-    path: Path
+    path: PlainPath
     retention_days: int = Field(default=30, ge=1, le=3650)
 
 
 class BrokerLogin(Section):
     """How to reach and log in to the park's broker: the gate's and the centre's alike."""
 
-    host: str = "127.0.0.1"
+    host: PlainText = "127.0.0.1"
     port: int = Field(default=1883, ge=1, le=65535)
     keepalive_s: int = Field(default=30, ge=5, le=3600)
     # a TOML file with `username` and `password`, readable by the service alone: the main config
     # is copied around and shown; the broker's password is not
-    credentials_file: Path | None = None
+    credentials_file: PlainPath | None = None
     # person ids and temperatures cross the park's network: encrypt them (port 8883 by custom)
     tls: bool = False
-    ca_file: Path | None = None  # the broker's certificate authority; None: the system's
-    cert_file: Path | None = None  # this terminal's client certificate, where the broker asks
-    key_file: Path | None = None
+    ca_file: PlainPath | None = None  # the broker's certificate authority; None: the system's
+    cert_file: PlainPath | None = None  # this terminal's client certificate, where the broker asks
+    key_file: PlainPath | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -115,13 +165,35 @@ class BrokerLogin(Section):
     @classmethod
     def _readable(cls, value: Path | None) -> Path | None:
         if value is not None and not value.is_file():
-            raise ValueError(f"no such file: {value}")
+            # a FIFO or a device would hang or exhaust the gate when read
+            there = value.exists()
+            raise ValueError(f"{value}: not a regular file" if there else f"no such file: {value}")
+        return value
+
+    @field_validator("ca_file", "cert_file", "key_file")
+    @classmethod
+    def _a_pem_file(cls, value: Path | None) -> Path | None:
+        # read by the TLS library when connecting: a FIFO or a device there would hang or
+        # exhaust the gate then, so it is refused here, at start
+        if value is not None:
+            try:
+                read_regular_file(value, max_bytes=MAX_PEM_BYTES, what="a TLS file")
+            except UnreadableFile as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
+    @field_validator("key_file")
+    @classmethod
+    def _key_ours(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            check_secret_file(value, "the TLS private key")
         return value
 
     @field_validator("credentials_file")
     @classmethod
     def _valid_credentials(cls, value: Path | None) -> Path | None:
         if value is not None:
+            check_secret_file(value, "the broker's password")
             read_credentials(value)  # at start-up: its errors name the file and the key
         return value
 
@@ -137,18 +209,30 @@ class BrokerLogin(Section):
 class MqttConfig(BrokerLogin):
     # more unsent messages than this is a fault the centre is told of (nothing is dropped)
     max_backlog: int = Field(default=100_000, ge=10, le=10_000_000)
+    # a gate on real hardware speaks TLS to the broker; without it, on a network closed to
+    # everyone else only, this says so on purpose (and every start logs a warning)
+    insecure_plaintext: bool = False
+
+    @model_validator(mode="after")
+    def _plaintext_on_purpose(self) -> Self:
+        if self.insecure_plaintext and self.tls:
+            raise ValueError("insecure_plaintext: only with tls = false")
+        return self
 
 
 class Credentials(Section):
-    username: str = Field(min_length=1, max_length=64)
+    username: PlainText = Field(min_length=1, max_length=129)  # park/gate
     password: str = Field(min_length=1, max_length=256, repr=False)
 
 
 def read_credentials(path: Path) -> Credentials:
     """The broker login; errors name the file and key, never the password."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        text = read_regular_file(path, max_bytes=MAX_CREDENTIALS_BYTES, what="credentials")
+        data = tomllib.loads(text.decode("utf-8"))
+    except UnreadableFile as exc:
+        raise ConfigError(str(exc)) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise ConfigError(f"{path}: cannot read credentials: {type(exc).__name__}") from None
     unset = [key for key, value in data.items() if isinstance(value, str) and PLACEHOLDER in value]
     if unset:
@@ -158,8 +242,11 @@ def read_credentials(path: Path) -> Credentials:
     try:
         return Credentials.model_validate(data)
     except ValidationError as exc:
+        # the error's type only, never its text, which may quote the password; our own
+        # checks' messages (value_error) say what is wrong without the value
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['type']}"
+            f"{'.'.join(str(p) for p in e['loc']) or '(top level)'}: "
+            f"{e['msg'] if e['type'] == 'value_error' else e['type']}"
             for e in exc.errors(include_url=False)
         )
         raise ConfigError(f"{path}: {problems}") from None
@@ -335,7 +422,7 @@ class IssuerConfig(Section):
 
     key_id: str = Field(pattern=KEY_ID_PATTERN)
     public_key: PublicKeyText  # as `gate-terminal codes keygen` prints it
-    name: str = Field(default="", max_length=200)
+    name: PlainText = Field(default="", max_length=200)
 
 
 class HealthCodeConfig(Section):
@@ -373,8 +460,8 @@ class HealthCodeConfig(Section):
 
 
 class RosterConfig(Section):
-    workers: Path
-    visitors: Path | None = None  # no file, no visitors
+    workers: PlainPath
+    visitors: PlainPath | None = None  # no file, no visitors
     nat_valid_h: float = Field(default=72.0, ge=1, le=336)  # a negative nucleic-acid test
     reload_s: float = Field(default=2.0, ge=0.1, le=3600)  # how often the gate looks for a new one
     max_visit_h: float = Field(default=24.0 * 14, ge=1, le=24 * 366)  # a longer visit is a typo
@@ -541,7 +628,7 @@ class ShiftsConfig(Section):
 
 
 class CameraConfig(Section):
-    device: int | str = 0
+    device: Annotated[int | str, AfterValidator(_plain_device)] = 0  # /dev/video0, or a path
     width: int = Field(default=640, ge=160, le=4096)
     height: int = Field(default=480, ge=120, le=4096)
     decoder: Literal["zxing", "pyzbar"] = "zxing"
@@ -558,7 +645,7 @@ class ThermometerConfig(Section):
         default_factory=list, max_length=3
     )
     # per-sensor offsets written by `gate-terminal sensor calibrate --reference 37.0`
-    calibration_path: Path | None = None
+    calibration_path: PlainPath | None = None
 
     @property
     def addresses(self) -> list[int]:
@@ -584,8 +671,10 @@ class SecondaryConfig(Section):
     clinical_fever_c: float = Field(default=37.3, ge=37.0, le=38.0)
     # an open flag is alerted again this often until a guard resolves it
     realert_s: float = Field(default=120.0, ge=10.0, le=3600.0)
-    isolation_room: str = Field(default="Temporary isolation room", min_length=1, max_length=80)
-    isolation_location: str = Field(default="beside the gate", min_length=1, max_length=120)
+    isolation_room: PlainText = Field(
+        default="Temporary isolation room", min_length=1, max_length=80
+    )
+    isolation_location: PlainText = Field(default="beside the gate", min_length=1, max_length=120)
 
 
 class DisplayConfig(Section):
@@ -670,7 +759,7 @@ class StaffButtonInput(InputPin):
     """A button beside the turnstile that lets one person through. A button cannot type, so the
     reason written into the record for each press is set here."""
 
-    reason: str = Field(min_length=1, max_length=200)
+    reason: PlainText = Field(min_length=1, max_length=200)
 
     @field_validator("reason")
     @classmethod
@@ -751,7 +840,7 @@ GateId = Annotated[str, Field(pattern=NAME_PATTERN)]
 class SimulatorConfig(Section):
     workers: int = Field(default=200, ge=1, le=100_000)
     seed: int = 1
-    shift_start: str = "2026-11-23T07:30:00"
+    shift_start: PlainText = "2026-11-23T07:30:00"
     arrival_window_s: float = Field(default=900.0, gt=0)
     fps: float = Field(default=15.0, gt=0, le=120)
     # the random crowd's workers belong to these shift groups in turn, so that the groups'
@@ -852,6 +941,26 @@ class Config(Section):
                         f"commands.keys[{index}]: the simulator's public key: its private key is "
                         "published, so anyone could send commands; a real gate never trusts it"
                     )
+        return self
+
+    @model_validator(mode="after")
+    def _a_real_gates_broker_link(self) -> Config:
+        if self.gate.hardware != "pi":
+            return self  # a simulated gate talks to the simulator's own broker on this machine
+        if not self.mqtt.tls and not self.mqtt.insecure_plaintext:
+            raise ValueError(
+                "mqtt.tls: false on a real gate sends person ids and temperatures in clear: set "
+                "tls = true (port 8883), or insecure_plaintext = true on a network closed to "
+                "everyone else"
+            )
+        if self.mqtt.credentials_file is not None:
+            username = read_credentials(self.mqtt.credentials_file).username
+            wanted = self.gate.broker_username
+            if username != wanted:
+                raise ValueError(
+                    f"mqtt.credentials_file: username {username!r} is not {wanted!r} (park/id): "
+                    "the broker's ACL gives a gate the topics of the park and id it logs in as"
+                )
         return self
 
     @model_validator(mode="after")
@@ -1006,17 +1115,23 @@ def parse(data: dict, source: Path) -> Config:
 
 
 def read_toml(path: Path) -> dict:
-    """A config file's TOML; its errors name the file."""
+    """A config file's TOML; its errors name the file. Only a regular file of a sane size is
+    read: a FIFO or a device named by mistake (or on purpose) must not hang or exhaust the gate."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read config: {exc.strerror}") from None
+        raw = read_regular_file(path, max_bytes=MAX_CONFIG_BYTES, what="config")
+    except UnreadableFile as exc:
+        raise ConfigError(str(exc)) from None
+    try:
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        # tomllib parses nested arrays and tables by recursion: a few thousand levels end it
+        raise ConfigError(f"{path}: not valid TOML: nested too deeply") from None
     if "source" in data:
         raise ConfigError(f"{path}: source: unknown key")
     return data

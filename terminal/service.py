@@ -197,6 +197,13 @@ def run_service(config: Config, stop: threading.Event) -> int:
         roster.describe(),
         record.count_unsent(),
     )
+    if config.mqtt.insecure_plaintext:
+        # said at every start, so that a plaintext link chosen once is never forgotten
+        log.warning(
+            "mqtt.insecure_plaintext: the link to the broker is not encrypted: person ids and "
+            "temperatures cross the network in clear (%s)",
+            config.source,
+        )
     publisher.start()
     next_purge = next_housekeeping = 0.0
     try:

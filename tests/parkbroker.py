@@ -17,9 +17,11 @@ from simulator.broker import find_mosquitto, free_port, wait_or_kill
 
 REPO = Path(__file__).resolve().parent.parent
 SHIPPED = REPO / "config" / "mosquitto"
+# a gate logs in as park/id; the same gate id in another park is another gate
 USERS = {
-    "north-1": "pw-north-1",
-    "north-2": "pw-north-2",
+    "example-park/north-1": "pw-north-1",
+    "example-park/north-2": "pw-north-2",
+    "other-park/north-1": "pw-other-north-1",
     "centre": "pw-centre",
     "dashboard": "pw-dashboard",
     "security-desk": "pw-security",
@@ -114,7 +116,7 @@ class ParkBroker:
         return path.read_text(errors="replace")[-3000:] if path.exists() else ""
 
     def credentials_file(self, user: str) -> Path:
-        path = self.folder / f"{user}.credentials.toml"
+        path = self.folder / f"{user.replace('/', '.')}.credentials.toml"
         path.write_text(f'username = "{user}"\npassword = "{USERS[user]}"\n', encoding="utf-8")
         path.chmod(0o600)
         return path

@@ -323,7 +323,12 @@ def test_the_pi_factory_builds_the_way_out(tmp_path: Path, monkeypatch: pytest.M
         "key_id": "park-2026",
         "public_key": public_key_text(PARK_ISSUER_KEY.public_key()),
     }
-    config = both_config(tmp_path, gate={"hardware": "pi"}, healthcode={"issuers": [park_issuer]})
+    config = both_config(
+        tmp_path,
+        gate={"hardware": "pi"},
+        healthcode={"issuers": [park_issuer]},
+        mqtt={"tls": True},
+    )
     gpio = FakeGPIO(lambda: 0.0)
     rpi = types.ModuleType("RPi")
     rpi.GPIO = gpio  # type: ignore[attr-defined]

@@ -16,15 +16,17 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from simulator.runner import Subscriber
-from terminal.config import MqttConfig
+from terminal.config import RESERVED_GATE_IDS, MqttConfig
 from terminal.publisher import Publisher
 from terminal.topics import GateTopics
-from tests.parkbroker import USERS, ParkBroker
+from tests.parkbroker import SHIPPED, USERS, ParkBroker
 from tests.test_commands import STRANGER_KEY, Station, command_config
 from tests.test_gate import person
 from tests.test_publisher import wait_for
 
-PARK = "test-park"
+PARK = "example-park"
+# the gates log in as park/id (config/mosquitto/acl)
+NORTH1, NORTH2 = f"{PARK}/north-1", f"{PARK}/north-2"
 ALL = "gate/v1/#"
 
 
@@ -92,7 +94,7 @@ def centre_subscriber(broker: ParkBroker, gate: GateTopics, user: str = "centre"
 def test_a_gate_cannot_publish_as_another_gate(park_broker: ParkBroker) -> None:
     north1, north2 = GateTopics(PARK, "north-1"), GateTopics(PARK, "north-2")
     centre = centre_subscriber(park_broker, north1)
-    gate = Client(park_broker, "north-1")
+    gate = Client(park_broker, NORTH1)
     try:
         assert gate.connected.wait(5)
         gate.publish(north2.check, {"forged": "as north-2"})
@@ -107,6 +109,51 @@ def test_a_gate_cannot_publish_as_another_gate(park_broker: ParkBroker) -> None:
         centre.stop()
 
 
+def test_the_acls_users_that_are_not_gates_are_the_ids_no_gate_may_take() -> None:
+    lines = (SHIPPED / "acl").read_text(encoding="utf-8").splitlines()
+    users = [line.split(None, 1)[1] for line in lines if line.startswith("user ")]
+    # a gate's user is park/id; every other user is one of the centre's and reserved
+    assert sorted(u for u in users if "/" not in u) == sorted(RESERVED_GATE_IDS)
+    patterns = [line.split() for line in lines if line.startswith("pattern ")]
+    # every pattern pins the park with the username: no "+" stands for a gate's park
+    assert patterns and all(topic.startswith("gate/v1/%u/") for _, _, topic in patterns)
+
+
+def test_a_gate_can_neither_write_nor_read_under_another_park(park_broker: ParkBroker) -> None:
+    ours, theirs = GateTopics(PARK, "north-1"), GateTopics("other-park", "north-1")
+    centre = centre_subscriber(park_broker, ours)
+    # the same gate id in another park: its login there is another user
+    foreign = Client(park_broker, "other-park/north-1")
+    listening = Subscriber(
+        park_broker.host,
+        park_broker.port,
+        theirs,
+        ca_file=park_broker.ca,
+        login=(NORTH1, USERS[NORTH1]),
+        subscription="gate/v1/other-park/#",
+    )
+    gate = Client(park_broker, NORTH1)
+    try:
+        assert gate.connected.wait(5) and foreign.connected.wait(5)
+        time.sleep(0.3)  # the subscriptions are in place
+        gate.publish(theirs.check, {"forged": "under the other park"})
+        gate.publish(theirs.status, {"forged": "status there"})
+        foreign.publish(ours.check, {"forged": "from the other park"})
+        foreign.publish(theirs.check, {"own": "other park"})
+        gate.publish(ours.check, {"own": True})
+        assert wait_for(lambda: centre.received(ours.check) == [{"own": True}])
+        assert wait_for(lambda: centre.received(theirs.check) == [{"own": "other park"}])
+        time.sleep(0.5)  # the broker keeps order per client: anything forged came first
+        assert sorted(t for t, _ in centre.messages) == sorted([ours.check, theirs.check])
+        # our gate, subscribed to all of the other park, was given none of it
+        assert listening.messages == []
+    finally:
+        gate.stop()
+        foreign.stop()
+        listening.stop()
+        centre.stop()
+
+
 def test_a_gate_reads_its_zone_peers_passages_and_nothing_else_of_theirs(
     park_broker: ParkBroker,
 ) -> None:
@@ -117,10 +164,10 @@ def test_a_gate_reads_its_zone_peers_passages_and_nothing_else_of_theirs(
         park_broker.port,
         north2,
         ca_file=park_broker.ca,
-        login=("north-1", USERS["north-1"]),
+        login=(NORTH1, USERS[NORTH1]),
         subscription=f"{north2.base}/#",
     )
-    peer = Client(park_broker, "north-2")
+    peer = Client(park_broker, NORTH2)
     try:
         assert peer.connected.wait(5)
         peer.publish(north2.check, {"check": "not for the peers"})
@@ -136,12 +183,12 @@ def test_a_gate_reads_its_zone_peers_passages_and_nothing_else_of_theirs(
 
 
 def test_nobody_takes_a_gates_identity(park_broker: ParkBroker) -> None:
-    real = Client(park_broker, "north-1")
+    real = Client(park_broker, NORTH1)
     try:
         assert real.connected.wait(5)
-        anonymous = Client(park_broker, "north-1", anonymous=True)
-        wrong = Client(park_broker, "north-1", password="guessed", client_id="north-1")
-        other = Client(park_broker, "north-2", client_id="north-1")  # its own login, our id
+        anonymous = Client(park_broker, NORTH1, anonymous=True)
+        wrong = Client(park_broker, NORTH1, password="guessed", client_id=NORTH1)
+        other = Client(park_broker, NORTH2, client_id=NORTH1)  # its own login, our id
         assert other.connected.wait(5)
         assert wait_for(lambda: bool(wrong.connack) and bool(anonymous.connack))
         for refused in (wrong, anonymous):
@@ -198,7 +245,7 @@ def gate_station(broker: ParkBroker, tmp_path: Path) -> Station:
     return Station(config, [person("A", 0)], tmp_path)
 
 
-def station_publisher(broker: ParkBroker, station: Station, user: str = "north-1") -> Publisher:
+def station_publisher(broker: ParkBroker, station: Station, user: str = NORTH1) -> Publisher:
     mqtt_config = MqttConfig(
         host=broker.host,
         port=broker.port,
@@ -263,7 +310,8 @@ def test_a_gate_with_the_wrong_password_says_not_authorised_once(
 ) -> None:
     station = gate_station(park_broker, tmp_path)
     login = tmp_path / "wrong.toml"
-    login.write_text('username = "north-1"\npassword = "old-password"\n', encoding="utf-8")
+    login.write_text(f'username = "{NORTH1}"\npassword = "old-password"\n', encoding="utf-8")
+    login.chmod(0o600)
     mqtt_config = MqttConfig(
         host=park_broker.host,
         port=park_broker.port,
@@ -300,7 +348,7 @@ def test_a_broker_certificate_from_elsewhere_is_a_tls_failure_said_once(
         port=park_broker.port,
         tls=True,
         ca_file=stranger_ca,
-        credentials_file=park_broker.credentials_file("north-1"),
+        credentials_file=park_broker.credentials_file(NORTH1),
     )
     publisher = Publisher(
         station.record, mqtt_config, station.messages.topics, client_id="north-1",

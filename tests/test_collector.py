@@ -241,12 +241,12 @@ def test_the_centre_on_the_parks_own_broker_with_tls_passwords_and_acl(tmp_path:
 
     (tmp_path / "broker").mkdir()
     broker = ParkBroker(tmp_path / "broker").start()
-    gate = FakeGate("north-1", park="test-park")
+    gate = FakeGate("north-1", park="example-park")
     commands: list[bytes] = []
     subscribed = threading.Event()
-    gate_client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="north-1")
+    gate_client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="example-park/north-1")
     gate_client.tls_set(ca_certs=str(broker.ca))
-    gate_client.username_pw_set("north-1", USERS["north-1"])
+    gate_client.username_pw_set("example-park/north-1", USERS["example-park/north-1"])
     gate_client.on_connect = lambda c, *a: c.subscribe(gate.topics.commands, qos=1)
     gate_client.on_subscribe = lambda *a: subscribed.set()
     gate_client.on_message = lambda c, u, m: commands.append(bytes(m.payload))
@@ -257,7 +257,7 @@ def test_the_centre_on_the_parks_own_broker_with_tls_passwords_and_acl(tmp_path:
             "ca_file": str(broker.ca),
             "credentials_file": str(broker.credentials_file("centre")),
         }
-        config = centre_config(tmp_path, broker.port, park="test-park", mqtt=mqtt_section)
+        config = centre_config(tmp_path, broker.port, park="example-park", mqtt=mqtt_section)
         gate_client.connect(broker.host, broker.port)
         gate_client.loop_start()
         assert subscribed.wait(10)
@@ -265,7 +265,9 @@ def test_the_centre_on_the_parks_own_broker_with_tls_passwords_and_acl(tmp_path:
             gate_client.publish(*gate.check(MORNING), qos=1).wait_for_publish(5)
             wait_until(lambda: count_checks(centre.store) == 1, what="the check over TLS")
             assert centre.sender is not None
-            centre.sender.send("set_risk_tier", "test-park", "north-1", {"tier": "high"}, "alice")
+            centre.sender.send(
+                "set_risk_tier", "example-park", "north-1", {"tier": "high"}, "alice"
+            )
             wait_until(lambda: len(commands) == 1, what="the command at the gate")
             assert json.loads(commands[0])["payload"] == {"tier": "high"}
             # one login, one connection: the command did not push the collector off the broker

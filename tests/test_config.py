@@ -1,14 +1,26 @@
 from __future__ import annotations
 
+import os
+import stat
+import subprocess
+import threading
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from terminal.config import ConfigError, load, parse
-from tests.conftest import example_gate_config, example_gate_config_text, make_config
+from terminal.calibration import load_offsets, save_offset
+from terminal.config import MAX_CONFIG_BYTES, RESERVED_GATE_IDS, ConfigError, load, parse
+from tests.conftest import (
+    SIMULATOR_ISSUER,
+    example_gate_config,
+    example_gate_config_text,
+    make_config,
+)
+from tests.test_cli import run as run_cli
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -205,9 +217,16 @@ def test_the_broker_password_is_refused_in_the_main_config(tmp_path: Path) -> No
         make_config(tmp_path, mqtt={"username": "gate", "password": "s3cret-broker-pass"})
 
 
+def credentials(folder: Path, username: str = "gate-t", mode: int = 0o600) -> Path:
+    """A broker login file as an installer makes it (mode 0600 unless said)."""
+    login = folder / "mqtt-credentials.toml"
+    login.write_text(f'username = "{username}"\npassword = "s3cret-broker-pass"\n', "utf-8")
+    login.chmod(mode)
+    return login
+
+
 def test_broker_credentials_come_from_their_own_file(tmp_path: Path) -> None:
-    login = tmp_path / "mqtt-credentials.toml"
-    login.write_text('username = "gate-t"\npassword = "s3cret-broker-pass"\n', encoding="utf-8")
+    login = credentials(tmp_path)
     config = make_config(tmp_path, mqtt={"credentials_file": str(login)})
     assert config.mqtt.credentials() == ("gate-t", "s3cret-broker-pass")
     assert "s3cret-broker-pass" not in repr(config)
@@ -223,7 +242,7 @@ def test_missing_file(tmp_path: Path) -> None:
 
 
 def test_a_broken_credentials_file_is_an_error_at_start(tmp_path: Path) -> None:
-    login = tmp_path / "mqtt-credentials.toml"
+    login = credentials(tmp_path)
     login.write_text('username = "gate-t"\n', encoding="utf-8")
     with pytest.raises(ConfigError) as raised:
         make_config(tmp_path, mqtt={"credentials_file": str(login)})
@@ -232,8 +251,11 @@ def test_a_broken_credentials_file_is_an_error_at_start(tmp_path: Path) -> None:
 
 def test_the_example_credentials_file_must_be_filled_in(tmp_path: Path) -> None:
     example = Path(__file__).resolve().parent.parent / "config" / "mqtt-credentials.example.toml"
+    copy = tmp_path / "mqtt-credentials.toml"  # copied as its comment says: mode 0600
+    copy.write_bytes(example.read_bytes())
+    copy.chmod(0o600)
     with pytest.raises(ConfigError, match="username: still the example's placeholder"):
-        make_config(tmp_path, mqtt={"credentials_file": str(example)})
+        make_config(tmp_path, mqtt={"credentials_file": str(copy)})
 
 
 # any value an installer may type, in any key: a config loads or is refused in one line
@@ -348,3 +370,217 @@ def test_a_config_file_that_is_not_utf8_is_one_line_naming_the_file(tmp_path: Pa
     for loader in (load, load_centre):
         with pytest.raises(ConfigError, match=r"gate\.toml: not UTF-8 text \(byte 0\)"):
             loader(path)
+
+
+# --- files from outside: only regular files, of a sane size, refused in one line -------------
+
+
+def _one_line_refusal(done: subprocess.CompletedProcess[str], *expected: str) -> None:
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr, done.stderr
+    for text in expected:
+        assert text in done.stderr, done.stderr
+
+
+def test_a_config_nested_to_exhaust_the_parser_is_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "gate.toml"
+    path.write_text("x = " + "[" * 100_000 + "]" * 100_000 + "\n", encoding="utf-8")
+    done = run_cli("shifts", "show", "--config", str(path), timeout=60)
+    _one_line_refusal(done, f"{path}: not valid TOML: nested too deeply")
+
+
+def test_a_device_as_config_is_refused_not_read(tmp_path: Path) -> None:
+    done = run_cli("shifts", "show", "--config", "/dev/zero", timeout=60)
+    _one_line_refusal(done, "/dev/zero: config is not a regular file")
+
+
+def test_a_fifo_as_config_is_refused_without_waiting_for_a_writer(tmp_path: Path) -> None:
+    fifo = tmp_path / "gate.toml"
+    os.mkfifo(fifo)
+    done = run_cli("shifts", "show", "--config", str(fifo), timeout=30)  # never a hang
+    _one_line_refusal(done, f"{fifo}: config is not a regular file")
+
+
+def test_a_config_too_large_to_be_one_is_refused(tmp_path: Path) -> None:
+    path = _write(tmp_path, GOOD + "#" * MAX_CONFIG_BYTES)
+    with pytest.raises(ConfigError, match=r"gate\.toml: config is larger than 1 MiB"):
+        load(path)
+
+
+def test_a_device_as_calibration_stops_the_gate_at_start_in_one_line(tmp_path: Path) -> None:
+    text = (REPO / "config" / "simulator.toml").read_text(encoding="utf-8")
+    text = text.replace('"../var/calibration.json"', '"/dev/zero"')
+    for kind in ("workers", "visitors"):
+        text = text.replace(f'"{kind}.example.csv"', f'"{REPO / "config" / f"{kind}.example.csv"}"')
+    config = tmp_path / "gate.toml"
+    config.write_text(text, encoding="utf-8")
+    record = tmp_path / "record.sqlite"
+    done = run_cli(
+        "simulate", "--config", str(config), "--workers", "1", "--record", str(record), timeout=120
+    )
+    _one_line_refusal(done, "/dev/zero: the calibration is not a regular file")
+
+
+def test_a_calibration_nested_to_exhaust_the_parser_is_one_line(tmp_path: Path) -> None:
+    calibration = tmp_path / "calibration.json"
+    calibration.write_text("[" * 30_000 + "]" * 30_000, encoding="utf-8")  # within 64 KiB
+    config = make_config(tmp_path, thermometer={"calibration_path": str(calibration)})
+    with pytest.raises(ConfigError) as raised:
+        load_offsets(config)
+    assert str(raised.value) == f"{calibration}: cannot read the calibration: nested too deeply"
+
+
+def test_calibrating_never_replaces_what_is_not_a_calibration_file(tmp_path: Path) -> None:
+    fifo = tmp_path / "calibration.json"
+    os.mkfifo(fifo)
+    outcome: list[BaseException | None] = []
+
+    def calibrate() -> None:
+        try:
+            save_offset(fifo, 0x5A, 0.4, 37.0)
+            outcome.append(None)
+        except BaseException as exc:  # whatever it is, the test reports it
+            outcome.append(exc)
+
+    worker = threading.Thread(target=calibrate, daemon=True)
+    worker.start()
+    worker.join(timeout=10)
+    assert outcome, "calibrating waited for ever on a FIFO"
+    assert isinstance(outcome[0], ConfigError)
+    assert str(outcome[0]) == f"{fifo}: the calibration is not a regular file"
+    assert stat.S_ISFIFO(fifo.stat().st_mode)  # left as it was
+
+
+def test_a_credentials_file_too_large_is_refused(tmp_path: Path) -> None:
+    login = credentials(tmp_path)
+    login.write_text(login.read_text() + "#" * (20 * 1024) + "\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"credentials is larger than 16 KiB"):
+        make_config(tmp_path, mqtt={"credentials_file": str(login)})
+
+
+# --- texts shown to people: no control characters, newlines or bidirectional marks ------------
+
+FORGING = ["Room 1\nADMITTED", "Room 1\x1b[2J", "Room \u202e1 moor", "Room\u200b1", "Room\u20281"]
+
+
+@pytest.mark.parametrize("bad", FORGING)
+@pytest.mark.parametrize(
+    ("sections", "key"),
+    [
+        (lambda t: {"secondary": {"isolation_room": t}}, "secondary.isolation_room"),
+        (lambda t: {"secondary": {"isolation_location": t}}, "secondary.isolation_location"),
+        (
+            lambda t: {"healthcode": {"issuers": [{**SIMULATOR_ISSUER, "name": t}]}},
+            "healthcode.issuers[0].name",
+        ),
+        (
+            lambda t: {"inputs": {"staff_button": {"pin": 13, "reason": t}}},
+            "inputs.staff_button.reason",
+        ),
+        (lambda t: {"mqtt": {"host": t}}, "mqtt.host"),
+        (lambda t: {"camera": {"device": t}}, "camera.device"),
+        (lambda t: {"record": {"path": t}}, "record.path"),
+        (lambda t: {"roster": {"workers": t}}, "roster.workers"),
+        (lambda t: {"thermometer": {"calibration_path": t}}, "thermometer.calibration_path"),
+        (lambda t: {"simulator": {"shift_start": t}}, "simulator.shift_start"),
+    ],
+)
+def test_a_text_that_could_forge_what_people_see_is_refused(
+    tmp_path: Path, sections: Callable[[str], dict], key: str, bad: str
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        make_config(tmp_path, **sections(bad))
+    message = str(raised.value)
+    assert "\n" not in message and "\x1b" not in message and "\u202e" not in message
+    assert f"{key}: Value error, the " in message
+    assert "holds a control or formatting character (U+" in message
+
+
+def test_plain_texts_with_spaces_and_chinese_are_taken(tmp_path: Path) -> None:
+    config = make_config(
+        tmp_path, secondary={"isolation_room": "临时隔离室 2", "isolation_location": "A 栋一层"}
+    )
+    assert config.secondary.isolation_room == "临时隔离室 2"
+
+
+def test_a_broker_username_that_could_forge_a_log_line_is_refused(tmp_path: Path) -> None:
+    login = credentials(tmp_path, username="gate-t\\nADMITTED")  # a TOML escape: a real newline
+    message = r"mqtt-credentials\.toml: username: Value error, the text holds a control .*U\+000A"
+    with pytest.raises(ConfigError, match=message):
+        make_config(tmp_path, mqtt={"credentials_file": str(login)})
+
+
+# --- the broker login: the gate's own, its park's, and encrypted on a real gate ---------------
+
+
+@pytest.mark.parametrize("mode", [0o640, 0o620, 0o604, 0o602, 0o644, 0o660, 0o666])
+def test_a_credentials_file_others_may_read_or_change_is_refused(tmp_path: Path, mode: int) -> None:
+    login = credentials(tmp_path, mode=mode)
+    with pytest.raises(ConfigError) as raised:
+        make_config(tmp_path, mqtt={"credentials_file": str(login)})
+    assert str(raised.value).endswith(
+        f"mqtt.credentials_file: Value error, {login}: the broker's password readable by others "
+        f"(mode {mode:o}); chmod 600 it"
+    )
+    assert "s3cret" not in str(raised.value)
+
+
+@pytest.mark.parametrize("mode", [0o600, 0o400])
+def test_a_credentials_file_of_its_owner_alone_is_taken(tmp_path: Path, mode: int) -> None:
+    login = credentials(tmp_path, mode=mode)
+    config = make_config(tmp_path, mqtt={"credentials_file": str(login)})
+    assert config.mqtt.credentials() == ("gate-t", "s3cret-broker-pass")
+
+
+@pytest.mark.parametrize("reserved", ["centre", "dashboard", "security-desk"])
+def test_the_centres_broker_users_are_no_gate_ids(tmp_path: Path, reserved: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        make_config(tmp_path, gate={"id": reserved})
+    assert f"gate.id: Value error, '{reserved}' is one of the broker's users for the centre" in str(
+        raised.value
+    )
+    assert set(RESERVED_GATE_IDS) == {"centre", "dashboard", "security-desk"}
+
+
+def _real_gate(tmp_path: Path, old: str, new: str) -> Path:
+    assert GOOD.count(old) == 1, old
+    return _write(tmp_path, GOOD.replace(old, new))
+
+
+def test_a_real_gate_speaks_tls_unless_told_plainly_not_to(tmp_path: Path) -> None:
+    assert load(_write(tmp_path, GOOD)).mqtt.tls  # the example: TLS on 8883
+    assert load(_write(tmp_path, GOOD)).mqtt.port == 8883
+    plain = _real_gate(tmp_path, "tls = true ", "tls = false ")
+    with pytest.raises(ConfigError) as raised:
+        load(plain)
+    assert "mqtt.tls: false on a real gate sends person ids and temperatures in clear" in str(
+        raised.value
+    )
+    assert "insecure_plaintext = true" in str(raised.value)
+    allowed = _real_gate(tmp_path, "tls = true ", "insecure_plaintext = true\ntls = false ")
+    assert load(allowed).mqtt.insecure_plaintext
+    both = _real_gate(tmp_path, "tls = true ", "insecure_plaintext = true\ntls = true ")
+    with pytest.raises(ConfigError, match=r"mqtt: Value error, insecure_plaintext: only with tls"):
+        load(both)
+
+
+def test_a_simulated_gate_may_talk_plainly_to_its_local_broker() -> None:
+    for name in ("simulator.toml", "simulator-day.toml", "simulator-both.toml"):
+        config = load(REPO / "config" / name)
+        assert not config.mqtt.tls and not config.mqtt.insecure_plaintext
+
+
+def test_a_real_gates_broker_login_is_its_park_and_id(tmp_path: Path) -> None:
+    line = '# credentials_file = "/etc/gate-terminal/mqtt-credentials.toml"'
+    for username, accepted in (("example-park/north-1", True), ("north-1", False)):
+        login = credentials(tmp_path, username=username)
+        path = _real_gate(tmp_path, line, f'credentials_file = "{login}"')
+        if accepted:
+            assert load(path).mqtt.credentials()[0] == username
+            continue
+        with pytest.raises(ConfigError) as raised:
+            load(path)
+        assert (
+            "mqtt.credentials_file: username 'north-1' is not 'example-park/north-1' (park/id)"
+            in str(raised.value)
+        )

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -83,10 +86,67 @@ def test_tls_settings_are_checked_at_start(tmp_path: Path) -> None:
     text = example_gate_config_text()
     config = tmp_path / "gate.toml"
     config.write_text(
-        text.replace(
-            "keepalive_s = 30", 'keepalive_s = 30\ntls = true\nca_file = "/nowhere/ca.crt"'
-        ),
+        text.replace("keepalive_s = 30", 'keepalive_s = 30\nca_file = "/nowhere/ca.crt"'),
         encoding="utf-8",
     )
     with pytest.raises(ConfigError, match=r"mqtt\.ca_file: Value error, no such file: /nowhere"):
         load(config)
+
+
+def test_a_plaintext_link_chosen_on_purpose_is_warned_of_at_every_start(tmp_path: Path) -> None:
+    from simulator.broker import free_port
+    from tests.test_cli import gate_terminal
+
+    text = (REPO / "config" / "simulator.toml").read_text(encoding="utf-8")
+    text = text.replace(
+        'path = "../var/simulator-record.sqlite"', f'path = "{tmp_path / "r.sqlite"}"'
+    )
+    # nobody listens there: the gate runs on, its events wait in the record
+    text = text.replace("port = 1883", f"port = {free_port()}\ninsecure_plaintext = true")
+    text = text.replace("port = 8088", f"port = {free_port()}")
+    for kind in ("workers", "visitors"):
+        text = text.replace(f'"{kind}.example.csv"', f'"{REPO / "config" / f"{kind}.example.csv"}"')
+    config = tmp_path / "gate.toml"
+    config.write_text(text, encoding="utf-8")
+    for start in range(2):
+        log = tmp_path / f"start-{start}.log"
+        with log.open("w") as stderr_file:
+            service = subprocess.Popen(
+                [*gate_terminal(), "run", "--config", str(config)],
+                cwd=REPO,
+                stderr=stderr_file,
+                text=True,
+            )
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and "running:" not in log.read_text():
+                time.sleep(0.05)
+            service.send_signal(signal.SIGTERM)
+            service.wait(timeout=30)
+        stderr = log.read_text()
+        warnings = [line for line in stderr.splitlines() if "insecure_plaintext" in line]
+        assert len(warnings) == 1 and " WARNING " in warnings[0], stderr
+        assert "not encrypted" in warnings[0] and str(config.resolve()) in warnings[0]
+
+
+def test_tls_files_that_are_no_files_or_a_key_others_may_read_are_refused(tmp_path: Path) -> None:
+    from tests.conftest import make_config
+
+    ca, key = make_ca(tmp_path, "gate")
+    fifo = tmp_path / "ca.fifo"
+    os.mkfifo(fifo)
+    for mqtt, message in (
+        ({"ca_file": str(fifo)}, f"mqtt.ca_file: Value error, {fifo}: not a regular file"),
+        ({"ca_file": "/dev/zero"}, "mqtt.ca_file: Value error, /dev/zero: not a regular file"),
+        (
+            {"cert_file": str(ca), "key_file": str(key)},
+            f"mqtt.key_file: Value error, {key}: the TLS private key readable by others "
+            "(mode 644); chmod 600 it",
+        ),
+    ):
+        key.chmod(0o644)
+        with pytest.raises(ConfigError) as raised:
+            make_config(tmp_path, mqtt={"tls": True, **mqtt})
+        assert message in str(raised.value)
+    key.chmod(0o600)
+    config = make_config(tmp_path, mqtt={"tls": True, "cert_file": str(ca), "key_file": str(key)})
+    assert config.mqtt.key_file == key

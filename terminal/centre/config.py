@@ -6,7 +6,6 @@ live in files of their own, named here, readable by the centre alone."""
 from __future__ import annotations
 
 import os
-import stat
 from datetime import time
 from pathlib import Path
 from typing import Literal
@@ -26,19 +25,11 @@ from terminal.config import (
     validated,
 )
 from terminal.healthcode import KEY_ID_PATTERN, KeyProblem, load_private_key
+from terminal.secretfile import check_secret_file
 
 __all__ = ["CentreConfig", "ConfigError", "load_centre", "parse_centre"]
 
 HH_MM = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
-
-
-def _secret_file(path: Path, what: str) -> None:
-    """A file holding a secret must exist and be readable by its owner alone."""
-    if not path.is_file():
-        raise ValueError(f"no such file: {path}")
-    mode = stat.S_IMODE(path.stat().st_mode)
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise ValueError(f"{path}: {what} readable by others (mode {mode:o}); chmod 600 it")
 
 
 class CentreMqttConfig(BrokerLogin):
@@ -48,13 +39,6 @@ class CentreMqttConfig(BrokerLogin):
     client_id: str = Field(default="", pattern=r"^[A-Za-z0-9_.-]{0,64}$")
     # how long the broker keeps a stopped collector's session and queued messages
     session_expiry_s: int = Field(default=3600, ge=0, le=7 * 86_400)
-
-    @field_validator("credentials_file")
-    @classmethod
-    def _only_ours(cls, value: Path | None) -> Path | None:
-        if value is not None:
-            _secret_file(value, "the broker's password")
-        return value
 
 
 class DatabaseConfig(Section):
@@ -78,7 +62,7 @@ class DatabaseConfig(Section):
     @classmethod
     def _secret(cls, value: Path | None) -> Path | None:
         if value is not None:
-            _secret_file(value, "the database's password")
+            check_secret_file(value, "the database's password")
         return value
 
     def password(self) -> str | None:
@@ -121,7 +105,7 @@ class CentreCommandsConfig(Section):
     @field_validator("key_file")
     @classmethod
     def _private_key(cls, value: Path) -> Path:
-        _secret_file(value, "the command signing key")
+        check_secret_file(value, "the command signing key")
         try:
             load_private_key(value.read_bytes())
         except KeyProblem as exc:
