@@ -1132,6 +1132,9 @@ def read_toml(path: Path) -> dict:
     except RecursionError:
         # tomllib parses nested arrays and tables by recursion: a few thousand levels end it
         raise ConfigError(f"{path}: not valid TOML: nested too deeply") from None
+    except ValueError:
+        # Python refuses to turn an integer of more than 4,300 digits into a number
+        raise ConfigError(f"{path}: not valid TOML: a number too long to be a setting") from None
     if "source" in data:
         raise ConfigError(f"{path}: source: unknown key")
     return data

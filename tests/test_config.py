@@ -389,6 +389,13 @@ def test_a_config_nested_to_exhaust_the_parser_is_one_line(tmp_path: Path) -> No
     _one_line_refusal(done, f"{path}: not valid TOML: nested too deeply")
 
 
+def test_a_number_too_long_for_python_is_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "gate.toml"
+    path.write_text("[outputs]\nrelay_pin = " + "9" * 5000 + "\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"gate\.toml: not valid TOML: a number too long"):
+        load(path)
+
+
 def test_a_device_as_config_is_refused_not_read(tmp_path: Path) -> None:
     done = run_cli("shifts", "show", "--config", "/dev/zero", timeout=60)
     _one_line_refusal(done, "/dev/zero: config is not a regular file")
