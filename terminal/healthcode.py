@@ -203,6 +203,20 @@ def simulator_command_key() -> Ed25519PrivateKey:
     return Ed25519PrivateKey.from_private_bytes(_SIMULATOR_COMMAND_SEED.digest())
 
 
+def published_simulator_key(key: Ed25519PublicKey) -> str | None:
+    """Which of the simulator's published keys ``key`` is ("issuer key", "command key"), or None.
+    Compared by the key's raw bytes: a key's text has many spellings (PEM or one line, any line
+    ends and indentation, alternative last base64 characters), its bytes only one."""
+    raw = key.public_bytes_raw()
+    for name, private in (
+        ("issuer key", simulator_issuer_key),
+        ("command key", simulator_command_key),
+    ):
+        if private().public_key().public_bytes_raw() == raw:
+            return name
+    return None
+
+
 # --- the issuing side ---------------------------------------------------------------------------
 def _b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")

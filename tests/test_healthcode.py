@@ -181,7 +181,9 @@ def test_a_public_key_that_is_not_one_is_refused(tmp_path: Path) -> None:
 def test_the_simulators_key_is_refused_on_real_hardware(tmp_path: Path) -> None:
     simulator = public_key_text(simulator_issuer_key().public_key())
     make_config(tmp_path, **issuer(simulator))  # a simulated gate trusts it
-    with pytest.raises(ConfigError, match="simulator's public key"):
+    with pytest.raises(
+        ConfigError, match=r"healthcode\.issuers\[0\]\.public_key: the simulator's issuer key"
+    ):
         make_config(tmp_path, gate={"hardware": "pi"}, **issuer(simulator))
 
 
@@ -197,7 +199,9 @@ def test_the_simulators_command_key_is_refused_on_real_hardware(tmp_path: Path) 
         ]
     }
     make_config(tmp_path, commands=keys)  # a simulated gate takes its simulated guard's commands
-    with pytest.raises(ConfigError, match=r"commands\.keys\[0\]: the simulator's public key"):
+    with pytest.raises(
+        ConfigError, match=r"commands\.keys\[0\]\.public_key: the simulator's command key"
+    ):
         make_config(
             tmp_path,
             gate={"hardware": "pi"},
