@@ -16,7 +16,6 @@ one-line reason.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import json
 import logging
@@ -33,7 +32,7 @@ from terminal import contract
 from terminal.command_signing import sign_command as sign_command  # re-exported: the centre signs
 from terminal.config import CommandsConfig, Config
 from terminal.gatestate import GateState
-from terminal.healthcode import parse_public_key
+from terminal.healthcode import b64url_bytes, parse_public_key
 from terminal.record import Record
 from terminal.roster_push import RosterPushError, install_roster_text
 from terminal.topics import Messages, new_event_id
@@ -96,7 +95,7 @@ class CommandRegistry:
 
 def _signature_bytes(text: str) -> bytes:
     try:
-        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        raw = b64url_bytes(text)  # its one spelling: no padding, spaces or spare bits
     except (binascii.Error, ValueError):
         raise CommandRefused("signature: not base64url") from None
     if len(raw) != 64:

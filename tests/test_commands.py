@@ -28,6 +28,7 @@ from terminal.roster import load_roster
 from terminal.topics import Messages
 from tests.conftest import make_config
 from tests.test_gate import person
+from tests.test_healthcode import other_spellings
 
 CENTRE_KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(40, 72)))
 STRANGER_KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(80, 112)))
@@ -232,6 +233,27 @@ def test_an_altered_command_is_refused(station: Station) -> None:
         in station.take("open_once", other).detail
     )
     assert station.relay_pulses() == 0
+
+
+def test_a_command_has_one_spelling_of_its_signature(station: Station) -> None:
+    def lockdown(n: int) -> dict[str, Any]:
+        return station.command("lockdown", {"on": True, "reason": "x"}, command_id=f"spelt-{n:04}")
+
+    # one whose signature has a - or an _, which the other base64 alphabet spells + or /
+    commands = (lockdown(n) for n in range(1000))
+    command = next(c for c in commands if {"-", "_"} & set(c["signature"]))
+    signature = command["signature"]
+    respelt = [
+        *other_spellings(signature),
+        signature + "==",
+        f" {signature[:40]}\n{signature[40:]} ",
+        signature.replace("-", "+").replace("_", "/"),
+    ]
+    for other in respelt:
+        result = station.take("lockdown", {**command, "signature": other})
+        assert (result.outcome, result.detail) == ("refused", "signature: not base64url")
+    assert not station.state.lockdown
+    assert station.take("lockdown", command).outcome == "done" and station.state.lockdown
 
 
 def test_a_command_runs_once_and_its_replay_is_refused(station: Station) -> None:
