@@ -17,7 +17,6 @@ one-line reason.
 from __future__ import annotations
 
 import binascii
-import json
 import logging
 import queue
 from collections.abc import Callable
@@ -28,7 +27,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import BaseModel, ValidationError
 
-from terminal import contract
+from terminal import contract, strictjson
 from terminal.command_signing import sign_command as sign_command  # re-exported: the centre signs
 from terminal.config import CommandsConfig, Config
 from terminal.gatestate import GateState
@@ -170,9 +169,9 @@ class CommandDesk:
 
     def _parse(self, topic_name: str, raw: bytes) -> tuple[dict[str, Any], contract.SignedCommand]:
         try:
-            claimed = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-            raise CommandRefused("not a JSON command") from None
+            claimed = strictjson.loads(raw)
+        except strictjson.JsonRefused as exc:
+            raise CommandRefused(f"not a JSON command: {exc}") from None
         if not isinstance(claimed, dict):
             raise CommandRefused("not a JSON object")
         try:

@@ -336,9 +336,77 @@ def test_any_module_registers_a_handler_for_a_contract_command(station: Station)
 
 
 def test_garbage_on_a_command_topic_gets_a_refusal_not_a_crash(station: Station) -> None:
-    assert station.desk.take("lockdown", b"\xff\xfe").detail == "not a JSON command"
+    assert station.desk.take("lockdown", b"\xff\xfe").detail == (
+        "not a JSON command: not UTF-8 (byte 0)"
+    )
     assert station.desk.take("lockdown", b"[1, 2]").detail == "not a JSON object"
     assert "command_id" in station.desk.take("lockdown", b'{"schema": "gate.command/1"}').detail
+
+
+# a signed lockdown's JSON, changed in one place to something no JSON reader should take
+LOCKDOWN_REASON = '"reason": "red card"'
+HOSTILE_COMMANDS = {
+    "a 100,000-digit integer": (
+        f'{LOCKDOWN_REASON}, "n": {"9" * 100_000}',
+        "a number of more than 40 characters",
+    ),
+    "NaN": (f'{LOCKDOWN_REASON}, "n": NaN', "NaN is not a JSON number"),
+    "Infinity": (f'{LOCKDOWN_REASON}, "n": -Infinity', "-Infinity is not a JSON number"),
+    "a float beyond its range": (f'{LOCKDOWN_REASON}, "n": 1e999', "a number out of range"),
+    "nesting 100,000 deep": (
+        f'{LOCKDOWN_REASON}, "n": {"[" * 100_000}{"]" * 100_000}',
+        "nested deeper than 32 levels",
+    ),
+    "nesting 40 deep": (
+        LOCKDOWN_REASON + ', "n": ' + '{"a": ' * 40 + "1" + "}" * 40,
+        "nested deeper than 32 levels",
+    ),
+    "a lone surrogate": (
+        '"reason": "red card\\ud800"',
+        "a text holds a lone surrogate (\\ud800 to \\udfff), no UTF-8",
+    ),
+}
+
+
+@pytest.mark.parametrize("hostile", list(HOSTILE_COMMANDS))
+def test_a_command_no_json_reader_should_take_is_refused_as_malformed(
+    station: Station, hostile: str
+) -> None:
+    fragment, reason = HOSTILE_COMMANDS[hostile]
+    text = json.dumps(station.command("lockdown", {"on": True, "reason": "red card"}))
+    assert LOCKDOWN_REASON in text
+    result = station.desk.take("lockdown", text.replace(LOCKDOWN_REASON, fragment).encode())
+    assert (result.outcome, result.detail) == ("refused", f"not a JSON command: {reason}")
+    assert not station.state.lockdown
+    [kept] = station.record.commands()
+    assert (kept["outcome"], kept["verified"]) == ("refused", 0)
+
+
+def test_a_command_with_bytes_that_are_no_utf8_is_refused_naming_the_byte(
+    station: Station,
+) -> None:
+    text = json.dumps(station.command("lockdown", {"on": True, "reason": "red card"}))
+    raw = text.encode().replace(b"red card", b"red \xff card")
+    result = station.desk.take("lockdown", raw)
+    at = raw.index(b"\xff")
+    assert (result.outcome, result.detail) == (
+        "refused",
+        f"not a JSON command: not UTF-8 (byte {at})",
+    )
+
+
+def test_a_command_giving_a_key_twice_is_refused(station: Station) -> None:
+    """A reader that keeps the first ``on`` would see a lift where the gate, keeping the last,
+    would lock down: one command must mean one thing to every reader."""
+    text = json.dumps(station.command("lockdown", {"on": True, "reason": "red card"}))
+    twice = text.replace('{"on": true', '{"on": false, "on": true')
+    assert twice != text
+    result = station.desk.take("lockdown", twice.encode())
+    assert (result.outcome, result.detail) == (
+        "refused",
+        "not a JSON command: an object gives a key twice",
+    )
+    assert not station.state.lockdown
 
 
 def test_without_a_synchronised_clock_only_a_lockdown_is_taken(station: Station) -> None:
