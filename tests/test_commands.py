@@ -460,5 +460,16 @@ def test_the_centre_signs_with_gate_terminal_command_and_the_gate_takes_it(
     )  # fmt: skip
     assert bad.returncode == 2
     assert bad.stderr.startswith("gate-terminal: --payload: tier: Input should be")
+    for payload, problem in [
+        ('{"on": true, "reason": "x", "n": ' + "9" * 5000 + "}", "a number of more than 40"),
+        ('{"on": true, "reason": NaN}', "NaN is not a JSON number"),
+    ]:
+        refused = run(
+            "command", "sign", "--key", str(key), "--key-id", "centre-2026", "--park", "test-park",
+            "--gate", "gate-t", "--name", "lockdown", "--payload", payload, "--by", "x",
+        )  # fmt: skip
+        assert refused.returncode == 2 and refused.stdout == ""
+        assert refused.stderr.startswith(f"gate-terminal: --payload: {problem}"), refused.stderr
+        assert refused.stderr.count("\n") == 1
     again = run("command", "keygen", "--out", str(key))
     assert again.returncode == 2 and "exists; not overwritten" in again.stderr
