@@ -10,6 +10,8 @@ import logging
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from terminal.gatestate import GateState
 from terminal.record import PassageRow, Record
@@ -104,3 +106,27 @@ def test_json_from_outside_is_a_value_or_one_line_refusal() -> None:
     with pytest.raises(JsonRefused, match=r"^not JSON \(Expecting value at character 0\)$"):
         loads(b"")
     assert json.loads("1" * 40) == loads(b"1" * 40)  # the longest number taken
+
+
+json_ish = st.one_of(
+    st.binary(max_size=2000),
+    st.text(alphabet='[]{}",:0123456789.eE+-\\u NaInfityrulsl\ud800\x00', max_size=400).map(
+        lambda text: text.encode("utf-8", "surrogatepass")
+    ),
+    st.recursive(
+        st.none() | st.booleans() | st.floats() | st.integers() | st.text(max_size=20),
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner),
+        max_leaves=40,
+    ).map(lambda value: json.dumps(value).encode()),
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(json_ish)
+def test_any_bytes_are_a_value_or_a_refusal(raw: bytes) -> None:
+    try:
+        value = loads(raw)
+    except JsonRefused as exc:
+        assert "\n" not in str(exc)
+    else:  # what is taken is plain JSON, written back as it was read
+        assert json.loads(json.dumps(value, allow_nan=False)) == value
