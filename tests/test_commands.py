@@ -395,6 +395,25 @@ def test_a_command_with_bytes_that_are_no_utf8_is_refused_naming_the_byte(
     )
 
 
+def test_a_pushed_roster_holding_no_utf8_text_is_refused_and_nothing_installed(
+    tmp_path: Path,
+) -> None:
+    config = command_config(tmp_path)
+    workers = config.resolved(config.roster.workers)
+    workers.write_text(WORKERS_HEADER + "A,Name,Dept,day,,\n")
+    station = Station(config, [], tmp_path)
+    before = workers.read_bytes()
+    pushed = {"kind": "workers", "csv": WORKERS_HEADER + "Z,NAME,Dept,day,,\n"}
+    text = json.dumps(station.command("push_roster", pushed))
+    raw = text.replace("NAME", "Na\\udc80me").encode()  # a lone surrogate, as JSON spells it
+    result = station.desk.take("push_roster", raw)
+    assert (result.outcome, result.detail) == (
+        "refused",
+        "not a JSON command: a text holds a lone surrogate (\\ud800 to \\udfff), no UTF-8",
+    )
+    assert workers.read_bytes() == before
+
+
 def test_a_command_giving_a_key_twice_is_refused(station: Station) -> None:
     """A reader that keeps the first ``on`` would see a lift where the gate, keeping the last,
     would lock down: one command must mean one thing to every reader."""
