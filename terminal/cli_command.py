@@ -19,7 +19,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import ValidationError
 
-from terminal import contract
+from terminal import contract, strictjson
 from terminal.command_signing import sign_command
 from terminal.healthcode import KeyProblem, load_private_key, private_key_pem, public_key_text
 
@@ -75,10 +75,10 @@ def _sign(args: argparse.Namespace) -> dict:
         raise CommandLineError(f"{args.key}: {exc.strerror}") from None
     except KeyProblem as exc:
         raise CommandLineError(f"{args.key}: {exc}") from None
-    try:
-        payload = json.loads(args.payload)
-    except json.JSONDecodeError as exc:
-        raise CommandLineError(f"--payload: not JSON: {exc.msg}") from None
+    try:  # parsed as the gate parses the command: what it would refuse is not signed
+        payload = strictjson.loads(args.payload.encode("utf-8", "surrogatepass"))
+    except strictjson.JsonRefused as exc:
+        raise CommandLineError(f"--payload: {exc}") from None
     try:
         contract.COMMAND_PAYLOADS[args.name].model_validate(payload)
     except ValidationError as exc:

@@ -16,9 +16,7 @@ one-line reason.
 
 from __future__ import annotations
 
-import base64
 import binascii
-import json
 import logging
 import queue
 from collections.abc import Callable
@@ -29,11 +27,11 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import BaseModel, ValidationError
 
-from terminal import contract
+from terminal import contract, strictjson
 from terminal.command_signing import sign_command as sign_command  # re-exported: the centre signs
 from terminal.config import CommandsConfig, Config
 from terminal.gatestate import GateState
-from terminal.healthcode import parse_public_key
+from terminal.healthcode import b64url_bytes, parse_public_key
 from terminal.record import Record
 from terminal.roster_push import RosterPushError, install_roster_text
 from terminal.topics import Messages, new_event_id
@@ -96,7 +94,7 @@ class CommandRegistry:
 
 def _signature_bytes(text: str) -> bytes:
     try:
-        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        raw = b64url_bytes(text)  # its one spelling: no padding, spaces or spare bits
     except (binascii.Error, ValueError):
         raise CommandRefused("signature: not base64url") from None
     if len(raw) != 64:
@@ -171,9 +169,9 @@ class CommandDesk:
 
     def _parse(self, topic_name: str, raw: bytes) -> tuple[dict[str, Any], contract.SignedCommand]:
         try:
-            claimed = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-            raise CommandRefused("not a JSON command") from None
+            claimed = strictjson.loads(raw)
+        except strictjson.JsonRefused as exc:
+            raise CommandRefused(f"not a JSON command: {exc}") from None
         if not isinstance(claimed, dict):
             raise CommandRefused("not a JSON object")
         try:

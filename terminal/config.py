@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import tomllib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Literal, Self, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -24,6 +25,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from terminal.healthcode import (
     KEY_ID_PATTERN,
@@ -32,9 +34,7 @@ from terminal.healthcode import (
     SignedCodeVerifier,
     Verifiers,
     parse_public_key,
-    public_key_text,
-    simulator_command_key,
-    simulator_issuer_key,
+    published_simulator_key,
 )
 from terminal.permits import PermitVerifier
 from terminal.safefile import UnreadableFile, read_regular_file
@@ -263,6 +263,28 @@ def _a_public_key(value: str) -> str:
 
 # the one-line public key that `keygen` prints (or the .pub file's PEM)
 PublicKeyText = Annotated[str, Field(max_length=4096), AfterValidator(_a_public_key)]
+
+
+def _refuse_published_keys(
+    roles: Sequence[tuple[tuple[str, str], Sequence[IssuerConfig | CommandKeyConfig], str]],
+) -> None:
+    """A real gate trusts neither of the simulator's keys, in any role: their private keys are
+    published. ``roles``: where the config lists keys (section, list), the entries there, and
+    what a holder of their private key could do. Every such key is named by where it is."""
+    found: list[InitErrorDetails] = []
+    for (section, entries_key), entries, power in roles:
+        for index, entry in enumerate(entries):
+            which = published_simulator_key(parse_public_key(entry.public_key))
+            if which is not None:
+                problem = PydanticCustomError(
+                    "published_key",
+                    f"the simulator's {which}: its private key is published, so anyone could "
+                    f"{power}; a real gate never trusts it",
+                )
+                where = (section, entries_key, index, "public_key")
+                found.append(InitErrorDetails(type=problem, loc=where, input="(a public key)"))
+    if found:
+        raise ValidationError.from_exception_data("Config", found)
 
 
 class CommandKeyConfig(Section):
@@ -925,22 +947,15 @@ class Config(Section):
     source: Path = Path("<memory>")
 
     @model_validator(mode="after")
-    def _no_simulator_issuer_on_a_real_gate(self) -> Config:
-        simulator_key = public_key_text(simulator_issuer_key().public_key())
-        if self.gate.hardware == "pi":
-            for index, issuer in enumerate(self.healthcode.issuers):
-                if "".join(issuer.public_key.split()) == simulator_key:
-                    raise ValueError(
-                        f"healthcode.issuers[{index}]: the simulator's public key: its private key "
-                        "is published, so anyone could make codes; a real gate never trusts it"
-                    )
-            command_key = public_key_text(simulator_command_key().public_key())
-            for index, key in enumerate(self.commands.keys):
-                if "".join(key.public_key.split()) == command_key:
-                    raise ValueError(
-                        f"commands.keys[{index}]: the simulator's public key: its private key is "
-                        "published, so anyone could send commands; a real gate never trusts it"
-                    )
+    def _no_published_key_on_a_real_gate(self) -> Config:
+        if self.gate.hardware != "simulated":
+            _refuse_published_keys(
+                [
+                    (("healthcode", "issuers"), self.healthcode.issuers, "make health codes"),
+                    (("vehicles", "permit_issuers"), self.vehicles.permit_issuers, "make permits"),
+                    (("commands", "keys"), self.commands.keys, "send commands"),
+                ]
+            )
         return self
 
     @model_validator(mode="after")

@@ -40,6 +40,8 @@ KEY_ID = re.compile(KEY_ID_PATTERN)
 # unix seconds in plain decimal digits: a 400-digit "time" is malformed, not an overflow
 SECONDS = re.compile(r"^[0-9]{1,11}$")
 SIGNATURE = re.compile(r"^[A-Za-z0-9_-]{86}$")
+# unpadded base64url: a length of 4n+1 characters spells no whole byte
+BASE64URL = re.compile(r"^(?:[A-Za-z0-9_-]{4})*(?:[A-Za-z0-9_-]{2,3})?$")
 # the longest payload the format allows; it must fit QR version 10 at error correction M
 MAX_PAYLOAD_CHARS = 213
 
@@ -203,6 +205,20 @@ def simulator_command_key() -> Ed25519PrivateKey:
     return Ed25519PrivateKey.from_private_bytes(_SIMULATOR_COMMAND_SEED.digest())
 
 
+def published_simulator_key(key: Ed25519PublicKey) -> str | None:
+    """Which of the simulator's published keys ``key`` is ("issuer key", "command key"), or None.
+    Compared by the key's raw bytes: a key's text has many spellings (PEM or one line, any line
+    ends and indentation, alternative last base64 characters), its bytes only one."""
+    raw = key.public_bytes_raw()
+    for name, private in (
+        ("issuer key", simulator_issuer_key),
+        ("command key", simulator_command_key),
+    ):
+        if private().public_key().public_bytes_raw() == raw:
+            return name
+    return None
+
+
 # --- the issuing side ---------------------------------------------------------------------------
 def _b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
@@ -213,10 +229,23 @@ def sign_text(key: Ed25519PrivateKey, body: bytes) -> str:
     return _b64url(key.sign(body))
 
 
+def b64url_bytes(text: str) -> bytes:
+    """The bytes ``text`` spells in base64url without padding, only when it is their one
+    spelling: a decoder ignores the unused low bits of the last character (so 16 texts give the
+    same 64-byte signature), and a lenient one skips padding, spaces and the other alphabet's
+    characters. Re-encoding the bytes must give back ``text`` exactly. ValueError otherwise."""
+    if not BASE64URL.fullmatch(text):
+        raise ValueError("not base64url (letters, digits, - and _ only, no padding)")
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if _b64url(data) != text:
+        raise ValueError("not the canonical base64url of its bytes")
+    return data
+
+
 def signature_verifies(key: Ed25519PublicKey, signature: str, body: bytes) -> bool:
     """Does a signature as a payload carries it verify ``body`` under ``key``? Never raises."""
     try:
-        key.verify(base64.urlsafe_b64decode(signature + "=="), body)
+        key.verify(b64url_bytes(signature), body)
     except (InvalidSignature, binascii.Error, ValueError):
         return False
     return True
@@ -263,6 +292,10 @@ def split_signed(
             raise ValueError(f"{name} is malformed")
     if not SIGNATURE.fullmatch(fields[-1]):
         raise ValueError("signature is malformed")
+    try:
+        b64url_bytes(fields[-1])  # one spelling per signature: a code has one fingerprint
+    except ValueError:
+        raise ValueError("signature is malformed (not its canonical spelling)") from None
     return fields
 
 

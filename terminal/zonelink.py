@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
-from terminal import contract
+from terminal import contract, strictjson
 from terminal.config import Config
 from terminal.contract import GateTopics
 from terminal.gatestate import GateState
@@ -94,7 +94,10 @@ class ZoneLink:
         if peer is None:
             return False
         try:
-            event = contract.PassageEvent.model_validate_json(payload)
+            event = contract.PassageEvent.model_validate(strictjson.loads(payload))
+        except strictjson.JsonRefused as exc:
+            log.warning("ignored a passage from gate %s: %s", peer, exc)
+            return False
         except ValidationError as exc:
             where = ".".join(str(part) for part in exc.errors()[0]["loc"]) or "(payload)"
             log.warning("ignored a passage from gate %s: %s is not valid", peer, where)
@@ -159,8 +162,8 @@ class ZoneLink:
         """A peer's status: its last will (``lost``) means its passages may be missing here
         until it is back; any other state (online, or a clean stop) means nothing is missing."""
         try:
-            status = contract.Status.model_validate_json(payload)
-        except ValidationError:
+            status = contract.Status.model_validate(strictjson.loads(payload))
+        except (strictjson.JsonRefused, ValidationError):
             if payload:  # an empty retained message only clears the topic
                 log.warning("ignored a status on gate %s's topic: not a valid status", peer)
             return False

@@ -28,6 +28,7 @@ from terminal.roster import load_roster
 from terminal.topics import Messages
 from tests.conftest import make_config
 from tests.test_gate import person
+from tests.test_healthcode import other_spellings
 
 CENTRE_KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(40, 72)))
 STRANGER_KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(80, 112)))
@@ -234,6 +235,27 @@ def test_an_altered_command_is_refused(station: Station) -> None:
     assert station.relay_pulses() == 0
 
 
+def test_a_command_has_one_spelling_of_its_signature(station: Station) -> None:
+    def lockdown(n: int) -> dict[str, Any]:
+        return station.command("lockdown", {"on": True, "reason": "x"}, command_id=f"spelt-{n:04}")
+
+    # one whose signature has a - or an _, which the other base64 alphabet spells + or /
+    commands = (lockdown(n) for n in range(1000))
+    command = next(c for c in commands if {"-", "_"} & set(c["signature"]))
+    signature = command["signature"]
+    respelt = [
+        *other_spellings(signature),
+        signature + "==",
+        f" {signature[:40]}\n{signature[40:]} ",
+        signature.replace("-", "+").replace("_", "/"),
+    ]
+    for other in respelt:
+        result = station.take("lockdown", {**command, "signature": other})
+        assert (result.outcome, result.detail) == ("refused", "signature: not base64url")
+    assert not station.state.lockdown
+    assert station.take("lockdown", command).outcome == "done" and station.state.lockdown
+
+
 def test_a_command_runs_once_and_its_replay_is_refused(station: Station) -> None:
     command = station.command("open_once", {"reason": "delivery"})
     assert station.take("open_once", command).outcome == "done"
@@ -314,9 +336,96 @@ def test_any_module_registers_a_handler_for_a_contract_command(station: Station)
 
 
 def test_garbage_on_a_command_topic_gets_a_refusal_not_a_crash(station: Station) -> None:
-    assert station.desk.take("lockdown", b"\xff\xfe").detail == "not a JSON command"
+    assert station.desk.take("lockdown", b"\xff\xfe").detail == (
+        "not a JSON command: not UTF-8 (byte 0)"
+    )
     assert station.desk.take("lockdown", b"[1, 2]").detail == "not a JSON object"
     assert "command_id" in station.desk.take("lockdown", b'{"schema": "gate.command/1"}').detail
+
+
+# a signed lockdown's JSON, changed in one place to something no JSON reader should take
+LOCKDOWN_REASON = '"reason": "red card"'
+HOSTILE_COMMANDS = {
+    "a 100,000-digit integer": (
+        f'{LOCKDOWN_REASON}, "n": {"9" * 100_000}',
+        "a number of more than 40 characters",
+    ),
+    "NaN": (f'{LOCKDOWN_REASON}, "n": NaN', "NaN is not a JSON number"),
+    "Infinity": (f'{LOCKDOWN_REASON}, "n": -Infinity', "-Infinity is not a JSON number"),
+    "a float beyond its range": (f'{LOCKDOWN_REASON}, "n": 1e999', "a number out of range"),
+    "nesting 100,000 deep": (
+        f'{LOCKDOWN_REASON}, "n": {"[" * 100_000}{"]" * 100_000}',
+        "nested deeper than 32 levels",
+    ),
+    "nesting 40 deep": (
+        LOCKDOWN_REASON + ', "n": ' + '{"a": ' * 40 + "1" + "}" * 40,
+        "nested deeper than 32 levels",
+    ),
+    "a lone surrogate": (
+        '"reason": "red card\\ud800"',
+        "a text holds a lone surrogate (\\ud800 to \\udfff), no UTF-8",
+    ),
+}
+
+
+@pytest.mark.parametrize("hostile", list(HOSTILE_COMMANDS))
+def test_a_command_no_json_reader_should_take_is_refused_as_malformed(
+    station: Station, hostile: str
+) -> None:
+    fragment, reason = HOSTILE_COMMANDS[hostile]
+    text = json.dumps(station.command("lockdown", {"on": True, "reason": "red card"}))
+    assert LOCKDOWN_REASON in text
+    result = station.desk.take("lockdown", text.replace(LOCKDOWN_REASON, fragment).encode())
+    assert (result.outcome, result.detail) == ("refused", f"not a JSON command: {reason}")
+    assert not station.state.lockdown
+    [kept] = station.record.commands()
+    assert (kept["outcome"], kept["verified"]) == ("refused", 0)
+
+
+def test_a_command_with_bytes_that_are_no_utf8_is_refused_naming_the_byte(
+    station: Station,
+) -> None:
+    text = json.dumps(station.command("lockdown", {"on": True, "reason": "red card"}))
+    raw = text.encode().replace(b"red card", b"red \xff card")
+    result = station.desk.take("lockdown", raw)
+    at = raw.index(b"\xff")
+    assert (result.outcome, result.detail) == (
+        "refused",
+        f"not a JSON command: not UTF-8 (byte {at})",
+    )
+
+
+def test_a_pushed_roster_holding_no_utf8_text_is_refused_and_nothing_installed(
+    tmp_path: Path,
+) -> None:
+    config = command_config(tmp_path)
+    workers = config.resolved(config.roster.workers)
+    workers.write_text(WORKERS_HEADER + "A,Name,Dept,day,,\n")
+    station = Station(config, [], tmp_path)
+    before = workers.read_bytes()
+    pushed = {"kind": "workers", "csv": WORKERS_HEADER + "Z,NAME,Dept,day,,\n"}
+    text = json.dumps(station.command("push_roster", pushed))
+    raw = text.replace("NAME", "Na\\udc80me").encode()  # a lone surrogate, as JSON spells it
+    result = station.desk.take("push_roster", raw)
+    assert (result.outcome, result.detail) == (
+        "refused",
+        "not a JSON command: a text holds a lone surrogate (\\ud800 to \\udfff), no UTF-8",
+    )
+    assert workers.read_bytes() == before
+
+
+def test_a_command_giving_a_key_twice_is_refused(station: Station) -> None:
+    """A reader that keeps the first ``on`` would see a lift where the gate, keeping the last,
+    would lock down: one command must mean one thing to every reader."""
+    text = json.dumps(station.command("lockdown", {"on": True, "reason": "red card"}))
+    twice = text.replace('{"on": true', '{"on": false, "on": true')
+    assert twice != text
+    result = station.desk.take("lockdown", twice.encode())
+    assert (result.outcome, result.detail) == (
+        "refused",
+        "not a JSON command: an object gives a key twice",
+    )
+    assert not station.state.lockdown
 
 
 def test_without_a_synchronised_clock_only_a_lockdown_is_taken(station: Station) -> None:
@@ -370,5 +479,16 @@ def test_the_centre_signs_with_gate_terminal_command_and_the_gate_takes_it(
     )  # fmt: skip
     assert bad.returncode == 2
     assert bad.stderr.startswith("gate-terminal: --payload: tier: Input should be")
+    for payload, problem in [
+        ('{"on": true, "reason": "x", "n": ' + "9" * 5000 + "}", "a number of more than 40"),
+        ('{"on": true, "reason": NaN}', "NaN is not a JSON number"),
+    ]:
+        refused = run(
+            "command", "sign", "--key", str(key), "--key-id", "centre-2026", "--park", "test-park",
+            "--gate", "gate-t", "--name", "lockdown", "--payload", payload, "--by", "x",
+        )  # fmt: skip
+        assert refused.returncode == 2 and refused.stdout == ""
+        assert refused.stderr.startswith(f"gate-terminal: --payload: {problem}"), refused.stderr
+        assert refused.stderr.count("\n") == 1
     again = run("command", "keygen", "--out", str(key))
     assert again.returncode == 2 and "exists; not overwritten" in again.stderr

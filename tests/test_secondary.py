@@ -230,7 +230,8 @@ def test_a_worker_refused_for_their_shift_after_a_normal_reading_is_told_their_w
         ({"clinical_c": 55.0}, "payload.clinical_c: Input should be less than or equal to 43"),
         ({"clinical_c": 30.0}, "payload.clinical_c: Input should be greater than or equal to 34"),
         ({"clinical_c": "36.8"}, "payload.clinical_c: Input should be a valid number"),
-        ({"clinical_c": math.nan}, "payload.clinical_c: Input should be a finite number"),
+        # signed all the same: NaN is no JSON number, refused before its payload is read
+        ({"clinical_c": math.nan}, "not a JSON command: NaN is not a JSON number"),
         ({"flag_id": "../../etc"}, "payload.flag_id: String should match"),
         ({"guard": "x" * 65}, "payload.guard: String should match"),
         ({"flag_id": "0" * 32}, "flag_id: no open secondary check"),
@@ -255,7 +256,7 @@ def test_every_malformed_command_is_refused_with_the_field_named(
         (b"{not json", "not a JSON command"),
         (b"[1, 2]", "not a JSON object"),
         (b"[" * 5000 + b"]" * 5000, "not a JSON command"),
-        (b'{"clinical_c": NaN}', "schema: Field required"),
+        (b'{"clinical_c": NaN}', "not a JSON command: NaN is not a JSON number"),
     ],
 )
 def test_garbage_is_refused_and_the_flag_stays_open(

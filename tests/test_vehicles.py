@@ -34,6 +34,7 @@ from tests.pgserver import postgres_server
 from tests.test_centre_store import store
 from tests.test_commands import Station, command_config
 from tests.test_gate import person
+from tests.test_healthcode import other_spellings
 
 __all__ = ["postgres_server", "store"]  # the store's fixtures: SQLite, and a real PostgreSQL
 
@@ -160,6 +161,17 @@ def test_a_permit_not_to_believe_is_refused_with_one_reason(
     with pytest.raises(PermitRefused) as refused:
         verifier.verify(payload, 1_000.0)
     assert refused.value.problem is problem and "\n" not in str(refused.value)
+
+
+def test_a_permit_has_one_spelling_of_its_signature() -> None:
+    verifier = PermitVerifier({PERMIT_KEY_ID: PERMIT_OFFICE.public_key()})
+    genuine = permit(1_000.0)
+    body, signature = genuine.rsplit("|", 1)
+    for other in other_spellings(signature):
+        with pytest.raises(PermitRefused) as refused:
+            verifier.verify(f"{body}|{other}", 1_000.0)
+        assert refused.value.problem is PermitProblem.MALFORMED
+    assert verifier.verify(genuine, 1_000.0).plate == "沪A12345D"
 
 
 @given(st.text(max_size=300))
