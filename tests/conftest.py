@@ -98,6 +98,8 @@ def make_config(tmp_path: Path, **sections: dict) -> Config:
     }
     if sections.get("gate", {}).get("hardware", "simulated") == "simulated":
         data["commands"] = {"keys": [SIMULATOR_COMMAND_KEY]}  # the simulated guard's
+    else:
+        data["mqtt"] = {"tls": True}  # a real gate speaks TLS to its broker
     for name, values in sections.items():
         data[name] = {**data.get(name, {}), **values}
     return parse(data, tmp_path / "test.toml")
