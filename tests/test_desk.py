@@ -241,6 +241,20 @@ def test_a_viewer_sees_the_desk_but_cannot_resolve_and_the_attempt_is_recorded(
     page.close()
 
 
+def test_a_name_with_a_bidi_character_at_sign_in_is_audited_escaped(
+    browser: Browser, centre: Centre
+) -> None:
+    """A right-to-left override would show the audit line reversed (a forged name); it is
+    written escaped, and signs nobody in."""
+    page = browser.new_page()
+    sign_in(page, centre, "anna\u202egnp.exe", PASSWORDS["anna"])
+    expect(page.locator("#login-problem")).to_have_text("Wrong user name or password")
+    users = [a.user for a in centre.store.audit_log(500)]
+    assert "anna\\u202egnp.exe" in users
+    assert not any("\u202e" in user for user in users)
+    page.close()
+
+
 def test_a_form_without_its_csrf_token_is_refused(browser: Browser, centre: Centre) -> None:
     page = signed_in(browser, centre, "anna")
     forged = page.request.post(
