@@ -488,6 +488,26 @@ def test_commands_sent_answered_and_expired(store: Store) -> None:
     assert {v.name: v.outcome for v in store.command_results(now=later)}["open_once"] == "expired"
 
 
+def test_a_gate_cannot_answer_a_command_sent_to_another_gate(store: Store) -> None:
+    from terminal.command_signing import sign_command
+    from terminal.healthcode import simulator_command_key
+
+    lockdown = sign_command(simulator_command_key(), "sim", name="lockdown", park="p1",
+                            gate="g1", payload={"on": True, "reason": "drill"},
+                            issued_by="alice", now_s=MORNING.timestamp())  # fmt: skip
+    store.record_command(lockdown, "alice")
+    forged = FakeGate("g2").command_result(
+        lockdown["command_id"], "lockdown", "done", MORNING + timedelta(seconds=1)
+    )
+    feed(store, forged)
+    [view] = store.command_results(now=MORNING + timedelta(seconds=2))
+    assert (view.gate, view.outcome) == ("g1", "sent")  # still waiting for g1's own answer
+    feed(store, FakeGate("g1").command_result(
+        lockdown["command_id"], "lockdown", "refused", MORNING + timedelta(seconds=3)))  # fmt: skip
+    [view] = store.command_results(now=MORNING + timedelta(seconds=4))
+    assert (view.gate, view.outcome) == ("g1", "refused")
+
+
 def test_users_sessions_and_the_audit_log(store: Store) -> None:
     store.add_user("alice", "guard", "$argon2id$fake")
     with pytest.raises(StoreError, match="already exists"):

@@ -662,7 +662,7 @@ class Store:
                 ),
             )
         elif isinstance(event, contract.CommandResultEvent):
-            self._command_result(event, occurred_s)
+            self._command_result(park, gate, event, occurred_s)
         # an override is kept in the events table: nothing else follows from it
         self._seen(park, gate, min(received_s, occurred_s) if retained else received_s)
         return lambda: stored() > 0  # False: seen before
@@ -867,19 +867,23 @@ class Store:
             (park, gate, kind, int(active), detail, occurred_s),
         )
 
-    def _command_result(self, event: contract.CommandResultEvent, occurred_s: float) -> None:
+    def _command_result(
+        self, park: str, gate: str, event: contract.CommandResultEvent, occurred_s: float
+    ) -> None:
         data = event.data
-        # a command sent by the command line, not by this centre, is recorded all the same
+        # a command sent by the command line, not by this centre, is recorded all the same; a
+        # result answers only a command sent to the gate whose topic it came on
         self._db.execute(
             "INSERT INTO commands (command_id, name, park, gate, issued_by, issued_s, expires_s, "
             "payload_summary, outcome, detail) VALUES (?, ?, ?, ?, ?, ?, NULL, '', ?, ?) "
             "ON CONFLICT (command_id) DO UPDATE SET outcome = excluded.outcome, "
-            "detail = excluded.detail",
+            "detail = excluded.detail "
+            "WHERE commands.park = excluded.park AND commands.gate = excluded.gate",
             (
                 data.command_id,
                 data.name,
-                event.park,
-                event.gate,
+                park,
+                gate,
                 data.issued_by,
                 occurred_s,
                 data.outcome,
