@@ -20,6 +20,7 @@ from simulator.broker import PrivateBroker
 from simulator.display_screens import screens_arguments
 from terminal import contract
 from terminal.centre.config import CentreConfig, parse_centre
+from terminal.centre.flags import flag_ref
 from terminal.centre.running import WebServer, add_user
 from terminal.centre.sender import CommandSender
 from terminal.centre.store import Store, open_store
@@ -176,12 +177,12 @@ class ParkMorning:
             "person_id": "V0032", "clinical_c": 38.5, "guard": "wang.li", "reason": "fever",
             "route": "isolation_room", "isolation_room": self.room,
             "isolation_location": self.location})  # fmt: skip
-        self.store.take(fever.event_id, "wang.li")
+        self.store.take(flag_ref(fever.park, fever.gate, fever.event_id), "wang.li")
         normal = self.flag("east-1", 41, "W0221", 37.6)
         self.outcome(normal, "secondary_resolved", 3, {
             "person_id": "W0221", "clinical_c": 36.8, "guard": "zhao.min", "reason": "admitted",
             "route": "through", "outcome": "admitted"})  # fmt: skip
-        self.store.take(normal.event_id, "zhao.min")
+        self.store.take(flag_ref(normal.park, normal.gate, normal.event_id), "zhao.min")
 
     def fire_drill(self) -> None:
         """The fire alarm at north-2, a few minutes ago: its roll call, the people of the plant

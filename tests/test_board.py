@@ -8,17 +8,22 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import paho.mqtt.client as mqtt
 import pytest
+from paho.mqtt.enums import CallbackAPIVersion
 from playwright.sync_api import Browser, expect
 
 from simulator.broker import PrivateBroker
 from simulator.rig import ARRIVAL_GROUP
 from terminal import contract
+from terminal.centre.flags import flag_ref
 from terminal.centre.store import CheckQuery, VehicleQuery
 from terminal.centre.web.catalogue import LANGUAGES, TEXTS
 from terminal.policy import Reason
@@ -185,12 +190,13 @@ def test_commands_are_confirmed_sent_to_the_gate_and_their_results_shown(
             "person_id,name,department,group,nat_tested_at,nat_result\n"
             f"W0101,王芳,Assembly,{ARRIVAL_GROUP},,\nW0102,Liu Yang,Assembly,{ARRIVAL_GROUP},,\n"
         ).encode("gb18030")
-        for name, content in [
-            ("workers.csv", good),
-            ("not-a-roster.csv", b"not,a,roster\n1,2,3\n4,5,6\n"),
+        for name, content, encoding in [
+            ("workers.csv", good, "gb18030"),
+            ("not-a-roster.csv", b"not,a,roster\n1,2,3\n4,5,6\n", "utf-8"),
         ]:
             roster = page.locator("#form-roster")
             roster.locator("select.target").select_option("gate-b")
+            roster.locator('select[name="encoding"]').select_option(encoding)
             roster.locator('input[type="file"]').set_input_files(
                 files=[{"name": name, "mimeType": "text/csv", "buffer": content}]
             )
@@ -220,6 +226,97 @@ def test_commands_are_confirmed_sent_to_the_gate_and_their_results_shown(
         page.close()
     finally:
         gate.close()
+
+
+class CommandTap:
+    """A gate's command topic, listened to: what the centre sent it."""
+
+    def __init__(self, port: int, topic: str) -> None:
+        self.received: list[dict] = []
+        subscribed = threading.Event()
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"tap-{uuid.uuid4().hex}")
+        self.client.on_connect = lambda client, *_: client.subscribe(topic, qos=1)
+        self.client.on_subscribe = lambda *_: subscribed.set()
+        self.client.on_message = lambda c, u, m: self.received.append(json.loads(m.payload))
+        self.client.connect("127.0.0.1", port)
+        self.client.loop_start()
+        assert subscribed.wait(10), "the tap could not subscribe"
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+ROSTER_HEADER = "person_id,name,department,group,nat_tested_at,nat_result\n"
+
+
+# Windows-1252's Œ is not in Latin-1; cp932 is Shift-JIS as a Japanese spreadsheet saves it
+@pytest.mark.parametrize(
+    ("encoding", "name"),
+    [
+        ("latin-1", "Zoë Müller"),
+        ("cp1252", "Chloé Œuvray"),
+        ("cp932", "山田太郎"),
+        ("gb18030", "王芳"),
+    ],
+)
+def test_a_roster_not_in_utf8_is_refused_until_its_encoding_is_chosen(
+    browser: Browser, centre: Centre, broker: PrivateBroker, encoding: str, name: str
+) -> None:
+    """Nothing is guessed: the officer is told to choose the encoding (or save as CSV UTF-8);
+    chosen, every name reaches the gate as written."""
+    content = (ROSTER_HEADER + f"W0201,{name},Assembly,{ARRIVAL_GROUP},,\n").encode(encoding)
+    tap = CommandTap(broker.port, f"gate/v1/{PARK}/gate-quiet/cmd/push_roster")
+    page = signed_in(browser, centre, "hana")
+    try:
+        page.goto(f"{centre.url}/commands")
+        roster = page.locator("#form-roster")
+
+        def upload(chosen: str | None) -> None:
+            roster.locator("select.target").select_option("gate-quiet")
+            if chosen is not None:
+                roster.locator('select[name="encoding"]').select_option(chosen)
+            roster.locator('input[type="file"]').set_input_files(
+                files=[{"name": "workers.csv", "mimeType": "text/csv", "buffer": content}]
+            )
+            roster.locator('button[type="submit"]').click()
+
+        upload(None)  # the form's default: UTF-8
+        expect(page.locator("#command-problem")).to_have_text(
+            "The file is not UTF-8: choose its encoding, or save it from the spreadsheet as "
+            "CSV UTF-8"
+        )
+        upload(encoding)
+        expect(page.locator("#summary")).to_contain_text("workers.csv · 2 lines")
+        page.click("#confirm")
+        expect(page.locator(".note")).to_have_text("1 command(s) sent")
+        wait_until(lambda: len(tap.received) == 1, what="the roster at the gate's topic")
+        pushed = tap.received[0]["payload"]["csv"]
+        assert pushed.splitlines()[1].split(",")[1] == name
+    finally:
+        page.close()
+        tap.close()
+
+
+def test_a_utf8_roster_said_to_be_in_another_encoding_is_refused(
+    browser: Browser, centre: Centre
+) -> None:
+    content = (ROSTER_HEADER + f"W0202,王芳,Assembly,{ARRIVAL_GROUP},,\n").encode("utf-8-sig")
+    page = signed_in(browser, centre, "hana")
+    try:
+        page.goto(f"{centre.url}/commands")
+        roster = page.locator("#form-roster")
+        roster.locator("select.target").select_option("gate-quiet")
+        roster.locator('select[name="encoding"]').select_option("gb18030")
+        roster.locator('input[type="file"]').set_input_files(
+            files=[{"name": "workers.csv", "mimeType": "text/csv", "buffer": content}]
+        )
+        roster.locator('button[type="submit"]').click()
+        expect(page.locator("#command-problem")).to_have_text(
+            "This file is UTF-8: choose UTF-8 as its encoding"
+        )
+    finally:
+        page.close()
 
 
 def test_an_inspector_searches_the_record_and_exports_it_as_csv(
@@ -339,7 +436,8 @@ def test_every_page_shows_hostile_values_from_a_gate_as_text(
                      (answer.topic, answer.payload.encode()),
                      hostile.check(now, person_id="H-2", code=HOSTILE[:60])])  # fmt: skip
     fever_stored = centre.store.flag
-    wait_until(lambda: getattr(fever_stored(row.event_id), "state", "") == "fever_confirmed",
+    ref = flag_ref(PARK, "gate-h", row.event_id)
+    wait_until(lambda: getattr(fever_stored(ref), "state", "") == "fever_confirmed",
                what="the fever")  # fmt: skip
     page = browser.new_page()
     sign_in(page, centre, HOSTILE[:60], "x")  # a hostile name lands in the audit log

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import os
+import pty
+import select
 import signal
 import subprocess
 import sys
@@ -184,3 +186,136 @@ def test_the_centre_imports_nothing_of_the_gates_own_running_parts() -> None:
         "drivers", "cv2", "numpy", "smbus2",
     }  # fmt: skip
     assert loaded & gate_parts == set()
+
+
+# --- the staff's accounts at the command line --------------------------------------------------
+def centre_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "terminal.cli", "centre", *args]
+
+
+def users_of(folder: Path) -> list[str]:
+    store = open_store(f"sqlite:///{folder}/centre.sqlite")
+    try:
+        return [user.name for user in store.list_users()]
+    finally:
+        store.close()
+
+
+def at_the_prompt(command: list[str], keys: bytes) -> tuple[int, str]:
+    """``command`` run on a terminal of its own (a pty): ``keys`` typed at its password prompt.
+    Its exit status and everything it showed."""
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the pty is its controlling terminal, as a login shell's is
+        os.chdir(REPO)
+        os.execv(command[0], command)
+    shown = b""
+    try:
+        while b"password: " not in shown:
+            ready, _, _ = select.select([fd], [], [], 20)
+            assert ready, f"no password prompt: {shown!r}"
+            shown += os.read(fd, 1024)
+        os.write(fd, keys)
+        while True:
+            ready, _, _ = select.select([fd], [], [], 20)
+            assert ready, f"no answer to {keys!r}: {shown!r}"
+            try:
+                chunk = os.read(fd, 1024)
+            except OSError:  # the child is gone: the pty's other end closed
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+    return os.waitstatus_to_exitcode(status), shown.decode(errors="replace")
+
+
+@pytest.mark.parametrize(
+    ("keys", "said"),
+    [
+        (b"\x04", "gate-terminal centre: password: none given (input ended); nothing changed"),
+        (b"\x03", "gate-terminal centre: password: cancelled; nothing changed"),
+    ],
+)
+def test_ctrl_d_or_ctrl_c_at_the_password_prompt_is_one_line_and_changes_nothing(
+    tmp_path: Path, keys: bytes, said: str
+) -> None:
+    path = write_config(tmp_path, 1883)
+    command = centre_command("user", "add", "alice", "--role", "guard", "--config", str(path))
+    status, shown = at_the_prompt(command, keys)
+    assert status == 2
+    assert "Traceback" not in shown
+    assert shown.splitlines()[-2:] == ["password: ", said]  # the message on a line of its own
+    assert users_of(tmp_path) == []
+
+
+def test_a_password_from_a_closed_or_empty_standard_input_is_refused_in_one_line(
+    tmp_path: Path,
+) -> None:
+    path = write_config(tmp_path, 1883)
+    add = centre_command("user", "add", "alice", "--role", "guard", "--config", str(path))
+    closed = subprocess.run(
+        ["sh", "-c", '"$@" 0<&-', "sh", *add], cwd=REPO, capture_output=True, text=True
+    )
+    empty = subprocess.run(add, cwd=REPO, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    assert (closed.returncode, closed.stderr) == (
+        2,
+        "gate-terminal centre: password: no standard input to read it from\n",
+    )
+    assert (empty.returncode, empty.stderr) == (
+        2,
+        "gate-terminal centre: password: standard input ended before a line\n",
+    )
+    assert users_of(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "character"),
+    [("alice\n", "U+000A"), ("ali\u202ece", "U+202E"), ("bob\x1b[2J", "U+001B")],
+)
+def test_a_user_name_with_a_control_or_formatting_character_is_refused(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+    character: str,
+) -> None:
+    path = write_config(tmp_path, 1883)
+    monkeypatch.setattr(sys, "stdin", io.StringIO("correct horse battery\n"))
+    assert main(["centre", "user", "add", name, "--role", "guard", "--config", str(path)]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and error.startswith("gate-terminal centre: user name ")
+    assert f"control or formatting character ({character})" in error
+    assert "\x1b" not in error and "\u202e" not in error
+    assert users_of(tmp_path) == []
+
+
+def test_managing_users_needs_no_command_signing_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The key lives where commands are signed; the staff may be managed elsewhere."""
+    path = write_config(tmp_path, 1883)
+    for key in tmp_path.glob("centre-key-*.pem"):
+        key.unlink()
+    monkeypatch.setattr(sys, "stdin", io.StringIO("correct horse battery\n"))
+    assert main(["centre", "user", "add", "alice", "--role", "guard", "--config", str(path)]) == 0
+    monkeypatch.setattr(sys, "stdin", io.StringIO("another horse battery\n"))
+    assert main(["centre", "user", "passwd", "alice", "--config", str(path)]) == 0
+    assert main(["centre", "user", "list", "--config", str(path)]) == 0
+    assert capsys.readouterr().out == "alice\tguard\n"
+    # what signs commands still needs it, and says so
+    assert main(["centre", "--config", str(path)]) == 2
+    assert "commands.key_file" in capsys.readouterr().err
+
+
+def test_passwd_of_an_unknown_user_says_so_before_asking_for_a_password(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_config(tmp_path, 1883)
+    asked: list[str] = []
+    monkeypatch.setattr(sys, "stdin", io.StringIO("short\n"))
+    monkeypatch.setattr("terminal.centre.cli.read_password", lambda: asked.append("?") or "x")
+    assert main(["centre", "user", "passwd", "nobody", "--config", str(path)]) == 2
+    assert capsys.readouterr().err == "gate-terminal centre: user 'nobody': no such user\n"
+    assert asked == []

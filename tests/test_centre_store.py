@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from terminal.centre.flags import flag_ref
 from terminal.centre.store import (
     BoardSettings,
     CheckQuery,
@@ -237,11 +238,12 @@ def test_a_secondary_check_realerts_then_the_guard_admits(store: Store) -> None:
         "secondary_check",
     )
     assert flag.raised_at == MORNING and flag.last_alert_at == MORNING + timedelta(minutes=4)
-    store.take(row.event_id, "alice", MORNING + timedelta(minutes=5))
-    store.take(row.event_id, "bob", MORNING + timedelta(minutes=6))  # the first taker stays
+    ref = flag_ref("p1", "g1", row.event_id)
+    store.take(ref, "alice", MORNING + timedelta(minutes=5))
+    store.take(ref, "bob", MORNING + timedelta(minutes=6))  # the first taker stays
     feed(store, gate.resolved(row.event_id, MORNING + timedelta(minutes=7), "admitted", 36.9))
     assert store.flags(open_only=True) == []
-    flag = store.flag(row.event_id)  # type: ignore[assignment]
+    flag = store.flag(flag_ref("p1", "g1", row.event_id))  # type: ignore[assignment]
     assert flag is not None
     assert (flag.state, flag.clinical_c, flag.guard, flag.taken_by) == (
         "admitted",
@@ -260,7 +262,7 @@ def test_a_refusal_stays_a_refusal_when_a_late_realert_arrives(store: Store) -> 
     # two collectors: the outcome is stored before the re-alert and even before the first alert
     for message in (resolved, realert, *flagged):
         feed(store, message)
-    flag = store.flag(row.event_id)
+    flag = store.flag(flag_ref("p1", "g1", row.event_id))
     assert flag is not None
     assert (flag.state, flag.alerts, flag.person_id) == ("refused", 2, "W0002")
     assert flag.raised_at == MORNING
@@ -277,9 +279,10 @@ def test_a_confirmed_fever_waits_for_its_escort(store: Store) -> None:
     assert (flag.kind, flag.state, flag.clinical_c) == ("fever", "fever_confirmed", 38.2)
     assert (flag.isolation_room, flag.isolation_location) == ("Room 3", "east wing, ground floor")
     assert flag.is_open
-    store.record_escort(row.event_id, "bob", "handed to the nurse", MORNING + timedelta(minutes=9))
+    ref = flag_ref("p1", "g1", row.event_id)
+    store.record_escort(ref, "bob", "handed to the nurse", MORNING + timedelta(minutes=9))
     assert store.flags(open_only=True) == []
-    flag = store.flag(row.event_id)  # type: ignore[assignment]
+    flag = store.flag(flag_ref("p1", "g1", row.event_id))  # type: ignore[assignment]
     assert flag is not None
     assert (flag.state, flag.escorted_by, flag.escort_note, flag.taken_by) == (
         "escorted",
@@ -290,6 +293,68 @@ def test_a_confirmed_fever_waits_for_its_escort(store: Store) -> None:
     # the gate's fever alert delivered again changes nothing
     assert not feed(store, fever)
     assert store.flags(open_only=True) == []
+
+
+# --- one gate's flags, another gate's messages -----------------------------------------------
+def test_a_gate_cannot_resolve_or_confirm_another_gates_flag(store: Store) -> None:
+    """g2 sends, on its own topics, an outcome and a fever naming g1's flag: g1's flag stays
+    open and waiting (the desk keeps its alarm); what g2 said is g2's own."""
+    north_1, north_2 = FakeGate("g1"), FakeGate("g2")
+    row, flagged = north_1.flagged(MORNING, person_id="W0002")
+    for message in flagged:
+        feed(store, message)
+    feed(store, north_2.resolved(row.event_id, MORNING + timedelta(minutes=1), "admitted"))
+    feed(store, north_2.fever(row.event_id, MORNING + timedelta(minutes=2)))
+    assert store.bad_payloads == 0  # each is a well-formed message of g2 about g2
+    mine = store.flag(flag_ref("p1", "g1", row.event_id))
+    assert mine is not None
+    assert (mine.state, mine.kind, mine.clinical_c, mine.guard) == (
+        "open",
+        "secondary_check",
+        None,
+        None,
+    )
+    assert [(f.gate, f.state) for f in store.flags(open_only=True)] == [("g1", "open")]
+    theirs = store.flag(flag_ref("p1", "g2", row.event_id))
+    assert theirs is not None and theirs.state == "admitted"
+    # the guard's real outcome, from g1, still closes g1's flag
+    feed(store, north_1.resolved(row.event_id, MORNING + timedelta(minutes=3), "admitted"))
+    mine = store.flag(flag_ref("p1", "g1", row.event_id))
+    assert mine is not None and mine.state == "admitted"
+
+
+def test_a_forged_alert_that_arrives_first_does_not_claim_the_flag(store: Store) -> None:
+    north_1, north_2 = FakeGate("g1"), FakeGate("g2")
+    row, flagged = north_1.flagged(MORNING, person_id="W0002")
+    feed(store, north_2.realert(row.event_id, MORNING - timedelta(minutes=1), 1, 0, "X9999"))
+    for message in flagged:
+        feed(store, message)
+    mine = store.flag(flag_ref("p1", "g1", row.event_id))
+    assert mine is not None
+    # the desk sends the guard's reading to the gate the flag names: it must be g1
+    assert (mine.gate, mine.person_id, mine.raised_at) == ("g1", "W0002", MORNING)
+    assert store.flag(row.event_id) is None  # a bare id names no flag: it may be two gates'
+
+
+def test_a_payload_naming_another_gate_than_its_topic_is_refused_and_audited(
+    store: Store,
+) -> None:
+    north_1 = FakeGate("g1")
+    row, flagged = north_1.flagged(MORNING)
+    for message in flagged:
+        feed(store, message)
+    topic, payload = north_1.resolved(row.event_id, MORNING + timedelta(minutes=1), "admitted")
+    on_g2 = topic.replace("/g1/", "/g2/")
+    assert not store.ingest(on_g2, payload, MORNING + timedelta(minutes=1))
+    assert store.bad_payloads == 1
+    mine = store.flag(flag_ref("p1", "g1", row.event_id))
+    assert mine is not None and mine.state == "open"
+    [entry] = store.audit_log()
+    assert (entry.user, entry.action) == ("gate p1/g2", "refused")
+    assert entry.detail == (
+        "gate/v1/p1/g2/alert/secondary_resolved: names p1/g1, sent on another gate's topic"
+    )
+    assert entry.at == MORNING + timedelta(minutes=1)
 
 
 def test_open_flags_come_first_fevers_first_oldest_first(store: Store) -> None:
@@ -423,6 +488,26 @@ def test_commands_sent_answered_and_expired(store: Store) -> None:
     assert {v.name: v.outcome for v in store.command_results(now=later)}["open_once"] == "expired"
 
 
+def test_a_gate_cannot_answer_a_command_sent_to_another_gate(store: Store) -> None:
+    from terminal.command_signing import sign_command
+    from terminal.healthcode import simulator_command_key
+
+    lockdown = sign_command(simulator_command_key(), "sim", name="lockdown", park="p1",
+                            gate="g1", payload={"on": True, "reason": "drill"},
+                            issued_by="alice", now_s=MORNING.timestamp())  # fmt: skip
+    store.record_command(lockdown, "alice")
+    forged = FakeGate("g2").command_result(
+        lockdown["command_id"], "lockdown", "done", MORNING + timedelta(seconds=1)
+    )
+    feed(store, forged)
+    [view] = store.command_results(now=MORNING + timedelta(seconds=2))
+    assert (view.gate, view.outcome) == ("g1", "sent")  # still waiting for g1's own answer
+    feed(store, FakeGate("g1").command_result(
+        lockdown["command_id"], "lockdown", "refused", MORNING + timedelta(seconds=3)))  # fmt: skip
+    [view] = store.command_results(now=MORNING + timedelta(seconds=4))
+    assert (view.gate, view.outcome) == ("g1", "refused")
+
+
 def test_users_sessions_and_the_audit_log(store: Store) -> None:
     store.add_user("alice", "guard", "$argon2id$fake")
     with pytest.raises(StoreError, match="already exists"):
@@ -456,7 +541,7 @@ def test_the_version_moves_on_every_change(store: Store) -> None:
     row, flagged = gate.flagged(MORNING)
     feed(store, flagged[1])
     seen.append(store.version())
-    store.take(row.event_id, "alice")
+    store.take(flag_ref("p1", "g1", row.event_id), "alice")
     seen.append(store.version())
     assert seen == sorted(seen) and len(set(seen)) == len(seen)
 
@@ -556,8 +641,7 @@ def test_a_real_gates_flag_from_first_alert_to_the_guards_outcome(
     for topic, payload in reversed(outbox):
         store.ingest(topic, payload, MORNING)
     assert store.bad_payloads == 0
-    flag = store.flag(flag_id)
-    assert flag is not None
+    [flag] = [f for f in store.flags() if f.flag_id == flag_id]
     assert (flag.state, flag.kind, flag.clinical_c, flag.person_id) == (
         state,
         kind,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -17,8 +18,10 @@ from simulator.broker import PrivateBroker
 from simulator.postgres import PrivatePostgres
 from terminal.centre.collector import Collector
 from terminal.centre.config import CentreConfig
+from terminal.centre.flags import flag_ref
 from terminal.centre.sender import CommandNotSent, CommandSender, MqttLink
 from terminal.centre.store import CheckQuery, Store, open_store
+from terminal.centre.web.desk import needs_alarm
 from tests.centre_fixture import Publisher, centre_config, running_centre, wait_until
 from tests.centre_messages import FakeGate, at
 from tests.pgserver import database_url, postgres_server  # noqa: F401  (a fixture)
@@ -50,6 +53,43 @@ def test_the_collector_stores_what_the_gates_publish(broker: PrivateBroker, tmp_
             assert view.lockdown is True and view.state == "online"
     finally:
         publisher.publish([(gate.topics.status, b"")], retain=True)  # the broker forgets it
+        publisher.close()
+
+
+def test_a_gate_cannot_close_another_gates_flag_through_the_collector(
+    broker: PrivateBroker, tmp_path: Path
+) -> None:
+    """north-2 publishes, on its own topics, an outcome and a fever naming north-1's flag, and a
+    north-1 outcome on a north-2 topic: north-1's flag stays open with its alarm on the desk,
+    and the forged one is in the audit log."""
+    north_1, north_2 = FakeGate("north-1"), FakeGate("north-2")
+    publisher = Publisher(broker.port)
+    try:
+        config = centre_config(tmp_path, broker.port, gates=["north-1", "north-2"])
+        with running_centre(config) as centre:
+            store = centre.store
+            row, flagged = north_1.flagged(MORNING)
+            publisher.publish(flagged)
+            wait_until(lambda: len(store.flags()) == 1, what="north-1's flag")
+            later = MORNING + timedelta(minutes=2)
+            topic, payload = north_1.resolved(row.event_id, later, "admitted")
+            publisher.publish(
+                [
+                    north_2.resolved(row.event_id, later, "admitted"),
+                    north_2.fever(row.event_id, later),
+                    (topic.replace("/north-1/", "/north-2/"), payload),
+                ]
+            )
+            wait_until(lambda: store.bad_payloads == 1, what="the forged outcome refused")
+            wait_until(lambda: len(store.flags()) == 2, what="north-2's own flag")
+            alarms = [(f.gate, f.flag_id) for f in store.flags() if needs_alarm(f)]
+            assert alarms == [("north-1", row.event_id)]
+            mine = store.flag(flag_ref("p1", "north-1", row.event_id))
+            assert mine is not None and (mine.state, mine.guard) == ("open", None)
+            [refusal] = store.audit_log()
+            assert (refusal.user, refusal.action) == ("gate p1/north-2", "refused")
+            assert "names p1/north-1" in refusal.detail
+    finally:
         publisher.close()
 
 

@@ -222,14 +222,14 @@ def test_a_viewer_sees_the_desk_but_cannot_resolve_and_the_attempt_is_recorded(
     # a viewer who forges the guard's form anyway (with a valid session and CSRF token)
     refused = page.request.post(
         f"{centre.url}/desk/resolve",
-        form={"csrf": csrf_of(page), "flag_id": "f" * 32, "clinical_c": "36.8"},
+        form={"csrf": csrf_of(page), "flag": "p1/g1/" + "f" * 32, "clinical_c": "36.8"},
         max_redirects=0,
     )
     assert refused.status == 403
     said = "Your role (viewer) may not enter a clinical reading; the attempt was recorded"
     assert said in refused.text()
     assert ("refused", "resolve: not allowed for viewer") in audit_entries(centre, "victor")
-    assert page.request.get(f"{centre.url}/desk/resolve?id={'f' * 32}").status == 403
+    assert page.request.get(f"{centre.url}/desk/resolve?flag=p1/g1/{'f' * 32}").status == 403
     refused = page.request.post(
         f"{centre.url}/commands/prepare",
         form={"csrf": csrf_of(page), "command": "lockdown", "target": "*", "on": "on",
@@ -241,10 +241,26 @@ def test_a_viewer_sees_the_desk_but_cannot_resolve_and_the_attempt_is_recorded(
     page.close()
 
 
+def test_a_name_with_a_bidi_character_at_sign_in_is_audited_escaped(
+    browser: Browser, centre: Centre
+) -> None:
+    """A right-to-left override would show the audit line reversed (a forged name); it is
+    written escaped, and signs nobody in."""
+    page = browser.new_page()
+    sign_in(page, centre, "anna\u202egnp.exe", PASSWORDS["anna"])
+    expect(page.locator("#login-problem")).to_have_text("Wrong user name or password")
+    users = [a.user for a in centre.store.audit_log(500)]
+    assert "anna\\u202egnp.exe" in users
+    assert not any("\u202e" in user for user in users)
+    page.close()
+
+
 def test_a_form_without_its_csrf_token_is_refused(browser: Browser, centre: Centre) -> None:
     page = signed_in(browser, centre, "anna")
     forged = page.request.post(
-        f"{centre.url}/desk/take", form={"flag_id": "f" * 32, "csrf": "0" * 64}, max_redirects=0
+        f"{centre.url}/desk/take",
+        form={"flag": "p1/g1/" + "f" * 32, "csrf": "0" * 64},
+        max_redirects=0,
     )
     assert forged.status == 400
     assert ("refused", "/desk/take: no valid CSRF token") in audit_entries(centre, "anna")
@@ -405,7 +421,7 @@ def test_a_read_only_centre_in_chinese_behind_tls(
         expect(page.locator("#command-forms")).to_have_count(0)
         forged = page.request.post(
             f"{chinese.url}/desk/resolve",
-            form={"csrf": csrf_of(page), "flag_id": "f" * 32, "clinical_c": "36.8"},
+            form={"csrf": csrf_of(page), "flag": "p1/g1/" + "f" * 32, "clinical_c": "36.8"},
             max_redirects=0,
         )
         assert forged.status == 403

@@ -51,11 +51,25 @@ def add_parser(commands: argparse._SubParsersAction, existing_file: Callable[[st
 
 
 def read_password(prompt: Callable[[str], str] = getpass.getpass) -> str:
-    """From the terminal (asked twice), or the first line of standard input (a script)."""
+    """From the terminal (asked twice), or the first line of standard input (a script). Ctrl-D,
+    Ctrl-C or an input that ends first: one line, and no user changed."""
+    if sys.stdin is None:  # started with its standard input closed
+        raise CentreError("password: no standard input to read it from")
     if not sys.stdin.isatty():
-        return sys.stdin.readline().rstrip("\r\n")
-    first = prompt("password: ")
-    if prompt("again: ") != first:
+        line = sys.stdin.readline()
+        if not line:
+            raise CentreError("password: standard input ended before a line")
+        return line.rstrip("\r\n")
+    try:
+        first = prompt("password: ")
+        again = prompt("again: ")
+    except (EOFError, KeyboardInterrupt) as stopped:
+        if sys.stderr.isatty():
+            print(file=sys.stderr)  # the prompt's line was left open: the message on its own
+        if isinstance(stopped, EOFError):
+            raise CentreError("password: none given (input ended); nothing changed") from None
+        raise CentreError("password: cancelled; nothing changed") from None
+    if again != first:
         raise CentreError("the two passwords differ")
     return first
 
@@ -63,6 +77,7 @@ def read_password(prompt: Callable[[str], str] = getpass.getpass) -> str:
 def _users(args: argparse.Namespace, config: CentreConfig) -> int:
     from terminal.centre.running import add_user
     from terminal.centre.store import StoreError, open_store
+    from terminal.centre.users import check_new_password, check_user_name
     from terminal.centre.web.auth import hash_password
 
     store = open_store(config.database_url(), config.board_settings(), config.database.password())
@@ -71,17 +86,22 @@ def _users(args: argparse.Namespace, config: CentreConfig) -> int:
             for user in store.list_users():
                 print(f"{user.name}\t{user.role}")
             return 0
+        # what can be said of the name is said before the password is asked for
+        name = check_user_name(args.name)
+        exists = store.user(name) is not None
+        if args.user_action == "add" and exists:
+            raise StoreError(f"user {name!r}: already exists")
+        if args.user_action == "passwd" and not exists:
+            raise StoreError(f"user {name!r}: no such user")
         password = read_password()
         if args.user_action == "add":
-            add_user(store, args.name, args.role, password)
-            store.audit("(command line)", "user_add", f"{args.name} as {args.role}")
-            print(f"user {args.name} ({args.role}) added", file=sys.stderr)
+            add_user(store, name, args.role, password)
+            store.audit("(command line)", "user_add", f"{name} as {args.role}")
+            print(f"user {name} ({args.role}) added", file=sys.stderr)
         else:
-            if len(password) < 8:
-                raise StoreError("password: at least 8 characters")
-            store.set_password(args.name, hash_password(password))
-            store.audit("(command line)", "user_passwd", args.name)
-            print(f"password of {args.name} changed; their sessions ended", file=sys.stderr)
+            store.set_password(name, hash_password(check_new_password(password)))
+            store.audit("(command line)", "user_passwd", name)
+            print(f"password of {name} changed; their sessions ended", file=sys.stderr)
         return 0
     finally:
         store.close()
@@ -95,9 +115,10 @@ def run(args: argparse.Namespace) -> int:
         print("gate-terminal centre: --config FILE is required", file=sys.stderr)
         return 2
     try:
-        config = load_centre(args.config)
         if args.centre_action == "user":
-            return _users(args, config)
+            # the staff's accounts sign no command: the signing key is not needed here
+            return _users(args, load_centre(args.config, commands=False))
+        config = load_centre(args.config)
         from terminal.centre.running import serve_forever
 
         return serve_forever(config, client_id=args.client_id, web=not args.collector_only)

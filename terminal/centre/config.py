@@ -190,5 +190,10 @@ def parse_centre(data: dict, source: Path) -> CentreConfig:
     return validated(CentreConfig, _resolve_paths(data, folder), source)
 
 
-def load_centre(path: Path) -> CentreConfig:
-    return parse_centre(read_toml(path), path.resolve())
+def load_centre(path: Path, *, commands: bool = True) -> CentreConfig:
+    """``commands`` false: the [commands] section is left out, its signing key unread (managing
+    the staff signs nothing, and may run where the key is not)."""
+    data = read_toml(path)
+    if not commands:
+        data = {key: value for key, value in data.items() if key != "commands"}
+    return parse_centre(data, path.resolve())

@@ -21,6 +21,7 @@ class Database(Protocol):
     # what the database raises for a value it will not store (not for being unreachable)
     data_errors: tuple[type[Exception], ...]
 
+    def lock_schema(self) -> None: ...
     def create(self, statements: Sequence[str]) -> None: ...
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int: ...
     def later(self, sql: str, params: Sequence[Any] = ()) -> Callable[[], int]: ...
@@ -50,6 +51,10 @@ class SqliteDatabase:
         # WAL with synchronous NORMAL: a commit survives a crash of the process; a power cut
         # may lose the last commits, which the gates then send again (they were not acked)
         self._conn.execute("PRAGMA synchronous = NORMAL")
+
+    def lock_schema(self) -> None:
+        """Opens the transaction that changes the schema, holding the write lock."""
+        self._begin()
 
     def create(self, statements: Sequence[str]) -> None:
         self._begin()
@@ -149,9 +154,13 @@ class PostgresDatabase:
     def _sql(sql: str) -> str:
         return sql.replace("?", "%s")
 
+    def lock_schema(self) -> None:
+        """Held until the transaction ends: one store at a time creates or upgrades."""
+        self._live().execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+
     def create(self, statements: Sequence[str]) -> None:
         conn = self._live()
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+        self.lock_schema()
         for statement in statements:
             conn.execute(
                 statement.replace("{id}", "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY")

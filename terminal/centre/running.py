@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import signal
 import socket
 import threading
@@ -21,11 +20,9 @@ from terminal.centre.config import CentreConfig
 from terminal.centre.errors import CentreError
 from terminal.centre.sender import CommandSender
 from terminal.centre.store import ROLES, Store, StoreError, open_store
+from terminal.centre.users import check_new_password, check_user_name
 
 log = logging.getLogger(__name__)
-
-# the contract's id pattern: a user's name travels as the `guard` of a resolve_secondary command
-USER_NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 
 class WebServer:
@@ -191,10 +188,8 @@ def add_user(store: Store, name: str, role: str, password: str) -> None:
     one line when the name, the role or the password will not do."""
     from terminal.centre.web.auth import hash_password
 
-    if not USER_NAME.match(name):
-        raise StoreError(f"user name {name!r}: letters, digits and _ . : - only, 1 to 64")
+    check_user_name(name)
     if role not in ROLES:
         raise StoreError(f"role {role!r}: not one of {', '.join(ROLES)}")
-    if len(password) < 8:
-        raise StoreError("password: at least 8 characters")
+    check_new_password(password)
     store.add_user(name, role, hash_password(password))

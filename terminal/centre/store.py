@@ -30,6 +30,19 @@ from pydantic import BaseModel, ValidationError
 from terminal import contract
 from terminal.centre.database import Database, connect
 from terminal.centre.errors import CentreError
+from terminal.centre.flags import (
+    ESCORT,
+    FLAG_COLUMNS,
+    FLAGS_INDEX,
+    TAKE,
+    FlagKey,
+    flag_ref,
+    flags_table,
+    parse_flag_ref,
+    record_alert,
+)
+from terminal.centre.migrations import SchemaError, upgrade
+from terminal.safetext import printable
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +128,11 @@ class FlagView:
     escorted_at: datetime | None
     escort_note: str | None = None
     reason: str | None = None
+
+    @property
+    def ref(self) -> str:
+        """What names this flag to :meth:`Store.flag` (the same id may be two gates' flags)."""
+        return flag_ref(self.park, self.gate, self.flag_id)
 
     @property
     def is_open(self) -> bool:
@@ -331,16 +349,8 @@ SCHEMA = (
         health TEXT, lockdown INTEGER, risk_tier TEXT, faults TEXT, backlog BIGINT,
         backlog_occurred_s DOUBLE PRECISION, connection_problem TEXT,
         PRIMARY KEY (park, gate))""",
-    """CREATE TABLE IF NOT EXISTS flags (
-        flag_id TEXT PRIMARY KEY, park TEXT NOT NULL, gate TEXT NOT NULL, person_id TEXT,
-        kind TEXT NOT NULL, temperature_c DOUBLE PRECISION, first_c DOUBLE PRECISION,
-        route TEXT, isolation_room TEXT, isolation_location TEXT,
-        raised_s DOUBLE PRECISION NOT NULL, alerts INTEGER NOT NULL,
-        last_alert_s DOUBLE PRECISION NOT NULL, state TEXT NOT NULL, reason TEXT,
-        clinical_c DOUBLE PRECISION, guard TEXT, resolved_s DOUBLE PRECISION,
-        taken_by TEXT, taken_s DOUBLE PRECISION, escorted_by TEXT, escorted_s DOUBLE PRECISION,
-        escort_note TEXT)""",
-    "CREATE INDEX IF NOT EXISTS flags_state ON flags (state, raised_s)",
+    flags_table(),
+    FLAGS_INDEX,
     """CREATE TABLE IF NOT EXISTS faults (
         park TEXT NOT NULL, gate TEXT NOT NULL, kind TEXT NOT NULL, active INTEGER NOT NULL,
         detail TEXT NOT NULL, since_s DOUBLE PRECISION NOT NULL,
@@ -383,11 +393,6 @@ _CHECK_COLUMNS = (
     "event_id, park, gate, occurred_s, person_id, code, temperature_c, decision, reason, route, "
     "replayed"
 )
-_FLAG_COLUMNS = (
-    "flag_id, park, gate, person_id, kind, temperature_c, first_c, route, isolation_room, "
-    "isolation_location, raised_s, alerts, last_alert_s, state, clinical_c, guard, resolved_s, "
-    "taken_by, taken_s, escorted_by, escorted_s, escort_note, reason"
-)
 _GATE_COLUMNS = (
     "park, gate, state, boot_id, software_version, status_occurred_s, last_seen_s, health, "
     "lockdown, risk_tier, faults, backlog, connection_problem"
@@ -416,6 +421,15 @@ class StoreError(CentreError):
 
 class BadPayload(ValueError):
     """A message the contract does not allow: counted and logged, never stored."""
+
+
+class ForeignGate(BadPayload):
+    """A payload naming another park or gate than the topic it came on: a gate speaking for
+    another. Refused like any bad payload, and written in the audit log (someone must look at
+    that gate)."""
+
+    def __init__(self, claimed_park: str, claimed_gate: str) -> None:
+        super().__init__(f"names {claimed_park}/{claimed_gate}, sent on another gate's topic")
 
 
 # --- topic routing -----------------------------------------------------------------------------
@@ -470,11 +484,19 @@ class Store:
         self.bad_payloads = 0
         self._sessions_swept_s = float("-inf")
         with self._lock:
-            self._db.create(SCHEMA)
-            self._db.execute(
-                "INSERT INTO meta (key, value) VALUES ('version', 0) ON CONFLICT (key) DO NOTHING"
-            )
-            self._db.commit()
+            try:
+                self._db.lock_schema()
+                upgrade(self._db)  # an older database's tables first, as they are now
+                self._db.create(SCHEMA)
+                self._db.execute(
+                    "INSERT INTO meta (key, value) VALUES ('version', 0) "
+                    "ON CONFLICT (key) DO NOTHING"
+                )
+                self._db.commit()
+            except BaseException:
+                self._db.rollback()
+                self._db.close()
+                raise
 
     @property
     def url(self) -> str:
@@ -540,6 +562,8 @@ class Store:
         except BadPayload as exc:
             self.bad_payloads += 1
             log.warning("bad message on %s: %s", topic[:200], exc)
+            if isinstance(exc, ForeignGate):
+                self._audit_refusal(topic, exc, received_s)
             return _NOTHING
         except (UnicodeDecodeError, ValueError, TypeError) as exc:
             self.bad_payloads += 1
@@ -552,6 +576,20 @@ class Store:
             log.warning("bad message on %s: the database refuses it: %s", topic[:200],
                         type(exc).__name__)  # fmt: skip
             return _NOTHING
+
+    def _audit_refusal(self, topic: str, refusal: ForeignGate, received_s: float) -> None:
+        """In the batch's transaction: written with it, or not at all (sent again, it is
+        refused again). The topic names the gate that sent it (its own, by the broker's ACL)."""
+        sender = "/".join(topic.split("/")[2:4])
+        self._db.execute(
+            "INSERT INTO audit (at_s, username, action, detail) VALUES (?, ?, ?, ?)",
+            (
+                received_s,
+                printable(f"gate {sender}")[:100],
+                "refused",
+                printable(f"{topic}: {refusal}")[:500],
+            ),
+        )
 
     def _dispatch(
         self,
@@ -604,7 +642,7 @@ class Store:
         if isinstance(event, contract.CheckEvent):
             self._check(event, occurred_s)
         elif isinstance(event, contract.AlertEvent):
-            self._alert(event, topic, occurred_s)
+            self._alert(park, gate, event, occurred_s)
         elif isinstance(event, contract.FaultEvent):
             data = event.data
             self._fault(park, gate, data.kind, data.active, data.detail, occurred_s)
@@ -624,7 +662,7 @@ class Store:
                 ),
             )
         elif isinstance(event, contract.CommandResultEvent):
-            self._command_result(event, occurred_s)
+            self._command_result(park, gate, event, occurred_s)
         # an override is kept in the events table: nothing else follows from it
         self._seen(park, gate, min(received_s, occurred_s) if retained else received_s)
         return lambda: stored() > 0  # False: seen before
@@ -648,7 +686,7 @@ class Store:
     @staticmethod
     def _same_gate(claimed_park: str, claimed_gate: str, park: str, gate: str) -> None:
         if (claimed_park, claimed_gate) != (park, gate):
-            raise BadPayload(f"names {claimed_park}/{claimed_gate}, sent on another gate's topic")
+            raise ForeignGate(claimed_park, claimed_gate)
 
     def _ensure_gate(self, park: str, gate: str) -> None:
         self._db.execute(
@@ -780,81 +818,19 @@ class Store:
             ),
         )
 
-    def _alert(self, event: contract.AlertEvent, topic: str, occurred_s: float) -> None:
+    def _alert(self, park: str, gate: str, event: contract.AlertEvent, occurred_s: float) -> None:
         data = event.data
         if data.kind in GATE_ALERTS:
             kind, active, default_detail = GATE_ALERTS[data.kind]
             detail = data.detail or default_detail
-            self._fault(event.park, event.gate, kind, active, detail, occurred_s)
+            self._fault(park, gate, kind, active, detail, occurred_s)
             if data.kind == "emergency" and data.inside is not None:
                 self._muster(event, occurred_s)
             return
         flag_id = data.check_event_id
         assert flag_id is not None  # checked before any write (_same_kind)
-        kind = "secondary_check" if data.kind == "secondary_resolved" else data.kind
-        # the flag as the first alert would make it; an existing one is updated below
-        self._db.execute(
-            f"INSERT INTO flags ({_FLAG_COLUMNS}) VALUES "
-            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, 'open', NULL, NULL, NULL, NULL, NULL, NULL, "
-            "NULL, NULL, NULL) ON CONFLICT (flag_id) DO NOTHING",
-            (
-                flag_id,
-                event.park,
-                event.gate,
-                data.person_id,
-                kind,
-                data.temperature_c,
-                data.first_c,
-                data.route.value if data.route else None,
-                data.isolation_room,
-                data.isolation_location,
-                occurred_s,
-                occurred_s,
-            ),
-        )
-        # what any alert tells: the earliest time, readings and person if not yet known
-        self._db.execute(
-            "UPDATE flags SET raised_s = CASE WHEN raised_s > ? THEN ? ELSE raised_s END, "
-            "person_id = COALESCE(person_id, ?), temperature_c = COALESCE(temperature_c, ?), "
-            "first_c = COALESCE(first_c, ?) WHERE flag_id = ?",
-            (occurred_s, occurred_s, data.person_id, data.temperature_c, data.first_c, flag_id),
-        )
-        if data.kind == "secondary_check":
-            # the first alert (1) or a re-alert (the gate numbers them): the highest number
-            # is the count, whatever order they arrive in; the state is left as it is
-            number = data.alerts or 1
-            self._db.execute(
-                "UPDATE flags SET alerts = CASE WHEN alerts > ? THEN alerts ELSE ? END, "
-                "last_alert_s = CASE WHEN last_alert_s < ? THEN ? ELSE last_alert_s END "
-                "WHERE flag_id = ?",
-                (number, number, occurred_s, occurred_s, flag_id),
-            )
-            return
-        if data.kind == "secondary_resolved":
-            outcome = data.outcome or "refused"
-            self._resolve(flag_id, outcome, data, occurred_s)
-            return
-        # fever, suspected_fever, health_code, nat_positive: the person goes to the isolation
-        # room; a confirmed fever (after a clinical reading) is the most serious of them
-        self._db.execute(
-            "UPDATE flags SET kind = ?, isolation_room = COALESCE(?, isolation_room), "
-            "isolation_location = COALESCE(?, isolation_location), route = COALESCE(?, route), "
-            "alerts = CASE WHEN alerts < 1 THEN 1 ELSE alerts END, "
-            "last_alert_s = CASE WHEN last_alert_s < ? THEN ? ELSE last_alert_s END "
-            "WHERE flag_id = ? AND (kind <> 'fever' OR ? = 'fever')",
-            (
-                data.kind,
-                data.isolation_room,
-                data.isolation_location,
-                data.route.value if data.route else None,
-                occurred_s,
-                occurred_s,
-                flag_id,
-                data.kind,
-            ),
-        )
-        if data.kind == "fever" and data.clinical_c is not None:
-            self._resolve(flag_id, "fever_confirmed", data, occurred_s)
+        # the topic's gate: the broker lets a gate publish on its own topics only
+        record_alert(self._db, FlagKey(park, gate, flag_id), data, occurred_s)
 
     def _muster(self, event: contract.AlertEvent, occurred_s: float) -> None:
         """The roll call an emergency alert carries, kept once (a repeat changes nothing, and
@@ -880,29 +856,6 @@ class Store:
                 (event.event_id, person.person_id, person.since.timestamp(), person.gate),
             )
 
-    def _resolve(
-        self, flag_id: str, state: str, data: contract.AlertData, occurred_s: float
-    ) -> None:
-        """The guard's outcome; only an open flag takes it (an escort stays an escort)."""
-        self._db.execute(
-            "UPDATE flags SET state = ?, clinical_c = ?, guard = ?, resolved_s = ?, reason = ? "
-            "WHERE flag_id = ? AND state = 'open'",
-            (
-                state,
-                data.clinical_c,
-                data.guard,
-                occurred_s,
-                data.reason.value if data.reason else None,
-                flag_id,
-            ),
-        )
-        # an escort recorded before the outcome arrived keeps the outcome's reading all the same
-        self._db.execute(
-            "UPDATE flags SET clinical_c = COALESCE(clinical_c, ?), guard = COALESCE(guard, ?), "
-            "resolved_s = COALESCE(resolved_s, ?) WHERE flag_id = ?",
-            (data.clinical_c, data.guard, occurred_s, flag_id),
-        )
-
     def _fault(
         self, park: str, gate: str, kind: str, active: bool, detail: str, occurred_s: float
     ) -> None:
@@ -914,19 +867,23 @@ class Store:
             (park, gate, kind, int(active), detail, occurred_s),
         )
 
-    def _command_result(self, event: contract.CommandResultEvent, occurred_s: float) -> None:
+    def _command_result(
+        self, park: str, gate: str, event: contract.CommandResultEvent, occurred_s: float
+    ) -> None:
         data = event.data
-        # a command sent by the command line, not by this centre, is recorded all the same
+        # a command sent by the command line, not by this centre, is recorded all the same; a
+        # result answers only a command sent to the gate whose topic it came on
         self._db.execute(
             "INSERT INTO commands (command_id, name, park, gate, issued_by, issued_s, expires_s, "
             "payload_summary, outcome, detail) VALUES (?, ?, ?, ?, ?, ?, NULL, '', ?, ?) "
             "ON CONFLICT (command_id) DO UPDATE SET outcome = excluded.outcome, "
-            "detail = excluded.detail",
+            "detail = excluded.detail "
+            "WHERE commands.park = excluded.park AND commands.gate = excluded.gate",
             (
                 data.command_id,
                 data.name,
-                event.park,
-                event.gate,
+                park,
+                gate,
                 data.issued_by,
                 occurred_s,
                 data.outcome,
@@ -1128,7 +1085,7 @@ class Store:
         where = "WHERE state IN ('open', 'fever_confirmed')" if open_only else ""
         with self._lock:
             rows = self._db.query(
-                f"SELECT {_FLAG_COLUMNS} FROM flags {where} ORDER BY "
+                f"SELECT {FLAG_COLUMNS} FROM flags {where} ORDER BY "
                 "CASE WHEN state IN ('open', 'fever_confirmed') THEN 0 ELSE 1 END, "
                 "CASE WHEN state IN ('open', 'fever_confirmed') THEN "
                 "(CASE WHEN kind = 'fever' THEN 0 WHEN kind = 'suspected_fever' THEN 1 ELSE 2 END) "
@@ -1140,10 +1097,15 @@ class Store:
             self._db.commit()
         return [self._flag_view(row) for row in rows]
 
-    def flag(self, flag_id: str) -> FlagView | None:
+    def flag(self, ref: str) -> FlagView | None:
+        """The flag a :attr:`FlagView.ref` names; None when there is none."""
+        key = parse_flag_ref(ref)
+        if key is None:
+            return None
         with self._lock:
             rows = self._db.query(
-                f"SELECT {_FLAG_COLUMNS} FROM flags WHERE flag_id = ?", (flag_id,)
+                f"SELECT {FLAG_COLUMNS} FROM flags WHERE park = ? AND gate = ? AND flag_id = ?",
+                key,
             )
             self._db.commit()
         return self._flag_view(rows[0]) if rows else None
@@ -1176,24 +1138,20 @@ class Store:
             reason=row[22],
         )
 
-    def take(self, flag_id: str, user: str, at: datetime | None = None) -> None:
-        """Someone took the alert (the banner and the sound stop). The first taker is kept."""
-        at_s = _epoch(at or _utcnow())
-        self._change(
-            "UPDATE flags SET taken_by = ?, taken_s = ? WHERE flag_id = ? AND taken_by IS NULL",
-            (user, at_s, flag_id),
-        )
+    def take(self, ref: str, user: str, at: datetime | None = None) -> None:
+        """Someone took the alert of the flag ``ref`` names (the banner and the sound stop).
+        The first taker is kept."""
+        key = parse_flag_ref(ref)
+        if key is not None:
+            self._change(TAKE, (user, _epoch(at or _utcnow()), *key))
 
-    def record_escort(self, flag_id: str, user: str, note: str, at: datetime | None = None) -> None:
+    def record_escort(self, ref: str, user: str, note: str, at: datetime | None = None) -> None:
         """The person was escorted to the isolation room (a fever, or another isolation
         route). Also takes the alert when nobody had."""
-        at_s = _epoch(at or _utcnow())
-        self._change(
-            "UPDATE flags SET state = 'escorted', escorted_by = ?, escorted_s = ?, "
-            "escort_note = ?, taken_by = COALESCE(taken_by, ?), "
-            "taken_s = COALESCE(taken_s, ?) WHERE flag_id = ?",
-            (user, at_s, note[:500], user, at_s, flag_id),
-        )
+        key = parse_flag_ref(ref)
+        if key is not None:
+            at_s = _epoch(at or _utcnow())
+            self._change(ESCORT, (user, at_s, note[:500], user, at_s, *key))
 
     # --- faults --------------------------------------------------------------------------------
     def faults(self, active_only: bool = True) -> list[FaultView]:
@@ -1541,7 +1499,7 @@ def open_store(
     (``password`` from the centre's password file, never in the URL)."""
     try:
         return Store(connect(url, password), settings)
-    except StoreError:
+    except (StoreError, SchemaError):
         raise
     except Exception as exc:  # the driver's own error: one line, without the password
         first_line = " ".join(str(exc).split("\n")[0].split())[:300]

@@ -21,6 +21,7 @@ from terminal.centre.store import Store
 from terminal.centre.web import auth, board, desk, orders
 from terminal.centre.web.context import HERE, Visitor, Web, see_other
 from terminal.centre.web.guards import action, body_fits
+from terminal.safetext import printable
 
 MAX_NAME_CHARS = 64
 
@@ -55,7 +56,9 @@ def login_routes(web: Web) -> list[Route]:
             request.cookies.get(auth.LOGIN_COOKIE, ""), str(form.get("csrf", ""))
         ):
             return login_page(request, web.t("bad_form"), 400)
-        name = str(form.get("user", "")).strip()[:MAX_NAME_CHARS]
+        # shown escaped: a control or bidi character could forge a line of the audit log; such
+        # a name is never a user's (they are checked where they are made), so it signs nobody in
+        name = printable(str(form.get("user", "")).strip()[:MAX_NAME_CHARS])
         password = str(form.get("password", ""))[:1024]
         now = web.now()
         locked_s = web.lockout.locked_for_s(name, now.timestamp())

@@ -293,9 +293,18 @@ TEXTS: dict[str, tuple[str, str]] = {
     "gate_unknown_target": ("没有这个闸机", "No such gate"),
     "choose_file": ("请选择名单文件", "Choose the roster file"),
     "file_too_big": ("文件过大（上限4 MB）", "The file is too big (4 MB at most)"),
-    "file_not_text": (
-        "文件不是UTF-8或GB18030编码的CSV",
-        "The file is not a CSV in UTF-8 or GB18030",
+    "roster_encoding": ("文件编码", "Encoding"),
+    "roster_not_utf8": (
+        "文件不是UTF-8编码：请在“文件编码”中选择它的编码，或在表格软件中另存为“CSV UTF-8”",
+        "The file is not UTF-8: choose its encoding, or save it from the spreadsheet as CSV UTF-8",
+    ),
+    "roster_is_utf8": (
+        "这个文件是UTF-8编码：请在“文件编码”中选择UTF-8",
+        "This file is UTF-8: choose UTF-8 as its encoding",
+    ),
+    "roster_not_in_encoding": (
+        "文件不是所选的编码：请选择它的编码，或在表格软件中另存为“CSV UTF-8”",
+        "The file is not in the chosen encoding: choose its own, or save it as CSV UTF-8",
     ),
     "bad_choice": ("选项无效", "Not a valid choice"),
     "user": ("用户", "User"),

@@ -91,8 +91,9 @@ class Desk:
     def helpers(self) -> dict[str, Any]:
         return {"resolvable": resolvable, "escortable": escortable, "needs_alarm": needs_alarm}
 
-    async def find(self, flag_id: str) -> Any | None:
-        return await self.web.call(self.web.store.flag, flag_id) if flag_id else None
+    async def find(self, ref: str) -> Any | None:
+        """The flag a form or a link names by its ref (park/gate/id: one gate's flag)."""
+        return await self.web.call(self.web.store.flag, ref) if ref else None
 
     # --- pages ----------------------------------------------------------------------------------
     async def show(self, request: Request, visitor: Visitor) -> Response:
@@ -102,7 +103,7 @@ class Desk:
     async def resolve_form(self, request: Request, visitor: Visitor) -> Response:
         if not visitor.may("resolve"):
             return await refuse(self.web, visitor, "resolve")
-        flag = await self.find(request.query_params.get("id", "")[:128])
+        flag = await self.find(request.query_params.get("flag", "")[:200])
         if flag is None or not resolvable(flag):
             return self.web.page("error.html", visitor, 404, message=self.web.t("flag_closed"))
         return self.resolve_page(visitor, flag, "", None, 200)
@@ -122,7 +123,7 @@ class Desk:
 
     # --- actions --------------------------------------------------------------------------------
     async def resolve(self, request: Request, visitor: Visitor, form: FormData) -> Response:
-        flag = await self.find(str(form.get("flag_id", ""))[:128])
+        flag = await self.find(str(form.get("flag", ""))[:200])
         if flag is None or not resolvable(flag):
             return self.web.page("error.html", visitor, 409, message=self.web.t("flag_closed"))
         typed = str(form.get("clinical_c", ""))[:32]
@@ -148,27 +149,27 @@ class Desk:
             self.web.note(visitor, "send_failed", "error", detail=str(exc)[:300])
             return see_other("/desk")
         if flag.taken_by is None:  # whoever measured has taken the alert
-            await self.web.call(self.web.store.take, flag.flag_id, visitor.name)
+            await self.web.call(self.web.store.take, flag.ref, visitor.name)
         self.web.note(visitor, "sent_reading", result=self.web.t(f"result_{result}"))
         return see_other("/desk")
 
     async def take(self, request: Request, visitor: Visitor, form: FormData) -> Response:
-        flag = await self.find(str(form.get("flag_id", ""))[:128])
+        flag = await self.find(str(form.get("flag", ""))[:200])
         if flag is None or flag.state not in ACTIVE:
             return self.web.page("error.html", visitor, 409, message=self.web.t("flag_closed"))
         if flag.taken_by is None:
-            await self.web.call(self.web.store.take, flag.flag_id, visitor.name)
+            await self.web.call(self.web.store.take, flag.ref, visitor.name)
             await self.web.audit(visitor.name, "take", f"flag {flag.flag_id} at {flag.gate}")
         return see_other("/desk")
 
     async def escort(self, request: Request, visitor: Visitor, form: FormData) -> Response:
-        flag = await self.find(str(form.get("flag_id", ""))[:128])
+        flag = await self.find(str(form.get("flag", ""))[:200])
         if flag is None or not escortable(flag):
             return self.web.page("error.html", visitor, 409, message=self.web.t("flag_closed"))
         note = str(form.get("note", "")).strip()[:MAX_NOTE_CHARS]
         if flag.taken_by is None:
-            await self.web.call(self.web.store.take, flag.flag_id, visitor.name)
-        await self.web.call(self.web.store.record_escort, flag.flag_id, visitor.name, note)
+            await self.web.call(self.web.store.take, flag.ref, visitor.name)
+        await self.web.call(self.web.store.record_escort, flag.ref, visitor.name, note)
         await self.web.audit(visitor.name, "escort", f"flag {flag.flag_id} at {flag.gate}")
         return see_other("/desk")
 

@@ -20,7 +20,14 @@ from terminal.centre.errors import CentreError
 from terminal.centre.web import auth
 from terminal.centre.web.context import Visitor, Web, see_other
 from terminal.centre.web.guards import action, page
+from terminal.centre.web.roster_upload import (
+    DEFAULT_ENCODING,
+    ROSTER_ENCODINGS,
+    RosterNotDecoded,
+    decode_roster,
+)
 from terminal.contract import COMMAND_PAYLOADS
+from terminal.safetext import printable
 
 BOARD_COMMANDS = ("lockdown", "open_once", "set_risk_tier", "push_roster")
 EVERY_GATE = "*"
@@ -43,16 +50,6 @@ class Pending:
     payload: dict[str, Any]
     summary: str
     made_s: float
-
-
-def decode_roster(raw: bytes) -> str:
-    """A spreadsheet's CSV as text: UTF-8 (with or without Excel's mark) or GB18030."""
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise OrderProblem("file_not_text")
 
 
 class Orders:
@@ -126,11 +123,15 @@ class Orders:
                 raise OrderProblem("file_too_big")
             if not raw.strip():
                 raise OrderProblem("choose_file")
-            text = decode_roster(raw)
+            try:
+                text = decode_roster(raw, str(form.get("encoding", DEFAULT_ENCODING)))
+            except RosterNotDecoded as exc:
+                raise OrderProblem(str(exc)) from None
             payload = {"kind": kind, "csv": text}
             lines = len(text.strip().splitlines())
+            filename = printable(upload.filename[:80])
             what = (
-                f"{t('cmd_push_roster')}: {t('roster_' + kind)} · {upload.filename[:80]} · "
+                f"{t('cmd_push_roster')}: {t('roster_' + kind)} · {filename} · "
                 f"{lines} lines, {len(raw) / 1024:.1f} KB"
             )
         try:
@@ -147,7 +148,7 @@ class Orders:
         results = await self.web.call(self.web.store.command_results, RESULTS_SHOWN)
         return self.web.page(
             "commands.html", visitor, status_code, gates=gates, results=results,
-            problem=problem, every=EVERY_GATE,
+            problem=problem, every=EVERY_GATE, encodings=ROSTER_ENCODINGS,
         )  # fmt: skip
 
     async def show_page(self, request: Request, visitor: Visitor) -> Response:
