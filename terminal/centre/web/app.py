@@ -11,9 +11,10 @@ from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from terminal.centre.config import CentreConfig
 from terminal.centre.sender import CommandSender
@@ -21,6 +22,7 @@ from terminal.centre.store import Store
 from terminal.centre.web import auth, board, desk, orders
 from terminal.centre.web.context import HERE, Visitor, Web, see_other
 from terminal.centre.web.guards import action, body_fits
+from terminal.centre.web.headers import SecurityHeaders
 
 MAX_NAME_CHARS = 64
 
@@ -106,6 +108,14 @@ def login_routes(web: Web) -> list[Route]:
     ]
 
 
+class CentreApp(Starlette):
+    """Starlette with the security headers outside everything, the error page of a failure
+    included."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(super().build_middleware_stack())
+
+
 def build_app(store: Store, config: CentreConfig, sender: CommandSender | None) -> Starlette:
     """The desk and the board over ``store``; commands go out through ``sender``."""
     web = Web(store=store, config=config, sender=sender)
@@ -113,7 +123,24 @@ def build_app(store: Store, config: CentreConfig, sender: CommandSender | None) 
     async def home(request: Request) -> Response:
         return see_other("/desk")
 
-    app = Starlette(
+    async def http_error(request: Request, exc: Exception) -> Response:
+        """Starlette's own refusals (no such page, a method a page does not take) as a page."""
+        if not isinstance(exc, HTTPException):
+            return await failure(request, exc)
+        message = web.t("not_found") if exc.status_code == 404 else str(exc.detail)
+        response = web.page("error.html", None, exc.status_code, message=message)
+        response.headers.update(exc.headers or {})
+        return response
+
+    async def failure(request: Request, exc: Exception) -> Response:
+        """A fault of the centre itself: one line to the visitor; the log has the rest."""
+        try:
+            return web.page("error.html", None, 500, message=web.t("server_error"))
+        except Exception:  # the templates themselves failing: the same line, as plain text
+            return PlainTextResponse(web.t("server_error"), status_code=500)
+
+    app = CentreApp(
+        exception_handlers={HTTPException: http_error, 500: failure},
         routes=[
             Route("/", home),
             *login_routes(web),
@@ -121,7 +148,7 @@ def build_app(store: Store, config: CentreConfig, sender: CommandSender | None) 
             *board.routes(web),
             *orders.routes(web),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
-        ]
+        ],
     )
     app.state.web = web
     app.state.stopping = web.stopping  # the server sets it first when it stops

@@ -52,6 +52,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "This form is out of date; reload the page and try again",
     ),
     "not_found": ("找不到该项", "Not found"),
+    "server_error": (
+        "中心出错，操作未完成；请重试，如仍失败请联系管理员",
+        "The centre hit a fault and did not finish this; try again, or call the administrator",
+    ),
     "back": ("返回", "Back"),
     # the desk
     "alarm_banner": ("{count}条警报无人处理", "{count} alert(s) not taken"),
