@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -95,6 +96,13 @@ def centre(tmp_path_factory: pytest.TempPathFactory, broker: PrivateBroker) -> I
 
 def sign_in(page: Page, centre: Centre, user: str, password: str | None = None) -> None:
     page.goto(f"{centre.url}/login")
+    page.fill("#user", user)
+    page.fill("#password", password if password is not None else PASSWORDS[user])
+    page.click("#sign-in")
+
+
+def sign_in_here(page: Page, user: str, password: str | None = None) -> None:
+    """The sign-in form the page shows now, filled in."""
     page.fill("#user", user)
     page.fill("#password", password if password is not None else PASSWORDS[user])
     page.click("#sign-in")
@@ -273,7 +281,7 @@ def test_a_session_ends_at_sign_out_and_when_it_expires(browser: Browser, centre
     other.goto(f"{centre.url}/desk")
     page.click("#sign-out")
     expect(page).to_have_url(f"{centre.url}/login")
-    expect(other).to_have_url(f"{centre.url}/login?expired=1")
+    expect(other).to_have_url(f"{centre.url}/login?expired=1")  # from the desk: back to it
     other.close()
     # the old cookie opens nothing any more
     page.context.add_cookies([cookie])  # type: ignore[list-item]
@@ -294,10 +302,40 @@ def test_a_session_ends_at_sign_out_and_when_it_expires(browser: Browser, centre
     web.now = lambda: real_now() + dt.timedelta(hours=hours, minutes=1)
     try:
         page.goto(f"{centre.url}/board")
-        expect(page).to_have_url(f"{centre.url}/login?expired=1")
+        expect(page).to_have_url(f"{centre.url}/login?expired=1&next=%2Fboard")
     finally:
         web.now = real_now
+    sign_in_here(page, "anna")  # and back to the board once signed in again
+    expect(page).to_have_url(f"{centre.url}/board")
     page.close()
+
+
+def test_signing_in_returns_to_the_page_asked_for_and_never_to_another_site(
+    browser: Browser, centre: Centre
+) -> None:
+    for asked in ["/board", "/records?gate=gate-x&decision=deny"]:
+        page = browser.new_page()
+        page.goto(f"{centre.url}{asked}")
+        expect(page.locator("#sign-in")).to_be_visible()
+        sign_in_here(page, "victor")
+        expect(page).to_have_url(f"{centre.url}{asked}")
+        page.close()
+    # a wrong password first: the page asked for is still where the sign-in goes
+    page = browser.new_page()
+    page.goto(f"{centre.url}/audit")
+    sign_in_here(page, "victor", "not his password")
+    expect(page.locator("#login-problem")).to_have_text("Wrong user name or password")
+    sign_in_here(page, "victor")
+    expect(page).to_have_url(f"{centre.url}/audit")
+    page.close()
+    # a link to the sign-in that would send the guard on to another site lands on the desk
+    for elsewhere in ["//evil.example/desk", "https://evil.example/", "/\\evil.example",
+                      "\\\\evil.example", "/%09/evil.example", "javascript:alert(1)"]:  # fmt: skip
+        page = browser.new_page()
+        page.goto(f"{centre.url}/login?next={quote(elsewhere, safe='%')}")
+        sign_in_here(page, "victor")
+        expect(page).to_have_url(f"{centre.url}/desk")
+        page.close()
 
 
 # --- a flag from a real gate, live on the desk, resolved by a guard ---------------------------

@@ -23,14 +23,20 @@ from terminal.centre.web import auth, board, desk, orders
 from terminal.centre.web.context import HERE, Visitor, Web, see_other
 from terminal.centre.web.guards import action, body_fits
 from terminal.centre.web.headers import SecurityHeaders
+from terminal.centre.web.returnto import safe_next
 
 MAX_NAME_CHARS = 64
 
 
 def login_routes(web: Web) -> list[Route]:
-    def login_page(request: Request, message: str | None, status_code: int) -> Response:
+    def login_page(
+        request: Request, message: str | None, status_code: int, back_to: str | None = None
+    ) -> Response:
         token = auth.new_token()
-        response = web.page("login.html", None, status_code, login_csrf=token, message=message)
+        back_to = safe_next(back_to if back_to is not None else request.query_params.get("next"))
+        response = web.page(
+            "login.html", None, status_code, login_csrf=token, message=message, back_to=back_to
+        )
         response.set_cookie(
             auth.LOGIN_COOKIE,
             token,
@@ -57,6 +63,7 @@ def login_routes(web: Web) -> list[Route]:
             request.cookies.get(auth.LOGIN_COOKIE, ""), str(form.get("csrf", ""))
         ):
             return login_page(request, web.t("bad_form"), 400)
+        back_to = safe_next(str(form.get("next", "")))
         name = str(form.get("user", "")).strip()[:MAX_NAME_CHARS]
         password = str(form.get("password", ""))[:1024]
         now = web.now()
@@ -64,7 +71,7 @@ def login_routes(web: Web) -> list[Route]:
         if locked_s > 0:
             await web.audit(name or "?", "login_locked", "refused while locked")
             minutes = max(1, round(locked_s / 60))
-            return login_page(request, web.t("locked_out", minutes=minutes), 429)
+            return login_page(request, web.t("locked_out", minutes=minutes), 429, back_to)
         user = await web.call(web.store.user, name) if name else None
         ok = await web.call(auth.check_password, user.password_hash if user else None, password)
         if not ok or user is None:
@@ -72,15 +79,15 @@ def login_routes(web: Web) -> list[Route]:
             await web.audit(name or "?", "login_failed", "locked" if locks else "")
             if locks:
                 minutes = max(1, round(web.lockout.lockout_s / 60))
-                return login_page(request, web.t("locked_out", minutes=minutes), 429)
-            return login_page(request, web.t("bad_login"), 401)
+                return login_page(request, web.t("locked_out", minutes=minutes), 429, back_to)
+            return login_page(request, web.t("bad_login"), 401, back_to)
         web.lockout.succeeded(name)
         token = auth.new_token()
         hours = float(web.config.web.session_hours)
         expires = now + dt.timedelta(hours=hours)
         await web.call(web.store.create_session, auth.token_digest(token), user.name, expires)
         await web.audit(user.name, "login", user.role)
-        response = see_other("/desk")
+        response = see_other(back_to)
         response.set_cookie(
             auth.SESSION_COOKIE,
             token,
