@@ -163,12 +163,42 @@ def test_commands_are_confirmed_sent_to_the_gate_and_their_results_shown(
         assert not [c for c in centre.store.command_results(50) if c.gate == "gate-b"]
         page.click("#confirm")
         expect(page.locator(".note")).to_have_text("1 command(s) sent")
-        gate.run_until(lambda: gate.state.lockdown)
-        page.wait_for_timeout(300)
-        page.reload()
+        # the form keeps the gate chosen, and the result comes in without a reload, in words
+        expect(lockdown.locator("select.target")).to_have_value("gate-b")
         result = page.locator('#results tr[data-command="lockdown"][data-gate="gate-b"]')
+        expect(result).to_have_attribute("data-outcome", "sent")
+        gate.run_until(lambda: gate.state.lockdown)
         expect(result).to_have_attribute("data-outcome", "done", timeout=SEEN_MS)
         expect(result).to_contain_text("hana")
+        expect(result.locator(".what")).to_have_text(
+            "Lock the gate down · fire drill at the north gate"
+        )
+        expect(result.locator(".detail")).to_have_text(
+            "Gate locked down: nobody passes but by a staff open-once"
+        )
+        # lifting it: the choices made (this gate, off) are still there after sending
+        lockdown.locator('input[name="on"][value="off"]').check()
+        lockdown.locator('input[name="reason"]').fill("drill over")
+        lockdown.locator('button[type="submit"]').click()
+        expect(page.locator("#summary")).to_have_text("Lift the lockdown · drill over → gate-b")
+        page.click("#confirm")
+        expect(lockdown.locator("select.target")).to_have_value("gate-b")
+        expect(lockdown.locator('input[name="on"][value="off"]')).to_be_checked()
+        gate.run_until(lambda: not gate.state.lockdown)
+        lifted = page.locator('#results tr[data-command="lockdown"]').first
+        expect(lifted.locator(".detail")).to_have_text("Lockdown lifted", timeout=SEEN_MS)
+        # the risk tier, in words; the tier chosen stays chosen
+        tier = page.locator("#form-tier")
+        tier.locator("select.target").select_option("gate-b")
+        tier.locator('select[name="tier"]').select_option("high")
+        tier.locator('button[type="submit"]').click()
+        page.click("#confirm")
+        expect(tier.locator('select[name="tier"]')).to_have_value("high")
+        expect(tier.locator("select.target")).to_have_value("gate-b")
+        gate.run_until(lambda: gate.state.risk_tier == "high")
+        raised = page.locator('#results tr[data-command="set_risk_tier"]')
+        expect(raised.locator(".what")).to_have_text("Risk tier to high")
+        expect(raised.locator(".detail")).to_have_text("Risk tier: low → high", timeout=SEEN_MS)
 
         # a cancelled command goes nowhere
         opening = page.locator("#form-open-once")
@@ -209,6 +239,9 @@ def test_commands_are_confirmed_sent_to_the_gate_and_their_results_shown(
         assert {row.get_attribute("data-outcome") for row in pushed.all()} == {"done", "refused"}
         refused = page.locator('#results tr[data-command="push_roster"][data-outcome="refused"]')
         assert "missing person_id" in refused.locator(".detail").inner_text()
+        done = page.locator('#results tr[data-command="push_roster"][data-outcome="done"]')
+        expect(done.locator(".what")).to_have_text("workers roster, 2 rows")
+        expect(done.locator(".detail")).to_have_text("2 workers installed")
         installed = gate.rig.config.roster.workers
         assert installed is not None and "王芳" in installed.read_text(encoding="utf-8")
         # an empty upload and a missing reason are refused at the centre, named
@@ -216,7 +249,8 @@ def test_commands_are_confirmed_sent_to_the_gate_and_their_results_shown(
         page.locator("#form-roster button[type='submit']").click()
         expect(page.locator("#command-problem")).to_have_text("Choose the roster file")
         actions = [action for action, _ in audit_entries(centre, "hana")]
-        assert actions.count("command") == 3  # lockdown and two rosters, not the cancelled one
+        # lockdown on and off, the tier and two rosters, not the cancelled one
+        assert actions.count("command") == 5
         page.close()
     finally:
         gate.close()

@@ -85,7 +85,7 @@ class Web:
         )
         self.env.globals.update(
             t=self.t,
-            reason=lambda value: named("reason", value, self.language),
+            reason=self.reason_words,
             fault=lambda value: named("fault", value, self.language),
             local_time=self.local_time,
             duration=self.duration,
@@ -108,6 +108,10 @@ class Web:
 
     def t(self, key: str, **values: object) -> str:
         return text(key, self.language, **values)
+
+    def reason_words(self, value: str) -> str:
+        """A gate's reason, as staff name it."""
+        return named("reason", value, self.language)
 
     def local_time(self, moment: dt.datetime | None, with_date: bool = False) -> str:
         if moment is None:
