@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -86,6 +87,8 @@ def test_the_board_shows_flow_denials_and_who_has_not_reported_today(
                     code="yellow"),
         south.check(now, person_id=None, decision="deny", reason="no_code", route="aside",
                     code="none"),
+        south.check(now, person_id="S3", decision="deny", reason="nat_expired", route="aside"),
+        *north.flagged(now, person_id="N5")[1],  # sent to the secondary check, still open
         north.daily_report(now.date().isoformat(), now, checks=4),  # gate-n has reported today
         north.vehicle(now, "粤BD12345", "N1", "admitted"),
         south.vehicle(now, "沪A12345D", "S9", "driver_not_screened"),
@@ -97,7 +100,7 @@ def test_the_board_shows_flow_denials_and_who_has_not_reported_today(
     expect(page.locator("#gates tr.gate")).to_have_count(len(EXPECTED))
     north_row = page.locator('#gates tr[data-gate="gate-n"]')
     expect(north_row).to_have_attribute("data-state", "online")
-    expect(north_row.locator(".checks")).to_have_text("4", timeout=SEEN_MS)
+    expect(north_row.locator(".checks")).to_have_text("5", timeout=SEEN_MS)
     # the zero-report board: gate-n sent today's report; the others are late, even one that
     # never said a word
     reports = page.locator("#zero-report tr.report-row")
@@ -108,15 +111,21 @@ def test_the_board_shows_flow_denials_and_who_has_not_reported_today(
     assert states == {"gate-n": "sent", "gate-s": "late", "gate-quiet": "late", "gate-b": "late"}
     expect(page.locator('#zero-report tr[data-gate="gate-quiet"]')).to_contain_text("late")
     # today's flow: totals per gate and the plot's bars at this hour
-    expect(page.locator('#flow tr[data-gate="gate-n"] .total')).to_have_text("4")
-    expect(page.locator('#flow tr[data-gate="gate-s"] .total')).to_have_text("3")
+    expect(page.locator('#flow tr[data-gate="gate-n"] .total')).to_have_text("5")
+    expect(page.locator('#flow tr[data-gate="gate-s"] .total')).to_have_text("4")
     bars = page.locator(f'#flow-plot rect.bar[data-hour="{now.hour}"]')
     assert {b.get_attribute("data-gate"): b.get_attribute("data-count") for b in bars.all()} == {
-        "gate-n": "4",
-        "gate-s": "3",
+        "gate-n": "5",
+        "gate-s": "4",
     }
     expect(page.locator('#denials tr[data-reason="code_yellow"] .count')).to_have_text("2")
     expect(page.locator('#denials tr[data-reason="no_code"] .count')).to_have_text("1")
+    # in a health officer's words, not the gate's
+    expect(page.locator('#denials tr[data-reason="nat_expired"]')).to_contain_text(
+        "nucleic-acid test out of date"
+    )
+    still_open = page.locator('#outcomes .ending[data-kind="secondary_check"][data-state="open"]')
+    expect(still_open).to_have_text(re.compile(r"^sent to the secondary check, still open: \d+$"))
     # the vehicles the guards entered, with what became of them
     expect(page.locator("#vehicles tr.vehicle")).to_have_count(2)
     refused = page.locator('#vehicles tr[data-plate="沪A12345D"]')
@@ -403,3 +412,7 @@ def test_every_text_has_both_languages_and_every_reason_has_words() -> None:
         assert len(texts) == len(LANGUAGES) and all(t.strip() for t in texts), key
     for reason in Reason:
         assert f"reason_{reason.value}" in TEXTS, reason
+    # the board's line of how flags ended has words for every kind and state the desk names
+    for key in [k for k in TEXTS if k.startswith(("kind_", "state_"))]:
+        kind_or_state, value = key.split("_", 1)
+        assert f"ending_{kind_or_state}_{value}" in TEXTS, key
