@@ -4,6 +4,7 @@ it (a note on the next page would say "waiting" long after the gate had confirme
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -39,34 +40,43 @@ class Receipt:
 class Receipts:
     def __init__(self) -> None:
         self._sent: OrderedDict[str, list[Sent]] = OrderedDict()
+        self._lock = threading.Lock()  # the event loop adds, the pages' worker threads read
 
     def sent(self, session: str, reading: Sent) -> None:
         """``session`` (its token's digest) sent ``reading``."""
-        readings = self._sent.setdefault(session, [])
-        readings.append(reading)
-        del readings[:-PER_SESSION]
-        self._sent.move_to_end(session)
-        while len(self._sent) > MAX_SESSIONS:
-            self._sent.popitem(last=False)
+        with self._lock:
+            readings = self._sent.setdefault(session, [])
+            readings.append(reading)
+            del readings[:-PER_SESSION]
+            self._sent.move_to_end(session)
+            while len(self._sent) > MAX_SESSIONS:
+                self._sent.popitem(last=False)
 
     def of(self, session: str, store: Store, t: Any) -> list[Receipt]:
         """Each reading the session sent, as the store now says it went (in a worker thread);
         an answer seen longer than ANSWER_SHOWN_S ago is forgotten."""
-        readings = self._sent.get(session)
+        with self._lock:
+            readings = list(self._sent.get(session, []))
         if not readings:
             return []
         outcomes = {r.command_id: r for r in store.command_results(RESULTS_LOOKED_AT)}
         now_s = time.monotonic()
         shown: list[Receipt] = []
-        for reading in list(readings):
+        for reading in readings:
             receipt = self._receipt(reading, store.flag(reading.flag_id), outcomes, t)
             if receipt.stage != "waiting":
                 reading.answered_s = reading.answered_s or now_s
                 if now_s - reading.answered_s > ANSWER_SHOWN_S:
-                    readings.remove(reading)
+                    self._forget(session, reading)
                     continue
             shown.append(receipt)
         return shown
+
+    def _forget(self, session: str, reading: Sent) -> None:
+        with self._lock:
+            readings = self._sent.get(session, [])
+            if reading in readings:
+                readings.remove(reading)
 
     @staticmethod
     def _receipt(reading: Sent, flag: Any, outcomes: dict[str, Any], t: Any) -> Receipt:
