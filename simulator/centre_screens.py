@@ -184,6 +184,18 @@ class ParkMorning:
             "route": "through", "outcome": "admitted"})  # fmt: skip
         self.store.take(flag_ref(normal.park, normal.gate, normal.event_id), "zhao.min")
 
+    def answer(self, detail: str) -> None:
+        """The gate's answer to the newest command the centre sent: done, in the gate's words."""
+        command = self.store.command_results(1)[0]
+        result = contract.CommandResultData(
+            command_id=command.command_id, name=command.name, outcome="done", detail=detail,
+            issued_by=command.issued_by,
+        )  # fmt: skip
+        message = self.gates[command.gate].command_result(
+            command.issued_at.timestamp() + 0.4, command.name, result
+        )
+        self.put(message.topic, message.payload)
+
     def fire_drill(self) -> None:
         """The fire alarm at north-2, a few minutes ago: its roll call, the people of the plant
         hall's latest admissions at the zone's two gates."""
@@ -287,6 +299,12 @@ def main() -> None:
                         clip={"x": 0, "y": 0, "width": 900, "height": 260},
                     )
                     print(args.out / "board-confirm-en.png")
+                    page.click("#confirm")
+                    page.wait_for_load_state("load")
+                    morning.answer("lockdown on: nobody is admitted except by a staff open-once")
+                    page.locator('#results tr[data-outcome="done"]').wait_for()
+                    page.screenshot(path=str(args.out / "board-commands-en.png"), full_page=True)
+                    print(args.out / "board-commands-en.png")
                     morning.fire_drill()
                     page.goto(f"{base}/desk")
                     muster = page.locator("section.muster")

@@ -38,7 +38,7 @@ REPO = Path(__file__).resolve().parent.parent
 # full-width look-alikes, huge and odd numbers, paths to devices, markup and formulas
 HOSTILE_TOKENS = [
     "\x00", "\n", "\r\n", "\x1b[2J", "\x1b]0;pwned\x07", "\u202e", "\u2066", "\u200b", "\ufeff",
-    "\u2028", "\ud7ff", "\U0001f600", "＝1+1", "=cmd|'/c calc'!A1", "@SUM(1)", "+1", "-1",
+    "\u2028", "\ud7ff", "\U0001f600", "\uff1d1+1", "=cmd|'/c calc'!A1", "@SUM(1)", "+1", "-1",
     "9" * 5000, "1e999", "-0", "NaN", "Infinity", "0x10", "1_000", "[" * 3000, "{" * 3000,
     "/dev/zero", "/dev/urandom", "../../../../etc/shadow", "<script>alert(1)</script>",
     "' OR 1=1 --", "%00", "%2e%2e%2f", "\\", "|", "||", ",", ";", '"', "'", "", " ", "\t",
@@ -197,10 +197,10 @@ def _strings(value: Any) -> Iterator[str]:
 
 # --- rosters ------------------------------------------------------------------------------------
 def rosters(tally: Tally, rng: random.Random, attempts: int, folder: Path) -> None:
+    from terminal.config import load
     from terminal.csvfile import CsvFileError
     from terminal.roster import read_people_file
     from terminal.safetext import unsafe_character
-    from terminal.config import load
 
     config = load(REPO / "config" / "simulator.toml")  # its shift groups are the example's
     base = (REPO / "config" / "workers.example.csv").read_text(encoding="utf-8")
@@ -411,9 +411,9 @@ FORMS = {
 
 
 def centre_forms(tally: Tally, rng: random.Random, attempts: int, folder: Path) -> None:
+    from simulator.broker import PrivateBroker
     from terminal.centre.running import add_user
     from tests.centre_fixture import centre_config, running_centre
-    from simulator.broker import PrivateBroker
 
     broker = PrivateBroker().start()
     try:

@@ -9,6 +9,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 import threading
 import uuid
 from collections.abc import Iterator
@@ -91,6 +92,8 @@ def test_the_board_shows_flow_denials_and_who_has_not_reported_today(
                     code="yellow"),
         south.check(now, person_id=None, decision="deny", reason="no_code", route="aside",
                     code="none"),
+        south.check(now, person_id="S3", decision="deny", reason="nat_expired", route="aside"),
+        *north.flagged(now, person_id="N5")[1],  # sent to the secondary check, still open
         north.daily_report(now.date().isoformat(), now, checks=4),  # gate-n has reported today
         north.vehicle(now, "粤BD12345", "N1", "admitted"),
         south.vehicle(now, "沪A12345D", "S9", "driver_not_screened"),
@@ -102,7 +105,7 @@ def test_the_board_shows_flow_denials_and_who_has_not_reported_today(
     expect(page.locator("#gates tr.gate")).to_have_count(len(EXPECTED))
     north_row = page.locator('#gates tr[data-gate="gate-n"]')
     expect(north_row).to_have_attribute("data-state", "online")
-    expect(north_row.locator(".checks")).to_have_text("4", timeout=SEEN_MS)
+    expect(north_row.locator(".checks")).to_have_text("5", timeout=SEEN_MS)
     # the zero-report board: gate-n sent today's report; the others are late, even one that
     # never said a word
     reports = page.locator("#zero-report tr.report-row")
@@ -113,15 +116,21 @@ def test_the_board_shows_flow_denials_and_who_has_not_reported_today(
     assert states == {"gate-n": "sent", "gate-s": "late", "gate-quiet": "late", "gate-b": "late"}
     expect(page.locator('#zero-report tr[data-gate="gate-quiet"]')).to_contain_text("late")
     # today's flow: totals per gate and the plot's bars at this hour
-    expect(page.locator('#flow tr[data-gate="gate-n"] .total')).to_have_text("4")
-    expect(page.locator('#flow tr[data-gate="gate-s"] .total')).to_have_text("3")
+    expect(page.locator('#flow tr[data-gate="gate-n"] .total')).to_have_text("5")
+    expect(page.locator('#flow tr[data-gate="gate-s"] .total')).to_have_text("4")
     bars = page.locator(f'#flow-plot rect.bar[data-hour="{now.hour}"]')
     assert {b.get_attribute("data-gate"): b.get_attribute("data-count") for b in bars.all()} == {
-        "gate-n": "4",
-        "gate-s": "3",
+        "gate-n": "5",
+        "gate-s": "4",
     }
     expect(page.locator('#denials tr[data-reason="code_yellow"] .count')).to_have_text("2")
     expect(page.locator('#denials tr[data-reason="no_code"] .count')).to_have_text("1")
+    # in a health officer's words, not the gate's
+    expect(page.locator('#denials tr[data-reason="nat_expired"]')).to_contain_text(
+        "nucleic-acid test out of date"
+    )
+    still_open = page.locator('#outcomes .ending[data-kind="secondary_check"][data-state="open"]')
+    expect(still_open).to_have_text(re.compile(r"^sent to the secondary check, still open: \d+$"))
     # the vehicles the guards entered, with what became of them
     expect(page.locator("#vehicles tr.vehicle")).to_have_count(2)
     refused = page.locator('#vehicles tr[data-plate="沪A12345D"]')
@@ -168,12 +177,42 @@ def test_commands_are_confirmed_sent_to_the_gate_and_their_results_shown(
         assert not [c for c in centre.store.command_results(50) if c.gate == "gate-b"]
         page.click("#confirm")
         expect(page.locator(".note")).to_have_text("1 command(s) sent")
-        gate.run_until(lambda: gate.state.lockdown)
-        page.wait_for_timeout(300)
-        page.reload()
+        # the form keeps the gate chosen, and the result comes in without a reload, in words
+        expect(lockdown.locator("select.target")).to_have_value("gate-b")
         result = page.locator('#results tr[data-command="lockdown"][data-gate="gate-b"]')
+        expect(result).to_have_attribute("data-outcome", "sent")
+        gate.run_until(lambda: gate.state.lockdown)
         expect(result).to_have_attribute("data-outcome", "done", timeout=SEEN_MS)
         expect(result).to_contain_text("hana")
+        expect(result.locator(".what")).to_have_text(
+            "Lock the gate down · fire drill at the north gate"
+        )
+        expect(result.locator(".detail")).to_have_text(
+            "Gate locked down: nobody passes but by a staff open-once"
+        )
+        # lifting it: the choices made (this gate, off) are still there after sending
+        lockdown.locator('input[name="on"][value="off"]').check()
+        lockdown.locator('input[name="reason"]').fill("drill over")
+        lockdown.locator('button[type="submit"]').click()
+        expect(page.locator("#summary")).to_have_text("Lift the lockdown · drill over → gate-b")
+        page.click("#confirm")
+        expect(lockdown.locator("select.target")).to_have_value("gate-b")
+        expect(lockdown.locator('input[name="on"][value="off"]')).to_be_checked()
+        gate.run_until(lambda: not gate.state.lockdown)
+        lifted = page.locator('#results tr[data-command="lockdown"]').first
+        expect(lifted.locator(".detail")).to_have_text("Lockdown lifted", timeout=SEEN_MS)
+        # the risk tier, in words; the tier chosen stays chosen
+        tier = page.locator("#form-tier")
+        tier.locator("select.target").select_option("gate-b")
+        tier.locator('select[name="tier"]').select_option("high")
+        tier.locator('button[type="submit"]').click()
+        page.click("#confirm")
+        expect(tier.locator('select[name="tier"]')).to_have_value("high")
+        expect(tier.locator("select.target")).to_have_value("gate-b")
+        gate.run_until(lambda: gate.state.risk_tier == "high")
+        raised = page.locator('#results tr[data-command="set_risk_tier"]')
+        expect(raised.locator(".what")).to_have_text("Risk tier to high")
+        expect(raised.locator(".detail")).to_have_text("Risk tier: low → high", timeout=SEEN_MS)
 
         # a cancelled command goes nowhere
         opening = page.locator("#form-open-once")
@@ -215,6 +254,9 @@ def test_commands_are_confirmed_sent_to_the_gate_and_their_results_shown(
         assert {row.get_attribute("data-outcome") for row in pushed.all()} == {"done", "refused"}
         refused = page.locator('#results tr[data-command="push_roster"][data-outcome="refused"]')
         assert "missing person_id" in refused.locator(".detail").inner_text()
+        done = page.locator('#results tr[data-command="push_roster"][data-outcome="done"]')
+        expect(done.locator(".what")).to_have_text("workers roster, 2 rows")
+        expect(done.locator(".detail")).to_have_text("2 workers installed")
         installed = gate.rig.config.roster.workers
         assert installed is not None and "王芳" in installed.read_text(encoding="utf-8")
         # an empty upload and a missing reason are refused at the centre, named
@@ -222,7 +264,8 @@ def test_commands_are_confirmed_sent_to_the_gate_and_their_results_shown(
         page.locator("#form-roster button[type='submit']").click()
         expect(page.locator("#command-problem")).to_have_text("Choose the roster file")
         actions = [action for action, _ in audit_entries(centre, "hana")]
-        assert actions.count("command") == 3  # lockdown and two rosters, not the cancelled one
+        # lockdown on and off, the tier and two rosters, not the cancelled one
+        assert actions.count("command") == 5
         page.close()
     finally:
         gate.close()
@@ -467,3 +510,7 @@ def test_every_text_has_both_languages_and_every_reason_has_words() -> None:
         assert len(texts) == len(LANGUAGES) and all(t.strip() for t in texts), key
     for reason in Reason:
         assert f"reason_{reason.value}" in TEXTS, reason
+    # the board's line of how flags ended has words for every kind and state the desk names
+    for key in [k for k in TEXTS if k.startswith(("kind_", "state_"))]:
+        kind_or_state, value = key.split("_", 1)
+        assert f"ending_{kind_or_state}_{value}" in TEXTS, key

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -28,7 +29,9 @@ from terminal.centre.web.auth import hash_password
 from terminal.config import Config
 from terminal.record import Record
 from terminal.topics import GateTopics
+from tests.centre_fixture import Publisher as GateLink
 from tests.centre_fixture import centre_config, running_centre, wait_until
+from tests.centre_messages import FakeGate
 from tests.conftest import make_config
 from tests.test_secondary import commanded_gate
 
@@ -100,6 +103,13 @@ def sign_in(page: Page, centre: Centre, user: str, password: str | None = None) 
     page.click("#sign-in")
 
 
+def sign_in_here(page: Page, user: str, password: str | None = None) -> None:
+    """The sign-in form the page shows now, filled in."""
+    page.fill("#user", user)
+    page.fill("#password", password if password is not None else PASSWORDS[user])
+    page.click("#sign-in")
+
+
 def signed_in(browser: Browser, centre: Centre, user: str) -> Page:
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     sign_in(page, centre, user)
@@ -109,6 +119,15 @@ def signed_in(browser: Browser, centre: Centre, user: str) -> Page:
 
 def audit_entries(centre: Centre, user: str) -> list[tuple[str, str]]:
     return [(a.action, a.detail) for a in centre.store.audit_log(500) if a.user == user]
+
+
+# the texts of the elements matched by a selector that the browser laid out on several lines
+BROKEN_OVER_LINES = """(selector) => [...document.querySelectorAll(selector)].filter((el) => {
+  const range = document.createRange();
+  range.selectNodeContents(el);
+  const tops = new Set([...range.getClientRects()].map((rect) => Math.round(rect.top)));
+  return tops.size > 1;
+}).map((el) => el.textContent)"""
 
 
 def beeps(page: Page) -> int:
@@ -289,7 +308,7 @@ def test_a_session_ends_at_sign_out_and_when_it_expires(browser: Browser, centre
     other.goto(f"{centre.url}/desk")
     page.click("#sign-out")
     expect(page).to_have_url(f"{centre.url}/login")
-    expect(other).to_have_url(f"{centre.url}/login?expired=1")
+    expect(other).to_have_url(f"{centre.url}/login?expired=1")  # from the desk: back to it
     other.close()
     # the old cookie opens nothing any more
     page.context.add_cookies([cookie])  # type: ignore[list-item]
@@ -310,10 +329,40 @@ def test_a_session_ends_at_sign_out_and_when_it_expires(browser: Browser, centre
     web.now = lambda: real_now() + dt.timedelta(hours=hours, minutes=1)
     try:
         page.goto(f"{centre.url}/board")
-        expect(page).to_have_url(f"{centre.url}/login?expired=1")
+        expect(page).to_have_url(f"{centre.url}/login?expired=1&next=%2Fboard")
     finally:
         web.now = real_now
+    sign_in_here(page, "anna")  # and back to the board once signed in again
+    expect(page).to_have_url(f"{centre.url}/board")
     page.close()
+
+
+def test_signing_in_returns_to_the_page_asked_for_and_never_to_another_site(
+    browser: Browser, centre: Centre
+) -> None:
+    for asked in ["/board", "/records?gate=gate-x&decision=deny"]:
+        page = browser.new_page()
+        page.goto(f"{centre.url}{asked}")
+        expect(page.locator("#sign-in")).to_be_visible()
+        sign_in_here(page, "victor")
+        expect(page).to_have_url(f"{centre.url}{asked}")
+        page.close()
+    # a wrong password first: the page asked for is still where the sign-in goes
+    page = browser.new_page()
+    page.goto(f"{centre.url}/audit")
+    sign_in_here(page, "victor", "not his password")
+    expect(page.locator("#login-problem")).to_have_text("Wrong user name or password")
+    sign_in_here(page, "victor")
+    expect(page).to_have_url(f"{centre.url}/audit")
+    page.close()
+    # a link to the sign-in that would send the guard on to another site lands on the desk
+    for elsewhere in ["//evil.example/desk", "https://evil.example/", "/\\evil.example",
+                      "\\\\evil.example", "/%09/evil.example", "javascript:alert(1)"]:  # fmt: skip
+        page = browser.new_page()
+        page.goto(f"{centre.url}/login?next={quote(elsewhere, safe='%')}")
+        sign_in_here(page, "victor")
+        expect(page).to_have_url(f"{centre.url}/desk")
+        page.close()
 
 
 # --- a flag from a real gate, live on the desk, resolved by a guard ---------------------------
@@ -360,11 +409,16 @@ def test_a_flag_appears_live_sounds_until_taken_and_a_fever_goes_to_the_isolatio
     page.fill("#clinical_c", "38.6")
     page.click("#send-reading")
     expect(page).to_have_url(f"{centre.url}/desk")
-    expect(page.locator(".note")).to_have_text("Sent (fever); waiting for the gate to confirm")
+    receipt = page.locator(f'.receipt[data-flag="{flag_id}"]')
+    expect(receipt).to_have_text("Sent (fever); waiting for the gate to confirm")
 
-    # the gate takes the signed command and sends the person to the isolation room
+    # the gate takes the signed command and sends the person to the isolation room: the desk
+    # says so as soon as the gate's answer is stored, without a reload
     live_gate.run_until(lambda: ("fever_confirmed", "anna") in live_gate.steps(flag_id))
     assert live_gate.relay_pulses() == 0  # never through the turnstile
+    expect(receipt).to_have_text(
+        f"Gate {GATE} confirmed: A-hot, fever confirmed, awaiting escort", timeout=SEEN_MS
+    )
     expect(row).to_have_attribute("data-state", "fever_confirmed", timeout=SEEN_MS)
     expect(row.locator(".isolation")).to_have_text(f"{ROOM} ({PLACE})")
     expect(row.locator(".readings .clinical")).to_have_text("clinical 38.6 °C")
@@ -372,6 +426,7 @@ def test_a_flag_appears_live_sounds_until_taken_and_a_fever_goes_to_the_isolatio
     expect(row).not_to_have_attribute("data-alarm", "1")
 
     # the person is escorted: the flag leaves the open list for the outcomes
+    expect(row.locator("button.escort")).to_have_text("Mark as escorted to the isolation room")
     row.locator("button.escort").click()
     closed = page.locator(f'tr.closed-flag[data-flag="{flag_id}"]')
     expect(closed).to_have_attribute("data-state", "escorted", timeout=SEEN_MS)
@@ -395,13 +450,72 @@ def test_a_flag_appears_live_sounds_until_taken_and_a_fever_goes_to_the_isolatio
     row.locator("a.resolve").click()
     page.fill("#clinical_c", "36.8")
     page.click("#send-reading")
-    expect(page.locator(".note")).to_have_text("Sent (normal); waiting for the gate to confirm")
+    receipt = page.locator(f'.receipt[data-flag="{second}"]')
+    expect(receipt).to_have_text("Sent (normal); waiting for the gate to confirm")
     live_gate.run_until(lambda: live_gate.relay_pulses() == 1)
     assert live_gate.steps(second)[-1] == ("admitted_by_staff", "anna")
+    expect(receipt).to_have_text(f"Gate {GATE} confirmed: B-hot, admitted", timeout=SEEN_MS)
     closed = page.locator(f'tr.closed-flag[data-flag="{second}"]')
     expect(closed).to_have_attribute("data-state", "admitted", timeout=SEEN_MS)
     expect(closed).to_contain_text("clinical 36.8 °C")
+    # the commands page says what the gate did with each reading, in words
+    page.goto(f"{centre.url}/commands")
+    answers = page.locator('#results tr[data-command="resolve_secondary"] .detail')
+    expect(answers).to_have_text(
+        ["Normal reading: let through", "Fever confirmed: sent to the isolation room"]
+    )
     page.close()
+
+
+def test_the_banner_counts_and_names_the_same_alerts_and_a_guards_fever_does_not_sound(
+    browser: Browser, tmp_path: Path, broker: PrivateBroker
+) -> None:
+    with centre_running(tmp_path, broker, park="banner-park", web={"language": "en"}) as here:
+        gate = FakeGate("gate-1", park="banner-park")
+        now = dt.datetime.now(ZoneInfo("Asia/Shanghai"))
+        flagged = [gate.flagged(now, person_id=f"W{n:04d}") for n in range(5)]
+        fever_row = flagged[4][0]
+        # four waiting for a guard; the fifth measured by a guard at the gate, who found a
+        # fever: the gate sent the person to the isolation room
+        messages = [m for _, pair in flagged for m in pair]
+        messages.append(gate.fever(fever_row.event_id, now, person_id="W0004"))
+        link = GateLink(broker.port)
+        try:
+            link.publish(messages)
+        finally:
+            link.close()
+        fever_ref = f"banner-park/gate-1/{fever_row.event_id}"
+        wait_until(lambda: getattr(here.store.flag(fever_ref), "state", "")
+                   == "fever_confirmed", what="the fever")  # fmt: skip
+        page = signed_in(browser, here, "anna")
+        banner = page.locator("#alarm-banner")
+        expect(banner.locator("strong")).to_have_text("4 alert(s) not taken")
+        named = banner.locator(".alarm-item")
+        expect(named).to_have_count(4)
+        assert {item.get_attribute("data-flag") for item in named.all()} == {
+            row.event_id for row, _ in flagged[:4]
+        }
+        # the guard's fever is handled: awaiting the escort, no alarm of its own, no Take
+        fever = page.locator(f'tr.flag[data-flag="{fever_row.event_id}"]')
+        expect(fever.locator(".state")).to_contain_text("fever confirmed, awaiting escort")
+        expect(fever).not_to_have_attribute("data-alarm", "1")
+        expect(fever.locator("button.take")).to_have_count(0)
+        expect(fever.locator("button.escort")).to_be_visible()
+        # on a narrow screen the columns squeeze, but an id, a reading or a time stays whole
+        page.set_viewport_size({"width": 640, "height": 900})
+        cells = "#flags td.gate, #flags td.person, #flags .readings span, #checks td.time, "
+        cells += "#checks td.gate, #checks td.person, #checks td.temp"
+        assert page.locator(cells).count() >= 20
+        assert page.evaluate(BROKEN_OVER_LINES, cells) == []
+        page.set_viewport_size({"width": 1280, "height": 900})
+        for row, _ in flagged[:4]:
+            page.locator(f'tr.flag[data-flag="{row.event_id}"] button.take').click()
+        expect(banner).to_have_count(0, timeout=SEEN_MS)
+        expect(page.locator("body")).to_have_attribute("data-alarm", "off")
+        sounded = beeps(page)
+        page.wait_for_timeout(2500)  # longer than the alarm's period: the fever stays quiet
+        assert beeps(page) == sounded
+        page.close()
 
 
 def test_a_read_only_centre_in_chinese_behind_tls(

@@ -5,18 +5,23 @@ the display state, and a server that fails is logged once and leaves the gate ru
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import json
 import logging
 import os
+import re
 import socket
 import threading
 from collections.abc import AsyncIterator
 
 import uvicorn
 from starlette.applications import Starlette
+from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, StreamingResponse
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from terminal.display.catalogue import CHROME, screen
 from terminal.display.page import PAGE
@@ -43,6 +48,56 @@ def _page(state: DisplayState) -> str:
         .replace("{{connecting}}", CHROME["connecting"][language])
         .replace("{{texts}}", json.dumps(texts, ensure_ascii=False))
     )
+
+
+def _inline_hashes(page: str, tag: str) -> str:
+    """The CSP sources that allow exactly the page's own inline ``tag`` blocks."""
+    blocks = re.findall(rf"<{tag}>(.*?)</{tag}>", page, flags=re.DOTALL)
+    digests = (hashlib.sha256(block.encode("utf-8")).digest() for block in blocks)
+    return " ".join(f"'sha256-{base64.b64encode(digest).decode('ascii')}'" for digest in digests)
+
+
+def security_headers(page: str) -> dict[str, str]:
+    """For every answer: the page's own inline style and script and nothing else, no framing by
+    another page, no sniffing, no referrer."""
+    policy = (
+        f"default-src 'self'; script-src {_inline_hashes(page, 'script')}; "
+        f"style-src {_inline_hashes(page, 'style')}; connect-src 'self'; object-src 'none'; "
+        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    )
+    return {
+        "Content-Security-Policy": policy,
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+        "Referrer-Policy": "no-referrer",
+    }
+
+
+class _WithHeaders:
+    """Adds the security headers to every HTTP response, Starlette's own 404 and 500 included."""
+
+    def __init__(self, app: ASGIApp, headers: dict[str, str]) -> None:
+        self.app, self.headers = app, headers
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in self.headers.items():
+                    if name not in headers:
+                        headers.append(name, value)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers if scope["type"] == "http" else send)
+
+
+class _DisplayApp(Starlette):
+    def __init__(self, headers: dict[str, str], routes: list[Route]) -> None:
+        self.security_headers = headers
+        super().__init__(routes=routes)
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return _WithHeaders(super().build_middleware_stack(), self.security_headers)
 
 
 def build_app(state: DisplayState, stopping: threading.Event) -> Starlette:
@@ -73,13 +128,8 @@ def build_app(state: DisplayState, stopping: threading.Event) -> Starlette:
         headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
         return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)
 
-    return Starlette(
-        routes=[
-            Route("/", index),
-            Route("/screen", current),
-            Route("/events", events),
-        ]
-    )
+    routes = [Route("/", index), Route("/screen", current), Route("/events", events)]
+    return _DisplayApp(security_headers(page), routes)
 
 
 class DisplayServer:

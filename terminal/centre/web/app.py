@@ -11,9 +11,10 @@ from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from terminal.centre.config import CentreConfig
 from terminal.centre.sender import CommandSender
@@ -21,15 +22,22 @@ from terminal.centre.store import Store
 from terminal.centre.web import auth, board, desk, orders
 from terminal.centre.web.context import HERE, Visitor, Web, see_other
 from terminal.centre.web.guards import action, body_fits
+from terminal.centre.web.headers import SecurityHeaders
+from terminal.centre.web.returnto import safe_next
 from terminal.safetext import printable
 
 MAX_NAME_CHARS = 64
 
 
 def login_routes(web: Web) -> list[Route]:
-    def login_page(request: Request, message: str | None, status_code: int) -> Response:
+    def login_page(
+        request: Request, message: str | None, status_code: int, back_to: str | None = None
+    ) -> Response:
         token = auth.new_token()
-        response = web.page("login.html", None, status_code, login_csrf=token, message=message)
+        back_to = safe_next(back_to if back_to is not None else request.query_params.get("next"))
+        response = web.page(
+            "login.html", None, status_code, login_csrf=token, message=message, back_to=back_to
+        )
         response.set_cookie(
             auth.LOGIN_COOKIE,
             token,
@@ -56,6 +64,7 @@ def login_routes(web: Web) -> list[Route]:
             request.cookies.get(auth.LOGIN_COOKIE, ""), str(form.get("csrf", ""))
         ):
             return login_page(request, web.t("bad_form"), 400)
+        back_to = safe_next(str(form.get("next", "")))
         # shown escaped: a control or bidi character could forge a line of the audit log; such
         # a name is never a user's (they are checked where they are made), so it signs nobody in
         name = printable(str(form.get("user", "")).strip()[:MAX_NAME_CHARS])
@@ -65,7 +74,7 @@ def login_routes(web: Web) -> list[Route]:
         if locked_s > 0:
             await web.audit(name or "?", "login_locked", "refused while locked")
             minutes = max(1, round(locked_s / 60))
-            return login_page(request, web.t("locked_out", minutes=minutes), 429)
+            return login_page(request, web.t("locked_out", minutes=minutes), 429, back_to)
         user = await web.call(web.store.user, name) if name else None
         ok = await web.call(auth.check_password, user.password_hash if user else None, password)
         if not ok or user is None:
@@ -73,15 +82,15 @@ def login_routes(web: Web) -> list[Route]:
             await web.audit(name or "?", "login_failed", "locked" if locks else "")
             if locks:
                 minutes = max(1, round(web.lockout.lockout_s / 60))
-                return login_page(request, web.t("locked_out", minutes=minutes), 429)
-            return login_page(request, web.t("bad_login"), 401)
+                return login_page(request, web.t("locked_out", minutes=minutes), 429, back_to)
+            return login_page(request, web.t("bad_login"), 401, back_to)
         web.lockout.succeeded(name)
         token = auth.new_token()
         hours = float(web.config.web.session_hours)
         expires = now + dt.timedelta(hours=hours)
         await web.call(web.store.create_session, auth.token_digest(token), user.name, expires)
         await web.audit(user.name, "login", user.role)
-        response = see_other("/desk")
+        response = see_other(back_to)
         response.set_cookie(
             auth.SESSION_COOKIE,
             token,
@@ -109,6 +118,14 @@ def login_routes(web: Web) -> list[Route]:
     ]
 
 
+class CentreApp(Starlette):
+    """Starlette with the security headers outside everything, the error page of a failure
+    included."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(super().build_middleware_stack())
+
+
 def build_app(store: Store, config: CentreConfig, sender: CommandSender | None) -> Starlette:
     """The desk and the board over ``store``; commands go out through ``sender``."""
     web = Web(store=store, config=config, sender=sender)
@@ -116,7 +133,24 @@ def build_app(store: Store, config: CentreConfig, sender: CommandSender | None) 
     async def home(request: Request) -> Response:
         return see_other("/desk")
 
-    app = Starlette(
+    async def http_error(request: Request, exc: Exception) -> Response:
+        """Starlette's own refusals (no such page, a method a page does not take) as a page."""
+        if not isinstance(exc, HTTPException):
+            return await failure(request, exc)
+        message = web.t("not_found") if exc.status_code == 404 else str(exc.detail)
+        response = web.page("error.html", None, exc.status_code, message=message)
+        response.headers.update(exc.headers or {})
+        return response
+
+    async def failure(request: Request, exc: Exception) -> Response:
+        """A fault of the centre itself: one line to the visitor; the log has the rest."""
+        try:
+            return web.page("error.html", None, 500, message=web.t("server_error"))
+        except Exception:  # the templates themselves failing: the same line, as plain text
+            return PlainTextResponse(web.t("server_error"), status_code=500)
+
+    app = CentreApp(
+        exception_handlers={HTTPException: http_error, 500: failure},
         routes=[
             Route("/", home),
             *login_routes(web),
@@ -124,7 +158,7 @@ def build_app(store: Store, config: CentreConfig, sender: CommandSender | None) 
             *board.routes(web),
             *orders.routes(web),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
-        ]
+        ],
     )
     app.state.web = web
     app.state.stopping = web.stopping  # the server sets it first when it stops

@@ -22,6 +22,7 @@ from terminal.centre.web.context import SECURITY_HEADERS, Visitor, Web
 from terminal.centre.web.guards import page
 from terminal.centre.web.live import stream_route
 from terminal.centre.web.plot import flow_plot
+from terminal.centre.web.spreadsheet import spreadsheet_safe
 from terminal.contract import Reason
 
 SHOWN_RECORDS = 500
@@ -92,16 +93,6 @@ def parse_vehicle_query(params: dict[str, str]) -> VehicleQuery:
     if plate is not None:
         plate = "".join(c.upper() if "a" <= c <= "z" else c for c in plate if c not in " ·.-")
     return VehicleQuery(date_from, date_to, _word(params, "gate"), plate or None)
-
-
-def spreadsheet_safe(value: object) -> str:
-    """A cell a spreadsheet shows as text: no formula from a value that starts like one."""
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime):
-        return value.isoformat()
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def csv_lines(rows: Iterator[Any], columns: tuple[str, ...] = CSV_COLUMNS) -> Iterator[str]:

@@ -25,6 +25,7 @@ from terminal.centre.sender import CommandSender
 from terminal.centre.store import Store
 from terminal.centre.web import auth
 from terminal.centre.web.catalogue import TEXTS, Language, named, text
+from terminal.centre.web.headers import EVERY_RESPONSE
 
 T = TypeVar("T")
 NOTHING = "\u2013"  # an en dash: no value
@@ -33,17 +34,7 @@ HERE = Path(__file__).resolve().parent
 # reaches every desk within this and one page render
 VERSION_POLL_S = 0.1
 MAX_NOTED_SESSIONS = 1000
-# no script or style but the centre's own files, and no page of another site may frame it
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
-}
+SECURITY_HEADERS = {**EVERY_RESPONSE, "Cache-Control": "no-store"}  # a page: never kept
 
 
 @dataclass(frozen=True)
@@ -94,7 +85,7 @@ class Web:
         )
         self.env.globals.update(
             t=self.t,
-            reason=lambda value: named("reason", value, self.language),
+            reason=self.reason_words,
             fault=lambda value: named("fault", value, self.language),
             local_time=self.local_time,
             duration=self.duration,
@@ -117,6 +108,10 @@ class Web:
 
     def t(self, key: str, **values: object) -> str:
         return text(key, self.language, **values)
+
+    def reason_words(self, value: str) -> str:
+        """A gate's reason, as staff name it."""
+        return named("reason", value, self.language)
 
     def local_time(self, moment: dt.datetime | None, with_date: bool = False) -> str:
         if moment is None:

@@ -17,9 +17,11 @@ from starlette.routing import Route
 
 from terminal.centre.errors import CentreError
 from terminal.centre.store import ISOLATION_KINDS, CheckQuery
+from terminal.centre.web import auth
 from terminal.centre.web.context import Visitor, Web, see_other
 from terminal.centre.web.guards import action, page, refuse
 from terminal.centre.web.live import stream_route
+from terminal.centre.web.receipts import Receipts, Sent
 
 CLINICAL_RANGE_C = (34.0, 43.0)  # the command's own bounds: no living person reads outside
 ACTIVE = ("open", "fever_confirmed")
@@ -29,7 +31,15 @@ MAX_NOTE_CHARS = 200
 
 
 def needs_alarm(flag: Any) -> bool:
-    return flag.state in ACTIVE and flag.taken_by is None
+    """An alert nobody has taken. A fever a guard confirmed is handled: the gate sent the person
+    to the isolation room and the desk now awaits the escort, with no alarm."""
+    if flag.taken_by is not None or flag.state not in ACTIVE:
+        return False
+    return not awaiting_escort(flag)
+
+
+def awaiting_escort(flag: Any) -> bool:
+    return bool(flag.state == "fever_confirmed" and flag.guard)
 
 
 def resolvable(flag: Any) -> bool:
@@ -62,6 +72,7 @@ def parse_clinical(raw: str) -> tuple[float | None, str | None]:
 class Desk:
     def __init__(self, web: Web) -> None:
         self.web = web
+        self.receipts = Receipts()
 
     @property
     def threshold_c(self) -> float:
@@ -84,12 +95,24 @@ class Desk:
             "musters": store.musters(),
         }
 
+    def seen_by(self, visitor: Visitor) -> dict[str, Any]:
+        """The desk as ``visitor`` sees it: everything, and what became of the readings they
+        sent (in a worker thread)."""
+        session = auth.token_digest(visitor.token)
+        receipts = self.receipts.of(session, self.web.store, self.web.t)
+        return {**self.view(), "receipts": receipts}
+
     async def live_part(self, visitor: Visitor) -> str:
-        view = await self.web.call(self.view)
+        view = await self.web.call(self.seen_by, visitor)
         return self.web.render_text("_desk_live.html", visitor=visitor, **self.helpers(), **view)
 
     def helpers(self) -> dict[str, Any]:
-        return {"resolvable": resolvable, "escortable": escortable, "needs_alarm": needs_alarm}
+        return {
+            "resolvable": resolvable,
+            "escortable": escortable,
+            "needs_alarm": needs_alarm,
+            "awaiting_escort": awaiting_escort,
+        }
 
     async def find(self, ref: str) -> Any | None:
         """The flag a form or a link names by its ref (park/gate/id: one gate's flag)."""
@@ -97,7 +120,7 @@ class Desk:
 
     # --- pages ----------------------------------------------------------------------------------
     async def show(self, request: Request, visitor: Visitor) -> Response:
-        view = await self.web.call(self.view)
+        view = await self.web.call(self.seen_by, visitor)
         return self.web.page("desk.html", visitor, **self.helpers(), **view)
 
     async def resolve_form(self, request: Request, visitor: Visitor) -> Response:
@@ -138,19 +161,17 @@ class Desk:
             "guard": visitor.name,
         }
         try:
-            await self.web.send(
-                "resolve_secondary",
-                flag.park,
-                flag.gate,
-                payload,
-                visitor.name,
+            command_id = await self.web.send(
+                "resolve_secondary", flag.park, flag.gate, payload, visitor.name
             )
         except CentreError as exc:  # the sender names what failed: the broker, the key, the payload
             self.web.note(visitor, "send_failed", "error", detail=str(exc)[:300])
             return see_other("/desk")
         if flag.taken_by is None:  # whoever measured has taken the alert
             await self.web.call(self.web.store.take, flag.ref, visitor.name)
-        self.web.note(visitor, "sent_reading", result=self.web.t(f"result_{result}"))
+        # the live desk says "waiting for the gate", then the gate's answer as soon as it comes
+        sent = Sent(command_id, flag.flag_id, flag.gate, flag.person_id or "?", result, flag.ref)
+        self.receipts.sent(auth.token_digest(visitor.token), sent)
         return see_other("/desk")
 
     async def take(self, request: Request, visitor: Visitor, form: FormData) -> Response:

@@ -14,6 +14,7 @@ from starlette.responses import Response
 
 from terminal.centre.web import auth
 from terminal.centre.web.context import Visitor, Web, see_other, with_headers
+from terminal.centre.web.returnto import login_path
 
 Page = Callable[[Request, Visitor], Awaitable[Response]]
 Action = Callable[[Request, Visitor, FormData], Awaitable[Response]]
@@ -76,8 +77,14 @@ async def refuse(web: Web, visitor: Visitor, needs: auth.Action) -> Response:
 
 
 def to_login(request: Request) -> Response:
-    response = see_other("/login")
-    if request.cookies.get(auth.SESSION_COOKIE):  # a session that ended: say so at the sign-in
-        response = see_other("/login?expired=1")
+    """The sign-in, which then returns to the page asked for (a form's POST cannot be replayed:
+    its page is the one to go back to, so none is given)."""
+    asked = None
+    if request.method == "GET":
+        query = request.url.query
+        asked = request.url.path + (f"?{query}" if query else "")
+    ended = bool(request.cookies.get(auth.SESSION_COOKIE))  # a session that ended: say so
+    response = see_other(login_path(asked, expired=ended))
+    if ended:
         response.delete_cookie(auth.SESSION_COOKIE, path="/")
     return response

@@ -18,8 +18,11 @@ from starlette.routing import Route
 
 from terminal.centre.errors import CentreError
 from terminal.centre.web import auth
+from terminal.centre.web.choices import Choices
 from terminal.centre.web.context import Visitor, Web, see_other
 from terminal.centre.web.guards import action, page
+from terminal.centre.web.live import stream_route
+from terminal.centre.web.results import in_words
 from terminal.centre.web.roster_upload import (
     DEFAULT_ENCODING,
     ROSTER_ENCODINGS,
@@ -56,6 +59,7 @@ class Orders:
     def __init__(self, web: Web) -> None:
         self.web = web
         self.pending: dict[str, Pending] = {}
+        self.choices = Choices()
 
     # --- what the form may aim at ---------------------------------------------------------------
     def known_gates(self) -> list[tuple[str, str]]:
@@ -145,17 +149,28 @@ class Orders:
     async def show(self, request: Request, visitor: Visitor, problem: str | None = None,
                    status_code: int = 200) -> Response:  # fmt: skip
         gates = await self.web.call(self.known_gates)
-        results = await self.web.call(self.web.store.command_results, RESULTS_SHOWN)
+        session = auth.token_digest(visitor.token)
         return self.web.page(
-            "commands.html", visitor, status_code, gates=gates, results=results,
-            problem=problem, every=EVERY_GATE, encodings=ROSTER_ENCODINGS,
+            "commands.html", visitor, status_code, gates=gates, problem=problem,
+            every=EVERY_GATE, chosen=self.choices.of(session), encodings=ROSTER_ENCODINGS,
+            **await self.results(),
         )  # fmt: skip
 
     async def show_page(self, request: Request, visitor: Visitor) -> Response:
         return await self.show(request, visitor)
 
+    async def results(self) -> dict[str, Any]:
+        """The commands already sent, newest first, each with what it asked and got in words."""
+        results = await self.web.call(self.web.store.command_results, RESULTS_SHOWN)
+        words = [in_words(self.web.t, self.web.reason_words, r) for r in results]
+        return {"results": list(zip(results, words, strict=True))}
+
+    async def live_part(self, visitor: Visitor) -> str:
+        return self.web.render_text("_commands_live.html", visitor=visitor, **await self.results())
+
     async def prepare(self, request: Request, visitor: Visitor, form: FormData) -> Response:
         gates = await self.web.call(self.known_gates)
+        self.choices.remember(auth.token_digest(visitor.token), str(form.get("command")), form)
         try:
             read = await self.read(form, gates)
         except OrderProblem as exc:
@@ -204,6 +219,7 @@ def routes(web: Web) -> list[Route]:
     orders = Orders(web)
     return [
         Route("/commands", page(web, orders.show_page)),
+        Route("/commands/live", stream_route(web, orders.live_part)),
         Route("/commands/prepare", action(web, "command", orders.prepare), methods=["POST"]),
         Route("/commands/confirm", action(web, "command", orders.confirm), methods=["POST"]),
         Route("/commands/cancel", action(web, "command", orders.cancel), methods=["POST"]),

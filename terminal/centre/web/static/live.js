@@ -71,7 +71,12 @@
     document.body.dataset.shown = String(Date.now());
     document.body.dataset.alarm = alarming() ? "on" : "off";
   });
-  source.addEventListener("expired", () => window.location.assign("/login?expired=1"));
+  // the sign-in returns here afterwards
+  source.addEventListener("expired", () => {
+    const here = window.location.pathname + window.location.search;
+    const back = here === "/desk" ? "" : "&next=" + encodeURIComponent(here);
+    window.location.assign("/login?expired=1" + back);
+  });
   // signing out here ends this page's session on purpose: the sign-in page need not say it ended
   const signOut = document.querySelector('form[action="/logout"]');
   if (signOut) signOut.addEventListener("submit", () => source.close());
