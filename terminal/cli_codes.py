@@ -36,6 +36,7 @@ from terminal.healthcode import (
 )
 from terminal.ids import PERSON_ID
 from terminal.permits import issue_permit
+from terminal.safefile import MAX_KEY_BYTES, UnreadableFile, read_regular_file
 
 _DURATION = re.compile(r"^([0-9]+(?:\.[0-9]+)?)\s*([mhd])$")
 _UNIT_S = {"m": 60.0, "h": 3600.0, "d": 86400.0}
@@ -152,9 +153,9 @@ def _keygen(folder: Path, key_id: str | None) -> int:
 
 def _load_key(path: Path) -> object:
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise CodesError(f"{path}: cannot read the key: {exc.strerror}") from None
+        data = read_regular_file(path, max_bytes=MAX_KEY_BYTES, what="the key")
+    except UnreadableFile as exc:
+        raise CodesError(str(exc)) from None
     try:
         return load_private_key(data)
     except KeyProblem as exc:

@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from terminal import contract, strictjson
 from terminal.command_signing import sign_command
 from terminal.healthcode import KeyProblem, load_private_key, private_key_pem, public_key_text
+from terminal.safefile import MAX_KEY_BYTES, UnreadableFile, read_regular_file
 
 
 class CommandLineError(ValueError):
@@ -70,9 +71,11 @@ def _keygen(out: Path) -> None:
 
 def _sign(args: argparse.Namespace) -> dict:
     try:
-        key = load_private_key(args.key.read_bytes())
-    except OSError as exc:
-        raise CommandLineError(f"{args.key}: {exc.strerror}") from None
+        key = load_private_key(
+            read_regular_file(args.key, max_bytes=MAX_KEY_BYTES, what="the signing key")
+        )
+    except UnreadableFile as exc:
+        raise CommandLineError(str(exc)) from None
     except KeyProblem as exc:
         raise CommandLineError(f"{args.key}: {exc}") from None
     try:  # parsed as the gate parses the command: what it would refuse is not signed

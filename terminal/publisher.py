@@ -35,9 +35,10 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from terminal import contract
-from terminal.config import MqttConfig
+from terminal.config import MAX_CONFIG_BYTES, MqttConfig
 from terminal.gatestate import ConnectionTrouble, GateState
 from terminal.record import Record
+from terminal.safefile import UnreadableFile, read_regular_file
 from terminal.topics import GateTopics
 
 log = logging.getLogger(__name__)
@@ -71,9 +72,10 @@ def software_version() -> str:
 
 def config_hash(path: Path) -> str:
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
-    except OSError:
+        config = read_regular_file(path, max_bytes=MAX_CONFIG_BYTES, what="config")
+    except UnreadableFile:
         return "0" * 16
+    return hashlib.sha256(config).hexdigest()[:16]
 
 
 def classify(exc: BaseException | None) -> tuple[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import stat
 import time
 from pathlib import Path
@@ -156,3 +157,22 @@ def test_a_vehicle_permit_made_with_a_keygen_key_verifies_at_a_vehicle_gate(
     bad = run("codes", "permit", "--plate", "粤B12", "--purpose", "x",
               "--key", str(keys / "park-2026.key"))  # fmt: skip
     assert bad.returncode == 2 and "plate: not a Chinese licence plate" in bad.stderr
+
+
+@pytest.mark.parametrize(
+    "tool",
+    [
+        ("codes", "issue", "--person", "W0001", "--key-id", "park-2026"),
+        ("command", "sign", "--name", "lockdown", "--payload", '{"on": true}', "--park", "p1",
+         "--gate", "g1", "--key-id", "centre", "--by", "officer"),
+    ],
+)  # fmt: skip
+def test_a_fifo_or_a_device_as_the_signing_key_is_refused_without_waiting(
+    tool: tuple[str, ...], tmp_path: Path
+) -> None:
+    fifo = tmp_path / "key.pem"
+    os.mkfifo(fifo)
+    for key in (fifo, Path("/dev/zero")):
+        done = run(*tool, "--key", str(key), timeout=30)  # a FIFO read would wait for ever
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.count("\n") == 1 and "not a regular file" in done.stderr, done.stderr

@@ -25,6 +25,7 @@ from terminal.config import (
     validated,
 )
 from terminal.healthcode import KEY_ID_PATTERN, KeyProblem, load_private_key
+from terminal.safefile import MAX_KEY_BYTES, UnreadableFile, read_regular_file, read_regular_text
 from terminal.secretfile import check_secret_file
 
 __all__ = ["CentreConfig", "ConfigError", "load_centre", "parse_centre"]
@@ -68,7 +69,9 @@ class DatabaseConfig(Section):
     def password(self) -> str | None:
         if self.password_file is None:
             return None
-        return self.password_file.read_text(encoding="utf-8").strip() or None
+        what = "the database's password"
+        text = read_regular_text(self.password_file, max_bytes=MAX_KEY_BYTES, what=what)
+        return text.strip() or None
 
 
 class WebConfig(Section):
@@ -107,13 +110,17 @@ class CentreCommandsConfig(Section):
     def _private_key(cls, value: Path) -> Path:
         check_secret_file(value, "the command signing key")
         try:
-            load_private_key(value.read_bytes())
-        except KeyProblem as exc:
+            load_private_key(_key_bytes(value))
+        except (KeyProblem, UnreadableFile) as exc:
             raise ValueError(f"{value}: {exc}") from None
         return value
 
     def private_key(self) -> Ed25519PrivateKey:
-        return load_private_key(self.key_file.read_bytes())
+        return load_private_key(_key_bytes(self.key_file))
+
+
+def _key_bytes(path: Path) -> bytes:
+    return read_regular_file(path, max_bytes=MAX_KEY_BYTES, what="the command signing key")
 
 
 class SecondaryConfig(Section):
