@@ -1,12 +1,12 @@
 """The CSV files people edit (rosters, planned crowds), read with errors naming file, line, field.
 
-People make these files in a spreadsheet, so the reader takes what spreadsheets write: UTF-8 with or
-without a byte-order mark (Excel's "CSV UTF-8"), comma, semicolon or tab as the separator, columns
-in any order with any capitalisation, and trailing empty columns. A file in another encoding (Excel's
-plain "CSV" writes the Windows code page: GB18030 on a Chinese Windows, Shift-JIS on a Japanese one,
-Latin-1 in Western Europe) is read only when its encoding is named: such files cannot be told apart
-from their bytes, and a guess garbles every name without a word. Columns it was not asked for are
-not read: an HR export's phone numbers never reach the gate.
+People make these files in a spreadsheet, so the reader takes what spreadsheets write: UTF-8
+with or without a byte-order mark (Excel's "CSV UTF-8"), comma, semicolon or tab as the separator,
+columns in any order with any capitalisation, and trailing empty columns. A file in another
+encoding (Excel's plain "CSV" writes the Windows code page: GB18030 on a Chinese Windows,
+Shift-JIS on a Japanese one, Latin-1 in Western Europe) is read only when its encoding is named:
+such files cannot be told apart from their bytes, and a guess garbles every name without a word.
+Columns it was not asked for are not read: an HR export's phone numbers never reach the gate.
 """
 
 from __future__ import annotations
@@ -34,7 +34,9 @@ class CsvFileError(ValueError):
 class NotUtf8Error(CsvFileError):
     """A file read as UTF-8 that is not: its encoding has to be named, or the file saved again."""
 
-    def __init__(self, where: str, found: str, encodings: str, how: str = "pass --encoding") -> None:
+    def __init__(
+        self, where: str, found: str, encodings: str, how: str = "pass --encoding"
+    ) -> None:
         self.where, self.found, self.encodings = where, found, encodings
         super().__init__(f'{where}: {found}: {how} ({encodings}) or save it as "CSV UTF-8"')
 
@@ -106,12 +108,16 @@ def _not_a_csv_text(path: Path, data: bytes, what: str) -> CsvFileError | None:
 def _decode(path: Path, data: bytes, what: str, encoding: str | None) -> tuple[str, str]:
     if encoding is None or encoding.lower().replace("_", "-") in ("utf-8", "utf8"):
         if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-            raise NotUtf8Error(str(path), f'{what} is UTF-16 text (Excel\'s "Unicode Text")', "utf-16")
+            raise NotUtf8Error(
+                str(path), f'{what} is UTF-16 text (Excel\'s "Unicode Text")', "utf-16"
+            )
         try:
             return data.decode("utf-8-sig"), "utf-8"
         except UnicodeDecodeError as exc:
             line = data[: exc.start].count(b"\n") + 1
-            raise NotUtf8Error(f"{path}:{line}", f"{what} is not UTF-8 text", ENCODING_HINT) from None
+            raise NotUtf8Error(
+                f"{path}:{line}", f"{what} is not UTF-8 text", ENCODING_HINT
+            ) from None
     try:
         return data.decode(known_encoding(encoding)), encoding
     except CsvFileError as exc:

@@ -115,11 +115,11 @@ def test_the_gate_reads_its_files_in_roster_encoding(tmp_path: Path) -> None:
         roster_config(tmp_path, encoding="base64")
 
 
-# --- characters that forge what is shown ------------------------------------------------------------
+# --- characters that forge what is shown ---------------------------------------------------------
 @pytest.mark.parametrize(
     ("row", "column", "code"),
     [
-        ("W1,\"Ann\x1b[2J\",A,day,,", "name", "U+001B"),  # clears a terminal
+        ('W1,"Ann\x1b[2J",A,day,,', "name", "U+001B"),  # clears a terminal
         ('W1,"Ann\nW9\tForged",A,day,,', "name", "U+000A"),  # a quoted newline: a forged line
         ("W1,\u202eAnn,A,day,,", "name", "U+202E"),  # right-to-left override
         ("W1,Ann,Assembly\u200b,day,,", "department", "U+200B"),  # zero-width space
@@ -182,7 +182,7 @@ def test_every_problem_of_a_file_is_found_in_one_reading(tmp_path: Path) -> None
     assert str(raised.value) == raised.value.problems[0] + " (and 5 more problems)"
 
 
-# --- the visitors file is optional ------------------------------------------------------------------
+# --- the visitors file is optional ---------------------------------------------------------------
 def test_a_missing_visitors_file_means_no_visitors_and_a_warning_at_start(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
