@@ -65,9 +65,12 @@ def run(args: argparse.Namespace) -> int:
     except RosterError as exc:
         for problem in exc.problems[:MAX_LISTED]:
             print(f"gate-terminal: {problem}", file=sys.stderr)
-        if len(exc.problems) > MAX_LISTED:
-            more = len(exc.problems) - MAX_LISTED
-            print(f"gate-terminal: {args.file}: and {more} more problems", file=sys.stderr)
+        more = len(exc.problems) - len(exc.problems[:MAX_LISTED])
+        said = [f"{more} more {'problem' if more == 1 else 'problems'}"] if more > 0 else []
+        if exc.stopped_at is not None:
+            said.append(f"not read after line {exc.stopped_at}")
+        if said:
+            print(f"gate-terminal: {args.file}: and {', '.join(said)}", file=sys.stderr)
         return 1
     count = f"{len(checked.people)} {checked.kind}"
     ignored = ", ".join(printable(name) for name in checked.ignored)

@@ -21,6 +21,9 @@ from pathlib import Path
 from terminal.safefile import UnreadableFile, read_regular_file
 
 MAX_FILE_BYTES = 64 * 1024 * 1024  # far beyond any park's roster; a bigger file is a mistake
+# a file with this many problems is read no further: one wrong on each of a million lines is wrong
+# in one way, and the first problems say how (and reading on would cost minutes and memory)
+MAX_PROBLEMS = 1000
 # the encodings a person is told of when a file is not UTF-8, with where they come from
 ENCODING_HINT = "gb18030 for Excel's CSV on a Chinese Windows, shift_jis on a Japanese one, latin-1"
 _ZIP = b"PK\x03\x04"  # .xlsx and .ods are zip archives
@@ -57,6 +60,7 @@ class Table:
     # (line, problem) of rows that could not be read: a wrong number of cells, or broken CSV,
     # after which nothing more is read
     problems: list[tuple[int, CsvFileError]] = field(default_factory=list)
+    stopped_at: int | None = None  # the line after which nothing was read (MAX_PROBLEMS found)
 
     def __iter__(self) -> Iterator[tuple[int, dict[str, str]]]:
         """(line number, {column: stripped cell}) for each non-blank row; an optional column that
@@ -65,6 +69,11 @@ class Table:
 
     def __len__(self) -> int:
         return len(self._rows)
+
+    def add_problem(self, line: int, problem: CsvFileError) -> None:
+        self.problems.append((line, problem))
+        if len(self.problems) >= MAX_PROBLEMS:
+            self.stopped_at = line
 
     def error(self, line: int, column: str | None, message: str) -> CsvFileError:
         where = f"{self.path}:{line}" + (f": {column}" if column else "")
@@ -192,14 +201,16 @@ def load_table(
                 continue
             if len(cells) < len(header) or any(cells[len(header) :]):
                 problem = f"expected {len(header)} columns, got {len(cells)}"
-                table.problems.append((line, table.error(line, None, problem)))
+                table.add_problem(line, table.error(line, None, problem))
+                if table.stopped_at is not None:
+                    break
                 continue
             table._rows.append(
                 (line, {name: cells[index[name]] if name in index else "" for name in wanted})
             )
     except csv.Error as exc:
         broken = CsvFileError(f"{path}:{reader.line_num}: not valid CSV: {exc}")
-        table.problems.append((reader.line_num, broken))
+        table.add_problem(reader.line_num, broken)
     return table
 
 

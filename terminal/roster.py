@@ -17,6 +17,7 @@ names, ids and health data.
 
 from __future__ import annotations
 
+import bisect
 import logging
 import os
 import time
@@ -29,7 +30,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from terminal.config import Config, ShiftsConfig
-from terminal.csvfile import CsvFileError, NotUtf8Error, Table, load_table
+from terminal.csvfile import MAX_PROBLEMS, CsvFileError, NotUtf8Error, Table, load_table
 from terminal.ids import PERSON_ID, PERSON_ID_RULE
 from terminal.safetext import unsafe_character
 from terminal.shifts import Opening, ShiftProblem, Verdict, judge
@@ -59,11 +60,15 @@ class RosterError(CsvFileError):
     """Problems with roster files, each ``FILE:LINE: FIELD: problem``; the message is the first,
     with how many more there are, on one line."""
 
-    def __init__(self, *problems: str) -> None:
-        self.problems: tuple[str, ...] = problems
+    def __init__(self, *problems: str, stopped_at: int | None = None) -> None:
+        self.problems: tuple[str, ...] = problems  # in the order of the lines
+        self.stopped_at = stopped_at  # the file was not read after this line: too many problems
         more = len(problems) - 1
         plural = "problem" if more == 1 else "problems"
-        super().__init__(problems[0] + (f" (and {more} more {plural})" if more > 0 else ""))
+        said = [f"{more} more {plural}"] if more > 0 else []
+        if stopped_at is not None:
+            said.append(f"not read after line {stopped_at}")
+        super().__init__(problems[0] + (f" (and {', '.join(said)})" if said else ""))
 
 
 @dataclass(frozen=True)
@@ -216,18 +221,32 @@ def _error(table: Table, line: int, column: str | None, message: str) -> RosterE
 
 
 class _Problems:
-    """The problems found in one file, in the order of its lines."""
+    """The problems found in one file, in the order of its lines, up to MAX_PROBLEMS."""
 
     def __init__(self, table: Table) -> None:
         self.table = table
         self.found = [(line, str(problem)) for line, problem in table.problems]
+        self._table_lines = [line for line, _ in table.problems]  # in order: read so
+        self._in_rows = 0
+        self.stopped_at = table.stopped_at
 
     def add(self, line: int, column: str | None, message: str) -> None:
+        self._in_rows += 1
         self.found.append((line, str(self.table.error(line, column, message))))
 
+    def enough_at(self, line: int) -> bool:
+        """True, and the reading stops here, when MAX_PROBLEMS were found up to ``line``."""
+        if self._in_rows + bisect.bisect_right(self._table_lines, line) < MAX_PROBLEMS:
+            return False
+        self.stopped_at = line
+        return True
+
     def raise_any(self) -> None:
-        if self.found:
-            raise RosterError(*(text for _, text in sorted(self.found, key=lambda f: f[0])))
+        if not self.found:
+            return
+        last = self.stopped_at
+        found = sorted((f for f in self.found if last is None or f[0] <= last), key=lambda f: f[0])
+        raise RosterError(*(text for _, text in found), stopped_at=last)
 
 
 def parse_time(text: str, zone: ZoneInfo) -> float:
@@ -317,6 +336,8 @@ def read_people_file(
         if person is not None and not row.failed:
             people.append(person)
             cells_read.append(tuple(cells[c] for c in columns))
+        if row.failed and problems.enough_at(line):
+            break
     problems.raise_any()
     return PeopleFile(path, kind, tuple(people), lines, tuple(table.ignored), tuple(cells_read))
 

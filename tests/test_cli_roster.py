@@ -169,16 +169,21 @@ def test_check_lists_every_problem_in_one_run(tmp_path: Path, gate: Path) -> Non
     ]
 
 
-def test_a_file_wrong_on_every_line_lists_the_first_fifty(tmp_path: Path, gate: Path) -> None:
-    rows = "".join(f"W{n},A,B,evening,,\n" for n in range(120))
+def test_a_file_wrong_on_every_line_lists_the_first_fifty_of_a_thousand(
+    tmp_path: Path, gate: Path
+) -> None:
+    # every other row a wrong group, every other one too short: two kinds of problem, in order
+    rows = "".join(f"W{n},A,B,evening,,\nW{n}x,A\n" for n in range(750))
     source = export(tmp_path, WORKERS_HEADER + rows)
     done = run("roster", "check", str(source), "--config", str(gate / "gate.toml"))
     assert done.returncode == 1
     lines = done.stderr.splitlines()
     assert len(lines) == 51
     assert lines[0].startswith(f"gate-terminal: {source}:2: group: no such group")
-    assert lines[49].startswith(f"gate-terminal: {source}:51: group: no such group")
-    assert lines[50] == f"gate-terminal: {source}: and 70 more problems"
+    assert lines[1] == f"gate-terminal: {source}:3: expected 6 columns, got 2"
+    assert lines[49] == f"gate-terminal: {source}:51: expected 6 columns, got 2"
+    # a thousand problems are enough: the rest of the file is not read
+    assert lines[50] == f"gate-terminal: {source}: and 951 more problems, not read after line 1002"
 
 
 @pytest.mark.parametrize(
@@ -219,7 +224,7 @@ def test_an_unknown_encoding_is_one_line(tmp_path: Path, gate: Path) -> None:
 def test_the_installed_copy_is_written_in_roster_encoding(tmp_path: Path, gate: Path) -> None:
     config = gate / "gate.toml"
     config.write_text(
-        config.read_text().replace("[roster]\n", '[roster]\nencoding = "gb18030"\n'),
+        config.read_text().replace('encoding = "utf-8"', 'encoding = "gb18030"'),
         encoding="utf-8",
     )
     (gate / "visitors.csv").unlink()
