@@ -115,7 +115,11 @@ def _not_a_csv_text(path: Path, data: bytes, what: str) -> CsvFileError | None:
 
 
 def _decode(path: Path, data: bytes, what: str, encoding: str | None) -> tuple[str, str]:
-    if encoding is None or encoding.lower().replace("_", "-") in ("utf-8", "utf8"):
+    try:
+        named = None if encoding is None else codecs.lookup(known_encoding(encoding)).name
+    except CsvFileError as exc:
+        raise CsvFileError(f"{path}: {exc}") from None
+    if named is None or named in ("utf-8", "utf-8-sig"):
         if data.startswith((b"\xff\xfe", b"\xfe\xff")):
             raise NotUtf8Error(
                 str(path), f'{what} is UTF-16 text (Excel\'s "Unicode Text")', "utf-16"
@@ -127,13 +131,23 @@ def _decode(path: Path, data: bytes, what: str, encoding: str | None) -> tuple[s
             raise NotUtf8Error(
                 f"{path}:{line}", f"{what} is not UTF-8 text", ENCODING_HINT
             ) from None
+    if not data.isascii() and _is_utf8(data):
+        # text in another encoding is almost never valid UTF-8: this file is UTF-8, and read
+        # as what was named every name in it would be garbled
+        raise CsvFileError(f"{path}: {what} is UTF-8 text, not {encoding}: read it as UTF-8")
     try:
-        return data.decode(known_encoding(encoding)), encoding
-    except CsvFileError as exc:
-        raise CsvFileError(f"{path}: {exc}") from None
+        return data.decode(named), named
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise CsvFileError(f"{path}:{line}: {what} is not {encoding} text") from None
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _dialect(text: str) -> type[csv.Dialect] | csv.Dialect:

@@ -206,3 +206,11 @@ def test_a_visitors_file_that_is_there_but_broken_is_an_error(tmp_path: Path) ->
     write(tmp_path / "visitors.csv", V + f"V1,Bo,,{VISIT}\n")
     with pytest.raises(RosterError, match=r"visitors\.csv:2: host: is empty"):
         load_roster(roster_config(tmp_path))
+
+
+def test_a_utf8_file_named_as_another_encoding_is_not_garbled(tmp_path: Path) -> None:
+    path = write(tmp_path / "w.csv", W + "W1,张三,A,day,,\n")
+    with pytest.raises(RosterError) as raised:
+        read_people_file(path, roster_config(tmp_path), "gb18030")
+    assert str(raised.value) == f"{path}: roster is UTF-8 text, not gb18030: read it as UTF-8"
+    assert read_people_file(path, roster_config(tmp_path), "UTF8").people[0].name == "张三"
