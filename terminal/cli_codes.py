@@ -2,7 +2,8 @@
 
 - ``keygen --out DIR``: a new issuing key pair; the private key readable by its owner only.
 - ``issue --person ID --colour C --valid 24h --key FILE [--png FILE]``: one code.
-- ``issue --roster FILE --key FILE --out DIR``: one PNG per person on a roster file.
+- ``issue --roster FILE --key FILE --out DIR [--encoding NAME]``: one PNG per person on a roster
+  file.
 - ``verify PAYLOAD --config FILE``: exit 0 when a gate with that config believes the code.
 - ``permit --plate P --purpose TEXT [--driver ID] --valid 24h --key FILE [--png FILE]``: a signed
   vehicle permit (terminal/permits.py), with a key pair made by ``keygen`` whose public key a
@@ -22,7 +23,7 @@ from pathlib import Path
 import segno
 
 from terminal.config import ConfigError, load
-from terminal.csvfile import CsvFileError, read_table
+from terminal.csvfile import CsvFileError, known_encoding, read_table
 from terminal.healthcode import (
     KEY_ID,
     KEY_ID_PATTERN,
@@ -34,7 +35,7 @@ from terminal.healthcode import (
     private_key_pem,
     public_key_text,
 )
-from terminal.ids import PERSON_ID
+from terminal.ids import PERSON_ID, PERSON_ID_RULE
 from terminal.permits import issue_permit
 from terminal.safefile import MAX_KEY_BYTES, UnreadableFile, read_regular_file
 
@@ -81,7 +82,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 
     make = actions.add_parser("issue", help="issue a code, or one per person on a roster")
     who = make.add_mutually_exclusive_group(required=True)
-    who.add_argument("--person", metavar="ID")
+    who.add_argument("--person", metavar="ID", help=f"the person's id: {PERSON_ID_RULE}")
     who.add_argument("--roster", type=Path, metavar="FILE", help="a CSV with a person_id column")
     make.add_argument("--colour", choices=[c.value for c in Colour], default="green")
     make.add_argument("--valid", type=_duration_s, default=_duration_s("24h"), metavar="DURATION")
@@ -91,6 +92,12 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     )
     make.add_argument("--png", type=Path, default=None, metavar="FILE", help="with --person")
     make.add_argument("--out", type=Path, default=None, metavar="DIR", help="with --roster")
+    make.add_argument(
+        "--encoding",
+        metavar="NAME",
+        help="with --roster, when the file is not UTF-8: gb18030 (Excel's CSV on a Chinese "
+        "Windows), shift_jis, latin-1",
+    )
 
     permit = actions.add_parser("permit", help="a signed vehicle permit for a vehicle gate")
     permit.add_argument("--plate", required=True, help="the licence plate, e.g. 粤BD12345")
@@ -204,7 +211,7 @@ def _issue(args: argparse.Namespace) -> int:
         if args.out is not None:
             raise CodesError("--out goes with --roster; for one person use --png FILE")
         if not PERSON_ID.fullmatch(args.person):
-            raise CodesError(f"--person: {args.person!r} must match {PERSON_ID.pattern}")
+            raise CodesError(f"--person: {args.person!r} is not an id: an id is {PERSON_ID_RULE}")
         payload = one(args.person)
         if args.png is not None:
             _save_png(payload, args.png)
@@ -213,15 +220,20 @@ def _issue(args: argparse.Namespace) -> int:
     if args.out is None or args.png is not None:
         raise CodesError("--roster writes one PNG per person into --out DIR (not --png)")
     try:
-        table = read_table(args.roster, ["person_id"], "roster")
+        if args.encoding is not None:
+            known_encoding(args.encoding)
+    except CsvFileError as exc:
+        raise CodesError(f"--encoding: {exc}") from None
+    try:
+        table = read_table(args.roster, ["person_id"], "roster", encoding=args.encoding)
     except CsvFileError as exc:
         raise CodesError(str(exc)) from None
     people = []
     for line, cells in table:
         if not PERSON_ID.fullmatch(cells["person_id"]):
             raise CodesError(
-                f"{args.roster}:{line}: person_id: {cells['person_id']!r} must match "
-                f"{PERSON_ID.pattern}"
+                f"{args.roster}:{line}: person_id: {cells['person_id']!r} is not an id: an id is "
+                f"{PERSON_ID_RULE}"
             )
         people.append(cells["person_id"])
     for person_id in people:

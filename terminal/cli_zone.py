@@ -5,6 +5,8 @@ One line a person: their id, their name as the roster has it (when the roster ca
 when (the gate's local time) and by which of the zone's gates they came in. The record knows the
 passages of this gate and those heard from the zone's other gates: a gate cut off from them knows
 only its own. People let in by a staff override have no identity: they are counted, not named.
+What comes from the record or the roster is printed escaped: a name holding a terminal's control
+sequence cannot clear the screen or forge a line.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from zoneinfo import ZoneInfo
 from terminal.config import Config, load
 from terminal.record import Record
 from terminal.roster import Roster, RosterError, load_roster
+from terminal.safetext import printable
 
 
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
@@ -60,7 +63,7 @@ def _roster(config: Config) -> tuple[Roster | None, str | None]:
     try:
         return load_roster(config), None
     except (RosterError, OSError) as exc:
-        return None, str(exc).splitlines()[0][:300]
+        return None, printable(str(exc).splitlines()[0][:300])
 
 
 def listing(
@@ -75,8 +78,11 @@ def listing(
         known = roster.get(person_id) if roster is not None else None
         since = datetime.fromtimestamp(float(str(person["since_s"])), timezone)
         by = person["gate"] or gate.id
-        name = known.name if known is not None else "-"
-        lines.append(f"{person_id}\t{name}\tsince {since:%Y-%m-%d %H:%M:%S}\tby gate {by}")
+        name = printable(known.name) if known is not None else "-"
+        lines.append(
+            f"{printable(person_id)}\t{name}\tsince {since:%Y-%m-%d %H:%M:%S}\t"
+            f"by gate {printable(str(by))}"
+        )
     unnamed = count - len(people)
     if unnamed > 0:
         lines.append(f"{unnamed} more without an identity (let in by a staff override)")

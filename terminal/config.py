@@ -487,6 +487,15 @@ class RosterConfig(Section):
     nat_valid_h: float = Field(default=72.0, ge=1, le=336)  # a negative nucleic-acid test
     reload_s: float = Field(default=2.0, ge=0.1, le=3600)  # how often the gate looks for a new one
     max_visit_h: float = Field(default=24.0 * 14, ge=1, le=24 * 366)  # a longer visit is a typo
+    # the files' encoding: one that is not UTF-8 cannot be recognised from its bytes, so it is named
+    encoding: str = "utf-8"
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, name: str) -> str:
+        from terminal.csvfile import known_encoding
+
+        return known_encoding(name)
 
 
 GROUP_PATTERN = r"^[A-Za-z0-9_-]{1,32}$"

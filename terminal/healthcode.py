@@ -28,7 +28,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from terminal.ids import PERSON_ID
+from terminal.ids import PERSON_ID, PERSON_ID_RULE
 
 PREFIX = "HC2"
 SEPARATOR = "|"
@@ -263,7 +263,7 @@ def issue(
     if not KEY_ID.fullmatch(key_id):
         raise ValueError(f"key id {key_id!r} must match {KEY_ID_PATTERN}")
     if not PERSON_ID.fullmatch(person_id):
-        raise ValueError(f"person id {person_id!r} must match {PERSON_ID.pattern}")
+        raise ValueError(f"person id {person_id!r} is not an id: an id is {PERSON_ID_RULE}")
     issued, until = int(issued_at_s), int(valid_until_s)
     if not 0 <= issued < until < 10**11:
         raise ValueError("a code must be valid from its issue time to a later time")

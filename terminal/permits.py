@@ -35,7 +35,7 @@ from terminal.healthcode import (
     signature_verifies,
     split_signed,
 )
-from terminal.ids import PERSON_ID
+from terminal.ids import PERSON_ID, PERSON_ID_RULE
 from terminal.plates import normalise_plate
 
 PREFIX = "VP1"
@@ -89,7 +89,7 @@ def issue_permit(
     if not KEY_ID.fullmatch(key_id):
         raise ValueError(f"key id {key_id!r} must match {KEY_ID_PATTERN}")
     if driver is not None and not PERSON_ID.fullmatch(driver):
-        raise ValueError(f"driver {driver!r} must match {PERSON_ID.pattern}")
+        raise ValueError(f"driver {driver!r} is not an id: an id is {PERSON_ID_RULE}")
     if not 0 < len(purpose) <= MAX_PURPOSE_CHARS:
         raise ValueError(f"a purpose is 1 to {MAX_PURPOSE_CHARS} characters")
     until = int(valid_until_s)

@@ -7,14 +7,17 @@ Two CSV files, each known by its header:
   ``nat_result`` the last nucleic-acid test, both blank when there was none;
 - visitors ``person_id,name,host,visit_from,visit_until``.
 
-Everything is checked when a file is loaded (ids, groups, times, results), so that what loads can
-never raise at the gate: ``assess`` and ``admitted_until`` are pure and total on loaded people.
-Errors read ``FILE:LINE: FIELD: problem`` and never quote a cell: a message may be logged, and
-cells hold names, ids and health data.
+Everything is checked when a file is loaded (ids, groups, times, results, and that no cell holds
+a control or formatting character that could forge what a screen or a terminal shows), so that
+what loads can never raise at the gate: ``assess`` and ``admitted_until`` are pure and total on
+loaded people. Every problem of a file is found in one reading; each reads
+``FILE:LINE: FIELD: problem`` and never quotes a cell: a message may be logged, and cells hold
+names, ids and health data.
 """
 
 from __future__ import annotations
 
+import bisect
 import logging
 import os
 import time
@@ -27,8 +30,9 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from terminal.config import Config, ShiftsConfig
-from terminal.csvfile import CsvFileError, Table, read_table
-from terminal.ids import PERSON_ID
+from terminal.csvfile import MAX_PROBLEMS, CsvFileError, NotUtf8Error, Table, load_table
+from terminal.ids import PERSON_ID, PERSON_ID_RULE
+from terminal.safetext import unsafe_character
 from terminal.shifts import Opening, ShiftProblem, Verdict, judge
 
 log = logging.getLogger(__name__)
@@ -53,7 +57,18 @@ Kind = Literal["workers", "visitors"]
 
 
 class RosterError(CsvFileError):
-    pass
+    """Problems with roster files, each ``FILE:LINE: FIELD: problem``; the message is the first,
+    with how many more there are, on one line."""
+
+    def __init__(self, *problems: str, stopped_at: int | None = None) -> None:
+        self.problems: tuple[str, ...] = problems  # in the order of the lines
+        self.stopped_at = stopped_at  # the file was not read after this line: too many problems
+        more = len(problems) - 1
+        plural = "problem" if more == 1 else "problems"
+        said = [f"{more} more {plural}"] if more > 0 else []
+        if stopped_at is not None:
+            said.append(f"not read after line {stopped_at}")
+        super().__init__(problems[0] + (f" (and {', '.join(said)})" if said else ""))
 
 
 @dataclass(frozen=True)
@@ -205,6 +220,35 @@ def _error(table: Table, line: int, column: str | None, message: str) -> RosterE
     return RosterError(str(table.error(line, column, message)))
 
 
+class _Problems:
+    """The problems found in one file, in the order of its lines, up to MAX_PROBLEMS."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+        self.found = [(line, str(problem)) for line, problem in table.problems]
+        self._table_lines = [line for line, _ in table.problems]  # in order: read so
+        self._in_rows = 0
+        self.stopped_at = table.stopped_at
+
+    def add(self, line: int, column: str | None, message: str) -> None:
+        self._in_rows += 1
+        self.found.append((line, str(self.table.error(line, column, message))))
+
+    def enough_at(self, line: int) -> bool:
+        """True, and the reading stops here, when MAX_PROBLEMS were found up to ``line``."""
+        if self._in_rows + bisect.bisect_right(self._table_lines, line) < MAX_PROBLEMS:
+            return False
+        self.stopped_at = line
+        return True
+
+    def raise_any(self) -> None:
+        if not self.found:
+            return
+        last = self.stopped_at
+        found = sorted((f for f in self.found if last is None or f[0] <= last), key=lambda f: f[0])
+        raise RosterError(*(text for _, text in found), stopped_at=last)
+
+
 def parse_time(text: str, zone: ZoneInfo) -> float:
     """ISO 8601 with or without an offset, ``YYYY-MM-DD HH:MM[:SS]``, or Excel's
     ``YYYY/M/D H:MM[:SS]``; without an offset, a local time of ``zone``. ValueError otherwise."""
@@ -253,91 +297,117 @@ def _kind(table: Table) -> Kind:
     return kind
 
 
-def read_people_file(path: Path, config: Config) -> PeopleFile:
-    """One workers or visitors file, wholly checked against the config."""
+def read_people_file(
+    path: Path, config: Config, encoding: str | None = None, *, how: str = "pass --encoding"
+) -> PeopleFile:
+    """One workers or visitors file, wholly checked against the config; RosterError with every
+    problem found. ``encoding`` None: UTF-8; ``how``: how a person names another encoding."""
     try:
         # every column of both kinds is asked for; the header then says which kind this is
         others = [c for c in (*WORKER_COLUMNS, *VISITOR_COLUMNS) if c != "person_id"]
-        table = read_table(path, ["person_id"], "roster", optional=list(dict.fromkeys(others)))
+        table = load_table(
+            path, ["person_id"], "roster", optional=list(dict.fromkeys(others)), encoding=encoding
+        )
+    except NotUtf8Error as exc:
+        raise RosterError(str(exc.advising(how))) from None
     except CsvFileError as exc:
         raise RosterError(str(exc)) from None
     kind = _kind(table)
     zone = ZoneInfo(config.gate.timezone)
+    problems = _Problems(table)
     people: list[Person] = []
     lines: dict[str, int] = {}
     cells_read: list[tuple[str, ...]] = []
     columns = WORKER_COLUMNS if kind == "workers" else VISITOR_COLUMNS
     for line, cells in table:
+        row = _Row(problems, line, cells, columns)
         person_id = cells["person_id"]
-        if not PERSON_ID.fullmatch(person_id):
-            raise _error(
-                table,
-                line,
-                "person_id",
-                "must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit",
-            )
-        if person_id in lines:
-            raise _error(
-                table, line, "person_id", f"appears twice (also on line {lines[person_id]})"
-            )
+        if "person_id" not in row.failed and not PERSON_ID.fullmatch(person_id):
+            row.fail("person_id", f"must be {PERSON_ID_RULE}")
+        elif person_id in lines:
+            row.fail("person_id", f"appears twice (also on line {lines[person_id]})")
         for column in ("name", "department", "host"):
             if column in columns and len(cells[column]) > NAME_MAX:
-                raise _error(table, line, column, f"longer than {NAME_MAX} characters")
+                row.fail(column, f"longer than {NAME_MAX} characters")
         if not cells["name"]:
-            raise _error(table, line, "name", "is empty")
-        if kind == "workers":
-            people.append(_worker(table, line, cells, config, zone))
-        else:
-            people.append(_visitor(table, line, cells, config, zone))
-        lines[person_id] = line
-        cells_read.append(tuple(cells[c] for c in columns))
+            row.fail("name", "is empty")
+        person = (_worker if kind == "workers" else _visitor)(row, config, zone)
+        lines.setdefault(person_id, line)
+        if person is not None and not row.failed:
+            people.append(person)
+            cells_read.append(tuple(cells[c] for c in columns))
+        if row.failed and problems.enough_at(line):
+            break
+    problems.raise_any()
     return PeopleFile(path, kind, tuple(people), lines, tuple(table.ignored), tuple(cells_read))
 
 
-def _time_cell(table: Table, line: int, column: str, text: str, zone: ZoneInfo) -> float:
-    try:
-        return parse_time(text, zone)
-    except ValueError as exc:
-        raise _error(table, line, column, str(exc)) from None
+class _Row:
+    """One row's cells, and the fields found wrong in it (one problem a field)."""
+
+    def __init__(
+        self, problems: _Problems, line: int, cells: dict[str, str], columns: tuple[str, ...]
+    ) -> None:
+        self.problems, self.line, self.cells = problems, line, cells
+        self.failed: set[str] = set()
+        for column in columns:
+            bad = unsafe_character(cells[column])
+            if bad is not None:
+                self.fail(column, f"holds a control or formatting character ({bad})")
+
+    def fail(self, column: str, message: str) -> None:
+        if column not in self.failed:
+            self.failed.add(column)
+            self.problems.add(self.line, column, message)
+
+    def time(self, column: str, zone: ZoneInfo) -> float | None:
+        if column in self.failed:
+            return None
+        try:
+            return parse_time(self.cells[column], zone)
+        except ValueError as exc:
+            self.fail(column, str(exc))
+            return None
 
 
-def _worker(
-    table: Table, line: int, cells: dict[str, str], config: Config, zone: ZoneInfo
-) -> Worker:
+def _worker(row: _Row, config: Config, zone: ZoneInfo) -> Worker | None:
+    cells = row.cells
     group = cells["group"]
     if group not in config.shifts.groups:
         known = ", ".join(sorted(config.shifts.groups)) or "none configured"
-        raise _error(table, line, "group", f"no such group in shifts.groups ({known})")
+        row.fail("group", f"no such group in shifts.groups ({known})")
     tested_text, result_text = cells["nat_tested_at"], cells["nat_result"]
     if bool(tested_text) != bool(result_text):
         column = "nat_result" if tested_text else "nat_tested_at"
-        raise _error(table, line, column, "nat_tested_at and nat_result are both set or both blank")
+        row.fail(column, "nat_tested_at and nat_result are both set or both blank")
+        return None
     tested_at_s: float | None = None
     result: Literal["negative", "positive"] | None = None
     if tested_text:
-        tested_at_s = _time_cell(table, line, "nat_tested_at", tested_text, zone)
+        tested_at_s = row.time("nat_tested_at", zone)
         found = NAT_RESULTS.get(result_text.lower())
         if found is None:
-            raise _error(table, line, "nat_result", "must be negative or positive (阴性 or 阳性)")
+            row.fail("nat_result", "must be negative or positive (阴性 or 阳性)")
         result = found  # type: ignore[assignment]
+        if tested_at_s is None or result is None:
+            return None
     return Worker(
         cells["person_id"], cells["name"], cells["department"], group, tested_at_s, result
     )
 
 
-def _visitor(
-    table: Table, line: int, cells: dict[str, str], config: Config, zone: ZoneInfo
-) -> Visitor:
+def _visitor(row: _Row, config: Config, zone: ZoneInfo) -> Visitor | None:
+    cells = row.cells
     if not cells["host"]:
-        raise _error(table, line, "host", "is empty: who receives this visitor?")
-    start_s = _time_cell(table, line, "visit_from", cells["visit_from"], zone)
-    end_s = _time_cell(table, line, "visit_until", cells["visit_until"], zone)
+        row.fail("host", "is empty: who receives this visitor?")
+    start_s = row.time("visit_from", zone)
+    end_s = row.time("visit_until", zone)
+    if start_s is None or end_s is None:
+        return None
     if end_s <= start_s:
-        raise _error(table, line, "visit_until", "is not after visit_from")
-    if end_s - start_s > config.roster.max_visit_h * 3600:
-        raise _error(
-            table,
-            line,
+        row.fail("visit_until", "is not after visit_from")
+    elif end_s - start_s > config.roster.max_visit_h * 3600:
+        row.fail(
             "visit_until",
             f"the visit is longer than roster.max_visit_h ({config.roster.max_visit_h:g} h)",
         )
@@ -345,13 +415,15 @@ def _visitor(
 
 
 def check_unique(first: PeopleFile, second: PeopleFile) -> None:
-    """A person is a worker or a visitor, never both."""
-    for person_id, line in second.lines.items():
-        if person_id in first.lines:
-            raise RosterError(
-                f"{second.path}:{line}: person_id: also on {first.path} line "
-                f"{first.lines[person_id]}; ids are unique across workers and visitors"
-            )
+    """A person is a worker or a visitor, never both: RosterError naming every such id's line."""
+    problems = [
+        f"{second.path}:{line}: person_id: also on {first.path} line "
+        f"{first.lines[person_id]}; ids are unique across workers and visitors"
+        for person_id, line in second.lines.items()
+        if person_id in first.lines
+    ]
+    if problems:
+        raise RosterError(*problems)
 
 
 def _expect(file: PeopleFile, kind: Kind, key: str, config: Config) -> None:
@@ -362,19 +434,30 @@ def _expect(file: PeopleFile, kind: Kind, key: str, config: Config) -> None:
         )
 
 
+def missing_visitors_file(config: Config) -> Path | None:
+    """The configured visitors file when it is not there: the gate then lets no visitor in."""
+    if config.roster.visitors is None:
+        return None
+    path = config.resolved(config.roster.visitors)
+    return None if path.exists() else path
+
+
 def load_people_files(config: Config) -> tuple[PeopleFile, PeopleFile | None]:
     """The configured workers file and, where there is one, visitors file, each checked alone
-    and against the other."""
-    try:
-        workers = read_people_file(config.resolved(config.roster.workers), config)
-        _expect(workers, "workers", "workers", config)
-        visitors = None
-        if config.roster.visitors is not None:
-            visitors = read_people_file(config.resolved(config.roster.visitors), config)
-            _expect(visitors, "visitors", "visitors", config)
-            check_unique(workers, visitors)
-    except CsvFileError as exc:
-        raise RosterError(str(exc)) from None
+    and against the other. A visitors file that is not there is no visitors (roster.visitors is
+    optional); one that is there and broken is an error, as a broken workers file is."""
+
+    def read(path: Path, kind: Kind) -> PeopleFile:
+        how = f"set roster.encoding in {config.source}"
+        found = read_people_file(path, config, config.roster.encoding, how=how)
+        _expect(found, kind, kind, config)
+        return found
+
+    workers = read(config.resolved(config.roster.workers), "workers")
+    visitors = None
+    if config.roster.visitors is not None and missing_visitors_file(config) is None:
+        visitors = read(config.resolved(config.roster.visitors), "visitors")
+        check_unique(workers, visitors)
     return workers, visitors
 
 
@@ -402,6 +485,14 @@ class RosterFiles:
             self._paths.append(config.resolved(config.roster.visitors))
         self._signature = self._stat()
         self.current = load_roster(config)  # at start-up a bad roster is the caller's error
+        missing = missing_visitors_file(config)
+        if missing is not None:
+            log.warning(
+                "%s: no visitors file (roster.visitors in %s): no visitor is let in until one "
+                "is installed",
+                missing,
+                config.source,
+            )
         self._looked_at = now()
         self._refused: Signature | None = None
 

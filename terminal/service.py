@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -122,11 +123,16 @@ class Housekeeping:
 def run_service(config: Config, stop: threading.Event) -> int:
     record_path = config.resolved(config.record.path)
     try:
-        simulated = config.gate.hardware == "simulated"
         roster_files = RosterFiles(config)
-        roster = roster_files.current
+    except RosterError as exc:
+        # like a config error: one line, the file and line to fix, before the gate starts
+        print(f"gate-terminal: {exc}", file=sys.stderr)
+        return 2
+    roster = roster_files.current
+    try:
+        simulated = config.gate.hardware == "simulated"
         devices = _devices(config, roster, boots_so_far(record_path) if simulated else 0)
-    except (DeviceError, RosterError, CameraError) as exc:
+    except (DeviceError, CameraError) as exc:
         log.error("%s", exc)
         return 2
     record = Record(record_path)

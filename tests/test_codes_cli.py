@@ -176,3 +176,40 @@ def test_a_fifo_or_a_device_as_the_signing_key_is_refused_without_waiting(
         done = run(*tool, "--key", str(key), timeout=30)  # a FIFO read would wait for ever
         assert done.returncode == 2, done.stderr
         assert done.stderr.count("\n") == 1 and "not a regular file" in done.stderr, done.stderr
+
+
+def test_an_id_no_code_can_carry_is_explained_in_words(keys: Path, tmp_path: Path) -> None:
+    done = run("codes", "issue", "--person", "张三", "--key", str(keys / "park-2026.key"))
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == (
+        "gate-terminal: --person: '张三' is not an id: an id is 1 to 64 letters (A-Z, a-z, no "
+        "accents or Chinese characters), digits, '.', '_' or '-', starting with a letter or digit\n"
+    )
+    roster = tmp_path / "workers.csv"
+    roster.write_text("person_id\nW 1\n", encoding="utf-8")
+    done = run("codes", "issue", "--roster", str(roster), "--key", str(keys / "park-2026.key"),
+               "--out", str(tmp_path / "codes"))  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"gate-terminal: {roster}:2: person_id: 'W 1' is not an id: ")
+    driver = run("codes", "permit", "--plate", "粤BD12345", "--purpose", "x", "--driver", "张三",
+                 "--key", str(keys / "park-2026.key"))  # fmt: skip
+    assert driver.returncode == 2 and "'张三' is not an id: an id is 1 to 64" in driver.stderr
+    for answer in (done, driver):
+        assert "^[" not in answer.stderr and answer.stderr.count("\n") == 1
+
+
+def test_a_roster_in_another_encoding_is_read_when_named(keys: Path, tmp_path: Path) -> None:
+    roster = tmp_path / "workers.csv"
+    roster.write_bytes("person_id,name\nW0001,王芳\nW0002,李四\n".encode("gb18030"))
+    issue = ["codes", "issue", "--roster", str(roster), "--key", str(keys / "park-2026.key"),
+             "--out", str(tmp_path / "codes")]  # fmt: skip
+    done = run(*issue)
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"gate-terminal: {roster}:2: roster is not UTF-8 text: pass ")
+    assert "--encoding (gb18030" in done.stderr
+    unknown = run(*issue, "--encoding", "nope")
+    assert unknown.returncode == 2
+    assert unknown.stderr.startswith("gate-terminal: --encoding: unknown encoding 'nope'")
+    done = run(*issue, "--encoding", "gb18030")
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in (tmp_path / "codes").iterdir()) == ["W0001.png", "W0002.png"]

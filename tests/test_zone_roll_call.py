@@ -261,3 +261,28 @@ def test_zone_inside_without_a_zone_or_a_record_is_one_line(tmp_path: Path) -> N
     no_record = zone_inside(gate_toml(tmp_path, tmp_path / "nowhere.sqlite", zone))
     assert no_record.returncode == 2 and no_record.stderr.count("\n") == 1
     assert "no record here" in no_record.stderr
+
+
+def test_zone_inside_prints_names_and_ids_escaped(tmp_path: Path) -> None:
+    # a roster loaded before names were checked, or a peer's record: nothing printed may
+    # clear the terminal, reorder a line or start a forged one
+    from terminal.cli_zone import listing
+    from terminal.roster import Roster, Worker
+
+    config = make_config(
+        tmp_path,
+        healthcode={"issuers": [SIMULATOR_ISSUER]},
+        zone={"name": "hall", "gates": ["gate-t"]},
+    )
+    roster = Roster([Worker("W1", "Ann\x1b[2J\nW9\tForged", "A", "day", None, None)])
+    people: list[dict[str, object]] = [
+        {"person_id": "W1", "since_s": 1_790_000_000.0, "gate": "gate-t"},
+        {"person_id": "W2\u202e", "since_s": 1_790_000_000.0, "gate": "peer\x1b]0;x\x07"},
+    ]
+    printed = listing(config, people, 2, roster)
+    lines = printed.splitlines()
+    assert len(lines) == 3
+    assert lines[1].startswith("W1\tAnn\\u001b[2J\\u000aW9\\u0009Forged\tsince ")
+    assert lines[2].startswith("W2\\u202e\t-\tsince ")
+    assert lines[2].endswith("\tby gate peer\\u001b]0;x\\u0007")
+    assert "\x1b" not in printed and "\u202e" not in printed
