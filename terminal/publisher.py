@@ -37,13 +37,13 @@ from paho.mqtt.enums import CallbackAPIVersion
 from terminal import contract
 from terminal.config import MqttConfig
 from terminal.gatestate import ConnectionTrouble, GateState
+from terminal.mqtt_intake import BoundedClient, SizeWall
 from terminal.record import Record
 from terminal.topics import GateTopics
 
 log = logging.getLogger(__name__)
 
 MAX_IN_FLIGHT = 200
-MAX_COMMAND_BYTES = 5_000_000  # a roster of tens of thousands of people, and no more
 COMMAND_NAME = re.compile(contract.NAME)
 # commands waiting for the gate's loop: a flood is dropped (and said once), never allowed to
 # grow without end; the gate takes what waits between two camera frames
@@ -91,7 +91,7 @@ def classify(exc: BaseException | None) -> tuple[str, str]:
     return "unreachable", type(exc).__name__
 
 
-class NoDelayClient(mqtt.Client):
+class NoDelayClient(BoundedClient):
     """paho's client, keeping the error of the last failed connection attempt: paho reports a
     failed attempt (``on_connect_fail``) without saying why, and an installer needs to know."""
 
@@ -151,6 +151,7 @@ class Publisher:
         # zone's passages while the gate was cut off), which the gate takes in over a few polls
         self.peer_passages: queue.SimpleQueue[PeerMessage] = queue.SimpleQueue()
         self.peer_passages_heard = 0  # since start: the zone link's traffic
+        self.size_wall = SizeWall("", log)  # messages over the contract's size, refused unread
         self._in_flight: dict[int, int] = {}  # paho message id -> outbox row id
         self._early_acks: dict[int, int] = {}  # acked id -> collections it went unmatched
         self._acked_unrecorded: list[int] = []  # outbox rows acknowledged, not yet marked
@@ -171,6 +172,7 @@ class Publisher:
             # a gate that takes commands keeps its session: the broker queues commands sent while
             # the gate is away, and each is then taken or refused (expired) when it is back
             clean_session=not commands,
+            size_wall=self.size_wall,
         )
         # what the broker sends is acknowledged here by hand: a zone peer's passage only once
         # the gate has written it down (a gate that dies first hears it again), all else at once
@@ -249,6 +251,7 @@ class Publisher:
                 "sent_total": sent_total,
                 "checks_since_boot": checks_since_boot,
                 "uptime_s": uptime_s,
+                "refused_oversized": self.size_wall.refused,
             }
         )
         self.client.publish(self.topics.metrics, contract.to_json(metrics), qos=0)
@@ -310,6 +313,8 @@ class Publisher:
         self._acked.put(mid)
 
     def _on_message(self, client, userdata, message: mqtt.MQTTMessage) -> None:
+        if self.size_wall.refuses(client, message):
+            return  # over the contract's largest message: acknowledged, never parsed
         passage = message.topic in self._peer_topics
         if passage or message.topic in self._peer_status_topics:
             peer = PeerMessage(
@@ -321,7 +326,7 @@ class Publisher:
             return
         client.ack(message.mid, message.qos)  # a command is in the gate's own queue from here
         name = self.topics.command_name(message.topic)
-        if name is None or not COMMAND_NAME.match(name) or len(message.payload) > MAX_COMMAND_BYTES:
+        if name is None or not COMMAND_NAME.match(name):
             log.warning("ignored a message on %s: not a command of this gate", message.topic)
             return
         try:

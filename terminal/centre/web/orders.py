@@ -20,13 +20,12 @@ from terminal.centre.errors import CentreError
 from terminal.centre.web import auth
 from terminal.centre.web.context import Visitor, Web, see_other
 from terminal.centre.web.guards import action, page
-from terminal.contract import COMMAND_PAYLOADS
+from terminal.contract import COMMAND_PAYLOADS, MAX_ROSTER_BYTES
 
 BOARD_COMMANDS = ("lockdown", "open_once", "set_risk_tier", "push_roster")
 EVERY_GATE = "*"
 CONFIRM_WITHIN_S = 300.0
 MAX_PENDING = 200
-MAX_ROSTER_BYTES = 4_000_000  # the contract's own bound on a pushed roster
 MAX_REASON_CHARS = 200
 RESULTS_SHOWN = 50
 
@@ -127,6 +126,9 @@ class Orders:
             if not raw.strip():
                 raise OrderProblem("choose_file")
             text = decode_roster(raw)
+            # the push carries it in UTF-8: a GB18030 file grows by half in it
+            if len(text.encode("utf-8")) > MAX_ROSTER_BYTES:
+                raise OrderProblem("file_too_big")
             payload = {"kind": kind, "csv": text}
             lines = len(text.strip().splitlines())
             what = (
