@@ -84,6 +84,54 @@ def test_a_roster_push_is_counted_in_bytes() -> None:
     contract.PushRosterPayload.model_validate({"kind": "workers", "csv": fits})
 
 
+def test_the_board_refuses_a_roster_file_over_the_push_in_utf_8() -> None:
+    """A spreadsheet saved on a Chinese Windows (GB18030) takes two bytes a character, the push
+    three: a file within the limit may not be, once in the message."""
+    import asyncio
+    import io
+    from types import SimpleNamespace
+
+    from starlette.datastructures import FormData, UploadFile
+
+    from terminal.centre.web.orders import OrderProblem, Orders
+
+    header = "person_id,kind,windows\n"
+    text = header + "张" * ((contract.MAX_ROSTER_BYTES - len(header)) // 3 + 1)
+    raw = text.encode("gb18030")
+    assert (
+        len(raw)
+        < contract.MAX_ROSTER_BYTES * 0.7
+        < contract.MAX_ROSTER_BYTES
+        < len(text.encode("utf-8"))
+    )
+    upload = UploadFile(io.BytesIO(raw), filename="workers.csv")
+    form = FormData({"command": "push_roster", "target": "g1", "kind": "workers", "file": upload})
+    orders = Orders(SimpleNamespace(t=lambda key: key))  # type: ignore[arg-type]
+    with pytest.raises(OrderProblem, match="file_too_big"):
+        asyncio.run(orders.read(form, [("p1", "g1")]))
+
+
+def test_the_centre_sends_no_command_over_the_largest_message(tmp_path: Path) -> None:
+    """A roster of control characters (six bytes each in JSON) fits a push's bytes but not the
+    message: refused before it is signed into the record or sent."""
+    from terminal.centre.sender import CommandNotSent, CommandSender, MqttLink
+    from tests.centre_fixture import centre_config as make_centre_config
+
+    config = make_centre_config(tmp_path, free_port())  # nothing is sent: no broker needed
+    store = open_store(config.database_url(), config.board_settings())
+    assert config.commands is not None
+    link = MqttLink(config.mqtt, "test-centre-oversized")
+    sender = CommandSender(store, config.commands.private_key(), config.commands.key_id, link)
+    csv = "\x01" * (contract.MAX_ROSTER_BYTES // 2)
+    try:
+        with pytest.raises(CommandNotSent, match="over the largest message a gate takes"):
+            sender.send("push_roster", "p1", "g1", {"kind": "workers", "csv": csv}, "alice")
+        assert store.command_results() == []
+    finally:
+        sender.close()
+        store.close()
+
+
 def test_the_largest_roster_push_fits_the_largest_message() -> None:
     """Every byte of a roster's CSV takes at most two in the command's JSON (a quote or a line
     end is escaped): the largest push, all of it escaped, is still a message a gate takes."""
@@ -318,8 +366,12 @@ def test_the_centre_refuses_an_oversized_message_unread_and_it_is_not_sent_again
             centre, topic, padded("gate.check/1", BIG), plain_broker.port
         )
         assert growth < BIG / 4
+        # over the limit in a packet within it: refused by the collector's message callback
+        just_over = contract.MAX_MESSAGE_BYTES + 1
+        _publish(plain_broker.port, topic, padded("gate.check/1", just_over))
+        centre.wait_log(f"refused a message on {topic}: {just_over} bytes")
         assert centre.stop() == 0
-        assert "1 refused as oversized" in centre.text()
+        assert "0 stored, 0 duplicates, 2 refused as oversized" in centre.text()
         centre = Service(
             ["--verbose", "centre", "--config", str(config)], tmp_path / "centre-again.log"
         )
