@@ -24,7 +24,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from simulator.broker import PrivateBroker, free_port
+from simulator.broker import PrivateBroker, TlsFiles, free_port
 from terminal import contract
 from terminal.centre.store import CheckQuery, open_store
 from terminal.config import MqttConfig
@@ -33,7 +33,7 @@ from terminal.record import Record
 from terminal.topics import GateTopics
 from tests.centre_fixture import write_command_key
 from tests.centre_messages import FakeGate, at
-from tests.parkbroker import USERS, ParkBroker
+from tests.parkbroker import USERS, ParkBroker, make_pki
 from tests.test_publisher import wait_for
 
 REPO = Path(__file__).resolve().parent.parent
@@ -425,3 +425,34 @@ def test_a_gate_counts_a_refused_message_in_its_metrics(
         watcher.loop_stop()
         watcher.disconnect()
         record.close()
+
+
+def test_over_tls_an_oversized_message_is_dropped_as_it_arrives_and_the_next_one_taken(
+    tmp_path: Path,
+) -> None:
+    """TLS hands the packet over in records of its own size: the head is kept, the rest dropped,
+    and the connection goes on with the next message."""
+    ca, cert, key = make_pki(tmp_path)
+    topics = GateTopics("p1", "gate-tls")
+    record = Record(tmp_path / "gate.sqlite")
+    with PrivateBroker(tls=TlsFiles(ca, cert, key)) as broker:
+        config = MqttConfig(host=broker.host, port=broker.port, tls=True, ca_file=ca)
+        publisher = Publisher(record, config, topics, client_id="gate-tls", commands=True)
+        publisher.start()
+        sender = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="attacker-tls")
+        sender.tls_set(ca_certs=str(ca))
+        try:
+            assert publisher.wait_connected(10)
+            time.sleep(0.3)
+            sender.connect(broker.host, broker.port)
+            sender.loop_start()
+            sender.publish(topics.command("lockdown"), b"[" + b"0," * (BIG // 2) + b"0]", qos=1)
+            sender.publish(topics.command("lockdown"), b"{}", qos=1).wait_for_publish(60)
+            assert wait_for(lambda: publisher.commands.qsize() == 1, timeout_s=60)
+            assert publisher.commands.get_nowait() == ("lockdown", b"{}")
+            assert publisher.size_wall.refused == 1 and publisher.connected
+        finally:
+            sender.loop_stop()
+            sender.disconnect()
+            publisher.stop()
+            record.close()
