@@ -240,21 +240,15 @@ class Publisher:
     def publish_metrics(self, sent_total: int, checks_since_boot: int, uptime_s: float) -> None:
         if not self.connected:
             return
-        metrics = contract.Metrics.model_validate(
-            {
-                "schema": "gate.metrics/1",
-                "park": self.topics.park,
-                "gate": self.topics.gate,
-                "boot_id": self.boot_id,
-                "occurred_at": contract_time(self._now()),
-                "backlog": self.state.backlog,
-                "sent_total": sent_total,
-                "checks_since_boot": checks_since_boot,
-                "uptime_s": uptime_s,
-                "refused_oversized": self.size_wall.refused,
-            }
-        )
-        self.client.publish(self.topics.metrics, contract.to_json(metrics), qos=0)
+        counts = {
+            "backlog": self.state.backlog,
+            "sent_total": sent_total,
+            "checks_since_boot": checks_since_boot,
+            "uptime_s": uptime_s,
+            "refused_oversized": self.size_wall.refused,
+        }
+        payload = metrics_payload(self.topics, self.boot_id, self._now(), counts)
+        self.client.publish(self.topics.metrics, payload, qos=0)
 
     # --- connection trouble: once when it starts, once when it ends ----------------------------
     def _trouble(self, kind: str, detail: str) -> None:
@@ -450,6 +444,23 @@ class Publisher:
             self._collect_acks()
         self.client.disconnect()
         self.client.loop_stop()
+
+
+def metrics_payload(
+    topics: GateTopics, boot_id: str, epoch_s: float, counts: dict[str, float]
+) -> str:
+    """The gate's metrics message: its counts, under whose they are and when."""
+    metrics = contract.Metrics.model_validate(
+        {
+            "schema": "gate.metrics/1",
+            "park": topics.park,
+            "gate": topics.gate,
+            "boot_id": boot_id,
+            "occurred_at": contract_time(epoch_s),
+            **counts,
+        }
+    )
+    return contract.to_json(metrics)
 
 
 def contract_time(epoch_s: float) -> str:
