@@ -29,6 +29,28 @@ PERSON = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 _LOCAL_MINUTE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}[+-][0-9]{2}:[0-9]{2}"
 WINDOW_INTERVAL = f"^{_LOCAL_MINUTE}/{_LOCAL_MINUTE}$"
 
+# The largest message of the contract, in bytes of its MQTT payload (UTF-8 JSON): a roster push.
+# Everything else is derived from it: the broker's packet cap (config/mosquitto/mosquitto.conf),
+# the largest roster a push carries, and what a gate and the centre take in. A message over it is
+# refused unread, before parsing: one message of hundreds of megabytes would otherwise take a
+# gate's memory (parsed JSON takes many times its size) and, redelivered, again at each restart.
+MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+# an MQTT packet carries its topic, packet id and properties besides the payload (a topic of the
+# contract is a few hundred bytes at most)
+PACKET_OVERHEAD_BYTES = 4096
+MAX_PACKET_BYTES = MAX_MESSAGE_BYTES + PACKET_OVERHEAD_BYTES
+# a signed command's fields other than its payload's text: ids, times, signature, the JSON
+COMMAND_ENVELOPE_BYTES = 64 * 1024
+# a roster's CSV in UTF-8: in the command's JSON each byte takes at most two (a quote, a
+# backslash or a line end is escaped), so the largest roster still fits the largest message
+MAX_ROSTER_BYTES = (MAX_MESSAGE_BYTES - COMMAND_ENVELOPE_BYTES) // 2
+
+
+def oversized(payload: bytes | bytearray | memoryview | str) -> bool:
+    """Whether a received payload is over the contract's largest message, by its length alone:
+    what every receiver asks before it parses anything."""
+    return len(payload) > MAX_MESSAGE_BYTES
+
 
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
@@ -408,6 +430,12 @@ class Metrics(Model):
     sent_total: int = Field(ge=0)
     checks_since_boot: int = Field(ge=0)
     uptime_s: float = Field(ge=0)
+    refused_oversized: int = Field(
+        0,
+        ge=0,
+        description="messages refused unread since the gate started: over the contract's "
+        f"largest message ({MAX_MESSAGE_BYTES} bytes)",
+    )
 
 
 # --- commands from the centre ------------------------------------------------------------------
@@ -455,7 +483,20 @@ class ResolveSecondaryPayload(Model):
 
 class PushRosterPayload(Model):
     kind: Literal["workers", "visitors"]
-    csv: str = Field(max_length=4_000_000, description="the whole roster file, validated first")
+    csv: str = Field(
+        max_length=MAX_ROSTER_BYTES,  # a character is a byte at least: a first, cheap bound
+        description="the whole roster file, validated first; at most "
+        f"{MAX_ROSTER_BYTES} bytes in UTF-8",
+    )
+
+    @field_validator("csv")
+    @classmethod
+    def _within_bytes(cls, value: str) -> str:
+        # counted in bytes, as the message carrying it is: a character takes up to four
+        size = len(value.encode("utf-8", errors="surrogatepass"))
+        if size > MAX_ROSTER_BYTES:
+            raise ValueError(f"{size} bytes in UTF-8, over the {MAX_ROSTER_BYTES} a push carries")
+        return value
 
 
 class VehicleEntryPayload(Model):
@@ -661,6 +702,15 @@ def json_schemas() -> dict[str, dict[str, Any]]:
     return schemas
 
 
+def size_rule() -> str:
+    """The size limit, as the generated documents state it."""
+    return (
+        f"No message is larger than {MAX_MESSAGE_BYTES} bytes of payload (a roster push of "
+        f"{MAX_ROSTER_BYTES} bytes of CSV at most); the park's broker refuses a packet over "
+        f"{MAX_PACKET_BYTES} bytes, and gates and the centre refuse a larger message unread."
+    )
+
+
 def asyncapi() -> dict[str, Any]:
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}
@@ -696,8 +746,10 @@ def asyncapi() -> dict[str, Any]:
             "version": "1.0.0",
             "description": (
                 "What a gate terminal sends to the park's operations centre, and the signed "
-                "commands it takes. Generated from terminal/contract.py."
+                "commands it takes. Generated from terminal/contract.py. " + size_rule()
             ),
+            "x-max-message-bytes": MAX_MESSAGE_BYTES,
+            "x-max-packet-bytes": MAX_PACKET_BYTES,
         },
         "defaultContentType": "application/json",
         "channels": channels,
@@ -723,6 +775,7 @@ def readme_topics() -> str:
             f"| `{spec.suffix}` | {spec.direction} | {spec.qos}{retained} | "
             f"[`{spec.model.__name__}`](docs/schemas/{schema_file(spec.model)}) | {spec.about} |"
         )
+    lines += ["", size_rule()]
     lines += ["", "Command payloads (the `payload` of a `cmd/{name}`):", ""]
     for name, model in COMMAND_PAYLOADS.items():
         fields = ", ".join(f"`{f}`" for f in model.model_fields)

@@ -37,6 +37,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from terminal import contract
 from terminal.config import MAX_CONFIG_BYTES, MqttConfig
 from terminal.gatestate import ConnectionTrouble, GateState
+from terminal.mqtt_intake import BoundedClient, SizeWall
 from terminal.record import Record
 from terminal.safefile import UnreadableFile, read_regular_file
 from terminal.topics import GateTopics
@@ -44,7 +45,6 @@ from terminal.topics import GateTopics
 log = logging.getLogger(__name__)
 
 MAX_IN_FLIGHT = 200
-MAX_COMMAND_BYTES = 5_000_000  # a roster of tens of thousands of people, and no more
 COMMAND_NAME = re.compile(contract.NAME)
 # commands waiting for the gate's loop: a flood is dropped (and said once), never allowed to
 # grow without end; the gate takes what waits between two camera frames
@@ -93,7 +93,7 @@ def classify(exc: BaseException | None) -> tuple[str, str]:
     return "unreachable", type(exc).__name__
 
 
-class NoDelayClient(mqtt.Client):
+class NoDelayClient(BoundedClient):
     """paho's client, keeping the error of the last failed connection attempt: paho reports a
     failed attempt (``on_connect_fail``) without saying why, and an installer needs to know."""
 
@@ -153,6 +153,7 @@ class Publisher:
         # zone's passages while the gate was cut off), which the gate takes in over a few polls
         self.peer_passages: queue.SimpleQueue[PeerMessage] = queue.SimpleQueue()
         self.peer_passages_heard = 0  # since start: the zone link's traffic
+        self.size_wall = SizeWall("", log)  # messages over the contract's size, refused unread
         self._in_flight: dict[int, int] = {}  # paho message id -> outbox row id
         self._early_acks: dict[int, int] = {}  # acked id -> collections it went unmatched
         self._acked_unrecorded: list[int] = []  # outbox rows acknowledged, not yet marked
@@ -173,6 +174,7 @@ class Publisher:
             # a gate that takes commands keeps its session: the broker queues commands sent while
             # the gate is away, and each is then taken or refused (expired) when it is back
             clean_session=not commands,
+            size_wall=self.size_wall,
         )
         # what the broker sends is acknowledged here by hand: a zone peer's passage only once
         # the gate has written it down (a gate that dies first hears it again), all else at once
@@ -240,20 +242,15 @@ class Publisher:
     def publish_metrics(self, sent_total: int, checks_since_boot: int, uptime_s: float) -> None:
         if not self.connected:
             return
-        metrics = contract.Metrics.model_validate(
-            {
-                "schema": "gate.metrics/1",
-                "park": self.topics.park,
-                "gate": self.topics.gate,
-                "boot_id": self.boot_id,
-                "occurred_at": contract_time(self._now()),
-                "backlog": self.state.backlog,
-                "sent_total": sent_total,
-                "checks_since_boot": checks_since_boot,
-                "uptime_s": uptime_s,
-            }
-        )
-        self.client.publish(self.topics.metrics, contract.to_json(metrics), qos=0)
+        counts = {
+            "backlog": self.state.backlog,
+            "sent_total": sent_total,
+            "checks_since_boot": checks_since_boot,
+            "uptime_s": uptime_s,
+            "refused_oversized": self.size_wall.refused,
+        }
+        payload = metrics_payload(self.topics, self.boot_id, self._now(), counts)
+        self.client.publish(self.topics.metrics, payload, qos=0)
 
     # --- connection trouble: once when it starts, once when it ends ----------------------------
     def _trouble(self, kind: str, detail: str) -> None:
@@ -312,6 +309,8 @@ class Publisher:
         self._acked.put(mid)
 
     def _on_message(self, client, userdata, message: mqtt.MQTTMessage) -> None:
+        if self.size_wall.refuses(client, message):
+            return  # over the contract's largest message: acknowledged, never parsed
         passage = message.topic in self._peer_topics
         if passage or message.topic in self._peer_status_topics:
             peer = PeerMessage(
@@ -323,7 +322,7 @@ class Publisher:
             return
         client.ack(message.mid, message.qos)  # a command is in the gate's own queue from here
         name = self.topics.command_name(message.topic)
-        if name is None or not COMMAND_NAME.match(name) or len(message.payload) > MAX_COMMAND_BYTES:
+        if name is None or not COMMAND_NAME.match(name):
             log.warning("ignored a message on %s: not a command of this gate", message.topic)
             return
         try:
@@ -447,6 +446,23 @@ class Publisher:
             self._collect_acks()
         self.client.disconnect()
         self.client.loop_stop()
+
+
+def metrics_payload(
+    topics: GateTopics, boot_id: str, epoch_s: float, counts: dict[str, float]
+) -> str:
+    """The gate's metrics message: its counts, under whose they are and when."""
+    metrics = contract.Metrics.model_validate(
+        {
+            "schema": "gate.metrics/1",
+            "park": topics.park,
+            "gate": topics.gate,
+            "boot_id": boot_id,
+            "occurred_at": contract_time(epoch_s),
+            **counts,
+        }
+    )
+    return contract.to_json(metrics)
 
 
 def contract_time(epoch_s: float) -> str:

@@ -26,7 +26,7 @@ from terminal.config import Config
 from terminal.gate import Gate
 from terminal.gatestate import GateState
 from terminal.healthcode import SIMULATOR_COMMAND_KEY_ID, simulator_command_key
-from terminal.publisher import COMMAND_QUEUE_SIZE, MAX_COMMAND_BYTES, Publisher
+from terminal.publisher import COMMAND_QUEUE_SIZE, Publisher
 from terminal.record import Record
 from terminal.screening.estimators import Reading
 from terminal.topics import GateTopics, Messages
@@ -306,11 +306,11 @@ def listening_gate(tmp_path: Path, broker: PrivateBroker) -> Iterator[tuple[Publ
 
 def test_a_huge_command_never_reaches_the_gate(tmp_path: Path, broker: PrivateBroker) -> None:
     with listening_gate(tmp_path, broker) as (publisher, sender):
-        sender.client.publish(RESOLVE, b"x" * (MAX_COMMAND_BYTES + 1), qos=1)
+        sender.client.publish(RESOLVE, b"x" * (contract.MAX_MESSAGE_BYTES + 1), qos=1)
         sender.client.publish(RESOLVE, command(time.time()), qos=1)
         assert wait_for(lambda: publisher.commands.qsize() == 1)
         name, raw = publisher.commands.get_nowait()
-        assert name == "resolve_secondary" and len(raw) < MAX_COMMAND_BYTES
+        assert name == "resolve_secondary" and len(raw) < contract.MAX_MESSAGE_BYTES
 
 
 def test_a_flood_of_commands_is_bounded(tmp_path: Path, broker: PrivateBroker) -> None:

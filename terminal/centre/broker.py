@@ -7,14 +7,23 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from terminal.config import BrokerLogin
+from terminal.mqtt_intake import BoundedClient, SizeWall
 
 
-def centre_client(config: BrokerLogin, client_id: str, *, manual_ack: bool = False) -> mqtt.Client:
-    client = mqtt.Client(
+def centre_client(
+    config: BrokerLogin,
+    client_id: str,
+    *,
+    manual_ack: bool = False,
+    size_wall: SizeWall | None = None,
+) -> mqtt.Client:
+    client = BoundedClient(
         CallbackAPIVersion.VERSION2,
         client_id=client_id,
         protocol=mqtt.MQTTv5,
         manual_ack=manual_ack,
+        # what comes in over the contract's largest message is dropped as it is read
+        size_wall=size_wall,
     )
     if config.tls:
         client.tls_set(

@@ -41,6 +41,7 @@ from terminal.centre.broker import centre_client
 from terminal.centre.config import CentreMqttConfig
 from terminal.centre.errors import CentreError
 from terminal.centre.store import Store
+from terminal.mqtt_intake import SizeWall
 
 log = logging.getLogger(__name__)
 
@@ -107,10 +108,14 @@ class Collector:
         self.stored = 0
         self.duplicates = 0
         self.failures = 0
+        # messages over the contract's largest, refused unread (acknowledged, never stored)
+        self.size_wall = SizeWall(f"collector {self.client_id}", log)
         self.client = self._make_client()
 
     def _make_client(self) -> mqtt.Client:
-        client = centre_client(self.config, self.client_id, manual_ack=True)
+        client = centre_client(
+            self.config, self.client_id, manual_ack=True, size_wall=self.size_wall
+        )
         client.max_queued_messages_set(0)
         client.on_connect = self._on_connect
         client.on_connect_fail = self._on_connect_fail
@@ -180,8 +185,8 @@ class Collector:
         self.client.disconnect()
         self.client.loop_stop()
         log.info(
-            "collector %s stopped: %d stored, %d duplicates", self.client_id, self.stored,
-            self.duplicates,
+            "collector %s stopped: %d stored, %d duplicates, %d refused as oversized",
+            self.client_id, self.stored, self.duplicates, self.size_wall.refused,
         )  # fmt: skip
 
     def kill(self) -> None:
@@ -283,6 +288,8 @@ class Collector:
             log.warning("collector %s: connection lost (%s); reconnecting", self.client_id, reason)
 
     def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
+        if self.size_wall.refuses(client, message):
+            return  # over the contract's largest message: acknowledged, never parsed nor stored
         self._queue.put(
             _Received(
                 message.topic,

@@ -170,13 +170,20 @@ class CommandSender:
             contract.SignedCommand.model_validate(command)
         except ValidationError as exc:
             raise CommandNotSent(contract.first_problem(exc)) from None
+        wire = _wire(command)
+        if contract.oversized(wire):
+            # the broker would refuse it (and drop the connection), a gate would refuse it unread
+            raise CommandNotSent(
+                f"{name}: {len(wire)} bytes, over the largest message a gate takes "
+                f"({contract.MAX_MESSAGE_BYTES})"
+            )
         topic = contract.GateTopics(park, gate).command(name)
         self.store.record_command(command, user)
         self.store.audit(
             user, "command", f"{name} to {park}/{gate}: {command_summary(name, payload)}"
         )
         try:
-            self.link.publish(topic, _wire(command), PUBLISH_TIMEOUT_S)
+            self.link.publish(topic, wire, PUBLISH_TIMEOUT_S)
         except CommandNotSent as exc:
             self.store.command_failed(command["command_id"], f"not sent: {exc}")
             raise

@@ -15,10 +15,12 @@ from starlette.responses import Response
 from terminal.centre.web import auth
 from terminal.centre.web.context import Visitor, Web, see_other, with_headers
 from terminal.centre.web.returnto import login_path
+from terminal.contract import MAX_ROSTER_BYTES
 
 Page = Callable[[Request, Visitor], Awaitable[Response]]
 Action = Callable[[Request, Visitor, FormData], Awaitable[Response]]
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024  # a roster file of 4 MB and the form around it
+# the largest roster a push carries (as a file it may be smaller: GB18030), and the form around it
+MAX_UPLOAD_BYTES = MAX_ROSTER_BYTES + 1024 * 1024
 
 
 def page(web: Web, handler: Page) -> Callable[[Request], Awaitable[Response]]:

@@ -29,14 +29,13 @@ from terminal.centre.web.roster_upload import (
     RosterNotDecoded,
     decode_roster,
 )
-from terminal.contract import COMMAND_PAYLOADS
+from terminal.contract import COMMAND_PAYLOADS, MAX_ROSTER_BYTES
 from terminal.safetext import printable
 
 BOARD_COMMANDS = ("lockdown", "open_once", "set_risk_tier", "push_roster")
 EVERY_GATE = "*"
 CONFIRM_WITHIN_S = 300.0
 MAX_PENDING = 200
-MAX_ROSTER_BYTES = 4_000_000  # the contract's own bound on a pushed roster
 MAX_REASON_CHARS = 200
 RESULTS_SHOWN = 50
 
@@ -131,6 +130,9 @@ class Orders:
                 text = decode_roster(raw, str(form.get("encoding", DEFAULT_ENCODING)))
             except RosterNotDecoded as exc:
                 raise OrderProblem(str(exc)) from None
+            # the push carries it in UTF-8: a GB18030 file grows by half in it
+            if len(text.encode("utf-8")) > MAX_ROSTER_BYTES:
+                raise OrderProblem("file_too_big")
             payload = {"kind": kind, "csv": text}
             lines = len(text.strip().splitlines())
             filename = printable(upload.filename[:80])
