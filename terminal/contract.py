@@ -53,7 +53,8 @@ def oversized(payload: bytes | bytearray | memoryview | str) -> bool:
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # NaN and infinities are no reading, no time and no count: refused wherever they come from
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
 
 # --- the envelope -------------------------------------------------------------------------------
@@ -245,7 +246,9 @@ class PassageData(Model):
     released_at: dt.datetime = Field(description="the turnstile released for them")
     passed_at: dt.datetime | None = Field(description="the turnstile's passage-complete signal")
     window_s: float | None = Field(
-        gt=0, description="how long the release was held for them (null: no passage contact)"
+        gt=0,
+        le=60,  # a gate's passage window is at most a minute ([inputs.passage] window_s)
+        description="how long the release was held for them (null: no passage contact)",
     )
     direction: Literal["entry", "exit"] = Field(
         "entry", description="into the gate's zone or out of it"

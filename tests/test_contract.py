@@ -169,3 +169,36 @@ def test_a_payload_off_the_contract_fails_validation() -> None:
         assert_valid("gate/v1/p/g/status", json.dumps({**good, "state": "sleepy"}))
     with pytest.raises(AssertionError, match="qr"):
         assert_valid("gate/v1/p/g/status", json.dumps({**good, "qr": "HC2|..."}))
+
+
+def test_a_number_that_is_no_number_is_refused_at_the_centre_and_a_peer(tmp_path: Path) -> None:
+    """NaN, an infinity or a passage window of centuries are no reading, no time and no count:
+    the centre does not store them and a zone's peer does not hold a place for them."""
+    import datetime as dt
+
+    from terminal.centre.store import open_store
+    from terminal.gatestate import GateState
+    from terminal.record import Record
+    from terminal.zonelink import ZoneLink
+    from tests.centre_messages import FakeGate, at
+    from tests.test_zone_peers import peer_passages, zone_gate
+
+    store = open_store(f"sqlite:///{tmp_path / 'centre.sqlite'}")
+    try:
+        topic, payload = FakeGate("north-1").check(at("2026-06-01T08:00:00+08:00"))
+        for bad in (b"NaN", b"Infinity", b"-Infinity"):
+            forged = payload.replace(b'"temperature_c": 36.5', b'"temperature_c": ' + bad)
+            assert forged != payload
+            assert not store.ingest(topic, forged, dt.datetime.now(dt.UTC))
+        assert store.bad_payloads == 3
+        assert store.ingest(topic, payload, dt.datetime.now(dt.UTC))
+    finally:
+        store.close()
+    own = zone_gate(tmp_path, "hall-in")
+    record = Record(own.resolved(own.record.path))
+    link = ZoneLink(own, record, GateState(risk_tier="low"), lambda: None)
+    topic, passage = peer_passages(1)[0]
+    held_for_ever = json.loads(passage)
+    held_for_ever["data"]["window_s"] = 1e308
+    assert not link.apply(topic, json.dumps(held_for_ever).encode())
+    assert link.apply(topic, passage.encode() if isinstance(passage, str) else passage)
