@@ -155,17 +155,17 @@ def test_the_largest_roster_push_fits_the_largest_message() -> None:
 def test_the_shipped_broker_refuses_an_oversized_message(tmp_path: Path) -> None:
     broker = ParkBroker(tmp_path).start()
     received: list[int] = []
-    topic = "gate/v1/test-park/north-1/event/passage"
+    topic = "gate/v1/example-park/north-1/event/passage"
     try:
         reader = _tls_client(broker, "centre", on_message=lambda m: received.append(len(m)))
         reader.subscribe("gate/v1/#", qos=1)
         time.sleep(0.3)
-        sender = _tls_client(broker, "north-1")
+        sender = _tls_client(broker, "example-park/north-1")
         sender.publish(topic, b"x" * BIG, qos=1)
         # the broker stops at the packet's header and drops the sender's connection
         assert wait_for(lambda: not sender.is_connected(), timeout_s=20)
         sender.loop_stop()  # paho would send it again on reconnecting, and be dropped again
-        sender = _tls_client(broker, "north-1")
+        sender = _tls_client(broker, "example-park/north-1")
         sender.publish(topic, b'{"small":true}', qos=1).wait_for_publish(10)
         assert wait_for(lambda: len(received) >= 1, timeout_s=10)
         time.sleep(0.5)
