@@ -150,8 +150,8 @@ def run_service(config: Config, stop: threading.Event) -> int:
         record,
         config.mqtt,
         topics=messages.topics,
-        # the gate's configured identity: the broker's ACL ties it to this gate's topics
-        client_id=config.gate.id,
+        # the gate's login, park/id: two parks' gate north-1 never take each other's session
+        client_id=config.gate.broker_username,
         state=state,
         boot_id=boot_id,
         config_file=config.source,
