@@ -15,12 +15,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from terminal.plates import PLATE_PATTERN, normalise_plate
 from terminal.policy import Reason, Route
+from terminal.safetext import unsafe_character
 
 VERSION = "v1"
 NAME = r"^[A-Za-z0-9_-]{1,64}$"
@@ -442,6 +443,18 @@ class Metrics(Model):
 
 
 # --- commands from the centre ------------------------------------------------------------------
+def _plain(text: str) -> str:
+    bad = unsafe_character(text)
+    if bad is not None:
+        raise ValueError(f"holds a control or formatting character ({bad})")
+    return text
+
+
+# a text a person wrote that the gate shows, logs and records: no newline may forge a line, no
+# escape clear a terminal, no bidirectional mark reorder what a guard reads
+PlainText = Annotated[str, AfterValidator(_plain)]
+
+
 class SignedCommand(Model):
     """A command: signed by the centre's Ed25519 key (``key_id`` names it) over the canonical JSON
     of every other field (keys sorted, no spaces, UTF-8). Refused when expired, when its
@@ -452,7 +465,7 @@ class SignedCommand(Model):
     name: str = Field(pattern=NAME)
     park: str = Field(pattern=NAME)
     gate: str = Field(pattern=NAME)
-    issued_by: str = Field(min_length=1, max_length=64, description="who sends it")
+    issued_by: PlainText = Field(min_length=1, max_length=64, description="who sends it")
     issued_at: dt.datetime
     expires_at: dt.datetime = Field(description="a command not run by then is refused")
     payload: dict[str, Any]
@@ -462,11 +475,11 @@ class SignedCommand(Model):
 
 class LockdownPayload(Model):
     on: bool = Field(description="true: nobody is admitted except by a staff open-once")
-    reason: str = Field(min_length=1, max_length=200)
+    reason: PlainText = Field(min_length=1, max_length=200)
 
 
 class OpenOncePayload(Model):
-    reason: str = Field(min_length=1, max_length=200)
+    reason: PlainText = Field(min_length=1, max_length=200)
 
 
 ID = r"^[A-Za-z0-9_.:-]{1,64}$"
@@ -509,7 +522,7 @@ class VehicleEntryPayload(Model):
         "between its parts and lower-case letters are taken and recorded without",
     )
     driver: str = Field(pattern=PERSON, description="the driver's person id, as on the roster")
-    purpose: str = Field(min_length=1, max_length=200, description="why the vehicle comes")
+    purpose: PlainText = Field(min_length=1, max_length=200, description="why the vehicle comes")
 
     @field_validator("plate", mode="before")
     @classmethod

@@ -492,3 +492,18 @@ def test_the_centre_signs_with_gate_terminal_command_and_the_gate_takes_it(
         assert refused.stderr.count("\n") == 1
     again = run("command", "keygen", "--out", str(key))
     assert again.returncode == 2 and "exists; not overwritten" in again.stderr
+
+
+@pytest.mark.parametrize(
+    "reason", ["drill\nADMITTED W0001", "\x1b[2Jdrill", "drill \u202enwodkcol"]
+)
+def test_a_signed_command_whose_text_could_forge_a_line_is_refused(
+    station: Station, reason: str
+) -> None:
+    """Signed by the centre, but a reason that would forge a log line, clear a terminal or read
+    backwards on the desk is refused, and the gate stays as it was."""
+    result = station.send("lockdown", {"on": True, "reason": reason})
+    assert result.outcome == "refused" and "control or formatting character" in result.detail
+    assert not station.state.lockdown
+    by = station.send("open_once", {"reason": "delivery"}, issued_by="officer\nguard")
+    assert by.outcome == "refused" and station.relay_pulses() == 0
