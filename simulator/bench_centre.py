@@ -31,12 +31,12 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from simulator.broker import PrivateBroker
 from simulator.postgres import PrivatePostgres
-from terminal import contract
 from terminal.centre.collector import Collector
 from terminal.centre.config import CentreMqttConfig
 from terminal.centre.store import Store, open_store
-from terminal.record import CheckRow
-from terminal.topics import Messages
+from terminal.link import contract
+from terminal.link.topics import Messages
+from terminal.record.store import CheckRow
 
 PARK = "bench-park"
 START_S = 1_780_272_000.0  # 2026-06-01 08:00 in Shanghai

@@ -24,9 +24,9 @@ from simulator.postgres import PrivatePostgres
 from terminal.centre.config import parse_centre
 from terminal.centre.running import add_user, start_centre
 from terminal.config import MqttConfig
-from terminal.publisher import Publisher
-from terminal.record import CheckRow, Record
-from terminal.topics import GateTopics, Messages
+from terminal.link.publisher import Publisher
+from terminal.link.topics import GateTopics, Messages
+from terminal.record.store import CheckRow, Record
 
 PARK, GATE = "bench-park", "bench-gate"
 # the page records when each check's row first appears, on the browser's clock (ms since epoch)

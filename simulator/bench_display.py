@@ -16,7 +16,7 @@ from playwright.sync_api import sync_playwright
 from simulator.broker import free_port
 from terminal.display.server import DisplayServer
 from terminal.display.state import DisplayState
-from terminal.policy import Reason, Route
+from terminal.rules.policy import Reason, Route
 
 # the page records when each screen was shown, on the browser's clock (ms since its epoch)
 WATCH = """() => {

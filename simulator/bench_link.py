@@ -26,14 +26,14 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from simulator.broker import PrivateBroker
 from simulator.runner import Subscriber
-from terminal.command_signing import sign_command
-from terminal.commands import CommandContext, CommandDesk, standard_registry
+from terminal.codes.healthcode import SIMULATOR_KEY_ID, public_key_text, simulator_issuer_key
 from terminal.config import CommandKeyConfig, CommandsConfig, Config, MqttConfig, parse
-from terminal.gatestate import GateState
-from terminal.healthcode import SIMULATOR_KEY_ID, public_key_text, simulator_issuer_key
-from terminal.publisher import NoDelayClient, Publisher
-from terminal.record import CheckRow, Record
-from terminal.topics import GateTopics, Messages
+from terminal.gate.state import GateState
+from terminal.link.command_signing import sign_command
+from terminal.link.commands import CommandContext, CommandDesk, standard_registry
+from terminal.link.publisher import NoDelayClient, Publisher
+from terminal.link.topics import GateTopics, Messages
+from terminal.record.store import CheckRow, Record
 
 PARK, GATE = "bench-park", "bench-gate"
 

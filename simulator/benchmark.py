@@ -14,7 +14,7 @@ import numpy as np
 
 from drivers.qr import DecoderName, make_decoder
 from simulator.frames import FrameRenderer, damage, qr_modules
-from terminal.healthcode import issue, simulator_issuer_key
+from terminal.codes.healthcode import issue, simulator_issuer_key
 
 KINDS = ("light", "dark_mode", "empty", "damaged")
 

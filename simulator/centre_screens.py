@@ -18,16 +18,20 @@ from playwright.sync_api import Page, sync_playwright
 
 from simulator.broker import PrivateBroker
 from simulator.display_screens import screens_arguments
-from terminal import contract
 from terminal.centre.config import CentreConfig, parse_centre
 from terminal.centre.flags import flag_ref
 from terminal.centre.running import WebServer, add_user
 from terminal.centre.sender import CommandSender
 from terminal.centre.store import Store, open_store
 from terminal.centre.web.app import build_app
-from terminal.healthcode import SIMULATOR_COMMAND_KEY_ID, private_key_pem, simulator_command_key
-from terminal.record import CheckRow
-from terminal.topics import Messages
+from terminal.codes.healthcode import (
+    SIMULATOR_COMMAND_KEY_ID,
+    private_key_pem,
+    simulator_command_key,
+)
+from terminal.link import contract
+from terminal.link.topics import Messages
+from terminal.record.store import CheckRow
 
 PARK = "riverside"
 GATES = ("north-1", "north-2", "east-1", "south-1")

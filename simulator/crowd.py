@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Literal, get_args
 
 from simulator.mlx90614 import Fault as SensorFault
+from terminal.common.csvfile import CsvFileError, read_table
+from terminal.common.ids import PERSON_ID
 from terminal.config import GROUP_PATTERN, Config
-from terminal.csvfile import CsvFileError, read_table
-from terminal.ids import PERSON_ID
-from terminal.roster import Roster
+from terminal.rules.roster import Roster
 
 CodeKind = Literal[
     "green",

@@ -16,9 +16,9 @@ from typing import Any
 
 from simulator.crowd import SimPerson
 from simulator.world import World
-from terminal.command_signing import sign_command
-from terminal.healthcode import SIMULATOR_COMMAND_KEY_ID, simulator_command_key
-from terminal.topics import GateTopics
+from terminal.codes.healthcode import SIMULATOR_COMMAND_KEY_ID, simulator_command_key
+from terminal.link.command_signing import sign_command
+from terminal.link.topics import GateTopics
 
 GUARD_ID = "guard-sim-1"
 

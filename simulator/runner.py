@@ -54,16 +54,16 @@ from simulator.zone import (
     zone_problems,
     zone_tally,
 )
-from terminal.commands import CommandContext, CommandDesk, CommandRegistry, standard_registry
 from terminal.config import Config
-from terminal.gate import Gate
-from terminal.gatestate import GateState
-from terminal.policy import Decision
-from terminal.publisher import Publisher
-from terminal.record import CheckRow, Record, is_simulated_record
-from terminal.sides import BothWays
-from terminal.topics import GateTopics, Messages, new_event_id
-from terminal.zonelink import peer_passage_topics, peer_status_topics
+from terminal.gate.lane import Gate
+from terminal.gate.sides import BothWays
+from terminal.gate.state import GateState
+from terminal.link.commands import CommandContext, CommandDesk, CommandRegistry, standard_registry
+from terminal.link.publisher import Publisher
+from terminal.link.topics import GateTopics, Messages, new_event_id
+from terminal.link.zonelink import peer_passage_topics, peer_status_topics
+from terminal.record.store import CheckRow, Record, is_simulated_record
+from terminal.rules.policy import Decision
 
 RESULTS_HEADER = ["person_id", "decision", "reason", "temperature_c"]
 

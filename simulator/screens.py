@@ -22,11 +22,11 @@ from cryptography.hazmat.primitives import serialization
 
 from terminal.centre.config import CentreConfig, parse_centre
 from terminal.centre.running import RunningCentre, add_user, start_centre
+from terminal.codes.healthcode import SIMULATOR_COMMAND_KEY_ID, simulator_command_key
 from terminal.config import Config
 from terminal.display.server import DisplayServer
 from terminal.display.state import DisplayState
-from terminal.gatestate import GateState
-from terminal.healthcode import SIMULATOR_COMMAND_KEY_ID, simulator_command_key
+from terminal.gate.state import GateState
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """The simulator's own reading of the shift timetable, to know what the gate must answer a worker
 of a group arriving at a given moment.
 
-Deliberately not the gate's code (terminal/shifts.py): a second, plainer reading of the same
+Deliberately not the gate's code (terminal/rules/shifts.py): a second, plainer reading of the same
 configuration, so that a mistake in the gate's is caught by the simulated day instead of being
 copied into its expectations. It reckons in wall-clock minutes, which is right wherever the clocks
 do not change around the arrival; near a change it says it cannot tell (None), and the gate's own

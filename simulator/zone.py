@@ -22,14 +22,14 @@ from simulator.crowd import SimPerson
 from simulator.rig import Rig, build_rig
 from simulator.world import Pace, Visit, World
 from terminal.config import Config
-from terminal.gate import Gate
-from terminal.gatestate import GateState
-from terminal.policy import Decision
-from terminal.publisher import Publisher
-from terminal.record import COUNTED_OUTCOMES, CheckRow, Record
-from terminal.sides import BothWays
-from terminal.topics import GateTopics, Messages, new_event_id
-from terminal.zonelink import peer_passage_topics, peer_status_topics
+from terminal.gate.lane import Gate
+from terminal.gate.sides import BothWays
+from terminal.gate.state import GateState
+from terminal.link.publisher import Publisher
+from terminal.link.topics import GateTopics, Messages, new_event_id
+from terminal.link.zonelink import peer_passage_topics, peer_status_topics
+from terminal.record.store import COUNTED_OUTCOMES, CheckRow, Record
+from terminal.rules.policy import Decision
 
 HEARD_WITHIN_S = 10.0  # real seconds a passage may take across the broker to every peer
 MAX_POLLS = 2_000_000  # a day of several gates polls a few hundred thousand times

@@ -27,7 +27,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from terminal.healthcode import (
+from terminal.codes.healthcode import (
     KEY_ID_PATTERN,
     KeyProblem,
     SignedCodeRules,
@@ -36,11 +36,11 @@ from terminal.healthcode import (
     parse_public_key,
     published_simulator_key,
 )
-from terminal.permits import PermitVerifier
-from terminal.safefile import UnreadableFile, read_regular_file
-from terminal.safetext import check_plain_text
-from terminal.secretfile import check_secret_file
-from terminal.windows import ANY_TIME, Window, parse_window
+from terminal.codes.permits import PermitVerifier
+from terminal.common.safefile import UnreadableFile, read_regular_file
+from terminal.common.safetext import check_plain_text
+from terminal.common.secretfile import check_secret_file
+from terminal.rules.windows import ANY_TIME, Window, parse_window
 
 BcmPin = Annotated[int, Field(ge=2, le=27)]
 NAME_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"  # MQTT topic level: no '/', '+' or '#'
@@ -493,7 +493,7 @@ class RosterConfig(Section):
     @field_validator("encoding")
     @classmethod
     def _known_encoding(cls, name: str) -> str:
-        from terminal.csvfile import known_encoding
+        from terminal.common.csvfile import known_encoding
 
         return known_encoding(name)
 

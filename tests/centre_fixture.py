@@ -18,7 +18,11 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from terminal.centre.config import CentreConfig, parse_centre
 from terminal.centre.running import RunningCentre, start_centre
-from terminal.healthcode import SIMULATOR_COMMAND_KEY_ID, private_key_pem, simulator_command_key
+from terminal.codes.healthcode import (
+    SIMULATOR_COMMAND_KEY_ID,
+    private_key_pem,
+    simulator_command_key,
+)
 from tests.centre_messages import PARK
 
 

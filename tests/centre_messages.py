@@ -1,5 +1,5 @@
 """Real gate messages for the centre's tests: built by the gate's own builders
-(terminal.topics.Messages, the contract's models), as a gate publishes them."""
+(terminal.link.topics.Messages, the contract's models), as a gate publishes them."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from terminal import contract
-from terminal.record import CheckRow, PassageRow
-from terminal.topics import Messages
+from terminal.link import contract
+from terminal.link.topics import Messages
+from terminal.record.store import CheckRow, PassageRow
 
 PARK = "p1"
 

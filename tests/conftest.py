@@ -9,14 +9,14 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from simulator.broker import BrokerUnavailable, PrivateBroker
-from terminal.config import Config, parse
-from terminal.healthcode import (
+from terminal.codes.healthcode import (
     SIMULATOR_COMMAND_KEY_ID,
     SIMULATOR_KEY_ID,
     public_key_text,
     simulator_command_key,
     simulator_issuer_key,
 )
+from terminal.config import Config, parse
 
 REPO = Path(__file__).resolve().parent.parent
 # the simulator's issuer: the simulated crowds carry codes it signed

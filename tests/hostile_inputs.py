@@ -92,13 +92,13 @@ def one_line_naming(message: str, where: str) -> bool:
 def codes(tally: Tally, rng: random.Random, attempts: int) -> None:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from terminal.healthcode import (
+    from terminal.codes.healthcode import (
         CodeRejected,
         SignedCodeRules,
         SignedCodeVerifier,
         issue,
     )
-    from terminal.permits import PermitRefused, PermitVerifier, issue_permit
+    from terminal.codes.permits import PermitRefused, PermitVerifier, issue_permit
 
     key = Ed25519PrivateKey.from_private_bytes(bytes(range(1, 33)))
     now = 1_795_000_000.0
@@ -142,8 +142,8 @@ CONFIG_VALUES = [
 
 
 def configs(tally: Tally, rng: random.Random, attempts: int, folder: Path) -> None:
+    from terminal.common.safetext import unsafe_character
     from terminal.config import ConfigError, load
-    from terminal.safetext import unsafe_character
     from tests.conftest import example_gate_config_text
 
     bases = [(REPO / "config" / "simulator.toml").read_text(encoding="utf-8")]
@@ -197,10 +197,10 @@ def _strings(value: Any) -> Iterator[str]:
 
 # --- rosters ------------------------------------------------------------------------------------
 def rosters(tally: Tally, rng: random.Random, attempts: int, folder: Path) -> None:
+    from terminal.common.csvfile import CsvFileError
+    from terminal.common.safetext import unsafe_character
     from terminal.config import load
-    from terminal.csvfile import CsvFileError
-    from terminal.roster import read_people_file
-    from terminal.safetext import unsafe_character
+    from terminal.rules.roster import read_people_file
 
     config = load(REPO / "config" / "simulator.toml")  # its shift groups are the example's
     base = (REPO / "config" / "workers.example.csv").read_text(encoding="utf-8")
@@ -286,7 +286,7 @@ def hostile_bytes(document: Any, rng: random.Random) -> bytes:
 
 
 def commands(tally: Tally, rng: random.Random, attempts: int, folder: Path) -> None:
-    from terminal.safetext import unsafe_character
+    from terminal.common.safetext import unsafe_character
     from tests.test_commands import Station, command_config
     from tests.test_gate import person
 
@@ -334,9 +334,9 @@ def _same_json(raw: bytes, document: Any) -> bool:
 
 
 def zone_messages(tally: Tally, rng: random.Random, attempts: int, folder: Path) -> None:
-    from terminal.gatestate import GateState
-    from terminal.record import Record
-    from terminal.zonelink import ZoneLink
+    from terminal.gate.state import GateState
+    from terminal.link.zonelink import ZoneLink
+    from terminal.record.store import Record
     from tests.test_zone_peers import peer_passages, zone_gate
 
     own = zone_gate(folder, "hall-in")

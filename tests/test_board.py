@@ -23,12 +23,12 @@ from playwright.sync_api import Browser, expect
 
 from simulator.broker import PrivateBroker
 from simulator.rig import ARRIVAL_GROUP
-from terminal import contract
 from terminal.centre.flags import flag_ref
 from terminal.centre.store import CheckQuery, VehicleQuery
 from terminal.centre.web.catalogue import LANGUAGES, TEXTS
-from terminal.policy import Reason
-from terminal.topics import Messages
+from terminal.link import contract
+from terminal.link.topics import Messages
+from terminal.rules.policy import Reason
 from tests.centre_fixture import Publisher as GateLink
 from tests.centre_fixture import wait_until
 from tests.centre_messages import FakeGate

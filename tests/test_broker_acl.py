@@ -17,8 +17,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from simulator.runner import Subscriber
 from terminal.config import RESERVED_GATE_IDS, MqttConfig
-from terminal.publisher import Publisher
-from terminal.topics import GateTopics
+from terminal.link.publisher import Publisher
+from terminal.link.topics import GateTopics
 from tests.parkbroker import SHIPPED, USERS, ParkBroker
 from tests.test_commands import STRANGER_KEY, Station, command_config
 from tests.test_gate import person
@@ -323,7 +323,7 @@ def test_a_gate_with_the_wrong_password_says_not_authorised_once(
         station.record, mqtt_config, station.messages.topics, client_id="north-1",
         state=station.state,
     )  # fmt: skip
-    with caplog.at_level(logging.INFO, logger="terminal.publisher"):
+    with caplog.at_level(logging.INFO, logger="terminal.link.publisher"):
         publisher.start()
         try:
             assert not publisher.wait_connected(3.5)  # several attempts, one second apart
@@ -354,7 +354,7 @@ def test_a_broker_certificate_from_elsewhere_is_a_tls_failure_said_once(
         station.record, mqtt_config, station.messages.topics, client_id="north-1",
         state=station.state,
     )  # fmt: skip
-    with caplog.at_level(logging.INFO, logger="terminal.publisher"):
+    with caplog.at_level(logging.INFO, logger="terminal.link.publisher"):
         publisher.start()
         try:
             assert not publisher.wait_connected(3.5)

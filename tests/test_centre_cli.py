@@ -18,7 +18,7 @@ import pytest
 from simulator.broker import PrivateBroker, free_port
 from terminal.centre.store import CheckQuery, open_store
 from terminal.centre.web.auth import verify_password
-from terminal.cli import main
+from terminal.cli.main import main
 from tests.centre_fixture import Publisher, wait_until, write_command_key
 from tests.centre_messages import FakeGate, at
 
@@ -113,7 +113,7 @@ def test_the_centre_runs_its_collector_and_pages_and_stops_on_sigterm(
     web_port = free_port()
     path = write_config(tmp_path, broker.port, web_port=web_port)
     process = subprocess.Popen(
-        [sys.executable, "-m", "terminal.cli", "centre", "--config", str(path)],
+        [sys.executable, "-m", "terminal.cli.main", "centre", "--config", str(path)],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -181,16 +181,16 @@ def test_the_centre_imports_nothing_of_the_gates_own_running_parts() -> None:
     )
     loaded = set(done.stdout.split())
     gate_parts = {
-        "terminal.gate", "terminal.service", "terminal.record", "terminal.devices",
-        "terminal.publisher", "terminal.commands", "terminal.secondary", "terminal.screening",
-        "drivers", "cv2", "numpy", "smbus2",
+        "terminal.gate.lane", "terminal.app.service", "terminal.record.store",
+        "terminal.app.devices", "terminal.link.publisher", "terminal.link.commands",
+        "terminal.gate.secondary", "terminal.screening", "drivers", "cv2", "numpy", "smbus2",
     }  # fmt: skip
     assert loaded & gate_parts == set()
 
 
 # --- the staff's accounts at the command line --------------------------------------------------
 def centre_command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "terminal.cli", "centre", *args]
+    return [sys.executable, "-m", "terminal.cli.main", "centre", *args]
 
 
 def users_of(folder: Path) -> list[str]:

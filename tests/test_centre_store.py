@@ -464,8 +464,8 @@ def test_vehicles_searched_by_local_day_gate_and_plate_and_exported_in_order(
 
 # --- commands, audit, users ----------------------------------------------------------------
 def test_commands_sent_answered_and_expired(store: Store) -> None:
-    from terminal.command_signing import sign_command
-    from terminal.healthcode import simulator_command_key
+    from terminal.codes.healthcode import simulator_command_key
+    from terminal.link.command_signing import sign_command
 
     gate = FakeGate("g1")
     sent_s = MORNING.timestamp()
@@ -489,8 +489,8 @@ def test_commands_sent_answered_and_expired(store: Store) -> None:
 
 
 def test_a_gate_cannot_answer_a_command_sent_to_another_gate(store: Store) -> None:
-    from terminal.command_signing import sign_command
-    from terminal.healthcode import simulator_command_key
+    from terminal.codes.healthcode import simulator_command_key
+    from terminal.link.command_signing import sign_command
 
     lockdown = sign_command(simulator_command_key(), "sim", name="lockdown", park="p1",
                             gate="g1", payload={"on": True, "reason": "drill"},

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from simulator.broker import PrivateBroker, free_port
-from terminal.record import Record
+from terminal.record.store import Record
 from tests.conftest import example_gate_config, example_gate_config_text
 
 REPO = Path(__file__).resolve().parent.parent
@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 def gate_terminal() -> list[str]:
     found = shutil.which("gate-terminal", path=str(Path(sys.executable).parent))
-    return [found] if found else [sys.executable, "-m", "terminal.cli"]
+    return [found] if found else [sys.executable, "-m", "terminal.cli.main"]
 
 
 def run(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:

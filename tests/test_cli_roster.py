@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from terminal.config import load
-from terminal.roster import load_roster
+from terminal.rules.roster import load_roster
 from tests.conftest import example_gate_config_text
 from tests.test_cli import REPO, run
 

@@ -138,8 +138,8 @@ def test_a_gate_config_holding_the_private_key_is_refused(keys: Path, tmp_path: 
 def test_a_vehicle_permit_made_with_a_keygen_key_verifies_at_a_vehicle_gate(
     keys: Path, tmp_path: Path
 ) -> None:
-    from terminal.healthcode import parse_public_key
-    from terminal.permits import PermitVerifier
+    from terminal.codes.healthcode import parse_public_key
+    from terminal.codes.permits import PermitVerifier
 
     made = run(
         "codes", "permit", "--plate", "粤b·d12345", "--purpose", "delivers the canteen's rice",

@@ -12,20 +12,20 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from simulator.rig import Rig, build_rig
-from terminal import contract
-from terminal.commands import (
+from terminal.config import Config
+from terminal.gate.lane import Gate
+from terminal.gate.state import GateState
+from terminal.link import contract
+from terminal.link.commands import (
     CommandContext,
     CommandDesk,
     CommandRegistry,
     sign_command,
     standard_registry,
 )
-from terminal.config import Config
-from terminal.gate import Gate
-from terminal.gatestate import GateState
-from terminal.record import Record
-from terminal.roster import load_roster
-from terminal.topics import Messages
+from terminal.link.topics import Messages
+from terminal.record.store import Record
+from terminal.rules.roster import load_roster
 from tests.conftest import make_config
 from tests.test_gate import person
 from tests.test_healthcode import other_spellings
@@ -36,7 +36,7 @@ CENTRE_KEY_ID = "centre-1"
 
 
 def centre_keys() -> dict[str, Any]:
-    from terminal.healthcode import public_key_text
+    from terminal.codes.healthcode import public_key_text
 
     public = public_key_text(CENTRE_KEY.public_key())
     return {"keys": [{"key_id": CENTRE_KEY_ID, "public_key": public}]}

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from terminal.calibration import load_offsets, save_offset
 from terminal.config import MAX_CONFIG_BYTES, RESERVED_GATE_IDS, ConfigError, load, parse
+from terminal.screening.calibration import load_offsets, save_offset
 from tests.conftest import (
     SIMULATOR_ISSUER,
     example_gate_config,

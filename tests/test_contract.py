@@ -14,10 +14,10 @@ import pytest
 
 from simulator.broker import PrivateBroker
 from simulator.runner import Subscriber, run_simulation
-from terminal import contract
-from terminal.daily import DailyReporter
-from terminal.publisher import Publisher
-from terminal.service import Housekeeping
+from terminal.app.daily import DailyReporter
+from terminal.app.service import Housekeeping
+from terminal.link import contract
+from terminal.link.publisher import Publisher
 from tests.conftest import make_config
 from tests.test_commands import Station, command_config
 from tests.test_gate import CROWD, person
@@ -30,9 +30,9 @@ SCHEMAS = REPO / "docs" / "schemas"
 def test_committed_documents_are_what_the_models_generate() -> None:
     for relative, text in contract.generated_files().items():
         path = REPO / relative
-        assert path.exists(), f"{relative} missing: run python -m terminal.contract --write"
+        assert path.exists(), f"{relative} missing: run python -m terminal.link.contract --write"
         assert path.read_text(encoding="utf-8") == text, (
-            f"{relative} is stale: run python -m terminal.contract --write"
+            f"{relative} is stale: run python -m terminal.link.contract --write"
         )
     written = {p.name for p in SCHEMAS.glob("*.json")}
     assert written == set(contract.json_schemas()), "docs/schemas holds schemas of no model"
@@ -40,7 +40,7 @@ def test_committed_documents_are_what_the_models_generate() -> None:
 
 def test_the_readme_topic_section_is_generated_from_the_contract() -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
-    assert contract.render_readme(readme) == readme, "run python -m terminal.contract --write"
+    assert contract.render_readme(readme) == readme, "run python -m terminal.link.contract --write"
     for spec in contract.TOPICS:
         assert f"`{spec.suffix}`" in readme
 
@@ -177,9 +177,9 @@ def test_a_number_that_is_no_number_is_refused_at_the_centre_and_a_peer(tmp_path
     import datetime as dt
 
     from terminal.centre.store import open_store
-    from terminal.gatestate import GateState
-    from terminal.record import Record
-    from terminal.zonelink import ZoneLink
+    from terminal.gate.state import GateState
+    from terminal.link.zonelink import ZoneLink
+    from terminal.record.store import Record
     from tests.centre_messages import FakeGate, at
     from tests.test_zone_peers import peer_passages, zone_gate
 

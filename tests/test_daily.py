@@ -8,9 +8,9 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from terminal.daily import DailyReporter, format_report
-from terminal.record import Record
-from terminal.topics import Messages
+from terminal.app.daily import DailyReporter, format_report
+from terminal.link.topics import Messages
+from terminal.record.store import Record
 from tests.conftest import make_config
 from tests.test_cli import REPO, run
 from tests.test_commands import Station, command_config

@@ -19,8 +19,8 @@ from simulator.broker import PrivateBroker
 from simulator.crowd import CrowdMix, random_crowd
 from simulator.runner import Subscriber, run_simulation
 from terminal.config import Config
-from terminal.record import Record
-from terminal.topics import GateTopics
+from terminal.link.topics import GateTopics
+from terminal.record.store import Record
 from tests.test_cli import REPO, count_checks_read_only, gate_terminal
 from tests.test_publisher import wait_for
 
@@ -75,7 +75,7 @@ def test_a_broker_restart_mid_shift_loses_nothing(
     thread = threading.Thread(target=outage, daemon=True)
     thread.start()
     try:
-        with caplog.at_level(logging.INFO, logger="terminal.publisher"):
+        with caplog.at_level(logging.INFO, logger="terminal.link.publisher"):
             shift = run_simulation(
                 config,
                 people=people,
@@ -85,7 +85,9 @@ def test_a_broker_restart_mid_shift_loses_nothing(
             )
         thread.join(30)
         # the outage is said once when it starts and once when it ends
-        said = [r for r in caplog.records if r.name == "terminal.publisher" and r.levelno >= 30]
+        said = [
+            r for r in caplog.records if r.name == "terminal.link.publisher" and r.levelno >= 30
+        ]
         assert [r.levelname for r in said] == ["ERROR", "WARNING"], [r.getMessage() for r in said]
         assert "reached again" in said[1].getMessage()
         assert restarted.is_set(), "the broker was not restarted during the shift"
@@ -231,8 +233,8 @@ def test_the_gate_service_takes_a_signed_command_and_reports_it(
     import paho.mqtt.client as mqtt
     from paho.mqtt.enums import CallbackAPIVersion
 
-    from terminal.commands import sign_command
-    from terminal.healthcode import public_key_text
+    from terminal.codes.healthcode import public_key_text
+    from terminal.link.commands import sign_command
     from tests.test_commands import CENTRE_KEY, CENTRE_KEY_ID
 
     config = service_config(tmp_path, broker)
@@ -280,7 +282,7 @@ def test_commands_sent_while_the_gate_is_away_wait_and_the_stale_one_is_refused(
 ) -> None:
     import json
 
-    from terminal.publisher import Publisher
+    from terminal.link.publisher import Publisher
     from tests.test_commands import Station, command_config
     from tests.test_gate import person
 

@@ -20,8 +20,8 @@ from simulator.runner import run_simulation
 from simulator.screens import ScreensOptions
 from terminal.centre.store import CheckQuery, open_store
 from terminal.config import Config
-from terminal.record import Record
-from terminal.topics import GateTopics
+from terminal.link.topics import GateTopics
+from terminal.record.store import Record
 
 # three people flagged for a fever-like reading (core temperatures the guard would find), one
 # admitted at once; the first flag is resolved at the desk by a person, the others by the guard

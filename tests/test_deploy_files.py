@@ -6,7 +6,7 @@ import configparser
 import shlex
 from pathlib import Path
 
-from terminal.cli import build_parser
+from terminal.cli.main import build_parser
 from terminal.config import load
 from tests.conftest import example_gate_config
 

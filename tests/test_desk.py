@@ -27,8 +27,8 @@ from terminal.centre.running import WebServer
 from terminal.centre.web.app import build_app
 from terminal.centre.web.auth import hash_password
 from terminal.config import Config
-from terminal.record import Record
-from terminal.topics import GateTopics
+from terminal.link.topics import GateTopics
+from terminal.record.store import Record
 from tests.centre_fixture import Publisher as GateLink
 from tests.centre_fixture import centre_config, running_centre, wait_until
 from tests.centre_messages import FakeGate

@@ -13,10 +13,10 @@ import pytest
 
 from simulator.broker import PrivateBroker, free_port
 from simulator.runner import Subscriber
+from terminal.app.service import Housekeeping
 from terminal.config import MqttConfig
-from terminal.publisher import Publisher
-from terminal.record import OutboxMessage, Record, is_full
-from terminal.service import Housekeeping
+from terminal.link.publisher import Publisher
+from terminal.record.store import OutboxMessage, Record, is_full
 from tests.test_commands import Station, command_config
 from tests.test_gate import person
 from tests.test_publisher import add_checks, topics, wait_for
@@ -133,7 +133,7 @@ def test_connection_trouble_is_said_once_when_it_starts_and_once_when_it_ends(
         client_id="t-trouble",
         state=station.state,
     )
-    with caplog.at_level(logging.INFO, logger="terminal.publisher"):
+    with caplog.at_level(logging.INFO, logger="terminal.link.publisher"):
         publisher.start()
         try:
             assert not publisher.wait_connected(3.5)  # several attempts

@@ -15,10 +15,10 @@ from simulator.rig import Rig, build_rig
 from simulator.runner import Subscriber, run_simulation
 from simulator.world import Pace
 from terminal.config import Config
-from terminal.gate import Gate
-from terminal.publisher import Publisher
-from terminal.record import Record
-from terminal.topics import GateTopics
+from terminal.gate.lane import Gate
+from terminal.link.publisher import Publisher
+from terminal.link.topics import GateTopics
+from terminal.record.store import Record
 from tests.conftest import make_config
 from tests.test_publisher import wait_for
 
@@ -300,7 +300,7 @@ def test_without_a_synchronised_clock_nobody_is_let_through(config: Config, tmp_
 
 
 def test_the_system_clock_asks_for_the_ntp_status_and_remembers_it() -> None:
-    from terminal.devices import SystemClock
+    from terminal.app.devices import SystemClock
 
     answers = iter([False, True])
     clock = SystemClock(query=lambda: next(answers))

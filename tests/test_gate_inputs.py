@@ -14,12 +14,12 @@ from simulator.broker import PrivateBroker
 from simulator.rig import Rig, build_rig, shift_start_epoch
 from simulator.runner import Subscriber, run_simulation
 from terminal.config import Config
-from terminal.gate import Gate
-from terminal.gatestate import GateState
-from terminal.publisher import Publisher
-from terminal.record import Record
-from terminal.topics import GateTopics, Messages, new_event_id
-from terminal.zonelink import ZoneLink
+from terminal.gate.lane import Gate
+from terminal.gate.state import GateState
+from terminal.link.publisher import Publisher
+from terminal.link.topics import GateTopics, Messages, new_event_id
+from terminal.link.zonelink import ZoneLink
+from terminal.record.store import Record
 from tests.conftest import make_config
 from tests.test_gate import person, run_until_done
 from tests.test_publisher import wait_for

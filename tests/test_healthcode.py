@@ -12,8 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from terminal.config import ConfigError
-from terminal.healthcode import (
+from terminal.codes.healthcode import (
     MAX_PAYLOAD_CHARS,
     CodeProblem,
     CodeRejected,
@@ -28,6 +27,7 @@ from terminal.healthcode import (
     public_key_text,
     simulator_issuer_key,
 )
+from terminal.config import ConfigError
 from tests.conftest import make_config
 
 NOW = 1_795_000_000.0  # 2026-11-19
@@ -214,7 +214,7 @@ def test_the_simulators_key_is_refused_on_real_hardware(tmp_path: Path) -> None:
 
 
 def test_the_simulators_command_key_is_refused_on_real_hardware(tmp_path: Path) -> None:
-    from terminal.healthcode import SIMULATOR_COMMAND_KEY_ID, simulator_command_key
+    from terminal.codes.healthcode import SIMULATOR_COMMAND_KEY_ID, simulator_command_key
 
     keys = {
         "keys": [

@@ -15,11 +15,11 @@ from hypothesis import strategies as st
 from simulator.broker import PrivateBroker
 from simulator.rig import build_rig
 from simulator.runner import run_simulation
+from terminal.codes.healthcode import CodeRejected
 from terminal.config import Config
-from terminal.gate import Gate
-from terminal.healthcode import CodeRejected
-from terminal.policy import CodeRules, CodeSeen, Temperature, decide
-from terminal.record import CheckRow, OutboxMessage, Record
+from terminal.gate.lane import Gate
+from terminal.record.store import CheckRow, OutboxMessage, Record
+from terminal.rules.policy import CodeRules, CodeSeen, Temperature, decide
 from tests.test_gate import person, run_until_done
 
 NOW = 1_795_000_000.0

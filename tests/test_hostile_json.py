@@ -13,11 +13,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from terminal.gatestate import GateState
-from terminal.record import PassageRow, Record
-from terminal.strictjson import JsonRefused, loads
-from terminal.topics import GateTopics, Messages
-from terminal.zonelink import ZoneLink
+from terminal.common.strictjson import JsonRefused, loads
+from terminal.gate.state import GateState
+from terminal.link.topics import GateTopics, Messages
+from terminal.link.zonelink import ZoneLink
+from terminal.record.store import PassageRow, Record
 from tests.test_zone_peers import zone_gate
 
 NOW = 1_795_000_000.0
@@ -60,7 +60,7 @@ def test_a_peer_passage_no_json_reader_should_take_is_ignored_saying_why(
 ) -> None:
     window, reason = HOSTILE_WINDOWS[hostile]
     topic, payload = peer_passage()
-    with caplog.at_level(logging.WARNING, "terminal.zonelink"):
+    with caplog.at_level(logging.WARNING, "terminal.link.zonelink"):
         assert not link.apply(topic, payload.replace(WINDOW, f'"window_s":{window}').encode(), NOW)
     assert caplog.messages == [f"ignored a passage from gate hall-out: {reason}"]
     assert link.reserved(NOW + 86_400) == 0  # no place held for anyone, ever
@@ -73,7 +73,7 @@ def test_a_peer_passage_with_bytes_that_are_no_utf8_is_ignored_naming_the_byte(
 ) -> None:
     topic, payload = peer_passage()
     raw = payload.encode().replace(b'"W0001"', b'"W\xff001"')
-    with caplog.at_level(logging.WARNING, "terminal.zonelink"):
+    with caplog.at_level(logging.WARNING, "terminal.link.zonelink"):
         assert not link.apply(topic, raw, NOW)
     at = raw.index(b"\xff")
     assert caplog.messages == [f"ignored a passage from gate hall-out: not UTF-8 (byte {at})"]
@@ -91,7 +91,7 @@ def test_a_peer_passage_with_bytes_that_are_no_utf8_is_ignored_naming_the_byte(
 def test_a_peer_status_no_json_reader_should_take_is_ignored(
     link: ZoneLink, caplog: pytest.LogCaptureFixture, raw: bytes
 ) -> None:
-    with caplog.at_level(logging.WARNING, "terminal.zonelink"):
+    with caplog.at_level(logging.WARNING, "terminal.link.zonelink"):
         assert not link.apply(GateTopics("test-park", "hall-out").status, raw, NOW)
     assert caplog.messages == ["ignored a status on gate hall-out's topic: not a valid status"]
     assert link.lost_peers == {}

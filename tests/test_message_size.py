@@ -25,12 +25,12 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from simulator.broker import PrivateBroker, TlsFiles, free_port
-from terminal import contract
 from terminal.centre.store import CheckQuery, open_store
 from terminal.config import MqttConfig
-from terminal.publisher import Publisher
-from terminal.record import Record
-from terminal.topics import GateTopics
+from terminal.link import contract
+from terminal.link.publisher import Publisher
+from terminal.link.topics import GateTopics
+from terminal.record.store import Record
 from tests.centre_fixture import write_command_key
 from tests.centre_messages import FakeGate, at
 from tests.parkbroker import USERS, ParkBroker, make_pki
@@ -139,8 +139,8 @@ def test_the_largest_roster_push_fits_the_largest_message() -> None:
     """Every byte of a roster's CSV takes at most two in the command's JSON (a quote or a line
     end is escaped): the largest push, all of it escaped, is still a message a gate takes."""
     from terminal.centre.sender import _wire
-    from terminal.command_signing import sign_command
-    from terminal.healthcode import simulator_command_key
+    from terminal.codes.healthcode import simulator_command_key
+    from terminal.link.command_signing import sign_command
 
     csv = '"\n' * (contract.MAX_ROSTER_BYTES // 2)
     command = sign_command(
@@ -216,7 +216,7 @@ class Service:
         self.log = log
         self._out = log.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "terminal.cli", *args],
+            [sys.executable, "-m", "terminal.cli.main", *args],
             cwd=REPO,
             stdout=self._out,
             stderr=subprocess.STDOUT,

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from terminal.healthcode import CodeProblem, Colour, HealthCode
-from terminal.policy import (
+from terminal.codes.healthcode import CodeProblem, Colour, HealthCode
+from terminal.rules.policy import (
     Alert,
     CodeRules,
     CodeSeen,
@@ -20,9 +20,9 @@ from terminal.policy import (
     decide_exit,
     resolve_secondary,
 )
-from terminal.roster import RosterProblem
-from terminal.shifts import Opening
-from terminal.windows import parse_window
+from terminal.rules.roster import RosterProblem
+from terminal.rules.shifts import Opening
+from terminal.rules.windows import parse_window
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

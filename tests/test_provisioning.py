@@ -16,9 +16,9 @@ from firmware.mlx90614_eeprom import set_address, set_emissivity
 from simulator.clock import SimClock
 from simulator.mlx90614 import FakeSMBus, MLX90614Twin, Scene
 from simulator.vl53l0x import VL53L0XTwin
-from terminal.calibration import load_offsets
 from terminal.config import ConfigError, ScreeningConfig
 from terminal.screening import Screener
+from terminal.screening.calibration import load_offsets
 from tests.conftest import make_config
 
 REPO = Path(__file__).resolve().parent.parent
@@ -109,7 +109,7 @@ def test_one_of_two_thermometers_failing_is_a_fault() -> None:
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "terminal.cli", *args],
+        [sys.executable, "-m", "terminal.cli.main", *args],
         capture_output=True,
         text=True,
         cwd=REPO,
@@ -171,8 +171,8 @@ def test_set_address_from_the_command_line(tmp_path: Path) -> None:
 def test_a_gate_with_two_thermometers_screens_with_the_upper_one(tmp_path: Path) -> None:
     from simulator.crowd import SimPerson
     from simulator.rig import build_rig
-    from terminal.gate import Gate
-    from terminal.record import Record
+    from terminal.gate.lane import Gate
+    from terminal.record.store import Record
 
     config = make_config(tmp_path, thermometer={"more_addresses": [0x5B]})
     people = [SimPerson(f"P{i}", i * 3.0, 36.6, 20.0, "green", object_c=34.0) for i in range(3)]

@@ -13,8 +13,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from terminal.codes.healthcode import public_key_text, simulator_command_key, simulator_issuer_key
 from terminal.config import ConfigError
-from terminal.healthcode import public_key_text, simulator_command_key, simulator_issuer_key
 from tests.conftest import make_config
 
 PARK = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))

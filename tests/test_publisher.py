@@ -13,9 +13,9 @@ from pathlib import Path
 from simulator.broker import PrivateBroker, free_port
 from simulator.runner import Subscriber
 from terminal.config import MqttConfig
-from terminal.publisher import Publisher
-from terminal.record import Record
-from terminal.topics import GateTopics, Messages
+from terminal.link.publisher import Publisher
+from terminal.link.topics import GateTopics, Messages
+from terminal.record.store import Record
 from tests.test_record import check
 
 REPO = Path(__file__).resolve().parent.parent
@@ -140,9 +140,9 @@ def test_the_broker_announces_offline_when_the_terminal_dies(
         from pathlib import Path
         sys.path.insert(0, {str(REPO)!r})
         from terminal.config import MqttConfig
-        from terminal.publisher import Publisher
-        from terminal.record import Record
-        from terminal.topics import GateTopics
+        from terminal.link.publisher import Publisher
+        from terminal.record.store import Record
+        from terminal.link.topics import GateTopics
         p = Publisher(Record(Path({str(tmp_path / "w.sqlite")!r})),
                       MqttConfig(host={broker.host!r}, port={broker.port}),
                       GateTopics("test-park", "will"), client_id="t-will")

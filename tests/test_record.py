@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from terminal.record import SCHEMA_VERSION, CheckRow, OutboxMessage, PassageRow, Record
+from terminal.record.store import SCHEMA_VERSION, CheckRow, OutboxMessage, PassageRow, Record
 
 
 def check(event_id: str = "e1", epoch_s: float = 1_000.0, **changes: object) -> CheckRow:
@@ -81,7 +81,7 @@ def test_a_check_survives_the_process_dying_without_closing(tmp_path: Path) -> N
         import os, sys
         sys.path.insert(0, {str(Path(__file__).resolve().parent.parent)!r})
         from tests.test_record import check
-        from terminal.record import OutboxMessage, Record
+        from terminal.record.store import OutboxMessage, Record
         from pathlib import Path
         Record(Path({str(path)!r})).add_check(check(), [OutboxMessage("t/check", "{{}}")])
         os._exit(9)  # killed: no close, no checkpoint (a power cut is what synchronous=FULL is for)

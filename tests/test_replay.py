@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from simulator.rig import CODE_VALID_S, build_rig, shift_start_epoch
+from terminal.codes.healthcode import SIMULATOR_KEY_ID, issue, simulator_issuer_key
 from terminal.config import Config
-from terminal.gate import Gate
-from terminal.healthcode import SIMULATOR_KEY_ID, issue, simulator_issuer_key
-from terminal.record import Record
+from terminal.gate.lane import Gate
+from terminal.record.store import Record
 from tests.conftest import make_config
 from tests.test_gate import person, run_until_done
 from tests.test_secondary import command, command_desk

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from terminal.config import Config, ShiftsConfig, load
-from terminal.roster import (
+from terminal.rules.roster import (
     NAT_FUTURE_SKEW_S,
     Roster,
     RosterError,
@@ -24,7 +24,7 @@ from terminal.roster import (
     load_roster,
     read_people_file,
 )
-from terminal.windows import parse_window
+from terminal.rules.windows import parse_window
 from tests.conftest import make_config
 
 REPO = Path(__file__).resolve().parent.parent
@@ -331,7 +331,7 @@ class Ticks:
 def test_a_new_roster_is_taken_only_when_wholly_valid(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="terminal.roster")
+    caplog.set_level(logging.INFO, logger="terminal.rules.roster")
     config = roster_config(tmp_path, reload_s=2.0)
     workers = write(tmp_path / "workers.csv", W + "W1,Sec Ret,A,day,,\n")
     write(tmp_path / "visitors.csv", V)

@@ -20,11 +20,11 @@ from simulator.broker import PrivateBroker
 from simulator.crowd import CrowdMix, SimPerson, crowd_from_roster, random_crowd
 from simulator.rig import Rig, build_rig, shift_start_epoch
 from simulator.runner import run_simulation
+from terminal.app.service import run_service
 from terminal.config import Config
-from terminal.gate import Gate
-from terminal.record import Record
-from terminal.roster import Roster, RosterFiles, Visitor, load_roster
-from terminal.service import run_service
+from terminal.gate.lane import Gate
+from terminal.record.store import Record
+from terminal.rules.roster import Roster, RosterFiles, Visitor, load_roster
 from tests.conftest import make_config
 from tests.test_gate import person as gate_person
 
@@ -272,7 +272,7 @@ def test_a_scenario_may_say_what_test_each_person_has(
 
 
 def test_a_rehearsal_crowd_is_the_people_on_the_roster_and_a_few_strangers() -> None:
-    from terminal.roster import Worker
+    from terminal.rules.roster import Worker
 
     roster = Roster(
         [Worker(f"W{i}", "A", "B", "day", None, None) for i in range(50)]

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from terminal.config import ConfigError
-from terminal.roster import RosterError, RosterFiles, load_roster, read_people_file
-from terminal.roster_push import RosterPushError, install_roster_text
+from terminal.link.roster_push import RosterPushError, install_roster_text
+from terminal.rules.roster import RosterError, RosterFiles, load_roster, read_people_file
 from tests.test_roster import VISITORS_HEADER, WORKERS_HEADER, roster_config, write
 
 W, V = WORKERS_HEADER, VISITORS_HEADER
@@ -188,7 +188,7 @@ def test_a_missing_visitors_file_means_no_visitors_and_a_warning_at_start(
 ) -> None:
     config = roster_config(tmp_path)
     write(tmp_path / "workers.csv", W + "W1,Ann,A,day,,\n")
-    with caplog.at_level(logging.WARNING, logger="terminal.roster"):
+    with caplog.at_level(logging.WARNING, logger="terminal.rules.roster"):
         files = RosterFiles(config)
     assert files.current.describe() == "1 workers, 0 visitors"
     assert [r.getMessage() for r in caplog.records] == [

@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from terminal.common.ids import PERSON_ID_PATTERN
 from terminal.config import ConfigError, ShiftsConfig
-from terminal.ids import PERSON_ID_PATTERN
-from terminal.roster import (
+from terminal.rules.roster import (
     RosterError,
     RosterProblem,
     RosterRules,
@@ -23,7 +23,7 @@ from terminal.roster import (
     next_window,
     read_people_file,
 )
-from terminal.windows import Window, parse_window
+from terminal.rules.windows import Window, parse_window
 from tests.conftest import make_config
 
 # zones with spring-forward gaps and autumn repeats, a half-hour shift, a southern hemisphere,

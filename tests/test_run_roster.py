@@ -28,8 +28,8 @@ def test_a_missing_visitors_file_is_a_warning_and_the_gate_starts(tmp_path: Path
     # past the roster, the gate goes on to its hardware, which this machine does not have
     assert "RPi.GPIO" in done.stderr, done.stderr
     assert (
-        f"WARNING terminal.roster: {visitors}: no visitors file (roster.visitors in {config}): "
-        "no visitor is let in until one is installed"
+        f"WARNING terminal.rules.roster: {visitors}: no visitors file "
+        f"(roster.visitors in {config}): no visitor is let in until one is installed"
     ) in done.stderr
     assert "cannot read roster" not in done.stderr
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from terminal.safefile import UnreadableFile, read_regular_file, read_regular_text
-from terminal.safetext import check_plain_text, printable, unsafe_character
+from terminal.common.safefile import UnreadableFile, read_regular_file, read_regular_text
+from terminal.common.safetext import check_plain_text, printable, unsafe_character
 
 
 def test_a_device_is_refused_before_reading() -> None:

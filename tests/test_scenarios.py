@@ -12,7 +12,7 @@ from simulator.broker import PrivateBroker
 from simulator.crowd import SimPerson, load_scenario
 from simulator.runner import ShiftRun, run_simulation
 from terminal.config import Config
-from terminal.record import Record
+from terminal.record.store import Record
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "simulator" / "scenarios"
 

@@ -15,7 +15,7 @@ from simulator.clock import SimClock
 from simulator.mlx90614 import FakeSMBus, Fault, MLX90614Twin, Scene
 from simulator.vl53l0x import VL53L0XTwin
 from terminal.config import ScreeningConfig
-from terminal.policy import CodeSeen, Reason, decide
+from terminal.rules.policy import CodeSeen, Reason, decide
 from terminal.screening import MeasureState, Screener
 from terminal.screening.estimators import (
     AbsoluteEstimator,

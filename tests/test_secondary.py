@@ -20,16 +20,16 @@ from simulator.broker import PrivateBroker
 from simulator.crowd import SimPerson
 from simulator.rig import Rig, build_rig
 from simulator.runner import Subscriber
-from terminal import contract
-from terminal.commands import CommandContext, CommandDesk, sign_command, standard_registry
+from terminal.codes.healthcode import SIMULATOR_COMMAND_KEY_ID, simulator_command_key
 from terminal.config import Config
-from terminal.gate import Gate
-from terminal.gatestate import GateState
-from terminal.healthcode import SIMULATOR_COMMAND_KEY_ID, simulator_command_key
-from terminal.publisher import COMMAND_QUEUE_SIZE, Publisher
-from terminal.record import Record
+from terminal.gate.lane import Gate
+from terminal.gate.state import GateState
+from terminal.link import contract
+from terminal.link.commands import CommandContext, CommandDesk, sign_command, standard_registry
+from terminal.link.publisher import COMMAND_QUEUE_SIZE, Publisher
+from terminal.link.topics import GateTopics, Messages
+from terminal.record.store import Record
 from terminal.screening.estimators import Reading
-from terminal.topics import GateTopics, Messages
 from tests.conftest import make_config
 from tests.test_publisher import wait_for
 

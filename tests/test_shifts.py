@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from terminal.config import ConfigError, ShiftsConfig, load, parse
-from terminal.shifts import ShiftProblem, judge
+from terminal.rules.shifts import ShiftProblem, judge
 from tests.conftest import REPO, example_gate_config_text
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -264,7 +264,7 @@ def test_any_shift_value_loads_or_is_refused_in_one_line(
 # --- gate-terminal shifts show ------------------------------------------------------------------
 def shifts_show(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "terminal.cli", "shifts", "show", *args],
+        [sys.executable, "-m", "terminal.cli.main", "shifts", "show", *args],
         capture_output=True,
         text=True,
         cwd=REPO,
@@ -340,7 +340,7 @@ def test_shifts_show_without_a_date_shows_today_in_the_gates_zone(tmp_path: Path
 
 def test_the_shipped_configs_plan_a_day() -> None:
     config = load(REPO / "config" / "simulator.toml")
-    from terminal.cli_shifts import plan
+    from terminal.cli.shifts import plan
 
     text = plan(config, date(2026, 11, 23))
     assert "day-b\n  07:35-07:55  arrival\n  12:00-12:30  meal\n  18:00-18:30  meal\n" in text

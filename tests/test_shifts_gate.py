@@ -16,12 +16,12 @@ from simulator.crowd import CrowdMix, ScenarioError, in_groups, load_scenario, r
 from simulator.rig import build_rig
 from simulator.runner import run_simulation
 from terminal.config import Config
-from terminal.contract import CheckEvent
 from terminal.display.state import DisplayState
-from terminal.gate import Gate
-from terminal.policy import Decision, Reason, Route
-from terminal.record import CheckRow, Record
-from terminal.shifts import Verdict
+from terminal.gate.lane import Gate
+from terminal.link.contract import CheckEvent
+from terminal.record.store import CheckRow, Record
+from terminal.rules.policy import Decision, Reason, Route
+from terminal.rules.shifts import Verdict
 from tests.conftest import REPO, make_config
 from tests.test_gate import person
 from tests.test_roster_gate import run_until_done
@@ -196,7 +196,7 @@ def test_a_gate_that_misreads_the_timetable_is_caught_by_the_simulated_day(
     config: Config, tmp_path: Path, broker: PrivateBroker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # the simulator's timetable is its own: a gate that lets everyone in at any time disagrees
-    monkeypatch.setattr("terminal.roster.judge", lambda *_: Verdict(None))
+    monkeypatch.setattr("terminal.rules.roster.judge", lambda *_: Verdict(None))
     crowd = [person("A-early", 0, group="day"), person("B-in-time", 330, group="day")]
     shift = run_simulation(
         config, people=crowd, broker=(broker.host, broker.port), record_path=tmp_path / "s.sqlite"

@@ -15,9 +15,9 @@ import pytest
 from simulator.broker import PrivateBroker, TlsFiles
 from simulator.runner import Subscriber
 from terminal.config import ConfigError, MqttConfig, load
-from terminal.publisher import Publisher
-from terminal.record import Record
-from terminal.topics import GateTopics
+from terminal.link.publisher import Publisher
+from terminal.link.topics import GateTopics
+from terminal.record.store import Record
 from tests.conftest import example_gate_config_text
 from tests.test_publisher import add_checks, assert_delivered
 

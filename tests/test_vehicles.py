@@ -20,16 +20,16 @@ from hypothesis import strategies as st
 from simulator.broker import PrivateBroker
 from simulator.frames import Pose, qr_modules
 from simulator.runner import Subscriber
-from terminal import contract
 from terminal.centre.store import Store
+from terminal.codes.healthcode import public_key_text, sign_text
+from terminal.codes.permits import PermitProblem, PermitRefused, PermitVerifier, issue_permit
+from terminal.codes.plates import LETTER, PLATE, PROVINCES, SUFFIXES, normalise_plate
 from terminal.display.state import DisplayState
-from terminal.gate import Gate
-from terminal.healthcode import public_key_text, sign_text
-from terminal.permits import PermitProblem, PermitRefused, PermitVerifier, issue_permit
-from terminal.plates import LETTER, PLATE, PROVINCES, SUFFIXES, normalise_plate
-from terminal.publisher import Publisher
-from terminal.record import SCHEMA_VERSION, Record
-from terminal.topics import GateTopics
+from terminal.gate.lane import Gate
+from terminal.link import contract
+from terminal.link.publisher import Publisher
+from terminal.link.topics import GateTopics
+from terminal.record.store import SCHEMA_VERSION, Record
 from tests.pgserver import postgres_server
 from tests.test_centre_store import store
 from tests.test_commands import Station, command_config

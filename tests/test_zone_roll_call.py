@@ -20,9 +20,9 @@ from simulator.broker import PrivateBroker
 from simulator.rig import build_rig, shift_start_epoch
 from simulator.runner import Subscriber
 from simulator.zone import ZoneGate, run_zone
-from terminal import contract
-from terminal.record import Record
-from terminal.topics import GateTopics
+from terminal.link import contract
+from terminal.link.topics import GateTopics
+from terminal.record.store import Record
 from tests.conftest import SIMULATOR_ISSUER, make_config
 from tests.test_gate import person, run_until_done
 from tests.test_gate_inputs import ALARM_PIN, Centre, centres, passage
@@ -220,7 +220,7 @@ def gate_toml(folder: Path, record: Path, zone: str = "") -> Path:
 
 def zone_inside(config: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "terminal.cli", "zone", "inside", "--config", str(config)],
+        [sys.executable, "-m", "terminal.cli.main", "zone", "inside", "--config", str(config)],
         capture_output=True,
         text=True,
         cwd=REPO,
@@ -266,8 +266,8 @@ def test_zone_inside_without_a_zone_or_a_record_is_one_line(tmp_path: Path) -> N
 def test_zone_inside_prints_names_and_ids_escaped(tmp_path: Path) -> None:
     # a roster loaded before names were checked, or a peer's record: nothing printed may
     # clear the terminal, reorder a line or start a forged one
-    from terminal.cli_zone import listing
-    from terminal.roster import Roster, Worker
+    from terminal.cli.zone import listing
+    from terminal.rules.roster import Roster, Worker
 
     config = make_config(
         tmp_path,

@@ -7,7 +7,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from terminal.config import BrokerLogin
-from terminal.mqtt_intake import BoundedClient, SizeWall
+from terminal.link.mqtt_intake import BoundedClient, SizeWall
 
 
 def centre_client(

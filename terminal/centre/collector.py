@@ -41,7 +41,7 @@ from terminal.centre.broker import centre_client
 from terminal.centre.config import CentreMqttConfig
 from terminal.centre.errors import CentreError
 from terminal.centre.store import Store
-from terminal.mqtt_intake import SizeWall
+from terminal.link.mqtt_intake import SizeWall
 
 log = logging.getLogger(__name__)
 

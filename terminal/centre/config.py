@@ -15,6 +15,14 @@ from pydantic import Field, field_validator
 
 from terminal.centre.database import sqlite_path
 from terminal.centre.store import BoardSettings
+from terminal.codes.healthcode import KEY_ID_PATTERN, KeyProblem, load_private_key
+from terminal.common.safefile import (
+    MAX_KEY_BYTES,
+    UnreadableFile,
+    read_regular_file,
+    read_regular_text,
+)
+from terminal.common.secretfile import check_secret_file
 from terminal.config import (
     NAME_PATTERN,
     BrokerLogin,
@@ -24,9 +32,6 @@ from terminal.config import (
     read_toml,
     validated,
 )
-from terminal.healthcode import KEY_ID_PATTERN, KeyProblem, load_private_key
-from terminal.safefile import MAX_KEY_BYTES, UnreadableFile, read_regular_file, read_regular_text
-from terminal.secretfile import check_secret_file
 
 __all__ = ["CentreConfig", "ConfigError", "load_centre", "parse_centre"]
 

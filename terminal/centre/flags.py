@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from terminal import contract
 from terminal.centre.database import Database
+from terminal.link import contract
 
 # the columns a flag's view is read from, in FlagView's order
 FLAG_COLUMNS = (

@@ -15,13 +15,13 @@ import paho.mqtt.client as mqtt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import ValidationError
 
-from terminal import contract
 from terminal.centre.broker import centre_client
 from terminal.centre.collector import Collector
 from terminal.centre.config import CentreConfig, CentreMqttConfig
 from terminal.centre.errors import CentreError
 from terminal.centre.store import Store, command_summary
-from terminal.command_signing import sign_command
+from terminal.link import contract
+from terminal.link.command_signing import sign_command
 
 log = logging.getLogger(__name__)
 

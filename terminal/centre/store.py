@@ -27,7 +27,6 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ValidationError
 
-from terminal import contract
 from terminal.centre.database import Database, connect
 from terminal.centre.errors import CentreError
 from terminal.centre.flags import (
@@ -42,7 +41,8 @@ from terminal.centre.flags import (
     record_alert,
 )
 from terminal.centre.migrations import SchemaError, upgrade
-from terminal.safetext import printable
+from terminal.common.safetext import printable
+from terminal.link import contract
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from terminal.centre.store import StoreError
-from terminal.safetext import check_plain_text, printable
+from terminal.common.safetext import check_plain_text, printable
 
 # the contract's id pattern: a user's name travels as the `guard` of a resolve_secondary command
 USER_NAME = re.compile(r"[A-Za-z0-9_.:-]{1,64}")

@@ -18,8 +18,8 @@ from datetime import date
 from typing import Literal, Protocol
 
 from terminal.display.catalogue import Language, refusal, screen, window_text
-from terminal.policy import Reason, Route
-from terminal.shifts import Opening
+from terminal.rules.policy import Reason, Route
+from terminal.rules.shifts import Opening
 
 Tone = Literal["neutral", "pass", "refuse", "alert", "fault", "emergency"]
 # a measuring state (terminal.screening.MeasureState's values) -> the screen it asks for
@@ -33,7 +33,7 @@ _ALERT_ROUTES = frozenset({Route.ISOLATION_ROOM, Route.SECONDARY_CHECK})
 
 
 class GateConditions(Protocol):
-    """What the display reads of terminal.gatestate.GateState."""
+    """What the display reads of terminal.gate.state.GateState."""
 
     lockdown: bool
     emergency: bool

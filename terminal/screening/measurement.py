@@ -26,7 +26,7 @@ from typing import Protocol
 from drivers.mlx90614 import MLX90614Error
 from drivers.vl53l0x import VL53L0XError
 from terminal.config import ScreeningConfig
-from terminal.policy import Temperature
+from terminal.rules.policy import Temperature
 from terminal.screening.estimators import Estimator, Reading
 from terminal.screening.factory import make_estimator
 from terminal.screening.health import SensorHealth

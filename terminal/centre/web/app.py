@@ -24,7 +24,7 @@ from terminal.centre.web.context import HERE, Visitor, Web, see_other
 from terminal.centre.web.guards import action, body_fits
 from terminal.centre.web.headers import SecurityHeaders
 from terminal.centre.web.returnto import safe_next
-from terminal.safetext import printable
+from terminal.common.safetext import printable
 
 MAX_NAME_CHARS = 64
 

@@ -23,7 +23,7 @@ from terminal.centre.web.guards import page
 from terminal.centre.web.live import stream_route
 from terminal.centre.web.plot import flow_plot
 from terminal.centre.web.spreadsheet import spreadsheet_safe
-from terminal.contract import Reason
+from terminal.link.contract import Reason
 
 SHOWN_RECORDS = 500
 CSV_COLUMNS = (

@@ -15,7 +15,7 @@ from starlette.responses import Response
 from terminal.centre.web import auth
 from terminal.centre.web.context import Visitor, Web, see_other, with_headers
 from terminal.centre.web.returnto import login_path
-from terminal.contract import MAX_ROSTER_BYTES
+from terminal.link.contract import MAX_ROSTER_BYTES
 
 Page = Callable[[Request, Visitor], Awaitable[Response]]
 Action = Callable[[Request, Visitor, FormData], Awaitable[Response]]

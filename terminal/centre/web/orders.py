@@ -29,8 +29,8 @@ from terminal.centre.web.roster_upload import (
     RosterNotDecoded,
     decode_roster,
 )
-from terminal.contract import COMMAND_PAYLOADS, MAX_ROSTER_BYTES
-from terminal.safetext import printable
+from terminal.common.safetext import printable
+from terminal.link.contract import COMMAND_PAYLOADS, MAX_ROSTER_BYTES
 
 BOARD_COMMANDS = ("lockdown", "open_once", "set_risk_tier", "push_roster")
 EVERY_GATE = "*"

@@ -1,0 +1,1 @@
+"""Health codes and vehicle permits, behind one verifier interface."""

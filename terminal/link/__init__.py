@@ -1,0 +1,1 @@
+"""The operations link: the MQTT contract, messages, publisher, commands, the zone link."""

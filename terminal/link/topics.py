@@ -1,0 +1,244 @@
+"""Builds the gate's messages from the contract's models (terminal/link/contract.py): the topics and
+payloads are defined there, once; here they are filled in from the record's rows."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from terminal.link import contract
+from terminal.link.contract import GateTopics
+from terminal.record.store import CheckRow, OutboxMessage, PassageRow
+
+__all__ = ["GateTopics", "Messages", "iso_utc", "new_event_id"]
+
+
+def iso_utc(epoch_s: float) -> str:
+    return (
+        datetime.fromtimestamp(epoch_s, UTC)
+        .isoformat(timespec="milliseconds")
+        .replace("+00:00", "Z")
+    )
+
+
+def new_event_id() -> str:
+    return uuid.uuid4().hex
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+class Messages:
+    """The envelope's fixed parts (park, gate, boot id, the clock's state) and one builder per
+    payload. ``seq`` is written by the record when it stores the message."""
+
+    def __init__(
+        self,
+        park: str,
+        gate: str,
+        *,
+        boot_id: str,
+        timezone: str,
+        clock_synced: Callable[[], bool] = lambda: True,
+    ) -> None:
+        self.topics = GateTopics(park, gate)
+        self.boot_id = boot_id
+        self._zone = ZoneInfo(timezone)
+        self._clock_synced = clock_synced
+
+    def local(self, epoch_s: float) -> datetime:
+        return datetime.fromtimestamp(epoch_s, self._zone)
+
+    def _envelope(self, schema: str, event_id: str, epoch_s: float) -> dict[str, Any]:
+        return {
+            "schema": schema,
+            "event_id": event_id,
+            "park": self.topics.park,
+            "gate": self.topics.gate,
+            "seq": 0,
+            "boot_id": self.boot_id,
+            "occurred_at": self.local(epoch_s),
+            "clock_synced": self._clock_synced(),
+            "replayed": False,
+        }
+
+    def check(self, row: CheckRow) -> OutboxMessage:
+        event = contract.CheckEvent.model_validate(
+            {
+                **self._envelope("gate.check/1", row.event_id, row.epoch_s),
+                "data": {
+                    "person_id": row.person_id,
+                    "code": row.code,
+                    "temperature_c": _round(row.temperature_c),
+                    "decision": row.decision,
+                    "reason": row.reason,
+                    "route": row.route,
+                    "check_s": max(0.0, row.check_s),
+                    "code_issuer": row.code_issuer,
+                    "code_fingerprint": row.code_fingerprint,
+                    "replay_of": row.replay_of,
+                    "estimate_mode": row.estimate_mode,
+                    "reference_c": _round(row.reference_c),
+                    "distance_cm": _round(row.distance_cm),
+                    "next_window": row.next_window,
+                    "direction": row.direction or "entry",
+                    "passback_of": row.passback_of,
+                },
+            }
+        )
+        return OutboxMessage(self.topics.check, contract.to_json(event))
+
+    def alert(self, row: CheckRow, kind: str) -> OutboxMessage:
+        event = contract.AlertEvent.model_validate(
+            {
+                **self._envelope("gate.alert/1", f"{row.event_id}-alert", row.epoch_s),
+                "data": {
+                    "kind": kind,
+                    "check_event_id": row.event_id,
+                    "person_id": row.person_id,
+                    "temperature_c": _round(row.temperature_c),
+                    "first_c": _round(row.first_c),
+                    "route": row.route,
+                },
+            }
+        )
+        return OutboxMessage(self.topics.alert(kind), contract.to_json(event))
+
+    def flag_alert(
+        self, flag_id: str, kind: str, epoch_s: float, fields: dict[str, Any]
+    ) -> OutboxMessage:
+        """A re-alert of an open secondary check, or the outcome of a guard's check."""
+        event = contract.AlertEvent.model_validate(
+            {
+                **self._envelope("gate.alert/1", new_event_id(), epoch_s),
+                "data": {"kind": kind, "check_event_id": flag_id, **fields},
+            }
+        )
+        return OutboxMessage(self.topics.alert(kind), contract.to_json(event))
+
+    def sensor(self, kind: str, epoch_s: float, detail: str, event_id: str) -> OutboxMessage:
+        """The thermometer failed, or reads again."""
+        return self.gate_alert(kind, epoch_s, detail, event_id)
+
+    def gate_alert(
+        self,
+        kind: str,
+        epoch_s: float,
+        detail: str,
+        event_id: str,
+        more: dict[str, object] | None = None,
+    ) -> OutboxMessage:
+        """An alert about the gate itself, not about a person: a sensor, an emergency (``more``:
+        its zone's roll call)."""
+        event = contract.AlertEvent.model_validate(
+            {
+                **self._envelope("gate.alert/1", event_id, epoch_s),
+                "data": {"kind": kind, "detail": detail, **(more or {})},
+            }
+        )
+        return OutboxMessage(self.topics.alert(kind), contract.to_json(event))
+
+    def fault(
+        self,
+        kind: str,
+        epoch_s: float,
+        detail: str,
+        *,
+        active: bool = True,
+        event_id: str | None = None,
+        check_event_id: str | None = None,
+    ) -> OutboxMessage:
+        data = {"kind": kind, "active": active, "detail": detail, "check_event_id": check_event_id}
+        event = contract.FaultEvent.model_validate(
+            {
+                **self._envelope("gate.fault/1", event_id or new_event_id(), epoch_s),
+                "data": data,
+            }
+        )
+        return OutboxMessage(self.topics.fault, contract.to_json(event))
+
+    def override(
+        self,
+        event_id: str,
+        epoch_s: float,
+        reason: str,
+        by: str,
+        command_id: str | None,
+        source: str = "command",
+    ) -> OutboxMessage:
+        event = contract.OverrideEvent.model_validate(
+            {
+                **self._envelope("gate.override/1", event_id, epoch_s),
+                "data": {
+                    "action": "open_once",
+                    "reason": reason,
+                    "by": by,
+                    "source": source,
+                    "command_id": command_id,
+                },
+            }
+        )
+        return OutboxMessage(self.topics.override, contract.to_json(event))
+
+    def vehicle(self, event_id: str, epoch_s: float, row: dict[str, Any]) -> OutboxMessage:
+        """A vehicle at a vehicle gate, or a lapsed admission: ``row`` is its row of the
+        record's vehicles table."""
+        fields = (
+            "plate",
+            "driver",
+            "purpose",
+            "decision",
+            "reason",
+            "driver_check_id",
+            "by",
+            "command_id",
+            "source",
+        )
+        event = contract.VehicleEvent.model_validate(
+            {
+                **self._envelope("gate.vehicle/1", event_id, epoch_s),
+                "data": {name: row[name] for name in fields},
+            }
+        )
+        return OutboxMessage(self.topics.vehicle, contract.to_json(event))
+
+    def passage(self, passage: PassageRow, epoch_s: float) -> OutboxMessage:
+        """A passage: open (waiting, its window running), or closed: went through, or not,
+        within its window."""
+        event = contract.PassageEvent.model_validate(
+            {
+                **self._envelope("gate.passage/1", new_event_id(), epoch_s),
+                "data": {
+                    "admission_id": passage.admission_id,
+                    "admitted_by": passage.admitted_by,
+                    "person_id": passage.person_id,
+                    "outcome": passage.outcome,
+                    "released_at": self.local(passage.released_s),
+                    "passed_at": None if passage.passed_s is None else self.local(passage.passed_s),
+                    "window_s": passage.window_s,
+                    "direction": passage.direction or "entry",
+                    "zone": passage.zone,
+                },
+            }
+        )
+        return OutboxMessage(self.topics.passage, contract.to_json(event))
+
+    def daily_report(
+        self, event_id: str, epoch_s: float, data: contract.DailyReportData
+    ) -> OutboxMessage:
+        event = contract.DailyReportEvent.model_validate(
+            {**self._envelope("gate.report.daily/1", event_id, epoch_s), "data": data}
+        )
+        return OutboxMessage(self.topics.daily_report, contract.to_json(event))
+
+    def command_result(
+        self, epoch_s: float, name: str, result: contract.CommandResultData
+    ) -> OutboxMessage:
+        event = contract.CommandResultEvent.model_validate(
+            {**self._envelope("gate.command.result/1", new_event_id(), epoch_s), "data": result}
+        )
+        return OutboxMessage(self.topics.command_result(name), contract.to_json(event))

@@ -1,0 +1,1 @@
+"""The written record: SQLite behind typed methods."""

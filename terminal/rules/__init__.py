@@ -1,0 +1,1 @@
+"""The policy (pure), the roster, shift groups and their windows."""
