@@ -39,6 +39,11 @@ from simulator.day import DayFigures, day_figures, format_day, write_plot
 from simulator.guard import SimulatedGuard
 from simulator.rig import Rig, build_rig, expected_through_but_for_the_shift, shift_start_epoch
 from simulator.screens import DemoScreens, ScreensOptions, start_screens
+from simulator.simrecord import (
+    claim_simulated_record,
+    peer_record,
+    replace_simulated_record,
+)
 from simulator.timetable import expected_shift, window_of_record
 from simulator.world import Pace, Visit, World
 from simulator.zone import (
@@ -60,7 +65,7 @@ from terminal.gate import Gate
 from terminal.gatestate import GateState
 from terminal.policy import Decision
 from terminal.publisher import Publisher
-from terminal.record import CheckRow, Record, is_simulated_record
+from terminal.record import CheckRow, Record
 from terminal.sides import BothWays
 from terminal.topics import GateTopics, Messages, new_event_id
 from terminal.zonelink import peer_passage_topics, peer_status_topics
@@ -308,14 +313,6 @@ def people_at_gates(config: Config, people: list[SimPerson]) -> dict[str, list[S
     return at
 
 
-def _peer_record(record_path: Path, gate: str) -> Path:
-    """Another gate's simulated record, beside the main one; only a simulated one is replaced."""
-    path = record_path.with_name(f"{record_path.stem}.{gate}{record_path.suffix}")
-    if path.exists() and not is_simulated_record(path):
-        raise RecordInUse(f"{path}: exists and is not a record the simulator made; not replaced")
-    return path
-
-
 @dataclass
 class ShiftRun:
     summary: Summary
@@ -374,7 +371,7 @@ def run_simulation(
         switched_on_before_s=SWITCHED_ON_S if screens is not None else 60.0,
     )
     record_path = claim_simulated_record(config, record_path)
-    peer_records = {gate: _peer_record(record_path, gate) for gate in zone_gates}
+    peer_records = {gate: peer_record(record_path, gate) for gate in zone_gates}
     topics = GateTopics(config.gate.park, config.gate.id)
     private: PrivateBroker | None = None
     broker_text: str | None = None
@@ -831,10 +828,6 @@ def _admitted_by_guard(record: Record, who: dict[str, SimPerson | None], person_
     )
 
 
-class RecordInUse(ValueError):
-    pass
-
-
 def probe_broker(host: str, port: int, timeout_s: float = 5.0) -> None:
     """One line when the broker cannot be reached, before anything is replaced."""
     try:
@@ -850,31 +843,6 @@ def probe_broker(host: str, port: int, timeout_s: float = 5.0) -> None:
         raise BrokerUnavailable(
             f"broker {host}:{port}: cannot connect ({exc.strerror or type(exc).__name__})"
         ) from None
-
-
-def replace_simulated_record(path: Path) -> None:
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-
-
-def claim_simulated_record(config: Config, record_path: Path | None) -> Path:
-    """Each run writes a fresh record, so its summary is this shift's alone. Only a file the
-    simulator made itself is replaced: never a real gate's record, nor anything else. This only
-    checks; the file is replaced when the run starts."""
-    # a simulated config's own record.path is the simulator's by declaration
-    declared = record_path is None
-    if record_path is None:
-        if config.gate.hardware != "simulated":
-            raise RecordInUse(
-                f"{config.source}: gate.hardware is {config.gate.hardware!r}, so record.path is a "
-                "real gate's record; simulate with a simulated config, or give --record"
-            )
-        record_path = config.resolved(config.record.path)
-    if record_path.exists() and not declared and not is_simulated_record(record_path):
-        raise RecordInUse(
-            f"{record_path}: exists and is not a record the simulator made; not replaced"
-        )
-    return record_path
 
 
 def _summarise(

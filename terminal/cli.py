@@ -179,12 +179,12 @@ def _simulate(args: argparse.Namespace) -> int:
     from simulator.broker import BrokerUnavailable
     from simulator.crowd import ScenarioError
     from simulator.runner import (
-        RecordInUse,
         ScreensUnavailable,
         format_summary,
         run_simulation,
     )
     from simulator.screens import ScreensOptions
+    from simulator.simrecord import RecordInUse
 
     scenario, plot = args.scenario, args.plot
     people = None
