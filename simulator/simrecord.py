@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from simulator.progress import is_shift_log, shift_log_path
 from terminal.config import Config
 from terminal.record import is_simulated_record
 
@@ -58,6 +59,12 @@ def claim_simulated_record(config: Config, record_path: Path | None) -> Path:
         record_path = config.resolved(config.record.path)
         elsewhere = f"set another record.path in {config.source}, or give --record FILE"
     refuse_unless_simulated(record_path, elsewhere)
+    log = shift_log_path(record_path)
+    if log.exists() and not (log.is_file() and is_shift_log(log)):
+        raise RecordInUse(
+            f"{log}: exists and is not a shift's log the simulator wrote; not replaced; move it"
+            f" away, or {elsewhere} (the shift's log goes beside the record)"
+        )
     return record_path
 
 
