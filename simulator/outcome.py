@@ -122,10 +122,13 @@ def format_outcome(final: FinalOutcome) -> list[str]:
         went = sum(final.went_in.values()) + final.freed
         lines = [
             f"  went in                {went} of {final.people} people"
-            + (f": {', '.join(ways)}" if ways else ""),
-            f"  admitted               {admitted} people: {by_whom}"
-            + (f"; {final.turned_back} did not go through" if final.turned_back else ""),
+            + (f": {', '.join(ways)}" if ways else "")
         ]
+        if admitted != went or final.turned_back:  # the admissions, where they differ
+            lines.append(
+                f"  admitted               {admitted} people: {by_whom}"
+                + (f"; {final.turned_back} did not go through" if final.turned_back else "")
+            )
     else:
         lines = [
             f"  admitted               {admitted} of {final.people} people: {by_whom}"

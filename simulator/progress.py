@@ -135,8 +135,8 @@ class LogsBesideTheBar:
 
 
 def shift_log_path(record_path: Path) -> Path:
-    """The shift's log, beside its record."""
-    return record_path.with_name(f"{record_path.stem}.log")
+    """The shift's log, beside its record (resolved: the summary prints it)."""
+    return record_path.resolve().with_name(f"{record_path.stem}.log")
 
 
 def is_shift_log(path: Path) -> bool:

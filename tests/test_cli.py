@@ -283,6 +283,37 @@ def test_simulate_keeps_whatever_a_simulated_configs_record_path_names(
     assert target.read_bytes() == before
 
 
+def test_simulate_keeps_a_file_of_someone_elses_where_the_shifts_log_goes(tmp_path: Path) -> None:
+    """The shift's log goes beside the record: a file there that is not a shift's log stays."""
+    notes = tmp_path / "shift.log"
+    notes.write_text("gate-1 relay replaced on Monday\n", encoding="utf-8")
+    done = run("simulate", "--workers", "2", "--record", str(tmp_path / "shift.sqlite"))
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"gate-terminal: {notes}: exists and is not a shift's log the simulator wrote; not"
+        " replaced; move it away, or give another --record FILE (the shift's log goes beside"
+        " the record)"
+    ]
+    assert notes.read_text(encoding="utf-8") == "gate-1 relay replaced on Monday\n"
+    assert not (tmp_path / "shift.sqlite").exists()
+    # and a log of the simulator's is replaced run after run
+    notes.unlink()
+    for _ in range(2):
+        assert (
+            run("simulate", "--workers", "2", "--record", str(tmp_path / "shift.sqlite")).returncode
+            == 0
+        )
+    assert notes.read_text(encoding="utf-8").count("# gate-terminal simulate") == 1
+
+
+def test_simulate_stay_without_screens_is_one_line() -> None:
+    done = run("simulate", "--workers", "2", "--stay")
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "gate-terminal: --stay keeps the screens up after the shift: give it with --screens"
+    ]
+
+
 @pytest.mark.parametrize(
     ("broker", "said"),
     [
