@@ -14,7 +14,7 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
 # the shift in real time beside the worker's display, the security desk and the centre's board
 demo: setup
-	$(BIN)/gate-terminal simulate --config config/simulator.toml --workers 60 --screens
+	$(BIN)/gate-terminal simulate --config config/simulator.toml --workers 60 --screens --stay
 
 # most tests wait on a broker, a browser or a subprocess rather than the CPU: four workers on two cores
 TEST_WORKERS ?= 4

@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TextIO
@@ -37,8 +37,21 @@ from simulator.crowd import (
 )
 from simulator.day import DayFigures, day_figures, format_day, write_plot
 from simulator.guard import SimulatedGuard
+from simulator.outcome import FinalOutcome, final_outcome, format_outcome, guard_decisions
+from simulator.progress import LogsBesideTheBar, Progress, ShiftLog, shift_log_path
 from simulator.rig import Rig, build_rig, expected_through_but_for_the_shift, shift_start_epoch
-from simulator.screens import DemoScreens, ScreensOptions, start_screens
+from simulator.screens import (
+    DEMO_DATABASE_NAME,
+    DemoScreens,
+    ScreensOptions,
+    start_screens,
+    stay_until_stopped,
+)
+from simulator.simrecord import (
+    claim_simulated_record,
+    peer_record,
+    replace_simulated_record,
+)
 from simulator.timetable import expected_shift, window_of_record
 from simulator.world import Pace, Visit, World
 from simulator.zone import (
@@ -62,7 +75,7 @@ from terminal.link.commands import CommandContext, CommandDesk, CommandRegistry,
 from terminal.link.publisher import Publisher
 from terminal.link.topics import GateTopics, Messages, new_event_id
 from terminal.link.zonelink import peer_passage_topics, peer_status_topics
-from terminal.record.store import CheckRow, Record, is_simulated_record
+from terminal.record.store import CheckRow, Record
 from terminal.rules.policy import Decision
 
 RESULTS_HEADER = ["person_id", "decision", "reason", "temperature_c"]
@@ -196,6 +209,8 @@ class Summary:
     zone: ZoneTally | None = None  # the zone's gates, occupancy, anti-passback and waits
     # a gate that serves both ways: the figures above are its way in's, these its way out's
     way_out: WayOutTally | None = None
+    log: ShiftLog | None = None  # the shift's log file, and how many warnings and errors it holds
+    final: FinalOutcome | None = None  # how it ended for each person: the summary's first lines
 
     def agrees(self) -> bool:
         return not self.problems
@@ -230,32 +245,6 @@ def percentile(values: list[float], fraction: float) -> float:
     if len(values) == 1:
         return values[0]
     return statistics.quantiles(values, n=100, method="inclusive")[round(fraction * 100) - 1]
-
-
-class Progress:
-    def __init__(self, total: int, out: TextIO) -> None:
-        self.total = total
-        self.out = out
-        self._interactive = out.isatty()
-        self._last_drawn = -1
-
-    def update(self, done: int) -> None:
-        step = max(1, self.total // 10)
-        if done == self._last_drawn:
-            return  # the last few wait for the guard: nothing new to draw
-        if (
-            not self._interactive
-            and done // step == self._last_drawn // step
-            and done != self.total
-        ):
-            return
-        self._last_drawn = done
-        width = 30
-        filled = width * done // max(self.total, 1)
-        bar = "#" * filled + "-" * (width - filled)
-        end = "\r" if self._interactive and done < self.total else "\n"
-        self.out.write(f"  [{bar}] {done}/{self.total} people through the gate{end}")
-        self.out.flush()
 
 
 def _people(
@@ -306,14 +295,6 @@ def people_at_gates(config: Config, people: list[SimPerson]) -> dict[str, list[S
             )
         at[gate].append(person)
     return at
-
-
-def _peer_record(record_path: Path, gate: str) -> Path:
-    """Another gate's simulated record, beside the main one; only a simulated one is replaced."""
-    path = record_path.with_name(f"{record_path.stem}.{gate}{record_path.suffix}")
-    if path.exists() and not is_simulated_record(path):
-        raise RecordInUse(f"{path}: exists and is not a record the simulator made; not replaced")
-    return path
 
 
 @dataclass
@@ -374,7 +355,7 @@ def run_simulation(
         switched_on_before_s=SWITCHED_ON_S if screens is not None else 60.0,
     )
     record_path = claim_simulated_record(config, record_path)
-    peer_records = {gate: _peer_record(record_path, gate) for gate in zone_gates}
+    peer_records = {gate: peer_record(record_path, gate) for gate in zone_gates}
     topics = GateTopics(config.gate.park, config.gate.id)
     private: PrivateBroker | None = None
     broker_text: str | None = None
@@ -384,6 +365,7 @@ def run_simulation(
     devices = None
     demo: DemoScreens | None = None
     peers: list[ZoneGate] = []
+    logs: LogsBesideTheBar | None = None
     try:
         # the broker first: the previous simulated record is replaced only once the run can start
         if broker is None:
@@ -440,6 +422,10 @@ def run_simulation(
         if screens is not None:
             if broker is None:
                 raise ScreensUnavailable("the screens need a broker (Mosquitto) beside the shift")
+            if screens.centre_database is None:  # beside this run's record (--record too)
+                screens = replace(
+                    screens, centre_database=record_path.with_name(DEMO_DATABASE_NAME)
+                )
             demo = start_screens(config, broker, screens, state, out)
         if broker is not None:
             mqtt_config = config.mqtt.model_copy(update={"host": broker[0], "port": broker[1]})
@@ -500,6 +486,9 @@ def run_simulation(
             out.write("Watch it (the shift runs in real time):\n")
             out.write(demo.describe() + "\n")
         progress = Progress(len(people), out)
+        # the shift's log lines go to its log file, not into the middle of the bar
+        logs = LogsBesideTheBar(progress, shift_log_path(record_path))
+        logs.start()
         sim_started = rig.clock.time()
         guard = None
         desk = None
@@ -601,9 +590,11 @@ def run_simulation(
                     f"drain timeout after {drain_timeout_s:g} s: {record.count_unsent()} events "
                     "stay unsent in the record"
                 )
+        logs.stop()
         summary = _summarise(
             record, rig.world, who_was_there, subscriber, topics, rig.config, way_out
         )
+        summary.log = logs.log
         if config.zone.name is not None:
             summary.zone, zone_found = _zone_against_the_truth(config, record, rig, peers, way_out)
             summary.problems.extend(zone_found)
@@ -652,10 +643,11 @@ def run_simulation(
             summary_printed = True
             out.write("\nThe shift is over; the screens stay up until Ctrl-C:\n")
             out.write(demo.describe() + "\n")
-            with contextlib.suppress(KeyboardInterrupt):
-                while True:
-                    time.sleep(1)
+            out.flush()
+            stay_until_stopped()
     finally:
+        if logs is not None:
+            logs.stop()
         for peer in peers:
             peer.stop()
         if demo is not None:
@@ -831,10 +823,6 @@ def _admitted_by_guard(record: Record, who: dict[str, SimPerson | None], person_
     )
 
 
-class RecordInUse(ValueError):
-    pass
-
-
 def probe_broker(host: str, port: int, timeout_s: float = 5.0) -> None:
     """One line when the broker cannot be reached, before anything is replaced."""
     try:
@@ -850,31 +838,6 @@ def probe_broker(host: str, port: int, timeout_s: float = 5.0) -> None:
         raise BrokerUnavailable(
             f"broker {host}:{port}: cannot connect ({exc.strerror or type(exc).__name__})"
         ) from None
-
-
-def replace_simulated_record(path: Path) -> None:
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-
-
-def claim_simulated_record(config: Config, record_path: Path | None) -> Path:
-    """Each run writes a fresh record, so its summary is this shift's alone. Only a file the
-    simulator made itself is replaced: never a real gate's record, nor anything else. This only
-    checks; the file is replaced when the run starts."""
-    # a simulated config's own record.path is the simulator's by declaration
-    declared = record_path is None
-    if record_path is None:
-        if config.gate.hardware != "simulated":
-            raise RecordInUse(
-                f"{config.source}: gate.hardware is {config.gate.hardware!r}, so record.path is a "
-                "real gate's record; simulate with a simulated config, or give --record"
-            )
-        record_path = config.resolved(config.record.path)
-    if record_path.exists() and not declared and not is_simulated_record(record_path):
-        raise RecordInUse(
-            f"{record_path}: exists and is not a record the simulator made; not replaced"
-        )
-    return record_path
 
 
 def _summarise(
@@ -942,17 +905,8 @@ def _summarise(
     waits = [v.front_at - world.pace.walk_up_s - (world.start + v.person.arrival_s) for v in visits]
     if no_decision:
         problems.append(f"{no_decision} people stood at the gate and got no decision")
-    # a flagged person's final answer is the guard's: the step that resolved their flag, and its
-    # reason (a confirmed fever's step carries the clinical reading, not a reason)
     secondary_steps = record.rows("secondary_steps")
-    outcomes = {
-        step["flag_id"]: (
-            step["step"],
-            "fever" if step["step"] == "fever_confirmed" else step["detail"],
-        )
-        for step in secondary_steps
-        if step["step"] in ("admitted_by_staff", "refused_after_check", "fever_confirmed")
-    }
+    outcomes = guard_decisions(secondary_steps)
     problems.extend(_checks_against_the_truth(visits, who_was_there, outcomes))
     shifts = _shifts_as_timetabled(visits, who_was_there, config, outcomes)
     problems.extend(shifts.problems)
@@ -1022,6 +976,7 @@ def _summarise(
         drills=drills,
         freed=sum(1 for v in visits if v.outcome == "freed"),
         way_out=way_out_tally,
+        final=final_outcome(visits, _rows_by_person(who_was_there), outcomes, passages),
     )
 
 
@@ -1377,10 +1332,11 @@ def format_summary(summary: Summary) -> str:
         "",
         f"Shift summary ({people}, {summary.simulated_s / 60:.1f} simulated minutes,"
         f" {summary.wall_s:.1f} s wall time)",
+        *(format_outcome(summary.final) if summary.final is not None else []),
+        "  how the checks went:",
         f"  checks recorded        {summary.checks}"
-        + (" on the way in" if summary.way_out is not None else ""),
-        f"  admitted               {summary.admitted}",
-        f"  denied                 {summary.checks - summary.admitted}",
+        + (" on the way in" if summary.way_out is not None else "")
+        + f": {summary.admitted} admitted, {summary.checks - summary.admitted} denied",
     ]
     for reason, count in summary.denied_by_reason.items():
         lines.append(f"    {reason:<20} {count}")
@@ -1416,6 +1372,7 @@ def format_summary(summary: Summary) -> str:
         f"  events in the record   {summary.events_in_record}"
         f" (delivered to the broker {summary.events_delivered}, unsent {summary.events_unsent})",
         f"  {summary.drain}",
+        *([f"  log                    {summary.log.line()}"] if summary.log is not None else []),
     ]
     if summary.checks_received is not None:
         lines.append(

@@ -9,10 +9,13 @@ flag to the security desk for a while before walking over to it."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import secrets
+import signal
 import tempfile
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +35,9 @@ log = logging.getLogger(__name__)
 
 # who the demo's staff are: a guard resolves flags, the health officer may also send commands
 DEMO_STAFF = (("guard", "guard"), ("officer", "health_officer"))
+
+
+DEMO_DATABASE_NAME = "centre-demo.sqlite"
 
 
 @dataclass(frozen=True)
@@ -87,8 +93,10 @@ def _write_command_key(folder: Path) -> Path:
 
 
 def demo_database(config: Config, options: ScreensOptions) -> Path:
-    chosen = options.centre_database or config.record.path.parent / "centre-demo.sqlite"
-    return chosen.resolve()
+    """The demo centre's database: beside the simulated record (the record's path taken from the
+    config's folder, as the record's own is), never beside wherever the command was typed."""
+    beside_the_record = config.resolved(config.record.path).parent / DEMO_DATABASE_NAME
+    return (options.centre_database or beside_the_record).resolve()
 
 
 def centre_config(
@@ -151,3 +159,19 @@ def start_screens(
         key_folder.cleanup()
         raise
     return DemoScreens(display, display_server, centre, staff, key_folder)
+
+
+def stay_until_stopped() -> None:
+    """After the shift, with ``--stay``: until Ctrl-C, or until the run is stopped with a
+    SIGTERM (a run in the background, where Ctrl-C does not reach it); either way the screens,
+    the centre and the broker are then closed in order."""
+    stopped = threading.Event()
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stopped.set()) if in_main else None
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            while not stopped.wait(0.5):
+                pass
+    finally:
+        if in_main:
+            signal.signal(signal.SIGTERM, previous)

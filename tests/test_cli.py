@@ -248,6 +248,73 @@ def test_simulate_replaces_only_a_record_it_made_itself(tmp_path: Path, what: st
 
 
 @pytest.mark.parametrize(
+    ("what", "said"),
+    [
+        ("a text file", "not an SQLite file"),
+        (
+            "a real gate's record",
+            "an SQLite file without the simulator's mark (a real gate's record, perhaps)",
+        ),
+    ],
+)
+def test_simulate_keeps_whatever_a_simulated_configs_record_path_names(
+    tmp_path: Path, what: str, said: str
+) -> None:
+    """The config's own record.path is checked as --record is: a notes file or a gate's record
+    there stays as it was, and the run stops before anything starts."""
+    target = tmp_path / "notes.txt"
+    if what == "a text file":
+        target.write_text("shift notes: gate-1 relay replaced on Monday\n", encoding="utf-8")
+    else:
+        Record(target).close()
+    before = target.read_bytes()
+    config = tmp_path / "simulator.toml"
+    text = (REPO / "config" / "simulator.toml").read_text(encoding="utf-8")
+    text = text.replace('"../var/simulator-record.sqlite"', f'"{target}"')
+    for roster in ("workers.example.csv", "visitors.example.csv"):
+        text = text.replace(f'"{roster}"', f'"{REPO / "config" / roster}"')
+    config.write_text(text, encoding="utf-8")
+    done = run("simulate", "--config", str(config), "--workers", "2")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stderr.strip().splitlines() == [
+        f"gate-terminal: {target}: exists and is not a record the simulator made; not replaced"
+        f" ({said}); move it away, or set another record.path in {config}, or give --record FILE"
+    ]
+    assert target.read_bytes() == before
+
+
+def test_simulate_keeps_a_file_of_someone_elses_where_the_shifts_log_goes(tmp_path: Path) -> None:
+    """The shift's log goes beside the record: a file there that is not a shift's log stays."""
+    notes = tmp_path / "shift.log"
+    notes.write_text("gate-1 relay replaced on Monday\n", encoding="utf-8")
+    done = run("simulate", "--workers", "2", "--record", str(tmp_path / "shift.sqlite"))
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"gate-terminal: {notes}: exists and is not a shift's log the simulator wrote; not"
+        " replaced; move it away, or give another --record FILE (the shift's log goes beside"
+        " the record)"
+    ]
+    assert notes.read_text(encoding="utf-8") == "gate-1 relay replaced on Monday\n"
+    assert not (tmp_path / "shift.sqlite").exists()
+    # and a log of the simulator's is replaced run after run
+    notes.unlink()
+    for _ in range(2):
+        assert (
+            run("simulate", "--workers", "2", "--record", str(tmp_path / "shift.sqlite")).returncode
+            == 0
+        )
+    assert notes.read_text(encoding="utf-8").count("# gate-terminal simulate") == 1
+
+
+def test_simulate_stay_without_screens_is_one_line() -> None:
+    done = run("simulate", "--workers", "2", "--stay")
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "gate-terminal: --stay keeps the screens up after the shift: give it with --screens"
+    ]
+
+
+@pytest.mark.parametrize(
     ("broker", "said"),
     [
         ("127.0.0.1:{free}", "connection refused (is a broker running there?)"),

@@ -5,6 +5,9 @@ is theirs, and the simulated guard does not walk over to it as well."""
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
 import threading
 import time
 import urllib.request
@@ -22,6 +25,8 @@ from terminal.centre.store import CheckQuery, open_store
 from terminal.config import Config
 from terminal.link.topics import GateTopics
 from terminal.record.store import Record
+
+REPO = Path(__file__).resolve().parent.parent
 
 # three people flagged for a fever-like reading (core temperatures the guard would find), one
 # admitted at once; the first flag is resolved at the desk by a person, the others by the guard
@@ -131,3 +136,80 @@ def test_the_shift_beside_the_screens(
         assert [user.name for user in store.list_users()] == ["guard", "officer"]
     finally:
         store.close()
+
+
+def _demo_config(tmp_path: Path, display_port: int) -> Path:
+    """The demo's config with its display on a free port, each forehead judged on its own (one
+    person, no flag) and the roster's files where they are."""
+    text = (REPO / "config" / "simulator.toml").read_text(encoding="utf-8")
+    text = text.replace("port = 8088", f"port = {display_port}")
+    text = text.replace('estimator = "relative"', 'estimator = "absolute"')
+    for roster in ("workers.example.csv", "visitors.example.csv"):
+        text = text.replace(f'"{roster}"', f'"{REPO / "config" / roster}"')
+    config = tmp_path / "simulator.toml"
+    config.write_text(text, encoding="utf-8")
+    return config
+
+
+def _display_answers(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as answer:
+            return answer.status == 200
+    except OSError:
+        return False
+
+
+def test_the_screens_stay_up_after_the_shift_only_when_asked(tmp_path: Path) -> None:
+    """Run in the background (no terminal), the demo ends by itself unless --stay is given;
+    with it, the screens are still up once the summary is out, until the run is stopped."""
+    display_port = free_port()
+    scenario = tmp_path / "one.csv"
+    scenario.write_text(
+        "person_id,arrival_s,core_c,ambient_c,code,object_c\nS1,0,36.5,20.0,green,33.9\n",
+        encoding="utf-8",
+    )
+    simulate = [
+        sys.executable, "-m", "terminal.cli.main", "simulate",
+        "--config", str(_demo_config(tmp_path, display_port)), "--scenario", str(scenario),
+        "--record", str(tmp_path / "shift.sqlite"), "--screens", "--centre-port", "0",
+    ]  # fmt: skip
+    done = subprocess.run(
+        simulate, stdin=subprocess.DEVNULL, capture_output=True, text=True, cwd=REPO, timeout=180
+    )
+    assert done.returncode == 0, done.stderr + done.stdout
+    assert "Shift summary (1 people" in done.stdout
+    assert "stay up" not in done.stderr and not _display_answers(display_port)
+    # the demo's centre keeps its database beside the simulated record
+    assert (tmp_path / "centre-demo.sqlite").exists()
+
+    staying = subprocess.Popen(
+        [*simulate, "--stay"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
+    said: list[str] = []
+    over = threading.Event()
+
+    def listen() -> None:
+        assert staying.stderr is not None
+        for line in staying.stderr:
+            said.append(line)
+            if line.startswith("The shift is over; the screens stay up until Ctrl-C"):
+                over.set()
+        over.set()  # the run ended
+
+    threading.Thread(target=listen, daemon=True).start()
+    try:
+        assert over.wait(180) and staying.poll() is None, "".join(said)
+        time.sleep(2)  # the run does not end after the shift: the screens are still there
+        assert staying.poll() is None and _display_answers(display_port)
+        staying.send_signal(signal.SIGTERM)  # how a run in the background is stopped
+        assert staying.wait(30) == 0
+    finally:
+        if staying.poll() is None:
+            staying.kill()
+            staying.wait()
+    assert not _display_answers(display_port)

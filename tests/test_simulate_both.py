@@ -133,7 +133,7 @@ def test_the_summary_shows_the_way_out(both_run: ShiftRun) -> None:
 
     text = format_summary(both_run.summary)
     assert "Shift summary (5 people in, 5 out," in text
-    assert "  checks recorded        5 on the way in\n" in text
+    assert "  checks recorded        5 on the way in: " in text
     assert "  way out                5 people, 5 checks: 3 let out, 2 refused\n" in text
     assert "    not_inside           2\n" in text
     assert "    passages out         3 went through, 0 not within the window" in text

@@ -112,7 +112,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--screens",
         action="store_true",
         help="show the shift on the worker's display, the security desk and the centre's board;"
-        " it starts now and runs in real time, and the screens stay up after it until Ctrl-C",
+        " it starts now and runs in real time",
+    )
+    sim.add_argument(
+        "--stay",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="with --screens: keep the screens up after the shift until Ctrl-C (make demo does);"
+        " default --no-stay: they close when the shift is over and the run ends",
     )
     sim.add_argument(
         "--centre-port",
@@ -183,12 +190,12 @@ def _simulate(args: argparse.Namespace) -> int:
     from simulator.broker import BrokerUnavailable
     from simulator.crowd import ScenarioError
     from simulator.runner import (
-        RecordInUse,
         ScreensUnavailable,
         format_summary,
         run_simulation,
     )
     from simulator.screens import ScreensOptions
+    from simulator.simrecord import RecordInUse
 
     scenario, plot = args.scenario, args.plot
     people = None
@@ -214,10 +221,12 @@ def _simulate(args: argparse.Namespace) -> int:
         config = load(args.config or DEFAULT_SIMULATOR_CONFIG)
     if args.workers is not None and args.workers < 1:
         raise ConfigError(f"--workers must be at least 1, got {args.workers}")
+    if args.stay and not args.screens:
+        raise ConfigError("--stay keeps the screens up after the shift: give it with --screens")
     screens = None
     if args.screens:
-        # a person watching: the screens stay up after the shift until they press Ctrl-C
-        screens = ScreensOptions(centre_port=args.centre_port, linger=sys.stdin.isatty())
+        # asked for, not guessed from a terminal: a run in the background ends unless told
+        screens = ScreensOptions(centre_port=args.centre_port, linger=args.stay)
     try:
         shift = run_simulation(
             config,

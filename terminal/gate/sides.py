@@ -3,8 +3,8 @@ of one passage, each with its own reader and relay channel, run by one terminal.
 
 Each side is a :class:`~terminal.gate.lane.Gate` of one direction, polled in turn in one
 thread. They share the record, the publisher, the gate's state and the zone link: a passage one
-side writes is what the other side decides on next, so anti-passback, ``not_inside`` and occupancy hold
-between them as between the gates of a zone.
+side writes is what the other side decides on next, so anti-passback, ``not_inside`` and
+occupancy hold between them as between the gates of a zone.
 
 What belongs to whom: the thermometer, the distance sensor, the worker's display, the lamps and
 the buzzer are the way in's (nobody is screened on the way out; a person refused there sees the

@@ -4,10 +4,10 @@ A command arrives on ``gate/v1/{park}/{gate}/cmd/{name}`` (paho's thread puts it
 gate's loop takes it from there). Before any handler runs, the desk checks, once for all: the JSON
 is a :class:`~terminal.link.contract.SignedCommand` for this park, gate and name; its Ed25519
 signature is by a key the gate is configured with; it has not expired, is not issued in the
-future, and was not made to live longer than ``commands.max_lifetime_s``; its ``command_id`` (the nonce) was never
-taken before; its payload is valid for the handler's model. Then the handler runs, and the command
-(with who sent it and its outcome) and its result message are written to the record in one
-transaction; the result goes to ``.../cmd/{name}/result``.
+future, and was not made to live longer than ``commands.max_lifetime_s``; its ``command_id``
+(the nonce) was never taken before; its payload is valid for the handler's model. Then the
+handler runs, and the command (with who sent it and its outcome) and its result message are
+written to the record in one transaction; the result goes to ``.../cmd/{name}/result``.
 
 Any module registers a handler: ``registry.register(name, PayloadModel, handler)``, where
 ``handler(command, context) -> str`` returns what it did, or raises :class:`CommandRefused` with a
