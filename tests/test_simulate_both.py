@@ -283,8 +283,8 @@ def test_a_simulated_vehicle_gate_takes_the_guards_vehicles_on_the_way_in(tmp_pa
     a driver admitted on the way in lifts the way in's barrier, and the way out's stays."""
     config = both_config(tmp_path, vehicles={"enabled": True}, commands=centre_keys())
     terminal = Terminal(config, [person("D1", 0)])
-    gate = terminal.gate.lane
-    while not terminal.record.store.checks():  # the driver, checked on the way in; the gate runs on
+    gate = terminal.gate
+    while not terminal.record.checks():  # the driver, checked on the way in; the gate runs on
         gate.poll()
     assert terminal.checks() == [("D1", "admitted", "entry")]
     desk = CommandDesk(
@@ -293,7 +293,7 @@ def test_a_simulated_vehicle_gate_takes_the_guards_vehicles_on_the_way_in(tmp_pa
         CommandContext(
             config=terminal.rig.config,
             state=terminal.state,
-            record=terminal.record.store,
+            record=terminal.record,
             messages=gate.entry.messages,
             now=terminal.rig.clock.time,
             open_once=gate.open_once,
@@ -319,7 +319,7 @@ def test_a_simulated_vehicle_gate_takes_the_guards_vehicles_on_the_way_in(tmp_pa
     levels = terminal.rig.gpio.levels
     assert (levels[entry_relay], levels[EXIT_RELAY_PIN]) == (1, 0)
     assert terminal.held(EXIT_RELAY_PIN) == []
-    (vehicle,) = terminal.record.store.rows("vehicles")
+    (vehicle,) = terminal.record.rows("vehicles")
     assert (vehicle["plate"], vehicle["driver"], vehicle["decision"]) == ("粤B12345", "D1", "admit")
 
 
