@@ -68,9 +68,15 @@ class Table:
 
 
 def open_database(path: Path) -> sqlite_utils.Database:
-    """The record's connection: WAL and a full sync, so a committed check survives a power cut."""
+    """The record's connection: WAL and a full sync, so a committed check survives a power cut.
+    A record of a newer schema is refused before anything is written to it, even a pragma."""
     path.parent.mkdir(parents=True, exist_ok=True)
     db = sqlite_utils.Database(path)
+    try:
+        refuse_if_newer(schema_version(db), path)
+    except RecordTooNew:
+        db.close()
+        raise
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=FULL")
     # an inspector reading or exporting the record must not make a check fail: wait for them
@@ -112,10 +118,9 @@ def backup_path(path: Path, version: int) -> Path:
 
 
 def prepare(db: sqlite_utils.Database, path: Path, tables: Iterable[Table]) -> None:
-    """Refuse a newer record; copy an older one aside (once per version) before upgrading it;
-    then create what the file lacks, in one write transaction."""
+    """Copy an older record aside (once per version) before upgrading it; then create what
+    the file lacks, in one write transaction. (A newer one was refused when it was opened.)"""
     version = schema_version(db)
-    refuse_if_newer(version, path)
     if version < SCHEMA_VERSION and db.table_names():
         _backup(db, backup_path(path, version))
     with writing(db):

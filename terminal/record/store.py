@@ -80,7 +80,7 @@ class Record:
         try:
             schema.prepare(self.db, path, TABLES)
         except BaseException:
-            self.db.close()  # a refused record is left as it was, and not held open
+            self.db.close()  # not held open by a gate that cannot use it
             raise
         self._checks = Checks(self.db)
         self._outbox = Outbox(self.db)
