@@ -47,6 +47,16 @@ class CheckRow:
     passback_of: str | None = None
 
 
+@dataclass(frozen=True)
+class ForeheadReading:
+    """What the thermometer read for one finished measurement of a check."""
+
+    object_c: float
+    ambient_c: float
+    distance_cm: float | None
+    epoch_s: float
+
+
 TABLES = (
     Table(
         "checks",
@@ -70,17 +80,16 @@ class Checks:
     def all(self) -> list[dict[str, Any]]:
         return list(self.db.query("SELECT * FROM checks ORDER BY epoch_s, event_id"))
 
-    def recent_readings(self, since_s: float) -> list[dict[str, Any]]:
+    def recent_readings(self, since_s: float) -> list[ForeheadReading]:
         """Forehead readings of checks since ``since_s``, oldest first: the screening's running
         reference picks up where it was after a restart."""
-        return list(
-            self.db.query(
-                "SELECT object_c, ambient_c, distance_cm, epoch_s FROM checks WHERE epoch_s >= ? "
-                "AND measure_state = 'done' AND object_c IS NOT NULL AND ambient_c IS NOT NULL "
-                "ORDER BY epoch_s",
-                [since_s],
-            )
+        rows = self.db.query(
+            "SELECT object_c, ambient_c, distance_cm, epoch_s FROM checks WHERE epoch_s >= ? "
+            "AND measure_state = 'done' AND object_c IS NOT NULL AND ambient_c IS NOT NULL "
+            "ORDER BY epoch_s",
+            [since_s],
         )
+        return [ForeheadReading(**row) for row in rows]
 
     def open_flags(self) -> list[dict[str, Any]]:
         """Checks sent to the secondary check that no guard has resolved yet."""

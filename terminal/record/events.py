@@ -31,6 +31,17 @@ class FaultRow:
     at_s: float
 
 
+@dataclass(frozen=True)
+class EmergencyRow:
+    """A fire alarm: the turnstile free from ``started_s`` to ``ended_s`` (None: sounding)."""
+
+    id: int
+    event_id: str
+    started_s: float
+    ended_s: float | None
+    detail: str | None
+
+
 def _vehicles_before_schema_6(db: sqlite_utils.Database) -> None:
     """A schema 5 record: every vehicle was the guard's, and each had a plate."""
     vehicles = db.table("vehicles")
@@ -151,9 +162,7 @@ class Events:
             raise ValueError(f"not an event table: {table}")
         return list(self.db.query(f"SELECT * FROM {table} ORDER BY id"))
 
-    def open_emergency(self) -> dict[str, Any] | None:
+    def open_emergency(self) -> EmergencyRow | None:
         """A fire alarm the record has not seen end (the gate stopped while it sounded)."""
-        rows = list(
-            self.db.query("SELECT * FROM emergencies WHERE ended_s IS NULL ORDER BY id DESC")
-        )
-        return rows[0] if rows else None
+        rows = self.db.query("SELECT * FROM emergencies WHERE ended_s IS NULL ORDER BY id DESC")
+        return next((EmergencyRow(**row) for row in rows), None)

@@ -20,8 +20,8 @@ from typing import Any
 
 from terminal.record import boots, checks, events, holds, outbox, passages, reports, schema
 from terminal.record.boots import Boots, CommandRow
-from terminal.record.checks import CheckRow, Checks
-from terminal.record.events import EVENT_TABLES, Events, FaultRow
+from terminal.record.checks import CheckRow, Checks, ForeheadReading
+from terminal.record.events import EVENT_TABLES, EmergencyRow, Events, FaultRow
 from terminal.record.holds import Hold, Holds
 from terminal.record.outbox import Outbox, OutboxMessage, OutboxRow
 from terminal.record.passages import COUNTED_OUTCOMES, PassageRow, Passages
@@ -43,7 +43,9 @@ __all__ = [
     "CheckRow",
     "CommandRow",
     "DailyReportRow",
+    "EmergencyRow",
     "FaultRow",
+    "ForeheadReading",
     "Hold",
     "OutboxMessage",
     "OutboxRow",
@@ -234,7 +236,7 @@ class Record:
     def checks(self) -> list[dict[str, Any]]:
         return self._checks.all()
 
-    def recent_readings(self, since_s: float) -> list[dict[str, Any]]:
+    def recent_readings(self, since_s: float) -> list[ForeheadReading]:
         return self._checks.recent_readings(since_s)
 
     def open_flags(self) -> list[dict[str, Any]]:
@@ -264,7 +266,7 @@ class Record:
     def rows(self, table: str) -> list[dict[str, Any]]:
         return self._events.rows(table)
 
-    def open_emergency(self) -> dict[str, Any] | None:
+    def open_emergency(self) -> EmergencyRow | None:
         return self._events.open_emergency()
 
     def waiting_passages(self) -> list[PassageRow]:
