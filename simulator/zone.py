@@ -67,9 +67,8 @@ class ZoneOutOfStep(RuntimeError):
 
 def passages_sent(record: Record, sent: bool = True) -> int:
     """The gate's passage messages the broker has taken (``sent``), or not yet."""
-    state = "IS NOT NULL" if sent else "IS NULL"
-    query = f"SELECT count(*) FROM outbox WHERE topic LIKE '%/event/passage' AND sent_s {state}"
-    return int(record.db.execute(query).fetchone()[0])
+    count = record.count_sent if sent else record.count_unsent
+    return count(topic_suffix="/event/passage")
 
 
 @dataclass

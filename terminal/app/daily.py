@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from terminal.config import Config
 from terminal.link.contract import DailyReportData
 from terminal.link.topics import Messages, new_event_id
-from terminal.record.store import Record
+from terminal.record.store import DailyReportRow, Record
 
 log = logging.getLogger(__name__)
 
@@ -77,15 +77,8 @@ class DailyReporter:
         data = report_data(self.record, self.config, day, until_s=now_s)
         event_id = new_event_id()
         message = self.messages.daily_report(event_id, now_s, data)
-        row = {
-            "day": day.isoformat(),
-            "event_id": event_id,
-            "payload": data.model_dump_json(),
-            "made_s": now_s,
-        }
-        self.record.add_event(
-            event_id, [message], now_s, also=lambda db: db.table("daily_reports").insert(row)
-        )
+        report = DailyReportRow(day.isoformat(), event_id, data.model_dump_json(), now_s)
+        self.record.add_daily_report(report, message)
         log.info("daily report for %s sent (%d checks)", day.isoformat(), data.checks)
         return data
 

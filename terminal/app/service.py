@@ -4,13 +4,11 @@ daily report, and the gate loop until asked to stop."""
 from __future__ import annotations
 
 import logging
-import sqlite3
 import sys
 import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -26,6 +24,7 @@ from terminal.link.commands import CommandContext, CommandDesk, standard_registr
 from terminal.link.publisher import Publisher
 from terminal.link.topics import Messages, new_event_id
 from terminal.link.zonelink import peer_passage_topics, peer_status_topics
+from terminal.record.boots import boots_so_far
 from terminal.record.fault import record_fault
 from terminal.record.store import Record
 from terminal.rules.roster import Roster, RosterError, RosterFiles
@@ -263,15 +262,6 @@ def _start_display_server(config: Config, display: DisplayState | None) -> Displ
         return None
     log.info("the worker's display is at %s", server.address)
     return server
-
-
-def boots_so_far(record_path: Path) -> int:
-    """How often a gate service started on this record (read-only; 0 for a new record)."""
-    try:
-        with sqlite3.connect(f"file:{record_path}?mode=ro", uri=True) as existing:
-            return int(existing.execute("SELECT count(*) FROM boots").fetchone()[0])
-    except sqlite3.Error:
-        return 0
 
 
 def _purge(config: Config, record: Record) -> None:

@@ -18,6 +18,7 @@ from terminal.cli import sensor as cli_sensor
 from terminal.cli import shifts as cli_shifts
 from terminal.cli import zone as cli_zone
 from terminal.config import Config, ConfigError, load
+from terminal.record.schema import RecordTooNew
 
 DEFAULT_SIMULATOR_CONFIG = Path("config/simulator.toml")
 # ``simulate --day``: a whole day of shift groups, meals, leaving and a fire drill
@@ -289,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
 
             return cli_centre.run(args)
         return _simulate(args) if args.command == "simulate" else _run(args)
-    except ConfigError as exc:
+    except (ConfigError, RecordTooNew) as exc:
         print(f"gate-terminal: {exc}", file=sys.stderr)
         return 2
 

@@ -127,19 +127,10 @@ class EmergencyWatch:
         detail = "the fire alarm has cleared: the turnstile shuts and screening resumes"
         log.warning("emergency over: %s", detail)
         event_id = new_event_id()
-
-        def ended(db: object) -> None:
-            self.record.db.execute(
-                "UPDATE emergencies SET ended_s = ? WHERE ended_s IS NULL", [now]
-            )
-
         self._write(
             "emergency_over",
-            lambda: self.record.add_event(
-                event_id,
-                [self.messages.gate_alert("emergency_over", now, detail, event_id)],
-                now,
-                also=ended,
+            lambda: self.record.end_emergency(
+                event_id, [self.messages.gate_alert("emergency_over", now, detail, event_id)], now
             ),
         )
 

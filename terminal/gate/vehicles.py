@@ -244,13 +244,16 @@ class VehicleDesk:
         messages = [self.messages.vehicle(event_id, now, row)]
         if passage is not None:
             messages.extend(self.passages.opened_messages(passage))
-
-        def end_hold(db: Any) -> None:
-            if reason == "no_vehicle" and check_id is not None:
-                db.execute("UPDATE holds SET until_s = ? WHERE event_id = ?", [now, check_id])
-
+        # a driver whose vehicle never came holds their code no more
+        ends_hold = check_id if reason == "no_vehicle" else None
         self.record.add_event(
-            event_id, messages, now, end_hold, table="vehicles", rows=[row], passage=passage
+            event_id,
+            messages,
+            now,
+            table="vehicles",
+            rows=[row],
+            passage=passage,
+            ends_hold_of=ends_hold,
         )
 
 

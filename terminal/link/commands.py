@@ -37,7 +37,7 @@ from terminal.link.command_signing import (
 )
 from terminal.link.roster_push import RosterPushError, install_roster_text
 from terminal.link.topics import Messages, new_event_id
-from terminal.record.store import Record
+from terminal.record.store import CommandRow, Record
 
 log = logging.getLogger(__name__)
 
@@ -251,22 +251,20 @@ class CommandDesk:
         command: Command | None,
         now: float,
     ) -> None:
-        row = {
-            "command_id": result.command_id,
-            "name": result.name,
+        row = CommandRow(
+            command_id=result.command_id,
+            name=result.name,
             # an unverified command's sender is only what it claims: kept, marked unverified
-            "issued_by": str(claimed.get("issued_by", ""))[:64] or None,
-            "key_id": str(claimed.get("key_id", ""))[:16] or None,
-            "verified": int(verified),
-            "outcome": result.outcome,
-            "detail": result.detail,
-            "received_s": now,
-            "expires_s": command.expires_at_s if command else None,
-        }
-        message = self.context.messages.command_result(now, result.name, result)
-        self.context.record.add_event(
-            new_event_id(), [message], now, also=lambda db: db.table("commands").insert(row)
+            issued_by=str(claimed.get("issued_by", ""))[:64] or None,
+            key_id=str(claimed.get("key_id", ""))[:16] or None,
+            verified=verified,
+            outcome=result.outcome,
+            detail=result.detail,
+            received_s=now,
+            expires_s=command.expires_at_s if command else None,
         )
+        message = self.context.messages.command_result(now, result.name, result)
+        self.context.record.add_command(new_event_id(), message, row)
 
 
 # --- the standard commands ---------------------------------------------------------------------

@@ -21,7 +21,6 @@ import logging
 import queue
 import re
 import socket
-import sqlite3
 import ssl
 import threading
 import time
@@ -40,7 +39,7 @@ from terminal.gate.state import ConnectionTrouble, GateState
 from terminal.link import contract
 from terminal.link.mqtt_intake import BoundedClient, SizeWall
 from terminal.link.topics import GateTopics
-from terminal.record.store import Record
+from terminal.record.store import Record, RecordError
 
 log = logging.getLogger(__name__)
 
@@ -376,7 +375,7 @@ class Publisher:
         if acked_rows:
             try:
                 self.record.mark_sent(acked_rows, time.time())
-            except sqlite3.Error as exc:
+            except RecordError as exc:
                 # a full disk: the broker has them; keep the ids, mark them when it can, and
                 # do not send them again meanwhile
                 if not self._acked_unrecorded:

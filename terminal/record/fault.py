@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from terminal.gate.state import GateState
 from terminal.link.topics import Messages, iso_utc, new_event_id
-from terminal.record.store import Record, is_full
+from terminal.record.store import FaultRow, Record, is_full
 from terminal.rules.policy import Reason
 
 log = logging.getLogger(__name__)
@@ -22,8 +22,7 @@ def record_fault(
     """A fault starting or ending: its row in the faults table and its event, together."""
     event_id = new_event_id()
     message = messages.fault(kind, now_s, detail, active=active, event_id=event_id)
-    row = {"event_id": event_id, "kind": kind, "active": int(active), "at_s": now_s}
-    record.add_event(event_id, [message], now_s, also=lambda db: db.table("faults").insert(row))
+    record.add_faults(event_id, [message], now_s, [FaultRow(event_id, kind, active, now_s)])
 
 
 class RecordFaultWatch:
@@ -69,14 +68,9 @@ class RecordFaultWatch:
             messages.append(self.messages.fault(kind, started, detail, active=True))
             messages.append(self.messages.fault(kind, now_s, detail, active=False))
         log.warning("the record can be written again; the gate checks people again")
-        rows = [
-            {"event_id": new_event_id(), "kind": kind, "active": 1, "at_s": started}
-            for kind in ended
-        ]
+        rows = [FaultRow(new_event_id(), kind, True, started) for kind in ended]
         try:
-            self.record.add_event(
-                new_event_id(), messages, now_s, also=lambda db: db.table("faults").insert_all(rows)
-            )
+            self.record.add_faults(new_event_id(), messages, now_s, rows)
         except Exception as exc:  # full again at once: the next check says so
             log.error("cannot record the end of the fault: %s", type(exc).__name__)
         self._status_changed()

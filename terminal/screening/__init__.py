@@ -65,7 +65,5 @@ def resume_reference(screener: Screener, record: Record, config: Config, now_s: 
     since = now_s - config.screening.reference_max_age_s
     rows = record.recent_readings(since)
     for row in rows:
-        screener.estimator.learn(
-            Reading(row["object_c"], row["ambient_c"], row["epoch_s"], row["distance_cm"])
-        )
+        screener.estimator.learn(Reading(row.object_c, row.ambient_c, row.epoch_s, row.distance_cm))
     return len(rows)
