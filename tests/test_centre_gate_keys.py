@@ -118,3 +118,28 @@ def test_the_same_id_from_the_same_gate_is_still_one_event(store: Store) -> None
     assert feed(store, check) and feed(store, passage)
     assert not feed(store, check) and not feed(store, passage)
     assert len(store.checks(CheckQuery())) == 1
+
+
+def test_an_export_in_batches_keeps_both_gates_checks_of_one_id_and_second(store: Store) -> None:
+    """The batches go on from the last row's time, id, park and gate: a batch that ends between
+    two gates' checks of the same id and second loses neither."""
+    north_1, north_2 = FakeGate("north-1"), FakeGate("north-2")
+    for gate in (north_1, north_2):
+        assert feed(store, gate.check(MORNING, event_id="shared-id-0001"))
+    assert feed(store, north_1.check(MORNING + timedelta(seconds=1)))
+    exported = [(c.gate, c.event_id) for c in store.iter_checks(CheckQuery(), batch=1)]
+    assert exported[:2] == [("north-1", "shared-id-0001"), ("north-2", "shared-id-0001")]
+    assert len(exported) == 3
+
+
+def test_a_vehicle_list_in_batches_keeps_both_gates_vehicles_of_one_id_and_second(
+    store: Store,
+) -> None:
+    dock, yard = FakeGate("dock-1"), FakeGate("yard-9")
+    for gate, plate in ((dock, "沪A12345"), (yard, "沪B54321")):
+        message = gate.vehicle(MORNING, plate, "W0001", "admitted")
+        assert feed(store, with_event_id(message, "shared-id-0002"))
+    oldest_first = [v.plate for v in store.iter_vehicles(VehicleQuery(), batch=1)]
+    newest_first = [v.plate for v in store.iter_vehicles(VehicleQuery(), 1, newest_first=True)]
+    assert oldest_first == ["沪A12345", "沪B54321"]
+    assert newest_first == ["沪B54321", "沪A12345"]

@@ -222,9 +222,7 @@ def daily_report(db: Database, park: str, gate: str, event: contract.DailyReport
     )  # fmt: skip
 
 
-def command_result(
-    db: Database, park: str, gate: str, event: contract.CommandResultEvent
-) -> None:
+def command_result(db: Database, park: str, gate: str, event: contract.CommandResultEvent) -> None:
     """A command's outcome. A command sent by the command line, not by this centre, is recorded
     all the same (under the gate that answered); a result answers only a command sent to the
     gate whose topic it came on, so the answer to an id this centre sent to another gate is

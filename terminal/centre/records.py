@@ -63,7 +63,7 @@ class Records:
         where, params = self._check_filter(query)
         rows = self._guarded.read(
             f"SELECT {CHECK_COLUMNS} FROM checks {where} "
-            "ORDER BY occurred_s DESC, event_id LIMIT ?",
+            "ORDER BY occurred_s DESC, event_id, park, gate LIMIT ?",
             (*params, limit),
         )
         return [check_view(row) for row in rows]
@@ -72,19 +72,21 @@ class Records:
         """Every matching check, oldest first, in batches (a CSV export of a month streams)."""
         where, params = self._check_filter(query)
         joiner = " AND " if where else "WHERE "
-        after: tuple[float, str] = (float("-inf"), "")
+        # the next batch starts after the last row's (time, id, park, gate): two gates may give
+        # the same id to checks of the same second
+        after: tuple[float, str, str, str] = (float("-inf"), "", "", "")
         while True:
             rows = self._guarded.read(
                 f"SELECT {CHECK_COLUMNS} FROM checks {where}{joiner}"
-                "(occurred_s > ? OR (occurred_s = ? AND event_id > ?)) "
-                "ORDER BY occurred_s, event_id LIMIT ?",
-                (*params, after[0], after[0], after[1], batch),
+                "(occurred_s, event_id, park, gate) > (?, ?, ?, ?) "
+                "ORDER BY occurred_s, event_id, park, gate LIMIT ?",
+                (*params, *after, batch),
             )
             for row in rows:
                 yield check_view(row)
             if len(rows) < batch:
                 return
-            after = (rows[-1][3], rows[-1][0])
+            after = (rows[-1][3], rows[-1][0], rows[-1][1], rows[-1][2])
 
     def flow_per_hour(self, day: date, tz: ZoneInfo | None = None) -> dict[str, list[int]]:
         """Gate -> 24 counts of checks, by the local hour they happened in."""
@@ -123,13 +125,15 @@ class Records:
         after = "<" if newest_first else ">"
         order = "DESC" if newest_first else "ASC"
         start = float("inf") if newest_first else float("-inf")
-        since: tuple[float, str] = (start, "\uffff" if newest_first else "")
+        first = "\uffff" if newest_first else ""
+        since: tuple[float, str, str, str] = (start, first, first, first)
         while True:
             rows = self._guarded.read(
                 f"SELECT event_id, park, gate, occurred_s, payload FROM events {where} "
-                f"AND (occurred_s {after} ? OR (occurred_s = ? AND event_id {after} ?)) "
-                f"ORDER BY occurred_s {order}, event_id {order} LIMIT ?",
-                (*params, since[0], since[0], since[1], batch),
+                f"AND (occurred_s, event_id, park, gate) {after} (?, ?, ?, ?) "
+                f"ORDER BY occurred_s {order}, event_id {order}, park {order}, gate {order} "
+                "LIMIT ?",
+                (*params, *since, batch),
             )
             for event_id, park, gate, occurred_s, payload in rows:
                 data = json.loads(payload)["data"]
@@ -145,4 +149,4 @@ class Records:
                 )
             if len(rows) < batch:
                 return
-            since = (rows[-1][3], rows[-1][0])
+            since = (rows[-1][3], rows[-1][0], rows[-1][1], rows[-1][2])
