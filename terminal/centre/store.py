@@ -81,7 +81,6 @@ class Store:
 
     def __init__(self, database: Database, settings: BoardSettings | None = None) -> None:
         self.settings = settings or BoardSettings()
-        self._zone = ZoneInfo(self.settings.timezone)
         self._guarded = Guarded(database)
         self._db = database
         _open(database)
