@@ -3,6 +3,7 @@ held: on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -10,8 +11,8 @@ import pytest
 
 from terminal.centre.database import Database, connect
 from terminal.centre.flags import flag_ref
-from terminal.centre.migrations import SCHEMA_VERSION, SchemaError
-from terminal.centre.store import Store, open_store
+from terminal.centre.migrations import SCHEMA_VERSION, SchemaError, schema_version, upgrade
+from terminal.centre.store import CheckQuery, Store, open_store
 from tests.centre_messages import FakeGate, at
 from tests.pgserver import database_url, postgres_server  # noqa: F401  (a fixture)
 
@@ -141,3 +142,140 @@ def test_a_database_of_a_newer_centre_is_refused_in_one_line(old_url: str) -> No
     message = str(refused.value)
     assert "\n" not in message and f"schema {SCHEMA_VERSION + 1}" in message
     assert "newer centre" in message
+
+
+# --- schema 2 -> 3: a gate's events keyed by their gate ---------------------------------------
+# the tables schema 3 rebuilds, as a schema-2 centre made them: keyed by the event's id alone
+SCHEMA_2_TABLES = (
+    """CREATE TABLE events (
+        event_id TEXT PRIMARY KEY, park TEXT NOT NULL, gate TEXT NOT NULL, schema TEXT NOT NULL,
+        topic TEXT NOT NULL, occurred_s DOUBLE PRECISION NOT NULL,
+        received_s DOUBLE PRECISION NOT NULL, replayed INTEGER NOT NULL, payload TEXT NOT NULL)""",
+    """CREATE TABLE checks (
+        event_id TEXT PRIMARY KEY, park TEXT NOT NULL, gate TEXT NOT NULL,
+        occurred_s DOUBLE PRECISION NOT NULL, person_id TEXT, code TEXT NOT NULL,
+        temperature_c DOUBLE PRECISION, decision TEXT NOT NULL, reason TEXT NOT NULL,
+        route TEXT NOT NULL, replayed INTEGER NOT NULL)""",
+    "CREATE INDEX checks_time ON checks (occurred_s)",
+    """CREATE TABLE commands (
+        command_id TEXT PRIMARY KEY, name TEXT NOT NULL, park TEXT NOT NULL, gate TEXT NOT NULL,
+        issued_by TEXT, issued_s DOUBLE PRECISION NOT NULL, expires_s DOUBLE PRECISION,
+        payload_summary TEXT NOT NULL, outcome TEXT NOT NULL, detail TEXT NOT NULL)""",
+    """CREATE TABLE faults (
+        park TEXT NOT NULL, gate TEXT NOT NULL, kind TEXT NOT NULL, active INTEGER NOT NULL,
+        detail TEXT NOT NULL, since_s DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (park, gate, kind))""",
+    """CREATE TABLE musters (
+        emergency_id TEXT PRIMARY KEY, park TEXT NOT NULL, gate TEXT NOT NULL, zone TEXT,
+        started_s DOUBLE PRECISION NOT NULL, inside_count BIGINT NOT NULL)""",
+    """CREATE TABLE muster_people (
+        emergency_id TEXT NOT NULL, person_id TEXT NOT NULL, since_s DOUBLE PRECISION NOT NULL,
+        by_gate TEXT NOT NULL, accounted_by TEXT, accounted_s DOUBLE PRECISION,
+        PRIMARY KEY (emergency_id, person_id))""",
+)
+DOCK = FakeGate("dock-1")
+VEHICLE = DOCK.vehicle(MORNING, "沪A12345", "W0001", "admitted")
+
+
+def schema_2_centre(url: str) -> None:
+    """A schema-2 database: flags keyed by gate (as made from OLD_FLAGS by the step to 2), and a
+    check, a vehicle, a command and a roll call of a fire alarm still sounding, keyed by id."""
+    old_centre(url)
+    db: Database = connect(url)
+    try:
+        db.lock_schema()
+        upgrade(db)  # to schema 3: then taken back to 2 below, as a schema-2 centre left it
+        db.execute("UPDATE meta SET value = 2 WHERE key = 'schema'")
+        for statement in SCHEMA_2_TABLES:
+            db.execute(statement)
+        vehicle = json.loads(VEHICLE[1])
+        db.execute(
+            "INSERT INTO events VALUES (?, 'p1', 'dock-1', 'gate.vehicle/1', ?, ?, ?, 0, ?)",
+            (vehicle["event_id"], VEHICLE[0], moment("08:00").timestamp(),
+             moment("08:00").timestamp(), VEHICLE[1].decode()),
+        )  # fmt: skip
+        db.execute(
+            "INSERT INTO checks VALUES ('check-0001', 'p1', 'north-1', ?, 'W0002', 'green', 36.5, "
+            "'admit', 'admitted', 'through', 0)",
+            (moment("08:01").timestamp(),),
+        )
+        db.execute(
+            "INSERT INTO commands VALUES ('cmd-1', 'lockdown', 'p1', 'north-1', 'alice', ?, ?, "
+            "'on=true', 'done', 'locked')",
+            (moment("08:02").timestamp(), moment("08:03").timestamp()),
+        )
+        db.execute(
+            "INSERT INTO faults VALUES ('p1', 'north-1', 'emergency', 1, 'fire alarm', ?)",
+            (moment("08:04").timestamp(),),
+        )
+        db.execute(
+            "INSERT INTO musters VALUES ('fire-1', 'p1', 'north-1', 'hall', ?, 2)",
+            (moment("08:04").timestamp(),),
+        )
+        db.execute(
+            "INSERT INTO muster_people VALUES ('fire-1', 'W0002', ?, 'north-1', 'anna', ?)",
+            (moment("07:00").timestamp(), moment("08:05").timestamp()),
+        )
+        db.commit()
+    finally:
+        db.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def schema_2_url(request: pytest.FixtureRequest) -> str:
+    url = database_url(request, request.param)
+    schema_2_centre(url)
+    return url
+
+
+def test_a_schema_2_database_migrates_with_every_row(schema_2_url: str) -> None:
+    store = open_store(schema_2_url)
+    try:
+        [check] = store.checks(CheckQuery())
+        assert (check.event_id, check.gate, check.person_id) == ("check-0001", "north-1", "W0002")
+        [vehicle] = store.vehicles()
+        assert (vehicle.gate, vehicle.plate) == ("dock-1", "沪A12345")
+        [command] = store.command_results(now=moment("09:00"))
+        assert (command.command_id, command.gate, command.outcome) == ("cmd-1", "north-1", "done")
+        [muster] = store.musters()
+        assert (muster.emergency_id, muster.gate, muster.inside_count) == ("fire-1", "north-1", 2)
+        [person] = muster.people
+        assert (person.person_id, person.accounted_by) == ("W0002", "anna")
+        assert len(store.flags()) == len(OLD_ROWS)
+        # what the new key is for: north-2 sending north-1's check id is north-2's own check
+        forged = FakeGate("north-2").check(MORNING, person_id="W6666", event_id="check-0001")
+        assert store.ingest(*forged, MORNING)
+        assert {(c.gate, c.person_id) for c in store.checks(CheckQuery())} == {
+            ("north-1", "W0002"),
+            ("north-2", "W6666"),
+        }
+    finally:
+        store.close()
+    db = connect(schema_2_url)
+    try:
+        assert schema_version(db) == SCHEMA_VERSION == 3
+        db.commit()
+    finally:
+        db.close()
+
+
+def test_a_newer_schema_is_refused_in_one_line_and_left_as_it_was(schema_2_url: str) -> None:
+    open_store(schema_2_url).close()  # now schema 3
+    db = connect(schema_2_url)
+    try:
+        db.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (SCHEMA_VERSION + 1,))
+        db.commit()
+    finally:
+        db.close()
+    with pytest.raises(SchemaError) as refused:
+        open_store(schema_2_url)
+    message = str(refused.value)
+    assert "\n" not in message
+    assert f"schema {SCHEMA_VERSION + 1} was made by a newer centre" in message
+    db = connect(schema_2_url)
+    try:  # nothing was changed: the newer centre finds its database as it left it
+        assert schema_version(db) == SCHEMA_VERSION + 1
+        assert db.query("SELECT COUNT(*) FROM checks")[0][0] == 1
+        db.commit()
+    finally:
+        db.close()

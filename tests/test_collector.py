@@ -93,6 +93,36 @@ def test_a_gate_cannot_close_another_gates_flag_through_the_collector(
         publisher.close()
 
 
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_a_gate_sending_another_gates_event_id_first_does_not_drop_the_real_event(
+    broker: PrivateBroker, tmp_path: Path, request: pytest.FixtureRequest, kind: str
+) -> None:
+    """north-2 learnt the id of north-1's next check and publishes a check of its own under it,
+    before north-1 does: both are stored, each under its gate, and north-1's is the real one."""
+    north_1, north_2 = FakeGate("north-1"), FakeGate("north-2")
+    real = north_1.check(MORNING, person_id="W0001")
+    event_id = json.loads(real[1])["event_id"]
+    forged = north_2.check(MORNING, person_id="W6666", decision="deny", reason="code_red",
+                           event_id=event_id)  # fmt: skip
+    publisher = Publisher(broker.port)
+    try:
+        config = centre_config(
+            tmp_path, broker.port, gates=["north-1", "north-2"],
+            database_url=database_url(request, kind),
+        )  # fmt: skip
+        with running_centre(config) as centre:
+            store = centre.store
+            publisher.publish([forged])
+            wait_until(lambda: count_checks(store) == 1, what="north-2's check")
+            publisher.publish([real])
+            wait_until(lambda: count_checks(store) == 2, what="north-1's check, not a duplicate")
+            [mine] = store.checks(CheckQuery(gate="north-1"))
+            assert (mine.event_id, mine.person_id, mine.decision) == (event_id, "W0001", "admit")
+            assert store.bad_payloads == 0
+    finally:
+        publisher.close()
+
+
 def flow(publisher: Publisher, gates: list[FakeGate], total: int, sent: list[str]) -> None:
     """Gates publishing checks at a steady pace, each remembered by its event id."""
     for index in range(total):

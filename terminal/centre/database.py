@@ -22,6 +22,7 @@ class Database(Protocol):
     data_errors: tuple[type[Exception], ...]
 
     def lock_schema(self) -> None: ...
+    def has_table(self, name: str) -> bool: ...
     def create(self, statements: Sequence[str]) -> None: ...
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int: ...
     def later(self, sql: str, params: Sequence[Any] = ()) -> Callable[[], int]: ...
@@ -55,6 +56,11 @@ class SqliteDatabase:
     def lock_schema(self) -> None:
         """Opens the transaction that changes the schema, holding the write lock."""
         self._begin()
+
+    def has_table(self, name: str) -> bool:
+        return bool(
+            self.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,))
+        )
 
     def create(self, statements: Sequence[str]) -> None:
         self._begin()
@@ -157,6 +163,10 @@ class PostgresDatabase:
     def lock_schema(self) -> None:
         """Held until the transaction ends: one store at a time creates or upgrades."""
         self._live().execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+
+    def has_table(self, name: str) -> bool:
+        # in the connection's schema search path, as the store's statements name it
+        return self.query("SELECT to_regclass(?)", (name,))[0][0] is not None
 
     def create(self, statements: Sequence[str]) -> None:
         conn = self._live()

@@ -14,6 +14,22 @@ from collections.abc import Callable
 from terminal.centre.database import Database
 from terminal.centre.errors import CentreError
 from terminal.centre.flags import FLAG_COLUMNS, FLAGS_INDEX, flags_table
+from terminal.centre.schema import (
+    CHECK_COLUMNS,
+    CHECKS_INDEXES,
+    COMMAND_COLUMNS,
+    COMMANDS_INDEXES,
+    EVENT_COLUMNS,
+    EVENTS_INDEXES,
+    MUSTER_COLUMNS,
+    MUSTER_PEOPLE_COLUMNS,
+    MUSTERS_INDEXES,
+    checks_table,
+    commands_table,
+    events_table,
+    muster_people_table,
+    musters_table,
+)
 
 
 class SchemaError(CentreError):
@@ -30,8 +46,55 @@ def _flags_keyed_by_gate(db: Database) -> None:
     db.execute(FLAGS_INDEX)
 
 
+def _rebuild(
+    db: Database,
+    table: str,
+    create: Callable[[str], str],
+    columns: str,
+    indexes: tuple[str, ...],
+    select: str | None = None,
+) -> None:
+    """``table`` built again under its new key, with every row it held (``select``: how the old
+    rows are read, when a column is new). A table an older centre never made is left to be
+    created as it is now."""
+    if not db.has_table(table):
+        return
+    db.execute(create(f"{table}_keyed"))
+    db.execute(
+        f"INSERT INTO {table}_keyed ({columns}) {select or f'SELECT {columns} FROM {table}'}"
+    )
+    db.execute(f"DROP TABLE {table}")
+    db.execute(f"ALTER TABLE {table}_keyed RENAME TO {table}")
+    for index in indexes:
+        db.execute(index)
+
+
+def _events_keyed_by_gate(db: Database) -> None:
+    """3: events, checks, command results and roll calls are keyed by park, gate and their id
+    (they were keyed by the id alone, so a gate that sent another gate's event id first had its
+    own event stored, and the real one dropped as a duplicate). Every row keeps its park and
+    gate; a roll call's people take their roll call's."""
+    _rebuild(db, "events", events_table, EVENT_COLUMNS, EVENTS_INDEXES)
+    _rebuild(db, "checks", checks_table, CHECK_COLUMNS, CHECKS_INDEXES)
+    _rebuild(db, "commands", commands_table, COMMAND_COLUMNS, COMMANDS_INDEXES)
+    _rebuild(db, "musters", musters_table, MUSTER_COLUMNS, MUSTERS_INDEXES)
+    # the people of a roll call whose muster row is missing keep an empty park and gate
+    _rebuild(
+        db,
+        "muster_people",
+        muster_people_table,
+        MUSTER_PEOPLE_COLUMNS,
+        (),
+        select=(
+            "SELECT COALESCE(m.park, ''), COALESCE(m.gate, ''), p.emergency_id, p.person_id, "
+            "p.since_s, p.by_gate, p.accounted_by, p.accounted_s FROM muster_people p "
+            "LEFT JOIN musters m ON m.emergency_id = p.emergency_id"
+        ),
+    )
+
+
 # STEPS[n - 1] takes a database from schema n to n + 1
-STEPS: tuple[Callable[[Database], None], ...] = (_flags_keyed_by_gate,)
+STEPS: tuple[Callable[[Database], None], ...] = (_flags_keyed_by_gate, _events_keyed_by_gate)
 SCHEMA_VERSION = len(STEPS) + 1
 
 

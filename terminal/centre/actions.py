@@ -1,0 +1,85 @@
+"""What the centre's staff do: take a flag's alert, record an escort, tick a person off a roll
+call, send a command to a gate. The first taker, escort and tick are kept."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from terminal.centre.flags import ESCORT, TAKE, parse_flag_ref
+from terminal.centre.guarded import Guarded
+from terminal.centre.schema import COMMAND_COLUMNS
+from terminal.centre.times import epoch, utcnow
+
+
+def command_summary(name: str, payload: Mapping[str, Any]) -> str:
+    """What the command asked, in one line; never a whole roster."""
+    if name == "push_roster":
+        csv_text = str(payload.get("csv", ""))
+        rows = max(0, len(csv_text.splitlines()) - 1)
+        return f"{payload.get('kind', '?')} roster, {rows} rows"
+    parts = [f"{key}={value}" for key, value in sorted(payload.items())]
+    return ", ".join(parts)[:300]
+
+
+class StaffActions:
+    def __init__(self, guarded: Guarded) -> None:
+        self._guarded = guarded
+
+    def take(self, ref: str, user: str, at: datetime | None = None) -> None:
+        """Someone took the alert of the flag ``ref`` names (the banner and the sound stop).
+        The first taker is kept."""
+        key = parse_flag_ref(ref)
+        if key is not None:
+            self._guarded.change(TAKE, (user, epoch(at or utcnow()), *key))
+
+    def record_escort(self, ref: str, user: str, note: str, at: datetime | None = None) -> None:
+        """The person was escorted to the isolation room (a fever, or another isolation
+        route). Also takes the alert when nobody had."""
+        key = parse_flag_ref(ref)
+        if key is not None:
+            at_s = epoch(at or utcnow())
+            self._guarded.change(ESCORT, (user, at_s, note[:500], user, at_s, *key))
+
+    def account(
+        self, emergency_id: str, person_id: str, user: str, at: datetime | None = None
+    ) -> bool:
+        """``person_id`` is at the muster point, as ``user`` saw; the first tick is kept. False
+        when nobody of that roll call has that id, or they were ticked off already."""
+        ticked = self._guarded.change(
+            "UPDATE muster_people SET accounted_by = ?, accounted_s = ? "
+            "WHERE emergency_id = ? AND person_id = ? AND accounted_by IS NULL",
+            (user, epoch(at or utcnow()), emergency_id, person_id),
+        )
+        return ticked > 0
+
+    def record_command(self, command: dict[str, Any], user: str) -> None:
+        """A signed command (the dict that was published), as sent by ``user``."""
+        issued_s = datetime.fromisoformat(command["issued_at"]).timestamp()
+        expires_s = datetime.fromisoformat(command["expires_at"]).timestamp()
+        self._guarded.change(
+            f"INSERT INTO commands ({COMMAND_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'sent', '') "
+            "ON CONFLICT (park, gate, command_id) DO UPDATE SET issued_by = excluded.issued_by, "
+            "issued_s = excluded.issued_s, expires_s = excluded.expires_s, "
+            "payload_summary = excluded.payload_summary",
+            (
+                command["command_id"],
+                command["name"],
+                command["park"],
+                command["gate"],
+                user,
+                issued_s,
+                expires_s,
+                command_summary(command["name"], command.get("payload", {})),
+            ),
+        )
+
+    def command_failed(self, command_id: str, detail: str) -> None:
+        """A command that never left (the broker did not take it). Its id is this centre's own,
+        fresh for each command: it names one row."""
+        self._guarded.change(
+            "UPDATE commands SET outcome = 'failed', detail = ? WHERE command_id = ? "
+            "AND outcome = 'sent'",
+            (detail[:300], command_id),
+        )
