@@ -202,3 +202,26 @@ def test_a_number_that_is_no_number_is_refused_at_the_centre_and_a_peer(tmp_path
     held_for_ever["data"]["window_s"] = 1e308
     assert not link.apply(topic, json.dumps(held_for_ever).encode())
     assert link.apply(topic, passage.encode() if isinstance(passage, str) else passage)
+
+
+@pytest.mark.parametrize("big", [2**63, 2**64, 10**30])
+def test_a_count_too_large_for_the_database_is_one_bad_message(tmp_path: Path, big: int) -> None:
+    """A gate's metrics with a count over 64 bits are refused as one bad message; the next is
+    stored (SQLite refuses such an integer with an OverflowError, PostgreSQL with a DataError)."""
+    import datetime as dt
+
+    from terminal.centre.store import open_store
+    from tests.centre_messages import FakeGate, at
+
+    store = open_store(f"sqlite:///{tmp_path / 'centre.sqlite'}")
+    try:
+        gate = FakeGate("north-1")
+        topic, payload = gate.metrics(at("2026-06-01T08:00:00+08:00"))
+        forged = json.loads(payload)
+        forged["backlog"] = big
+        assert not store.ingest(topic, json.dumps(forged).encode(), dt.datetime.now(dt.UTC))
+        assert store.bad_payloads == 1
+        topic, payload = gate.metrics(at("2026-06-01T08:01:00+08:00"))
+        assert store.ingest(topic, payload, dt.datetime.now(dt.UTC))
+    finally:
+        store.close()

@@ -45,7 +45,12 @@ class SqliteDatabase:
         if str(path) != ":memory:":
             path.parent.mkdir(parents=True, exist_ok=True)
         self.display_url = f"sqlite:///{path}"
-        self.data_errors: tuple[type[Exception], ...] = (sqlite3.DataError, sqlite3.IntegrityError)
+        # OverflowError: an integer SQLite cannot hold (over 64 bits) is refused as PostgreSQL does
+        self.data_errors: tuple[type[Exception], ...] = (
+            sqlite3.DataError,
+            sqlite3.IntegrityError,
+            OverflowError,
+        )
         self._conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         self._conn.execute("PRAGMA busy_timeout = 30000")
         self._conn.execute("PRAGMA journal_mode = WAL")
