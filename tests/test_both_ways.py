@@ -117,16 +117,16 @@ def test_in_at_one_side_out_at_the_other_one_record(tmp_path: Path) -> None:
         ("P1", "admitted", "exit"),
         ("P1", "admitted", "entry"),
     ]
-    first, refused, out, back = terminal.record.store.checks()
+    first, refused, out, back = terminal.record.checks()
     assert refused["passback_of"] == first["event_id"]
     assert out["temperature_c"] is None  # nobody is screened on the way out
-    passages = terminal.record.store.passages()
+    passages = terminal.record.passages()
     assert [(p["direction"], p["outcome"]) for p in passages] == [
         ("entry", "passed"),
         ("exit", "passed"),
         ("entry", "passed"),
     ]
-    assert [n for _, n in terminal.record.store.occupancy_over_time("hall")] == [1, 0, 1]
+    assert [n for _, n in terminal.record.occupancy_over_time("hall")] == [1, 0, 1]
     # each side moved its own relay channel only: the way in for the two entries, the way out
     # for the exit, each held from its decision until the passage contact saw the person through
     entry_spans = terminal.held(config.outputs.relay_pin)
@@ -152,10 +152,10 @@ def test_the_way_out_lets_out_only_someone_inside(tmp_path: Path) -> None:
         ("P1", "admitted", "exit"),
         ("P1", "not_inside", "exit"),
     ]
-    _, _, first_exit, second = terminal.record.store.checks()
+    _, _, first_exit, second = terminal.record.checks()
     assert second["passback_of"] == first_exit["event_id"]
     assert len(terminal.held(EXIT_RELAY_PIN)) == 1  # opened for the one exit it counted
-    assert [n for _, n in terminal.record.store.occupancy_over_time("hall")] == [1, 0]
+    assert [n for _, n in terminal.record.occupancy_over_time("hall")] == [1, 0]
     # the way out has no lamp: the lamps stay the way in's (the entry's one green answer)
     assert terminal.held(config.outputs.red_lamp_pin) == []
     assert len(terminal.held(config.outputs.green_lamp_pin)) == 1
@@ -188,12 +188,12 @@ def test_the_way_outs_staff_button_lets_one_out(tmp_path: Path) -> None:
     gpio.pulse_input(EXIT_BUTTON_PIN, 0, pressed_at, 0.3)
     terminal.run()
     assert terminal.checks() == [(None, "code_bad_signature", "exit")]
-    (override,) = terminal.record.store.rows("overrides")
+    (override,) = terminal.record.rows("overrides")
     assert override["reason"] == reason and override["source"] == "staff_button"
     (span,) = terminal.held(EXIT_RELAY_PIN)
     assert span[0] >= pressed_at
     assert terminal.held(config.outputs.relay_pin) == []
-    (opened,) = terminal.record.store.passages()
+    (opened,) = terminal.record.passages()
     assert opened["direction"] == "exit" and opened["outcome"] == "passed"
     assert terminal.outcomes() == ([], ["passed"])  # let out by the guard
 
@@ -241,7 +241,7 @@ def test_the_way_outs_camera_failing_is_a_fault_not_the_way_ins(tmp_path: Path) 
     assert exit_capture is not None
     exit_capture.released = True  # unplugged
     for _ in range(5):
-        terminal.gate.lane.poll()
+        terminal.gate.poll()
     assert terminal.state.camera_ok and "camera_fault" in terminal.state.faults
     exit_capture.released = False  # plugged in again
     terminal.run()
