@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from terminal.app.devices import Outputs
-from terminal.gate.passage import PassageWatch
-from terminal.record.store import PassageRow
+from terminal.app.devices import Devices, Outputs
+from terminal.config import Config
+from terminal.gate.passage import PassageWatch, StuckWatch
+from terminal.gate.state import GateState
+from terminal.gate.turnstile import Turnstile
+from terminal.link.topics import Messages
+from terminal.record.store import PassageRow, Record
 from terminal.rules.policy import Decision, Route
 
 
@@ -25,6 +29,40 @@ class Actuators:
         self.lamp_s = lamp_s
         self._now = now
         self._lamp_off_at: float | None = None
+
+    @classmethod
+    def wired(
+        cls,
+        *,
+        config: Config,
+        devices: Devices,
+        turnstile: Turnstile,
+        record: Record,
+        messages: Messages,
+        state: GateState,
+        changed: Callable[[], None],
+        shared: bool,
+    ) -> Actuators:
+        """The lane's outputs, and the passage contact watching its turnstile as configured;
+        ``shared``: the zone's other gates hear of every passage."""
+        now = devices.clock.time
+        passage = config.inputs.passage
+        passages = PassageWatch(
+            sensor=devices.inputs.passage,
+            window_s=passage.window_s if passage else 0.0,
+            pulse_s=config.outputs.relay_pulse_s,
+            turnstile=turnstile,
+            record=record,
+            messages=messages,
+            now=now,
+            direction=config.gate.direction,
+            zone=config.zone.name,
+            shared=shared,
+            stuck=StuckWatch(passage.stuck_after_s, state, changed) if passage else None,
+        )
+        return cls(
+            outputs=devices.outputs, passages=passages, lamp_s=config.outputs.lamp_s, now=now
+        )
 
     def act(self, decision: Decision, passage: PassageRow | None = None) -> None:
         """The answer on the lamps; the turnstile released for an admission's passage, which

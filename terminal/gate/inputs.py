@@ -7,12 +7,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from terminal.app.devices import Inputs
-from terminal.config import StaffButtonInput
-from terminal.gate.emergency import EmergencyWatch
+from terminal.app.devices import Devices, Inputs
+from terminal.config import Config, StaffButtonInput
+from terminal.gate.emergency import EmergencyWatch, Freeable
 from terminal.gate.errors import ErrorLog
 from terminal.gate.passage import PassageWatch
 from terminal.gate.state import GateState
+from terminal.link.topics import Messages
+from terminal.record.store import Record
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +37,40 @@ class InputWatch:
         self.state = state
         self._log_error = log_error
         self._button_pressed = False
+
+    @classmethod
+    def wired(
+        cls,
+        *,
+        config: Config,
+        devices: Devices,
+        frees: Freeable,
+        passages: PassageWatch,
+        record: Record,
+        messages: Messages,
+        state: GateState,
+        changed: Callable[[], None],
+        log_error: ErrorLog,
+    ) -> InputWatch:
+        """The contacts as configured; ``frees``: what the fire alarm holds free."""
+        emergency = EmergencyWatch(
+            alarm=devices.inputs.fire_alarm,
+            turnstile=frees,
+            state=state,
+            record=record,
+            messages=messages,
+            now=devices.clock.time,
+            changed=changed,
+            zone=config.zone.name,
+        )
+        return cls(
+            inputs=devices.inputs,
+            button_wire=config.inputs.staff_button,
+            emergency=emergency,
+            passages=passages,
+            state=state,
+            log_error=log_error,
+        )
 
     def poll(self) -> None:
         """Never raises: a contact's fault must not stop the frame it was read with."""

@@ -19,24 +19,22 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from drivers.qr import Scan
-from terminal.app.devices import Devices
+from terminal.app.devices import Clock, Devices
 from terminal.config import Config
 from terminal.display.state import DisplayState
 from terminal.gate.actuators import Actuators
+from terminal.gate.answer import Answer
 from terminal.gate.approach import InFront
 from terminal.gate.check import Check, Outcome, clock_trusted, code_rules
 from terminal.gate.codes import CodesInView
-from terminal.gate.emergency import EmergencyWatch, Freeable
+from terminal.gate.emergency import Freeable
 from terminal.gate.errors import ErrorLog
 from terminal.gate.inputs import InputWatch
 from terminal.gate.override import Override
-from terminal.gate.passage import PassageWatch, StuckWatch
 from terminal.gate.secondary import SecondaryDesk, SensorEvents
-from terminal.gate.state import GateState, ZoneCount
+from terminal.gate.state import GateState
 from terminal.gate.turnstile import Turnstile
 from terminal.gate.vehicles import VehicleDesk
 from terminal.gate.zone_view import ZoneView
@@ -53,6 +51,17 @@ log = logging.getLogger(__name__)
 # after an unexpected error outside a check, wait this long before looking again: a fault that
 # repeats on every frame must not spin the processor or flood the log
 ERROR_BACKOFF_S = 0.5
+
+
+def own_messages(config: Config, clock: Clock) -> Messages:
+    """The gate's voice: its id, and this boot's."""
+    return Messages(
+        config.gate.park,
+        config.gate.id,
+        boot_id=new_event_id(),
+        timezone=config.gate.timezone,
+        clock_synced=clock.synchronised,
+    )
 
 
 class Gate:
@@ -85,15 +94,9 @@ class Gate:
         self.publisher = publisher  # given now, or later by whoever starts it
         # lockdown, the risk tier in force and faults: set at run time by the centre's commands
         self.state = state or GateState(risk_tier=config.risk.tier)
-        self.messages = messages or Messages(
-            config.gate.park,
-            config.gate.id,
-            boot_id=new_event_id(),
-            timezone=config.gate.timezone,
-            clock_synced=self.clock.synchronised,
-        )
+        self.messages = messages or own_messages(config, self.clock)
         self._on_check = on_check
-        self._timezone = ZoneInfo(config.gate.timezone)
+        self.answer = Answer(display, config.gate.timezone)
         self._log_error = ErrorLog()
         self._record_faults = RecordFaultWatch(
             self.state, record, self.messages, self._status_changed
@@ -110,53 +113,36 @@ class Gate:
         """The relay, the passage contact, the lamps, the fire alarm and the staff button."""
         config, now = self.config, self.clock.time
         self.turnstile = turnstile
-        passage = config.inputs.passage
-        self.passages = PassageWatch(
-            sensor=devices.inputs.passage,
-            window_s=passage.window_s if passage else 0.0,
-            pulse_s=config.outputs.relay_pulse_s,
+        self.actuators = Actuators.wired(
+            config=config,
+            devices=devices,
             turnstile=turnstile,
             record=self.record,
             messages=self.messages,
-            now=now,
-            direction=config.gate.direction,
-            zone=config.zone.name,
+            state=self.state,
+            changed=self._status_changed,
             shared=self.zone_link.shared,
-            stuck=StuckWatch(passage.stuck_after_s, self.state, self._status_changed)
-            if passage
-            else None,
         )
-        self.actuators = Actuators(
-            outputs=devices.outputs, passages=self.passages, lamp_s=config.outputs.lamp_s, now=now
-        )
+        self.passages = self.actuators.passages
         self.override = Override(
             record=self.record, messages=self.messages, actuators=self.actuators, now=now
         )
-        self.emergency = EmergencyWatch(
-            alarm=devices.inputs.fire_alarm,
-            turnstile=fire_frees or turnstile,
-            state=self.state,
+        self.contacts = InputWatch.wired(
+            config=config,
+            devices=devices,
+            frees=fire_frees or turnstile,
+            passages=self.passages,
             record=self.record,
             messages=self.messages,
-            now=now,
-            changed=self._status_changed,
-            zone=config.zone.name,
-        )
-        self.contacts = InputWatch(
-            inputs=devices.inputs,
-            button_wire=config.inputs.staff_button,
-            emergency=self.emergency,
-            passages=self.passages,
             state=self.state,
+            changed=self._status_changed,
             log_error=self._log_error,
         )
+        self.emergency = self.contacts.emergency
 
     def _wire_zone(self) -> None:
-        zone = self.config.zone
-        if zone.name is not None:
-            self.state.zone = ZoneCount(zone.name, zone.capacity, self.record.occupancy(zone.name))
         self.zone = ZoneView(
-            zone=zone,
+            zone=self.config.zone,
             link=self.zone_link,
             record=self.record,
             state=self.state,
@@ -177,7 +163,7 @@ class Gate:
             passages=self.passages,
             now=now,
             lift=self.override.through,
-            admission_over=self._vehicle_admission_over,
+            admission_over=self.answer.vehicle_admission_over,
             lockdown=lambda: self.state.lockdown,
         )
         self.codes = CodesInView(
@@ -306,13 +292,10 @@ class Gate:
         decision, passage = self._write_down(outcome, opens=not waits_for_vehicle)
         self._hand_over(outcome, decision)
         if waits_for_vehicle and decision.admit:
-            if self.display is not None:
-                self.display.waiting_for_vehicle(True)
+            self.answer.waiting_for_vehicle()
         else:
             self.actuators.act(decision, passage)
-            if self.display is not None:
-                today = datetime.fromtimestamp(outcome.row.epoch_s, self._timezone).date()
-                self.display.decided(decision.reason, decision.route, decision.window, today)
+            self.answer.decided(decision, outcome.row.epoch_s)
         waiting = decision.route is Route.WAIT
         self.in_front.checked(outcome.codes, self.clock.time(), waiting)
         if self._on_check is not None:
@@ -363,14 +346,6 @@ class Gate:
         why) and its passage are recorded, then the turnstile releases once. Returns the
         override's event id. Raises when the record cannot be written: then it stays shut."""
         return self.override.open_once(reason, by, command_id, source)
-
-    def _vehicle_admission_over(self, lifted: bool) -> None:
-        if self.display is None:
-            return
-        if lifted:
-            self.display.decided(Reason.ADMITTED, Route.THROUGH)
-        else:
-            self.display.waiting_for_vehicle(False)
 
     def _camera_health(self, ok: bool) -> None:
         self.state.camera_ok = ok

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from terminal.config import ZoneConfig
 from terminal.gate.errors import ErrorLog
-from terminal.gate.state import GateState
+from terminal.gate.state import GateState, ZoneCount
 from terminal.link.publisher import Publisher
 from terminal.link.zonelink import ZoneLink
 from terminal.record.store import Record
@@ -41,6 +41,8 @@ class ZoneView:
         self._publisher = publisher
         self._changed = changed
         self._log_error = log_error
+        if zone.name is not None:
+            state.zone = ZoneCount(zone.name, zone.capacity, record.occupancy(zone.name))
         self._counted_at = record.writes_added
 
     def hear(self, now: float) -> None:
