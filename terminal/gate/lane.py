@@ -65,6 +65,8 @@ def own_messages(config: Config, clock: Clock) -> Messages:
 
 
 class Gate:
+    """One lane: looks at each frame, and runs one check per approach by calling its parts."""
+
     def __init__(
         self,
         *,
