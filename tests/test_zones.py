@@ -466,7 +466,7 @@ def test_an_entry_opened_at_another_gate_during_a_check_holds_its_place(
     """Gate A lets someone in while B's check runs at gate B (a check takes seconds): gate B
     decides on what it has heard by then, not on what it knew when B stepped up."""
     b = gate_b_alone(tmp_path, broker, made)
-    watch_code = b.gate._watch
+    watch_code = b.gate.codes.wait
     opened: list[PassageRow] = []
 
     def watch_while_gate_a_admits(seconds: float) -> None:
@@ -474,7 +474,7 @@ def test_an_entry_opened_at_another_gate_during_a_check_holds_its_place(
             opened.append(gate_a_opens(broker, b, b.now))
         watch_code(seconds)
 
-    monkeypatch.setattr(b.gate, "_watch", watch_while_gate_a_admits)
+    monkeypatch.setattr(b.gate.codes, "wait", watch_while_gate_a_admits)
     run_behind_first([b.station()])
     assert b.checks()[0] == ("B", "zone_full", "wait")
     told = b.record.checks()[0]

@@ -19,13 +19,11 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from datetime import datetime
-from zoneinfo import ZoneInfo
+from dataclasses import replace
 
 from drivers.relay import DigitalOutput
-from terminal.codes.healthcode import Colour, HealthCode
 from terminal.config import Config
+from terminal.gate.flags import Buzzer, OpenFlag, held_by, reopened
 from terminal.gate.passage import PassageWatch
 from terminal.link import contract
 from terminal.link.commands import Command, CommandContext, CommandRefused, CommandRegistry
@@ -40,35 +38,14 @@ from terminal.rules.policy import (
     resolve_secondary,
 )
 from terminal.rules.roster import (
-    Person,
     Roster,
     RosterProblem,
     RosterRules,
-    assess,
-    hold_until,
-    next_window,
 )
 from terminal.rules.shifts import Opening
 
 log = logging.getLogger(__name__)
 GATE = "gate"  # who did a step the gate did by itself
-_STATUSES = {"none", "unreadable", "invalid", "multiple", "camera_fault"}
-
-
-@dataclass
-class OpenFlag:
-    flag_id: str
-    opened_s: float
-    person_id: str | None
-    code: CodeSeen
-    roster_problem: RosterProblem | None  # what the roster said when they were flagged
-    hold: Hold | None  # what admitting them holds against a replay of their code
-    estimate_c: float | None
-    last_alert_s: float
-    alerts: int = 1
-    # refused for their shift when flagged: their next window, told if the guard's reading is
-    # normal and they are refused for it still
-    window: Opening | None = None
 
 
 class SecondaryDesk:
@@ -92,64 +69,14 @@ class SecondaryDesk:
         self.record = record
         self.messages = messages
         self.passages = passages  # an admission by staff opens a passage, as any admission
-        self.buzzer = buzzer
+        self.buzzer = Buzzer(buzzer, config.outputs.buzzer_s, now)
         self._now = now
         self._clock_trusted = clock_trusted
-        self._zone = ZoneInfo(config.gate.timezone)
         self._roster_rules = roster_rules or RosterRules.from_config(config)
         self._code_rules = code_rules
         self._zone_state = zone  # the gate's zone for a person, when the guard answers
         self._lockdown = lockdown
-        self.open: dict[str, OpenFlag] = {}
-        self._buzzer_off_at: float | None = None
-        self._reopen(roster)
-
-    def _reopen(self, roster: Roster | None) -> None:
-        """Flags left open by an earlier run stay open: a restart does not forget a person
-        waiting at the check point."""
-        now = self._now()
-        for row in self.record.open_flags():
-            code = row["code"]
-            person_id = row["person_id"]
-            if code in {c.value for c in Colour} and person_id:
-                signed = HealthCode(
-                    person_id,
-                    Colour(code),
-                    0.0,
-                    0.0,
-                    row["code_issuer"] or "",
-                    row["code_fingerprint"] or "",
-                )
-                seen = CodeSeen("valid", signed, replay_of=row["replay_of"])
-            else:
-                seen = CodeSeen(code if code in _STATUSES else "invalid")
-            person = roster.get(person_id) if roster is not None and person_id else None
-            flagged_at = datetime.fromtimestamp(row["opened_s"], self._zone)
-            problem = assess(person, flagged_at, self._roster_rules)
-            self.open[row["event_id"]] = OpenFlag(
-                row["event_id"],
-                row["opened_s"],
-                person_id,
-                seen,
-                problem,
-                self._hold_after_restart(seen, person, flagged_at),
-                row["temperature_c"],
-                last_alert_s=now - self.config.secondary.realert_s,  # alert again at once
-                window=next_window(person, flagged_at, self._roster_rules) if problem else None,
-            )
-        if self.open:
-            log.warning("%d secondary checks still open from before", len(self.open))
-
-    def _hold_after_restart(
-        self, seen: CodeSeen, person: Person | None, flagged_at: datetime
-    ) -> Hold | None:
-        if seen.code is None or not seen.code.fingerprint or seen.replay_of:
-            return None
-        replay = self.config.healthcode.replay
-        until_s = hold_until(
-            person, flagged_at, self._roster_rules, replay.hold_h, replay.any_time_hold_h
-        )
-        return Hold(seen.code.fingerprint, seen.code.person_id, until_s)
+        self.open = reopened(record, roster, config, self._roster_rules, now())
 
     # --- steps --------------------------------------------------------------------------------
     def _step(
@@ -181,11 +108,6 @@ class SecondaryDesk:
             passage=passage,
         )
 
-    def _buzz(self) -> None:
-        if self.buzzer is not None:
-            self.buzzer.set(True)
-            self._buzzer_off_at = self._now() + self.config.outputs.buzzer_s
-
     # --- a flag -------------------------------------------------------------------------------
     def flagged(
         self,
@@ -210,7 +132,7 @@ class SecondaryDesk:
             window=window,
         )
         self._write([self._step(row.event_id, "sent_to_secondary_check", GATE)], [])
-        self._buzz()
+        self.buzzer.buzz()
 
     def serve(self) -> None:
         """Between checks: re-alert open flags, silence the buzzer."""
@@ -239,10 +161,8 @@ class SecondaryDesk:
                     "a secondary check is still open at gate %s: alerted again",
                     self.messages.topics.gate,
                 )
-                self._buzz()
-        if self._buzzer_off_at is not None and now >= self._buzzer_off_at and self.buzzer:
-            self.buzzer.set(False)
-            self._buzzer_off_at = None
+                self.buzzer.buzz()
+        self.buzzer.off_when_due(now)
 
     # --- the guard's command ------------------------------------------------------------------
     def register(self, registry: CommandRegistry) -> None:
@@ -302,18 +222,8 @@ class SecondaryDesk:
         return f"flag {flag.flag_id}: {outcome} ({_reason_text(decision)})"
 
     def held_by(self, fingerprint: str, person_id: str, now: float) -> str | None:
-        """The open flag whose code or person this is, if any. Until the guard decides, the
-        code of a person waiting at the check point is theirs: a screenshot of it, handed back
-        to someone in the queue, must not be the first to be admitted on it."""
-        for flag in self.open.values():
-            hold = flag.hold  # what admitting them will hold; None for a replay itself
-            if (
-                hold is not None
-                and hold.until_s > now
-                and (hold.fingerprint == fingerprint or hold.person_id == person_id)
-            ):
-                return flag.flag_id
-        return None
+        """The open flag whose code or person this is, if any (see :func:`flags.held_by`)."""
+        return held_by(self.open, fingerprint, person_id, now)
 
     def _held_now(self, seen: CodeSeen, now: float) -> CodeSeen:
         """The code as it stands now: while the person waited, the same code (or person) may

@@ -22,7 +22,6 @@ from typing import Required, TypedDict, Unpack
 from terminal.app.devices import DeviceError, Devices, Outputs, Unwired
 from terminal.config import Config, InputsConfig
 from terminal.display.state import DisplayState
-from terminal.gate.emergency import HOLDER as EMERGENCY
 from terminal.gate.lane import Gate
 from terminal.gate.secondary import SecondaryDesk
 from terminal.gate.state import GateState
@@ -135,20 +134,33 @@ class BothWays:
     ) -> None:
         """``display``: the worker's display, which shows the way in; ``shared``: what both
         sides share, as :class:`~terminal.gate.lane.Gate` takes it."""
-        self.entry = Gate(config=entry_config(config), devices=devices, display=display, **shared)
+        # both turnstiles first: the fire alarm (the way in's input) frees them together
+        entry_turnstile = Turnstile(devices.outputs.relay)
+        exit_devs = exit_devices(devices)
+        exit_turnstile = Turnstile(exit_devs.outputs.relay)
+        self.entry = Gate(
+            config=entry_config(config),
+            devices=devices,
+            display=display,
+            turnstile=entry_turnstile,
+            fire_frees=FreedTogether(entry_turnstile, exit_turnstile),
+            **shared,
+        )
         # one state and one voice (the gate's id, its boot) for both, made by the way in if
         # they were not given
         shared["state"], shared["messages"] = self.entry.state, self.entry.messages
-        self.exit = Gate(config=exit_config(config), devices=exit_devices(devices), **shared)
         self.state = self.entry.state
-        # one zone link: the zone's other gates are heard once, and a cut-off said once
-        self.exit.zone_link = self.entry.zone_link
-        # the status's camera (and the worker's display) go by the way in's camera; the way
-        # out's is a fault of the gate
-        self.exit.camera_health = self._exit_camera_health
-        self.entry.emergency.turnstile = FreedTogether(self.entry.turnstile, self.exit.turnstile)
-        if self.state.emergency:  # the gate starts in an emergency the record has not seen end
-            self.exit.turnstile.hold(EMERGENCY)
+        self.exit = Gate(
+            config=exit_config(config),
+            devices=exit_devs,
+            turnstile=exit_turnstile,
+            # one zone link: the zone's other gates are heard once, and a cut-off said once
+            zone_link=self.entry.zone_link,
+            # the status's camera (and the worker's display) go by the way in's camera; the
+            # way out's is a fault of the gate
+            camera_health=self._exit_camera_health,
+            **shared,
+        )
 
     def _exit_camera_health(self, ok: bool) -> None:
         faults = self.state.faults

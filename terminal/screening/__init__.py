@@ -11,6 +11,7 @@ from terminal.screening.estimators import Reading
 from terminal.screening.measurement import (
     DistanceSensor,
     MeasureState,
+    Pauses,
     ReadingFailed,
     Screener,
     Thermometer,
@@ -19,6 +20,7 @@ from terminal.screening.measurement import (
 __all__ = [
     "DistanceSensor",
     "MeasureState",
+    "Pauses",
     "ReadingFailed",
     "Screener",
     "Thermometer",
@@ -30,11 +32,12 @@ __all__ = [
 def build_screener(
     devices: Devices,
     config: Config,
-    sleep: Callable[[float], None],
+    pauses: Pauses,
     on_event: Callable[[str, str], None] | None = None,
     worker_display: Callable[[str], None] | None = None,
 ) -> Screener:
-    """``worker_display`` hears the measuring state too (the page on the gate's screen)."""
+    """``pauses``: who spends the measurement's pauses (the gate reads its camera meanwhile);
+    ``worker_display`` hears the measuring state too (the page on the gate's screen)."""
     if devices.distance is None:
         raise DeviceError(f"{config.source}: no distance sensor: the screening needs one")
     displays = [show for show in (worker_display, devices.display) if show is not None]
@@ -48,7 +51,7 @@ def build_screener(
     return Screener(
         thermometers,
         config.screening,
-        sleep,
+        pauses,
         distance=devices.distance,
         now=devices.clock.time,
         calibration_offsets_c=[

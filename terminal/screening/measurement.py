@@ -21,7 +21,7 @@ import statistics
 from collections.abc import Callable, Sequence
 from enum import StrEnum
 from functools import partial
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from drivers.mlx90614 import MLX90614Error
 from drivers.vl53l0x import VL53L0XError
@@ -60,6 +60,24 @@ class DistanceSensor(Protocol):
     def distance_cm(self) -> float | None: ...
 
 
+@runtime_checkable
+class Pauses(Protocol):
+    """All a measurement asks of whoever runs it: its pauses (settling, between samples, while
+    the worker comes closer) spent. The gate spends them reading its camera; a bench sleeps."""
+
+    def wait(self, seconds: float) -> None: ...
+
+
+class Sleeps:
+    """Pauses spent asleep."""
+
+    def __init__(self, sleep: Callable[[float], None]) -> None:
+        self.sleep = sleep
+
+    def wait(self, seconds: float) -> None:
+        self.sleep(seconds)
+
+
 class ReadingFailed(Exception):
     pass
 
@@ -78,7 +96,7 @@ class Screener:
         self,
         thermometer: Thermometer | Sequence[Thermometer],
         config: ScreeningConfig,
-        sleep: Callable[[float], None],
+        pauses: Pauses | Callable[[float], None],
         *,
         distance: DistanceSensor,
         now: Callable[[], float],
@@ -87,9 +105,9 @@ class Screener:
         on_event: Callable[[str, str], None] | None = None,
         estimator: Estimator | None = None,
     ) -> None:
-        """``sleep`` spends the pauses (settling, between samples); the gate gives one that keeps
-        watching its camera. ``on_state`` is the worker's display; ``on_event`` hears the
-        sensor's fault and recovery."""
+        """``pauses`` spends the pauses (or a plain ``sleep``): the gate gives its codes in
+        view, which keep reading the camera meanwhile. ``on_state`` is the worker's display;
+        ``on_event`` hears the sensor's fault and recovery."""
         self.thermometers: list[Thermometer] = (
             list(thermometer) if isinstance(thermometer, Sequence) else [thermometer]
         )
@@ -98,7 +116,7 @@ class Screener:
             raise ValueError("one calibration offset per thermometer")
         self.distance = distance
         self.config = config
-        self._sleep = sleep
+        self.pauses = pauses if isinstance(pauses, Pauses) else Sleeps(pauses)
         self._now = now
         self._on_state = on_state or (lambda state: None)
         self.health = SensorHealth(config, on_event)
@@ -165,7 +183,7 @@ class Screener:
             self._enter(MeasureState.COME_CLOSER)
             if self._now() >= deadline:
                 return None
-            self._sleep(COME_CLOSER_POLL_S)
+            self.pauses.wait(COME_CLOSER_POLL_S)
 
     def measure(self) -> Temperature:
         """Never raises: a fault, or a person who never came (or stayed) close enough, is in the
@@ -180,14 +198,14 @@ class Screener:
             if distance is None:
                 break
             self._enter(MeasureState.SETTLING)
-            self._sleep(self.config.settle_s)
+            self.pauses.wait(self.config.settle_s)
             self._enter(MeasureState.MEASURING)
             try:
                 ambient_c = self._read(self._ambient)
                 samples: list[list[float]] = [[] for _ in self.thermometers]
                 for index in range(self.config.samples):
                     if index:
-                        self._sleep(self.config.sample_interval_s)
+                        self.pauses.wait(self.config.sample_interval_s)
                     for sensor, taken in zip(self.thermometers, samples, strict=True):
                         taken.append(self._read(partial(_object_of, sensor)))
                 still = self._distance_cm()
