@@ -419,7 +419,7 @@ class StoreError(CentreError):
     """A store that cannot be opened or used (bad URL, database unreachable)."""
 
 
-class BadPayload(ValueError):
+class BadPayload(CentreError, ValueError):
     """A message the contract does not allow: counted and logged, never stored."""
 
 

@@ -18,6 +18,8 @@ from typing import Any, get_args, get_type_hints
 
 import sqlite_utils
 
+from terminal.common.errors import GateError
+
 # 4: the shift refusal's next_window column and the passages, overrides and emergencies tables;
 # 5: the vehicles table; a check's direction and passback_of, a passage's direction and zone,
 # the zone_events table; 6: a vehicle's source, and vehicles without a plate (no vehicle came, a
@@ -46,7 +48,7 @@ BUSY_TIMEOUT_MS = 10_000
 SQLITE_FULL = 13
 
 
-class RecordFull(Exception):
+class RecordFull(GateError):
     """The record's disk (or its size limit) is full: nothing more can be written."""
 
 

@@ -25,6 +25,7 @@ from typing import Protocol
 
 from drivers.mlx90614 import MLX90614Error
 from drivers.vl53l0x import VL53L0XError
+from terminal.common.errors import GateError
 from terminal.config import ScreeningConfig
 from terminal.rules.policy import Temperature
 from terminal.screening.estimators import Estimator, Reading
@@ -60,7 +61,7 @@ class DistanceSensor(Protocol):
     def distance_cm(self) -> float | None: ...
 
 
-class ReadingFailed(Exception):
+class ReadingFailed(GateError):
     pass
 
 
