@@ -574,7 +574,6 @@ class Gate:
             temperature,
             code,
             roster_problem,
-            self.config.screening.fever_threshold_c,
             clock_trusted=self._clock_trusted(),
             code_rules=self.code_rules,
             lockdown=self.state.lockdown,
