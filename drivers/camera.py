@@ -7,6 +7,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from drivers.errors import DriverError
+
 
 class FrameSource(Protocol):
     def read(self) -> tuple[bool, Any]: ...
@@ -14,7 +16,7 @@ class FrameSource(Protocol):
     def release(self) -> None: ...
 
 
-class CameraError(Exception):
+class CameraError(DriverError):
     pass
 
 

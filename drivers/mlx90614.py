@@ -12,6 +12,8 @@ from typing import Protocol
 
 from smbus2 import i2c_msg
 
+from drivers.errors import DriverError
+
 DEFAULT_ADDRESS = 0x5A
 
 # RAM (command = 0x00 | address)
@@ -35,7 +37,7 @@ ZERO_CELSIUS_IN_KELVIN = 273.15
 ERROR_FLAG = 0x8000  # bit 15 of an object temperature word: the chip's own measurement failed
 
 
-class MLX90614Error(Exception):
+class MLX90614Error(DriverError):
     """The thermometer answered, but not with a temperature that can be trusted."""
 
 

@@ -20,6 +20,8 @@ from typing import Protocol
 
 from smbus2 import i2c_msg
 
+from drivers.errors import DriverError
+
 DEFAULT_ADDRESS = 0x29
 SYSRANGE_START = 0x00
 SYSTEM_INTERRUPT_CONFIG_GPIO = 0x0A
@@ -40,7 +42,7 @@ RANGE_TIMEOUT_S = 0.1
 POLL_S = 0.005
 
 
-class VL53L0XError(Exception):
+class VL53L0XError(DriverError):
     """The distance sensor answered, but not as a VL53L0X, or not in time."""
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from drivers.errors import DriverError
 from drivers.mlx90614 import EEPROM_EMISSIVITY, EEPROM_SMBUS_ADDRESS, MLX90614
 
 EEPROM_WAIT_S = 0.01  # the datasheet asks for at least 5 ms after an erase or a write
@@ -17,7 +18,7 @@ EEPROM_WAIT_S = 0.01  # the datasheet asks for at least 5 ms after an erase or a
 USABLE_ADDRESSES = range(0x08, 0x78)
 
 
-class ProvisioningError(Exception):
+class ProvisioningError(DriverError):
     """The EEPROM did not take the value."""
 
 

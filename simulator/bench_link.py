@@ -31,8 +31,9 @@ from terminal.config import CommandKeyConfig, CommandsConfig, Config, MqttConfig
 from terminal.gate.state import GateState
 from terminal.link.command_signing import sign_command
 from terminal.link.commands import CommandContext, CommandDesk, standard_registry
-from terminal.link.publisher import NoDelayClient, Publisher
+from terminal.link.publisher import Publisher
 from terminal.link.topics import GateTopics, Messages
+from terminal.link.transport import NoDelayClient
 from terminal.record.store import CheckRow, Record
 
 PARK, GATE = "bench-park", "bench-gate"

@@ -11,10 +11,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from terminal.common.errors import GateError
+
 MOSQUITTO_CANDIDATES = ("mosquitto", "/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto")
 
 
-class BrokerUnavailable(RuntimeError):
+class BrokerUnavailable(GateError, RuntimeError):
     pass
 
 

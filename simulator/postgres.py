@@ -14,11 +14,12 @@ import uuid
 from pathlib import Path
 
 from simulator.broker import free_port, wait_or_kill
+from terminal.common.errors import GateError
 
 PG_BIN_GLOB = "/usr/lib/postgresql/*/bin"
 
 
-class PostgresUnavailable(RuntimeError):
+class PostgresUnavailable(GateError, RuntimeError):
     pass
 
 

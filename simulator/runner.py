@@ -67,6 +67,7 @@ from simulator.zone import (
     zone_problems,
     zone_tally,
 )
+from terminal.common.errors import GateError
 from terminal.config import Config
 from terminal.gate.lane import Gate
 from terminal.gate.sides import BothWays
@@ -811,7 +812,7 @@ def _desk_resolutions(
     return waiting, people
 
 
-class ScreensUnavailable(RuntimeError):
+class ScreensUnavailable(GateError, RuntimeError):
     pass
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from simulator.progress import is_shift_log, shift_log_path
+from terminal.common.errors import GateError
 from terminal.config import Config
 from terminal.record.store import is_simulated_record
 
@@ -15,7 +16,7 @@ from terminal.record.store import is_simulated_record
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 
-class RecordInUse(ValueError):
+class RecordInUse(GateError, ValueError):
     pass
 
 

@@ -21,6 +21,7 @@ from simulator.camera import LEAD_S
 from simulator.crowd import SimPerson
 from simulator.rig import Rig, build_rig
 from simulator.world import Pace, Visit, World
+from terminal.common.errors import GateError
 from terminal.config import Config
 from terminal.gate.lane import Gate
 from terminal.gate.sides import BothWays
@@ -61,7 +62,7 @@ def with_a_way_out(config: Config, people: list[SimPerson]) -> tuple[Config, str
     return config.model_copy(update={"zone": zone, "simulator": simulator}), said
 
 
-class ZoneOutOfStep(RuntimeError):
+class ZoneOutOfStep(GateError, RuntimeError):
     """A gate's passage did not reach the others, or the gates never finished."""
 
 

@@ -117,7 +117,7 @@ def test_decision(
     problem: RosterProblem | None,
     expected: tuple[bool, Reason, Route],
 ) -> None:
-    decision = decide(temperature, seen, problem, fever_threshold_c=37.3)
+    decision = decide(temperature, seen, problem)
     assert (decision.admit, decision.reason, decision.route) == expected
 
 

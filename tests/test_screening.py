@@ -106,7 +106,7 @@ def test_a_person_who_never_comes_closer_is_neither_passed_nor_a_fault() -> None
     assert bench.states == ["waiting", "come_closer"]
     assert reading.fault is None and reading.final_c is None and reading.state == "come_closer"
     assert not bench.twin.reads  # nothing was measured from that far
-    decision = decide(reading, CodeSeen("none"), None, __import__("datetime").time(8))
+    decision = decide(reading, CodeSeen("none"), None)
     assert decision.reason is Reason.NOT_MEASURED and not decision.admit
     assert bench.events == []
 

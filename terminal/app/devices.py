@@ -15,6 +15,7 @@ from drivers.mlx90614 import MLX90614
 from drivers.qr import QRDecoder, make_decoder
 from drivers.relay import DigitalOutput, Relay
 from drivers.vl53l0x import VL53L0X
+from terminal.common.errors import GateError
 from terminal.config import CameraConfig, Config, InputPin
 
 
@@ -96,7 +97,7 @@ class SystemClock:
         return self._known
 
 
-class DeviceError(RuntimeError):
+class DeviceError(GateError, RuntimeError):
     pass
 
 

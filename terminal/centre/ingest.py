@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from terminal.centre import gate_rows
 from terminal.centre.audit import audit_row
+from terminal.centre.errors import CentreError
 from terminal.centre.guarded import Guarded
 from terminal.centre.times import epoch
 from terminal.centre.views import GATE_ALERTS
@@ -40,7 +41,7 @@ def _changed() -> bool:
     return True
 
 
-class BadPayload(ValueError):
+class BadPayload(CentreError, ValueError):
     """A message the contract does not allow: counted and logged, never stored."""
 
 

@@ -35,9 +35,10 @@ from terminal.codes.healthcode import (
 )
 from terminal.codes.permits import issue_permit
 from terminal.common.csvfile import CsvFileError, known_encoding, read_table
+from terminal.common.errors import GateError
 from terminal.common.ids import PERSON_ID, PERSON_ID_RULE
 from terminal.common.safefile import MAX_KEY_BYTES, UnreadableFile, read_regular_file
-from terminal.config import ConfigError, load
+from terminal.config import load
 
 _DURATION = re.compile(r"^([0-9]+(?:\.[0-9]+)?)\s*([mhd])$")
 _UNIT_S = {"m": 60.0, "h": 3600.0, "d": 86400.0}
@@ -45,7 +46,7 @@ MAX_VALID_S = 14 * 86400.0
 PNG_SCALE = 8  # pixels per module: a code that prints sharp and reads from a screen
 
 
-class CodesError(Exception):
+class CodesError(GateError):
     """A problem to report in one line, exit status 2."""
 
 
@@ -116,17 +117,14 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        if args.codes_command == "keygen":
-            return _keygen(args.out, args.key_id)
-        if args.codes_command == "issue":
-            return _issue(args)
-        if args.codes_command == "permit":
-            return _permit(args)
-        return _verify(args.payload, args.config)
-    except (CodesError, ConfigError) as exc:
-        print(f"gate-terminal: {exc}", file=sys.stderr)
-        return 2
+    # a CodesError or a ConfigError is said by the command line's one handler (exit 2)
+    if args.codes_command == "keygen":
+        return _keygen(args.out, args.key_id)
+    if args.codes_command == "issue":
+        return _issue(args)
+    if args.codes_command == "permit":
+        return _permit(args)
+    return _verify(args.payload, args.config)
 
 
 def _keygen(folder: Path, key_id: str | None) -> int:

@@ -21,12 +21,13 @@ from pydantic import ValidationError
 
 from terminal.codes.healthcode import KeyProblem, load_private_key, private_key_pem, public_key_text
 from terminal.common import strictjson
+from terminal.common.errors import GateError
 from terminal.common.safefile import MAX_KEY_BYTES, UnreadableFile, read_regular_file
 from terminal.link import contract
 from terminal.link.command_signing import sign_command
 
 
-class CommandLineError(ValueError):
+class CommandLineError(GateError, ValueError):
     """One line for the operator; exit 2."""
 
 

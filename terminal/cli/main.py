@@ -17,8 +17,8 @@ from terminal.cli import roster as cli_roster
 from terminal.cli import sensor as cli_sensor
 from terminal.cli import shifts as cli_shifts
 from terminal.cli import zone as cli_zone
+from terminal.common.errors import GateError
 from terminal.config import Config, ConfigError, load
-from terminal.record.schema import RecordTooNew
 
 DEFAULT_SIMULATOR_CONFIG = Path("config/simulator.toml")
 # ``simulate --day``: a whole day of shift groups, meals, leaving and a fire drill
@@ -188,15 +188,8 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    from simulator.broker import BrokerUnavailable
-    from simulator.crowd import ScenarioError
-    from simulator.runner import (
-        ScreensUnavailable,
-        format_summary,
-        run_simulation,
-    )
+    from simulator.runner import format_summary, run_simulation
     from simulator.screens import ScreensOptions
-    from simulator.simrecord import RecordInUse
 
     scenario, plot = args.scenario, args.plot
     people = None
@@ -228,23 +221,19 @@ def _simulate(args: argparse.Namespace) -> int:
     if args.screens:
         # asked for, not guessed from a terminal: a run in the background ends unless told
         screens = ScreensOptions(centre_port=args.centre_port, linger=args.stay)
-    try:
-        shift = run_simulation(
-            config,
-            workers=args.workers,
-            seed=args.seed,
-            broker=args.broker,
-            scenario=scenario,
-            people=people,
-            results=args.results,
-            record_path=args.record,
-            drain_timeout_s=args.drain_timeout,
-            screens=screens,
-            plot=plot,
-        )
-    except (ScenarioError, RecordInUse, BrokerUnavailable, ScreensUnavailable) as exc:
-        print(f"gate-terminal: {exc}", file=sys.stderr)
-        return 2
+    shift = run_simulation(
+        config,
+        workers=args.workers,
+        seed=args.seed,
+        broker=args.broker,
+        scenario=scenario,
+        people=people,
+        results=args.results,
+        record_path=args.record,
+        drain_timeout_s=args.drain_timeout,
+        screens=screens,
+        plot=plot,
+    )
     if not shift.summary_printed:
         sys.stdout.write(format_summary(shift.summary))
     return 0 if shift.summary.agrees() else 1
@@ -268,9 +257,9 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.Formatter.converter = time.gmtime
-    if args.command == "codes":
-        return cli_codes.run(args)
     try:
+        if args.command == "codes":
+            return cli_codes.run(args)
         if args.command == "report":
             return _report(args)
         if args.command == "command":
@@ -290,9 +279,11 @@ def main(argv: list[str] | None = None) -> int:
 
             return cli_centre.run(args)
         return _simulate(args) if args.command == "simulate" else _run(args)
-    except (ConfigError, RecordTooNew) as exc:
+    except GateError as exc:
+        # every error the gate raises on purpose ends here: one line, and the code it asks for
+        # (2: an input to fix before running again; 1: the command ran and failed)
         print(f"gate-terminal: {exc}", file=sys.stderr)
-        return 2
+        return exc.exit_code
 
 
 if __name__ == "__main__":

@@ -14,7 +14,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from drivers.mlx90614 import MLX90614, MLX90614Error
+from drivers.errors import DriverError
+from drivers.mlx90614 import MLX90614
 from terminal.config import Config, ConfigError, load
 from terminal.screening.calibration import MAX_OFFSET_C, calibration_file, save_offset
 
@@ -129,7 +130,7 @@ def _calibrate(config: Config, args: argparse.Namespace, bus: _Bus) -> int:
 
 
 def dispatch(args: argparse.Namespace) -> int:
-    from firmware.mlx90614_eeprom import ProvisioningError, set_address, set_emissivity
+    from firmware.mlx90614_eeprom import set_address, set_emissivity
 
     config = load(args.config)
     bus = _Bus(config, args.reference if args.sensor_command == "calibrate" else 37.0)
@@ -149,7 +150,7 @@ def dispatch(args: argparse.Namespace) -> int:
         )
         print(f"emissivity cell now {value:#06x} ({args.value})")
         return 0
-    except (OSError, MLX90614Error, ProvisioningError, ValueError) as exc:
+    except (OSError, DriverError, ValueError) as exc:  # the device's answer, not the input
         print(f"gate-terminal: sensor {args.sensor_command}: {exc}", file=sys.stderr)
         return 1
     finally:

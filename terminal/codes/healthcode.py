@@ -28,6 +28,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from terminal.common.errors import GateError
 from terminal.common.ids import PERSON_ID, PERSON_ID_RULE
 
 PREFIX = "HC2"
@@ -65,7 +66,7 @@ class CodeProblem(StrEnum):
     NOT_YET_VALID = "code_not_yet_valid"  # issued in the future beyond the clock-skew allowance
 
 
-class CodeRejected(Exception):
+class CodeRejected(GateError):
     def __init__(self, problem: CodeProblem, detail: str) -> None:
         super().__init__(f"{problem.value}: {detail}")
         self.problem = problem
@@ -112,7 +113,7 @@ class Verifiers:
 
 
 # --- keys ---------------------------------------------------------------------------------------
-class KeyProblem(ValueError):
+class KeyProblem(GateError, ValueError):
     """A key that cannot be used where it was given (the message says why, without the key)."""
 
 

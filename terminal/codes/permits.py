@@ -36,6 +36,7 @@ from terminal.codes.healthcode import (
     split_signed,
 )
 from terminal.codes.plates import normalise_plate
+from terminal.common.errors import GateError
 from terminal.common.ids import PERSON_ID, PERSON_ID_RULE
 
 PREFIX = "VP1"
@@ -54,7 +55,7 @@ class PermitProblem(StrEnum):
     EXPIRED = "permit_expired"  # past its valid-until time
 
 
-class PermitRefused(Exception):
+class PermitRefused(GateError):
     def __init__(self, problem: PermitProblem, detail: str) -> None:
         super().__init__(f"{problem.value}: {detail}")
         self.problem = problem

@@ -18,6 +18,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from terminal.common.errors import GateError
 from terminal.common.safefile import UnreadableFile, read_regular_file
 
 MAX_FILE_BYTES = 64 * 1024 * 1024  # far beyond any park's roster; a bigger file is a mistake
@@ -30,7 +31,7 @@ _ZIP = b"PK\x03\x04"  # .xlsx and .ods are zip archives
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls (Excel 97-2003)
 
 
-class CsvFileError(ValueError):
+class CsvFileError(GateError, ValueError):
     pass
 
 

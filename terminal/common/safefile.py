@@ -11,11 +11,13 @@ import os
 import stat
 from pathlib import Path
 
+from terminal.common.errors import GateError
+
 # a PEM key is a few hundred bytes; a password file a line
 MAX_KEY_BYTES = 16 * 1024
 
 
-class UnreadableFile(ValueError):
+class UnreadableFile(GateError, ValueError):
     """A file that is not there, not a regular file, too large or unreadable; one line names it."""
 
 

@@ -16,11 +16,13 @@ import json
 import math
 from typing import Any
 
+from terminal.common.errors import GateError
+
 MAX_DEPTH = 32  # the gate's messages nest a few levels; far more is no message of the contract
 MAX_NUMBER_CHARS = 40  # a time, a count or a reading: never more than this many characters
 
 
-class JsonRefused(ValueError):
+class JsonRefused(GateError, ValueError):
     """Why the bytes are not JSON the gate takes, in one line (never quoting them)."""
 
 

@@ -135,7 +135,6 @@ class Check:
             temperature,
             code,
             roster_problem,
-            self.config.screening.fever_threshold_c,
             clock_trusted=clock_trusted(self.config, self.clock),
             code_rules=code_rules(self.config, self.state),
             lockdown=self.state.lockdown,

@@ -29,6 +29,7 @@ from pydantic import BaseModel, ValidationError
 
 from terminal.codes.healthcode import b64url_bytes, parse_public_key
 from terminal.common import strictjson
+from terminal.common.errors import GateError
 from terminal.config import CommandsConfig, Config
 from terminal.gate.state import GateState
 from terminal.link import contract
@@ -42,7 +43,7 @@ from terminal.record.store import CommandRow, Record
 log = logging.getLogger(__name__)
 
 
-class CommandRefused(Exception):
+class CommandRefused(GateError):
     """A handler's refusal: its message is the one line the centre reads in the result."""
 
 

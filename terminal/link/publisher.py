@@ -1,5 +1,5 @@
-"""Sends the record's outbox to the MQTT broker (paho-mqtt 2.x), QoS 1, in ``seq`` order; takes
-the gate's commands from it.
+"""Sends the record's outbox to the MQTT broker, QoS 1, in ``seq`` order; takes the gate's commands
+from it. The paho client is made and configured in terminal/link/transport.py.
 
 A message is marked sent only when the broker acknowledges it (PUBACK). Until then it stays in the
 outbox: paho resends it after a reconnect, and after a restart the outbox is read again. The
@@ -14,36 +14,35 @@ host, TLS failure, not authorised), and the status says what the last trouble wa
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
 import queue
 import re
-import socket
-import ssl
 import threading
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any
-
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 
 from terminal.common.safefile import UnreadableFile, read_regular_file
 from terminal.config import MAX_CONFIG_BYTES, MqttConfig
 from terminal.gate.state import ConnectionTrouble, GateState
 from terminal.link import contract
-from terminal.link.mqtt_intake import BoundedClient, SizeWall
-from terminal.link.topics import GateTopics
+from terminal.link.mqtt_intake import SizeWall
+from terminal.link.topics import GateTopics, metrics_payload, status_payload
+from terminal.link.transport import (
+    HANDED_OVER,
+    MAX_IN_FLIGHT,
+    Message,
+    classify,
+    new_gate_client,
+)
 from terminal.record.store import Record, RecordError
 
 log = logging.getLogger(__name__)
 
-MAX_IN_FLIGHT = 200
 COMMAND_NAME = re.compile(contract.NAME)
 # commands waiting for the gate's loop: a flood is dropped (and said once), never allowed to
 # grow without end; the gate takes what waits between two camera frames
@@ -75,43 +74,6 @@ def config_hash(path: Path) -> str:
     except UnreadableFile:
         return "0" * 16
     return hashlib.sha256(config).hexdigest()[:16]
-
-
-def classify(exc: BaseException | None) -> tuple[str, str]:
-    """The kind of a failed connection attempt, and a short description without secrets."""
-    if isinstance(exc, socket.gaierror):
-        return "unknown_host", "the broker's host name does not resolve"
-    if isinstance(exc, ssl.SSLError | ssl.CertificateError):
-        return "tls_failure", f"TLS: {getattr(exc, 'reason', None) or type(exc).__name__}"
-    if isinstance(exc, ConnectionRefusedError):
-        return "refused", "connection refused (nothing listens there, or a firewall)"
-    if isinstance(exc, TimeoutError | socket.timeout):
-        return "unreachable", "no answer from the broker"
-    if exc is None:
-        return "unreachable", "cannot connect"
-    return "unreachable", type(exc).__name__
-
-
-class NoDelayClient(BoundedClient):
-    """paho's client, keeping the error of the last failed connection attempt: paho reports a
-    failed attempt (``on_connect_fail``) without saying why, and an installer needs to know."""
-
-    last_connect_error: BaseException | None = None
-
-    def _create_socket(self) -> Any:
-        try:
-            sock = super()._create_socket()
-        except BaseException as exc:
-            self.last_connect_error = exc
-            raise
-        self.last_connect_error = None
-        # small messages (an alert, a command's result) go at once, not after the peer's delayed
-        # acknowledgement of the previous one (Nagle's algorithm would hold them ~40 ms)
-        setsockopt = getattr(sock, "setsockopt", None)
-        if setsockopt is not None:
-            with contextlib.suppress(OSError):
-                setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return sock
 
 
 class Publisher:
@@ -166,30 +128,13 @@ class Publisher:
         self._connected = threading.Event()
         self._stopping = False
         self._trouble_logged: str | None = None
-        self.client = NoDelayClient(
-            CallbackAPIVersion.VERSION2,
+        self.client = new_gate_client(
+            config,
             client_id=client_id,
-            protocol=mqtt.MQTTv311,
-            # a gate that takes commands keeps its session: the broker queues commands sent while
-            # the gate is away, and each is then taken or refused (expired) when it is back
-            clean_session=not commands,
+            keep_session=commands,
             size_wall=self.size_wall,
+            will=(topics.status, self.status_payload("lost")),
         )
-        # what the broker sends is acknowledged here by hand: a zone peer's passage only once
-        # the gate has written it down (a gate that dies first hears it again), all else at once
-        self.client.manual_ack_set(True)
-        self.client.max_inflight_messages_set(MAX_IN_FLIGHT)
-        self.client.will_set(topics.status, self.status_payload("lost"), qos=1, retain=True)
-        if config.tls:
-            self.client.tls_set(
-                ca_certs=str(config.ca_file) if config.ca_file else None,
-                certfile=str(config.cert_file) if config.cert_file else None,
-                keyfile=str(config.key_file) if config.key_file else None,
-            )
-        username, password = config.credentials()
-        if username:
-            self.client.username_pw_set(username, password)
-        self.client.reconnect_delay_set(min_delay=1, max_delay=30)
         self.client.on_connect = self._on_connect
         self.client.on_connect_fail = self._on_connect_fail
         self.client.on_disconnect = self._on_disconnect
@@ -198,38 +143,16 @@ class Publisher:
 
     # --- status --------------------------------------------------------------------------------
     def status_payload(self, state: str) -> str:
-        gate = self.state
-        lost = state == "lost"  # the last will: set at start, so nothing of the moment in it
-        status = contract.Status.model_validate(
-            {
-                "schema": "gate.status/1",
-                "park": self.topics.park,
-                "gate": self.topics.gate,
-                "state": state,
-                "boot_id": self.boot_id,
-                "software_version": self._version,
-                "config_hash": self._config_hash,
-                "occurred_at": None if lost else contract_time(self._now()),
-                "health": None
-                if lost
-                else {
-                    "camera": "ok" if gate.camera_ok else "failing",
-                    "thermometer": "ok" if gate.thermometer_ok else "failing",
-                    "record": gate.record_health,
-                },
-                "lockdown": None if lost else gate.lockdown,
-                "emergency": None if lost else gate.emergency,
-                "risk_tier": None if lost else gate.risk_tier,
-                "faults": [] if lost else sorted(gate.faults),
-                "backlog": None if lost else gate.backlog,
-                "connection_problem": None
-                if lost or gate.connection is None
-                else gate.connection.as_status(),
-                "zone_assumption": None if lost else gate.zone_assumption,
-                "zone": None if lost or gate.zone is None else gate.zone.as_status(),
-            }
+        """The gate's status message now: ``online``, ``offline``, or ``lost`` (the last will)."""
+        return status_payload(
+            self.topics,
+            state,
+            self.state,
+            boot_id=self.boot_id,
+            software_version=self._version,
+            config_hash=self._config_hash,
+            now=self._now,
         )
-        return contract.to_json(status)
 
     def publish_status(self) -> None:
         """Send the status now (after a change the centre must see: lockdown, a fault)."""
@@ -307,7 +230,7 @@ class Publisher:
     def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
         self._acked.put(mid)
 
-    def _on_message(self, client, userdata, message: mqtt.MQTTMessage) -> None:
+    def _on_message(self, client, userdata, message: Message) -> None:
         if self.size_wall.refuses(client, message):
             return  # over the contract's largest message: acknowledged, never parsed
         passage = message.topic in self._peer_topics
@@ -415,8 +338,7 @@ class Publisher:
             if row.id <= self._backlog_upto:
                 payload = _replayed(payload)
             info = self.client.publish(row.topic, payload, qos=row.qos, retain=row.retain)
-            # NO_CONN still queues the message inside paho, which sends it on reconnect
-            if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
+            if info.rc not in HANDED_OVER:
                 break
             self._in_flight[info.mid] = row.id
             handed += 1
@@ -445,29 +367,6 @@ class Publisher:
             self._collect_acks()
         self.client.disconnect()
         self.client.loop_stop()
-
-
-def metrics_payload(
-    topics: GateTopics, boot_id: str, epoch_s: float, counts: dict[str, float]
-) -> str:
-    """The gate's metrics message: its counts, under whose they are and when."""
-    metrics = contract.Metrics.model_validate(
-        {
-            "schema": "gate.metrics/1",
-            "park": topics.park,
-            "gate": topics.gate,
-            "boot_id": boot_id,
-            "occurred_at": contract_time(epoch_s),
-            **counts,
-        }
-    )
-    return contract.to_json(metrics)
-
-
-def contract_time(epoch_s: float) -> str:
-    from datetime import UTC, datetime
-
-    return datetime.fromtimestamp(epoch_s, UTC).isoformat(timespec="milliseconds")
 
 
 def _replayed(payload: str) -> str:

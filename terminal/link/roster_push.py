@@ -13,11 +13,12 @@ import tempfile
 from pathlib import Path
 
 from terminal.cli.roster import _check, _configured, _install
+from terminal.common.errors import GateError
 from terminal.config import Config
 from terminal.rules.roster import RosterError, read_people_file
 
 
-class RosterPushError(ValueError):
+class RosterPushError(GateError, ValueError):
     """One line: what is wrong with the pushed roster (line and field where it can)."""
 
 

@@ -1,19 +1,31 @@
 """Builds the gate's messages from the contract's models (terminal/link/contract.py): the topics and
-payloads are defined there, once; here they are filled in from the record's rows."""
+payloads are defined there, once; here they are filled in from the record's rows, and from the
+gate's state for the status and metrics that the publisher sends itself (not through the outbox)."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from terminal.link import contract
 from terminal.link.contract import GateTopics
 from terminal.record.store import CheckRow, OutboxMessage, PassageRow
 
-__all__ = ["GateTopics", "Messages", "iso_utc", "new_event_id"]
+if TYPE_CHECKING:
+    from terminal.gate.state import GateState
+
+__all__ = [
+    "GateTopics",
+    "Messages",
+    "contract_time",
+    "iso_utc",
+    "metrics_payload",
+    "new_event_id",
+    "status_payload",
+]
 
 
 def iso_utc(epoch_s: float) -> str:
@@ -242,3 +254,70 @@ class Messages:
             {**self._envelope("gate.command.result/1", new_event_id(), epoch_s), "data": result}
         )
         return OutboxMessage(self.topics.command_result(name), contract.to_json(event))
+
+
+def contract_time(epoch_s: float) -> str:
+    """An instant as the status and metrics give it: UTC, to the millisecond."""
+    return datetime.fromtimestamp(epoch_s, UTC).isoformat(timespec="milliseconds")
+
+
+def status_payload(
+    topics: GateTopics,
+    state: str,
+    gate: GateState,
+    *,
+    boot_id: str,
+    software_version: str,
+    config_hash: str,
+    now: Callable[[], float],
+) -> str:
+    """The gate's retained status: ``online``, ``offline``, or ``lost`` (the last will, set at
+    start, so nothing of the moment is in it and the clock is not read)."""
+    lost = state == "lost"
+    status = contract.Status.model_validate(
+        {
+            "schema": "gate.status/1",
+            "park": topics.park,
+            "gate": topics.gate,
+            "state": state,
+            "boot_id": boot_id,
+            "software_version": software_version,
+            "config_hash": config_hash,
+            "occurred_at": None if lost else contract_time(now()),
+            "health": None
+            if lost
+            else {
+                "camera": "ok" if gate.camera_ok else "failing",
+                "thermometer": "ok" if gate.thermometer_ok else "failing",
+                "record": gate.record_health,
+            },
+            "lockdown": None if lost else gate.lockdown,
+            "emergency": None if lost else gate.emergency,
+            "risk_tier": None if lost else gate.risk_tier,
+            "faults": [] if lost else sorted(gate.faults),
+            "backlog": None if lost else gate.backlog,
+            "connection_problem": None
+            if lost or gate.connection is None
+            else gate.connection.as_status(),
+            "zone_assumption": None if lost else gate.zone_assumption,
+            "zone": None if lost or gate.zone is None else gate.zone.as_status(),
+        }
+    )
+    return contract.to_json(status)
+
+
+def metrics_payload(
+    topics: GateTopics, boot_id: str, epoch_s: float, counts: dict[str, float]
+) -> str:
+    """The gate's metrics message: its counts, under whose they are and when."""
+    metrics = contract.Metrics.model_validate(
+        {
+            "schema": "gate.metrics/1",
+            "park": topics.park,
+            "gate": topics.gate,
+            "boot_id": boot_id,
+            "occurred_at": contract_time(epoch_s),
+            **counts,
+        }
+    )
+    return contract.to_json(metrics)

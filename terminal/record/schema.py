@@ -18,6 +18,8 @@ from typing import get_args, get_type_hints
 
 import sqlite_utils
 
+from terminal.common.errors import GateError
+
 # 4: the shift refusal's next_window column and the passages, overrides and emergencies tables;
 # 5: the vehicles table; a check's direction and passback_of, a passage's direction and zone,
 # the zone_events table; 6: a vehicle's source, and vehicles without a plate (no vehicle came, a
@@ -30,11 +32,11 @@ SQLITE_FULL = 13
 RecordError = sqlite3.Error
 
 
-class RecordFull(Exception):
+class RecordFull(GateError):
     """The record's disk (or its size limit) is full: nothing more can be written."""
 
 
-class RecordTooNew(ValueError):
+class RecordTooNew(GateError, ValueError):
     """The record was written by a newer version of the gate software than this one."""
 
 

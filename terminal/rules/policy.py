@@ -174,7 +174,6 @@ def decide(
     temperature: Temperature,
     code: CodeSeen,
     roster_problem: RosterProblem | None,
-    fever_threshold_c: float = 37.3,
     clock_trusted: bool = True,
     code_rules: CodeRules = CodeRules(),
     lockdown: bool = False,
@@ -185,8 +184,8 @@ def decide(
     when their shift is why they are refused. ``zone``: an entry into a zone at capacity waits;
     a person inside already is refused (anti-passback ``deny``)."""
     # the screening flags and the policy follows: a flag goes to the secondary check, where a
-    # guard measures with a clinical thermometer; a fault or no reading never admits.
-    # ``fever_threshold_c`` is the screening's (its absolute estimator flags at it)
+    # guard measures with a clinical thermometer; a fault or no reading never admits. The fever
+    # threshold is the screening's: its estimator has flagged the reading or not
     if temperature.fault is not None:
         return _deny(Reason.SENSOR_FAULT)
     if temperature.flagged:

@@ -25,6 +25,7 @@ from typing import Protocol, runtime_checkable
 
 from drivers.mlx90614 import MLX90614Error
 from drivers.vl53l0x import VL53L0XError
+from terminal.common.errors import GateError
 from terminal.config import ScreeningConfig
 from terminal.rules.policy import Temperature
 from terminal.screening.estimators import Estimator, Reading
@@ -78,7 +79,7 @@ class Sleeps:
         self.sleep(seconds)
 
 
-class ReadingFailed(Exception):
+class ReadingFailed(GateError):
     pass
 
 

@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
+from terminal.centre.errors import CentreError
 from terminal.centre.store import CheckQuery, VehicleQuery
 from terminal.centre.web.context import SECURITY_HEADERS, Visitor, Web
 from terminal.centre.web.guards import page
@@ -38,7 +39,7 @@ CSV_ROWS_PER_CHUNK = 500
 MAX_FIELD_CHARS = 64
 
 
-class QueryProblem(ValueError):
+class QueryProblem(CentreError, ValueError):
     """A search field that cannot be used, named."""
 
 

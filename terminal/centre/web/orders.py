@@ -40,7 +40,7 @@ MAX_REASON_CHARS = 200
 RESULTS_SHOWN = 50
 
 
-class OrderProblem(ValueError):
+class OrderProblem(CentreError, ValueError):
     """What is wrong with a command's form, as a catalogue key."""
 
 

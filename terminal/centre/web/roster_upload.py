@@ -9,6 +9,8 @@ chosen is refused with what to do. The gate receives the roster as text: the enc
 
 from __future__ import annotations
 
+from terminal.centre.errors import CentreError
+
 # (Python's codec, what the form shows); the first is the default. The Windows variants are the
 # ones spreadsheets write (cp932 is Shift-JIS with Windows' own characters, and so on)
 ROSTER_ENCODINGS: tuple[tuple[str, str], ...] = (
@@ -23,7 +25,7 @@ ROSTER_ENCODINGS: tuple[tuple[str, str], ...] = (
 DEFAULT_ENCODING = ROSTER_ENCODINGS[0][0]
 
 
-class RosterNotDecoded(ValueError):
+class RosterNotDecoded(CentreError, ValueError):
     """Why the file is not taken, as a catalogue key."""
 
 
