@@ -591,3 +591,9 @@ def test_a_real_gates_broker_login_is_its_park_and_id(tmp_path: Path) -> None:
             "mqtt.credentials_file: username 'north-1' is not 'example-park/north-1' (park/id)"
             in str(raised.value)
         )
+
+
+def test_a_time_zone_name_too_long_for_a_file_name_is_one_line(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"gate\.timezone: .*unknown time zone 'xxx") as raised:
+        make_config(tmp_path, gate={"timezone": "x" * 5000})
+    assert "\n" not in str(raised.value) and len(str(raised.value)) < 400

@@ -67,8 +67,10 @@ class Section(BaseModel):
 def _known_timezone(value: str) -> str:
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {value!r} (e.g. 'Asia/Shanghai')") from None
+    # OSError: a name longer than a file name can be (the zone database is a folder of files)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        shown = value if len(value) <= 64 else value[:64] + "..."
+        raise ValueError(f"unknown time zone {shown!r} (e.g. 'Asia/Shanghai')") from None
     return value
 
 
