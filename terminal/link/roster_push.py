@@ -12,10 +12,10 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from terminal.cli.roster import _check, _configured, _install
 from terminal.common.errors import GateError
 from terminal.config import Config
 from terminal.rules.roster import RosterError, read_people_file
+from terminal.rules.roster_install import check_roster_file, configured_path, install_roster
 
 
 class RosterPushError(GateError, ValueError):
@@ -26,7 +26,7 @@ def install_roster_text(config: Config, kind: str, csv_text: str) -> str:
     """Validate ``csv_text`` wholly; install it atomically; say what was installed."""
     if kind not in ("workers", "visitors"):
         raise RosterPushError(f"kind must be workers or visitors, got {kind!r}")
-    target = _configured(config, kind)
+    target = configured_path(config, kind)
     if target is None:
         raise RosterPushError(f"roster.{kind}: not set in the config, nowhere to install it")
     label = f"pushed {kind} roster"
@@ -39,8 +39,8 @@ def install_roster_text(config: Config, kind: str, csv_text: str) -> str:
                 found = read_people_file(staged, config).kind  # known by its header
                 if found != kind:
                     raise RosterError(f"{staged}: a {found} file, pushed as {kind}")
-                checked, _ = _check(staged, config)
-                _install(checked, target, config)
+                checked, _ = check_roster_file(staged, config)
+                install_roster(checked, target, config)
             except RosterError as exc:
                 raise RosterPushError(str(exc).replace(str(staged), label)) from None
     except OSError as exc:  # the roster's folder is not writable by the gate, say
