@@ -15,7 +15,7 @@ import pytest
 from simulator.broker import PrivateBroker
 from simulator.runner import Subscriber, run_simulation
 from terminal.app.daily import DailyReporter
-from terminal.app.service import Housekeeping
+from terminal.app.housekeeping import Housekeeping
 from terminal.link import contract
 from terminal.link.publisher import Publisher
 from tests.conftest import make_config

@@ -251,12 +251,13 @@ def _simulate(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from terminal.app.service import run_service
+    from terminal.cli.hardware import device_factory
 
     config: Config = load(args.config)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    return run_service(config, stop)
+    return run_service(config, stop, device_factory(config))
 
 
 def main(argv: list[str] | None = None) -> int:
