@@ -13,7 +13,8 @@ import jsonschema
 import pytest
 
 from simulator.broker import PrivateBroker
-from simulator.runner import Subscriber, run_simulation
+from simulator.runner import run_simulation
+from simulator.subscriber import Subscriber
 from terminal.app.daily import DailyReporter
 from terminal.app.housekeeping import Housekeeping
 from terminal.link import contract

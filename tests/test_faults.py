@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from simulator.broker import PrivateBroker, free_port
-from simulator.runner import Subscriber
+from simulator.subscriber import Subscriber
 from terminal.app.housekeeping import Housekeeping
 from terminal.config import MqttConfig
 from terminal.link.publisher import Publisher

@@ -105,12 +105,15 @@ class GateApp:
             return
         guarded(self.desk.run_pending, self.publisher.commands if inbox is None else inbox)
 
-    def stop(self, flush_timeout_s: float = 5.0) -> None:
+    def stop(self, flush_timeout_s: float | None = 5.0) -> None:
+        """Close everything; the outbox is given ``flush_timeout_s`` to drain first (None: the
+        caller drained it already, or does not wait)."""
         self.gate.close()
         if self.display_server is not None:
             self.display_server.stop()
         if self.publisher is not None:
-            self.publisher.flush(timeout_s=flush_timeout_s)
+            if flush_timeout_s is not None:
+                self.publisher.flush(timeout_s=flush_timeout_s)
             self.publisher.stop()
         self.devices.close()
         self.record.close()
@@ -133,8 +136,7 @@ def build_gate(
     record_path: Path | None = None,
     connect: bool = True,
     on_check: OnCheck | None = None,
-    display: DisplayState | None = None,
-    serve_display: bool = True,
+    display_for: Callable[[GateState], DisplayState | None] | None = None,
     ticks: Callable[[], float] | None = None,
     mark_simulated: bool = False,
 ) -> GateApp:
@@ -144,9 +146,10 @@ def build_gate(
     reloaded when they change (a broken file raises ``RosterError`` before anything opens).
     ``record_path``: default the config's. ``connect``: False for a gate with no broker (its
     events wait in the record). ``on_check``: told of every check as it is recorded.
-    ``display``: the worker's display to drive (default: the config's, served by the gate when
-    ``serve_display``). ``ticks``: the clock the chores are scheduled by (default: the devices'
-    clock). ``mark_simulated``: the record is a simulation's, not a real gate's."""
+    ``display_for``: makes the worker's display from the gate's state (default: the config's
+    display, served by the gate itself). ``ticks``: the clock the chores are scheduled by
+    (default: the devices' clock). ``mark_simulated``: the record is a simulation's, not a
+    real gate's."""
     # 1. the roster, checked before any device opens: a broken file is a config error
     roster_files = RosterFiles(config) if roster is None else None
     people = roster_files.current if roster_files is not None else roster
@@ -170,8 +173,7 @@ def build_gate(
     )
     publisher = _publisher(config, record, messages, state, boot_id) if connect else None
     # 5. the worker's display, and the gate: a side for each way it serves
-    if display is None and serve_display:
-        display = worker_display(config, state)
+    display = worker_display(config, state) if display_for is None else display_for(state)
     gate = (BothWays if config.gate.direction == "both" else Gate)(
         config=config,
         devices=devices,
@@ -200,7 +202,7 @@ def build_gate(
     # 6. the centre's commands, 7. the display's page
     if publisher is not None:
         app.desk = _command_desk(app)
-    if serve_display:
+    if display_for is None:
         app.display_server = start_display_server(config, display)
     return app
 

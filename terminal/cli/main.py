@@ -189,13 +189,10 @@ def _report(args: argparse.Namespace) -> int:
 def _simulate(args: argparse.Namespace) -> int:
     from simulator.broker import BrokerUnavailable
     from simulator.crowd import ScenarioError
-    from simulator.runner import (
-        ScreensUnavailable,
-        format_summary,
-        run_simulation,
-    )
+    from simulator.runner import ScreensUnavailable, run_simulation
     from simulator.screens import ScreensOptions
     from simulator.simrecord import RecordInUse
+    from simulator.summary import format_summary
 
     scenario, plot = args.scenario, args.plot
     people = None
