@@ -49,6 +49,28 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run the gate service")
     run.add_argument("--config", type=_existing_file, required=True, metavar="FILE")
 
+    _add_simulate(commands)
+
+    report = commands.add_parser("report", help="print a day's zero-report from the record")
+    report.add_argument("--config", type=_existing_file, required=True, metavar="FILE")
+    report.add_argument("--date", type=_day, required=True, metavar="YYYY-MM-DD")
+    report.add_argument("--json", action="store_true", help="the report's data as JSON")
+
+    from terminal.cli import command as cli_command
+
+    cli_command.add_parser(commands)
+    cli_codes.add_commands(commands)
+    cli_roster.add_commands(commands)
+    cli_shifts.add_commands(commands)
+    cli_zone.add_commands(commands)
+    cli_sensor.add_commands(commands, _existing_file)
+    from terminal.centre import cli as cli_centre
+
+    cli_centre.add_parser(commands, _existing_file)
+    return parser
+
+
+def _add_simulate(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     sim = commands.add_parser("simulate", help="run a shift through a simulated gate")
     sim.add_argument(
         "--config",
@@ -128,24 +150,6 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PORT",
         help="with --screens: the centre's pages (default 8100)",
     )
-
-    report = commands.add_parser("report", help="print a day's zero-report from the record")
-    report.add_argument("--config", type=_existing_file, required=True, metavar="FILE")
-    report.add_argument("--date", type=_day, required=True, metavar="YYYY-MM-DD")
-    report.add_argument("--json", action="store_true", help="the report's data as JSON")
-
-    from terminal.cli import command as cli_command
-
-    cli_command.add_parser(commands)
-    cli_codes.add_commands(commands)
-    cli_roster.add_commands(commands)
-    cli_shifts.add_commands(commands)
-    cli_zone.add_commands(commands)
-    cli_sensor.add_commands(commands, _existing_file)
-    from terminal.centre import cli as cli_centre
-
-    cli_centre.add_parser(commands, _existing_file)
-    return parser
 
 
 def _seconds(text: str) -> float:
