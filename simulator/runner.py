@@ -4,8 +4,6 @@ record and against what a subscriber at the operations centre received."""
 
 from __future__ import annotations
 
-import json
-import queue
 import socket
 import sys
 import time
@@ -24,6 +22,7 @@ from simulator.crowd import (
 from simulator.day import DayFigures, day_figures, write_plot
 from simulator.factory import SimulatedDevices
 from simulator.guard import SimulatedGuard
+from simulator.mainstation import MainStation
 from simulator.progress import LogsBesideTheBar, Progress, shift_log_path
 from simulator.results import write_results
 from simulator.rig import Rig, build_rig, shift_start_epoch
@@ -45,9 +44,7 @@ from simulator.summary import Summary, format_summary
 from simulator.truth import WayThrough
 from simulator.world import Pace
 from simulator.zone import (
-    Station,
     ZoneGate,
-    alarms_over,
     run_behind_first,
     with_a_way_out,
 )
@@ -57,7 +54,7 @@ from terminal.config import Config
 from terminal.display.state import DisplayState
 from terminal.gate.state import GateState
 from terminal.link.topics import GateTopics
-from terminal.record.store import CheckRow, Record
+from terminal.record.store import CheckRow
 from terminal.rules.policy import Decision
 
 
@@ -484,79 +481,6 @@ class Shift:
             self.private.stop()
 
 
-class MainStation:
-    """The main gate as the zone's loop drives it: each poll, the guard and the security desk
-    act, the gate looks, and the world hears its answer."""
-
-    # flags still open when everyone is through are waited for this long (the guard's walk)
-    WAIT_FOR_GUARD_S = 300.0
-
-    def __init__(
-        self,
-        app: GateApp,
-        rig: Rig,
-        guard: SimulatedGuard | None,
-        who: dict[str, SimPerson | None],
-        progress: Progress,
-    ) -> None:
-        self.app, self.rig, self.guard, self.who, self.progress = app, rig, guard, who, progress
-        self.desk_beside = False  # the screens' security desk resolves flags too
-        self._wait_for_guard_until: float | None = None
-
-    def station(self) -> Station:
-        app, clock = self.app, self.rig.clock
-        return Station(
-            app.config.gate.id,
-            clock.time,
-            self.poll,
-            self.finished,
-            app.record,
-            app.publisher,
-            lambda: app.gate.hear_zone(clock.time()),
-        )
-
-    def finished(self) -> bool:
-        # a stuck gate must not hang the simulator: a person gives up after Pace.give_up_s;
-        # the last admitted person's passage is seen through, as every other one, and a fire
-        # drill after the last person is lived through too
-        rig, gate = self.rig, self.app.gate
-        if not rig.done or any(side.passages.waiting for side in self.app.sides):
-            return False
-        if not alarms_over(rig.world, rig.clock.time()):
-            return False
-        if self.guard is None or not (self.guard.pending() or gate.secondary.open):
-            return True
-        now = rig.clock.time()
-        self._wait_for_guard_until = self._wait_for_guard_until or now + self.WAIT_FOR_GUARD_S
-        return now >= self._wait_for_guard_until
-
-    def poll(self) -> None:
-        app, world, record, who = self.app, self.rig.world, self.app.record, self.who
-        now = self.rig.clock.time()
-        app.housekeep()  # the service's chores, on the simulated clock
-        escorted = None
-        if self.guard is not None:
-            self.guard.notice()
-            escorted = self.guard.act(now)
-            if escorted is not None:
-                world.escort(escorted, now)
-        from_desk: list[str] = []
-        if app.desk is not None and app.publisher is not None:
-            inbox = app.publisher.commands
-            if self.desk_beside and self.guard is not None:
-                inbox, from_desk = _desk_resolutions(inbox, self.guard, who)
-                for person_id in from_desk:
-                    world.escort(person_id, now)
-            app.take_commands(inbox)
-        app.gate.poll()
-        if escorted is not None:
-            # the guard hears the gate's answer: admitted, they walk the person through
-            world.escort_over(escorted, _admitted_by_guard(record, who, escorted))
-        for person_id in from_desk:  # so does a person at the security desk
-            world.escort_over(person_id, _admitted_by_guard(record, who, person_id))
-        self.progress.update(sum(len(w.visits) for w in self.rig.worlds))
-
-
 # beside the screens: the terminal is switched on this long before the first person comes
 SWITCHED_ON_S = 2.0
 
@@ -584,48 +508,8 @@ def starting_now(config: Config, workers: int | None = None) -> Config:
     return config.model_copy(update={"simulator": simulator})
 
 
-def _desk_resolutions(
-    inbox: queue.Queue[tuple[str, bytes]],
-    guard: SimulatedGuard,
-    who: dict[str, SimPerson | None],
-) -> tuple[queue.Queue[tuple[str, bytes]], list[str]]:
-    """The commands waiting for the gate, and the people whose flags a person at the security
-    desk is resolving: if the gate releases the turnstile for one, it is theirs (the guard hears
-    of the outcome from the gate, as for any flag)."""
-    waiting: queue.Queue[tuple[str, bytes]] = queue.Queue()
-    people: list[str] = []
-    while True:
-        try:
-            topic, payload = inbox.get_nowait()
-        except queue.Empty:
-            break
-        waiting.put((topic, payload))
-        if not topic.endswith("/cmd/resolve_secondary"):
-            continue
-        try:
-            command = json.loads(payload)
-            flag_id = command["payload"]["flag_id"]
-            by_desk = command["issued_by"] != guard.issued_by
-        except (ValueError, KeyError, TypeError):
-            continue  # the gate's own checks refuse it, and say why
-        if not by_desk or not isinstance(flag_id, str):
-            continue
-        person = who.get(flag_id)
-        if person is not None:
-            people.append(person.person_id)
-    return waiting, people
-
-
 class ScreensUnavailable(RuntimeError):
     pass
-
-
-def _admitted_by_guard(record: Record, who: dict[str, SimPerson | None], person_id: str) -> bool:
-    return any(
-        passage["admitted_by"] == "guard"
-        and getattr(who.get(passage["admission_id"]), "person_id", None) == person_id
-        for passage in record.passages()
-    )
 
 
 def probe_broker(host: str, port: int, timeout_s: float = 5.0) -> None:
