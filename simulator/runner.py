@@ -283,6 +283,7 @@ class Shift:
             on_check=self._remember,
             display_for=self._screens,
             mark_simulated=True,
+            own_session=True,
         )
 
     def _screens(self, state: GateState) -> DisplayState | None:

@@ -121,6 +121,7 @@ class ZoneGate:
             on_check=self._remember,
             display_for=lambda _state: None,  # the zone's screens show the main gate only
             mark_simulated=simulated,
+            own_session=True,
         )
         self.record, self.state, self.publisher = (
             self.app.record,
@@ -160,12 +161,19 @@ class ZoneGate:
         return Station(
             self.config.gate.id,
             lambda: self.now,
-            self.app.step,
+            self._poll,
             self.finished,
             self.record,
             self.publisher,
             lambda: self.gate.hear_zone(self.now),
         )
+
+    def _poll(self) -> None:
+        """The gate looks, and takes the centre's commands. The half-minute chores are the main
+        gate's: a status at every change of the zone, and no other, is what the zone's gates
+        are checked by."""
+        self.app.gate.poll()
+        self.app.take_commands()
 
     def finished(self) -> bool:
         """Its people are gone, its last passage is closed, and it has lived through every fire

@@ -139,6 +139,7 @@ def build_gate(
     display_for: Callable[[GateState], DisplayState | None] | None = None,
     ticks: Callable[[], float] | None = None,
     mark_simulated: bool = False,
+    own_session: bool = False,
 ) -> GateApp:
     """A gate application from ``config`` and ``factory``, in the order a gate comes up.
 
@@ -149,7 +150,9 @@ def build_gate(
     ``display_for``: makes the worker's display from the gate's state (default: the config's
     display, served by the gate itself). ``ticks``: the clock the chores are scheduled by
     (default: the devices' clock). ``mark_simulated``: the record is a simulation's, not a
-    real gate's."""
+    real gate's. ``own_session``: the broker session is this start's alone (a simulation's
+    gate, whose record is new each run, must not take over the session, and the queued
+    passages, an earlier run of the same gate left on the broker)."""
     # 1. the roster, checked before any device opens: a broken file is a config error
     roster_files = RosterFiles(config) if roster is None else None
     people = roster_files.current if roster_files is not None else roster
@@ -171,7 +174,11 @@ def build_gate(
         timezone=config.gate.timezone,
         clock_synced=devices.clock.synchronised,
     )
-    publisher = _publisher(config, record, messages, state, boot_id) if connect else None
+    # the gate's login, park/id: two parks' gate north-1 never take each other's session
+    client_id = config.gate.broker_username
+    if own_session:
+        client_id = f"{client_id}-{boot_id[:8]}"
+    publisher = _publisher(config, record, messages, state, client_id) if connect else None
     # 5. the worker's display, and the gate: a side for each way it serves
     display = worker_display(config, state) if display_for is None else display_for(state)
     gate = (BothWays if config.gate.direction == "both" else Gate)(
@@ -208,16 +215,15 @@ def build_gate(
 
 
 def _publisher(
-    config: Config, record: Record, messages: Messages, state: GateState, boot_id: str
+    config: Config, record: Record, messages: Messages, state: GateState, client_id: str
 ) -> Publisher:
     return Publisher(
         record,
         config.mqtt,
         topics=messages.topics,
-        # the gate's login, park/id: two parks' gate north-1 never take each other's session
-        client_id=config.gate.broker_username,
+        client_id=client_id,
         state=state,
-        boot_id=boot_id,
+        boot_id=messages.boot_id,
         config_file=config.source,
         commands=True,
         peer_passages=peer_passage_topics(config),
