@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from paho.mqtt.enums import CallbackAPIVersion
 
 from simulator.broker import PrivateBroker
-from simulator.runner import Subscriber
+from simulator.subscriber import Subscriber
 from terminal.codes.healthcode import SIMULATOR_KEY_ID, public_key_text, simulator_issuer_key
 from terminal.config import CommandKeyConfig, CommandsConfig, Config, MqttConfig, parse
 from terminal.gate.state import GateState

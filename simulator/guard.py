@@ -49,7 +49,7 @@ def signed_resolution(
 
 @dataclass
 class SimulatedGuard:
-    subscriber: object  # simulator.runner.Subscriber: received() and client
+    subscriber: object  # simulator.subscriber.Subscriber: received() and client
     topics: GateTopics
     world: World
     inbox: queue.Queue[tuple[str, bytes]]  # the gate's publisher queues commands here

@@ -19,16 +19,15 @@ from zoneinfo import ZoneInfo
 
 from simulator.camera import LEAD_S
 from simulator.crowd import SimPerson
+from simulator.factory import SimulatedDevices
 from simulator.rig import Rig, build_rig
 from simulator.world import Pace, Visit, World
+from terminal.app.build import build_gate
 from terminal.common.errors import GateError
 from terminal.config import Config
 from terminal.gate.lane import Gate
 from terminal.gate.sides import BothWays
-from terminal.gate.state import GateState
 from terminal.link.publisher import Publisher
-from terminal.link.topics import GateTopics, Messages, new_event_id
-from terminal.link.zonelink import peer_passage_topics, peer_status_topics
 from terminal.record.store import COUNTED_OUTCOMES, CheckRow, Record
 from terminal.rules.policy import Decision
 
@@ -110,38 +109,26 @@ class ZoneGate:
         self.people = people
         self.rig: Rig = build_rig(config, people, seed=seed, pace=pace, everyone=everyone)
         self.record_path = record_path or config.resolved(config.record.path)
-        self.record = Record(self.record_path)
-        if simulated:
-            self.record.mark_simulated()
-        self.state = GateState(risk_tier=config.risk.tier)
-        mqtt = config.mqtt.model_copy(update={"host": host, "port": port})
-        boot_id = new_event_id()
-        topics = GateTopics(config.gate.park, config.gate.id)
-        self.publisher = Publisher(
-            self.record,
-            mqtt,
-            topics,
-            client_id=f"{config.gate.id}-{boot_id[:6]}",
-            state=self.state,
-            peer_passages=peer_passage_topics(config),
-            peer_statuses=peer_status_topics(config),
-        )
-        messages = Messages(
-            config.gate.park, config.gate.id, boot_id=boot_id, timezone=config.gate.timezone
-        )
         self.who_was_there: dict[str, tuple[SimPerson | None, CheckRow]] = {}
         self.who_went_out: dict[str, tuple[SimPerson | None, CheckRow]] = {}
-        self.devices = self.rig.devices()
-        self.gate = (BothWays if config.gate.direction == "both" else Gate)(
-            config=self.rig.config,
-            devices=self.devices,
-            record=self.record,
+        mqtt = config.mqtt.model_copy(update={"host": host, "port": port})
+        # built as the service builds a gate: its housekeeping runs on the simulated clock
+        self.app = build_gate(
+            self.rig.config.model_copy(update={"mqtt": mqtt}),
+            SimulatedDevices(self.rig),
             roster=self.rig.roster,
-            publisher=self.publisher,
-            state=self.state,
-            messages=messages,
+            record_path=self.record_path,
             on_check=self._remember,
+            display_for=lambda _state: None,  # the zone's screens show the main gate only
+            mark_simulated=simulated,
+            own_session=True,
         )
+        self.record, self.state, self.publisher = (
+            self.app.record,
+            self.app.state,
+            self.app.publisher,
+        )
+        self.devices, self.gate = self.app.devices, self.app.gate
 
     def _remember(self, row: CheckRow, decision: Decision) -> None:
         world, who = self.rig.world, self.who_was_there
@@ -165,7 +152,8 @@ class ZoneGate:
         return [(c["person_id"], c["reason"], c["route"]) for c in self.record.checks()]
 
     def start(self) -> None:
-        self.publisher.start()
+        self.app.start()
+        assert self.publisher is not None
         if not self.publisher.wait_connected(10):
             raise ZoneOutOfStep(f"gate {self.config.gate.id}: the broker did not answer")
 
@@ -173,12 +161,19 @@ class ZoneGate:
         return Station(
             self.config.gate.id,
             lambda: self.now,
-            self.gate.poll,
+            self._poll,
             self.finished,
             self.record,
             self.publisher,
             lambda: self.gate.hear_zone(self.now),
         )
+
+    def _poll(self) -> None:
+        """The gate looks, and takes the centre's commands. The half-minute chores are the main
+        gate's: a status at every change of the zone, and no other, is what the zone's gates
+        are checked by."""
+        self.app.gate.poll()
+        self.app.take_commands()
 
     def finished(self) -> bool:
         """Its people are gone, its last passage is closed, and it has lived through every fire
@@ -190,10 +185,7 @@ class ZoneGate:
         )
 
     def stop(self) -> None:
-        self.publisher.stop()
-        self.gate.close()
-        self.devices.close()
-        self.record.close()
+        self.app.stop(flush_timeout_s=None)
 
 
 def alarms_over(world: World, now_s: float) -> bool:

@@ -22,6 +22,7 @@ from simulator.mlx90614 import FakeSMBus
 from simulator.rig import Rig, build_rig
 from terminal.app.devices import build_pi_devices
 from terminal.app.service import run_service
+from terminal.cli.hardware import device_factory
 from terminal.codes.healthcode import public_key_text
 from terminal.config import Config, ConfigError, load
 from terminal.gate.sides import BothWays, entry_config, exit_config
@@ -216,7 +217,9 @@ def test_the_service_runs_both_ways(tmp_path: Path, broker: PrivateBroker) -> No
     )
     stop = threading.Event()
     returned: list[int] = []
-    service = threading.Thread(target=lambda: returned.append(run_service(config, stop)))
+    service = threading.Thread(
+        target=lambda: returned.append(run_service(config, stop, device_factory(config)))
+    )
     service.start()
     record_path = config.resolved(config.record.path)
     try:

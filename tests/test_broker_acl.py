@@ -15,7 +15,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from simulator.runner import Subscriber
+from simulator.subscriber import Subscriber
 from terminal.config import RESERVED_GATE_IDS, MqttConfig
 from terminal.link.publisher import Publisher
 from terminal.link.topics import GateTopics

@@ -13,9 +13,10 @@ import jsonschema
 import pytest
 
 from simulator.broker import PrivateBroker
-from simulator.runner import Subscriber, run_simulation
+from simulator.runner import run_simulation
+from simulator.subscriber import Subscriber
 from terminal.app.daily import DailyReporter
-from terminal.app.service import Housekeeping
+from terminal.app.housekeeping import Housekeeping
 from terminal.link import contract
 from terminal.link.publisher import Publisher
 from tests.conftest import make_config

@@ -11,16 +11,12 @@ from pathlib import Path
 import cv2
 import pytest
 
+from simulator.arrivals import day_gates, people_at_gates
 from simulator.broker import PrivateBroker
 from simulator.crowd import ScenarioError, SimPerson, load_scenario
 from simulator.day import PLOT_HEIGHT, PLOT_WIDTH, DayFigures, passage_direction
 from simulator.rig import shift_start_epoch
-from simulator.runner import (
-    ShiftRun,
-    day_gates,
-    people_at_gates,
-    run_simulation,
-)
+from simulator.runner import ShiftRun, run_simulation
 from simulator.simrecord import RecordInUse
 from simulator.world import Visit
 from simulator.zone import ZoneTally, entries_of_someone_inside, zone_problems

@@ -17,7 +17,8 @@ import pytest
 
 from simulator.broker import PrivateBroker
 from simulator.crowd import CrowdMix, random_crowd
-from simulator.runner import Subscriber, run_simulation
+from simulator.runner import run_simulation
+from simulator.subscriber import Subscriber
 from terminal.config import Config
 from terminal.link.topics import GateTopics
 from terminal.record.store import Record

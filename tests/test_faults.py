@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from simulator.broker import PrivateBroker, free_port
-from simulator.runner import Subscriber
-from terminal.app.service import Housekeeping
+from simulator.subscriber import Subscriber
+from terminal.app.housekeeping import Housekeeping
 from terminal.config import MqttConfig
 from terminal.link.publisher import Publisher
 from terminal.record.store import OutboxMessage, Record, is_full

@@ -12,7 +12,8 @@ import pytest
 from simulator.broker import PrivateBroker
 from simulator.crowd import SimPerson
 from simulator.rig import Rig, build_rig
-from simulator.runner import Subscriber, run_simulation
+from simulator.runner import run_simulation
+from simulator.subscriber import Subscriber
 from simulator.world import Pace
 from terminal.config import Config
 from terminal.gate.lane import Gate

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from simulator.broker import PrivateBroker, free_port
-from simulator.runner import Subscriber
+from simulator.subscriber import Subscriber
 from terminal.config import MqttConfig
 from terminal.link.publisher import Publisher
 from terminal.link.topics import GateTopics, Messages

@@ -21,6 +21,7 @@ from simulator.crowd import CrowdMix, SimPerson, crowd_from_roster, random_crowd
 from simulator.rig import Rig, build_rig, shift_start_epoch
 from simulator.runner import run_simulation
 from terminal.app.service import run_service
+from terminal.cli.hardware import device_factory
 from terminal.config import Config
 from terminal.gate.lane import Gate
 from terminal.record.store import Record
@@ -209,7 +210,9 @@ def test_the_running_service_takes_a_new_roster_without_a_restart(
     install(workers, WORKERS_HEADER + "".join(f"{i},Name,Dept,day,,\n" for i in ids))
     assert {p.person_id for p in crowd_from_roster(load_roster(config), 3, seed, mix)} == set(ids)
     stop = threading.Event()
-    service = threading.Thread(target=lambda: run_service(config, stop), daemon=True)
+    service = threading.Thread(
+        target=lambda: run_service(config, stop, device_factory(config)), daemon=True
+    )
     service.start()
     record_path = tmp_path / "record.sqlite"
     tested = f"{now - timedelta(hours=2):%Y-%m-%d %H:%M}"

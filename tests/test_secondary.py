@@ -19,7 +19,7 @@ import pytest
 from simulator.broker import PrivateBroker
 from simulator.crowd import SimPerson
 from simulator.rig import Rig, build_rig
-from simulator.runner import Subscriber
+from simulator.subscriber import Subscriber
 from terminal.codes.healthcode import SIMULATOR_COMMAND_KEY_ID, simulator_command_key
 from terminal.config import Config
 from terminal.gate.lane import Gate

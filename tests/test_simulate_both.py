@@ -14,14 +14,11 @@ import pytest
 
 from simulator.broker import PrivateBroker
 from simulator.crowd import load_scenario
-from simulator.runner import (
-    ShiftRun,
-    WayThrough,
-    _summarise,
-    _zone_against_the_truth,
-    desk_registry,
-    run_simulation,
-)
+from simulator.runner import ShiftRun, run_simulation
+from simulator.summarise import summarise
+from simulator.truth import WayThrough
+from simulator.zonecheck import zone_against_the_truth
+from terminal.app.build import command_registry
 from terminal.config import Config, ConfigError, load, parse, read_toml
 from terminal.link.commands import CommandContext, CommandDesk, sign_command
 from terminal.link.topics import GateTopics
@@ -129,7 +126,7 @@ def test_each_check_is_the_planned_person_on_the_planned_side(both_run: ShiftRun
 
 
 def test_the_summary_shows_the_way_out(both_run: ShiftRun) -> None:
-    from simulator.runner import format_summary
+    from simulator.summary import format_summary
 
     text = format_summary(both_run.summary)
     assert "Shift summary (5 people in, 5 out," in text
@@ -146,7 +143,7 @@ def summarise_again(shift: ShiftRun, record: Record, way_out: WayThrough) -> lis
     the broker's side)."""
     config = shift.rig.config
     assert shift.way_in is not None
-    summary = _summarise(
+    summary = summarise(
         record,
         shift.rig.world,
         shift.way_in.who_was_there,
@@ -155,7 +152,7 @@ def summarise_again(shift: ShiftRun, record: Record, way_out: WayThrough) -> lis
         config,
         way_out,
     )
-    _, zone_found = _zone_against_the_truth(config, record, shift.rig, [], way_out)
+    _, zone_found = zone_against_the_truth(config, record, shift.rig, [], way_out)
     return summary.problems + zone_found
 
 
@@ -288,7 +285,7 @@ def test_a_simulated_vehicle_gate_takes_the_guards_vehicles_on_the_way_in(tmp_pa
         gate.poll()
     assert terminal.checks() == [("D1", "admitted", "entry")]
     desk = CommandDesk(
-        desk_registry(gate),
+        command_registry(gate),
         terminal.rig.config.commands,
         CommandContext(
             config=terminal.rig.config,

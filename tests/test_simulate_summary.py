@@ -14,7 +14,8 @@ from pathlib import Path
 from simulator.broker import PrivateBroker
 from simulator.crowd import SimPerson
 from simulator.progress import LogsBesideTheBar, Progress
-from simulator.runner import format_summary, run_simulation
+from simulator.runner import run_simulation
+from simulator.summary import format_summary
 from tests.conftest import make_config
 
 REPO = Path(__file__).resolve().parent.parent

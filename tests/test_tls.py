@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from simulator.broker import PrivateBroker, TlsFiles
-from simulator.runner import Subscriber
+from simulator.subscriber import Subscriber
 from terminal.config import ConfigError, MqttConfig, load
 from terminal.link.publisher import Publisher
 from terminal.link.topics import GateTopics

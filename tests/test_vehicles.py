@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from simulator.broker import PrivateBroker
 from simulator.frames import Pose, qr_modules
-from simulator.runner import Subscriber
+from simulator.subscriber import Subscriber
 from terminal.centre.store import Store
 from terminal.codes.healthcode import public_key_text, sign_text
 from terminal.codes.permits import PermitProblem, PermitRefused, PermitVerifier, issue_permit

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from simulator.broker import PrivateBroker
 from simulator.rig import build_rig, shift_start_epoch
-from simulator.runner import Subscriber
+from simulator.subscriber import Subscriber
 from simulator.zone import ZoneGate, run_zone
 from terminal.link import contract
 from terminal.link.topics import GateTopics

@@ -1,5 +1,7 @@
-"""The one place that turns configuration into devices: the real ones on a Raspberry Pi, or the
-simulator's twins, under the same drivers."""
+"""The gate's devices and where they come from: a device factory turns configuration into
+devices, the way gpiozero's pin factories do. The Pi's factory is here; the simulator's twins
+under the same drivers come from the simulator's factory. The command line picks one by
+``gate.hardware``; nothing else in the gate knows which it got."""
 
 from __future__ import annotations
 
@@ -16,7 +18,8 @@ from drivers.qr import QRDecoder, make_decoder
 from drivers.relay import DigitalOutput, Relay
 from drivers.vl53l0x import VL53L0X
 from terminal.common.errors import GateError
-from terminal.config import CameraConfig, Config, InputPin
+from terminal.config import CameraConfig, Config, ConfigError, InputPin
+from terminal.rules.roster import Roster
 
 
 class Clock(Protocol):
@@ -232,6 +235,50 @@ def build_pi_devices(config: Config) -> Devices:
     if exit_side is not None:
         devices.closers.append(exit_side.camera.close)
     return devices
+
+
+@dataclass(frozen=True)
+class I2CBus:
+    """The thermometers' bus as the sensor commands use it, with the sleep that goes with its
+    clock (the simulated bus lives on a simulated clock)."""
+
+    bus: Any  # anything with the SMBus methods the MLX90614 driver calls
+    sleep: Callable[[float], None]
+
+    def close(self) -> None:
+        self.bus.close()
+
+
+class DeviceFactory(Protocol):
+    """Where a gate's devices come from: one implementation per kind of hardware."""
+
+    def open_devices(self, config: Config, roster: Roster) -> Devices:
+        """The gate's devices, opened. ``roster``: the people the gate expects (a simulated
+        gate brings them to its camera; real hardware has no use for it)."""
+        ...
+
+    def open_i2c(self, config: Config, blackbody_c: float) -> I2CBus:
+        """The thermometers' bus alone, for calibrating and provisioning them. ``blackbody_c``:
+        what a simulated thermometer sees (a real one sees whatever is held in front of it)."""
+        ...
+
+
+class PiDevices:
+    """The devices of a Raspberry Pi: RPi.GPIO, the I2C bus, the camera."""
+
+    def open_devices(self, config: Config, roster: Roster) -> Devices:
+        return build_pi_devices(config)
+
+    def open_i2c(self, config: Config, blackbody_c: float) -> I2CBus:
+        from smbus2 import SMBus
+
+        try:
+            return I2CBus(SMBus(config.thermometer.i2c_bus), time.sleep)
+        except OSError as exc:
+            raise ConfigError(
+                f"{config.source}: thermometer.i2c_bus = {config.thermometer.i2c_bus}: "
+                f"cannot open it ({exc.strerror})"
+            ) from None
 
 
 def _open_camera(camera: CameraConfig) -> Camera:

@@ -50,6 +50,28 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run the gate service")
     run.add_argument("--config", type=_existing_file, required=True, metavar="FILE")
 
+    _add_simulate(commands)
+
+    report = commands.add_parser("report", help="print a day's zero-report from the record")
+    report.add_argument("--config", type=_existing_file, required=True, metavar="FILE")
+    report.add_argument("--date", type=_day, required=True, metavar="YYYY-MM-DD")
+    report.add_argument("--json", action="store_true", help="the report's data as JSON")
+
+    from terminal.cli import command as cli_command
+
+    cli_command.add_parser(commands)
+    cli_codes.add_commands(commands)
+    cli_roster.add_commands(commands)
+    cli_shifts.add_commands(commands)
+    cli_zone.add_commands(commands)
+    cli_sensor.add_commands(commands, _existing_file)
+    from terminal.centre import cli as cli_centre
+
+    cli_centre.add_parser(commands, _existing_file)
+    return parser
+
+
+def _add_simulate(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     sim = commands.add_parser("simulate", help="run a shift through a simulated gate")
     sim.add_argument(
         "--config",
@@ -130,24 +152,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --screens: the centre's pages (default 8100)",
     )
 
-    report = commands.add_parser("report", help="print a day's zero-report from the record")
-    report.add_argument("--config", type=_existing_file, required=True, metavar="FILE")
-    report.add_argument("--date", type=_day, required=True, metavar="YYYY-MM-DD")
-    report.add_argument("--json", action="store_true", help="the report's data as JSON")
-
-    from terminal.cli import command as cli_command
-
-    cli_command.add_parser(commands)
-    cli_codes.add_commands(commands)
-    cli_roster.add_commands(commands)
-    cli_shifts.add_commands(commands)
-    cli_zone.add_commands(commands)
-    cli_sensor.add_commands(commands, _existing_file)
-    from terminal.centre import cli as cli_centre
-
-    cli_centre.add_parser(commands, _existing_file)
-    return parser
-
 
 def _seconds(text: str) -> float:
     try:
@@ -188,8 +192,9 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    from simulator.runner import format_summary, run_simulation
+    from simulator.runner import run_simulation
     from simulator.screens import ScreensOptions
+    from simulator.summary import format_summary
 
     scenario, plot = args.scenario, args.plot
     people = None
@@ -241,12 +246,13 @@ def _simulate(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from terminal.app.service import run_service
+    from terminal.cli.hardware import device_factory
 
     config: Config = load(args.config)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    return run_service(config, stop)
+    return run_service(config, stop, device_factory(config))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,16 +10,16 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import time
 from collections.abc import Callable
 from typing import Any
 
 from drivers.errors import DriverError
 from drivers.mlx90614 import MLX90614
+from terminal.app.devices import I2CBus
+from terminal.cli.hardware import device_factory
 from terminal.config import Config, ConfigError, load
 from terminal.screening.calibration import MAX_OFFSET_C, calibration_file, save_offset
 
-SIMULATED_BIAS_C = -0.4  # the twin's sensor reads this much low: what calibration corrects
 CALIBRATION_INTERVAL_S = 0.1
 
 
@@ -58,46 +58,7 @@ def add_commands(commands: Any, existing_file: Callable[[str], Any]) -> None:
     emissivity.add_argument("--value", type=float, required=True, help="human skin: 0.98")
 
 
-class _Bus:
-    """The I2C bus of the config: the real one on a Pi, the twins on a simulated gate."""
-
-    def __init__(self, config: Config, blackbody_c: float = 37.0) -> None:
-        self.simulated = config.gate.hardware == "simulated"
-        if self.simulated:
-            from simulator.clock import SimClock
-            from simulator.mlx90614 import FakeSMBus, MLX90614Twin, Scene
-
-            clock = SimClock(0.0)
-            self.sleep: Callable[[float], None] = clock.sleep
-            twins = [
-                MLX90614Twin(
-                    clock.time,
-                    lambda _t: Scene(22.0, blackbody_c + SIMULATED_BIAS_C),
-                    address=address,
-                    noise_c=0.1,
-                    seed=address,
-                )
-                for address in config.thermometer.addresses
-            ]
-            self.bus: Any = FakeSMBus(*twins)
-            clock.sleep(MLX90614Twin.POWER_UP_S)
-        else:
-            from smbus2 import SMBus
-
-            self.sleep = time.sleep
-            try:
-                self.bus = SMBus(config.thermometer.i2c_bus)
-            except OSError as exc:
-                raise ConfigError(
-                    f"{config.source}: thermometer.i2c_bus = {config.thermometer.i2c_bus}: "
-                    f"cannot open it ({exc.strerror})"
-                ) from None
-
-    def close(self) -> None:
-        self.bus.close()
-
-
-def _calibrate(config: Config, args: argparse.Namespace, bus: _Bus) -> int:
+def _calibrate(config: Config, args: argparse.Namespace, bus: I2CBus) -> int:
     address = args.address or config.thermometer.address
     if address not in config.thermometer.addresses:
         raise ConfigError(f"{config.source}: thermometer: no thermometer at {address:#04x}")
@@ -133,7 +94,8 @@ def dispatch(args: argparse.Namespace) -> int:
     from firmware.mlx90614_eeprom import set_address, set_emissivity
 
     config = load(args.config)
-    bus = _Bus(config, args.reference if args.sensor_command == "calibrate" else 37.0)
+    blackbody_c = args.reference if args.sensor_command == "calibrate" else 37.0
+    bus = device_factory(config).open_i2c(config, blackbody_c)
     try:
         if args.sensor_command == "calibrate":
             return _calibrate(config, args, bus)
