@@ -28,13 +28,13 @@ from simulator.broker import PrivateBroker
 from simulator.subscriber import Subscriber
 from terminal.codes.healthcode import SIMULATOR_KEY_ID, public_key_text, simulator_issuer_key
 from terminal.config import CommandKeyConfig, CommandsConfig, Config, MqttConfig, parse
-from terminal.gate.state import GateState
 from terminal.link.command_signing import sign_command
 from terminal.link.commands import CommandContext, CommandDesk, standard_registry
 from terminal.link.publisher import Publisher
 from terminal.link.topics import GateTopics, Messages
 from terminal.link.transport import NoDelayClient
 from terminal.record.store import CheckRow, Record
+from terminal.state import GateState
 
 PARK, GATE = "bench-park", "bench-gate"
 

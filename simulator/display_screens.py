@@ -15,10 +15,10 @@ from playwright.sync_api import sync_playwright
 from simulator.broker import free_port
 from terminal.display.server import DisplayServer
 from terminal.display.state import DisplayState
-from terminal.gate.state import GateState
 from terminal.rules.policy import SHIFT_REASONS, Reason, Route
 from terminal.rules.shifts import Opening
 from terminal.rules.windows import parse_window
+from terminal.state import GateState
 
 SCREEN_PX = {"width": 800, "height": 480}  # the Raspberry Pi 7-inch touch display
 # a worker come too early for this window

@@ -10,8 +10,8 @@ from simulator.clock import SimClock
 from simulator.crowd import crowd_from_roster, crowd_mix
 from simulator.mlx90614 import FakeSMBus, MLX90614Twin, Scene
 from simulator.rig import Rig, build_rig
-from terminal.app.devices import Devices, I2CBus
 from terminal.config import Config
+from terminal.devices import Devices, I2CBus
 from terminal.record.boots import boots_so_far
 from terminal.rules.roster import Roster
 

@@ -26,9 +26,10 @@ from simulator.mlx90614 import FakeSMBus, MLX90614Twin, Scene
 from simulator.timetable import expected_shift
 from simulator.vl53l0x import VL53L0XTwin
 from simulator.world import Pace, World, WorldPins
-from terminal.app.devices import Devices, build_exit_side, build_inputs, build_outputs
+from terminal.app.devices import build_exit_side, build_inputs, build_outputs
 from terminal.codes.healthcode import SIMULATOR_KEY_ID, issue, simulator_issuer_key
 from terminal.config import Config, ShiftGroup
+from terminal.devices import Devices
 from terminal.rules.roster import Roster, Worker
 from terminal.rules.windows import ANY_TIME
 

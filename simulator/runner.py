@@ -53,10 +53,10 @@ from terminal.app.build import GateApp, build_gate
 from terminal.common.errors import GateError
 from terminal.config import Config
 from terminal.display.state import DisplayState
-from terminal.gate.state import GateState
 from terminal.link.topics import GateTopics
 from terminal.record.store import CheckRow
 from terminal.rules.policy import Decision
+from terminal.state import GateState
 
 
 @dataclass

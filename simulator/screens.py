@@ -29,7 +29,7 @@ from terminal.codes.healthcode import SIMULATOR_COMMAND_KEY_ID, simulator_comman
 from terminal.config import Config
 from terminal.display.server import DisplayServer
 from terminal.display.state import DisplayState
-from terminal.gate.state import GateState
+from terminal.state import GateState
 
 log = logging.getLogger(__name__)
 

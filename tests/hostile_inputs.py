@@ -334,9 +334,9 @@ def _same_json(raw: bytes, document: Any) -> bool:
 
 
 def zone_messages(tally: Tally, rng: random.Random, attempts: int, folder: Path) -> None:
-    from terminal.gate.state import GateState
     from terminal.link.zonelink import ZoneLink
     from terminal.record.store import Record
+    from terminal.state import GateState
     from tests.test_zone_peers import peer_passages, zone_gate
 
     own = zone_gate(folder, "hall-in")

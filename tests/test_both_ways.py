@@ -26,8 +26,8 @@ from terminal.cli.hardware import device_factory
 from terminal.codes.healthcode import public_key_text
 from terminal.config import Config, ConfigError, load
 from terminal.gate.sides import BothWays, entry_config, exit_config
-from terminal.gate.state import GateState
 from terminal.record.store import Record
+from terminal.state import GateState
 from tests.conftest import (
     PARK_ISSUER_KEY,
     example_gate_config,

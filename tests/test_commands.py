@@ -14,7 +14,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from simulator.rig import Rig, build_rig
 from terminal.config import Config
 from terminal.gate.lane import Gate
-from terminal.gate.state import GateState
 from terminal.link import contract
 from terminal.link.commands import (
     CommandContext,
@@ -26,6 +25,7 @@ from terminal.link.commands import (
 from terminal.link.topics import Messages
 from terminal.record.store import Record
 from terminal.rules.roster import load_roster
+from terminal.state import GateState
 from tests.conftest import make_config
 from tests.test_gate import person
 from tests.test_healthcode import other_spellings

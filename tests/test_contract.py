@@ -178,9 +178,9 @@ def test_a_number_that_is_no_number_is_refused_at_the_centre_and_a_peer(tmp_path
     import datetime as dt
 
     from terminal.centre.store import open_store
-    from terminal.gate.state import GateState
     from terminal.link.zonelink import ZoneLink
     from terminal.record.store import Record
+    from terminal.state import GateState
     from tests.centre_messages import FakeGate, at
     from tests.test_zone_peers import peer_passages, zone_gate
 

@@ -18,9 +18,9 @@ from terminal.display.catalogue import LANGUAGES, REASONS, SCREENS
 from terminal.display.server import DisplayServer
 from terminal.display.state import DisplayState
 from terminal.gate.lane import Gate
-from terminal.gate.state import GateState
 from terminal.record.store import CheckRow, Record
 from terminal.rules.policy import Decision, Reason, Route
+from terminal.state import GateState
 from tests.conftest import make_config
 from tests.test_gate import person
 

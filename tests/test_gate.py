@@ -301,7 +301,7 @@ def test_without_a_synchronised_clock_nobody_is_let_through(config: Config, tmp_
 
 
 def test_the_system_clock_asks_for_the_ntp_status_and_remembers_it() -> None:
-    from terminal.app.devices import SystemClock
+    from terminal.devices import SystemClock
 
     answers = iter([False, True])
     clock = SystemClock(query=lambda: next(answers))

@@ -16,11 +16,11 @@ from simulator.runner import run_simulation
 from simulator.subscriber import Subscriber
 from terminal.config import Config
 from terminal.gate.lane import Gate
-from terminal.gate.state import GateState
 from terminal.link.publisher import Publisher
 from terminal.link.topics import GateTopics, Messages, new_event_id
 from terminal.link.zonelink import ZoneLink
 from terminal.record.store import Record
+from terminal.state import GateState
 from tests.conftest import make_config
 from tests.test_gate import person, run_until_done
 from tests.test_publisher import wait_for

@@ -14,10 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from terminal.common.strictjson import JsonRefused, loads
-from terminal.gate.state import GateState
 from terminal.link.topics import GateTopics, Messages
 from terminal.link.zonelink import ZoneLink
 from terminal.record.store import PassageRow, Record
+from terminal.state import GateState
 from tests.test_zone_peers import zone_gate
 
 NOW = 1_795_000_000.0

@@ -23,13 +23,13 @@ from simulator.subscriber import Subscriber
 from terminal.codes.healthcode import SIMULATOR_COMMAND_KEY_ID, simulator_command_key
 from terminal.config import Config
 from terminal.gate.lane import Gate
-from terminal.gate.state import GateState
 from terminal.link import contract
 from terminal.link.commands import CommandContext, CommandDesk, sign_command, standard_registry
 from terminal.link.publisher import COMMAND_QUEUE_SIZE, Publisher
 from terminal.link.topics import GateTopics, Messages
 from terminal.record.store import Record
 from terminal.screening.estimators import Reading
+from terminal.state import GateState
 from tests.conftest import make_config
 from tests.test_publisher import wait_for
 

@@ -20,7 +20,7 @@ from terminal.centre.running import WebServer
 from terminal.centre.store import open_store
 from terminal.centre.web.app import build_app
 from terminal.display.server import build_app as build_display_app
-from terminal.gate.state import GateState
+from terminal.state import GateState
 from tests.centre_fixture import centre_config
 from tests.test_display import board_for, browser, display_config, serve
 

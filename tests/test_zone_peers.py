@@ -15,11 +15,11 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from simulator.broker import PrivateBroker
 from terminal.config import Config
-from terminal.gate.state import GateState
 from terminal.link.publisher import Publisher
 from terminal.link.topics import GateTopics, Messages, new_event_id
 from terminal.link.zonelink import ZoneLink, peer_passage_topics, peer_status_topics
 from terminal.record.store import PassageRow, Record
+from terminal.state import GateState
 from tests.conftest import make_config
 from tests.test_publisher import wait_for
 

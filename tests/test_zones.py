@@ -23,10 +23,10 @@ from simulator.zone import ZoneGate, run_behind_first, run_zone
 from terminal.config import Config
 from terminal.display.state import DisplayState
 from terminal.gate.lane import Gate
-from terminal.gate.state import GateState
 from terminal.link.topics import Messages, new_event_id
 from terminal.link.zonelink import RESERVATION_MARGIN_S, ZoneLink
 from terminal.record.store import PassageRow, Record
+from terminal.state import GateState
 from tests.conftest import make_config
 from tests.test_gate import person, run_until_done
 from tests.test_gate_inputs import passage

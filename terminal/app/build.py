@@ -14,13 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from terminal.app.devices import DeviceFactory, Devices
 from terminal.app.housekeeping import Housekeeping, Schedule, guarded
 from terminal.config import Config
+from terminal.devices import DeviceFactory, Devices
 from terminal.display.state import DisplayState
 from terminal.gate.lane import Gate
 from terminal.gate.sides import BothWays
-from terminal.gate.state import GateState
 from terminal.link.commands import CommandContext, CommandDesk, CommandRegistry, standard_registry
 from terminal.link.publisher import Publisher
 from terminal.link.topics import Messages, new_event_id
@@ -28,6 +27,7 @@ from terminal.link.zonelink import peer_passage_topics, peer_status_topics
 from terminal.record.store import CheckRow, Record
 from terminal.rules.policy import Decision
 from terminal.rules.roster import Roster, RosterFiles
+from terminal.state import GateState
 
 if TYPE_CHECKING:
     from terminal.display.server import DisplayServer

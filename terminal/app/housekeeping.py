@@ -10,11 +10,11 @@ from collections.abc import Callable
 
 from terminal.app.daily import DailyReporter
 from terminal.config import Config
-from terminal.gate.state import GateState
+from terminal.gate.record_fault import record_fault
 from terminal.link.publisher import Publisher
 from terminal.link.topics import Messages
-from terminal.record.fault import record_fault
 from terminal.record.store import Record
+from terminal.state import GateState
 
 log = logging.getLogger(__name__)
 PURGE_EVERY_S = 3600.0

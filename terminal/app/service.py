@@ -10,8 +10,8 @@ import time
 
 from drivers.camera import CameraError
 from terminal.app.build import build_gate
-from terminal.app.devices import DeviceError, DeviceFactory
 from terminal.config import Config
+from terminal.devices import DeviceError, DeviceFactory
 from terminal.rules.roster import RosterError
 
 log = logging.getLogger(__name__)

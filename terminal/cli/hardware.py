@@ -3,8 +3,9 @@ line knows the simulator exists; the rest of the gate gets a factory and asks it
 
 from __future__ import annotations
 
-from terminal.app.devices import DeviceFactory, PiDevices
+from terminal.app.devices import PiDevices
 from terminal.config import Config
+from terminal.devices import DeviceFactory
 
 
 def device_factory(config: Config) -> DeviceFactory:

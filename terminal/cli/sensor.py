@@ -15,9 +15,9 @@ from typing import Any
 
 from drivers.errors import DriverError
 from drivers.mlx90614 import MLX90614
-from terminal.app.devices import I2CBus
 from terminal.cli.hardware import device_factory
 from terminal.config import Config, ConfigError, load
+from terminal.devices import I2CBus
 from terminal.screening.calibration import MAX_OFFSET_C, calibration_file, save_offset
 
 CALIBRATION_INTERVAL_S = 0.1

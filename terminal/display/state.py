@@ -33,7 +33,7 @@ _ALERT_ROUTES = frozenset({Route.ISOLATION_ROOM, Route.SECONDARY_CHECK})
 
 
 class GateConditions(Protocol):
-    """What the display reads of terminal.gate.state.GateState."""
+    """What the display reads of terminal.state.GateState."""
 
     lockdown: bool
     emergency: bool

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from terminal.app.devices import Devices, Outputs
 from terminal.config import Config
+from terminal.devices import Devices, Outputs
 from terminal.gate.passage import PassageWatch, StuckWatch
-from terminal.gate.state import GateState
 from terminal.gate.turnstile import Turnstile
 from terminal.link.topics import Messages
 from terminal.record.store import PassageRow, Record
 from terminal.rules.policy import Decision, Route
+from terminal.state import GateState
 
 
 class Actuators:

@@ -16,12 +16,11 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from drivers.qr import Scan
-from terminal.app.devices import Clock
 from terminal.codes.healthcode import CodeRejected, HealthCode
 from terminal.config import Config
+from terminal.devices import Clock
 from terminal.gate.codes import CodesInView
 from terminal.gate.secondary import SecondaryDesk
-from terminal.gate.state import GateState
 from terminal.gate.zone_view import ZoneView
 from terminal.link.topics import Messages, iso_utc
 from terminal.record.store import CheckRow, Hold, OutboxMessage, Record
@@ -46,6 +45,7 @@ from terminal.rules.roster import (
 )
 from terminal.rules.shifts import Opening
 from terminal.screening import Screener
+from terminal.state import GateState
 
 log = logging.getLogger(__name__)
 

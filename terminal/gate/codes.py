@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 from drivers.camera import Camera
 from drivers.qr import QRDecoder, Scan
-from terminal.app.devices import Clock
+from terminal.devices import Clock
 from terminal.gate.vehicles import VehicleDesk
 
 log = logging.getLogger(__name__)

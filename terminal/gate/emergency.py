@@ -13,10 +13,10 @@ from collections.abc import Callable
 from typing import Protocol
 
 from drivers.inputs import DigitalInput
-from terminal.gate.state import GateState
 from terminal.link.contract import ROLL_CALL_MAX
 from terminal.link.topics import Messages, new_event_id
 from terminal.record.store import Record
+from terminal.state import GateState
 
 log = logging.getLogger(__name__)
 HOLDER = "emergency"

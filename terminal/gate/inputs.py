@@ -7,14 +7,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from terminal.app.devices import Devices, Inputs
 from terminal.config import Config, StaffButtonInput
+from terminal.devices import Devices, Inputs
 from terminal.gate.emergency import EmergencyWatch, Freeable
 from terminal.gate.errors import ErrorLog
 from terminal.gate.passage import PassageWatch
-from terminal.gate.state import GateState
 from terminal.link.topics import Messages
 from terminal.record.store import Record
+from terminal.state import GateState
 
 log = logging.getLogger(__name__)
 

@@ -21,8 +21,8 @@ import time
 from collections.abc import Callable
 
 from drivers.qr import Scan
-from terminal.app.devices import Clock, Devices
 from terminal.config import Config
+from terminal.devices import Clock, Devices
 from terminal.display.state import DisplayState
 from terminal.gate.actuators import Actuators
 from terminal.gate.answer import Answer
@@ -33,19 +33,19 @@ from terminal.gate.emergency import Freeable
 from terminal.gate.errors import ErrorLog
 from terminal.gate.inputs import InputWatch
 from terminal.gate.override import Override
+from terminal.gate.record_fault import RecordFaultWatch
 from terminal.gate.secondary import SecondaryDesk, SensorEvents
-from terminal.gate.state import GateState
 from terminal.gate.turnstile import Turnstile
 from terminal.gate.vehicles import VehicleDesk
 from terminal.gate.zone_view import ZoneView
 from terminal.link.publisher import Publisher
 from terminal.link.topics import Messages, new_event_id
 from terminal.link.zonelink import ZoneLink
-from terminal.record.fault import RecordFaultWatch
 from terminal.record.store import CheckRow, PassageRow, Record
 from terminal.rules.policy import CodeRules, Decision, Reason, Route
 from terminal.rules.roster import Roster
 from terminal.screening import build_screener, resume_reference
+from terminal.state import GateState
 
 log = logging.getLogger(__name__)
 # after an unexpected error outside a check, wait this long before looking again: a fault that

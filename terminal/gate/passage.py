@@ -21,11 +21,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from drivers.inputs import DigitalInput
-from terminal.gate.state import GateState
+from terminal.gate.record_fault import record_fault
 from terminal.gate.turnstile import Turnstile
 from terminal.link.topics import Messages
-from terminal.record.fault import record_fault
 from terminal.record.store import OutboxMessage, PassageRow, Record
+from terminal.state import GateState
 
 log = logging.getLogger(__name__)
 HOLDER = "passage"

@@ -19,12 +19,11 @@ import errno
 from collections.abc import Callable
 from typing import Required, TypedDict, Unpack
 
-from terminal.app.devices import DeviceError, Devices, Outputs, Unwired
 from terminal.config import Config, InputsConfig
+from terminal.devices import DeviceError, Devices, Outputs, Unwired
 from terminal.display.state import DisplayState
 from terminal.gate.lane import Gate
 from terminal.gate.secondary import SecondaryDesk
-from terminal.gate.state import GateState
 from terminal.gate.turnstile import Turnstile
 from terminal.gate.vehicles import VehicleDesk
 from terminal.link.publisher import Publisher
@@ -32,6 +31,7 @@ from terminal.link.topics import Messages
 from terminal.record.store import CheckRow, Record
 from terminal.rules.policy import Decision
 from terminal.rules.roster import Roster
+from terminal.state import GateState
 
 # the status's fault while the way out's camera gives no frames
 EXIT_CAMERA_FAULT = "camera_fault"

@@ -8,11 +8,11 @@ from collections.abc import Callable
 
 from terminal.config import ZoneConfig
 from terminal.gate.errors import ErrorLog
-from terminal.gate.state import GateState, ZoneCount
 from terminal.link.publisher import Publisher
 from terminal.link.zonelink import ZoneLink
 from terminal.record.store import Record
 from terminal.rules.policy import ZoneState
+from terminal.state import GateState, ZoneCount
 
 # a burst of the zone peers' passages (after a cut-off) is taken in over several polls, so that
 # the person in front is not kept waiting for all of it

@@ -31,7 +31,6 @@ from terminal.codes.healthcode import b64url_bytes, parse_public_key
 from terminal.common import strictjson
 from terminal.common.errors import GateError
 from terminal.config import CommandsConfig, Config
-from terminal.gate.state import GateState
 from terminal.link import contract
 from terminal.link.command_signing import (
     sign_command as sign_command,  # re-exported: the centre signs
@@ -39,6 +38,7 @@ from terminal.link.command_signing import (
 from terminal.link.roster_push import RosterPushError, install_roster_text
 from terminal.link.topics import Messages, new_event_id
 from terminal.record.store import CommandRow, Record
+from terminal.state import GateState
 
 log = logging.getLogger(__name__)
 

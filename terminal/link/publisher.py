@@ -28,7 +28,6 @@ from pathlib import Path
 
 from terminal.common.safefile import UnreadableFile, read_regular_file
 from terminal.config import MAX_CONFIG_BYTES, MqttConfig
-from terminal.gate.state import ConnectionTrouble, GateState
 from terminal.link import contract
 from terminal.link.mqtt_intake import SizeWall
 from terminal.link.topics import GateTopics, metrics_payload, status_payload
@@ -40,6 +39,7 @@ from terminal.link.transport import (
     new_gate_client,
 )
 from terminal.record.store import Record, RecordError
+from terminal.state import ConnectionTrouble, GateState
 
 log = logging.getLogger(__name__)
 

@@ -32,11 +32,11 @@ from pydantic import ValidationError
 
 from terminal.common import strictjson
 from terminal.config import Config
-from terminal.gate.state import GateState
 from terminal.link import contract
 from terminal.link.contract import GateTopics
 from terminal.link.topics import new_event_id
 from terminal.record.store import PassageRow, Record
+from terminal.state import GateState
 
 log = logging.getLogger(__name__)
 # how long after its window a peer's open entry still holds a place: its close takes the broker's

@@ -3,8 +3,8 @@ health, and the secondary check that follows a flag."""
 
 from collections.abc import Callable
 
-from terminal.app.devices import DeviceError, Devices
 from terminal.config import Config
+from terminal.devices import DeviceError, Devices
 from terminal.record.store import Record
 from terminal.screening.calibration import load_offsets
 from terminal.screening.estimators import Reading

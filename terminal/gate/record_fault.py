@@ -7,10 +7,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from terminal.gate.state import GateState
 from terminal.link.topics import Messages, iso_utc, new_event_id
 from terminal.record.store import FaultRow, Record, is_full
 from terminal.rules.policy import Reason
+from terminal.state import GateState
 
 log = logging.getLogger(__name__)
 RECORD_FAULTS = ("record_full", "record_unwritable")
