@@ -15,7 +15,7 @@ from terminal.link.contract import GateTopics
 from terminal.record.store import CheckRow, OutboxMessage, PassageRow
 
 if TYPE_CHECKING:
-    from terminal.gate.state import GateState
+    from terminal.state import GateState
 
 __all__ = [
     "GateTopics",
