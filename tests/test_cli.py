@@ -5,11 +5,8 @@ from __future__ import annotations
 import contextlib
 import csv
 import json
-import shutil
 import signal
-import sqlite3
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -19,20 +16,7 @@ import pytest
 from simulator.broker import PrivateBroker, free_port
 from terminal.record.store import Record
 from tests.conftest import example_gate_config, example_gate_config_text
-
-REPO = Path(__file__).resolve().parent.parent
-
-
-def gate_terminal() -> list[str]:
-    found = shutil.which("gate-terminal", path=str(Path(sys.executable).parent))
-    return [found] if found else [sys.executable, "-m", "terminal.cli.main"]
-
-
-def run(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*gate_terminal(), *args], capture_output=True, text=True, cwd=REPO, timeout=timeout
-    )
-
+from tests.support.cli import REPO, count_checks_read_only, gate_terminal, run
 
 SCENARIO = """person_id,arrival_s,core_c,ambient_c,code,object_c
 S1,0,36.5,20.0,green,33.9
@@ -149,14 +133,6 @@ def test_run_without_its_roster_says_which_file(tmp_path: Path) -> None:
     done = run("run", "--config", str(example_gate_config(tmp_path)))
     assert done.returncode == 2
     assert "/var/lib/gate-terminal/roster/workers.csv: cannot read roster" in done.stderr
-
-
-def count_checks_read_only(path: Path) -> int:
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as reader:
-        try:
-            return int(reader.execute("SELECT count(*) FROM checks").fetchone()[0])
-        except sqlite3.OperationalError:  # not created yet
-            return 0
 
 
 def test_run_service_on_simulated_hardware_stops_cleanly(

@@ -20,7 +20,7 @@ from tests.conftest import (
     example_gate_config_text,
     make_config,
 )
-from tests.test_cli import run as run_cli
+from tests.support.cli import run as run_cli
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -19,9 +19,10 @@ from terminal.app.service import Housekeeping
 from terminal.link import contract
 from terminal.link.publisher import Publisher
 from tests.conftest import make_config
-from tests.test_commands import Station, command_config
-from tests.test_gate import CROWD, person
-from tests.test_publisher import add_checks, wait_for
+from tests.support.commands import Station, command_config
+from tests.support.people import CROWD, person
+from tests.support.publishing import add_checks
+from tests.support.waiting import wait_for
 
 REPO = Path(__file__).resolve().parent.parent
 SCHEMAS = REPO / "docs" / "schemas"
@@ -180,8 +181,8 @@ def test_a_number_that_is_no_number_is_refused_at_the_centre_and_a_peer(tmp_path
     from terminal.gate.state import GateState
     from terminal.link.zonelink import ZoneLink
     from terminal.record.store import Record
-    from tests.centre_messages import FakeGate, at
-    from tests.test_zone_peers import peer_passages, zone_gate
+    from tests.support.centre_messages import FakeGate, at
+    from tests.support.zone_peers import peer_passages, zone_gate
 
     store = open_store(f"sqlite:///{tmp_path / 'centre.sqlite'}")
     try:

@@ -26,7 +26,7 @@ from simulator.world import Visit
 from simulator.zone import ZoneTally, entries_of_someone_inside, zone_problems
 from terminal.config import Config, ConfigError, load
 from terminal.record.store import Record
-from tests.test_cli import REPO, run
+from tests.support.cli import REPO, run
 
 DAY_CONFIG = REPO / "config" / "simulator-day.toml"
 MIN = 60

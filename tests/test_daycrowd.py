@@ -20,7 +20,7 @@ from simulator.crowd import SimPerson
 from simulator.daycrowd import DayHabits, day_crowd
 from simulator.timetable import expected_shift
 from terminal.config import Config, load
-from tests.test_cli import REPO, run
+from tests.support.cli import REPO, run
 
 DAY_CONFIG = REPO / "config" / "simulator-day.toml"
 

@@ -1,12 +1,12 @@
 """Every class of hostile input, a few dozen of each, against the real entry points: each is
-refused in one line or taken as genuine, and nothing escapes (tests/hostile_inputs.py runs
+refused in one line or taken as genuine, and nothing escapes (tests/support/hostile_inputs.py runs
 thousands)."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.hostile_inputs import CLASSES, run, table
+from tests.support.hostile_inputs import CLASSES, run, table
 
 
 @pytest.mark.parametrize("name", list(CLASSES))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.conftest import example_gate_config_text
-from tests.test_cli import REPO, run
+from tests.support.cli import REPO, run
 
 
 def installed(tmp_path: Path, visitors: Path) -> Path:

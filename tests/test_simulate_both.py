@@ -27,11 +27,11 @@ from terminal.link.commands import CommandContext, CommandDesk, sign_command
 from terminal.link.topics import GateTopics
 from terminal.record.store import Record
 from tests.conftest import make_config
-from tests.test_both_ways import EXIT_RELAY_PIN, Terminal, both_config, leaving
-from tests.test_cli import REPO, run
-from tests.test_commands import CENTRE_KEY, CENTRE_KEY_ID, centre_keys
-from tests.test_gate import person
-from tests.test_gate_inputs import ALARM_PIN
+from tests.support.both_ways import EXIT_RELAY_PIN, Terminal, both_config, leaving
+from tests.support.cli import REPO, run
+from tests.support.commands import CENTRE_KEY, CENTRE_KEY_ID, centre_keys
+from tests.support.gate_inputs import ALARM_PIN
+from tests.support.people import person
 
 BOTH_CONFIG = REPO / "config" / "simulator-both.toml"
 BOTH_SCENARIO = REPO / "simulator" / "scenarios" / "both-ways.csv"

@@ -24,10 +24,11 @@ from terminal.link import contract
 from terminal.link.topics import GateTopics
 from terminal.record.store import Record
 from tests.conftest import SIMULATOR_ISSUER, make_config
-from tests.test_gate import person, run_until_done
-from tests.test_gate_inputs import ALARM_PIN, Centre, centres, passage
-from tests.test_publisher import wait_for
-from tests.test_zones import made, zone_config
+from tests.support.gate_inputs import ALARM_PIN, Centre, centres, passage
+from tests.support.gates import run_until_done
+from tests.support.people import person
+from tests.support.waiting import wait_for
+from tests.support.zones import made, zone_config
 
 __all__ = ["centres", "made"]  # the fixtures of the gate inputs' and the zones' tests
 

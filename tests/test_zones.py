@@ -9,7 +9,6 @@ import dataclasses
 import json
 import logging
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -28,40 +27,12 @@ from terminal.link.topics import Messages, new_event_id
 from terminal.link.zonelink import RESERVATION_MARGIN_S, ZoneLink
 from terminal.record.store import PassageRow, Record
 from tests.conftest import make_config
-from tests.test_gate import person, run_until_done
-from tests.test_gate_inputs import passage
-from tests.test_publisher import wait_for
+from tests.support.gates import run_until_done
+from tests.support.people import person
+from tests.support.waiting import wait_for
+from tests.support.zones import made, zone_config
 
-ZONE_GATES = ["hall-in-a", "hall-in-b", "hall-out"]
-
-
-def zone_config(
-    tmp_path: Path, gate: str, direction: str, replay: str = "deny", **zone: object
-) -> Config:
-    folder = tmp_path / gate
-    folder.mkdir(exist_ok=True)
-    return make_config(
-        folder,
-        gate={"id": gate, "direction": direction},
-        healthcode={"replay": {"mode": replay}},
-        screening={"estimator": "absolute"},
-        inputs={"passage": passage(window_s=6.0)},
-        zone={
-            "name": "hall",
-            "capacity": 2,
-            "anti_passback": "deny",
-            "gates": ZONE_GATES,
-            **zone,
-        },
-    )
-
-
-@pytest.fixture
-def made() -> Iterator[list[ZoneGate]]:
-    gates: list[ZoneGate] = []
-    yield gates
-    for gate in gates:
-        gate.stop()
+__all__ = ["made"]  # shared fixtures, taken by name
 
 
 def test_occupancy_and_anti_passback_hold_across_the_zones_gates(
