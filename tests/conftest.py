@@ -61,7 +61,23 @@ def example_gate_config(folder: Path, text: str | None = None) -> Path:
     return path
 
 
+# a test that takes one of these starts a browser or a PostgreSQL server of its own: end to end
+SLOW_FIXTURES = frozenset({"browser", "postgres_server"})
+
+
+def is_end_to_end(item: pytest.Item) -> bool:
+    if SLOW_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+        return True
+    callspec = getattr(item, "callspec", None)  # the store's PostgreSQL half of a parametrized test
+    params = callspec.params.values() if callspec is not None else ()
+    return any(isinstance(value, str) and value == "postgresql" for value in params)
+
+
+@pytest.hookimpl(tryfirst=True)  # marked before `-m "not slow"` selects
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if is_end_to_end(item):
+            item.add_marker(pytest.mark.slow)
     if os.environ.get("GATE_HARDWARE") == "1":
         return
     skip = pytest.mark.skip(reason="needs the real gate hardware; set GATE_HARDWARE=1 on a Pi")

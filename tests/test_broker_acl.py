@@ -24,6 +24,8 @@ from tests.support.parkbroker import SHIPPED, USERS, ParkBroker
 from tests.support.people import person
 from tests.support.waiting import wait_for
 
+pytestmark = pytest.mark.slow  # end to end: processes, brokers and whole shifts
+
 PARK = "example-park"
 # the gates log in as park/id (config/mosquitto/acl)
 NORTH1, NORTH2 = f"{PARK}/north-1", f"{PARK}/north-2"

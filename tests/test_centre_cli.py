@@ -22,6 +22,8 @@ from terminal.cli.main import main
 from tests.support.centre_fixture import Publisher, wait_until, write_command_key
 from tests.support.centre_messages import FakeGate, at
 
+pytestmark = pytest.mark.slow  # end to end: processes, brokers and whole shifts
+
 REPO = Path(__file__).resolve().parent.parent
 
 

@@ -14,6 +14,8 @@ from drivers.qr import ZxingDecoder
 from tests.conftest import example_gate_config, example_gate_config_text
 from tests.support.cli import run
 
+pytestmark = pytest.mark.slow  # end to end: processes, brokers and whole shifts
+
 
 @pytest.fixture
 def keys(tmp_path: Path) -> Path:

@@ -26,6 +26,8 @@ from tests.support.centre_fixture import Publisher, centre_config, running_centr
 from tests.support.centre_messages import FakeGate, at
 from tests.support.pgserver import database_url, postgres_server  # noqa: F401  (a fixture)
 
+pytestmark = pytest.mark.slow  # end to end: processes, brokers and whole shifts
+
 MORNING = at("2026-06-01T08:00:00+08:00")
 
 

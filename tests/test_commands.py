@@ -341,6 +341,7 @@ def test_a_roster_that_cannot_be_installed_is_a_clear_refusal(tmp_path: Path) ->
     assert result.detail.startswith(f"cannot install at {blocked / 'workers.csv'}: ")
 
 
+@pytest.mark.slow  # starts a process
 def test_the_centre_signs_with_gate_terminal_command_and_the_gate_takes_it(
     tmp_path: Path,
 ) -> None:

@@ -370,6 +370,7 @@ def simulate(
     return run("simulate", *options, *where, "--broker", f"{broker.host}:{broker.port}")
 
 
+@pytest.mark.slow  # starts a process
 def test_simulate_day_says_where_the_plot_is(tmp_path: Path, broker: PrivateBroker) -> None:
     scenario = tmp_path / "short.csv"
     scenario.write_text(
@@ -389,6 +390,7 @@ def test_simulate_day_says_where_the_plot_is(tmp_path: Path, broker: PrivateBrok
     assert "gate-out   exit      1 people,    1 checks,    1 through; refused: none" in done.stdout
 
 
+@pytest.mark.slow  # starts a process
 def test_a_crowd_going_out_at_a_config_without_an_exit_leaves_by_one_the_simulator_adds(
     tmp_path: Path, broker: PrivateBroker
 ) -> None:

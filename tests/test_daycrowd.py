@@ -22,6 +22,8 @@ from simulator.timetable import expected_shift
 from terminal.config import Config, load
 from tests.support.cli import REPO, run
 
+pytestmark = pytest.mark.slow  # end to end: processes, brokers and whole shifts
+
 DAY_CONFIG = REPO / "config" / "simulator-day.toml"
 
 

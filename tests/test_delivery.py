@@ -24,6 +24,8 @@ from terminal.record.store import Record
 from tests.support.cli import REPO, count_checks_read_only, gate_terminal
 from tests.support.waiting import wait_for
 
+pytestmark = pytest.mark.slow  # end to end: processes, brokers and whole shifts
+
 
 def collector(broker: PrivateBroker, gate: GateTopics, name: str) -> Subscriber:
     """The centre's collector: a persistent session, so the broker keeps what it took for it."""

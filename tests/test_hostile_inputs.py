@@ -8,6 +8,8 @@ import pytest
 
 from tests.support.hostile_inputs import CLASSES, run, table
 
+pytestmark = pytest.mark.slow  # end to end: processes, brokers and whole shifts
+
 
 @pytest.mark.parametrize("name", list(CLASSES))
 def test_nothing_hostile_escapes(name: str) -> None:

@@ -36,6 +36,8 @@ from tests.support.centre_messages import FakeGate, at
 from tests.support.parkbroker import USERS, ParkBroker, make_pki
 from tests.support.waiting import wait_for
 
+pytestmark = pytest.mark.slow  # end to end: processes, brokers and whole shifts
+
 REPO = Path(__file__).resolve().parent.parent
 BIG = 40 * 1024 * 1024
 # what a gate's or the centre's process may map: a small Pi's memory, less than the parse of

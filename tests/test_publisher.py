@@ -8,6 +8,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from simulator.broker import PrivateBroker, free_port
 from simulator.runner import Subscriber
 from terminal.config import MqttConfig
@@ -86,6 +88,7 @@ def test_unsent_events_go_after_a_restart(tmp_path: Path, broker: PrivateBroker)
     assert_delivered(Record(path), config, gate, subscriber, expected=3)
 
 
+@pytest.mark.slow  # starts a process
 def test_the_broker_announces_offline_when_the_terminal_dies(
     tmp_path: Path, broker: PrivateBroker
 ) -> None:

@@ -54,6 +54,7 @@ def test_seq_counts_on_across_reopening_the_record(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.slow  # starts a process
 def test_a_check_survives_the_process_dying_without_closing(tmp_path: Path) -> None:
     path = tmp_path / "r.sqlite"
     program = textwrap.dedent(

@@ -218,6 +218,7 @@ def test_the_self_check_knows_who_was_inside_when_the_way_out_refused(
     assert "on the way out: W02.out turned back, the record says passed" in problems
 
 
+@pytest.mark.slow  # starts a process
 def test_the_shipped_both_config_simulates_from_the_command_line(tmp_path: Path) -> None:
     done = run(
         "simulate",

@@ -22,6 +22,8 @@ from tests.conftest import example_gate_config_text
 from tests.support.publishing import add_checks, assert_delivered
 from tests.support.tls import make_ca, openssl
 
+pytestmark = pytest.mark.slow  # end to end: processes, brokers and whole shifts
+
 REPO = Path(__file__).resolve().parent.parent
 
 

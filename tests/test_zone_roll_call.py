@@ -229,6 +229,7 @@ def zone_inside(config: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow  # starts a process
 def test_zone_inside_prints_who_the_record_shows_inside(
     tmp_path: Path, broker: PrivateBroker, centres: list[Centre]
 ) -> None:
@@ -254,6 +255,7 @@ def test_zone_inside_prints_who_the_record_shows_inside(
     assert done.stderr == ""
 
 
+@pytest.mark.slow  # starts a process
 def test_zone_inside_without_a_zone_or_a_record_is_one_line(tmp_path: Path) -> None:
     no_zone = zone_inside(gate_toml(tmp_path, tmp_path / "record.sqlite"))
     assert no_zone.returncode == 2 and no_zone.stdout == ""

@@ -32,7 +32,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]  # tests/support/ is two below the checkout
 
 # what an attacker reaches for: controls, terminal escapes, bidirectional and zero-width marks,
 # full-width look-alikes, huge and odd numbers, paths to devices, markup and formulas
