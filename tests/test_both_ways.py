@@ -140,6 +140,7 @@ def test_the_way_outs_staff_button_lets_one_out(tmp_path: Path) -> None:
     assert terminal.outcomes() == ([], ["passed"])  # let out by the guard
 
 
+@pytest.mark.slow  # a whole shift
 def test_the_service_runs_both_ways(tmp_path: Path, broker: PrivateBroker) -> None:
     """``run`` on a config that serves both ways, on simulated hardware in real time: the way
     in checks the roster's people while the way out watches its own camera; it stops cleanly."""

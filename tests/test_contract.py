@@ -82,6 +82,7 @@ def assert_valid(topic: str, payload: bytes | str) -> dict[str, Any]:
     return message
 
 
+@pytest.mark.slow  # a whole shift
 def test_everything_a_simulated_shift_sends_validates(
     broker: PrivateBroker, tmp_path: Path
 ) -> None:

@@ -52,6 +52,7 @@ EXPECTED = {
 }
 
 
+@pytest.mark.slow  # a whole shift
 def test_a_small_shift_agrees_one_to_one(
     config: Config, broker: PrivateBroker, tmp_path: Path
 ) -> None:
@@ -156,6 +157,7 @@ def test_the_same_person_coming_back_is_a_new_check(config: Config, tmp_path: Pa
     assert [c["person_id"] for c in record.checks()] == ["A", "B", "A"]
 
 
+@pytest.mark.slow  # a whole shift
 def test_a_broker_outage_loses_nothing(config: Config, tmp_path: Path) -> None:
     from simulator.broker import free_port
 

@@ -87,6 +87,7 @@ def test_each_roster_problem_is_a_refusal_with_its_own_reason(
     assert len(rig.gpio.pulses(config.outputs.relay_pin)) == 2  # only the two admitted
 
 
+@pytest.mark.slow  # a whole shift
 def test_the_simulated_shift_shows_roster_refusals_and_agrees(
     config: Config, tmp_path: Path, broker: PrivateBroker
 ) -> None:
@@ -158,6 +159,7 @@ def test_the_gate_takes_a_new_roster_only_when_it_is_wholly_valid(tmp_path: Path
     ]
 
 
+@pytest.mark.slow  # a whole shift
 def test_the_running_service_takes_a_new_roster_without_a_restart(
     tmp_path: Path, broker: PrivateBroker, caplog: pytest.LogCaptureFixture
 ) -> None:

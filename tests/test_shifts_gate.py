@@ -117,6 +117,7 @@ def test_a_leaving_window_admits_nobody_at_an_entrance(config: Config, tmp_path:
     record.close()
 
 
+@pytest.mark.slow  # a whole shift
 def test_the_simulated_day_refuses_early_and_late_workers_with_their_window(
     tmp_path: Path, broker: PrivateBroker
 ) -> None:

@@ -22,6 +22,7 @@ from tests.conftest import make_config
 REPO = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.slow  # a whole shift
 def test_workers_refused_for_their_shift_by_the_guard_are_counted_as_such(
     tmp_path: Path, broker: PrivateBroker
 ) -> None:

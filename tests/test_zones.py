@@ -35,6 +35,7 @@ from tests.support.zones import made, zone_config
 __all__ = ["made"]  # shared fixtures, taken by name
 
 
+@pytest.mark.slow  # a whole shift
 def test_occupancy_and_anti_passback_hold_across_the_zones_gates(
     tmp_path: Path, broker: PrivateBroker, made: list[ZoneGate]
 ) -> None:
@@ -237,6 +238,7 @@ def test_the_wait_stays_on_the_screen_while_the_person_waits(tmp_path: Path) -> 
         assert board.screen().kind == "zone_full"
 
 
+@pytest.mark.slow  # a whole shift
 def test_a_gate_far_ahead_in_its_day_still_hears_every_passage_of_the_others(
     tmp_path: Path, broker: PrivateBroker, made: list[ZoneGate]
 ) -> None:
