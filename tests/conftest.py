@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hypothesis import HealthCheck, settings
 
 from simulator.broker import BrokerUnavailable, PrivateBroker
 from terminal.codes.healthcode import (
@@ -19,6 +20,14 @@ from terminal.codes.healthcode import (
 from terminal.config import Config, parse
 
 REPO = Path(__file__).resolve().parent.parent
+
+# the suite runs its workers side by side on two cores: a property test's examples are judged by
+# what they prove, never by how long one took to make or run on a busy machine
+settings.register_profile(
+    "shared-cores", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("shared-cores")
+
 # the simulator's issuer: the simulated crowds carry codes it signed
 SIMULATOR_ISSUER = {
     "key_id": SIMULATOR_KEY_ID,
