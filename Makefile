@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 # need not run)
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: demo test lint setup system-packages install-service install-display install-centre clean
+.PHONY: demo test check lint setup system-packages install-service install-display install-centre clean
 
 # the shift in real time beside the worker's display, the security desk and the centre's board
 demo: setup
@@ -20,6 +20,10 @@ demo: setup
 TEST_WORKERS ?= 4
 test: setup
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal
+
+# the fast tier, for a developer between changes: no processes, browsers, PostgreSQL or whole shifts
+check: setup
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal -m "not slow"
 
 lint: setup
 	$(BIN)/ruff check terminal drivers simulator firmware tests

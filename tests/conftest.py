@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hypothesis import HealthCheck, settings
 
 from simulator.broker import BrokerUnavailable, PrivateBroker
 from terminal.codes.healthcode import (
@@ -19,6 +20,14 @@ from terminal.codes.healthcode import (
 from terminal.config import Config, parse
 
 REPO = Path(__file__).resolve().parent.parent
+
+# the suite runs its workers side by side on two cores: a property test's examples are judged by
+# what they prove, never by how long one took to make or run on a busy machine
+settings.register_profile(
+    "shared-cores", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("shared-cores")
+
 # the simulator's issuer: the simulated crowds carry codes it signed
 SIMULATOR_ISSUER = {
     "key_id": SIMULATOR_KEY_ID,
@@ -61,7 +70,23 @@ def example_gate_config(folder: Path, text: str | None = None) -> Path:
     return path
 
 
+# a test that takes one of these starts a browser or a PostgreSQL server of its own: end to end
+SLOW_FIXTURES = frozenset({"browser", "postgres_server"})
+
+
+def is_end_to_end(item: pytest.Item) -> bool:
+    if SLOW_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+        return True
+    callspec = getattr(item, "callspec", None)  # the store's PostgreSQL half of a parametrized test
+    params = callspec.params.values() if callspec is not None else ()
+    return any(isinstance(value, str) and value == "postgresql" for value in params)
+
+
+@pytest.hookimpl(tryfirst=True)  # marked before `-m "not slow"` selects
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if is_end_to_end(item):
+            item.add_marker(pytest.mark.slow)
     if os.environ.get("GATE_HARDWARE") == "1":
         return
     skip = pytest.mark.skip(reason="needs the real gate hardware; set GATE_HARDWARE=1 on a Pi")

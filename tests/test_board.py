@@ -6,7 +6,6 @@ from the gates shown as text."""
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import json
 import re
@@ -14,7 +13,6 @@ import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -29,10 +27,10 @@ from terminal.centre.web.catalogue import LANGUAGES, TEXTS
 from terminal.link import contract
 from terminal.link.topics import Messages
 from terminal.rules.policy import Reason
-from tests.centre_fixture import Publisher as GateLink
-from tests.centre_fixture import wait_until
-from tests.centre_messages import FakeGate
-from tests.test_desk import (
+from tests.support.board import local_now, publish
+from tests.support.centre_fixture import wait_until
+from tests.support.centre_messages import FakeGate
+from tests.support.desk import (
     SEEN_MS,
     Centre,
     LiveGate,
@@ -61,19 +59,6 @@ def centre(tmp_path_factory: pytest.TempPathFactory, broker: PrivateBroker) -> I
         collector={"report_due_at": "00:00"},  # any gate without today's report is late
     ) as running:
         yield running
-
-
-def publish(broker: PrivateBroker, messages: list[tuple[str, bytes]]) -> None:
-    """What gates publish, through the broker to the centre's collector."""
-    link = GateLink(broker.port)
-    try:
-        link.publish(messages)
-    finally:
-        link.close()
-
-
-def local_now(centre: Centre) -> dt.datetime:
-    return dt.datetime.now(ZoneInfo(centre.config.timezone))
 
 
 def test_the_board_shows_flow_denials_and_who_has_not_reported_today(

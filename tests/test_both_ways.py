@@ -19,89 +19,31 @@ import pytest
 from simulator.broker import PrivateBroker
 from simulator.gpio import FakeGPIO
 from simulator.mlx90614 import FakeSMBus
-from simulator.rig import Rig, build_rig
 from terminal.app.devices import build_pi_devices
 from terminal.app.service import run_service
 from terminal.cli.hardware import device_factory
 from terminal.codes.healthcode import public_key_text
-from terminal.config import Config, ConfigError, load
-from terminal.gate.sides import BothWays, entry_config, exit_config
+from terminal.config import ConfigError, load
+from terminal.gate.sides import entry_config, exit_config
 from terminal.record.store import Record
-from terminal.state import GateState
 from tests.conftest import (
     PARK_ISSUER_KEY,
     example_gate_config,
     example_gate_config_text,
     make_config,
 )
-from tests.test_gate import person
-from tests.test_gate_inputs import ALARM_PIN, PASSAGE_PIN, passage
-from tests.test_roster_gate import WORKERS_HEADER, count_checks
-
-EXIT_RELAY_PIN, EXIT_PASSAGE_PIN, EXIT_BUTTON_PIN = 24, 12, 16
-EXIT_SIDE = {
-    "camera": {"device": 1},
-    "relay": {"pin": EXIT_RELAY_PIN},
-    "passage": {"pin": EXIT_PASSAGE_PIN, "window_s": 6.0},
-}
-
-
-def both_config(tmp_path: Path, **sections: dict) -> Config:
-    defaults: dict[str, dict] = {
-        "gate": {"direction": "both"},
-        # the code's replay hold only recorded: anti-passback is what keeps a second entry out
-        "healthcode": {"replay": {"mode": "record_only"}},
-        "screening": {"estimator": "absolute"},
-        "inputs": {"passage": passage(window_s=6.0)},
-        "exit_side": EXIT_SIDE,
-        "zone": {"name": "hall", "anti_passback": "deny"},
-    }
-    for name, values in sections.items():
-        defaults[name] = {**defaults.get(name, {}), **values}
-    return make_config(tmp_path, **defaults)
-
-
-def leaving(pid: str, arrival_s: float, code: str = "green", **extra: object):
-    return person(pid, arrival_s, code, direction="out", **extra)
-
-
-class Terminal:
-    """One terminal serving both ways on its simulated entrance, with its record."""
-
-    def __init__(self, config: Config, people: list) -> None:
-        self.config = config
-        self.rig: Rig = build_rig(config, people)
-        self.record = Record(config.resolved(config.record.path))
-        self.state = GateState(risk_tier="low")
-        self.gate = BothWays(
-            config=self.rig.config,
-            devices=self.rig.devices(),
-            record=self.record,
-            roster=self.rig.roster,
-            state=self.state,
-        )
-
-    def run(self) -> None:
-        """Until everyone on both sides has been and gone, and both passages are closed; then
-        the terminal stops."""
-        for _ in range(200_000):
-            if self.rig.done and not any(side.passages.waiting for side in self.gate.sides):
-                self.gate.close()
-                return
-            self.gate.poll()
-        raise AssertionError("the simulated shift did not finish")
-
-    def outcomes(self) -> tuple[list[str | None], list[str | None]]:
-        """What the people did at the way in, and at the way out."""
-        leaving = self.rig.exit_world
-        assert leaving is not None
-        return [v.outcome for v in self.rig.world.visits], [v.outcome for v in leaving.visits]
-
-    def checks(self) -> list[tuple[str | None, str, str]]:
-        return [(c["person_id"], c["reason"], c["direction"]) for c in self.record.checks()]
-
-    def held(self, pin: int) -> list[tuple[float, float]]:
-        return self.rig.gpio.pulses(pin)
+from tests.support.both_ways import (
+    EXIT_BUTTON_PIN,
+    EXIT_PASSAGE_PIN,
+    EXIT_RELAY_PIN,
+    EXIT_SIDE,
+    Terminal,
+    both_config,
+    leaving,
+)
+from tests.support.gate_inputs import ALARM_PIN, PASSAGE_PIN, passage
+from tests.support.people import person
+from tests.support.roster_gates import WORKERS_HEADER, count_checks
 
 
 def test_in_at_one_side_out_at_the_other_one_record(tmp_path: Path) -> None:
@@ -199,6 +141,7 @@ def test_the_way_outs_staff_button_lets_one_out(tmp_path: Path) -> None:
     assert terminal.outcomes() == ([], ["passed"])  # let out by the guard
 
 
+@pytest.mark.slow  # a whole shift
 def test_the_service_runs_both_ways(tmp_path: Path, broker: PrivateBroker) -> None:
     """``run`` on a config that serves both ways, on simulated hardware in real time: the way
     in checks the roster's people while the way out watches its own camera; it stops cleanly."""

@@ -19,10 +19,12 @@ from simulator.subscriber import Subscriber
 from terminal.config import RESERVED_GATE_IDS, MqttConfig
 from terminal.link.publisher import Publisher
 from terminal.link.topics import GateTopics
-from tests.parkbroker import SHIPPED, USERS, ParkBroker
-from tests.test_commands import STRANGER_KEY, Station, command_config
-from tests.test_gate import person
-from tests.test_publisher import wait_for
+from tests.support.commands import STRANGER_KEY, Station, command_config
+from tests.support.parkbroker import SHIPPED, USERS, ParkBroker
+from tests.support.people import person
+from tests.support.waiting import wait_for
+
+pytestmark = pytest.mark.slow  # end to end: processes, brokers and whole shifts
 
 PARK = "example-park"
 # the gates log in as park/id (config/mosquitto/acl)
@@ -339,7 +341,7 @@ def test_a_gate_with_the_wrong_password_says_not_authorised_once(
 def test_a_broker_certificate_from_elsewhere_is_a_tls_failure_said_once(
     park_broker: ParkBroker, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from tests.test_tls import make_ca
+    from tests.support.tls import make_ca
 
     station = gate_station(park_broker, tmp_path)
     stranger_ca, _ = make_ca(tmp_path, "someone-else")

@@ -19,8 +19,10 @@ from simulator.broker import PrivateBroker, free_port
 from terminal.centre.store import CheckQuery, open_store
 from terminal.centre.web.auth import verify_password
 from terminal.cli.main import main
-from tests.centre_fixture import Publisher, wait_until, write_command_key
-from tests.centre_messages import FakeGate, at
+from tests.support.centre_fixture import Publisher, wait_until, write_command_key
+from tests.support.centre_messages import FakeGate, at
+
+pytestmark = pytest.mark.slow  # end to end: processes, brokers and whole shifts
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -149,7 +151,7 @@ def test_without_its_broker_the_centre_serves_its_pages_and_collects_once_it_is_
     tmp_path: Path,
 ) -> None:
     from terminal.centre.running import start_centre
-    from tests.centre_fixture import centre_config
+    from tests.support.centre_fixture import centre_config
 
     port = free_port()
     config = centre_config(tmp_path, port)

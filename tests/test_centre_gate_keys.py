@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 import pytest
 
 from terminal.centre.store import BoardSettings, CheckQuery, Store, VehicleQuery, open_store
-from tests.centre_messages import FakeGate, at
-from tests.pgserver import database_url, postgres_server  # noqa: F401  (a fixture)
+from tests.support.centre_messages import FakeGate, at
+from tests.support.pgserver import database_url, postgres_server  # noqa: F401  (a fixture)
 
 MORNING = at("2026-06-01T08:00:00+08:00")
 SETTINGS = BoardSettings(timezone="Asia/Shanghai")

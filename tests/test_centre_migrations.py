@@ -13,8 +13,8 @@ from terminal.centre.database import Database, connect
 from terminal.centre.flags import flag_ref
 from terminal.centre.migrations import SCHEMA_VERSION, SchemaError, schema_version, upgrade
 from terminal.centre.store import CheckQuery, Store, open_store
-from tests.centre_messages import FakeGate, at
-from tests.pgserver import database_url, postgres_server  # noqa: F401  (a fixture)
+from tests.support.centre_messages import FakeGate, at
+from tests.support.pgserver import database_url, postgres_server  # noqa: F401  (a fixture)
 
 MORNING = at("2026-06-01T08:00:00+08:00")
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from terminal.centre.store import open_store
 from terminal.centre.web.catalogue import text
 from terminal.centre.web.receipts import Receipts, Sent
-from tests.centre_messages import FakeGate
+from tests.support.centre_messages import FakeGate
 
 NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 

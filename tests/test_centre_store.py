@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -14,37 +13,19 @@ import pytest
 
 from terminal.centre.flags import flag_ref
 from terminal.centre.store import (
-    BoardSettings,
     CheckQuery,
     Store,
     StoreError,
     VehicleQuery,
     open_store,
 )
-from tests.centre_messages import FakeGate, at
-from tests.pgserver import database_url, postgres_server  # noqa: F401  (a fixture)
+from tests.support.centre_messages import FakeGate, at
+from tests.support.centre_store import MORNING, SETTINGS, feed, store
+from tests.support.pgserver import database_url, postgres_server  # noqa: F401  (a fixture)
+
+__all__ = ["store"]  # shared fixtures, taken by name
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-MORNING = at("2026-06-01T08:00:00+08:00")
-SETTINGS = BoardSettings(
-    offline_after_s=90,
-    report_due_at=time(23, 59),
-    timezone="Asia/Shanghai",
-    expected_gates=(("p1", "g1"), ("p1", "g2"), ("p1", "g3")),
-)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest) -> Iterator[Store]:
-    opened = open_store(database_url(request, request.param), SETTINGS)
-    try:
-        yield opened
-    finally:
-        opened.close()
-
-
-def feed(store: Store, message: tuple[str, bytes], when: datetime = MORNING) -> bool:
-    return store.ingest(message[0], message[1], when)
 
 
 # --- every kind of message ----------------------------------------------------------------------
@@ -594,7 +575,7 @@ def real_gate_sequence(tmp_path: Path, result: str, clinical_c: float) -> tuple[
     """A simulated gate (the real Gate over the hardware twins) flags a hot person, re-alerts
     while nobody answers, then takes the guard's signed clinical reading: everything it put in
     its outbox for the centre, in order."""
-    from tests.test_secondary import Flagged, command
+    from tests.support.secondary import Flagged, command
 
     flagged = Flagged(tmp_path)
     realert_s = flagged.config.secondary.realert_s

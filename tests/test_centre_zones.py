@@ -7,9 +7,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from terminal.centre.store import Store
-from tests.centre_messages import FakeGate, at
-from tests.pgserver import postgres_server
-from tests.test_centre_store import MORNING, feed, store
+from tests.support.centre_messages import FakeGate, at
+from tests.support.centre_store import MORNING, feed, store
+from tests.support.pgserver import postgres_server
 
 __all__ = ["postgres_server", "store"]  # the store's fixtures: SQLite, and a real PostgreSQL
 

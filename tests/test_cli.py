@@ -5,11 +5,8 @@ from __future__ import annotations
 import contextlib
 import csv
 import json
-import shutil
 import signal
-import sqlite3
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -19,20 +16,7 @@ import pytest
 from simulator.broker import PrivateBroker, free_port
 from terminal.record.store import Record
 from tests.conftest import example_gate_config, example_gate_config_text
-
-REPO = Path(__file__).resolve().parent.parent
-
-
-def gate_terminal() -> list[str]:
-    found = shutil.which("gate-terminal", path=str(Path(sys.executable).parent))
-    return [found] if found else [sys.executable, "-m", "terminal.cli.main"]
-
-
-def run(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*gate_terminal(), *args], capture_output=True, text=True, cwd=REPO, timeout=timeout
-    )
-
+from tests.support.cli import REPO, count_checks_read_only, gate_terminal, run
 
 SCENARIO = """person_id,arrival_s,core_c,ambient_c,code,object_c
 S1,0,36.5,20.0,green,33.9
@@ -44,6 +28,7 @@ S6,11,36.6,21.5,yellow,34.0
 """
 
 
+@pytest.mark.slow  # starts a process
 def test_simulate_a_scenario_writes_one_result_per_person(
     tmp_path: Path, broker: PrivateBroker
 ) -> None:
@@ -89,6 +74,7 @@ def test_simulate_a_scenario_writes_one_result_per_person(
     assert "fevers -> isolation    1" in done.stdout
 
 
+@pytest.mark.slow  # starts a process
 def test_simulate_starts_its_own_broker(tmp_path: Path) -> None:
     record = tmp_path / "record.sqlite"
     done = run("simulate", "--workers", "25", "--seed", "3", "--record", str(record))
@@ -106,6 +92,7 @@ def test_simulate_starts_its_own_broker(tmp_path: Path) -> None:
     assert ", 0 open" in done.stdout and "of whom 0 admitted without a flag" in done.stdout
 
 
+@pytest.mark.slow  # starts a process
 def test_a_bad_scenario_says_where(tmp_path: Path) -> None:
     scenario = tmp_path / "bad.csv"
     scenario.write_text(
@@ -116,6 +103,7 @@ def test_a_bad_scenario_says_where(tmp_path: Path) -> None:
     assert f"{scenario}:5: core_c must be a number, got 'hot'" in done.stderr
 
 
+@pytest.mark.slow  # starts a process
 def test_a_bad_config_says_which_key(tmp_path: Path) -> None:
     config = tmp_path / "gate.toml"
     text = (REPO / "config" / "simulator.toml").read_text()
@@ -139,26 +127,21 @@ def example_config_with_example_roster(tmp_path: Path) -> Path:
     return config
 
 
+@pytest.mark.slow  # starts a process
 def test_run_on_a_machine_without_gpio_explains(tmp_path: Path) -> None:
     done = run("run", "--config", str(example_config_with_example_roster(tmp_path)))
     assert done.returncode == 2
     assert "RPi.GPIO" in done.stderr
 
 
+@pytest.mark.slow  # starts a process
 def test_run_without_its_roster_says_which_file(tmp_path: Path) -> None:
     done = run("run", "--config", str(example_gate_config(tmp_path)))
     assert done.returncode == 2
     assert "/var/lib/gate-terminal/roster/workers.csv: cannot read roster" in done.stderr
 
 
-def count_checks_read_only(path: Path) -> int:
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as reader:
-        try:
-            return int(reader.execute("SELECT count(*) FROM checks").fetchone()[0])
-        except sqlite3.OperationalError:  # not created yet
-            return 0
-
-
+@pytest.mark.slow  # starts a process
 def test_run_service_on_simulated_hardware_stops_cleanly(
     tmp_path: Path, broker: PrivateBroker
 ) -> None:
@@ -214,6 +197,7 @@ def test_run_service_on_simulated_hardware_stops_cleanly(
     assert temperatures and not any(t in stderr for t in temperatures)
 
 
+@pytest.mark.slow  # starts a process
 def test_simulate_never_replaces_a_real_gates_record(tmp_path: Path) -> None:
     text = example_gate_config_text()
     real_record = tmp_path / "real.sqlite"
@@ -228,6 +212,7 @@ def test_simulate_never_replaces_a_real_gates_record(tmp_path: Path) -> None:
     assert real_record.exists()
 
 
+@pytest.mark.slow  # starts a process
 @pytest.mark.parametrize("what", ["a config file", "a real gate's record"])
 def test_simulate_replaces_only_a_record_it_made_itself(tmp_path: Path, what: str) -> None:
     target = tmp_path / "target"
@@ -247,6 +232,7 @@ def test_simulate_replaces_only_a_record_it_made_itself(tmp_path: Path, what: st
     assert len(Record(ours).checks()) == 2
 
 
+@pytest.mark.slow  # starts a process
 @pytest.mark.parametrize(
     ("what", "said"),
     [
@@ -283,6 +269,7 @@ def test_simulate_keeps_whatever_a_simulated_configs_record_path_names(
     assert target.read_bytes() == before
 
 
+@pytest.mark.slow  # starts a process
 def test_simulate_keeps_a_file_of_someone_elses_where_the_shifts_log_goes(tmp_path: Path) -> None:
     """The shift's log goes beside the record: a file there that is not a shift's log stays."""
     notes = tmp_path / "shift.log"
@@ -306,6 +293,7 @@ def test_simulate_keeps_a_file_of_someone_elses_where_the_shifts_log_goes(tmp_pa
     assert notes.read_text(encoding="utf-8").count("# gate-terminal simulate") == 1
 
 
+@pytest.mark.slow  # starts a process
 def test_simulate_stay_without_screens_is_one_line() -> None:
     done = run("simulate", "--workers", "2", "--stay")
     assert done.returncode == 2
@@ -314,6 +302,7 @@ def test_simulate_stay_without_screens_is_one_line() -> None:
     ]
 
 
+@pytest.mark.slow  # starts a process
 @pytest.mark.parametrize(
     ("broker", "said"),
     [
@@ -337,6 +326,7 @@ def test_simulate_against_a_broker_it_cannot_reach_is_one_line_and_keeps_the_rec
     assert count_checks_read_only(previous) == before == 2  # not replaced: the run never started
 
 
+@pytest.mark.slow  # starts a process
 def test_simulate_says_whether_the_outbox_drained(tmp_path: Path, broker: PrivateBroker) -> None:
     done = run(
         "simulate", "--workers", "3", "--record", str(tmp_path / "r.sqlite"),

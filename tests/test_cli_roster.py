@@ -11,7 +11,9 @@ import pytest
 from terminal.config import load
 from terminal.rules.roster import load_roster
 from tests.conftest import example_gate_config_text
-from tests.test_cli import REPO, run
+from tests.support.cli import REPO, run
+
+pytestmark = pytest.mark.slow  # end to end: processes, brokers and whole shifts
 
 WORKERS_HEADER = "person_id,name,department,group,nat_tested_at,nat_result\n"
 VISITORS_HEADER = "person_id,name,host,visit_from,visit_until\n"

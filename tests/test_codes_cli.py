@@ -12,7 +12,9 @@ import pytest
 
 from drivers.qr import ZxingDecoder
 from tests.conftest import example_gate_config, example_gate_config_text
-from tests.test_cli import run
+from tests.support.cli import run
+
+pytestmark = pytest.mark.slow  # end to end: processes, brokers and whole shifts
 
 
 @pytest.fixture

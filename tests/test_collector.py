@@ -22,9 +22,11 @@ from terminal.centre.flags import flag_ref
 from terminal.centre.sender import CommandNotSent, CommandSender, MqttLink
 from terminal.centre.store import CheckQuery, Store, open_store
 from terminal.centre.web.desk import needs_alarm
-from tests.centre_fixture import Publisher, centre_config, running_centre, wait_until
-from tests.centre_messages import FakeGate, at
-from tests.pgserver import database_url, postgres_server  # noqa: F401  (a fixture)
+from tests.support.centre_fixture import Publisher, centre_config, running_centre, wait_until
+from tests.support.centre_messages import FakeGate, at
+from tests.support.pgserver import database_url, postgres_server  # noqa: F401  (a fixture)
+
+pytestmark = pytest.mark.slow  # end to end: processes, brokers and whole shifts
 
 MORNING = at("2026-06-01T08:00:00+08:00")
 
@@ -185,8 +187,8 @@ def test_two_collectors_share_the_flow_and_lose_nothing_when_one_crashes_or_stop
 def test_the_centre_signs_a_command_a_real_gate_takes_and_sees_its_result(
     broker: PrivateBroker, tmp_path: Path
 ) -> None:
-    from tests.test_commands import CENTRE_KEY, CENTRE_KEY_ID, Station, command_config
-    from tests.test_gate import person
+    from tests.support.commands import CENTRE_KEY, CENTRE_KEY_ID, Station, command_config
+    from tests.support.people import person
 
     station = Station(command_config(tmp_path), [person("A", 0)], tmp_path)
     park, gate_id = station.config.gate.park, station.config.gate.id
@@ -307,7 +309,7 @@ def test_a_database_connection_lost_mid_flow_loses_nothing(
 def test_the_centre_on_the_parks_own_broker_with_tls_passwords_and_acl(tmp_path: Path) -> None:
     """The broker as config/mosquitto ships it: TLS, a password per user, the ACL, and the user
     name taken as the client id, so the centre's collector and its commands share one login."""
-    from tests.parkbroker import USERS, ParkBroker
+    from tests.support.parkbroker import USERS, ParkBroker
 
     (tmp_path / "broker").mkdir()
     broker = ParkBroker(tmp_path / "broker").start()

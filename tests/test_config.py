@@ -20,7 +20,7 @@ from tests.conftest import (
     example_gate_config_text,
     make_config,
 )
-from tests.test_cli import run as run_cli
+from tests.support.cli import run as run_cli
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -382,6 +382,7 @@ def _one_line_refusal(done: subprocess.CompletedProcess[str], *expected: str) ->
         assert text in done.stderr, done.stderr
 
 
+@pytest.mark.slow  # starts a process
 def test_a_config_nested_to_exhaust_the_parser_is_one_line(tmp_path: Path) -> None:
     path = tmp_path / "gate.toml"
     path.write_text("x = " + "[" * 100_000 + "]" * 100_000 + "\n", encoding="utf-8")
@@ -396,11 +397,13 @@ def test_a_number_too_long_for_python_is_one_line(tmp_path: Path) -> None:
         load(path)
 
 
+@pytest.mark.slow  # starts a process
 def test_a_device_as_config_is_refused_not_read(tmp_path: Path) -> None:
     done = run_cli("shifts", "show", "--config", "/dev/zero", timeout=60)
     _one_line_refusal(done, "/dev/zero: config is not a regular file")
 
 
+@pytest.mark.slow  # starts a process
 def test_a_fifo_as_config_is_refused_without_waiting_for_a_writer(tmp_path: Path) -> None:
     fifo = tmp_path / "gate.toml"
     os.mkfifo(fifo)
@@ -414,6 +417,7 @@ def test_a_config_too_large_to_be_one_is_refused(tmp_path: Path) -> None:
         load(path)
 
 
+@pytest.mark.slow  # starts a process
 def test_a_device_as_calibration_stops_the_gate_at_start_in_one_line(tmp_path: Path) -> None:
     text = (REPO / "config" / "simulator.toml").read_text(encoding="utf-8")
     text = text.replace('"../var/calibration.json"', '"/dev/zero"')

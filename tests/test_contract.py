@@ -20,9 +20,10 @@ from terminal.app.housekeeping import Housekeeping
 from terminal.link import contract
 from terminal.link.publisher import Publisher
 from tests.conftest import make_config
-from tests.test_commands import Station, command_config
-from tests.test_gate import CROWD, person
-from tests.test_publisher import add_checks, wait_for
+from tests.support.commands import Station, command_config
+from tests.support.people import CROWD, person
+from tests.support.publishing import add_checks
+from tests.support.waiting import wait_for
 
 REPO = Path(__file__).resolve().parent.parent
 SCHEMAS = REPO / "docs" / "schemas"
@@ -82,6 +83,7 @@ def assert_valid(topic: str, payload: bytes | str) -> dict[str, Any]:
     return message
 
 
+@pytest.mark.slow  # a whole shift
 def test_everything_a_simulated_shift_sends_validates(
     broker: PrivateBroker, tmp_path: Path
 ) -> None:
@@ -181,8 +183,8 @@ def test_a_number_that_is_no_number_is_refused_at_the_centre_and_a_peer(tmp_path
     from terminal.link.zonelink import ZoneLink
     from terminal.record.store import Record
     from terminal.state import GateState
-    from tests.centre_messages import FakeGate, at
-    from tests.test_zone_peers import peer_passages, zone_gate
+    from tests.support.centre_messages import FakeGate, at
+    from tests.support.zone_peers import peer_passages, zone_gate
 
     store = open_store(f"sqlite:///{tmp_path / 'centre.sqlite'}")
     try:
@@ -212,7 +214,7 @@ def test_a_count_too_large_for_the_database_is_one_bad_message(tmp_path: Path, b
     import datetime as dt
 
     from terminal.centre.store import open_store
-    from tests.centre_messages import FakeGate, at
+    from tests.support.centre_messages import FakeGate, at
 
     store = open_store(f"sqlite:///{tmp_path / 'centre.sqlite'}")
     try:

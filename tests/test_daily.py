@@ -8,13 +8,17 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from terminal.app.daily import DailyReporter, format_report
 from terminal.link.topics import Messages
 from terminal.record.store import Record
 from tests.conftest import make_config
-from tests.test_cli import REPO, run
-from tests.test_commands import Station, command_config
-from tests.test_gate import person
+from tests.support.cli import REPO, run
+from tests.support.commands import Station, command_config
+from tests.support.people import person
+
+pytestmark = pytest.mark.slow  # end to end: processes, brokers and whole shifts
 
 ZONE = ZoneInfo("Asia/Shanghai")
 DAY = date(2026, 11, 23)

@@ -22,7 +22,7 @@ from simulator.world import Visit
 from simulator.zone import ZoneTally, entries_of_someone_inside, zone_problems
 from terminal.config import Config, ConfigError, load
 from terminal.record.store import Record
-from tests.test_cli import REPO, run
+from tests.support.cli import REPO, run
 
 DAY_CONFIG = REPO / "config" / "simulator-day.toml"
 MIN = 60
@@ -366,6 +366,7 @@ def simulate(
     return run("simulate", *options, *where, "--broker", f"{broker.host}:{broker.port}")
 
 
+@pytest.mark.slow  # starts a process
 def test_simulate_day_says_where_the_plot_is(tmp_path: Path, broker: PrivateBroker) -> None:
     scenario = tmp_path / "short.csv"
     scenario.write_text(
@@ -385,6 +386,7 @@ def test_simulate_day_says_where_the_plot_is(tmp_path: Path, broker: PrivateBrok
     assert "gate-out   exit      1 people,    1 checks,    1 through; refused: none" in done.stdout
 
 
+@pytest.mark.slow  # starts a process
 def test_a_crowd_going_out_at_a_config_without_an_exit_leaves_by_one_the_simulator_adds(
     tmp_path: Path, broker: PrivateBroker
 ) -> None:

@@ -20,7 +20,9 @@ from simulator.crowd import SimPerson
 from simulator.daycrowd import DayHabits, day_crowd
 from simulator.timetable import expected_shift
 from terminal.config import Config, load
-from tests.test_cli import REPO, run
+from tests.support.cli import REPO, run
+
+pytestmark = pytest.mark.slow  # end to end: processes, brokers and whole shifts
 
 DAY_CONFIG = REPO / "config" / "simulator-day.toml"
 

@@ -22,8 +22,10 @@ from simulator.subscriber import Subscriber
 from terminal.config import Config
 from terminal.link.topics import GateTopics
 from terminal.record.store import Record
-from tests.test_cli import REPO, count_checks_read_only, gate_terminal
-from tests.test_publisher import wait_for
+from tests.support.cli import REPO, count_checks_read_only, gate_terminal
+from tests.support.waiting import wait_for
+
+pytestmark = pytest.mark.slow  # end to end: processes, brokers and whole shifts
 
 
 def collector(broker: PrivateBroker, gate: GateTopics, name: str) -> Subscriber:
@@ -236,7 +238,7 @@ def test_the_gate_service_takes_a_signed_command_and_reports_it(
 
     from terminal.codes.healthcode import public_key_text
     from terminal.link.commands import sign_command
-    from tests.test_commands import CENTRE_KEY, CENTRE_KEY_ID
+    from tests.support.commands import CENTRE_KEY, CENTRE_KEY_ID
 
     config = service_config(tmp_path, broker)
     public = public_key_text(CENTRE_KEY.public_key())
@@ -284,8 +286,8 @@ def test_commands_sent_while_the_gate_is_away_wait_and_the_stale_one_is_refused(
     import json
 
     from terminal.link.publisher import Publisher
-    from tests.test_commands import Station, command_config
-    from tests.test_gate import person
+    from tests.support.commands import Station, command_config
+    from tests.support.people import person
 
     config = command_config(tmp_path, gate={"id": "gate-away"})
     station = Station(config, [person("A", 0)], tmp_path)

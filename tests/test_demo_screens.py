@@ -14,6 +14,7 @@ import urllib.request
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
+import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from simulator.broker import PrivateBroker, free_port
@@ -25,6 +26,8 @@ from terminal.centre.store import CheckQuery, open_store
 from terminal.config import Config
 from terminal.link.topics import GateTopics
 from terminal.record.store import Record
+
+pytestmark = pytest.mark.slow  # end to end: processes, brokers and whole shifts
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -6,87 +6,38 @@ clinical reading, and the gate admits the person or sends them to the isolation 
 from __future__ import annotations
 
 import datetime as dt
-import os
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
-from starlette.applications import Starlette
+from playwright.sync_api import Browser, Page, expect
 
 from simulator.broker import PrivateBroker
 from simulator.crowd import SimPerson
-from simulator.rig import build_rig
-from terminal.centre.running import WebServer
-from terminal.centre.web.app import build_app
-from terminal.centre.web.auth import hash_password
-from terminal.config import Config
-from terminal.link.topics import GateTopics
-from terminal.record.store import Record
-from tests.centre_fixture import Publisher as GateLink
-from tests.centre_fixture import centre_config, running_centre, wait_until
-from tests.centre_messages import FakeGate
-from tests.conftest import make_config
-from tests.test_secondary import commanded_gate
+from tests.support.centre_fixture import Publisher as GateLink
+from tests.support.centre_fixture import wait_until
+from tests.support.centre_messages import FakeGate
+from tests.support.desk import (
+    GATE,
+    PASSWORDS,
+    PLACE,
+    ROOM,
+    SEEN_MS,
+    Centre,
+    LiveGate,
+    audit_entries,
+    browser,
+    centre_running,
+    sign_in,
+    signed_in,
+)
+
+__all__ = ["browser"]  # shared fixtures, taken by name
 
 # every wait for the page may take long on a loaded machine: these tests time nothing
 expect.set_options(timeout=15_000)
-
-CHROMIUM = Path("/usr/bin/chromium")
-SEEN_MS = 15_000  # how long the page may take to show a change: generous, this is not a timing test
-PARK, GATE = "desk-park", "gate-d"  # a park of its own: no retained status from other tests
-ROOM, PLACE = "Isolation room 2", "east gatehouse, ground floor"
-PASSWORDS = {"anna": "anna-guards-the-gate", "victor": "victor-only-looks", "hana": "hana-health"}
-SWITCHED_ON_S = 1.0  # the rig is switched on this long before the first person comes
-ROLES = {"anna": "guard", "victor": "viewer", "hana": "health_officer"}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
-    assert CHROMIUM.exists(), "Debian's chromium is needed: make system-packages installs it"
-    with sync_playwright() as playwright:
-        # the desk's alarm is a sound: let the page play it without a click first
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=["--autoplay-policy=no-user-gesture-required"],
-        )
-        yield launched
-        launched.close()
-
-
-@dataclass
-class Centre:
-    url: str
-    store: Any
-    sender: Any
-    config: Any
-    app: Starlette
-
-
-@contextmanager
-def centre_running(
-    folder: Path, broker: PrivateBroker, park: str = PARK, **sections: Any
-) -> Iterator[Centre]:
-    """The centre as ``gate-terminal centre`` runs it: collector, store, sender, web pages."""
-    config = centre_config(folder, broker.port, park=park, **sections)
-    with running_centre(config) as running:
-        for name, role in ROLES.items():
-            running.store.add_user(name, role, hash_password(PASSWORDS[name]))
-        app = build_app(running.store, config, running.sender)
-        server = WebServer(app, "127.0.0.1", 0)
-        server.start()
-        try:
-            yield Centre(server.url.rstrip("/"), running.store, running.sender, config, app)
-        finally:
-            server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -96,29 +47,11 @@ def centre(tmp_path_factory: pytest.TempPathFactory, broker: PrivateBroker) -> I
         yield running
 
 
-def sign_in(page: Page, centre: Centre, user: str, password: str | None = None) -> None:
-    page.goto(f"{centre.url}/login")
-    page.fill("#user", user)
-    page.fill("#password", password if password is not None else PASSWORDS[user])
-    page.click("#sign-in")
-
-
 def sign_in_here(page: Page, user: str, password: str | None = None) -> None:
     """The sign-in form the page shows now, filled in."""
     page.fill("#user", user)
     page.fill("#password", password if password is not None else PASSWORDS[user])
     page.click("#sign-in")
-
-
-def signed_in(browser: Browser, centre: Centre, user: str) -> Page:
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    sign_in(page, centre, user)
-    expect(page).to_have_url(f"{centre.url}/desk")
-    return page
-
-
-def audit_entries(centre: Centre, user: str) -> list[tuple[str, str]]:
-    return [(a.action, a.detail) for a in centre.store.audit_log(500) if a.user == user]
 
 
 # the texts of the elements matched by a selector that the browser laid out on several lines
@@ -143,65 +76,6 @@ def csrf_of(page: Page) -> str:
 def flagged_person(pid: str, arrival_s: float) -> SimPerson:
     # plainly hot at 19 °C: the absolute estimate (too few people yet) flags it
     return SimPerson(pid, arrival_s, 38.7, 19.0, "green", object_c=36.5, distance_cm=15.0)
-
-
-class LiveGate:
-    """A gate service's parts on the simulated entrance: the gate, its publisher on the broker
-    (taking its commands) and its command desk, on a clock that keeps to the wall clock."""
-
-    def __init__(
-        self,
-        tmp_path: Path,
-        broker: PrivateBroker,
-        people: list[SimPerson],
-        park: str = PARK,
-        gate: str = GATE,
-    ) -> None:
-        # the shift starts now, and the rig's clock keeps to the wall clock: the gate and the
-        # centre agree on when a command was issued
-        start = dt.datetime.now(ZoneInfo("Asia/Shanghai")) + dt.timedelta(seconds=SWITCHED_ON_S)
-        self.config: Config = make_config(
-            tmp_path,
-            gate={"park": park, "id": gate},
-            screening={"estimator": "absolute"},
-            secondary={"realert_s": 3600.0, "isolation_room": ROOM, "isolation_location": PLACE},
-            simulator={"shift_start": start.replace(tzinfo=None).isoformat(timespec="seconds")},
-        )
-        self.rig = build_rig(
-            self.config, people, real_time=True, switched_on_before_s=SWITCHED_ON_S
-        )
-        self.record = Record(tmp_path / "gate-record.sqlite")
-        self.state, self.publisher, self.gate, self.desk = commanded_gate(
-            self.rig, self.record, broker, GateTopics(park, gate)
-        )
-
-    def run_until(self, condition: Callable[[], bool], timeout_s: float = 60.0) -> None:
-        """Poll the gate, taking commands between frames as the service does."""
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            self.desk.run_pending(self.publisher.commands)
-            self.gate.poll()
-            if condition():
-                return
-        raise AssertionError("the gate never got there")
-
-    def checks(self) -> list[dict[str, Any]]:
-        return self.record.checks()
-
-    def relay_pulses(self) -> int:
-        return len(self.rig.gpio.pulses(self.config.outputs.relay_pin))
-
-    def steps(self, flag_id: str) -> list[tuple[str, str]]:
-        return [
-            (s["step"], s["by"])
-            for s in self.record.rows("secondary_steps")
-            if s["flag_id"] == flag_id
-        ]
-
-    def close(self) -> None:
-        self.gate.close()
-        self.publisher.stop()
-        self.record.close()
 
 
 @pytest.fixture

@@ -17,10 +17,11 @@ from terminal.app.housekeeping import Housekeeping
 from terminal.config import MqttConfig
 from terminal.link.publisher import Publisher
 from terminal.record.store import OutboxMessage, Record, is_full
-from tests.test_commands import Station, command_config
-from tests.test_gate import person
-from tests.test_publisher import add_checks, topics, wait_for
-from tests.test_record import check
+from tests.support.commands import Station, command_config
+from tests.support.people import person
+from tests.support.publishing import add_checks, topics
+from tests.support.records import check
+from tests.support.waiting import wait_for
 
 
 def fill_up(station: Station) -> None:

@@ -4,13 +4,11 @@ a real broker, and what a subscriber at the operations centre receives."""
 from __future__ import annotations
 
 import sqlite3
-import zlib
 from pathlib import Path
 
 import pytest
 
 from simulator.broker import PrivateBroker
-from simulator.crowd import SimPerson
 from simulator.rig import Rig, build_rig
 from simulator.runner import run_simulation
 from simulator.subscriber import Subscriber
@@ -21,7 +19,9 @@ from terminal.link.publisher import Publisher
 from terminal.link.topics import GateTopics
 from terminal.record.store import Record
 from tests.conftest import make_config
-from tests.test_publisher import wait_for
+from tests.support.gates import run_until_done
+from tests.support.people import CROWD, person
+from tests.support.waiting import wait_for
 
 
 @pytest.fixture
@@ -31,37 +31,6 @@ def config(tmp_path: Path) -> Config:
     return make_config(tmp_path, screening={"estimator": "absolute"})
 
 
-def person(
-    pid: str, arrival_s: float, code: str = "green", core_c: float = 36.6, **extra: object
-) -> SimPerson:
-    # what the thermometer sees once they stand where the gate asks: a forehead plainly normal
-    # or plainly feverish at 19 °C, so these tests are about the gate, not the estimator
-    # (each a little different, as foreheads are: a sensor reading the same for everyone is stuck)
-    own = (zlib.crc32(pid.encode()) % 9 - 4) * 0.04
-    extra.setdefault("object_c", round(33.8 + own + 0.9 * (core_c - 36.6), 2))
-    return SimPerson(pid, arrival_s, core_c, 19.0, code, **extra)  # type: ignore[arg-type]
-
-
-CROWD = [
-    person("A-green", 0),
-    person("B-fever", 2, core_c=38.4),
-    person("C-yellow", 4, "yellow"),
-    person("D-red", 6, "red"),
-    person("E-unreadable", 8, "unreadable"),
-    person("F-nocode", 10, "none"),
-    person("G-visitor", 12, registered=False),
-    person("H-darkmode", 14, dark_mode=True),
-    person("I-badsensor", 16, sensor_fault="bad_pec"),
-    person("J-late", 18, in_shift=False),
-    person("K-green", 20),
-    person("L-forged", 22, "forged"),
-    person("M-tampered", 24, "tampered"),
-    person("N-expired", 26, "expired"),
-    person("O-future", 28, "not_yet_valid"),
-    person("P-foreign", 30, "unknown_issuer"),
-    person("Q-screenshot", 32, "replayed"),  # K's code, passed back over the turnstile
-    person("R-printed", 34, "payload:HC1|P0|green|1|é"),
-]
 EXPECTED = {
     "A-green": ("admit", "admitted"),
     "B-fever": ("deny", "secondary_check"),
@@ -84,6 +53,7 @@ EXPECTED = {
 }
 
 
+@pytest.mark.slow  # a whole shift
 def test_a_small_shift_agrees_one_to_one(
     config: Config, broker: PrivateBroker, tmp_path: Path
 ) -> None:
@@ -151,14 +121,6 @@ def build_gate(
     )
 
 
-def run_until_done(gate: Gate, rig: Rig) -> None:
-    for _ in range(200_000):
-        if rig.world.done:
-            return
-        gate.poll()
-    raise AssertionError("the simulated shift did not finish")
-
-
 def test_the_record_is_committed_before_the_relay_moves(config: Config, tmp_path: Path) -> None:
     rig = build_rig(config, [person("A", 0), person("B", 3)])
     path = tmp_path / "r.sqlite"
@@ -196,6 +158,7 @@ def test_the_same_person_coming_back_is_a_new_check(config: Config, tmp_path: Pa
     assert [c["person_id"] for c in record.checks()] == ["A", "B", "A"]
 
 
+@pytest.mark.slow  # a whole shift
 def test_a_broker_outage_loses_nothing(config: Config, tmp_path: Path) -> None:
     from simulator.broker import free_port
 

@@ -5,7 +5,6 @@ where messages matter, a real Mosquitto and a subscriber at the operations centr
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,16 +15,18 @@ from simulator.runner import run_simulation
 from simulator.subscriber import Subscriber
 from terminal.config import Config
 from terminal.gate.lane import Gate
-from terminal.link.publisher import Publisher
-from terminal.link.topics import GateTopics, Messages, new_event_id
+from terminal.link.topics import GateTopics
 from terminal.link.zonelink import ZoneLink
 from terminal.record.store import Record
 from terminal.state import GateState
 from tests.conftest import make_config
-from tests.test_gate import person, run_until_done
-from tests.test_publisher import wait_for
+from tests.support.gate_inputs import ALARM_PIN, BUTTON_PIN, PASSAGE_PIN, Centre, centres, passage
+from tests.support.gates import run_until_done
+from tests.support.people import person
+from tests.support.waiting import wait_for
 
-PASSAGE_PIN, ALARM_PIN, BUTTON_PIN = 5, 6, 13
+__all__ = ["centres"]  # shared fixtures, taken by name
+
 BUTTON_REASON = "guard at the north gate lets a delivery through"
 
 
@@ -33,56 +34,8 @@ def wired_config(tmp_path: Path, **inputs: dict) -> Config:
     return make_config(tmp_path, screening={"estimator": "absolute"}, inputs=inputs)
 
 
-def passage(window_s: float = 6.0) -> dict:
-    return {"pin": PASSAGE_PIN, "window_s": window_s}
-
-
 def held_spans(rig: Rig, config: Config) -> list[tuple[float, float]]:
     return rig.gpio.pulses(config.outputs.relay_pin)
-
-
-class Centre:
-    """A gate with a publisher on the test broker, and the operations centre listening."""
-
-    def __init__(self, config: Config, rig: Rig, broker: PrivateBroker, record: Record) -> None:
-        self.topics = GateTopics(config.gate.park, config.gate.id)
-        self.subscriber = Subscriber(broker.host, broker.port, self.topics)
-        self.state = GateState(risk_tier="low")
-        mqtt = config.mqtt.model_copy(update={"host": broker.host, "port": broker.port})
-        boot_id = new_event_id()
-        self.publisher = Publisher(
-            record, mqtt, self.topics, client_id=f"gate-{boot_id[:8]}", state=self.state
-        )
-        self.publisher.start()
-        assert self.publisher.wait_connected(10)
-        messages = Messages(
-            config.gate.park, config.gate.id, boot_id=boot_id, timezone=config.gate.timezone
-        )
-        self.gate = Gate(
-            config=rig.config,
-            devices=rig.devices(),
-            record=record,
-            roster=rig.roster,
-            publisher=self.publisher,
-            state=self.state,
-            messages=messages,
-        )
-
-    def received(self, suffix: str) -> list[dict]:
-        return self.subscriber.received(f"{self.topics.base}/{suffix}")
-
-    def stop(self) -> None:
-        self.publisher.flush(timeout_s=10)
-        self.publisher.stop()
-        self.subscriber.stop()
-
-
-@pytest.fixture
-def centres() -> Iterator[list[Centre]]:
-    made: list[Centre] = []
-    yield made
-    for centre in made:
-        centre.stop()
 
 
 # --- passage feedback ---------------------------------------------------------------------------

@@ -3,7 +3,6 @@ holds makes verification raise anything else."""
 
 from __future__ import annotations
 
-import base64
 from pathlib import Path
 
 import pytest
@@ -29,6 +28,7 @@ from terminal.codes.healthcode import (
 )
 from terminal.config import ConfigError
 from tests.conftest import make_config
+from tests.support.codes import other_spellings
 
 NOW = 1_795_000_000.0  # 2026-11-19
 HOUR = 3600.0
@@ -51,21 +51,6 @@ def code(
     key_id: str = "park-2026",
 ) -> str:
     return issue(key, key_id, person, colour, issued, issued + valid_h * HOUR)
-
-
-BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-
-
-def other_spellings(text: str) -> list[str]:
-    """Every other base64url text a lenient decoder reads as the same bytes as ``text`` (without
-    padding): its last character with other values in the bits past the last whole byte."""
-    spare_bits = len(text) * 6 % 8
-    last = BASE64URL.index(text[-1])
-    others = {BASE64URL[(last & ~((1 << spare_bits) - 1)) | low] for low in range(1 << spare_bits)}
-    respelt = [text[:-1] + char for char in sorted(others - {text[-1]})]
-    for other in respelt:  # the same bytes to a decoder that ignores those bits
-        assert base64.urlsafe_b64decode(other + "==") == base64.urlsafe_b64decode(text + "==")
-    return respelt
 
 
 def rejection(payload: str, verifier: Verifiers | None = None, now: float = NOW) -> CodeProblem:

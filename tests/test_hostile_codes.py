@@ -20,7 +20,8 @@ from terminal.config import Config
 from terminal.gate.lane import Gate
 from terminal.record.store import CheckRow, OutboxMessage, Record
 from terminal.rules.policy import CodeRules, CodeSeen, Temperature, decide
-from tests.test_gate import person, run_until_done
+from tests.support.gates import run_until_done
+from tests.support.people import person
 
 NOW = 1_795_000_000.0
 

@@ -1,12 +1,14 @@
 """Every class of hostile input, a few dozen of each, against the real entry points: each is
-refused in one line or taken as genuine, and nothing escapes (tests/hostile_inputs.py runs
+refused in one line or taken as genuine, and nothing escapes (tests/support/hostile_inputs.py runs
 thousands)."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.hostile_inputs import CLASSES, run, table
+from tests.support.hostile_inputs import CLASSES, run, table
+
+pytestmark = pytest.mark.slow  # end to end: processes, brokers and whole shifts
 
 
 @pytest.mark.parametrize("name", list(CLASSES))

@@ -18,7 +18,7 @@ from terminal.link.topics import GateTopics, Messages
 from terminal.link.zonelink import ZoneLink
 from terminal.record.store import PassageRow, Record
 from terminal.state import GateState
-from tests.test_zone_peers import zone_gate
+from tests.support.zone_peers import zone_gate
 
 NOW = 1_795_000_000.0
 WINDOW = '"window_s":30.0'

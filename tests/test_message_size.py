@@ -31,10 +31,12 @@ from terminal.link import contract
 from terminal.link.publisher import Publisher
 from terminal.link.topics import GateTopics
 from terminal.record.store import Record
-from tests.centre_fixture import write_command_key
-from tests.centre_messages import FakeGate, at
-from tests.parkbroker import USERS, ParkBroker, make_pki
-from tests.test_publisher import wait_for
+from tests.support.centre_fixture import write_command_key
+from tests.support.centre_messages import FakeGate, at
+from tests.support.parkbroker import USERS, ParkBroker, make_pki
+from tests.support.waiting import wait_for
+
+pytestmark = pytest.mark.slow  # end to end: processes, brokers and whole shifts
 
 REPO = Path(__file__).resolve().parent.parent
 BIG = 40 * 1024 * 1024
@@ -118,7 +120,7 @@ def test_the_centre_sends_no_command_over_the_largest_message(tmp_path: Path) ->
     """A roster of control characters (six bytes each in JSON) fits a push's bytes but not the
     message: refused before it is signed into the record or sent."""
     from terminal.centre.sender import CommandNotSent, CommandSender, MqttLink
-    from tests.centre_fixture import centre_config as make_centre_config
+    from tests.support.centre_fixture import centre_config as make_centre_config
 
     config = make_centre_config(tmp_path, free_port())  # nothing is sent: no broker needed
     store = open_store(config.database_url(), config.board_settings())

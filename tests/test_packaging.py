@@ -7,6 +7,10 @@ import fnmatch
 import tomllib
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # end to end: processes, brokers and whole shifts
+
 REPO = Path(__file__).resolve().parent.parent
 TOP_LEVEL = ("terminal", "drivers", "simulator", "firmware")
 

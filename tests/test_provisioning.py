@@ -117,6 +117,7 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow  # starts a process
 def test_calibrate_stores_the_offset_the_screening_then_uses(tmp_path: Path) -> None:
     config_path = tmp_path / "gate.toml"
     text = (REPO / "config" / "simulator.toml").read_text(encoding="utf-8")
@@ -142,6 +143,7 @@ def test_a_broken_calibration_file_names_itself(tmp_path: Path) -> None:
         load_offsets(config)
 
 
+@pytest.mark.slow  # starts a process
 def test_set_address_from_the_command_line(tmp_path: Path) -> None:
     done = cli(
         "sensor",

@@ -6,47 +6,20 @@ import json
 import subprocess
 import sys
 import textwrap
-import time
-from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from simulator.broker import PrivateBroker, free_port
 from simulator.subscriber import Subscriber
 from terminal.config import MqttConfig
 from terminal.link.publisher import Publisher
-from terminal.link.topics import GateTopics, Messages
 from terminal.record.store import Record
-from tests.test_record import check
+from tests.support.publishing import add_checks, assert_delivered, event_id, messages_for, topics
+from tests.support.records import check
+from tests.support.waiting import wait_for
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-def wait_for(condition: Callable[[], bool], timeout_s: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return condition()
-
-
-def topics(name: str) -> GateTopics:
-    return GateTopics("test-park", name)
-
-
-def messages_for(gate: GateTopics) -> Messages:
-    return Messages(gate.park, gate.gate, boot_id="boot-0001", timezone="Asia/Shanghai")
-
-
-def event_id(index: int) -> str:
-    return f"check-{index:04d}"
-
-
-def add_checks(record: Record, gate: GateTopics, count: int) -> None:
-    build = messages_for(gate)
-    for index in range(count):
-        row = check(event_id(index), epoch_s=1_000.0 + index)
-        record.add_check(row, [build.check(row)])
 
 
 def test_checks_reach_a_subscriber_and_are_marked_sent(
@@ -115,20 +88,7 @@ def test_unsent_events_go_after_a_restart(tmp_path: Path, broker: PrivateBroker)
     assert_delivered(Record(path), config, gate, subscriber, expected=3)
 
 
-def assert_delivered(
-    record: Record, config: MqttConfig, gate: GateTopics, subscriber: Subscriber, expected: int
-) -> None:
-    """A publisher on ``record`` sends it all, and ``subscriber`` receives every check."""
-    publisher = Publisher(record, config, gate, client_id=f"t-{gate.gate}")
-    publisher.start()
-    try:
-        assert publisher.flush(timeout_s=10)
-        assert wait_for(lambda: len(subscriber.received(gate.check)) == expected)
-    finally:
-        publisher.stop()
-        subscriber.stop()
-
-
+@pytest.mark.slow  # starts a process
 def test_the_broker_announces_offline_when_the_terminal_dies(
     tmp_path: Path, broker: PrivateBroker
 ) -> None:

@@ -14,6 +14,8 @@ import pytest
 from terminal.cli.main import build_parser
 from terminal.config import _placeholders, read_toml
 
+pytestmark = pytest.mark.slow  # end to end: processes, brokers and whole shifts
+
 REPO = Path(__file__).resolve().parent.parent
 README = (REPO / "README.md").read_text(encoding="utf-8")
 

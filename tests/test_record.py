@@ -11,28 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from terminal.record.store import SCHEMA_VERSION, CheckRow, OutboxMessage, PassageRow, Record
-
-
-def check(event_id: str = "e1", epoch_s: float = 1_000.0, **changes: object) -> CheckRow:
-    fields = {
-        "event_id": event_id,
-        "ts": "2026-11-23T00:00:00.000Z",
-        "epoch_s": epoch_s,
-        "park": "p",
-        "gate": "g",
-        "person_id": "W1",
-        "code": "green",
-        "temperature_c": 36.6,
-        "first_c": None,
-        "sensor_fault": None,
-        "decision": "admit",
-        "reason": "admitted",
-        "route": "through",
-        "check_s": 0.6,
-        "processing_ms": 3.0,
-    }
-    return CheckRow(**{**fields, **changes})  # type: ignore[arg-type]
+from terminal.record.store import SCHEMA_VERSION, OutboxMessage, PassageRow, Record
+from tests.support.records import check
 
 
 def test_wal_and_full_sync(tmp_path: Path) -> None:
@@ -74,13 +54,14 @@ def test_seq_counts_on_across_reopening_the_record(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.slow  # starts a process
 def test_a_check_survives_the_process_dying_without_closing(tmp_path: Path) -> None:
     path = tmp_path / "r.sqlite"
     program = textwrap.dedent(
         f"""
         import os, sys
         sys.path.insert(0, {str(Path(__file__).resolve().parent.parent)!r})
-        from tests.test_record import check
+        from tests.support.records import check
         from terminal.record.store import OutboxMessage, Record
         from pathlib import Path
         Record(Path({str(path)!r})).add_check(check(), [OutboxMessage("t/check", "{{}}")])

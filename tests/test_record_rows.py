@@ -14,7 +14,7 @@ from terminal.record.store import (
     OutboxMessage,
     Record,
 )
-from tests.test_record import check
+from tests.support.records import check
 
 
 def test_recent_readings_are_the_finished_measurements_since_then(tmp_path: Path) -> None:

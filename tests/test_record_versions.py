@@ -18,8 +18,8 @@ from terminal.record.store import (
     RecordTooNew,
 )
 from tests.record_schemas import EARLIER_SCHEMAS
-from tests.test_cli import REPO, run
-from tests.test_record import check
+from tests.support.cli import REPO, run
+from tests.support.records import check
 
 
 def earlier_record(path: Path, version: int) -> None:

@@ -11,8 +11,9 @@ from terminal.config import Config
 from terminal.gate.lane import Gate
 from terminal.record.store import Record
 from tests.conftest import make_config
-from tests.test_gate import person, run_until_done
-from tests.test_secondary import command, command_desk
+from tests.support.gates import run_until_done
+from tests.support.people import person
+from tests.support.secondary import command, command_desk
 
 
 def fresh_code_for(config: Config, person_id: str, minutes_before_shift: float) -> str:

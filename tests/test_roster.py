@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from terminal.config import Config, ShiftsConfig, load
+from terminal.config import ShiftsConfig, load
 from terminal.rules.roster import (
     NAT_FUTURE_SKEW_S,
     Roster,
@@ -26,29 +26,10 @@ from terminal.rules.roster import (
 )
 from terminal.rules.windows import parse_window
 from tests.conftest import make_config
+from tests.support.rosters import GROUPS, VISITORS_HEADER, WORKERS_HEADER, roster_config, write
 
 REPO = Path(__file__).resolve().parent.parent
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-WORKERS_HEADER = "person_id,name,department,group,nat_tested_at,nat_result\n"
-VISITORS_HEADER = "person_id,name,host,visit_from,visit_until\n"
-GROUPS = {
-    "day": {"windows": ["07:30-08:15", "11:30-12:30", "17:00-17:45"]},
-    "night": {"windows": ["22:00-06:30"]},
-    "all-day": {"windows": ["*"]},
-}
-
-
-def roster_config(tmp_path: Path, **roster: object) -> Config:
-    return make_config(
-        tmp_path,
-        roster={"visitors": str(tmp_path / "visitors.csv"), **roster},
-        shifts={"groups": GROUPS},
-    )
-
-
-def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
-    path.write_bytes(text.encode(encoding))
-    return path
 
 
 def local(text: str) -> datetime:

@@ -7,7 +7,6 @@ import itertools
 import json
 import logging
 import os
-import sqlite3
 import threading
 import time
 from datetime import datetime, timedelta
@@ -18,7 +17,7 @@ import pytest
 
 from simulator.broker import PrivateBroker
 from simulator.crowd import CrowdMix, SimPerson, crowd_from_roster, random_crowd
-from simulator.rig import Rig, build_rig, shift_start_epoch
+from simulator.rig import build_rig, shift_start_epoch
 from simulator.runner import run_simulation
 from terminal.app.service import run_service
 from terminal.cli.hardware import device_factory
@@ -27,7 +26,8 @@ from terminal.gate.lane import Gate
 from terminal.record.store import Record
 from terminal.rules.roster import Roster, RosterFiles, Visitor, load_roster
 from tests.conftest import make_config
-from tests.test_gate import person as gate_person
+from tests.support.people import person as gate_person
+from tests.support.roster_gates import WORKERS_HEADER, count_checks, run_until_done
 
 
 def person(pid: str, arrival_s: float, code: str = "green", **extra: object) -> SimPerson:
@@ -38,16 +38,6 @@ def person(pid: str, arrival_s: float, code: str = "green", **extra: object) -> 
 def config(tmp_path: Path) -> Config:
     """About the roster, not the estimator: each forehead is judged on its own."""
     return make_config(tmp_path, screening={"estimator": "absolute"})
-
-
-def run_until_done(gate: Gate, rig: Rig, roster_files: RosterFiles | None = None) -> None:
-    for _ in range(200_000):
-        if rig.world.done:
-            return
-        if roster_files is not None and roster_files.refresh():  # as the service does
-            gate.roster = roster_files.current
-        gate.poll()
-    raise AssertionError("the simulated shift did not finish")
 
 
 def test_each_roster_problem_is_a_refusal_with_its_own_reason(
@@ -98,6 +88,7 @@ def test_each_roster_problem_is_a_refusal_with_its_own_reason(
     assert len(rig.gpio.pulses(config.outputs.relay_pin)) == 2  # only the two admitted
 
 
+@pytest.mark.slow  # a whole shift
 def test_the_simulated_shift_shows_roster_refusals_and_agrees(
     config: Config, tmp_path: Path, broker: PrivateBroker
 ) -> None:
@@ -117,10 +108,6 @@ def test_the_simulated_shift_shows_roster_refusals_and_agrees(
             assert p.nat == "positive" and row.route == "isolation_room"
         if row.reason in ("nat_expired", "nat_missing"):
             assert row.reason == f"nat_{p.nat}"
-
-
-# --- a new roster while the gate runs -------------------------------------------------------------
-WORKERS_HEADER = "person_id,name,department,group,nat_tested_at,nat_result\n"
 
 
 def install(path: Path, text: str) -> None:
@@ -173,14 +160,7 @@ def test_the_gate_takes_a_new_roster_only_when_it_is_wholly_valid(tmp_path: Path
     ]
 
 
-def count_checks(path: Path) -> list[str]:
-    try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as reader:
-            return [r[0] for r in reader.execute("SELECT reason FROM checks ORDER BY epoch_s")]
-    except sqlite3.OperationalError:
-        return []
-
-
+@pytest.mark.slow  # a whole shift
 def test_the_running_service_takes_a_new_roster_without_a_restart(
     tmp_path: Path, broker: PrivateBroker, caplog: pytest.LogCaptureFixture
 ) -> None:

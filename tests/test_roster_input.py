@@ -16,7 +16,7 @@ import pytest
 from terminal.config import ConfigError
 from terminal.link.roster_push import RosterPushError, install_roster_text
 from terminal.rules.roster import RosterError, RosterFiles, load_roster, read_people_file
-from tests.test_roster import VISITORS_HEADER, WORKERS_HEADER, roster_config, write
+from tests.support.rosters import VISITORS_HEADER, WORKERS_HEADER, roster_config, write
 
 W, V = WORKERS_HEADER, VISITORS_HEADER
 VISIT = "2026-11-23 09:00,2026-11-23 10:00"

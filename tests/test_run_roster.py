@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import example_gate_config_text
-from tests.test_cli import REPO, run
+from tests.support.cli import REPO, run
+
+pytestmark = pytest.mark.slow  # end to end: processes, brokers and whole shifts
 
 
 def installed(tmp_path: Path, visitors: Path) -> Path:

@@ -14,6 +14,8 @@ from simulator.runner import ShiftRun, run_simulation
 from terminal.config import Config
 from terminal.record.store import Record
 
+pytestmark = pytest.mark.slow  # every test runs a scenario as a whole shift
+
 SCENARIOS = Path(__file__).resolve().parent.parent / "simulator" / "scenarios"
 
 

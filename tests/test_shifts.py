@@ -282,6 +282,7 @@ def berlin_config(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow  # starts a process
 def test_shifts_show_says_what_the_clocks_do_to_a_window(tmp_path: Path) -> None:
     config = berlin_config(tmp_path)
     ordinary = shifts_show("--config", str(config), "--date", "2026-03-30").stdout
@@ -298,6 +299,7 @@ def test_shifts_show_says_what_the_clocks_do_to_a_window(tmp_path: Path) -> None
     )
 
 
+@pytest.mark.slow  # starts a process
 @pytest.mark.parametrize(
     ("args", "error"),
     [
@@ -315,6 +317,7 @@ def test_shifts_show_refuses_bad_input_in_one_line(
     assert done.stderr == error + "\n"
 
 
+@pytest.mark.slow  # starts a process
 def test_shifts_show_names_a_bad_config_file_and_key(tmp_path: Path) -> None:
     missing = shifts_show("--config", str(tmp_path / "nowhere.toml"))
     assert missing.returncode == 2 and missing.stderr.count("\n") == 1
@@ -328,6 +331,7 @@ def test_shifts_show_names_a_bad_config_file_and_key(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.slow  # starts a process
 def test_shifts_show_without_a_date_shows_today_in_the_gates_zone(tmp_path: Path) -> None:
     config = tmp_path / "gate.toml"
     config.write_text(GOOD, encoding="utf-8")

@@ -23,8 +23,8 @@ from terminal.record.store import CheckRow, Record
 from terminal.rules.policy import Decision, Reason, Route
 from terminal.rules.shifts import Verdict
 from tests.conftest import REPO, make_config
-from tests.test_gate import person
-from tests.test_roster_gate import run_until_done
+from tests.support.people import person
+from tests.support.roster_gates import run_until_done
 
 # the shift starts on Monday 2026-11-23 at 07:30, Asia/Shanghai
 SHIFTS = {
@@ -117,6 +117,7 @@ def test_a_leaving_window_admits_nobody_at_an_entrance(config: Config, tmp_path:
     record.close()
 
 
+@pytest.mark.slow  # a whole shift
 def test_the_simulated_day_refuses_early_and_late_workers_with_their_window(
     tmp_path: Path, broker: PrivateBroker
 ) -> None:

@@ -24,11 +24,11 @@ from terminal.link.commands import CommandContext, CommandDesk, sign_command
 from terminal.link.topics import GateTopics
 from terminal.record.store import Record
 from tests.conftest import make_config
-from tests.test_both_ways import EXIT_RELAY_PIN, Terminal, both_config, leaving
-from tests.test_cli import REPO, run
-from tests.test_commands import CENTRE_KEY, CENTRE_KEY_ID, centre_keys
-from tests.test_gate import person
-from tests.test_gate_inputs import ALARM_PIN
+from tests.support.both_ways import EXIT_RELAY_PIN, Terminal, both_config, leaving
+from tests.support.cli import REPO, run
+from tests.support.commands import CENTRE_KEY, CENTRE_KEY_ID, centre_keys
+from tests.support.gate_inputs import ALARM_PIN
+from tests.support.people import person
 
 BOTH_CONFIG = REPO / "config" / "simulator-both.toml"
 BOTH_SCENARIO = REPO / "simulator" / "scenarios" / "both-ways.csv"
@@ -215,6 +215,7 @@ def test_the_self_check_knows_who_was_inside_when_the_way_out_refused(
     assert "on the way out: W02.out turned back, the record says passed" in problems
 
 
+@pytest.mark.slow  # starts a process
 def test_the_shipped_both_config_simulates_from_the_command_line(tmp_path: Path) -> None:
     done = run(
         "simulate",

@@ -11,6 +11,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
+
 from simulator.broker import PrivateBroker
 from simulator.crowd import SimPerson
 from simulator.progress import LogsBesideTheBar, Progress
@@ -21,6 +23,7 @@ from tests.conftest import make_config
 REPO = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.slow  # a whole shift
 def test_workers_refused_for_their_shift_by_the_guard_are_counted_as_such(
     tmp_path: Path, broker: PrivateBroker
 ) -> None:
@@ -67,6 +70,7 @@ def test_workers_refused_for_their_shift_by_the_guard_are_counted_as_such(
     ]
 
 
+@pytest.mark.slow  # starts a process
 def test_the_progress_bar_counts_people_checked_and_keeps_log_lines_out(
     tmp_path: Path,
 ) -> None:

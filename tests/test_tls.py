@@ -19,20 +19,12 @@ from terminal.link.publisher import Publisher
 from terminal.link.topics import GateTopics
 from terminal.record.store import Record
 from tests.conftest import example_gate_config_text
-from tests.test_publisher import add_checks, assert_delivered
+from tests.support.publishing import add_checks, assert_delivered
+from tests.support.tls import make_ca, openssl
+
+pytestmark = pytest.mark.slow  # end to end: processes, brokers and whole shifts
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-def openssl(*args: str) -> None:
-    subprocess.run(["openssl", *args], check=True, capture_output=True)
-
-
-def make_ca(folder: Path, name: str) -> tuple[Path, Path]:
-    key, cert = folder / f"{name}.key", folder / f"{name}.crt"
-    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", f"/CN={name}",
-            "-keyout", str(key), "-out", str(cert))  # fmt: skip
-    return cert, key
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +87,7 @@ def test_tls_settings_are_checked_at_start(tmp_path: Path) -> None:
 
 def test_a_plaintext_link_chosen_on_purpose_is_warned_of_at_every_start(tmp_path: Path) -> None:
     from simulator.broker import free_port
-    from tests.test_cli import gate_terminal
+    from tests.support.cli import gate_terminal
 
     text = (REPO / "config" / "simulator.toml").read_text(encoding="utf-8")
     text = text.replace(

@@ -30,11 +30,11 @@ from terminal.link import contract
 from terminal.link.publisher import Publisher
 from terminal.link.topics import GateTopics
 from terminal.record.store import SCHEMA_VERSION, Record
-from tests.pgserver import postgres_server
-from tests.test_centre_store import store
-from tests.test_commands import Station, command_config
-from tests.test_gate import person
-from tests.test_healthcode import other_spellings
+from tests.support.centre_store import store
+from tests.support.codes import other_spellings
+from tests.support.commands import Station, command_config
+from tests.support.people import person
+from tests.support.pgserver import postgres_server
 
 __all__ = ["postgres_server", "store"]  # the store's fixtures: SQLite, and a real PostgreSQL
 

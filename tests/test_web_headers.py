@@ -21,8 +21,8 @@ from terminal.centre.store import open_store
 from terminal.centre.web.app import build_app
 from terminal.display.server import build_app as build_display_app
 from terminal.state import GateState
-from tests.centre_fixture import centre_config
-from tests.test_display import board_for, browser, display_config, serve
+from tests.support.centre_fixture import centre_config
+from tests.support.display_pages import board_for, browser, display_config, serve
 
 __all__ = ["browser"]  # the display tests' browser
 SECURITY = ("Content-Security-Policy", "X-Content-Type-Options", "X-Frame-Options",

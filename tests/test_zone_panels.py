@@ -13,10 +13,10 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from simulator.broker import PrivateBroker
-from tests.centre_fixture import wait_until
-from tests.centre_messages import FakeGate
-from tests.test_board import local_now, publish
-from tests.test_desk import SEEN_MS, Centre, audit_entries, browser, centre_running, signed_in
+from tests.support.board import local_now, publish
+from tests.support.centre_fixture import wait_until
+from tests.support.centre_messages import FakeGate
+from tests.support.desk import SEEN_MS, Centre, audit_entries, browser, centre_running, signed_in
 
 __all__ = ["browser"]
 PARK = "zone-park"  # a park of its own: no retained status from other tests

@@ -16,22 +16,12 @@ from paho.mqtt.enums import CallbackAPIVersion
 from simulator.broker import PrivateBroker
 from terminal.config import Config
 from terminal.link.publisher import Publisher
-from terminal.link.topics import GateTopics, Messages, new_event_id
+from terminal.link.topics import GateTopics, new_event_id
 from terminal.link.zonelink import ZoneLink, peer_passage_topics, peer_status_topics
-from terminal.record.store import PassageRow, Record
+from terminal.record.store import Record
 from terminal.state import GateState
-from tests.conftest import make_config
-from tests.test_publisher import wait_for
-
-
-def zone_gate(tmp_path: Path, gate: str) -> Config:
-    folder = tmp_path / gate
-    folder.mkdir()
-    return make_config(
-        folder,
-        gate={"id": gate},
-        zone={"name": "hall", "capacity": 10, "gates": ["hall-in", "hall-out"]},
-    )
+from tests.support.waiting import wait_for
+from tests.support.zone_peers import peer_passages, zone_gate
 
 
 def publisher_for(
@@ -142,20 +132,6 @@ def test_a_peer_stopped_cleanly_or_an_impostor_changes_nothing(tmp_path: Path) -
     ((kind, detail),) = zone_events(own)
     assert kind == "peer_lost" and detail.startswith("gate hall-out lost its link at ")
     record.close()
-
-
-def peer_passages(count: int) -> list[tuple[str, str]]:
-    """``count`` passages into the hall at gate hall-out: (topic, payload)."""
-    peer = Messages("test-park", "hall-out", boot_id="b" * 32, timezone="Asia/Shanghai")
-    sent = []
-    for index in range(count):
-        row = PassageRow(
-            f"{index:032x}", "check", f"P{index}", 1_000.0, 6.0, "passed", 1_001.0, 1_002.0,
-            "entry", "hall",
-        )  # fmt: skip
-        message = peer.passage(row, 1_002.0 + index)
-        sent.append((message.topic, message.payload))
-    return sent
 
 
 def send_all(broker: PrivateBroker, messages: list[tuple[str, str]]) -> None:

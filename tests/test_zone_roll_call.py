@@ -24,10 +24,11 @@ from terminal.link import contract
 from terminal.link.topics import GateTopics
 from terminal.record.store import Record
 from tests.conftest import SIMULATOR_ISSUER, make_config
-from tests.test_gate import person, run_until_done
-from tests.test_gate_inputs import ALARM_PIN, Centre, centres, passage
-from tests.test_publisher import wait_for
-from tests.test_zones import made, zone_config
+from tests.support.gate_inputs import ALARM_PIN, Centre, centres, passage
+from tests.support.gates import run_until_done
+from tests.support.people import person
+from tests.support.waiting import wait_for
+from tests.support.zones import made, zone_config
 
 __all__ = ["centres", "made"]  # the fixtures of the gate inputs' and the zones' tests
 
@@ -228,6 +229,7 @@ def zone_inside(config: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow  # starts a process
 def test_zone_inside_prints_who_the_record_shows_inside(
     tmp_path: Path, broker: PrivateBroker, centres: list[Centre]
 ) -> None:
@@ -253,6 +255,7 @@ def test_zone_inside_prints_who_the_record_shows_inside(
     assert done.stderr == ""
 
 
+@pytest.mark.slow  # starts a process
 def test_zone_inside_without_a_zone_or_a_record_is_one_line(tmp_path: Path) -> None:
     no_zone = zone_inside(gate_toml(tmp_path, tmp_path / "record.sqlite"))
     assert no_zone.returncode == 2 and no_zone.stdout == ""

@@ -9,7 +9,6 @@ import dataclasses
 import json
 import logging
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -28,42 +27,15 @@ from terminal.link.zonelink import RESERVATION_MARGIN_S, ZoneLink
 from terminal.record.store import PassageRow, Record
 from terminal.state import GateState
 from tests.conftest import make_config
-from tests.test_gate import person, run_until_done
-from tests.test_gate_inputs import passage
-from tests.test_publisher import wait_for
+from tests.support.gates import run_until_done
+from tests.support.people import person
+from tests.support.waiting import wait_for
+from tests.support.zones import made, zone_config
 
-ZONE_GATES = ["hall-in-a", "hall-in-b", "hall-out"]
-
-
-def zone_config(
-    tmp_path: Path, gate: str, direction: str, replay: str = "deny", **zone: object
-) -> Config:
-    folder = tmp_path / gate
-    folder.mkdir(exist_ok=True)
-    return make_config(
-        folder,
-        gate={"id": gate, "direction": direction},
-        healthcode={"replay": {"mode": replay}},
-        screening={"estimator": "absolute"},
-        inputs={"passage": passage(window_s=6.0)},
-        zone={
-            "name": "hall",
-            "capacity": 2,
-            "anti_passback": "deny",
-            "gates": ZONE_GATES,
-            **zone,
-        },
-    )
+__all__ = ["made"]  # shared fixtures, taken by name
 
 
-@pytest.fixture
-def made() -> Iterator[list[ZoneGate]]:
-    gates: list[ZoneGate] = []
-    yield gates
-    for gate in gates:
-        gate.stop()
-
-
+@pytest.mark.slow  # a whole shift
 def test_occupancy_and_anti_passback_hold_across_the_zones_gates(
     tmp_path: Path, broker: PrivateBroker, made: list[ZoneGate]
 ) -> None:
@@ -266,6 +238,7 @@ def test_the_wait_stays_on_the_screen_while_the_person_waits(tmp_path: Path) -> 
         assert board.screen().kind == "zone_full"
 
 
+@pytest.mark.slow  # a whole shift
 def test_a_gate_far_ahead_in_its_day_still_hears_every_passage_of_the_others(
     tmp_path: Path, broker: PrivateBroker, made: list[ZoneGate]
 ) -> None:

@@ -1,6 +1,6 @@
 """Hostile inputs against the gate's and the centre's entry points, counted per class.
 
-    python -m tests.hostile_inputs --attempts 2000 --seed 1
+    python -m tests.support.hostile_inputs --attempts 2000 --seed 1
 
 Each class starts from a well-formed input (a signed code, a config, a roster, a signed command,
 a gate's message, a staff form) and mutates it as an attacker or a careless hand would: bytes
@@ -32,7 +32,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]  # tests/support/ is two below the checkout
 
 # what an attacker reaches for: controls, terminal escapes, bidirectional and zero-width marks,
 # full-width look-alikes, huge and odd numbers, paths to devices, markup and formulas
@@ -287,8 +287,8 @@ def hostile_bytes(document: Any, rng: random.Random) -> bytes:
 
 def commands(tally: Tally, rng: random.Random, attempts: int, folder: Path) -> None:
     from terminal.common.safetext import unsafe_character
-    from tests.test_commands import Station, command_config
-    from tests.test_gate import person
+    from tests.support.commands import Station, command_config
+    from tests.support.people import person
 
     station = Station(command_config(folder), [person("A", 0)], folder)
     payloads: dict[str, dict[str, Any]] = {
@@ -337,7 +337,7 @@ def zone_messages(tally: Tally, rng: random.Random, attempts: int, folder: Path)
     from terminal.link.zonelink import ZoneLink
     from terminal.record.store import Record
     from terminal.state import GateState
-    from tests.test_zone_peers import peer_passages, zone_gate
+    from tests.support.zone_peers import peer_passages, zone_gate
 
     own = zone_gate(folder, "hall-in")
     record = Record(own.resolved(own.record.path))
@@ -363,7 +363,7 @@ def centre_messages(tally: Tally, rng: random.Random, attempts: int, folder: Pat
     import datetime as dt
 
     from terminal.centre.store import open_store
-    from tests.centre_messages import FakeGate, at
+    from tests.support.centre_messages import FakeGate, at
 
     store = open_store(f"sqlite:///{folder}/centre.sqlite", None, None)
     gate = FakeGate("north-1")
@@ -413,7 +413,7 @@ FORMS = {
 def centre_forms(tally: Tally, rng: random.Random, attempts: int, folder: Path) -> None:
     from simulator.broker import PrivateBroker
     from terminal.centre.running import add_user
-    from tests.centre_fixture import centre_config, running_centre
+    from tests.support.centre_fixture import centre_config, running_centre
 
     broker = PrivateBroker().start()
     try:

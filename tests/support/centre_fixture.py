@@ -23,7 +23,7 @@ from terminal.codes.healthcode import (
     private_key_pem,
     simulator_command_key,
 )
-from tests.centre_messages import PARK
+from tests.support.centre_messages import PARK
 
 
 def write_command_key(folder: Path, key: Ed25519PrivateKey | None = None) -> Path:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from simulator.broker import find_mosquitto, free_port, wait_or_kill
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]  # tests/support/ is two below the checkout
 SHIPPED = REPO / "config" / "mosquitto"
 # a gate logs in as park/id; the same gate id in another park is another gate
 USERS = {
