@@ -134,6 +134,7 @@ def checks_at(shift: ShiftRun, gate: str) -> list[dict]:
         record.close()
 
 
+@pytest.mark.slow  # the whole simulated day
 def test_the_day_counts_people_per_window_as_the_scenario_has_them(day: DayFigures) -> None:
     start = shift_start_epoch(load(DAY_CONFIG))
     shown = [
@@ -150,12 +151,14 @@ def test_the_day_counts_people_per_window_as_the_scenario_has_them(day: DayFigur
     assert day.windows[1].persons == 4  # day-b's arrival: the bus
 
 
+@pytest.mark.slow  # the whole simulated day
 def test_the_peak_queue_is_the_bus_behind_its_first_passenger(day: DayFigures) -> None:
     bus = max(sum(1 for p in DAY if p[1] == minute) for _, minute, *_ in DAY)
     assert day.peak_queue == bus - 1
     assert day.peak_queue_at_s == pytest.approx(shift_start_epoch(load(DAY_CONFIG)) + 45 * MIN)
 
 
+@pytest.mark.slow  # the whole simulated day
 def test_occupancy_over_the_day_follows_who_went_in_and_out(day: DayFigures) -> None:
     start = shift_start_epoch(load(DAY_CONFIG))
 
@@ -178,6 +181,7 @@ def test_occupancy_over_the_day_follows_who_went_in_and_out(day: DayFigures) -> 
     assert day.peak_occupancy == CAPACITY
 
 
+@pytest.mark.slow  # the whole simulated day
 def test_the_zone_never_holds_more_than_its_capacity_and_is_filled(day_run: ShiftRun) -> None:
     zone = day_run.summary.zone
     assert zone is not None and (zone.name, zone.capacity) == ("plant-hall", CAPACITY)
@@ -198,6 +202,7 @@ def test_the_zone_never_holds_more_than_its_capacity_and_is_filled(day_run: Shif
     assert {c["reason"] for c in out} == {"admitted"}
 
 
+@pytest.mark.slow  # the whole simulated day
 def test_a_code_passed_back_is_refused_at_the_zones_other_gate(day_run: ShiftRun) -> None:
     """B2 went in at gate-1; their code, passed back over the turnstile, is shown at gate-2."""
     entered = next(c for c in checks_at(day_run, "gate-1") if c["person_id"] == "B2")
@@ -213,6 +218,7 @@ def test_a_code_passed_back_is_refused_at_the_zones_other_gate(day_run: ShiftRun
     assert zone is not None and zone.passbacks == [("gate-2", "B2", "gate-1")]
 
 
+@pytest.mark.slow  # the whole simulated day
 def test_a_full_zone_holds_an_entry_until_someone_leaves_by_the_exit(day_run: ShiftRun) -> None:
     w1 = [c for c in checks_at(day_run, "gate-1") if c["person_id"] == "W1"]
     assert [(c["reason"], c["route"]) for c in w1] == [
@@ -228,6 +234,7 @@ def test_a_full_zone_holds_an_entry_until_someone_leaves_by_the_exit(day_run: Sh
     assert zone is not None and (zone.waits, zone.admitted_after_wait) == (1, 1)
 
 
+@pytest.mark.slow  # the whole simulated day
 def test_early_and_late_are_refused_with_their_window(day_run: ShiftRun) -> None:
     checks = {c["person_id"]: c for c in checks_at(day_run, "gate-1")}
     early, late = checks["E1"], checks["L1"]
@@ -238,6 +245,7 @@ def test_early_and_late_are_refused_with_their_window(day_run: ShiftRun) -> None
     assert day_run.summary.shift_refusals == {"shift_early": 1, "shift_late": 1}
 
 
+@pytest.mark.slow  # the whole simulated day
 def test_the_fire_drill_frees_every_gate_of_the_zone_and_screening_resumes(
     day_run: ShiftRun,
 ) -> None:
@@ -254,6 +262,7 @@ def test_the_fire_drill_frees_every_gate_of_the_zone_and_screening_resumes(
         assert emergency["ended_s"] - emergency["started_s"] == pytest.approx(120.0, abs=1.0)
 
 
+@pytest.mark.slow  # the whole simulated day
 def test_the_plot_is_a_png_of_the_day(day: DayFigures) -> None:
     assert day.plot is not None and day.plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     image = cv2.imread(str(day.plot))
