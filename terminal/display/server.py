@@ -17,12 +17,12 @@ from collections.abc import AsyncIterator
 
 import uvicorn
 from starlette.applications import Starlette
-from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, StreamingResponse
 from starlette.routing import Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp
 
+from terminal.common.web_headers import SecurityHeaders
 from terminal.display.catalogue import CHROME, screen
 from terminal.display.page import PAGE
 from terminal.display.state import DisplayState
@@ -73,31 +73,13 @@ def security_headers(page: str) -> dict[str, str]:
     }
 
 
-class _WithHeaders:
-    """Adds the security headers to every HTTP response, Starlette's own 404 and 500 included."""
-
-    def __init__(self, app: ASGIApp, headers: dict[str, str]) -> None:
-        self.app, self.headers = app, headers
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in self.headers.items():
-                    if name not in headers:
-                        headers.append(name, value)
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers if scope["type"] == "http" else send)
-
-
 class _DisplayApp(Starlette):
     def __init__(self, headers: dict[str, str], routes: list[Route]) -> None:
         self.security_headers = headers
         super().__init__(routes=routes)
 
     def build_middleware_stack(self) -> ASGIApp:
-        return _WithHeaders(super().build_middleware_stack(), self.security_headers)
+        return SecurityHeaders(super().build_middleware_stack(), self.security_headers)
 
 
 def build_app(state: DisplayState, stopping: threading.Event) -> Starlette:

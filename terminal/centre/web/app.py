@@ -22,9 +22,10 @@ from terminal.centre.store import Store
 from terminal.centre.web import auth, board, desk, orders
 from terminal.centre.web.context import HERE, Visitor, Web, see_other
 from terminal.centre.web.guards import action, body_fits
-from terminal.centre.web.headers import SecurityHeaders
+from terminal.centre.web.headers import EVERY_RESPONSE
 from terminal.centre.web.returnto import safe_next
 from terminal.common.safetext import printable
+from terminal.common.web_headers import SecurityHeaders
 
 MAX_NAME_CHARS = 64
 
@@ -123,7 +124,7 @@ class CentreApp(Starlette):
     included."""
 
     def build_middleware_stack(self) -> ASGIApp:
-        return SecurityHeaders(super().build_middleware_stack())
+        return SecurityHeaders(super().build_middleware_stack(), EVERY_RESPONSE)
 
 
 def build_app(store: Store, config: CentreConfig, sender: CommandSender | None) -> Starlette:
