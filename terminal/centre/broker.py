@@ -7,7 +7,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from terminal.config import BrokerLogin
-from terminal.link.mqtt_intake import BoundedClient, SizeWall
+from terminal.link.mqtt_intake import BoundedClient, SizeWall, log_in
 
 
 def centre_client(
@@ -25,14 +25,5 @@ def centre_client(
         # what comes in over the contract's largest message is dropped as it is read
         size_wall=size_wall,
     )
-    if config.tls:
-        client.tls_set(
-            ca_certs=str(config.ca_file) if config.ca_file else None,
-            certfile=str(config.cert_file) if config.cert_file else None,
-            keyfile=str(config.key_file) if config.key_file else None,
-        )
-    username, password = config.credentials()
-    if username:
-        client.username_pw_set(username, password)
-    client.reconnect_delay_set(min_delay=1, max_delay=30)
+    log_in(client, config)
     return client

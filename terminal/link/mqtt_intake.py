@@ -24,6 +24,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 from terminal.common.safetext import printable
+from terminal.config import BrokerLogin
 from terminal.link import contract
 
 # a PUBLISH's head: topic length, the topic (65535 bytes at most), packet id
@@ -109,3 +110,19 @@ class BoundedClient(mqtt.Client):
         if qos == 2:
             return self._send_pubrec(mid)
         return mqtt.MQTTErrorCode.MQTT_ERR_SUCCESS
+
+
+def log_in(client: mqtt.Client, config: BrokerLogin) -> None:
+    """The broker login a gate and the centre alike take from their config: TLS with the park's
+    CA (and a client certificate where given), the username and password from the credentials
+    file, and reconnection from one second up to half a minute."""
+    if config.tls:
+        client.tls_set(
+            ca_certs=str(config.ca_file) if config.ca_file else None,
+            certfile=str(config.cert_file) if config.cert_file else None,
+            keyfile=str(config.key_file) if config.key_file else None,
+        )
+    username, password = config.credentials()
+    if username:
+        client.username_pw_set(username, password)
+    client.reconnect_delay_set(min_delay=1, max_delay=30)

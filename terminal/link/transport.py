@@ -17,7 +17,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from terminal.config import MqttConfig
-from terminal.link.mqtt_intake import BoundedClient, SizeWall
+from terminal.link.mqtt_intake import BoundedClient, SizeWall, log_in
 
 # messages handed to paho and not yet acknowledged by the broker, at most
 MAX_IN_FLIGHT = 200
@@ -90,14 +90,5 @@ def new_gate_client(
     client.max_inflight_messages_set(MAX_IN_FLIGHT)
     will_topic, will_payload = will
     client.will_set(will_topic, will_payload, qos=1, retain=True)
-    if config.tls:
-        client.tls_set(
-            ca_certs=str(config.ca_file) if config.ca_file else None,
-            certfile=str(config.cert_file) if config.cert_file else None,
-            keyfile=str(config.key_file) if config.key_file else None,
-        )
-    username, password = config.credentials()
-    if username:
-        client.username_pw_set(username, password)
-    client.reconnect_delay_set(min_delay=1, max_delay=30)
+    log_in(client, config)
     return client
