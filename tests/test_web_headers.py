@@ -125,8 +125,8 @@ def test_the_display_page_works_under_its_own_policy(browser: Browser, tmp_path:
     try:
         # the inline script ran (it fills the headline) and the inline style applied
         expect(page.locator("#headline")).to_have_text("Show your health code")
-        colour = page.evaluate("getComputedStyle(document.body).backgroundColor")
-        assert colour == "rgb(18, 53, 91)"
+        # the inline style's colour, once its 120 ms transition has run
+        expect(page.locator("body")).to_have_css("background-color", "rgb(18, 53, 91)")
         assert not [text for text in refused if "Content Security Policy" in text]
     finally:
         server.stop()
