@@ -323,7 +323,9 @@ def test_a_gate_refuses_an_oversized_peer_message_unread_and_it_is_not_sent_agai
         growth = _received_and_refused(
             gate, peer_topic, padded("gate.passage/1", BIG), plain_broker.port
         )
-        assert growth < BIG / 4
+        # never held whole (a gate that reads it grows by the message and more); the running
+        # gate's own work (its crowd, its chores) moves its peak by a few MiB meanwhile
+        assert growth < BIG / 2
         assert gate.text().count("refused a message") == 1 and "0,0,0" not in gate.text()
         assert gate.stop() == 0
         # started again under its persistent session: the refused message is not sent again
@@ -370,7 +372,7 @@ def test_the_centre_refuses_an_oversized_message_unread_and_it_is_not_sent_again
         growth = _received_and_refused(
             centre, topic, padded("gate.check/1", BIG), plain_broker.port
         )
-        assert growth < BIG / 4
+        assert growth < BIG / 2  # never held whole, as at the gate
         # over the limit in a packet within it: refused by the collector's message callback
         just_over = contract.MAX_MESSAGE_BYTES + 1
         _publish(plain_broker.port, topic, padded("gate.check/1", just_over))
