@@ -6,30 +6,14 @@ own row; the real event still lands. On SQLite and on PostgreSQL."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-import pytest
+from terminal.centre.store import CheckQuery, Store, VehicleQuery
+from tests.support.centre_messages import FakeGate
+from tests.support.centre_store import MORNING, feed, store
+from tests.support.pgserver import postgres_server  # noqa: F401  (a fixture)
 
-from terminal.centre.store import BoardSettings, CheckQuery, Store, VehicleQuery, open_store
-from tests.support.centre_messages import FakeGate, at
-from tests.support.pgserver import database_url, postgres_server  # noqa: F401  (a fixture)
-
-MORNING = at("2026-06-01T08:00:00+08:00")
-SETTINGS = BoardSettings(timezone="Asia/Shanghai")
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest) -> Iterator[Store]:
-    opened = open_store(database_url(request, request.param), SETTINGS)
-    try:
-        yield opened
-    finally:
-        opened.close()
-
-
-def feed(store: Store, message: tuple[str, bytes], when: datetime = MORNING) -> bool:
-    return store.ingest(message[0], message[1], when)
+__all__ = ["store"]  # shared fixtures, taken by name
 
 
 def with_event_id(message: tuple[str, bytes], event_id: str) -> tuple[str, bytes]:

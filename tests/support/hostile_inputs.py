@@ -88,6 +88,25 @@ def one_line_naming(message: str, where: str) -> bool:
     return "\n" not in message and "\r" not in message and where in message
 
 
+def _load_or_refuse(
+    tally: Tally, path: Path, load: Callable[[Path], Any], refusal: type[Exception]
+) -> Any | None:
+    """What ``load`` makes of the file at ``path`` (deleted after), or None when it was refused in
+    one line naming the file; anything else is counted as an escape."""
+    try:
+        return load(path)
+    except refusal as exc:
+        if one_line_naming(str(exc), str(path)):
+            tally.refused += 1
+        else:
+            tally.escaped(f"refusal not one line naming the file: {str(exc)[:120]!r}")
+    except Exception as exc:
+        tally.escaped(f"{type(exc).__name__}: {str(exc)[:100]!r}")
+    finally:
+        path.unlink(missing_ok=True)
+    return None
+
+
 # --- codes and permits --------------------------------------------------------------------------
 def codes(tally: Tally, rng: random.Random, attempts: int) -> None:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -163,21 +182,10 @@ def configs(tally: Tally, rng: random.Random, attempts: int, folder: Path) -> No
                 lines[index] = mutate_text(lines[index], rng)
         path = folder / f"gate-{attempt}.toml"
         path.write_text("\n".join(lines), encoding="utf-8", errors="surrogatepass")
-        try:
-            config = load(path)
-        except ConfigError as exc:
-            if one_line_naming(str(exc), str(path)):
-                tally.refused += 1
-            else:
-                tally.escaped(f"refusal not one line naming the file: {str(exc)[:120]!r}")
+        config = _load_or_refuse(tally, path, load, ConfigError)
+        if config is None:
             continue
-        except Exception as exc:
-            tally.escaped(f"{type(exc).__name__}: {str(exc)[:100]!r}")
-            continue
-        finally:
-            path.unlink(missing_ok=True)
-        texts = [t for t in _strings(dataclasses.asdict(config) if dataclasses.is_dataclass(
-            config) else config.model_dump(warnings=False)) if unsafe_character(t)]  # fmt: skip
+        texts = [t for t in _strings(config.model_dump(warnings=False)) if unsafe_character(t)]
         if texts:
             tally.escaped(f"a config text holds a control character: {texts[0][:60]!r}")
         else:
@@ -212,19 +220,9 @@ def rosters(tally: Tally, rng: random.Random, attempts: int, folder: Path) -> No
             path.write_bytes(text.encode(rng.choice(["latin-1", "gb18030", "utf-16"]), "replace"))
         else:
             path.write_bytes(text.encode("utf-8", "surrogatepass"))
-        try:
-            people = read_people_file(path, config)
-        except CsvFileError as exc:  # the roster's own errors are CSV file errors
-            if one_line_naming(str(exc), str(path)):
-                tally.refused += 1
-            else:
-                tally.escaped(f"refusal not one line naming the file: {str(exc)[:120]!r}")
+        people = _load_or_refuse(tally, path, lambda p: read_people_file(p, config), CsvFileError)
+        if people is None:
             continue
-        except Exception as exc:
-            tally.escaped(f"{type(exc).__name__}: {str(exc)[:100]!r}")
-            continue
-        finally:
-            path.unlink(missing_ok=True)
         texts = [t for t in _strings(_people_texts(people)) if unsafe_character(t)]
         if texts:
             tally.escaped(f"a roster text holds a control character: {texts[0][:60]!r}")
