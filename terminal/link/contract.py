@@ -71,10 +71,29 @@ class Envelope(Model):
     replayed: bool = Field(description="sent late, from the backlog after an outage or restart")
 
 
+def _plain(text: str) -> str:
+    bad = unsafe_character(text)
+    if bad is not None:
+        raise ValueError(f"holds a control or formatting character ({bad})")
+    return text
+
+
+# a text a person wrote that the gate shows, logs and records: no newline may forge a line, no
+# escape clear a terminal, no bidirectional mark reorder what a guard reads
+PlainText = Annotated[str, AfterValidator(_plain)]
+
+
+ScreeningOutcome = Literal[
+    "pass", "rest", "rest_pass", "rest_guard", "guard", "fault", "not_measured"
+]
+
+
 class CheckData(Model):
     person_id: str | None = Field(pattern=PERSON, description="null when no code was read")
     code: str = Field(description="green, yellow, red, none, unreadable, invalid, multiple...")
-    temperature_c: float | None = Field(description="the estimate the decision used")
+    temperature_c: float | None = Field(
+        description="the estimated core temperature the decision used (not the screened reading)"
+    )
     decision: Literal["admit", "deny"]
     reason: Reason
     route: Route
@@ -100,6 +119,32 @@ class CheckData(Model):
     direction: Literal["entry", "exit"] = Field(
         "entry", description="into the gate's zone (screened) or out of it (identified only)"
     )
+    object_c: float | None = Field(
+        None, description="the screened reading: the forehead as the thermometer saw it"
+    )
+    ambient_c: float | None = Field(None, description="the air at the thermometer")
+    screening: ScreeningOutcome | None = Field(
+        None,
+        description="the screening's word on this check: pass, rest (told to rest and scan "
+        "again), rest_pass / rest_guard (the reading after a rest passed / went to the guard), "
+        "guard (clearly high: to the guard at once), fault, not_measured; null at an exit",
+    )
+    threshold_c: float | None = Field(
+        None, description="the screened reading at or above which this stage sends on"
+    )
+    reference_basis: Literal["baseline", "crowd", "table"] | None = Field(
+        None,
+        description="what the reading was held against: the person's own usual reading in "
+        "similar air, the recent crowd at this gate, or the published table",
+    )
+    why: PlainText | None = Field(
+        None, max_length=200, description="one line for the guard: why the screening sent them on"
+    )
+    rest_until: dt.datetime | None = Field(
+        None,
+        description="told to rest: when they may scan again (their first reading's time "
+        "plus screening.rest_min)",
+    )
     passback_of: str | None = Field(
         None,
         description="anti-passback: the admission by which this person is in the zone already "
@@ -121,6 +166,7 @@ AlertKind = Literal[
     "nat_positive",
     "secondary_check",
     "secondary_resolved",
+    "not_returned",
     "sensor_fault",
     "sensor_recovered",
     "emergency",
@@ -147,7 +193,22 @@ class AlertData(Model):
         None, description="the check that raised it (a flag's id); null for a sensor event"
     )
     person_id: str | None = Field(None, pattern=PERSON)
-    temperature_c: float | None = Field(None, description="the screening's estimate")
+    temperature_c: float | None = Field(
+        None, description="the screening's estimated core temperature (not the screened reading)"
+    )
+    object_c: float | None = Field(
+        None, description="secondary_check: the screened reading (the forehead as seen)"
+    )
+    threshold_c: float | None = Field(
+        None, description="secondary_check: the screened reading at or above which it flags"
+    )
+    reference_c: float | None = Field(
+        None, description="secondary_check: the reading expected of this person here"
+    )
+    reference_basis: Literal["baseline", "crowd", "table"] | None = None
+    why: PlainText | None = Field(
+        None, max_length=200, description="secondary_check: why the screening sent them on"
+    )
     first_c: float | None = Field(None, description="the first reading, when it was re-measured")
     route: Route | None = None
     reason: Reason | None = Field(None, description="a guard's outcome: the decision's reason")
@@ -390,6 +451,26 @@ class ZoneStatus(Model):
     inside: int = Field(ge=0, description="the zone's occupancy now, by the gate's record")
 
 
+class ScreeningStatus(Model):
+    """Today's screening at the gate, for the board: the guard load against the park's budget,
+    who is resting and who never came back, and what the rule catches at that load (an
+    estimate from the gate's own model, never a count of fevers)."""
+
+    budget: float = Field(ge=0, le=1, description="screening.secondary_budget")
+    screened_today: int = Field(ge=0, description="people screened since local midnight")
+    sent_to_guard_today: int = Field(ge=0, description="of them, sent to the secondary check")
+    rested_today: int = Field(ge=0, description="of them, told to rest and scan again")
+    resting_now: int = Field(ge=0, description="told to rest, not back yet, still in time")
+    not_returned_today: int = Field(ge=0, description="told to rest and never came back")
+    estimated_catch: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="an estimate from the gate's model: the share of fevers (core 37.5 °C or "
+        "more) its rule sends to the guard at today's load; null until it has seen enough",
+    )
+
+
 class Status(Model):
     schema_: Literal["gate.status/1"] = Field(alias="schema")
     park: str = Field(pattern=NAME)
@@ -422,6 +503,11 @@ class Status(Model):
         description="the gate's zone as it knows it: sent again whenever its occupancy changes; "
         "null for a gate without a zone",
     )
+    screening: ScreeningStatus | None = Field(
+        default=None,
+        description="today's screening: guard load, resting, not returned (sent again when it "
+        "changes, at most once a minute); null at an exit gate",
+    )
 
 
 class Metrics(Model):
@@ -443,16 +529,6 @@ class Metrics(Model):
 
 
 # --- commands from the centre ------------------------------------------------------------------
-def _plain(text: str) -> str:
-    bad = unsafe_character(text)
-    if bad is not None:
-        raise ValueError(f"holds a control or formatting character ({bad})")
-    return text
-
-
-# a text a person wrote that the gate shows, logs and records: no newline may forge a line, no
-# escape clear a terminal, no bidirectional mark reorder what a guard reads
-PlainText = Annotated[str, AfterValidator(_plain)]
 
 
 class SignedCommand(Model):

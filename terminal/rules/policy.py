@@ -49,6 +49,8 @@ class Reason(StrEnum):
     LOCKDOWN = "lockdown"  # the operations centre locked the gate down: nobody is admitted
     RECORD_FULL = "record_full"  # the record cannot be written: no check, no admission
     SECONDARY_CHECK = "secondary_check"  # flagged by the screening: a guard measures again
+    # the first reading was raised but not clearly high: rest in the waiting area, scan again
+    REST = "rest"
     NOT_MEASURED = "not_measured"  # never came close enough to the thermometer
     ZONE_FULL = "zone_full"  # the zone is at capacity: wait until someone leaves
     ANTI_PASSBACK = "anti_passback"  # entered and never left: a second entry on one person
@@ -69,22 +71,34 @@ class Route(StrEnum):
     ISOLATION_ROOM = "isolation_room"  # confirmed fever: escorted to the temporary isolation room
     SECONDARY_CHECK = "secondary_check"  # flagged: to the secondary check point beside the gate
     WAIT = "wait"  # stay at the gate: checked again as soon as someone leaves the zone
+    REST = "rest"  # to the waiting area for ``screening.rest_min`` minutes, then scan again
+
+
+Verdict = Literal["pass", "rest", "guard"]
 
 
 @dataclass(frozen=True)
 class Temperature:
-    """What the screening found. ``first_c`` is the estimated core temperature; ``flagged`` sends
-    the person to the secondary check. A fault, or no estimate at all, never admits."""
+    """What the screening found. ``first_c`` is the estimated core temperature; ``verdict`` is
+    the screening's word: ``pass``, ``rest`` (raised, not clearly high: rest and scan again) or
+    ``guard`` (to the secondary check). A fault, or no estimate at all, never admits."""
 
     first_c: float | None
     fault: str | None = None  # what went wrong reading the sensor, when it did
-    flagged: bool = False
-    mode: str | None = None  # the estimator that decided: "absolute" or "relative"
-    reference_c: float | None = None  # the running forehead reference in use (relative mode)
+    verdict: Verdict = "pass"
+    mode: str | None = None  # the estimator that decided (e.g. "baseline", "crowd", "table")
+    reference_c: float | None = None  # the forehead reading expected of this person here
     object_c: float | None = None  # raw forehead reading (calibration applied)
     ambient_c: float | None = None  # the thermometer's own temperature
     distance_cm: float | None = None
     state: str = "done"  # where the measurement ended: done, come_closer, sensor_fault
+    stage: Literal["first", "rested"] = "first"  # a first reading, or the one after a rest
+    threshold_c: float | None = None  # the forehead reading at or above which it sends on
+    why: str | None = None  # one line for the guard: the reading against what it was held to
+
+    @property
+    def flagged(self) -> bool:
+        return self.verdict == "guard"
 
     @property
     def final_c(self) -> float | None:
@@ -183,17 +197,35 @@ def decide(
     """``next_window``: the worker's next shift window (``roster.next_window``), told to them
     when their shift is why they are refused. ``zone``: an entry into a zone at capacity waits;
     a person inside already is refused (anti-passback ``deny``)."""
-    # the screening flags and the policy follows: a flag goes to the secondary check, where a
-    # guard measures with a clinical thermometer; a fault or no reading never admits. The fever
-    # threshold is the screening's: its estimator has flagged the reading or not
+    # a fault or no reading never admits. Otherwise the screening's word counts only for
+    # someone who would be let in: a guard's time (and a worker's rest) is not spent on a person
+    # the code, the roster, the shift or a lockdown refuses anyway (a red code or a positive
+    # test still goes to the isolation room with its alert). The thresholds are the screening's
     if temperature.fault is not None:
         return _deny(Reason.SENSOR_FAULT)
-    if temperature.flagged:
-        return _deny(Reason.SECONDARY_CHECK, Route.SECONDARY_CHECK, Alert.SECONDARY_CHECK)
     if temperature.final_c is None:
         return _deny(Reason.NOT_MEASURED)
     if not clock_trusted:
         return _deny(Reason.CLOCK_UNSYNCED)
+    otherwise = _without_screening(code, roster_problem, code_rules, lockdown, next_window, zone)
+    if not (otherwise.admit or otherwise.route is Route.WAIT):
+        return otherwise
+    if temperature.verdict == "guard":
+        return _deny(Reason.SECONDARY_CHECK, Route.SECONDARY_CHECK, Alert.SECONDARY_CHECK)
+    if temperature.verdict == "rest":
+        return _deny(Reason.REST, Route.REST)
+    return otherwise
+
+
+def _without_screening(
+    code: CodeSeen,
+    roster_problem: RosterProblem | None,
+    code_rules: CodeRules,
+    lockdown: bool,
+    next_window: Opening | None,
+    zone: ZoneState,
+) -> Decision:
+    """The decision for a person whose reading is normal."""
     code_denial = _code_problem(code, code_rules)
     if code_denial is not None:
         return code_denial
