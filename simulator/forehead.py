@@ -11,7 +11,8 @@ forehead fills only up close, and the sensor's noise.
   rising in the cold as the skin constricts, and evaporation caps the skin in the heat.
 - After coming in from outside the skin relaxes from its outdoor value towards its indoor value
   with a time constant of several minutes (acclimation takes at least 10 minutes).
-- Each person has their own offset (normal distribution, ``person_sd_c``).
+- Each person has their own offset (normal distribution, ``person_sd_c``), kept for life: a worker
+  who comes back each day brings it, with a day-to-day wobble around it (``day_wobble_c``).
 - Field of view: the spot the sensor averages grows with distance; where the forehead does not
   fill it, the rest is hair, face edge and the room behind, cooler than skin.
 """
@@ -31,7 +32,8 @@ class ForeheadModel:
     sweat_onset_c: float = 29.0  # above this air temperature, evaporation cools the forehead
     sweat_c_per_c: float = 0.07
     fever_gain: float = 1.0  # share of a core rise above 37 °C that the forehead's balance sees
-    person_sd_c: float = 0.25  # a person's own forehead offset
+    person_sd_c: float = 0.25  # a person's own forehead offset, kept for life
+    day_wobble_c: float = 0.1  # how a returning worker's offset varies from one day to the next
     acclimation_tau_min: float = 3.5  # equalised after about 10 minutes indoors
     minutes_inside_median: float = 2.5  # the gate stands in a lobby people have just entered
     outdoor_gate: bool = False  # the gate is out of doors: people come straight from elsewhere
@@ -112,8 +114,14 @@ def draw_forehead(
     *,
     outside_c: float | None = None,
     minutes_inside: float | None = None,
+    offset_c: float | None = None,
 ) -> Forehead:
-    """A person from the model's population at a gate whose air is ``air_c``."""
+    """A person from the model's population at a gate whose air is ``air_c``. ``offset_c``: a
+    returning worker's own offset (:func:`worker_offset_c`); the day's wobble is added to it.
+    Without it, a stranger: an offset drawn from the population."""
+    own = rng.gauss(0.0, model.person_sd_c) if offset_c is None else offset_c
+    if offset_c is not None:
+        own += rng.gauss(0.0, model.day_wobble_c)
     sun = 0.0
     if model.outdoor_gate:
         # the gate's air is the outdoor air; they come from a car, a bus or a heated flat
@@ -125,9 +133,7 @@ def draw_forehead(
         # the gate's air for ``minutes``
         if air_c > 18.0 and rng.random() < 0.4:
             sun = rng.uniform(0.0, 1.0)
-        return Forehead(
-            model, core_c, air_c, outside_c, minutes, rng.gauss(0.0, model.person_sd_c), sun
-        )
+        return Forehead(model, core_c, air_c, outside_c, minutes, own, sun)
     if outside_c is None:
         if air_c < 20.0:
             outside_c = air_c + rng.gauss(-6.0, 5.0)
@@ -137,6 +143,9 @@ def draw_forehead(
             outside_c = air_c + rng.gauss(-2.0, 4.0)
     if minutes_inside is None:
         minutes_inside = rng.lognormvariate(math.log(model.minutes_inside_median), 0.8)
-    return Forehead(
-        model, core_c, air_c, outside_c, minutes_inside, rng.gauss(0.0, model.person_sd_c)
-    )
+    return Forehead(model, core_c, air_c, outside_c, minutes_inside, own)
+
+
+def worker_offset_c(model: ForeheadModel, rng: random.Random) -> float:
+    """A worker's own forehead offset, drawn once and kept for every day they come."""
+    return rng.gauss(0.0, model.person_sd_c)
