@@ -24,7 +24,7 @@ def test_recent_readings_are_the_finished_measurements_since_then(tmp_path: Path
         record.add_check(check("old", 100.0, **done), [])
         record.add_check(check("new", 200.0, **done), [])
         record.add_check(check("closer", 300.0, measure_state="come_closer", object_c=30.0), [])
-        assert record.recent_readings(150.0) == [ForeheadReading(34.1, 21.0, 4.0, 200.0)]
+        assert record.recent_readings(150.0) == [ForeheadReading(34.1, 21.0, 4.0, 200.0, "W1")]
     finally:
         record.close()
 
