@@ -13,17 +13,20 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from simulator.broker import PrivateBroker
 from simulator.rig import build_rig
 from simulator.subscriber import Subscriber
+from terminal.display.state import DisplayState
 from terminal.gate.lane import Gate
 from terminal.link import contract
 from terminal.link.publisher import COMMAND_QUEUE_SIZE, Publisher
 from terminal.record.store import Record
 from tests.conftest import make_config
+from tests.support.judging import devices_telling
 from tests.support.secondary import (
     RESOLVE,
     TOPICS,
@@ -352,3 +355,47 @@ def test_an_open_flag_survives_a_restart(desk: Desk) -> None:
         "clinical_reading",
         "admitted_by_staff",
     ]
+
+
+def test_a_person_admitted_by_the_guard_is_told_to_pass_now_with_the_window_from_then(
+    tmp_path: Path,
+) -> None:
+    # the turnstile's passage contact is wired: the window runs from the guard's resolution
+    config = make_config(tmp_path, inputs={"passage": {"pin": 21}})
+    rig = build_rig(config, [flagged_person()])
+    record = Record(tmp_path / "r.sqlite")
+    told: list[str] = []
+    display = DisplayState(
+        language="en", answer_s=3600.0, isolation_room="room", isolation_location="place"
+    )
+    gate = Gate(
+        config=rig.config,
+        devices=devices_telling(rig, told),
+        record=record,
+        roster=rig.roster,
+        display=display,
+    )
+    for _ in range(5000):
+        gate.poll()
+        if record.checks():
+            break
+    (flag,) = record.checks()
+    rig.clock.sleep(150.0)  # the guard comes after a while
+    resolved_s = rig.clock.time()
+    desk = command_desk(gate, rig.config, record, rig.clock.time)
+    result = desk.take("resolve_secondary", command(resolved_s, flag_id=flag["event_id"]))
+    assert result.detail == f"flag {flag['event_id']}: admitted (admitted)"
+    (passage,) = record.passages()
+    assert config.inputs.passage is not None
+    window_s = config.inputs.passage.window_s
+    assert (passage["admitted_by"], passage["released_s"]) == ("guard", resolved_s)
+    assert passage["window_s"] == window_s
+    until = datetime.fromtimestamp(resolved_s + window_s, ZoneInfo(config.gate.timezone))
+    screen = display.screen()
+    assert (screen.kind, screen.tone) == ("staff_admitted", "pass")
+    assert (screen.headline, screen.todo) == (
+        "A may pass now",
+        f"Go through the gate now, until {until:%H:%M:%S}",
+    )
+    assert told == ["staff_admitted:A"]  # the gate's display device hears it too
+    gate.close()

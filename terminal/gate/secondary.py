@@ -225,7 +225,7 @@ class SecondaryDesk:
             # the passage window runs from this resolution, not from the check that flagged
             self.passages.release(passage)
             if self._admitted is not None:
-                window_s = passage.window_s or self.passages.window_s
+                window_s = passage.window_s or self.passages.pulse_s  # no contact: the pulse
                 self._admitted(flag.person_id, passage.released_s + window_s)
         return f"flag {flag.flag_id}: {outcome} ({_reason_text(decision)})"
 
