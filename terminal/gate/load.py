@@ -47,6 +47,8 @@ class ScreeningLoad:
         self._changed = changed
         self._timezone = ZoneInfo(config.gate.timezone)
         self._next_s: float | None = None  # None: not worked out yet
+        # the count at start is in the first status the gate sends: not a change to announce
+        self._refresh(announce=False)
 
     @classmethod
     def of(
@@ -80,9 +82,11 @@ class ScreeningLoad:
 
     def serve(self) -> None:
         """Between checks; never raises (the status keeps its last count)."""
+        if self._next_s is None or self._now() >= self._next_s:
+            self._refresh(announce=True)
+
+    def _refresh(self, announce: bool) -> None:
         now = self._now()
-        if self._next_s is not None and now < self._next_s:
-            return
         self._next_s = now + EVERY_S
         try:
             count = self.count(now)
@@ -91,7 +95,8 @@ class ScreeningLoad:
             return
         if count != self.state.screening:
             self.state.screening = count
-            self._changed()
+            if announce:
+                self._changed()
 
 
 class ScreeningDesks:
