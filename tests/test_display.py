@@ -177,7 +177,6 @@ def test_a_worker_outside_their_window_is_told_when_it_is(browser: Browser, tmp_
         folder.mkdir()
         config = make_config(
             folder,
-            screening={"estimator": "absolute"},
             display={"enabled": True, "language": language, "port": free_port()},
             shifts=shifts,
         )
@@ -197,7 +196,6 @@ def test_a_full_zone_asks_the_next_person_to_wait(browser: Browser, tmp_path: Pa
         folder.mkdir()
         config = make_config(
             folder,
-            screening={"estimator": "absolute"},
             display={"enabled": True, "language": language, "port": free_port()},
             zone={"name": "hall", "capacity": 1},
         )
@@ -293,7 +291,6 @@ def test_a_fire_alarm_tells_everyone_to_leave_freely_until_it_clears(
 ) -> None:
     config = make_config(
         tmp_path,
-        screening={"estimator": "absolute"},
         display={"enabled": True, "language": language, "port": free_port()},
         inputs={"fire_alarm": {"pin": 6}},
     )

@@ -151,7 +151,6 @@ def drill(tmp_path: Path, broker: PrivateBroker, centres: list[Centre]) -> tuple
     """P1 and P2 come into the hall, the alarm sounds at 25 s for 15 s; P3 comes during it."""
     config = make_config(
         tmp_path,
-        screening={"estimator": "absolute"},
         inputs={"fire_alarm": {"pin": ALARM_PIN}, "passage": passage(window_s=6.0)},
         zone={"name": "hall", "capacity": 10},
     )

@@ -53,8 +53,15 @@ class Answer:
             log.error("a person admitted by staff cannot be told to pass: %s", type(exc).__name__)
 
     def _tell_device(self, what: str) -> None:
-        if self._device is not None:
+        """A display device that fails does not disturb the check it follows."""
+        if self._device is None:
+            return
+        try:
             self._device(what)
+        except Exception as exc:
+            log.error(
+                "the display device cannot show %s: %s", what.split(":")[0], type(exc).__name__
+            )
 
     def waiting_for_vehicle(self) -> None:
         if self.display is not None:

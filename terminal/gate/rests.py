@@ -123,8 +123,8 @@ class RestDesk:
         """Between checks: rests nobody came back to in time are closed as not returned, with
         an alert to security. Never raises (a record that cannot be written is tried again)."""
         now = self._now()
-        if now < self._next_look_s:
-            return
+        if now < self._next_look_s or self.config.gate.direction == "exit":
+            return  # an exit lane tells nobody to rest: the way in looks after its rests
         self._next_look_s = now + LOOK_EVERY_S
         try:
             for rest in self.record.expired_rests(now):

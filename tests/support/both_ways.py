@@ -30,7 +30,6 @@ def both_config(tmp_path: Path, **sections: dict) -> Config:
         "gate": {"direction": "both"},
         # the code's replay hold only recorded: anti-passback is what keeps a second entry out
         "healthcode": {"replay": {"mode": "record_only"}},
-        "screening": {"estimator": "absolute"},
         "inputs": {"passage": passage(window_s=6.0)},
         "exit_side": EXIT_SIDE,
         "zone": {"name": "hall", "anti_passback": "deny"},

@@ -41,8 +41,7 @@ def centre_keys() -> dict[str, Any]:
 
 
 def command_config(tmp_path: Path, **sections: dict) -> Config:
-    # about commands, not the estimator: each forehead is judged on its own (the absolute table)
-    sections = {"screening": {"estimator": "absolute"}, **sections}
+    # about commands, not the estimator: the foreheads are plainly normal or plainly hot
     return make_config(tmp_path, commands=centre_keys(), **sections)
 
 

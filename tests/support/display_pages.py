@@ -39,7 +39,6 @@ def display_config(tmp_path: Path, language: str) -> Config:
     room, place = (ROOM_ZH, PLACE_ZH) if language == "zh" else (ROOM, PLACE)
     return make_config(
         tmp_path,
-        screening={"estimator": "absolute"},
         secondary={"isolation_room": room, "isolation_location": place},
         display={"enabled": True, "language": language, "port": free_port()},
     )

@@ -24,7 +24,6 @@ def zone_config(
         folder,
         gate={"id": gate, "direction": direction},
         healthcode={"replay": {"mode": replay}},
-        screening={"estimator": "absolute"},
         inputs={"passage": passage(window_s=6.0)},
         zone={
             "name": "hall",
