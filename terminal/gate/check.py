@@ -65,12 +65,7 @@ class Outcome:
     window: Opening | None = None  # the next shift window of a worker the roster refuses
     rest: RestRow | None = None  # the rest this check tells the person to take
     returned_from: str | None = None  # the rest this rested scan closes as returned
-    rest_due_s: float | None = None  # back before their rest was over: its end
-
-    @property
-    def rest_until_s(self) -> float | None:
-        """Told to rest (now or before): when they may scan again."""
-        return self.rest.due_s if self.rest is not None else self.rest_due_s
+    rest_until_s: float | None = None  # told to rest (now or before): when to scan again
 
 
 def code_rules(config: Config, state: GateState) -> CodeRules:
@@ -82,6 +77,16 @@ def code_rules(config: Config, state: GateState) -> CodeRules:
         red=actions.red,
         replay_mode=config.healthcode.replay.mode,
     )
+
+
+def _rest_due(decision: Decision, judged: Judged, rest: RestRow | None) -> float | None:
+    """A person told to rest (now, or again before their rest is over): when they may scan
+    again."""
+    if decision.route is not Route.REST:
+        return None
+    if rest is not None:
+        return rest.due_s
+    return judged.rest.due_s if judged.rest is not None else None
 
 
 def clock_trusted(config: Config, clock: Clock) -> bool:
@@ -160,7 +165,9 @@ class Check:
         )
         row = dataclasses.replace(row, passback_of=zone.inside_since, screening=judged.screening)
         rest = self.rests.opening(row, decision, judged)
-        row = self._with_rest(row, decision, judged, rest)
+        due_s = _rest_due(decision, judged, rest)
+        if due_s is not None:
+            row = dataclasses.replace(row, rest_until=iso_utc(due_s))
         messages = [self.messages.check(row)]
         if decision.alert is not None:
             messages.append(self.messages.alert(row, decision.alert))
@@ -169,20 +176,8 @@ class Check:
             hold = Hold(code.code.fingerprint, code.code.person_id, self._hold_until(person, at))
         outcome = Outcome(row, decision, messages, hold, texts, code, roster_problem, window)
         outcome.rest, outcome.returned_from = rest, judged.returned_from
-        if decision.route is Route.REST and judged.early and judged.rest is not None:
-            outcome.rest_due_s = judged.rest.due_s
+        outcome.rest_until_s = due_s
         return outcome
-
-    @staticmethod
-    def _with_rest(
-        row: CheckRow, decision: Decision, judged: Judged, rest: RestRow | None
-    ) -> CheckRow:
-        """A person told to rest (now, or again before their rest is over): when they may scan
-        again."""
-        if decision.route is not Route.REST:
-            return row
-        due_s = rest.due_s if rest is not None else judged.rest.due_s if judged.rest else None
-        return dataclasses.replace(row, rest_until=None if due_s is None else iso_utc(due_s))
 
     def _read_watched_code(
         self, texts: list[str], unreadable: bool, code_seen_at: float
