@@ -11,10 +11,10 @@ health checks) says pass, rest or guard; told to rest, a person rests ``rest_min
 minute's walk) and is read again.
 
 Per model and kind of morning: fevers (core 37.5 °C or more) sent to the guard, people without
-fever (core below 37.5 °C: the guard's load the park's budget counts) sent to the guard, people asked to rest, faults; each part (rest,
-baselines) switched off in turn; and beside it the best single-reading rule that knows the model:
-per morning, the threshold on the first reading that sends the same share of people without fever
-to the guard, and the fevers it catches there.
+fever (core below 37.5 °C: the guard's load the park's budget counts) sent to the guard, people
+asked to rest, faults; each part (rest, baselines) switched off in turn; and beside it the best
+single-reading rule that knows the model: per morning, the threshold on the first reading that
+sends the same share of people without fever to the guard, and the fevers it catches there.
 """
 
 from __future__ import annotations
@@ -53,7 +53,14 @@ MORNINGS: tuple[tuple[str, float, float], ...] = (
     ("mild 20-25", 20.0, 25.0),
 )
 OUTBREAK_SHARE = 0.25  # of the workforce with a fever on the outbreak day
-KINDS = ("cold 10-15", "cool 15-20", "mild 20-25", "warm 25-30", "hot 30-35", "outbreak, cool 15-20")
+KINDS = (
+    "cold 10-15",
+    "cool 15-20",
+    "mild 20-25",
+    "warm 25-30",
+    "hot 30-35",
+    "outbreak, cool 15-20",
+)
 # each part switched off in turn, beside the whole
 PARTS: dict[str, dict[str, bool]] = {
     "rest and baselines": {},
@@ -200,7 +207,9 @@ def run_morning(screening: Screening, health: SensorHealth, visits: list[Visit])
             tally.rested += 1
             back_s = visit.at_s + (config.rest_min + WALK_MIN) * 60.0
             taken = RestTaken(measured.object_c or 0.0, visit.ambient_c, visit.at_s)
-            judged = screening.judge(_measured(visit.rested, visit.ambient_c, back_s), person, taken)
+            judged = screening.judge(
+                _measured(visit.rested, visit.ambient_c, back_s), person, taken
+            )
         guarded = judged.verdict == "guard"
         tally.fevers_guarded += fever and guarded
         tally.normals_guarded += normal and guarded
@@ -222,29 +231,31 @@ def best_single_rule(visits: list[Visit], load: float) -> float:
 
 
 def measure(
-    config: ScreeningConfig, model: ForeheadModel, workers: int, seed: int
+    config: ScreeningConfig, model: ForeheadModel, workers: int, seed: int, seeds: int = 1
 ) -> dict[str, Tally]:
-    """Per kind of morning (and "all"), the screening's tally over the two weeks."""
-    screening = Screening(config)
-    health = SensorHealth(config)
+    """Per kind of morning (and "all"), the screening's tally over the two weeks, summed over
+    ``seeds`` workforces (each a fresh gate)."""
     by_kind: dict[str, Tally] = {kind: Tally() for kind in (*KINDS, "all")}
-    workforce = Workforce(model, workers, seed)
-    for kind, visits in mornings(workforce, config, seed + 1):
-        tally = run_morning(screening, health, visits)
-        tally.single_caught = best_single_rule(visits, tally.normal_load)
-        by_kind[kind].add(tally)
-        by_kind["all"].add(tally)
+    for each in range(seeds):
+        screening = Screening(config)
+        health = SensorHealth(config)
+        workforce = Workforce(model, workers, seed + 100 * each)
+        for kind, visits in mornings(workforce, config, seed + 100 * each + 1):
+            tally = run_morning(screening, health, visits)
+            tally.single_caught = best_single_rule(visits, tally.normal_load)
+            by_kind[kind].add(tally)
+            by_kind["all"].add(tally)
     return by_kind
 
 
-def configured(budget: float, **parts: bool) -> ScreeningConfig:
+def configured(budget: float, **parts: object) -> ScreeningConfig:
     return ScreeningConfig.model_validate(
         {**ScreeningConfig().model_dump(), "secondary_budget": budget, **parts}
     )
 
 
 def _pct(value: float) -> str:
-    return "–" if math.isnan(value) else f"{value:.0%}"
+    return "-" if math.isnan(value) else f"{value:.0%}"
 
 
 def table(results: dict[str, dict[str, dict[str, Tally]]]) -> str:
@@ -287,6 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--workers", type=int, default=300, help="the returning workforce")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--seeds", type=int, default=4, help="workforces, each a fresh gate")
     parser.add_argument("--budgets", default="0.05,0.10,0.20", help="secondary_budget values")
     parser.add_argument("--parts", action="store_true", help="also each part switched off")
     parser.add_argument("--model", choices=sorted(VARIATIONS), action="append")
@@ -295,18 +307,24 @@ def main(argv: list[str] | None = None) -> int:
     budgets = [float(value) for value in args.budgets.split(",")]
     by_budget = {
         name: {
-            budget: measure(configured(budget), model, args.workers, args.seed)["all"]
+            budget: measure(configured(budget), model, args.workers, args.seed, args.seeds)["all"]
             for budget in budgets
         }
         for name, model in models.items()
     }
+    print(
+        f"{args.seeds} workforces of {args.workers}, {len(MORNINGS)} mornings each"
+        f" (seed {args.seed})\n"
+    )
     print("## At each budget, all mornings\n")
     print(budgets_table(by_budget))
     if args.parts:
         default = ScreeningConfig().secondary_budget
         by_part = {
             name: {
-                part: measure(configured(default, **switches), model, args.workers, args.seed)
+                part: measure(
+                    configured(default, **switches), model, args.workers, args.seed, args.seeds
+                )
                 for part, switches in PARTS.items()
             }
             for name, model in models.items()

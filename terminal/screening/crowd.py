@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from terminal.screening.estimators import Reading
 
 HISTORY_WINDOWS = 20  # readings kept, in windows of the reference's size
-BASELINE_KEPT = 15  # a worker's most recent residuals per stage: a few weeks of shifts
+BASELINE_KEPT = 15
+SHRINK_READINGS = 3  # a worker's most recent residuals per stage: a few weeks of shifts
 
 
 def quantile(values: list[float], share: float) -> float:
@@ -84,7 +85,10 @@ class Baselines:
         kept = self._residuals.get((person_id, stage))
         if kept is None or len(kept) < self.min_readings:
             return None
-        return statistics.median(kept)
+        # a few readings say less than many: the median is drawn towards the crowd's (0) by as
+        # many readings as it takes to trust it half (the day's wobble and the time each morning
+        # since coming in are in every residual)
+        return statistics.median(kept) * len(kept) / (len(kept) + SHRINK_READINGS)
 
     def add(self, person_id: str, stage: str, residual_c: float) -> None:
         kept = self._residuals.setdefault((person_id, stage), deque(maxlen=BASELINE_KEPT))
