@@ -4,8 +4,8 @@ worker's own usual reading (their baseline), and the recent scores the threshold
 A reading is held against what is expected of that person here: the crowd's median in similar air
 cancels what everybody in the lobby shares (the air, the weather they came from, the sensor's
 drift); a returning worker's baseline then cancels their own offset, which is as large as a fever's
-rise on the forehead. Each is kept apart for first readings and readings after a rest, which come
-from differently acclimatised skin.
+rise on the forehead. The crowd and the scores are kept apart for first readings and readings
+after a rest, which come from differently acclimatised skin.
 """
 
 from __future__ import annotations
@@ -72,17 +72,19 @@ class Crowd:
 class Baselines:
     """Each worker's usual reading, as their residual against the crowd's reference at the time:
     the crowd's median in similar air moves with the air and the weather, a person's place in it
-    does not. The median of their recent residuals, so that a few readings taken while they were
-    ill do not move it; readings the screening sent to the guard are not taken at all."""
+    does not. A first reading is held against the first readings' crowd and a rested one against
+    the rested crowd, so both residuals measure the same place, and one baseline takes both (it
+    fills twice as fast). The median of their recent residuals, so that a few readings taken while
+    they were ill do not move it; readings the screening sent to the guard are not taken at all."""
 
     def __init__(self, min_readings: int) -> None:
         self.min_readings = min_readings
-        self._residuals: dict[tuple[str, str], deque[float]] = {}
+        self._residuals: dict[str, deque[float]] = {}
 
-    def offset_c(self, person_id: str | None, stage: str) -> float | None:
+    def offset_c(self, person_id: str | None) -> float | None:
         if person_id is None:
             return None
-        kept = self._residuals.get((person_id, stage))
+        kept = self._residuals.get(person_id)
         if kept is None or len(kept) < self.min_readings:
             return None
         # a few readings say less than many: the median is drawn towards the crowd's (0) by as
@@ -90,12 +92,12 @@ class Baselines:
         # since coming in are in every residual)
         return statistics.median(kept) * len(kept) / (len(kept) + SHRINK_READINGS)
 
-    def add(self, person_id: str, stage: str, residual_c: float) -> None:
-        kept = self._residuals.setdefault((person_id, stage), deque(maxlen=BASELINE_KEPT))
+    def add(self, person_id: str, residual_c: float) -> None:
+        kept = self._residuals.setdefault(person_id, deque(maxlen=BASELINE_KEPT))
         kept.append(residual_c)
 
     def people(self) -> int:
-        return len({person for person, _ in self._residuals})
+        return len(self._residuals)
 
 
 @dataclass

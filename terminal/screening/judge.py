@@ -106,7 +106,7 @@ class Screening:
                 crowd_c = quantile(similar, RESTED_FROM_FIRST_QUANTILE)
         if crowd_c is None:
             return Expected(table_forehead_c(reading.ambient_c), None, "table")
-        own = self.baselines.offset_c(person_id, stage) if self.config.baseline else None
+        own = self.baselines.offset_c(person_id) if self.config.baseline else None
         if own is not None:
             return Expected(crowd_c + own, crowd_c, "baseline")
         return Expected(crowd_c, crowd_c, "crowd")
@@ -213,7 +213,7 @@ class Screening:
             return
         self.scores[(stage, expected.basis == "baseline")].add(score)
         if person_id is not None and verdict != "guard" and expected.crowd_c is not None:
-            self.baselines.add(person_id, stage, reading.object_c - expected.crowd_c)
+            self.baselines.add(person_id, reading.object_c - expected.crowd_c)
 
     def resume(self, history: Iterable[object]) -> None:
         """Take the record's earlier screenings again, oldest first (``ForeheadReading`` rows:
