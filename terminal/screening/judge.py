@@ -20,6 +20,7 @@ it (``secondary_budget``: the share of people without fever the guards can check
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from statistics import NormalDist
@@ -88,6 +89,8 @@ class Screening:
 
         self.crowds: dict[Stage, Crowd] = {"first": crowd(), "rested": crowd()}
         self.baselines = Baselines(config.baseline_min_readings)
+        # whether each recent first reading went to the guard at once
+        self._first_verdicts: deque[bool] = deque(maxlen=FIRST_SCORES)
         self.scores: dict[tuple[Stage, bool], Scores] = {
             ("first", False): Scores(FIRST_SCORES),
             ("first", True): Scores(FIRST_SCORES),
@@ -118,8 +121,13 @@ class Screening:
         return own if len(own) >= MIN_SCORES else self.scores[(stage, False)]
 
     def _guard_share_of_rested(self) -> float:
-        """The share of rested people the guard may see: the budget, over the share that rests."""
-        return min(1.0, self.config.secondary_budget / self.config.rest_share)
+        """The share of rested people the guard may see: what is left of the budget once the
+        first readings sent at once are counted, over the share that rests."""
+        budget = self.config.secondary_budget
+        first = self._first_verdicts
+        sent_at_once = sum(first) / len(first) if first else 0.0
+        left = max(budget - sent_at_once, budget / 4)
+        return min(1.0, left / self.config.rest_share)
 
     # --- the judgement ----------------------------------------------------------------------------
     def judge(
@@ -152,29 +160,38 @@ class Screening:
         """The verdict, the score at or above which it sends on, and why, in one line."""
         config = self.config
         table_core = table_core_c(reading)
-        seen = f"screened {reading.object_c:.1f} °C"
-        if reading.object_c > config.plausible_max_c or table_core >= config.clearly_high_c:
-            return "guard", None, f"{seen}: clearly high (estimated core {table_core:.1f} °C)"
+        seen = f"screened {reading.object_c:.1f} °C" + (
+            " after a rest" if stage == "rested" else ""
+        )
+        if reading.object_c > config.plausible_max_c:
+            return "guard", None, f"{seen}: hotter than any forehead"
+        # high whatever the crowd: never a pass
+        high = table_core >= config.clearly_high_c
         against = _against(expected, score)
+        if high:
+            against = f"estimated core {table_core:.1f} °C by the table, {against}"
         if expected.basis == "table":
-            # the crowd is not known yet: the published table alone
-            flagged = table_core >= config.fever_threshold_c
-            return ("guard" if flagged else "pass"), None, f"{seen}: {against}"
+            # the crowd is not known yet (a gate just switched on, the first people of a
+            # morning): the table alone; a raised reading rests, and the crowd is known by the
+            # time they are back
+            raised = high or table_core >= config.fever_threshold_c
+            if raised and config.rest and stage == "first" and not high:
+                return "rest", None, f"{seen}: {against}, rest and scan again"
+            return ("guard" if raised else "pass"), None, f"{seen}: {against}"
         if stage == "rested":
             threshold = self._rested_threshold(expected)
-            if score >= threshold:
-                return (
-                    "guard",
-                    threshold,
-                    f"{seen} after a rest: {against}, sends on at +{threshold:.2f}",
-                )
-            return "pass", threshold, f"{seen} after a rest: {against}"
+            if score >= threshold or high:
+                return "guard", threshold, f"{seen}: {against}, sends on at +{threshold:.2f}"
+            return "pass", threshold, f"{seen}: {against}"
+        share = config.rest_share if config.rest else config.secondary_budget
+        threshold = self._first_threshold(reading, expected, 1 - share)
+        above = score >= threshold
         if not config.rest:
-            threshold = self._first_threshold(reading, expected, 1 - config.secondary_budget)
-            verdict: Verdict = "guard" if score >= threshold else "pass"
+            verdict: Verdict = "guard" if above or high else "pass"
             return verdict, threshold, f"{seen}: {against}, sends on at +{threshold:.2f}"
-        threshold = self._first_threshold(reading, expected, 1 - config.rest_share)
-        if score >= threshold:
+        if above and high:
+            return "guard", threshold, f"{seen}: clearly high, {against}"
+        if above or high:
             return "rest", threshold, f"{seen}: {against}, rests from +{threshold:.2f}"
         return "pass", threshold, f"{seen}: {against}"
 
@@ -208,6 +225,8 @@ class Screening:
         of the person's baseline (it may be a fever)."""
         if reading.object_c > self.config.plausible_max_c:
             return
+        if stage == "first":
+            self._first_verdicts.append(verdict == "guard")
         self.crowds[stage].add(reading)
         if expected.basis == "table":
             return
