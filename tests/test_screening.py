@@ -160,7 +160,7 @@ def test_hotter_than_any_forehead_goes_to_the_secondary_check_not_a_pass() -> No
     bench = Bench(object_c=44.0)
     reading = bench.screener.judge(bench.screener.measure(), "W0001")
     assert reading.fault is None and reading.verdict == "guard" and reading.flagged
-    assert reading.why is not None and "clearly high" in reading.why
+    assert reading.why is not None and "hotter than any forehead" in reading.why
 
 
 def test_a_fault_stays_a_fault_when_judged() -> None:
@@ -358,10 +358,14 @@ def test_the_table_rises_with_the_air_and_speaks_until_the_crowd_is_known() -> N
     normal = screening.judge(measured(table, 22.0), "W0001")
     assert (normal.mode, normal.verdict) == ("table", "pass")
     assert normal.first_c == pytest.approx(36.8) and normal.reference_c == pytest.approx(table)
-    # 0.6 °C above the table is a core of 37.55: past fever_threshold_c, and no crowd to rest by
-    hot = screening.judge(measured(table + 0.6, 22.0), "W0002")
+    # 0.6 °C above the table is a core of 37.55: past fever_threshold_c; the person rests, and
+    # the crowd is known by the time they are back
+    raised = screening.judge(measured(table + 0.6, 22.0), "W0002")
+    assert (raised.mode, raised.verdict, raised.stage) == ("table", "rest", "first")
+    assert raised.why is not None and "the table's" in raised.why
+    # a core of 38.0 or more by the table goes to the guard at once
+    hot = screening.judge(measured(table + 1.0, 22.0), "W0003")
     assert (hot.mode, hot.verdict) == ("table", "guard")
-    assert hot.why is not None and "the table's" in hot.why
     screening = Screening(config)
     rng = random.Random(2)
     modes = [
@@ -393,8 +397,8 @@ def test_against_the_people_before_not_the_weather() -> None:
     ("object_c", "shown"),
     [
         # an estimated core of 38.0 by the table, in that cold lobby
-        (normal_forehead_c(COLD_LOBBY_C) + 0.8 * 1.25, "clearly high"),
-        (43.0, "clearly high"),  # hotter than any forehead (plausible_max_c)
+        (normal_forehead_c(COLD_LOBBY_C) + 0.8 * 1.25, "estimated core 38.0 °C by the table"),
+        (43.0, "hotter than any forehead"),  # plausible_max_c
     ],
 )
 def test_a_clearly_high_reading_goes_to_the_guard_at_once(object_c: float, shown: str) -> None:
@@ -406,6 +410,21 @@ def test_a_clearly_high_reading_goes_to_the_guard_at_once(object_c: float, shown
     # whatever the crowd: the same at a gate just switched on
     fresh = Screening(ScreeningConfig()).judge(measured(object_c), "W0001")
     assert fresh.verdict == "guard"
+
+
+def test_high_by_the_table_but_usual_for_the_crowd_rests_and_is_never_passed() -> None:
+    # a lobby where every forehead reads warm for the air (say the sun on an outdoor gate): a
+    # reading the table calls clearly high, and the crowd does not, rests first; still high by
+    # the table after the rest, it goes to the guard
+    screening = Screening(ScreeningConfig())
+    warm = normal_forehead_c(COLD_LOBBY_C) + 1.0  # a core of 38.05 by the table
+    now = crowd_of(screening, 40, centre_c=warm + 0.3)
+    first = screening.judge(measured(warm, at_s=now), "W0001")
+    assert (first.mode, first.verdict) == ("crowd", "rest")
+    assert first.reference_c is not None and warm < first.reference_c
+    taken = RestTaken(warm, COLD_LOBBY_C, now)
+    again = screening.judge(measured(warm, at_s=now + REST_S), "W0001", taken)
+    assert (again.stage, again.verdict) == ("rested", "guard")
 
 
 def test_below_clearly_high_a_raised_reading_rests_first() -> None:
