@@ -612,10 +612,6 @@ def test_a_cold_morning_after_mild_ones_is_not_taken_for_an_outbreak() -> None:
     assert guarded_share(cold, fever=True) >= 0.7
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the rested crowd is those told to rest: mostly the ill on an outbreak's day",
-)
 def test_an_outbreak_after_a_long_normal_history_is_sent_on_not_kept_to_the_budget() -> None:
     ordinary = run(Screening(ScreeningConfig()), Lobby().mornings(12, fever_share=0.03))
     seen = run(Screening(ScreeningConfig()), Lobby().mornings(12, outbreak={11: 0.3}))

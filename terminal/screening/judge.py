@@ -222,12 +222,17 @@ class Screening:
     ) -> None:
         """Take a judged reading into the crowd, the scores and the person's baseline. A reading
         hotter than any forehead is not a number to learn from; one sent to the guard is kept out
-        of the person's baseline (it may be a fever)."""
+        of the crowd and of the person's baseline (it may be a fever)."""
         if reading.object_c > self.config.plausible_max_c:
             return
         if stage == "first":
             self._first_verdicts.append(verdict == "guard")
-        self.crowds[stage].add(reading)
+        if verdict != "guard" or expected.basis == "table":
+            # what the crowd is expected to read: those sent to the guard may have a fever, and
+            # on an outbreak's day most people told to rest do. Kept in, they would lift the
+            # rested crowd's median until the ill were held against the ill. While the table
+            # speaks, everyone counts: a site the table reads high must still get its crowd
+            self.crowds[stage].add(reading)
         if expected.basis == "table":
             return
         self.scores[(stage, expected.basis == "baseline")].add(score)
