@@ -27,9 +27,12 @@ from terminal.centre.web.spreadsheet import spreadsheet_safe
 from terminal.link.contract import Reason
 
 SHOWN_RECORDS = 500
+# each temperature named by what it is: the screened reading (the forehead as the thermometer
+# saw it) and the screening's estimated core temperature; the guard's clinical reading is on the
+# flag. identified_as: who an unidentified person is, as a guard recorded it at the desk
 CSV_COLUMNS = (
-    "event_id", "park", "gate", "occurred_at", "person_id", "code", "temperature_c", "decision",
-    "reason", "route", "replayed",
+    "event_id", "park", "gate", "occurred_at", "person_id", "identified_as", "code",
+    "screened_c", "estimated_core_c", "screening", "decision", "reason", "route", "replayed",
 )  # fmt: skip
 VEHICLE_CSV_COLUMNS = (
     "event_id", "park", "gate", "occurred_at", "plate", "driver", "purpose", "decision", "reason",
@@ -146,6 +149,7 @@ class Board:
             "reports": reports,
             "vehicles": store.vehicles(SHOWN_VEHICLES),
             "zones": store.zones(web.now()),
+            "not_returned": store.not_returned(open_only=True),
         }
 
     async def live_part(self, visitor: Visitor) -> str:
