@@ -97,6 +97,11 @@ def test_the_desk_says_why_queues_the_flags_shows_a_lockdown_and_records_who_and
         )
         expect(rows.nth(1).locator(".readings .core")).to_have_text("estimated core 37.6 °C")
         expect(rows.nth(1).locator(".readings .screened")).to_have_count(0)
+        # the clinical reading's form says the same
+        rows.nth(0).locator("a.resolve").click()
+        expect(page.locator(".resolve .readings .screened")).to_have_text("screened 35.1 °C")
+        expect(page.locator(".resolve .readings .reference")).to_contain_text("own baseline")
+        page.goto(f"{here.url}/desk")
         # who the unidentified person in the isolation room is: refused when not plain text,
         # then recorded, shown and audited
         expect(rows.nth(0).locator("a.identify")).to_have_count(0)  # named by their code
@@ -166,6 +171,16 @@ def test_a_flag_nobody_takes_is_raised_to_the_health_officer_with_a_sound_of_its
         [entry] = [e for e in here.store.audit_log() if e.action.startswith("escalate")]
         assert entry.action == "escalate to health_officer"
         assert late_row.event_id in entry.detail
+        # the officer watching the board hears it too
+        board = signed_in(browser, here, "hana")
+        board.goto(f"{here.url}/board")
+        expect(board.locator("#escalation-banner .alarm-item")).to_have_attribute(
+            "data-flag", late_row.event_id
+        )
+        expect(board.locator(f'#outcomes tr[data-flag="{late_row.event_id}"]')).to_contain_text(
+            "raised to the health officer"
+        )
+        board.close()
         # the guard's desk says it was raised, without the officer's banner
         guard = signed_in(browser, here, "anna")
         expect(
