@@ -8,14 +8,16 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from dataclasses import replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Browser, expect
 
 from simulator.broker import PrivateBroker
-from terminal.centre.store import CheckQuery
+from terminal.centre.store import CheckQuery, FlagView
 from terminal.centre.web.board import CSV_COLUMNS, csv_lines
+from terminal.centre.web.desk import identifiable, parse_identity
 from tests.support.board import publish
 from tests.support.centre_fixture import wait_until
 from tests.support.centre_messages import FakeGate
@@ -233,3 +235,29 @@ def test_the_board_shows_each_gates_guard_load_resting_not_returned_and_estimate
             expect(quiet.locator(cell)).to_have_text("—")
         expect(page.locator(f'#not-returned tr[data-flag="{told}"] .person')).to_have_text("W0003")
         page.close()
+
+
+def test_an_identity_is_one_short_line_of_plain_text() -> None:
+    assert parse_identity("  Li Wei, badge 2231 ") == ("Li Wei, badge 2231", None)
+    assert parse_identity("   ") == (None, "identity_missing")
+    assert parse_identity("x" * 65) == (None, "identity_too_long")
+    assert parse_identity("x" * 64) == ("x" * 64, None)
+    for hostile in ("Li\nWei", "Li Wei\u202e", "Li\x1b[2JWei"):
+        assert parse_identity(hostile) == (None, "identity_not_plain"), hostile
+
+
+def test_only_an_unnamed_person_sent_to_isolation_can_be_identified() -> None:
+    at = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
+    base = FlagView(
+        flag_id="f1", park="p1", gate="g1", person_id=None, kind="suspected_fever",
+        temperature_c=38.6, first_c=None, route="isolation_room", isolation_room="Room 3",
+        isolation_location=None, raised_at=at, alerts=1, last_alert_at=at, state="open",
+        clinical_c=None, guard=None, resolved_at=None, taken_by=None, taken_at=None,
+        escorted_by=None, escorted_at=None,
+    )  # fmt: skip
+    assert identifiable(base)
+    assert identifiable(replace(base, kind="secondary_check", route="secondary_check",
+                                state="fever_confirmed"))  # fmt: skip
+    assert not identifiable(replace(base, person_id="W0001"))
+    assert not identifiable(replace(base, kind="secondary_check", route="secondary_check"))
+    assert not identifiable(replace(base, kind="not_returned", route=None))
