@@ -253,14 +253,14 @@ def test_a_schema_2_database_migrates_with_every_row(schema_2_url: str) -> None:
         store.close()
     db = connect(schema_2_url)
     try:
-        assert schema_version(db) == SCHEMA_VERSION == 3
+        assert schema_version(db) == SCHEMA_VERSION == 4
         db.commit()
     finally:
         db.close()
 
 
 def test_a_newer_schema_is_refused_in_one_line_and_left_as_it_was(schema_2_url: str) -> None:
-    open_store(schema_2_url).close()  # now schema 3
+    open_store(schema_2_url).close()  # now schema 4
     db = connect(schema_2_url)
     try:
         db.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (SCHEMA_VERSION + 1,))
@@ -276,6 +276,78 @@ def test_a_newer_schema_is_refused_in_one_line_and_left_as_it_was(schema_2_url: 
     try:  # nothing was changed: the newer centre finds its database as it left it
         assert schema_version(db) == SCHEMA_VERSION + 1
         assert db.query("SELECT COUNT(*) FROM checks")[0][0] == 1
+        db.commit()
+    finally:
+        db.close()
+
+
+# --- schema 3 -> 4: why a flag was raised, who an unidentified person is, the screening's day --
+SCHEMA_4_COLUMNS = {
+    "flags": (
+        "object_c", "threshold_c", "reference_c", "reference_basis", "why", "identity",
+        "identified_by", "identified_s", "escalated_s", "dismissed_by", "dismissed_s",
+        "dismiss_note",
+    ),
+    "checks": ("object_c", "screening"),
+    "gates": ("screening",),
+}  # fmt: skip
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def schema_3_url(request: pytest.FixtureRequest) -> str:
+    """A schema-3 database with a flag, a check and a gate's status in it: made by this centre,
+    then the columns schema 4 added taken away, as a schema-3 centre left it."""
+    url = database_url(request, request.param)
+    store = open_store(url)
+    gate = FakeGate("north-1")
+    try:
+        _row, flagged = gate.flagged(MORNING, person_id="W0002")
+        for message in (*flagged, gate.status("online", MORNING)):
+            store.ingest(*message, MORNING)
+    finally:
+        store.close()
+    db = connect(url)
+    try:
+        for table, columns in SCHEMA_4_COLUMNS.items():
+            for column in columns:
+                db.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+        db.execute("UPDATE meta SET value = 3 WHERE key = 'schema'")
+        db.commit()
+    finally:
+        db.close()
+    return url
+
+
+def test_a_schema_3_database_gains_the_screenings_columns_with_every_row(
+    schema_3_url: str,
+) -> None:
+    store = open_store(schema_3_url)
+    try:
+        [flag] = store.flags()
+        assert (flag.person_id, flag.state) == ("W0002", "open")
+        assert (flag.why, flag.identity) == (None, None)
+        [check] = store.checks(CheckQuery())
+        assert (check.person_id, check.object_c, check.screening) == ("W0002", None, None)
+        [gate] = [g for g in store.gates(MORNING) if g.gate == "north-1"]
+        assert gate.state == "online" and gate.screening is None
+        # and what the new columns are for works on the upgraded database
+        north = FakeGate("north-1")
+        row, flagged = north.screened_flag(MORNING, person_id=None, route="isolation_room",
+                                           kind="suspected_fever")  # fmt: skip
+        for message in flagged:
+            assert store.ingest(*message, MORNING)
+        ref = flag_ref("p1", "north-1", row.event_id)
+        assert store.identify(ref, "anna", "Li Wei, badge 2231", MORNING)
+        named = store.flag(ref)
+        assert named is not None and named.identity == "Li Wei, badge 2231"
+        assert named.object_c == 35.1 and named.reference_basis == "baseline"
+    finally:
+        store.close()
+    db = connect(schema_3_url)
+    try:
+        assert schema_version(db) == SCHEMA_VERSION == 4
+        for table, columns in SCHEMA_4_COLUMNS.items():
+            assert set(columns) <= db.columns(table), table
         db.commit()
     finally:
         db.close()

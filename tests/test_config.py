@@ -68,9 +68,18 @@ GOOD = example_gate_config_text()
             ("plausible_max_c = 42.5", "plausible_max_c = 40.0"),
             r"screening: Value error, plausible_max_c must be at least fever_threshold_c \+ 3",
         ),
+        # nor a screening the guards cannot staff, or one that sends everyone to rest
         (
-            ("relative_offset_c = 0.55", "relative_offset_c = 2.0"),
-            r"screening\.relative_offset_c: Input should be less than or equal to 1",
+            ("secondary_budget = 0.10", "secondary_budget = 0.6"),
+            r"screening\.secondary_budget: Input should be less than or equal to 0\.5",
+        ),
+        (
+            ("rest_share = 0.4 ", "rest_share = 0.05 "),
+            r"screening: Value error, rest_share must be at least secondary_budget",
+        ),
+        (
+            ("clearly_high_c = 38.0 ", "clearly_high_c = 37.3 "),
+            r"screening\.clearly_high_c: Input should be greater than or equal to 37\.5",
         ),
         (
             ("settle_s = 0.7", "settle_s = 0.3"),
@@ -210,6 +219,69 @@ def test_errors_name_the_file_and_the_key(
     assert str(raised.value).startswith(str(path.resolve()) + ":") or "not valid TOML" in str(
         raised.value
     )
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("estimator", '"relative"'), ("reference_quantile", "0.05"), ("relative_offset_c", "0.55")],
+)
+def test_a_screening_key_of_earlier_versions_is_refused_naming_what_replaced_it(
+    tmp_path: Path, key: str, value: str
+) -> None:
+    # an upgraded gate must not keep running on a knob that no longer does anything
+    assert "[screening]\n" in GOOD
+    path = _write(tmp_path, GOOD.replace("[screening]\n", f"[screening]\n{key} = {value}\n", 1))
+    with pytest.raises(ConfigError) as raised:
+        load(path)
+    message = str(raised.value)
+    assert "\n" not in message
+    assert message.startswith(f"{path.resolve()}: screening: ")
+    assert f"{key} is replaced by secondary_budget" in message and message.endswith("remove it")
+
+
+@pytest.mark.parametrize(
+    ("screening", "message"),
+    [
+        ({"secondary_budget": 0.0}, r"screening\.secondary_budget: .*or equal to 0\.01"),
+        ({"rest_min": 1}, r"screening\.rest_min: .*greater than or equal to 2"),
+        ({"rest_min": 45}, r"screening\.rest_min: .*less than or equal to 30"),
+        ({"rest_share": 0.95}, r"screening\.rest_share: .*less than or equal to 0\.9"),
+        ({"rest_return_min": 0.5}, r"screening\.rest_return_min: .*greater than or equal to 1"),
+        ({"baseline_min_readings": 1}, r"screening\.baseline_min_readings: .*equal to 2"),
+        ({"rest_area": ""}, r"screening\.rest_area: String should have at least 1 character"),
+        ({"rest": "sometimes"}, r"screening\.rest: Input should be a valid boolean"),
+        (
+            {"secondary_budget": 0.3, "rest_share": 0.25},
+            r"screening: Value error, rest_share must be at least secondary_budget$",
+        ),
+        (
+            {"fever_threshold_c": 37.8, "clearly_high_c": 37.6},
+            r"screening: Value error, clearly_high_c must be above fever_threshold_c$",
+        ),
+    ],
+)
+def test_the_screenings_keys_are_bounded_and_agree(
+    tmp_path: Path, screening: dict, message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message) as raised:
+        make_config(tmp_path, screening=screening)
+    assert "\n" not in str(raised.value)
+
+
+def test_a_park_may_set_its_budget_and_switch_rest_or_baselines_off(tmp_path: Path) -> None:
+    config = make_config(
+        tmp_path,
+        screening={"secondary_budget": 0.2, "rest_share": 0.2, "rest": False, "baseline": False},
+    )
+    assert (config.screening.secondary_budget, config.screening.rest_share) == (0.2, 0.2)
+    assert not config.screening.rest and not config.screening.baseline
+    defaults = make_config(tmp_path).screening
+    assert (defaults.secondary_budget, defaults.rest_min, defaults.clearly_high_c) == (
+        0.10,
+        5.0,
+        38.0,
+    )
+    assert defaults.rest and defaults.baseline
 
 
 def test_the_broker_password_is_refused_in_the_main_config(tmp_path: Path) -> None:
@@ -480,6 +552,7 @@ FORGING = ["Room 1\nADMITTED", "Room 1\x1b[2J", "Room \u202e1 moor", "Room\u200b
     [
         (lambda t: {"secondary": {"isolation_room": t}}, "secondary.isolation_room"),
         (lambda t: {"secondary": {"isolation_location": t}}, "secondary.isolation_location"),
+        (lambda t: {"screening": {"rest_area": t}}, "screening.rest_area"),
         (
             lambda t: {"healthcode": {"issuers": [{**SIMULATOR_ISSUER, "name": t}]}},
             "healthcode.issuers[0].name",

@@ -39,11 +39,18 @@ def invalid(problem: CodeProblem) -> CodeSeen:
 
 
 NORMAL = Temperature(first_c=36.6)
-FLAGGED = Temperature(first_c=38.1, flagged=True, mode="relative", reference_c=34.0)
+FLAGGED = Temperature(first_c=38.1, verdict="guard", mode="crowd", reference_c=34.0)
+# a first reading raised but not clearly high: rest in the waiting area and scan again
+RAISED = Temperature(first_c=37.4, verdict="rest", mode="crowd", reference_c=34.0)
 FAULT = Temperature(None, fault="PECMismatchError")
+# measured, not judged yet (the screening has not said pass, rest or guard): never admits
+UNJUDGED = Temperature(None, object_c=34.0, ambient_c=20.0)
 
 ADMIT = (True, Reason.ADMITTED, Route.THROUGH)
 SECONDARY = (False, Reason.SECONDARY_CHECK, Route.SECONDARY_CHECK)
+REST = (False, Reason.REST, Route.REST)
+RED = (False, Reason.CODE_RED, Route.ISOLATION_ROOM)
+POSITIVE = (False, Reason.NAT_POSITIVE, Route.ISOLATION_ROOM)
 ISOLATE = (False, Reason.FEVER, Route.ISOLATION_ROOM)
 
 
@@ -56,8 +63,28 @@ CASES = [
     # name, temperature, code, what the roster says -> (admit, reason, route)
     ("all well", NORMAL, code(), OK, ADMIT),
     ("flagged: secondary check", FLAGGED, code(), OK, SECONDARY),
-    ("a flag outranks a red code", FLAGGED, code("red"), RosterProblem.UNREGISTERED, SECONDARY),
-    ("a high estimate the screening did not flag", Temperature(37.6), code(), OK, ADMIT),
+    ("raised: rest and scan again", RAISED, code(), OK, REST),
+    ("a high estimate the screening passed", Temperature(37.6), code(), OK, ADMIT),
+    ("measured but not judged never admits", UNJUDGED, code(), OK, deny(Reason.NOT_MEASURED)),
+    # the screening's word counts only for someone who would be let in
+    ("a red code keeps its isolation, flagged or not", FLAGGED, code("red"), OK, RED),
+    ("a red code is not sent to rest", RAISED, code("red"), OK, RED),
+    ("a red code outranks the roster, flagged", FLAGGED, code("red"), RosterProblem.UNREGISTERED,
+     RED),
+    ("a flag on no code: refused for the code", FLAGGED, CodeSeen("none"), OK,
+     deny(Reason.NO_CODE)),
+    ("a flag on a forged code", FLAGGED, invalid(CodeProblem.BAD_SIGNATURE), OK,
+     deny(Reason.CODE_BAD_SIGNATURE)),
+    ("a flag on a replayed code", FLAGGED, code(replay_of="e1"), OK,
+     deny(Reason.CODE_REPLAYED)),
+    ("a yellow code is not sent to rest", RAISED, code("yellow"), OK, deny(Reason.CODE_YELLOW)),
+    ("a flag off the roster", FLAGGED, code(), RosterProblem.UNREGISTERED,
+     deny(Reason.UNREGISTERED)),
+    ("a flag outside the shift", FLAGGED, code(), RosterProblem.SHIFT_EARLY,
+     deny(Reason.SHIFT_EARLY)),
+    ("raised, outside the shift", RAISED, code(), RosterProblem.SHIFT_LATE,
+     deny(Reason.SHIFT_LATE)),
+    ("raised, test too old", RAISED, code(), RosterProblem.NAT_EXPIRED, deny(Reason.NAT_EXPIRED)),
     ("sensor fault never admits", FAULT, code(), OK, deny(Reason.SENSOR_FAULT)),
     ("a fault with a number still never admits", Temperature(36.6, fault="stuck"), code(), OK,
      deny(Reason.SENSOR_FAULT)),
@@ -99,7 +126,9 @@ CASES = [
      (False, Reason.NAT_POSITIVE, Route.ISOLATION_ROOM)),
     ("red outranks an expired test", NORMAL, code("red"), RosterProblem.NAT_EXPIRED,
      (False, Reason.CODE_RED, Route.ISOLATION_ROOM)),
-    ("a flag outranks a positive test", FLAGGED, code(), RosterProblem.NAT_POSITIVE, SECONDARY),
+    ("a positive test keeps its isolation, flagged", FLAGGED, code(), RosterProblem.NAT_POSITIVE,
+     POSITIVE),
+    ("a positive test is not sent to rest", RAISED, code(), RosterProblem.NAT_POSITIVE, POSITIVE),
     ("a roster problem never admits on no code", NORMAL, CodeSeen("none"),
      RosterProblem.UNREGISTERED, deny(Reason.NO_CODE)),
 ]
@@ -150,15 +179,39 @@ def test_a_shift_refusal_says_when_the_window_is(
         assert WINDOW.interval() == "2026-11-23T07:40+08:00/2026-11-23T08:00+08:00"
 
 
-def test_an_untrusted_clock_admits_nobody_but_still_sends_a_flag_to_the_secondary_check() -> None:
-    assert decide(NORMAL, code(), OK, clock_trusted=False).reason is Reason.CLOCK_UNSYNCED
-    flagged = decide(FLAGGED, code(), OK, clock_trusted=False)
-    assert (flagged.reason, flagged.alert) == (Reason.SECONDARY_CHECK, Alert.SECONDARY_CHECK)
+def test_an_untrusted_clock_admits_nobody_and_spends_no_guard_on_a_code_it_cannot_check() -> None:
+    for temperature in (NORMAL, FLAGGED, RAISED):
+        decision = decide(temperature, code(), OK, clock_trusted=False)
+        assert (decision.admit, decision.reason, decision.alert) == (
+            False,
+            Reason.CLOCK_UNSYNCED,
+            None,
+        )
 
 
-def test_a_flag_alerts_security_and_a_fault_does_not_pass() -> None:
-    assert decide(FLAGGED, code(), OK).alert is Alert.SECONDARY_CHECK
-    assert decide(FAULT, code(), OK).alert is None
+@pytest.mark.parametrize(
+    ("temperature", "seen", "problem", "alert"),
+    [
+        (FLAGGED, code(), OK, Alert.SECONDARY_CHECK),  # a guard must measure again
+        (RAISED, code(), OK, None),  # resting is the person's own errand, no guard's
+        (FAULT, code(), OK, None),
+        (NORMAL, code(), OK, None),
+        (FLAGGED, code("red"), OK, Alert.HEALTH_CODE),  # the red code's alert, not a flag's
+        (RAISED, code("red"), OK, Alert.HEALTH_CODE),
+        (FLAGGED, code(), RosterProblem.NAT_POSITIVE, Alert.NAT_POSITIVE),
+        (RAISED, code(), RosterProblem.NAT_POSITIVE, Alert.NAT_POSITIVE),
+        (FLAGGED, code(), RosterProblem.SHIFT_EARLY, None),
+    ],
+)  # fmt: skip
+def test_who_security_hears_of(
+    temperature: Temperature, seen: CodeSeen, problem: RosterProblem | None, alert: Alert | None
+) -> None:
+    assert decide(temperature, seen, problem).alert is alert
+
+
+def test_a_flag_outside_the_shift_is_told_the_window_not_sent_to_the_guard() -> None:
+    decision = decide(FLAGGED, code(), RosterProblem.SHIFT_EARLY, next_window=WINDOW)
+    assert (decision.reason, decision.window) == (Reason.SHIFT_EARLY, WINDOW)
 
 
 @pytest.mark.parametrize(
@@ -242,11 +295,14 @@ def test_a_green_code_under_a_tier_that_sends_everyone_to_a_second_check() -> No
     ("temperature", "seen", "problem", "expected"),
     [
         (NORMAL, code(), OK, deny(Reason.LOCKDOWN)),  # a good code, on the roster, in shift
-        (FLAGGED, code(), OK, SECONDARY),  # a flag still goes to the secondary check
+        # nobody is sent to a secondary check (or to rest) they could not pass anyway
+        (FLAGGED, code(), OK, deny(Reason.LOCKDOWN)),
+        (RAISED, code(), OK, deny(Reason.LOCKDOWN)),
         (FAULT, code(), OK, deny(Reason.SENSOR_FAULT)),
-        (NORMAL, code("red"), OK, (False, Reason.CODE_RED, Route.ISOLATION_ROOM)),
-        (NORMAL, code(), RosterProblem.NAT_POSITIVE,
-         (False, Reason.NAT_POSITIVE, Route.ISOLATION_ROOM)),
+        (NORMAL, code("red"), OK, RED),
+        (FLAGGED, code("red"), OK, RED),  # a red code still alerts
+        (NORMAL, code(), RosterProblem.NAT_POSITIVE, POSITIVE),
+        (FLAGGED, code(), RosterProblem.NAT_POSITIVE, POSITIVE),
         (NORMAL, code(), RosterProblem.UNREGISTERED, deny(Reason.UNREGISTERED)),
     ],
 )  # fmt: skip
@@ -255,6 +311,8 @@ def test_a_lockdown_admits_nobody(
 ) -> None:
     decision = decide(temperature, seen, problem, lockdown=True)
     assert (decision.admit, decision.reason, decision.route) == expected
+    assert decision.alert is not Alert.SECONDARY_CHECK
+    assert (decision.alert is not None) == (decision.route is Route.ISOLATION_ROOM)
     unlocked = decide(temperature, seen, problem, lockdown=False)
     assert unlocked.reason != Reason.LOCKDOWN
     if expected[1] is not Reason.LOCKDOWN:
@@ -282,7 +340,10 @@ ZONE_CASES = [
     # name, temperature, code, roster, zone -> (admit, reason, route)
     ("room in the zone", NORMAL, code(), OK, ZoneState(), ADMIT),
     ("a full zone: wait", NORMAL, code(), OK, FULL, WAIT),
-    ("a full zone never makes a fever wait", FLAGGED, code(), OK, FULL, SECONDARY),
+    ("a full zone never makes a flag wait", FLAGGED, code(), OK, FULL, SECONDARY),
+    ("a full zone: the raised rest first", RAISED, code(), OK, FULL, REST),
+    ("inside already: refused, not sent to the guard", FLAGGED, code(), OK, INSIDE,
+     deny(Reason.ANTI_PASSBACK)),
     ("a full zone never makes a red code wait", NORMAL, code("red"), OK, FULL,
      (False, Reason.CODE_RED, Route.ISOLATION_ROOM)),
     ("a late worker is told their window, not to wait", NORMAL, code(), RosterProblem.SHIFT_LATE,

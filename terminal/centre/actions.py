@@ -1,5 +1,7 @@
-"""What the centre's staff do: take a flag's alert, record an escort, tick a person off a roll
-call, send a command to a gate. The first taker, escort and tick are kept."""
+"""What the centre's staff do: take a flag's alert, record an escort, record who an unidentified
+person is, dismiss a person who never came back from a rest, tick a person off a roll call, send a
+command to a gate. The first taker, escort and tick are kept. And what the desk does on its own:
+raise a flag nobody took in time again, to the second role."""
 
 from __future__ import annotations
 
@@ -7,7 +9,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from terminal.centre.flags import ESCORT, TAKE, parse_flag_ref
+from terminal.centre.audit import audit_row
+from terminal.centre.flags import DISMISS, ESCALATE, ESCORT, IDENTIFY, TAKE, parse_flag_ref
 from terminal.centre.guarded import Guarded
 from terminal.centre.schema import COMMAND_COLUMNS
 from terminal.centre.times import epoch, utcnow
@@ -41,6 +44,51 @@ class StaffActions:
         if key is not None:
             at_s = epoch(at or utcnow())
             self._guarded.change(ESCORT, (user, at_s, note[:500], user, at_s, *key))
+
+    def identify(self, ref: str, user: str, identity: str, at: datetime | None = None) -> bool:
+        """Who the unidentified person of the flag ``ref`` is, as ``user`` was told (a name, a
+        badge number); a correction replaces it. False when the flag names its person already,
+        or there is no such flag."""
+        key = parse_flag_ref(ref)
+        if key is None:
+            return False
+        return self._guarded.change(IDENTIFY, (identity, user, epoch(at or utcnow()), *key)) > 0
+
+    def dismiss(self, ref: str, user: str, note: str, at: datetime | None = None) -> bool:
+        """A person told to rest who never came back: seen to (found, gone home), with a note.
+        False when the flag is not an open not-returned one."""
+        key = parse_flag_ref(ref)
+        if key is None:
+            return False
+        at_s = epoch(at or utcnow())
+        return self._guarded.change(DISMISS, (user, at_s, note[:500], user, at_s, *key)) > 0
+
+    def escalate_due(self, now: datetime, after_s: float, role: str) -> list[str]:
+        """Every open flag nobody took within ``after_s`` of its first alert is raised again to
+        ``role``, once, with the escalation in the audit log (in the same transaction: several
+        desks or centres asking together escalate and audit it once). The refs escalated now."""
+        now_s = epoch(now)
+        escalated = []
+        with self._guarded.lock:
+            try:
+                due = self._guarded.db.query(
+                    "SELECT park, gate, flag_id FROM flags WHERE state = 'open' "
+                    "AND taken_by IS NULL AND escalated_s IS NULL AND raised_s <= ? "
+                    "AND kind <> 'not_returned' ORDER BY raised_s",
+                    (now_s - after_s,),
+                )
+                for park, gate, flag_id in due:
+                    if self._guarded.db.execute(ESCALATE, (now_s, park, gate, flag_id)):
+                        detail = f"flag {flag_id} at {gate}: not taken in {after_s:.0f} s"
+                        audit_row(self._guarded.db, now_s, "centre", f"escalate to {role}", detail)
+                        escalated.append(f"{park}/{gate}/{flag_id}")
+                self._guarded.db.commit()
+            except BaseException:
+                self._guarded.db.rollback()
+                raise
+            if escalated:
+                self._guarded.db.bump_version()
+        return escalated
 
     def account(
         self, emergency_id: str, person_id: str, user: str, at: datetime | None = None

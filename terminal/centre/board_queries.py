@@ -19,28 +19,36 @@ from terminal.centre.views import (
     CommandView,
     FaultView,
     FlagView,
+    FlagWait,
     GateState,
     GateView,
     MusterPersonView,
     MusterView,
     ReportState,
+    ScreeningView,
     ZoneGateView,
     ZoneView,
 )
 
-# open first (waiting for a guard, or a person not yet escorted), fevers first, oldest first;
-# then the resolved ones, newest first
+# open first (waiting for a guard, or a person not yet escorted) as a queue, in the order they
+# arrived (the gate's time of the first alert); then the resolved ones, newest first
 _FLAG_ORDER = (
     "CASE WHEN state IN ('open', 'fever_confirmed') THEN 0 ELSE 1 END, "
-    "CASE WHEN state IN ('open', 'fever_confirmed') THEN "
-    "(CASE WHEN kind = 'fever' THEN 0 WHEN kind = 'suspected_fever' THEN 1 ELSE 2 END) "
-    "ELSE 0 END, "
-    "CASE WHEN state IN ('open', 'fever_confirmed') THEN raised_s ELSE -raised_s END"
+    "CASE WHEN state IN ('open', 'fever_confirmed') THEN raised_s ELSE -raised_s END, "
+    "gate, flag_id"
 )
+# the expected wait at a gate: the median time its flags took from the first alert to the
+# guard's reading, over at most this many resolved within the last hours; a plain default
+# before any
+WAIT_SAMPLE = 10
+WAIT_WINDOW_S = 6 * 3600.0
+DEFAULT_WAIT_S = 300.0
+_JOINED_FLAG_COLUMNS = ", ".join(f"f.{column}" for column in FLAG_COLUMNS.split(", "))
 
 
 def flag_view(row: Sequence[Any]) -> FlagView:
-    """A row of :data:`FLAG_COLUMNS` as the desk shows it."""
+    """A row of :data:`FLAG_COLUMNS` as the desk shows it (a 36th value: when the person was
+    told to rest, for a not-returned flag)."""
     return FlagView(
         flag_id=row[0], park=row[1], gate=row[2], person_id=row[3], kind=row[4],
         temperature_c=row[5], first_c=row[6], route=row[7], isolation_room=row[8],
@@ -48,8 +56,38 @@ def flag_view(row: Sequence[Any]) -> FlagView:
         last_alert_at=moment(row[12]), state=row[13], clinical_c=row[14], guard=row[15],
         resolved_at=moment_or_none(row[16]), taken_by=row[17], taken_at=moment_or_none(row[18]),
         escorted_by=row[19], escorted_at=moment_or_none(row[20]), escort_note=row[21],
-        reason=row[22],
+        reason=row[22], object_c=row[23], threshold_c=row[24], reference_c=row[25],
+        reference_basis=row[26], why=row[27], identity=row[28], identified_by=row[29],
+        identified_at=moment_or_none(row[30]), escalated_at=moment_or_none(row[31]),
+        dismissed_by=row[32], dismissed_at=moment_or_none(row[33]), dismiss_note=row[34],
+        told_at=moment_or_none(row[35]) if len(row) > 35 else None,
     )  # fmt: skip
+
+
+def screening_view(text: str | None) -> ScreeningView | None:
+    """A gate's stored screening status; None when it sent none (or one this centre cannot
+    read: shown as none, never guessed)."""
+    if not text:
+        return None
+    try:
+        data = json.loads(text)
+        return ScreeningView(
+            budget=float(data["budget"]), screened_today=int(data["screened_today"]),
+            sent_to_guard_today=int(data["sent_to_guard_today"]),
+            rested_today=int(data["rested_today"]), resting_now=int(data["resting_now"]),
+            not_returned_today=int(data["not_returned_today"]),
+            estimated_catch=data.get("estimated_catch"),
+        )  # fmt: skip
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[middle]
+    return (ordered[middle - 1] + ordered[middle]) / 2
 
 
 class BoardQueries:
@@ -111,7 +149,7 @@ class BoardQueries:
                 health=json.loads(row[7]) if row[7] else None,
                 connection_problem=json.loads(row[12]) if row[12] else None,
                 checks_today=counts.get(key, 0), report_today=report_state(key),
-                software_version=row[4], boot_id=row[3],
+                software_version=row[4], boot_id=row[3], screening=screening_view(row[13]),
             )  # fmt: skip
         for key in self.settings.expected_gates:
             if key not in views:
@@ -217,6 +255,46 @@ class BoardQueries:
             f"SELECT {FLAG_COLUMNS} FROM flags {where} ORDER BY {_FLAG_ORDER} LIMIT ?", (limit,)
         )
         return [flag_view(row) for row in rows]
+
+    def not_returned(self, open_only: bool = True, limit: int = 200) -> list[FlagView]:
+        """People told to rest who never came back, the earliest first, with when they were
+        told (their check's time, when it reached the centre)."""
+        where = "AND f.state = 'open'" if open_only else ""
+        rows = self._guarded.read(
+            f"SELECT {_JOINED_FLAG_COLUMNS}, c.occurred_s FROM flags f LEFT JOIN checks c "
+            "ON c.park = f.park AND c.gate = f.gate AND c.event_id = f.flag_id "
+            f"WHERE f.kind = 'not_returned' {where} ORDER BY f.raised_s, f.gate, f.flag_id "
+            "LIMIT ?",
+            (limit,),
+        )
+        return [flag_view(row) for row in rows]
+
+    def flag_waits(self, now: datetime) -> dict[str, FlagWait]:
+        """Gate -> its queue at the desk and the expected wait there (an estimate from the
+        flags its guards resolved lately, or the default)."""
+        since_s = epoch(now) - WAIT_WINDOW_S
+        with self._guarded.lock:
+            waiting = self._db.query(
+                "SELECT gate, COUNT(*) FROM flags WHERE state = 'open' "
+                "AND kind <> 'not_returned' GROUP BY gate"
+            )
+            took = self._db.query(
+                "SELECT gate, resolved_s - raised_s FROM flags WHERE clinical_c IS NOT NULL "
+                "AND resolved_s IS NOT NULL AND resolved_s >= ? ORDER BY resolved_s DESC",
+                (since_s,),
+            )
+            self._db.commit()
+        lately: dict[str, list[float]] = {}
+        for gate, seconds in took:
+            sample = lately.setdefault(gate, [])
+            if len(sample) < WAIT_SAMPLE:
+                sample.append(max(0.0, float(seconds)))
+        waits = {}
+        for gate, count in waiting:
+            sample = lately.get(gate, [])
+            expected = median(sample) if sample else DEFAULT_WAIT_S
+            waits[gate] = FlagWait(gate, int(count), expected, len(sample))
+        return dict(sorted(waits.items()))
 
     def flag(self, ref: str) -> FlagView | None:
         """The flag a :attr:`FlagView.ref` names; None when there is none."""

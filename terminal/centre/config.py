@@ -131,6 +131,12 @@ def _key_bytes(path: Path) -> bytes:
 class SecondaryConfig(Section):
     # as the gates' [secondary] clinical_fever_c: the desk derives a reading's result from it
     clinical_fever_c: float = Field(default=37.3, ge=35.0, le=42.0)
+    # as the gates' [secondary] escalate_after_s (the centre cannot read the gates' configs): a
+    # flag nobody took at the desk this long after its first alert is raised again to
+    # escalate_to, with a banner and a sound of its own; the lane is not affected
+    escalate_after_s: float = Field(default=180.0, ge=10, le=3600)
+    # the centre's role that sees an escalated flag raised (the gates' "officer")
+    escalate_to: Literal["health_officer", "guard"] = "health_officer"
 
 
 class CentreConfig(Section):

@@ -23,6 +23,7 @@ class Database(Protocol):
 
     def lock_schema(self) -> None: ...
     def has_table(self, name: str) -> bool: ...
+    def columns(self, table: str) -> set[str]: ...
     def create(self, statements: Sequence[str]) -> None: ...
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int: ...
     def later(self, sql: str, params: Sequence[Any] = ()) -> Callable[[], int]: ...
@@ -66,6 +67,10 @@ class SqliteDatabase:
         return bool(
             self.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,))
         )
+
+    def columns(self, table: str) -> set[str]:
+        """The names of a table's columns (empty for no such table)."""
+        return {row[1] for row in self.query("SELECT * FROM pragma_table_info(?)", (table,))}
 
     def create(self, statements: Sequence[str]) -> None:
         self._begin()
@@ -172,6 +177,16 @@ class PostgresDatabase:
     def has_table(self, name: str) -> bool:
         # in the connection's schema search path, as the store's statements name it
         return self.query("SELECT to_regclass(?)", (name,))[0][0] is not None
+
+    def columns(self, table: str) -> set[str]:
+        """The names of a table's columns (empty for no such table), in the search path's
+        first schema that has it."""
+        rows = self.query(
+            "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(?) AND attnum > 0 "
+            "AND NOT attisdropped",
+            (table,),
+        )
+        return {row[0] for row in rows}
 
     def create(self, statements: Sequence[str]) -> None:
         conn = self._live()

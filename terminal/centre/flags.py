@@ -17,8 +17,20 @@ from terminal.link import contract
 FLAG_COLUMNS = (
     "flag_id, park, gate, person_id, kind, temperature_c, first_c, route, isolation_room, "
     "isolation_location, raised_s, alerts, last_alert_s, state, clinical_c, guard, resolved_s, "
-    "taken_by, taken_s, escorted_by, escorted_s, escort_note, reason"
+    "taken_by, taken_s, escorted_by, escorted_s, escort_note, reason, object_c, threshold_c, "
+    "reference_c, reference_basis, why, identity, identified_by, identified_s, escalated_s, "
+    "dismissed_by, dismissed_s, dismiss_note"
 )
+# the columns schema 4 added: why the screening sent the person on (the screened reading, the
+# threshold, the reference and its basis), who an unidentified person is as a guard recorded it,
+# when the flag was raised again to the second role, and a not-returned person's dismissal
+SCREENING_FLAG_COLUMNS = (
+    ("object_c", "DOUBLE PRECISION"), ("threshold_c", "DOUBLE PRECISION"),
+    ("reference_c", "DOUBLE PRECISION"), ("reference_basis", "TEXT"), ("why", "TEXT"),
+    ("identity", "TEXT"), ("identified_by", "TEXT"), ("identified_s", "DOUBLE PRECISION"),
+    ("escalated_s", "DOUBLE PRECISION"), ("dismissed_by", "TEXT"),
+    ("dismissed_s", "DOUBLE PRECISION"), ("dismiss_note", "TEXT"),
+)  # fmt: skip
 
 
 def flags_table(name: str = "flags") -> str:
@@ -31,7 +43,11 @@ def flags_table(name: str = "flags") -> str:
         last_alert_s DOUBLE PRECISION NOT NULL, state TEXT NOT NULL, reason TEXT,
         clinical_c DOUBLE PRECISION, guard TEXT, resolved_s DOUBLE PRECISION,
         taken_by TEXT, taken_s DOUBLE PRECISION, escorted_by TEXT, escorted_s DOUBLE PRECISION,
-        escort_note TEXT, PRIMARY KEY (park, gate, flag_id))"""
+        escort_note TEXT, object_c DOUBLE PRECISION, threshold_c DOUBLE PRECISION,
+        reference_c DOUBLE PRECISION, reference_basis TEXT, why TEXT, identity TEXT,
+        identified_by TEXT, identified_s DOUBLE PRECISION, escalated_s DOUBLE PRECISION,
+        dismissed_by TEXT, dismissed_s DOUBLE PRECISION, dismiss_note TEXT,
+        PRIMARY KEY (park, gate, flag_id))"""
 
 
 FLAGS_INDEX = "CREATE INDEX IF NOT EXISTS flags_state ON flags (state, raised_s)"
@@ -68,23 +84,32 @@ def record_alert(db: Database, key: FlagKey, data: contract.AlertData, occurred_
     route = data.route.value if data.route else None
     # the flag as the first alert would make it; an existing one is updated below
     db.execute(
-        f"INSERT INTO flags ({FLAG_COLUMNS}) VALUES "
-        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, 'open', NULL, NULL, NULL, NULL, NULL, NULL, "
-        "NULL, NULL, NULL) ON CONFLICT (park, gate, flag_id) DO NOTHING",
+        "INSERT INTO flags (flag_id, park, gate, person_id, kind, temperature_c, first_c, route, "
+        "isolation_room, isolation_location, raised_s, alerts, last_alert_s, state) VALUES "
+        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, 'open') ON CONFLICT (park, gate, flag_id) "
+        "DO NOTHING",
         (
             key.flag_id, key.park, key.gate, data.person_id, kind, data.temperature_c,
             data.first_c, route, data.isolation_room, data.isolation_location, occurred_s,
             occurred_s,
         ),
     )  # fmt: skip
-    # what any alert tells: the earliest time, readings and person if not yet known
+    # what any alert tells: the earliest time, readings, person and why, if not yet known (an
+    # older gate's alert carries no why: the flag shows what it has)
     db.execute(
         "UPDATE flags SET raised_s = CASE WHEN raised_s > ? THEN ? ELSE raised_s END, "
         "person_id = COALESCE(person_id, ?), temperature_c = COALESCE(temperature_c, ?), "
-        f"first_c = COALESCE(first_c, ?) WHERE {_THIS_FLAG}",
-        (occurred_s, occurred_s, data.person_id, data.temperature_c, data.first_c, *key),
-    )
-    if data.kind == "secondary_check":
+        "first_c = COALESCE(first_c, ?), object_c = COALESCE(object_c, ?), "
+        "threshold_c = COALESCE(threshold_c, ?), reference_c = COALESCE(reference_c, ?), "
+        "reference_basis = COALESCE(reference_basis, ?), why = COALESCE(why, ?) "
+        f"WHERE {_THIS_FLAG}",
+        (
+            occurred_s, occurred_s, data.person_id, data.temperature_c, data.first_c,
+            data.object_c, data.threshold_c, data.reference_c, data.reference_basis, data.why,
+            *key,
+        ),
+    )  # fmt: skip
+    if data.kind in ("secondary_check", "not_returned"):
         # the first alert (1) or a re-alert (the gate numbers them): the highest number
         # is the count, whatever order they arrive in; the state is left as it is
         number = data.alerts or 1
@@ -140,4 +165,22 @@ TAKE = f"UPDATE flags SET taken_by = ?, taken_s = ? WHERE {_THIS_FLAG} AND taken
 ESCORT = (
     "UPDATE flags SET state = 'escorted', escorted_by = ?, escorted_s = ?, escort_note = ?, "
     f"taken_by = COALESCE(taken_by, ?), taken_s = COALESCE(taken_s, ?) WHERE {_THIS_FLAG}"
+)
+# who an unidentified person sent to the isolation room is, as the guard gives it:
+# (identity, user, at_s, *key); a flag that names its person keeps the gate's word
+IDENTIFY = (
+    "UPDATE flags SET identity = ?, identified_by = ?, identified_s = ? "
+    f"WHERE {_THIS_FLAG} AND person_id IS NULL"
+)
+# a person told to rest who never came back, dismissed with a note:
+# (user, at_s, note, user, at_s, *key)
+DISMISS = (
+    "UPDATE flags SET state = 'dismissed', dismissed_by = ?, dismissed_s = ?, dismiss_note = ?, "
+    "taken_by = COALESCE(taken_by, ?), taken_s = COALESCE(taken_s, ?) "
+    f"WHERE {_THIS_FLAG} AND kind = 'not_returned' AND state = 'open'"
+)
+# a flag nobody took within the escalation time, raised again to the second role: (at_s, *key)
+ESCALATE = (
+    f"UPDATE flags SET escalated_s = ? WHERE {_THIS_FLAG} AND escalated_s IS NULL "
+    "AND taken_by IS NULL AND state = 'open'"
 )

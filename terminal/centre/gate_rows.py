@@ -70,10 +70,12 @@ def status(db: Database, status: contract.Status, occurred_s: float) -> Callable
     problem = (
         status.connection_problem.model_dump(mode="json") if status.connection_problem else None
     )
+    # the newest status's word on today's screening; a gate that sends none shows none
+    screening = status.screening.model_dump_json() if status.screening else None
     changed = db.later(
         "UPDATE gates SET state = ?, boot_id = ?, software_version = ?, "
         "status_occurred_s = ?, health = ?, lockdown = ?, risk_tier = ?, faults = ?, "
-        "connection_problem = ? WHERE park = ? AND gate = ? "
+        "connection_problem = ?, screening = ? WHERE park = ? AND gate = ? "
         "AND (status_occurred_s IS NULL OR status_occurred_s < ?)",
         (
             status.state,
@@ -85,6 +87,7 @@ def status(db: Database, status: contract.Status, occurred_s: float) -> Callable
             status.risk_tier,
             json.dumps(list(status.faults)),
             json.dumps(problem) if problem else None,
+            screening,
             status.park,
             status.gate,
             occurred_s,
@@ -148,12 +151,12 @@ def backlog(db: Database, park: str, gate: str, backlog: int, occurred_s: float)
 def check(db: Database, park: str, gate: str, event: contract.CheckEvent) -> None:
     data = event.data
     db.execute(
-        f"INSERT INTO checks ({CHECK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        f"INSERT INTO checks ({CHECK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (park, gate, event_id) DO NOTHING",
         (
             event.event_id, park, gate, event.occurred_at.timestamp(), data.person_id, data.code,
             data.temperature_c, data.decision, data.reason.value, data.route.value,
-            int(event.replayed),
+            int(event.replayed), data.object_c, data.screening,
         ),
     )  # fmt: skip
 

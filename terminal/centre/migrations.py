@@ -13,9 +13,8 @@ from collections.abc import Callable
 
 from terminal.centre.database import Database
 from terminal.centre.errors import CentreError
-from terminal.centre.flags import FLAG_COLUMNS, FLAGS_INDEX, flags_table
+from terminal.centre.flags import FLAGS_INDEX, SCREENING_FLAG_COLUMNS, flags_table
 from terminal.centre.schema import (
-    CHECK_COLUMNS,
     CHECKS_INDEXES,
     COMMAND_COLUMNS,
     COMMANDS_INDEXES,
@@ -31,6 +30,25 @@ from terminal.centre.schema import (
     musters_table,
 )
 
+# the columns of flags and checks as schemas 2 and 3 had them: the rows those steps copy (the
+# tables they build have every column of now; schema 4's are left empty, then kept by step 4)
+_FLAG_COLUMNS_2 = (
+    "flag_id, park, gate, person_id, kind, temperature_c, first_c, route, isolation_room, "
+    "isolation_location, raised_s, alerts, last_alert_s, state, clinical_c, guard, resolved_s, "
+    "taken_by, taken_s, escorted_by, escorted_s, escort_note, reason"
+)
+_CHECK_COLUMNS_3 = (
+    "event_id, park, gate, occurred_s, person_id, code, temperature_c, decision, reason, route, "
+    "replayed"
+)
+# schema 4's new columns of the other tables: the screened reading and the screening's word of
+# a check, and the screening's day a gate's status tells
+_SCREENING_COLUMNS = {
+    "flags": SCREENING_FLAG_COLUMNS,
+    "checks": (("object_c", "DOUBLE PRECISION"), ("screening", "TEXT")),
+    "gates": (("screening", "TEXT"),),
+}
+
 
 class SchemaError(CentreError):
     """A database this centre cannot use as it is (made by a newer centre)."""
@@ -40,7 +58,7 @@ def _flags_keyed_by_gate(db: Database) -> None:
     """2: a flag is keyed by park, gate and id (it was keyed by its id alone, so the first alert
     to name an id, from whichever gate, took the flag). The flags keep their park and gate."""
     db.execute(flags_table("flags_keyed"))
-    db.execute(f"INSERT INTO flags_keyed ({FLAG_COLUMNS}) SELECT {FLAG_COLUMNS} FROM flags")
+    db.execute(f"INSERT INTO flags_keyed ({_FLAG_COLUMNS_2}) SELECT {_FLAG_COLUMNS_2} FROM flags")
     db.execute("DROP TABLE flags")
     db.execute("ALTER TABLE flags_keyed RENAME TO flags")
     db.execute(FLAGS_INDEX)
@@ -75,7 +93,7 @@ def _events_keyed_by_gate(db: Database) -> None:
     own event stored, and the real one dropped as a duplicate). Every row keeps its park and
     gate; a roll call's people take their roll call's."""
     _rebuild(db, "events", events_table, EVENT_COLUMNS, EVENTS_INDEXES)
-    _rebuild(db, "checks", checks_table, CHECK_COLUMNS, CHECKS_INDEXES)
+    _rebuild(db, "checks", checks_table, _CHECK_COLUMNS_3, CHECKS_INDEXES)
     _rebuild(db, "commands", commands_table, COMMAND_COLUMNS, COMMANDS_INDEXES)
     _rebuild(db, "musters", musters_table, MUSTER_COLUMNS, MUSTERS_INDEXES)
     # the people of a roll call whose muster row is missing keep an empty park and gate
@@ -93,8 +111,27 @@ def _events_keyed_by_gate(db: Database) -> None:
     )
 
 
+def _screening_columns(db: Database) -> None:
+    """4: why a flag was raised (the screened reading against the threshold and the reference),
+    who an unidentified person is, the escalation and a not-returned person's dismissal; the
+    screened reading and the screening's word of a check; the screening's day of a gate. Every
+    row keeps what it had, the new columns empty (an older gate's messages never fill them).
+    A column the steps before built already is left as it is."""
+    for table, columns in _SCREENING_COLUMNS.items():
+        have = db.columns(table)
+        if not have:
+            continue  # made as it is now, with the others
+        for name, kind in columns:
+            if name not in have:
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+
+
 # STEPS[n - 1] takes a database from schema n to n + 1
-STEPS: tuple[Callable[[Database], None], ...] = (_flags_keyed_by_gate, _events_keyed_by_gate)
+STEPS: tuple[Callable[[Database], None], ...] = (
+    _flags_keyed_by_gate,
+    _events_keyed_by_gate,
+    _screening_columns,
+)
 SCHEMA_VERSION = len(STEPS) + 1
 
 

@@ -20,12 +20,19 @@ _VEHICLE_FIELDS = (
 )  # fmt: skip
 
 
+# a check's columns, and who a guard said its unidentified person is (on the flag it raised)
+_CHECK_SELECT = (
+    f"SELECT {CHECK_COLUMNS}, (SELECT f.identity FROM flags f WHERE f.park = checks.park "
+    "AND f.gate = checks.gate AND f.flag_id = checks.event_id) FROM checks"
+)
+
+
 def check_view(row: Sequence[Any]) -> CheckView:
-    """A row of :data:`CHECK_COLUMNS`."""
+    """A row of :data:`CHECK_COLUMNS` and the identity a guard recorded."""
     return CheckView(
         event_id=row[0], park=row[1], gate=row[2], occurred_at=moment(row[3]), person_id=row[4],
         code=row[5], temperature_c=row[6], decision=row[7], reason=row[8], route=row[9],
-        replayed=bool(row[10]),
+        replayed=bool(row[10]), object_c=row[11], screening=row[12], identified_as=row[13],
     )  # fmt: skip
 
 
@@ -62,8 +69,7 @@ class Records:
         """The newest first."""
         where, params = self._check_filter(query)
         rows = self._guarded.read(
-            f"SELECT {CHECK_COLUMNS} FROM checks {where} "
-            "ORDER BY occurred_s DESC, event_id, park, gate LIMIT ?",
+            f"{_CHECK_SELECT} {where} ORDER BY occurred_s DESC, event_id, park, gate LIMIT ?",
             (*params, limit),
         )
         return [check_view(row) for row in rows]
@@ -77,7 +83,7 @@ class Records:
         after: tuple[float, str, str, str] = (float("-inf"), "", "", "")
         while True:
             rows = self._guarded.read(
-                f"SELECT {CHECK_COLUMNS} FROM checks {where}{joiner}"
+                f"{_CHECK_SELECT} {where}{joiner}"
                 "(occurred_s, event_id, park, gate) > (?, ?, ?, ?) "
                 "ORDER BY occurred_s, event_id, park, gate LIMIT ?",
                 (*params, *after, batch),

@@ -15,7 +15,7 @@ EVENT_COLUMNS = (
 )  # fmt: skip
 CHECK_COLUMNS = (
     "event_id, park, gate, occurred_s, person_id, code, temperature_c, decision, reason, route, "
-    "replayed"
+    "replayed, object_c, screening"
 )
 COMMAND_COLUMNS = (
     "command_id, name, park, gate, issued_by, issued_s, expires_s, payload_summary, outcome, detail"
@@ -26,7 +26,7 @@ MUSTER_PEOPLE_COLUMNS = (
 )
 GATE_COLUMNS = (
     "park, gate, state, boot_id, software_version, status_occurred_s, last_seen_s, health, "
-    "lockdown, risk_tier, faults, backlog, connection_problem"
+    "lockdown, risk_tier, faults, backlog, connection_problem, screening"
 )
 
 
@@ -40,11 +40,14 @@ def events_table(name: str = "events") -> str:
 
 
 def checks_table(name: str = "checks") -> str:
+    """A check: ``temperature_c`` is the screening's estimated core temperature, ``object_c`` the
+    screened reading (the forehead as the thermometer saw it), ``screening`` its word."""
     return f"""CREATE TABLE IF NOT EXISTS {name} (
         event_id TEXT NOT NULL, park TEXT NOT NULL, gate TEXT NOT NULL,
         occurred_s DOUBLE PRECISION NOT NULL, person_id TEXT, code TEXT NOT NULL,
         temperature_c DOUBLE PRECISION, decision TEXT NOT NULL, reason TEXT NOT NULL,
-        route TEXT NOT NULL, replayed INTEGER NOT NULL, PRIMARY KEY (park, gate, event_id))"""
+        route TEXT NOT NULL, replayed INTEGER NOT NULL, object_c DOUBLE PRECISION,
+        screening TEXT, PRIMARY KEY (park, gate, event_id))"""
 
 
 def commands_table(name: str = "commands") -> str:
@@ -95,7 +98,7 @@ SCHEMA = (
         park TEXT NOT NULL, gate TEXT NOT NULL, state TEXT, boot_id TEXT,
         software_version TEXT, status_occurred_s DOUBLE PRECISION, last_seen_s DOUBLE PRECISION,
         health TEXT, lockdown INTEGER, risk_tier TEXT, faults TEXT, backlog BIGINT,
-        backlog_occurred_s DOUBLE PRECISION, connection_problem TEXT,
+        backlog_occurred_s DOUBLE PRECISION, connection_problem TEXT, screening TEXT,
         PRIMARY KEY (park, gate))""",
     flags_table(),
     FLAGS_INDEX,

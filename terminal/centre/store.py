@@ -52,12 +52,14 @@ from terminal.centre.views import (
     FlagKind,
     FlagState,
     FlagView,
+    FlagWait,
     GateState,
     GateView,
     MusterPersonView,
     MusterView,
     ReportState,
     Role,
+    ScreeningView,
     UserView,
     VehicleQuery,
     VehicleView,
@@ -68,9 +70,10 @@ from terminal.centre.views import (
 __all__ = [
     "EMERGENCY", "GATE_ALERTS", "ISOLATION_KINDS", "ROLES", "SCHEMA", "THERMOMETER_FAULT",
     "AuditView", "BadPayload", "BoardSettings", "CheckQuery", "CheckView", "CommandOutcome",
-    "CommandView", "FaultView", "FlagKind", "FlagState", "FlagView", "ForeignGate", "GateState",
-    "GateView", "MusterPersonView", "MusterView", "ReportState", "Role", "SchemaError", "Store",
-    "StoreError", "UserView", "VehicleQuery", "VehicleView", "ZoneGateView", "ZoneView",
+    "CommandView", "FaultView", "FlagKind", "FlagState", "FlagView", "FlagWait", "ForeignGate",
+    "GateState", "GateView", "MusterPersonView", "MusterView", "ReportState", "Role",
+    "SchemaError", "ScreeningView", "Store", "StoreError", "UserView", "VehicleQuery",
+    "VehicleView", "ZoneGateView", "ZoneView",
     "command_summary", "day_bounds", "open_store",
 ]  # fmt: skip
 
@@ -143,6 +146,12 @@ class Store:
     def flag(self, ref: str) -> FlagView | None:
         return self._board.flag(ref)
 
+    def not_returned(self, open_only: bool = True, limit: int = 200) -> list[FlagView]:
+        return self._board.not_returned(open_only, limit)
+
+    def flag_waits(self, now: datetime) -> dict[str, FlagWait]:
+        return self._board.flag_waits(now)
+
     def faults(self, active_only: bool = True) -> list[FaultView]:
         return self._board.faults(active_only)
 
@@ -179,6 +188,15 @@ class Store:
 
     def record_escort(self, ref: str, user: str, note: str, at: datetime | None = None) -> None:
         self._actions.record_escort(ref, user, note, at)
+
+    def identify(self, ref: str, user: str, identity: str, at: datetime | None = None) -> bool:
+        return self._actions.identify(ref, user, identity, at)
+
+    def dismiss(self, ref: str, user: str, note: str, at: datetime | None = None) -> bool:
+        return self._actions.dismiss(ref, user, note, at)
+
+    def escalate_due(self, now: datetime, after_s: float, role: str) -> list[str]:
+        return self._actions.escalate_due(now, after_s, role)
 
     def account(
         self, emergency_id: str, person_id: str, user: str, at: datetime | None = None

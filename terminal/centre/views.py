@@ -12,8 +12,10 @@ from terminal.centre.flags import flag_ref
 
 GateState = Literal["online", "offline", "lost", "silent", "unknown"]
 ReportState = Literal["sent", "late", "due"]
-FlagKind = Literal["secondary_check", "fever", "suspected_fever", "health_code", "nat_positive"]
-FlagState = Literal["open", "admitted", "refused", "fever_confirmed", "escorted"]
+FlagKind = Literal[
+    "secondary_check", "fever", "suspected_fever", "health_code", "nat_positive", "not_returned"
+]
+FlagState = Literal["open", "admitted", "refused", "fever_confirmed", "escorted", "dismissed"]
 CommandOutcome = Literal["sent", "done", "refused", "failed", "expired"]
 Role = Literal["guard", "health_officer", "viewer"]
 
@@ -34,6 +36,31 @@ GATE_ALERTS = {
 
 
 # --- the views ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ScreeningView:
+    """A gate's screening today, as its newest status tells it (contract.ScreeningStatus)."""
+
+    budget: float
+    screened_today: int
+    sent_to_guard_today: int
+    rested_today: int
+    resting_now: int
+    not_returned_today: int
+    estimated_catch: float | None = None
+
+    @property
+    def load(self) -> float | None:
+        """The share of today's screened people sent to the guard; None before anyone."""
+        if self.screened_today <= 0:
+            return None
+        return self.sent_to_guard_today / self.screened_today
+
+    @property
+    def over_budget(self) -> bool:
+        load = self.load
+        return load is not None and load > self.budget
+
+
 @dataclass(frozen=True)
 class BoardSettings:
     """What the board's judgements depend on (from the centre's config)."""
@@ -65,6 +92,7 @@ class GateView:
     report_today: ReportState
     software_version: str | None = None
     boot_id: str | None = None
+    screening: ScreeningView | None = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +120,24 @@ class FlagView:
     escorted_at: datetime | None
     escort_note: str | None = None
     reason: str | None = None
+    # why the screening sent the person on (an older gate's alert leaves these empty)
+    object_c: float | None = None
+    threshold_c: float | None = None
+    reference_c: float | None = None
+    reference_basis: str | None = None
+    why: str | None = None
+    # who an unidentified person is, as the guard recorded it
+    identity: str | None = None
+    identified_by: str | None = None
+    identified_at: datetime | None = None
+    # raised again to the second role: nobody took it in time
+    escalated_at: datetime | None = None
+    # a person told to rest who never came back: dismissed with a note
+    dismissed_by: str | None = None
+    dismissed_at: datetime | None = None
+    dismiss_note: str | None = None
+    # not_returned: when the gate told them to rest (their check's time, when it arrived)
+    told_at: datetime | None = None
 
     @property
     def ref(self) -> str:
@@ -137,6 +183,32 @@ class CheckView:
     reason: str
     route: str
     replayed: bool
+    object_c: float | None = None  # the screened reading; temperature_c is the estimated core
+    screening: str | None = None
+    identified_as: str | None = None  # an unidentified person's identity, as a guard recorded it
+
+    @property
+    def estimated_core_c(self) -> float | None:
+        return self.temperature_c
+
+    @property
+    def screened_c(self) -> float | None:
+        return self.object_c
+
+
+@dataclass(frozen=True)
+class FlagWait:
+    """A gate's queue of flags at the desk: how many wait, and how long a flag there took to
+    resolve lately (an estimate; ``default`` when none resolved there lately)."""
+
+    gate: str
+    waiting: int
+    expected_s: float
+    resolved_lately: int
+
+    @property
+    def default(self) -> bool:
+        return self.resolved_lately == 0
 
 
 @dataclass(frozen=True)

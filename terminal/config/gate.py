@@ -111,10 +111,6 @@ class SecondaryConfig(Section):
         default="Temporary isolation room", min_length=1, max_length=80
     )
     isolation_location: PlainText = Field(default="beside the gate", min_length=1, max_length=120)
-    # a flag nobody has taken at the desk this long after it opened is raised again to
-    # escalate_to (a role of the centre's accounts), and the lane keeps serving meanwhile
-    escalate_after_s: float = Field(default=180.0, ge=30.0, le=3600.0)
-    escalate_to: Literal["officer", "admin"] = "officer"
 
 
 class DisplayConfig(Section):

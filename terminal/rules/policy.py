@@ -95,6 +95,7 @@ class Temperature:
     stage: Literal["first", "rested"] = "first"  # a first reading, or the one after a rest
     threshold_c: float | None = None  # the forehead reading at or above which it sends on
     why: str | None = None  # one line for the guard: the reading against what it was held to
+    at_s: float | None = None  # when it was measured (the gate's clock)
 
     @property
     def flagged(self) -> bool:

@@ -7,7 +7,7 @@ from terminal.config import Config
 from terminal.devices import DeviceError, Devices
 from terminal.record.store import Record
 from terminal.screening.calibration import load_offsets
-from terminal.screening.estimators import Reading
+from terminal.screening.judge import RestTaken, Screening
 from terminal.screening.measurement import (
     DistanceSensor,
     MeasureState,
@@ -22,7 +22,9 @@ __all__ = [
     "MeasureState",
     "Pauses",
     "ReadingFailed",
+    "RestTaken",
     "Screener",
+    "Screening",
     "Thermometer",
     "build_screener",
     "resume_reference",
@@ -63,10 +65,10 @@ def build_screener(
 
 
 def resume_reference(screener: Screener, record: Record, config: Config, now_s: float) -> int:
-    """After a restart, the people screened in the last ``reference_max_age_s`` count again for
-    the running reference; the number taken."""
-    since = now_s - config.screening.reference_max_age_s
+    """After a restart, the screenings the record still holds (``record.retention_days``) are
+    taken again, in order: the crowd, the thresholds' scores and each worker's baseline pick up
+    where they were. The number taken."""
+    since = now_s - config.record.retention_days * 86400.0
     rows = record.recent_readings(since)
-    for row in rows:
-        screener.estimator.learn(Reading(row.object_c, row.ambient_c, row.epoch_s, row.distance_cm))
+    screener.screening.resume(rows)
     return len(rows)

@@ -28,9 +28,8 @@ from drivers.vl53l0x import VL53L0XError
 from terminal.common.errors import GateError
 from terminal.config import ScreeningConfig
 from terminal.rules.policy import Temperature
-from terminal.screening.estimators import Estimator, Reading
-from terminal.screening.factory import make_estimator
 from terminal.screening.health import SensorHealth
+from terminal.screening.judge import RestTaken, Screening
 
 log = logging.getLogger(__name__)
 COME_CLOSER_POLL_S = 0.2
@@ -104,11 +103,12 @@ class Screener:
         calibration_offsets_c: list[float] | None = None,
         on_state: Callable[[MeasureState], None] | None = None,
         on_event: Callable[[str, str], None] | None = None,
-        estimator: Estimator | None = None,
+        screening: Screening | None = None,
     ) -> None:
         """``pauses`` spends the pauses (or a plain ``sleep``): the gate gives its codes in
         view, which keep reading the camera meanwhile. ``on_state`` is the worker's display;
-        ``on_event`` hears the sensor's fault and recovery."""
+        ``on_event`` hears the sensor's fault and recovery. A measurement is judged once the gate
+        knows whose forehead it was (:meth:`judge`)."""
         self.thermometers: list[Thermometer] = (
             list(thermometer) if isinstance(thermometer, Sequence) else [thermometer]
         )
@@ -121,7 +121,7 @@ class Screener:
         self._now = now
         self._on_state = on_state or (lambda state: None)
         self.health = SensorHealth(config, on_event)
-        self.estimator = estimator or make_estimator(config)
+        self.screening = screening or Screening(config)
         self.state: MeasureState | None = None
 
     def _enter(self, state: MeasureState) -> None:
@@ -234,20 +234,24 @@ class Screener:
         if problem is not None:
             return self._fault(problem, object_c, round(ambient_c, 2), distance_cm)
         self.health.accepted(object_c)
-        reading = Reading(object_c, ambient_c, self._now(), distance_cm)
-        estimate = self.estimator.estimate(reading)
-        # hotter than any forehead: not a number to screen with, but never a pass
-        too_hot = object_c > self.config.plausible_max_c
-        if not too_hot:
-            self.estimator.learn(reading)
         self._enter(MeasureState.DONE)
+        # not judged yet: ``first_c`` stays empty (which never admits) until :meth:`judge`
         return Temperature(
-            first_c=estimate.core_c,
-            flagged=estimate.flagged or too_hot,
-            mode=estimate.mode,
-            reference_c=estimate.reference_c,
+            first_c=None,
             state=MeasureState.DONE,
             object_c=object_c,
             ambient_c=round(ambient_c, 2),
             distance_cm=distance_cm,
+            at_s=self._now(),
         )
+
+    def judge(
+        self, measured: Temperature, person_id: str | None, rested: RestTaken | None = None
+    ) -> Temperature:
+        """The measurement judged for the person whose code was read (``person_id``; None when
+        none was): against their own baseline or the crowd, as a first reading or, ``rested``,
+        the one after a rest."""
+        return self.screening.judge(measured, person_id, rested)
+
+    def estimated_catch(self) -> float | None:
+        return self.screening.estimated_catch()

@@ -13,7 +13,7 @@ from tests.conftest import (
     make_config,
 )
 from tests.support.gate_inputs import passage
-from tests.support.people import person
+from tests.support.people import TABLE_ONLY, person
 
 EXIT_RELAY_PIN, EXIT_PASSAGE_PIN, EXIT_BUTTON_PIN = 24, 12, 16
 
@@ -30,6 +30,7 @@ def both_config(tmp_path: Path, **sections: dict) -> Config:
         "gate": {"direction": "both"},
         # the code's replay hold only recorded: anti-passback is what keeps a second entry out
         "healthcode": {"replay": {"mode": "record_only"}},
+        "screening": TABLE_ONLY,
         "inputs": {"passage": passage(window_s=6.0)},
         "exit_side": EXIT_SIDE,
         "zone": {"name": "hall", "anti_passback": "deny"},

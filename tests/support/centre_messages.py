@@ -100,6 +100,64 @@ class FakeGate:
             self._numbered(alert.topic, alert.payload),
         ]
 
+    def screened_flag(
+        self,
+        when: datetime,
+        person_id: str | None = "W0002",
+        *,
+        object_c: float = 35.1,
+        threshold_c: float = 34.8,
+        reference_c: float | None = 34.2,
+        basis: str | None = "baseline",
+        why: str | None = "screened 35.1 °C, threshold 34.8 °C: 0.9 °C over their usual",
+        temperature_c: float = 37.7,
+        kind: str = "secondary_check",
+        route: str = "secondary_check",
+    ) -> tuple[CheckRow, list[tuple[str, bytes]]]:
+        """A check the screening sent on, and its first alert saying why: the screened reading
+        against the threshold and the person's own baseline (or the crowd), as the gate sends
+        them (``person_id`` None: no code was read)."""
+        row = self.check_row(
+            when, person_id=person_id, decision="deny", reason="secondary_check", route=route,
+            temperature_c=temperature_c, first_c=temperature_c,
+        )  # fmt: skip
+        check = self.messages.check(row)
+        data = json.loads(check.payload)
+        data["data"].update(object_c=object_c, threshold_c=threshold_c, screening="guard")
+        fields = {
+            "person_id": person_id, "temperature_c": temperature_c, "route": route,
+            "object_c": object_c, "threshold_c": threshold_c, "reference_c": reference_c,
+            "reference_basis": basis, "why": why,
+        }  # fmt: skip
+        alert = self.messages.flag_alert(row.event_id, kind, when.timestamp(), fields)
+        return row, [
+            self._numbered(check.topic, json.dumps(data)),
+            self._numbered(alert.topic, alert.payload),
+        ]
+
+    def told_to_rest(
+        self, when: datetime, person_id: str = "W0003"
+    ) -> tuple[str, tuple[str, bytes]]:
+        """A check whose screening told the person to rest and scan again: its event id, and
+        the check as the gate sends it."""
+        row = self.check_row(
+            when, person_id=person_id, decision="deny", reason="rest", route="rest",
+            temperature_c=37.3,
+        )  # fmt: skip
+        check = self.messages.check(row)
+        data = json.loads(check.payload)
+        data["data"].update(object_c=34.9, screening="rest")
+        return row.event_id, self._numbered(check.topic, json.dumps(data))
+
+    def not_returned(
+        self, rest_check_id: str, when: datetime, person_id: str = "W0003"
+    ) -> tuple[str, bytes]:
+        """The person told to rest by ``rest_check_id`` did not come back in time."""
+        message = self.messages.flag_alert(
+            rest_check_id, "not_returned", when.timestamp(), {"person_id": person_id}
+        )
+        return self._numbered(message.topic, message.payload)
+
     def direct_alert(self, row: CheckRow, kind: str) -> tuple[str, bytes]:
         message = self.messages.alert(row, kind)
         return self._numbered(message.topic, message.payload)
@@ -276,8 +334,10 @@ class FakeGate:
         risk_tier: str = "low",
         zone: tuple[str, int | None, int] | None = None,
         zone_assumption: str | None = None,
+        screening: dict[str, Any] | None = None,
     ) -> tuple[str, bytes]:
-        """``zone``: its name, capacity and who is inside, as the gate counts them."""
+        """``zone``: its name, capacity and who is inside, as the gate counts them;
+        ``screening``: today's screening (contract.ScreeningStatus's fields)."""
         lost = state == "lost"
         zone_status = None
         if zone is not None and not lost:
@@ -299,6 +359,7 @@ class FakeGate:
                 "backlog": None if lost else backlog,
                 "zone": zone_status,
                 "zone_assumption": None if lost else zone_assumption,
+                "screening": None if lost else screening,
             }
         )
         return self.topics.status, contract.to_json(status).encode()

@@ -23,6 +23,7 @@ from terminal.record.store import Record
 from terminal.rules.roster import load_roster
 from terminal.state import GateState
 from tests.conftest import make_config
+from tests.support.people import TABLE_ONLY
 
 CENTRE_KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(40, 72)))
 
@@ -41,7 +42,8 @@ def centre_keys() -> dict[str, Any]:
 
 
 def command_config(tmp_path: Path, **sections: dict) -> Config:
-    # about commands, not the estimator: the foreheads are plainly normal or plainly hot
+    # about commands, not the estimator: each forehead is judged on its own (the absolute table)
+    sections = {"screening": TABLE_ONLY, **sections}
     return make_config(tmp_path, commands=centre_keys(), **sections)
 
 

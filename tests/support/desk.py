@@ -128,7 +128,6 @@ class LiveGate:
         self.config: Config = make_config(
             tmp_path,
             gate={"park": park, "id": gate},
-            screening={"estimator": "absolute"},
             secondary={"realert_s": 3600.0, "isolation_room": ROOM, "isolation_location": PLACE},
             simulator={"shift_start": start.replace(tzinfo=None).isoformat(timespec="seconds")},
         )

@@ -15,6 +15,7 @@ from terminal.display.server import DisplayServer
 from terminal.display.state import DisplayState
 from terminal.state import GateState
 from tests.conftest import make_config
+from tests.support.people import TABLE_ONLY
 
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's; the browser is never downloaded
 
@@ -39,6 +40,7 @@ def display_config(tmp_path: Path, language: str) -> Config:
     room, place = (ROOM_ZH, PLACE_ZH) if language == "zh" else (ROOM, PLACE)
     return make_config(
         tmp_path,
+        screening=TABLE_ONLY,
         secondary={"isolation_room": room, "isolation_location": place},
         display={"enabled": True, "language": language, "port": free_port()},
     )

@@ -11,6 +11,7 @@ from simulator.zone import ZoneGate
 from terminal.config import Config
 from tests.conftest import make_config
 from tests.support.gate_inputs import passage
+from tests.support.people import TABLE_ONLY
 
 ZONE_GATES = ["hall-in-a", "hall-in-b", "hall-out"]
 
@@ -24,6 +25,7 @@ def zone_config(
         folder,
         gate={"id": gate, "direction": direction},
         healthcode={"replay": {"mode": replay}},
+        screening=TABLE_ONLY,
         inputs={"passage": passage(window_s=6.0)},
         zone={
             "name": "hall",

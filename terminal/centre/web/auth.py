@@ -16,11 +16,13 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 Role = Literal["guard", "health_officer", "viewer"]
 ROLES: tuple[Role, ...] = ("guard", "health_officer", "viewer")
-Action = Literal["take", "resolve", "escort", "command", "muster"]
+Action = Literal["take", "resolve", "escort", "command", "muster", "identify", "dismiss"]
 # read-only pages and the export are open to every role; these are what changes something
 RIGHTS: dict[str, frozenset[Action]] = {
-    "guard": frozenset({"take", "resolve", "escort", "muster"}),
-    "health_officer": frozenset({"take", "resolve", "escort", "command", "muster"}),
+    "guard": frozenset({"take", "resolve", "escort", "muster", "identify", "dismiss"}),
+    "health_officer": frozenset(
+        {"take", "resolve", "escort", "command", "muster", "identify", "dismiss"}
+    ),
     "viewer": frozenset(),
 }
 SENDS_COMMANDS: frozenset[Action] = frozenset({"resolve", "command"})

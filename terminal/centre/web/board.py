@@ -20,6 +20,7 @@ from starlette.routing import Route
 from terminal.centre.errors import CentreError
 from terminal.centre.store import CheckQuery, VehicleQuery
 from terminal.centre.web.context import SECURITY_HEADERS, Visitor, Web
+from terminal.centre.web.desk import escalated
 from terminal.centre.web.guards import page
 from terminal.centre.web.live import stream_route
 from terminal.centre.web.plot import flow_plot
@@ -27,9 +28,12 @@ from terminal.centre.web.spreadsheet import spreadsheet_safe
 from terminal.link.contract import Reason
 
 SHOWN_RECORDS = 500
+# each temperature named by what it is: the screened reading (the forehead as the thermometer
+# saw it) and the screening's estimated core temperature; the guard's clinical reading is on the
+# flag. identified_as: who an unidentified person is, as a guard recorded it at the desk
 CSV_COLUMNS = (
-    "event_id", "park", "gate", "occurred_at", "person_id", "code", "temperature_c", "decision",
-    "reason", "route", "replayed",
+    "event_id", "park", "gate", "occurred_at", "person_id", "identified_as", "code",
+    "screened_c", "estimated_core_c", "screening", "decision", "reason", "route", "replayed",
 )  # fmt: skip
 VEHICLE_CSV_COLUMNS = (
     "event_id", "park", "gate", "occurred_at", "plate", "driver", "purpose", "decision", "reason",
@@ -127,6 +131,10 @@ class Board:
 
     def view(self) -> dict[str, Any]:
         store, web = self.web.store, self.web
+        # a flag nobody took in time is raised to the second role by any open page, the
+        # board's too (a control room may watch the board alone)
+        secondary = web.config.secondary
+        store.escalate_due(web.now(), secondary.escalate_after_s, secondary.escalate_to)
         today = web.today()
         gates = store.gates(web.now())
         flow = store.flow_per_hour(today, web.tz)
@@ -146,6 +154,10 @@ class Board:
             "reports": reports,
             "vehicles": store.vehicles(SHOWN_VEHICLES),
             "zones": store.zones(web.now()),
+            "not_returned": store.not_returned(open_only=True),
+            "escalations": [f for f in flags if escalated(f)],
+            "escalate_to": secondary.escalate_to,
+            "escalate_after_s": secondary.escalate_after_s,
         }
 
     async def live_part(self, visitor: Visitor) -> str:

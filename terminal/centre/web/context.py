@@ -90,6 +90,7 @@ class Web:
             local_time=self.local_time,
             duration=self.duration,
             degrees=degrees,
+            percent=percent,
             catalogue_keys=frozenset(TEXTS),
         )
 
@@ -220,6 +221,10 @@ def see_other(path: str) -> RedirectResponse:
 
 def degrees(value: float | None) -> str:
     return NOTHING if value is None else f"{value:.1f} °C"
+
+
+def percent(share: float | None) -> str:
+    return NOTHING if share is None else f"{share * 100:.0f} %"
 
 
 def with_headers(response: Response) -> Response:

@@ -1,9 +1,15 @@
-"""The security desk: open flags and confirmed fevers first, then device faults and gates that
-are not online, then the latest checks; live, with an alarm until someone takes each alert. A
+"""The security desk: a gate locked down says so first; open flags and confirmed fevers as a queue
+in the order they came, with each gate's expected wait (an estimate) and why the screening sent
+each person on; people told to rest who never came back; then device faults and gates that are
+not online, then the latest checks; live, with an alarm until someone takes each alert. A flag
+nobody took within ``secondary.escalate_after_s`` is raised again to ``secondary.escalate_to``,
+with a banner and a sound of its own on that role's desk (in the audit log; the lane goes on). A
 guard takes an alert, resolves a secondary check with the clinical reading (the gate's
-``resolve_secondary`` command) and records that a person with a fever was escorted. While a gate's
-fire alarm sounds, its roll call: who its record showed inside the zone, ticked off one by one as
-they reach the muster point (each tick in the audit log, with who made it)."""
+``resolve_secondary`` command), records that a person with a fever was escorted, records who an
+unidentified person sent to the isolation room is, and dismisses a person who never came back
+from a rest with a note. While a gate's fire alarm sounds, its roll call: who its record showed
+inside the zone, ticked off one by one as they reach the muster point (each tick in the audit
+log, with who made it)."""
 
 from __future__ import annotations
 
@@ -22,12 +28,14 @@ from terminal.centre.web.context import Visitor, Web, see_other
 from terminal.centre.web.guards import action, page, refuse
 from terminal.centre.web.live import stream_route
 from terminal.centre.web.receipts import Receipts, Sent
+from terminal.common.safetext import unsafe_character
 
 CLINICAL_RANGE_C = (34.0, 43.0)  # the command's own bounds: no living person reads outside
 ACTIVE = ("open", "fever_confirmed")
 RECENT_CHECKS = 30
 CLOSED_SHOWN = 20
 MAX_NOTE_CHARS = 200
+MAX_IDENTITY_CHARS = 64  # a name, a badge or an ID card number: one short line
 
 
 def needs_alarm(flag: Any) -> bool:
@@ -44,6 +52,37 @@ def awaiting_escort(flag: Any) -> bool:
 
 def resolvable(flag: Any) -> bool:
     return bool(flag.kind == "secondary_check" and flag.state == "open")
+
+
+def identifiable(flag: Any) -> bool:
+    """A person sent to the isolation room whom no code named: the guard may say who they are."""
+    if flag.person_id is not None or flag.kind == "not_returned":
+        return False
+    isolated = flag.kind in ISOLATION_KINDS or flag.route == "isolation_room"
+    return bool(isolated or flag.state in ("fever_confirmed", "escorted"))
+
+
+def dismissable(flag: Any) -> bool:
+    """A person told to rest who never came back, not yet seen to."""
+    return bool(flag.kind == "not_returned" and flag.state == "open")
+
+
+def escalated(flag: Any) -> bool:
+    """Raised again to the second role, and still nobody's."""
+    return bool(flag.escalated_at is not None and flag.taken_by is None and flag.state == "open")
+
+
+def parse_identity(raw: str) -> tuple[str | None, str | None]:
+    """The identity typed by the guard, or the catalogue key of what is wrong with it: one line
+    of plain text (no control or formatting character), at most MAX_IDENTITY_CHARS."""
+    cleaned = raw.strip()
+    if not cleaned:
+        return None, "identity_missing"
+    if len(cleaned) > MAX_IDENTITY_CHARS:
+        return None, "identity_too_long"
+    if unsafe_character(cleaned) is not None:
+        return None, "identity_not_plain"
+    return cleaned, None
 
 
 def escortable(flag: Any) -> bool:
@@ -79,9 +118,11 @@ class Desk:
         return float(self.web.config.secondary.clinical_fever_c)
 
     def view(self) -> dict[str, Any]:
-        """Everything the desk shows, read from the store (in a worker thread)."""
-        store, now = self.web.store, self.web.now()
-        flags = store.flags(open_only=False, limit=200)
+        """Everything the desk shows, read from the store (in a worker thread). Flags nobody
+        took in time are raised to the second role first: any open desk does it, once."""
+        store, now, secondary = self.web.store, self.web.now(), self.web.config.secondary
+        store.escalate_due(now, secondary.escalate_after_s, secondary.escalate_to)
+        flags = [f for f in store.flags(open_only=False, limit=200) if f.kind != "not_returned"]
         active = [f for f in flags if f.state in ACTIVE]
         closed = [f for f in flags if f.state not in ACTIVE][:CLOSED_SHOWN]
         gates = store.gates(now)
@@ -89,6 +130,12 @@ class Desk:
             "active": active,
             "closed": closed,
             "alarms": [f for f in active if needs_alarm(f)],
+            "escalations": [f for f in active if escalated(f)],
+            "escalate_to": secondary.escalate_to,
+            "escalate_after_s": secondary.escalate_after_s,
+            "waits": store.flag_waits(now),
+            "not_returned": store.not_returned(open_only=True),
+            "lockdowns": [g for g in gates if g.lockdown],
             "faults": store.faults(active_only=True),
             "gates_down": [g for g in gates if g.state != "online"],
             "checks": store.checks(CheckQuery(), limit=RECENT_CHECKS),
@@ -112,6 +159,9 @@ class Desk:
             "escortable": escortable,
             "needs_alarm": needs_alarm,
             "awaiting_escort": awaiting_escort,
+            "identifiable": identifiable,
+            "escalated": escalated,
+            "max_identity": MAX_IDENTITY_CHARS,
         }
 
     async def find(self, ref: str) -> Any | None:
@@ -194,6 +244,69 @@ class Desk:
         await self.web.audit(visitor.name, "escort", f"flag {flag.flag_id} at {flag.gate}")
         return see_other("/desk")
 
+    # --- a flag's one line: who an unidentified person is, why a missing one is dismissed ---
+    def note_page(
+        self, visitor: Visitor, flag: Any, which: str, typed: str, problem: str | None, code: int
+    ) -> Response:
+        """The form of ``which`` ("identify" or "dismiss") for one flag, with what was typed
+        and what is wrong with it."""
+        identify = which == "identify"
+        return self.web.page(
+            "flag_note.html",
+            visitor,
+            code,
+            f=flag,
+            title=self.web.t("identify" if identify else "dismiss"),
+            label=self.web.t("identity_label" if identify else "dismiss_note"),
+            action=f"/desk/{which}",
+            field="identity" if identify else "note",
+            max_chars=MAX_IDENTITY_CHARS if identify else MAX_NOTE_CHARS,
+            typed=typed,
+            problem=self.web.t(problem) if problem else None,
+        )
+
+    async def note_form(self, request: Request, visitor: Visitor) -> Response:
+        which = request.url.path.rsplit("/", 1)[-1]
+        allowed = identifiable if which == "identify" else dismissable
+        if not visitor.may("identify" if which == "identify" else "dismiss"):
+            return await refuse(self.web, visitor, "identify" if which == "identify" else "dismiss")
+        flag = await self.find(request.query_params.get("flag", "")[:200])
+        if flag is None or not allowed(flag):
+            return self.web.page("error.html", visitor, 404, message=self.web.t("flag_closed"))
+        return self.note_page(visitor, flag, which, flag.identity or "", None, 200)
+
+    async def identify(self, request: Request, visitor: Visitor, form: FormData) -> Response:
+        """Who an unidentified person sent to the isolation room is, as the guard was told."""
+        flag = await self.find(str(form.get("flag", ""))[:200])
+        if flag is None or not identifiable(flag):
+            return self.web.page("error.html", visitor, 409, message=self.web.t("flag_closed"))
+        typed = str(form.get("identity", ""))[: MAX_IDENTITY_CHARS * 4]
+        identity, problem = parse_identity(typed)
+        if identity is None:
+            return self.note_page(visitor, flag, "identify", typed, problem, 400)
+        if not await self.web.call(self.web.store.identify, flag.ref, visitor.name, identity):
+            return self.web.page("error.html", visitor, 409, message=self.web.t("flag_closed"))
+        await self.web.audit(
+            visitor.name, "identify", f"flag {flag.flag_id} at {flag.gate}: {identity}"
+        )
+        return see_other("/desk")
+
+    async def dismiss(self, request: Request, visitor: Visitor, form: FormData) -> Response:
+        """A person told to rest who never came back, seen to: dismissed with a note."""
+        flag = await self.find(str(form.get("flag", ""))[:200])
+        if flag is None or not dismissable(flag):
+            return self.web.page("error.html", visitor, 409, message=self.web.t("flag_closed"))
+        typed = str(form.get("note", ""))[: MAX_NOTE_CHARS * 4]
+        note = typed.strip()[:MAX_NOTE_CHARS]
+        if not note or unsafe_character(note) is not None:
+            return self.note_page(visitor, flag, "dismiss", typed, "note_missing", 400)
+        if not await self.web.call(self.web.store.dismiss, flag.ref, visitor.name, note):
+            return self.web.page("error.html", visitor, 409, message=self.web.t("flag_closed"))
+        await self.web.audit(
+            visitor.name, "dismiss", f"not returned: flag {flag.flag_id} at {flag.gate}"
+        )
+        return see_other("/desk")
+
     async def account(self, request: Request, visitor: Visitor, form: FormData) -> Response:
         emergency_id = str(form.get("emergency_id", ""))[:64]
         person_id = str(form.get("person_id", ""))[:64]
@@ -216,4 +329,8 @@ def routes(web: Web) -> list[Route]:
         Route("/desk/take", action(web, "take", desk.take), methods=["POST"]),
         Route("/desk/escort", action(web, "escort", desk.escort), methods=["POST"]),
         Route("/desk/account", action(web, "muster", desk.account), methods=["POST"]),
+        Route("/desk/identify", page(web, desk.note_form), methods=["GET"]),
+        Route("/desk/identify", action(web, "identify", desk.identify), methods=["POST"]),
+        Route("/desk/dismiss", page(web, desk.note_form), methods=["GET"]),
+        Route("/desk/dismiss", action(web, "dismiss", desk.dismiss), methods=["POST"]),
     ]

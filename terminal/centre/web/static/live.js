@@ -49,7 +49,8 @@
   }
 
   function alarming() {
-    return live.querySelector("#alarm-banner") !== null;
+    // an alert nobody took, or one raised again to this desk's role
+    return live.querySelector("#alarm-banner, #escalation-banner") !== null;
   }
 
   function sound() {
