@@ -12,10 +12,10 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from terminal.config import Config
-from terminal.gate.judging import estimated_catch
 from terminal.gate.rests import RestDesk
 from terminal.link.topics import Messages
 from terminal.record.store import Record
+from terminal.screening import Screener
 from terminal.state import GateState, ScreeningCount
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ class ScreeningLoad:
         config: Config,
         record: Record,
         state: GateState,
-        screener: object,
+        screener: Screener,
         now: Callable[[], float],
         changed: Callable[[], None],
     ) -> None:
@@ -56,7 +56,7 @@ class ScreeningLoad:
         config: Config,
         record: Record,
         state: GateState,
-        screener: object,
+        screener: Screener,
         changed: Callable[[], None],
         now: Callable[[], float],
     ) -> ScreeningLoad | None:
@@ -69,7 +69,7 @@ class ScreeningLoad:
 
     def count(self, now_s: float) -> ScreeningCount:
         counts = self.record.screening_counts(local_midnight(now_s, self._timezone), now_s)
-        catch = estimated_catch(self.screener)
+        catch = self.screener.estimated_catch()
         return ScreeningCount(
             budget=self.config.screening.secondary_budget,
             screened_today=counts["screened"],
@@ -113,7 +113,7 @@ class ScreeningDesks:
         record: Record,
         messages: Messages,
         state: GateState,
-        screener: object,
+        screener: Screener,
         now: Callable[[], float],
         changed: Callable[[], None],
     ) -> ScreeningDesks:

@@ -17,10 +17,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from terminal.config import Config
-from terminal.gate.judging import judge, rest_taken
 from terminal.link.topics import Messages
 from terminal.record.store import CheckRow, Record, RestRow
 from terminal.rules.policy import Decision, Route, Temperature
+from terminal.screening import Screener
+from terminal.screening.judge import RestTaken
 
 log = logging.getLogger(__name__)
 LOOK_EVERY_S = 5.0  # how often, between checks, rests past their time are looked for
@@ -63,7 +64,7 @@ class RestDesk:
         config: Config,
         record: Record,
         messages: Messages,
-        screener: object,
+        screener: Screener,
         now: Callable[[], float],
     ) -> None:
         self.config = config
@@ -82,15 +83,15 @@ class RestDesk:
         if rest is not None and now_s >= rest.expires_s:
             rest = None  # back too late: a first reading again (housekeeping closes it)
         if rest is None or rest.first_object_c is None or rest.first_ambient_c is None:
-            first = self._sane(judge(self.screener, measured, person_id, None), "first")
+            first = self._sane(self.screener.judge(measured, person_id, None), "first")
             return Judged(first, screening_word(first))
         if now_s < rest.due_s:
             # too early: told to rest again, the same time; no new rest is opened
-            again = judge(self.screener, measured, person_id, None)
+            again = self.screener.judge(measured, person_id, None)
             again = dataclasses.replace(again, verdict="rest")
             return Judged(again, screening_word(again, early=True), rest, early=True)
-        taken = rest_taken(rest.first_object_c, rest.first_ambient_c, rest.told_at_s)
-        rested = self._sane(judge(self.screener, measured, person_id, taken), "rested")
+        taken = RestTaken(rest.first_object_c, rest.first_ambient_c, rest.told_at_s)
+        rested = self._sane(self.screener.judge(measured, person_id, taken), "rested")
         return Judged(rested, screening_word(rested), rest)
 
     def _sane(self, judged: Temperature, stage: str) -> Temperature:
