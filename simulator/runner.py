@@ -322,10 +322,11 @@ class Shift:
             f" {config.gate.park}/{config.gate.id}"
             f" (broker {self.broker_text or 'none'}, record {self.plan.record_path})\n"
         )
+        zone = f" of zone {config.zone.name}" if config.zone.name is not None else ""
         for peer in self.peers:
             out.write(
-                f"  and {len(peer.people)} through gate {peer.config.gate.id} of zone"
-                f" {config.zone.name} ({peer.config.gate.direction}, record {peer.record_path})\n"
+                f"  and {len(peer.people)} through gate {peer.config.gate.id}{zone}"
+                f" ({peer.config.gate.direction}, record {peer.record_path})\n"
             )
             peer.start()
         if self.demo is not None:

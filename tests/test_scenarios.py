@@ -5,6 +5,7 @@ one sticking mid-shift, a screenshot shown while its owner waits at the secondar
 from __future__ import annotations
 
 import csv
+from dataclasses import fields
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -15,7 +16,7 @@ from simulator.broker import PrivateBroker
 from simulator.crowd import SimPerson, load_scenario
 from simulator.runner import ShiftRun, run_simulation
 from terminal.config import Config
-from terminal.record.store import Record
+from terminal.record.store import CheckRow, Record
 from tests.conftest import make_config
 
 pytestmark = pytest.mark.slow  # every test runs a scenario as a whole shift
@@ -211,3 +212,70 @@ def test_a_workforce_over_several_days_goes_home_each_evening_and_back_each_morn
     # Friday evening out; Saturday's and Sunday's ways home refused: they never came in
     assert home["A"] == home["B"] == ["admitted", "not_inside", "not_inside"]
     assert home["C"] == ["admitted", "admitted", "not_inside", "not_inside"]  # and lunch
+
+
+# --- rest and re-screen, as the gate's record tells it --------------------------------------------
+# these need the gate's rest and re-screen and its record's `screening` column
+GATE_RESTS = pytest.mark.skipif(
+    "screening" not in {f.name for f in fields(CheckRow)},
+    reason="the gate's record has no screening column yet",
+)
+OUTCOMES = {"pass", "rest", "rest_pass", "rest_guard", "guard", "fault", "not_measured"}
+
+
+@GATE_RESTS
+def test_a_planned_rest_ends_in_the_rescan_or_in_not_coming_back(
+    config: Config, broker: PrivateBroker, tmp_path: Path
+) -> None:
+    # a crowd at 20 °C; then two who come in warm (the bus, the stairs): one rests and reads
+    # as usual again, the other walks away when told to rest
+    rows = [
+        "person_id,arrival_s,core_c,ambient_c,code,object_c,object_rested_c,rest_tau_min,returns"
+    ]
+    rows += [f"N{i:02d},{5 * i},36.6,20.0,green,{33.6 + 0.04 * (i % 9):.2f},,," for i in range(16)]
+    rows += ["R1,90,36.6,20.0,green,34.7,33.8,2,yes", "R2,95,36.6,20.0,green,34.7,33.8,2,no"]
+    path = tmp_path / "rest.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    results = tmp_path / "results.csv"
+    run = run_simulation(
+        config,
+        scenario=path,
+        broker=(broker.host, broker.port),
+        record_path=tmp_path / "shift.sqlite",
+        results=results,
+    )
+    assert run.summary.problems == []
+    written = {r["person_id"]: r for r in results_of(results)}
+    assert list(written) == [row.split(",")[0] for row in rows[1:]]
+    assert {r["screening"] for r in written.values()} <= OUTCOMES
+    rested, gone = written["R1"], written["R2"]
+    assert (rested["first_reason"], rested["screening"]) == ("rest", "rest_pass")
+    assert (rested["decision"], rested["reason"]) == ("admit", "admitted")
+    # the re-scan read the rested forehead, not the one they came with
+    assert float(rested["screened_c"]) < 34.2
+    assert (gone["first_reason"], gone["screening"], gone["decision"]) == ("rest", "rest", "deny")
+
+
+@GATE_RESTS
+def test_the_workweek_gives_each_row_its_screening_and_catches_the_fever(
+    config: Config, broker: PrivateBroker, tmp_path: Path
+) -> None:
+    results = tmp_path / "results.csv"
+    run = run_simulation(
+        config,
+        scenario=SCENARIOS / "workweek.csv",
+        broker=(broker.host, broker.port),
+        record_path=tmp_path / "shift.sqlite",
+        results=results,
+    )
+    assert run.summary.problems == []
+    people = [p for p in load_scenario(SCENARIOS / "workweek.csv") if not p.going_home]
+    written = results_of(results)
+    planned = sorted(people, key=lambda p: p.line or 0)
+    assert [r["person_id"] for r in written] == [p.worker_id for p in planned]
+    assert all(r["screening"] in OUTCOMES for r in written)
+    by_row = dict(zip([(p.worker_id, p.day) for p in planned], written, strict=True))
+    fever = by_row[("W17", 3)]
+    assert fever["screening"] in ("guard", "rest_guard") and fever["reason"] == "fever"
+    # told to rest, W23 walks away (or, read as clearly high, goes to the guard)
+    assert by_row[("W23", 2)]["screening"] in ("rest", "guard")
