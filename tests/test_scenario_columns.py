@@ -4,6 +4,7 @@ back as the gate would see it, through the thermometer twin, or as the simulator
 
 from __future__ import annotations
 
+import csv
 import math
 import statistics
 from pathlib import Path
@@ -14,9 +15,11 @@ from drivers.mlx90614 import MLX90614
 from simulator.crowd import ScenarioError, SimPerson, load_scenario
 from simulator.forehead import ForeheadModel
 from simulator.foreheads import Foreheads
+from simulator.results import steps_by_flag, write_results
 from simulator.rig import Rig, build_rig, shift_start_epoch
 from simulator.workdays import roster_on_day
 from terminal.config import Config
+from terminal.record.store import CheckRow
 from terminal.rules.roster import Worker
 
 HEADER = "person_id,arrival_s,core_c,ambient_c,code,object_c,object_rested_c,rest_tau_min,returns"
@@ -253,3 +256,96 @@ def test_the_shipped_workweek_is_a_returning_workforce_from_cold_to_warm_morning
     # someone rests back to their usual reading, someone told to rest does not come back
     assert any(p.object_rested_c is not None and p.returns for p in people)
     assert any(p.object_rested_c is not None and not p.returns for p in people)
+
+
+# --- the results file --------------------------------------------------------------------------
+def check(event_id: str, at: float, reason: str, **more: object) -> CheckRow:
+    decision = "admit" if reason == "admitted" else "deny"
+    fields: dict = {
+        "event_id": event_id,
+        "ts": "",
+        "epoch_s": at,
+        "park": "p",
+        "gate": "g",
+        "person_id": None,
+        "code": "green",
+        "temperature_c": 36.6,
+        "first_c": None,
+        "sensor_fault": None,
+        "decision": decision,
+        "reason": reason,
+        "route": "through",
+        "check_s": 2.0,
+        "processing_ms": 5.0,
+        "object_c": 33.9,
+    }
+    return CheckRow(**{**fields, **more})
+
+
+def step(
+    flag: str, at: float, name: str, detail: str | None = None, clinical: float | None = None
+) -> dict:
+    return {
+        "id": int(at),
+        "flag_id": flag,
+        "at_s": at,
+        "step": name,
+        "by": "guard-1",
+        "clinical_c": clinical,
+        "detail": detail,
+    }
+
+
+def test_the_results_give_each_scenario_row_its_final_answer_in_the_scenarios_order(
+    tmp_path: Path,
+) -> None:
+    people = [
+        SimPerson("B", 10.0, 36.6, 20.0, "green", line=3),
+        SimPerson("A", 20.0, 36.6, 20.0, "green", line=2),
+        SimPerson("A.home1", 30000.0, 36.6, 20.0, "green", scenario_id="A", going_home=True),
+        SimPerson("C", 30.0, 36.6, 20.0, "green", line=4),
+        SimPerson("D", 40.0, 36.6, 20.0, "green", line=5),
+        SimPerson("E", 50.0, 36.6, 20.0, "green", line=6),
+    ]
+    visits = {
+        # told to rest, then the re-scan admitted them: the re-scan's answer and reading
+        "A": [check("a1", 20, "rest"), check("a2", 400, "admitted", object_c=33.7)],
+        # the guard found them well: admitted by staff
+        "B": [check("b1", 10, "secondary_check", object_c=35.2)],
+        # the guard confirmed a fever
+        "C": [check("c1", 30, "secondary_check")],
+        # the guard found no fever, and their shift was over: refused after the check
+        "D": [check("d1", 40, "secondary_check")],
+    }
+    steps = steps_by_flag(
+        [
+            step("b1", 60, "clinical_reading", clinical=36.7),
+            step("b1", 61, "admitted_by_staff", "admitted"),
+            step("c1", 70, "clinical_reading", clinical=38.4),
+            step("c1", 71, "fever_confirmed", clinical=38.4),
+            step("d1", 80, "clinical_reading", clinical=36.5),
+            step("d1", 81, "refused_after_check", "shift_late; next window 2026-11-24T07:20"),
+        ]
+    )
+    path = tmp_path / "results.csv"
+    write_results(path, people, visits, steps)
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    got = [
+        (
+            r["person_id"],
+            r["decision"],
+            r["reason"],
+            r["first_reason"],
+            r["screened_c"],
+            r["clinical_c"],
+        )
+        for r in rows
+    ]
+    assert got == [
+        ("A", "admit", "admitted", "rest", "33.70", ""),
+        ("B", "admit", "admitted", "secondary_check", "35.20", "36.70"),
+        ("C", "deny", "fever", "secondary_check", "33.90", "38.40"),
+        ("D", "deny", "shift_late", "secondary_check", "33.90", "36.50"),
+        ("E", "none", "no_decision", "", "", ""),  # the gate never answered
+    ]
