@@ -419,7 +419,9 @@ def _planned_forehead(path: Path, line: int, cells: dict[str, str]) -> dict:
         raise ScenarioError(f"{path}:{line}: rest_tau_min must be above 0, got {tau:g}")
     if (rested_c is None) != (tau is None):
         have, lack = (
-            ("rest_tau_min", "object_rested_c") if tau else ("object_rested_c", "rest_tau_min")
+            ("rest_tau_min", "object_rested_c")
+            if tau is not None
+            else ("object_rested_c", "rest_tau_min")
         )
         raise ScenarioError(f"{path}:{line}: {have} needs {lack} on the same row")
     if rested_c is not None and object_c is None:
