@@ -321,7 +321,9 @@ class Provisioner:
         # the service writes here alone (ProtectSystem=strict); the roster folder is left empty:
         # the park's roster is imported (`gate-terminal roster import`), never the example's
         self.folder(STATE_DIR, 0o750, USER, USER)
-        self.folder(STATE_DIR / "roster", 0o750, USER, USER)
+        # setgid: a roster imported by root (`sudo gate-terminal roster import`) is the gate's
+        # group's, which the service reads it as
+        self.folder(STATE_DIR / "roster", 0o2750, USER, USER)
 
     def venv(self) -> None:
         venv = self.app_dir / ".venv"

@@ -302,6 +302,9 @@ def test_provisioning_a_root_twice_changes_nothing_the_second_time(tmp_path: Pat
     assert state.stat().st_mode & 0o777 == 0o750
     # the roster's folder is made, empty: the example's workers never enter a live roster
     assert list((state / "roster").iterdir()) == []
+    # and a roster root imports into it is the gate's group's, which the service reads it as
+    assert (state / "roster").stat().st_mode & 0o7777 == 0o2750
+    assert (state / "roster").stat().st_gid == int(groups["gate"].split(":")[2])
     unit = root / "etc" / "systemd" / "system" / "gate-terminal.service"
     assert unit.read_text() == (REPO / "systemd" / "gate-terminal.service").read_text()
     wants = (
