@@ -62,21 +62,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[$$extras]"
 	@touch $(STAMP)
 
-# On the Raspberry Pi, from a clone at /opt/gate-terminal, as root.
-install-service: setup
-	id -u gate >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin --groups gpio,i2c,video gate
-	install -d -m 0750 -g gate /etc/gate-terminal
-	test -e /etc/gate-terminal/gate.toml || install -m 0640 -g gate config/gate.example.toml /etc/gate-terminal/gate.toml
-	@# the roster lives in the service's state folder: a roster pushed by the centre is installed there
-	install -d -m 0750 -o gate -g gate /var/lib/gate-terminal /var/lib/gate-terminal/roster
-	test -e /var/lib/gate-terminal/roster/workers.csv || install -m 0640 -o gate -g gate config/workers.example.csv /var/lib/gate-terminal/roster/workers.csv
-	test -e /var/lib/gate-terminal/roster/visitors.csv || install -m 0640 -o gate -g gate config/visitors.example.csv /var/lib/gate-terminal/roster/visitors.csv
-	test -e /etc/gate-terminal/mqtt-credentials.toml || install -m 0600 -o gate config/mqtt-credentials.example.toml /etc/gate-terminal/mqtt-credentials.toml
-	install -m 0644 systemd/gate-terminal.service /etc/systemd/system/gate-terminal.service
-	systemctl daemon-reload
-	systemctl enable --now gate-terminal
-	@echo "Edit /etc/gate-terminal/gate.toml (broker, park, keys, shift groups) and mqtt-credentials.toml, then: systemctl restart gate-terminal"
-	@echo "Roster: gate-terminal roster import FILE --config /etc/gate-terminal/gate.toml (no restart needed)"
+# On the Raspberry Pi, from a clone at /opt/gate-terminal, as root: the gate's runtime alone (no
+# broker, browser, database or test tools), its user, config, empty roster folder and unit, by
+# firmware/provision.py (idempotent; README: Install on a Raspberry Pi). The service is enabled
+# but not started: it starts once `gate-terminal doctor` passes on the edited config.
+# PROVISION=--camera csi for a CSI camera (Picamera2 from Raspberry Pi OS's archive).
+PROVISION ?=
+install-service:
+	$(PYTHON) firmware/provision.py --app-dir $(CURDIR) $(PROVISION)
 
 # On the Raspberry Pi with its desktop, as root: the kiosk browser on the gate's screen for every
 # desktop login (the gate's screen logs in automatically: raspi-config, System, Boot / Auto login).
@@ -89,7 +82,12 @@ install-display:
 # On the park's server, from a clone at /opt/gate-terminal, as root: the operations centre
 # (collector, security desk, board) as a service. Its web pages listen on 127.0.0.1: put the
 # reverse proxy with TLS in front (docs/centre.md).
-install-centre: setup
+install-centre:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "gate-terminal needs Python 3.11 or newer; $(PYTHON) is $$($(PYTHON) -V 2>&1)" >&2; exit 1; }
+	@# the centre's runtime alone (PostgreSQL's client included): no camera stack, no test tools
+	@$(BIN)/python -m pip --version >/dev/null 2>&1 || { rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
+	$(BIN)/python -m pip install --quiet --upgrade ".[centre,postgresql]"
 	id -u gate-centre >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin gate-centre
 	install -d -m 0755 /etc/gate-terminal
 	test -e /etc/gate-terminal/centre.toml || install -m 0640 -g gate-centre config/centre.example.toml /etc/gate-terminal/centre.toml

@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal, get_args
 
+from simulator.days import DAY_S, going_home_between_days
 from simulator.mlx90614 import Fault as SensorFault
 from terminal.common.csvfile import CsvFileError, read_table
 from terminal.common.ids import PERSON_ID
@@ -44,6 +45,8 @@ EXPECTED_REASON = {
     "unknown_issuer": "code_unknown_issuer",
     "replayed": "code_replayed",
 }
+# a scenario runs at most this many days (arrival_s counts across them from its start)
+MAX_DAYS = 31
 SCENARIO_HEADER = ["person_id", "arrival_s", "core_c", "ambient_c", "code"]
 # the last nucleic-acid test the roster gives them
 NatOnRoster = Literal["valid", "expired", "positive", "missing"]
@@ -56,9 +59,14 @@ NATS_ON_ROSTER: tuple[str, ...] = get_args(NatOnRoster)
 # go through: in (the default) or out; the gate of the simulated zone they come to (blank: the
 # first entry gate serving their group, or the exit gate on the way out); and whose code they
 # show (blank: their own): the same worker again later in the day, on a row of its own, or a
-# code passed back over the turnstile to someone else
+# code passed back over the turnstile to someone else. With object_c, what the thermometer sees
+# once they have rested indoors (object_rested_c) and the time constant between the two
+# (rest_tau_min); and whether someone told to rest comes back (returns: yes, the default, or no)
 SCENARIO_OPTIONAL = [
     "object_c",
+    "object_rested_c",
+    "rest_tau_min",
+    "returns",
     "distance_cm",
     "minutes_inside",
     "outside_c",
@@ -107,6 +115,37 @@ class SimPerson:
     # a later visit of a person the scenario names again: the name it gives (``person_id`` is
     # the visit's own name in the simulation)
     scenario_id: str | None = None
+    # what the thermometer sees once they have rested indoors, and the time constant (minutes)
+    # from ``object_c`` on arrival towards it (both or neither; only with ``object_c``)
+    object_rested_c: float | None = None
+    rest_tau_min: float | None = None
+    returns: bool = True  # told to rest, they come back and scan again; False: they do not
+    # a worker the scenario names on several rows: their forehead offset is their own for life
+    returning: bool = False
+    # a row the simulator added, not the scenario: the worker going home between two days
+    going_home: bool = False
+    line: int | None = None  # the scenario's line of this row (None: a random crowd's)
+
+    @property
+    def worker_id(self) -> str:
+        """Who this is, whichever of their visits: the scenario's name for them."""
+        return self.scenario_id or self.person_id
+
+    @property
+    def day(self) -> int:
+        """The scenario's day of this row: 0 for the first 86,400 s, and so on."""
+        return int(self.arrival_s // DAY_S)
+
+    def object_c_at(self, minutes_since_arrival: float) -> float | None:
+        """What the thermometer sees of a planned forehead ``minutes_since_arrival`` after
+        they came (None: the forehead model draws them). Resting indoors, the reading relaxes
+        from ``object_c`` towards ``object_rested_c`` with the time constant ``rest_tau_min``."""
+        if self.object_c is None:
+            return None
+        if self.object_rested_c is None or self.rest_tau_min is None:
+            return self.object_c
+        decay = math.exp(-max(0.0, minutes_since_arrival) / self.rest_tau_min)
+        return self.object_rested_c + (self.object_c - self.object_rested_c) * decay
 
 
 @dataclass(frozen=True)
@@ -286,7 +325,7 @@ def load_scenario(path: Path, gates: Mapping[str, str] | None = None) -> list[Si
             raise ScenarioError(
                 f"{path}:{line}: person_id: must be letters, digits, '.', '_' or '-'"
             )
-        arrival_s = _number(path, line, "arrival_s", arrival, 0, 7 * 86400)
+        arrival_s = _number(path, line, "arrival_s", arrival, 0, MAX_DAYS * DAY_S)
         earlier = visits.setdefault(person_id, [])
         for other_line, other_s in earlier:
             if other_s == arrival_s:
@@ -334,10 +373,12 @@ def load_scenario(path: Path, gates: Mapping[str, str] | None = None) -> list[Si
             text = cells[column]
             return None if not text else _number(path, line, column, text, low, high)
 
+        forehead = _planned_forehead(path, line, cells)
         people.append(
             SimPerson(
                 person_id=row_id,
                 scenario_id=person_id if row_id != person_id else None,
+                line=line,
                 arrival_s=arrival_s,
                 core_c=_number(path, line, "core_c", core, 30, 45),
                 ambient_c=_number(path, line, "ambient_c", ambient, -20, 50),
@@ -345,7 +386,7 @@ def load_scenario(path: Path, gates: Mapping[str, str] | None = None) -> list[Si
                 nat=nat,  # type: ignore[arg-type]
                 sensor_fault=fault,  # type: ignore[arg-type]
                 distance_cm=optional("distance_cm", 1, 300) or 30.0,
-                object_c=optional("object_c", -20, 60),
+                **forehead,
                 minutes_inside=optional("minutes_inside", 0, 24 * 60),
                 outside_c=optional("outside_c", -40, 55),
                 group=group,
@@ -357,7 +398,45 @@ def load_scenario(path: Path, gates: Mapping[str, str] | None = None) -> list[Si
         )
     if not people:
         raise ScenarioError(f"{path}: no persons in the scenario")
-    return sorted(people, key=lambda p: p.arrival_s)
+    returning = {p.scenario_id for p in people if p.scenario_id is not None}
+    people = [replace(p, returning=p.worker_id in returning) for p in people]
+    return going_home_between_days(sorted(people, key=lambda p: p.arrival_s), named)
+
+
+def _planned_forehead(path: Path, line: int, cells: dict[str, str]) -> dict:
+    """A row's planned forehead: ``object_c``, and from it towards ``object_rested_c`` with
+    the time constant ``rest_tau_min`` while they rest (both or neither); whether someone told
+    to rest comes back (``returns``)."""
+
+    def cell(column: str, low: float, high: float) -> float | None:
+        text = cells[column]
+        return None if not text else _number(path, line, column, text, low, high)
+
+    # on arrival anything the sensor can face; rested indoors, a forehead
+    object_c, rested_c = cell("object_c", -20, 60), cell("object_rested_c", 20, 45)
+    tau = cell("rest_tau_min", 0, 240)
+    if tau is not None and tau <= 0:
+        raise ScenarioError(f"{path}:{line}: rest_tau_min must be above 0, got {tau:g}")
+    if (rested_c is None) != (tau is None):
+        have, lack = (
+            ("rest_tau_min", "object_rested_c")
+            if tau is not None
+            else ("object_rested_c", "rest_tau_min")
+        )
+        raise ScenarioError(f"{path}:{line}: {have} needs {lack} on the same row")
+    if rested_c is not None and object_c is None:
+        raise ScenarioError(
+            f"{path}:{line}: object_rested_c needs object_c (what the thermometer sees on arrival)"
+        )
+    returns = cells["returns"].strip().lower() or "yes"
+    if returns not in ("yes", "no"):
+        raise ScenarioError(f"{path}:{line}: returns must be yes, no or empty, got {returns!r}")
+    return {
+        "object_c": object_c,
+        "object_rested_c": rested_c,
+        "rest_tau_min": tau,
+        "returns": returns == "yes",
+    }
 
 
 def _visit_id(person_id: str, visit: int, named: set[str]) -> str:

@@ -24,7 +24,7 @@ from simulator.factory import SimulatedDevices
 from simulator.guard import SimulatedGuard
 from simulator.mainstation import MainStation
 from simulator.progress import LogsBesideTheBar, Progress, shift_log_path
-from simulator.results import write_results
+from simulator.results import checks_of_each, steps_by_flag, write_results
 from simulator.rig import Rig, build_rig, shift_start_epoch
 from simulator.screens import (
     DEMO_DATABASE_NAME,
@@ -42,6 +42,7 @@ from simulator.subscriber import Subscriber
 from simulator.summarise import summarise
 from simulator.summary import Summary, format_summary
 from simulator.truth import WayThrough
+from simulator.workdays import renew_tests_each_day
 from simulator.world import Pace
 from simulator.zone import (
     ZoneGate,
@@ -162,12 +163,13 @@ def run_simulation(
         shift.build_peers()
         shift.sound_fire_drill()
         shift.build_main_gate()
+        _renew_tests_each_day(shift)
         shift.start()
         shift.run()
         summary = shift.finish(drain_timeout_s, plot)
         checks_by_person = shift.checks_by_person()
         if results is not None:
-            write_results(results, plan.everyone, shift.checks_everywhere())
+            _write_results(shift, results)
         if shift.demo is not None and screens is not None and screens.linger:
             summary.wall_s = time.perf_counter() - wall_started
             shift.linger(summary)
@@ -320,10 +322,11 @@ class Shift:
             f" {config.gate.park}/{config.gate.id}"
             f" (broker {self.broker_text or 'none'}, record {self.plan.record_path})\n"
         )
+        zone = f" of zone {config.zone.name}" if config.zone.name is not None else ""
         for peer in self.peers:
             out.write(
-                f"  and {len(peer.people)} through gate {peer.config.gate.id} of zone"
-                f" {config.zone.name} ({peer.config.gate.direction}, record {peer.record_path})\n"
+                f"  and {len(peer.people)} through gate {peer.config.gate.id}{zone}"
+                f" ({peer.config.gate.direction}, record {peer.record_path})\n"
             )
             peer.start()
         if self.demo is not None:
@@ -481,6 +484,27 @@ class Shift:
             self.subscriber.stop()
         if self.private is not None:
             self.private.stop()
+
+
+def _renew_tests_each_day(shift: Shift) -> None:
+    """Over several days, each gate's roster renews each worker's test as of the day."""
+    assert shift.app is not None
+    gates = [(shift.rig.clock.on_advance, shift.app.gate)]
+    gates += [(peer.rig.clock.on_advance, peer.gate) for peer in shift.peers]
+    renew_tests_each_day(shift.plan.everyone, shift.rig.config, gates)
+
+
+def _write_results(shift: Shift, path: Path) -> None:
+    """Each row of the crowd with its final answer, at whichever gate it came to; a guard's
+    decision from the record of the gate that flagged them."""
+    sides = [shift.way_in.who_was_there]
+    sides += [shift.way_out.who_was_there] if shift.way_out is not None else []
+    for peer in shift.peers:
+        sides += [peer.who_was_there, peer.who_went_out]
+    assert shift.app is not None
+    records = [shift.app.record, *(peer.record for peer in shift.peers)]
+    steps = steps_by_flag(step for record in records for step in record.rows("secondary_steps"))
+    write_results(path, shift.plan.everyone, checks_of_each(sides), steps)
 
 
 # beside the screens: the terminal is switched on this long before the first person comes

@@ -10,8 +10,6 @@ panel's contact), so the gate under test cannot tell it from a real entrance.
 
 from __future__ import annotations
 
-import random
-import zlib
 from collections import deque
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -20,7 +18,8 @@ import numpy as np
 
 from simulator.clock import SimClock
 from simulator.crowd import SimPerson
-from simulator.forehead import Forehead, ForeheadModel, draw_forehead
+from simulator.forehead import Forehead, ForeheadModel
+from simulator.foreheads import Foreheads
 from simulator.frames import FrameRenderer, Pose, damage, qr_modules
 from simulator.gpio import FakeGPIO, PinChange
 from simulator.mlx90614 import Scene
@@ -98,7 +97,7 @@ class World:
     ) -> None:
         self.clock = clock
         self.forehead_model = forehead_model or ForeheadModel()
-        self._seed = seed
+        self.foreheads = Foreheads(self.forehead_model, seed, shift_start_epoch_s)
         # people a guard brings back to the turnstile after a normal clinical reading, with the
         # moment the staff release is due
         self._escorted: dict[str, float] = {}
@@ -181,16 +180,7 @@ class World:
             if person.code == "unreadable":
                 modules = damage(modules, self._rng)
             base, screen = self.renderer.place_screen(modules, pose)
-        # each person's forehead is their own, the same whatever else happens in the run
-        rng = random.Random(zlib.crc32(f"{self._seed}:{person.person_id}".encode()))
-        forehead = draw_forehead(
-            self.forehead_model,
-            person.core_c,
-            person.ambient_c,
-            rng,
-            outside_c=person.outside_c,
-            minutes_inside=person.minutes_inside,
-        )
+        forehead, close_cm = self.foreheads.step_up(person, at)
         return Visit(
             person=person,
             payload=payload,
@@ -199,7 +189,7 @@ class World:
             base_frame=base,
             screen=screen,
             forehead=forehead,
-            close_cm=round(rng.uniform(8.0, 20.0), 1),
+            close_cm=close_cm,
         )
 
     @property
@@ -304,12 +294,8 @@ class World:
         front = self._front
         if front is None or front.forehead is None:
             return Scene(ambient_c=self._last_ambient_c, object_c=self._last_ambient_c)
-        person = front.person
-        if person.object_c is not None:
-            return Scene(ambient_c=person.ambient_c, object_c=person.object_c)
-        return Scene(
-            ambient_c=person.ambient_c, object_c=front.forehead.object_c(front.distance_cm(t))
-        )
+        seen = self.foreheads.object_c(front.person, front.forehead, front.distance_cm(t), t)
+        return Scene(ambient_c=front.person.ambient_c, object_c=seen)
 
     def distance_cm(self, t: float) -> float | None:
         """What the time-of-flight sensor sees: the person in front, or nothing."""

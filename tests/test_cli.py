@@ -62,13 +62,16 @@ def test_simulate_a_scenario_writes_one_result_per_person(
         rows = list(csv.DictReader(handle))
     assert [(r["person_id"], r["decision"], r["reason"]) for r in rows] == [
         ("S1", "admit", "admitted"),
-        ("S2", "deny", "secondary_check"),
+        ("S2", "deny", "fever"),  # final: the guard confirmed the fever
         ("S3", "deny", "code_red"),
         ("S4", "deny", "no_code"),
         ("S5", "deny", "unreadable_code"),
         ("S6", "deny", "code_yellow"),
     ]
     assert float(rows[1]["temperature_c"]) >= 37.3
+    # the gate's first answer, and the guard's clinical reading, beside the screened one
+    assert rows[1]["first_reason"] == "secondary_check"
+    assert float(rows[1]["clinical_c"]) >= 37.3 and rows[1]["screened_c"]
     assert "record, broker and subscriber agree one to one" in done.stdout
     assert "secondary checks       1 flagged, 1 checked by a guard" in done.stdout
     assert "fevers -> isolation    1" in done.stdout

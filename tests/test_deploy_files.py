@@ -63,16 +63,18 @@ def test_firmware_holds_every_output_inactive_from_power_on(tmp_path: Path) -> N
     assert outputs.buzzer_active_high
 
 
-def test_install_service_puts_the_example_roster_where_the_example_config_looks(
+def test_provisioning_makes_the_roster_folder_the_example_config_looks_in_and_leaves_it_empty(
     tmp_path: Path,
 ) -> None:
-    makefile = (REPO / "Makefile").read_text()
+    # the example's workers never enter a live roster: the park's is imported
+    provision = (REPO / "firmware" / "provision.py").read_text()
+    assert "workers.example.csv" not in provision and "visitors.example.csv" not in provision
+    assert "workers.example.csv" not in (REPO / "Makefile").read_text()
     example = load(example_gate_config(tmp_path))
-    for kind, configured in (
-        ("workers", example.roster.workers),
-        ("visitors", example.roster.visitors),
-    ):
-        assert f"config/{kind}.example.csv {configured}" in makefile
+    for configured in (example.roster.workers, example.roster.visitors):
+        assert configured is not None
+        assert str(Path(configured).parent) == "/var/lib/gate-terminal/roster"
+    assert 'STATE_DIR / "roster"' in provision
 
 
 def test_the_kiosk_opens_the_page_the_example_gate_serves(tmp_path: Path) -> None:

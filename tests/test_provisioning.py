@@ -190,3 +190,190 @@ def test_a_gate_with_two_thermometers_screens_with_the_upper_one(tmp_path: Path)
     # the lower sensor (chin and collar) read cooler: the forehead's reading was used
     assert all(c["object_c"] == pytest.approx(34.0, abs=0.15) for c in checks)
     assert rig.more_twins[0].reads  # and the second thermometer was read too
+
+
+# --- the gate's provisioning: firmware/provision.py, exercised without touching this machine ----
+PROVISION = REPO / "firmware" / "provision.py"
+
+
+def provision(*args: str, language: str = "en") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(PROVISION), "--language", language, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def fresh_root(tmp_path: Path) -> Path:
+    """A stand-in for a fresh Raspberry Pi OS: its account files (video exists, as it does on
+    Raspberry Pi OS; gpio and i2c are made) and its boot config."""
+    root = tmp_path / "root"
+    (root / "etc").mkdir(parents=True)
+    (root / "etc" / "passwd").write_text("root:x:0:0:root:/root:/bin/bash\n")
+    (root / "etc" / "group").write_text("root:x:0:\nvideo:x:44:\n")
+    (root / "etc" / "shadow").write_text("root:*:19000:0:99999:7:::\n")
+    (root / "etc" / "gshadow").write_text("root:*::\nvideo:!::\n")
+    (root / "boot" / "firmware").mkdir(parents=True)
+    (root / "boot" / "firmware" / "config.txt").write_text("dtparam=audio=on\n")
+    return root
+
+
+def snapshot(root: Path) -> dict[str, tuple[str, int, int, int, bytes | str]]:
+    """Every path under root: its kind, mode, owner, group and content (a link's target)."""
+    seen: dict[str, tuple[str, int, int, int, bytes | str]] = {}
+    for path in sorted(root.rglob("*")):
+        status = path.lstat()
+        if path.is_symlink():
+            content: bytes | str = str(path.readlink())
+            kind = "link"
+        elif path.is_dir():
+            content, kind = b"", "dir"
+        else:
+            content, kind = path.read_bytes(), "file"
+        rel = str(path.relative_to(root))
+        seen[rel] = (kind, status.st_mode & 0o7777, status.st_uid, status.st_gid, content)
+    return seen
+
+
+def needs_root_tools() -> None:
+    import os
+    import shutil
+
+    if os.geteuid() != 0:
+        pytest.skip("provisioning a --root folder makes its users with useradd: needs root")
+    for tool in ("useradd", "groupadd", "usermod", "systemctl"):
+        if shutil.which(tool) is None:
+            pytest.skip(f"{tool} is not on this machine")
+
+
+def test_a_dry_run_says_what_it_would_do_and_installs_the_gate_runtime_alone(
+    tmp_path: Path,
+) -> None:
+    root = fresh_root(tmp_path)
+    before = snapshot(root)
+    done = provision("--dry-run", "--root", str(root))
+    assert done.returncode == 0, done.stderr
+    assert snapshot(root) == before  # nothing changed
+    out = done.stdout
+    assert "[would do] user gate in gpio,i2c,video" in out
+    assert "[would do] /etc/gate-terminal/gate.toml from config/gate.example.toml" in out
+    assert "[would do] gate-terminal.service enabled (not started)" in out
+    # the service waits for doctor: provisioning never starts it
+    assert "systemctl start" not in out.replace("sudo systemctl start", "")
+    assert "doctor --config /etc/gate-terminal/gate.toml" in out
+    assert "NOT started" in out
+    # on the Pi itself: the venv holds the gate's runtime alone
+    here = provision("--dry-run", "--skip-apt")
+    assert here.returncode == 0, here.stderr
+    pip = next(line for line in here.stdout.splitlines() if "pip install" in line)
+    assert pip.endswith(f"{REPO}[gate,pi]"), pip
+    for absent in ("dev", "centre", "postgresql", "playwright", "pytest", "mosquitto"):
+        assert absent not in pip
+    assert "mosquitto" not in here.stdout and "chromium" not in here.stdout
+    assert "postgresql" not in here.stdout
+
+
+def test_provisioning_a_root_twice_changes_nothing_the_second_time(tmp_path: Path) -> None:
+    import pwd
+
+    needs_root_tools()
+    try:
+        pwd.getpwnam("gate")
+        gate_on_this_machine = True
+    except KeyError:
+        gate_on_this_machine = False
+    root = fresh_root(tmp_path)
+    first = provision("--root", str(root))
+    assert first.returncode == 0, first.stderr + first.stdout
+    assert "[done] user gate in gpio,i2c,video" in first.stdout
+    users = (root / "etc" / "passwd").read_text()
+    assert "gate:x:" in users and "/usr/sbin/nologin" in users
+    groups = {
+        line.split(":")[0]: line for line in (root / "etc" / "group").read_text().splitlines()
+    }
+    assert all(groups[g].endswith("gate") for g in ("gpio", "i2c", "video"))
+    etc = root / "etc" / "gate-terminal"
+    gate_toml = etc / "gate.toml"
+    assert gate_toml.read_text() == (REPO / "config" / "gate.example.toml").read_text()
+    assert gate_toml.stat().st_mode & 0o777 == 0o640
+    assert (etc / "mqtt-credentials.toml").stat().st_mode & 0o777 == 0o600
+    state = root / "var" / "lib" / "gate-terminal"
+    assert state.stat().st_mode & 0o777 == 0o750
+    # the roster's folder is made, empty: the example's workers never enter a live roster
+    assert list((state / "roster").iterdir()) == []
+    # and a roster root imports into it is the gate's group's, which the service reads it as
+    assert (state / "roster").stat().st_mode & 0o7777 == 0o2750
+    assert (state / "roster").stat().st_gid == int(groups["gate"].split(":")[2])
+    unit = root / "etc" / "systemd" / "system" / "gate-terminal.service"
+    assert unit.read_text() == (REPO / "systemd" / "gate-terminal.service").read_text()
+    wants = (
+        root / "etc" / "systemd" / "system" / "multi-user.target.wants" / "gate-terminal.service"
+    )
+    assert wants.is_symlink()  # enabled, not started
+    journald = root / "etc" / "systemd" / "journald.conf.d" / "gate-terminal.conf"
+    assert "SystemMaxUse=" in journald.read_text()
+    boot = (root / "boot" / "firmware" / "config.txt").read_text()
+    assert boot.startswith("dtparam=audio=on\n") and "dtparam=i2c_arm=on" in boot
+    assert "The boot config changed: reboot" in first.stdout
+
+    # the installer edits the config; provisioning again keeps it and changes nothing else
+    gate_toml.write_text(gate_toml.read_text().replace('park = "CHANGE-ME"', 'park = "north"'))
+    before = snapshot(root)
+    second = provision("--root", str(root))
+    assert second.returncode == 0, second.stderr
+    assert "[done]" not in second.stdout and "[would do]" not in second.stdout, second.stdout
+    assert snapshot(root) == before
+    assert 'park = "north"' in gate_toml.read_text()
+    assert boot.count("dtparam=i2c_arm=on") == 1
+    # and this machine was not touched
+    try:
+        pwd.getpwnam("gate")
+        assert gate_on_this_machine
+    except KeyError:
+        assert not gate_on_this_machine
+
+
+def test_provisioning_mends_what_was_changed_by_hand(tmp_path: Path) -> None:
+    needs_root_tools()
+    root = fresh_root(tmp_path)
+    assert provision("--root", str(root)).returncode == 0
+    unit = root / "etc" / "systemd" / "system" / "gate-terminal.service"
+    unit.write_text("[Service]\nExecStart=/bin/false\n")
+    state = root / "var" / "lib" / "gate-terminal"
+    state.chmod(0o755)
+    boot = root / "boot" / "firmware" / "config.txt"
+    boot.write_text(boot.read_text().replace("dtparam=i2c_arm=on", "dtparam=i2c_arm=off") + "x=1\n")
+    again = provision("--root", str(root))
+    assert again.returncode == 0, again.stderr
+    assert unit.read_text() == (REPO / "systemd" / "gate-terminal.service").read_text()
+    assert state.stat().st_mode & 0o777 == 0o750
+    text = boot.read_text()
+    # the block is put back as firmware/config.txt has it; the lines around it are the owner's
+    assert "dtparam=i2c_arm=on" in text and "i2c_arm=off" not in text and text.endswith("x=1\n")
+
+
+def test_the_installer_speaks_chinese_too(tmp_path: Path) -> None:
+    done = provision("--dry-run", "--root", str(fresh_root(tmp_path)), language="zh")
+    assert done.returncode == 0, done.stderr
+    assert (
+        "[将执行]" in done.stdout
+        and "现在未启动" in done.stdout
+        and "doctor --config" in done.stdout
+    )
+
+
+def test_make_install_service_provisions_and_says_the_service_waits_for_doctor() -> None:
+    import shutil
+
+    if shutil.which("make") is None:
+        pytest.skip("make is not on this machine")
+    plan = subprocess.run(
+        ["make", "-n", "install-service"], capture_output=True, text=True, cwd=REPO, timeout=60
+    )
+    assert plan.returncode == 0, plan.stderr
+    assert "firmware/provision.py" in plan.stdout
+    # no dev setup (broker, browser, database, test tools) and no start on the example config
+    for absent in ("[dev]", "apt-get", "mosquitto", "chromium", "postgresql", "enable --now"):
+        assert absent not in plan.stdout, absent
+    assert "systemctl start" not in plan.stdout

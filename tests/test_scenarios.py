@@ -4,7 +4,11 @@ one sticking mid-shift, a screenshot shown while its owner waits at the secondar
 
 from __future__ import annotations
 
+import csv
+from dataclasses import fields
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -12,7 +16,8 @@ from simulator.broker import PrivateBroker
 from simulator.crowd import SimPerson, load_scenario
 from simulator.runner import ShiftRun, run_simulation
 from terminal.config import Config
-from terminal.record.store import Record
+from terminal.record.store import CheckRow, Record
+from tests.conftest import make_config
 
 pytestmark = pytest.mark.slow  # every test runs a scenario as a whole shift
 
@@ -118,10 +123,10 @@ def test_a_screenshot_shown_while_its_owner_waits_for_the_guard_is_refused(
     assert run.summary.admitted_by_staff == 1 and run.summary.admitted == 1  # S003 at the gate
 
 
-def test_a_stale_code_on_a_feverish_forehead_is_answered_as_a_fever(
+def test_a_stale_code_on_a_feverish_forehead_is_refused_for_the_code(
     config: Config, broker: PrivateBroker, tmp_path: Path
 ) -> None:
-    # the screening flags them before the code is looked at; the guard confirms the fever
+    # the code refuses them anyway: nobody is sent to a secondary check they could not pass
     feverish = SimPerson("F001", 0, 38.6, 19.0, "expired", object_c=36.9)
     run = run_simulation(
         config,
@@ -129,7 +134,148 @@ def test_a_stale_code_on_a_feverish_forehead_is_answered_as_a_fever(
         broker=(broker.host, broker.port),
         record_path=tmp_path / "shift.sqlite",
     )
-    assert run.checks_by_person["F001"].reason == "secondary_check"
-    assert run.summary.isolation_routed == 1
-    # the self-check takes the guard's confirmed fever as the answer: refused, for a fever
+    assert run.checks_by_person["F001"].reason == "code_expired"
+    assert run.summary.flagged == 0 and run.summary.isolation_routed == 0
     assert run.summary.problems == []
+
+
+# --- a workforce over several days ------------------------------------------------------------
+FRIDAY = "2026-11-27T07:30:00"  # the gate's time zone: the week turns under the scenario
+DAY = 86400
+
+
+def week_config(tmp_path: Path) -> Config:
+    """A zone under anti-passback (so each evening's way home counts), tests that keep a day
+    (so each day's roster must renew them), and a group that works on weekdays only."""
+    weekdays = {
+        "windows": [
+            {"at": "07:00-08:30", "kind": "arrival", "days": ["mon-fri"]},
+            {"at": "11:30-12:30", "kind": "meal", "days": ["mon-fri"]},
+        ]
+    }
+    return make_config(
+        tmp_path,
+        roster={"workers": str(tmp_path / "workers.csv"), "nat_valid_h": 24},
+        zone={"name": "hall", "anti_passback": "deny"},
+        shifts={"groups": {"weekdays": weekdays}},
+        simulator={"shift_start": FRIDAY},
+    )
+
+
+def results_of(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_a_workforce_over_several_days_goes_home_each_evening_and_back_each_morning(
+    broker: PrivateBroker, tmp_path: Path
+) -> None:
+    # Friday to Monday: three workers each morning, one also out for lunch and back on Friday
+    rows = ["person_id,arrival_s,core_c,ambient_c,code,group,direction"]
+    for day in range(4):
+        for index, worker in enumerate(["A", "B", "C"]):
+            rows.append(f"{worker},{day * DAY + 60 + 20 * index},36.6,20,green,weekdays,in")
+    rows += ["C,14400,36.6,20,green,weekdays,out", "C,16200,36.6,20,green,weekdays,in"]
+    path = tmp_path / "week.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    results = tmp_path / "results.csv"
+    run = run_simulation(
+        week_config(tmp_path),
+        scenario=path,
+        broker=(broker.host, broker.port),
+        record_path=tmp_path / "shift.sqlite",
+        results=results,
+    )
+    assert run.summary.problems == []
+    # one result per scenario row, in the scenario's order, under the scenario's names
+    written = results_of(results)
+    assert [r["person_id"] for r in written] == [row.split(",")[0] for row in rows[1:]]
+    by_day = [[r["reason"] for r in written[3 * day : 3 * day + 3]] for day in range(4)]
+    # Friday and Monday in (tests renewed each day: a day-old test would have expired by
+    # Monday); the weekend refused by the gate's own calendar, in its time zone
+    assert by_day[0] == by_day[3] == ["admitted"] * 3
+    assert by_day[1] == by_day[2] == ["shift_not_today"] * 3
+    assert [r["reason"] for r in written[12:]] == ["admitted", "admitted"]  # C's lunch
+    # each check on its own day, by the gate's clock
+    zone = ZoneInfo(run.rig.config.gate.timezone)
+    days = sorted(
+        {
+            datetime.fromtimestamp(c["epoch_s"], zone).date().isoformat()
+            for c in Record(run.record_path).checks()
+        }
+    )
+    assert days == ["2026-11-27", "2026-11-28", "2026-11-29", "2026-11-30"]
+    # one way home between two visits on different days, by the exit gate the simulator adds
+    exits = Record(run.records["gate-t-out"]).checks()
+    went = [(c["person_id"], c["reason"]) for c in exits]
+    home = {w: [r for p, r in went if p == w] for w in "ABC"}
+    # Friday evening out; Saturday's and Sunday's ways home refused: they never came in
+    assert home["A"] == home["B"] == ["admitted", "not_inside", "not_inside"]
+    assert home["C"] == ["admitted", "admitted", "not_inside", "not_inside"]  # and lunch
+
+
+# --- rest and re-screen, as the gate's record tells it --------------------------------------------
+# these need the gate's rest and re-screen and its record's `screening` column
+GATE_RESTS = pytest.mark.skipif(
+    "screening" not in {f.name for f in fields(CheckRow)},
+    reason="the gate's record has no screening column yet",
+)
+OUTCOMES = {"pass", "rest", "rest_pass", "rest_guard", "guard", "fault", "not_measured"}
+
+
+@GATE_RESTS
+def test_a_planned_rest_ends_in_the_rescan_or_in_not_coming_back(
+    config: Config, broker: PrivateBroker, tmp_path: Path
+) -> None:
+    # a crowd at 20 °C; then two who come in warm (the bus, the stairs): one rests and reads
+    # as usual again, the other walks away when told to rest
+    rows = [
+        "person_id,arrival_s,core_c,ambient_c,code,object_c,object_rested_c,rest_tau_min,returns"
+    ]
+    rows += [f"N{i:02d},{5 * i},36.6,20.0,green,{33.6 + 0.04 * (i % 9):.2f},,," for i in range(16)]
+    rows += ["R1,90,36.6,20.0,green,34.7,33.8,2,yes", "R2,95,36.6,20.0,green,34.7,33.8,2,no"]
+    path = tmp_path / "rest.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    results = tmp_path / "results.csv"
+    run = run_simulation(
+        config,
+        scenario=path,
+        broker=(broker.host, broker.port),
+        record_path=tmp_path / "shift.sqlite",
+        results=results,
+    )
+    assert run.summary.problems == []
+    written = {r["person_id"]: r for r in results_of(results)}
+    assert list(written) == [row.split(",")[0] for row in rows[1:]]
+    assert {r["screening"] for r in written.values()} <= OUTCOMES
+    rested, gone = written["R1"], written["R2"]
+    assert (rested["first_reason"], rested["screening"]) == ("rest", "rest_pass")
+    assert (rested["decision"], rested["reason"]) == ("admit", "admitted")
+    # the re-scan read the rested forehead, not the one they came with
+    assert float(rested["screened_c"]) < 34.2
+    assert (gone["first_reason"], gone["screening"], gone["decision"]) == ("rest", "rest", "deny")
+
+
+@GATE_RESTS
+def test_the_workweek_gives_each_row_its_screening_and_catches_the_fever(
+    config: Config, broker: PrivateBroker, tmp_path: Path
+) -> None:
+    results = tmp_path / "results.csv"
+    run = run_simulation(
+        config,
+        scenario=SCENARIOS / "workweek.csv",
+        broker=(broker.host, broker.port),
+        record_path=tmp_path / "shift.sqlite",
+        results=results,
+    )
+    assert run.summary.problems == []
+    people = [p for p in load_scenario(SCENARIOS / "workweek.csv") if not p.going_home]
+    written = results_of(results)
+    planned = sorted(people, key=lambda p: p.line or 0)
+    assert [r["person_id"] for r in written] == [p.worker_id for p in planned]
+    assert all(r["screening"] in OUTCOMES for r in written)
+    by_row = dict(zip([(p.worker_id, p.day) for p in planned], written, strict=True))
+    fever = by_row[("W17", 3)]
+    assert fever["screening"] in ("guard", "rest_guard") and fever["reason"] == "fever"
+    # told to rest, W23 walks away (or, read as clearly high, goes to the guard)
+    assert by_row[("W23", 2)]["screening"] in ("rest", "guard")

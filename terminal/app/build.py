@@ -115,6 +115,8 @@ class GateApp:
             if flush_timeout_s is not None:
                 self.publisher.flush(timeout_s=flush_timeout_s)
             self.publisher.stop()
+        # the uptime up to this stop (the heartbeat writes only on change while running)
+        guarded(self.housekeeping.heartbeat, self.devices.clock.time(), True)
         self.devices.close()
         self.record.close()
 

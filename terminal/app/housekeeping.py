@@ -19,6 +19,11 @@ from terminal.state import GateState
 log = logging.getLogger(__name__)
 PURGE_EVERY_S = 3600.0
 HOUSEKEEPING_EVERY_S = 30.0  # uptime, status, metrics, backlog limit, the daily report
+# The uptime's heartbeat on the SD card: written when the record changed since the last one, before
+# a daily report, at a clean stop, and otherwise at most this often: a gate with nothing to record
+# commits nothing for a quarter of an hour (96 commits a day, not 2880), and a power cut costs the
+# daily report's uptime at most this much
+ALIVE_IDLE_S = 900.0
 
 
 class Housekeeping:
@@ -41,9 +46,12 @@ class Housekeeping:
         self.boot_id = boot_id
         self.reporter = DailyReporter(config, record, messages)
         self._started_monotonic = time.monotonic()
+        # the heartbeat last written (start_boot wrote the first), and the record's writes then
+        self._alive_s: float | None = None
+        self._writes_at_alive = record.writes_added
 
     def run(self, now_s: float) -> None:
-        self.record.alive(self.boot_id, now_s)
+        self.heartbeat(now_s, force=bool(self.reporter.due(now_s)))
         self._backlog_limit(now_s)
         self.reporter.send_due(now_s)
         if self.publisher is None:
@@ -54,6 +62,23 @@ class Housekeeping:
             checks_since_boot=self.record.checks_added,
             uptime_s=round(time.monotonic() - self._started_monotonic, 1),
         )
+
+    def heartbeat(self, now_s: float, force: bool = False) -> bool:
+        """Mark the service alive in the record (the daily report's uptime counts up to the last
+        mark), only when something changed: the record was written since the last mark, the mark
+        is ALIVE_IDLE_S old, or ``force`` (a daily report is due, the service stops). Returns
+        whether it wrote."""
+        if self._alive_s is None:
+            self._alive_s = now_s  # the boot's own row says it: nothing to write yet
+            if not force:
+                return False
+        changed = self.record.writes_added != self._writes_at_alive
+        if not (force or changed or now_s - self._alive_s >= ALIVE_IDLE_S):
+            return False
+        self.record.alive(self.boot_id, now_s)
+        self._alive_s = now_s
+        self._writes_at_alive = self.record.writes_added
+        return True
 
     def purge(self, now_s: float) -> None:
         """Forget the checks older than the retention period, by the gate's clock."""

@@ -18,6 +18,7 @@ from terminal.cli import sensor as cli_sensor
 from terminal.cli import shifts as cli_shifts
 from terminal.cli import zone as cli_zone
 from terminal.common.errors import GateError
+from terminal.common.version import software_version
 from terminal.config import Config, ConfigError, load
 
 DEFAULT_SIMULATOR_CONFIG = Path("config/simulator.toml")
@@ -45,6 +46,12 @@ def _existing_file(text: str) -> Path:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gate-terminal", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"%(prog)s {software_version()}",
+        help="print the version (the status's software_version) and exit",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="run the gate service")

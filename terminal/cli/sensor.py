@@ -11,14 +11,14 @@ import argparse
 import statistics
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from drivers.errors import DriverError
 from drivers.mlx90614 import MLX90614
-from terminal.cli.hardware import device_factory
 from terminal.config import Config, ConfigError, load
-from terminal.devices import I2CBus
-from terminal.screening.calibration import MAX_OFFSET_C, calibration_file, save_offset
+
+if TYPE_CHECKING:  # a centre's install has no camera or GPIO stack to import
+    from terminal.devices import I2CBus
 
 CALIBRATION_INTERVAL_S = 0.1
 
@@ -59,6 +59,8 @@ def add_commands(commands: Any, existing_file: Callable[[str], Any]) -> None:
 
 
 def _calibrate(config: Config, args: argparse.Namespace, bus: I2CBus) -> int:
+    from terminal.screening.calibration import MAX_OFFSET_C, calibration_file, save_offset
+
     address = args.address or config.thermometer.address
     if address not in config.thermometer.addresses:
         raise ConfigError(f"{config.source}: thermometer: no thermometer at {address:#04x}")
@@ -95,6 +97,9 @@ def dispatch(args: argparse.Namespace) -> int:
 
     config = load(args.config)
     blackbody_c = args.reference if args.sensor_command == "calibrate" else 37.0
+    # here, not at import: a centre's install has no camera or GPIO stack to import
+    from terminal.cli.hardware import device_factory
+
     bus = device_factory(config).open_i2c(config, blackbody_c)
     try:
         if args.sensor_command == "calibrate":

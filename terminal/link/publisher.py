@@ -23,10 +23,10 @@ import threading
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 
 from terminal.common.safefile import UnreadableFile, read_regular_file
+from terminal.common.version import software_version
 from terminal.config import MAX_CONFIG_BYTES, MqttConfig
 from terminal.link import contract
 from terminal.link.mqtt_intake import SizeWall
@@ -59,13 +59,6 @@ class PeerMessage:
     mid: int
     qos: int
     connection: int  # an acknowledgement is only valid on the connection it came by
-
-
-def software_version() -> str:
-    try:
-        return metadata.version("gate-terminal")
-    except metadata.PackageNotFoundError:
-        return "0+unknown"
 
 
 def config_hash(path: Path) -> str:
