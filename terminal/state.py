@@ -45,6 +45,23 @@ class ZoneCount:
         return {"name": self.name, "capacity": self.capacity, "inside": self.inside}
 
 
+@dataclass(frozen=True)
+class ScreeningCount:
+    """Today's screening at an entry gate, by its record: what the status reports (the
+    contract's ScreeningStatus)."""
+
+    budget: float
+    screened_today: int
+    sent_to_guard_today: int
+    rested_today: int
+    resting_now: int
+    not_returned_today: int
+    estimated_catch: float | None = None
+
+    def as_status(self) -> dict[str, object]:
+        return dict(self.__dict__)
+
+
 @dataclass
 class GateState:
     risk_tier: Tier
@@ -61,6 +78,8 @@ class GateState:
     zone_assumption: str | None = None
     # the zone's occupancy by the record (None: the gate has no zone)
     zone: ZoneCount | None = None
+    # today's screening (None: an exit gate, which screens nobody)
+    screening: ScreeningCount | None = None
 
     @property
     def shut(self) -> bool:

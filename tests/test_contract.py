@@ -89,7 +89,7 @@ def test_everything_a_simulated_shift_sends_validates(
 ) -> None:
     # the crowd of tests/test_gate.py, judged as there (each forehead on its own): the fever is
     # flagged, the simulated guard's signed command resolves it, the result and alerts go out
-    config = make_config(tmp_path, screening={"estimator": "absolute"})
+    config = make_config(tmp_path)
     watcher = Subscriber(broker.host, broker.port, contract.GateTopics(config.gate.park, "+"),
                          subscription="gate/v1/#")  # fmt: skip
     try:

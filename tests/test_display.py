@@ -177,7 +177,6 @@ def test_a_worker_outside_their_window_is_told_when_it_is(browser: Browser, tmp_
         folder.mkdir()
         config = make_config(
             folder,
-            screening={"estimator": "absolute"},
             display={"enabled": True, "language": language, "port": free_port()},
             shifts=shifts,
         )
@@ -197,7 +196,6 @@ def test_a_full_zone_asks_the_next_person_to_wait(browser: Browser, tmp_path: Pa
         folder.mkdir()
         config = make_config(
             folder,
-            screening={"estimator": "absolute"},
             display={"enabled": True, "language": language, "port": free_port()},
             zone={"name": "hall", "capacity": 1},
         )
@@ -293,7 +291,6 @@ def test_a_fire_alarm_tells_everyone_to_leave_freely_until_it_clears(
 ) -> None:
     config = make_config(
         tmp_path,
-        screening={"estimator": "absolute"},
         display={"enabled": True, "language": language, "port": free_port()},
         inputs={"fire_alarm": {"pin": 6}},
     )
@@ -326,3 +323,25 @@ def test_a_fire_alarm_tells_everyone_to_leave_freely_until_it_clears(
     finally:
         server.stop()
     page.close()
+
+
+def test_a_lockdown_is_said_plainly_when_nobody_is_at_the_gate_and_after_each_answer() -> None:
+    state = GateState(risk_tier="low", lockdown=True)
+    clock = [0.0]
+    display = DisplayState(
+        language="en",
+        answer_s=8.0,
+        isolation_room=ROOM,
+        isolation_location=PLACE,
+        conditions=state,
+        now=lambda: clock[0],
+    )
+    idle = display.screen()
+    assert (idle.kind, idle.tone, idle.headline) == ("locked_down", "alert", "Gate locked down")
+    assert "Nobody may pass" in idle.todo
+    display.decided(Reason.LOCKDOWN, Route.ASIDE)  # someone tried: refused, and told why
+    assert display.screen().kind == "lockdown"
+    clock[0] = 9.0  # their answer has gone: the gate says so to whoever looks next
+    assert display.screen().kind == "locked_down"
+    state.lockdown = False
+    assert display.screen().kind == "show_code"

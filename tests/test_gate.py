@@ -26,9 +26,9 @@ from tests.support.waiting import wait_for
 
 @pytest.fixture
 def config(tmp_path: Path) -> Config:
-    """These tests are about the gate's sequence, not the estimator: each forehead is judged on
-    its own (the absolute table), not against the people before it (tests/test_screening.py)."""
-    return make_config(tmp_path, screening={"estimator": "absolute"})
+    """These tests are about the gate's sequence, not the estimator: the foreheads are plainly
+    normal or plainly hot (tests/test_screening.py holds the estimator to its figures)."""
+    return make_config(tmp_path)
 
 
 EXPECTED = {
@@ -83,7 +83,8 @@ def test_a_small_shift_agrees_one_to_one(
 
     flagged = next(c for c in checks if c["reason"] == "secondary_check")
     assert flagged["route"] == "secondary_check" and flagged["object_c"] is not None
-    assert flagged["estimate_mode"] == "absolute"  # too few people yet for a reference
+    assert flagged["estimate_mode"] == "table"  # too few people yet for a reference
+    assert flagged["screening"] == "guard" and flagged["why"]  # clearly high: the guard at once
     # the simulated guard measured them (core 38.4) and confirmed the fever over MQTT
     steps = [(s["step"], s["by"]) for s in record.rows("secondary_steps")]
     assert steps == [
@@ -245,7 +246,7 @@ def test_a_code_shown_too_late_is_a_new_check_not_a_release_after_a_refusal(
 
 
 def test_a_long_lamp_does_not_answer_the_next_person(tmp_path: Path) -> None:
-    config = make_config(tmp_path, outputs={"lamp_s": 20.0}, screening={"estimator": "absolute"})
+    config = make_config(tmp_path, outputs={"lamp_s": 20.0})
     crowd = [person(f"Y{i}", i * 0.5, "yellow") for i in range(4)]
     rig = build_rig(config, crowd)
     record = Record(tmp_path / "r.sqlite")

@@ -31,7 +31,7 @@ BUTTON_REASON = "guard at the north gate lets a delivery through"
 
 
 def wired_config(tmp_path: Path, **inputs: dict) -> Config:
-    return make_config(tmp_path, screening={"estimator": "absolute"}, inputs=inputs)
+    return make_config(tmp_path, inputs=inputs)
 
 
 def held_spans(rig: Rig, config: Config) -> list[tuple[float, float]]:
@@ -302,7 +302,6 @@ def test_a_fire_drill_in_the_simulated_shift_is_checked_against_the_record(
 ) -> None:
     config = make_config(
         tmp_path,
-        screening={"estimator": "absolute"},
         inputs={"fire_alarm": {"pin": ALARM_PIN}, "passage": passage()},
         simulator={"shift_start": "2026-11-23T07:30:00", "fire_drill_at_s": 10.0},
     )
@@ -335,7 +334,6 @@ def test_a_shift_refusal_opens_no_passage_while_the_admitted_go_through_or_turn_
 ) -> None:
     config = make_config(
         tmp_path,
-        screening={"estimator": "absolute"},
         inputs={"passage": passage(window_s=6.0)},
         # the shift starts at 07:30: day's window opens at 07:40, with no grace
         shifts={"groups": {"day": {"windows": [{"at": "07:40-08:00", "kind": "arrival"}]}}},
@@ -384,7 +382,6 @@ def test_a_gate_stopped_during_a_passage_window_tells_its_zone_when_it_starts_ag
     hall = {"name": "hall", "capacity": 5, "gates": ["gate-t", "hall-b"]}
     config = make_config(
         tmp_path,
-        screening={"estimator": "absolute"},
         inputs={"passage": passage(window_s=30.0)},
         zone=hall,
     )

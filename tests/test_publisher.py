@@ -133,7 +133,18 @@ def test_the_broker_announces_offline_when_the_terminal_dies(
 
 def test_payloads_are_the_documented_json(tmp_path: Path) -> None:
     gate = topics("json")
-    screened = {"estimate_mode": "relative", "reference_c": 33.96, "distance_cm": 18.04}
+    screened = {
+        "estimate_mode": "crowd",
+        "reference_c": 33.96,
+        "distance_cm": 18.04,
+        "object_c": 34.123,
+        "ambient_c": 21.04,
+        "screening": "pass",
+        "screening_stage": "first",
+        "threshold_c": 34.9,
+        "reference_basis": "crowd",
+        "why": "screened 34.12 against 34.90 (the crowd at 21 °C)",
+    }
     signed = {"code_issuer": "park-2026", "code_fingerprint": "ab" * 32}
     message = messages_for(gate).check(
         check("check-0009", temperature_c=36.64, **screened, **signed)
@@ -161,12 +172,20 @@ def test_payloads_are_the_documented_json(tmp_path: Path) -> None:
             "code_issuer": "park-2026",
             "code_fingerprint": "ab" * 32,
             "replay_of": None,
-            "estimate_mode": "relative",
+            "estimate_mode": "crowd",
             "reference_c": 34.0,
             "distance_cm": 18.0,
             "next_window": None,  # a shift refusal's: when the worker may come in
             "direction": "entry",  # into the gate's zone (an exit gate: "exit")
             "passback_of": None,  # anti-passback: the admission by which they are inside
+            # the screened reading (to a hundredth), the air, the screening's word and why
+            "object_c": 34.12,
+            "ambient_c": 21.0,
+            "screening": "pass",
+            "threshold_c": 34.9,
+            "reference_basis": "crowd",
+            "why": "screened 34.12 against 34.90 (the crowd at 21 °C)",
+            "rest_until": None,  # told to rest: when they may scan again
         },
     }
     record = Record(tmp_path / "r.sqlite")

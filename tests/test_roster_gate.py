@@ -37,7 +37,7 @@ def person(pid: str, arrival_s: float, code: str = "green", **extra: object) -> 
 @pytest.fixture
 def config(tmp_path: Path) -> Config:
     """About the roster, not the estimator: each forehead is judged on its own."""
-    return make_config(tmp_path, screening={"estimator": "absolute"})
+    return make_config(tmp_path)
 
 
 def test_each_roster_problem_is_a_refusal_with_its_own_reason(

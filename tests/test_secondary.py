@@ -10,19 +10,23 @@ import math
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from simulator.broker import PrivateBroker
+from simulator.rig import build_rig
 from simulator.subscriber import Subscriber
+from terminal.display.state import DisplayState
 from terminal.gate.lane import Gate
 from terminal.link import contract
 from terminal.link.publisher import COMMAND_QUEUE_SIZE, Publisher
 from terminal.record.store import Record
-from terminal.screening.estimators import Reading
 from tests.conftest import make_config
+from tests.support.judging import devices_telling
 from tests.support.secondary import (
     RESOLVE,
     TOPICS,
@@ -31,6 +35,7 @@ from tests.support.secondary import (
     command,
     command_desk,
     desk,
+    flagged_person,
     payload,
     signed,
 )
@@ -67,40 +72,21 @@ def test_a_normal_reading_during_a_lockdown_admits_nobody_and_a_fever_still_isol
 
 
 def test_the_guards_decision_follows_the_risk_tier_in_force(tmp_path: Path) -> None:
-    # a yellow code steps aside under the configured low tier; the centre raises the tier to
-    # high (yellow: the isolation room) while the person waits at the check point
-    flagged = Flagged(tmp_path, code="yellow")
+    # a green code admits under the configured low tier; the centre raises the tier to high,
+    # where (this park's choice) a green code alone sends the person to the isolation room,
+    # while the flagged person waits at the check point
+    high = {"risk": {"actions": {"high": {"green": "isolation", "yellow": "isolation"}}}}
+    flagged = Flagged(tmp_path, sections=high)
     assert flagged.config.risk.tier == "low"
     flagged.gate.state.risk_tier = "high"
     result = flagged.take(command(flagged.now(), flag_id=flagged.flag_id, clinical_c=36.6))
-    assert result.detail == f"flag {flagged.flag_id}: refused (code_yellow)"
+    assert result.detail == f"flag {flagged.flag_id}: refused (code_green)"
     steps = [s["step"] for s in flagged.record.rows("secondary_steps")]
     assert steps[-2:] == ["refused_after_check", "routed_to_isolation"]
-    alerts = [m for m in flagged.record.outbox() if "/alert/" in m["topic"]]
-    assert json.loads(alerts[-1]["payload"])["data"]["kind"] == "health_code"
-    assert flagged.rig.gpio.pulses(flagged.config.outputs.relay_pin) == []
-
-
-def test_a_normal_reading_with_a_red_code_is_no_fever_yet_goes_to_the_isolation_room(
-    tmp_path: Path,
-) -> None:
-    flagged = Flagged(tmp_path, code="red")
-    normal = command(flagged.now(), flag_id=flagged.flag_id, clinical_c=36.6)
-    result = flagged.take(normal)
-    assert (result.outcome, result.detail) == (
-        "done",
-        f"flag {flagged.flag_id}: refused (code_red)",
-    )
-    steps = [(s["step"], s["detail"]) for s in flagged.record.rows("secondary_steps")]
-    assert [step for step, _ in steps] == [
-        "sent_to_secondary_check",
-        "clinical_reading",
-        "refused_after_check",
-        "routed_to_isolation",
-    ]
     alerts = [
         json.loads(m["payload"])["data"] for m in flagged.record.outbox() if "/alert/" in m["topic"]
     ]
+    # no fever, but the colour sends them to the isolation room after all: that alert too
     assert [(a["kind"], a["route"]) for a in alerts] == [
         ("secondary_check", "secondary_check"),
         ("secondary_resolved", "isolation_room"),
@@ -109,30 +95,44 @@ def test_a_normal_reading_with_a_red_code_is_no_fever_yet_goes_to_the_isolation_
     assert flagged.rig.gpio.pulses(flagged.config.outputs.relay_pin) == []
 
 
-def test_a_worker_refused_for_their_shift_after_a_normal_reading_is_told_their_window(
+def hot_person_at_the_gate(tmp_path: Path, **person: object) -> Record:
+    """A plainly hot forehead at a gate with no guard command desk: the record of its check."""
+    config = make_config(tmp_path)
+    rig = build_rig(config, [replace(flagged_person(), **person)])
+    record = Record(tmp_path / "r.sqlite")
+    gate = Gate(config=rig.config, devices=rig.devices(), record=record, roster=rig.roster)
+    for _ in range(5000):
+        gate.poll()
+        if record.checks():
+            break
+    gate.close()
+    return record
+
+
+def test_a_red_code_with_a_hot_forehead_goes_to_the_isolation_room_not_to_the_guard(
     tmp_path: Path,
 ) -> None:
-    # flagged first (the screening comes before the roster), outside their shift window too
-    flagged = Flagged(tmp_path, in_shift=False)
-    (check,) = flagged.record.checks()
-    normal = command(flagged.now(), flag_id=flagged.flag_id, clinical_c=36.6)
-    result = flagged.take(normal)
-    alerts = [
-        json.loads(m["payload"])["data"] for m in flagged.record.outbox() if "/alert/" in m["topic"]
-    ]
-    resolved = alerts[-1]
-    assert (resolved["kind"], resolved["outcome"]) == ("secondary_resolved", "refused")
-    assert resolved["reason"] in ("shift_early", "shift_late", "shift_not_today")
-    window = resolved["next_window"]
-    start, end = (datetime.fromisoformat(t) for t in window.split("/"))
+    record = hot_person_at_the_gate(tmp_path, code="red")
+    (check,) = record.checks()
+    assert (check["reason"], check["route"]) == ("code_red", "isolation_room")
+    # the screening's word is kept, though the code decided: the reading was high
+    assert check["screening"] == "guard"
+    alerts = [json.loads(m["payload"])["data"] for m in record.outbox() if "/alert/" in m["topic"]]
+    assert [(a["kind"], a["route"]) for a in alerts] == [("health_code", "isolation_room")]
+    assert record.rows("secondary_steps") == [] and record.open_flags() == []
+
+
+def test_a_worker_outside_their_shift_with_a_hot_forehead_is_told_their_window_at_once(
+    tmp_path: Path,
+) -> None:
+    # the roster refuses them anyway: no guard's time is spent on them
+    record = hot_person_at_the_gate(tmp_path, in_shift=False)
+    (check,) = record.checks()
+    assert check["reason"] in ("shift_early", "shift_late", "shift_not_today")
+    start, end = (datetime.fromisoformat(t) for t in check["next_window"].split("/"))
     assert start < end and end.timestamp() > check["epoch_s"]  # a window still to come
-    assert result.detail == (
-        f"flag {flagged.flag_id}: refused ({resolved['reason']}; next window {window})"
-    )
-    (refused,) = [s for s in flagged.record.rows("secondary_steps")
-                  if s["step"] == "refused_after_check"]  # fmt: skip
-    assert refused["detail"].endswith(f"next window {window}")
-    assert flagged.rig.gpio.pulses(flagged.config.outputs.relay_pin) == []
+    assert [m for m in record.outbox() if "/alert/" in m["topic"]] == []
+    assert record.rows("secondary_steps") == []
 
 
 @pytest.mark.parametrize(
@@ -345,9 +345,6 @@ def test_an_open_flag_survives_a_restart(desk: Desk) -> None:
         publisher=desk.publisher,
     )
     assert list(restarted.secondary.open) == [flag_id]
-    # and the screening's reference picks up the people already screened
-    seen = restarted.screener.estimator.similar  # type: ignore[attr-defined]
-    assert seen(Reading(34.0, 19.0, desk.rig.clock.time())) == [pytest.approx(36.5, abs=0.15)]
     reopened = restarted.secondary.open[flag_id]
     assert reopened.person_id == "A" and reopened.roster_problem is None  # on the roster
     desk.gate = restarted
@@ -358,3 +355,47 @@ def test_an_open_flag_survives_a_restart(desk: Desk) -> None:
         "clinical_reading",
         "admitted_by_staff",
     ]
+
+
+def test_a_person_admitted_by_the_guard_is_told_to_pass_now_with_the_window_from_then(
+    tmp_path: Path,
+) -> None:
+    # the turnstile's passage contact is wired: the window runs from the guard's resolution
+    config = make_config(tmp_path, inputs={"passage": {"pin": 21}})
+    rig = build_rig(config, [flagged_person()])
+    record = Record(tmp_path / "r.sqlite")
+    told: list[str] = []
+    display = DisplayState(
+        language="en", answer_s=3600.0, isolation_room="room", isolation_location="place"
+    )
+    gate = Gate(
+        config=rig.config,
+        devices=devices_telling(rig, told),
+        record=record,
+        roster=rig.roster,
+        display=display,
+    )
+    for _ in range(5000):
+        gate.poll()
+        if record.checks():
+            break
+    (flag,) = record.checks()
+    rig.clock.sleep(150.0)  # the guard comes after a while
+    resolved_s = rig.clock.time()
+    desk = command_desk(gate, rig.config, record, rig.clock.time)
+    result = desk.take("resolve_secondary", command(resolved_s, flag_id=flag["event_id"]))
+    assert result.detail == f"flag {flag['event_id']}: admitted (admitted)"
+    (passage,) = record.passages()
+    assert config.inputs.passage is not None
+    window_s = config.inputs.passage.window_s
+    assert (passage["admitted_by"], passage["released_s"]) == ("guard", resolved_s)
+    assert passage["window_s"] == window_s
+    until = datetime.fromtimestamp(resolved_s + window_s, ZoneInfo(config.gate.timezone))
+    screen = display.screen()
+    assert (screen.kind, screen.tone) == ("staff_admitted", "pass")
+    assert (screen.headline, screen.todo) == (
+        "A may pass now",
+        f"Go through the gate now, until {until:%H:%M:%S}",
+    )
+    assert told == ["staff_admitted:A"]  # the gate's display device hears it too
+    gate.close()

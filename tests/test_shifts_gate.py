@@ -47,7 +47,7 @@ SHIFTS = {
 
 @pytest.fixture
 def config(tmp_path: Path) -> Config:
-    return make_config(tmp_path, screening={"estimator": "absolute"}, shifts=SHIFTS)
+    return make_config(tmp_path, shifts=SHIFTS)
 
 
 def test_every_shift_refusal_at_the_gate_says_when_the_window_is(
@@ -125,7 +125,6 @@ def test_the_simulated_day_refuses_early_and_late_workers_with_their_window(
     assert shipped["simulator"]["groups"] == ["day", "day-b"]
     config = make_config(
         tmp_path,
-        screening={"estimator": "absolute"},  # each forehead on its own: no flags for the cold
         shifts=shipped["shifts"],
         simulator={"groups": ["day", "day-b"], "arrival_window_s": 900},
     )

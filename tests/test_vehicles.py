@@ -473,7 +473,7 @@ def test_an_older_record_gains_the_vehicles_table(tmp_path: Path) -> None:
     finally:
         record.close()
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 7
 
 
 # --- through the broker, into the centre ---------------------------------------------------

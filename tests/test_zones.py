@@ -60,6 +60,9 @@ def test_occupancy_and_anti_passback_hold_across_the_zones_gates(
     assert exit_gate.checks() == [("P1", "admitted", "through")]
     assert exit_gate.record.checks()[0]["direction"] == "exit"
     assert exit_gate.record.checks()[0]["temperature_c"] is None  # nobody screened on the way out
+    assert exit_gate.record.checks()[0]["screening"] is None  # and no screening's word
+    assert a.record.checks()[0]["screening"] == "pass"
+    assert exit_gate.app.state.screening is None  # its status reports no screening
     assert a.checks()[2] == ("P3", "admitted", "through")
     waited = a.record.checks()[1:3]
     (left_at,) = [p["passed_s"] for p in exit_gate.record.passages() if p["gate"] is None]
@@ -171,7 +174,6 @@ def test_an_exit_gate_without_a_zone_lets_out_whoever_is_identified(tmp_path: Pa
     config = make_config(
         tmp_path,
         gate={"direction": "exit"},
-        screening={"estimator": "absolute"},
     )
     rig = build_rig(config, [person("F", 0, core_c=39.0), person("N", 10, "none")])
     record = Record(tmp_path / "r.sqlite")
@@ -213,7 +215,6 @@ def test_a_peers_passage_counts_once_and_nothing_it_sends_stops_the_gate(
 def test_the_wait_stays_on_the_screen_while_the_person_waits(tmp_path: Path) -> None:
     config = make_config(
         tmp_path,
-        screening={"estimator": "absolute"},
         zone={"name": "hall", "capacity": 1},
     )
     rig = build_rig(config, [person("A", 0), person("B", 4)])

@@ -269,6 +269,8 @@ def worker_display(config: Config, state: GateState) -> DisplayState | None:
         isolation_room=config.secondary.isolation_room,
         isolation_location=config.secondary.isolation_location,
         conditions=state,
+        rest_area=config.screening.rest_area,
+        rest_min=config.screening.rest_min,
     )
 
 

@@ -53,6 +53,12 @@ SCREENS: dict[str, dict[Language, tuple[str, str]]] = {
             "The barrier lifts once the guard enters the plate or the vehicle permit is shown",
         ),
     },
+    # admitted by staff after the secondary check: {person} is the person's id, {until} the end
+    # of their passage window (HH:MM:SS)
+    "staff_admitted": {
+        "zh": ("{person} 请现在通行", "请在 {until} 前通过闸机"),
+        "en": ("{person} may pass now", "Go through the gate now, until {until}"),
+    },
     "out_of_service": {
         "zh": ("闸机暂停服务", "闸机服务未运行，请联系工作人员"),
         "en": ("Gate out of service", "The gate service is not running. Please see staff"),
@@ -197,6 +203,18 @@ REASONS: dict[Reason, dict[Language, tuple[str, str]]] = {
         "zh": ("需要复检体温", _SECONDARY["zh"]),
         "en": ("Second temperature check", _SECONDARY["en"]),
     },
+    # {area}: screening.rest_area; {minutes}: screening.rest_min; {until}: when they may scan
+    # again (HH:MM, the gate's time)
+    Reason.REST: {
+        "zh": (
+            "请休息 {minutes} 分钟后再测",
+            "请到{area}休息 {minutes} 分钟，{until} 后再出示健康码",
+        ),
+        "en": (
+            "Rest {minutes} minutes, then scan again",
+            "Rest in {area} for {minutes} minutes; come back and show your code from {until}",
+        ),
+    },
     Reason.NOT_MEASURED: {
         "zh": ("未能测到体温", "请退后，再靠近测温器一次"),
         "en": ("Your temperature was not taken", "Step back, then come close to the thermometer"),
@@ -249,11 +267,30 @@ def window_text(day: date, hours: str, today: date, language: Language) -> str:
     return f"{weekday} {day.day} {day:%b} {hours}"
 
 
+def minutes_text(minutes: float) -> str:
+    """Minutes as a worker reads them: 5, or 2.5."""
+    return f"{minutes:g}"
+
+
 def refusal(
-    reason: Reason, language: Language, room: str, location: str, window: str | None = None
+    reason: Reason,
+    language: Language,
+    room: str,
+    location: str,
+    window: str | None = None,
+    rest: tuple[str, str, str] | None = None,
 ) -> tuple[str, str]:
-    """The headline and what to do; ``window`` (window_text) where the reason tells one."""
+    """The headline and what to do; ``window`` (window_text) where the reason tells one;
+    ``rest``: where, for how many minutes and from when (HH:MM) a person told to rest may come
+    back."""
     headline, todo = REASONS[reason][language]
     if "{window}" in todo and window is None:
         return headline, _SEE_STAFF[language]  # no window ahead to tell
-    return headline, todo.format(room=room, location=location, window=window)
+    area, minutes, until = rest if rest is not None else ("", "", "")
+    if "{until}" in todo and rest is None:
+        return headline.format(minutes=minutes), _SEE_STAFF[language]
+    fill = {"room": room, "location": location, "window": window}
+    return (
+        headline.format(minutes=minutes),
+        todo.format(**fill, area=area, minutes=minutes, until=until),
+    )

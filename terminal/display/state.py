@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal, Protocol
 
-from terminal.display.catalogue import Language, refusal, screen, window_text
+from terminal.display.catalogue import Language, minutes_text, refusal, screen, window_text
 from terminal.rules.policy import Reason, Route
 from terminal.rules.shifts import Opening
 
@@ -58,6 +58,7 @@ class _Answer:
     route: Route
     shown_at_s: float
     window: str | None = None  # the worker's next shift window, as they read it
+    rest_until: str | None = None  # told to rest: from when they may scan again (HH:MM)
 
 
 class DisplayState:
@@ -70,6 +71,8 @@ class DisplayState:
         isolation_location: str,
         conditions: GateConditions | None = None,
         now: Callable[[], float] = time.monotonic,
+        rest_area: str = "the waiting area beside the gate",
+        rest_min: float = 5.0,
     ) -> None:
         self.language: Language = language
         self.answer_s = answer_s
@@ -81,12 +84,17 @@ class DisplayState:
         self._measuring: str | None = None
         self._answer: _Answer | None = None
         self._vehicle_wait = False  # a driver admitted, the barrier down until their vehicle
+        self._rest_area = rest_area
+        self._rest_min = rest_min
+        # admitted by staff after the secondary check: who, until when (HH:MM:SS), shown at
+        self._staff: tuple[str, str, float] | None = None
 
     # --- written by the gate --------------------------------------------------------------------
     def measuring(self, state: str) -> None:
         """The screening's state: a new measurement is a new person, so any old answer goes."""
         with self._lock:
             self._answer = None
+            self._staff = None
             self._vehicle_wait = False
             if state in _MEASURING_SCREENS:
                 self._measuring = _MEASURING_SCREENS[state]
@@ -97,16 +105,25 @@ class DisplayState:
         route: Route,
         window: Opening | None = None,
         today: date | None = None,
+        rest_until: str | None = None,
     ) -> None:
         """The answer; ``window``: the next shift window of a worker refused for their shift,
-        told against ``today`` (the gate's date at the decision; default: the window's own)."""
+        told against ``today`` (the gate's date at the decision; default: the window's own);
+        ``rest_until``: told to rest, from when (HH:MM) they may scan again."""
         text = None
         if window is not None:
             text = window_text(window.day, str(window.window), today or window.day, self.language)
         with self._lock:
             self._measuring = None
             self._vehicle_wait = False
-            self._answer = _Answer(reason, route, self._now(), text)
+            self._staff = None
+            self._answer = _Answer(reason, route, self._now(), text, rest_until)
+
+    def staff_admitted(self, person: str, until: str) -> None:
+        """A guard's clinical reading admitted ``person``: they may pass now, ``until``
+        (HH:MM:SS), the end of their passage window."""
+        with self._lock:
+            self._staff = (person, until, self._now())
 
     def waiting_for_vehicle(self, waiting: bool) -> None:
         """A vehicle gate holds the driver's admission until the vehicle is known (or it
@@ -131,9 +148,21 @@ class DisplayState:
         with self._lock:
             if self._vehicle_wait:
                 return self._screen("vehicle_wait", "pass")
-            answer, measuring = self._answer, self._measuring
+            answer, measuring, staff = self._answer, self._measuring, self._staff
             if answer is not None and self._now() - answer.shown_at_s >= self.answer_s:
                 answer = self._answer = None
+            if staff is not None and self._now() - staff[2] >= self.answer_s:
+                staff = self._staff = None
+        if staff is not None:
+            # the person at the check point beside the gate, over whoever stands in front
+            headline, todo = screen("staff_admitted", self.language)
+            person, until, _ = staff
+            return Screen(
+                "staff_admitted",
+                "pass",
+                headline.format(person=person),
+                todo.format(until=until),
+            )
         if answer is not None:
             return self._answer_screen(answer)
         if measuring is not None:
@@ -154,8 +183,11 @@ class DisplayState:
         return Screen(key, tone, headline, todo)
 
     def _answer_screen(self, answer: _Answer) -> Screen:
+        rest = None
+        if answer.rest_until is not None:
+            rest = (self._rest_area, minutes_text(self._rest_min), answer.rest_until)
         headline, todo = refusal(
-            answer.reason, self.language, self._room, self._location, answer.window
+            answer.reason, self.language, self._room, self._location, answer.window, rest
         )
         if answer.reason is Reason.ADMITTED:
             tone: Tone = "pass"

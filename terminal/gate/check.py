@@ -20,10 +20,11 @@ from terminal.codes.healthcode import CodeRejected, HealthCode
 from terminal.config import Config
 from terminal.devices import Clock
 from terminal.gate.codes import CodesInView
+from terminal.gate.rests import Judged, RestDesk, screening_word
 from terminal.gate.secondary import SecondaryDesk
 from terminal.gate.zone_view import ZoneView
 from terminal.link.topics import Messages, iso_utc
-from terminal.record.store import CheckRow, Hold, OutboxMessage, Record
+from terminal.record.store import CheckRow, Hold, OutboxMessage, Record, RestRow
 from terminal.rules.policy import (
     CodeRules,
     CodeSeen,
@@ -62,6 +63,9 @@ class Outcome:
     code: CodeSeen | None = None  # what was shown, for a guard's later decision on a flag
     roster_problem: RosterProblem | None = None
     window: Opening | None = None  # the next shift window of a worker the roster refuses
+    rest: RestRow | None = None  # the rest this check tells the person to take
+    returned_from: str | None = None  # the rest this rested scan closes as returned
+    rest_until_s: float | None = None  # told to rest (now or before): when to scan again
 
 
 def code_rules(config: Config, state: GateState) -> CodeRules:
@@ -73,6 +77,16 @@ def code_rules(config: Config, state: GateState) -> CodeRules:
         red=actions.red,
         replay_mode=config.healthcode.replay.mode,
     )
+
+
+def _rest_due(decision: Decision, judged: Judged, rest: RestRow | None) -> float | None:
+    """A person told to rest (now, or again before their rest is over): when they may scan
+    again."""
+    if decision.route is not Route.REST:
+        return None
+    if rest is not None:
+        return rest.due_s
+    return judged.rest.due_s if judged.rest is not None else None
 
 
 def clock_trusted(config: Config, clock: Clock) -> bool:
@@ -88,6 +102,7 @@ class Check:
         screener: Screener,
         record: Record,
         secondary: SecondaryDesk,
+        rests: RestDesk,
         roster: Callable[[], Roster],
         zone: ZoneView,
         state: GateState,
@@ -101,6 +116,7 @@ class Check:
         self.screener = screener
         self.record = record
         self.secondary = secondary
+        self.rests = rests
         self._roster = roster
         self.roster_rules = RosterRules.from_config(config)
         self.zone = zone
@@ -119,13 +135,16 @@ class Check:
         self.codes.start_check(texts)
         if self.config.gate.direction == "exit":
             return self._exit(started_at, started_perf, texts, unreadable, code_seen_at)
-        temperature = self.screener.measure()  # watches the camera meanwhile
-        if self.state.thermometer_ok != (temperature.fault is None):
-            self.state.thermometer_ok = temperature.fault is None
+        measured = self.screener.measure()  # unjudged; watches the camera meanwhile
+        if self.state.thermometer_ok != (measured.fault is None):
+            self.state.thermometer_ok = measured.fault is None
             self._changed()
         texts, code = self._read_watched_code(texts, unreadable, code_seen_at)
         decided_at = self.clock.time()
         person_id = code.code.person_id if code.code else None
+        # judged once the code says whose forehead it was: their baseline, their rest
+        judged = self.rests.judged(measured, person_id, decided_at)
+        temperature = judged.temperature
         person = self._roster().get(person_id) if person_id else None
         at = datetime.fromtimestamp(decided_at, self._timezone)
         roster_problem = assess(person, at, self.roster_rules)
@@ -144,14 +163,21 @@ class Check:
         row = self._row(
             started_at, decided_at, person_id, code, temperature, decision, started_perf
         )
-        row = dataclasses.replace(row, passback_of=zone.inside_since)
+        row = dataclasses.replace(row, passback_of=zone.inside_since, screening=judged.screening)
+        rest = self.rests.opening(row, decision, judged)
+        due_s = _rest_due(decision, judged, rest)
+        if due_s is not None:
+            row = dataclasses.replace(row, rest_until=iso_utc(due_s))
         messages = [self.messages.check(row)]
         if decision.alert is not None:
             messages.append(self.messages.alert(row, decision.alert))
         hold = None  # a later admission by staff, after a secondary check, holds it too
         if code.code is not None and code.replay_of is None:
             hold = Hold(code.code.fingerprint, code.code.person_id, self._hold_until(person, at))
-        return Outcome(row, decision, messages, hold, texts, code, roster_problem, window)
+        outcome = Outcome(row, decision, messages, hold, texts, code, roster_problem, window)
+        outcome.rest, outcome.returned_from = rest, judged.returned_from
+        outcome.rest_until_s = due_s
+        return outcome
 
     def _read_watched_code(
         self, texts: list[str], unreadable: bool, code_seen_at: float
@@ -178,13 +204,13 @@ class Check:
         zone, left_by = self.zone.for_exit(person_id)
         trusted = clock_trusted(self.config, self.clock)
         decision = decide_exit(code, trusted, self.state.lockdown, zone)
-        not_measured = Temperature(None, state="exit")
+        not_measured = Temperature(None, state="exit")  # and no screening word: NULL
         row = self._row(
             started_at, decided_at, person_id, code, not_measured, decision, started_perf
         )
         # leaving puts no hold on a code: it is the person's own, shown again tomorrow; an exit
         # of someone not inside names the exit that let them out already (passback_of)
-        row = dataclasses.replace(row, replay_of=None, passback_of=left_by)
+        row = dataclasses.replace(row, replay_of=None, passback_of=left_by, screening=None)
         return Outcome(row, decision, [self.messages.check(row)], None, texts, code, None)
 
     def _read_code(
@@ -222,7 +248,7 @@ class Check:
         row = self._row(
             started_at, decided_at, None, unknown, Temperature(None), decision, started_perf
         )
-        row = dataclasses.replace(row, code="error")
+        row = dataclasses.replace(row, code="error", screening=None)
         fault = self.messages.fault(
             "internal_error",
             decided_at,
@@ -268,6 +294,11 @@ class Check:
             estimate_mode=temperature.mode,
             reference_c=temperature.reference_c,
             measure_state=temperature.state,
+            screening=screening_word(temperature),
+            screening_stage=temperature.stage if temperature.final_c is not None else None,
+            threshold_c=temperature.threshold_c,
+            reference_basis=temperature.mode,
+            why=temperature.why,
             code_fingerprint=seen.fingerprint if seen else None,
             code_issuer=seen.issuer if seen else None,
             replay_of=code.replay_of,

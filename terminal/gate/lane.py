@@ -32,6 +32,7 @@ from terminal.gate.codes import CodesInView
 from terminal.gate.emergency import Freeable
 from terminal.gate.errors import ErrorLog
 from terminal.gate.inputs import InputWatch
+from terminal.gate.load import ScreeningDesks
 from terminal.gate.override import Override
 from terminal.gate.record_fault import RecordFaultWatch
 from terminal.gate.secondary import SecondaryDesk, SensorEvents
@@ -98,7 +99,7 @@ class Gate:
         self.state = state or GateState(risk_tier=config.risk.tier)
         self.messages = messages or own_messages(config, self.clock)
         self._on_check = on_check
-        self.answer = Answer(display, config.gate.timezone)
+        self.answer = Answer(display, config.gate.timezone, devices.display)
         self._log_error = ErrorLog()
         self._record_faults = RecordFaultWatch(
             self.state, record, self.messages, self._status_changed
@@ -199,6 +200,10 @@ class Gate:
             code_rules=lambda: self.code_rules,
             lockdown=lambda: self.state.lockdown,
             zone=self.zone.for_entry,
+            admitted=self.answer.staff_admitted,
+        )
+        self.screening = ScreeningDesks.wired(
+            config, record, self.messages, self.state, self.screener, now, self._status_changed
         )
         self.check = Check(
             config=config,
@@ -206,6 +211,7 @@ class Gate:
             screener=self.screener,
             record=record,
             secondary=self.secondary,
+            rests=self.screening.rests,
             roster=lambda: self.roster,
             zone=self.zone,
             state=self.state,
@@ -226,10 +232,6 @@ class Gate:
         return code_rules(self.config, self.state)
 
     # --- the loop -----------------------------------------------------------------------------
-    def run(self, should_stop: Callable[[], bool]) -> None:
-        while not should_stop():
-            self.poll()
-
     def poll(self) -> CheckRow | None:
         """Look at one frame; run a whole check when someone new is in front. Never raises:
         nothing a camera or a sensor shows may stop the gate."""
@@ -242,6 +244,7 @@ class Gate:
 
     def _poll(self) -> CheckRow | None:
         self.secondary.serve()  # a guard's result, a re-alert: never in the middle of a check
+        self.screening.serve()  # rests nobody came back to; today's count for the status
         self.vehicles.serve()  # admissions no vehicle came for lapse
         self.codes.waited_s = 0.0
         started_perf = time.perf_counter()
@@ -297,7 +300,7 @@ class Gate:
             self.answer.waiting_for_vehicle()
         else:
             self.actuators.act(decision, passage)
-            self.answer.decided(decision, outcome.row.epoch_s)
+            self.answer.decided(decision, outcome.row.epoch_s, outcome.rest_until_s)
         waiting = decision.route is Route.WAIT
         self.in_front.checked(outcome.codes, self.clock.time(), waiting)
         if self._on_check is not None:
@@ -315,7 +318,9 @@ class Gate:
             outcome.messages.extend(self.passages.opened_messages(passage))
         try:
             hold = outcome.hold if decision.admit else None
-            self.record.add_check(row, outcome.messages, hold, passage)
+            self.record.add_check(
+                row, outcome.messages, hold, passage, outcome.rest, outcome.returned_from
+            )
         except Exception as exc:
             reason = self._record_faults.failed(exc, self.clock.time())
             decision = Decision(False, reason, Route.ASIDE)

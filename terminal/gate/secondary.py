@@ -64,8 +64,12 @@ class SecondaryDesk:
         code_rules: Callable[[], CodeRules] = CodeRules,
         lockdown: Callable[[], bool] = lambda: False,
         zone: Callable[[str | None], ZoneState] = lambda _person: ZoneState(),
+        admitted: Callable[[str | None, float], None] | None = None,
     ) -> None:
+        """``admitted``: told of a person the guard's reading admitted, and the end of their
+        passage window (the worker's display tells them to pass now)."""
         self.config = config
+        self._admitted = admitted
         self.record = record
         self.messages = messages
         self.passages = passages  # an admission by staff opens a passage, as any admission
@@ -218,7 +222,11 @@ class SecondaryDesk:
         self._write(steps, messages, flag.hold if decision.admit else None, passage)
         del self.open[flag.flag_id]
         if passage is not None:
+            # the passage window runs from this resolution, not from the check that flagged
             self.passages.release(passage)
+            if self._admitted is not None:
+                window_s = passage.window_s or self.passages.pulse_s  # no contact: the pulse
+                self._admitted(flag.person_id, passage.released_s + window_s)
         return f"flag {flag.flag_id}: {outcome} ({_reason_text(decision)})"
 
     def held_by(self, fingerprint: str, person_id: str, now: float) -> str | None:

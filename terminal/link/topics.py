@@ -44,6 +44,20 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
 
 
+def _fine(value: float | None) -> float | None:
+    """A screened reading or threshold: to a hundredth, as the guard compares them."""
+    return None if value is None else round(value, 2)
+
+
+BASES = frozenset({"baseline", "crowd", "table"})
+
+
+def _basis(mode: str | None) -> str | None:
+    """What a reading was held against, as the contract names it (an older estimator's mode,
+    or the guard's clinical reading, is none of them)."""
+    return mode if mode in BASES else None
+
+
 class Messages:
     """The envelope's fixed parts (park, gate, boot id, the clock's state) and one builder per
     payload. ``seq`` is written by the record when it stores the message."""
@@ -99,12 +113,31 @@ class Messages:
                     "next_window": row.next_window,
                     "direction": row.direction or "entry",
                     "passback_of": row.passback_of,
+                    "object_c": _fine(row.object_c),
+                    "ambient_c": _round(row.ambient_c),
+                    "screening": row.screening,
+                    "threshold_c": _fine(row.threshold_c),
+                    "reference_basis": _basis(row.reference_basis),
+                    "why": row.why,
+                    "rest_until": row.rest_until,
                 },
             }
         )
         return OutboxMessage(self.topics.check, contract.to_json(event))
 
     def alert(self, row: CheckRow, kind: str) -> OutboxMessage:
+        # the guard is told why: the screened reading against what it was held to
+        why = (
+            {
+                "object_c": _fine(row.object_c),
+                "threshold_c": _fine(row.threshold_c),
+                "reference_c": _fine(row.reference_c),
+                "reference_basis": _basis(row.reference_basis),
+                "why": row.why,
+            }
+            if kind == "secondary_check"
+            else {}
+        )
         event = contract.AlertEvent.model_validate(
             {
                 **self._envelope("gate.alert/1", f"{row.event_id}-alert", row.epoch_s),
@@ -115,6 +148,7 @@ class Messages:
                     "temperature_c": _round(row.temperature_c),
                     "first_c": _round(row.first_c),
                     "route": row.route,
+                    **why,
                 },
             }
         )
@@ -131,6 +165,25 @@ class Messages:
             }
         )
         return OutboxMessage(self.topics.alert(kind), contract.to_json(event))
+
+    def not_returned(
+        self, rest_id: str, person_id: str, told_at_s: float, epoch_s: float
+    ) -> OutboxMessage:
+        """Told to rest at ``told_at_s`` (by the check ``rest_id``) and not back in time."""
+        told = self.local(told_at_s).strftime("%H:%M")
+        event = contract.AlertEvent.model_validate(
+            {
+                **self._envelope("gate.alert/1", f"{rest_id}-not-returned", epoch_s),
+                "data": {
+                    "kind": "not_returned",
+                    "check_event_id": rest_id,
+                    "person_id": person_id,
+                    "route": "rest",
+                    "detail": f"told to rest at {told} at gate {self.topics.gate}; not back",
+                },
+            }
+        )
+        return OutboxMessage(self.topics.alert("not_returned"), contract.to_json(event))
 
     def sensor(self, kind: str, epoch_s: float, detail: str, event_id: str) -> OutboxMessage:
         """The thermometer failed, or reads again."""
@@ -301,6 +354,7 @@ def status_payload(
             else gate.connection.as_status(),
             "zone_assumption": None if lost else gate.zone_assumption,
             "zone": None if lost or gate.zone is None else gate.zone.as_status(),
+            "screening": None if lost or gate.screening is None else gate.screening.as_status(),
         }
     )
     return contract.to_json(status)

@@ -45,6 +45,16 @@ class CheckRow:
     direction: str | None = None  # entry or exit (records before schema 5: entry)
     # anti-passback: the admission by which this person is inside already (recorded either way)
     passback_of: str | None = None
+    # the screening's word whatever the decision (pass, rest, rest_pass, rest_guard, guard,
+    # fault, not_measured; NULL at an exit), its stage (first, rested), the screened reading at
+    # or above which that stage sends on, what the reading was held against (baseline, crowd,
+    # table), one line for the guard, and when a person told to rest may scan again (ISO, UTC)
+    screening: str | None = None
+    screening_stage: str | None = None
+    threshold_c: float | None = None
+    reference_basis: str | None = None
+    why: str | None = None
+    rest_until: str | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +65,10 @@ class ForeheadReading:
     ambient_c: float
     distance_cm: float | None
     epoch_s: float
+    person_id: str | None = None
+    stage: str | None = None  # first or rested (records before schema 7: None)
+    screening: str | None = None  # the screening's word on that check
+    reference_c: float | None = None  # the reading expected of the person there and then
 
 
 TABLES = (
@@ -84,12 +98,24 @@ class Checks:
         """Forehead readings of checks since ``since_s``, oldest first: the screening's running
         reference picks up where it was after a restart."""
         rows = self.db.query(
-            "SELECT object_c, ambient_c, distance_cm, epoch_s FROM checks WHERE epoch_s >= ? "
+            "SELECT object_c, ambient_c, distance_cm, epoch_s, person_id, "
+            "screening_stage AS stage, screening, reference_c FROM checks WHERE epoch_s >= ? "
             "AND measure_state = 'done' AND object_c IS NOT NULL AND ambient_c IS NOT NULL "
             "ORDER BY epoch_s",
             [since_s],
         )
         return [ForeheadReading(**row) for row in rows]
+
+    def screening_counts(self, since_s: float) -> dict[str, int]:
+        """Since ``since_s``: people screened (a reading taken, whatever was decided) and
+        people sent to the secondary check (the guard's load)."""
+        row = self.db.execute(
+            "SELECT COALESCE(SUM(screening IN "
+            "('pass', 'rest', 'rest_pass', 'rest_guard', 'guard')), 0), "
+            "COALESCE(SUM(route = 'secondary_check'), 0) FROM checks WHERE epoch_s >= ?",
+            [since_s],
+        ).fetchone()
+        return {"screened": int(row[0]), "sent_to_guard": int(row[1])}
 
     def open_flags(self) -> list[dict[str, Any]]:
         """Checks sent to the secondary check that no guard has resolved yet."""

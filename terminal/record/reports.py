@@ -120,4 +120,6 @@ class Reports:
             "DELETE FROM emergencies WHERE started_s < ? AND ended_s IS NOT NULL", [epoch_s]
         )
         self.db.execute("DELETE FROM commands WHERE received_s < ?", [epoch_s])
+        # an open rest is kept: housekeeping closes it (not returned) and says so first
+        self.db.execute("DELETE FROM rests WHERE told_at_s < ? AND status != 'open'", [epoch_s])
         return int(cursor.rowcount)

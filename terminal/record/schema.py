@@ -23,9 +23,10 @@ from terminal.common.errors import GateError
 # 4: the shift refusal's next_window column and the passages, overrides and emergencies tables;
 # 5: the vehicles table; a check's direction and passback_of, a passage's direction and zone,
 # the zone_events table; 6: a vehicle's source, and vehicles without a plate (no vehicle came, a
-# permit not believed); a record of any earlier version gains what it lacks when the gate opens
+# permit not believed); 7: a check's screening word, stage, threshold, basis, why and rest_until,
+# and the rests table; a record of any earlier version gains what it lacks when the gate opens
 # it (prepare)
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 BUSY_TIMEOUT_MS = 10_000
 SQLITE_FULL = 13
 # what a failed read or write of the record raises: callers catch this, not the driver's name

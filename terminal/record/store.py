@@ -18,7 +18,17 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from terminal.record import boots, checks, events, holds, outbox, passages, reports, schema
+from terminal.record import (
+    boots,
+    checks,
+    events,
+    holds,
+    outbox,
+    passages,
+    reports,
+    rests,
+    schema,
+)
 from terminal.record.boots import Boots, CommandRow
 from terminal.record.checks import CheckRow, Checks, ForeheadReading
 from terminal.record.events import EVENT_TABLES, EmergencyRow, Events, FaultRow
@@ -26,6 +36,7 @@ from terminal.record.holds import Hold, Holds
 from terminal.record.outbox import Outbox, OutboxMessage, OutboxRow
 from terminal.record.passages import COUNTED_OUTCOMES, PassageRow, Passages
 from terminal.record.reports import DailyReportRow, Reports
+from terminal.record.rests import RestRow, Rests
 from terminal.record.schema import (
     SCHEMA_VERSION,
     RecordError,
@@ -54,6 +65,7 @@ __all__ = [
     "RecordError",
     "RecordFull",
     "RecordTooNew",
+    "RestRow",
     "is_full",
     "is_simulated_record",
 ]
@@ -68,6 +80,7 @@ TABLES = (
     *reports.TABLES,
     *passages.TABLES,
     *events.TABLES,
+    *rests.TABLES,
 )
 
 
@@ -91,6 +104,7 @@ class Record:
         self._events = Events(self.db)
         self._boots = Boots(self.db)
         self._reports = Reports(self.db)
+        self._rests = Rests(self.db)
 
     # --- writes: each one transaction, with its messages, or nothing ---------------------------
     def add_check(
@@ -99,15 +113,22 @@ class Record:
         messages: Iterable[OutboxMessage],
         hold: Hold | None = None,
         passage: PassageRow | None = None,
+        rest: RestRow | None = None,
+        returned_from: str | None = None,
     ) -> None:
-        """The check, its messages, the hold its admission puts on its code and the passage it
-        opens, durably, or nothing."""
+        """The check, its messages, the hold its admission puts on its code, the passage it
+        opens, the rest it tells the person to take, and the rest ``returned_from`` it closes as
+        returned (the person's rested scan), durably, or nothing."""
         with writing(self.db):
             self._checks.insert(check)
             if hold is not None:
                 self._holds.insert(check.event_id, check.epoch_s, hold)
             if passage is not None:
                 self._passages.insert(passage)
+            if rest is not None:
+                self._rests.insert(rest)
+            if returned_from is not None:
+                self._rests.close(returned_from, "returned", check.epoch_s, check.event_id)
             self._outbox.insert(check.event_id, messages, check.epoch_s)
         self.checks_added += 1
         self.writes_added += 1
@@ -151,6 +172,15 @@ class Record:
         with writing(self.db):
             self._events.insert_faults(faults)
             self._outbox.insert(event_id, messages, at_s)
+        self.writes_added += 1
+
+    def close_rest_not_returned(
+        self, rest_id: str, at_s: float, messages: Iterable[OutboxMessage]
+    ) -> None:
+        """A rest nobody came back from in time, with its messages, or nothing."""
+        with writing(self.db):
+            self._rests.close(rest_id, "not_returned", at_s, "gate")
+            self._outbox.insert(rest_id, messages, at_s)
         self.writes_added += 1
 
     def end_emergency(self, event_id: str, messages: Iterable[OutboxMessage], at_s: float) -> None:
@@ -241,6 +271,21 @@ class Record:
 
     def open_flags(self) -> list[dict[str, Any]]:
         return self._checks.open_flags()
+
+    def open_rest(self, person_id: str) -> RestRow | None:
+        """The person's latest rest not closed yet (its times say whether it is still due)."""
+        return self._rests.open_for(person_id)
+
+    def expired_rests(self, now_s: float) -> list[RestRow]:
+        return self._rests.expired(now_s)
+
+    def rests(self) -> list[dict[str, Any]]:
+        return list(self.db.query("SELECT * FROM rests ORDER BY told_at_s, event_id"))
+
+    def screening_counts(self, since_s: float, now_s: float) -> dict[str, int]:
+        """Since ``since_s`` (a local midnight): screened, sent_to_guard, rested,
+        not_returned; and resting (open rests still in time at ``now_s``)."""
+        return {**self._checks.screening_counts(since_s), **self._rests.counts(since_s, now_s)}
 
     def admissions_without_vehicle(self, since_s: float) -> list[dict[str, Any]]:
         return self._checks.admissions_without_vehicle(since_s)

@@ -92,8 +92,15 @@ def command_desk(gate: Gate, config: Config, record: Record, now) -> CommandDesk
 class Flagged:
     """A gate that has just sent person A to the secondary check, and its command desk."""
 
-    def __init__(self, tmp_path: Path, code: str = "green", **person: object) -> None:
-        self.config = make_config(tmp_path)
+    def __init__(
+        self,
+        tmp_path: Path,
+        code: str = "green",
+        sections: dict[str, dict] | None = None,
+        **person: object,
+    ) -> None:
+        """``sections``: of the gate's config, beside the tests' own."""
+        self.config = make_config(tmp_path, **(sections or {}))
         self.rig = build_rig(self.config, [replace(flagged_person(), code=code, **person)])
         self.record = Record(tmp_path / "r.sqlite")
         self.gate = Gate(
