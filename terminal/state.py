@@ -61,6 +61,8 @@ class GateState:
     zone_assumption: str | None = None
     # the zone's occupancy by the record (None: the gate has no zone)
     zone: ZoneCount | None = None
+    # the board the gate runs on ("Raspberry Pi 5 Model B Rev 1.0"; None: simulated)
+    board: str | None = None
 
     @property
     def shut(self) -> bool:
