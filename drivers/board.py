@@ -10,6 +10,12 @@ The header's gpiochip is found by its label (``pinctrl-rp1`` on a Pi 5, ``pinctr
 Pi 4): Pi 5 kernels before 6.6.45 number it 4 and later ones 0, and rpi-lgpio's own guess (4 on a
 Pi 5) is wrong on the later ones. ``RPI_LGPIO_CHIP`` set in the environment (the unit's
 ``Environment=``) overrides the search.
+
+lgpio makes its notification pipes (``.lgd-nfyN``) in ``LG_WD``, or else in the working
+directory, when it is imported: a service whose working directory it may not write fails there
+("xCreatePipe: Can't set permissions"). Unless the environment names one, ``LG_WD`` is the
+service's runtime directory (systemd's ``RuntimeDirectory=``, /run/gate-terminal), or the
+temporary directory.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import fcntl
 import os
 import re
 import struct
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,6 +138,9 @@ def import_gpio(
         chip = (find_chip or header_gpiochip)()
         if chip is not None:
             environ["RPI_LGPIO_CHIP"] = str(chip)
+    if "LG_WD" not in environ:
+        runtime = environ.get("RUNTIME_DIRECTORY", "").split(":")[0]
+        environ["LG_WD"] = runtime or tempfile.gettempdir()
     try:
         import RPi.GPIO as gpio
     except (ImportError, RuntimeError) as exc:

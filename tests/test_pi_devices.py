@@ -187,12 +187,17 @@ def test_rpi_lgpio_is_told_the_header_chip_unless_the_unit_says(
 ) -> None:
     gpio = LgpioGPIO()
     as_rpi_gpio(monkeypatch, gpio)
-    environ: dict[str, str] = {}
+    environ = {"RUNTIME_DIRECTORY": "/run/gate-terminal"}
     assert import_gpio(environ, find_chip=lambda: 0) is gpio
-    assert environ == {"RPI_LGPIO_CHIP": "0"}
-    environ = {"RPI_LGPIO_CHIP": "4"}  # Environment= in the unit: not second-guessed
+    # and lgpio's pipes go to the service's runtime directory, not its working directory
+    assert environ == {
+        "RUNTIME_DIRECTORY": "/run/gate-terminal",
+        "RPI_LGPIO_CHIP": "0",
+        "LG_WD": "/run/gate-terminal",
+    }
+    environ = {"RPI_LGPIO_CHIP": "4", "LG_WD": "/var/lib/gate-terminal"}  # the unit's: kept
     import_gpio(environ, find_chip=lambda: pytest.fail("the chip was searched for"))
-    assert environ == {"RPI_LGPIO_CHIP": "4"}
+    assert environ == {"RPI_LGPIO_CHIP": "4", "LG_WD": "/var/lib/gate-terminal"}
 
 
 def test_the_original_rpi_gpio_is_refused_naming_rpi_lgpio(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -246,8 +251,9 @@ def pi(monkeypatch: pytest.MonkeyPatch) -> LgpioGPIO:
     gpio = LgpioGPIO()
     as_rpi_gpio(monkeypatch, gpio)
     monkeypatch.setattr(board_module, "header_gpiochip", lambda: 0)
-    monkeypatch.setenv("RPI_LGPIO_CHIP", "")  # so that the one the factory sets is undone
-    monkeypatch.delenv("RPI_LGPIO_CHIP")
+    for name in ("RPI_LGPIO_CHIP", "LG_WD"):
+        monkeypatch.setenv(name, "")  # so that the one the factory sets is undone
+        monkeypatch.delenv(name)
     import cv2
     import smbus2
 
@@ -370,6 +376,26 @@ def test_a_pin_lgpio_cannot_claim_is_one_line(
 def test_the_factory_is_chosen_by_gate_hardware(tmp_path: Path) -> None:
     assert isinstance(device_factory(pi_config(tmp_path)), PiDevices)
     assert type(device_factory(make_config(tmp_path))).__name__ == "SimulatedDevices"
+
+
+def test_the_simulated_pins_keep_working_on_any_machine(tmp_path: Path) -> None:
+    """No board, no rpi-lgpio, no camera: the simulator's twins under the same drivers."""
+    from simulator.factory import SimulatedDevices
+    from simulator.rig import build_rig
+
+    config = make_config(tmp_path, inputs={"passage": passage()})
+    rig = build_rig(config, [], seed=1)
+    devices = SimulatedDevices(rig).open_devices(rig.config, Roster())
+    try:
+        assert devices.board is None
+        gpio = devices.outputs.relay.gpio
+        assert isinstance(gpio, FakeGPIO) and not isinstance(gpio, LgpioGPIO)
+        assert gpio.directions[17] == gpio.OUT and gpio.levels[17] == gpio.LOW
+        assert gpio.directions[PASSAGE_PIN] == gpio.IN
+        devices.outputs.relay.pulse(0.5)
+        assert [c.level for c in gpio.changes if c.pin == 17][-2:] == [1, 0]
+    finally:
+        devices.close()
 
 
 # --- a USB camera through V4L2 ------------------------------------------------------------------
