@@ -7,15 +7,17 @@ determine SOC peripheral base address" at ``GPIO.setup``), so it is refused here
 one line, rather than at the first pin.
 
 The header's gpiochip is found by its label (``pinctrl-rp1`` on a Pi 5, ``pinctrl-bcm2711`` on a
-Pi 4): Pi 5 kernels before 6.6.45 number it 4 and later ones 0, and rpi-lgpio's own guess (4 on a
-Pi 5) is wrong on the later ones. ``RPI_LGPIO_CHIP`` set in the environment (the unit's
-``Environment=``) overrides the search.
+Pi 4) and handed to rpi-lgpio as ``RPI_LGPIO_CHIP``: Pi 5 kernels before 6.6.45 number it 4 and
+later ones 0. rpi-lgpio 0.6 searches too, but older ones (an apt package seen through
+``--system-site-packages``) guess 4 on any Pi 5, so the choice is made here, whichever is
+installed. ``RPI_LGPIO_CHIP`` set in the environment (the unit's ``Environment=``) overrides it.
 
-lgpio makes its notification pipes (``.lgd-nfyN``) in ``LG_WD``, or else in the working
-directory, when it is imported: a service whose working directory it may not write fails there
-("xCreatePipe: Can't set permissions"). Unless the environment names one, ``LG_WD`` is the
-service's runtime directory (systemd's ``RuntimeDirectory=``, /run/gate-terminal), or the
-temporary directory.
+lgpio makes its notification pipe (``.lgd-nfyN``) when it is imported, in the working directory,
+or in ``LG_WD`` after changing the whole process's working directory to it: a service whose
+working directory it may not write fails there ("xCreatePipe: Can't set permissions"). Unless the
+environment names one, ``LG_WD`` is the service's runtime directory (systemd's
+``RuntimeDirectory=``, /run/gate-terminal), or the temporary directory; the working directory is
+given back afterwards (the gate reads its inputs by polling and opens no further pipe).
 """
 
 from __future__ import annotations
@@ -141,6 +143,7 @@ def import_gpio(
     if "LG_WD" not in environ:
         runtime = environ.get("RUNTIME_DIRECTORY", "").split(":")[0]
         environ["LG_WD"] = runtime or tempfile.gettempdir()
+    here = os.getcwd()
     try:
         import RPi.GPIO as gpio
     except (ImportError, RuntimeError) as exc:
@@ -148,6 +151,8 @@ def import_gpio(
             f"RPi.GPIO (rpi-lgpio) cannot be used here ({exc}); install it in the gate's "
             "virtual environment: pip install rpi-lgpio"
         ) from None
+    finally:
+        os.chdir(here)  # lgpio moved the process into LG_WD
     if not is_lgpio_shim(gpio):
         raise BoardError(
             "RPi.GPIO here is the original package, which cannot drive a Pi 5's pins; replace it "

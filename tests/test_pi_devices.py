@@ -200,6 +200,40 @@ def test_rpi_lgpio_is_told_the_header_chip_unless_the_unit_says(
     assert environ == {"RPI_LGPIO_CHIP": "4", "LG_WD": "/var/lib/gate-terminal"}
 
 
+def test_lgpios_pipe_goes_to_the_runtime_directory_and_the_working_directory_stays(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """lgpio, imported, changes the process's working directory to LG_WD and makes its
+    notification pipe there (a stand-in doing the same, under a stand-in rpi-lgpio)."""
+    packages = tmp_path / "site-packages"
+    (packages / "RPi" / "GPIO").mkdir(parents=True)
+    (packages / "RPi" / "__init__.py").write_text("", encoding="utf-8")
+    (packages / "RPi" / "GPIO" / "__init__.py").write_text("import lgpio\n", encoding="utf-8")
+    (packages / "lgpio.py").write_text(
+        "import os\nos.chdir(os.environ.get('LG_WD', '.'))\nopen('.lgd-nfy0', 'w').close()\n",
+        encoding="utf-8",
+    )
+    monkeypatch.syspath_prepend(str(packages))
+    for name in ("RPi", "RPi.GPIO", "lgpio"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    runtime, work = tmp_path / "run", tmp_path / "work"
+    runtime.mkdir()
+    work.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.setenv("RUNTIME_DIRECTORY", str(runtime))
+    monkeypatch.setenv("LG_WD", "")
+    monkeypatch.delenv("LG_WD")
+    monkeypatch.setenv("RPI_LGPIO_CHIP", "0")
+    try:
+        gpio = import_gpio()
+    finally:
+        for name in ("RPi", "RPi.GPIO", "lgpio"):
+            sys.modules.pop(name, None)
+    assert gpio.lgpio.__name__ == "lgpio"
+    assert Path.cwd() == work and list(work.iterdir()) == []
+    assert (runtime / ".lgd-nfy0").exists()
+
+
 def test_the_original_rpi_gpio_is_refused_naming_rpi_lgpio(monkeypatch: pytest.MonkeyPatch) -> None:
     """The original RPi.GPIO imports on a Pi 5 and fails only at GPIO.setup ("Cannot determine
     SOC peripheral base address"): the gate refuses it at start instead."""
