@@ -478,12 +478,14 @@ def test_a_usb_camera_that_does_not_open_is_one_line_naming_the_key(
 
 # --- a CSI camera through Picamera2 (a stand-in module on sys.path) ----------------------------
 STAND_IN = '''
-"""A stand-in for Raspberry Pi OS's picamera2: capture_array gives the main stream as Picamera2
-does for YUV420, an array of height * 3 / 2 rows (Y, then the chroma)."""
+"""A stand-in for Raspberry Pi OS's picamera2 (0.3.38): capture_array gives the main stream as
+Picamera2 does for YUV420, an array of height * 3 / 2 rows (Y, then the chroma), each a stride
+long, the padding past the width left in."""
 import numpy as np
 
 CAMERAS = [{"Model": "imx708", "Location": 2, "Num": 0}]
 ALIGN = 1  # the width libcamera aligns to
+STRIDE = 64  # the row length the buffer is padded to
 SCENE = None  # what the camera sees (grey, placed top left); None: mid grey
 opened = []
 
@@ -495,7 +497,7 @@ class Picamera2:
 
     def __init__(self, camera_num=0):
         if camera_num >= len(CAMERAS):
-            raise IndexError("list index out of range")
+            raise RuntimeError(f"No camera number {camera_num} found")
         self.camera_num = camera_num
         self.camera_config = None
         self.started = False
@@ -517,10 +519,12 @@ class Picamera2:
     def capture_array(self, name="main"):
         assert self.started and name == "main"
         width, height = self.camera_config["main"]["size"]
-        y = np.full((height, width), 128, np.uint8)
+        stride = -(-width // STRIDE) * STRIDE
+        y = np.full((height, stride), 7, np.uint8)  # the padding: never part of the image
+        y[:, :width] = 128
         if SCENE is not None:
             y[: SCENE.shape[0], : SCENE.shape[1]] = SCENE[:height, :width]
-        chroma = np.full((height // 2, width), 128, np.uint8)
+        chroma = np.full((height // 2, stride), 128, np.uint8)
         return np.vstack([y, chroma])
 
     def stop(self):
@@ -585,6 +589,18 @@ def test_a_size_libcamera_aligned_is_scaled_back_to_the_configured_one(
         assert picamera2.opened[0].camera_config["main"]["size"] == (640, 400)
         frame = devices.camera.read_frame()
         assert frame is not None and frame.shape == (400, 600)
+    finally:
+        devices.close()
+
+
+def test_the_padding_past_the_width_is_no_part_of_the_frame(
+    tmp_path: Path, pi: LgpioGPIO, picamera2: Any
+) -> None:
+    devices = build_pi_devices(csi_config(tmp_path, width=600, height=400), pi, PI5)
+    try:
+        assert picamera2.opened[0].capture_array().shape == (600, 640)  # 400 * 3 / 2 rows
+        frame = devices.camera.read_frame()
+        assert frame is not None and frame.shape == (400, 600) and frame.min() == 128
     finally:
         devices.close()
 
