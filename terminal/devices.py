@@ -128,6 +128,7 @@ class Devices:
     more_thermometers: list[MLX90614] = field(default_factory=list)  # further heights
     inputs: Inputs = field(default_factory=Inputs)
     exit_side: ExitSideDevices | None = None  # gate.direction = "both"
+    board: str | None = None  # the Raspberry Pi's model, for the status; None when simulated
 
     def close(self) -> None:
         for close in reversed(self.closers):

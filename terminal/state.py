@@ -80,6 +80,8 @@ class GateState:
     zone: ZoneCount | None = None
     # today's screening (None: an exit gate, which screens nobody)
     screening: ScreeningCount | None = None
+    # the board the gate runs on ("Raspberry Pi 5 Model B Rev 1.0"; None: simulated)
+    board: str | None = None
 
     @property
     def shut(self) -> bool:

@@ -168,6 +168,7 @@ def build_gate(
     boot_id = new_event_id()
     record.start_boot(boot_id, devices.clock.time())
     state = GateState.restore(config, record)
+    state.board = devices.board
     # 4. the messages it sends and the link that carries them
     messages = Messages(
         config.gate.park,

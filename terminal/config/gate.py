@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import (
     AfterValidator,
     Field,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -64,12 +65,32 @@ class ReportConfig(Section):
 
 
 class CameraConfig(Section):
+    # "usb": OpenCV through V4L2, ``device`` a path (/dev/v4l/by-id/...) or /dev/videoN's N;
+    # "csi": the ribbon-cable camera through Picamera2, ``device`` its number (1: a Pi 5's CAM1)
+    kind: Literal["usb", "csi"] = "usb"
     device: Annotated[int | str, AfterValidator(_plain_device)] = 0  # /dev/video0, or a path
     width: int = Field(default=640, ge=160, le=4096)
     height: int = Field(default=480, ge=120, le=4096)
     decoder: Literal["zxing", "pyzbar"] = "zxing"
     # a code smaller than this (its side, in pixels) is too far away to be the one presented
     min_code_px: int = Field(default=90, ge=0, le=4096)
+
+    @field_validator("device")
+    @classmethod
+    def _device_of_its_kind(cls, device: int | str, info: ValidationInfo) -> int | str:
+        if info.data.get("kind") == "csi" and not isinstance(device, int):
+            raise ValueError(
+                f'a CSI camera (kind = "csi") is named by its number (0, or 1 for a Pi 5\'s '
+                f"second connector), not {device!r}"
+            )
+        if isinstance(device, str) and not device.startswith("/dev/"):
+            raise ValueError(
+                f"{device!r} is not a device path; name a USB camera by its path under "
+                "/dev/v4l/by-id/ (ls /dev/v4l/by-id/ lists them) or its /dev/videoN number"
+            )
+        if isinstance(device, int) and device < 0:
+            raise ValueError(f"{device} is not a camera number")
+        return device
 
 
 class ThermometerConfig(Section):

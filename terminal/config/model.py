@@ -177,7 +177,7 @@ class Config(Section):
                 if pin == used:
                     raise ValueError(f"{key}: {pin} is {other} already; each pin does one thing")
             taken[key] = pin
-        if side.camera.device == self.camera.device:
+        if (side.camera.kind, side.camera.device) == (self.camera.kind, self.camera.device):
             raise ValueError(
                 f"exit_side.camera.device: {side.camera.device!r} is the entry side's camera "
                 "(camera.device); the way out needs its own"

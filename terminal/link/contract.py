@@ -481,6 +481,12 @@ class Status(Model):
     boot_id: str
     software_version: str
     config_hash: str = Field(description="SHA-256 of the configuration file, first 16 digits")
+    board: str | None = Field(
+        default=None,
+        max_length=80,
+        description="the Raspberry Pi's model as its device tree names it (e.g. Raspberry Pi 5 "
+        "Model B Rev 1.0); null on a simulated gate",
+    )
     occurred_at: dt.datetime | None = Field(description="null in the last will")
     health: DeviceHealth | None = None
     lockdown: bool | None = None

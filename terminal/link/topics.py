@@ -336,6 +336,7 @@ def status_payload(
             "boot_id": boot_id,
             "software_version": software_version,
             "config_hash": config_hash,
+            "board": gate.board,
             "occurred_at": None if lost else contract_time(now()),
             "health": None
             if lost
