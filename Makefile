@@ -73,6 +73,7 @@ install-service: setup
 	test -e /var/lib/gate-terminal/roster/visitors.csv || install -m 0640 -o gate -g gate config/visitors.example.csv /var/lib/gate-terminal/roster/visitors.csv
 	test -e /etc/gate-terminal/mqtt-credentials.toml || install -m 0600 -o gate config/mqtt-credentials.example.toml /etc/gate-terminal/mqtt-credentials.toml
 	install -m 0644 systemd/gate-terminal.service /etc/systemd/system/gate-terminal.service
+	install -D -m 0644 systemd/system.conf.d/gate-watchdog.conf /etc/systemd/system.conf.d/gate-watchdog.conf
 	systemctl daemon-reload
 	systemctl enable --now gate-terminal
 	@echo "Edit /etc/gate-terminal/gate.toml (broker, park, keys, shift groups) and mqtt-credentials.toml, then: systemctl restart gate-terminal"

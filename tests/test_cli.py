@@ -130,7 +130,7 @@ def example_config_with_example_roster(tmp_path: Path) -> Path:
 @pytest.mark.slow  # starts a process
 def test_run_on_a_machine_without_gpio_explains(tmp_path: Path) -> None:
     done = run("run", "--config", str(example_config_with_example_roster(tmp_path)))
-    assert done.returncode == 2
+    assert done.returncode == 1  # a device that does not answer: systemd restarts the gate
     assert "RPi.GPIO" in done.stderr
 
 
