@@ -104,6 +104,11 @@ class DeviceError(GateError, RuntimeError):
     pass
 
 
+class MachineRefused(DeviceError):
+    """The machine itself will not do (not a supported Raspberry Pi, no GPIO library that drives
+    it): no restart helps, so the service stops (exit 2) rather than restart forever."""
+
+
 @dataclass(frozen=True)
 class ExitSideDevices:
     """The way out of a gate that serves both directions: its own reader and relay channel,

@@ -313,6 +313,9 @@ def test_provisioning_a_root_twice_changes_nothing_the_second_time(tmp_path: Pat
     assert wants.is_symlink()  # enabled, not started
     journald = root / "etc" / "systemd" / "journald.conf.d" / "gate-terminal.conf"
     assert "SystemMaxUse=" in journald.read_text()
+    # the hardware watchdog, fed by systemd itself
+    watchdog = root / "etc" / "systemd" / "system.conf.d" / "gate-watchdog.conf"
+    assert "RuntimeWatchdogSec=" in watchdog.read_text()
     boot = (root / "boot" / "firmware" / "config.txt").read_text()
     assert boot.startswith("dtparam=audio=on\n") and "dtparam=i2c_arm=on" in boot
     assert "The boot config changed: reboot" in first.stdout

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from terminal.app.housekeeping import Housekeeping, Schedule, guarded
+from terminal.app.housekeeping import ClockTrust, Housekeeping, Schedule, guarded
 from terminal.config import Config
 from terminal.devices import DeviceFactory, Devices
 from terminal.display.state import DisplayState
@@ -204,7 +204,15 @@ def build_gate(
         publisher=publisher,
         gate=gate,
         desk=None,
-        housekeeping=Housekeeping(config, record, publisher, messages, state, boot_id),
+        housekeeping=Housekeeping(
+            config,
+            record,
+            publisher,
+            messages,
+            state,
+            boot_id,
+            ClockTrust(devices.clock.synchronised, ticks or devices.clock.time),
+        ),
         schedule=Schedule(ticks or devices.clock.time),
         roster_files=roster_files,
         display=display,

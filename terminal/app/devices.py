@@ -26,6 +26,7 @@ from terminal.devices import (
     ExitSideDevices,
     I2CBus,
     Inputs,
+    MachineRefused,
     Outputs,
     SystemClock,
 )
@@ -175,7 +176,7 @@ class PiDevices:
         try:
             return supported_board(self.model_path).model
         except BoardError as exc:
-            raise DeviceError(
+            raise MachineRefused(
                 f"{config.source}: gate.hardware = 'pi' but {exc} (gate.hardware = 'simulated' "
                 "runs without one)"
             ) from None
@@ -185,7 +186,7 @@ class PiDevices:
         try:
             gpio = import_gpio()
         except BoardError as exc:
-            raise DeviceError(f"{config.source}: {board}: {exc}") from None
+            raise MachineRefused(f"{config.source}: {board}: {exc}") from None
         return build_pi_devices(config, gpio, board)
 
     def open_i2c(self, config: Config, blackbody_c: float) -> I2CBus:

@@ -24,6 +24,49 @@ HOUSEKEEPING_EVERY_S = 30.0  # uptime, status, metrics, backlog limit, the daily
 # commits nothing for a quarter of an hour (96 commits a day, not 2880), and a power cut costs the
 # daily report's uptime at most this much
 ALIVE_IDLE_S = 900.0
+CLOCK_JUMP_S = 120.0  # the wall clock moved this much more or less than the steady clock: a jump
+CLOCK_SETTLE_S = 3600.0  # after a jump, the clock must run steady this long before a purge
+
+
+class ClockTrust:
+    """Whether the wall clock may be trusted to forget by: it is synchronised, and it has run in
+    step with the steady clock (``steady``: the monotonic clock on a Pi) for ``settle_s`` since
+    it last jumped. A Pi without network boots with whatever time it last saved, and a clock set
+    wrong (a bad time server, a hand) could otherwise purge the whole record at once."""
+
+    def __init__(
+        self,
+        synchronised: Callable[[], bool],
+        steady: Callable[[], float],
+        *,
+        jump_s: float = CLOCK_JUMP_S,
+        settle_s: float = CLOCK_SETTLE_S,
+    ) -> None:
+        self.synchronised = synchronised
+        self.steady = steady
+        self.jump_s = jump_s
+        self.settle_s = settle_s
+        self._last: tuple[float, float] | None = None  # (wall, steady) when last looked
+        self._jumped_at: float | None = None  # steady time of the last jump
+
+    def observe(self, wall_s: float) -> None:
+        """Note the wall clock against the steady one; call it often (every chore does)."""
+        steady = self.steady()
+        if self._last is not None:
+            drift = (wall_s - self._last[0]) - (steady - self._last[1])
+            if abs(drift) > self.jump_s:
+                log.warning("the clock jumped %+.0f s: the retention purge waits", drift)
+                self._jumped_at = steady
+        self._last = (wall_s, steady)
+
+    def why_not(self, wall_s: float) -> str | None:
+        """None when the clock may be trusted now; else why not."""
+        self.observe(wall_s)
+        if not self.synchronised():
+            return "the clock is not synchronised"
+        if self._jumped_at is not None and self.steady() - self._jumped_at < self.settle_s:
+            return "the clock jumped less than an hour ago"
+        return None
 
 
 class Housekeeping:
@@ -37,7 +80,10 @@ class Housekeeping:
         messages: Messages,
         state: GateState,
         boot_id: str,
+        clock: ClockTrust | None = None,
     ) -> None:
+        self.clock = clock  # None: the clock is trusted (a simulation's)
+        self._purge_waited: str | None = None
         self.config = config
         self.record = record
         self.publisher = publisher  # None: a simulated gate without a broker
@@ -51,6 +97,8 @@ class Housekeeping:
         self._writes_at_alive = record.writes_added
 
     def run(self, now_s: float) -> None:
+        if self.clock is not None:
+            self.clock.observe(now_s)
         self.heartbeat(now_s, force=bool(self.reporter.due(now_s)))
         self._backlog_limit(now_s)
         self.reporter.send_due(now_s)
@@ -81,7 +129,15 @@ class Housekeeping:
         return True
 
     def purge(self, now_s: float) -> None:
-        """Forget the checks older than the retention period, by the gate's clock."""
+        """Forget the checks older than the retention period, by the gate's clock; not while
+        the clock is unsynchronised or has just jumped (the next hour's purge tries again)."""
+        why_not = None if self.clock is None else self.clock.why_not(now_s)
+        if why_not is not None:
+            if why_not != self._purge_waited:  # said once, not every hour
+                log.warning("retention: the purge waits: %s", why_not)
+            self._purge_waited = why_not
+            return
+        self._purge_waited = None
         days = self.config.record.retention_days
         purged = self.record.purge_before(now_s - days * 86400)
         if purged:

@@ -99,6 +99,16 @@ class RunningCentre:
     def web_url(self) -> str:
         return self.web.url if self.web else ""
 
+    @property
+    def alive(self) -> bool:
+        """The collector's worker (it stores what the gates send) and the web application's
+        thread still run: what the centre's systemd watchdog vouches for."""
+        worker = getattr(self.collector, "_worker", None)
+        web_thread = getattr(self.web, "_thread", None)
+        return (worker is None or worker.is_alive()) and (
+            web_thread is None or web_thread.is_alive()
+        )
+
     def stop(self) -> None:
         if self._stopped:
             return
@@ -168,15 +178,24 @@ def serve_forever(config: CentreConfig, *, client_id: str | None = None, web: bo
     def on_signal(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
+    from terminal.common.notify import Notifier
+
+    notifier = Notifier.from_environment()  # Type=notify under systemd (gate-centre.service)
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
         running = start_centre(config, client_id=client_id, web=web)
         if running.web_url:
             print(f"gate-terminal centre: open {running.web_url}", flush=True)
+        notifier.ready(f"centre for park {config.park} running")
         try:
-            stop.wait()
+            # WATCHDOG=1 only while the collector and the pages run: a dead thread is a restart
+            while not stop.wait(notifier.watchdog_s / 4 if notifier.watchdog_s else None):
+                if running.alive:
+                    notifier.watchdog()
+            notifier.stopping()
         finally:
             running.stop()
+            notifier.close()
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)

@@ -33,6 +33,9 @@ class GateConfig(Section):
     hardware: Literal["pi", "simulated"] = "pi"
     # without a trusted clock, code ages and shift windows cannot be checked: nobody is admitted
     require_synced_clock: bool = True
+    # at boot, wait at most this long (from power-on) for the clock to be synchronised, then start
+    # in the unsynced mode: a Pi has no clock of its own and may boot offline
+    clock_wait_s: float = Field(default=90.0, ge=0.0, le=900.0)
     # which way the gate lets people through: into its zone (screened), out of it (identified),
     # or both, with a second reader and relay channel for the way out ([exit_side])
     direction: Literal["entry", "exit", "both"] = "entry"
