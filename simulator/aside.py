@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Callable, MutableSequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from simulator.crowd import SimPerson
@@ -97,19 +97,12 @@ class Aside:
         return None if resting is None else resting.back_at
 
     def back_from_rest(self, visit: Visit) -> None:
-        """The person stands in front again after a rest: the same person, their forehead the
-        same, longer indoors."""
+        """The person stands in front again after a rest (their forehead, longer indoors, is
+        the world's to serve): their approaches so far go with this one."""
         resting = self.resting.pop(visit.person.person_id, None)
-        if resting is None:
-            return
-        first = resting.approaches[-1]
-        visit.earlier = resting.approaches
-        visit.rejoined_at = resting.back_at
-        if first.forehead is not None:
-            indoors_min = (visit.front_at - first.front_at) / 60.0
-            visit.forehead = replace(
-                first.forehead, minutes_inside=first.forehead.minutes_inside + indoors_min
-            )
+        if resting is not None:
+            visit.earlier = resting.approaches
+            visit.rejoined_at = resting.back_at
 
     # --- the secondary check point ------------------------------------------------------------
     def staff_admitted(self, person_id: str) -> None:

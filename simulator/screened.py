@@ -20,6 +20,9 @@ from terminal.record.store import CheckRow, Record
 # and not back (yet)
 OUTCOMES = ("pass", "rest_pass", "rest_guard", "guard", "fault", "not_measured")
 SCREENED = ("pass", "rest", "rest_pass", "rest_guard", "guard")  # a reading was judged
+# the screening said rest, and no rested reading followed: told to rest and not back, or
+# refused for their code, roster or shift whatever the screening said
+OUTCOME_WORDS = {"rest": "rest without a rested reading"}
 FEVER_CORE_C = 37.5  # the simulator's truth: a fever, whatever the gate's thresholds
 
 
@@ -60,10 +63,12 @@ def screening_word(check: dict[str, Any]) -> str | None:
 
 
 def rests_in(record: Record) -> list[dict[str, Any]] | None:
-    """The record's rests (None for a record that keeps none)."""
+    """The record's rests, read by their columns' names (None for a record that keeps none)."""
+    if "rests" not in record.db.table_names():
+        return None
     try:
-        return record.rows("rests")
-    except (ValueError, sqlite3.OperationalError):
+        return list(record.db.query("SELECT * FROM rests ORDER BY told_at_s"))
+    except sqlite3.OperationalError:  # a table of another shape: nothing to compare
         return None
 
 
@@ -119,7 +124,7 @@ def _share(part: int, whole: int) -> str:
 
 def format_screening(tally: ScreeningTally) -> list[str]:
     """The summary's lines on the screening."""
-    said = ", ".join(f"{word} {n}" for word, n in tally.outcomes.items())
+    said = ", ".join(f"{OUTCOME_WORDS.get(word, word)} {n}" for word, n in tally.outcomes.items())
     lines = [
         f"  screening              {tally.screened} people screened; how it ended: {said}",
         f"  guard load             {_share(tally.sent_to_guard, tally.screened)} sent to the"
