@@ -5,8 +5,9 @@ staff let through the turnstile after a guard's clinical reading.
 The world hears of both only as real people would: the worker's display says ``rest`` to the
 person in front, or ``staff_admitted:<person_id>`` (the person of that code may pass now). A
 turnstile released for a staff admission is not the answer of whoever stands in front meanwhile:
-a release that comes with the green lamp is theirs; one without it, only once no staff
-admission came with it (within ``CLAIM_S``, before or after the release).
+the gate answers the person in front with the green lamp, and frees the turnstile without it
+only for a fire alarm or for someone staff let through, whom the display names just before or
+after the release.
 """
 
 from __future__ import annotations
@@ -24,9 +25,11 @@ if TYPE_CHECKING:
 # the display's words the world acts on
 REST = "rest"
 STAFF_ADMITTED = "staff_admitted:"
-# a relay release this close to the display's staff admission (before or after) is that
-# admission's; the person in front waits this long before taking a release for theirs
-CLAIM_S = 0.25
+# a relay release this soon after the display named a staff admission is that admission's
+CLAIM_S = 0.5
+# a release without the green lamp is a staff admission's, which the display names this soon
+# after it (once the relay's pulse is over, at the longest)
+NAMED_WITHIN_S = 15.0
 # told to rest this often and still not let through: they give up and go home
 MAX_RESTS = 3
 
@@ -58,10 +61,10 @@ class Aside:
         self.world = world
         self.rest_s = rest_s
         self.resting: dict[str, Resting] = {}  # by the simulation's person id
-        # releases by staff the display announced, whose relay edge has not come yet
+        # staff admissions the display named, whose release has not come yet
         self._claims: list[float] = []
-        # a release nobody has claimed yet, and who stood in front when it came
-        self._unclaimed: tuple[float, Visit | None] | None = None
+        # releases for a staff admission the display has not named yet
+        self._unnamed: list[float] = []
         # people a guard brings back to the turnstile, with the moment the staff release is due
         # (for a gate that does not tell its display of a staff admission)
         self._escorted: dict[str, float] = {}
@@ -122,19 +125,19 @@ class Aside:
         )
         if visit is None:
             return  # nobody of that code waits there (a guard brought them over already)
-        unclaimed = self._unclaimed
-        if unclaimed is not None and now - unclaimed[0] <= CLAIM_S:
-            self._unclaimed = None  # the release that came just before is theirs
+        self._unnamed = [t for t in self._unnamed if now - t <= NAMED_WITHIN_S]
+        if self._unnamed:
+            self._unnamed.pop(0)  # the release that came just before is theirs
         else:
             self._claims.append(now)  # the release that comes next is
         self._escorted.pop(visit.person.person_id, None)
         self._through(visit, now + self.world.pace.from_check_point_s)
 
-    def released(self, at_s: float, green: bool) -> bool:
-        """The turnstile released at ``at_s`` (``green``: with the green lamp lit): True when it
-        answers whoever stands in front now. A staff admission's (announced by the display, or
-        the release a guard brought someone over for) is not; one without the green lamp is
-        theirs only once nobody claims it (:meth:`front_answered`)."""
+    def released(self, at_s: float, answer: bool) -> bool:
+        """The turnstile released at ``at_s``; ``answer``: with the green lamp that answers the
+        person in front (or on a side without one). True when it is theirs: an answer, or the
+        fire alarm; not a staff admission (named by the display, or the release a guard
+        brought someone over for)."""
         escorted = next((pid for pid, at in self._escorted.items() if at == at_s), None)
         if escorted is not None:
             self._staff_release(escorted)
@@ -143,20 +146,10 @@ class Aside:
         if self._claims:
             self._claims.pop(0)
             return False
-        front = self.world.front
-        if green and front is not None and front.leave_at is None:
+        if answer or self.world.alarm_sounds(at_s):
             return True
-        self._unclaimed = (at_s, front)
+        self._unnamed.append(at_s)  # someone staff let through: the display names them
         return False
-
-    def front_answered(self, now: float) -> tuple[float, Visit] | None:
-        """A release nobody claimed in time, and the person in front it answered, still there."""
-        unclaimed = self._unclaimed
-        if unclaimed is None or now - unclaimed[0] < CLAIM_S:
-            return None
-        self._unclaimed = None
-        at_s, front = unclaimed
-        return (at_s, front) if front is not None and front is self.world.front else None
 
     def escort(self, person_id: str, at: float) -> None:
         """A guard brings ``person_id`` to the turnstile: a release at ``at`` is theirs."""

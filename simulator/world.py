@@ -159,9 +159,6 @@ class World:
         return step_in
 
     def advance(self, now: float) -> None:
-        answered = self.aside.front_answered(now)
-        if answered is not None:
-            self._released(answered[1], answered[0])
         while True:
             front = self._front
             if front is None:
@@ -266,7 +263,7 @@ class World:
     def _on_pin(self, change: PinChange) -> None:
         front = self._front
         if change.pin == self.pins.relay and change.level == int(self.pins.relay_active_high):
-            if self.aside.released(change.time_s, self._green_lamp_lit()) and front is not None:
+            if self.aside.released(change.time_s, self._answers()) and front is not None:
                 self._released(front, change.time_s)
             return
         if (
@@ -279,9 +276,11 @@ class World:
             front.reacted_at = change.time_s
             front.leave_at = change.time_s + self.pace.read_screen_s
 
-    def _green_lamp_lit(self) -> bool:
+    def _answers(self) -> bool:
+        """Does a release now answer the person in front: the green lamp is lit with it (on a
+        side without one, every release does)?"""
         lamp = self.pins.green_lamp
-        return lamp is not None and self.gpio.levels.get(lamp) == int(self.pins.lamps_active_high)
+        return lamp is None or self.gpio.levels.get(lamp) == int(self.pins.lamps_active_high)
 
     def _released(self, front: Visit, at_s: float) -> None:
         """The turnstile released for the person in front at ``at_s``."""
