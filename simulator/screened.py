@@ -132,15 +132,14 @@ def format_screening(tally: ScreeningTally) -> list[str]:
         f" {_share(tally.healthy_sent, tally.healthy_screened)}, fevers"
         f" {tally.fevers_sent} of {tally.fevers_screened} (by the simulator's truth)",
     ]
-    if tally.told_to_rest or tally.resting_at_end or tally.not_returned:
-        by_record = (
-            f"{tally.resting_at_end} resting at the end, {tally.not_returned} not returned"
-            if tally.resting_at_end is not None
-            else "the record keeps no rests"
-        )
-        lines.append(
-            f"  rest and re-screen     {tally.told_to_rest} told to rest, {tally.came_back} came"
-            f" back; {by_record}; {tally.did_not_come_back} did not come back (by the"
-            " simulator's truth)"
-        )
+    by_record = (
+        f"{tally.resting_at_end} resting at the end, {tally.not_returned} not returned"
+        if tally.resting_at_end is not None
+        else "the record keeps no rests"
+    )
+    lines.append(
+        f"  rest and re-screen     {tally.told_to_rest} told to rest, {tally.came_back} came"
+        f" back; {by_record}; {tally.did_not_come_back} did not come back (by the"
+        " simulator's truth)"
+    )
     return lines
