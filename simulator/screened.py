@@ -20,6 +20,7 @@ from terminal.record.store import CheckRow, Record
 # and not back (yet)
 OUTCOMES = ("pass", "rest_pass", "rest_guard", "guard", "fault", "not_measured")
 SCREENED = ("pass", "rest", "rest_pass", "rest_guard", "guard")  # a reading was judged
+SENT_ON = ("guard", "rest_guard")  # the screening's word: to the secondary check
 # the screening said rest, and no rested reading followed: told to rest and not back, or
 # refused for their code, roster or shift whatever the screening said
 OUTCOME_WORDS = {"rest": "rest without a rested reading"}
@@ -35,6 +36,8 @@ class ScreeningTally:
     healthy_screened: int = 0  # by the simulator's truth: no fever
     healthy_sent: int = 0
     fevers_screened: int = 0
+    # of them, those the screening sent on (guard, rest_guard), whether or not their code,
+    # roster or shift refused them anyway
     fevers_sent: int = 0
     told_to_rest: int = 0  # people the gate told to rest at least once
     came_back: int = 0  # of them, screened again after the rest
@@ -113,7 +116,7 @@ def _count_person(
     tally.screened += 1
     tally.sent_to_guard += sent
     tally.fevers_screened += fever
-    tally.fevers_sent += fever and sent
+    tally.fevers_sent += fever and words[-1] in SENT_ON
     tally.healthy_screened += not fever
     tally.healthy_sent += not fever and sent
 
@@ -129,7 +132,7 @@ def format_screening(tally: ScreeningTally) -> list[str]:
         f"  screening              {tally.screened} people screened; how it ended: {said}",
         f"  guard load             {_share(tally.sent_to_guard, tally.screened)} sent to the"
         f" guard, budget {100.0 * tally.budget:g} %; without a fever"
-        f" {_share(tally.healthy_sent, tally.healthy_screened)}, fevers"
+        f" {_share(tally.healthy_sent, tally.healthy_screened)}; fevers the screening sent on"
         f" {tally.fevers_sent} of {tally.fevers_screened} (by the simulator's truth)",
     ]
     by_record = (
