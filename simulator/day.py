@@ -69,13 +69,15 @@ class DayFigures:
 def queue_over_time(
     visits: list[Visit], start_s: float, walk_up_s: float
 ) -> list[tuple[float, int]]:
-    """How many people wait in line, from each change on: a person joins when they arrive and
-    leaves the line at its head (when they start walking up). Someone who walks straight up
-    never waits: leaving is counted before joining at the same moment."""
+    """How many people wait in line, from each change on: a person joins when they arrive (or
+    come back from a rest) and leaves the line at its head (when they start walking up).
+    Someone who walks straight up never waits: leaving is counted before joining at the same
+    moment."""
     changes: list[tuple[float, int]] = []
     for visit in visits:
-        changes.append((start_s + visit.person.arrival_s, +1))
-        changes.append((visit.front_at - walk_up_s, -1))
+        for approach in [*visit.earlier, visit]:  # resting is not waiting in line
+            changes.append((approach.queued_from(start_s), +1))
+            changes.append((approach.front_at - walk_up_s, -1))
     return _running_total(changes)
 
 

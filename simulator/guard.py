@@ -2,7 +2,11 @@
 ``secondary_check`` alert over MQTT, measures the flagged person with a clinical thermometer
 (their true core temperature) a while later, and sends the result as the gate's
 ``cmd/resolve_secondary`` command through the broker, signed with the simulator's command key
-(published, so a real gate refuses it) like every command a gate takes."""
+(published, so a real gate refuses it) like every command a gate takes.
+
+Someone else may resolve a flag first (a person at the security desk): the guard hears the gate's
+``secondary_resolved`` alert, or sees on the desk that the flag is no longer open, and stands
+down instead of measuring the person a second time."""
 
 from __future__ import annotations
 
@@ -58,9 +62,13 @@ class SimulatedGuard:
     now: Callable[[], float]  # the gate's clock: a command is issued and expires by it
     walk_over_s: float = 40.0  # from the alert to a clinical reading
     issued_by: str = "security-desk-sim"
+    # what the desk shows: is this flag still open at the gate? (None: the guard cannot tell,
+    # and goes by the alerts alone)
+    flag_open: Callable[[str], bool] | None = None
     _due: dict[str, float] = field(default_factory=dict)
     _done: set[str] = field(default_factory=set)
     resolved: int = 0
+    stood_down: int = 0  # flags someone else resolved before the guard got there
 
     def notice(self) -> None:
         received = self.subscriber.received(self.topics.alert("secondary_check"))  # type: ignore[attr-defined]
@@ -72,9 +80,12 @@ class SimulatedGuard:
                 self._due[flag_id] = sent_at + self.walk_over_s
         # someone at the security desk resolved it first: the guard need not walk over
         for alert in self.subscriber.received(self.topics.alert("secondary_resolved")):  # type: ignore[attr-defined]
-            flag_id = alert["data"]["check_event_id"]
-            if self._due.pop(flag_id, None) is not None:
-                self._done.add(flag_id)
+            self._stand_down(alert["data"]["check_event_id"])
+
+    def _stand_down(self, flag_id: str) -> None:
+        if self._due.pop(flag_id, None) is not None:
+            self._done.add(flag_id)
+            self.stood_down += 1
 
     def pending(self) -> bool:
         return bool(self._due)
@@ -84,6 +95,9 @@ class SimulatedGuard:
         gate act on it at once)."""
         for flag_id, due in list(self._due.items()):
             if now < due:
+                continue
+            if self.flag_open is not None and not self.flag_open(flag_id):
+                self._stand_down(flag_id)  # resolved meanwhile: its alert is still on the way
                 continue
             del self._due[flag_id]
             self._done.add(flag_id)

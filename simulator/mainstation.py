@@ -31,6 +31,9 @@ class MainStation:
         progress: Progress,
     ) -> None:
         self.app, self.rig, self.guard, self.who, self.progress = app, rig, guard, who, progress
+        if guard is not None:
+            # the guard sees on the desk which flags are still open
+            guard.flag_open = lambda flag_id: flag_id in app.gate.secondary.open
         self.desk_beside = False  # the screens' security desk resolves flags too
         self._wait_for_guard_until: float | None = None
 
@@ -70,21 +73,21 @@ class MainStation:
             self.guard.notice()
             escorted = self.guard.act(now)
             if escorted is not None:
-                world.escort(escorted, now)
+                world.aside.escort(escorted, now)
         from_desk: list[str] = []
         if app.desk is not None and app.publisher is not None:
             inbox = app.publisher.commands
             if self.desk_beside and self.guard is not None:
                 inbox, from_desk = desk_resolutions(inbox, self.guard, who)
                 for person_id in from_desk:
-                    world.escort(person_id, now)
+                    world.aside.escort(person_id, now)
             app.take_commands(inbox)
         app.gate.poll()
         if escorted is not None:
             # the guard hears the gate's answer: admitted, they walk the person through
-            world.escort_over(escorted, admitted_by_guard(record, who, escorted))
+            world.aside.escort_over(escorted, admitted_by_guard(record, who, escorted))
         for person_id in from_desk:  # so does a person at the security desk
-            world.escort_over(person_id, admitted_by_guard(record, who, person_id))
+            world.aside.escort_over(person_id, admitted_by_guard(record, who, person_id))
         self.progress.update(sum(len(w.visits) for w in self.rig.worlds))
 
 

@@ -53,6 +53,7 @@ class FinalOutcome:
     still_open: int = 0  # flagged, and no guard has decided yet
     no_answer: int = 0  # stood at the gate and got no decision
     freed: int = 0  # in front when the fire alarm freed the turnstile: through, unchecked
+    not_back: int = 0  # told to rest and scan again, and did not come back
 
     @property
     def refused(self) -> int:
@@ -89,6 +90,8 @@ def final_outcome(
                 final.admitted_by_staff += 1
             else:
                 after_check[reason] += 1
+        elif last.reason == "rest":
+            final.not_back += 1
         elif last.decision == "admit":
             final.admitted_at_gate += 1
         else:
@@ -145,9 +148,10 @@ def format_outcome(final: FinalOutcome) -> list[str]:
         lines.append(
             f"    {reason:<20} {count}" + (f" ({after} after a secondary check)" if after else "")
         )
-    if final.still_open or final.no_answer:
+    if final.still_open or final.no_answer or final.not_back:
         lines.append(
             f"  undecided              {final.still_open} flags still open,"
             f" {final.no_answer} people without an answer"
+            + (f", {final.not_back} told to rest and not back" if final.not_back else "")
         )
     return lines

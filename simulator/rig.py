@@ -204,6 +204,7 @@ def world_pins(config: Config) -> WorldPins:
         passage_active_high=wired.passage.active_high if wired.passage else False,
         fire_alarm=wired.fire_alarm.pin if wired.fire_alarm else None,
         fire_alarm_active_high=wired.fire_alarm.active_high if wired.fire_alarm else True,
+        green_lamp=out.green_lamp_pin,
     )
 
 
@@ -319,6 +320,7 @@ def build_rig(
         pace=pace,
         forehead_model=forehead_model,
         seed=seed,
+        rest_s=config.screening.rest_min * 60.0,  # as the display tells them
     )
     twin = MLX90614Twin(
         clock.time,

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from simulator.crowd import SimPerson
 from simulator.outcome import final_outcome, guard_decisions
+from simulator.screened import rests_in, screening_tally
 from simulator.subscriber import Subscriber
 from simulator.summary import Spread, Summary
 from simulator.truth import (
@@ -16,6 +17,7 @@ from simulator.truth import (
     checks_against_the_truth,
     drills_against_the_record,
     passages_against_the_truth,
+    rests_against_the_truth,
     rows_by_person,
     shifts_as_timetabled,
     way_out_against_the_truth,
@@ -51,12 +53,14 @@ def summarise(
     # as a person lives it: from leaving the queue's head to the turnstile opening or a refusal
     walk_up_s = world.pace.walk_up_s
     at_gate = [v.reacted_at - (v.front_at - walk_up_s) for v in visits if v.reacted_at is not None]
-    waits = [v.front_at - walk_up_s - (world.start + v.person.arrival_s) for v in visits]
+    waits = [v.front_at - walk_up_s - v.queued_from(world.start) for v in visits]
     if no_decision:
         problems.append(f"{no_decision} people stood at the gate and got no decision")
     secondary_steps = record.rows("secondary_steps")
     outcomes = guard_decisions(secondary_steps)
     problems.extend(checks_against_the_truth(visits, who_was_there, outcomes))
+    rests = rests_in(record)
+    problems.extend(rests_against_the_truth(visits, who_was_there, rests))
     shifts = shifts_as_timetabled(visits, who_was_there, config, outcomes)
     problems.extend(shifts.problems)
     own = [p for p in record.passages() if p["gate"] is None]  # not the zone peers'
@@ -122,6 +126,13 @@ def summarise(
         freed=sum(1 for v in visits if v.outcome == "freed"),
         way_out=way_out_tally,
         final=final_outcome(visits, rows_by_person(who_was_there), outcomes, passages),
+        screening=screening_tally(
+            visits,
+            rows_by_person(who_was_there),
+            checks,
+            rests,
+            config.screening.secondary_budget,
+        ),
     )
 
 

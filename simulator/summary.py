@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from simulator.day import DayFigures, format_day
 from simulator.outcome import FinalOutcome, format_outcome
 from simulator.progress import ShiftLog
+from simulator.screened import ScreeningTally, format_screening
 from simulator.zone import (
     ZoneTally,
     format_zone,
@@ -79,6 +80,8 @@ class Summary:
     way_out: WayOutTally | None = None
     log: ShiftLog | None = None  # the shift's log file, and how many warnings and errors it holds
     final: FinalOutcome | None = None  # how it ended for each person: the summary's first lines
+    # how the screening ended for each person, the guards' load, the rests
+    screening: ScreeningTally | None = None
 
     def agrees(self) -> bool:
         return not self.problems
@@ -167,6 +170,7 @@ def format_summary(summary: Summary) -> str:
         f"  secondary checks       {summary.flagged} flagged, {summary.secondary_checks} checked"
         f" by a guard: {summary.admitted_by_staff} admitted by staff,"
         f" {summary.refused_after_check} refused after the check, {summary.open_flags} open",
+        *(format_screening(summary.screening) if summary.screening is not None else []),
         f"  fevers -> isolation    {summary.isolation_routed} (confirmed by a clinical reading)",
         f"  others -> isolation    {summary.isolation_at_gate} (a health code's colour, a positive"
         " nucleic-acid test)",

@@ -70,8 +70,9 @@ def checks_against_the_truth(
                 f"{pid} was checked on someone else's code{' and ADMITTED' if admitted else ''}"
             )
         # a retry after "no code" is a new check, and so is the check of someone told to wait
-        # for room in the zone once someone left; any other second check is a double count
-        if any(r.reason not in ("no_code", "zone_full") for r in rows[:-1]):
+        # for room in the zone once someone left, or to rest and scan again; any other second
+        # check is a double count
+        if any(r.reason not in ("no_code", "zone_full", "rest") for r in rows[:-1]):
             problems.append(f"{pid} was checked {len(rows)} times in one approach")
         if visit.outcome not in ("no_decision", "freed") and not rows:
             problems.append(f"{pid} got an answer without a check in the record")
@@ -120,7 +121,8 @@ def passages_against_the_truth(
     who_was_there: dict[str, tuple[SimPerson | None, CheckRow]],
 ) -> list[str]:
     """Every admission has its passage, and with a passage contact it says what the person
-    really did: went through, or turned back."""
+    really did: went through, or turned back. A person let in by staff after a secondary check
+    was told so (the display says they may pass now) and went through."""
     problems = []
     visit_of = {v.person.person_id: v for v in visits}
     by_admission = {p["admission_id"]: p for p in passages}
@@ -134,14 +136,54 @@ def passages_against_the_truth(
         visit = visit_of.get(person.person_id) if person is not None else None
         if visit is None:
             continue
-        # a person a guard brings back through the turnstile goes through
-        went = passage["admitted_by"] == "guard" or visit.outcome in ("passed", "freed")
+        pid, by_staff = visit.person.person_id, passage["admitted_by"] == "guard"
+        if by_staff and not visit.staff_pulses:
+            problems.append(f"{pid} was let in by staff and never told they may pass")
+            continue
+        went = by_staff or visit.outcome in ("passed", "freed")
         recorded = passage["outcome"]
         if recorded == "unconfirmed":
             continue  # no passage contact: the gate cannot tell
         if recorded != ("passed" if went else "not_passed"):
             did = "went through" if went else "turned back"
-            problems.append(f"{person.person_id} {did}, the record says {recorded}")  # type: ignore[union-attr]
+            problems.append(f"{pid} {did}, the record says {recorded}")
+    return problems
+
+
+def rests_against_the_truth(
+    visits: list[Visit],
+    who_was_there: dict[str, tuple[SimPerson | None, CheckRow]],
+    rests: list[dict] | None,
+) -> list[str]:
+    """Everyone refused for a rest was told so by the display (and rested), and nobody else
+    was; the record's rests say who came back in time, as the people did. ``rests``: the
+    record's (None: a record that keeps none)."""
+    problems = []
+    rows = rows_by_person(who_was_there)
+    for visit in visits:
+        pid = visit.person.person_id
+        told = sum(1 for a in [*visit.earlier, visit] if a.told_to_rest_at is not None)
+        refused = sum(1 for r in rows.get(pid, []) if r.reason == "rest")
+        if told != refused:
+            problems.append(
+                f"{pid} was refused for a rest {refused} times and told to rest {told} times"
+            )
+    for rest in rests or []:
+        person, row = who_was_there.get(rest.get("event_id", ""), (None, None))
+        if person is None or row is None:
+            continue
+        later = [r for r in rows.get(person.person_id, []) if r.epoch_s > row.epoch_s]
+        expires_s = rest.get("expires_s")
+        in_time = bool(later) and (expires_s is None or later[0].epoch_s <= expires_s)
+        status = rest.get("status")
+        if in_time and status != "returned":
+            problems.append(
+                f"{person.person_id} came back from their rest, the record says {status}"
+            )
+        elif not later and status == "returned":
+            problems.append(
+                f"{person.person_id} never came back from their rest, the record says returned"
+            )
     return problems
 
 

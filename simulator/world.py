@@ -11,11 +11,12 @@ panel's contact), so the gate under test cannot tell it from a real entrance.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 
+from simulator.aside import REST, STAFF_ADMITTED, Aside, rejoin
 from simulator.clock import SimClock
 from simulator.crowd import SimPerson
 from simulator.forehead import Forehead, ForeheadModel
@@ -24,8 +25,9 @@ from simulator.frames import FrameRenderer, Pose, damage, qr_modules
 from simulator.gpio import FakeGPIO, PinChange
 from simulator.mlx90614 import Scene
 
-# freed: in front when the fire alarm freed the turnstile, they went through unchecked
-Outcome = Literal["passed", "turned_back", "turned_away", "no_decision", "freed"]
+# freed: in front when the fire alarm freed the turnstile, they went through unchecked;
+# told_to_rest: the display sent them to rest and scan again (they come back as a new approach)
+Outcome = Literal["passed", "turned_back", "turned_away", "no_decision", "freed", "told_to_rest"]
 # how long the turnstile's passage-complete contact closes as someone goes through
 PASSAGE_PULSE_S = 0.3
 TURNSTILE_RESET_S = 0.5  # after a passage, before the arm turns for the next person
@@ -43,6 +45,8 @@ class Pace:
     # how big the next person's code looks from the camera, a metre or so further away
     queue_code_module_px: float = 1.2
     come_closer_s: float = 0.8  # from the display asking to come closer to standing there
+    rest_walk_s: float = 30.0  # told to rest: to the rest area and back, beyond the rest itself
+    from_check_point_s: float = 4.0  # let in by staff: from the check point to the turnstile
 
 
 @dataclass
@@ -61,6 +65,14 @@ class Visit:
     close_cm: float = 15.0  # where they stand once asked to come closer
     asked_closer_at: float | None = None
     staff_pulses: int = 0  # the turnstile released by staff after a secondary check
+    staff_through_at: float | None = None  # went through, let in by staff, at this moment
+    told_to_rest_at: float | None = None  # the display told them to rest and scan again
+    earlier: list[Visit] = field(default_factory=list)  # their approaches before a rest
+    rejoined_at: float | None = None  # after a rest: when they joined the queue again
+
+    def queued_from(self, start_s: float) -> float:
+        """When this approach joined the queue: on arrival, or back from a rest."""
+        return self.rejoined_at if self.rejoined_at is not None else start_s + self.person.arrival_s
 
     def distance_cm(self, t: float) -> float:
         if self.asked_closer_at is not None and t >= self.asked_closer_at:
@@ -78,6 +90,7 @@ class WorldPins:
     passage_active_high: bool = False
     fire_alarm: int | None = None  # the fire alarm panel's contact, when wired
     fire_alarm_active_high: bool = True
+    green_lamp: int | None = None  # lit with an admission: the release is the one in front's
 
 
 class World:
@@ -94,14 +107,15 @@ class World:
         pace: Pace | None = None,
         forehead_model: ForeheadModel | None = None,
         seed: int = 0,
+        rest_s: float = 300.0,
     ) -> None:
+        """``rest_s``: how long the display tells a person to rest (``screening.rest_min``)."""
         self.clock = clock
         self.forehead_model = forehead_model or ForeheadModel()
         self.foreheads = Foreheads(self.forehead_model, seed, shift_start_epoch_s)
-        # people a guard brings back to the turnstile after a normal clinical reading, with the
-        # moment the staff release is due
-        self._escorted: dict[str, float] = {}
         self.pace = pace or Pace()
+        # those told to rest, and those waiting at the secondary check point
+        self.aside = Aside(self, rest_s)
         self.pins = pins
         self.renderer = renderer
         self._rng = rng
@@ -138,7 +152,7 @@ class World:
         if self._front is not None or not self._queue:
             return None
         person = self._queue[0]
-        step_in = max(self.start + person.arrival_s, self._front_free_at) + self.pace.walk_up_s
+        step_in = max(self._joins_at(person), self._front_free_at) + self.pace.walk_up_s
         for sounds_from, until in self._alarms:
             if sounds_from <= step_in < until:
                 step_in = until + self.pace.walk_up_s  # nobody comes in while the alarm sounds
@@ -155,18 +169,27 @@ class World:
                     return
                 person = self._queue.popleft()
                 self._front = self._step_up(person, step_in)
+                self.aside.back_from_rest(self._front)
                 continue
             if front.leave_at is None and now - front.front_at >= self.pace.give_up_s:
                 front.outcome = "no_decision"
                 front.leave_at = front.front_at + self.pace.give_up_s
             if front.leave_at is not None and now >= front.leave_at:
                 self._front_free_at = front.leave_at
-                self.visits.append(front)
+                if self.aside.leaves_to_rest(front):
+                    rejoin(self._queue, front.person, self._joins_at)
+                else:
+                    self.visits.append(front)
                 if front.person.leaves_phone:
                     self._left_behind.append(self._lying_on_the_counter(front))
                 self._front = None
                 continue
             return
+
+    def _joins_at(self, person: SimPerson) -> float:
+        """When ``person`` joins the queue: on arrival, or back from a rest."""
+        back_at = self.aside.back_at(person)
+        return self.start + person.arrival_s if back_at is None else back_at
 
     def _step_up(self, person: SimPerson, at: float) -> Visit:
         self._last_ambient_c = person.ambient_c
@@ -227,7 +250,7 @@ class World:
         self._alarms.append((at_s, float("inf")))
         self.gpio.disconnect(pin, at_s=at_s)
 
-    def _went_through(self, at_s: float) -> None:
+    def went_through(self, at_s: float) -> None:
         """The turnstile's passage-complete contact closes as someone goes through; one person
         at a time: a second waits until the arm has turned for the first."""
         at_s = max(at_s, self._turnstile_turns_again_at)
@@ -237,57 +260,42 @@ class World:
             self.gpio.pulse_input(self.pins.passage, level, at_s, PASSAGE_PULSE_S)
 
     # --- what the gate's outputs do to people -------------------------------------------------
-    def escort(self, person_id: str, at: float) -> None:
-        """A guard brings ``person_id`` to the turnstile: a release at ``at`` is theirs."""
-        self._escorted[person_id] = at
-
-    def escort_over(self, person_id: str, admitted: bool = False) -> None:
-        """The guard's walk is over. An admitted person whose release the world did not see (the
-        turnstile was held free for someone else already: no edge on the relay) goes through."""
-        if admitted and person_id in self._escorted and self.turnstile_released:
-            self._staff_release(person_id)
-        self._escorted.pop(person_id, None)
-
-    def _staff_release(self, person_id: str) -> None:
-        self._escorted.pop(person_id, None)
-        self._went_through(self.clock.time() + self.pace.pass_s)
-        for visit in [*self.visits, *([self._front] if self._front else [])]:
-            if visit.person.person_id == person_id:
-                visit.staff_pulses += 1
-
     def _on_pin(self, change: PinChange) -> None:
-        if change.pin == self.pins.relay and change.level == int(self.pins.relay_active_high):
-            escorted = [pid for pid, at in self._escorted.items() if at == change.time_s]
-            if escorted:
-                self._staff_release(escorted[0])
-                return
         front = self._front
-        if front is None:
-            return
         if change.pin == self.pins.relay and change.level == int(self.pins.relay_active_high):
-            front.relay_pulses += 1
-            if front.leave_at is None and self.alarm_sounds(change.time_s):
-                front.outcome = "freed"  # the fire alarm: out, or in, without a check
-                front.reacted_at = change.time_s
-                front.leave_at = change.time_s + self.pace.pass_s
-                self._went_through(front.leave_at)
-            elif front.leave_at is None and front.person.passes:
-                front.outcome = "passed"
-                front.reacted_at = change.time_s
-                front.leave_at = change.time_s + self.pace.pass_s
-                self._went_through(front.leave_at)
-            elif front.leave_at is None:  # changed their mind: back out, through the queue
-                front.outcome = "turned_back"
-                front.reacted_at = change.time_s
-                front.leave_at = change.time_s + self.pace.read_screen_s
-        elif (
-            change.pin == self.pins.red_lamp
+            if self.aside.released(change.time_s, self._answers()) and front is not None:
+                self._released(front, change.time_s)
+            return
+        if (
+            front is not None
+            and change.pin == self.pins.red_lamp
             and change.level == int(self.pins.lamps_active_high)
             and front.leave_at is None
         ):
             front.outcome = "turned_away"
             front.reacted_at = change.time_s
             front.leave_at = change.time_s + self.pace.read_screen_s
+
+    def _answers(self) -> bool:
+        """Does a release now answer the person in front: the green lamp is lit with it (on a
+        side without one, every release does)?"""
+        lamp = self.pins.green_lamp
+        return lamp is None or self.gpio.levels.get(lamp) == int(self.pins.lamps_active_high)
+
+    def _released(self, front: Visit, at_s: float) -> None:
+        """The turnstile released for the person in front at ``at_s``."""
+        front.relay_pulses += 1
+        if front.leave_at is not None:
+            return
+        front.reacted_at = at_s
+        if self.alarm_sounds(at_s) or front.person.passes:
+            # the fire alarm: out, or in, without a check; else their admission
+            front.outcome = "freed" if self.alarm_sounds(at_s) else "passed"
+            front.leave_at = at_s + self.pace.pass_s
+            self.went_through(front.leave_at)
+        else:  # changed their mind: back out, through the queue
+            front.outcome = "turned_back"
+            front.leave_at = at_s + self.pace.read_screen_s
 
     # --- what the sensors see -----------------------------------------------------------------
     def scene(self, t: float) -> Scene:
@@ -303,10 +311,16 @@ class World:
         return None if front is None else front.distance_cm(t)
 
     def display(self, state: str) -> None:
-        """The worker's display; a person asked to come closer does so after a moment."""
+        """The worker's display: a person asked to come closer does so after a moment; told to
+        rest, they step out of the lane, rest and queue again; a person waiting at the check
+        point, told they may pass, walks through."""
         front = self._front
         if state == "come_closer" and front is not None and front.asked_closer_at is None:
             front.asked_closer_at = self.clock.time() + self.pace.come_closer_s
+        elif state == REST and front is not None:
+            self.aside.told_to_rest(front)
+        elif state.startswith(STAFF_ADMITTED):
+            self.aside.staff_admitted(state.removeprefix(STAFF_ADMITTED))
 
     def sensor_fault(self) -> Any:
         return self._front.person.sensor_fault if self._front else None
@@ -329,7 +343,7 @@ class World:
             self.pace.queue_holds_code_up
             and front is not None
             and waiting is not None
-            and now >= self.start + waiting.arrival_s
+            and now >= self._joins_at(waiting)
             and self.payloads.get(waiting.person_id)
         ):
             base = np.minimum(base, self._held_up_behind(waiting))

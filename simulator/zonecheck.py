@@ -4,12 +4,14 @@ world's truth."""
 from __future__ import annotations
 
 from simulator.rig import Rig
+from simulator.screened import rests_in
 from simulator.truth import (
     WayThrough,
     checks_against_the_truth,
     drills_against_the_record,
     let_out_as_the_world_knows,
     passages_against_the_truth,
+    rests_against_the_truth,
     way_out_against_the_truth,
 )
 from simulator.world import Visit
@@ -73,6 +75,7 @@ def zone_against_the_truth(
         leaving = peers_way_out(peer)
         every_check, passages = peer.record.checks(), peer.record.passages()
         found = checks_against_the_truth(visits_there, peer.who_was_there)
+        found += rests_against_the_truth(visits_there, peer.who_was_there, rests_in(peer.record))
         found += passages_against_the_truth(
             [p for p in passages if leaving is None or p["direction"] != "exit"],
             visits_there,
