@@ -91,6 +91,9 @@ class Screening:
         self.baselines = Baselines(config.baseline_min_readings)
         # whether each recent first reading went to the guard at once
         self._first_verdicts: deque[bool] = deque(maxlen=FIRST_SCORES)
+        # the first reading's residual of each person resting now, for their baseline once the
+        # reading after the rest has passed
+        self._resting: dict[str, float] = {}
         self.scores: dict[tuple[Stage, bool], Scores] = {
             ("first", False): Scores(FIRST_SCORES),
             ("first", True): Scores(FIRST_SCORES),
@@ -222,7 +225,9 @@ class Screening:
     ) -> None:
         """Take a judged reading into the crowd, the scores and the person's baseline. A reading
         hotter than any forehead is not a number to learn from; one sent to the guard is kept out
-        of the crowd and of the person's baseline (it may be a fever)."""
+        of the crowd and of the person's baseline (it may be a fever), and so is the first
+        reading of a visit that rested: it joins the baseline only once the reading after the
+        rest has passed (a fever that rests must not lift the usual it is then held against)."""
         if reading.object_c > self.config.plausible_max_c:
             return
         if stage == "first":
@@ -236,8 +241,21 @@ class Screening:
         if expected.basis == "table":
             return
         self.scores[(stage, expected.basis == "baseline")].add(score)
-        if person_id is not None and verdict != "guard" and expected.crowd_c is not None:
-            self.baselines.add(person_id, reading.object_c - expected.crowd_c)
+        if person_id is None or expected.crowd_c is None:
+            return
+        residual_c = reading.object_c - expected.crowd_c
+        if stage == "first":
+            self._resting.pop(person_id, None)  # a rest never come back from: not taken
+            if verdict == "rest":
+                self._resting[person_id] = residual_c
+            elif verdict == "pass":
+                self.baselines.add(person_id, residual_c)
+            return
+        first_c = self._resting.pop(person_id, None)
+        if verdict == "pass":
+            if first_c is not None:
+                self.baselines.add(person_id, first_c)
+            self.baselines.add(person_id, residual_c)
 
     def resume(self, history: Iterable[object]) -> None:
         """Take the record's earlier screenings again, oldest first (``ForeheadReading`` rows:
