@@ -1,0 +1,97 @@
+"""``gate-terminal doctor --config FILE``: is this gate ready to run? A pass/fail table, one row
+per check with what to do about each failure; the exit code is 1 when anything failed.
+
+The devices come from the factory ``run`` would use (terminal/cli/hardware.py): the Pi's on a
+Pi, the simulator's twins on a simulated gate."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from terminal.cli.hardware import device_factory
+from terminal.devices import SystemClock
+from terminal.doctor import CHECKS, Row, not_checked
+from terminal.doctor.broker import broker_row
+from terminal.doctor.devices import check_devices
+from terminal.doctor.system import clock_row, config_row, disk_row, record_row
+from terminal.doctor.text import (
+    CHECK_NAMES,
+    STATUS,
+    Language,
+    default_language,
+    padded,
+    say,
+    width,
+    words,
+)
+from terminal.rules.roster import Roster
+
+
+def add_commands(commands: Any, existing_file: Callable[[str], Any]) -> None:
+    doctor = commands.add_parser(
+        "doctor", help="check that this gate is ready to run: a pass/fail table with the fixes"
+    )
+    doctor.add_argument("--config", type=existing_file, required=True, metavar="FILE")
+    doctor.add_argument(
+        "--actuate",
+        action="store_true",
+        help="click the relay once: the turnstile is released once (default: it is not)",
+    )
+    doctor.add_argument(
+        "--language",
+        choices=("zh", "en"),
+        default=None,
+        help="default: the worker's display's ([display] language)",
+    )
+
+
+def examine(path: Path, actuate: bool = False) -> tuple[list[Row], Language | None]:
+    """Every check's row, and the config's display language (None: the config did not load)."""
+    row, config, roster = config_row(path)
+    if config is None:
+        return [row, *(not_checked(name, say("no_config")) for name in CHECKS[1:])], None
+    # the devices are checked without a roster too (a gate is wired before its roster comes)
+    found = check_devices(config, device_factory(config), roster or Roster([]), actuate)
+    rows = [row, *found.rows]
+    clock = found.clock
+    rows += [broker_row(config), clock_row(config, clock or SystemClock())]
+    rows += [disk_row(config), record_row(config)]
+    return rows, config.display.language
+
+
+def table(rows: list[Row], language: Language, source: Path) -> str:
+    def name(check: str) -> str:
+        return f"{check} {CHECK_NAMES[check]}" if language == "zh" else check
+
+    index = 1 if language == "zh" else 0
+    headings = words(say("columns"), language).split("|")
+    first = max(width(h) for h in [headings[0], *(name(r.check) for r in rows)])
+    second = max(width(h) for h in [headings[1], *(s[index] for s in STATUS.values())])
+    indent = " " * (first + second + 4)
+    lines = [words(say("heading", config=source), language), ""]
+    lines.append(f"{padded(headings[0], first)}  {padded(headings[1], second)}  {headings[2]}")
+    for row in rows:
+        status = STATUS[row.status][index]
+        detail = words(row.detail, language)
+        lines.append(f"{padded(name(row.check), first)}  {padded(status, second)}  {detail}")
+        if row.fix is not None:
+            lines.append(f"{indent}{words(say('fix'), language)}{words(row.fix, language)}")
+    failures = sum(row.failed for row in rows)
+    checks = len({row.check for row in rows})
+    if failures:
+        summary = say("some_failed", failed=len({r.check for r in rows if r.failed}), n=checks)
+    else:
+        summary = say("all_passed", n=checks)
+    lines += ["", words(summary, language)]
+    return "\n".join(lines) + "\n"
+
+
+def run(args: argparse.Namespace) -> int:
+    rows, configured = examine(args.config, actuate=args.actuate)
+    language: Language = args.language or configured or default_language()
+    sys.stdout.write(table(rows, language, args.config))
+    return 1 if any(row.failed for row in rows) else 0
