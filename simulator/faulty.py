@@ -2,11 +2,12 @@
 doctor's tests pick (terminal/cli/hardware.py's ``factory_for_tests``). The twins are the
 simulator's own, under the gate's drivers; each fault is one a real gate shows: a thermometer that
 does not answer (NACK), sends corrupted words (bad PEC), sets its error flag or is stuck; no
-distance sensor on the bus; a camera that gives no frames; a clock that is not synchronised; a fire
-alarm wire cut."""
+distance sensor on the bus; a camera that gives no frames, or hangs; a clock that is not
+synchronised; a fire alarm wire cut."""
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 
@@ -35,6 +36,7 @@ class Faults:
     thermometer: Fault | None = None  # on every read of the first thermometer
     no_distance: bool = False  # no VL53L0X answers on the bus
     camera: bool = False  # the camera gives no frame
+    camera_hangs: bool = False  # a read of the camera never returns (until it is closed)
     unsynced_clock: bool = False
     fire_alarm_cut: bool = False  # the fire alarm panel's wire cut: it reads as the alarm
     code: str | None = None  # a QR code held up to the camera (its text)
@@ -63,12 +65,18 @@ class _Still:
             gray = renderer.place(modules, pose)
         self.frame = renderer.noisy(gray)
         self.failing = faults.camera
+        self.hangs = faults.camera_hangs
+        self.released = threading.Event()
 
     def read(self) -> tuple[bool, np.ndarray | None]:
-        return (False, None) if self.failing else (True, self.frame.copy())
+        if self.hangs:
+            self.released.wait()
+        if self.failing or self.released.is_set():
+            return False, None
+        return True, self.frame.copy()
 
     def release(self) -> None:
-        pass
+        self.released.set()
 
 
 class FaultyDevices:
@@ -118,7 +126,7 @@ class FaultyDevices:
             thermometer=MLX90614(bus, config.thermometer.address),
             outputs=build_outputs(gpio, config, clock.sleep),
             clock=clock,
-            closers=[bus.close],
+            closers=[bus.close, capture.release],
             distance=VL53L0X(bus, config.distance.address, sleep=clock.sleep),
             more_thermometers=[MLX90614(bus, a) for a in config.thermometer.more_addresses],
             inputs=build_inputs(gpio, config, clock.time, clock.sleep),

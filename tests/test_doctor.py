@@ -24,6 +24,7 @@ from terminal.cli import hardware
 from terminal.cli.main import main
 from terminal.doctor import CHECKS, passed
 from terminal.doctor import broker as doctor_broker
+from terminal.doctor import devices as doctor_devices
 from terminal.doctor import system as doctor_system
 from terminal.doctor.text import say
 from terminal.record.store import Record
@@ -207,6 +208,35 @@ def test_each_device_fault_fails_its_own_row_with_its_fix(
     assert "1 of 11 checks failed" in out
 
 
+def test_a_hung_camera_fails_its_row_and_doctor_goes_on(
+    tmp_path: Path,
+    bench: Bench,
+    no_broker: None,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(doctor_devices, "CAMERA_TIMEOUT_S", 0.3)
+    bench.faults = Faults(camera_hangs=True)
+    code, out = doctor(capsys, gate_toml(tmp_path))
+    assert code == 1 and failing(out) == ["camera"], out
+    assert "no frame: no answer in time: the read hangs" in rows(out)["camera"][0]
+
+
+@pytest.mark.skipif(Path("/dev/i2c-1").exists(), reason="this machine has an I2C bus")
+def test_off_a_pi_the_pis_factory_fails_the_bus_and_says_what_was_not_checked(
+    tmp_path: Path, no_broker: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """gate.hardware = "pi" where there is no Pi: rows, not a traceback."""
+    config = example_gate_config(tmp_path)
+    code, out = doctor(capsys, config, "--language", "en")
+    assert code == 1
+    found = rows(out)
+    assert found["i2c"][0].startswith("FAIL") and "/dev/i2c-1 does not open" in found["i2c"][0]
+    assert "enable I2C (dtparam=i2c_arm=on" in out
+    for name in ("thermometer", "distance", "camera", "relay", "inputs"):
+        assert found[name][0].startswith("not checked"), out
+
+
 def test_a_full_disk_fails_the_disk_row(
     tmp_path: Path,
     no_broker: None,
@@ -283,7 +313,7 @@ def test_the_examples_placeholders_fail_the_config_and_nothing_else_is_tried(
 
 
 def test_a_config_without_its_roster_says_how_to_install_one(
-    tmp_path: Path, bench: Bench, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, bench: Bench, no_broker: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     text = example_gate_config_text_without_roster(tmp_path)
     code, out = doctor(capsys, text, "--language", "en")

@@ -56,11 +56,9 @@ def examine(path: Path, actuate: bool = False) -> tuple[list[Row], Language | No
         return [row, *(not_checked(name, say("no_config")) for name in CHECKS[1:])], None
     # the devices are checked without a roster too (a gate is wired before its roster comes)
     found = check_devices(config, device_factory(config), roster or Roster([]), actuate)
-    rows = [row, *found.rows]
-    clock = found.clock
-    rows += [broker_row(config), clock_row(config, clock or SystemClock())]
-    rows += [disk_row(config), record_row(config)]
-    return rows, config.display.language
+    clock = found.clock or SystemClock()
+    rows = [row, *found.rows, broker_row(config), clock_row(config, clock)]
+    return [*rows, disk_row(config), record_row(config)], config.display.language
 
 
 def table(rows: list[Row], language: Language, source: Path) -> str:
@@ -80,12 +78,9 @@ def table(rows: list[Row], language: Language, source: Path) -> str:
         lines.append(f"{padded(name(row.check), first)}  {padded(status, second)}  {detail}")
         if row.fix is not None:
             lines.append(f"{indent}{words(say('fix'), language)}{words(row.fix, language)}")
-    failures = sum(row.failed for row in rows)
     checks = len({row.check for row in rows})
-    if failures:
-        summary = say("some_failed", failed=len({r.check for r in rows if r.failed}), n=checks)
-    else:
-        summary = say("all_passed", n=checks)
+    failed = len({row.check for row in rows if row.failed})
+    summary = say("some_failed", failed=failed, n=checks) if failed else say("all_passed", n=checks)
     lines += ["", words(summary, language)]
     return "\n".join(lines) + "\n"
 

@@ -36,6 +36,7 @@ WALL_C = 22.0
 CAMERA_FRAMES = 15
 # a camera read that has not returned by then is a hung camera, not a slow one
 CAMERA_TIMEOUT_S = 10.0
+HUNG = "no answer in time: the read hangs"
 INPUT_READS = 5
 INPUT_READ_GAP_S = 0.02
 
@@ -62,8 +63,11 @@ def check_devices(
     except (GateError, CameraError, OSError, RuntimeError, ValueError) as exc:
         return DeviceRows(rows + _unopened(exc, bus_ok), None)
     try:
-        rows += [camera_row(config, devices), relay_row(config, devices, actuate)]
-        rows.append(inputs_row(devices))
+        camera = camera_row(config, devices)
+        if camera.detail.params.get("error") == HUNG:
+            # closing a capture that another thread is stuck in may take the process down
+            devices.closers[:] = [c for c in devices.closers if c != devices.camera.close]
+        rows += [camera, relay_row(config, devices, actuate), inputs_row(devices)]
     finally:
         devices.close()
     return DeviceRows(rows, devices.clock)
@@ -191,7 +195,7 @@ def within(seconds: float, work: Callable[[], T]) -> T:
     if problem:
         raise problem[0]
     if not answer:
-        raise TimeoutError(f"no answer within {seconds:.0f} s")
+        raise TimeoutError(HUNG)
     return answer[0]
 
 

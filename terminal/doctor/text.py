@@ -44,7 +44,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{failed} of {n} checks failed: fix them and run doctor again before starting the gate.",
         "{n} 项检查中有 {failed} 项失败：请逐项处理后再次运行自检，然后再启动闸机服务。",
     ),
-    "not_checked": ("not checked: {why}", "未检查：{why}"),
     "no_config": ("the config does not load", "配置无法读取"),
     "no_bus": ("the I2C bus does not open", "I2C 总线无法打开"),
     "no_devices": ("the gate's devices do not open: {error}", "闸机设备无法打开：{error}"),
@@ -303,9 +302,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{folder} 仅剩 {free} MB，低于记录所需的 {need} MB",
     ),
     "disk.fix": (
-        "free space (journalctl --vacuum-size=100M, old files) or use a larger card; with the disk"
+        "free space (journalctl --vacuum-size=32M, old files) or use a larger card; with the disk"
         " full the gate keeps the turnstile shut",
-        "清理空间（journalctl --vacuum-size=100M、旧文件）或换更大的存储卡；磁盘写满时闸机保持关闭",
+        "清理空间（journalctl --vacuum-size=32M、旧文件）或换更大的存储卡；磁盘写满时闸机保持关闭",
     ),
     "disk.bad": ("{folder}: {error}", "{folder}：{error}"),
     # record
