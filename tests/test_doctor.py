@@ -19,7 +19,6 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from simulator.faulty import Faults, FaultyDevices
-from terminal.cli import doctor as cli_doctor
 from terminal.cli import hardware
 from terminal.cli.main import main
 from terminal.doctor import CHECKS, passed
@@ -130,7 +129,7 @@ def bench(monkeypatch: pytest.MonkeyPatch) -> Bench:
 def no_broker(monkeypatch: pytest.MonkeyPatch) -> None:
     """The broker is not what these tests are about: its row is left out (a pass)."""
     row = passed("broker", say("config.bad", error="not under test"))
-    monkeypatch.setattr(cli_doctor, "broker_row", lambda _config: row)
+    monkeypatch.setattr(doctor_broker, "broker_row", lambda _config: row)
 
 
 def doctor(capsys: pytest.CaptureFixture[str], config: Path, *args: str) -> tuple[int, str]:

@@ -12,12 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from terminal.cli.hardware import device_factory
-from terminal.devices import SystemClock
 from terminal.doctor import CHECKS, Row, not_checked
-from terminal.doctor.broker import broker_row
-from terminal.doctor.devices import check_devices
-from terminal.doctor.system import clock_row, config_row, disk_row, record_row
 from terminal.doctor.text import (
     CHECK_NAMES,
     STATUS,
@@ -28,7 +23,6 @@ from terminal.doctor.text import (
     width,
     words,
 )
-from terminal.rules.roster import Roster
 
 
 def add_commands(commands: Any, existing_file: Callable[[str], Any]) -> None:
@@ -51,6 +45,14 @@ def add_commands(commands: Any, existing_file: Callable[[str], Any]) -> None:
 
 def examine(path: Path, actuate: bool = False) -> tuple[list[Row], Language | None]:
     """Every check's row, and the config's display language (None: the config did not load)."""
+    # here, not at the top: the centre's install has the command line without the camera stack
+    from terminal.cli.hardware import device_factory
+    from terminal.devices import SystemClock
+    from terminal.doctor.broker import broker_row
+    from terminal.doctor.devices import check_devices
+    from terminal.doctor.system import clock_row, config_row, disk_row, record_row
+    from terminal.rules.roster import Roster
+
     row, config, roster = config_row(path)
     if config is None:
         return [row, *(not_checked(name, say("no_config")) for name in CHECKS[1:])], None
