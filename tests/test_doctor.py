@@ -121,7 +121,7 @@ class Bench:
 def bench(monkeypatch: pytest.MonkeyPatch) -> Bench:
     bench = Bench()
     monkeypatch.setattr(hardware, "factory_for_tests", bench.factory)
-    monkeypatch.setattr(doctor_broker, "gate_running", lambda: False)
+    monkeypatch.setattr(doctor_system, "gate_running", lambda: False)
     return bench
 
 
@@ -129,7 +129,7 @@ def bench(monkeypatch: pytest.MonkeyPatch) -> Bench:
 def no_broker(monkeypatch: pytest.MonkeyPatch) -> None:
     """The broker is not what these tests are about: its row is left out (a pass)."""
     row = passed("broker", say("config.bad", error="not under test"))
-    monkeypatch.setattr(doctor_broker, "broker_row", lambda _config: row)
+    monkeypatch.setattr(doctor_broker, "broker_row", lambda _config, _running: row)
 
 
 def doctor(capsys: pytest.CaptureFixture[str], config: Path, *args: str) -> tuple[int, str]:
@@ -474,12 +474,18 @@ def test_doctor_does_not_log_in_beside_a_running_gate(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     gate = Gate(park_broker).connect()
-    monkeypatch.setattr(doctor_broker, "gate_running", lambda: True)
+    monkeypatch.setattr(doctor_system, "gate_running", lambda: True)
     try:
         code, out = doctor(capsys, gate_toml(tmp_path, park_broker))
         assert code == 0, out
         assert "the gate is running, so its login and ACL were not tried" in rows(out)["broker"][0]
         assert not wait_for(lambda: gate.disconnects > 0, 1.0), "doctor knocked the gate off"
+        # nor are its devices touched: not a pin set up, not a register written
+        assert bench.made == []
+        for name in ("i2c", "thermometer", "distance", "camera", "relay", "inputs"):
+            assert rows(out)[name][0].startswith("not checked"), out
+        assert "the gate is running and holds its devices" in out
+        assert "5 of 11 checks passed; 6 not checked" in out
     finally:
         gate.stop()
 
@@ -492,7 +498,7 @@ def test_a_running_gates_broker_with_a_wrong_ca_still_fails(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(doctor_broker, "gate_running", lambda: True)
+    monkeypatch.setattr(doctor_system, "gate_running", lambda: True)
     other_ca = tmp_path / "other-ca.crt"
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",

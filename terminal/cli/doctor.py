@@ -49,17 +49,26 @@ def examine(path: Path, actuate: bool = False) -> tuple[list[Row], Language | No
     from terminal.cli.hardware import device_factory
     from terminal.devices import SystemClock
     from terminal.doctor.broker import broker_row
-    from terminal.doctor.devices import check_devices
-    from terminal.doctor.system import clock_row, config_row, disk_row, record_row
+    from terminal.doctor.devices import DeviceRows, check_devices
+    from terminal.doctor.system import (
+        clock_row,
+        config_row,
+        disk_row,
+        gate_running,
+        record_row,
+    )
     from terminal.rules.roster import Roster
 
     row, config, roster = config_row(path)
     if config is None:
         return [row, *(not_checked(name, say("no_config")) for name in CHECKS[1:])], None
-    # the devices are checked without a roster too (a gate is wired before its roster comes)
-    found = check_devices(config, device_factory(config), roster or Roster([]), actuate)
+    running = gate_running()
+    if running:  # the gate's devices are the gate's while it runs: not a pin is touched
+        found = DeviceRows([not_checked(name, say("gate_running")) for name in CHECKS[1:7]], None)
+    else:  # checked without a roster too: a gate is wired before its roster comes
+        found = check_devices(config, device_factory(config), roster or Roster([]), actuate)
     clock = found.clock or SystemClock()
-    rows = [row, *found.rows, broker_row(config), clock_row(config, clock)]
+    rows = [row, *found.rows, broker_row(config, running), clock_row(config, clock)]
     return [*rows, disk_row(config), record_row(config)], config.display.language
 
 
@@ -82,7 +91,13 @@ def table(rows: list[Row], language: Language, source: Path) -> str:
             lines.append(f"{indent}{words(say('fix'), language)}{words(row.fix, language)}")
     checks = len({row.check for row in rows})
     failed = len({row.check for row in rows if row.failed})
-    summary = say("some_failed", failed=failed, n=checks) if failed else say("all_passed", n=checks)
+    skipped = len({row.check for row in rows if row.status == "skip"})
+    if failed:
+        summary = say("some_failed", failed=failed, n=checks)
+    elif skipped:
+        summary = say("some_skipped", passed=checks - skipped, skipped=skipped, n=checks)
+    else:
+        summary = say("all_passed", n=checks)
     lines += ["", words(summary, language)]
     return "\n".join(lines) + "\n"
 

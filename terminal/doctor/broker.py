@@ -12,8 +12,9 @@ gate's username takes the gate's connection and its session, whatever client id 
   is ended on leaving;
 - no status and no last will: nothing that would show a stopped gate online;
 - the ACL is asked with MQTT 5, whose PUBACK says "not authorised" where 3.1.1 silently drops a
-  refused publish: one publish on a topic of the gate's own (``event/doctor``, which no part of
-  the system acts on) must be taken, and one on another gate's must be refused.
+  refused publish: one publish on a topic of the gate's own (``event/doctor``: no message of the
+  contract, which the centre's collector drops with one warning line) must be taken, and one on
+  another gate's must be refused.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from __future__ import annotations
 import secrets
 import socket
 import ssl
-import subprocess
 import threading
 from dataclasses import dataclass, field
 
@@ -38,25 +38,13 @@ from terminal.link.contract import GateTopics
 from terminal.link.mqtt_intake import log_in
 from terminal.link.transport import classify
 
-SERVICE = "gate-terminal.service"
 ANSWER_TIMEOUT_S = 10.0
 SESSION_NEVER_EXPIRES = 0xFFFFFFFF
 PROBE_PAYLOAD = b"gate-terminal doctor: an ACL check; nothing to act on"
 
 
-def gate_running() -> bool:
-    """Does systemd say the gate's service is running here? (No systemd: it is not.)"""
-    try:
-        answer = subprocess.run(
-            ["systemctl", "is-active", "--quiet", SERVICE], capture_output=True, timeout=5
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return answer.returncode == 0
-
-
-def broker_row(config: Config) -> Row:
-    if gate_running():
+def broker_row(config: Config, gate_running: bool) -> Row:
+    if gate_running:
         return _reach_only(config)
     return _Probe(config).run()
 
@@ -68,8 +56,7 @@ def _where(config: Config) -> dict[str, object]:
 
 
 def _unreachable(config: Config, exc: BaseException | None) -> Row:
-    kind, detail = classify(exc)
-    kind = kind if kind != "not_authorised" else "refused"
+    kind, detail = classify(exc)  # unknown_host, tls_failure, refused or unreachable
     said = say("broker.connect", host=config.mqtt.host, port=config.mqtt.port, detail=detail)
     return failed("broker", said, say(f"broker.fix.{kind}"))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import subprocess
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -17,10 +18,22 @@ from terminal.doctor.text import say
 from terminal.record.schema import SCHEMA_VERSION
 from terminal.rules.roster import Roster, load_roster
 
+SERVICE = "gate-terminal.service"
 # the record of a few months of a busy gate, its write-ahead log and a backup made at an upgrade
 MIN_FREE_MB = 200
 # the system's, looked up here so that a test can stand a full disk in for it
 disk_usage = shutil.disk_usage
+
+
+def gate_running() -> bool:
+    """Does systemd say the gate's service is running here? (No systemd: it is not.)"""
+    try:
+        answer = subprocess.run(
+            ["systemctl", "is-active", "--quiet", SERVICE], capture_output=True, timeout=5
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return answer.returncode == 0
 
 
 def config_row(path: Path) -> tuple[Row, Config | None, Roster | None]:
@@ -74,6 +87,9 @@ def record_row(config: Config) -> Row:
     path = config.resolved(config.record.path)
     if not path.exists():
         return passed("record", say("record.none", path=path))
+    if not path.is_file():  # a FIFO or a device would hang or feed the reader for ever
+        not_a_file = say("record.bad", path=path, problem="not a regular file")
+        return failed("record", not_a_file, say("record.fix"))
     try:
         with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10) as db:
             version = int(db.execute("PRAGMA user_version").fetchone()[0])

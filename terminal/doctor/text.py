@@ -44,6 +44,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{failed} of {n} checks failed: fix them and run doctor again before starting the gate.",
         "{n} 项检查中有 {failed} 项失败：请逐项处理后再次运行自检，然后再启动闸机服务。",
     ),
+    "some_skipped": (
+        "{passed} of {n} checks passed; {skipped} not checked (above: why).",
+        "{n} 项检查中 {passed} 项通过，{skipped} 项未检查（原因见上）。",
+    ),
+    "gate_running": (
+        "the gate is running and holds its devices: to check them, systemctl stop gate-terminal"
+        " and run doctor again",
+        "闸机服务正在运行并占用设备：如需检查，先 systemctl stop gate-terminal 再运行自检",
+    ),
     "no_config": ("the config does not load", "配置无法读取"),
     "no_bus": ("the I2C bus does not open", "I2C 总线无法打开"),
     "no_devices": ("the gate's devices do not open: {error}", "闸机设备无法打开：{error}"),
