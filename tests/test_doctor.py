@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
+from simulator.clock import SimClock
 from simulator.faulty import Faults, FaultyDevices
 from terminal.cli import hardware
 from terminal.cli.main import main
@@ -475,6 +477,7 @@ def test_doctor_does_not_log_in_beside_a_running_gate(
 ) -> None:
     gate = Gate(park_broker).connect()
     monkeypatch.setattr(doctor_system, "gate_running", lambda: True)
+    monkeypatch.setattr(doctor_system, "system_clock", lambda: SimClock(time.time()))
     try:
         code, out = doctor(capsys, gate_toml(tmp_path, park_broker))
         assert code == 0, out
@@ -499,6 +502,7 @@ def test_a_running_gates_broker_with_a_wrong_ca_still_fails(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(doctor_system, "gate_running", lambda: True)
+    monkeypatch.setattr(doctor_system, "system_clock", lambda: SimClock(time.time()))
     other_ca = tmp_path / "other-ca.crt"
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",

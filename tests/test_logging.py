@@ -175,12 +175,18 @@ def test_a_shift_logged_at_debug_to_the_journal_holds_no_reading_person_code_or_
     lines = [line for line in log.splitlines() if PRIORITY.match(line)]
     assert not re.search(r"^\d{4}-\d\d-\d\d .* (DEBUG|INFO|WARNING|ERROR) ", log, re.MULTILINE)
     assert any(line.startswith("<6>") for line in lines), log[-2000:]
+    # every reading the shift took: the record's (forehead, air, first and judged) and the results'
+    readings: set[str] = set()
+    for check in Record(record).checks():
+        for key in ("object_c", "temperature_c", "first_c", "ambient_c"):
+            if check.get(key) is not None:
+                readings |= {f"{check[key]:.2f}", f"{check[key]:.1f}"}
     with results.open(newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    readings = {row["temperature_c"] for row in rows if row["temperature_c"]}
-    readings |= {f"{float(r):.1f}" for r in readings}
-    assert readings, "the shift measured nobody: the screening is at fault, not the log"
-    assert not [r for r in readings if r in log]
+        for row in csv.DictReader(handle):
+            readings |= {row[k] for k in ("temperature_c", "screened_c") if row.get(k)}
+    assert readings, "the shift took no reading"
+    said = [r for r in readings if re.search(rf"(?<![\d.]){re.escape(r)}(?!\d)", log)]
+    assert not said, said
     people = {c["person_id"] for c in Record(record).checks()} - {None}
     assert people and not [p for p in people if re.search(rf"\b{re.escape(p)}\b", log)]
     assert "HC2|" not in log  # a health code's text

@@ -47,7 +47,6 @@ def examine(path: Path, actuate: bool = False) -> tuple[list[Row], Language | No
     """Every check's row, and the config's display language (None: the config did not load)."""
     # here, not at the top: the centre's install has the command line without the camera stack
     from terminal.cli.hardware import device_factory
-    from terminal.devices import SystemClock
     from terminal.doctor.broker import broker_row
     from terminal.doctor.devices import DeviceRows, check_devices
     from terminal.doctor.system import (
@@ -56,6 +55,7 @@ def examine(path: Path, actuate: bool = False) -> tuple[list[Row], Language | No
         disk_row,
         gate_running,
         record_row,
+        system_clock,
     )
     from terminal.rules.roster import Roster
 
@@ -67,7 +67,7 @@ def examine(path: Path, actuate: bool = False) -> tuple[list[Row], Language | No
         found = DeviceRows([not_checked(name, say("gate_running")) for name in CHECKS[1:7]], None)
     else:  # checked without a roster too: a gate is wired before its roster comes
         found = check_devices(config, device_factory(config), roster or Roster([]), actuate)
-    clock = found.clock or SystemClock()
+    clock = found.clock or system_clock()
     rows = [row, *found.rows, broker_row(config, running), clock_row(config, clock)]
     return [*rows, disk_row(config), record_row(config)], config.display.language
 

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from terminal.common.errors import GateError
 from terminal.config import Config, load
-from terminal.devices import Clock
+from terminal.devices import Clock, SystemClock
 from terminal.doctor import Row, failed, passed
 from terminal.doctor.text import say
 from terminal.record.schema import SCHEMA_VERSION
@@ -23,6 +23,12 @@ SERVICE = "gate-terminal.service"
 MIN_FREE_MB = 200
 # the system's, looked up here so that a test can stand a full disk in for it
 disk_usage = shutil.disk_usage
+
+
+def system_clock() -> Clock:
+    """The machine's clock, and what systemd says of its synchronisation: the clock a gate runs
+    by, when its devices (and their clock) are not opened here."""
+    return SystemClock()
 
 
 def gate_running() -> bool:
