@@ -10,6 +10,7 @@ from simulator.clock import SimClock
 from simulator.crowd import crowd_from_roster, crowd_mix
 from simulator.mlx90614 import FakeSMBus, MLX90614Twin, Scene
 from simulator.rig import Rig, build_rig
+from simulator.vl53l0x import VL53L0XTwin
 from terminal.config import Config
 from terminal.devices import Devices, I2CBus
 from terminal.record.boots import boots_so_far
@@ -57,7 +58,8 @@ class SimulatedDevices:
 
     def open_i2c(self, config: Config, blackbody_c: float) -> I2CBus:
         """The thermometers' twins on a simulated bus, each looking at a blackbody at
-        ``blackbody_c`` and reading ``SIMULATED_BIAS_C`` low, as a sensor to calibrate does."""
+        ``blackbody_c`` and reading ``SIMULATED_BIAS_C`` low, as a sensor to calibrate does, and
+        the distance sensor's."""
         clock = SimClock(0.0)
         twins = [
             MLX90614Twin(
@@ -70,5 +72,7 @@ class SimulatedDevices:
             for address in config.thermometer.addresses
         ]
         bus = FakeSMBus(*twins)
+        # the distance sensor beside them, on the same bus, with nothing in its range
+        bus.attach(VL53L0XTwin(clock.time, lambda _t: None, address=config.distance.address))
         clock.sleep(MLX90614Twin.POWER_UP_S)
         return I2CBus(bus, clock.sleep)

@@ -40,6 +40,11 @@ MAY_USE: dict[str, set[str]] = {
         "terminal.record", "terminal.devices", "terminal.state", "terminal.screening",
         "terminal.link", "terminal.display", "terminal.gate", "drivers",
     },
+    # doctor checks each device, the broker, the clock, the disk and the record on its own
+    "terminal.doctor": {
+        "terminal.common", "terminal.config", "terminal.rules", "terminal.record",
+        "terminal.devices", "terminal.link", "drivers",
+    },
     # the park's centre runs elsewhere: the contract, command signing and the keys, the MQTT
     # intake's size wall, the broker login's config, and the shared readers of outside input
     "terminal.centre": {

@@ -8,11 +8,12 @@ import logging
 import signal
 import sys
 import threading
-import time
 from datetime import date
 from pathlib import Path
 
 from terminal.cli import codes as cli_codes
+from terminal.cli import doctor as cli_doctor
+from terminal.cli import logs as cli_logs
 from terminal.cli import roster as cli_roster
 from terminal.cli import sensor as cli_sensor
 from terminal.cli import shifts as cli_shifts
@@ -72,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_shifts.add_commands(commands)
     cli_zone.add_commands(commands)
     cli_sensor.add_commands(commands, _existing_file)
+    cli_doctor.add_commands(commands, _existing_file)
     from terminal.centre import cli as cli_centre
 
     cli_centre.add_parser(commands, _existing_file)
@@ -256,6 +258,8 @@ def _run(args: argparse.Namespace) -> int:
     from terminal.cli.hardware import device_factory
 
     config: Config = load(args.config)
+    if not args.verbose:
+        cli_logs.set_level(config.gate.log_level)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
@@ -265,11 +269,7 @@ def _run(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     quiet = logging.INFO if args.command in ("run", "centre") else logging.WARNING
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else quiet,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    logging.Formatter.converter = time.gmtime
+    cli_logs.configure(logging.DEBUG if args.verbose else quiet)
     try:
         if args.command == "codes":
             return cli_codes.run(args)
@@ -287,6 +287,8 @@ def main(argv: list[str] | None = None) -> int:
             return cli_zone.run(args)
         if args.command == "sensor":
             return cli_sensor.dispatch(args)
+        if args.command == "doctor":
+            return cli_doctor.run(args)
         if args.command == "centre":
             from terminal.centre import cli as cli_centre
 

@@ -39,6 +39,9 @@ class GateConfig(Section):
     # which way the gate lets people through: into its zone (screened), out of it (identified),
     # or both, with a second reader and relay channel for the way out ([exit_side])
     direction: Literal["entry", "exit", "both"] = "entry"
+    # the service's log lines from this level on (journalctl -p shows them by priority); never a
+    # reading, a code or a key at any level
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     @field_validator("id")
     @classmethod
