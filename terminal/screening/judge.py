@@ -43,6 +43,7 @@ FIRST_SCORES = 2000  # several days of first readings at a gate of a few hundred
 RESTED_SCORES = 800
 MIN_SCORES = 20  # fewer: the thresholds come from the crowd's own spread
 MIN_RESTED_CROWD = 5
+RESTED_CROWD_AGE_S = 7 * 86400.0
 LOWER_QUARTILE_Z = 0.6745  # a normal distribution's lower quartile, in standard deviations
 # until enough rested readings are known, those who rested are held against the upper part of
 # the first readings' crowd (rested skin has settled to where the people long inside read)
@@ -79,15 +80,21 @@ class Screening:
     def __init__(self, config: ScreeningConfig) -> None:
         self.config = config
 
-        def crowd() -> Crowd:
+        def crowd(max_age_s: float) -> Crowd:
             return Crowd(
                 window_people=config.reference_people,
                 min_people=config.reference_min_people,
-                max_age_s=config.reference_max_age_s,
+                max_age_s=max_age_s,
                 ambient_band_c=config.reference_ambient_band_c,
             )
 
-        self.crowds: dict[Stage, Crowd] = {"first": crowd(), "rested": crowd()}
+        # first readings carry the morning's weather: the last half hour's people; rested skin
+        # has settled, and the people rested in similar air on earlier days still say what it
+        # reads, so one morning's first few resting (an outbreak's ill) do not set it
+        self.crowds: dict[Stage, Crowd] = {
+            "first": crowd(config.reference_max_age_s),
+            "rested": crowd(max(config.reference_max_age_s, RESTED_CROWD_AGE_S)),
+        }
         self.baselines = Baselines(config.baseline_min_readings)
         # whether each recent first reading went to the guard at once
         self._first_verdicts: deque[bool] = deque(maxlen=FIRST_SCORES)
@@ -232,11 +239,15 @@ class Screening:
             return
         if stage == "first":
             self._first_verdicts.append(verdict == "guard")
-        if verdict != "guard" or expected.basis == "table":
+        own_crowd_known = self.crowds[stage].reference_c(
+            reading, MIN_RESTED_CROWD if stage == "rested" else None
+        )
+        if verdict != "guard" or expected.basis == "table" or own_crowd_known is None:
             # what the crowd is expected to read: those sent to the guard may have a fever, and
             # on an outbreak's day most people told to rest do. Kept in, they would lift the
-            # rested crowd's median until the ill were held against the ill. While the table
-            # speaks, everyone counts: a site the table reads high must still get its crowd
+            # rested crowd's median until the ill were held against the ill. Until a stage's
+            # crowd is known, everyone counts: a site the table (or, after a rest, the first
+            # readings' upper part) holds high must still get its crowd
             self.crowds[stage].add(reading)
         if expected.basis == "table":
             return
@@ -270,7 +281,9 @@ class Screening:
             person_id = getattr(row, "person_id", None)
             stage: Stage = "rested" if getattr(row, "stage", None) == "rested" else "first"
             said = getattr(row, "screening", None)
-            verdict: Verdict = "guard" if said in ("guard", "rest_guard") else "pass"
+            verdict: Verdict = (
+                "guard" if said in ("guard", "rest_guard") else "rest" if said == "rest" else "pass"
+            )
             expected = self.expected(reading, person_id, stage)
             score = object_c - expected.reference_c
             self.learn(reading, person_id, stage, expected, score, verdict)
