@@ -106,6 +106,7 @@ MODULES = {
     "rpi.gpio": ["RPi"],
     "rpi-lgpio": ["RPi", "lgpio"],
     "lgpio": ["lgpio"],
+    "simplejpeg": ["simplejpeg"],
     "jinja2": ["jinja2"],
     "argon2-cffi": ["argon2"],
     "python-multipart": ["multipart", "python_multipart"],
