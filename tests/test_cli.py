@@ -84,7 +84,9 @@ def test_simulate_starts_its_own_broker(tmp_path: Path) -> None:
     done = run("simulate", "--workers", "25", "--seed", "4", "--record", str(record))
     assert done.returncode == 0, done.stderr + done.stdout
     checks = Record(record).checks()
-    assert len(checks) == 25
+    # one check a person, and another for each one told to rest, who came back and scanned again
+    rested = sum(1 for c in checks if c["reason"] == "rest")
+    assert len(checks) == 25 + rested and rested > 0
     assert f"checks recorded        {len(checks)}" in done.stdout
     assert f"received by a subscriber  {len(checks)} checks" in done.stdout
     # the secondary checks as the record has them: every flag checked by the simulated guard
@@ -93,7 +95,10 @@ def test_simulate_starts_its_own_broker(tmp_path: Path) -> None:
     checked = sum(1 for s in record_of.rows("secondary_steps") if s["step"] == "clinical_reading")
     assert flagged == checked > 0
     assert f"secondary checks       {flagged} flagged, {checked} checked by a guard" in done.stdout
-    assert ", 0 open" in done.stdout and "of whom 0 admitted without a flag" in done.stdout
+    assert ", 0 open" in done.stdout
+    # what the guards were asked to do, against the park's budget, and the rests
+    assert f"guard load             {flagged} of 25" in done.stdout and "budget 10 %" in done.stdout
+    assert f"rest and re-screen     {rested} told to rest, {rested} came back" in done.stdout
 
 
 @pytest.mark.slow  # starts a process
