@@ -230,3 +230,28 @@ def test_the_display_tells_a_rest_in_chinese(config: Config) -> None:
     screen = display.screen()
     assert (screen.kind, screen.tone) == ("rest", "refuse")
     assert "5" in screen.headline and "三号门旁的座椅" in screen.todo and "08:05" in screen.todo
+
+
+def test_a_rest_never_makes_a_worker_late_for_their_window(tmp_path: Path) -> None:
+    # the shift starts at 07:30; the group's arrival window closes at 07:34 (+ 2 min of grace)
+    shifts = {
+        "early_grace_min": 0,
+        "late_grace_min": 2,
+        "groups": {"day": {"windows": [{"at": "07:20-07:34", "kind": "arrival"}]}},
+    }
+    config = make_config(tmp_path, shifts=shifts)
+    people = [
+        person("A", 60, group="day", **RAISED),  # 07:31: in the window, told to rest
+        person("A-back", 420, group="day", **NORMAL),  # 07:37: the window closed meanwhile
+        person("B", 430, group="day", **NORMAL),  # 07:37 too, and never told to rest: late
+    ]
+    lane = Lane(config, people, Record(tmp_path / "r.sqlite"))
+    first, back, late = lane.run()
+    assert (first["reason"], first["screening"]) == ("rest", "rest")
+    # judged for their window as when the gate told them to rest
+    assert (back["decision"], back["reason"], back["screening"]) == (
+        "admit",
+        "admitted",
+        "rest_pass",
+    )
+    assert (late["decision"], late["reason"]) == ("deny", "shift_late")

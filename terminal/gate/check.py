@@ -146,7 +146,12 @@ class Check:
         judged = self.rests.judged(measured, person_id, decided_at)
         temperature = judged.temperature
         person = self._roster().get(person_id) if person_id else None
-        at = datetime.fromtimestamp(decided_at, self._timezone)
+        # back from a rest the gate told them to take: their shift window is judged as when they
+        # were told, so the rest never makes them late
+        rested_from = judged.rest if judged.returned_from is not None else None
+        at = datetime.fromtimestamp(
+            rested_from.told_at_s if rested_from is not None else decided_at, self._timezone
+        )
         roster_problem = assess(person, at, self.roster_rules)
         window = next_window(person, at, self.roster_rules) if roster_problem else None
         zone = self.zone.for_entry(person_id)
