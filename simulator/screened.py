@@ -23,7 +23,9 @@ SCREENED = ("pass", "rest", "rest_pass", "rest_guard", "guard")  # a reading was
 SENT_ON = ("guard", "rest_guard")  # the screening's word: to the secondary check
 # the screening said rest, and no rested reading followed: told to rest and not back, or
 # refused for their code, roster or shift whatever the screening said
-OUTCOME_WORDS = {"rest": "rest without a rested reading"}
+OUTCOME_WORDS = {
+    "rest": "rest not followed by a rested reading (refused for another reason, or not back)"
+}
 FEVER_CORE_C = 37.5  # the simulator's truth: a fever, whatever the gate's thresholds
 
 
