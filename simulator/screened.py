@@ -7,7 +7,6 @@ really had a fever, who really did not come back)."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -69,12 +68,7 @@ def screening_word(check: dict[str, Any]) -> str | None:
 
 def rests_in(record: Record) -> list[dict[str, Any]] | None:
     """The record's rests, read by their columns' names (None for a record that keeps none)."""
-    if "rests" not in record.db.table_names():
-        return None
-    try:
-        return list(record.db.query("SELECT * FROM rests ORDER BY told_at_s"))
-    except sqlite3.OperationalError:  # a table of another shape: nothing to compare
-        return None
+    return record.rests()
 
 
 def screening_tally(

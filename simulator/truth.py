@@ -333,8 +333,11 @@ def shifts_as_timetabled(
         if person.group is None or not checked or not expected_through_but_for_the_shift(person):
             continue
         final = checked[-1]
-        # when they stood at the gate, not when they joined the queue: the gate's record has it
-        at_gate = datetime.fromtimestamp(final.epoch_s, zone)
+        # when they stood at the gate, not when they joined the queue: the gate's record has it;
+        # back from a rest, when the gate told them to rest (a rest never makes anyone late)
+        told = [row for row in checked if row.reason == "rest"]
+        rested = getattr(final, "screening", None) in ("rest_pass", "rest_guard") and told
+        at_gate = datetime.fromtimestamp((told[0] if rested else final).epoch_s, zone)
         expected = expected_shift(config, person.group, at_gate)
         reason, by_guard = final.reason, final.event_id in resolved
         if by_guard:

@@ -22,7 +22,7 @@ from terminal.common.errors import EXIT_FAILED
 from terminal.common.notify import Notifier
 from terminal.config import Config
 from terminal.devices import DeviceError, DeviceFactory, MachineRefused, ntp_synchronised
-from terminal.rules.roster import RosterError
+from terminal.rules.roster import RosterError, RosterFiles
 
 log = logging.getLogger(__name__)
 CLOCK_POLL_S = 1.0  # how often the boot's wait asks whether the clock is synchronised
@@ -87,6 +87,13 @@ def run_service(
     if clock_synced is None:
         # a simulated gate keeps simulated time: only a Pi asks the system's clock
         clock_synced = ntp_synchronised if config.gate.hardware == "pi" else lambda: True
+    try:
+        # the inputs first: a broken roster is a config error, said at once, not after waiting
+        # for the clock (build_gate reads it again, as it is then)
+        RosterFiles(config)
+    except RosterError as exc:
+        print(f"gate-terminal: {exc}", file=sys.stderr)
+        return 2
     synced = wait_for_clock(clock_synced, config.gate.clock_wait_s, stop, notifier)
     if stop.is_set():
         notifier.stopping()

@@ -4,7 +4,6 @@ record, and the record itself (read only: a running gate may be writing it)."""
 from __future__ import annotations
 
 import shutil
-import sqlite3
 import subprocess
 from datetime import datetime
 from pathlib import Path
@@ -15,7 +14,7 @@ from terminal.config import Config, load
 from terminal.devices import Clock, SystemClock
 from terminal.doctor import Row, failed, passed
 from terminal.doctor.text import say
-from terminal.record.schema import SCHEMA_VERSION
+from terminal.record.schema import SCHEMA_VERSION, inspect_read_only
 from terminal.rules.roster import Roster, load_roster
 
 SERVICE = "gate-terminal.service"
@@ -96,14 +95,8 @@ def record_row(config: Config) -> Row:
     if not path.is_file():  # a FIFO or a device would hang or feed the reader for ever
         not_a_file = say("record.bad", path=path, problem="not a regular file")
         return failed("record", not_a_file, say("record.fix"))
-    try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10) as db:
-            version = int(db.execute("PRAGMA user_version").fetchone()[0])
-            problems = [str(row[0]) for row in db.execute("PRAGMA integrity_check(5)")]
-        db.close()
-    except sqlite3.Error as exc:
-        return failed("record", say("record.bad", path=path, problem=str(exc)), say("record.fix"))
-    if problems != ["ok"]:
+    version, problems = inspect_read_only(path)
+    if version is None or problems != ["ok"]:
         problem = "; ".join(problems)[:300]
         return failed("record", say("record.bad", path=path, problem=problem), say("record.fix"))
     if version > SCHEMA_VERSION:

@@ -185,3 +185,19 @@ def is_simulated_record(path: Path) -> bool:
     except sqlite3.DatabaseError:
         return False  # not a record, or one from a real gate (it has no such label)
     return row is not None and row[0] == "yes"
+
+
+def inspect_read_only(path: Path) -> tuple[int | None, list[str]]:
+    """A record's schema version and SQLite's integrity check (its first problems; ``["ok"]``
+    when sound), opened read only: nothing is changed, and a running gate may go on writing.
+    A file SQLite cannot read has no version, and what SQLite said is the problem."""
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+        try:
+            version = int(db.execute("PRAGMA user_version").fetchone()[0])
+            problems = [str(row[0]) for row in db.execute("PRAGMA integrity_check(5)")]
+        finally:
+            db.close()
+    except sqlite3.Error as exc:
+        return None, [str(exc)]
+    return version, problems
