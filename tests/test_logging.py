@@ -163,7 +163,7 @@ def test_a_shift_logged_at_debug_to_the_journal_holds_no_reading_person_code_or_
     results, record = tmp_path / "results.csv", tmp_path / "record.sqlite"
     with stderr_file.open("a") as stderr:
         done = subprocess.run(
-            [*gate_terminal(), "--verbose", "simulate", "--workers", "40", "--seed", "5",
+            [*gate_terminal(), "--verbose", "simulate", "--workers", "20", "--seed", "5",
              "--results", str(results), "--record", str(record),
              "--broker", f"{broker.host}:{broker.port}"],
             stdout=subprocess.PIPE, stderr=stderr, text=True, cwd=REPO, timeout=300,
