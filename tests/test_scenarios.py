@@ -264,10 +264,10 @@ def test_a_planned_rest_ends_in_the_rescan_or_in_not_coming_back(
 def test_the_workweek_gives_each_row_its_screening_and_catches_the_fever(
     config: Config, broker: PrivateBroker, tmp_path: Path
 ) -> None:
-    # half the workforce, the fever's and the walk-away's workers among them: the same week
+    # a third of the workforce, the fever's and the walk-away's workers among them: the same week
     week = tmp_path / "workweek.csv"
     header, *rows = (SCENARIOS / "workweek.csv").read_text(encoding="utf-8").splitlines()
-    kept = {f"W{n:02d}" for n in range(1, 21)} | {"W23"}
+    kept = {f"W{n:02d}" for n in range(10, 24)}
     week.write_text(
         "\n".join([header, *(row for row in rows if row.split(",")[0] in kept)]) + "\n",
         encoding="utf-8",
