@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 # need not run)
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: demo test check lint setup system-packages install-service install-display install-centre clean
+.PHONY: demo test soak check lint setup system-packages install-service install-display install-centre clean
 
 # the shift in real time beside the worker's display, the security desk and the centre's board
 demo: setup
@@ -19,11 +19,15 @@ demo: setup
 # most tests wait on a broker, a browser or a subprocess rather than the CPU: four workers on two cores
 TEST_WORKERS ?= 4
 test: setup
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal -m "not soak"
+
+# the longest runs, each end to end for minutes: CI runs them after `make test`
+soak: setup
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal -m soak
 
 # the fast tier, for a developer between changes: no processes, browsers, PostgreSQL or whole shifts
 check: setup
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal -m "not slow"
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal -m "not slow and not soak"
 
 lint: setup
 	$(BIN)/ruff check terminal drivers simulator firmware tests

@@ -127,6 +127,7 @@ def test_a_day_with_no_arrival_window_is_one_line(config: Config, tmp_path: Path
         day_crowd(config.model_copy(update={"simulator": holiday}), 10, seed=1)
 
 
+@pytest.mark.soak  # a whole day: make soak
 def test_simulate_day_for_workers_runs_the_timetable_through_the_zone(
     tmp_path: Path, broker: PrivateBroker
 ) -> None:

@@ -55,6 +55,7 @@ def assert_exactly_once_in_seq_order(
     assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs), "not in seq order"
 
 
+@pytest.mark.soak  # a whole shift around a broker restart: make soak
 def test_a_broker_restart_mid_shift_loses_nothing(
     config: Config, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -128,6 +129,7 @@ def unsent_read_only(path: Path) -> int:
 
 
 @pytest.mark.parametrize("broker_up", [True, False], ids=["broker-up", "broker-down-until-kill"])
+@pytest.mark.soak  # a shift killed and run again: make soak
 def test_a_terminal_killed_mid_shift_loses_nothing(
     tmp_path: Path, broker: PrivateBroker, broker_up: bool
 ) -> None:

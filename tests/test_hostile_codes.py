@@ -85,6 +85,7 @@ rendered = st.one_of(
 )
 @pytest.mark.slow  # hundreds of rendered codes through the real decoder and the gate loop
 @given(texts=st.lists(rendered, min_size=100, max_size=100))
+@pytest.mark.soak  # hundreds of codes: make soak
 def test_hundreds_of_hostile_qr_codes_through_the_decoder_and_the_gate_loop(
     config: Config, tmp_path: Path, broker: PrivateBroker, texts: list[str]
 ) -> None:

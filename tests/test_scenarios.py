@@ -261,6 +261,7 @@ def test_a_planned_rest_ends_in_the_rescan_or_in_not_coming_back(
 
 
 @GATE_RESTS
+@pytest.mark.soak  # a week of shifts: make soak
 def test_the_workweek_gives_each_row_its_screening_and_catches_the_fever(
     config: Config, broker: PrivateBroker, tmp_path: Path
 ) -> None:

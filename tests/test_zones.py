@@ -240,6 +240,7 @@ def test_the_wait_stays_on_the_screen_while_the_person_waits(tmp_path: Path) -> 
 
 
 @pytest.mark.slow  # a whole shift
+@pytest.mark.soak  # a whole day at two gates: make soak
 def test_a_gate_far_ahead_in_its_day_still_hears_every_passage_of_the_others(
     tmp_path: Path, broker: PrivateBroker, made: list[ZoneGate]
 ) -> None:
