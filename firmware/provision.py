@@ -113,7 +113,10 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
-class Provisioner:
+class Actions:
+    """What provisioning does to a machine (or to a root folder standing in for one), each
+    action only when it is not so already, and said: packages, users, folders, files."""
+
     def __init__(
         self,
         root: Path,
@@ -299,6 +302,10 @@ class Provisioner:
         uid, gid = self.uid(owner), self.gid(group)
         if os.geteuid() == 0 and uid is not None and gid is not None:
             os.chown(target, uid, gid)
+
+
+class Provisioner(Actions):
+    """A gate's provisioning, step by step, over those actions."""
 
     def folders_and_config(self) -> None:
         self.folder(CONFIG_DIR, 0o750, "root", USER)
