@@ -76,6 +76,7 @@ class PersonAtTheDesk(threading.Thread):
         self.client.disconnect()
 
 
+@pytest.mark.soak  # the demo's shift in a browser: make soak
 def test_the_shift_beside_the_screens(
     config: Config, broker: PrivateBroker, tmp_path: Path
 ) -> None:
@@ -162,6 +163,7 @@ def _display_answers(port: int) -> bool:
         return False
 
 
+@pytest.mark.soak  # two demo shifts in a browser: make soak
 def test_the_screens_stay_up_after_the_shift_only_when_asked(tmp_path: Path) -> None:
     """Run in the background (no terminal), the demo ends by itself unless --stay is given;
     with it, the screens are still up once the summary is out, until the run is stopped."""

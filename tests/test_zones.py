@@ -358,7 +358,12 @@ def gate_a_opens(broker: PrivateBroker, b: ZoneGate, released_s: float) -> Passa
     client.connect(broker.host, broker.port)
     client.loop_start()
     try:
-        client.publish(message.topic, message.payload, qos=1).wait_for_publish(10)
+        # sent again until B has heard it (B may still be subscribing on a loaded machine): a
+        # passage heard twice counts once
+        for _ in range(10):
+            client.publish(message.topic, message.payload, qos=1).wait_for_publish(10)
+            if wait_for(lambda: b.publisher.peer_passages_heard >= 1, timeout_s=3.0):
+                break
     finally:
         client.loop_stop()
         client.disconnect()
