@@ -19,6 +19,7 @@ from simulator.clock import SimClock
 from simulator.mlx90614 import FakeSMBus, Fault, MLX90614Twin, Scene
 from simulator.vl53l0x import VL53L0XTwin
 from terminal.config import ScreeningConfig
+from terminal.record.checks import ForeheadReading
 from terminal.rules.policy import CodeSeen, Reason, Temperature, decide
 from terminal.screening import MeasureState, RestTaken, Screener, Screening
 from terminal.screening.estimators import normal_forehead_c
@@ -645,21 +646,7 @@ def test_the_crowd_in_similar_air_is_found_further_back_when_the_air_jumps() -> 
     assert (hot.mode, hot.reference_c, hot.verdict) == ("crowd", 35.0, "pass")
 
 
-@dataclass(frozen=True)
-class Row:
-    """A check's reading as the record keeps it (``ForeheadReading``)."""
-
-    object_c: float
-    ambient_c: float
-    distance_cm: float | None
-    epoch_s: float
-    person_id: str | None
-    stage: str
-    screening: str  # the screening's word on this check
-    reference_c: float | None
-
-
-def record_of(seen: list[tuple[Visit, Outcome]]) -> list[Row]:
+def record_of(seen: list[tuple[Visit, Outcome]]) -> list[ForeheadReading]:
     """One row per check, oldest first: a visit told to rest is two checks."""
     rows = []
     for visit, outcome in seen:
@@ -669,8 +656,8 @@ def record_of(seen: list[tuple[Visit, Outcome]]) -> list[Row]:
         for judged, stage, said in ((first, "first", word), (rested, "rested", outcome.word)):
             if judged is not None and judged.object_c is not None and judged.at_s is not None:
                 rows.append(
-                    Row(judged.object_c, visit.air_c, 12.0, judged.at_s, person, stage, said,
-                        judged.reference_c)
+                    ForeheadReading(judged.object_c, visit.air_c, 12.0, judged.at_s, person,
+                                    stage, said, judged.reference_c)
                 )  # fmt: skip
     return sorted(rows, key=lambda row: row.epoch_s)
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import bisect
 import statistics
 from collections import deque
-from dataclasses import dataclass
 
 from terminal.screening.estimators import Reading
 
@@ -27,7 +26,11 @@ def quantile(values: list[float], share: float) -> float:
     "exclusive" definition): from a few dozen values it does not sit above the true quantile as
     the "inclusive" one does. Below the lowest value it is the lowest; above the highest, the
     highest."""
-    ordered = sorted(values)
+    return sorted_quantile(sorted(values), share)
+
+
+def sorted_quantile(ordered: list[float], share: float) -> float:
+    """:func:`quantile` of values already in order."""
     position = min(max(0.0, share * (len(ordered) + 1) - 1), len(ordered) - 1)
     below = int(position)
     above = min(below + 1, len(ordered) - 1)
@@ -100,22 +103,17 @@ class Baselines:
         return len(self._residuals)
 
 
-@dataclass
 class Scores:
     """The recent scores (reading minus what was expected of that person) of one stage and basis,
     sorted for quantiles. A long window, several days of a gate's people, so that one day's
     outbreak does not lift the thresholds: then many people score high and all are sent on."""
 
-    size: int
-    _order: deque[float] | None = None
-    _sorted: list[float] | None = None
-
-    def __post_init__(self) -> None:
-        self._order = deque()
-        self._sorted = []
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._order: deque[float] = deque()
+        self._sorted: list[float] = []
 
     def add(self, score: float) -> None:
-        assert self._order is not None and self._sorted is not None
         self._order.append(score)
         bisect.insort(self._sorted, score)
         if len(self._order) > self.size:
@@ -123,18 +121,13 @@ class Scores:
             del self._sorted[bisect.bisect_left(self._sorted, gone)]
 
     def __len__(self) -> int:
-        return len(self._sorted or [])
+        return len(self._sorted)
 
     def quantile(self, share: float) -> float:
-        assert self._sorted is not None
-        return quantile(self._sorted, share)
+        return sorted_quantile(self._sorted, share)
 
     def share_at_or_above(self, threshold: float) -> float:
         """The share of the window at or above ``threshold``."""
-        assert self._sorted is not None
         if not self._sorted:
             return 0.0
         return 1.0 - bisect.bisect_left(self._sorted, threshold) / len(self._sorted)
-
-    def values(self) -> list[float]:
-        return list(self._sorted or [])

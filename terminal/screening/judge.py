@@ -27,6 +27,7 @@ from statistics import NormalDist
 from typing import Literal
 
 from terminal.config import ScreeningConfig
+from terminal.record.checks import ForeheadReading
 from terminal.rules.policy import Temperature, Verdict
 from terminal.screening.crowd import Baselines, Crowd, Scores, quantile
 from terminal.screening.estimators import (
@@ -72,6 +73,8 @@ class Expected:
     reference_c: float  # the reading expected of this person here
     crowd_c: float | None  # the crowd's median in similar air (None: the table)
     basis: Basis
+    # the stage's own crowd gave it (not the table, nor the first readings for a rested one)
+    own_crowd: bool = True
 
 
 class Screening:
@@ -113,16 +116,17 @@ class Screening:
         crowd_c = self.crowds[stage].reference_c(
             reading, MIN_RESTED_CROWD if stage == "rested" else None
         )
+        own_crowd = crowd_c is not None
         if crowd_c is None and stage == "rested":
             similar = self.crowds["first"].similar(reading)
             if len(similar) >= self.config.reference_min_people:
                 crowd_c = quantile(similar, RESTED_FROM_FIRST_QUANTILE)
         if crowd_c is None:
-            return Expected(table_forehead_c(reading.ambient_c), None, "table")
+            return Expected(table_forehead_c(reading.ambient_c), None, "table", own_crowd=False)
         own = self.baselines.offset_c(person_id) if self.config.baseline else None
         if own is not None:
-            return Expected(crowd_c + own, crowd_c, "baseline")
-        return Expected(crowd_c, crowd_c, "crowd")
+            return Expected(crowd_c + own, crowd_c, "baseline", own_crowd)
+        return Expected(crowd_c, crowd_c, "crowd", own_crowd)
 
     def _window(self, stage: Stage, basis: Basis) -> Scores:
         """The scores of people held against the same kind of reference: a baseline's scores are
@@ -239,10 +243,7 @@ class Screening:
             return
         if stage == "first":
             self._first_verdicts.append(verdict == "guard")
-        own_crowd_known = self.crowds[stage].reference_c(
-            reading, MIN_RESTED_CROWD if stage == "rested" else None
-        )
-        if verdict != "guard" or expected.basis == "table" or own_crowd_known is None:
+        if verdict != "guard" or not expected.own_crowd:
             # what the crowd is expected to read: those sent to the guard may have a fever, and
             # on an outbreak's day most people told to rest do. Kept in, they would lift the
             # rested crowd's median until the ill were held against the ill. Until a stage's
@@ -268,25 +269,18 @@ class Screening:
                 self.baselines.add(person_id, first_c)
             self.baselines.add(person_id, residual_c)
 
-    def resume(self, history: Iterable[object]) -> None:
-        """Take the record's earlier screenings again, oldest first (``ForeheadReading`` rows:
-        object_c, ambient_c, epoch_s, and where the record has them person_id, stage and the
-        screening's word), as if they were being judged now."""
+    def resume(self, history: Iterable[ForeheadReading]) -> None:
+        """Take the record's earlier screenings again, oldest first, as they were judged."""
         for row in history:
-            object_c = getattr(row, "object_c", None)
-            ambient_c = getattr(row, "ambient_c", None)
-            if object_c is None or ambient_c is None:
-                continue
-            reading = Reading(object_c, ambient_c, getattr(row, "epoch_s", 0.0))
-            person_id = getattr(row, "person_id", None)
-            stage: Stage = "rested" if getattr(row, "stage", None) == "rested" else "first"
-            said = getattr(row, "screening", None)
+            reading = Reading(row.object_c, row.ambient_c, row.epoch_s)
+            stage: Stage = "rested" if row.stage == "rested" else "first"
+            said = row.screening
             verdict: Verdict = (
                 "guard" if said in ("guard", "rest_guard") else "rest" if said == "rest" else "pass"
             )
-            expected = self.expected(reading, person_id, stage)
-            score = object_c - expected.reference_c
-            self.learn(reading, person_id, stage, expected, score, verdict)
+            expected = self.expected(reading, row.person_id, stage)
+            score = row.object_c - expected.reference_c
+            self.learn(reading, row.person_id, stage, expected, score, verdict)
 
     def estimated_catch(self) -> float | None:
         """An estimate from the gate's own model, never a count: the share of fevers (cores of
