@@ -3,8 +3,11 @@ out aware datetimes. A local day is the park's calendar day, 23 or 25 hours acro
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime
+
+from terminal.common.times import day_bounds
+
+__all__ = ["day_bounds", "epoch", "moment", "moment_or_none", "utcnow"]
 
 
 def utcnow() -> datetime:
@@ -24,10 +27,3 @@ def moment_or_none(epoch_s: float | None) -> datetime | None:
 
 def moment(epoch_s: float) -> datetime:
     return datetime.fromtimestamp(epoch_s, UTC)
-
-
-def day_bounds(day: date, zone: ZoneInfo) -> tuple[float, float]:
-    """[start, end) of a local calendar day, in epoch seconds (23 or 25 hours across DST)."""
-    start = datetime.combine(day, time(0, 0), zone)
-    end = datetime.combine(day + timedelta(days=1), time(0, 0), zone)
-    return start.timestamp(), end.timestamp()
