@@ -226,6 +226,17 @@ TEXTS: dict[str, tuple[str, str]] = {
     "date_to": ("结束日期", "To"),
     "any": ("全部", "any"),
     "export_csv": ("导出CSV", "Export CSV"),
+    # the printed record: a sheet per day and gate for an inspector
+    "printed": ("检查记录打印", "Printed record"),
+    "printed_intro": (
+        "供检查人员签字的记录：每个闸机每天一页，含复检临床体温、车辆、当日合计及签字栏",
+        "The record for inspectors: a sheet per gate and day with the clinical readings, the "
+        "vehicles, the day's totals and lines to sign",
+    ),
+    "all_gates": ("全部闸机", "all gates"),
+    "format": ("格式", "Format"),
+    "language": ("语言", "Language"),
+    "download": ("下载", "Download"),
     "no_records": ("没有符合条件的记录", "No record matches"),
     "shown_first": (
         "仅显示前{limit}条；完整记录请导出",

@@ -113,7 +113,8 @@ class DayPage:
         flagged = ' class="check flagged"' if line.route == "secondary_check" else ' class="check"'
         return (
             f'<tr{flagged} data-event="{escape(line.event_id)}" '
-            f'data-decision="{escape(line.decision)}" data-reason="{escape(line.reason)}">'
+            f'data-decision="{escape(line.decision)}" data-reason="{escape(line.reason)}" '
+            f'data-route="{escape(line.route)}">'
             + _cell(self._time(line.at_s), "time")
             + _cell(self._person(line.person_id), "person")
             + _cell(word(CODE_WORDS, line.code, language), "code")
@@ -125,12 +126,15 @@ class DayPage:
 
     def _flag(self, flag: FlagLine) -> str:
         language = self.language
-        went_to = flag.isolation_room or (
-            word(ROUTE_WORDS, "through", language) if flag.outcome == "admitted" else None
-        )
+        went_to = None
+        if flag.isolation_room is not None:  # "": the isolation room, its name not known
+            went_to = flag.isolation_room or word(ROUTE_WORDS, "isolation_room", language)
+        elif flag.outcome == "admitted":
+            went_to = word(ROUTE_WORDS, "through", language)
         return (
             f'<tr class="flag" data-flag="{escape(flag.flag_id)}" '
-            f'data-outcome="{escape(flag.outcome)}">'
+            f'data-outcome="{escape(flag.outcome)}" '
+            f'data-isolation="{"yes" if flag.isolation_room is not None else "no"}">'
             + _cell(self._time(flag.raised_s), "time")
             + _cell(self._person(flag.person_id), "person")
             + _cell(_degrees(flag.screened_c), "num screened")

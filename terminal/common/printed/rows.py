@@ -60,7 +60,7 @@ class FlagLine:
     checked_s: float | None
     outcome: str  # fever_confirmed, admitted, refused, open
     reason: str | None  # the reason of the decision after the check
-    isolation_room: str | None  # where they were taken, when they were
+    isolation_room: str | None  # where they were taken, when they were ("": its name unknown)
 
 
 @dataclass(frozen=True)
