@@ -203,7 +203,7 @@ def test_the_centre_exports_the_printed_record_from_its_store(
         expect(sheet.locator("p.zone")).to_have_text("Times are Asia/Shanghai (UTC+08:00)")
         fever = sheet.locator("tr.flag")
         expect(fever.locator("td.clinical")).to_have_text("38.4")
-        expect(fever.locator("td.went-to")).to_have_text("Room 3")
+        expect(fever.locator("td.went-to")).to_have_text("Room 3, east wing, ground floor")
         expect(sheet.locator("tr.check")).to_have_count(3)
         assert_totals_agree_with_rows(sheet)
         # all gates, as CSV: each gate's rows, times with the park's offset

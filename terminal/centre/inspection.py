@@ -26,7 +26,7 @@ SECONDARY_KINDS = ("secondary_check", "fever", "suspected_fever")
 # the flag's columns as selected (the person: the gate's id, or who a guard said they are)
 _FLAG_FIELDS = (
     "flag_id", "gate", "raised_s", "person_id", "object_c", "temperature_c", "clinical_c",
-    "guard", "resolved_s", "state", "kind", "reason", "isolation_room",
+    "guard", "resolved_s", "state", "kind", "reason", "isolation_room", "isolation_location",
 )  # fmt: skip
 
 
@@ -73,7 +73,8 @@ class Inspection:
         marks = ", ".join("?" * len(SECONDARY_KINDS))
         rows = self._guarded.read(
             "SELECT flag_id, gate, raised_s, COALESCE(person_id, identity), object_c, "
-            "temperature_c, clinical_c, guard, resolved_s, state, kind, reason, isolation_room "
+            "temperature_c, clinical_c, guard, resolved_s, state, kind, reason, isolation_room, "
+            "isolation_location "
             f"FROM flags WHERE {where} AND (kind IN ({marks}) OR clinical_c IS NOT NULL) "
             "ORDER BY raised_s, gate, flag_id",
             (*params, *SECONDARY_KINDS),
@@ -98,8 +99,7 @@ class Inspection:
                     checked_s=row["resolved_s"] if clinical is not None else None,
                     outcome=outcome,
                     reason=row["reason"],
-                    # "": the isolation room, its name not sent
-                    isolation_room=(row["isolation_room"] or "") if isolated else None,
+                    isolation_room=_room(row) if isolated else None,
                 )
             )
         return flags
@@ -128,3 +128,11 @@ class Inspection:
                 )
             )
         return vehicles
+
+
+def _room(row: dict[str, object]) -> str:
+    """The isolation room and where it is, as the gate's own record names it ("": the room,
+    its name not sent)."""
+    return ", ".join(
+        str(part) for part in (row["isolation_room"], row["isolation_location"]) if part
+    )
