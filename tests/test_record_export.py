@@ -16,7 +16,8 @@ import pytest
 from terminal.cli.main import main
 from terminal.common.printed.page import render_html
 from terminal.common.printed.rows import CheckLine, PrintedDay
-from terminal.record.store import Record
+from terminal.record.store import SCHEMA_VERSION, Record
+from tests.record_schemas import EARLIER_SCHEMAS
 from tests.support.inspection import (
     FEVER_C,
     FIRST_DAY,
@@ -25,6 +26,7 @@ from tests.support.inspection import (
     ROOM,
     SECOND_DAY,
     ZONE,
+    at,
     gate_toml,
     write_record,
 )
@@ -150,3 +152,65 @@ def test_what_a_gate_recorded_is_printed_as_text_never_as_markup() -> None:
     day = PrintedDay("p", GATE, date(2026, 12, 1), ZONE, (line,))
     page = render_html([day], "en")
     assert hostile not in page and "&lt;script&gt;" in page
+
+
+def test_a_record_of_the_first_schema_is_exported_and_left_as_it_was(
+    tmp_path: Path,
+) -> None:
+    """Read-only: an old record is read as it is (its missing columns empty), not upgraded as
+    the gate would upgrade it on opening."""
+    path = tmp_path / "record.sqlite"
+    oldest = min(EARLIER_SCHEMAS)
+    with sqlite3.connect(path) as old:
+        for statement in EARLIER_SCHEMAS[oldest]:
+            old.execute(statement)
+        old.execute(
+            "INSERT INTO checks (event_id, ts, epoch_s, park, gate, person_id, code, "
+            "temperature_c, decision, reason, route, check_s, processing_ms) VALUES ('old-1', "
+            f"'2026-12-06T00:30:00Z', {at(FIRST_DAY, '08:30:00')}, 'p', ?, 'W1', 'green', 36.6, "
+            "'admit', 'admitted', 'through', 1.0, 1.0)",
+            [GATE],
+        )
+        old.execute(f"PRAGMA user_version={oldest}")
+    old.close()
+    written = path.read_bytes()
+    rows = exported_csv(gate_toml(tmp_path, path), tmp_path, FIRST_DAY, FIRST_DAY)
+    assert [(row["event_id"], row["estimated_core_c"], row["screened_c"]) for row in rows] == [
+        ("old-1", "36.6", "")
+    ]
+    assert path.read_bytes() == written and not list(tmp_path.glob("*.bak"))
+
+
+def test_a_newer_record_is_refused_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "record.sqlite"
+    write_record(path)
+    with sqlite3.connect(path) as newer:
+        newer.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
+    newer.close()
+    assert export(gate_toml(tmp_path, path), "--from", FIRST_DAY, "--to", FIRST_DAY) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "newer than this software's" in err
+
+
+def test_a_pdf_that_cannot_be_made_here_says_what_to_install(
+    config_file: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    out = tmp_path / "record.pdf"
+    asked = ["--from", FIRST_DAY, "--to", FIRST_DAY, "--format", "pdf", "--output", str(out)]
+    monkeypatch.setenv("PATH", str(tmp_path))  # no Chromium anywhere
+    assert export(config_file, *asked, "--lang", "en") == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--format pdf needs Chromium" in err
+    # Chromium, but fontconfig knows no Chinese font: a Chinese PDF would print empty boxes
+    (tmp_path / "chromium").symlink_to("/usr/bin/chromium")
+    (tmp_path / "fc-list").write_text("#!/bin/sh\nexit 0\n", encoding="utf-8")
+    (tmp_path / "fc-list").chmod(0o755)
+    assert export(config_file, *asked, "--lang", "zh") == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "fonts-noto-cjk" in err
+    assert not out.exists()

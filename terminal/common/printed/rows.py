@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
@@ -108,7 +108,7 @@ class PrintedDay:
     zone: ZoneInfo
     checks: tuple[CheckLine, ...] = ()
     flags: tuple[FlagLine, ...] = ()
-    vehicles: tuple[VehicleLine, ...] = field(default=())
+    vehicles: tuple[VehicleLine, ...] = ()
 
     @property
     def empty(self) -> bool:
