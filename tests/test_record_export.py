@@ -118,6 +118,7 @@ def test_the_page_has_a_sheet_per_day_with_totals_from_its_rows(config_file: Pat
         (["--from", FIRST_DAY, "--to", FIRST_DAY, "--format", "xls"], "--format: expected csv"),
         (["--from", FIRST_DAY, "--to", FIRST_DAY, "--lang", "fr"], "--lang: expected zh or en"),
         (["--from", "2020-01-01", "--to", "2026-01-01"], "more than 366 days"),
+        (["--from", "2026-13-01", "--to", FIRST_DAY], "--from: expected a date YYYY-MM-DD"),
     ],
 )
 def test_what_cannot_be_exported_is_refused_in_one_line(

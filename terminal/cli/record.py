@@ -31,11 +31,11 @@ from terminal.config import load
 from terminal.record.inspection import Inspection
 
 
-def _day(text: str) -> date:
+def _day(text: str, name: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
+        raise ExportProblem(f"{name}: expected a date YYYY-MM-DD, got {text[:20]!r}") from None
 
 
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
@@ -52,9 +52,10 @@ def _add_export(actions: argparse._SubParsersAction) -> None:
         "for (both included) as CSV, a printable page (HTML, a sheet per day) or a PDF",
     )
     export.add_argument("--config", type=str, required=True, metavar="FILE")
-    export.add_argument("--from", dest="first", type=_day, required=True, metavar="YYYY-MM-DD")
-    export.add_argument("--to", dest="last", type=_day, required=True, metavar="YYYY-MM-DD")
-    # checked by the command, not by argparse: a wrong value is one line, as any other
+    # the values are checked by the command, not by argparse: a wrong one is one line, as any
+    # other refusal
+    export.add_argument("--from", dest="first", required=True, metavar="YYYY-MM-DD")
+    export.add_argument("--to", dest="last", required=True, metavar="YYYY-MM-DD")
     export.add_argument("--format", default="csv", metavar="|".join(FORMATS))
     export.add_argument("--lang", default="zh", metavar="|".join(LANGUAGES))
     export.add_argument(
@@ -70,7 +71,7 @@ def _export(args: argparse.Namespace) -> int:
     kind = args.format
     format_of(kind)
     language = language_of(args.lang)
-    days = days_asked(args.first, args.last)
+    days = days_asked(_day(args.first, "--from"), _day(args.last, "--to"))
     config = load(Path(args.config))  # a ConfigError is the caller's to report
     path = config.resolved(config.record.path)
     if not path.is_file():
