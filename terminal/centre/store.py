@@ -32,6 +32,7 @@ from terminal.centre.board_queries import BoardQueries
 from terminal.centre.database import Database, connect
 from terminal.centre.guarded import Guarded
 from terminal.centre.ingest import BadPayload, ForeignGate, Ingest
+from terminal.centre.inspection import Inspection, PrintedLines
 from terminal.centre.migrations import SchemaError, upgrade
 from terminal.centre.records import Records
 from terminal.centre.schema import SCHEMA
@@ -93,6 +94,7 @@ class Store:
         self._actions = StaffActions(self._guarded)
         self._accounts = Accounts(self._guarded)
         self._audit = AuditLog(self._guarded)
+        self._inspection = Inspection(self._guarded)
 
     @property
     def url(self) -> str:
@@ -181,6 +183,10 @@ class Store:
         self, query: VehicleQuery, batch: int = 500, newest_first: bool = False
     ) -> Iterator[VehicleView]:
         return self._records.iter_vehicles(query, batch, newest_first)
+
+    def printed_lines(self, start_s: float, end_s: float, gate: str | None = None) -> PrintedLines:
+        """The checks, secondary checks and vehicles of the printed record (None: every gate)."""
+        return self._inspection.lines(start_s, end_s, gate)
 
     # --- staff actions -------------------------------------------------------------------------
     def take(self, ref: str, user: str, at: datetime | None = None) -> None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from terminal.common.printed.words import REASON_WORDS, VEHICLE_WORDS
+
 Language = Literal["zh", "en"]
 LANGUAGES: tuple[Language, ...] = ("zh", "en")
 
@@ -196,75 +198,15 @@ TEXTS: dict[str, tuple[str, str]] = {
     "plate": ("车牌", "Plate"),
     "driver": ("司机", "Driver"),
     "purpose": ("事由", "Purpose"),
-    "vehicle_admitted": ("放行（司机已通过检查）", "admitted (the driver passed the check)"),
-    "vehicle_driver_denied": ("拒绝：司机未通过检查", "refused: the driver was refused"),
-    "vehicle_driver_not_screened": ("拒绝：司机未经检查", "refused: the driver was not checked"),
-    "vehicle_admission_not_held": (
-        "拒绝：司机的放行已失效或已用过",
-        "refused: the driver's admission lapsed or let a vehicle in already",
-    ),
-    "vehicle_lockdown": ("拒绝：闸机已封闭", "refused: the gate is locked down"),
-    "vehicle_no_vehicle": ("失效：等待时间内无车辆登记", "lapsed: no vehicle came in time"),
-    "vehicle_no_driver_waiting": (
-        "拒绝：无已通过检查的司机",
-        "refused: no screened driver waiting",
-    ),
-    "vehicle_permit_other_driver": (
-        "拒绝：通行证属于其他司机",
-        "refused: the permit names another driver",
-    ),
-    "vehicle_permit_malformed": ("拒绝：通行证无法识别", "refused: the permit cannot be read"),
-    "vehicle_permit_unknown_issuer": (
-        "拒绝：通行证签发方不明",
-        "refused: the permit's issuer is unknown",
-    ),
-    "vehicle_permit_bad_signature": (
-        "拒绝：通行证签名无效（伪造或篡改）",
-        "refused: the permit is forged or altered",
-    ),
-    "vehicle_permit_expired": ("拒绝：通行证已过期", "refused: the permit has expired"),
+    # what became of a vehicle, as staff name it (shared with the printed record)
+    **{f"vehicle_{outcome}": words for outcome, words in VEHICLE_WORDS.items()},
     "zero_report": ("零报告", "Zero-report board"),
     "zero_report_note": (
         "每个闸机每天须发送日报（即使全部为零）",
         "Every gate sends a daily report, even when every count is zero",
     ),
-    # the gates' reasons, as staff name them
-    "reason_admitted": ("放行", "admitted"),
-    "reason_fever": ("发热", "fever"),
-    "reason_sensor_fault": ("测温器故障", "thermometer fault"),
-    "reason_camera_fault": ("摄像头故障", "camera fault"),
-    "reason_clock_unsynced": ("闸机时间未校准", "gate clock not set"),
-    "reason_no_code": ("未出示健康码", "no code shown"),
-    "reason_unreadable_code": ("健康码无法识别", "code unreadable"),
-    "reason_multiple_codes": ("多个健康码", "several codes at once"),
-    "reason_code_malformed": ("非健康码", "not a health code"),
-    "reason_code_unknown_issuer": ("签发方不被认可", "issuer not accepted"),
-    "reason_code_bad_signature": ("健康码签名无效", "code not genuine"),
-    "reason_code_expired": ("健康码过期", "code expired"),
-    "reason_code_not_yet_valid": ("健康码尚未生效", "code not yet valid"),
-    "reason_code_replayed": ("健康码重复使用", "code used again"),
-    "reason_code_red": ("红码", "red code"),
-    "reason_code_yellow": ("黄码", "yellow code"),
-    "reason_code_green": ("当前等级下绿码不足", "green code not enough at this tier"),
-    "reason_unregistered": ("未登记", "not registered"),
-    "reason_nat_missing": ("无核酸检测记录", "no nucleic-acid test on record"),
-    "reason_nat_expired": ("核酸检测已过期", "nucleic-acid test out of date"),
-    "reason_nat_positive": ("核酸检测阳性", "positive nucleic-acid test"),
-    "reason_visit_outside": ("不在访问时间", "outside the visit"),
-    "reason_outside_shift": ("不在班次时间", "outside the shift"),
-    "reason_shift_early": ("未到班次时间", "before the shift window"),
-    "reason_shift_late": ("已过班次时间", "after the shift window"),
-    "reason_shift_not_today": ("今日无班次", "no shift today"),
-    "reason_gate_not_serving_group": ("本闸机不服务该班组", "gate not for this group"),
-    "reason_internal_error": ("检查出错", "check failed"),
-    "reason_lockdown": ("闸机封闭", "lockdown"),
-    "reason_record_full": ("记录已满", "record full"),
-    "reason_secondary_check": ("需复检", "secondary check"),
-    "reason_rest": ("请休息后复测", "told to rest and scan again"),
-    "reason_not_measured": ("未测到体温", "not measured"),
-    "reason_zone_full": ("区域已满，等候", "zone full: waiting"),
-    "reason_anti_passback": ("已在区域内（未离开）", "inside already (never left)"),
-    "reason_not_inside": ("不在区域内（出口）", "exit of someone not inside"),
+    # the gates' reasons, as staff name them (shared with the printed record)
+    **{f"reason_{reason}": words for reason, words in REASON_WORDS.items()},
     "fault_internal_error": ("程序错误", "internal error"),
     "fault_record_full": ("记录已满", "record full"),
     "fault_record_unwritable": ("记录无法写入", "record not writable"),
@@ -284,6 +226,17 @@ TEXTS: dict[str, tuple[str, str]] = {
     "date_to": ("结束日期", "To"),
     "any": ("全部", "any"),
     "export_csv": ("导出CSV", "Export CSV"),
+    # the printed record: a sheet per day and gate for an inspector
+    "printed": ("检查记录打印", "Printed record"),
+    "printed_intro": (
+        "供检查人员签字的记录：每个闸机每天一页，含复检临床体温、车辆、当日合计及签字栏",
+        "The record for inspectors: a sheet per gate and day with the clinical readings, the "
+        "vehicles, the day's totals and lines to sign",
+    ),
+    "all_gates": ("全部闸机", "all gates"),
+    "format": ("格式", "Format"),
+    "language": ("语言", "Language"),
+    "download": ("下载", "Download"),
     "no_records": ("没有符合条件的记录", "No record matches"),
     "shown_first": (
         "仅显示前{limit}条；完整记录请导出",

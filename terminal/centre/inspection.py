@@ -1,0 +1,138 @@
+"""The printed record from the centre's store: the checks, the secondary checks (flags, with the
+guard's clinical reading and where the person went) and the vehicles the gates sent, between two
+times, at one gate or all, as the printed record's lines (:mod:`terminal.common.printed.rows`)
+the gate's own export makes from its record."""
+
+from __future__ import annotations
+
+import json
+from typing import NamedTuple
+
+from terminal.centre.guarded import Guarded
+from terminal.centre.views import ISOLATION_KINDS
+from terminal.common.printed.rows import CheckLine, FlagLine, VehicleLine
+
+# a flag's state at the centre -> how its secondary check ended on paper (an escort to the
+# isolation room follows a confirmed fever, or a code or test that sends the person there)
+_OUTCOMES = {
+    "open": "open",
+    "admitted": "admitted",
+    "refused": "refused",
+    "fever_confirmed": "fever_confirmed",
+}
+# the flags of people sent to the secondary check; an alert that sent someone straight to the
+# isolation room from the gate is that check's own route, and a rest not followed is no check
+SECONDARY_KINDS = ("secondary_check", "fever", "suspected_fever")
+# the flag's columns as selected (the person: the gate's id, or who a guard said they are)
+_FLAG_FIELDS = (
+    "flag_id", "gate", "raised_s", "person_id", "object_c", "temperature_c", "clinical_c",
+    "guard", "resolved_s", "state", "kind", "reason", "isolation_room", "isolation_location",
+)  # fmt: skip
+
+
+class PrintedLines(NamedTuple):
+    checks: list[CheckLine]
+    flags: list[FlagLine]
+    vehicles: list[VehicleLine]
+
+
+class Inspection:
+    def __init__(self, guarded: Guarded) -> None:
+        self._guarded = guarded
+
+    def lines(self, start_s: float, end_s: float, gate: str | None = None) -> PrintedLines:
+        """Everything from ``start_s`` to before ``end_s``, oldest first; ``gate`` None: every
+        gate's."""
+        return PrintedLines(
+            self._checks(start_s, end_s, gate),
+            self._flags(start_s, end_s, gate),
+            self._vehicles(start_s, end_s, gate),
+        )
+
+    @staticmethod
+    def _where(column: str, start_s: float, end_s: float, gate: str | None) -> tuple[str, list]:
+        clause = f"{column} >= ? AND {column} < ?"
+        params: list[object] = [start_s, end_s]
+        if gate is not None:
+            clause += " AND gate = ?"
+            params.append(gate)
+        return clause, params
+
+    def _checks(self, start_s: float, end_s: float, gate: str | None) -> list[CheckLine]:
+        where, params = self._where("occurred_s", start_s, end_s, gate)
+        rows = self._guarded.read(
+            "SELECT event_id, gate, occurred_s, person_id, code, object_c, temperature_c, "
+            f"screening, decision, reason, route FROM checks WHERE {where} "
+            "ORDER BY occurred_s, gate, event_id",
+            params,
+        )
+        return [CheckLine(*row) for row in rows]
+
+    def _flags(self, start_s: float, end_s: float, gate: str | None) -> list[FlagLine]:
+        where, params = self._where("raised_s", start_s, end_s, gate)
+        marks = ", ".join("?" * len(SECONDARY_KINDS))
+        rows = self._guarded.read(
+            "SELECT flag_id, gate, raised_s, COALESCE(person_id, identity), object_c, "
+            "temperature_c, clinical_c, guard, resolved_s, state, kind, reason, isolation_room, "
+            "isolation_location "
+            f"FROM flags WHERE {where} AND (kind IN ({marks}) OR clinical_c IS NOT NULL) "
+            "ORDER BY raised_s, gate, flag_id",
+            (*params, *SECONDARY_KINDS),
+        )
+        flags = []
+        for values in rows:
+            row = dict(zip(_FLAG_FIELDS, values, strict=True))
+            state, kind, clinical = row["state"], row["kind"], row["clinical_c"]
+            # escorted: to the isolation room, after a confirmed fever or for a code or a test
+            outcome = _OUTCOMES.get(state, "fever_confirmed" if kind == "fever" else "refused")
+            isolated = kind in ISOLATION_KINDS and state in ("fever_confirmed", "escorted")
+            flags.append(
+                FlagLine(
+                    flag_id=row["flag_id"],
+                    gate=row["gate"],
+                    raised_s=row["raised_s"],
+                    person_id=row["person_id"],
+                    screened_c=row["object_c"],
+                    estimated_core_c=row["temperature_c"],
+                    clinical_c=clinical,
+                    checked_by=row["guard"],
+                    checked_s=row["resolved_s"] if clinical is not None else None,
+                    outcome=outcome,
+                    reason=row["reason"],
+                    isolation_room=_room(row) if isolated else None,
+                )
+            )
+        return flags
+
+    def _vehicles(self, start_s: float, end_s: float, gate: str | None) -> list[VehicleLine]:
+        where, params = self._where("occurred_s", start_s, end_s, gate)
+        rows = self._guarded.read(
+            f"SELECT event_id, gate, occurred_s, payload FROM events WHERE {where} "
+            "AND schema = ? ORDER BY occurred_s, gate, event_id",
+            (*params, "gate.vehicle/1"),
+        )
+        vehicles = []
+        for event_id, at_gate, occurred_s, payload in rows:
+            data = json.loads(payload)["data"]
+            vehicles.append(
+                VehicleLine(
+                    event_id=event_id,
+                    gate=at_gate,
+                    at_s=occurred_s,
+                    plate=data.get("plate"),
+                    driver=data.get("driver"),
+                    purpose=data.get("purpose"),
+                    decision=data["decision"],
+                    reason=data["reason"],
+                    by=data.get("by"),
+                )
+            )
+        return vehicles
+
+
+def _room(row: dict[str, object]) -> str:
+    """The isolation room and where it is, as the gate's own record names it ("": the room,
+    its name not sent)."""
+    return ", ".join(
+        str(part) for part in (row["isolation_room"], row["isolation_location"]) if part
+    )

@@ -1,0 +1,185 @@
+"""The record read for an inspector: its checks, secondary checks and vehicles between two times,
+as the printed record's lines (:mod:`terminal.common.printed.rows`).
+
+Opened read-only (``mode=ro``): nothing is written, not even a pragma, and a running gate goes on
+writing beside it; a moment's write lock is waited for, never failed on. A record of an earlier
+schema lacks some columns: they read as empty. One of a newer schema is refused, as the gate
+refuses it."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from terminal.common.errors import GateError
+from terminal.common.printed.rows import CheckLine, FlagLine, VehicleLine
+from terminal.record.schema import BUSY_TIMEOUT_MS, refuse_if_newer
+
+# the steps of a secondary check that end it (terminal.gate.secondary writes them), and the
+# outcome each one is on paper
+_ENDINGS = {
+    "fever_confirmed": "fever_confirmed",
+    "admitted_by_staff": "admitted",
+    "refused_after_check": "refused",
+}
+
+
+class RecordUnreadable(GateError):
+    """The file is not a record this software can read."""
+
+
+class Inspection:
+    """A record opened read-only; close it (or use ``with``) when done."""
+
+    def __init__(self, path: Path, gate: str) -> None:
+        """``gate``: this gate's id, for the rows the record keeps without one (vehicles)."""
+        self.path = path
+        self.gate = gate
+        try:
+            self._db = sqlite3.connect(
+                f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000
+            )
+            self._db.row_factory = sqlite3.Row
+            version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+            self._columns = {
+                table: {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+                for table in ("checks", "secondary_steps", "vehicles")
+            }
+        except sqlite3.Error as exc:
+            raise RecordUnreadable(f"{path}: not a record that can be read ({exc})") from None
+        refuse_if_newer(version, path)
+        if not self._columns["checks"]:
+            self._db.close()
+            raise RecordUnreadable(f"{path}: not a gate's record (it has no checks)")
+
+    def __enter__(self) -> Inspection:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _column(self, table: str, name: str, alias: str | None = None) -> str:
+        """``name`` as it is selected from ``table``; empty in a record older than it."""
+        shown = alias or name
+        if name in self._columns[table]:
+            return name if alias is None else f"{name} AS {alias}"
+        return f"NULL AS {shown}"
+
+    def _query(self, sql: str, params: tuple[Any, ...]) -> list[sqlite3.Row]:
+        try:
+            return self._db.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise RecordUnreadable(f"{self.path}: cannot be read ({exc})") from None
+
+    def checks(self, start_s: float, end_s: float) -> list[CheckLine]:
+        """Every check from ``start_s`` to before ``end_s``, oldest first."""
+        column = self._column
+        rows = self._query(
+            "SELECT event_id, gate, epoch_s, person_id, code, "
+            f"{column('checks', 'object_c')}, temperature_c, {column('checks', 'screening')}, "
+            f"decision, reason, route, {column('checks', 'direction')} FROM checks "
+            "WHERE epoch_s >= ? AND epoch_s < ? ORDER BY epoch_s, event_id",
+            (start_s, end_s),
+        )
+        return [
+            CheckLine(
+                event_id=row["event_id"],
+                gate=row["gate"] or self.gate,
+                at_s=row["epoch_s"],
+                person_id=row["person_id"],
+                code=row["code"] or "none",
+                screened_c=row["object_c"],
+                estimated_core_c=row["temperature_c"],
+                screening=row["screening"],
+                decision=row["decision"],
+                reason=row["reason"],
+                route=row["route"],
+                direction=row["direction"],
+            )
+            for row in rows
+        ]
+
+    def flags(self, start_s: float, end_s: float) -> list[FlagLine]:
+        """Every secondary check opened from ``start_s`` to before ``end_s``, with its clinical
+        reading, who took it and how it ended (read from its steps), oldest first."""
+        if not self._columns["secondary_steps"]:
+            return []  # a record from before the secondary check was kept
+        opened = self._query(
+            "SELECT s.flag_id, s.at_s, c.gate, c.person_id, "
+            f"{self._column('checks', 'object_c', 'object_c')}, c.temperature_c "
+            "FROM secondary_steps s LEFT JOIN checks c ON c.event_id = s.flag_id "
+            "WHERE s.step = 'sent_to_secondary_check' AND s.at_s >= ? AND s.at_s < ? "
+            "ORDER BY s.at_s, s.flag_id",
+            (start_s, end_s),
+        )
+        if not opened:
+            return []
+        steps: dict[str, list[sqlite3.Row]] = {}
+        marks = ", ".join("?" * len(opened))
+        for step in self._query(
+            f"SELECT flag_id, at_s, step, by, clinical_c, detail FROM secondary_steps "
+            f"WHERE flag_id IN ({marks}) ORDER BY at_s, id",
+            tuple(row["flag_id"] for row in opened),
+        ):
+            steps.setdefault(step["flag_id"], []).append(step)
+        return [self._flag(row, steps.get(row["flag_id"], [])) for row in opened]
+
+    def _flag(self, opened: sqlite3.Row, steps: list[sqlite3.Row]) -> FlagLine:
+        reading = next((step for step in steps if step["step"] == "clinical_reading"), None)
+        outcome, reason, room = "open", None, None
+        for step in steps:
+            if step["step"] in _ENDINGS:
+                outcome = _ENDINGS[step["step"]]
+                # the decision's reason, and a shift refusal's next window after a semicolon
+                reason = "fever" if outcome == "fever_confirmed" else step["detail"] or None
+                reason = reason.split(";", 1)[0] if reason else None
+            elif step["step"] == "routed_to_isolation":
+                room = step["detail"] or None  # the room and where it is, as configured
+        return FlagLine(
+            flag_id=opened["flag_id"],
+            gate=opened["gate"] or self.gate,
+            raised_s=opened["at_s"],
+            person_id=opened["person_id"],
+            screened_c=opened["object_c"],
+            estimated_core_c=opened["temperature_c"],
+            clinical_c=None if reading is None else reading["clinical_c"],
+            checked_by=None if reading is None else reading["by"],
+            checked_s=None if reading is None else reading["at_s"],
+            outcome=outcome,
+            reason=reason,
+            isolation_room=room,
+        )
+
+    def vehicles(self, start_s: float, end_s: float) -> list[VehicleLine]:
+        """Every vehicle from ``start_s`` to before ``end_s`` (this gate's), oldest first."""
+        if not self._columns["vehicles"]:
+            return []
+        rows = self._query(
+            "SELECT event_id, at_s, plate, driver, purpose, decision, reason, by FROM vehicles "
+            "WHERE at_s >= ? AND at_s < ? ORDER BY at_s, id",
+            (start_s, end_s),
+        )
+        return [
+            VehicleLine(
+                event_id=row["event_id"],
+                gate=self.gate,
+                at_s=row["at_s"],
+                plate=row["plate"],
+                driver=row["driver"],
+                purpose=row["purpose"],
+                decision=row["decision"],
+                reason=row["reason"],
+                by=row["by"],
+            )
+            for row in rows
+        ]

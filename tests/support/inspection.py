@@ -1,0 +1,105 @@
+"""A gate's record of two days as an inspector would ask for it, written through the record's own
+methods: checks (admitted, refused, sent to the secondary check), the secondary checks' steps (a
+fever confirmed and taken to the isolation room, a normal reading admitted by staff), a vehicle,
+and a config file naming the record."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from terminal.record.store import Record
+from tests.conftest import SIMULATOR_ISSUER
+from tests.support.records import check
+
+ZONE = ZoneInfo("Asia/Shanghai")
+GATE, PARK = "gate-x", "export-park"
+ROOM = "Isolation room 2, east gatehouse"
+FEVER_C, NORMAL_C = 38.1, 36.8
+FIRST_DAY, SECOND_DAY = "2026-12-06", "2026-12-07"
+
+
+def at(day: str, clock: str) -> float:
+    return datetime.fromisoformat(f"{day}T{clock}").replace(tzinfo=ZONE).timestamp()
+
+
+def _step(flag_id: str, at_s: float, step: str, by: str, **more: object) -> dict[str, object]:
+    return {"flag_id": flag_id, "at_s": at_s, "step": step, "by": by, "clinical_c": None,
+            "detail": "", **more}  # fmt: skip
+
+
+def write_record(path: Path) -> None:
+    """The first day: five checks (two admitted, a red code to the isolation room, two sent to
+    the secondary check), a fever confirmed at 38.1 by guard-7 and one admitted at 36.8, and a
+    vehicle; the second day: one check. A check just before the first day's midnight (local)
+    belongs to no day asked for."""
+    record = Record(path)
+    try:
+        common = {"park": PARK, "gate": GATE, "screening": "pass"}
+        checks = [
+            check("before", at(FIRST_DAY, "00:00:00") - 1, person_id="W0", **common),
+            check("c1", at(FIRST_DAY, "07:58:12"), person_id="W1", object_c=33.4, **common),
+            check("c2", at(FIRST_DAY, "08:01:40"), person_id="W2", object_c=33.1, **common),
+            check("c3", at(FIRST_DAY, "08:03:05"), person_id="W3", object_c=33.0, code="red",
+                  decision="deny", reason="code_red", route="isolation_room", **common),
+            check("f1", at(FIRST_DAY, "08:05:30"), person_id="W4", object_c=35.9,
+                  temperature_c=38.3, decision="deny", reason="secondary_check",
+                  route="secondary_check", **{**common, "screening": "guard"}),
+            check("f2", at(FIRST_DAY, "08:07:10"), person_id="=W5", object_c=35.2,
+                  temperature_c=37.6, decision="deny", reason="secondary_check",
+                  route="secondary_check", **{**common, "screening": "guard"}),
+            check("d2", at(SECOND_DAY, "09:00:00"), person_id="W1", object_c=33.2, **common),
+        ]  # fmt: skip
+        for row in checks:
+            record.add_check(row, [])
+        steps = [
+            [_step("f1", at(FIRST_DAY, "08:05:30"), "sent_to_secondary_check", "gate")],
+            [_step("f2", at(FIRST_DAY, "08:07:10"), "sent_to_secondary_check", "gate")],
+            [_step("f1", at(FIRST_DAY, "08:09:00"), "clinical_reading", "guard-7",
+                   clinical_c=FEVER_C, detail="sent by desk"),
+             _step("f1", at(FIRST_DAY, "08:09:00"), "fever_confirmed", "guard-7",
+                   clinical_c=FEVER_C),
+             _step("f1", at(FIRST_DAY, "08:09:00"), "routed_to_isolation", "gate", detail=ROOM)],
+            [_step("f2", at(FIRST_DAY, "08:12:00"), "clinical_reading", "guard-8",
+                   clinical_c=NORMAL_C),
+             _step("f2", at(FIRST_DAY, "08:12:00"), "admitted_by_staff", "guard-8",
+                   detail="admitted")],
+        ]  # fmt: skip
+        for number, rows in enumerate(steps):
+            record.add_event(f"s{number}", [], rows[-1]["at_s"], table="secondary_steps",
+                             rows=rows)  # fmt: skip
+        vehicle = {
+            "event_id": "v1", "at_s": at(FIRST_DAY, "08:20:00"), "plate": "粤B12345",
+            "driver": "W1", "purpose": "delivery", "decision": "admit", "reason": "admitted",
+            "driver_check_id": "c1", "by": "guard-7", "command_id": None, "source": "command",
+        }  # fmt: skip
+        record.add_event("v1", [], vehicle["at_s"], table="vehicles", rows=[vehicle])  # type: ignore[arg-type]
+    finally:
+        record.close()
+
+
+def gate_toml(folder: Path, record: Path) -> Path:
+    path = folder / "gate.toml"
+    path.write_text(
+        "\n".join(
+            [
+                "[gate]",
+                f'park = "{PARK}"',
+                f'id = "{GATE}"',
+                'timezone = "Asia/Shanghai"',
+                'hardware = "simulated"',
+                "[record]",
+                f"path = {json.dumps(str(record))}",
+                "[roster]",
+                f"workers = {json.dumps(str(folder / 'workers.csv'))}",
+                "[[healthcode.issuers]]",
+                f"key_id = {json.dumps(SIMULATOR_ISSUER['key_id'])}",
+                f"public_key = {json.dumps(SIMULATOR_ISSUER['public_key'])}",
+                "",
+            ]
+        ),
+        encoding="utf-8",
+    )
+    return path
