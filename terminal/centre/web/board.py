@@ -96,7 +96,8 @@ def _named(
         return ()
     found = values_named(key, typed, values)
     if not found:
-        words = ", ".join(dict.fromkeys(named(key, value, language) for value in values))
+        separator = text("list_separator", language)
+        words = separator.join(dict.fromkeys(named(key, value, language) for value in values))
         raise QueryProblem(text(f"unknown_{key}", language, typed=typed, words=words))
     return found
 

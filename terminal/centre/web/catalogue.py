@@ -300,6 +300,7 @@ TEXTS: dict[str, tuple[str, str]] = {
         "decision: no decision is called “{typed}”; the decisions are: {words}",
     ),
     "reasons_searched": ("查询的原因：{words}", "Reasons searched: {words}"),
+    "list_separator": ("、", ", "),  # between the words of a list in a line
     "show": ("显示", "Show"),
     "show_all": ("全部检查", "every check"),
     "show_flagged": ("发热与警报", "fevers and flags"),
