@@ -9,6 +9,7 @@ import csv
 import datetime as dt
 import http.client
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -188,7 +189,9 @@ def test_a_search_in_the_tables_words_finds_the_checks_and_names_the_zone(served
     assert status == 200 and page.count('data-reason="secondary_check"') == 2
     assert page.count("时间：Asia/Shanghai (UTC+08:00)") == 1  # noqa: RUF001
     status, page = get(served, served.chinese, "/records", reason="打喷嚏")
-    assert status == 400 and "没有“打喷嚏”这个原因" in page and "红码" in page
+    problem = re.search(r'id="query-problem"[^>]*>([^<]*)</p>', page)
+    assert status == 400 and problem is not None
+    assert "没有“打喷嚏”这个原因" in problem[1] and "红码、黄码" in problem[1]
 
 
 def test_the_csv_has_the_fevers_clinical_reading_and_times_with_the_parks_offset(

@@ -274,11 +274,16 @@ class Board:
         return StreamingResponse(lines, media_type="text/csv; charset=utf-8", headers=headers)
 
     def searched(self, query: CheckQuery | None, found: list[Any]) -> dict[str, Any]:
-        """The reasons a word of the search named, in words (when it named several), and
-        whether the table shows the flags' columns."""
+        """The reasons a word of the search named, in words (when it named several), whether
+        the table shows the flags' columns, and the reasons' words to choose from."""
         reasons = query.reasons if query is not None else ()
         words = [self.web.reason_words(r) for r in reasons] if len(reasons) > 1 else []
-        return {"searched_reasons": words, "flag_columns": any(c.flag for c in found)}
+        return {
+            "searched_reasons": words,
+            "flag_columns": any(c.flag for c in found),
+            # offered as the reason field is typed in, as the table names them
+            "reason_words": list(dict.fromkeys(self.web.reason_words(r) for r in REASONS)),
+        }
 
     async def records(self, request: Request, visitor: Visitor) -> Response:
         def looked(query: CheckQuery) -> tuple[str, str]:
