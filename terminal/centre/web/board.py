@@ -32,11 +32,10 @@ from terminal.link.contract import Reason
 
 SHOWN_RECORDS = 500
 # each temperature named by what it is: the screened reading (the forehead as the thermometer
-# saw it) and the screening's estimated core temperature; the guard's clinical reading is on the
-# flag. identified_as: who an unidentified person is, as a guard recorded it at the desk
-# The flag a check raised: its kind, how it ended (outcome), the guard's clinical reading, who
-# measured and when, where the person was sent (went_to) and the isolation room. Times are ISO
-# 8601 in the park's zone, with its offset.
+# saw it), the screening's estimated core temperature, and the guard's clinical reading on the
+# flag the check raised (with its kind, how it ended, who measured when, where the person was
+# sent). identified_as: who an unidentified person is, as a guard recorded it at the desk. Times
+# are ISO 8601 in the park's zone, with its offset.
 CSV_COLUMNS = (
     "event_id", "park", "gate", "occurred_at", "person_id", "identified_as", "code",
     "screened_c", "estimated_core_c", "screening", "decision", "reason", "route", "replayed",
