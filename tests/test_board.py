@@ -367,6 +367,15 @@ def test_an_inspector_searches_the_record_and_exports_it_as_csv(
     page.click("#search")
     expect(rows).to_have_count(1)
     expect(rows.first.locator(".reason")).to_have_text("red code")
+    # the reason typed as the table shows it, the person in another case; the zone named once
+    page.select_option("#q-decision", "")
+    page.fill("#q-person", "inspect-1")
+    page.fill("#q-reason", "Red code")
+    page.click("#search")
+    expect(rows).to_have_count(1)
+    expect(rows.first.locator(".person")).to_have_text("INSPECT-1")
+    expect(page.locator("#times-zone")).to_have_text("Times: Asia/Shanghai (UTC+08:00)")
+    page.fill("#q-reason", "")
     page.fill("#q-person", "")
     page.select_option("#q-decision", "")
     page.fill("#q-gate", "gate-w")
@@ -382,7 +391,10 @@ def test_an_inspector_searches_the_record_and_exports_it_as_csv(
         ("OTHER-2", "admit", "admitted"),
     ]
     assert {r["gate"] for r in exported} == {"gate-w"}
-    assert ("export", "gate=gate-w") in audit_entries(centre, "victor")
+    assert ("export_csv", "gate=gate-w") in audit_entries(centre, "victor")
+    assert ("search_records", "person_id=inspect-1 reason=code_red") in audit_entries(
+        centre, "victor"
+    )
     # a search that makes no sense says which field
     page.goto(f"{centre.url}/records?date_from=2026-13-01")
     expect(page.locator("#query-problem")).to_contain_text("date_from: not a date")

@@ -9,6 +9,7 @@ import datetime as dt
 import io
 import unicodedata
 from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -29,6 +30,7 @@ PADDING = [
     "\u200e", "\ufeff", "\u2028", "\u2029", "\u2003",
 ]  # fmt: skip
 ASCII_OPENERS = frozenset(o for o in OPENERS if o.isascii())
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 SPELLED = [
     "=1+1", " =1+1", "\n=cmd|' /C calc'!A0", "\t=SUM(A1:A9)", "\r@SUM(A1)", ";=1+1",
     "|calc", "\uff1dHYPERLINK(\"http://x\")", "\u3000\uff0b1", "\u200b=1", "-2+3",
@@ -78,6 +80,21 @@ def test_what_the_gates_send_is_written_as_it_is() -> None:
 
 def test_the_export_writes_every_column_of_a_row_safely() -> None:
     row = SimpleNamespace(plate=" =1+1", driver="\uff1dcmd", purpose="canteen")
-    text = "".join(csv_lines(iter([row]), ("plate", "driver", "purpose")))
+    text = "".join(csv_lines(iter([row]), ("plate", "driver", "purpose"), zone=SHANGHAI))
     (read,) = list(csv.DictReader(io.StringIO(text)))
     assert read == {"plate": "' =1+1", "driver": "'\uff1dcmd", "purpose": "canteen"}
+
+
+def test_the_export_writes_times_in_the_parks_zone_with_its_offset() -> None:
+    """A person reads the local time they lived; a program reads the moment without guessing."""
+    seen = dt.datetime(2026, 12, 6, 12, 53, 37, tzinfo=dt.UTC)
+    row = SimpleNamespace(occurred_at=seen, checked_at=None)
+    for zone, written in [
+        (SHANGHAI, "2026-12-06T20:53:37+08:00"),
+        (ZoneInfo("Asia/Kolkata"), "2026-12-06T18:23:37+05:30"),
+        (ZoneInfo("America/Sao_Paulo"), "2026-12-06T09:53:37-03:00"),
+    ]:
+        text = "".join(csv_lines(iter([row]), ("occurred_at", "checked_at"), zone=zone))
+        (read,) = list(csv.DictReader(io.StringIO(text)))
+        assert read == {"occurred_at": written, "checked_at": ""}
+        assert dt.datetime.fromisoformat(read["occurred_at"]) == seen

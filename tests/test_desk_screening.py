@@ -132,7 +132,8 @@ def test_the_desk_says_why_queues_the_flags_shows_a_lockdown_and_records_who_and
         assert ("dismiss", f"not returned: flag {told} at gate-1") in audit_entries(here, "anna")
         page.close()
         # the export names its temperatures and carries the identity the guard gave
-        exported = "".join(csv_lines(here.store.iter_checks(CheckQuery()), CSV_COLUMNS))
+        checks = here.store.iter_checks(CheckQuery())
+        exported = "".join(csv_lines(checks, CSV_COLUMNS, zone=ZoneInfo(here.config.timezone)))
         reader = csv.DictReader(io.StringIO(exported))
         assert {"screened_c", "estimated_core_c", "identified_as"} <= set(reader.fieldnames or ())
         assert "temperature_c" not in (reader.fieldnames or ())

@@ -12,28 +12,57 @@ from zoneinfo import ZoneInfo
 
 from terminal.centre.guarded import Guarded
 from terminal.centre.schema import CHECK_COLUMNS
-from terminal.centre.times import day_bounds, moment
-from terminal.centre.views import CheckQuery, CheckView, VehicleQuery, VehicleView
+from terminal.centre.times import day_bounds, moment, moment_or_none
+from terminal.centre.views import (
+    SEARCHED_FLAG_KINDS,
+    CheckQuery,
+    CheckView,
+    VehicleQuery,
+    VehicleView,
+)
 
 _VEHICLE_FIELDS = (
     "plate", "driver", "purpose", "decision", "reason", "by", "driver_check_id",
 )  # fmt: skip
 
 
-# a check's columns, and who a guard said its unidentified person is (on the flag it raised)
-_CHECK_SELECT = (
-    f"SELECT {CHECK_COLUMNS}, (SELECT f.identity FROM flags f WHERE f.park = checks.park "
-    "AND f.gate = checks.gate AND f.flag_id = checks.event_id) FROM checks"
+# a check's columns; who a guard said its unidentified person is, and the flag it raised (its
+# kind, how it ended, the clinical reading, who measured and when, where the person was sent):
+# a flag is keyed by the check that raised it, so the join is a lookup of the flags' key
+_FLAG_OF_CHECK = (
+    "f.identity, f.kind, f.state, f.clinical_c, f.guard, f.resolved_s, f.route, f.isolation_room"
 )
+_CHECK_SELECT = (
+    f"SELECT {', '.join('checks.' + c.strip() for c in CHECK_COLUMNS.split(','))}, "
+    f"{_FLAG_OF_CHECK} FROM checks LEFT JOIN flags f ON f.park = checks.park "
+    "AND f.gate = checks.gate AND f.flag_id = checks.event_id"
+)
+# the checks that raised a flag: few among many, so the database may start from the flags
+_FLAGGED_SELECT = _CHECK_SELECT.replace(" LEFT JOIN ", " JOIN ")
+_CHECK_ORDER = "checks.occurred_s, checks.event_id, checks.park, checks.gate"
+# matched without regard to case: by the contract a gate and a person id are ASCII, which
+# lower() reads alike on both databases (and an index of each keeps the search fast)
+_NO_CASE = frozenset({"gate", "person_id"})
 
 
 def check_view(row: Sequence[Any]) -> CheckView:
-    """A row of :data:`CHECK_COLUMNS` and the identity a guard recorded."""
+    """A row of :data:`CHECK_COLUMNS`, then the identity a guard recorded and the flag's."""
     return CheckView(
         event_id=row[0], park=row[1], gate=row[2], occurred_at=moment(row[3]), person_id=row[4],
         code=row[5], temperature_c=row[6], decision=row[7], reason=row[8], route=row[9],
         replayed=bool(row[10]), object_c=row[11], screening=row[12], identified_as=row[13],
+        flag=row[14], outcome=row[15], clinical_c=row[16], checked_by=row[17],
+        checked_at=moment_or_none(row[18]), went_to=row[19], isolation_room=row[20],
     )  # fmt: skip
+
+
+def _select(query: CheckQuery) -> str:
+    return _FLAGGED_SELECT if query.flagged else _CHECK_SELECT
+
+
+def ascii_lower(text: str) -> str:
+    """As SQL's lower() reads an id (A-Z only: the same on SQLite and PostgreSQL)."""
+    return "".join(chr(ord(c) + 32) if "A" <= c <= "Z" else c for c in text)
 
 
 class Records:
@@ -44,32 +73,49 @@ class Records:
     def _filter(
         self,
         query: CheckQuery | VehicleQuery,
+        table: str,
         columns: tuple[str, ...],
         clauses: list[str],
         params: list[Any],
     ) -> tuple[str, list[Any]]:
-        """A WHERE clause for ``clauses``, the query's local days and its ``columns``' values."""
+        """A WHERE clause for ``clauses``, the query's local days and its ``columns``' values
+        (a gate and a person id without regard to case)."""
         if query.date_from is not None:
-            clauses.append("occurred_s >= ?")
+            clauses.append(f"{table}.occurred_s >= ?")
             params.append(day_bounds(query.date_from, self._zone)[0])
         if query.date_to is not None:
-            clauses.append("occurred_s < ?")
+            clauses.append(f"{table}.occurred_s < ?")
             params.append(day_bounds(query.date_to, self._zone)[1])
         for column in columns:
             value = getattr(query, column)
-            if value:
-                clauses.append(f"{column} = ?")
+            if not value:
+                continue
+            if column in _NO_CASE:
+                clauses.append(f"lower({table}.{column}) = ?")
+                params.append(ascii_lower(value))
+            else:
+                clauses.append(f"{table}.{column} = ?")
                 params.append(value)
         return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
 
     def _check_filter(self, query: CheckQuery) -> tuple[str, list[Any]]:
-        return self._filter(query, ("gate", "person_id", "decision", "reason"), [], [])
+        clauses: list[str] = []
+        params: list[Any] = []
+        if query.reasons:
+            clauses.append(f"checks.reason IN ({', '.join('?' * len(query.reasons))})")
+            params.extend(query.reasons)
+        if query.flagged:
+            clauses.append(f"f.kind IN ({', '.join('?' * len(SEARCHED_FLAG_KINDS))})")
+            params.extend(SEARCHED_FLAG_KINDS)
+        columns = ("gate", "person_id", "decision", "reason")
+        return self._filter(query, "checks", columns, clauses, params)
 
     def checks(self, query: CheckQuery, limit: int = 500) -> list[CheckView]:
         """The newest first."""
         where, params = self._check_filter(query)
         rows = self._guarded.read(
-            f"{_CHECK_SELECT} {where} ORDER BY occurred_s DESC, event_id, park, gate LIMIT ?",
+            f"{_select(query)} {where} ORDER BY checks.occurred_s DESC, checks.event_id, "
+            "checks.park, checks.gate LIMIT ?",
             (*params, limit),
         )
         return [check_view(row) for row in rows]
@@ -83,9 +129,8 @@ class Records:
         after: tuple[float, str, str, str] = (float("-inf"), "", "", "")
         while True:
             rows = self._guarded.read(
-                f"{_CHECK_SELECT} {where}{joiner}"
-                "(occurred_s, event_id, park, gate) > (?, ?, ?, ?) "
-                "ORDER BY occurred_s, event_id, park, gate LIMIT ?",
+                f"{_select(query)} {where}{joiner}({_CHECK_ORDER}) > (?, ?, ?, ?) "
+                f"ORDER BY {_CHECK_ORDER} LIMIT ?",
                 (*params, *after, batch),
             )
             for row in rows:
@@ -126,8 +171,11 @@ class Records:
         self, query: VehicleQuery, batch: int = 500, newest_first: bool = False
     ) -> Iterator[VehicleView]:
         """Every matching vehicle, oldest first unless asked, in batches (a CSV export of a
-        month streams). The plate is matched on the event's own spelling, a part of it too."""
-        where, params = self._filter(query, ("gate",), ["schema = ?"], ["gate.vehicle/1"])
+        month streams). The plate is matched on the event's own spelling, a part of it too, without
+        regard to case."""
+        where, params = self._filter(
+            query, "events", ("gate",), ["events.schema = ?"], ["gate.vehicle/1"]
+        )
         after = "<" if newest_first else ">"
         order = "DESC" if newest_first else "ASC"
         start = float("inf") if newest_first else float("-inf")
@@ -143,7 +191,7 @@ class Records:
             )
             for event_id, park, gate, occurred_s, payload in rows:
                 data = json.loads(payload)["data"]
-                if query.plate and query.plate not in (data["plate"] or ""):
+                if query.plate and query.plate not in (data["plate"] or "").upper():
                     continue
                 yield VehicleView(
                     event_id=event_id,

@@ -80,6 +80,10 @@ def muster_people_table(name: str = "muster_people") -> str:
 CHECKS_INDEXES = (
     "CREATE INDEX IF NOT EXISTS checks_time ON checks (occurred_s)",
     "CREATE INDEX IF NOT EXISTS checks_person ON checks (person_id, occurred_s)",
+    # the search matches a person or a gate without regard to case (ids are ASCII by the
+    # contract, so lower() reads them alike on both databases): the index is on what it compares
+    "CREATE INDEX IF NOT EXISTS checks_person_nocase ON checks (lower(person_id), occurred_s)",
+    "CREATE INDEX IF NOT EXISTS checks_gate_nocase ON checks (lower(gate), occurred_s)",
 )
 EVENTS_INDEXES = ("CREATE INDEX IF NOT EXISTS events_time ON events (schema, occurred_s)",)
 COMMANDS_INDEXES = ("CREATE INDEX IF NOT EXISTS commands_time ON commands (issued_s)",)
@@ -115,6 +119,9 @@ SCHEMA = (
     """CREATE TABLE IF NOT EXISTS audit (
         id {id}, at_s DOUBLE PRECISION NOT NULL, username TEXT NOT NULL, action TEXT NOT NULL,
         detail TEXT NOT NULL)""",
+    # who looked at what: a repeated view is looked up by action and user, and the audit page
+    # filters by action
+    "CREATE INDEX IF NOT EXISTS audit_action ON audit (action, username, at_s)",
     """CREATE TABLE IF NOT EXISTS users (
         name TEXT PRIMARY KEY, role TEXT NOT NULL, password_hash TEXT NOT NULL,
         created_s DOUBLE PRECISION NOT NULL)""",

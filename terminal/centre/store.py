@@ -219,8 +219,13 @@ class Store:
     def audit(self, user: str, action: str, detail: str, at: datetime | None = None) -> None:
         self._audit.audit(user, action, detail, at)
 
-    def audit_log(self, limit: int = 200) -> list[AuditView]:
-        return self._audit.audit_log(limit)
+    def audit_view(
+        self, user: str, action: str, detail: str, within_s: float, at: datetime | None = None
+    ) -> bool:
+        return self._audit.audit_view(user, action, detail, within_s, at)
+
+    def audit_log(self, limit: int = 200, action: str | None = None) -> list[AuditView]:
+        return self._audit.audit_log(limit, action)
 
     # --- users and sessions --------------------------------------------------------------------
     def add_user(self, name: str, role: str, password_hash: str) -> None:

@@ -160,14 +160,23 @@ class FaultView:
     since: datetime
 
 
+# the flags a search for "fevers and flags" finds: a person the screening sent to the guard, a
+# fever a clinical reading confirmed, a person sent to the isolation room (a person told to rest
+# who did not come back is no reading of theirs)
+SEARCHED_FLAG_KINDS = ("secondary_check", "fever", "suspected_fever", "health_code", "nat_positive")
+
+
 @dataclass(frozen=True)
 class CheckQuery:
     date_from: date | None = None
     date_to: date | None = None  # inclusive
-    gate: str | None = None
-    person_id: str | None = None
+    gate: str | None = None  # without regard to case
+    person_id: str | None = None  # without regard to case
     decision: str | None = None
     reason: str | None = None
+    # any of these reasons (a word of the table may name several); with ``reason``, both hold
+    reasons: tuple[str, ...] = ()
+    flagged: bool = False  # only the checks that raised a flag of SEARCHED_FLAG_KINDS
 
 
 @dataclass(frozen=True)
@@ -186,6 +195,15 @@ class CheckView:
     object_c: float | None = None  # the screened reading; temperature_c is the estimated core
     screening: str | None = None
     identified_as: str | None = None  # an unidentified person's identity, as a guard recorded it
+    # the flag this check raised, if any: its kind, how it ended (its state), the guard's
+    # clinical reading and who took it and when, and where the person was sent
+    flag: str | None = None
+    outcome: str | None = None
+    clinical_c: float | None = None
+    checked_by: str | None = None
+    checked_at: datetime | None = None
+    went_to: str | None = None
+    isolation_room: str | None = None
 
     @property
     def estimated_core_c(self) -> float | None:

@@ -12,6 +12,7 @@ import io
 from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -19,21 +20,26 @@ from starlette.routing import Route
 
 from terminal.centre.errors import CentreError
 from terminal.centre.store import CheckQuery, VehicleQuery
+from terminal.centre.web.catalogue import Language, named, text, values_named
 from terminal.centre.web.context import SECURITY_HEADERS, Visitor, Web
 from terminal.centre.web.desk import escalated
 from terminal.centre.web.guards import page
 from terminal.centre.web.live import stream_route
 from terminal.centre.web.plot import flow_plot
 from terminal.centre.web.spreadsheet import spreadsheet_safe
+from terminal.common import times
 from terminal.link.contract import Reason
 
 SHOWN_RECORDS = 500
 # each temperature named by what it is: the screened reading (the forehead as the thermometer
-# saw it) and the screening's estimated core temperature; the guard's clinical reading is on the
-# flag. identified_as: who an unidentified person is, as a guard recorded it at the desk
+# saw it), the screening's estimated core temperature, and the guard's clinical reading on the
+# flag the check raised (with its kind, how it ended, who measured when, where the person was
+# sent). identified_as: who an unidentified person is, as a guard recorded it at the desk. Times
+# are ISO 8601 in the park's zone, with its offset.
 CSV_COLUMNS = (
     "event_id", "park", "gate", "occurred_at", "person_id", "identified_as", "code",
     "screened_c", "estimated_core_c", "screening", "decision", "reason", "route", "replayed",
+    "flag", "outcome", "clinical_c", "checked_by", "checked_at", "went_to", "isolation_room",
 )  # fmt: skip
 VEHICLE_CSV_COLUMNS = (
     "event_id", "park", "gate", "occurred_at", "plate", "driver", "purpose", "decision", "reason",
@@ -41,6 +47,14 @@ VEHICLE_CSV_COLUMNS = (
 )  # fmt: skip
 CSV_ROWS_PER_CHUNK = 500
 MAX_FIELD_CHARS = 64
+REASONS = tuple(reason.value for reason in Reason)
+DECISIONS = ("admit", "deny")
+# what the audit page offers to filter by (any other action may be typed)
+AUDIT_ACTIONS = (
+    "view_desk", "view_board", "view_flag", "view_records", "search_records", "export_csv",
+    "export_vehicles", "take", "escort", "identify", "dismiss", "muster", "command", "refused",
+    "login", "login_failed", "login_locked", "logout",
+)  # fmt: skip
 
 
 class QueryProblem(CentreError, ValueError):
@@ -71,22 +85,39 @@ def _dates(params: dict[str, str]) -> tuple[dt.date | None, dt.date | None]:
     return date_from, date_to
 
 
-def parse_query(params: dict[str, str]) -> CheckQuery:
-    """The search form's fields; every one optional, each named when wrong."""
+def _named(
+    params: dict[str, str], key: str, values: tuple[str, ...], language: Language
+) -> tuple[str, ...]:
+    """The values a field's word names (as the page shows them, or the gate's own); one it
+    does not name is refused, listing the words there are in the page's language."""
+    typed = _word(params, key)
+    if typed is None:
+        return ()
+    found = values_named(key, typed, values)
+    if not found:
+        separator = text("list_separator", language)
+        words = separator.join(dict.fromkeys(named(key, value, language) for value in values))
+        raise QueryProblem(text(f"unknown_{key}", language, typed=typed, words=words))
+    return found
+
+
+def parse_query(params: dict[str, str], language: Language = "en") -> CheckQuery:
+    """The search form's fields; every one optional, each named when wrong. A reason or a
+    decision is taken in the words the table shows (either language, a part of one) as well as
+    the gate's own; a gate and a person id without regard to case."""
     date_from, date_to = _dates(params)
-    decision = _word(params, "decision")
-    if decision not in (None, "admit", "deny"):
-        raise QueryProblem("decision: admit or deny")
-    reason = _word(params, "reason")
-    if reason is not None and reason not in {r.value for r in Reason}:
-        raise QueryProblem(f"reason: not a reason the gate gives: {reason!r}")
+    decisions = _named(params, "decision", DECISIONS, language)
+    shown = params.get("flagged", "").strip()
+    if shown not in ("", "0", "1"):
+        raise QueryProblem("flagged: 1 for fevers and flags only, or nothing")
     return CheckQuery(
         date_from=date_from,
         date_to=date_to,
         gate=_word(params, "gate"),
         person_id=_word(params, "person_id"),
-        decision=decision,
-        reason=reason,
+        decision=decisions[0] if len(decisions) == 1 else None,  # both: either will do
+        reasons=_named(params, "reason", REASONS, language),
+        flagged=shown == "1",
     )
 
 
@@ -100,13 +131,23 @@ def parse_vehicle_query(params: dict[str, str]) -> VehicleQuery:
     return VehicleQuery(date_from, date_to, _word(params, "gate"), plate or None)
 
 
-def csv_lines(rows: Iterator[Any], columns: tuple[str, ...] = CSV_COLUMNS) -> Iterator[str]:
+def _cell(value: object, zone: ZoneInfo) -> str:
+    """A time in the park's zone with its offset (a program reads it back without guessing, a
+    person reads the local time); anything else as a spreadsheet shows it as text."""
+    if isinstance(value, dt.datetime):
+        return times.iso_moment(value, zone)
+    return spreadsheet_safe(value)
+
+
+def csv_lines(
+    rows: Iterator[Any], columns: tuple[str, ...] = CSV_COLUMNS, *, zone: ZoneInfo
+) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(columns)
     pending = 0
     for row in rows:
-        writer.writerow([spreadsheet_safe(getattr(row, column)) for column in columns])
+        writer.writerow([_cell(getattr(row, column), zone) for column in columns])
         pending += 1
         if pending >= CSV_ROWS_PER_CHUNK:
             yield buffer.getvalue()
@@ -117,8 +158,12 @@ def csv_lines(rows: Iterator[Any], columns: tuple[str, ...] = CSV_COLUMNS) -> It
 
 
 def describe(query: CheckQuery | VehicleQuery) -> str:
+    """What a search asked, for the audit log (never what it found)."""
     fields = ("date_from", "date_to", "gate", "person_id", "plate", "decision", "reason")
     said = [f"{name}={getattr(query, name)}" for name in fields if getattr(query, name, None)]
+    if isinstance(query, CheckQuery):
+        said += [f"reason={','.join(query.reasons)}"] if query.reasons else []
+        said += ["flagged"] if query.flagged else []
     return " ".join(said) or "everything"
 
 
@@ -166,7 +211,11 @@ class Board:
 
     async def show(self, request: Request, visitor: Visitor) -> Response:
         view = await self.web.call(self.view)
+        await self.web.audit_view(visitor.name, "view_board", "")  # its flags' readings
         return self.web.page("board.html", visitor, **view)
+
+    def parse_checks(self, params: dict[str, str]) -> CheckQuery:
+        return parse_query(params, self.web.language)
 
     async def _search(
         self,
@@ -176,19 +225,28 @@ class Board:
         parse: Callable[[dict[str, str]], Any],
         search: Callable[[Any, int], list[Any]],
         found_as: str,
+        looked: Callable[[Any], tuple[str, str] | None] = lambda query: None,
+        shown: Callable[[Any, list[Any]], dict[str, Any]] = lambda query, found: {},
     ) -> Response:
-        """A search page: its form's fields, the first SHOWN_RECORDS found, a wrong field named."""
+        """A search page: its form's fields, the first SHOWN_RECORDS found, a wrong field named.
+        ``looked``: the audit log's action and detail for a look at health data (once per user
+        and query within VIEW_AUDIT_S); ``shown``: what else the page says of what it found."""
         params = dict(request.query_params)
         try:
             query = parse(params)
         except QueryProblem as exc:
             problem = self.web.t("bad_query", detail=str(exc))
             values: dict[str, Any] = {found_as: [], "problem": problem, "export": ""}
+            values.update(shown(None, []))
             return self.web.page(
                 template, visitor, 400, params=params, limit=SHOWN_RECORDS, **values
             )
         found = await self.web.call(search, query, SHOWN_RECORDS)
+        said = looked(query)
+        if said is not None:
+            await self.web.audit_view(visitor.name, *said)
         values = {found_as: found, "problem": None, "export": request.url.query}
+        values.update(shown(query, found))
         return self.web.page(template, visitor, params=params, limit=SHOWN_RECORDS, **values)
 
     async def _export(
@@ -197,33 +255,52 @@ class Board:
         visitor: Visitor,
         parse: Callable[[dict[str, str]], Any],
         action: str,
+        name: str,
         rows_of: Callable[[Any], Iterator[Any]],
         columns: tuple[str, ...],
     ) -> Response:
-        """A search's every match as CSV, streamed; who exported what goes in the audit log."""
+        """A search's every match as CSV, streamed; who exported what goes in the audit log
+        (every export: each is a copy of the data leaving the centre)."""
         try:
             query = parse(dict(request.query_params))
         except QueryProblem as exc:
             return Response(str(exc), status_code=400, media_type="text/plain")
         await self.web.audit(visitor.name, action, describe(query))
         rows = rows_of(query)  # read in the response's worker thread
-        name = f"{action.removeprefix('export_') or 'checks'}-{self.web.today().isoformat()}.csv"
-        headers = {**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'}
-        return StreamingResponse(
-            csv_lines(rows, columns), media_type="text/csv; charset=utf-8", headers=headers
-        )
+        filename = f"{name}-{self.web.today().isoformat()}.csv"
+        headers = {**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{filename}"'}
+        lines = csv_lines(rows, columns, zone=self.web.tz)
+        return StreamingResponse(lines, media_type="text/csv; charset=utf-8", headers=headers)
+
+    def searched(self, query: CheckQuery | None, found: list[Any]) -> dict[str, Any]:
+        """The reasons a word of the search named, in words (when it named several), whether
+        the table shows the flags' columns, and the reasons' words to choose from."""
+        reasons = query.reasons if query is not None else ()
+        words = [self.web.reason_words(r) for r in reasons] if len(reasons) > 1 else []
+        return {
+            "searched_reasons": words,
+            "flag_columns": any(c.flag for c in found),
+            # offered as the reason field is typed in, as the table names them
+            "reason_words": list(dict.fromkeys(self.web.reason_words(r) for r in REASONS)),
+        }
 
     async def records(self, request: Request, visitor: Visitor) -> Response:
-        store = self.web.store
+        def looked(query: CheckQuery) -> tuple[str, str]:
+            asked = describe(query)
+            action = "view_records" if asked == "everything" else "search_records"
+            return action, asked
+
         return await self._search(
-            request, visitor, "records.html", parse_query, store.checks, "checks"
-        )
+            request, visitor, "records.html", self.parse_checks, self.web.store.checks,
+            "checks", looked, self.searched,
+        )  # fmt: skip
 
     async def export(self, request: Request, visitor: Visitor) -> Response:
         store = self.web.store
         return await self._export(
-            request, visitor, parse_query, "export", store.iter_checks, CSV_COLUMNS
-        )
+            request, visitor, self.parse_checks, "export_csv", "checks", store.iter_checks,
+            CSV_COLUMNS,
+        )  # fmt: skip
 
     async def vehicle_records(self, request: Request, visitor: Visitor) -> Response:
         def search(query: VehicleQuery, limit: int) -> list[Any]:
@@ -236,13 +313,16 @@ class Board:
     async def export_vehicles(self, request: Request, visitor: Visitor) -> Response:
         store = self.web.store
         return await self._export(
-            request, visitor, parse_vehicle_query, "export_vehicles", store.iter_vehicles,
-            VEHICLE_CSV_COLUMNS,
+            request, visitor, parse_vehicle_query, "export_vehicles", "vehicles",
+            store.iter_vehicles, VEHICLE_CSV_COLUMNS,
         )  # fmt: skip
 
     async def audit_log(self, request: Request, visitor: Visitor) -> Response:
-        entries = await self.web.call(self.web.store.audit_log, 300)
-        return self.web.page("audit.html", visitor, entries=entries)
+        action = request.query_params.get("action", "").strip()[:MAX_FIELD_CHARS] or None
+        entries = await self.web.call(self.web.store.audit_log, 300, action)
+        return self.web.page(
+            "audit.html", visitor, entries=entries, action=action or "", actions=AUDIT_ACTIONS
+        )
 
 
 def routes(web: Web) -> list[Route]:

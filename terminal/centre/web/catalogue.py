@@ -4,6 +4,7 @@ read and to translate. Templates ask for a text by key (``t("take")``); placehol
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Literal
 
 from terminal.common.printed.words import REASON_WORDS, VEHICLE_WORDS
@@ -243,6 +244,34 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Showing the first {limit}; export for all",
     ),
     "bad_query": ("查询条件有误：{detail}", "The search is not valid: {detail}"),
+    "unknown_reason": (
+        "reason：没有“{typed}”这个原因；可查询的原因：{words}",
+        "reason: no reason is called “{typed}”; the reasons are: {words}",
+    ),
+    "unknown_decision": (
+        "decision：没有“{typed}”这个结果；可查询的结果：{words}",
+        "decision: no decision is called “{typed}”; the decisions are: {words}",
+    ),
+    "reasons_searched": ("查询的原因：{words}", "Reasons searched: {words}"),
+    "list_separator": ("、", ", "),  # between the words of a list in a line
+    "show": ("显示", "Show"),
+    "show_all": ("全部检查", "every check"),
+    "show_flagged": ("发热与警报", "fevers and flags"),
+    "flag_header": ("警报", "Flag"),
+    "clinical_header": ("复检体温", "Clinical reading"),
+    "checked_by_header": ("复检人", "Checked by"),
+    "outcome_header": ("处理结果", "Outcome"),
+    "went_to_header": ("去向", "Went to"),
+    "route_through": ("通过闸机", "through the turnstile"),
+    "route_aside": ("离开闸机", "stepped aside"),
+    "route_isolation_room": ("隔离室", "isolation room"),
+    "route_secondary_check": ("复检点", "secondary check point"),
+    "route_wait": ("在闸机等候", "waiting at the gate"),
+    "route_rest": ("休息区", "rest area"),
+    # every page names the zone of its times once
+    "times_zone": ("时间：{zone}", "Times: {zone}"),
+    "audit_action_any": ("全部操作", "every action"),
+    "filter": ("筛选", "Filter"),
     "replayed": ("补发", "late"),
     # commands
     "command": ("指令", "Command"),
@@ -415,6 +444,28 @@ TEXTS: dict[str, tuple[str, str]] = {
     "muster_accounted_by": ("{user}确认已到", "accounted for by {user}"),
     "muster_gone": ("该人员不在此次点名名单中或已确认", "Not on this roll call, or ticked already"),
 }
+
+
+def _plain(typed: str) -> str:
+    """As words are compared: case, surrounding and repeated spaces, underscores ignored."""
+    return " ".join(typed.replace("_", " ").casefold().split())
+
+
+def values_named(kind: str, typed: str, values: Iterable[str]) -> tuple[str, ...]:
+    """The ``values`` of ``kind`` ("reason", "decision") a typed word names, as a person reads
+    them on a page: the value itself or its words in either language, without regard to case or
+    surrounding space. A whole word names its values; else a part of a word names every value
+    it is a part of (``secondary`` names the secondary check, ``code`` every reason about the
+    code). None: nothing is called that."""
+    wanted = _plain(typed)
+    if not wanted:
+        return ()
+    spelled = {value: {_plain(value), *(_plain(named(kind, value, lang)) for lang in LANGUAGES)}
+               for value in values}  # fmt: skip
+    whole = tuple(value for value, words in spelled.items() if wanted in words)
+    if whole:
+        return whole
+    return tuple(value for value, words in spelled.items() if any(wanted in w for w in words))
 
 
 def named(kind: str, value: str, language: Language) -> str:

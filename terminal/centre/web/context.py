@@ -26,6 +26,7 @@ from terminal.centre.store import Store
 from terminal.centre.web import auth
 from terminal.centre.web.catalogue import TEXTS, Language, named, text
 from terminal.centre.web.headers import EVERY_RESPONSE
+from terminal.common.times import zone_label
 
 T = TypeVar("T")
 NOTHING = "\u2013"  # an en dash: no value
@@ -35,6 +36,8 @@ HERE = Path(__file__).resolve().parent
 VERSION_POLL_S = 0.1
 MAX_NOTED_SESSIONS = 1000
 SECURITY_HEADERS = {**EVERY_RESPONSE, "Cache-Control": "no-store"}  # a page: never kept
+# a user looking at the same health data again within this is the one look in the audit log
+VIEW_AUDIT_S = 600.0
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,7 @@ class Web:
             reason=self.reason_words,
             fault=lambda value: named("fault", value, self.language),
             local_time=self.local_time,
+            times_zone=lambda: zone_label(self.tz, self.now().timestamp()),
             duration=self.duration,
             degrees=degrees,
             percent=percent,
@@ -196,6 +200,11 @@ class Web:
 
     async def audit(self, who: str, action: str, detail: str) -> None:
         await self.call(self.store.audit, who, action, detail)
+
+    async def audit_view(self, who: str, action: str, detail: str) -> None:
+        """A look at health data: a page's load (never its live updates), once per user and
+        ``detail`` within VIEW_AUDIT_S."""
+        await self.call(self.store.audit_view, who, action, detail, VIEW_AUDIT_S, self.now())
 
     # --- pages ------------------------------------------------------------------------------
     def render_text(self, template: str, **values: Any) -> str:

@@ -171,6 +171,8 @@ class Desk:
     # --- pages ----------------------------------------------------------------------------------
     async def show(self, request: Request, visitor: Visitor) -> Response:
         view = await self.web.call(self.seen_by, visitor)
+        # the page's load; its live updates are the same look
+        await self.web.audit_view(visitor.name, "view_desk", "")
         return self.web.page("desk.html", visitor, **self.helpers(), **view)
 
     async def resolve_form(self, request: Request, visitor: Visitor) -> Response:
@@ -179,6 +181,7 @@ class Desk:
         flag = await self.find(request.query_params.get("flag", "")[:200])
         if flag is None or not resolvable(flag):
             return self.web.page("error.html", visitor, 404, message=self.web.t("flag_closed"))
+        await self.web.audit_view(visitor.name, "view_flag", f"flag {flag.flag_id} at {flag.gate}")
         return self.resolve_page(visitor, flag, "", None, 200)
 
     def resolve_page(
@@ -273,6 +276,7 @@ class Desk:
         flag = await self.find(request.query_params.get("flag", "")[:200])
         if flag is None or not allowed(flag):
             return self.web.page("error.html", visitor, 404, message=self.web.t("flag_closed"))
+        await self.web.audit_view(visitor.name, "view_flag", f"flag {flag.flag_id} at {flag.gate}")
         return self.note_page(visitor, flag, which, flag.identity or "", None, 200)
 
     async def identify(self, request: Request, visitor: Visitor, form: FormData) -> Response:
