@@ -14,6 +14,7 @@ from pathlib import Path
 from terminal.cli import codes as cli_codes
 from terminal.cli import doctor as cli_doctor
 from terminal.cli import logs as cli_logs
+from terminal.cli import record as cli_record
 from terminal.cli import roster as cli_roster
 from terminal.cli import sensor as cli_sensor
 from terminal.cli import shifts as cli_shifts
@@ -70,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_command.add_parser(commands)
     cli_codes.add_commands(commands)
     cli_roster.add_commands(commands)
+    cli_record.add_commands(commands)
     cli_shifts.add_commands(commands)
     cli_zone.add_commands(commands)
     cli_sensor.add_commands(commands, _existing_file)
@@ -281,6 +283,8 @@ def main(argv: list[str] | None = None) -> int:
             return cli_command.run(args)
         if args.command == "roster":
             return cli_roster.run(args)
+        if args.command == "record":
+            return cli_record.run(args)
         if args.command == "shifts":
             return cli_shifts.run(args)
         if args.command == "zone":
