@@ -26,9 +26,10 @@ UNITS = {  # unit: (a user unit?, the highest exposure the test lets it have)
     "gate-centre.service": (False, 2.5),
     "gate-display.service": (True, 3.4),
     "gate-record-backup.service": (False, 2.5),
+    "gate-centre-backup.service": (False, 2.5),
 }
 # timers: verified as systemd reads them, beside the services they start
-TIMERS = ("gate-record-backup.timer",)
+TIMERS = ("gate-record-backup.timer", "gate-centre-backup.timer")
 ANALYZE = shutil.which("systemd-analyze")
 needs_analyze = pytest.mark.skipif(
     ANALYZE is None, reason="systemd-analyze is not installed here: the units are not verified"
@@ -127,6 +128,20 @@ def test_the_record_backup_runs_daily_into_the_mounted_share_as_the_gate() -> No
     share = example["backup"]["dir"]
     assert one(unit["Unit"], "RequiresMountsFor") == share
     assert one(backup, "ReadWritePaths").split() == ["/var/lib/gate-terminal", share]
+    assert one(backup, "UMask") == "0077" and one(backup, "LimitCORE") == "0"
+
+
+def test_the_centre_backup_runs_daily_into_its_mounted_share_as_the_centre() -> None:
+    timer = settings(SYSTEMD / "gate-centre-backup.timer")["Timer"]
+    assert one(timer, "OnCalendar") and one(timer, "Persistent") == "true"
+    unit = settings(SYSTEMD / "gate-centre-backup.service")
+    backup = unit["Service"]
+    assert one(backup, "Type") == "oneshot" and one(backup, "User") == "gate-centre"
+    share = one(unit["Unit"], "RequiresMountsFor")
+    assert one(backup, "ExecStart").endswith(
+        " centre backup --config /etc/gate-terminal/centre.toml --to " + share
+    )
+    assert one(backup, "ReadWritePaths").split() == ["/var/lib/gate-centre", share]
     assert one(backup, "UMask") == "0077" and one(backup, "LimitCORE") == "0"
 
 
