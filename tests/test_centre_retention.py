@@ -13,7 +13,7 @@ import pytest
 
 from terminal.centre.config import ConfigError, RetentionConfig, parse_centre
 from terminal.centre.store import CheckQuery, Store
-from terminal.centre.upkeep import Upkeep
+from terminal.centre.upkeep import FIRST_PURGE_AFTER_S, PURGE_EVERY_S, Upkeep
 from tests.support.centre_messages import FakeGate
 from tests.support.centre_store import MORNING, feed, store
 from tests.support.pgserver import postgres_server  # noqa: F401  (a fixture)
@@ -56,7 +56,11 @@ def test_health_data_past_the_period_is_forgotten_and_the_counts_kept(
     a_day_at_the_gate(store, gate, OLD, "W0100")
     a_day_at_the_gate(store, gate, RECENT, "W0200")
     feed(store, gate.daily_report(ANCIENT.date().isoformat(), ANCIENT, checks=7), ANCIENT)
-    chores = upkeep(store, [True], [1000.0], [MORNING])
+    steady, now = [1000.0], [MORNING]
+    chores = upkeep(store, [True], steady, now)
+    assert chores.run_due() is None  # not at the start: a few minutes in
+    steady[0] += FIRST_PURGE_AFTER_S
+    now[0] += timedelta(seconds=FIRST_PURGE_AFTER_S)
 
     with caplog.at_level(logging.INFO, logger="terminal.centre.upkeep"):
         result = chores.run_due()
@@ -80,8 +84,12 @@ def test_health_data_past_the_period_is_forgotten_and_the_counts_kept(
     assert "+08:00" in entry.detail  # the cutoffs in the park's time
     assert "retention: forgot" in caplog.text
     assert "W0100" not in entry.detail + caplog.text and "37.6" not in caplog.text
-    # an hour later nothing more is old: no purge is written
-    assert chores.run_due() is None
+    # an hour later nothing more is old: the purge runs and writes nothing
+    steady[0] += PURGE_EVERY_S
+    now[0] += timedelta(seconds=PURGE_EVERY_S)
+    again = chores.run_due()
+    assert again is not None and again.total == 0
+    assert len([a for a in store.audit_log() if a.action == "retention_purge"]) == 1
 
 
 def test_nothing_is_forgotten_by_an_unsynchronised_or_jumped_clock(
@@ -91,25 +99,29 @@ def test_nothing_is_forgotten_by_an_unsynchronised_or_jumped_clock(
     a_day_at_the_gate(store, gate, OLD, "W0100")
     synced, steady, now = [False], [1000.0], [MORNING]
     chores = upkeep(store, synced, steady, now)
+    steady[0] += FIRST_PURGE_AFTER_S
+    now[0] += timedelta(seconds=FIRST_PURGE_AFTER_S)
     with caplog.at_level(logging.WARNING, logger="terminal.centre.upkeep"):
         assert chores.run_due() is None
-    assert "clock is not synchronised" in caplog.text
-    assert len(store.checks(CheckQuery())) == 2
+        assert "the purge waits: the clock is not synchronised" in caplog.text
+        assert len(store.checks(CheckQuery())) == 2
 
-    # synchronised, but set a year ahead half a minute later: it waits an hour of steady time
-    synced[0] = True
-    steady[0] += 30
-    now[0] = MORNING + timedelta(days=365)
-    chores.watch_clock()
-    steady[0] += 3600 - 30
-    now[0] += timedelta(seconds=3600 - 30)
-    assert chores.run_due() is None
+        # synchronised, but set a year ahead half a minute later
+        synced[0] = True
+        steady[0] += 30
+        now[0] = MORNING + timedelta(days=365)
+        chores.watch_clock()
+        # the next hour's purge comes less than an hour of steady running after the jump
+        steady[0] += PURGE_EVERY_S - 30
+        now[0] += timedelta(seconds=PURGE_EVERY_S - 30)
+        assert chores.run_due() is None
+        assert "the purge waits: the clock jumped less than an hour ago" in caplog.text
     assert len(store.checks(CheckQuery())) == 2
     assert not [a for a in store.audit_log() if a.action == "retention_purge"]
 
-    # a steady hour since the jump: trusted again
-    steady[0] += 3600
-    now[0] += timedelta(seconds=3600)
+    # the hour after: it has run steady for an hour since the jump, and is trusted again
+    steady[0] += PURGE_EVERY_S
+    now[0] += timedelta(seconds=PURGE_EVERY_S)
     result = chores.run_due()
     assert result is not None and result.removed["checks"] == 2
     assert store.checks(CheckQuery()) == []

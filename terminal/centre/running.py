@@ -205,7 +205,7 @@ def serve_forever(config: CentreConfig, *, client_id: str | None = None, web: bo
         notifier.ready(f"centre for park {config.park} running")
         wait_s = min(notifier.watchdog_s / 4, UPKEEP_EVERY_S) if notifier.watchdog_s else None
         try:
-            running.upkeep.run_due()  # the clock said at start; the first purge
+            running.upkeep.run_due()  # the clock's state said at the start
             # WATCHDOG=1 only while the collector and the pages run: a dead thread is a restart
             while not stop.wait(wait_s or UPKEEP_EVERY_S):
                 if running.alive:

@@ -18,6 +18,9 @@ from terminal.common.clock_sync import ClockTrust
 
 log = logging.getLogger(__name__)
 PURGE_EVERY_S = 3600.0
+# the first purge a few minutes after the start, not at it: a centre restarted over and over (a
+# config being tried) does not purge at each start, and the clock has been watched for a while
+FIRST_PURGE_AFTER_S = 300.0
 
 
 class Upkeep:
@@ -40,13 +43,14 @@ class Upkeep:
         self.now = now
         self.steady = steady
         self.trust = ClockTrust(synchronised, steady)
-        self._next_purge = float("-inf")
+        self._next_purge = steady() + FIRST_PURGE_AFTER_S
         self._clock_said: bool | None = None  # the clock's state last written in the log
         self._purge_waited: str | None = None
 
     def run_due(self) -> PurgeResult | None:
         """The clock looked at (and said in the log when its state changed); the purge when an
-        hour has passed since the last one. What the purge forgot, when it ran."""
+        hour has passed since the last one (the first, FIRST_PURGE_AFTER_S after the start).
+        What the purge forgot, when it ran."""
         try:
             self.watch_clock()
             if self.steady() < self._next_purge:
