@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from terminal.cli.main import main
+from terminal.common.backups import disk_of
 from terminal.record.store import CheckRow, Record
 from tests.conftest import example_gate_config_text
 
@@ -158,3 +159,24 @@ def test_a_folder_on_another_filesystem_needs_no_flag(
         assert len(backups(share)) == 1
     finally:
         shutil.rmtree(share)
+
+
+def test_two_partitions_of_one_card_are_one_disk(tmp_path: Path) -> None:
+    """A gate with a read-only root keeps its record on a partition of its own: the root
+    partition of the same card (where an unmounted share's folder is) is the same disk."""
+    sysfs = tmp_path / "sys"
+    card = sysfs / "devices" / "platform" / "mmc0" / "block" / "mmcblk0"
+    stick = sysfs / "devices" / "usb1" / "block" / "sda"
+    for disk, partitions in ((card, ("mmcblk0p2", "mmcblk0p3")), (stick, ("sda1",))):
+        for partition in partitions:
+            (disk / partition).mkdir(parents=True)
+            (disk / partition / "partition").write_text("1\n")
+    links = sysfs / "dev" / "block"
+    links.mkdir(parents=True)
+    for number, target in (("179:2", card / "mmcblk0p2"), ("179:3", card / "mmcblk0p3"),
+                           ("8:1", stick / "sda1")):  # fmt: skip
+        (links / number).symlink_to(target)
+    root, state, usb = (disk_of(os.makedev(*pair), sysfs) for pair in ((179, 2), (179, 3), (8, 1)))
+    assert root == state != usb
+    # a share or a tmpfs is no block device: only itself
+    assert disk_of(os.makedev(0, 27), sysfs) not in (root, usb, disk_of(os.makedev(0, 28), sysfs))

@@ -52,11 +52,23 @@ class BackupNames:
         return final.with_name(f".{final.name}{PARTIAL}")
 
 
+def disk_of(device: int, sys_root: Path = Path("/sys")) -> str:
+    """The disk a filesystem's device is on, as the kernel names it: a partition's whole disk
+    (``/sys/dev/block/179:2`` is ``.../mmcblk0/mmcblk0p2``: ``.../mmcblk0``); a device that is no
+    block device (a share, a tmpfs) is only itself."""
+    node = sys_root / "dev" / "block" / f"{os.major(device)}:{os.minor(device)}"
+    try:
+        real = node.resolve(strict=True)
+    except OSError:
+        return f"device {os.major(device)}:{os.minor(device)}"
+    return str(real.parent if (real / "partition").exists() else real)
+
+
 def check_target(source: Path, target: Path, *, allow_same_disk: bool) -> None:
-    """The target folder exists, and is not on the source's filesystem unless allowed."""
+    """The target folder exists, and is not on the source's disk unless allowed."""
     if not target.is_dir():
         raise BackupRefused(f"{target}: no such folder (is the share mounted?)")
-    if not allow_same_disk and os.stat(target).st_dev == os.stat(source).st_dev:
+    if not allow_same_disk and disk_of(os.stat(target).st_dev) == disk_of(os.stat(source).st_dev):
         raise BackupRefused(
             f"{target}: on the same disk as {source}, so lost with it: mount a share there "
             "(docs/record.md), or give --allow-same-disk"
