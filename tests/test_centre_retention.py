@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from terminal.centre.config import ConfigError, RetentionConfig, parse_centre
+from terminal.centre.retention import NOT_PURGED, purged_tables
+from terminal.centre.schema import SCHEMA
 from terminal.centre.store import CheckQuery, Store
 from terminal.centre.upkeep import FIRST_PURGE_AFTER_S, PURGE_EVERY_S, Upkeep
 from tests.support.centre_messages import FakeGate
@@ -138,3 +140,17 @@ def test_the_counts_are_kept_at_least_as_long_as_the_health_data() -> None:
         parse_centre({"park": "p1", "retention": {"health_days": 0}}, source)
     with pytest.raises(ConfigError, match=r"retention\.keep_forever"):
         parse_centre({"park": "p1", "retention": {"keep_forever": True}}, source)
+
+
+def test_every_table_of_the_centre_has_its_retention_decided() -> None:
+    """A new table fails here until docs/centre.md and retention.py say how long it keeps."""
+    created = {
+        statement.split("EXISTS", 1)[1].split()[0]
+        for statement in SCHEMA
+        if statement.lstrip().startswith("CREATE TABLE")
+    }
+    assert purged_tables().isdisjoint(NOT_PURGED)
+    assert created == purged_tables() | set(NOT_PURGED)
+    documented = (Path(__file__).parent.parent / "docs" / "centre.md").read_text(encoding="utf-8")
+    table = documented.split("### What is kept how long", 1)[1].split("###", 1)[0]
+    assert all(f"`{name}`" in table for name in created - {"meta"})

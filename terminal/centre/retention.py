@@ -63,6 +63,28 @@ COUNTS_STATEMENTS: tuple[tuple[str, str], ...] = (
     ("audit", "DELETE FROM audit WHERE at_s < ?"),
 )
 
+# the tables the purge leaves alone, each for its reason (docs/centre.md): the latest state of a
+# gate, overwritten, naming no one; the staff; logins (ended as they expire); the store's own
+NOT_PURGED = {
+    "gates": "each gate's latest status, overwritten",
+    "gate_zones": "each gate's latest zone count, overwritten",
+    "faults": "each gate's faults, one row a kind, overwritten",
+    "users": "the staff, until removed",
+    "sessions": "logins, until they expire",
+    "meta": "the store's own version numbers",
+}
+
+
+def purged_tables() -> set[str]:
+    """Every table a purge forgets rows of."""
+    return {_table_of(sql) for _name, sql, _times in HEALTH_STATEMENTS} | {
+        _table_of(sql) for _name, sql in COUNTS_STATEMENTS
+    }
+
+
+def _table_of(delete: str) -> str:
+    return delete.split()[2]  # "DELETE FROM {table} WHERE ..."
+
 
 @dataclass(frozen=True)
 class PurgeResult:
