@@ -101,11 +101,14 @@ install-centre:
 		chown gate-centre:gate-centre /etc/gate-terminal/centre-command-key.pem && \
 		chmod 0600 /etc/gate-terminal/centre-command-key.pem; }
 	install -m 0644 systemd/gate-centre.service /etc/systemd/system/gate-centre.service
+	@# the daily backup: enabled by hand once the share is mounted at /mnt/centre-backup
+	install -m 0644 systemd/gate-centre-backup.service systemd/gate-centre-backup.timer /etc/systemd/system/
 	systemctl daemon-reload
 	systemctl enable gate-centre
 	@echo "Edit /etc/gate-terminal/centre.toml (park, broker, [commands] key_id), then add the staff:"
 	@echo "  sudo -u gate-centre $(CURDIR)/$(BIN)/gate-terminal centre user add NAME --role guard --config /etc/gate-terminal/centre.toml"
 	@echo "and start it: systemctl start gate-centre. The key's public line (for every gate's [[commands.keys]]) is in /etc/gate-terminal/centre-command-key.pub"
+	@echo "Backups: mount a share at /mnt/centre-backup, then: systemctl enable --now gate-centre-backup.timer (docs/centre.md)"
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -35,6 +35,10 @@ GROUPS = ("gpio", "i2c", "video")
 CONFIG_DIR = Path("/etc/gate-terminal")
 STATE_DIR = Path("/var/lib/gate-terminal")
 UNIT = "gate-terminal.service"
+# the record's daily backup into a share off the SD card: installed, enabled by hand once the
+# share is mounted (docs/record.md)
+BACKUP_UNITS = ("gate-record-backup.service", "gate-record-backup.timer")
+BACKUP_TIMER = BACKUP_UNITS[1]
 BOOT_CONFIG = Path("/boot/firmware/config.txt")
 BLOCK_BEGIN = "# >>> gate-terminal: firmware/config.txt (provision.py keeps this block)"
 BLOCK_END = "# <<< gate-terminal"
@@ -101,6 +105,12 @@ MESSAGES: dict[str, dict[str, str]] = {
     "next_start": {
         "en": "4. Then start it: sudo systemctl start {unit}; journalctl -u {unit} -p warning",
         "zh": "4. 然后启动：sudo systemctl start {unit}；journalctl -u {unit} -p warning",
+    },
+    "next_backup": {
+        "en": "5. Back up the record off the SD card: mount the share at {share} (docs/record.md),"
+        " then: sudo systemctl enable --now {timer}",
+        "zh": "5. 将记录备份到 SD 卡之外：把共享目录挂载到 {share}（见 docs/record.md），"
+        "然后执行：sudo systemctl enable --now {timer}",
     },
     "reboot": {
         "en": "The boot config changed: reboot for I2C and the pins' power-on levels.",
@@ -371,19 +381,21 @@ class Provisioner(Actions):
             stamp.write_text(wanted, encoding="utf-8")
 
     def units(self) -> tuple[bool, bool]:
-        """Install the unit and the drop-ins: (whether any changed, whether journald's did)."""
-        text = (SOURCE / "systemd" / UNIT).read_text(encoding="utf-8")
-        if self.app_dir != APP_DIR:
-            text = text.replace(str(APP_DIR), str(self.app_dir))
-        changed = self.file(
-            SOURCE / "systemd" / UNIT,
-            Path("/etc/systemd/system") / UNIT,
-            0o644,
-            "root",
-            "root",
-            keep=False,
-            text=text,
-        )
+        """Install the units and the drop-ins: (whether any changed, whether journald's did)."""
+        changed = False
+        for unit in (UNIT, *BACKUP_UNITS):
+            text = (SOURCE / "systemd" / unit).read_text(encoding="utf-8")
+            if self.app_dir != APP_DIR:
+                text = text.replace(str(APP_DIR), str(self.app_dir))
+            changed |= self.file(
+                SOURCE / "systemd" / unit,
+                Path("/etc/systemd/system") / unit,
+                0o644,
+                "root",
+                "root",
+                keep=False,
+                text=text,
+            )
         journald = False
         for folder in DROP_IN_FOLDERS:
             for drop_in in sorted((SOURCE / "systemd" / folder).glob("*.conf")):
@@ -458,6 +470,7 @@ class Provisioner(Actions):
         print(self.text("next_roster", user=USER, venv=venv, config=config))
         print(self.text("next_doctor", user=USER, venv=venv, config=config))
         print(self.text("next_start", unit=UNIT))
+        print(self.text("next_backup", share="/mnt/gate-backup", timer=BACKUP_TIMER))
         if self.boot_changed:
             print(self.text("reboot"))
 

@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives import serialization
 from terminal.centre.config import CentreConfig, parse_centre
 from terminal.centre.running import RunningCentre, add_user, start_centre
 from terminal.codes.healthcode import SIMULATOR_COMMAND_KEY_ID, simulator_command_key
+from terminal.common.clock_sync import always_synchronised
 from terminal.config import Config
 from terminal.display.server import DisplayServer
 from terminal.display.state import DisplayState
@@ -147,7 +148,10 @@ def start_screens(
         for stale in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
             stale.unlink(missing_ok=True)  # the demo's centre starts each run afresh
         centre = start_centre(
-            centre_config(config, broker, options, key_file), web_port=options.centre_port
+            centre_config(config, broker, options, key_file),
+            web_port=options.centre_port,
+            # the demo's centre keeps the simulation's time: no NTP banner on its board
+            clock_synchronised=always_synchronised,
         )
         staff = {}
         for user, role in DEMO_STAFF:

@@ -6,7 +6,6 @@ knows which it got, the way gpiozero's devices do not know their pin factory."""
 
 from __future__ import annotations
 
-import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from drivers.inputs import DigitalInput
 from drivers.mlx90614 import MLX90614
 from drivers.qr import QRDecoder
 from drivers.relay import DigitalOutput, Relay
+from terminal.common.clock_sync import SyncStatus
 from terminal.common.errors import GateError
 from terminal.config import Config
 from terminal.rules.roster import Roster
@@ -65,39 +65,15 @@ class Inputs:
     staff_button: DigitalInput | None = None
 
 
-def ntp_synchronised() -> bool:
-    """The kernel's NTP status as systemd reports it, whichever NTP client keeps the time."""
-    try:
-        answer = subprocess.run(
-            ["timedatectl", "show", "--property=NTPSynchronized", "--value"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return answer.stdout.strip() == "yes"
-
-
-class SystemClock:
-    RECHECK_S = 30.0
-
-    def __init__(self, query: Callable[[], bool] = ntp_synchronised) -> None:
-        self._query = query
-        self._known: bool | None = None
-        self._asked_at = 0.0
+class SystemClock(SyncStatus):
+    """The Pi's own clock; whether it is synchronised asked of systemd at most every
+    ``RECHECK_S``."""
 
     def time(self) -> float:
         return time.time()
 
     def sleep(self, seconds: float) -> None:
         time.sleep(seconds)
-
-    def synchronised(self) -> bool:
-        now = time.monotonic()
-        if self._known is None or now - self._asked_at >= self.RECHECK_S:
-            self._known, self._asked_at = self._query(), now
-        return self._known
 
 
 class DeviceError(GateError, RuntimeError):

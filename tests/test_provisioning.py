@@ -307,6 +307,13 @@ def test_provisioning_a_root_twice_changes_nothing_the_second_time(tmp_path: Pat
     assert (state / "roster").stat().st_gid == int(groups["gate"].split(":")[2])
     unit = root / "etc" / "systemd" / "system" / "gate-terminal.service"
     assert unit.read_text() == (REPO / "systemd" / "gate-terminal.service").read_text()
+    # the record's backup: installed, and left for the installer to enable once the share is
+    # mounted (a timer running without it would only fail every night)
+    for name in ("gate-record-backup.service", "gate-record-backup.timer"):
+        installed = root / "etc" / "systemd" / "system" / name
+        assert installed.read_text() == (REPO / "systemd" / name).read_text()
+    assert not (root / "etc" / "systemd" / "system" / "timers.target.wants").exists()
+    assert "systemctl enable --now gate-record-backup.timer" in first.stdout
     wants = (
         root / "etc" / "systemd" / "system" / "multi-user.target.wants" / "gate-terminal.service"
     )

@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import subprocess
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,11 @@ UNITS = {  # unit: (a user unit?, the highest exposure the test lets it have)
     "gate-terminal.service": (False, 2.5),
     "gate-centre.service": (False, 2.5),
     "gate-display.service": (True, 3.4),
+    "gate-record-backup.service": (False, 2.5),
+    "gate-centre-backup.service": (False, 2.5),
 }
+# timers: verified as systemd reads them, beside the services they start
+TIMERS = ("gate-record-backup.timer", "gate-centre-backup.timer")
 ANALYZE = shutil.which("systemd-analyze")
 needs_analyze = pytest.mark.skipif(
     ANALYZE is None, reason="systemd-analyze is not installed here: the units are not verified"
@@ -71,6 +76,8 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
         text = text.replace(GATE_EXE, str(stubs / "gate-terminal"))
         text = text.replace(CHROMIUM, str(stubs / "chromium"))
         (folder / unit).write_text(text, encoding="utf-8")
+    for timer in TIMERS:
+        shutil.copy(SYSTEMD / timer, folder / timer)
     runtime = folder / "runtime"  # the user manager's $XDG_RUNTIME_DIR, for --user
     runtime.mkdir(mode=0o700)
     return folder
@@ -78,7 +85,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def analyze(folder: Path, unit: str, *args: str) -> subprocess.CompletedProcess[str]:
     assert ANALYZE is not None
-    user = ["--user"] if UNITS[unit][0] else []
+    user = ["--user"] if UNITS.get(unit, (False,))[0] else []
     env = {**os.environ, "XDG_RUNTIME_DIR": str(folder / "runtime"), "SYSTEMD_PAGER": "cat"}
     return subprocess.run(
         [ANALYZE, *args, *user, str(folder / unit)],
@@ -98,6 +105,44 @@ def test_each_unit_verifies_as_systemd_reads_it(installed: Path, unit: str) -> N
     assert done.returncode == 0 and not done.stderr.strip() and not done.stdout.strip(), (
         done.stdout + done.stderr
     )
+
+
+@needs_analyze
+@pytest.mark.parametrize("timer", TIMERS)
+def test_each_timer_verifies_as_systemd_reads_it(installed: Path, timer: str) -> None:
+    done = analyze(installed, timer, "verify")
+    assert done.returncode == 0 and not done.stderr.strip() and not done.stdout.strip(), (
+        done.stdout + done.stderr
+    )
+
+
+def test_the_record_backup_runs_daily_into_the_mounted_share_as_the_gate() -> None:
+    timer = settings(SYSTEMD / "gate-record-backup.timer")["Timer"]
+    assert one(timer, "OnCalendar") and one(timer, "Persistent") == "true"
+    unit = settings(SYSTEMD / "gate-record-backup.service")
+    backup = unit["Service"]
+    assert one(backup, "Type") == "oneshot" and one(backup, "User") == "gate"
+    assert " record backup --config /etc/gate-terminal/gate.toml" in one(backup, "ExecStart")
+    # the folder the example config backs up into is the share the unit waits for and may write
+    example = tomllib.loads((REPO / "config" / "gate.example.toml").read_text(encoding="utf-8"))
+    share = example["backup"]["dir"]
+    assert one(unit["Unit"], "RequiresMountsFor") == share
+    assert one(backup, "ReadWritePaths").split() == ["/var/lib/gate-terminal", share]
+    assert one(backup, "UMask") == "0077" and one(backup, "LimitCORE") == "0"
+
+
+def test_the_centre_backup_runs_daily_into_its_mounted_share_as_the_centre() -> None:
+    timer = settings(SYSTEMD / "gate-centre-backup.timer")["Timer"]
+    assert one(timer, "OnCalendar") and one(timer, "Persistent") == "true"
+    unit = settings(SYSTEMD / "gate-centre-backup.service")
+    backup = unit["Service"]
+    assert one(backup, "Type") == "oneshot" and one(backup, "User") == "gate-centre"
+    share = one(unit["Unit"], "RequiresMountsFor")
+    assert one(backup, "ExecStart").endswith(
+        " centre backup --config /etc/gate-terminal/centre.toml --to " + share
+    )
+    assert one(backup, "ReadWritePaths").split() == ["/var/lib/gate-centre", share]
+    assert one(backup, "UMask") == "0077" and one(backup, "LimitCORE") == "0"
 
 
 @needs_analyze

@@ -9,12 +9,15 @@ import time
 from collections.abc import Callable
 
 from terminal.app.daily import DailyReporter
+from terminal.common.clock_sync import ClockTrust
 from terminal.config import Config
 from terminal.gate.record_fault import record_fault
 from terminal.link.publisher import Publisher
 from terminal.link.topics import Messages
 from terminal.record.store import Record
 from terminal.state import GateState
+
+__all__ = ["ClockTrust", "Housekeeping", "Schedule", "guarded"]
 
 log = logging.getLogger(__name__)
 PURGE_EVERY_S = 3600.0
@@ -24,49 +27,6 @@ HOUSEKEEPING_EVERY_S = 30.0  # uptime, status, metrics, backlog limit, the daily
 # commits nothing for a quarter of an hour (96 commits a day, not 2880), and a power cut costs the
 # daily report's uptime at most this much
 ALIVE_IDLE_S = 900.0
-CLOCK_JUMP_S = 120.0  # the wall clock moved this much more or less than the steady clock: a jump
-CLOCK_SETTLE_S = 3600.0  # after a jump, the clock must run steady this long before a purge
-
-
-class ClockTrust:
-    """Whether the wall clock may be trusted to forget by: it is synchronised, and it has run in
-    step with the steady clock (``steady``: the monotonic clock on a Pi) for ``settle_s`` since
-    it last jumped. A Pi without network boots with whatever time it last saved, and a clock set
-    wrong (a bad time server, a hand) could otherwise purge the whole record at once."""
-
-    def __init__(
-        self,
-        synchronised: Callable[[], bool],
-        steady: Callable[[], float],
-        *,
-        jump_s: float = CLOCK_JUMP_S,
-        settle_s: float = CLOCK_SETTLE_S,
-    ) -> None:
-        self.synchronised = synchronised
-        self.steady = steady
-        self.jump_s = jump_s
-        self.settle_s = settle_s
-        self._last: tuple[float, float] | None = None  # (wall, steady) when last looked
-        self._jumped_at: float | None = None  # steady time of the last jump
-
-    def observe(self, wall_s: float) -> None:
-        """Note the wall clock against the steady one; call it often (every chore does)."""
-        steady = self.steady()
-        if self._last is not None:
-            drift = (wall_s - self._last[0]) - (steady - self._last[1])
-            if abs(drift) > self.jump_s:
-                log.warning("the clock jumped %+.0f s: the retention purge waits", drift)
-                self._jumped_at = steady
-        self._last = (wall_s, steady)
-
-    def why_not(self, wall_s: float) -> str | None:
-        """None when the clock may be trusted now; else why not."""
-        self.observe(wall_s)
-        if not self.synchronised():
-            return "the clock is not synchronised"
-        if self._jumped_at is not None and self.steady() - self._jumped_at < self.settle_s:
-            return "the clock jumped less than an hour ago"
-        return None
 
 
 class Housekeeping:

@@ -18,10 +18,11 @@ from collections.abc import Callable
 
 from drivers.camera import CameraError
 from terminal.app.build import build_gate
+from terminal.common.clock_sync import ntp_synchronised
 from terminal.common.errors import EXIT_FAILED
 from terminal.common.notify import Notifier
 from terminal.config import Config
-from terminal.devices import DeviceError, DeviceFactory, MachineRefused, ntp_synchronised
+from terminal.devices import DeviceError, DeviceFactory, MachineRefused
 from terminal.rules.roster import RosterError, RosterFiles
 
 log = logging.getLogger(__name__)

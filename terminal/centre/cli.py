@@ -5,6 +5,7 @@ gate-terminal centre --config centre.toml --collector-only --client-id centre-b
 gate-terminal centre user add alice --role guard --config centre.toml   # password: prompt/stdin
 gate-terminal centre user passwd alice --config centre.toml
 gate-terminal centre user list --config centre.toml
+gate-terminal centre backup --config centre.toml --to /mnt/centre-backup [--keep 14]
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from terminal.centre.backup import DEFAULT_KEEP
 from terminal.centre.config import CentreConfig, load_centre
 from terminal.centre.errors import CentreError
 from terminal.centre.store import ROLES
+from terminal.common.errors import GateError
 
 
 def add_parser(commands: argparse._SubParsersAction, existing_file: Callable[[str], Path]) -> None:
@@ -45,7 +48,24 @@ def add_parser(commands: argparse._SubParsersAction, existing_file: Callable[[st
     passwd = user_actions.add_parser("passwd", help="a new password (ends the user's sessions)")
     passwd.add_argument("name")
     listing = user_actions.add_parser("list", help="the users and their roles")
-    for sub in (add, passwd, listing):
+    backup = actions.add_parser(
+        "backup",
+        help="copy the database (SQLite: online backup; PostgreSQL: pg_dump) into a folder",
+    )
+    backup.add_argument("--to", type=Path, required=True, metavar="DIR")
+    backup.add_argument(
+        "--keep",
+        type=_positive,
+        default=DEFAULT_KEEP,
+        metavar="N",
+        help=f"keep the newest N backups there (default {DEFAULT_KEEP})",
+    )
+    backup.add_argument(
+        "--allow-same-disk",
+        action="store_true",
+        help="an SQLite centre: write the backup even on the database's own disk",
+    )
+    for sub in (add, passwd, listing, backup):
         # after the action too; SUPPRESS keeps a --config given before it
         sub.add_argument("--config", type=existing_file, metavar="FILE", default=argparse.SUPPRESS)
 
@@ -107,6 +127,27 @@ def _users(args: argparse.Namespace, config: CentreConfig) -> int:
         store.close()
 
 
+def _positive(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 1000:
+        raise argparse.ArgumentTypeError(f"expected a number of backups from 1 to 1000: {text!r}")
+    return int(text)
+
+
+def _backup(args: argparse.Namespace, config: CentreConfig) -> int:
+    from terminal.centre.backup import back_up_centre
+
+    try:
+        done = back_up_centre(config, args.to, keep=args.keep, allow_same_disk=args.allow_same_disk)
+    except GateError as exc:  # refused (2) or failed (1): one line either way
+        print(f"gate-terminal centre: {exc}", file=sys.stderr)
+        return exc.exit_code
+    print(
+        f"centre database ({done.kind}) backed up to {done.path}; {len(done.removed)} older "
+        f"removed, the newest {args.keep} kept"
+    )
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     """Errors of the centre's own (config, database, broker) are one line and exit 2."""
     from terminal.config import ConfigError
@@ -115,6 +156,9 @@ def run(args: argparse.Namespace) -> int:
         print("gate-terminal centre: --config FILE is required", file=sys.stderr)
         return 2
     try:
+        if args.centre_action == "backup":
+            # a backup signs nothing: the signing key is not needed here
+            return _backup(args, load_centre(args.config, commands=False))
         if args.centre_action == "user":
             # the staff's accounts sign no command: the signing key is not needed here
             return _users(args, load_centre(args.config, commands=False))

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Literal
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from terminal.centre.database import sqlite_path
 from terminal.centre.store import BoardSettings
@@ -139,6 +139,23 @@ class SecondaryConfig(Section):
     escalate_to: Literal["health_officer", "guard"] = "health_officer"
 
 
+class RetentionConfig(Section):
+    # what the gates sent about people (checks, readings, flags, passages, vehicles' drivers,
+    # roll calls) is forgotten after this many days, as at the gates (record.retention_days)
+    health_days: int = Field(default=30, ge=1, le=3650)
+    # the daily counts (the gates' zero-reports) and the audit log are kept this long
+    counts_days: int = Field(default=1095, ge=1, le=36_500)
+
+    @model_validator(mode="after")
+    def _counts_outlive_health_data(self) -> RetentionConfig:
+        if self.counts_days < self.health_days:
+            raise ValueError(
+                f"counts_days ({self.counts_days}) is shorter than health_days "
+                f"({self.health_days}): the counts are kept at least as long as what they count"
+            )
+        return self
+
+
 class CentreConfig(Section):
     park: str = Field(pattern=NAME_PATTERN)
     timezone: TimeZoneName = "Asia/Shanghai"
@@ -148,6 +165,7 @@ class CentreConfig(Section):
     collector: CollectorConfig = CollectorConfig()
     commands: CentreCommandsConfig | None = None
     secondary: SecondaryConfig = SecondaryConfig()
+    retention: RetentionConfig = RetentionConfig()
     # the gates the park expects: shown on the board before they ever report
     gates: list[str] = Field(default_factory=list, max_length=1000)
     source: Path = Path("<memory>")

@@ -9,6 +9,7 @@ import signal
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
@@ -20,9 +21,13 @@ from terminal.centre.config import CentreConfig
 from terminal.centre.errors import CentreError
 from terminal.centre.sender import CommandSender
 from terminal.centre.store import ROLES, Store, StoreError, open_store
+from terminal.centre.upkeep import Upkeep
 from terminal.centre.users import check_new_password, check_user_name
+from terminal.common.clock_sync import SyncStatus
 
 log = logging.getLogger(__name__)
+# the running loop looks at the clock and the retention purge's schedule this often
+UPKEEP_EVERY_S = 30.0
 
 
 class WebServer:
@@ -78,12 +83,17 @@ class WebServer:
         self._socket.close()
 
 
-def _build_app(store: Store, config: CentreConfig, sender: CommandSender | None) -> Any:
+def _build_app(
+    store: Store,
+    config: CentreConfig,
+    sender: CommandSender | None,
+    clock_synchronised: Callable[[], bool],
+) -> Any:
     try:
         from terminal.centre.web.app import build_app
     except ImportError as exc:  # a centre installed without its pages: collector alone
         raise CentreError(f"the centre's web application cannot be loaded: {exc}") from None
-    return build_app(store, config, sender)
+    return build_app(store, config, sender, clock_synchronised=clock_synchronised)
 
 
 @dataclass
@@ -93,6 +103,7 @@ class RunningCentre:
     collector: Collector
     sender: CommandSender | None
     web: WebServer | None
+    upkeep: Upkeep
     _stopped: bool = field(default=False, repr=False)
 
     @property
@@ -128,10 +139,13 @@ def start_centre(
     web: bool = True,
     web_port: int | None = None,
     broker_wait_s: float = 10.0,
+    clock_synchronised: Callable[[], bool] | None = None,
 ) -> RunningCentre:
     """Open the store, start the collector (subscribed when this returns), the sender (when
     ``[commands]`` is set) and the web application; non-blocking. ``web_port=0``: any free
-    port (see ``.web_url``)."""
+    port (see ``.web_url``). ``clock_synchronised``: whether this machine's clock is (systemd's
+    NTP status unless given; a simulation's is by definition)."""
+    synchronised = clock_synchronised or SyncStatus().synchronised
     store = open_store(config.database_url(), config.board_settings(), config.database.password())
     collector: Collector | None = None
     sender: CommandSender | None = None
@@ -149,7 +163,8 @@ def start_centre(
             sender = CommandSender.connect(config, store, collector=collector)
         if web:
             port = config.web.port if web_port is None else web_port
-            server = WebServer(_build_app(store, config, sender), config.web.host, port)
+            app = _build_app(store, config, sender, synchronised)
+            server = WebServer(app, config.web.host, port)
             server.start()
     except BaseException:
         if server is not None:
@@ -160,7 +175,8 @@ def start_centre(
             collector.stop()
         store.close()
         raise
-    running = RunningCentre(config, store, collector, sender, server)
+    upkeep = Upkeep(store, config.retention, synchronised)
+    running = RunningCentre(config, store, collector, sender, server, upkeep)
     log.info(
         "centre for park %s: database %s; %s",
         config.park,
@@ -187,11 +203,14 @@ def serve_forever(config: CentreConfig, *, client_id: str | None = None, web: bo
         if running.web_url:
             print(f"gate-terminal centre: open {running.web_url}", flush=True)
         notifier.ready(f"centre for park {config.park} running")
+        wait_s = min(notifier.watchdog_s / 4, UPKEEP_EVERY_S) if notifier.watchdog_s else None
         try:
+            running.upkeep.run_due()  # the clock's state said at the start
             # WATCHDOG=1 only while the collector and the pages run: a dead thread is a restart
-            while not stop.wait(notifier.watchdog_s / 4 if notifier.watchdog_s else None):
+            while not stop.wait(wait_s or UPKEEP_EVERY_S):
                 if running.alive:
                     notifier.watchdog()
+                running.upkeep.run_due()
             notifier.stopping()
         finally:
             running.stop()

@@ -35,8 +35,9 @@ from terminal.centre.ingest import BadPayload, ForeignGate, Ingest
 from terminal.centre.inspection import Inspection, PrintedLines
 from terminal.centre.migrations import SchemaError, upgrade
 from terminal.centre.records import Records
+from terminal.centre.retention import PurgeResult, Retention
 from terminal.centre.schema import SCHEMA
-from terminal.centre.times import day_bounds
+from terminal.centre.times import day_bounds, utcnow
 from terminal.centre.views import (
     EMERGENCY,
     GATE_ALERTS,
@@ -72,7 +73,7 @@ __all__ = [
     "EMERGENCY", "GATE_ALERTS", "ISOLATION_KINDS", "ROLES", "SCHEMA", "THERMOMETER_FAULT",
     "AuditView", "BadPayload", "BoardSettings", "CheckQuery", "CheckView", "CommandOutcome",
     "CommandView", "FaultView", "FlagKind", "FlagState", "FlagView", "FlagWait", "ForeignGate",
-    "GateState", "GateView", "MusterPersonView", "MusterView", "ReportState", "Role",
+    "GateState", "GateView", "MusterPersonView", "MusterView", "PurgeResult", "ReportState", "Role",
     "SchemaError", "ScreeningView", "Store", "StoreError", "UserView", "VehicleQuery",
     "VehicleView", "ZoneGateView", "ZoneView",
     "command_summary", "day_bounds", "open_store",
@@ -95,6 +96,7 @@ class Store:
         self._accounts = Accounts(self._guarded)
         self._audit = AuditLog(self._guarded)
         self._inspection = Inspection(self._guarded)
+        self._retention = Retention(self._guarded, self.settings.timezone)
 
     @property
     def url(self) -> str:
@@ -226,6 +228,15 @@ class Store:
 
     def audit_log(self, limit: int = 200, action: str | None = None) -> list[AuditView]:
         return self._audit.audit_log(limit, action)
+
+    # --- retention ---------------------------------------------------------------------------
+    def purge_older_than(
+        self, health_before: datetime, counts_before: datetime, at: datetime | None = None
+    ) -> PurgeResult:
+        """Forget the health data older than ``health_before`` and the counts and audit older
+        than ``counts_before`` (:mod:`~terminal.centre.retention`); audited when it forgot
+        anything. Whether the clock may be trusted is the caller's to know."""
+        return self._retention.purge(health_before, counts_before, at or utcnow())
 
     # --- users and sessions --------------------------------------------------------------------
     def add_user(self, name: str, role: str, password_hash: str) -> None:

@@ -71,9 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     cli_command.add_parser(commands)
     cli_codes.add_commands(commands)
     cli_roster.add_commands(commands)
+    cli_record.add_commands(commands)
     cli_shifts.add_commands(commands)
     cli_zone.add_commands(commands)
-    cli_record.add_commands(commands)
     cli_sensor.add_commands(commands, _existing_file)
     cli_doctor.add_commands(commands, _existing_file)
     from terminal.centre import cli as cli_centre
@@ -283,12 +283,12 @@ def main(argv: list[str] | None = None) -> int:
             return cli_command.run(args)
         if args.command == "roster":
             return cli_roster.run(args)
+        if args.command == "record":
+            return cli_record.run(args)
         if args.command == "shifts":
             return cli_shifts.run(args)
         if args.command == "zone":
             return cli_zone.run(args)
-        if args.command == "record":
-            return cli_record.run(args)
         if args.command == "sensor":
             return cli_sensor.dispatch(args)
         if args.command == "doctor":

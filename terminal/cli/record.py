@@ -4,7 +4,8 @@
 [--lang zh|en] [--output PATH]`` writes the checks, secondary checks and vehicles of those local
 days (the gate's ``gate.timezone``) as a CSV, a printable page (a sheet per day, to sign) or its
 PDF, to PATH or to the standard output. The record is read read-only: a running gate goes on
-writing. Each command of the group is one ``_add_*`` function and one entry in ``RUNS``.
+writing. ``record backup`` copies the record off the SD card (:mod:`terminal.cli.record_backup`).
+Each command of the group is one ``_add_*`` function and one entry in ``RUNS``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from terminal.cli.record_backup import add_backup_parser, run_backup
 from terminal.common.printed.export import (
     FORMATS,
     ExportProblem,
@@ -39,9 +41,12 @@ def _day(text: str, name: str) -> date:
 
 
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
-    record = subparsers.add_parser("record", help="the gate's written record, for inspectors")
+    record = subparsers.add_parser(
+        "record", help="the gate's written record: export it for inspectors, back it up"
+    )
     actions = record.add_subparsers(dest="record_command", required=True)
     _add_export(actions)
+    add_backup_parser(actions)
 
 
 def _add_export(actions: argparse._SubParsersAction) -> None:
@@ -100,4 +105,4 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
-RUNS: dict[str, Callable[[argparse.Namespace], int]] = {"export": _export}
+RUNS: dict[str, Callable[[argparse.Namespace], int]] = {"export": _export, "backup": run_backup}

@@ -8,6 +8,7 @@ from pydantic import (
     model_validator,
 )
 
+from terminal.config.backup import BackupConfig
 from terminal.config.base import (
     Section,
 )
@@ -39,6 +40,7 @@ from terminal.config.zone import I2C_PINS, ExitSideConfig, InputsConfig, Outputs
 class Config(Section):
     gate: GateConfig
     record: RecordConfig
+    backup: BackupConfig = BackupConfig()
     mqtt: MqttConfig = MqttConfig()
     screening: ScreeningConfig = ScreeningConfig()
     healthcode: HealthCodeConfig

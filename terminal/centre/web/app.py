@@ -5,6 +5,7 @@ recorded in the store's audit log with who did it (see ``guards`` for who may do
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from starlette.applications import Starlette
 from starlette.datastructures import FormData
@@ -127,9 +128,19 @@ class CentreApp(Starlette):
         return SecurityHeaders(super().build_middleware_stack(), EVERY_RESPONSE)
 
 
-def build_app(store: Store, config: CentreConfig, sender: CommandSender | None) -> Starlette:
-    """The desk and the board over ``store``; commands go out through ``sender``."""
+def build_app(
+    store: Store,
+    config: CentreConfig,
+    sender: CommandSender | None,
+    *,
+    clock_synchronised: Callable[[], bool] | None = None,
+) -> Starlette:
+    """The desk and the board over ``store``; commands go out through ``sender``.
+    ``clock_synchronised``: whether this machine's clock is (systemd's NTP status unless given),
+    shown on the board when it is not."""
     web = Web(store=store, config=config, sender=sender)
+    if clock_synchronised is not None:
+        web.clock_synchronised = clock_synchronised
 
     async def home(request: Request) -> Response:
         return see_other("/desk")

@@ -203,6 +203,7 @@ class Board:
             "escalations": [f for f in flags if escalated(f)],
             "escalate_to": secondary.escalate_to,
             "escalate_after_s": secondary.escalate_after_s,
+            "clock_synchronised": web.clock_synchronised(),
         }
 
     async def live_part(self, visitor: Visitor) -> str:

@@ -28,6 +28,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "role_health_officer": ("防疫专员", "health officer"),
     "role_viewer": ("只读", "viewer"),
     "live_lost": ("与中心的连接中断，正在重连…", "Connection to the centre lost, reconnecting…"),
+    "clock_unsynced": (
+        "中心服务器时钟未同步（NTP）：显示的时间可能有误，过期数据暂不删除",
+        "The centre's clock is not synchronised (NTP): times shown may be wrong, and old data is"
+        " not deleted until it is",
+    ),
     # login
     "login_title": ("登录", "Sign in"),
     "user_name": ("用户名", "User name"),

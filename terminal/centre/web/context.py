@@ -26,6 +26,7 @@ from terminal.centre.store import Store
 from terminal.centre.web import auth
 from terminal.centre.web.catalogue import TEXTS, Language, named, text
 from terminal.centre.web.headers import EVERY_RESPONSE
+from terminal.common.clock_sync import SyncStatus
 from terminal.common.times import zone_label
 
 T = TypeVar("T")
@@ -72,6 +73,10 @@ class Web:
     signed_out: dict[str, None] = field(default_factory=dict)
     # set before the server stops: open live pages end their streams instead of being cut off
     stopping: threading.Event = field(default_factory=threading.Event)
+    # this machine's clock as NTP keeps it: the board says when it is not synchronised
+    clock_synchronised: Callable[[], bool] = field(
+        default_factory=lambda: SyncStatus().synchronised
+    )
     _version: tuple[float, int] = (0.0, -1)
     _version_lock: asyncio.Lock | None = None
 
