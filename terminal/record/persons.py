@@ -1,0 +1,267 @@
+"""A person's own data in the record: a copy of everything it holds about one person, and their
+erasure.
+
+Which rows are a person's is found the same way in every table, so that a table added later is
+covered without a change here: a row is theirs when any text column names them (their id, or the
+fingerprint of a health code they showed, as a whole word; in a JSON column, as one of its
+strings), or when it belongs to such a row by the row's id (a secondary check's steps, a vehicle
+their check admitted, the messages of their checks).
+
+Erasure comes in two modes ([privacy] erasure in the centre's config, carried by the command):
+
+- ``pseudonymise`` (the default): the park's inspection rules keep the record of every check for
+  the retention period, so the rows stay, with every mention of the person (their id, their
+  code's fingerprint) replaced by a pseudonym (``erased-`` and 8 hex digits, new for each
+  request) and the free text written about them cleared. Temperatures, times, outcomes and counts
+  stay: the record keeps its shape and the daily totals do not change.
+- ``delete``: where the park may delete, their rows go, except the messages not yet sent (they are
+  pseudonymised: the centre's sequence of the gate's messages has no hole) and the rows that only
+  mention them (a command's answer), which are pseudonymised.
+
+Rows older than the retention period are purged every day already (``purge_before``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import sqlite_utils
+
+from terminal.record.schema import Table, writing
+
+ErasureMode = Literal["pseudonymise", "delete"]
+PSEUDONYM_PATTERN = r"^erased-[0-9a-f]{8}$"
+# a person id's characters (the contract's PERSON): a mention is the id not inside a longer word
+_WORD = "A-Za-z0-9._-"
+# rows that name nobody but belong to a person's row through that row's id
+LINKED_BY: dict[str, str] = {
+    "secondary_steps": "flag_id",
+    "vehicles": "driver_check_id",
+    "outbox": "event_id",
+}
+# the id columns whose values link other rows to a person's row
+OWN_ID_COLUMNS = ("event_id", "admission_id")
+# free text written about a person's check or vehicle that could name them: cleared
+FREE_TEXT: dict[str, tuple[str, ...]] = {"secondary_steps": ("detail",), "vehicles": ("purpose",)}
+# identifiers of the person besides their id: the fingerprint of a health code they showed
+IDENTIFIERS: dict[str, tuple[str, ...]] = {
+    "checks": ("code_fingerprint",),
+    "rests": ("code_fingerprint",),
+    "holds": ("fingerprint",),
+}
+# in delete mode, a person's rows of these tables go (the outbox's only when sent)
+DELETED_IN_DELETE_MODE = frozenset(
+    {"checks", "secondary_steps", "rests", "holds", "passages", "vehicles", "outbox"}
+)
+
+
+@dataclass(frozen=True)
+class ErasureCounts:
+    """How many of the person's rows each table pseudonymised and deleted."""
+
+    pseudonymised: dict[str, int] = field(default_factory=dict)
+    deleted: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.pseudonymised.values()) + sum(self.deleted.values())
+
+    def summary(self) -> str:
+        """One line naming tables and counts, never the person."""
+        parts = [f"{t} {n} pseudonymised" for t, n in sorted(self.pseudonymised.items())]
+        parts += [f"{t} {n} deleted" for t, n in sorted(self.deleted.items())]
+        return ", ".join(parts) or "nothing held"
+
+
+class Mentions:
+    """Whole-word mentions of a set of words (an id, fingerprints) in a column's text."""
+
+    def __init__(self, words: Iterable[str]) -> None:
+        self.words = sorted({w for w in words if w}, key=len, reverse=True)
+        alternatives = "|".join(re.escape(w) for w in self.words) or r"(?!)"
+        self._pattern = re.compile(f"(?<![{_WORD}])(?:{alternatives})(?![{_WORD}])")
+
+    def found_in(self, value: object) -> bool:
+        if not isinstance(value, str):
+            return False
+        parsed = _json_of(value)
+        if parsed is not None:
+            return any(self._pattern.search(text) for text in _strings(parsed))
+        return self._pattern.search(value) is not None
+
+    def replaced(self, value: str, pseudonym: str) -> str:
+        """The text with every mention replaced by ``pseudonym`` (a JSON column's strings only:
+        its numbers and keys are never a person)."""
+        parsed = _json_of(value)
+        if parsed is None:
+            return self._pattern.sub(pseudonym, value)
+        swapped = _map_strings(parsed, lambda text: self._pattern.sub(pseudonym, text))
+        return json.dumps(swapped, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+
+
+def _json_of(value: str) -> Any:
+    if not value.startswith(("{", "[")):
+        return None
+    try:
+        return json.loads(value)
+    except ValueError:
+        return None
+
+
+def _strings(data: Any) -> Iterable[str]:
+    if isinstance(data, str):
+        yield data
+    elif isinstance(data, dict):
+        for item in data.values():
+            yield from _strings(item)
+    elif isinstance(data, list):
+        for item in data:
+            yield from _strings(item)
+
+
+def _map_strings(data: Any, change: Any) -> Any:
+    if isinstance(data, str):
+        return change(data)
+    if isinstance(data, dict):
+        return {key: _map_strings(item, change) for key, item in data.items()}
+    if isinstance(data, list):
+        return [_map_strings(item, change) for item in data]
+    return data
+
+
+def text_columns(table: Table) -> list[str]:
+    return [name for name, kind in table.columns.items() if kind is str]
+
+
+class PersonRows:
+    """Finds one person's rows in every table of the record (reads only)."""
+
+    def __init__(self, db: sqlite_utils.Database, tables: Iterable[Table]) -> None:
+        self.db = db
+        self.tables = list(tables)
+
+    def _mentioning(self, table: Table, mentions: Mentions) -> list[dict[str, Any]]:
+        columns = text_columns(table)
+        if not columns or not mentions.words:
+            return []
+        # instr narrows to rows holding the text; the whole-word test then decides
+        where = " OR ".join(f"instr({column}, ?) > 0" for column in columns for _ in mentions.words)
+        params = [word for _ in columns for word in mentions.words]
+        rows = self.db.query(f"SELECT rowid AS _rowid, * FROM {table.name} WHERE {where}", params)
+        return [row for row in rows if any(mentions.found_in(row[c]) for c in columns)]
+
+    def _linked(self, table: Table, column: str, ids: set[str]) -> list[dict[str, Any]]:
+        if not ids or column not in table.columns:
+            return []
+        marks = ", ".join("?" * len(ids))
+        return list(
+            self.db.query(
+                f"SELECT rowid AS _rowid, * FROM {table.name} WHERE {column} IN ({marks})",
+                sorted(ids),
+            )
+        )
+
+    def words(self, person_id: str) -> Mentions:
+        """The person's id, and the fingerprints of the codes their rows carry."""
+        words = {person_id}
+        by_id = Mentions([person_id])
+        for table in self.tables:
+            for column in IDENTIFIERS.get(table.name, ()):
+                for row in self._mentioning(table, by_id):
+                    if row[column]:
+                        words.add(str(row[column]))
+        return Mentions(words)
+
+    def find(self, mentions: Mentions) -> dict[str, list[dict[str, Any]]]:
+        """Table -> the person's rows (each with its ``_rowid``), tables with none left out."""
+        found = {table.name: self._mentioning(table, mentions) for table in self.tables}
+        own_ids = {
+            str(row[column])
+            for rows in found.values()
+            for row in rows
+            for column in OWN_ID_COLUMNS
+            if row.get(column)
+        }
+        for table in self.tables:
+            column = LINKED_BY.get(table.name)
+            if column is None:
+                continue
+            seen = {row["_rowid"] for row in found[table.name]}
+            found[table.name] += [
+                row for row in self._linked(table, column, own_ids) if row["_rowid"] not in seen
+            ]
+        return {name: rows for name, rows in found.items() if rows}
+
+
+def person_data(
+    db: sqlite_utils.Database, tables: Iterable[Table], person_id: str
+) -> dict[str, list[dict[str, Any]]]:
+    """Everything the record holds about ``person_id``: table -> rows, as stored."""
+    rows = PersonRows(db, tables)
+    found = rows.find(rows.words(person_id))
+    return {
+        name: [{k: v for k, v in row.items() if k != "_rowid"} for row in table_rows]
+        for name, table_rows in found.items()
+    }
+
+
+def erase_person(
+    db: sqlite_utils.Database,
+    tables: Iterable[Table],
+    person_id: str,
+    pseudonym: str,
+    mode: ErasureMode,
+) -> ErasureCounts:
+    """Erase ``person_id`` in one write transaction (see the module's docstring)."""
+    if not re.match(PSEUDONYM_PATTERN, pseudonym):
+        raise ValueError(f"pseudonym {pseudonym!r}: not erased- and 8 hex digits")
+    if mode not in ("pseudonymise", "delete"):
+        raise ValueError(f"erasure mode {mode!r}: pseudonymise or delete")
+    by_name = {table.name: table for table in tables}
+    counts = ErasureCounts()
+    with writing(db):
+        rows = PersonRows(db, by_name.values())
+        mentions = rows.words(person_id)
+        for name, found in rows.find(mentions).items():
+            table = by_name[name]
+            for row in found:
+                if _deleted(name, row, mode):
+                    db.execute(f"DELETE FROM {name} WHERE rowid = ?", [row["_rowid"]])
+                    counts.deleted[name] = counts.deleted.get(name, 0) + 1
+                    continue
+                _pseudonymise(db, table, row, mentions, pseudonym)
+                counts.pseudonymised[name] = counts.pseudonymised.get(name, 0) + 1
+    return counts
+
+
+def _deleted(table: str, row: dict[str, Any], mode: ErasureMode) -> bool:
+    if mode != "delete" or table not in DELETED_IN_DELETE_MODE:
+        return False
+    # a message not yet sent goes out pseudonymised: the gate's seq has no hole at the centre
+    return table != "outbox" or row.get("sent_s") is not None
+
+
+def _pseudonymise(
+    db: sqlite_utils.Database,
+    table: Table,
+    row: dict[str, Any],
+    mentions: Mentions,
+    pseudonym: str,
+) -> None:
+    changes: dict[str, Any] = {}
+    for column in text_columns(table):
+        value = row[column]
+        if column in FREE_TEXT.get(table.name, ()) and value is not None:
+            changes[column] = None if column not in table.not_null else ""
+        elif isinstance(value, str) and mentions.found_in(value):
+            changes[column] = mentions.replaced(value, pseudonym)
+    if changes:
+        assignments = ", ".join(f"{column} = ?" for column in changes)
+        db.execute(
+            f"UPDATE {table.name} SET {assignments} WHERE rowid = ?",
+            [*changes.values(), row["_rowid"]],
+        )
