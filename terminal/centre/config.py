@@ -139,6 +139,13 @@ class SecondaryConfig(Section):
     escalate_to: Literal["health_officer", "guard"] = "health_officer"
 
 
+class PrivacyConfig(Section):
+    # what erasing a person does: pseudonymise (the rows stay, under a pseudonym: the park's
+    # inspection rules keep the record of every check for the retention period) or delete
+    # (where the park may delete); the same at the centre and at every gate
+    erasure: Literal["pseudonymise", "delete"] = "pseudonymise"
+
+
 class CentreConfig(Section):
     park: str = Field(pattern=NAME_PATTERN)
     timezone: TimeZoneName = "Asia/Shanghai"
@@ -148,6 +155,7 @@ class CentreConfig(Section):
     collector: CollectorConfig = CollectorConfig()
     commands: CentreCommandsConfig | None = None
     secondary: SecondaryConfig = SecondaryConfig()
+    privacy: PrivacyConfig = PrivacyConfig()
     # the gates the park expects: shown on the board before they ever report
     gates: list[str] = Field(default_factory=list, max_length=1000)
     source: Path = Path("<memory>")

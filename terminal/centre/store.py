@@ -33,6 +33,7 @@ from terminal.centre.database import Database, connect
 from terminal.centre.guarded import Guarded
 from terminal.centre.ingest import BadPayload, ForeignGate, Ingest
 from terminal.centre.migrations import SchemaError, upgrade
+from terminal.centre.persons import PersonRequests
 from terminal.centre.records import Records
 from terminal.centre.schema import SCHEMA
 from terminal.centre.times import day_bounds
@@ -93,6 +94,8 @@ class Store:
         self._actions = StaffActions(self._guarded)
         self._accounts = Accounts(self._guarded)
         self._audit = AuditLog(self._guarded)
+        # a person's own data: their requests, the gates' answers, their erasure
+        self.persons = PersonRequests(self._guarded)
 
     @property
     def url(self) -> str:

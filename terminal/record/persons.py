@@ -23,7 +23,6 @@ Rows older than the retention period are purged every day already (``purge_befor
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -31,12 +30,11 @@ from typing import Any, Literal
 
 import sqlite_utils
 
+from terminal.common.mentions import Mentions
 from terminal.record.schema import Table, writing
 
 ErasureMode = Literal["pseudonymise", "delete"]
 PSEUDONYM_PATTERN = r"^erased-[0-9a-f]{8}$"
-# a person id's characters (the contract's PERSON): a mention is the id not inside a longer word
-_WORD = "A-Za-z0-9._-"
 # rows that name nobody but belong to a person's row through that row's id
 LINKED_BY: dict[str, str] = {
     "secondary_steps": "flag_id",
@@ -75,62 +73,6 @@ class ErasureCounts:
         parts = [f"{t} {n} pseudonymised" for t, n in sorted(self.pseudonymised.items())]
         parts += [f"{t} {n} deleted" for t, n in sorted(self.deleted.items())]
         return ", ".join(parts) or "nothing held"
-
-
-class Mentions:
-    """Whole-word mentions of a set of words (an id, fingerprints) in a column's text."""
-
-    def __init__(self, words: Iterable[str]) -> None:
-        self.words = sorted({w for w in words if w}, key=len, reverse=True)
-        alternatives = "|".join(re.escape(w) for w in self.words) or r"(?!)"
-        self._pattern = re.compile(f"(?<![{_WORD}])(?:{alternatives})(?![{_WORD}])")
-
-    def found_in(self, value: object) -> bool:
-        if not isinstance(value, str):
-            return False
-        parsed = _json_of(value)
-        if parsed is not None:
-            return any(self._pattern.search(text) for text in _strings(parsed))
-        return self._pattern.search(value) is not None
-
-    def replaced(self, value: str, pseudonym: str) -> str:
-        """The text with every mention replaced by ``pseudonym`` (a JSON column's strings only:
-        its numbers and keys are never a person)."""
-        parsed = _json_of(value)
-        if parsed is None:
-            return self._pattern.sub(pseudonym, value)
-        swapped = _map_strings(parsed, lambda text: self._pattern.sub(pseudonym, text))
-        return json.dumps(swapped, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
-
-
-def _json_of(value: str) -> Any:
-    if not value.startswith(("{", "[")):
-        return None
-    try:
-        return json.loads(value)
-    except ValueError:
-        return None
-
-
-def _strings(data: Any) -> Iterable[str]:
-    if isinstance(data, str):
-        yield data
-    elif isinstance(data, dict):
-        for item in data.values():
-            yield from _strings(item)
-    elif isinstance(data, list):
-        for item in data:
-            yield from _strings(item)
-
-
-def _map_strings(data: Any, change: Any) -> Any:
-    if isinstance(data, str):
-        return change(data)
-    if isinstance(data, dict):
-        return {key: _map_strings(item, change) for key, item in data.items()}
-    if isinstance(data, list):
-        return [_map_strings(item, change) for item in data]
-    return data
 
 
 def text_columns(table: Table) -> list[str]:
