@@ -122,7 +122,7 @@ def test_an_export_holds_the_centres_rows_and_each_gates_answer_with_local_times
     assert [p["person_id"] for p in centre["muster_people"]] == [ERASED]
     assert KEPT not in json.dumps(centre["checks"] + centre["flags"])
     # the gates' answers are audited once each, without the person
-    answers = [a for a in store.audit_log() if a.action == "export_person_answer"]
+    answers = [a for a in store.audit_log() if a.action == "person_export_answer"]
     assert len(answers) == 1 and ERASED not in answers[0].detail
 
 

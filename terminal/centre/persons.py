@@ -35,7 +35,9 @@ from terminal.common.times import iso
 from terminal.link import contract
 
 RequestKind = Literal["export", "erase"]
-PERSON_COMMANDS = ("export_person", "erase_person")
+# a gate's answer to each, as the audit log names it
+ANSWER_ACTIONS = {"export_person": "person_export_answer", "erase_person": "person_erase_answer"}
+PERSON_COMMANDS = tuple(ANSWER_ACTIONS)
 # the centre's own bookkeeping of requests: never part of what it holds about a person
 REQUEST_TABLES = ("person_requests", "person_request_gates", "person_pages")
 # a column ending in _s is a moment (epoch seconds) but these, which are lengths of time
@@ -123,7 +125,7 @@ def person_answer_audited(
         "WHERE NOT EXISTS (SELECT 1 FROM audit WHERE action = ? AND detail = ?)",
         (
             event.occurred_at.timestamp(), printable(f"gate {park}/{gate}")[:100],
-            f"{data.name}_answer", detail[:500], f"{data.name}_answer", detail[:500],
+            ANSWER_ACTIONS[data.name], detail[:500], ANSWER_ACTIONS[data.name], detail[:500],
         ),
     )  # fmt: skip
 
