@@ -73,6 +73,16 @@ def _holding(store: Store, text: str) -> list[str]:
         db.close()
 
 
+def _events_naming(store: Store, person_id: str) -> list[str]:
+    db: Database = connect(store.url)
+    try:
+        rows = db.query("SELECT payload FROM events WHERE payload LIKE ?", (f"%{person_id}%",))
+        db.commit()
+        return [str(row[0]) for row in rows]
+    finally:
+        db.close()
+
+
 def _asked(store: Store, gate: FakeGate, name: str, command_id: str, answered: bool = True) -> None:
     """The centre sent ``name`` to the gate (as the sender records it), and the gate answered."""
     expires = MORNING + timedelta(minutes=1)
@@ -120,7 +130,12 @@ def test_an_export_holds_the_centres_rows_and_each_gates_answer_with_local_times
     assert [c["person_id"] for c in centre["checks"]] == [ERASED, ERASED]
     assert centre["flags"][0]["raised"] == "2026-06-01T08:02:00+08:00"
     assert [p["person_id"] for p in centre["muster_people"]] == [ERASED]
-    assert KEPT not in json.dumps(centre["checks"] + centre["flags"])
+    # the roll call names others too: they are not the person's to have
+    assert KEPT not in json.dumps(centre, ensure_ascii=False)
+    roll_call = next(e for e in centre["events"] if e["topic"].endswith("/alert/emergency"))
+    assert [p["person_id"] for p in roll_call["payload"]["data"]["inside"]] == [
+        ERASED, "(another person)",
+    ]  # fmt: skip
     # the gates' answers are audited once each, without the person
     answers = [a for a in store.audit_log() if a.action == "person_export_answer"]
     assert len(answers) == 1 and ERASED not in answers[0].detail
@@ -158,6 +173,9 @@ def test_deleting_at_the_centre_takes_their_rows_and_only_theirs(store: Store) -
     assert {f.person_id for f in store.flags()} == set()
     [muster] = store.musters()
     assert [p.person_id for p in muster.people] == [KEPT]
+    # the fire alarm's event names others too: kept, under the pseudonym
+    [alarm] = [e for e in _events_naming(store, KEPT) if '"inside"' in e]
+    assert PSEUDONYM in alarm
     # the audit keeps what staff did, under the pseudonym
     assert any(PSEUDONYM in a.detail for a in store.audit_log() if a.action == "identify")
 

@@ -192,3 +192,30 @@ def test_a_pseudonym_that_could_be_an_id_is_refused(record: Record, pseudonym: s
     with pytest.raises(ValueError, match="pseudonym"):
         record.erase_person(ERASED, pseudonym, "pseudonymise")
     assert record.person_data(ERASED)["checks"]
+
+
+def test_someone_elses_row_that_mentions_them_is_kept_and_not_given_away(record: Record) -> None:
+    """Someone else's check on the person's code (passed over the fence), and a roll call
+    naming them with others: not theirs to take away, nor to have."""
+    messages = _messages()
+    passed_on = check("ev9000-c1", 9_000.0, person_id="W-other", code_fingerprint=FINGERPRINT)
+    roll_call = {"zone": "hall", "inside_count": 2, "inside": [
+        {"person_id": ERASED, "since": "2026-11-23T08:00:00+08:00", "gate": "g"},
+        {"person_id": KEPT, "since": "2026-11-23T08:01:00+08:00", "gate": "g"},
+    ]}  # fmt: skip
+    alarm = messages.gate_alert("emergency", 9_100.0, "fire alarm", "ev9100-e1", roll_call)
+    record.add_check(passed_on, [messages.check(passed_on), alarm])
+    record.mark_sent([row["id"] for row in record.outbox()], 9_200.0)
+
+    copy = record.person_data(ERASED)
+    theirs = next(c for c in copy["checks"] if c["event_id"] == "ev9000-c1")
+    assert theirs["person_id"] == "(another person)"
+    assert KEPT not in json.dumps(copy) and "W-other" not in json.dumps(copy)
+
+    record.erase_person(ERASED, PSEUDONYM, "delete")
+    kept = {c["event_id"]: c for c in record.checks()}
+    assert kept["ev9000-c1"]["code_fingerprint"] == PSEUDONYM
+    sent_alarm = next(
+        json.loads(m["payload"]) for m in record.outbox() if m["topic"].endswith("emergency")
+    )
+    assert [p["person_id"] for p in sent_alarm["data"]["inside"]] == [PSEUDONYM, KEPT]

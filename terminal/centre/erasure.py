@@ -11,8 +11,9 @@ Erasure (``[privacy] erasure`` in the centre's config):
 - ``pseudonymise``: every mention is replaced by the request's pseudonym and the free text staff
   wrote about the person's flag is cleared; the rows stay, so the counts and the record's shape
   do not change (the park's inspection rules keep the record of every check);
-- ``delete``: their checks, flags, roll-call lines and events are deleted; the rows that only
-  mention them (a command's summary, the audit log) are pseudonymised.
+- ``delete``: their own checks, flags, roll-call lines and events (those whose person or driver
+  they are) are deleted; the rows that only mention them (a roll call naming others too, a
+  command's summary, the audit log) are pseudonymised.
 
 A copy of their data made for an export request is deleted in both modes.
 """
@@ -26,11 +27,11 @@ from typing import Any
 
 from terminal.centre.database import Database, SqliteDatabase
 from terminal.centre.guarded import Guarded
-from terminal.common.mentions import Mentions
+from terminal.common.mentions import OWNER_KEYS, Mentions
 
 # the staff's own tables and the centre's counters: never a person's data
 NOT_A_PERSONS = frozenset({"users", "sessions", "meta", "privacy"})
-# the person's rows of these go in delete mode
+# in delete mode, the person's own rows of these go (another's that mentions them stays)
 DELETED_IN_DELETE_MODE = frozenset({"checks", "flags", "muster_people", "events"})
 # copies made for the person (an export's pages): deleted in either mode
 ALWAYS_DELETED = frozenset({"person_pages"})
@@ -132,6 +133,18 @@ def fingerprints(db: Database, person_id: str) -> set[str]:
     return found
 
 
+def _owned(column: str, value: str, person_id: str) -> bool:
+    """Whether a value makes its row the person's own (their check, flag, roll-call line, an
+    event whose person or driver they are) rather than another's that mentions them (a roll
+    call naming them among others, a check of someone else on their code)."""
+    if column in OWNER_KEYS:
+        return value == person_id
+    if column == "payload":
+        data = json.loads(value).get("data", {}) if value.startswith("{") else {}
+        return isinstance(data, dict) and any(data.get(key) == person_id for key in OWNER_KEYS)
+    return False
+
+
 def erase_at_centre(guarded: Guarded, person_id: str, pseudonym: str, mode: str) -> CentreErasure:
     """Erase ``person_id`` from every table of the centre, in one transaction."""
     counts = CentreErasure()
@@ -142,7 +155,9 @@ def erase_at_centre(guarded: Guarded, person_id: str, pseudonym: str, mode: str)
             for table, (_, text) in table_columns(db).items():
                 for column in text:
                     for value in mentioned_values(db, table, column, mentions):
-                        _erase_value(db, counts, table, column, value, mentions, pseudonym, mode)
+                        _erase_value(
+                            db, counts, (table, column, value), person_id, mentions, pseudonym, mode
+                        )
             for table, columns in FREE_TEXT.items():
                 cleared = ", ".join(f"{column} = NULL" for column in columns)
                 db.execute(f"UPDATE {table} SET {cleared} WHERE person_id = ?", (pseudonym,))
@@ -157,14 +172,16 @@ def erase_at_centre(guarded: Guarded, person_id: str, pseudonym: str, mode: str)
 def _erase_value(
     db: Database,
     counts: CentreErasure,
-    table: str,
-    column: str,
-    value: str,
+    where: tuple[str, str, str],
+    person_id: str,
     mentions: Mentions,
     pseudonym: str,
     mode: str,
 ) -> None:
-    if table in ALWAYS_DELETED or (mode == "delete" and table in DELETED_IN_DELETE_MODE):
+    """The rows of ``table`` whose ``column`` holds ``value`` (a mention of the person)."""
+    table, column, value = where
+    theirs = table in DELETED_IN_DELETE_MODE and _owned(column, value, person_id)
+    if table in ALWAYS_DELETED or (mode == "delete" and theirs):
         gone = db.execute(f"DELETE FROM {table} WHERE {column} = ?", (value,))
         if gone:
             counts.deleted[table] = counts.deleted.get(table, 0) + gone

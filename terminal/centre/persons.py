@@ -29,7 +29,7 @@ from terminal.centre.database import Database
 from terminal.centre.erasure import CentreErasure, erase_at_centre, person_rows
 from terminal.centre.guarded import Guarded
 from terminal.centre.times import moment
-from terminal.common.mentions import Mentions
+from terminal.common.mentions import Mentions, owner_masked
 from terminal.common.safetext import printable
 from terminal.common.times import iso
 from terminal.link import contract
@@ -252,7 +252,9 @@ class PersonRequests:
         for park, gate, data in pages:
             tables = gates[f"{park}/{gate}"]["tables"]
             for table, rows in json.loads(data).items():
-                tables.setdefault(table, []).extend(_with_times(row, zone) for row in rows)
+                tables.setdefault(table, []).extend(
+                    _with_times(owner_masked(row, request.person_id), zone) for row in rows
+                )
         return {
             "person_id": request.person_id,
             "request_id": request.request_id,
@@ -260,7 +262,8 @@ class PersonRequests:
             "asked_by": request.asked_by,
             "timezone": zone.key,
             "centre": {
-                table: [_with_times(row, zone) for row in rows] for table, rows in held.items()
+                table: [_with_times(owner_masked(row, request.person_id), zone) for row in rows]
+                for table, rows in held.items()
             },
             "gates": gates,
         }

@@ -12,6 +12,10 @@ from typing import Any
 
 # a person id's characters (the contract's PERSON): a mention is the id not inside a longer word
 _WORD = "A-Za-z0-9._-"
+# the columns and message fields that say whose a row or a message is
+OWNER_KEYS = ("person_id", "driver")
+# what a person's copy of their data says in place of anybody else
+ANOTHER_PERSON = "(another person)"
 
 
 class Mentions:
@@ -67,4 +71,42 @@ def _map_strings(data: Any, change: Callable[[str], str]) -> Any:
         return {key: _map_strings(item, change) for key, item in data.items()}
     if isinstance(data, list):
         return [_map_strings(item, change) for item in data]
+    return data
+
+
+def others_masked(value: Any, person_id: str) -> Any:
+    """``value`` (a column's value) with anybody but ``person_id`` named as a row's or a
+    message's person or driver written :data:`ANOTHER_PERSON` (in a JSON value, at any depth):
+    a person's copy of their data is not a copy of anybody else's."""
+    if not isinstance(value, str):
+        return value
+    parsed = _json_of(value)
+    if parsed is None:
+        return value
+    masked = _others_masked(parsed, person_id)
+    if masked == parsed:
+        return value
+    return json.dumps(masked, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+
+
+def owner_masked(row: dict[str, Any], person_id: str) -> dict[str, Any]:
+    """A row with its person or driver, when another's, and its JSON values masked."""
+    return {
+        key: ANOTHER_PERSON
+        if key in OWNER_KEYS and isinstance(value, str) and value != person_id
+        else others_masked(value, person_id)
+        for key, value in row.items()
+    }
+
+
+def _others_masked(data: Any, person_id: str) -> Any:
+    if isinstance(data, dict):
+        return {
+            key: ANOTHER_PERSON
+            if key in OWNER_KEYS and isinstance(item, str) and item != person_id
+            else _others_masked(item, person_id)
+            for key, item in data.items()
+        }
+    if isinstance(data, list):
+        return [_others_masked(item, person_id) for item in data]
     return data

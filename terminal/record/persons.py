@@ -14,9 +14,13 @@ Erasure comes in two modes ([privacy] erasure in the centre's config, carried by
   code's fingerprint) replaced by a pseudonym (``erased-`` and 8 hex digits, new for each
   request) and the free text written about them cleared. Temperatures, times, outcomes and counts
   stay: the record keeps its shape and the daily totals do not change.
-- ``delete``: where the park may delete, their rows go, except the messages not yet sent (they are
-  pseudonymised: the centre's sequence of the gate's messages has no hole) and the rows that only
-  mention them (a command's answer), which are pseudonymised.
+- ``delete``: where the park may delete, their own rows go (those whose person or driver they
+  are, and the rows belonging to those), except the messages not yet sent (pseudonymised: the
+  centre's sequence of the gate's messages has no hole); somebody else's row that mentions them
+  (a roll call, someone else's check on their code, a command's answer) is pseudonymised.
+
+Their copy names nobody else: another person or driver in a row or a message is written
+``(another person)``.
 
 Rows older than the retention period are purged every day already (``purge_before``).
 """
@@ -30,7 +34,7 @@ from typing import Any, Literal
 
 import sqlite_utils
 
-from terminal.common.mentions import Mentions
+from terminal.common.mentions import OWNER_KEYS, Mentions, owner_masked
 from terminal.record.schema import Table, writing
 
 ErasureMode = Literal["pseudonymise", "delete"]
@@ -118,13 +122,20 @@ class PersonRows:
                         words.add(str(row[column]))
         return Mentions(words)
 
-    def find(self, mentions: Mentions) -> dict[str, list[dict[str, Any]]]:
-        """Table -> the person's rows (each with its ``_rowid``), tables with none left out."""
+    def find(self, person_id: str, mentions: Mentions) -> dict[str, list[dict[str, Any]]]:
+        """Table -> the rows that mention the person, each with its ``_rowid`` and ``_owned``:
+        the row is theirs (it names them as its person or driver, or belongs to such a row by
+        its id) rather than another's that mentions them (someone else's check on their code, a
+        roll call naming them). Tables with none left out."""
         found = {table.name: self._mentioning(table, mentions) for table in self.tables}
+        for rows in found.values():
+            for row in rows:
+                row["_owned"] = any(row.get(column) == person_id for column in OWNER_KEYS)
         own_ids = {
             str(row[column])
             for rows in found.values()
             for row in rows
+            if row["_owned"]
             for column in OWN_ID_COLUMNS
             if row.get(column)
         }
@@ -132,21 +143,26 @@ class PersonRows:
             column = LINKED_BY.get(table.name)
             if column is None:
                 continue
-            seen = {row["_rowid"] for row in found[table.name]}
-            found[table.name] += [
-                row for row in self._linked(table, column, own_ids) if row["_rowid"] not in seen
-            ]
+            by_rowid = {row["_rowid"]: row for row in found[table.name]}
+            for row in self._linked(table, column, own_ids):
+                by_rowid.setdefault(row["_rowid"], row)["_owned"] = True
+            found[table.name] = list(by_rowid.values())
         return {name: rows for name, rows in found.items() if rows}
 
 
 def person_data(
     db: sqlite_utils.Database, tables: Iterable[Table], person_id: str
 ) -> dict[str, list[dict[str, Any]]]:
-    """Everything the record holds about ``person_id``: table -> rows, as stored."""
+    """Everything the record holds about ``person_id``: table -> rows, as stored, but for who
+    else a row names (another person or driver, in a column or in a message): not theirs to
+    have, written ``(another person)``."""
     rows = PersonRows(db, tables)
-    found = rows.find(rows.words(person_id))
+    found = rows.find(person_id, rows.words(person_id))
     return {
-        name: [{k: v for k, v in row.items() if k != "_rowid"} for row in table_rows]
+        name: [
+            owner_masked({k: v for k, v in row.items() if not k.startswith("_")}, person_id)
+            for row in table_rows
+        ]
         for name, table_rows in found.items()
     }
 
@@ -168,7 +184,7 @@ def erase_person(
     with writing(db):
         rows = PersonRows(db, by_name.values())
         mentions = rows.words(person_id)
-        for name, found in rows.find(mentions).items():
+        for name, found in rows.find(person_id, mentions).items():
             table = by_name[name]
             for row in found:
                 if _deleted(name, row, mode):
@@ -181,7 +197,9 @@ def erase_person(
 
 
 def _deleted(table: str, row: dict[str, Any], mode: ErasureMode) -> bool:
-    if mode != "delete" or table not in DELETED_IN_DELETE_MODE:
+    """Only the person's own rows go; a row of another's that mentions them stays, under the
+    pseudonym."""
+    if mode != "delete" or table not in DELETED_IN_DELETE_MODE or not row["_owned"]:
         return False
     # a message not yet sent goes out pseudonymised: the gate's seq has no hole at the centre
     return table != "outbox" or row.get("sent_s") is not None
