@@ -8,10 +8,11 @@ from __future__ import annotations
 import dataclasses
 import json
 from datetime import timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from terminal.centre.database import Database, SqliteDatabase, connect
-from terminal.centre.store import Store
+from terminal.centre.store import Store, open_store
 from tests.support.centre_messages import FakeGate
 from tests.support.centre_store import MORNING, feed, store
 from tests.support.pgserver import postgres_server  # noqa: F401  (a fixture)
@@ -22,6 +23,8 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 ERASED, KEPT = "W-erase-7", "W0001"
 FINGERPRINT = "c0de" * 16
 PSEUDONYM = "erased-0a1b2c3d"
+# the staff's own tables and the centre's counters: never a person's data
+STAFF_TABLES = ("users", "sessions", "meta", "privacy")
 
 
 def _a_morning(store: Store, gate: FakeGate) -> str:
@@ -190,3 +193,28 @@ def test_a_request_keeps_a_salted_hash_of_the_id_never_the_id_of_an_erasure(stor
     assert one is not None and two is not None and one.person_id is None
     assert one.person_hash == two.person_hash == store.persons.person_hash(ERASED)
     assert store.persons.person_hash(KEPT) != one.person_hash
+
+
+def test_no_table_or_column_of_the_centre_can_keep_the_persons_id(tmp_path: Path) -> None:
+    """Every text column of every table (read from the database: whatever a later version
+    adds) holding the person's id is cleared of it; the staff's own tables are not theirs."""
+    store = open_store(f"sqlite:///{tmp_path}/centre.db")
+    try:
+        db = connect(store.url)
+        tables = [r[0] for r in db.query("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        text_columns = 0
+        for n, table in enumerate(t for t in tables if t not in STAFF_TABLES and "sqlite" not in t):
+            columns = db.query("SELECT name, type FROM pragma_table_info(?)", (table,))
+            row = {c: f"{ERASED} note {n}" if "TEXT" in k.upper() else n for c, k in columns}
+            marks = ", ".join("?" * len(row))
+            db.execute(
+                f"INSERT INTO {table} ({', '.join(row)}) VALUES ({marks})", list(row.values())
+            )
+            text_columns += sum(1 for _, kind in columns if "TEXT" in kind.upper())
+        db.commit()
+        db.close()
+        assert len(_holding(store, ERASED)) == text_columns
+        store.persons.erase(ERASED, PSEUDONYM, "pseudonymise")
+        assert _holding(store, ERASED) == []
+    finally:
+        store.close()

@@ -127,7 +127,7 @@ def fingerprints(db: Database, person_id: str) -> set[str]:
     """The fingerprints of the codes the person's checks carried (in the gates' events)."""
     found = set()
     for payload in mentioned_values(db, "events", "payload", Mentions([person_id])):
-        data = json.loads(payload).get("data", {})
+        data = _data_of(payload)
         if data.get("person_id") == person_id and data.get("code_fingerprint"):
             found.add(str(data["code_fingerprint"]))
     return found
@@ -140,9 +140,19 @@ def _owned(column: str, value: str, person_id: str) -> bool:
     if column in OWNER_KEYS:
         return value == person_id
     if column == "payload":
-        data = json.loads(value).get("data", {}) if value.startswith("{") else {}
-        return isinstance(data, dict) and any(data.get(key) == person_id for key in OWNER_KEYS)
+        data = _data_of(value)
+        return any(data.get(key) == person_id for key in OWNER_KEYS)
     return False
+
+
+def _data_of(payload: str) -> dict[str, Any]:
+    """An event's ``data`` (empty for a payload that is not an event's JSON)."""
+    try:
+        event = json.loads(payload)
+    except ValueError:
+        return {}
+    data = event.get("data") if isinstance(event, dict) else None
+    return data if isinstance(data, dict) else {}
 
 
 def erase_at_centre(guarded: Guarded, person_id: str, pseudonym: str, mode: str) -> CentreErasure:

@@ -78,7 +78,10 @@ def export_person(command: Command, context: CommandContext) -> str:
     if roster:
         tables["roster"] = roster
     now = context.now()
-    pages = context.messages.person_data(command.command_id, payload.person_id, now, tables)
+    try:
+        pages = context.messages.person_data(command.command_id, payload.person_id, now, tables)
+    except ValueError as exc:  # more pages than an answer has: nothing is sent
+        raise CommandRefused(str(exc)) from None
     context.record.add_event(new_event_id(), pages, now)
     rows = sum(len(rows) for rows in tables.values())
     log.info(
