@@ -50,7 +50,7 @@ class CentreErasure:
 
     def summary(self) -> str:
         """One line naming tables and counts, never the person."""
-        parts = [f"{t}: {n} mentions pseudonymised" for t, n in sorted(self.pseudonymised.items())]
+        parts = [f"{t}: {n} pseudonymised" for t, n in sorted(self.pseudonymised.items())]
         parts += [f"{t}: {n} rows deleted" for t, n in sorted(self.deleted.items())]
         return ", ".join(parts) or "nothing held"
 
