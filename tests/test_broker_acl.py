@@ -111,6 +111,29 @@ def test_a_gate_cannot_publish_as_another_gate(park_broker: ParkBroker) -> None:
         centre.stop()
 
 
+def test_a_persons_data_reaches_the_centre_and_no_dashboard(park_broker: ParkBroker) -> None:
+    north1 = GateTopics(PARK, "north-1")
+    centre = centre_subscriber(park_broker, north1)
+    dashboard = Subscriber(
+        park_broker.host, park_broker.port, north1, ca_file=park_broker.ca,
+        login=("dashboard", USERS["dashboard"]), subscription=ALL,
+    )  # fmt: skip
+    gate = Client(park_broker, NORTH1)
+    try:
+        assert gate.connected.wait(5)
+        time.sleep(0.3)  # the subscriptions are in place
+        gate.publish(north1.person_data, {"page": 1})
+        gate.publish(north1.check, {"own": True})
+        assert wait_for(lambda: centre.received(north1.person_data) == [{"page": 1}])
+        assert wait_for(lambda: dashboard.received(north1.check) == [{"own": True}])
+        # the broker keeps order per client: the page came first, and was not given
+        assert [t for t, _ in dashboard.messages] == [north1.check]
+    finally:
+        gate.stop()
+        dashboard.stop()
+        centre.stop()
+
+
 def test_the_acls_users_that_are_not_gates_are_the_ids_no_gate_may_take() -> None:
     lines = (SHIPPED / "acl").read_text(encoding="utf-8").splitlines()
     users = [line.split(None, 1)[1] for line in lines if line.startswith("user ")]

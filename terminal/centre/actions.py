@@ -22,6 +22,10 @@ def command_summary(name: str, payload: Mapping[str, Any]) -> str:
         csv_text = str(payload.get("csv", ""))
         rows = max(0, len(csv_text.splitlines()) - 1)
         return f"{payload.get('kind', '?')} roster, {rows} rows"
+    if name in ("export_person", "erase_person"):
+        # never the person's id: the request on the persons page keeps a salted hash of it
+        mode = f", mode={payload.get('mode', 'pseudonymise')}" if name == "erase_person" else ""
+        return f"a person's data (see the persons page){mode}"
     parts = [f"{key}={value}" for key, value in sorted(payload.items())]
     return ", ".join(parts)[:300]
 

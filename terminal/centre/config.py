@@ -156,6 +156,13 @@ class RetentionConfig(Section):
         return self
 
 
+class PrivacyConfig(Section):
+    # what erasing a person does: pseudonymise (the rows stay, under a pseudonym: the park's
+    # inspection rules keep the record of every check for the retention period) or delete
+    # (where the park may delete); the same at the centre and at every gate
+    erasure: Literal["pseudonymise", "delete"] = "pseudonymise"
+
+
 class CentreConfig(Section):
     park: str = Field(pattern=NAME_PATTERN)
     timezone: TimeZoneName = "Asia/Shanghai"
@@ -166,6 +173,7 @@ class CentreConfig(Section):
     commands: CentreCommandsConfig | None = None
     secondary: SecondaryConfig = SecondaryConfig()
     retention: RetentionConfig = RetentionConfig()
+    privacy: PrivacyConfig = PrivacyConfig()
     # the gates the park expects: shown on the board before they ever report
     gates: list[str] = Field(default_factory=list, max_length=1000)
     source: Path = Path("<memory>")

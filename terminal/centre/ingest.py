@@ -22,6 +22,7 @@ from terminal.centre import gate_rows
 from terminal.centre.audit import audit_row
 from terminal.centre.errors import CentreError
 from terminal.centre.guarded import Guarded
+from terminal.centre.persons import PERSON_COMMANDS, person_answer_audited, store_page
 from terminal.centre.times import epoch
 from terminal.centre.views import GATE_ALERTS
 from terminal.common.safetext import printable
@@ -201,6 +202,11 @@ class Ingest:
             status: contract.Status = parse(contract.Status, payload)
             same_gate(status.park, status.gate, park, gate)
             return self._status(status, received_s, retained)
+        if suffix == "person/data":
+            page: contract.PersonDataEvent = parse(contract.PersonDataEvent, payload)
+            same_gate(page.park, page.gate, park, gate)
+            kept = store_page(self._db, park, gate, page, received_s)
+            return lambda: kept() > 0  # False: a page heard twice, or one nobody asked for
         if suffix == "metrics":
             metrics: contract.Metrics = parse(contract.Metrics, payload)
             same_gate(metrics.park, metrics.gate, park, gate)
@@ -238,6 +244,8 @@ class Ingest:
             gate_rows.daily_report(self._db, park, gate, event)
         elif isinstance(event, contract.CommandResultEvent):
             gate_rows.command_result(self._db, park, gate, event)
+            if event.data.name in PERSON_COMMANDS:
+                person_answer_audited(self._db, park, gate, event)
 
     def _status(self, status: contract.Status, received_s: float, retained: bool) -> Answer:
         if status.occurred_at is None:

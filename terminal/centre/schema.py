@@ -8,6 +8,7 @@ gate that learns another gate's event id and sends it first makes its own row, n
 from __future__ import annotations
 
 from terminal.centre.flags import FLAGS_INDEX, flags_table
+from terminal.centre.persons import PERSON_SCHEMA
 
 # the columns of each gate-keyed table, in the order the rows are written and read
 EVENT_COLUMNS = (
@@ -134,4 +135,5 @@ SCHEMA = (
     """CREATE TABLE IF NOT EXISTS sessions (
         token_sha256 TEXT PRIMARY KEY, username TEXT NOT NULL,
         expires_s DOUBLE PRECISION NOT NULL)""",
+    *PERSON_SCHEMA,
 )

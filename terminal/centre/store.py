@@ -34,6 +34,7 @@ from terminal.centre.guarded import Guarded
 from terminal.centre.ingest import BadPayload, ForeignGate, Ingest
 from terminal.centre.inspection import Inspection, PrintedLines
 from terminal.centre.migrations import SchemaError, upgrade
+from terminal.centre.persons import PersonRequests
 from terminal.centre.records import Records
 from terminal.centre.retention import PurgeResult, Retention
 from terminal.centre.schema import SCHEMA
@@ -97,6 +98,8 @@ class Store:
         self._audit = AuditLog(self._guarded)
         self._inspection = Inspection(self._guarded)
         self._retention = Retention(self._guarded, self.settings.timezone)
+        # a person's own data: their requests, the gates' answers, their erasure
+        self.persons = PersonRequests(self._guarded)
 
     @property
     def url(self) -> str:

@@ -341,4 +341,8 @@ def standard_registry() -> CommandRegistry:
     registry.register("set_risk_tier", contract.SetRiskTierPayload, _set_risk_tier)
     # a vehicle gate's desk registers its own handler in its place
     registry.register("vehicle_entry", contract.VehicleEntryPayload, _vehicle_entry)
+    # a person's own data (imported here: its handlers are built on this module's desk)
+    from terminal.link import person_commands
+
+    person_commands.register(registry)
     return registry

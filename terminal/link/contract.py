@@ -419,6 +419,30 @@ class DailyReportEvent(Envelope):
     data: DailyReportData
 
 
+# a page of a person's data carries at most this much JSON: far under the largest message, so a
+# page is never refused however its rows are spelt
+PERSON_PAGE_BYTES = 1024 * 1024
+MAX_PERSON_PAGES = 1000
+
+
+class PersonDataPage(Model):
+    """One page of what a gate's record holds about one person, asked by ``export_person``."""
+
+    request_id: str = Field(pattern=COMMAND_ID, description="the export_person command's id")
+    person_id: str = Field(pattern=PERSON)
+    page: int = Field(ge=1, le=MAX_PERSON_PAGES)
+    pages: int = Field(ge=1, le=MAX_PERSON_PAGES, description="how many pages the answer has")
+    tables: dict[str, list[dict[str, Any]]] = Field(
+        description="table of the gate's record -> its rows about the person, as stored (times "
+        "in seconds since the epoch, UTC); roster: their line of the roster files"
+    )
+
+
+class PersonDataEvent(Envelope):
+    schema_: Literal["gate.person.data/1"] = Field(alias="schema")
+    data: PersonDataPage
+
+
 class CommandResultData(Model):
     command_id: str = Field(max_length=64)
     name: str = Field(pattern=NAME)
@@ -621,6 +645,32 @@ class SetRiskTierPayload(Model):
     tier: Literal["low", "medium", "high"]
 
 
+# a pseudonym is never a person's id: no roster id starts with it
+PSEUDONYM = r"^erased-[0-9a-f]{8}$"
+
+
+class ExportPersonPayload(Model):
+    person_id: str = Field(
+        pattern=PERSON, description="whose data: the gate sends every row about them on person/data"
+    )
+
+
+class ErasePersonPayload(Model):
+    person_id: str = Field(pattern=PERSON, description="whose data to erase")
+    pseudonym: str = Field(
+        pattern=PSEUDONYM,
+        description="what replaces every mention of them: erased- and 8 hex digits, new for "
+        "each request, the same at every gate and at the centre",
+    )
+    mode: Literal["pseudonymise", "delete"] = Field(
+        "pseudonymise",
+        description="pseudonymise: the rows stay (the record of every check is kept for the "
+        "retention period), their id and code fingerprint replaced by the pseudonym and free "
+        "text about them cleared; delete: their rows are deleted (messages not yet sent go out "
+        "pseudonymised)",
+    )
+
+
 COMMAND_PAYLOADS: dict[str, type[Model]] = {
     "lockdown": LockdownPayload,
     "open_once": OpenOncePayload,
@@ -628,6 +678,8 @@ COMMAND_PAYLOADS: dict[str, type[Model]] = {
     "push_roster": PushRosterPayload,
     "set_risk_tier": SetRiskTierPayload,
     "vehicle_entry": VehicleEntryPayload,
+    "export_person": ExportPersonPayload,
+    "erase_person": ErasePersonPayload,
 }
 
 
@@ -687,6 +739,10 @@ TOPICS: tuple[TopicSpec, ...] = (
               "the day's counts at the configured local time, sent even when all are zero"),
     TopicSpec("metrics", Metrics, "gate->centre", 0, False,
               "backlog, messages sent, checks and uptime, every half minute"),
+    TopicSpec("person/data", PersonDataEvent, "gate->centre", 1, False,
+              "a person's own data, asked by export_person: every row of the gate's record "
+              "about them, in pages (page n of m) of at most "
+              f"{PERSON_PAGE_BYTES} bytes of JSON; read by the centre alone"),
     TopicSpec("cmd/{name}", SignedCommand, "centre->gate", 1, False,
               "a signed, expiring command: " + ", ".join(COMMAND_PAYLOADS)),
     TopicSpec("cmd/{name}/result", CommandResultEvent, "gate->centre", 1, False,
@@ -742,6 +798,10 @@ class GateTopics:
     @property
     def metrics(self) -> str:
         return f"{self.base}/metrics"
+
+    @property
+    def person_data(self) -> str:
+        return f"{self.base}/person/data"
 
     def command(self, name: str) -> str:
         return f"{self.base}/cmd/{name}"

@@ -4,6 +4,7 @@ gate's state for the status and metrics that the publisher sends itself (not thr
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -299,6 +300,46 @@ class Messages:
             {**self._envelope("gate.report.daily/1", event_id, epoch_s), "data": data}
         )
         return OutboxMessage(self.topics.daily_report, contract.to_json(event))
+
+    def person_data(
+        self,
+        request_id: str,
+        person_id: str,
+        epoch_s: float,
+        tables: dict[str, list[dict[str, Any]]],
+    ) -> list[OutboxMessage]:
+        """A person's data in pages of at most ``PERSON_PAGE_BYTES`` of rows each (one empty
+        page when the record holds nothing about them: the centre knows the gate answered)."""
+        pages: list[dict[str, list[dict[str, Any]]]] = [{}]
+        size = 0
+        for table, rows in tables.items():
+            for row in rows:
+                row_bytes = len(json.dumps(row, ensure_ascii=False, default=str).encode()) + 2
+                if size and size + row_bytes > contract.PERSON_PAGE_BYTES:
+                    pages.append({})
+                    size = 0
+                pages[-1].setdefault(table, []).append(row)
+                size += row_bytes
+        if len(pages) > contract.MAX_PERSON_PAGES:
+            raise ValueError(
+                f"{len(pages)} pages: over the {contract.MAX_PERSON_PAGES} an answer has"
+            )
+        messages = []
+        for number, page in enumerate(pages, start=1):
+            event = contract.PersonDataEvent.model_validate(
+                {
+                    **self._envelope("gate.person.data/1", new_event_id(), epoch_s),
+                    "data": {
+                        "request_id": request_id,
+                        "person_id": person_id,
+                        "page": number,
+                        "pages": len(pages),
+                        "tables": page,
+                    },
+                }
+            )
+            messages.append(OutboxMessage(self.topics.person_data, contract.to_json(event)))
+        return messages
 
     def command_result(
         self, epoch_s: float, name: str, result: contract.CommandResultData

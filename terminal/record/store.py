@@ -25,6 +25,7 @@ from terminal.record import (
     holds,
     outbox,
     passages,
+    persons,
     reports,
     rests,
     schema,
@@ -35,6 +36,7 @@ from terminal.record.events import EVENT_TABLES, EmergencyRow, Events, FaultRow
 from terminal.record.holds import Hold, Holds
 from terminal.record.outbox import Outbox, OutboxMessage, OutboxRow
 from terminal.record.passages import COUNTED_OUTCOMES, PassageRow, Passages
+from terminal.record.persons import ErasureCounts, ErasureMode
 from terminal.record.reports import DailyReportRow, Reports
 from terminal.record.rests import RestRow, Rests
 from terminal.record.schema import (
@@ -51,10 +53,13 @@ __all__ = [
     "COUNTED_OUTCOMES",
     "EVENT_TABLES",
     "SCHEMA_VERSION",
+    "TABLES",
     "CheckRow",
     "CommandRow",
     "DailyReportRow",
     "EmergencyRow",
+    "ErasureCounts",
+    "ErasureMode",
     "FaultRow",
     "ForeheadReading",
     "Hold",
@@ -248,6 +253,13 @@ class Record:
         with writing(self.db):
             self._boots.alive(boot_id, now_s)
 
+    def erase_person(self, person_id: str, pseudonym: str, mode: ErasureMode) -> ErasureCounts:
+        """Pseudonymise (or delete) everything the record holds about ``person_id``, in one
+        write transaction: see :mod:`terminal.record.persons`."""
+        counts = persons.erase_person(self.db, TABLES, person_id, pseudonym, mode)
+        self.writes_added += 1
+        return counts
+
     def set_meta(self, key: str, value: str) -> None:
         with writing(self.db):
             schema.write_meta(self.db, key, value)
@@ -271,6 +283,10 @@ class Record:
 
     def open_flags(self) -> list[dict[str, Any]]:
         return self._checks.open_flags()
+
+    def person_data(self, person_id: str) -> dict[str, list[dict[str, Any]]]:
+        """Everything the record holds about ``person_id``: table -> rows, as stored."""
+        return persons.person_data(self.db, TABLES, person_id)
 
     def open_rest(self, person_id: str) -> RestRow | None:
         """The person's latest rest not closed yet (its times say whether it is still due)."""

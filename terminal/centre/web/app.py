@@ -20,7 +20,7 @@ from starlette.types import ASGIApp
 from terminal.centre.config import CentreConfig
 from terminal.centre.sender import CommandSender
 from terminal.centre.store import Store
-from terminal.centre.web import auth, board, desk, orders, printed
+from terminal.centre.web import auth, board, desk, orders, persons, printed
 from terminal.centre.web.context import HERE, Visitor, Web, see_other
 from terminal.centre.web.guards import action, body_fits
 from terminal.centre.web.headers import EVERY_RESPONSE
@@ -170,6 +170,7 @@ def build_app(
             *board.routes(web),
             *orders.routes(web),
             *printed.routes(web),
+            *persons.routes(web),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ],
     )

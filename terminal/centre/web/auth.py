@@ -16,16 +16,19 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 Role = Literal["guard", "health_officer", "viewer"]
 ROLES: tuple[Role, ...] = ("guard", "health_officer", "viewer")
-Action = Literal["take", "resolve", "escort", "command", "muster", "identify", "dismiss"]
+Action = Literal[
+    "take", "resolve", "escort", "command", "muster", "identify", "dismiss", "person_data"
+]
 # read-only pages and the export are open to every role; these are what changes something
 RIGHTS: dict[str, frozenset[Action]] = {
     "guard": frozenset({"take", "resolve", "escort", "muster", "identify", "dismiss"}),
+    # a person's own data (their copy, their erasure): the health officer's alone
     "health_officer": frozenset(
-        {"take", "resolve", "escort", "command", "muster", "identify", "dismiss"}
+        {"take", "resolve", "escort", "command", "muster", "identify", "dismiss", "person_data"}
     ),
     "viewer": frozenset(),
 }
-SENDS_COMMANDS: frozenset[Action] = frozenset({"resolve", "command"})
+SENDS_COMMANDS: frozenset[Action] = frozenset({"resolve", "command", "person_data"})
 SESSION_COOKIE = "centre_session"
 LOGIN_COOKIE = "centre_login"  # the login form's own CSRF token, before any session exists
 

@@ -57,6 +57,62 @@ TEXTS: dict[str, tuple[str, str]] = {
     "action_dismiss": ("处理未返回人员", "dismiss a person who did not come back"),
     "action_command": ("发送指令", "send commands"),
     "action_muster": ("登记集合点人员", "tick people off at the muster point"),
+    "action_person_data": ("导出或删除个人信息", "export or erase a person's data"),
+    # a person's own data
+    "persons": ("个人信息", "Persons"),
+    "person_title": ("个人信息：副本与删除", "A person's own data: their copy, their erasure"),
+    "person_id": ("人员编号", "Person id"),
+    "person_export": ("导出其全部信息", "Export everything held about them"),
+    "person_export_hint": (
+        "中心及每台闸机的记录中关于此人的全部内容，汇成一个 JSON 文件",
+        "What the centre and every gate's record hold about them, in one JSON file",
+    ),
+    "person_export_default_reason": ("本人申请查阅复制", "the person asked for a copy"),
+    "person_erase": ("删除其信息", "Erase them"),
+    "person_erase_hint_pseudonymise": (
+        "检查记录须按园区检查规定保存至保存期满：其编号、健康码指纹换为化名，关于其的备注清空；体温、时间、结果与计数保留",
+        "The record of every check is kept for the retention period by the park's inspection "
+        "rules: their id and code fingerprint are replaced by a pseudonym and notes about them "
+        "cleared; temperatures, times, outcomes and counts stay",
+    ),
+    "person_erase_hint_delete": (
+        "园区允许删除：其记录将被删除；尚未发送的消息以化名发送",
+        "The park may delete: their rows are deleted; messages not yet sent go out under a "
+        "pseudonym",
+    ),
+    "person_reason": ("依据（法律依据或申请编号）", "Legal basis or request reference"),
+    "person_bad_id": ("人员编号格式不正确", "Not a person id"),
+    "person_reason_missing": (
+        "请填写删除依据（200字以内）",
+        "Give the legal basis of the erasure (200 characters at most)",
+    ),
+    "person_typed_id_differs": (
+        "再次输入的编号不一致，未删除任何内容",
+        "The id typed again differs: nothing was erased",
+    ),
+    "person_erase_confirm": (
+        "确认删除：请再次输入人员编号",
+        "Confirm the erasure: type the person's id again",
+    ),
+    "person_erase_will": (
+        "将在中心及以下闸机执行（{mode}）：{gates}",
+        "Done at the centre and at these gates ({mode}): {gates}",
+    ),
+    "person_erase_go": ("删除", "Erase"),
+    "person_requests": ("申请记录", "Requests"),
+    "person_kind_export": ("导出", "export"),
+    "person_kind_erase": ("删除", "erasure"),
+    "person_hash": ("编号散列", "Id hash"),
+    "person_request": ("申请 {request}", "Request {request}"),
+    "person_centre_outcome": ("中心：{outcome}", "Centre: {outcome}"),
+    "person_pages": ("已收页数", "Pages in"),
+    "person_download": ("下载 JSON", "Download JSON"),
+    "person_not_all_in": (
+        "尚有闸机未答复：文件仅含已收到的部分",
+        "Not every gate has answered: the file holds what came in",
+    ),
+    "person_reload": ("刷新", "Refresh"),
+    "person_times": ("时间（{zone}）", "Times ({zone})"),
     "bad_form": (
         "表单已失效，请刷新页面后重试",
         "This form is out of date; reload the page and try again",

@@ -1,0 +1,204 @@
+"""A person's rows in the centre's database: found in every table, and erased.
+
+As at the gate (:mod:`terminal.record.persons`), a row is a person's when a text column names them
+as a whole word (their id, or the fingerprint of a code they showed; in a JSON payload, one of its
+strings). The tables and their text columns are read from the database itself, on SQLite and on
+PostgreSQL alike, so that a table added later is covered without a change here. Only the staff's
+own tables (accounts, sessions) and the centre's counters are left out.
+
+Erasure (``[privacy] erasure`` in the centre's config):
+
+- ``pseudonymise``: every mention is replaced by the request's pseudonym and the free text staff
+  wrote about the person's flag is cleared; the rows stay, so the counts and the record's shape
+  do not change (the park's inspection rules keep the record of every check);
+- ``delete``: their own checks, flags, roll-call lines and events (those whose person or driver
+  they are) are deleted; the rows that only mention them (a roll call naming others too, a
+  command's summary, the audit log) are pseudonymised.
+
+A copy of their data made for an export request is deleted in both modes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from terminal.centre.database import Database, SqliteDatabase
+from terminal.centre.guarded import Guarded
+from terminal.common.mentions import OWNER_KEYS, Mentions
+
+# the staff's own tables and the centre's counters: never a person's data
+NOT_A_PERSONS = frozenset({"users", "sessions", "meta", "privacy"})
+# in delete mode, the person's own rows of these go (another's that mentions them stays)
+DELETED_IN_DELETE_MODE = frozenset({"checks", "flags", "muster_people", "events"})
+# copies made for the person (an export's pages): deleted in either mode
+ALWAYS_DELETED = frozenset({"person_pages"})
+# free text staff wrote about a person's flag that could name them: cleared
+FREE_TEXT: dict[str, tuple[str, ...]] = {"flags": ("escort_note", "dismiss_note")}
+LIKE_ESCAPE = "!"
+
+
+@dataclass(frozen=True)
+class CentreErasure:
+    """Per table: how many mentions of the person were replaced by the pseudonym (a row may
+    mention them in two columns), and how many of their rows were deleted."""
+
+    pseudonymised: dict[str, int] = field(default_factory=dict)
+    deleted: dict[str, int] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        """One line naming tables and counts, never the person."""
+        parts = [f"{t}: {n} pseudonymised" for t, n in sorted(self.pseudonymised.items())]
+        parts += [f"{t}: {n} rows deleted" for t, n in sorted(self.deleted.items())]
+        return ", ".join(parts) or "nothing held"
+
+
+def like_pattern(word: str) -> str:
+    """``%word%`` with LIKE's own characters taken literally (``ESCAPE '!'``)."""
+    for special in (LIKE_ESCAPE, "%", "_"):
+        word = word.replace(special, LIKE_ESCAPE + special)
+    return f"%{word}%"
+
+
+def table_columns(db: Database) -> dict[str, tuple[list[str], list[str]]]:
+    """Table -> (every column, its text columns), as the database has them."""
+    found: dict[str, tuple[list[str], list[str]]] = {}
+    if isinstance(db, SqliteDatabase):
+        names = db.query(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite!_%' "
+            "ESCAPE '!' ORDER BY name"
+        )
+        for (name,) in names:
+            columns = db.query("SELECT name, type FROM pragma_table_info(?)", (name,))
+            found[name] = (
+                [c for c, _ in columns],
+                [c for c, kind in columns if "TEXT" in str(kind).upper()],
+            )
+    else:
+        rows = db.query(
+            "SELECT table_name, column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position"
+        )
+        for table, column, kind in rows:
+            every, text = found.setdefault(str(table), ([], []))
+            every.append(str(column))
+            if str(kind) == "text":
+                text.append(str(column))
+    return {name: columns for name, columns in found.items() if name not in NOT_A_PERSONS}
+
+
+def mentioned_values(db: Database, table: str, column: str, mentions: Mentions) -> list[str]:
+    """The distinct values of ``table.column`` that mention the person."""
+    where = " OR ".join(f"{column} LIKE ? ESCAPE '{LIKE_ESCAPE}'" for _ in mentions.words)
+    rows = db.query(
+        f"SELECT DISTINCT {column} FROM {table} WHERE {where}",
+        [like_pattern(word) for word in mentions.words],
+    )
+    return [str(value) for (value,) in rows if mentions.found_in(value)]
+
+
+def person_rows(
+    db: Database, mentions: Mentions, leave_out: Iterable[str] = ()
+) -> dict[str, list[dict[str, Any]]]:
+    """Table -> the rows that mention the person (columns by name), tables with none left out."""
+    skipped = set(leave_out)
+    found: dict[str, list[dict[str, Any]]] = {}
+    for table, (every, text) in table_columns(db).items():
+        if table in skipped or not text or not mentions.words:
+            continue
+        where = " OR ".join(
+            f"{column} LIKE ? ESCAPE '{LIKE_ESCAPE}'" for column in text for _ in mentions.words
+        )
+        params = [like_pattern(word) for _ in text for word in mentions.words]
+        rows = db.query(f"SELECT {', '.join(every)} FROM {table} WHERE {where}", params)
+        mine = [
+            dict(zip(every, row, strict=True))
+            for row in rows
+            if any(mentions.found_in(value) for value in row)
+        ]
+        if mine:
+            found[table] = mine
+    return found
+
+
+def fingerprints(db: Database, person_id: str) -> set[str]:
+    """The fingerprints of the codes the person's checks carried (in the gates' events)."""
+    found = set()
+    for payload in mentioned_values(db, "events", "payload", Mentions([person_id])):
+        data = _data_of(payload)
+        if data.get("person_id") == person_id and data.get("code_fingerprint"):
+            found.add(str(data["code_fingerprint"]))
+    return found
+
+
+def _owned(column: str, value: str, person_id: str) -> bool:
+    """Whether a value makes its row the person's own (their check, flag, roll-call line, an
+    event whose person or driver they are) rather than another's that mentions them (a roll
+    call naming them among others, a check of someone else on their code)."""
+    if column in OWNER_KEYS:
+        return value == person_id
+    if column == "payload":
+        data = _data_of(value)
+        return any(data.get(key) == person_id for key in OWNER_KEYS)
+    return False
+
+
+def _data_of(payload: str) -> dict[str, Any]:
+    """An event's ``data`` (empty for a payload that is not an event's JSON)."""
+    try:
+        event = json.loads(payload)
+    except ValueError:
+        return {}
+    data = event.get("data") if isinstance(event, dict) else None
+    return data if isinstance(data, dict) else {}
+
+
+def erase_at_centre(guarded: Guarded, person_id: str, pseudonym: str, mode: str) -> CentreErasure:
+    """Erase ``person_id`` from every table of the centre, in one transaction."""
+    counts = CentreErasure()
+    with guarded.lock:
+        db = guarded.db
+        try:
+            mentions = Mentions({person_id, *fingerprints(db, person_id)})
+            for table, (_, text) in table_columns(db).items():
+                for column in text:
+                    for value in mentioned_values(db, table, column, mentions):
+                        _erase_value(
+                            db, counts, (table, column, value), person_id, mentions, pseudonym, mode
+                        )
+            for table, columns in FREE_TEXT.items():
+                cleared = ", ".join(f"{column} = NULL" for column in columns)
+                db.execute(f"UPDATE {table} SET {cleared} WHERE person_id = ?", (pseudonym,))
+            db.commit()
+        except BaseException:
+            db.rollback()
+            raise
+        db.bump_version()
+    return counts
+
+
+def _erase_value(
+    db: Database,
+    counts: CentreErasure,
+    where: tuple[str, str, str],
+    person_id: str,
+    mentions: Mentions,
+    pseudonym: str,
+    mode: str,
+) -> None:
+    """The rows of ``table`` whose ``column`` holds ``value`` (a mention of the person)."""
+    table, column, value = where
+    theirs = table in DELETED_IN_DELETE_MODE and _owned(column, value, person_id)
+    if table in ALWAYS_DELETED or (mode == "delete" and theirs):
+        gone = db.execute(f"DELETE FROM {table} WHERE {column} = ?", (value,))
+        if gone:
+            counts.deleted[table] = counts.deleted.get(table, 0) + gone
+        return
+    changed = db.execute(
+        f"UPDATE {table} SET {column} = ? WHERE {column} = ?",
+        (mentions.replaced(value, pseudonym), value),
+    )
+    if changed:
+        counts.pseudonymised[table] = counts.pseudonymised.get(table, 0) + changed

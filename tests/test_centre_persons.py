@@ -1,0 +1,220 @@
+"""A person's own data at the centre, on SQLite and on a real PostgreSQL: the gates' answers to an
+export come in (only those asked for), the one file holds the centre's rows and every gate's,
+times with the park's offset; erasure leaves no table or column holding their id or their code's
+fingerprint, keeps the day's counts when it pseudonymises, and deletes where the park may."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from terminal.centre.database import Database, SqliteDatabase, connect
+from terminal.centre.store import Store, open_store
+from tests.support.centre_messages import FakeGate
+from tests.support.centre_store import MORNING, feed, store
+from tests.support.pgserver import postgres_server  # noqa: F401  (a fixture)
+
+__all__ = ["store"]  # shared fixtures, taken by name
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+ERASED, KEPT = "W-erase-7", "W0001"
+FINGERPRINT = "c0de" * 16
+PSEUDONYM = "erased-0a1b2c3d"
+# the staff's own tables and the centre's counters: never a person's data
+STAFF_TABLES = ("users", "sessions", "meta", "privacy")
+
+
+def _a_morning(store: Store, gate: FakeGate) -> str:
+    """The erased person's morning at gate g1 (and another person's): checks, a flag the desk
+    escorted, a roll call, a lorry they drove. The flag's reference."""
+    row = gate.check_row(MORNING, person_id=ERASED)
+    check = gate.messages.check(dataclasses.replace(row, code_fingerprint=FINGERPRINT))
+    feed(store, gate._numbered(check.topic, check.payload))
+    feed(store, gate.check(MORNING + timedelta(minutes=1), person_id=KEPT))
+    flagged, messages = gate.screened_flag(MORNING + timedelta(minutes=2), person_id=ERASED)
+    for message in messages:
+        feed(store, message)
+    ref = f"{gate.park}/{gate.gate}/{flagged.event_id}"
+    store.record_escort(ref, "alice", f"walked {ERASED} over himself", MORNING)
+    inside = [(ERASED, MORNING), (KEPT, MORNING)]
+    feed(store, gate.fire_alarm("emergency", MORNING + timedelta(minutes=3), zone="hall",
+                                inside=inside))  # fmt: skip
+    feed(store, gate.vehicle(MORNING, "京A12345", ERASED, "admitted"))
+    store.audit("alice", "identify", f"{ref}: {ERASED} by badge")
+    return ref
+
+
+def _holding(store: Store, text: str) -> list[str]:
+    """Every table.column of the centre's database (read from its own catalogue: whatever a
+    later version adds) with a value that holds ``text``."""
+    db: Database = connect(store.url)
+    try:
+        if isinstance(db, SqliteDatabase):
+            tables = [r[0] for r in db.query("SELECT name FROM sqlite_master WHERE type='table'")]
+            columns = [(t, c) for t in tables for c in db.columns(t)]
+        else:
+            columns = [
+                (str(t), str(c))
+                for t, c in db.query(
+                    "SELECT table_name, column_name FROM information_schema.columns "
+                    "WHERE table_schema = current_schema()"
+                )
+            ]
+        found = []
+        for table, column in columns:
+            hits = db.query(
+                f"SELECT count(*) FROM {table} WHERE CAST({column} AS TEXT) LIKE ?", (f"%{text}%",)
+            )[0][0]
+            if hits:
+                found.append(f"{table}.{column}")
+        db.commit()
+        return found
+    finally:
+        db.close()
+
+
+def _events_naming(store: Store, person_id: str) -> list[str]:
+    db: Database = connect(store.url)
+    try:
+        rows = db.query("SELECT payload FROM events WHERE payload LIKE ?", (f"%{person_id}%",))
+        db.commit()
+        return [str(row[0]) for row in rows]
+    finally:
+        db.close()
+
+
+def _asked(store: Store, gate: FakeGate, name: str, command_id: str, answered: bool = True) -> None:
+    """The centre sent ``name`` to the gate (as the sender records it), and the gate answered."""
+    expires = MORNING + timedelta(minutes=1)
+    store.record_command(
+        {"command_id": command_id, "name": name, "park": gate.park, "gate": gate.gate,
+         "issued_at": MORNING.isoformat(), "expires_at": expires.isoformat(),
+         "payload": {"person_id": ERASED}},
+        "hana",
+    )  # fmt: skip
+    if answered:
+        feed(store, gate.command_result(command_id, name, "done", MORNING, "3 rows in 2 pages"))
+
+
+def _pages(gate: FakeGate, command_id: str, tables: dict) -> list[tuple[str, bytes]]:
+    messages = gate.messages.person_data(command_id, ERASED, MORNING.timestamp(), tables)
+    return [gate._numbered(m.topic, m.payload) for m in messages]
+
+
+def test_an_export_holds_the_centres_rows_and_each_gates_answer_with_local_times(
+    store: Store,
+) -> None:
+    g1, g2 = FakeGate("g1"), FakeGate("g2")
+    _a_morning(store, g1)
+    request = store.persons.open_request("export", ERASED, "hana", MORNING.timestamp(), "asked")
+    store.persons.add_gate(request, "p1", "g1", "cmd-export-g1")
+    store.persons.add_gate(request, "p1", "g2", "cmd-export-g2")
+    _asked(store, g1, "export_person", "cmd-export-g1")
+    _asked(store, g2, "export_person", "cmd-export-g2", answered=False)
+    answer = {"checks": [{"event_id": "e1", "person_id": ERASED, "epoch_s": MORNING.timestamp(),
+                          "check_s": 1.5}], "roster": [{"name": "Anna Li"}]}  # fmt: skip
+    pages = _pages(g1, "cmd-export-g1", answer)
+    assert [feed(store, page) for page in pages] == [True]
+    assert feed(store, pages[0]) is False  # heard twice
+    # a page nobody asked that gate for is not kept
+    assert feed(store, _pages(g2, "cmd-export-g1", answer)[0]) is False
+    progress = {a.gate: (a.outcome, a.complete) for a in store.persons.answers(request)}
+    assert progress == {"g1": ("done", True), "g2": ("sent", False)}
+    file = store.persons.export(request, SHANGHAI)
+    assert file is not None and file["person_id"] == ERASED
+    gate_checks = file["gates"]["p1/g1"]["tables"]["checks"]
+    assert gate_checks == [{"event_id": "e1", "person_id": ERASED,
+                            "epoch": "2026-06-01T08:00:00+08:00", "check_s": 1.5}]  # fmt: skip
+    assert file["gates"]["p1/g2"]["complete"] is False
+    centre = file["centre"]
+    assert [c["person_id"] for c in centre["checks"]] == [ERASED, ERASED]
+    assert centre["flags"][0]["raised"] == "2026-06-01T08:02:00+08:00"
+    assert [p["person_id"] for p in centre["muster_people"]] == [ERASED]
+    # the roll call names others too: they are not the person's to have
+    assert KEPT not in json.dumps(centre, ensure_ascii=False)
+    roll_call = next(e for e in centre["events"] if e["topic"].endswith("/alert/emergency"))
+    assert [p["person_id"] for p in roll_call["payload"]["data"]["inside"]] == [
+        ERASED, "(another person)",
+    ]  # fmt: skip
+    # the gates' answers are audited once each, without the person
+    answers = [a for a in store.audit_log() if a.action == "person_export_answer"]
+    assert len(answers) == 1 and ERASED not in answers[0].detail
+
+
+def test_pseudonymising_at_the_centre_leaves_no_trace_and_the_days_counts(store: Store) -> None:
+    g1 = FakeGate("g1")
+    _a_morning(store, g1)
+    export = store.persons.open_request("export", ERASED, "hana", MORNING.timestamp(), "asked")
+    store.persons.add_gate(export, "p1", "g1", "cmd-export-g1")
+    for page in _pages(g1, "cmd-export-g1", {"checks": [{"person_id": ERASED}]}):
+        feed(store, page)
+    day = MORNING.date()
+    flow, denials = store.flow_per_hour(day, SHANGHAI), store.denials_by_reason(day, SHANGHAI)
+    assert _holding(store, ERASED) and _holding(store, FINGERPRINT)
+
+    counts = store.persons.erase(ERASED, PSEUDONYM, "pseudonymise")
+
+    assert _holding(store, ERASED) == [] and _holding(store, FINGERPRINT) == []
+    assert store.flow_per_hour(day, SHANGHAI) == flow
+    assert store.denials_by_reason(day, SHANGHAI) == denials
+    assert counts.deleted == {"person_pages": 1} and ERASED not in counts.summary()
+    flag = next(f for f in store.flags() if f.person_id == PSEUDONYM)
+    assert flag.escort_note is None and flag.temperature_c == 37.7
+    [muster] = store.musters()
+    assert sorted(p.person_id for p in muster.people) == sorted([PSEUDONYM, KEPT])
+    assert store.persons.request(export).person_id == PSEUDONYM  # type: ignore[union-attr]
+
+
+def test_deleting_at_the_centre_takes_their_rows_and_only_theirs(store: Store) -> None:
+    _a_morning(store, FakeGate("g1"))
+    counts = store.persons.erase(ERASED, PSEUDONYM, "delete")
+    assert _holding(store, ERASED) == []
+    assert counts.deleted["checks"] == 2 and counts.deleted["muster_people"] == 1
+    assert {f.person_id for f in store.flags()} == set()
+    [muster] = store.musters()
+    assert [p.person_id for p in muster.people] == [KEPT]
+    # the fire alarm's event names others too: kept, under the pseudonym
+    [alarm] = [e for e in _events_naming(store, KEPT) if '"inside"' in e]
+    assert PSEUDONYM in alarm
+    # the audit keeps what staff did, under the pseudonym
+    assert any(PSEUDONYM in a.detail for a in store.audit_log() if a.action == "identify")
+
+
+def test_a_request_keeps_a_salted_hash_of_the_id_never_the_id_of_an_erasure(store: Store) -> None:
+    first = store.persons.open_request(
+        "erase", ERASED, "hana", MORNING.timestamp(), "PIPL art. 47 request of 2026-06-01",
+        pseudonym=PSEUDONYM, mode="pseudonymise",
+    )  # fmt: skip
+    second = store.persons.open_request("export", ERASED, "hana", MORNING.timestamp(), "copy")
+    one, two = store.persons.request(first), store.persons.request(second)
+    assert one is not None and two is not None and one.person_id is None
+    assert one.person_hash == two.person_hash == store.persons.person_hash(ERASED)
+    assert store.persons.person_hash(KEPT) != one.person_hash
+
+
+def test_no_table_or_column_of_the_centre_can_keep_the_persons_id(tmp_path: Path) -> None:
+    """Every text column of every table (read from the database: whatever a later version
+    adds) holding the person's id is cleared of it; the staff's own tables are not theirs."""
+    store = open_store(f"sqlite:///{tmp_path}/centre.db")
+    try:
+        db = connect(store.url)
+        tables = [r[0] for r in db.query("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        text_columns = 0
+        for n, table in enumerate(t for t in tables if t not in STAFF_TABLES and "sqlite" not in t):
+            columns = db.query("SELECT name, type FROM pragma_table_info(?)", (table,))
+            row = {c: f"{ERASED} note {n}" if "TEXT" in k.upper() else n for c, k in columns}
+            marks = ", ".join("?" * len(row))
+            db.execute(
+                f"INSERT INTO {table} ({', '.join(row)}) VALUES ({marks})", list(row.values())
+            )
+            text_columns += sum(1 for _, kind in columns if "TEXT" in kind.upper())
+        db.commit()
+        db.close()
+        assert len(_holding(store, ERASED)) == text_columns
+        store.persons.erase(ERASED, PSEUDONYM, "pseudonymise")
+        assert _holding(store, ERASED) == []
+    finally:
+        store.close()
