@@ -36,6 +36,10 @@ _OLD_MUSTER = (
     "SELECT 1 FROM musters m WHERE m.park = muster_people.park AND m.gate = muster_people.gate "
     "AND m.emergency_id = muster_people.emergency_id AND m.started_s < ?"
 )
+_OLD_REQUEST = (
+    "SELECT 1 FROM person_requests r WHERE r.request_id = person_request_gates.request_id "
+    "AND r.asked_s < ?"
+)
 
 # (what is counted, the statement, how many times it takes the health cutoff): health data
 HEALTH_STATEMENTS: tuple[tuple[str, str, int], ...] = (
@@ -52,6 +56,11 @@ HEALTH_STATEMENTS: tuple[tuple[str, str, int], ...] = (
     ("musters", "DELETE FROM musters WHERE started_s < ?", 1),
     # a command's summary may name a person (an admission by staff)
     ("commands", "DELETE FROM commands WHERE issued_s < ?", 1),
+    # a person's own data as the gates sent it, and the requests for it (the audit, kept for
+    # counts_days, keeps that they were made, under the person's salted hash)
+    ("person_pages", "DELETE FROM person_pages WHERE received_s < ?", 1),
+    ("person_request_gates", f"DELETE FROM person_request_gates WHERE EXISTS ({_OLD_REQUEST})", 1),
+    ("person_requests", "DELETE FROM person_requests WHERE asked_s < ?", 1),
 )
 # the counts and who did what: kept for counts_days
 COUNTS_STATEMENTS: tuple[tuple[str, str], ...] = (
@@ -72,6 +81,7 @@ NOT_PURGED = {
     "users": "the staff, until removed",
     "sessions": "logins, until they expire",
     "meta": "the store's own version numbers",
+    "privacy": "the salt of the audit's person hashes",
 }
 
 
