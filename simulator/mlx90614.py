@@ -13,7 +13,7 @@ from __future__ import annotations
 import errno
 import math
 import random
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from ctypes import memmove
 from dataclasses import dataclass
@@ -41,6 +41,8 @@ from drivers.mlx90614 import (
     celsius_to_raw,
     smbus_pec,
 )
+
+KEPT_READS = 256
 
 # "stuck": the object temperature freezes at the word it last gave (a plausible value)
 Fault = Literal["nack", "bad_pec", "error_flag", "stuck"]
@@ -95,8 +97,9 @@ class MLX90614Twin:
         self.eeprom = dict(_EEPROM_DEFAULTS)
         self._faults: deque[Fault] = deque()
         self._persistent_fault = persistent_fault or (lambda: None)
-        self.reads: list[tuple[int, bytes]] = []  # (command, the three bytes sent back)
-        self.read_times: list[float] = []
+        # the latest reads, (command, the three bytes sent back), and when: a day's would not fit
+        self.reads: deque[tuple[int, bytes]] = deque(maxlen=KEPT_READS)
+        self.read_times: deque[float] = deque(maxlen=KEPT_READS)
         self._stuck_word: int | None = None
         self._last_write_at = -1.0
         self.refused_writes = 0
@@ -207,12 +210,26 @@ class I2CDevice(Protocol):
         ...
 
 
+def wire_bits(write_len: int, read_len: int) -> int:
+    """Clock cycles one transaction takes on the wire: a start, the address byte and each byte
+    written, 9 bits each with its acknowledge; for a read a repeated start, the address again
+    and each byte read; a stop."""
+    bits = 1 + 9 * (1 + write_len) + 1
+    if read_len:
+        bits += 1 + 9 * (1 + read_len)
+    return bits
+
+
 class FakeSMBus:
-    """The part of ``smbus2.SMBus`` the drivers use, with devices attached by address."""
+    """The part of ``smbus2.SMBus`` the drivers use, with devices attached by address. It counts
+    the transactions and the clock cycles each address takes, as a logic analyser on the bus
+    would."""
 
     def __init__(self, *devices: I2CDevice) -> None:
         self.devices: dict[int, I2CDevice] = {device.address: device for device in devices}
         self.closed = False
+        self.transactions: Counter[int] = Counter()
+        self.bits: Counter[int] = Counter()
 
     def attach(self, device: I2CDevice) -> None:
         self.devices[device.address] = device
@@ -224,10 +241,13 @@ class FakeSMBus:
             raise OSError(errno.EINVAL, "expected a write, or a write then a read")
         if len(msgs) == 2 and (not msgs[1].flags & I2C_M_RD or msgs[1].addr != msgs[0].addr):
             raise OSError(errno.EINVAL, "the second message must read from the same address")
+        read_len = msgs[1].len if len(msgs) == 2 else 0
+        # a transaction nobody acknowledges still took the bus for its address byte
+        self.transactions[msgs[0].addr] += 1
+        self.bits[msgs[0].addr] += wire_bits(msgs[0].len, read_len)
         device = self.devices.get(msgs[0].addr)
         if device is None:
             raise OSError(errno.ENXIO, f"no device acknowledges address {msgs[0].addr:#04x}")
-        read_len = msgs[1].len if len(msgs) == 2 else 0
         answer = device.transfer(bytes(msgs[0]), read_len)
         # the device moves as the address changes (an EEPROM address write): follow it
         if device.address != msgs[0].addr:
