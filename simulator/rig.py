@@ -372,7 +372,7 @@ def build_rig(
         clock=clock,
         gpio=gpio,
         twin=twin,
-        bus=FakeSMBus(twin, ranger, *more_twins),
+        bus=FakeSMBus(twin, ranger, *more_twins, now=clock.time),
         world=world,
         capture=capture,
         roster=roster_for(known, config),

@@ -58,6 +58,7 @@ class VL53L0XTwin:
         self._ready_at: float | None = None
         self._back_to_back = False
         self.ranges_started = 0
+        self.ranges_read = 0  # samples the host read out
 
     def _measure(self) -> None:
         distance = self._distance_cm(self._now())
@@ -82,6 +83,7 @@ class VL53L0XTwin:
             return self.registers[RESULT_INTERRUPT_STATUS]
         if self._on_private_page():
             return self.private.get(index, 0)
+        self.ranges_read += index == RESULT_RANGE_MM
         return self.registers[index]
 
     def _on_private_page(self) -> bool:

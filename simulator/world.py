@@ -310,7 +310,7 @@ class World:
     # --- what the sensors see -----------------------------------------------------------------
     def scene(self, t: float) -> Scene:
         front = self._front
-        if front is None or front.forehead is None:
+        if front is None or front.forehead is None or t < front.front_at:
             return Scene(ambient_c=self._last_ambient_c, object_c=self._last_ambient_c)
         seen = self.foreheads.object_c(front.person, front.forehead, front.distance_cm(t), t)
         return Scene(ambient_c=front.person.ambient_c, object_c=seen)
