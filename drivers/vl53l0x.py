@@ -8,6 +8,12 @@ follows ST's API as the common open-source drivers do: restore the stop variable
 interrupt status, read the range in millimetres at ``RESULT_RANGE_STATUS + 10`` and clear the
 interrupt. A range of 8190/8191 mm, or a range status other than 11, means no target.
 
+The gate asks for the distance with every camera frame, so it does not start a range each time
+(some twenty bus transactions and a timing budget of waiting): the part ranges back to back
+(``SYSRANGE_START`` = 2), a new sample every timing budget, and :meth:`VL53L0X.latest_mm` reads
+the newest one (four transactions) no more often than the part makes them; asked again within a
+timing budget, it answers from the last sample without touching the bus.
+
 The start-up here checks the part's identity and sets the I/O to 2.8 V and the interrupt to
 "new sample ready"; ST's reference SPAD and temperature calibration run with the part's factory
 defaults.
@@ -40,6 +46,9 @@ NO_TARGET_MM = 8190
 # a single range with the default 33 ms timing budget; waiting longer means the part is stuck
 RANGE_TIMEOUT_S = 0.1
 POLL_S = 0.005
+TIMING_BUDGET_S = 0.033  # the part's default measurement timing budget: one sample each
+START_ONE_RANGE = 0x01
+START_BACK_TO_BACK = 0x02
 
 
 class VL53L0XError(DriverError):
@@ -57,13 +66,21 @@ class VL53L0X:
         address: int = DEFAULT_ADDRESS,
         *,
         sleep: Callable[[float], None],
+        now: Callable[[], float],
     ) -> None:
+        """``now``: the clock ``sleep`` waits on (``time.monotonic`` on a Pi, the simulated
+        clock in the simulator)."""
         if not 0x01 <= address <= 0x7F:
             raise ValueError(f"VL53L0X address must be 0x01..0x7F, got {address:#04x}")
         self.bus = bus
         self.address = address
         self._sleep = sleep
+        self._now = now
         self._stop_variable: int | None = None
+        self._ranging = False  # ranging back to back, for latest_mm
+        self._asked_at = float("-inf")  # when the bus was last asked for a sample
+        self._sample_at = float("-inf")  # when the newest sample was read
+        self._sample_mm: int | None = None
 
     # --- registers ----------------------------------------------------------------------------
     def write(self, index: int, *data: int) -> None:
@@ -117,15 +134,11 @@ class VL53L0X:
             self._sleep(POLL_S)
             waited += POLL_S
 
-    def distance_mm(self) -> int | None:
-        """One single-shot range in millimetres; None when nothing is in range."""
-        if self._stop_variable is None:
-            self.start()
-        stop = self._stop_variable or 0
-        self._with_private_page(lambda: self.write(INTERNAL_STOP_VARIABLE, stop))
-        self.write(SYSRANGE_START, 0x01)
-        self._wait(lambda: not self.read_u8(SYSRANGE_START) & 0x01, "starting a range")
-        self._wait(lambda: bool(self.read_u8(RESULT_INTERRUPT_STATUS) & 0x07), "ranging")
+    def _sample_ready(self) -> bool:
+        return bool(self.read_u8(RESULT_INTERRUPT_STATUS) & 0x07)
+
+    def _take_sample(self) -> int | None:
+        """The sample the part holds, its interrupt cleared for the next."""
         status = (self.read_u8(RESULT_RANGE_STATUS) >> 3) & 0x0F
         millimetres = self.read_u16(RESULT_RANGE_MM)
         self.write(SYSTEM_INTERRUPT_CLEAR, 0x01)
@@ -133,6 +146,51 @@ class VL53L0X:
             return None
         return millimetres
 
+    def _start_ranging(self, mode: int) -> None:
+        if self._stop_variable is None:
+            self.start()
+        stop = self._stop_variable or 0
+        self._with_private_page(lambda: self.write(INTERNAL_STOP_VARIABLE, stop))
+        self.write(SYSRANGE_START, mode)
+        if mode == START_ONE_RANGE:
+            self._wait(lambda: not self.read_u8(SYSRANGE_START) & 0x01, "starting a range")
+
+    def distance_mm(self) -> int | None:
+        """One single-shot range in millimetres; None when nothing is in range. For a one-off
+        look (the doctor's); a gate reading the distance over and over uses :meth:`latest_mm`."""
+        self._ranging = False
+        self._start_ranging(START_ONE_RANGE)
+        self._wait(self._sample_ready, "ranging")
+        return self._take_sample()
+
+    def latest_mm(self) -> int | None:
+        """The newest range in millimetres (None: nothing in range), ranging back to back: the
+        bus is asked at most once per timing budget, and a sample not ready yet leaves the last
+        one standing while it is younger than ``RANGE_TIMEOUT_S``. A part that stops giving
+        samples is :class:`VL53L0XError`; after any failure the next call starts it again (a
+        part that lost its power comes back idle)."""
+        now = self._now()
+        if now - self._asked_at < TIMING_BUDGET_S:
+            return self._sample_mm
+        self._asked_at = now
+        try:
+            if not self._ranging:
+                self._start_ranging(START_BACK_TO_BACK)
+                self._ranging = True
+                self._sample_at = float("-inf")
+            if not self._sample_ready():
+                if now - self._sample_at < RANGE_TIMEOUT_S:
+                    return self._sample_mm
+                self._wait(self._sample_ready, "ranging")
+            self._sample_mm = self._take_sample()
+        except BaseException:
+            self._ranging = False
+            self._asked_at = float("-inf")
+            raise
+        self._sample_at = self._asked_at = self._now()
+        return self._sample_mm
+
     def distance_cm(self) -> float | None:
-        millimetres = self.distance_mm()
+        """The newest range in centimetres (:meth:`latest_mm`)."""
+        millimetres = self.latest_mm()
         return None if millimetres is None else millimetres / 10.0

@@ -127,7 +127,7 @@ class FaultyDevices:
             outputs=build_outputs(gpio, config, clock.sleep),
             clock=clock,
             closers=[bus.close, capture.release],
-            distance=VL53L0X(bus, config.distance.address, sleep=clock.sleep),
+            distance=VL53L0X(bus, config.distance.address, sleep=clock.sleep, now=clock.time),
             more_thermometers=[MLX90614(bus, a) for a in config.thermometer.more_addresses],
             inputs=build_inputs(gpio, config, clock.time, clock.sleep),
             exit_side=build_exit_side(gpio, config, self._exit_camera, clock.time, clock.sleep),

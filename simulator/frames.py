@@ -131,7 +131,7 @@ class FrameRenderer:
         return frame, covered
 
     def noisy(self, gray: np.ndarray) -> np.ndarray:
-        """One camera frame (BGR, as OpenCV captures it) of a still scene."""
+        """One camera frame of a still scene, grey as the gate's camera gives it (the Y plane
+        of a CSI camera's YUV, or a USB camera's frame converted once)."""
         noise = self._noise[int(self._rng.integers(len(self._noise)))]
-        frame = np.clip(gray.astype(np.int16) + noise, 0, 255).astype(np.uint8)
-        return cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
+        return np.clip(gray.astype(np.int16) + noise, 0, 255).astype(np.uint8)

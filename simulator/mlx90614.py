@@ -13,7 +13,7 @@ from __future__ import annotations
 import errno
 import math
 import random
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from ctypes import memmove
 from dataclasses import dataclass
@@ -41,6 +41,8 @@ from drivers.mlx90614 import (
     celsius_to_raw,
     smbus_pec,
 )
+
+KEPT_READS = 256
 
 # "stuck": the object temperature freezes at the word it last gave (a plausible value)
 Fault = Literal["nack", "bad_pec", "error_flag", "stuck"]
@@ -73,6 +75,9 @@ class MLX90614Twin:
     # the output reaches a step within about 0.65 s (datasheet): five time constants
     SETTLING_TAU_S = 0.12
     REFRESH_S = 0.01
+    # an output this far from what is in front of the sensor has not settled on it yet
+    SETTLED_WITHIN_C = 0.1
+    MEMORY_S = 10 * SETTLING_TAU_S  # a scene this long ago weighs e^-10 in the output
 
     def __init__(
         self,
@@ -95,9 +100,12 @@ class MLX90614Twin:
         self.eeprom = dict(_EEPROM_DEFAULTS)
         self._faults: deque[Fault] = deque()
         self._persistent_fault = persistent_fault or (lambda: None)
-        self.reads: list[tuple[int, bytes]] = []  # (command, the three bytes sent back)
-        self.read_times: list[float] = []
+        # the latest reads, (command, the three bytes sent back), and when: a day's would not fit
+        self.reads: deque[tuple[int, bytes]] = deque(maxlen=KEPT_READS)
+        self.read_times: deque[float] = deque(maxlen=KEPT_READS)
         self._stuck_word: int | None = None
+        # object temperatures read before the output had settled on the scene: read too soon
+        self.unsettled_reads = 0
         self._last_write_at = -1.0
         self.refused_writes = 0
 
@@ -106,16 +114,17 @@ class MLX90614Twin:
         self._faults.extend([fault] * count)
 
     def _object_c(self, t: float) -> float:
+        """The filter's output at ``t``: it follows the scene refresh by refresh, over the last
+        ``MEMORY_S`` at most (what came before has faded from it)."""
+        if self._filtered_c is None or t - self._filtered_at > self.MEMORY_S:
+            self._filtered_at = max(t - self.MEMORY_S, self._powered_at)
+            self._filtered_c = self._scene(self._filtered_at).object_c
+        alpha = 1 - math.exp(-self.REFRESH_S / self.SETTLING_TAU_S)
+        while t - self._filtered_at >= self.REFRESH_S:
+            self._filtered_at += self.REFRESH_S
+            self._filtered_c += alpha * (self._scene(self._filtered_at).object_c - self._filtered_c)
         target = self._scene(t).object_c
-        if self._filtered_c is None:
-            self._filtered_c = target
-            self._filtered_at = t
-        else:
-            steps = math.floor((t - self._filtered_at) / self.REFRESH_S)
-            if steps > 0:
-                alpha = 1 - math.exp(-steps * self.REFRESH_S / self.SETTLING_TAU_S)
-                self._filtered_c += alpha * (target - self._filtered_c)
-                self._filtered_at += steps * self.REFRESH_S
+        self.unsettled_reads += abs(target - self._filtered_c) > self.SETTLED_WITHIN_C
         return self._filtered_c + self._rng.gauss(0.0, self._noise_c)
 
     def register(self, command: int) -> int:
@@ -207,12 +216,47 @@ class I2CDevice(Protocol):
         ...
 
 
-class FakeSMBus:
-    """The part of ``smbus2.SMBus`` the drivers use, with devices attached by address."""
+def wire_bits(write_len: int, read_len: int) -> int:
+    """Clock cycles one transaction takes on the wire: a start, the address byte and each byte
+    written, 9 bits each with its acknowledge; for a read a repeated start, the address again
+    and each byte read; a stop."""
+    bits = 1 + 9 * (1 + write_len) + 1
+    if read_len:
+        bits += 1 + 9 * (1 + read_len)
+    return bits
 
-    def __init__(self, *devices: I2CDevice) -> None:
+
+class FakeSMBus:
+    """The part of ``smbus2.SMBus`` the drivers use, with devices attached by address. It counts
+    the transactions and the clock cycles each address takes, as a logic analyser on the bus
+    would."""
+
+    def __init__(self, *devices: I2CDevice, now: Callable[[], float] | None = None) -> None:
+        """``now``: the clock the devices live on, to find the bus's busiest second."""
         self.devices: dict[int, I2CDevice] = {device.address: device for device in devices}
         self.closed = False
+        self.transactions: Counter[int] = Counter()
+        self.bits: Counter[int] = Counter()
+        self._now = now
+        self._second: int | None = None  # the whole second being counted, and its bits so far
+        self._second_bits = 0
+        self.busiest_second_bits = 0
+
+    def _count(self, address: int, write_len: int, read_len: int) -> None:
+        bits = wire_bits(write_len, read_len)
+        self.transactions[address] += 1
+        self.bits[address] += bits
+        if self._now is None:
+            return
+        second = math.floor(self._now())
+        if second != self._second:
+            self._second, self._second_bits = second, 0
+        self._second_bits += bits
+        self.busiest_second_bits = max(self.busiest_second_bits, self._second_bits)
+
+    def busiest_share(self, clock_hz: float) -> float:
+        """The share of the bus's clock cycles its busiest second took, at ``clock_hz``."""
+        return self.busiest_second_bits / clock_hz
 
     def attach(self, device: I2CDevice) -> None:
         self.devices[device.address] = device
@@ -224,10 +268,12 @@ class FakeSMBus:
             raise OSError(errno.EINVAL, "expected a write, or a write then a read")
         if len(msgs) == 2 and (not msgs[1].flags & I2C_M_RD or msgs[1].addr != msgs[0].addr):
             raise OSError(errno.EINVAL, "the second message must read from the same address")
+        read_len = msgs[1].len if len(msgs) == 2 else 0
+        # a transaction nobody acknowledges still took the bus for its address byte
+        self._count(msgs[0].addr, msgs[0].len, read_len)
         device = self.devices.get(msgs[0].addr)
         if device is None:
             raise OSError(errno.ENXIO, f"no device acknowledges address {msgs[0].addr:#04x}")
-        read_len = msgs[1].len if len(msgs) == 2 else 0
         answer = device.transfer(bytes(msgs[0]), read_len)
         # the device moves as the address changes (an EEPROM address write): follow it
         if device.address != msgs[0].addr:

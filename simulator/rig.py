@@ -274,7 +274,9 @@ class Rig:
             outputs=build_outputs(self.gpio, self.config, self.clock.sleep),
             clock=self.clock,
             closers=[self.bus.close, self.capture.release],
-            distance=VL53L0X(self.bus, self.config.distance.address, sleep=self.clock.sleep),
+            distance=VL53L0X(
+                self.bus, self.config.distance.address, sleep=self.clock.sleep, now=self.clock.time
+            ),
             display=self.world.display,
             more_thermometers=[MLX90614(self.bus, t.address) for t in self.more_twins],
             inputs=build_inputs(self.gpio, self.config, self.clock.time, self.clock.sleep),
@@ -370,7 +372,7 @@ def build_rig(
         clock=clock,
         gpio=gpio,
         twin=twin,
-        bus=FakeSMBus(twin, ranger, *more_twins),
+        bus=FakeSMBus(twin, ranger, *more_twins, now=clock.time),
         world=world,
         capture=capture,
         roster=roster_for(known, config),

@@ -214,7 +214,7 @@ def format_summary(summary: Summary) -> str:
         "  (noticed to decided: code, coming closer, sensor settling, samples)",
         f"    queueing             {summary.queue_s.show('s')}",
         f"  software time, real    {summary.processing_ms.show('ms', 1)} per check"
-        " (decoding each frame until the code shows, measuring, deciding, recording)"
+        " (decoding the frames that can show a new code, measuring, deciding)"
         if not summary.real_time
         else "  software time          not measured: in real time a check's waits are real too",
     ]

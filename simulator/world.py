@@ -55,8 +55,10 @@ class Visit:
     payload: str | None
     front_at: float
     pose: Pose
-    base_frame: np.ndarray
-    screen: np.ndarray | None  # where the phone held up covers the camera's view
+    # the frame with their phone held up, and where it covers the camera's view; None once they
+    # are gone (a day of visits must not keep a frame each)
+    base_frame: np.ndarray | None
+    screen: np.ndarray | None
     reacted_at: float | None = None
     leave_at: float | None = None
     outcome: Outcome | None = None
@@ -69,6 +71,9 @@ class Visit:
     told_to_rest_at: float | None = None  # the display told them to rest and scan again
     earlier: list[Visit] = field(default_factory=list)  # their approaches before a rest
     rejoined_at: float | None = None  # after a rest: when they joined the queue again
+
+    def forget_frames(self) -> None:
+        self.base_frame = self.screen = None
 
     def queued_from(self, start_s: float) -> float:
         """When this approach joined the queue: on arrival, or back from a rest."""
@@ -125,8 +130,8 @@ class World:
         self._front: Visit | None = None
         self._front_free_at = shift_start_epoch_s
         self.visits: list[Visit] = []
-        self._behind: dict[str, np.ndarray] = {}
-        self._left_behind: list[np.ndarray] = []
+        self._behind: dict[str, np.ndarray] = {}  # the next in line's code held up, by person
+        self._left_behind: np.ndarray | None = None  # the phones lying on the counter, together
         self._empty_frame = renderer.background
         self._last_ambient_c = people[0].ambient_c if people else 20.0
         self.gpio = gpio
@@ -181,7 +186,11 @@ class World:
                 else:
                     self.visits.append(front)
                 if front.person.leaves_phone:
-                    self._left_behind.append(self._lying_on_the_counter(front))
+                    lying = self._lying_on_the_counter(front)
+                    if self._left_behind is not None:
+                        lying = np.minimum(self._left_behind, lying)
+                    self._left_behind = lying
+                front.forget_frames()
                 self._front = None
                 continue
             return
@@ -194,6 +203,7 @@ class World:
     def _step_up(self, person: SimPerson, at: float) -> Visit:
         self._last_ambient_c = person.ambient_c
         payload = self.payloads.get(person.person_id)
+        self._behind.pop(person.person_id, None)  # no longer behind: in front
         modules = qr_modules(payload) if payload is not None else None
         pose = self.renderer.random_pose(
             modules.shape[0] if modules is not None else 29, inverted=person.dark_mode
@@ -300,7 +310,7 @@ class World:
     # --- what the sensors see -----------------------------------------------------------------
     def scene(self, t: float) -> Scene:
         front = self._front
-        if front is None or front.forehead is None:
+        if front is None or front.forehead is None or t < front.front_at:
             return Scene(ambient_c=self._last_ambient_c, object_c=self._last_ambient_c)
         seen = self.foreheads.object_c(front.person, front.forehead, front.distance_cm(t), t)
         return Scene(ambient_c=front.person.ambient_c, object_c=seen)
@@ -329,11 +339,12 @@ class World:
         front = self._front
         now = self.clock.time()
         base = self._empty_frame
-        for forgotten in self._left_behind:
-            base = np.minimum(base, forgotten)
+        if self._left_behind is not None:
+            base = np.minimum(base, self._left_behind)
         if (
             front is not None
             and front.screen is not None
+            and front.base_frame is not None
             and now >= front.front_at + front.person.code_after_s
         ):
             # the phone held up hides whatever lies behind it
@@ -351,8 +362,8 @@ class World:
 
     def _lying_on_the_counter(self, visit: Visit) -> np.ndarray:
         """The phone put down at the side of the camera's view, code still showing."""
-        if visit.payload is None:
-            return visit.base_frame
+        if visit.payload is None or visit.base_frame is None:
+            return self.renderer.background
         pose = Pose(
             visit.pose.module_px,
             visit.pose.angle_deg,

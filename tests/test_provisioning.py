@@ -86,7 +86,7 @@ def two_heights(forehead_c: float = 34.0, lower_c: float = 31.0, offsets=None, f
         [MLX90614(bus, 0x5A), MLX90614(bus, 0x5B)],
         ScreeningConfig(),
         clock.sleep,
-        distance=VL53L0X(bus, sleep=clock.sleep),
+        distance=VL53L0X(bus, sleep=clock.sleep, now=clock.time),
         now=clock.time,
         calibration_offsets_c=offsets,
     )

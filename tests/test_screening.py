@@ -57,7 +57,7 @@ class Bench:
             MLX90614(bus),
             config or ScreeningConfig(),
             self.clock.sleep,
-            distance=VL53L0X(bus, sleep=self.clock.sleep),
+            distance=VL53L0X(bus, sleep=self.clock.sleep, now=self.clock.time),
             now=self.clock.time,
             on_state=self._show,
             on_event=lambda kind, detail: self.events.append((kind, detail)),

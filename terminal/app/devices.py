@@ -136,7 +136,7 @@ def build_pi_devices(config: Config, gpio: Any, board: str | None = None) -> Dev
         clock=clock,
         # GPIO.cleanup is not called: it would let the relay pin float
         closers=[bus.close, camera.close],
-        distance=VL53L0X(bus, config.distance.address, sleep=clock.sleep),
+        distance=VL53L0X(bus, config.distance.address, sleep=clock.sleep, now=time.monotonic),
         more_thermometers=[MLX90614(bus, a) for a in config.thermometer.more_addresses],
         inputs=inputs,
         exit_side=exit_side,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import statistics
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -160,7 +161,8 @@ def bus_number(config: Config) -> int:
 
 def distance_row(config: Config, bus: I2CBus) -> Row:
     where = f"{config.distance.address:#04x}"
-    sensor = VL53L0X(bus.bus, config.distance.address, sleep=bus.sleep)
+    # one single-shot range: no clock of its own is needed beyond the bus's sleep
+    sensor = VL53L0X(bus.bus, config.distance.address, sleep=bus.sleep, now=time.monotonic)
     try:
         millimetres = sensor.distance_mm()
     except (OSError, VL53L0XError) as exc:

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from drivers.camera import Camera
 from drivers.qr import QRDecoder, Scan
 from terminal.devices import Clock
+from terminal.gate.frames import FrameTriage
 from terminal.gate.vehicles import VehicleDesk
 
 log = logging.getLogger(__name__)
@@ -41,11 +42,14 @@ class CodesInView:
         vehicles: VehicleDesk,
         each_frame: Callable[[], None],
         camera_health: Callable[[bool], None],
+        within_reach: Callable[[], bool | None] = lambda: None,
     ) -> None:
         """``each_frame``: the contacts, read as of every frame; ``camera_health``: who hears
-        whether the camera gives frames."""
+        whether the camera gives frames; ``within_reach``: does the distance sensor see anyone
+        in its range (None: it cannot tell), so that frames of an empty lane are not decoded."""
         self.camera = camera
         self.decoder = decoder
+        self.triage = FrameTriage(decoder, clock.time, within_reach)
         self.clock = clock
         self.clear_s = clear_s
         self.vehicles = vehicles
@@ -69,13 +73,14 @@ class CodesInView:
                 log.error("camera gives no frames; codes cannot be read until it does")
             self.camera_failing = True
             self._camera_health(False)
+            self.triage.forget()
             self.clock.sleep(CAMERA_RETRY_S)
         elif self.camera_failing:
             log.warning("camera gives frames again")
             self.camera_failing = False
             self._camera_health(True)
         self.waited_s += time.perf_counter() - started
-        return Scan() if frame is None else self.decoder.scan(frame)
+        return Scan() if frame is None else self.triage.scan(frame)
 
     def wait(self, seconds: float) -> None:
         """Wait, reading frames: every code seen meanwhile joins the check under way."""

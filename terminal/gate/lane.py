@@ -177,6 +177,7 @@ class Gate:
             vehicles=self.vehicles,
             each_frame=self.contacts.poll,
             camera_health=camera_health,
+            within_reach=lambda: self.screener.anyone_in_range(),  # built next, on these codes
         )
         # every pause in a measurement is spent watching the camera for a second code
         self.screener = build_screener(

@@ -147,6 +147,13 @@ class Screener:
         except (OSError, VL53L0XError) as exc:
             raise ReadingFailed(f"distance sensor: {_fault_name(exc)}") from None
 
+    def anyone_in_range(self) -> bool | None:
+        """Does the distance sensor see anything in its range? None when it cannot tell."""
+        try:
+            return self._distance_cm() is not None
+        except ReadingFailed:
+            return None
+
     def someone_in_front(self) -> bool | None:
         """Is someone in front of the gate? None when the distance sensor cannot tell."""
         try:
