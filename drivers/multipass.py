@@ -1,13 +1,18 @@
 """zxing-cpp, then a few more tries on the frames its first read cannot decode.
 
-Most frames are read by the first pass, or have nothing to read; both cost what plain zxing-cpp
-costs. When the first pass finds no code at all it reads the frame once more with a global
-threshold (low contrast, moire), which costs about a third of the first pass. When it finds a
-code but cannot decode it (zxing-cpp reports where it saw one: a checksum or format error), the
-passes below run on that code's region only, a few hundred pixels square, in the order of reads
-gained per millisecond on the simulator's degraded frames (simulator/degrade.py, development
-seeds; docs/decoding.md), and stop at the first that decodes it or when the frame's time budget
-is spent.
+Most frames are read by the first pass, or have nothing to read; both cost about what plain
+zxing-cpp costs. When the first pass decodes nothing, the frame is read once more with a global
+threshold (low contrast, moire), which costs about a third of the first pass. When either pass
+saw a code it could not decode (zxing-cpp reports where: a checksum or format error), the passes
+below run on that code's region only, a few hundred pixels square, in the order of reads gained
+per millisecond on the simulator's degraded frames (simulator/degrade.py, development seeds;
+docs/decoding.md), and stop at the first that decodes it. When that leaves a code seen (even in
+part: a finder pattern or two) but not decoded, the whole frame is smoothed and thresholded once.
+
+The budget is counted in passes, not read off a clock: at most ``MAX_REGIONS`` regions, the
+largest first, get the region passes, and the whole frame one pass more, which bounds a frame's
+cost at about four times the first pass and keeps a frame's result the same whatever else the
+machine is doing. A frame with nothing in it that looks like a code costs the first two passes.
 
 Only what zxing-cpp decodes with its error correction satisfied is returned: a pass changes the
 pixels, never the text, so it cannot produce a partial or made-up payload.
@@ -16,7 +21,6 @@ pixels, never the text, so it cannot produce a partial or made-up payload.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -27,18 +31,23 @@ from drivers.qr import Scan, _is_image, _side_px
 log = logging.getLogger(__name__)
 
 REGION_MARGIN = 0.15  # of the code's side, around its quadrilateral: the quiet zone and a bit
-SCALED_SIDE_PX = 300  # a region is scaled to this side before thresholding: modules ~6 px
-DEFAULT_BUDGET_MS = 8.0  # a quarter of a frame's time at 30 frames a second
+# the adaptive threshold's block is about twice the region's side over this: a region around a
+# 49-module health code, with its margin, is about 64 modules, so the block is about three
+ADAPTIVE_BLOCK_DIVISOR = 42
+ADAPTIVE_BLOCK_HALF_MIN = 7  # a block of at least 15 px: a code seen only in part, or a small one
+MAX_REGIONS = 2  # undecoded codes given the region passes on one frame, the largest first
 
 
-def _scaled_adaptive(region: np.ndarray) -> np.ndarray:
-    """Scaled to a known size, then thresholded against the mean of each pixel's neighbourhood
-    (about three modules): a glare's slope or a dim corner no longer hides the modules."""
+def _adaptive(region: np.ndarray) -> np.ndarray:
+    """Thresholded against the mean of each pixel's neighbourhood, about three modules wide for a
+    code held close (at least 15 px): a glare's slope or a dim corner no longer hides the
+    modules."""
     import cv2
 
-    scale = SCALED_SIDE_PX / max(region.shape)
-    scaled = cv2.resize(region, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
-    return cv2.adaptiveThreshold(scaled, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY, 21, 2)
+    block = max(max(region.shape) // ADAPTIVE_BLOCK_DIVISOR, ADAPTIVE_BLOCK_HALF_MIN) * 2 + 1
+    return cv2.adaptiveThreshold(
+        region, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY, block, 2
+    )
 
 
 def _sharpened(region: np.ndarray) -> np.ndarray:
@@ -64,13 +73,25 @@ def _upscaled_adaptive(region: np.ndarray) -> np.ndarray:
     )
 
 
+def _smoothed_adaptive(frame: np.ndarray) -> np.ndarray:
+    """The whole frame smoothed (sensor noise averaged over about a module) and thresholded
+    against each pixel's neighbourhood: a dim or noisy code whose finder patterns zxing-cpp
+    found only in part."""
+    import cv2
+
+    smoothed = cv2.GaussianBlur(frame, (0, 0), 1.0)
+    return cv2.adaptiveThreshold(
+        smoothed, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY, 25, 2
+    )
+
+
 RegionPass = Callable[[np.ndarray], np.ndarray]
 # by reads gained per millisecond on the development frames (docs/decoding.md)
 REGION_PASSES: tuple[tuple[str, RegionPass], ...] = (
-    ("scaled_adaptive", _scaled_adaptive),
-    ("sharpened", _sharpened),
+    ("adaptive", _adaptive),
     ("as_seen", _as_seen),
     ("upscaled_adaptive", _upscaled_adaptive),
+    ("sharpened", _sharpened),
 )
 
 
@@ -88,23 +109,22 @@ class _Seen:
 
 class MultipassDecoder:
     """``min_side_px`` as for :class:`drivers.qr.ZxingDecoder`: a code that looks smaller is not
-    the one presented, and no further pass is spent on it. ``budget_ms`` bounds the extra passes
-    on one frame (the first two always run)."""
+    the one presented, and no further pass is spent on it."""
 
     name = "multipass"
 
     def __init__(
         self,
         min_side_px: float = 0.0,
-        budget_ms: float = DEFAULT_BUDGET_MS,
         region_passes: tuple[tuple[str, RegionPass], ...] = REGION_PASSES,
+        max_regions: int = MAX_REGIONS,
     ) -> None:
         import cv2
         import zxingcpp
 
         self.min_side_px = min_side_px
-        self.budget_s = budget_ms / 1000
         self.region_passes = region_passes
+        self.max_regions = max_regions
         self._cv2 = cv2
         self._zxing = zxingcpp
         self._formats = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
@@ -136,39 +156,50 @@ class MultipassDecoder:
         height, width = frame.shape[:2]
         x0, x1 = max(int(min(xs) - margin), 0), min(int(max(xs) + margin) + 1, width)
         y0, y1 = max(int(min(ys) - margin), 0), min(int(max(ys) + margin) + 1, height)
-        region = frame[y0:y1, x0:x1]
-        if region.ndim == 3:  # a BGR frame: only the region is made grey
-            region = self._cv2.cvtColor(region, self._cv2.COLOR_BGR2GRAY)
-        return np.ascontiguousarray(region)
+        return np.ascontiguousarray(self._grey(frame[y0:y1, x0:x1]))
 
-    def _retry(self, frame: np.ndarray, seen: _Seen, deadline: float) -> list[str]:
-        """The texts the region passes decode where ``seen`` was, until one decodes or the
-        budget is spent."""
+    def _grey(self, image: np.ndarray) -> np.ndarray:
+        """A grey frame as it is; a BGR one (or only its region) made grey when a pass needs
+        it."""
+        if image.ndim == 2:
+            return image
+        return self._cv2.cvtColor(image, self._cv2.COLOR_BGR2GRAY)
+
+    def _retry(self, frame: np.ndarray, seen: _Seen) -> list[str]:
+        """The texts the first region pass that decodes anything where ``seen`` was finds."""
         region = self._region(frame, seen.corners)
         if min(region.shape) < 8:
             return []
         for _name, make in self.region_passes:
-            if time.perf_counter() > deadline:
-                break
             texts = [s.text for s in self._read(make(region)) if s.text is not None]
             if texts:
                 return texts
         return []
 
     def _scan(self, frame: np.ndarray) -> Scan:
-        deadline = time.perf_counter() + self.budget_s
         seen = self._read(frame)
-        if not seen:  # nothing at all: a global threshold finds low-contrast or moire codes
-            seen = self._read(frame, global_threshold=True)
+        if not any(s.text is not None for s in seen):
+            # nothing decoded: a global threshold reads some low-contrast or moire codes, and
+            # finds some codes the local one did not
+            seen += self._read(frame, global_threshold=True)
         decoded = [(s.text, s.side) for s in seen if s.text is not None]
-        unreadable = 0
-        for undecoded in (s for s in seen if s.text is None):
-            side = undecoded.side
-            if side < self.min_side_px:
-                continue  # too far away to be the one presented: not worth a pass
-            texts = self._retry(frame, undecoded, deadline)
-            decoded += [(text, side) for text in texts]
-            unreadable += not texts
+        undecoded = sorted(
+            (s for s in seen if s.text is None and s.side >= self.min_side_px),
+            key=lambda s: s.side,
+            reverse=True,
+        )
+        unreadable = len(undecoded)
+        if not decoded:  # a code decoded is the one presented: no pass is spent on the others
+            for retried in undecoded[: self.max_regions]:
+                texts = self._retry(frame, retried)
+                decoded += [(text, retried.side) for text in texts]
+                unreadable -= bool(texts)
+        if not decoded and any(s.text is None for s in seen):
+            # part of a code was seen (even one too small to retry: a finder pattern or two),
+            # and no region gave it up: once over the whole frame
+            found = [s for s in self._read(_smoothed_adaptive(self._grey(frame))) if s.text]
+            decoded += [(s.text, s.side) for s in found if s.text is not None]
+            unreadable = max(unreadable - len(found), 0)
         texts = list(dict.fromkeys(text for text, side in decoded if side >= self.min_side_px))
         distant = len({text for text, side in decoded if side < self.min_side_px} - set(texts))
         return Scan(texts=texts, unreadable=unreadable, distant=distant)

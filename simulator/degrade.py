@@ -177,12 +177,18 @@ def _glare(
     spot_x = cx + rng.uniform(-0.3, 0.3) * side
     spot_y = cy + rng.uniform(-0.3, 0.3) * side
     radius = side * (0.06 + 0.16 * strength)
-    ys, xs = np.ogrid[: frame.shape[0], : frame.shape[1]]
     ellipse = rng.uniform(0.6, 1.6)
+    # drawn out to five radii along its longer axis, where it adds less than a grey level
+    reach = 5 * radius * max(ellipse, 1 / ellipse)
+    x0, x1 = max(int(spot_x - reach), 0), min(int(spot_x + reach) + 1, frame.shape[1])
+    y0, y1 = max(int(spot_y - reach), 0), min(int(spot_y + reach) + 1, frame.shape[0])
+    if x0 >= x1 or y0 >= y1:
+        return
+    ys, xs = np.ogrid[y0:y1, x0:x1]
     falloff = np.exp(
         -(((xs - spot_x) / ellipse) ** 2 + ((ys - spot_y) * ellipse) ** 2) / (2 * radius**2)
     )
-    frame += (180 + 200 * strength) * falloff.astype(np.float32)
+    frame[y0:y1, x0:x1] += (180 + 200 * strength) * falloff.astype(np.float32)
 
 
 def _moire(frame: np.ndarray, amplitude: float, rng: np.random.Generator) -> None:
