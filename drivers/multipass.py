@@ -35,6 +35,7 @@ REGION_MARGIN = 0.15  # of the code's side, around its quadrilateral: the quiet 
 # 49-module health code, with its margin, is about 64 modules, so the block is about three
 ADAPTIVE_BLOCK_DIVISOR = 42
 ADAPTIVE_BLOCK_HALF_MIN = 7  # a block of at least 15 px: a code seen only in part, or a small one
+UPSCALED_SIDE_PX = 400  # modules of 1.5 to 3 px become 3 to 6 px; larger ones are left
 MAX_REGIONS = 2  # undecoded codes given the region passes on one frame, the largest first
 
 
@@ -64,10 +65,12 @@ def _as_seen(region: np.ndarray) -> np.ndarray:
 
 
 def _upscaled_adaptive(region: np.ndarray) -> np.ndarray:
-    """Twice the size by cubic interpolation, then thresholded: small modules get whole pixels."""
+    """Larger by cubic interpolation (twice, up to ``UPSCALED_SIDE_PX``), then thresholded:
+    small modules get whole pixels, and a large code's region is not made larger for nothing."""
     import cv2
 
-    upscaled = cv2.resize(region, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
+    scale = max(min(2.0, UPSCALED_SIDE_PX / max(region.shape)), 1.0)
+    upscaled = cv2.resize(region, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
     return cv2.adaptiveThreshold(
         upscaled, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY, 31, 2
     )
@@ -105,6 +108,24 @@ class _Seen:
     @property
     def side(self) -> float:
         return _side_px(self.corners)
+
+
+def _distinct(seen: list[_Seen]) -> list[_Seen]:
+    """One of each code: zxing-cpp may report the same undecoded code at several scales or
+    both ways round, and a region is tried once."""
+    kept: list[_Seen] = []
+    for candidate in seen:
+        cx = sum(x for x, _ in candidate.corners) / 4
+        cy = sum(y for _, y in candidate.corners) / 4
+        if not any(_inside(cx, cy, other.corners) for other in kept):
+            kept.append(candidate)
+    return kept
+
+
+def _inside(x: float, y: float, corners: list[tuple[float, float]]) -> bool:
+    xs = [cx for cx, _ in corners]
+    ys = [cy for _, cy in corners]
+    return min(xs) <= x <= max(xs) and min(ys) <= y <= max(ys)
 
 
 class MultipassDecoder:
@@ -190,7 +211,7 @@ class MultipassDecoder:
         )
         unreadable = len(undecoded)
         if not decoded:  # a code decoded is the one presented: no pass is spent on the others
-            for retried in undecoded[: self.max_regions]:
+            for retried in _distinct(undecoded)[: self.max_regions]:
                 texts = self._retry(frame, retried)
                 decoded += [(text, retried.side) for text in texts]
                 unreadable -= bool(texts)
