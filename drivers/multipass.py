@@ -11,7 +11,7 @@ part: a finder pattern or two) but not decoded, the whole frame is smoothed and 
 
 The budget is counted in passes, not read off a clock: at most ``MAX_REGIONS`` regions, the
 largest first, get the region passes, and the whole frame one pass more, which bounds a frame's
-cost at about four times the first pass and keeps a frame's result the same whatever else the
+cost at about ten times the first pass and keeps a frame's result the same whatever else the
 machine is doing. A frame with nothing in it that looks like a code costs the first two passes.
 
 Only what zxing-cpp decodes with its error correction satisfied is returned: a pass changes the
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from drivers.qr import Scan, _is_image, _side_px
+from drivers.qr import Scan, is_image, side_px
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +107,7 @@ class _Seen:
 
     @property
     def side(self) -> float:
-        return _side_px(self.corners)
+        return side_px(self.corners)
 
 
 def _distinct(seen: list[_Seen]) -> list[_Seen]:
@@ -226,7 +226,7 @@ class MultipassDecoder:
         return Scan(texts=texts, unreadable=unreadable, distant=distant)
 
     def scan(self, frame: np.ndarray) -> Scan:
-        if not _is_image(frame):
+        if not is_image(frame):
             return Scan(unreadable=1)
         if frame.ndim == 3 and frame.shape[2] == 1:
             frame = frame[:, :, 0]

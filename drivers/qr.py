@@ -38,7 +38,7 @@ class QRDecoder(Protocol):
     def scan(self, frame: np.ndarray) -> Scan: ...
 
 
-def _is_image(frame: np.ndarray) -> bool:
+def is_image(frame: np.ndarray) -> bool:
     """8-bit grayscale or BGR with some pixels: anything else is not a camera frame."""
     return (
         frame.dtype == np.uint8
@@ -57,7 +57,7 @@ def _as_gray(frame: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
 
 
-def _side_px(corners: list[tuple[float, float]]) -> float:
+def side_px(corners: list[tuple[float, float]]) -> float:
     """The longest edge of a code's quadrilateral in the image."""
     return max(
         float(np.hypot(x2 - x1, y2 - y1))
@@ -85,7 +85,7 @@ class ZxingDecoder:
         self._formats = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
 
     def scan(self, frame: np.ndarray) -> Scan:
-        if not _is_image(frame):
+        if not is_image(frame):
             return Scan(unreadable=1)
         try:
             found = self._zxing.read_barcodes(
@@ -97,7 +97,7 @@ class ZxingDecoder:
         decoded, unreadable = [], 0
         for code in found:
             p = code.position
-            side = _side_px(
+            side = side_px(
                 [(c.x, c.y) for c in (p.top_left, p.top_right, p.bottom_right, p.bottom_left)]
             )
             if code.valid:
@@ -125,13 +125,13 @@ class PyzbarDecoder:
         return [
             (
                 symbol.data.decode("utf-8", errors="replace"),
-                _side_px([(float(pt.x), float(pt.y)) for pt in symbol.polygon]),
+                side_px([(float(pt.x), float(pt.y)) for pt in symbol.polygon]),
             )
             for symbol in symbols
         ]
 
     def scan(self, frame: np.ndarray) -> Scan:
-        if not _is_image(frame):
+        if not is_image(frame):
             return Scan(unreadable=1)
         try:
             gray = _as_gray(np.ascontiguousarray(frame))
