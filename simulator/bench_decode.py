@@ -1,7 +1,8 @@
 """QR decoders side by side on degraded phone screens (simulator/degrade.py): the share of codes
 each reads per degradation and severity, wrong reads, and the time a frame takes (p50/p95), on
 frames with a code and on frames with nothing to read. Decoders are timed interleaved, frame by
-frame, so a machine's load falls on all of them alike. Run it on the terminal's own hardware to
+frame, so a machine's load falls on all of them alike; the CPU time a frame takes is reported
+beside the wall clock, which a busy machine inflates. Run it on the terminal's own hardware to
 choose ``camera.decoder``:
 
     .venv/bin/python -m simulator.bench_decode --frames 960 --seed 101
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from drivers.qr import DECODER_NAMES, QRDecoder, make_decoder
-from simulator.degrade import KINDS, DegradedFrame, degraded_frames
+from simulator.degrade import KINDS, DegradedFrame, degraded_frame, degraded_frames
 
 Reader = Callable[[np.ndarray], list[str]]
 
@@ -69,8 +70,10 @@ class Tally:
 
     read: dict[tuple[str, int], list[bool]] = field(default_factory=lambda: defaultdict(list))
     wrong: int = 0  # a text that is not the code shown, or any text from an empty frame
-    code_ms: list[float] = field(default_factory=list)
+    code_ms: list[float] = field(default_factory=list)  # wall clock
     empty_ms: list[float] = field(default_factory=list)
+    code_cpu_ms: list[float] = field(default_factory=list)  # the process's CPU time
+    empty_cpu_ms: list[float] = field(default_factory=list)
 
     def rate(self, kind: str, severity: int | None = None) -> float:
         rows = [
@@ -89,15 +92,18 @@ def run(sample: list[DegradedFrame], names: tuple[str, ...]) -> dict[str, Tally]
         # a different decoder goes first on each frame: caches and load fall on all alike
         order = names[index % len(names) :] + names[: index % len(names)]
         for name in order:
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.process_time()
             texts = made[name](shown.frame)
+            cpu_ms = (time.process_time() - started_cpu) * 1000
             elapsed_ms = (time.perf_counter() - started) * 1000
             tally = tallies[name]
             if shown.payload is None:
                 tally.empty_ms.append(elapsed_ms)
+                tally.empty_cpu_ms.append(cpu_ms)
                 tally.wrong += len(texts)
                 continue
             tally.code_ms.append(elapsed_ms)
+            tally.code_cpu_ms.append(cpu_ms)
             tally.read[(shown.kind, shown.severity)].append(shown.payload in texts)
             tally.wrong += sum(text != shown.payload for text in texts)
     return tallies
@@ -143,6 +149,16 @@ def table(tallies: dict[str, Tally]) -> str:
         + " | ".join(_quantiles(t.empty_ms) for t in tallies.values())
         + " |"
     )
+    lines.append(
+        "| ms CPU, code frame p50 / p95 | "
+        + " | ".join(_quantiles(t.code_cpu_ms) for t in tallies.values())
+        + " |"
+    )
+    lines.append(
+        "| ms CPU, empty frame p50 / p95 | "
+        + " | ".join(_quantiles(t.empty_cpu_ms) for t in tallies.values())
+        + " |"
+    )
     return "\n".join(lines)
 
 
@@ -155,13 +171,21 @@ def main() -> None:
         default=",".join((*DECODER_NAMES, "opencv", "opencv_aruco")),
         help="comma-separated: multipass, zxing, pyzbar, opencv, opencv_aruco",
     )
+    parser.add_argument(
+        "--empty",
+        type=int,
+        default=0,
+        help="this many more frames with nothing to read (the gate's idle time), seed + 1",
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="times over the same frames")
     args = parser.parse_args()
     sample = degraded_frames(args.frames, args.seed)
+    sample += [degraded_frame("empty", 0, index, args.seed + 1) for index in range(args.empty)]
     print(
-        f"{len(sample)} frames of 640x480 grey, seed {args.seed}; read rate in % "
-        "(mild / moderate / severe), times in ms"
+        f"{len(sample)} frames of 640x480 grey, seed {args.seed}, {args.rounds} round(s); "
+        "read rate in % (mild / moderate / severe), times in ms"
     )
-    print(table(run(sample, tuple(args.decoders.split(",")))))
+    print(table(run(sample * args.rounds, tuple(args.decoders.split(",")))))
 
 
 if __name__ == "__main__":

@@ -222,3 +222,16 @@ def test_the_same_seed_makes_the_same_degraded_frames_and_another_seed_others() 
     assert all(np.array_equal(a.frame, b.frame) for a, b in zip(first, again, strict=True))
     assert not np.array_equal(first[0].frame, other[0].frame)
     assert first[0].payload != other[0].payload
+
+
+def test_the_bench_tables_what_each_decoder_read() -> None:
+    from simulator.bench_decode import run, table
+
+    sample = degraded_frames(2, TEST_SEED)  # a clean phone screen, and nothing to read
+    tallies = run(sample, ("multipass", "zxing"))
+    assert [tally.rate("clean") for tally in tallies.values()] == [100.0, 100.0]
+    assert [tally.wrong for tally in tallies.values()] == [0, 0]
+    lines = table(tallies).splitlines()
+    assert lines[0] == "| degradation | multipass | zxing |"
+    assert "| clean | 100 | 100 |" in lines
+    assert any(line.startswith("| ms CPU, empty frame p50 / p95 |") for line in lines)
