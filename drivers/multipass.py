@@ -1,18 +1,19 @@
 """zxing-cpp, then a few more tries on the frames its first read cannot decode.
 
-Most frames are read by the first pass, or have nothing to read; both cost about what plain
-zxing-cpp costs. When the first pass decodes nothing, the frame is read once more with a global
-threshold (low contrast, moire), which costs about a third of the first pass. When either pass
-saw a code it could not decode (zxing-cpp reports where: a checksum or format error), the passes
-below run on that code's region only, a few hundred pixels square, in the order of reads gained
-per millisecond on the simulator's degraded frames (simulator/degrade.py, development seeds;
-docs/decoding.md), and stop at the first that decodes it. When that leaves a code seen (even in
-part: a finder pattern or two) but not decoded, the whole frame is smoothed and thresholded once.
+Most frames are read by the first pass, or have nothing in them that looks like a code; both
+cost what plain zxing-cpp costs, and nothing more is tried on them. When the first pass saw a
+code (zxing-cpp reports where: a checksum or format error, or a code seen only in part) but
+decoded none, the frame is read once more with a global threshold (low contrast, moire), about a
+third of the first pass; then the passes below run on each undecoded code's region only, a few
+hundred pixels square, in the order of reads gained per millisecond on the simulator's degraded
+frames (simulator/degrade.py, development seeds; docs/decoding.md), and stop at the first that
+decodes it. When that leaves the code undecoded, the whole frame is smoothed and thresholded
+once.
 
 The budget is counted in passes, not read off a clock: at most ``MAX_REGIONS`` regions, the
 largest first, get the region passes, and the whole frame one pass more, which bounds a frame's
 cost at about ten times the first pass and keeps a frame's result the same whatever else the
-machine is doing. A frame with nothing in it that looks like a code costs the first two passes.
+machine is doing.
 
 Only what zxing-cpp decodes with its error correction satisfied is returned: a pass changes the
 pixels, never the text, so it cannot produce a partial or made-up payload.
@@ -199,9 +200,10 @@ class MultipassDecoder:
 
     def _scan(self, frame: np.ndarray) -> Scan:
         seen = self._read(frame)
-        if not any(s.text is not None for s in seen):
-            # nothing decoded: a global threshold reads some low-contrast or moire codes, and
-            # finds some codes the local one did not
+        if seen and all(s.text is None for s in seen):
+            # a code seen, none decoded: a global threshold reads some low-contrast or moire
+            # codes and finds some the local one saw only in part. Not on a frame where nothing
+            # was seen: most frames are those, and it would cost them half as much again.
             seen += self._read(frame, global_threshold=True)
         decoded = [(s.text, s.side) for s in seen if s.text is not None]
         undecoded = sorted(
