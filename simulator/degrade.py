@@ -2,19 +2,19 @@
 health codes, each with one kind of degradation (or a mix) at a graded severity, and frames with
 nothing to read at all.
 
-The severities come from the scene, not from any decoder: a glare spot grows from a small
-highlight to a saturated patch over a third of the code; contrast falls to what a dimmed screen
-at an angle shows; modules shrink to 1.5 px (a phone held at arm's length); the phone tilts up
-to 45 degrees in perspective; dark mode crops the quiet zone into a dark app; JPEG and the
-screen's own pixel grid leave blocks and moire. Every frame is made from a seed alone, so a
-development set and a held-out set are two seeds.
+Each severity is a quantity of the scene (grey levels, pixels per module, degrees), not a
+decoder's read rate: a glare spot grows from a small highlight to a saturated patch over a third
+of the code; contrast falls to what a dimmed screen at an angle shows; modules shrink to 1.5 px
+(a phone held at arm's length); the phone tilts up to 45 degrees in perspective; dark mode crops
+the quiet zone into a dark app; JPEG and the screen's own pixel grid leave blocks and moire.
+Every frame is made from a seed alone, so a development set and a held-out set are two seeds.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 import cv2
 import numpy as np
@@ -36,20 +36,7 @@ Kind = Literal[
     "combined",
     "empty",
 ]
-KINDS: tuple[Kind, ...] = (
-    "clean",
-    "glare",
-    "low_contrast",
-    "small",
-    "tilted",
-    "dark_mode",
-    "inverted",
-    "blur",
-    "noise",
-    "moire_jpeg",
-    "combined",
-    "empty",
-)
+KINDS: tuple[Kind, ...] = get_args(Kind)
 SEVERITIES = (1, 2, 3)  # mild, moderate, severe
 WIDTH, HEIGHT = 640, 480
 SUPERSAMPLE = 3  # the scene is drawn larger and shrunk, as a lens and sensor average it
