@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 
-from drivers.qr import DecoderName, make_decoder
+from drivers.qr import DECODER_NAMES, DecoderName, make_decoder
 from simulator.frames import FrameRenderer, damage, qr_modules
 from terminal.codes.healthcode import issue, simulator_issuer_key
 
@@ -74,8 +74,7 @@ def main() -> None:
     args = parser.parse_args()
     sample = frames(args.frames, args.seed)
     print(f"{len(sample)} frames of 640x480 BGR, {', '.join(KINDS)} in turn")
-    decoders: tuple[DecoderName, ...] = ("zxing", "pyzbar")
-    for name in decoders:
+    for name in DECODER_NAMES:
         print(measure(name, sample))
 
 

@@ -77,7 +77,9 @@ class CameraConfig(Section):
     device: Annotated[int | str, AfterValidator(_plain_device)] = 0  # /dev/video0, or a path
     width: int = Field(default=640, ge=160, le=4096)
     height: int = Field(default=480, ge=120, le=4096)
-    decoder: Literal["zxing", "pyzbar"] = "zxing"
+    # "multipass": zxing-cpp and more tries on a code it saw but could not decode; "zxing" one
+    # pass; "pyzbar" zbar (docs/decoding.md)
+    decoder: Literal["multipass", "zxing", "pyzbar"] = "multipass"
     # a code smaller than this (its side, in pixels) is too far away to be the one presented
     min_code_px: int = Field(default=90, ge=0, le=4096)
 
