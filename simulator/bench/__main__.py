@@ -88,6 +88,7 @@ def run(args: argparse.Namespace) -> Report:
         print("bench: a measured shift ...", file=sys.stderr, flush=True)
         try:
             costs = measured_shift(args.config, args.workers, args.seed, folder)
+            print(f"bench: a measured shift took {costs.wall_s:.0f} s", file=sys.stderr)
             sections["check_time"] = check_section(costs, args.workers, args.seed)
             sections["check_parts"] = parts_section(costs)
             sections["i2c"] = i2c_section(costs, bus_clock_hz(REPO / "firmware" / "config.txt"))
