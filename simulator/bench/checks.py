@@ -10,7 +10,6 @@ between checks: frames decoded while nobody shows a code), per check recorded.
 from __future__ import annotations
 
 import io
-import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -30,6 +29,7 @@ from simulator.bench.qr import percentile
 from simulator.bench.report import Row, Section
 from simulator.runner import run_simulation
 from terminal.config import load
+from terminal.record.store import Record
 
 # (part, where it is, the name called there): the steps a check goes through, in order
 PARTS: tuple[tuple[str, object, str], ...] = (
@@ -113,8 +113,11 @@ def measured_shift(config_path: Path, workers: int, seed: int, folder: Path) -> 
             config, workers=workers, seed=seed, record_path=folder / "bench-shift.sqlite",
             out=io.StringIO(),
         )  # fmt: skip
-    with sqlite3.connect(f"file:{shift.record_path}?mode=ro", uri=True) as reader:
-        processing = [float(row[0]) for row in reader.execute("SELECT processing_ms FROM checks")]
+    record = Record(shift.record_path)
+    try:
+        processing = [float(check["processing_ms"]) for check in record.checks()]
+    finally:
+        record.close()
     summary = shift.summary
     return ShiftCosts(
         summary.people, len(processing), summary.simulated_s, summary.wall_s, processing, parts,
