@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from simulator.bench.processes import (
+    Watched,
     python_command,
     run_watched,
     slope_mb_per_min,
@@ -20,6 +21,11 @@ from simulator.broker import PrivateBroker
 ENTRY = "terminal.cli.main:main"
 # nobody arrives while the service is watched: one person, due some time in the next 11 days
 IDLE_ARRIVAL_WINDOW_S = 1_000_000
+
+
+def self_check(watched: Watched) -> str:
+    """What ``simulate`` said of its summary against the record and the subscriber."""
+    return "agrees" if watched.exit_code == 0 else f"disagrees (exit {watched.exit_code})"
 
 
 def checkout_env(checkout: Path) -> dict[str, str]:
@@ -87,6 +93,7 @@ def memory_section(repo: Path, folder: Path, day: bool) -> Section:
                 "end MB": settled[-1] if settled else None,
                 "slope MB/min": round(slope, 2) if slope is not None else None,
                 "samples": len(values),
+                "self-check": self_check(watched),
             }
         ],
         [
@@ -108,6 +115,7 @@ def big_shift_section(repo: Path, folder: Path, workers: int) -> Section:
                 "wall s": round(watched.wall_s, 1),
                 "peak resident MB": round(watched.peak_mb, 1),
                 "people per wall s": round(workers / watched.wall_s, 1),
+                "self-check": self_check(watched),
             }
         ],
         ["the peak as the kernel kept it for the process (wait4's ru_maxrss)"],
