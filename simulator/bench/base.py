@@ -119,7 +119,7 @@ def compare(repo: Path, commit: str, folder: Path, sizes: list[int], seed: int) 
         rows,
         [
             f"both sides run `simulate --workers N --seed {seed}` one after the other with this "
-            "interpreter and libraries; the figures from what each prints and the kernel's "
-            "peak; the sections above are n/a on base where its command line has no such figure"
+            "interpreter and libraries; the figures from what each prints and its peak memory "
+            "by /proc; the sections above are n/a on base where its command line has no such figure"
         ],
     )

@@ -12,6 +12,7 @@ from simulator.bench.processes import (
     Watched,
     python_command,
     run_watched,
+    simulated_per_wall_s,
     slope_mb_per_min,
     watch_idle,
 )
@@ -82,6 +83,8 @@ def memory_section(repo: Path, folder: Path, day: bool) -> Section:
     values = [mb for _, mb in watched.samples]
     settled = values[len(values) // 5 :]  # past the start's imports and caches
     slope = slope_mb_per_min(watched.samples)
+    pace = simulated_per_wall_s(watched.output)
+    per_hour = slope / 60 / pace * 3600 if slope is not None and pace else None
     return Section(
         "Memory across a simulated day" if day else "Memory across a short shift (--quick)",
         [
@@ -91,15 +94,15 @@ def memory_section(repo: Path, folder: Path, day: bool) -> Section:
                 "start MB": settled[0] if settled else None,
                 "max MB": max(settled) if settled else None,
                 "end MB": settled[-1] if settled else None,
-                "slope MB/min": round(slope, 2) if slope is not None else None,
+                "slope MB per simulated hour": round(per_hour, 2) if per_hour is not None else None,
                 "samples": len(values),
                 "self-check": self_check(watched),
             }
         ],
         [
             "resident memory of the process sampled every 0.5 s of wall time; start, max, end "
-            "and the slope (least squares) past the first fifth of the run (imports, caches): "
-            "flat memory is a slope near 0"
+            "and the slope (least squares) past the first fifth of the run (imports, caches), "
+            "per hour of the simulated clock: flat memory is a slope near 0"
         ],
     )
 
@@ -118,5 +121,5 @@ def big_shift_section(repo: Path, folder: Path, workers: int) -> Section:
                 "self-check": self_check(watched),
             }
         ],
-        ["the peak as the kernel kept it for the process (wait4's ru_maxrss)"],
+        ["the peak: the process's own high-water mark (VmHWM) at its last sample"],
     )

@@ -1,9 +1,10 @@
 """The gate's commands run as their own processes, watched from outside through /proc: CPU time,
-resident memory sampled while they run, and the peak the kernel kept for them (``wait4``)."""
+resident memory sampled while they run, and its peak."""
 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -21,11 +22,11 @@ class CommandFailed(GateError, RuntimeError):
     pass
 
 
-def rss_mb(pid: int) -> float | None:
-    """The process's resident memory now; None once it has gone."""
+def rss_mb(pid: int, field: str = "VmRSS") -> float | None:
+    """The process's resident memory now (``VmHWM``: its peak so far); None once it has gone."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text(encoding="utf-8").splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024
     except (OSError, ValueError):
         return None
@@ -44,7 +45,8 @@ def cpu_s(pid: int) -> float | None:
 
 @dataclass
 class Watched:
-    """A finished run: its wall time, its peak resident memory by the kernel, its samples."""
+    """A finished run: its wall time, its peak resident memory (to the last sample), its
+    memory sampled while it ran."""
 
     wall_s: float
     peak_mb: float
@@ -87,18 +89,23 @@ def run_watched(
     reader = threading.Thread(target=lambda: chunks.append(out.read()), daemon=True)
     reader.start()
     samples: list[tuple[float, float]] = []
+    # the peak from /proc (VmHWM, this program's since its exec), not wait4's ru_maxrss, which
+    # starts from the size of the bench itself when it forked
+    peak_mb = 0.0
     while True:
-        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+        pid, status, _ = os.wait4(process.pid, os.WNOHANG)
         if pid:
             break
         now = time.perf_counter() - started
         if now > timeout_s:
             process.kill()
-            _, status, usage = os.wait4(process.pid, 0)
+            _, status, _ = os.wait4(process.pid, 0)
             break
-        found = rss_mb(process.pid)
+        found, high = rss_mb(process.pid), rss_mb(process.pid, "VmHWM")
         if found is not None:
             samples.append((round(now, 2), round(found, 1)))
+        if high is not None:
+            peak_mb = max(peak_mb, high)
         time.sleep(every_s)
     process.returncode = os.waitstatus_to_exitcode(status)
     reader.join(30)
@@ -107,7 +114,7 @@ def run_watched(
         tail = " / ".join(output.strip().splitlines()[-3:])
         raise CommandFailed(f"{' '.join(command[-6:])} exited {process.returncode}: {tail}")
     wall_s = time.perf_counter() - started
-    return Watched(wall_s, usage.ru_maxrss / 1024, output, process.returncode, samples)
+    return Watched(wall_s, peak_mb, output, process.returncode, samples)
 
 
 @dataclass(frozen=True)
@@ -163,3 +170,14 @@ def slope_mb_per_min(samples: list[tuple[float, float]]) -> float | None:
     if spread == 0:
         return None
     return 60 * sum((t - mean_t) * (m - mean_m) for t, m in settled) / spread
+
+
+SIMULATED = re.compile(r"([\d.]+) simulated minutes, ([\d.]+) s wall time")
+
+
+def simulated_per_wall_s(output: str) -> float | None:
+    """Simulated seconds per wall second of a ``simulate`` run, from its printed summary."""
+    found = SIMULATED.search(output)
+    if found is None or float(found.group(2)) == 0:
+        return None
+    return 60 * float(found.group(1)) / float(found.group(2))
