@@ -34,11 +34,11 @@ class Sizes:
     idle_s: float
     day: bool
     big_shift: int
-    base_sizes: tuple[int, ...]
+    base_sizes: dict[int, int]  # crowd size -> rounds
 
 
-FULL = Sizes(400, 5000, 5.0, 30.0, True, 1000, (60, 1000))
-QUICK = Sizes(40, 300, 2.0, 5.0, False, 60, (60,))
+FULL = Sizes(400, 5000, 5.0, 30.0, True, 1000, {60: 3, 1000: 1})
+QUICK = Sizes(40, 300, 2.0, 5.0, False, 60, {60: 1})
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -108,7 +108,7 @@ def run(args: argparse.Namespace) -> Report:
         if args.base:
             report.extra["base"] = attempt(
                 f"beside {args.base}",
-                lambda: compare(REPO, args.base, folder, list(sizes.base_sizes), args.seed),
+                lambda: compare(REPO, args.base, folder, sizes.base_sizes, args.seed),
             )
     report.wall_s = time.perf_counter() - started
     return report

@@ -7,6 +7,7 @@ interpreter and libraries; both sides run the same ``simulate`` one after the ot
 from __future__ import annotations
 
 import re
+import statistics
 import subprocess
 import tarfile
 import tomllib
@@ -92,16 +93,35 @@ def _ratio(now: float | None, base: float | None) -> float | None:
     return round(now / base, 2)
 
 
-def compare(repo: Path, commit: str, folder: Path, sizes: list[int], seed: int) -> Section:
+def _median(values: list[float | None]) -> float | None:
+    known = [value for value in values if value is not None]
+    return statistics.median(known) if known else None
+
+
+def median_of(runs: list[Printed]) -> Printed:
+    return Printed(
+        _median([run.p50_ms for run in runs]),
+        _median([run.p95_ms for run in runs]),
+        statistics.median(run.wall_s for run in runs),
+        statistics.median(run.peak_mb for run in runs),
+    )
+
+
+def compare(repo: Path, commit: str, folder: Path, sizes: dict[int, int], seed: int) -> Section:
+    """``sizes``: crowd size -> rounds; each round runs base then now, so that a machine's load
+    that comes and goes falls on both; the figures are each side's medians."""
     checkout = export(repo, commit, folder)
     rows: list[Row] = []
-    for workers in sizes:
+    for workers, rounds in sizes.items():
+        base_runs, now_runs = [], []
         try:
-            base = simulate(checkout, folder, workers, seed)
+            for _ in range(rounds):
+                base_runs.append(simulate(checkout, folder, workers, seed))
+                now_runs.append(simulate(repo, folder, workers, seed))
         except CommandFailed as exc:
             rows.append({"measure": f"simulate --workers {workers}", "base": f"n/a: {exc}"})
             continue
-        now = simulate(repo, folder, workers, seed)
+        base, now = median_of(base_runs), median_of(now_runs)
         for name, base_value, now_value in (
             ("software time per check p50 ms", base.p50_ms, now.p50_ms),
             ("software time per check p95 ms", base.p95_ms, now.p95_ms),
@@ -113,13 +133,15 @@ def compare(repo: Path, commit: str, folder: Path, sizes: list[int], seed: int) 
                 "base": base_value,
                 "now": now_value,
                 "now / base": _ratio(now_value, base_value),
+                "rounds": rounds,
             })  # fmt: skip
     return Section(
         f"Beside {commit}",
         rows,
         [
-            f"both sides run `simulate --workers N --seed {seed}` one after the other with this "
-            "interpreter and libraries; the figures from what each prints and its peak memory "
-            "by /proc; the sections above are n/a on base where its command line has no such figure"
+            f"both sides run `simulate --workers N --seed {seed}` in turn, each round base then "
+            "now, with this interpreter and libraries; the medians of what each prints and of its "
+            "peak memory by /proc; the sections above are n/a on base where its command line "
+            "has no such figure"
         ],
     )
