@@ -87,11 +87,13 @@ def run(args: argparse.Namespace) -> Report:
         ))  # fmt: skip
         print("bench: a measured shift ...", file=sys.stderr, flush=True)
         try:
-            costs = measured_shift(args.config, args.workers, args.seed, folder)
-            print(f"bench: a measured shift took {costs.wall_s:.0f} s", file=sys.stderr)
-            sections["check_time"] = check_section(costs, args.workers, args.seed)
-            sections["check_parts"] = parts_section(costs)
-            sections["i2c"] = i2c_section(costs, bus_clock_hz(REPO / "firmware" / "config.txt"))
+            plain = measured_shift(args.config, args.workers, args.seed, folder, timed=False)
+            timed = measured_shift(args.config, args.workers, args.seed, folder, timed=True)
+            took = plain.wall_s + timed.wall_s
+            print(f"bench: a measured shift, twice, took {took:.0f} s", file=sys.stderr)
+            sections["check_time"] = check_section(plain, args.workers, args.seed)
+            sections["check_parts"] = parts_section(timed)
+            sections["i2c"] = i2c_section(plain, bus_clock_hz(REPO / "firmware" / "config.txt"))
         except (GateError, OSError) as exc:
             for key in ("check_time", "check_parts", "i2c"):
                 sections[key] = not_measured(key, str(exc))

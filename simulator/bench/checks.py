@@ -108,12 +108,17 @@ class ShiftCosts:
     bus: BusTally
 
 
-def measured_shift(config_path: Path, workers: int, seed: int, folder: Path) -> ShiftCosts:
+def measured_shift(
+    config_path: Path, workers: int, seed: int, folder: Path, timed: bool
+) -> ShiftCosts:
+    """The shift with its I2C transactions counted; ``timed``: its parts timed too (the timers
+    cost a little on every frame, so the software time per check comes from a run without)."""
     config = load(config_path)
-    with counting() as bus, timing_parts() as parts:
+    with counting() as bus, ExitStack() as timers:
+        parts = timers.enter_context(timing_parts()) if timed else PartTimes()
         shift = run_simulation(
-            config, workers=workers, seed=seed, record_path=folder / "bench-shift.sqlite",
-            out=io.StringIO(),
+            config, workers=workers, seed=seed, out=io.StringIO(),
+            record_path=folder / f"bench-shift-{'timed' if timed else 'plain'}.sqlite",
         )  # fmt: skip
     record = Record(shift.record_path)
     try:
