@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 # need not run)
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: demo test soak check lint setup system-packages install-service install-display install-centre clean
+.PHONY: demo test soak check bench lint setup system-packages install-service install-display install-centre clean
 
 # the shift in real time beside the worker's display, the security desk and the centre's board
 demo: setup
@@ -28,6 +28,14 @@ soak: setup
 # the fast tier, for a developer between changes: no processes, browsers, PostgreSQL or whole shifts
 check: setup
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal -m "not slow and not soak"
+
+# the gate's costs on this machine, into bench/bench-report.md and .json (under 10 minutes on two
+# cores); BASE=<commit> measures that commit beside it, IMAGES=DIR decodes photos (x.jpg, x.txt)
+BASE ?=
+IMAGES ?=
+BENCH_ARGS ?=
+bench: setup
+	$(BIN)/python -m simulator.bench $(if $(BASE),--base $(BASE)) $(if $(IMAGES),--images $(IMAGES)) $(BENCH_ARGS)
 
 lint: setup
 	$(BIN)/ruff check terminal drivers simulator firmware tests
@@ -111,4 +119,4 @@ install-centre:
 	@echo "Backups: mount a share at /mnt/centre-backup, then: systemctl enable --now gate-centre-backup.timer (docs/centre.md)"
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) var bench .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -18,13 +18,14 @@ import tempfile
 import threading
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from paho.mqtt.enums import CallbackAPIVersion
 
-from simulator.broker import PrivateBroker
+from simulator.broker import BrokerUnavailable, PrivateBroker
 from simulator.subscriber import Subscriber
 from terminal.codes.healthcode import SIMULATOR_KEY_ID, public_key_text, simulator_issuer_key
 from terminal.config import CommandKeyConfig, CommandsConfig, Config, MqttConfig, parse
@@ -39,7 +40,8 @@ from terminal.state import GateState
 PARK, GATE = "bench-park", "bench-gate"
 
 
-def _check(index: int) -> CheckRow:
+def check_row(index: int) -> CheckRow:
+    """A plain admitted check, the ``index``-th of a backlog."""
     return CheckRow(
         event_id=uuid.uuid4().hex, ts="", epoch_s=1_800_000_000.0 + index, park=PARK, gate=GATE,
         person_id=f"W{index:05d}", code="green", temperature_c=36.6, first_c=None,
@@ -48,15 +50,25 @@ def _check(index: int) -> CheckRow:
     )  # fmt: skip
 
 
-def drain(events: int) -> None:
+@dataclass(frozen=True)
+class Drain:
+    events: int
+    written_s: float  # the backlog written into the record, one check per transaction
+    acked_s: float  # from the publisher's start until every event was acknowledged and marked sent
+    received_s: float  # until a subscriber had received every one
+
+
+def measure_drain(events: int) -> Drain:
+    """A backlog of ``events`` checks written into a record on a real file, then sent to a
+    private Mosquitto when the publisher starts."""
     with tempfile.TemporaryDirectory() as folder, PrivateBroker() as broker:
         record = Record(Path(folder) / "backlog.sqlite")
         messages = Messages(PARK, GATE, boot_id="bench-boot", timezone="Asia/Shanghai")
         made = time.perf_counter()
         for index in range(events):
-            row = _check(index)
+            row = check_row(index)
             record.add_check(row, [messages.check(row)])
-        print(f"backlog of {events} checks written in {time.perf_counter() - made:.1f} s")
+        written_s = time.perf_counter() - made
         topics = GateTopics(PARK, GATE)
         subscriber = Subscriber(broker.host, broker.port, topics)
         publisher = Publisher(
@@ -64,17 +76,29 @@ def drain(events: int) -> None:
         )
         started = time.perf_counter()
         publisher.start()
-        assert publisher.flush(timeout_s=600), "the backlog did not drain"
+        if not publisher.flush(timeout_s=600):
+            raise BrokerUnavailable("the backlog did not drain to the private broker in 600 s")
         acked_s = time.perf_counter() - started
         while len(subscriber.received(topics.check)) < events:
             time.sleep(0.01)
         received_s = time.perf_counter() - started
         publisher.stop()
         subscriber.stop()
-        print(f"acknowledged and marked sent: {acked_s:.2f} s ({events / acked_s:.0f} events/s)")
-        print(
-            f"received by a subscriber:     {received_s:.2f} s ({events / received_s:.0f} events/s)"
-        )
+        record.close()
+        return Drain(events, written_s, acked_s, received_s)
+
+
+def drain(events: int) -> None:
+    found = measure_drain(events)
+    print(f"backlog of {events} checks written in {found.written_s:.1f} s")
+    print(
+        f"acknowledged and marked sent: {found.acked_s:.2f} s "
+        f"({events / found.acked_s:.0f} events/s)"
+    )
+    print(
+        f"received by a subscriber:     {found.received_s:.2f} s "
+        f"({events / found.received_s:.0f} events/s)"
+    )
 
 
 def _gate_config(folder: Path, key: Ed25519PrivateKey) -> Config:
