@@ -12,7 +12,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from terminal.centre.database import Database, SqliteDatabase, connect
-from terminal.centre.store import Store, open_store
+from terminal.centre.store import CheckQuery, Store, open_store
 from tests.support.centre_messages import FakeGate
 from tests.support.centre_store import MORNING, feed, store
 from tests.support.pgserver import postgres_server  # noqa: F401  (a fixture)
@@ -218,3 +218,32 @@ def test_no_table_or_column_of_the_centre_can_keep_the_persons_id(tmp_path: Path
         assert _holding(store, ERASED) == []
     finally:
         store.close()
+
+
+def test_an_id_typed_in_another_case_finds_exports_and_erases_the_stored_spelling(
+    store: Store,
+) -> None:
+    """An officer types ``w-erase-7`` for the gates' ``W-erase-7``: the centre names the
+    spelling it holds (the one the gates' commands carry), counts the rows per table, exports
+    them and pseudonymises the person's checks, not just the audit's mentions."""
+    g1 = FakeGate("g1")
+    _a_morning(store, g1)
+    typed = ERASED.lower()
+    store.audit("ines", "search_records", f"person_id={typed}")
+    held = store.persons.held(typed)
+    assert held.stored_id == ERASED
+    assert held.rows["checks"] == 2 and held.rows["flags"] == 1 and held.rows["audit"] == 2
+    assert store.persons.held("W-nobody").rows == {}
+    assert store.persons.held("W-nobody").stored_id == "W-nobody"
+
+    export = store.persons.open_request("export", typed, "hana", MORNING.timestamp(), "asked")
+    file = store.persons.export(export, SHANGHAI)
+    assert file is not None
+    assert [c["person_id"] for c in file["centre"]["checks"]] == [ERASED, ERASED]
+
+    store.persons.erase(typed, PSEUDONYM, "pseudonymise")
+    assert _holding(store, ERASED) == [] and _holding(store, typed) == []
+    assert _holding(store, FINGERPRINT) == []
+    erased_checks = [c for c in store.checks(CheckQuery(person_id=PSEUDONYM))]
+    assert len(erased_checks) == 2
+    assert [c.person_id for c in store.checks(CheckQuery(person_id=KEPT))] == [KEPT]

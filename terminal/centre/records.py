@@ -20,6 +20,7 @@ from terminal.centre.views import (
     VehicleQuery,
     VehicleView,
 )
+from terminal.common.mentions import ascii_lower
 
 _VEHICLE_FIELDS = (
     "plate", "driver", "purpose", "decision", "reason", "by", "driver_check_id",
@@ -58,11 +59,6 @@ def check_view(row: Sequence[Any]) -> CheckView:
 
 def _select(query: CheckQuery) -> str:
     return _FLAGGED_SELECT if query.flagged else _CHECK_SELECT
-
-
-def ascii_lower(text: str) -> str:
-    """As SQL's lower() reads an id (A-Z only: the same on SQLite and PostgreSQL)."""
-    return "".join(chr(ord(c) + 32) if "A" <= c <= "Z" else c for c in text)
 
 
 class Records:

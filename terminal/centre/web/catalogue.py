@@ -99,6 +99,27 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Done at the centre and at these gates ({mode}): {gates}",
     ),
     "person_erase_go": ("删除", "Erase"),
+    "person_erase_held": (
+        "中心以编号 {person} 保存的记录（按表计行数，含其健康码指纹）：",
+        "The centre holds these rows under {person} (per table, its code's fingerprints too):",
+    ),
+    "person_erase_nothing_held": (
+        "中心没有编号为 {person} 的记录（不区分大小写）：中心不会删除任何内容；"
+        "仍可向闸机发送删除指令",
+        "The centre holds nothing under {person} (in any case): nothing will be erased at the "
+        "centre; the erasure may still be sent to the gates",
+    ),
+    "person_table": ("表", "Table"),
+    "person_rows": ("行数", "Rows"),
+    "person_centre_holds": ("中心记录：{counts}", "the centre holds {counts}"),
+    "person_centre_holds_nothing": (
+        "中心没有此编号的记录（不区分大小写）",
+        "the centre holds nothing under this id (in any case)",
+    ),
+    "person_pages_unknown": (
+        "已收 {received} 页，总页数未知",
+        "{received} in, of a number not yet known",
+    ),
     "person_requests": ("申请记录", "Requests"),
     "person_kind_export": ("导出", "export"),
     "person_kind_erase": ("删除", "erasure"),
@@ -370,6 +391,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "outcome_refused": ("被拒绝", "refused"),
     "outcome_failed": ("失败", "failed"),
     "outcome_expired": ("已过期", "expired"),
+    "outcome_not_sent": ("未发送", "not sent"),
     "tier_low": ("低", "low"),
     "tier_medium": ("中", "medium"),
     "tier_high": ("高", "high"),
