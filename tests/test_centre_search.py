@@ -113,6 +113,45 @@ def test_fevers_and_flags_are_found_with_their_clinical_readings(store: Store) -
     assert every["W0001"].flag is None and every["W0002"].clinical_c == 38.4
 
 
+def test_where_a_flagged_person_went_follows_the_outcome_and_their_passage(store: Store) -> None:
+    """As the printed record says it: admitted by staff and through the gate, admitted and
+    turned back within the passage window, admitted with no passage heard, refused (home),
+    still at the secondary check, and a red code sent straight to the named isolation room."""
+    gate = FakeGate("g1")
+    resolved = MORNING + timedelta(minutes=5)
+    for n, (person, outcome, passage) in enumerate([
+        ("W-through", "admitted", "passed"),
+        ("W-back", "admitted", "not_passed"),
+        ("W-nopassage", "admitted", None),
+        ("W-home", "refused", None),
+        ("W-open", None, None),
+    ]):  # fmt: skip
+        row, raised = gate.flagged(MORNING + timedelta(minutes=n), person_id=person)
+        messages = [*raised]
+        if outcome is not None:
+            messages.append(gate.resolved(row.event_id, resolved, outcome, person_id=person))
+        if passage is not None:
+            messages.append(gate.passage(row.event_id, resolved, "waiting"))
+            messages.append(gate.passage(row.event_id, resolved + timedelta(seconds=8), passage))
+        for message in messages:
+            feed(store, message)
+    red = gate.check_row(MORNING, person_id="W-red", decision="deny", reason="code_red",
+                         route="isolation_room", code="red")  # fmt: skip
+    feed(store, gate._numbered(*_topic_payload(gate.messages.check(red))))
+    feed(store, gate.direct_alert(red, "health_code"))
+
+    went = {c.person_id: c.went_to for c in store.checks(CheckQuery(flagged=True))}
+    assert went == {
+        "W-through": "through", "W-back": "turned_back", "W-nopassage": "admitted",
+        "W-home": "refused", "W-open": "secondary_check", "W-red": "isolation_room",
+    }  # fmt: skip
+    assert {c.person_id: c.went_to for c in store.iter_checks(CheckQuery(flagged=True))} == went
+
+
+def _topic_payload(message: object) -> tuple[str, str]:
+    return message.topic, message.payload  # type: ignore[attr-defined]
+
+
 # --- the pages, the CSV and the audit log, served ---------------------------------------------
 @dataclass
 class Served:

@@ -344,6 +344,13 @@ TEXTS: dict[str, tuple[str, str]] = {
     "checked_by_header": ("复检人", "Checked by"),
     "outcome_header": ("处理结果", "Outcome"),
     "went_to_header": ("去向", "Went to"),
+    # where a person a flag stopped went (records.went_to, as the printed record says it)
+    "went_through": ("通过闸机", "through the gate"),
+    "went_turned_back": ("放行后未通过，折返", "turned back"),
+    "went_admitted": ("复检后放行", "admitted"),
+    "went_refused": ("未放行，离开", "home (refused)"),
+    "went_isolation_room": ("隔离室", "isolation room"),
+    "went_secondary_check": ("在复检点", "at the secondary check"),
     "route_through": ("通过闸机", "through the turnstile"),
     "route_aside": ("离开闸机", "stepped aside"),
     "route_isolation_room": ("隔离室", "isolation room"),
