@@ -397,7 +397,7 @@ def test_an_inspector_searches_the_record_and_exports_it_as_csv(
     )
     # a search that makes no sense says which field
     page.goto(f"{centre.url}/records?date_from=2026-13-01")
-    expect(page.locator("#query-problem")).to_contain_text("date_from: not a date")
+    expect(page.locator("#query-problem")).to_contain_text("From: no such day")
     page.close()
 
 
@@ -448,7 +448,7 @@ def test_an_inspector_searches_the_vehicles_and_exports_them_as_csv(
     formula = next(r for r in exported if r["driver"] == "D2")
     assert (formula["plate"], formula["purpose"]) == ("粤B12345", '\'=HYPERLINK("x")')
     page.goto(f"{centre.url}/records/vehicles?date_to=2026-01-01&date_from=2026-02-01")
-    expect(page.locator("#query-problem")).to_contain_text("date_to: before date_from")
+    expect(page.locator("#query-problem")).to_contain_text("To: before From")
     page.close()
 
 

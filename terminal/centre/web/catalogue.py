@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Literal
 
-from terminal.common.printed.words import REASON_WORDS, VEHICLE_WORDS
+from terminal.common.printed.words import CODE_WORDS, REASON_WORDS, VEHICLE_WORDS
 
 Language = Literal["zh", "en"]
 LANGUAGES: tuple[Language, ...] = ("zh", "en")
@@ -290,6 +290,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     # the gates' reasons, as staff name them (shared with the printed record)
     **{f"reason_{reason}": words for reason, words in REASON_WORDS.items()},
+    # a health code's colour as read, and a person no code named: as the printed record says
+    **{f"code_colour_{code}": words for code, words in CODE_WORDS.items()},
+    "unidentified": ("未识别", "unidentified"),
     "fault_internal_error": ("程序错误", "internal error"),
     "fault_record_full": ("记录已满", "record full"),
     "fault_record_unwritable": ("记录无法写入", "record not writable"),
@@ -335,6 +338,17 @@ TEXTS: dict[str, tuple[str, str]] = {
         "decision: no decision is called “{typed}”; the decisions are: {words}",
     ),
     "reasons_searched": ("查询的原因：{words}", "Reasons searched: {words}"),
+    "query_not_a_date": (
+        "{field}：不是日期（年-月-日，如 2026-11-23）：“{typed}”",
+        "{field}: not a date (YYYY-MM-DD): “{typed}”",
+    ),
+    "query_no_such_day": ("{field}：没有这一天：“{typed}”", "{field}: no such day: “{typed}”"),
+    "query_dates_reversed": ("{to}早于{since}", "{to}: before {since}"),
+    "query_too_long": ("{field}：超过{limit}个字符", "{field}: longer than {limit} characters"),
+    "query_flagged": (
+        "{field}：只能选择全部检查或发热与警报",
+        "{field}: every check, or fevers and flags",
+    ),
     "list_separator": ("、", ", "),  # between the words of a list in a line
     "show": ("显示", "Show"),
     "show_all": ("全部检查", "every check"),
