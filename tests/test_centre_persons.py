@@ -346,7 +346,11 @@ def test_a_lower_case_id_exports_and_erases_the_gates_spelling_and_says_what_the
     assert counts["checks"] == "2" and counts["flags"] == "1" and ERASED in page
     pending = re.search(r'name="pending" value="([^"]+)"', page)
     assert pending is not None
-    status, _, _ = _ask(desk, "/persons/erase/confirm", {"pending": pending[1], "typed_id": typed})
+    status, _, erased = _ask(
+        desk, "/persons/erase/confirm", {"pending": pending[1], "typed_id": typed}
+    )
     assert status == 303
+    status, page, _ = _ask(desk, erased)
+    assert status == 200 and "checks：2 处已化名" in page  # noqa: RUF001
     assert _heard(desk, "erase_person")["payload"]["person_id"] == ERASED
     assert _holding(desk.store, ERASED) == [] and desk.store.persons.held(typed).rows == {}

@@ -111,6 +111,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "person_table": ("表", "Table"),
     "person_rows": ("行数", "Rows"),
+    "person_erased_pseudonymised": ("{table}：{count} 处已化名", "{table}: {count} pseudonymised"),
+    "person_erased_deleted": ("{table}：{count} 行已删除", "{table}: {count} rows deleted"),
     "person_centre_holds": ("中心记录：{counts}", "the centre holds {counts}"),
     "person_centre_holds_nothing": (
         "中心没有此编号的记录（不区分大小写）",

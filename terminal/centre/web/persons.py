@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from terminal.centre.erasure import CentreErasure
 from terminal.centre.errors import CentreError
 from terminal.centre.persons import HeldPerson, RequestKind, new_pseudonym
 from terminal.centre.web import auth
@@ -114,6 +115,19 @@ class PersonsPage:
         )  # fmt: skip
         return see_other(f"/persons/{request_id}")
 
+    def _erased_words(self, counts: CentreErasure) -> str:
+        """What the erasure did at the centre, per table, in the centre's language."""
+        parts = [
+            self.web.t("person_erased_pseudonymised", table=table, count=count)
+            for table, count in sorted(counts.pseudonymised.items())
+        ] + [
+            self.web.t("person_erased_deleted", table=table, count=count)
+            for table, count in sorted(counts.deleted.items())
+        ]
+        if not parts:
+            return self.web.t("person_centre_holds_nothing")
+        return self.web.t("list_separator").join(parts)
+
     def _held_words(self, held: HeldPerson) -> str:
         """How many rows per table the centre holds about them, or that it holds none."""
         if not held.rows:
@@ -161,7 +175,7 @@ class PersonsPage:
         payload = {"person_id": pending.person_id, "pseudonym": pseudonym, "mode": mode}
         request_id = await self._ask_every_gate(
             "erase", pending.person_id, visitor, reason, "erase_person", payload,
-            pseudonym=pseudonym, centre=counts.summary(),
+            pseudonym=pseudonym, centre=self._erased_words(counts),
         )  # fmt: skip
         return see_other(f"/persons/{request_id}")
 
