@@ -7,16 +7,12 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
-import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
 import pytest
-from paho.mqtt.enums import CallbackAPIVersion
 from playwright.sync_api import Browser, expect
 
 from simulator.broker import PrivateBroker
@@ -27,7 +23,7 @@ from terminal.centre.web.catalogue import LANGUAGES, TEXTS
 from terminal.link import contract
 from terminal.link.topics import Messages
 from terminal.rules.policy import Reason
-from tests.support.board import local_now, publish
+from tests.support.board import CommandTap, local_now, publish
 from tests.support.centre_fixture import wait_until
 from tests.support.centre_messages import FakeGate
 from tests.support.desk import (
@@ -256,25 +252,6 @@ def test_commands_are_confirmed_sent_to_the_gate_and_their_results_shown(
         gate.close()
 
 
-class CommandTap:
-    """A gate's command topic, listened to: what the centre sent it."""
-
-    def __init__(self, port: int, topic: str) -> None:
-        self.received: list[dict] = []
-        subscribed = threading.Event()
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"tap-{uuid.uuid4().hex}")
-        self.client.on_connect = lambda client, *_: client.subscribe(topic, qos=1)
-        self.client.on_subscribe = lambda *_: subscribed.set()
-        self.client.on_message = lambda c, u, m: self.received.append(json.loads(m.payload))
-        self.client.connect("127.0.0.1", port)
-        self.client.loop_start()
-        assert subscribed.wait(10), "the tap could not subscribe"
-
-    def close(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
-
-
 ROSTER_HEADER = "person_id,name,department,group,nat_tested_at,nat_result\n"
 
 
@@ -397,7 +374,7 @@ def test_an_inspector_searches_the_record_and_exports_it_as_csv(
     )
     # a search that makes no sense says which field
     page.goto(f"{centre.url}/records?date_from=2026-13-01")
-    expect(page.locator("#query-problem")).to_contain_text("date_from: not a date")
+    expect(page.locator("#query-problem")).to_contain_text("From: no such day")
     page.close()
 
 
@@ -448,7 +425,7 @@ def test_an_inspector_searches_the_vehicles_and_exports_them_as_csv(
     formula = next(r for r in exported if r["driver"] == "D2")
     assert (formula["plate"], formula["purpose"]) == ("粤B12345", '\'=HYPERLINK("x")')
     page.goto(f"{centre.url}/records/vehicles?date_to=2026-01-01&date_from=2026-02-01")
-    expect(page.locator("#query-problem")).to_contain_text("date_to: before date_from")
+    expect(page.locator("#query-problem")).to_contain_text("To: before From")
     page.close()
 
 

@@ -6,14 +6,28 @@ fingerprint, keeps the day's counts when it pseudonymises, and deletes where the
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+import http.client
 import json
+import re
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
+import pytest
+
+from simulator.broker import PrivateBroker
 from terminal.centre.database import Database, SqliteDatabase, connect
-from terminal.centre.store import Store, open_store
-from tests.support.centre_messages import FakeGate
+from terminal.centre.running import WebServer
+from terminal.centre.sender import CommandSender
+from terminal.centre.store import CheckQuery, Store, open_store
+from terminal.centre.web import auth
+from terminal.centre.web.app import build_app
+from tests.support.board import CommandTap
+from tests.support.centre_fixture import centre_config, wait_until
+from tests.support.centre_messages import PARK, FakeGate
 from tests.support.centre_store import MORNING, feed, store
 from tests.support.pgserver import postgres_server  # noqa: F401  (a fixture)
 
@@ -218,3 +232,125 @@ def test_no_table_or_column_of_the_centre_can_keep_the_persons_id(tmp_path: Path
         assert _holding(store, ERASED) == []
     finally:
         store.close()
+
+
+def test_an_id_typed_in_another_case_finds_exports_and_erases_the_stored_spelling(
+    store: Store,
+) -> None:
+    """An officer types ``w-erase-7`` for the gates' ``W-erase-7``: the centre names the
+    spelling it holds (the one the gates' commands carry), counts the rows per table, exports
+    them and pseudonymises the person's checks, not just the audit's mentions."""
+    g1 = FakeGate("g1")
+    _a_morning(store, g1)
+    typed = ERASED.lower()
+    store.audit("ines", "search_records", f"person_id={typed}")
+    held = store.persons.held(typed)
+    assert held.stored_id == ERASED
+    assert held.rows["checks"] == 2 and held.rows["flags"] == 1 and held.rows["audit"] == 2
+    assert store.persons.held("W-nobody").rows == {}
+    assert store.persons.held("W-nobody").stored_id == "W-nobody"
+
+    export = store.persons.open_request("export", typed, "hana", MORNING.timestamp(), "asked")
+    file = store.persons.export(export, SHANGHAI)
+    assert file is not None
+    assert [c["person_id"] for c in file["centre"]["checks"]] == [ERASED, ERASED]
+
+    store.persons.erase(typed, PSEUDONYM, "pseudonymise")
+    assert _holding(store, ERASED) == [] and _holding(store, typed) == []
+    assert _holding(store, FINGERPRINT) == []
+    erased_checks = [c for c in store.checks(CheckQuery(person_id=PSEUDONYM))]
+    assert len(erased_checks) == 2
+    assert [c.person_id for c in store.checks(CheckQuery(person_id=KEPT))] == [KEPT]
+
+
+# --- the persons page, served in Chinese, its commands on a real broker ---------------------------
+@dataclasses.dataclass
+class OfficerDesk:
+    store: Store
+    url: str
+    token: str  # a health officer's session
+    tap: CommandTap  # what gate g1 hears
+
+
+@pytest.fixture(scope="module")
+def desk(tmp_path_factory: pytest.TempPathFactory, broker: PrivateBroker) -> Iterator[OfficerDesk]:
+    """A centre in Chinese that knows gate g1 and holds the morning of W-erase-7 (written in
+    capitals by the gate), a health officer signed in, and a tap on g1's commands."""
+    folder = tmp_path_factory.mktemp("persons-desk")
+    config = centre_config(folder, broker.port, gates=["g1"], web={"language": "zh"})
+    opened = open_store(f"sqlite:///{folder}/centre.sqlite")
+    _a_morning(opened, FakeGate("g1"))
+    opened.add_user("hana", "health_officer", auth.hash_password("hana-keeps-the-files"))
+    token = auth.new_token()
+    expires = dt.datetime.now(dt.UTC) + timedelta(hours=1)
+    opened.create_session(auth.token_digest(token), "hana", expires)
+    server = WebServer(build_app(opened, config, CommandSender.connect(config, opened)),
+                       "127.0.0.1", 0)  # fmt: skip
+    server.start()
+    tap = CommandTap(broker.port, f"gate/v1/{PARK}/g1/cmd/+")
+    try:
+        yield OfficerDesk(opened, server.url.rstrip("/"), token, tap)
+    finally:
+        tap.close()
+        server.stop()
+        opened.close()
+
+
+def _ask(desk: OfficerDesk, path: str, form: dict[str, str] | None = None) -> tuple[int, str, str]:
+    """GET (or POST ``form`` with the session's CSRF token): status, body, Location."""
+    where = urlsplit(desk.url)
+    connection = http.client.HTTPConnection(where.hostname or "", where.port, timeout=10)
+    headers = {"Cookie": f"{auth.SESSION_COOKIE}={desk.token}"}
+    try:
+        if form is None:
+            connection.request("GET", path, headers=headers)
+        else:
+            body = urlencode({**form, "csrf": auth.csrf_token(desk.token)})
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            connection.request("POST", path, body=body, headers=headers)
+        response = connection.getresponse()
+        return response.status, response.read().decode("utf-8"), response.getheader("Location", "")
+    finally:
+        connection.close()
+
+
+def _heard(desk: OfficerDesk, name: str) -> dict:
+    """The last command of ``name`` gate g1 heard."""
+    wait_until(lambda: any(c.get("name") == name for c in desk.tap.received), what=name)
+    return [c for c in desk.tap.received if c.get("name") == name][-1]
+
+
+def test_a_lower_case_id_exports_and_erases_the_gates_spelling_and_says_what_the_centre_holds(
+    desk: OfficerDesk,
+) -> None:
+    typed = ERASED.lower()
+    status, _, request = _ask(desk, "/persons/export", {"person_id": typed})
+    assert status == 303
+    assert _heard(desk, "export_person")["payload"]["person_id"] == ERASED
+    status, page, _ = _ask(desk, request)
+    assert status == 200
+    # the gate's answer and its pages, in the page's language
+    assert '<td class="outcome">已发送</td>' in page and "已收 0 页，总页数未知" in page  # noqa: RUF001
+    assert ">sent<" not in page and "0 / ?" not in page
+    held = re.search(r'id="centre-outcome">([^<]*)<', page)
+    assert held is not None and "checks: 2" in held[1]
+    file = desk.store.persons.export(request.rsplit("/", 1)[-1], SHANGHAI)
+    assert file is not None and len(file["centre"]["checks"]) == 2
+
+    # an id the centre holds nothing under: said in red, before anything is done
+    status, page, _ = _ask(desk, "/persons/erase", {"person_id": "W-nobody", "reason": "art. 47"})
+    assert status == 200 and 'data-rows="0"' in page and "中心没有编号为 W-nobody 的记录" in page
+
+    status, page, _ = _ask(desk, "/persons/erase", {"person_id": typed, "reason": "art. 47"})
+    counts = dict(re.findall(r'<tr data-table="(\w+)"><td>\w+</td><td class="count">(\d+)<', page))
+    assert counts["checks"] == "2" and counts["flags"] == "1" and ERASED in page
+    pending = re.search(r'name="pending" value="([^"]+)"', page)
+    assert pending is not None
+    status, _, erased = _ask(
+        desk, "/persons/erase/confirm", {"pending": pending[1], "typed_id": typed}
+    )
+    assert status == 303
+    status, page, _ = _ask(desk, erased)
+    assert status == 200 and "checks：2 处已化名" in page  # noqa: RUF001
+    assert _heard(desk, "erase_person")["payload"]["person_id"] == ERASED
+    assert _holding(desk.store, ERASED) == [] and desk.store.persons.held(typed).rows == {}

@@ -113,6 +113,42 @@ def test_fevers_and_flags_are_found_with_their_clinical_readings(store: Store) -
     assert every["W0001"].flag is None and every["W0002"].clinical_c == 38.4
 
 
+def test_where_a_flagged_person_went_follows_the_outcome_and_their_passage(store: Store) -> None:
+    """As the printed record says it: admitted by staff and through the gate, admitted and
+    turned back within the passage window, admitted with no passage heard, refused (home),
+    still at the secondary check, and a red code sent straight to the named isolation room."""
+    gate = FakeGate("g1")
+    resolved = MORNING + timedelta(minutes=5)
+    for n, (person, outcome, passage) in enumerate([
+        ("W-through", "admitted", "passed"),
+        ("W-back", "admitted", "not_passed"),
+        ("W-nopassage", "admitted", None),
+        ("W-home", "refused", None),
+        ("W-open", None, None),
+    ]):  # fmt: skip
+        row, raised = gate.flagged(MORNING + timedelta(minutes=n), person_id=person)
+        messages = [*raised]
+        if outcome is not None:
+            messages.append(gate.resolved(row.event_id, resolved, outcome, person_id=person))
+        if passage is not None:
+            messages.append(gate.passage(row.event_id, resolved, "waiting"))
+            messages.append(gate.passage(row.event_id, resolved + timedelta(seconds=8), passage))
+        for message in messages:
+            feed(store, message)
+    red = gate.check_row(MORNING, person_id="W-red", decision="deny", reason="code_red",
+                         route="isolation_room", code="red")  # fmt: skip
+    red_check = gate.messages.check(red)
+    feed(store, gate._numbered(red_check.topic, red_check.payload))
+    feed(store, gate.direct_alert(red, "health_code"))
+
+    went = {c.person_id: c.went_to for c in store.checks(CheckQuery(flagged=True))}
+    assert went == {
+        "W-through": "through", "W-back": "turned_back", "W-nopassage": "admitted",
+        "W-home": "refused", "W-open": "secondary_check", "W-red": "isolation_room",
+    }  # fmt: skip
+    assert {c.person_id: c.went_to for c in store.iter_checks(CheckQuery(flagged=True))} == went
+
+
 # --- the pages, the CSV and the audit log, served ---------------------------------------------
 @dataclass
 class Served:
@@ -278,3 +314,56 @@ def test_an_export_is_refused_with_the_field_named_when_the_word_names_nothing(
 ) -> None:
     status, said = get(served, served.english, "/records.csv", reason="sneezing")
     assert status == 400 and said.startswith("reason: no reason is called “sneezing”")
+
+
+def _export(served: Served, base: str, **query: str) -> tuple[str, list[dict[str, str]]]:
+    """The CSV export of a search: the file's name, and its rows."""
+    where = urlsplit(base)
+    connection = http.client.HTTPConnection(where.hostname or "", where.port, timeout=10)
+    try:
+        connection.request(
+            "GET", f"/records.csv?{urlencode(query)}", headers={"Cookie": served.cookies["victor"]}
+        )
+        response = connection.getresponse()
+        assert response.status == 200
+        named = re.search(r'filename="([^"]+)"', response.getheader("Content-Disposition", ""))
+        assert named is not None
+        return named[1], list(csv.DictReader(io.StringIO(response.read().decode("utf-8"))))
+    finally:
+        connection.close()
+
+
+def test_the_chinese_records_page_says_codes_people_places_and_problems_in_chinese(
+    served: Served,
+) -> None:
+    status, page = get(served, served.chinese, "/records")
+    assert status == 200
+    cells = dict(re.findall(r'<td class="code" data-code="(\w+)">([^<]*)</td>', page))
+    assert cells == {"green": "绿码"}
+    assert '<td class="person">未识别' in page and '<td class="person">?' not in page
+    assert 'data-route="isolation_room">隔离室 · Room 3<' in page
+    for query, said in [
+        ({"date_from": "2026-11-31"}, "开始日期：没有这一天：“2026-11-31”"),  # noqa: RUF001
+        ({"date_from": "23/11/2026"}, "开始日期：不是日期"),  # noqa: RUF001
+        ({"date_from": "2026-11-23", "date_to": "2026-11-20"}, "结束日期早于开始日期"),
+    ]:
+        status, page = get(served, served.chinese, "/records", **query)
+        problem = re.search(r'id="query-problem"[^>]*>([^<]*)</p>', page)
+        assert status == 400 and problem is not None and said in problem[1], problem
+        assert "date_" not in problem[1]
+    status, said = get(served, served.english, "/records.csv", date_from="2026-02-30")
+    assert status == 400 and said == "From: no such day: “2026-02-30”"
+    status, said = get(served, served.english, "/records", date_to="2026-11-20",
+                       date_from="2026-11-23")  # fmt: skip
+    assert status == 400 and "To: before From" in said
+
+
+def test_the_csv_is_named_by_the_days_searched_and_says_yes_or_no(served: Served) -> None:
+    day = MORNING.date().isoformat()
+    name, rows = _export(served, served.english, date_from=day, date_to=day)
+    assert name == f"checks-{day}.csv" and len(rows) == 3
+    assert {row["replayed"] for row in rows} == {"no"}
+    name, _ = _export(served, served.english, date_from="2026-05-29", date_to=day)
+    assert name == f"checks-2026-05-29_{day}.csv"
+    name, _ = _export(served, served.english, date_to=day)
+    assert name == f"checks-until-{day}.csv"

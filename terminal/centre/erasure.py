@@ -16,18 +16,23 @@ Erasure (``[privacy] erasure`` in the centre's config):
   command's summary, the audit log) are pseudonymised.
 
 A copy of their data made for an export request is deleted in both modes.
+
+A person id is matched without regard to case, as the records search matches it (by the contract
+an id is ASCII): an officer typing ``w0067`` finds and erases the rows the gates wrote for
+``W0067``, and the commands to the gates carry the spelling the centre holds (the gate's roster's).
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from terminal.centre.database import Database, SqliteDatabase
 from terminal.centre.guarded import Guarded
-from terminal.common.mentions import OWNER_KEYS, Mentions
+from terminal.common.mentions import OWNER_KEYS, Mentions, ascii_lower, same_person
 
 # the staff's own tables and the centre's counters: never a person's data
 NOT_A_PERSONS = frozenset({"users", "sessions", "meta", "privacy"})
@@ -89,13 +94,23 @@ def table_columns(db: Database) -> dict[str, tuple[list[str], list[str]]]:
     return {name: columns for name, columns in found.items() if name not in NOT_A_PERSONS}
 
 
+def _like(column: str, mentions: Mentions) -> str:
+    """A first sieve (the mention's own pattern decides): PostgreSQL's LIKE minds case, and
+    SQL's lower() reads ASCII letters alike on both databases."""
+    read = f"lower({column})" if mentions.ignore_case else column
+    return f"{read} LIKE ? ESCAPE '{LIKE_ESCAPE}'"
+
+
+def _patterns(mentions: Mentions) -> list[str]:
+    return [
+        like_pattern(ascii_lower(word) if mentions.ignore_case else word) for word in mentions.words
+    ]
+
+
 def mentioned_values(db: Database, table: str, column: str, mentions: Mentions) -> list[str]:
     """The distinct values of ``table.column`` that mention the person."""
-    where = " OR ".join(f"{column} LIKE ? ESCAPE '{LIKE_ESCAPE}'" for _ in mentions.words)
-    rows = db.query(
-        f"SELECT DISTINCT {column} FROM {table} WHERE {where}",
-        [like_pattern(word) for word in mentions.words],
-    )
+    where = " OR ".join(_like(column, mentions) for _ in mentions.words)
+    rows = db.query(f"SELECT DISTINCT {column} FROM {table} WHERE {where}", _patterns(mentions))
     return [str(value) for (value,) in rows if mentions.found_in(value)]
 
 
@@ -108,10 +123,8 @@ def person_rows(
     for table, (every, text) in table_columns(db).items():
         if table in skipped or not text or not mentions.words:
             continue
-        where = " OR ".join(
-            f"{column} LIKE ? ESCAPE '{LIKE_ESCAPE}'" for column in text for _ in mentions.words
-        )
-        params = [like_pattern(word) for _ in text for word in mentions.words]
+        where = " OR ".join(_like(column, mentions) for column in text for _ in mentions.words)
+        params = [pattern for _ in text for pattern in _patterns(mentions)]
         rows = db.query(f"SELECT {', '.join(every)} FROM {table} WHERE {where}", params)
         mine = [
             dict(zip(every, row, strict=True))
@@ -123,14 +136,46 @@ def person_rows(
     return found
 
 
-def fingerprints(db: Database, person_id: str) -> set[str]:
-    """The fingerprints of the codes the person's checks carried (in the gates' events)."""
-    found = set()
-    for payload in mentioned_values(db, "events", "payload", Mentions([person_id])):
+def stored_spellings(db: Database, typed: str, leave_out: Iterable[str] = ()) -> Counter[str]:
+    """The spellings of ``typed``, in any case, that the centre's rows and events hold as a
+    person or a driver, with how many rows hold each (the most held is the gates' spelling)."""
+    wanted = ascii_lower(typed)
+    skipped = set(leave_out)
+    held: Counter[str] = Counter()
+    for table, (_, text) in table_columns(db).items():
+        for column in text:
+            if table in skipped or column not in OWNER_KEYS:
+                continue
+            rows = db.query(
+                f"SELECT {column}, count(*) FROM {table} WHERE lower({column}) = ? "
+                f"GROUP BY {column}",
+                (wanted,),
+            )
+            held.update({str(spelling): int(count) for spelling, count in rows})
+    mentions = Mentions([typed], ignore_case=True)
+    for payload in mentioned_values(db, "events", "payload", mentions):
         data = _data_of(payload)
-        if data.get("person_id") == person_id and data.get("code_fingerprint"):
+        for key in OWNER_KEYS:
+            if same_person(data.get(key), typed, ignore_case=True):
+                held[str(data[key])] += 1
+    return held
+
+
+def fingerprints(db: Database, person_id: str) -> set[str]:
+    """The fingerprints of the codes the person's checks carried (in the gates' events), their
+    id read in any case."""
+    found = set()
+    mentions = Mentions([person_id], ignore_case=True)
+    for payload in mentioned_values(db, "events", "payload", mentions):
+        data = _data_of(payload)
+        if same_person(data.get("person_id"), person_id, True) and data.get("code_fingerprint"):
             found.add(str(data["code_fingerprint"]))
     return found
+
+
+def person_mentions(db: Database, person_id: str) -> Mentions:
+    """The person's id in any case, and the fingerprints of the codes they showed."""
+    return Mentions({person_id, *fingerprints(db, person_id)}, ignore_case=True)
 
 
 def _owned(column: str, value: str, person_id: str) -> bool:
@@ -138,10 +183,10 @@ def _owned(column: str, value: str, person_id: str) -> bool:
     event whose person or driver they are) rather than another's that mentions them (a roll
     call naming them among others, a check of someone else on their code)."""
     if column in OWNER_KEYS:
-        return value == person_id
+        return same_person(value, person_id, ignore_case=True)
     if column == "payload":
         data = _data_of(value)
-        return any(data.get(key) == person_id for key in OWNER_KEYS)
+        return any(same_person(data.get(key), person_id, True) for key in OWNER_KEYS)
     return False
 
 
@@ -156,12 +201,12 @@ def _data_of(payload: str) -> dict[str, Any]:
 
 
 def erase_at_centre(guarded: Guarded, person_id: str, pseudonym: str, mode: str) -> CentreErasure:
-    """Erase ``person_id`` from every table of the centre, in one transaction."""
+    """Erase ``person_id`` (in any case) from every table of the centre, in one transaction."""
     counts = CentreErasure()
     with guarded.lock:
         db = guarded.db
         try:
-            mentions = Mentions({person_id, *fingerprints(db, person_id)})
+            mentions = person_mentions(db, person_id)
             for table, (_, text) in table_columns(db).items():
                 for column in text:
                     for value in mentioned_values(db, table, column, mentions):

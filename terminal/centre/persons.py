@@ -26,7 +26,13 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from terminal.centre.database import Database
-from terminal.centre.erasure import CentreErasure, erase_at_centre, person_rows
+from terminal.centre.erasure import (
+    CentreErasure,
+    erase_at_centre,
+    person_mentions,
+    person_rows,
+    stored_spellings,
+)
 from terminal.centre.guarded import Guarded
 from terminal.centre.times import moment
 from terminal.common.mentions import Mentions, owner_masked
@@ -90,6 +96,20 @@ class GateAnswer:
         return self.pages is not None and self.pages_in >= self.pages
 
 
+@dataclass(frozen=True)
+class HeldPerson:
+    """What the centre holds under an id typed in any case (person ids are ASCII)."""
+
+    typed: str
+    spellings: tuple[str, ...]  # as the rows hold them, the most held first
+    rows: dict[str, int]  # table -> its rows that mention them (or a code they showed)
+
+    @property
+    def stored_id(self) -> str:
+        """The spelling the gates wrote (their roster's); the typed one when none is held."""
+        return self.spellings[0] if self.spellings else self.typed
+
+
 def new_pseudonym() -> str:
     """``erased-`` and 8 random hex digits: new for each request, never anybody's id."""
     return f"erased-{secrets.token_hex(4)}"
@@ -150,6 +170,18 @@ class PersonRequests:
             self._guarded.db.commit()
         salt = bytes.fromhex(str(rows[0][0]))
         return hmac.new(salt, person_id.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+
+    def held(self, typed: str) -> HeldPerson:
+        """The spellings of ``typed`` the centre holds and how many rows per table mention the
+        person (the request's own bookkeeping left out)."""
+        with self._guarded.lock:
+            db = self._guarded.db
+            spellings = stored_spellings(db, typed, leave_out=REQUEST_TABLES)
+            found = person_rows(db, person_mentions(db, typed), leave_out=REQUEST_TABLES)
+            db.commit()
+        ordered = sorted(spellings, key=lambda spelling: (-spellings[spelling], spelling))
+        rows = {table: len(found[table]) for table in sorted(found)}
+        return HeldPerson(typed, tuple(ordered), rows)
 
     def open_request(
         self,
@@ -234,7 +266,9 @@ class PersonRequests:
             return None
         with self._guarded.lock:
             held = person_rows(
-                self._guarded.db, Mentions([request.person_id]), leave_out=REQUEST_TABLES
+                self._guarded.db,
+                Mentions([request.person_id], ignore_case=True),
+                leave_out=REQUEST_TABLES,
             )
             pages = self._guarded.db.query(
                 "SELECT p.park, p.gate, p.data FROM person_pages p JOIN person_request_gates g "
@@ -253,7 +287,7 @@ class PersonRequests:
             tables = gates[f"{park}/{gate}"]["tables"]
             for table, rows in json.loads(data).items():
                 tables.setdefault(table, []).extend(
-                    _with_times(owner_masked(row, request.person_id), zone) for row in rows
+                    _with_times(owner_masked(row, request.person_id, True), zone) for row in rows
                 )
         return {
             "person_id": request.person_id,
@@ -262,7 +296,9 @@ class PersonRequests:
             "asked_by": request.asked_by,
             "timezone": zone.key,
             "centre": {
-                table: [_with_times(owner_masked(row, request.person_id), zone) for row in rows]
+                table: [
+                    _with_times(owner_masked(row, request.person_id, True), zone) for row in rows
+                ]
                 for table, rows in held.items()
             },
             "gates": gates,

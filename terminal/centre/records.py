@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from itertools import islice
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from terminal.centre.erasure import like_pattern
 from terminal.centre.guarded import Guarded
 from terminal.centre.schema import CHECK_COLUMNS
 from terminal.centre.times import day_bounds, moment, moment_or_none
@@ -20,6 +22,7 @@ from terminal.centre.views import (
     VehicleQuery,
     VehicleView,
 )
+from terminal.common.mentions import ascii_lower
 
 _VEHICLE_FIELDS = (
     "plate", "driver", "purpose", "decision", "reason", "by", "driver_check_id",
@@ -45,6 +48,40 @@ _CHECK_ORDER = "checks.occurred_s, checks.event_id, checks.park, checks.gate"
 _NO_CASE = frozenset({"gate", "person_id"})
 
 
+# a passage's outcome that counts as gone through (unconfirmed: a gate without a passage contact;
+# unknown: the gate stopped during the window), and one that says the person turned back
+PASSED = frozenset({"passed", "unconfirmed", "unknown"})
+NOT_PASSED = "not_passed"
+PASSAGE_SCHEMA = "gate.passage/1"
+# how long after a flag's resolution its passage may still be heard (a gate that stopped during
+# the window says "unknown" when it starts again)
+PASSAGE_HEARD_WITHIN_S = 86400.0
+
+
+def went_to(
+    outcome: str | None, route: str | None, isolation_room: str | None, passage: str | None
+) -> str | None:
+    """Where the person a flag stopped went: ``through`` (the gate), ``turned_back``,
+    ``admitted`` (by staff; no passage heard), ``refused`` (home), ``isolation_room`` (its
+    name in ``isolation_room``), ``secondary_check`` (still there), or the flag's route.
+
+    It mirrors the printed record's ``went_to`` (terminal/common/printed): the page, the CSV
+    and the printed record must say the same; keep the two alike until one calls the other."""
+    if outcome in ("fever_confirmed", "escorted") or route == "isolation_room":
+        return "isolation_room"  # a confirmed fever, or sent there directly (red code, positive)
+    if isolation_room:
+        return "isolation_room"
+    if outcome == "admitted":
+        if passage in PASSED:
+            return "through"
+        return "turned_back" if passage == NOT_PASSED else "admitted"
+    if outcome == "refused":
+        return "refused"
+    if outcome == "open" and route == "secondary_check":
+        return "secondary_check"
+    return route
+
+
 def check_view(row: Sequence[Any]) -> CheckView:
     """A row of :data:`CHECK_COLUMNS`, then the identity a guard recorded and the flag's."""
     return CheckView(
@@ -58,11 +95,6 @@ def check_view(row: Sequence[Any]) -> CheckView:
 
 def _select(query: CheckQuery) -> str:
     return _FLAGGED_SELECT if query.flagged else _CHECK_SELECT
-
-
-def ascii_lower(text: str) -> str:
-    """As SQL's lower() reads an id (A-Z only: the same on SQLite and PostgreSQL)."""
-    return "".join(chr(ord(c) + 32) if "A" <= c <= "Z" else c for c in text)
 
 
 class Records:
@@ -118,7 +150,38 @@ class Records:
             "checks.park, checks.gate LIMIT ?",
             (*params, limit),
         )
-        return [check_view(row) for row in rows]
+        return self._went(rows)
+
+    def _went(self, rows: Sequence[Sequence[Any]]) -> list[CheckView]:
+        """The rows as views, each flag's ``went_to`` decided by :func:`went_to` (the passages
+        of the checks staff admitted looked up: few among many)."""
+        views = []
+        for row in rows:
+            view = check_view(row)
+            if view.flag is None:
+                views.append(view)
+                continue
+            passage = self._passage(row) if view.outcome == "admitted" else None
+            where = went_to(view.outcome, row[19], view.isolation_room, passage)
+            views.append(replace(view, went_to=where))
+        return views
+
+    def _passage(self, row: Sequence[Any]) -> str | None:
+        """How the passage a secondary check opened ended (its admission id is the check's
+        event id), or None when none closed."""
+        event_id, park, gate, occurred_s, resolved_s = row[0], row[1], row[2], row[3], row[18]
+        until = max(float(occurred_s), float(resolved_s or occurred_s)) + PASSAGE_HEARD_WITHIN_S
+        payloads = self._guarded.read(
+            "SELECT payload FROM events WHERE schema = ? AND occurred_s >= ? AND occurred_s <= ? "
+            "AND park = ? AND gate = ? AND payload LIKE ? ESCAPE '!' ORDER BY occurred_s",
+            (PASSAGE_SCHEMA, occurred_s, until, park, gate, like_pattern(event_id)),
+        )
+        ended = None
+        for (payload,) in payloads:
+            data = json.loads(payload).get("data") or {}
+            if data.get("admission_id") == event_id and data.get("outcome") != "waiting":
+                ended = str(data.get("outcome"))
+        return ended
 
     def iter_checks(self, query: CheckQuery, batch: int = 1000) -> Iterator[CheckView]:
         """Every matching check, oldest first, in batches (a CSV export of a month streams)."""
@@ -133,8 +196,7 @@ class Records:
                 f"ORDER BY {_CHECK_ORDER} LIMIT ?",
                 (*params, *after, batch),
             )
-            for row in rows:
-                yield check_view(row)
+            yield from self._went(rows)
             if len(rows) < batch:
                 return
             after = (rows[-1][3], rows[-1][0], rows[-1][1], rows[-1][2])

@@ -18,13 +18,30 @@ OWNER_KEYS = ("person_id", "driver")
 ANOTHER_PERSON = "(another person)"
 
 
-class Mentions:
-    """Whole-word mentions of a set of words (an id, fingerprints) in a column's text."""
+def ascii_lower(text: str) -> str:
+    """As SQL's lower() reads an id (A-Z only: the same on SQLite and PostgreSQL)."""
+    return "".join(chr(ord(c) + 32) if "A" <= c <= "Z" else c for c in text)
 
-    def __init__(self, words: Iterable[str]) -> None:
+
+def same_person(value: object, person_id: str, ignore_case: bool) -> bool:
+    """Whether ``value`` names ``person_id`` (in any case of its ASCII letters if asked)."""
+    if not isinstance(value, str):
+        return False
+    return ascii_lower(value) == ascii_lower(person_id) if ignore_case else value == person_id
+
+
+class Mentions:
+    """Whole-word mentions of a set of words (an id, fingerprints) in a column's text;
+    ``ignore_case``: in any case of their ASCII letters (the centre matches a person id so, as
+    its search does: by the contract an id is ASCII)."""
+
+    def __init__(self, words: Iterable[str], ignore_case: bool = False) -> None:
         self.words = sorted({w for w in words if w}, key=len, reverse=True)
+        self.ignore_case = ignore_case
         alternatives = "|".join(re.escape(w) for w in self.words) or r"(?!)"
-        self._pattern = re.compile(f"(?<![{_WORD}])(?:{alternatives})(?![{_WORD}])")
+        # ASCII: a Kelvin sign or a long s is never read as a K or an s of an id
+        flags = re.IGNORECASE | re.ASCII if ignore_case else 0
+        self._pattern = re.compile(f"(?<![{_WORD}])(?:{alternatives})(?![{_WORD}])", flags)
 
     def found_in(self, value: object) -> bool:
         if not isinstance(value, str):
@@ -74,7 +91,7 @@ def _map_strings(data: Any, change: Callable[[str], str]) -> Any:
     return data
 
 
-def others_masked(value: Any, person_id: str) -> Any:
+def others_masked(value: Any, person_id: str, ignore_case: bool = False) -> Any:
     """``value`` (a column's value) with anybody but ``person_id`` named as a row's or a
     message's person or driver written :data:`ANOTHER_PERSON` (in a JSON value, at any depth):
     a person's copy of their data is not a copy of anybody else's."""
@@ -83,30 +100,34 @@ def others_masked(value: Any, person_id: str) -> Any:
     parsed = _json_of(value)
     if parsed is None:
         return value
-    masked = _others_masked(parsed, person_id)
+    masked = _others_masked(parsed, person_id, ignore_case)
     if masked == parsed:
         return value
     return json.dumps(masked, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
 
 
-def owner_masked(row: dict[str, Any], person_id: str) -> dict[str, Any]:
+def owner_masked(row: dict[str, Any], person_id: str, ignore_case: bool = False) -> dict[str, Any]:
     """A row with its person or driver, when another's, and its JSON values masked."""
     return {
         key: ANOTHER_PERSON
-        if key in OWNER_KEYS and isinstance(value, str) and value != person_id
-        else others_masked(value, person_id)
+        if key in OWNER_KEYS
+        and isinstance(value, str)
+        and not same_person(value, person_id, ignore_case)
+        else others_masked(value, person_id, ignore_case)
         for key, value in row.items()
     }
 
 
-def _others_masked(data: Any, person_id: str) -> Any:
+def _others_masked(data: Any, person_id: str, ignore_case: bool) -> Any:
     if isinstance(data, dict):
         return {
             key: ANOTHER_PERSON
-            if key in OWNER_KEYS and isinstance(item, str) and item != person_id
-            else _others_masked(item, person_id)
+            if key in OWNER_KEYS
+            and isinstance(item, str)
+            and not same_person(item, person_id, ignore_case)
+            else _others_masked(item, person_id, ignore_case)
             for key, item in data.items()
         }
     if isinstance(data, list):
-        return [_others_masked(item, person_id) for item in data]
+        return [_others_masked(item, person_id, ignore_case) for item in data]
     return data

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -20,7 +21,7 @@ from starlette.routing import Route
 
 from terminal.centre.errors import CentreError
 from terminal.centre.store import CheckQuery, VehicleQuery
-from terminal.centre.web.catalogue import Language, named, text, values_named
+from terminal.centre.web.catalogue import TEXTS, Language, named, text, values_named
 from terminal.centre.web.context import SECURITY_HEADERS, Visitor, Web
 from terminal.centre.web.desk import escalated
 from terminal.centre.web.guards import page
@@ -61,27 +62,49 @@ class QueryProblem(CentreError, ValueError):
     """A search field that cannot be used, named."""
 
 
-def _day(params: dict[str, str], key: str) -> dt.date | None:
+# a search field's name as the form labels it
+_FIELD_LABELS = {"person_id": "person", "flagged": "show"}
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _problem(key: str, language: Language, **values: object) -> QueryProblem:
+    return QueryProblem(text(key, language, **values))
+
+
+def _label(field: str, language: Language) -> str:
+    """The field's name as the form shows it (its own name when the form has no label)."""
+    key = _FIELD_LABELS.get(field, field)
+    return text(key, language) if key in TEXTS else field
+
+
+def _day(params: dict[str, str], key: str, language: Language) -> dt.date | None:
     raw = params.get(key, "").strip()
     if not raw:
         return None
     try:
         return dt.date.fromisoformat(raw)
     except ValueError:
-        raise QueryProblem(f"{key}: not a date (YYYY-MM-DD): {raw[:20]!r}") from None
+        # written as a day is but none such (31 November, month 13): said so, not "not a date"
+        said = "query_no_such_day" if _ISO_DAY.fullmatch(raw) else "query_not_a_date"
+        raise _problem(said, language, field=_label(key, language), typed=raw[:20]) from None
 
 
-def _word(params: dict[str, str], key: str) -> str | None:
+def _word(params: dict[str, str], key: str, language: Language) -> str | None:
     raw = params.get(key, "").strip()
     if len(raw) > MAX_FIELD_CHARS:
-        raise QueryProblem(f"{key}: longer than {MAX_FIELD_CHARS} characters")
+        field = _label(key, language)
+        raise _problem("query_too_long", language, field=field, limit=MAX_FIELD_CHARS)
     return raw or None
 
 
-def _dates(params: dict[str, str]) -> tuple[dt.date | None, dt.date | None]:
-    date_from, date_to = _day(params, "date_from"), _day(params, "date_to")
+def _dates(params: dict[str, str], language: Language) -> tuple[dt.date | None, dt.date | None]:
+    date_from = _day(params, "date_from", language)
+    date_to = _day(params, "date_to", language)
     if date_from and date_to and date_from > date_to:
-        raise QueryProblem("date_to: before date_from")
+        raise _problem(
+            "query_dates_reversed", language,
+            to=_label("date_to", language), since=_label("date_from", language),
+        )  # fmt: skip
     return date_from, date_to
 
 
@@ -90,7 +113,7 @@ def _named(
 ) -> tuple[str, ...]:
     """The values a field's word names (as the page shows them, or the gate's own); one it
     does not name is refused, listing the words there are in the page's language."""
-    typed = _word(params, key)
+    typed = _word(params, key, language)
     if typed is None:
         return ()
     found = values_named(key, typed, values)
@@ -105,30 +128,30 @@ def parse_query(params: dict[str, str], language: Language = "en") -> CheckQuery
     """The search form's fields; every one optional, each named when wrong. A reason or a
     decision is taken in the words the table shows (either language, a part of one) as well as
     the gate's own; a gate and a person id without regard to case."""
-    date_from, date_to = _dates(params)
+    date_from, date_to = _dates(params, language)
     decisions = _named(params, "decision", DECISIONS, language)
     shown = params.get("flagged", "").strip()
     if shown not in ("", "0", "1"):
-        raise QueryProblem("flagged: 1 for fevers and flags only, or nothing")
+        raise _problem("query_flagged", language, field=_label("flagged", language))
     return CheckQuery(
         date_from=date_from,
         date_to=date_to,
-        gate=_word(params, "gate"),
-        person_id=_word(params, "person_id"),
+        gate=_word(params, "gate", language),
+        person_id=_word(params, "person_id", language),
         decision=decisions[0] if len(decisions) == 1 else None,  # both: either will do
         reasons=_named(params, "reason", REASONS, language),
         flagged=shown == "1",
     )
 
 
-def parse_vehicle_query(params: dict[str, str]) -> VehicleQuery:
+def parse_vehicle_query(params: dict[str, str], language: Language = "en") -> VehicleQuery:
     """The vehicles' search: dates, gate, and a plate or a part of one, typed as a guard would
     (a dot, spaces, lower case: matched as the record spells it)."""
-    date_from, date_to = _dates(params)
-    plate = _word(params, "plate")
+    date_from, date_to = _dates(params, language)
+    plate = _word(params, "plate", language)
     if plate is not None:
         plate = "".join(c.upper() if "a" <= c <= "z" else c for c in plate if c not in " ·.-")
-    return VehicleQuery(date_from, date_to, _word(params, "gate"), plate or None)
+    return VehicleQuery(date_from, date_to, _word(params, "gate", language), plate or None)
 
 
 def _cell(value: object, zone: ZoneInfo) -> str:
@@ -136,7 +159,21 @@ def _cell(value: object, zone: ZoneInfo) -> str:
     person reads the local time); anything else as a spreadsheet shows it as text."""
     if isinstance(value, dt.datetime):
         return times.iso_moment(value, zone)
+    if isinstance(value, bool):  # as the column's other words are written, not Python's
+        return "yes" if value else "no"
     return spreadsheet_safe(value)
+
+
+def export_filename(name: str, query: CheckQuery | VehicleQuery, today: dt.date) -> str:
+    """The file named by the days searched: ``checks-2026-11-23.csv``, a range
+    ``checks-2026-11-20_2026-11-23.csv``; with no first day, ``until`` the last (today when
+    the search gave none): it holds everything the centre kept before it."""
+    first, last = query.date_from, query.date_to or today
+    if first is None:
+        return f"{name}-until-{last.isoformat()}.csv"
+    if first == last:
+        return f"{name}-{first.isoformat()}.csv"
+    return f"{name}-{first.isoformat()}_{last.isoformat()}.csv"
 
 
 def csv_lines(
@@ -218,6 +255,9 @@ class Board:
     def parse_checks(self, params: dict[str, str]) -> CheckQuery:
         return parse_query(params, self.web.language)
 
+    def parse_vehicles(self, params: dict[str, str]) -> VehicleQuery:
+        return parse_vehicle_query(params, self.web.language)
+
     async def _search(
         self,
         request: Request,
@@ -268,7 +308,7 @@ class Board:
             return Response(str(exc), status_code=400, media_type="text/plain")
         await self.web.audit(visitor.name, action, describe(query))
         rows = rows_of(query)  # read in the response's worker thread
-        filename = f"{name}-{self.web.today().isoformat()}.csv"
+        filename = export_filename(name, query, self.web.today())
         headers = {**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{filename}"'}
         lines = csv_lines(rows, columns, zone=self.web.tz)
         return StreamingResponse(lines, media_type="text/csv; charset=utf-8", headers=headers)
@@ -308,13 +348,13 @@ class Board:
             return list(self.web.store.vehicles(limit, query))
 
         return await self._search(
-            request, visitor, "vehicle_records.html", parse_vehicle_query, search, "vehicles"
+            request, visitor, "vehicle_records.html", self.parse_vehicles, search, "vehicles"
         )
 
     async def export_vehicles(self, request: Request, visitor: Visitor) -> Response:
         store = self.web.store
         return await self._export(
-            request, visitor, parse_vehicle_query, "export_vehicles", "vehicles",
+            request, visitor, self.parse_vehicles, "export_vehicles", "vehicles",
             store.iter_vehicles, VEHICLE_CSV_COLUMNS,
         )  # fmt: skip
 

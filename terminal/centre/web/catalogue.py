@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Literal
 
-from terminal.common.printed.words import REASON_WORDS, VEHICLE_WORDS
+from terminal.common.printed.words import CODE_WORDS, REASON_WORDS, VEHICLE_WORDS
 
 Language = Literal["zh", "en"]
 LANGUAGES: tuple[Language, ...] = ("zh", "en")
@@ -99,6 +99,29 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Done at the centre and at these gates ({mode}): {gates}",
     ),
     "person_erase_go": ("删除", "Erase"),
+    "person_erase_held": (
+        "中心以编号 {person} 保存的记录（按表计行数，含其健康码指纹）：",
+        "The centre holds these rows under {person} (per table, its code's fingerprints too):",
+    ),
+    "person_erase_nothing_held": (
+        "中心没有编号为 {person} 的记录（不区分大小写）：中心不会删除任何内容；"
+        "仍可向闸机发送删除指令",
+        "The centre holds nothing under {person} (in any case): nothing will be erased at the "
+        "centre; the erasure may still be sent to the gates",
+    ),
+    "person_table": ("表", "Table"),
+    "person_rows": ("行数", "Rows"),
+    "person_erased_pseudonymised": ("{table}：{count} 处已化名", "{table}: {count} pseudonymised"),
+    "person_erased_deleted": ("{table}：{count} 行已删除", "{table}: {count} rows deleted"),
+    "person_centre_holds": ("中心记录：{counts}", "the centre holds {counts}"),
+    "person_centre_holds_nothing": (
+        "中心没有此编号的记录（不区分大小写）",
+        "the centre holds nothing under this id (in any case)",
+    ),
+    "person_pages_unknown": (
+        "已收 {received} 页，总页数未知",
+        "{received} in, of a number not yet known",
+    ),
     "person_requests": ("申请记录", "Requests"),
     "person_kind_export": ("导出", "export"),
     "person_kind_erase": ("删除", "erasure"),
@@ -269,6 +292,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     # the gates' reasons, as staff name them (shared with the printed record)
     **{f"reason_{reason}": words for reason, words in REASON_WORDS.items()},
+    # a health code's colour as read, and a person no code named: as the printed record says
+    **{f"code_colour_{code}": words for code, words in CODE_WORDS.items()},
+    "unidentified": ("未识别", "unidentified"),
     "fault_internal_error": ("程序错误", "internal error"),
     "fault_record_full": ("记录已满", "record full"),
     "fault_record_unwritable": ("记录无法写入", "record not writable"),
@@ -314,6 +340,17 @@ TEXTS: dict[str, tuple[str, str]] = {
         "decision: no decision is called “{typed}”; the decisions are: {words}",
     ),
     "reasons_searched": ("查询的原因：{words}", "Reasons searched: {words}"),
+    "query_not_a_date": (
+        "{field}：不是日期（年-月-日，如 2026-11-23）：“{typed}”",
+        "{field}: not a date (YYYY-MM-DD): “{typed}”",
+    ),
+    "query_no_such_day": ("{field}：没有这一天：“{typed}”", "{field}: no such day: “{typed}”"),
+    "query_dates_reversed": ("{to}早于{since}", "{to}: before {since}"),
+    "query_too_long": ("{field}：超过{limit}个字符", "{field}: longer than {limit} characters"),
+    "query_flagged": (
+        "{field}：只能选择全部检查或发热与警报",
+        "{field}: every check, or fevers and flags",
+    ),
     "list_separator": ("、", ", "),  # between the words of a list in a line
     "show": ("显示", "Show"),
     "show_all": ("全部检查", "every check"),
@@ -323,6 +360,13 @@ TEXTS: dict[str, tuple[str, str]] = {
     "checked_by_header": ("复检人", "Checked by"),
     "outcome_header": ("处理结果", "Outcome"),
     "went_to_header": ("去向", "Went to"),
+    # where a person a flag stopped went (records.went_to, as the printed record says it)
+    "went_through": ("通过闸机", "through the gate"),
+    "went_turned_back": ("放行后未通过，折返", "turned back"),
+    "went_admitted": ("复检后放行", "admitted"),
+    "went_refused": ("未放行，离开", "home (refused)"),
+    "went_isolation_room": ("隔离室", "isolation room"),
+    "went_secondary_check": ("在复检点", "at the secondary check"),
     "route_through": ("通过闸机", "through the turnstile"),
     "route_aside": ("离开闸机", "stepped aside"),
     "route_isolation_room": ("隔离室", "isolation room"),
@@ -370,6 +414,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "outcome_refused": ("被拒绝", "refused"),
     "outcome_failed": ("失败", "failed"),
     "outcome_expired": ("已过期", "expired"),
+    "outcome_not_sent": ("未发送", "not sent"),
     "tier_low": ("低", "low"),
     "tier_medium": ("中", "medium"),
     "tier_high": ("高", "high"),

@@ -17,12 +17,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from terminal.centre.erasure import CentreErasure
 from terminal.centre.errors import CentreError
-from terminal.centre.persons import RequestKind, new_pseudonym
+from terminal.centre.persons import HeldPerson, RequestKind, new_pseudonym
 from terminal.centre.web import auth
 from terminal.centre.web.context import SECURITY_HEADERS, Visitor, Web, see_other
 from terminal.centre.web.guards import action, page, refuse
-from terminal.common.mentions import Mentions
+from terminal.common.mentions import Mentions, ascii_lower
 from terminal.common.times import zone_label
 from terminal.link.contract import PERSON
 
@@ -36,7 +37,8 @@ SHORT_HASH = 12  # what a page shows of a request's hash: enough to tell request
 @dataclass(frozen=True)
 class PendingErasure:
     session: str  # digest of the session that prepared it: only that session may confirm it
-    person_id: str  # held here, in memory, for the confirmation only
+    typed: str  # as the officer typed it: typed again (in any case) to confirm
+    person_id: str  # the centre's spelling of it; held here, in memory, for the confirmation only
     reason: str
     made_s: float
 
@@ -105,10 +107,34 @@ class PersonsPage:
         if person_id is None:
             return await self.show(request, visitor, self.web.t("person_bad_id"), 400)
         reason = self._reason(form) or self.web.t("person_export_default_reason")
+        held = await self.web.call(self.web.store.persons.held, person_id)
+        stored = held.stored_id  # the gates' record holds the roster's spelling
         request_id = await self._ask_every_gate(
-            "export", person_id, visitor, reason, "export_person", {"person_id": person_id}
-        )
+            "export", stored, visitor, reason, "export_person", {"person_id": stored},
+            centre=self._held_words(held),
+        )  # fmt: skip
         return see_other(f"/persons/{request_id}")
+
+    def _erased_words(self, counts: CentreErasure) -> str:
+        """What the erasure did at the centre, per table, in the centre's language."""
+        parts = [
+            self.web.t("person_erased_pseudonymised", table=table, count=count)
+            for table, count in sorted(counts.pseudonymised.items())
+        ] + [
+            self.web.t("person_erased_deleted", table=table, count=count)
+            for table, count in sorted(counts.deleted.items())
+        ]
+        if not parts:
+            return self.web.t("person_centre_holds_nothing")
+        return self.web.t("list_separator").join(parts)
+
+    def _held_words(self, held: HeldPerson) -> str:
+        """How many rows per table the centre holds about them, or that it holds none."""
+        if not held.rows:
+            return self.web.t("person_centre_holds_nothing")
+        separator = self.web.t("list_separator")
+        counts = separator.join(f"{table}: {count}" for table, count in held.rows.items())
+        return self.web.t("person_centre_holds", counts=counts)
 
     async def prepare_erasure(self, request: Request, visitor: Visitor, form: FormData) -> Response:
         person_id, reason = self._person(form), self._reason(form)
@@ -118,13 +144,14 @@ class PersonsPage:
             return await self.show(request, visitor, self.web.t("person_reason_missing"), 400)
         self._forget_stale()
         pending_id = secrets.token_urlsafe(16)
+        held = await self.web.call(self.web.store.persons.held, person_id)
         self.pending[pending_id] = PendingErasure(
-            auth.token_digest(visitor.token), person_id, reason, time.monotonic()
+            auth.token_digest(visitor.token), person_id, held.stored_id, reason, time.monotonic()
         )
         gates = await self.web.call(self.gates)
         return self.web.page(
             "person_erase.html", visitor, pending_id=pending_id, reason=reason,
-            mode=self.web.config.privacy.erasure, gates=[gate for _, gate in gates],
+            mode=self.web.config.privacy.erasure, gates=[gate for _, gate in gates], held=held,
         )  # fmt: skip
 
     async def confirm_erasure(self, request: Request, visitor: Visitor, form: FormData) -> Response:
@@ -135,19 +162,20 @@ class PersonsPage:
             or time.monotonic() - pending.made_s > CONFIRM_WITHIN_S
         ):
             return await self.show(request, visitor, self.web.t("confirm_expired"), 409)
-        if str(form.get("typed_id", "")).strip() != pending.person_id:
+        typed_again = ascii_lower(str(form.get("typed_id", "")).strip())
+        if typed_again != ascii_lower(pending.typed):
             return await self.show(request, visitor, self.web.t("person_typed_id_differs"), 409)
         del self.pending[str(form.get("pending", ""))]
         pseudonym, mode = new_pseudonym(), self.web.config.privacy.erasure
         # the reason is kept: whatever of the id it holds is not
-        reason = Mentions([pending.person_id]).replaced(pending.reason, pseudonym)
+        reason = Mentions([pending.person_id], ignore_case=True).replaced(pending.reason, pseudonym)
         counts = await self.web.call(
             self.web.store.persons.erase, pending.person_id, pseudonym, mode
         )
         payload = {"person_id": pending.person_id, "pseudonym": pseudonym, "mode": mode}
         request_id = await self._ask_every_gate(
             "erase", pending.person_id, visitor, reason, "erase_person", payload,
-            pseudonym=pseudonym, centre=counts.summary(),
+            pseudonym=pseudonym, centre=self._erased_words(counts),
         )  # fmt: skip
         return see_other(f"/persons/{request_id}")
 
@@ -174,8 +202,10 @@ class PersonsPage:
         person_hash = await self.web.call(persons.person_hash, person_id)
         gates = await self.web.call(self.gates)
         said = f"request {request_id}: person {person_hash}; {reason}"
-        if centre is not None:
-            said += f"; mode {mode}; centre: {centre}"
+        if mode is not None:
+            said += f"; mode {mode}"
+        if centre is not None:  # tables and counts, never the person
+            said += f"; centre: {centre}"
         await self.web.audit(visitor.name, f"person_{kind}", f"{said}; {len(gates)} gates"[:500])
         for park, gate in gates:
             try:
