@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from terminal.cli.main import main
-from terminal.common.printed.page import render_html
+from terminal.common.printed.page import Printing, render_html
 from terminal.common.printed.rows import CheckLine, PrintedDay
 from terminal.record.store import SCHEMA_VERSION, Record
 from tests.record_schemas import EARLIER_SCHEMAS
@@ -118,7 +118,11 @@ def test_the_page_has_a_sheet_per_day_with_totals_from_its_rows(config_file: Pat
         (["--from", FIRST_DAY, "--to", FIRST_DAY, "--format", "xls"], "--format: expected csv"),
         (["--from", FIRST_DAY, "--to", FIRST_DAY, "--lang", "fr"], "--lang: expected zh or en"),
         (["--from", "2020-01-01", "--to", "2026-01-01"], "more than 366 days"),
-        (["--from", "2026-13-01", "--to", FIRST_DAY], "--from: expected a date YYYY-MM-DD"),
+        (["--from", "2026-12/01", "--to", FIRST_DAY], "--from: expected a date YYYY-MM-DD"),
+        # a day the calendar lacks is named as such, not as a wrong shape
+        (["--from", "2026-11-31", "--to", FIRST_DAY], "--from: no such day: 2026-11-31"),
+        # nothing is recorded after today (the park's day): a typo of the year, most likely
+        (["--from", FIRST_DAY, "--to", "2036-12-06"], "--to 2036-12-06 is after today"),
     ],
 )
 def test_what_cannot_be_exported_is_refused_in_one_line(
@@ -151,7 +155,7 @@ def test_what_a_gate_recorded_is_printed_as_text_never_as_markup() -> None:
     line = CheckLine("e1", GATE, 1_796_000_000.0, hostile, "green", 33.0, 36.6, "pass",
                      "admit", "admitted", "through")  # fmt: skip
     day = PrintedDay("p", GATE, date(2026, 12, 1), ZONE, (line,))
-    page = render_html([day], "en")
+    page = render_html([day], "en", Printing(1_796_000_000.0, "centre", hostile))
     assert hostile not in page and "&lt;script&gt;" in page
 
 
