@@ -9,6 +9,7 @@ import csv
 import io
 import sqlite3
 from datetime import date
+from html import escape
 from pathlib import Path
 
 import pytest
@@ -77,6 +78,48 @@ def test_the_csv_has_every_check_flag_and_vehicle_of_the_days_asked_for(
     assert admitted["person_id"] == "'=W5"
     vehicle = rows[7]
     assert (vehicle["plate"], vehicle["entered_by"]) == ("粤B12345", "guard-7")
+
+
+def test_the_csv_says_where_each_person_went_and_fills_each_kinds_columns(
+    config_file: Path, tmp_path: Path
+) -> None:
+    rows = exported_csv(config_file, tmp_path, FIRST_DAY, SECOND_DAY)
+    went = {(row["kind"], row["event_id"]): row["went_to"] for row in rows}
+    assert went == {
+        ("check", "c1"): "through",  # the turnstile saw them pass
+        ("check", "c2"): "not_yet_through",  # still in the passage window
+        ("check", "c3"): "isolation_room",  # a red code: straight there from the gate
+        ("check", "f1"): "secondary_check", ("check", "f2"): "secondary_check",
+        ("flag", "f1"): "isolation_room",
+        ("flag", "f2"): "turned_back",  # admitted by staff, never went through
+        ("vehicle", "v1"): "",
+        ("check", "d2"): "released",  # no passage contact to tell
+    }  # fmt: skip
+    red = next(row for row in rows if row["event_id"] == "c3")
+    assert red["route"] == "isolation_room"
+    flags = [row for row in rows if row["kind"] == "flag"]
+    # a flag's outcome says how it ended: no decision, reason or route of a check on its row
+    assert {(row["decision"], row["reason"], row["route"]) for row in flags} == {("", "", "")}
+    assert [row["direction"] for row in rows if row["kind"] == "check"] == [
+        "entry", "entry", "entry", "entry", "entry", "exit"
+    ]  # fmt: skip
+
+
+def test_another_record_is_exported_with_record_and_the_format_in_any_case(
+    config_file: Path, tmp_path: Path
+) -> None:
+    """A copy of the record elsewhere (a simulation's, a backup): ``--record`` reads it
+    instead of the config's; ``HTML`` is ``html``."""
+    other = tmp_path / "copy.sqlite"
+    copy = Record(other)
+    copy.add_check(check("only", at(FIRST_DAY, "10:00:00"), gate=GATE), [])
+    copy.close()
+    out = tmp_path / "copy.html"
+    assert export(config_file, "--record", str(other), "--from", FIRST_DAY, "--to", FIRST_DAY,
+                  "--format", "HTML", "--lang", "en", "--output", str(out)) == 0  # fmt: skip
+    page = out.read_text(encoding="utf-8")
+    assert 'data-event="only"' in page and 'data-event="c1"' not in page
+    assert escape(f"from the gate's record {other} by") in page  # printed from where
 
 
 def test_one_day_exports_that_day_alone(config_file: Path, tmp_path: Path) -> None:
