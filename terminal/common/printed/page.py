@@ -76,6 +76,7 @@ tr.running th {{ background: #fff; font-weight: normal; border: none; padding: 0
   section.day + section.day {{ border-top: none; }}
   thead {{ display: table-header-group; }}
   tr, .signatures {{ break-inside: avoid; }}
+  .signatures {{ break-before: avoid; }}  /* never a sheet of signatures alone */
   h2 {{ break-after: avoid; }}
 }}
 """
@@ -241,9 +242,11 @@ class DayPage:
             row("total_vehicles", totals.vehicles, "vehicles"),
             row("total_vehicles_admitted", totals.vehicles_admitted, "vehicles-admitted"),
         ]
+        # the gate and the day atop the totals too: they may start a sheet of their own
+        running = f'<thead><tr class="running"><th colspan="2">{escape(self.running)}</th></tr>'
         return (
             f"<h2>{escape(self.t('totals'))}</h2>"
-            f'<table class="totals"><tbody>{"".join(lines)}</tbody></table>'
+            f'<table class="totals">{running}</thead><tbody>{"".join(lines)}</tbody></table>'
         )
 
     def _printed(self) -> str:
