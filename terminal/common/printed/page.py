@@ -59,7 +59,10 @@ h1 {{ font-size: 15pt; margin: 0 0 2mm; }}
 h2 {{ font-size: 11.5pt; margin: 5mm 0 1.5mm; }}
 p.meta {{ margin: 0.5mm 0; }}
 table {{ border-collapse: collapse; width: 100%; }}
-th, td {{ border: 1px solid #666; padding: 1mm 1.5mm; text-align: left; vertical-align: top; }}
+th, td {{ border: 1px solid #666; padding: 0.8mm 1.2mm; text-align: left; vertical-align: top; }}
+/* nine columns on A4: a little smaller than the text, so that a row takes one line */
+table.checks, table.flags {{ font-size: 8.5pt; }}
+td.time, td.num, td.direction, td.checked-at {{ white-space: nowrap; }}
 th {{ background: #eee; }}
 td.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
 tr.flagged td {{ font-weight: bold; }}
