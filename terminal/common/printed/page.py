@@ -46,7 +46,7 @@ FONTS = (
 # browser that does not print them leaves the margin empty, the running header still names
 # the gate and the day on every sheet
 PAGE_NUMBER = {
-    "zh": '"第 " counter(page) " / " counter(pages) " 页"',
+    "zh": '"第 " counter(page) " 页，共 " counter(pages) " 页"',
     "en": '"page " counter(page) " of " counter(pages)',
 }
 STYLE = f"""
