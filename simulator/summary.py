@@ -159,12 +159,12 @@ def format_summary(summary: Summary) -> str:
         "",
         f"Shift summary ({people}, {summary.simulated_s / 60:.1f} simulated minutes,"
         f" {summary.wall_s:.1f} s wall time)",
+        *(format_outcome(summary.final) if summary.final is not None else []),
         *(
             [f"  {'day' if len(summary.days) == 1 else 'days'}: {', '.join(summary.days)}"]
             if summary.days
             else []
         ),
-        *(format_outcome(summary.final) if summary.final is not None else []),
         "  how the checks went:",
         f"  checks recorded        {summary.checks}"
         + (" on the way in" if summary.way_out is not None else "")

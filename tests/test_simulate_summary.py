@@ -63,11 +63,11 @@ def test_workers_outside_their_shift_are_refused_at_the_gate_whatever_their_fore
     assert lines[1].startswith("Shift summary (3 people")
     # the day simulated, as `record export --from` asks for it
     first_check = min(row.epoch_s for row in shift.checks_by_person.values())
-    assert lines[2] == f"  day: {local_day(first_check, ZoneInfo(config.gate.timezone))}"
-    assert lines[4] == (
+    assert f"  day: {local_day(first_check, ZoneInfo(config.gate.timezone))}" in lines
+    assert lines[3] == (
         "  refused                2 people: 2 at the gate, 0 by staff after a secondary check"
     )
-    assert sorted(lines[5:7]) == ["    shift_early          1", "    shift_late           1"]
+    assert sorted(lines[4:6]) == ["    shift_early          1", "    shift_late           1"]
 
 
 @pytest.mark.slow  # starts a process
