@@ -27,6 +27,7 @@ from terminal.common.printed.words import (
     CODE_WORDS,
     DIRECTION_WORDS,
     OUTCOME_WORDS,
+    PAGE_NUMBER,
     REASON_WORDS,
     ROUTE_WORDS,
     SCREENING_WORDS,
@@ -42,13 +43,6 @@ FONTS = (
     '"Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", "Microsoft YaHei", '
     '"PingFang SC", "DejaVu Sans", sans-serif'
 )
-# the page number in the sheet's bottom margin (Chromium prints CSS page-margin boxes); a
-# browser that does not print them leaves the margin empty, the running header still names
-# the gate and the day on every sheet
-PAGE_NUMBER = {
-    "zh": '"第 " counter(page) " 页，共 " counter(pages) " 页"',
-    "en": '"page " counter(page) " of " counter(pages)',
-}
 STYLE = f"""
 @page {{ size: A4; margin: 14mm 12mm 16mm; }}
 * {{ box-sizing: border-box; }}

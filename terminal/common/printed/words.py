@@ -139,6 +139,14 @@ OUTCOME_WORDS: dict[str, tuple[str, str]] = {
     "open": ("未处理", "not resolved"),
 }
 
+# the page number in the sheet's bottom margin (Chromium prints CSS page-margin boxes); a
+# browser that does not print them leaves the margin empty, the running header still names
+# the gate and the day on every sheet
+PAGE_NUMBER: dict[Language, str] = {
+    "zh": '"第 " counter(page) " 页，共 " counter(pages) " 页"',
+    "en": '"page " counter(page) " of " counter(pages)',
+}
+
 TEXTS: dict[str, tuple[str, str]] = {
     "title": ("检查记录", "Inspection record"),
     "heading": ("闸机 {gate} · {day}", "Gate {gate} · {day}"),
@@ -150,7 +158,6 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "source_gate": ("闸机记录 {path}", "the gate's record {path}"),
     "source_centre": ("中心数据库", "the centre's store"),
-    "page": ("第 {page} 页", "page {page}"),
     "direction": ("方向", "In/out"),
     "direction_not_kept": ("方向（进/出）：中心不保存", "In/out: not kept at the centre"),
     "screening": ("筛查结论", "Screening"),
