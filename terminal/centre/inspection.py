@@ -44,9 +44,10 @@ class Inspection:
     def lines(self, start_s: float, end_s: float, gate: str | None = None) -> PrintedLines:
         """Everything from ``start_s`` to before ``end_s``, oldest first; ``gate`` None: every
         gate's."""
+        passages = self._passages(start_s, gate)  # read once: checks and flags both need them
         return PrintedLines(
-            self._checks(start_s, end_s, gate),
-            self._flags(start_s, end_s, gate),
+            self._checks(start_s, end_s, gate, passages),
+            self._flags(start_s, end_s, gate, passages),
             self._vehicles(start_s, end_s, gate),
         )
 
@@ -59,7 +60,9 @@ class Inspection:
             params.append(gate)
         return clause, params
 
-    def _checks(self, start_s: float, end_s: float, gate: str | None) -> list[CheckLine]:
+    def _checks(
+        self, start_s: float, end_s: float, gate: str | None, passages: dict[str, str]
+    ) -> list[CheckLine]:
         where, params = self._where("c.occurred_s", start_s, end_s, gate)
         where = where.replace("gate = ?", "c.gate = ?")
         # a person the gate sent straight to the isolation room: its alert names the room
@@ -71,7 +74,6 @@ class Inspection:
             f"WHERE {where} ORDER BY c.occurred_s, c.gate, c.event_id",
             params,
         )
-        passages = self._passages(start_s, gate)
         checks = []
         for *values, room, location in rows:
             line = replace(CheckLine(*values), passage=passages.get(values[0]))
@@ -99,7 +101,9 @@ class Inspection:
                 outcomes[data["admission_id"]] = data["outcome"]
         return outcomes
 
-    def _flags(self, start_s: float, end_s: float, gate: str | None) -> list[FlagLine]:
+    def _flags(
+        self, start_s: float, end_s: float, gate: str | None, passages: dict[str, str]
+    ) -> list[FlagLine]:
         where, params = self._where("raised_s", start_s, end_s, gate)
         marks = ", ".join("?" * len(SECONDARY_KINDS))
         rows = self._guarded.read(
@@ -110,7 +114,6 @@ class Inspection:
             "ORDER BY raised_s, gate, flag_id",
             (*params, *SECONDARY_KINDS),
         )
-        passages = self._passages(start_s, gate)
         flags = []
         for values in rows:
             row = dict(zip(_FLAG_FIELDS, values, strict=True))
