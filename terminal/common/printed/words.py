@@ -181,7 +181,6 @@ TEXTS: dict[str, tuple[str, str]] = {
     "screened": ("额温读数 °C", "Forehead (screened) °C"),
     "core": ("估计核心体温 °C", "Est. core °C"),
     "outcome": ("结果", "Outcome"),
-    "sent_to": ("去向", "Sent to"),
     "admit": ("放行", "admitted"),
     "deny": ("拒绝：{reason}", "refused: {reason}"),
     "clinical": ("临床体温 °C", "Clinical °C"),
