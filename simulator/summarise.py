@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 from simulator.crowd import SimPerson
 from simulator.outcome import final_outcome, guard_decisions
@@ -23,6 +24,7 @@ from simulator.truth import (
     way_out_against_the_truth,
 )
 from simulator.world import Visit, World
+from terminal.common.times import local_day
 from terminal.config import Config
 from terminal.link.topics import GateTopics
 from terminal.record.store import CheckRow, Record
@@ -82,7 +84,10 @@ def summarise(
     flagged = sum(1 for c in checks if c["reason"] == "secondary_check")
     resolved = steps["clinical_reading"]
     fevers_at_gate = [v for v in visits if v.person.core_c >= 37.5]
+    zone = ZoneInfo(config.gate.timezone)
     return Summary(
+        # the local days simulated: `record export --from/--to` asks for these
+        days=tuple(sorted({local_day(c["epoch_s"], zone).isoformat() for c in every_check})),
         people=len(visits),
         checks=len(checks),
         admitted=sum(1 for c in checks if c["decision"] == "admit"),

@@ -75,6 +75,7 @@ class Summary:
     drills: list[tuple[float, float, float | None]] = field(default_factory=list)
     freed: int = 0  # people in front when the alarm freed the turnstile
     day: DayFigures | None = None  # queue, windows and occupancy over the day, with its plot
+    days: tuple[str, ...] = ()  # the local calendar days the checks fell on (YYYY-MM-DD)
     zone: ZoneTally | None = None  # the zone's gates, occupancy, anti-passback and waits
     # a gate that serves both ways: the figures above are its way in's, these its way out's
     way_out: WayOutTally | None = None
@@ -159,6 +160,11 @@ def format_summary(summary: Summary) -> str:
         f"Shift summary ({people}, {summary.simulated_s / 60:.1f} simulated minutes,"
         f" {summary.wall_s:.1f} s wall time)",
         *(format_outcome(summary.final) if summary.final is not None else []),
+        *(
+            [f"  {'day' if len(summary.days) == 1 else 'days'}: {', '.join(summary.days)}"]
+            if summary.days
+            else []
+        ),
         "  how the checks went:",
         f"  checks recorded        {summary.checks}"
         + (" on the way in" if summary.way_out is not None else "")

@@ -84,7 +84,9 @@ def test_a_backup_taken_while_the_gate_writes_holds_the_same_checks(
         writer.join()
     assert code == 0
     [copy] = backups(target)
-    assert "integrity ok" in capsys.readouterr().out
+    said = capsys.readouterr().out
+    # the only backup there: said as it is, not as if 14 were kept
+    assert "integrity ok" in said and "0 older removed, 1 backup kept (up to 14)" in said
     assert oct(copy.stat().st_mode & 0o777) == oct(0o600)  # health data: its owner's alone
     assert [p.name for p in target.iterdir()] == [copy.name]  # no partial file left behind
 
@@ -122,7 +124,7 @@ def test_the_newest_backups_are_kept_and_other_files_left_alone(
     kept = backups(target)
     assert [p.name for p in kept] == [old[3].name, old[4].name, kept[-1].name]
     assert kept[-1] not in old and all(p.exists() for p in others)
-    assert "the newest 3 kept" in capsys.readouterr().out
+    assert "3 older removed, 3 backups kept (up to 3)" in capsys.readouterr().out
 
 
 def test_a_folder_on_the_records_own_disk_is_refused(
@@ -135,6 +137,7 @@ def test_a_folder_on_the_records_own_disk_is_refused(
     assert main(["record", "backup", "--config", str(config)]) == 2
     [line] = capsys.readouterr().err.splitlines()
     assert "on the same disk as" in line and "--allow-same-disk" in line
+    assert "docs/record.md#the-share" in line  # where mounting a share is told
     assert list(target.iterdir()) == []
     # the share not mounted at all: said so, nothing written anywhere
     assert main(["record", "backup", "--config", str(config), "--to",

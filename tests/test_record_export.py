@@ -9,12 +9,13 @@ import csv
 import io
 import sqlite3
 from datetime import date
+from html import escape
 from pathlib import Path
 
 import pytest
 
 from terminal.cli.main import main
-from terminal.common.printed.page import render_html
+from terminal.common.printed.page import Printing, render_html
 from terminal.common.printed.rows import CheckLine, PrintedDay
 from terminal.record.store import SCHEMA_VERSION, Record
 from tests.record_schemas import EARLIER_SCHEMAS
@@ -79,6 +80,48 @@ def test_the_csv_has_every_check_flag_and_vehicle_of_the_days_asked_for(
     assert (vehicle["plate"], vehicle["entered_by"]) == ("粤B12345", "guard-7")
 
 
+def test_the_csv_says_where_each_person_went_and_fills_each_kinds_columns(
+    config_file: Path, tmp_path: Path
+) -> None:
+    rows = exported_csv(config_file, tmp_path, FIRST_DAY, SECOND_DAY)
+    went = {(row["kind"], row["event_id"]): row["went_to"] for row in rows}
+    assert went == {
+        ("check", "c1"): "through",  # the turnstile saw them pass
+        ("check", "c2"): "not_yet_through",  # still in the passage window
+        ("check", "c3"): "isolation_room",  # a red code: straight there from the gate
+        ("check", "f1"): "secondary_check", ("check", "f2"): "secondary_check",
+        ("flag", "f1"): "isolation_room",
+        ("flag", "f2"): "turned_back",  # admitted by staff, never went through
+        ("vehicle", "v1"): "",
+        ("check", "d2"): "released",  # no passage contact to tell
+    }  # fmt: skip
+    red = next(row for row in rows if row["event_id"] == "c3")
+    assert red["route"] == "isolation_room"
+    flags = [row for row in rows if row["kind"] == "flag"]
+    # a flag's outcome says how it ended: no decision, reason or route of a check on its row
+    assert {(row["decision"], row["reason"], row["route"]) for row in flags} == {("", "", "")}
+    assert [row["direction"] for row in rows if row["kind"] == "check"] == [
+        "entry", "entry", "entry", "entry", "entry", "exit"
+    ]  # fmt: skip
+
+
+def test_another_record_is_exported_with_record_and_the_format_in_any_case(
+    config_file: Path, tmp_path: Path
+) -> None:
+    """A copy of the record elsewhere (a simulation's, a backup): ``--record`` reads it
+    instead of the config's; ``HTML`` is ``html``."""
+    other = tmp_path / "copy.sqlite"
+    copy = Record(other)
+    copy.add_check(check("only", at(FIRST_DAY, "10:00:00"), gate=GATE), [])
+    copy.close()
+    out = tmp_path / "copy.html"
+    assert export(config_file, "--record", str(other), "--from", FIRST_DAY, "--to", FIRST_DAY,
+                  "--format", "HTML", "--lang", "en", "--output", str(out)) == 0  # fmt: skip
+    page = out.read_text(encoding="utf-8")
+    assert 'data-event="only"' in page and 'data-event="c1"' not in page
+    assert escape(f"from the gate's record {other} by") in page  # printed from where
+
+
 def test_one_day_exports_that_day_alone(config_file: Path, tmp_path: Path) -> None:
     rows = exported_csv(config_file, tmp_path, SECOND_DAY, SECOND_DAY)
     assert [(row["kind"], row["event_id"]) for row in rows] == [("check", "d2")]
@@ -118,7 +161,11 @@ def test_the_page_has_a_sheet_per_day_with_totals_from_its_rows(config_file: Pat
         (["--from", FIRST_DAY, "--to", FIRST_DAY, "--format", "xls"], "--format: expected csv"),
         (["--from", FIRST_DAY, "--to", FIRST_DAY, "--lang", "fr"], "--lang: expected zh or en"),
         (["--from", "2020-01-01", "--to", "2026-01-01"], "more than 366 days"),
-        (["--from", "2026-13-01", "--to", FIRST_DAY], "--from: expected a date YYYY-MM-DD"),
+        (["--from", "2026-12/01", "--to", FIRST_DAY], "--from: expected a date YYYY-MM-DD"),
+        # a day the calendar lacks is named as such, not as a wrong shape
+        (["--from", "2026-11-31", "--to", FIRST_DAY], "--from: no such day: 2026-11-31"),
+        # nothing is recorded after today (the park's day): a typo of the year, most likely
+        (["--from", FIRST_DAY, "--to", "2036-12-06"], "--to 2036-12-06 is after today"),
     ],
 )
 def test_what_cannot_be_exported_is_refused_in_one_line(
@@ -151,7 +198,7 @@ def test_what_a_gate_recorded_is_printed_as_text_never_as_markup() -> None:
     line = CheckLine("e1", GATE, 1_796_000_000.0, hostile, "green", 33.0, 36.6, "pass",
                      "admit", "admitted", "through")  # fmt: skip
     day = PrintedDay("p", GATE, date(2026, 12, 1), ZONE, (line,))
-    page = render_html([day], "en")
+    page = render_html([day], "en", Printing(1_796_000_000.0, "centre", hostile))
     assert hostile not in page and "&lt;script&gt;" in page
 
 

@@ -10,10 +10,12 @@ import io
 import re
 from collections import Counter
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
+from pypdf import PdfReader
 
 from simulator.broker import PrivateBroker
 from terminal.cli.main import main
@@ -83,6 +85,8 @@ def assert_totals_agree_with_rows(sheet: Locator) -> None:
     isolated = sheet.locator('tr.check[data-route="isolation_room"]').count()
     rooms = sheet.locator('tr.flag[data-isolation="yes"]').count()
     assert count(totals.locator("tr.isolation .count")) == isolated + rooms
+    assert count(totals.locator("tr.isolation-gate .count")) == isolated
+    assert count(totals.locator("tr.isolation-check .count")) == rooms
 
 
 def test_the_gate_page_shows_a_signed_sheet_per_day_with_its_totals(
@@ -120,18 +124,90 @@ def test_the_gate_page_shows_a_signed_sheet_per_day_with_its_totals(
         page.close()
 
 
+def test_where_each_person_went_is_what_the_turnstile_saw(
+    browser: Browser, gate_pages: dict[str, Path]
+) -> None:
+    """An admission, by the gate or by staff after a secondary check, went where its passage
+    says; a person the gate sent to the isolation room directly is sent to the room its config
+    names, as after a confirmed fever."""
+    page = browser.new_page(viewport={"width": 1200, "height": 1400})
+    try:
+        page.goto(gate_pages["en"].as_uri())
+        first = page.locator(f'section.day[data-day="{FIRST_DAY}"]')
+        went = {
+            event: first.locator(f'tr[data-event="{event}"] td.route').inner_text()
+            for event in ("c1", "c2", "c3")
+        }
+        assert went == {"c1": "through the gate", "c2": "admitted, not yet through", "c3": ROOM}
+        staff = first.locator('tr.flag[data-flag="f2"]')
+        expect(staff.locator("td.outcome")).to_have_text("admitted by staff")
+        expect(staff.locator("td.went-to")).to_have_text("turned back (did not pass in time)")
+        expect(first.locator("table.totals tr.turned-back .count")).to_have_text("1")
+        second = page.locator(f'section.day[data-day="{SECOND_DAY}"]')
+        expect(second.locator('tr[data-event="d2"] td.direction')).to_have_text("out")
+        expect(first.locator('tr[data-event="c1"] td.direction')).to_have_text("in")
+    finally:
+        page.close()
+
+
+def test_each_check_shows_the_screening_word_and_the_estimated_core(
+    browser: Browser, gate_pages: dict[str, Path]
+) -> None:
+    """A forehead of 35.9 sent to the guard beside one of 33.4 admitted: the screening's word and
+    its estimate of the core explain it, and a footnote says each person is judged against
+    their own usual or the crowd."""
+    page = browser.new_page(viewport={"width": 1200, "height": 1400})
+    try:
+        page.goto(gate_pages["en"].as_uri())
+        first = page.locator(f'section.day[data-day="{FIRST_DAY}"]')
+        headers = first.locator("table.checks thead tr:not(.running) th").all_inner_texts()
+        assert "Forehead (screened) °C" in headers and "Est. core °C" in headers
+        fever = first.locator('tr[data-event="f1"]')
+        expect(fever.locator("td.screened")).to_have_text("35.9")
+        expect(fever.locator("td.core")).to_have_text("38.3")
+        expect(fever.locator("td.screening")).to_have_text("to the guard")
+        expect(first.locator('tr[data-event="c1"] td.screening')).to_have_text("pass")
+        expect(first.locator("p.screening-note")).to_contain_text("the person's own usual")
+    finally:
+        page.close()
+
+
+def test_every_printed_sheet_names_the_gate_the_day_and_who_printed_it(
+    browser: Browser, gate_pages: dict[str, Path]
+) -> None:
+    page = browser.new_page()
+    try:
+        page.goto(gate_pages["en"].as_uri())
+        first = page.locator(f'section.day[data-day="{FIRST_DAY}"]')
+        # the gate and the day in every table's header rows: repeated on each printed sheet
+        running = first.locator("thead tr.running")
+        # checks, secondary checks, vehicles, the totals
+        expect(running).to_have_text([f"Inspection record: Gate {GATE} · {FIRST_DAY}"] * 4)
+        printed = first.locator("p.printed").inner_text()
+        record = gate_pages["config"].parent / "record.sqlite"
+        assert re.fullmatch(
+            rf"Printed \d{{4}}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00 from the gate's record "
+            rf"{re.escape(str(record))} by \S+",
+            printed,
+        ), printed
+        expect(first.locator("p.direction-note")).to_have_count(0)  # the gate keeps it
+    finally:
+        page.close()
+
+
 def test_the_chinese_page_is_in_chinese(browser: Browser, gate_pages: dict[str, Path]) -> None:
     page = browser.new_page()
     try:
         page.goto(gate_pages["zh"].as_uri())
         expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
         first = page.locator(f'section.day[data-day="{FIRST_DAY}"]')
-        expect(first.locator("h1")).to_have_text(f"检查记录: 闸机 {GATE} · {FIRST_DAY}")
+        # a full-width colon, as in every other Chinese label
+        expect(first.locator("h1")).to_have_text(f"检查记录：闸机 {GATE} · {FIRST_DAY}")
         expect(first.locator("p.zone")).to_have_text("时间均为 Asia/Shanghai (UTC+08:00)")
         expect(first.locator('tr[data-event="c3"] td.outcome')).to_have_text("拒绝：红码")
         expect(first.locator('tr.flag[data-flag="f1"] td.outcome')).to_have_text("确认发热")
         expect(first.locator(".signature")).to_have_text(["检查人员", "安保负责人", "日期"])
-        assert not re.search(r"[A-Za-z]{4,}", first.locator("table.totals").inner_text())
+        assert not re.search(r"[A-Za-z]{4,}", first.locator("table.totals tbody").inner_text())
     finally:
         page.close()
 
@@ -148,7 +224,16 @@ def test_the_pdf_has_a_sheet_per_day(gate_pages: dict[str, Path]) -> None:
                  "--output", str(out)]) == 0  # fmt: skip
     pdf = out.read_bytes()
     assert pdf.startswith(b"%PDF-")
-    assert len(re.findall(rb"/Type\s*/Page\b", pdf)) == 2
+    pages = [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
+    # every sheet names its gate and day (a long day's next sheets too) and its number, in the
+    # PDF's own text; each day starts a sheet of its own
+    named = []
+    for number, words in enumerate(pages, 1):
+        assert f"page {number} of {len(pages)}" in words
+        [day] = set(re.findall(rf"Gate {GATE} · (\d{{4}}-\d\d-\d\d)", words))
+        named.append(day)
+    assert named[0] == FIRST_DAY and named[-1] == SECOND_DAY and named == sorted(named)
+    assert named.count(FIRST_DAY) >= 2  # the first day runs over to a second sheet here
 
 
 # --- the centre ----------------------------------------------------------------------------
@@ -229,5 +314,98 @@ def test_the_centre_exports_the_printed_record_from_its_store(
         expect(page.locator("#printed-problem")).to_contain_text(
             f"date_from {today} is after date_to 2020-01-01"
         )
+    finally:
+        page.close()
+
+
+def test_the_centres_record_says_where_people_went_and_who_printed_it(
+    browser: Browser, centre: Centre
+) -> None:
+    """Yesterday at gate-p, as the centre heard it: a red code the gate sent to its isolation
+    room, an admission that went through, one admitted by staff who turned back."""
+    yesterday = local_now(centre) - timedelta(days=1)
+    gate = FakeGate("gate-p", park=PARK)
+    sent_away = {
+        "person_id": "P-RED",
+        "decision": "deny",
+        "reason": "code_red",
+        "route": "isolation_room",
+        "code": "red",
+        "event_id": "red-at-gate-p",
+    }
+    red = gate.check_row(yesterday, **sent_away)  # type: ignore[arg-type]
+    through = gate.check_row(yesterday, person_id="P-IN", event_id="went-through-p")
+    flag, flagged = gate.flagged(yesterday, person_id="P-STAFF")
+    _ingest(centre, [
+        gate.check(yesterday, **sent_away),
+        gate.direct_alert(red, "health_code", ("Room 3", "east wing")),
+        gate.check(yesterday, person_id="P-IN", event_id=through.event_id),
+        gate.passage(through.event_id, yesterday + timedelta(seconds=3), "passed"),
+        *flagged,
+        gate.resolved(flag.event_id, yesterday + timedelta(minutes=2), "admitted",
+                      person_id="P-STAFF"),
+        gate.passage(flag.event_id, yesterday + timedelta(minutes=2, seconds=8), "not_passed"),
+    ])  # fmt: skip
+    day = yesterday.date().isoformat()
+    page = signed_in(browser, centre, "victor")
+    try:
+        response = page.request.get(
+            f"{centre.url}/records/printed/export?date_from={day}&date_to={day}&gate=gate-p"
+            "&format=html&lang=en"
+        )
+        assert response.ok
+        page.set_content(response.text())
+        sheet = page.locator("section.day")
+        expect(sheet.locator(f'tr[data-event="{red.event_id}"] td.route')).to_have_text(
+            "Room 3, east wing"
+        )
+        expect(sheet.locator(f'tr[data-event="{through.event_id}"] td.route')).to_have_text(
+            "through the gate"
+        )
+        expect(sheet.locator("tr.flag td.went-to")).to_have_text(
+            "turned back (did not pass in time)"
+        )
+        expect(sheet.locator("p.printed")).to_contain_text("from the centre's store by victor")
+        # the gates do not send which way a check led: said once, the column left empty
+        expect(sheet.locator("p.direction-note")).to_have_text("In/out: not kept at the centre")
+        expect(sheet.locator("tr.check td.direction")).to_have_text(["\u2013"] * 3)
+        assert_totals_agree_with_rows(sheet)
+    finally:
+        page.close()
+
+
+def test_the_centre_refuses_a_gate_it_lacks_days_to_come_and_a_pdf_it_cannot_print(
+    browser: Browser,
+    centre: Centre,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    today = local_now(centre).date()
+    tomorrow = (today + timedelta(days=1)).isoformat()
+    page = signed_in(browser, centre, "victor")
+    before = audit_entries(centre, "victor")
+    try:
+        export = f"{centre.url}/records/printed/export?date_from={today}"
+
+        def refused(query: str, status: int) -> str:
+            response = page.request.get(export + query)
+            assert response.status == status
+            page.set_content(response.text())
+            return page.locator("#printed-problem").inner_text()
+
+        said = refused(f"&date_to={today}&gate=gate-nowhere&format=csv", 400)
+        assert said == "There is no gate called “gate-nowhere”"
+        assert f"date_to {tomorrow} is after today" in refused(f"&date_to={tomorrow}", 400)
+        # Chromium, but no Chinese font on the centre's machine: the server's to fix
+        (tmp_path / "chromium").symlink_to("/usr/bin/chromium")
+        (tmp_path / "fc-list").write_text("#!/bin/sh\nexit 0\n", encoding="utf-8")
+        (tmp_path / "fc-list").chmod(0o755)
+        monkeypatch.setenv("PATH", str(tmp_path))
+        said = refused(f"&date_to={today}&gate=gate-p&format=pdf&lang=zh", 503)
+        assert said == (
+            "This centre cannot print Chinese PDFs: install fonts-noto-cjk, or choose English"
+        )
+        # nothing was exported: nothing audited
+        assert audit_entries(centre, "victor") == before
     finally:
         page.close()

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tomllib
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -19,6 +20,7 @@ from simulator.crowd import SimPerson
 from simulator.progress import LogsBesideTheBar, Progress
 from simulator.runner import run_simulation
 from simulator.summary import format_summary
+from terminal.common.times import local_day
 from tests.conftest import make_config
 
 REPO = Path(__file__).resolve().parent.parent
@@ -59,6 +61,9 @@ def test_workers_outside_their_shift_are_refused_at_the_gate_whatever_their_fore
     text = format_summary(summary)
     lines = text.splitlines()
     assert lines[1].startswith("Shift summary (3 people")
+    # the day simulated, as `record export --from` asks for it
+    first_check = min(row.epoch_s for row in shift.checks_by_person.values())
+    assert f"  day: {local_day(first_check, ZoneInfo(config.gate.timezone))}" in lines
     assert lines[3] == (
         "  refused                2 people: 2 at the gate, 0 by staff after a secondary check"
     )

@@ -6,6 +6,7 @@ the gate's own export makes from its record."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import NamedTuple
 
 from terminal.centre.guarded import Guarded
@@ -43,9 +44,10 @@ class Inspection:
     def lines(self, start_s: float, end_s: float, gate: str | None = None) -> PrintedLines:
         """Everything from ``start_s`` to before ``end_s``, oldest first; ``gate`` None: every
         gate's."""
+        passages = self._passages(start_s, gate)  # read once: checks and flags both need them
         return PrintedLines(
-            self._checks(start_s, end_s, gate),
-            self._flags(start_s, end_s, gate),
+            self._checks(start_s, end_s, gate, passages),
+            self._flags(start_s, end_s, gate, passages),
             self._vehicles(start_s, end_s, gate),
         )
 
@@ -58,17 +60,50 @@ class Inspection:
             params.append(gate)
         return clause, params
 
-    def _checks(self, start_s: float, end_s: float, gate: str | None) -> list[CheckLine]:
-        where, params = self._where("occurred_s", start_s, end_s, gate)
+    def _checks(
+        self, start_s: float, end_s: float, gate: str | None, passages: dict[str, str]
+    ) -> list[CheckLine]:
+        where, params = self._where("c.occurred_s", start_s, end_s, gate)
+        where = where.replace("gate = ?", "c.gate = ?")
+        # a person the gate sent straight to the isolation room: its alert names the room
         rows = self._guarded.read(
-            "SELECT event_id, gate, occurred_s, person_id, code, object_c, temperature_c, "
-            f"screening, decision, reason, route FROM checks WHERE {where} "
-            "ORDER BY occurred_s, gate, event_id",
+            "SELECT c.event_id, c.gate, c.occurred_s, c.person_id, c.code, c.object_c, "
+            "c.temperature_c, c.screening, c.decision, c.reason, c.route, "
+            "f.isolation_room, f.isolation_location FROM checks c "
+            "LEFT JOIN flags f ON f.flag_id = c.event_id AND c.route = 'isolation_room' "
+            f"WHERE {where} ORDER BY c.occurred_s, c.gate, c.event_id",
             params,
         )
-        return [CheckLine(*row) for row in rows]
+        checks = []
+        for *values, room, location in rows:
+            line = replace(CheckLine(*values), passage=passages.get(values[0]))
+            if line.route == "isolation_room":
+                named = {"isolation_room": room, "isolation_location": location}
+                line = replace(line, isolation_room=_room(named))
+            checks.append(line)
+        return checks
 
-    def _flags(self, start_s: float, end_s: float, gate: str | None) -> list[FlagLine]:
+    def _passages(self, start_s: float, gate: str | None) -> dict[str, str]:
+        """Each admission's passage outcome as the gates sent it (an open passage, then its
+        close: the close wins), for admissions from ``start_s`` on, by admission id."""
+        where, params = "occurred_s >= ?", list[object]([start_s])
+        if gate is not None:
+            where += " AND gate = ?"
+            params.append(gate)
+        rows = self._guarded.read(
+            f"SELECT payload FROM events WHERE {where} AND schema = ? ORDER BY occurred_s",
+            (*params, "gate.passage/1"),
+        )
+        outcomes: dict[str, str] = {}
+        for (payload,) in rows:
+            data = json.loads(payload)["data"]
+            if data["outcome"] != "waiting" or data["admission_id"] not in outcomes:
+                outcomes[data["admission_id"]] = data["outcome"]
+        return outcomes
+
+    def _flags(
+        self, start_s: float, end_s: float, gate: str | None, passages: dict[str, str]
+    ) -> list[FlagLine]:
         where, params = self._where("raised_s", start_s, end_s, gate)
         marks = ", ".join("?" * len(SECONDARY_KINDS))
         rows = self._guarded.read(
@@ -100,6 +135,7 @@ class Inspection:
                     outcome=outcome,
                     reason=row["reason"],
                     isolation_room=_room(row) if isolated else None,
+                    passage=passages.get(row["flag_id"]) if outcome == "admitted" else None,
                 )
             )
         return flags

@@ -1,19 +1,21 @@
 """``gate-terminal record ...``: the gate's written record for the people who ask for it.
 
 ``record export --config FILE --from YYYY-MM-DD --to YYYY-MM-DD --format csv|html|pdf
-[--lang zh|en] [--output PATH]`` writes the checks, secondary checks and vehicles of those local
-days (the gate's ``gate.timezone``) as a CSV, a printable page (a sheet per day, to sign) or its
-PDF, to PATH or to the standard output. The record is read read-only: a running gate goes on
-writing. ``record backup`` copies the record off the SD card (:mod:`terminal.cli.record_backup`).
-Each command of the group is one ``_add_*`` function and one entry in ``RUNS``.
+[--lang zh|en] [--record PATH] [--output PATH]`` writes the checks, secondary checks and
+vehicles of those local days (the gate's ``gate.timezone``) as a CSV, a printable page (a sheet
+per day, to sign) or its PDF, to PATH or to the standard output. The record is read read-only:
+a running gate goes on writing. ``record backup`` copies the record off the SD card
+(:mod:`terminal.cli.record_backup`). Each command of the group is one ``_add_*`` function
+and one entry in ``RUNS``.
 """
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
+import time
 from collections.abc import Callable
-from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -21,23 +23,18 @@ from terminal.cli.record_backup import add_backup_parser, run_backup
 from terminal.common.printed.export import (
     FORMATS,
     ExportProblem,
+    day_of,
     days_asked,
     exported,
     format_of,
     language_of,
 )
+from terminal.common.printed.page import Printing
 from terminal.common.printed.rows import printed_days
 from terminal.common.printed.words import LANGUAGES
-from terminal.common.times import day_bounds
+from terminal.common.times import day_bounds, local_day
 from terminal.config import load
 from terminal.record.inspection import Inspection
-
-
-def _day(text: str, name: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise ExportProblem(f"{name}: expected a date YYYY-MM-DD, got {text[:20]!r}") from None
 
 
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
@@ -64,6 +61,13 @@ def _add_export(actions: argparse._SubParsersAction) -> None:
     export.add_argument("--format", default="csv", metavar="|".join(FORMATS))
     export.add_argument("--lang", default="zh", metavar="|".join(LANGUAGES))
     export.add_argument(
+        "--record",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="a record other than the config's record.path (a copy, a backup, a simulation's)",
+    )
+    export.add_argument(
         "--output", type=Path, default=None, metavar="PATH", help="default: standard output"
     )
 
@@ -72,18 +76,33 @@ def run(args: argparse.Namespace) -> int:
     return RUNS[args.record_command](args)
 
 
+def _who() -> str:
+    """The OS user printing (the gate's record is the ``gate`` user's)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # a uid with no name (a container)
+        return "?"
+
+
 def _export(args: argparse.Namespace) -> int:
-    kind = args.format
-    format_of(kind)
+    kind = format_of(args.format)
     language = language_of(args.lang)
-    days = days_asked(_day(args.first, "--from"), _day(args.last, "--to"))
+    first, last = day_of(args.first, "--from"), day_of(args.last, "--to")
     config = load(Path(args.config))  # a ConfigError is the caller's to report
-    path = config.resolved(config.record.path)
-    if not path.is_file():
-        raise ExportProblem(f"{path}: no record here (record.path in {config.source})")
     zone = ZoneInfo(config.gate.timezone)
+    now_s = time.time()
+    days = days_asked(first, last, local_day(now_s, zone))
+    if args.record is not None:
+        path = args.record
+        if not path.is_file():
+            raise ExportProblem(f"--record {path}: no record here")
+    else:
+        path = config.resolved(config.record.path)
+        if not path.is_file():
+            raise ExportProblem(f"{path}: no record here (record.path in {config.source})")
     start_s, end_s = day_bounds(days[0], zone)[0], day_bounds(days[-1], zone)[1]
-    with Inspection(path, config.gate.id) as record:
+    room = f"{config.secondary.isolation_room}, {config.secondary.isolation_location}"
+    with Inspection(path, config.gate.id, room) as record:
         printed = printed_days(
             config.gate.park,
             [config.gate.id],
@@ -93,7 +112,8 @@ def _export(args: argparse.Namespace) -> int:
             record.flags(start_s, end_s),
             record.vehicles(start_s, end_s),
         )
-    data = exported(printed, kind, language)
+    printing = Printing(now_s, "gate", _who(), str(path))
+    data = exported(printed, kind, language, printing)
     if args.output is None:
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()

@@ -11,7 +11,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from terminal.common.backups import BackupNames, BackupRefused, check_target, take_backup
+from terminal.common.backups import (
+    BackupNames,
+    BackupRefused,
+    check_target,
+    kept,
+    take_backup,
+)
 from terminal.config import load
 from terminal.record.backup import copy_record
 
@@ -59,14 +65,15 @@ def run_backup(args: argparse.Namespace) -> int:
     keep = args.keep or config.backup.keep
     check_target(source, target, allow_same_disk=args.allow_same_disk)
     checks: list[int] = []
+    names = BackupNames(f"record-{config.gate.id}-", ".sqlite")
     final, removed = take_backup(
         target,
-        BackupNames(f"record-{config.gate.id}-", ".sqlite"),
+        names,
         lambda partial: checks.append(copy_record(source, partial)),
         keep=keep,
     )
     print(
         f"record backed up to {final} ({checks[0]} checks, integrity ok); "
-        f"{len(removed)} older removed, the newest {keep} kept"
+        f"{len(removed)} older removed, {kept(target, names, keep)}"
     )
     return 0

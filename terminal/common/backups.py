@@ -71,7 +71,7 @@ def check_target(source: Path, target: Path, *, allow_same_disk: bool) -> None:
     if not allow_same_disk and disk_of(os.stat(target).st_dev) == disk_of(os.stat(source).st_dev):
         raise BackupRefused(
             f"{target}: on the same disk as {source}, so lost with it: mount a share there "
-            "(docs/record.md), or give --allow-same-disk"
+            "(docs/record.md#the-share), or give --allow-same-disk"
         )
 
 
@@ -117,6 +117,13 @@ def rotate(target: Path, names: BackupNames, keep: int) -> list[Path]:
     for path in removed:
         path.unlink()
     return removed
+
+
+def kept(target: Path, names: BackupNames, keep: int) -> str:
+    """How many backups of these names the folder holds, out of the most kept:
+    ``1 backup kept (up to 14)``."""
+    count = sum(1 for p in target.iterdir() if names.matches(p.name) and p.is_file())
+    return f"{count} backup{'' if count == 1 else 's'} kept (up to {keep})"
 
 
 def _flush(path: Path) -> None:

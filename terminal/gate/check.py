@@ -175,7 +175,9 @@ class Check:
             row = dataclasses.replace(row, rest_until=iso_utc(due_s))
         messages = [self.messages.check(row)]
         if decision.alert is not None:
-            messages.append(self.messages.alert(row, decision.alert))
+            room = self.config.secondary
+            isolation = (room.isolation_room, room.isolation_location)
+            messages.append(self.messages.alert(row, decision.alert, isolation))
         hold = None  # a later admission by staff, after a secondary check, holds it too
         if code.code is not None and code.replay_of is None:
             hold = Hold(code.code.fingerprint, code.code.person_id, self._hold_until(person, at))

@@ -126,7 +126,11 @@ class Messages:
         )
         return OutboxMessage(self.topics.check, contract.to_json(event))
 
-    def alert(self, row: CheckRow, kind: str) -> OutboxMessage:
+    def alert(
+        self, row: CheckRow, kind: str, isolation: tuple[str, str] | None = None
+    ) -> OutboxMessage:
+        """``isolation``: the room and where it is, for a person the gate sends there itself
+        (a red code, a positive test): security and the printed record name it."""
         # the guard is told why: the screened reading against what it was held to
         why = (
             {
@@ -150,6 +154,11 @@ class Messages:
                     "first_c": _round(row.first_c),
                     "route": row.route,
                     **why,
+                    **(
+                        {"isolation_room": isolation[0], "isolation_location": isolation[1]}
+                        if isolation is not None and row.route == "isolation_room"
+                        else {}
+                    ),
                 },
             }
         )

@@ -33,10 +33,13 @@ class RecordUnreadable(GateError):
 class Inspection:
     """A record opened read-only; close it (or use ``with``) when done."""
 
-    def __init__(self, path: Path, gate: str) -> None:
-        """``gate``: this gate's id, for the rows the record keeps without one (vehicles)."""
+    def __init__(self, path: Path, gate: str, isolation_room: str | None = None) -> None:
+        """``gate``: this gate's id, for the rows the record keeps without one (vehicles);
+        ``isolation_room``: the room (and where it is) the gate sends people to directly (a
+        red code, a positive test), as its config names it."""
         self.path = path
         self.gate = gate
+        self.isolation_room = isolation_room
         try:
             self._db = sqlite3.connect(
                 f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000
@@ -45,7 +48,7 @@ class Inspection:
             version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
             self._columns = {
                 table: {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
-                for table in ("checks", "secondary_steps", "vehicles")
+                for table in ("checks", "secondary_steps", "vehicles", "passages")
             }
         except sqlite3.Error as exc:
             raise RecordUnreadable(f"{path}: not a record that can be read ({exc})") from None
@@ -91,6 +94,7 @@ class Inspection:
             "WHERE epoch_s >= ? AND epoch_s < ? ORDER BY epoch_s, event_id",
             (start_s, end_s),
         )
+        passages = self._passages(start_s)
         return [
             CheckLine(
                 event_id=row["event_id"],
@@ -105,9 +109,25 @@ class Inspection:
                 reason=row["reason"],
                 route=row["route"],
                 direction=row["direction"],
+                passage=passages.get(row["event_id"]),
+                isolation_room=self.isolation_room if row["route"] == "isolation_room" else None,
             )
             for row in rows
         ]
+
+    def _passages(self, start_s: float) -> dict[str, str]:
+        """The outcome of each of this gate's passages released from ``start_s`` on (a staff
+        admission comes after its check: any time after), by admission (the check's event id,
+        or a flag's id for an admission by staff)."""
+        if not self._columns["passages"]:
+            return {}  # a record from before passages were kept
+        # ours only: another gate of the zone heard on the operations link names itself
+        ours = " AND gate IS NULL" if "gate" in self._columns["passages"] else ""
+        rows = self._query(
+            f"SELECT admission_id, outcome FROM passages WHERE released_s >= ?{ours}",
+            (start_s,),
+        )
+        return {row["admission_id"]: row["outcome"] for row in rows}
 
     def flags(self, start_s: float, end_s: float) -> list[FlagLine]:
         """Every secondary check opened from ``start_s`` to before ``end_s``, with its clinical
@@ -132,9 +152,13 @@ class Inspection:
             tuple(row["flag_id"] for row in opened),
         ):
             steps.setdefault(step["flag_id"], []).append(step)
-        return [self._flag(row, steps.get(row["flag_id"], [])) for row in opened]
+        passages = self._passages(start_s)
+        return [
+            self._flag(row, steps.get(row["flag_id"], []), passages.get(row["flag_id"]))
+            for row in opened
+        ]
 
-    def _flag(self, opened: sqlite3.Row, steps: list[sqlite3.Row]) -> FlagLine:
+    def _flag(self, opened: sqlite3.Row, steps: list[sqlite3.Row], passage: str | None) -> FlagLine:
         reading = next((step for step in steps if step["step"] == "clinical_reading"), None)
         outcome, reason, room = "open", None, None
         for step in steps:
@@ -158,6 +182,7 @@ class Inspection:
             outcome=outcome,
             reason=reason,
             isolation_room=room,
+            passage=passage if outcome == "admitted" else None,
         )
 
     def vehicles(self, start_s: float, end_s: float) -> list[VehicleLine]:

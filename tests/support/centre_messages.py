@@ -158,8 +158,10 @@ class FakeGate:
         )
         return self._numbered(message.topic, message.payload)
 
-    def direct_alert(self, row: CheckRow, kind: str) -> tuple[str, bytes]:
-        message = self.messages.alert(row, kind)
+    def direct_alert(
+        self, row: CheckRow, kind: str, isolation: tuple[str, str] | None = None
+    ) -> tuple[str, bytes]:
+        message = self.messages.alert(row, kind, isolation)
         return self._numbered(message.topic, message.payload)
 
     def realert(

@@ -549,6 +549,20 @@ TEXTS: dict[str, tuple[str, str]] = {
     "muster_account": ("已到", "Accounted for"),
     "muster_accounted_by": ("{user}确认已到", "accounted for by {user}"),
     "muster_gone": ("该人员不在此次点名名单中或已确认", "Not on this roll call, or ticked already"),
+    # the printed record: a gate the park does not have; a PDF this centre's machine cannot make
+    "printed_unknown_gate": ("没有名为“{gate}”的闸机", "There is no gate called “{gate}”"),
+    "printed_no_chinese_font": (
+        "本中心无法打印中文 PDF：请安装 fonts-noto-cjk，或选择英文",
+        "This centre cannot print Chinese PDFs: install fonts-noto-cjk, or choose English",
+    ),
+    "printed_no_browser": (
+        "本中心无法打印 PDF：请安装 chromium，或选择 HTML 格式",
+        "This centre cannot print PDFs: install chromium, or choose the HTML format",
+    ),
+    "printed_pdf_failed": (
+        "本中心未能打印此 PDF，请稍后再试或选择 HTML 格式",
+        "This centre could not print the PDF: try again later, or choose the HTML format",
+    ),
 }
 
 

@@ -14,30 +14,24 @@ from starlette.routing import Route
 
 from terminal.centre.web.context import SECURITY_HEADERS, Visitor, Web
 from terminal.centre.web.guards import page
-from terminal.common.errors import GateError
 from terminal.common.printed.export import (
     FORMATS,
     ExportProblem,
+    day_of,
     days_asked,
     exported,
     file_name,
     format_of,
     language_of,
 )
+from terminal.common.printed.page import Printing
+from terminal.common.printed.pdf import NoBrowser, NoChineseFont, PdfUnavailable
 from terminal.common.printed.rows import PrintedDay, printed_days
 from terminal.common.printed.words import Language
 from terminal.common.safetext import printable
 from terminal.common.times import day_bounds
 
 MAX_GATE_CHARS = 64
-
-
-def _date(params: dict[str, str], key: str) -> dt.date:
-    raw = params.get(key, "").strip()
-    try:
-        return dt.date.fromisoformat(raw)
-    except ValueError:
-        raise ExportProblem(f"{key}: not a date (YYYY-MM-DD): {raw[:20]!r}") from None
 
 
 class Printed:
@@ -76,21 +70,29 @@ class Printed:
     async def export(self, request: Request, visitor: Visitor) -> Response:
         params = dict(request.query_params)
         try:
-            first, last = _date(params, "date_from"), _date(params, "date_to")
-            kind = params.get("format", "html")
-            format_of(kind, "format")
+            first = day_of(params.get("date_from", ""), "date_from")
+            last = day_of(params.get("date_to", ""), "date_to")
+            kind = format_of(params.get("format", "html"), "format")
             language: Language = language_of(params.get("lang", self.web.language), "lang")
             gate = printable(params.get("gate", "").strip()[:MAX_GATE_CHARS]) or None
-            days = days_asked(first, last, ("date_from", "date_to"))
+            days = days_asked(first, last, self.web.today(), ("date_from", "date_to"))
         except ExportProblem as exc:
             return await self._form(visitor, params, self.web.t("bad_query", detail=exc), 400)
+        if gate is not None and gate not in await self._gates():
+            problem = self.web.t("printed_unknown_gate", gate=gate)
+            return await self._form(visitor, params, problem, 400)
+        printed = await self.web.call(self._days, days, gate, self.web.tz)
+        printing = Printing(self.web.now().timestamp(), "centre", visitor.name)
+        try:
+            data = await self.web.call(exported, printed, kind, language, printing)
+        except PdfUnavailable as exc:
+            # the centre's machine lacks what a PDF needs: a server problem, not the search's
+            key = {NoBrowser: "printed_no_browser", NoChineseFont: "printed_no_chinese_font"}
+            problem = self.web.t(key.get(type(exc), "printed_pdf_failed"))
+            return await self._form(visitor, params, problem, 503)
+        # audited once the file is made: a refused or failed export exported nothing
         detail = f"{days[0]}..{days[-1]} gate={gate or 'all'} format={kind} lang={language}"
         await self.web.audit(visitor.name, "export_record", detail)
-        printed = await self.web.call(self._days, days, gate, self.web.tz)
-        try:
-            data = await self.web.call(exported, printed, kind, language)
-        except GateError as exc:  # no PDF can be made here: say what to install
-            return await self._form(visitor, params, self.web.t("bad_query", detail=exc), 503)
         name = file_name(gate or "all-gates", first, last, kind)
         headers = {**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'}
         return Response(data, media_type=FORMATS[kind].media_type, headers=headers)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from terminal.common.errors import GateError
-from terminal.common.printed.page import render_html
+from terminal.common.printed.page import Printing, render_html
 from terminal.common.printed.pdf import print_pdf
 from terminal.common.printed.rows import MAX_DAYS, PrintedDay, days_between
 from terminal.common.printed.table import csv_text
@@ -32,9 +32,35 @@ class ExportProblem(GateError, ValueError):
     """What was asked for cannot be exported: the field named, and why."""
 
 
-def days_asked(first: date, last: date, names: tuple[str, str] = ("--from", "--to")) -> list[date]:
-    """Every local day from ``first`` to ``last``; a range backwards or longer than a year is
-    refused naming the fields (``names``) it came from."""
+def day_of(value: str, name: str) -> date:
+    """``value`` as a calendar day: a wrong shape and a day the calendar lacks (2026-11-31) are
+    told apart, naming the field."""
+    raw = value.strip()
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        pass
+    parts = raw.split("-")
+    if (
+        len(parts) == 3
+        and [len(part) for part in parts] == [4, 2, 2]
+        and raw.replace("-", "").isdigit()
+    ):
+        raise ExportProblem(f"{name}: no such day: {raw}")
+    raise ExportProblem(f"{name}: expected a date YYYY-MM-DD, got {raw[:20]!r}")
+
+
+def days_asked(
+    first: date,
+    last: date,
+    today: date,
+    names: tuple[str, str] = ("--from", "--to"),
+) -> list[date]:
+    """Every local day from ``first`` to ``last``; a range backwards, longer than a year or
+    reaching past ``today`` (the park's local day: nothing is recorded there yet) is refused
+    naming the fields (``names``) it came from."""
+    if last > today:
+        raise ExportProblem(f"{names[1]} {last} is after today ({today}): nothing recorded yet")
     if first > last:
         raise ExportProblem(f"{names[0]} {first} is after {names[1]} {last}")
     if (last - first).days + 1 > MAX_DAYS:
@@ -45,24 +71,28 @@ def days_asked(first: date, last: date, names: tuple[str, str] = ("--from", "--t
     return days_between(first, last)
 
 
-def format_of(value: str, name: str = "--format") -> Format:
-    if value not in FORMATS:
+def format_of(value: str, name: str = "--format") -> str:
+    """The format's name (``PDF`` is ``pdf``)."""
+    kind = value.strip().lower()
+    if kind not in FORMATS:
         raise ExportProblem(f"{name}: expected {', '.join(FORMATS)}, got {value[:20]!r}")
-    return FORMATS[value]
+    return kind
 
 
 def language_of(value: str, name: str = "--lang") -> Language:
     for language in LANGUAGES:
-        if value == language:
+        if value.strip().lower() == language:
             return language
     raise ExportProblem(f"{name}: expected {' or '.join(LANGUAGES)}, got {value[:20]!r}")
 
 
-def exported(days: Sequence[PrintedDay], kind: str, language: Language) -> bytes:
+def exported(
+    days: Sequence[PrintedDay], kind: str, language: Language, printing: Printing
+) -> bytes:
     """The file's bytes in format ``kind`` (checked by :func:`format_of`)."""
     if kind == "csv":
         return csv_text(days).encode("utf-8")
-    page = render_html(days, language)
+    page = render_html(days, language, printing)
     if kind == "html":
         return page.encode("utf-8")
     return print_pdf(page, language)

@@ -26,6 +26,14 @@ class PdfUnavailable(GateError):
     """No PDF can be made here: what is missing, and what to install."""
 
 
+class NoBrowser(PdfUnavailable):
+    """Chromium is not installed."""
+
+
+class NoChineseFont(PdfUnavailable):
+    """A Chinese page, and no Chinese font to print it with."""
+
+
 def find_browser() -> Path | None:
     for name in BROWSERS:
         found = shutil.which(name)
@@ -53,12 +61,12 @@ def print_pdf(html: str, language: Language, browser: Path | None = None) -> byt
     """The PDF of ``html``; :class:`PdfUnavailable` when it cannot be made here."""
     browser = browser or find_browser()
     if browser is None:
-        raise PdfUnavailable(
+        raise NoBrowser(
             "--format pdf needs Chromium (apt-get install chromium); "
             "the html format prints from any browser"
         )
     if language == "zh" and not has_chinese_font():
-        raise PdfUnavailable(
+        raise NoChineseFont(
             "a Chinese PDF needs a Chinese font (apt-get install fonts-noto-cjk); "
             "or choose --lang en"
         )

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
+from terminal.common.printed.went import WentTo, went_to
 from terminal.common.times import local_day
 
 # the screening's words for a person whose reading was taken, whatever was decided
@@ -42,6 +43,11 @@ class CheckLine:
     reason: str
     route: str
     direction: str | None = None  # entry or exit; None where it is not known (the centre)
+    passage: str | None = None  # the admission's passage outcome (passages.py); None: not known
+    isolation_room: str | None = None  # sent there by the gate: the room and where it is
+
+    def went_to(self) -> WentTo | None:
+        return went_to(None, self.route, self.isolation_room, self.passage)
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,10 @@ class FlagLine:
     outcome: str  # fever_confirmed, admitted, refused, open
     reason: str | None  # the reason of the decision after the check
     isolation_room: str | None  # where they were taken, when they were ("": its name unknown)
+    passage: str | None = None  # admitted by staff: their passage's outcome; None: not known
+
+    def went_to(self) -> WentTo | None:
+        return went_to(self.outcome, None, self.isolation_room, self.passage)
 
 
 @dataclass(frozen=True)
@@ -89,13 +99,19 @@ class DayTotals:
     told_to_rest: int
     told_to_wait: int
     fevers_confirmed: int
-    isolation: int
+    isolation_from_gate: int
+    isolation_after_check: int
+    turned_back: int  # admitted, at the gate or by staff, and did not pass within the window
     vehicles: int
     vehicles_admitted: int
 
     @property
     def refused_total(self) -> int:
         return sum(self.refused.values())
+
+    @property
+    def isolation(self) -> int:
+        return self.isolation_from_gate + self.isolation_after_check
 
 
 @dataclass(frozen=True)
@@ -120,7 +136,7 @@ class PrintedDay:
             for line in self.checks
             if line.decision == "deny" and line.route not in NOT_YET_DECIDED
         )
-        isolated_at_gate = sum(line.route == "isolation_room" for line in self.checks)
+        went = [line.went_to() for line in self.checks] + [f.went_to() for f in self.flags]
         return DayTotals(
             checks=len(self.checks),
             screened=sum(line.screening in SCREENED for line in self.checks),
@@ -131,8 +147,9 @@ class PrintedDay:
             told_to_rest=sum(line.route == "rest" for line in self.checks),
             told_to_wait=sum(line.route == "wait" for line in self.checks),
             fevers_confirmed=sum(flag.outcome == "fever_confirmed" for flag in self.flags),
-            isolation=isolated_at_gate
-            + sum(flag.isolation_room is not None for flag in self.flags),
+            isolation_from_gate=sum(line.route == "isolation_room" for line in self.checks),
+            isolation_after_check=sum(flag.isolation_room is not None for flag in self.flags),
+            turned_back=sum(where is not None and where.where == "turned_back" for where in went),
             vehicles=len(self.vehicles),
             vehicles_admitted=sum(vehicle.decision == "admit" for vehicle in self.vehicles),
         )

@@ -11,15 +11,20 @@ from collections.abc import Iterable, Iterator
 from zoneinfo import ZoneInfo
 
 from terminal.common.printed.rows import PrintedDay
+from terminal.common.printed.went import WentTo
 from terminal.common.spreadsheet import spreadsheet_safe
 from terminal.common.times import iso
 
 COLUMNS = (
     "kind", "park", "gate", "day", "at", "event_id", "person_id", "direction", "code",
-    "screened_c", "estimated_core_c", "screening", "decision", "reason", "route",
+    "screened_c", "estimated_core_c", "screening", "decision", "reason", "route", "went_to",
     "clinical_c", "checked_by", "checked_at", "outcome", "isolation_room",
     "plate", "driver", "purpose", "entered_by",
 )  # fmt: skip
+
+
+def _where(went: WentTo | None) -> str | None:
+    return None if went is None else went.where
 
 
 def _rows(day: PrintedDay, zone: ZoneInfo) -> Iterator[dict[str, object]]:
@@ -30,14 +35,17 @@ def _rows(day: PrintedDay, zone: ZoneInfo) -> Iterator[dict[str, object]]:
             "person_id": check.person_id, "direction": check.direction, "code": check.code,
             "screened_c": check.screened_c, "estimated_core_c": check.estimated_core_c,
             "screening": check.screening, "decision": check.decision, "reason": check.reason,
-            "route": check.route,
+            "route": check.route, "went_to": _where(check.went_to()),
         }  # fmt: skip
     for flag in day.flags:
         yield {
             **common, "kind": "flag", "at": iso(flag.raised_s, zone), "event_id": flag.flag_id,
             "person_id": flag.person_id, "screened_c": flag.screened_c,
-            "estimated_core_c": flag.estimated_core_c, "reason": flag.reason,
-            "clinical_c": flag.clinical_c, "checked_by": flag.checked_by,
+            "estimated_core_c": flag.estimated_core_c,
+            # why staff refused the person after the check; the outcome says the rest
+            "reason": flag.reason if flag.outcome == "refused" else None,
+            "went_to": _where(flag.went_to()), "clinical_c": flag.clinical_c,
+            "checked_by": flag.checked_by,
             "checked_at": iso(flag.checked_s, zone), "outcome": flag.outcome,
             "isolation_room": flag.isolation_room,
         }  # fmt: skip

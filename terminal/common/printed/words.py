@@ -101,6 +101,36 @@ ROUTE_WORDS: dict[str, tuple[str, str]] = {
     "rest": ("休息后复测", "rest, then scan again"),
 }
 
+# where a person went, as :func:`terminal.common.printed.went.went_to` tells it
+WENT_TO_WORDS: dict[str, tuple[str, str]] = {
+    "through": ("已通过闸机", "through the gate"),
+    "turned_back": ("放行后未通过（折返）", "turned back (did not pass in time)"),
+    "not_yet_through": ("放行，尚未通过", "admitted, not yet through"),
+    "released": ("放行（闸机未感知通过）", "released (passage not sensed)"),
+    "isolation_room": ("隔离室", "isolation room"),
+    "aside": ("退后离开", "stepped aside"),
+    "secondary_check": ("复检点", "secondary check"),
+    "wait": ("原地等候", "wait at the gate"),
+    "rest": ("休息后复测", "rest, then scan again"),
+}
+
+# the screening's word for a check (terminal.screening): what the reading meant for this person
+SCREENING_WORDS: dict[str, tuple[str, str]] = {
+    "pass": ("正常", "pass"),
+    "rest": ("休息后复测", "rest"),
+    "rest_pass": ("休息后正常", "rested, pass"),
+    "rest_guard": ("休息后送复检", "rested, to the guard"),
+    "guard": ("送复检", "to the guard"),
+    "fault": ("测温故障", "fault"),
+    "not_measured": ("未测到", "not measured"),
+}
+
+# which way a check led through the gate
+DIRECTION_WORDS: dict[str, tuple[str, str]] = {
+    "entry": ("进", "in"),
+    "exit": ("出", "out"),
+}
+
 # how a secondary check ended
 OUTCOME_WORDS: dict[str, tuple[str, str]] = {
     "fever_confirmed": ("确认发热", "fever confirmed"),
@@ -109,9 +139,34 @@ OUTCOME_WORDS: dict[str, tuple[str, str]] = {
     "open": ("未处理", "not resolved"),
 }
 
+# the page number in the sheet's bottom margin (Chromium prints CSS page-margin boxes); a
+# browser that does not print them leaves the margin empty, the running header still names
+# the gate and the day on every sheet
+PAGE_NUMBER: dict[Language, str] = {
+    "zh": '"第 " counter(page) " 页，共 " counter(pages) " 页"',
+    "en": '"page " counter(page) " of " counter(pages)',
+}
+
 TEXTS: dict[str, tuple[str, str]] = {
     "title": ("检查记录", "Inspection record"),
     "heading": ("闸机 {gate} · {day}", "Gate {gate} · {day}"),
+    # a full-width colon in Chinese, as every other label of the page
+    "title_line": ("{title}：{heading}", "{title}: {heading}"),
+    "printed": (
+        "打印于 {at}，来源：{source}，操作人：{by}",
+        "Printed {at} from {source} by {by}",
+    ),
+    "source_gate": ("闸机记录 {path}", "the gate's record {path}"),
+    "source_centre": ("中心数据库", "the centre's store"),
+    "direction": ("方向", "In/out"),
+    "direction_not_kept": ("方向（进/出）：中心不保存", "In/out: not kept at the centre"),
+    "screening": ("筛查结论", "Screening"),
+    "screening_note": (
+        "筛查将每人读数与其本人平时体温（无记录时与当时人群）比较：同一读数对不同人员结论可能不同。",
+        "The screening judges each reading against the person's own usual (or, without one, "
+        "the crowd's at the time): the same reading can mean pass for one person and rest for "
+        "another.",
+    ),
     "park": ("园区：{park}", "Park: {park}"),
     "zone": ("时间均为 {zone}", "Times are {zone}"),
     "checks": ("人员检查", "Checks of people"),
@@ -123,10 +178,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "person": ("人员", "Person"),
     "unidentified": ("未识别", "unidentified"),
     "code": ("健康码", "Code"),
-    "screened": ("筛查读数 °C", "Screened °C"),
-    "core": ("估计体温 °C", "Est. core °C"),
+    "screened": ("额温读数 °C", "Forehead (screened) °C"),
+    "core": ("估计核心体温 °C", "Est. core °C"),
     "outcome": ("结果", "Outcome"),
-    "sent_to": ("去向", "Sent to"),
     "admit": ("放行", "admitted"),
     "deny": ("拒绝：{reason}", "refused: {reason}"),
     "clinical": ("临床体温 °C", "Clinical °C"),
@@ -147,6 +201,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "total_waited": ("区域已满等候", "Told to wait: the zone was full"),
     "total_fevers": ("确认发热", "Fevers confirmed"),
     "total_isolation": ("送隔离室", "To the isolation room"),
+    "total_isolation_gate": ("由闸机直接送", "from the gate"),
+    "total_isolation_check": ("复检后送", "after a secondary check"),
+    "total_turned_back": ("放行后未通过（折返）", "Admitted but turned back"),
     "total_vehicles": ("车辆", "Vehicles"),
     "total_vehicles_admitted": ("车辆放行", "Vehicles admitted"),
     "signatures": ("签字", "Signatures"),
