@@ -143,8 +143,8 @@ def test_where_a_flagged_person_went_follows_the_outcome_and_their_passage(store
 
     went = {c.person_id: c.went_to for c in store.checks(CheckQuery(flagged=True))}
     assert went == {
-        "W-through": "through", "W-back": "turned_back", "W-nopassage": "admitted",
-        "W-home": "refused", "W-open": "secondary_check", "W-red": "isolation_room",
+        "W-through": "through", "W-back": "turned_back", "W-nopassage": "released",
+        "W-home": "aside", "W-open": "secondary_check", "W-red": "isolation_room",
     }  # fmt: skip
     assert {c.person_id: c.went_to for c in store.iter_checks(CheckQuery(flagged=True))} == went
 

@@ -23,6 +23,7 @@ from terminal.centre.views import (
     VehicleView,
 )
 from terminal.common.mentions import ascii_lower
+from terminal.common.printed.went import went_to as printed_went_to
 
 _VEHICLE_FIELDS = (
     "plate", "driver", "purpose", "decision", "reason", "by", "driver_check_id",
@@ -48,10 +49,6 @@ _CHECK_ORDER = "checks.occurred_s, checks.event_id, checks.park, checks.gate"
 _NO_CASE = frozenset({"gate", "person_id"})
 
 
-# a passage's outcome that counts as gone through (unconfirmed: a gate without a passage contact;
-# unknown: the gate stopped during the window), and one that says the person turned back
-PASSED = frozenset({"passed", "unconfirmed", "unknown"})
-NOT_PASSED = "not_passed"
 PASSAGE_SCHEMA = "gate.passage/1"
 # how long after a flag's resolution its passage may still be heard (a gate that stopped during
 # the window says "unknown" when it starts again)
@@ -61,25 +58,13 @@ PASSAGE_HEARD_WITHIN_S = 86400.0
 def went_to(
     outcome: str | None, route: str | None, isolation_room: str | None, passage: str | None
 ) -> str | None:
-    """Where the person a flag stopped went: ``through`` (the gate), ``turned_back``,
-    ``admitted`` (by staff; no passage heard), ``refused`` (home), ``isolation_room`` (its
-    name in ``isolation_room``), ``secondary_check`` (still there), or the flag's route.
-
-    It mirrors the printed record's ``went_to`` (terminal/common/printed): the page, the CSV
-    and the printed record must say the same; keep the two alike until one calls the other."""
-    if outcome in ("fever_confirmed", "escorted") or route == "isolation_room":
-        return "isolation_room"  # a confirmed fever, or sent there directly (red code, positive)
-    if isolation_room:
-        return "isolation_room"
-    if outcome == "admitted":
-        if passage in PASSED:
-            return "through"
-        return "turned_back" if passage == NOT_PASSED else "admitted"
-    if outcome == "refused":
-        return "refused"
-    if outcome == "open" and route == "secondary_check":
+    """Where the person a flag stopped went, as the printed record says it
+    (:func:`terminal.common.printed.went.went_to`: one rule for the paper, the page and the
+    CSV): a key of ``WENT_TO_WORDS``; a secondary check still open is ``secondary_check``."""
+    if outcome == "open" and isolation_room is None and route != "isolation_room":
         return "secondary_check"
-    return route
+    where = printed_went_to(outcome, route, isolation_room, passage)
+    return None if where is None else where.where
 
 
 def check_view(row: Sequence[Any]) -> CheckView:

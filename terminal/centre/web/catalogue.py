@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Literal
 
-from terminal.common.printed.words import CODE_WORDS, REASON_WORDS, VEHICLE_WORDS
+from terminal.common.printed.words import CODE_WORDS, REASON_WORDS, VEHICLE_WORDS, WENT_TO_WORDS
 
 Language = Literal["zh", "en"]
 LANGUAGES: tuple[Language, ...] = ("zh", "en")
@@ -360,13 +360,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "checked_by_header": ("复检人", "Checked by"),
     "outcome_header": ("处理结果", "Outcome"),
     "went_to_header": ("去向", "Went to"),
-    # where a person a flag stopped went (records.went_to, as the printed record says it)
-    "went_through": ("通过闸机", "through the gate"),
-    "went_turned_back": ("放行后未通过，折返", "turned back"),
-    "went_admitted": ("复检后放行", "admitted"),
-    "went_refused": ("未放行，离开", "home (refused)"),
-    "went_isolation_room": ("隔离室", "isolation room"),
-    "went_secondary_check": ("在复检点", "at the secondary check"),
+    # where a person a flag stopped went (records.went_to): as the printed record says it
+    **{f"went_{where}": words for where, words in WENT_TO_WORDS.items()},
     "route_through": ("通过闸机", "through the turnstile"),
     "route_aside": ("离开闸机", "stepped aside"),
     "route_isolation_room": ("隔离室", "isolation room"),
