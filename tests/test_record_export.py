@@ -66,12 +66,12 @@ def test_the_csv_has_every_check_flag_and_vehicle_of_the_days_asked_for(
     # the check a second before the first local midnight is the day before's: not asked for
     assert "before" not in {row["event_id"] for row in rows}
     first = rows[0]
-    assert first["at"] == "2026-12-06T07:58:12+08:00"
+    assert first["at"] == "2026-11-05T07:58:12+08:00"
     assert (first["screened_c"], first["estimated_core_c"]) == ("33.4", "36.6")
     fever = next(row for row in rows if row["kind"] == "flag" and row["event_id"] == "f1")
     assert float(fever["clinical_c"]) == FEVER_C
     assert (fever["outcome"], fever["isolation_room"]) == ("fever_confirmed", ROOM)
-    assert (fever["checked_by"], fever["checked_at"]) == ("guard-7", "2026-12-06T08:09:00+08:00")
+    assert (fever["checked_by"], fever["checked_at"]) == ("guard-7", "2026-11-05T08:09:00+08:00")
     admitted = next(row for row in rows if row["kind"] == "flag" and row["event_id"] == "f2")
     assert (float(admitted["clinical_c"]), admitted["outcome"]) == (NORMAL_C, "admitted")
     # a person id that a spreadsheet would run as a formula is written as text
@@ -157,7 +157,7 @@ def test_the_page_has_a_sheet_per_day_with_totals_from_its_rows(config_file: Pat
 @pytest.mark.parametrize(
     ("args", "said"),
     [
-        (["--from", SECOND_DAY, "--to", FIRST_DAY], "--from 2026-12-07 is after --to 2026-12-06"),
+        (["--from", SECOND_DAY, "--to", FIRST_DAY], "--from 2026-11-06 is after --to 2026-11-05"),
         (["--from", FIRST_DAY, "--to", FIRST_DAY, "--format", "xls"], "--format: expected csv"),
         (["--from", FIRST_DAY, "--to", FIRST_DAY, "--lang", "fr"], "--lang: expected zh or en"),
         (["--from", "2020-01-01", "--to", "2026-01-01"], "more than 366 days"),
@@ -215,7 +215,7 @@ def test_a_record_of_the_first_schema_is_exported_and_left_as_it_was(
         old.execute(
             "INSERT INTO checks (event_id, ts, epoch_s, park, gate, person_id, code, "
             "temperature_c, decision, reason, route, check_s, processing_ms) VALUES ('old-1', "
-            f"'2026-12-06T00:30:00Z', {at(FIRST_DAY, '08:30:00')}, 'p', ?, 'W1', 'green', 36.6, "
+            f"'2026-11-05T00:30:00Z', {at(FIRST_DAY, '08:30:00')}, 'p', ?, 'W1', 'green', 36.6, "
             "'admit', 'admitted', 'through', 1.0, 1.0)",
             [GATE],
         )

@@ -19,7 +19,7 @@ ZONE = ZoneInfo("Asia/Shanghai")
 GATE, PARK = "gate-x", "export-park"
 ROOM = "Isolation room 2, east gatehouse"
 FEVER_C, NORMAL_C = 38.1, 36.8
-FIRST_DAY, SECOND_DAY = "2026-12-06", "2026-12-07"
+FIRST_DAY, SECOND_DAY = "2026-11-05", "2026-11-06"
 
 
 def at(day: str, clock: str) -> float:
