@@ -119,6 +119,7 @@ MODULES = {
     "mypy": ["mypy"],
     "jsonschema": ["jsonschema"],
     "playwright": ["playwright"],
+    "pypdf": ["pypdf"],
 }
 
 
