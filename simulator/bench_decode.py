@@ -139,26 +139,15 @@ def table(tallies: dict[str, Tally]) -> str:
     ]
     lines.append("| all codes | " + " | ".join(f"**{r:.1f}**" for r in overall) + " |")
     lines.append("| wrong reads | " + " | ".join(str(t.wrong) for t in tallies.values()) + " |")
-    lines.append(
-        "| ms, code frame p50 / p95 | "
-        + " | ".join(_quantiles(t.code_ms) for t in tallies.values())
-        + " |"
+    timings: tuple[tuple[str, Callable[[Tally], list[float]]], ...] = (
+        ("ms, code frame p50 / p95", lambda t: t.code_ms),
+        ("ms, empty frame p50 / p95", lambda t: t.empty_ms),
+        ("ms CPU, code frame p50 / p95", lambda t: t.code_cpu_ms),
+        ("ms CPU, empty frame p50 / p95", lambda t: t.empty_cpu_ms),
     )
-    lines.append(
-        "| ms, empty frame p50 / p95 | "
-        + " | ".join(_quantiles(t.empty_ms) for t in tallies.values())
-        + " |"
-    )
-    lines.append(
-        "| ms CPU, code frame p50 / p95 | "
-        + " | ".join(_quantiles(t.code_cpu_ms) for t in tallies.values())
-        + " |"
-    )
-    lines.append(
-        "| ms CPU, empty frame p50 / p95 | "
-        + " | ".join(_quantiles(t.empty_cpu_ms) for t in tallies.values())
-        + " |"
-    )
+    for label, times in timings:
+        cells = [_quantiles(times(t)) for t in tallies.values()]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 

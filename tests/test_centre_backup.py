@@ -15,6 +15,7 @@ import pytest
 from simulator.postgres import PrivatePostgres
 from terminal.centre.store import CheckQuery, Store, open_store
 from terminal.cli.main import main
+from tests.support.backups import empty_share
 from tests.support.centre_messages import FakeGate
 from tests.support.centre_store import MORNING, SETTINGS, feed
 from tests.support.pgserver import postgres_server  # noqa: F401  (a fixture)
@@ -48,8 +49,7 @@ def test_an_sqlite_centre_backed_up_while_open_is_restored_by_copying_it_back(
 ) -> None:
     url = f"sqlite:///{tmp_path}/centre.db"
     store = open_store(url, SETTINGS)
-    share = tmp_path / "share"
-    share.mkdir()
+    share = empty_share(tmp_path)
     try:
         a_morning(store)
         config = centre_toml(tmp_path, url)
@@ -83,8 +83,7 @@ def test_a_postgresql_centre_is_dumped_and_restored_into_a_fresh_database(
     password_file = tmp_path / "db-password"
     password_file.write_text(SECRET + "\n", encoding="utf-8")
     password_file.chmod(0o600)
-    share = tmp_path / "share"
-    share.mkdir()
+    share = empty_share(tmp_path)
     try:
         a_morning(store)
         config = centre_toml(tmp_path, url, password_file)
@@ -115,8 +114,7 @@ def test_a_postgresql_centre_is_dumped_and_restored_into_a_fresh_database(
 def test_a_dump_that_fails_is_one_line_and_leaves_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    share = tmp_path / "share"
-    share.mkdir()
+    share = empty_share(tmp_path)
     # nothing listens on port 1
     config = centre_toml(tmp_path, "postgresql://centre@127.0.0.1:1/centre")
     assert main(["centre", "backup", "--config", str(config), "--to", str(share)]) == 1

@@ -17,6 +17,7 @@ from terminal.cli.main import main
 from terminal.common.backups import disk_of
 from terminal.record.store import CheckRow, Record
 from tests.conftest import example_gate_config_text
+from tests.support.backups import empty_share
 
 START = datetime(2026, 12, 6, 8, 0, tzinfo=UTC)
 
@@ -67,8 +68,7 @@ def backups(folder: Path) -> list[Path]:
 def test_a_backup_taken_while_the_gate_writes_holds_the_same_checks(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config, target = gate_config(tmp_path), tmp_path / "share"
-    target.mkdir()
+    config, target = gate_config(tmp_path), empty_share(tmp_path)
     record_path = tmp_path / "record.sqlite"
     Record(record_path).close()
     writer = Writer(record_path)
@@ -108,8 +108,7 @@ def test_a_backup_taken_while_the_gate_writes_holds_the_same_checks(
 def test_the_newest_backups_are_kept_and_other_files_left_alone(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    target = tmp_path / "share"
-    target.mkdir()
+    target = empty_share(tmp_path)
     config = gate_config(tmp_path, target)
     record = Record(tmp_path / "record.sqlite")
     record.add_check(check(0), [])
@@ -130,8 +129,7 @@ def test_the_newest_backups_are_kept_and_other_files_left_alone(
 def test_a_folder_on_the_records_own_disk_is_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    target = tmp_path / "on-the-sd-card"
-    target.mkdir()
+    target = empty_share(tmp_path, "on-the-sd-card")
     config = gate_config(tmp_path, target)
     Record(tmp_path / "record.sqlite").close()
     assert main(["record", "backup", "--config", str(config)]) == 2

@@ -31,7 +31,7 @@ from tests.support.inspection import (
     gate_toml,
     write_record,
 )
-from tests.support.records import check
+from tests.support.records import check, earlier_record
 
 
 @pytest.fixture(scope="module")
@@ -208,19 +208,7 @@ def test_a_record_of_the_first_schema_is_exported_and_left_as_it_was(
     """Read-only: an old record is read as it is (its missing columns empty), not upgraded as
     the gate would upgrade it on opening."""
     path = tmp_path / "record.sqlite"
-    oldest = min(EARLIER_SCHEMAS)
-    with sqlite3.connect(path) as old:
-        for statement in EARLIER_SCHEMAS[oldest]:
-            old.execute(statement)
-        old.execute(
-            "INSERT INTO checks (event_id, ts, epoch_s, park, gate, person_id, code, "
-            "temperature_c, decision, reason, route, check_s, processing_ms) VALUES ('old-1', "
-            f"'2026-11-05T00:30:00Z', {at(FIRST_DAY, '08:30:00')}, 'p', ?, 'W1', 'green', 36.6, "
-            "'admit', 'admitted', 'through', 1.0, 1.0)",
-            [GATE],
-        )
-        old.execute(f"PRAGMA user_version={oldest}")
-    old.close()
+    earlier_record(path, min(EARLIER_SCHEMAS), gate=GATE, epoch_s=at(FIRST_DAY, "08:30:00"))
     written = path.read_bytes()
     rows = exported_csv(gate_toml(tmp_path, path), tmp_path, FIRST_DAY, FIRST_DAY)
     assert [(row["event_id"], row["estimated_core_c"], row["screened_c"]) for row in rows] == [

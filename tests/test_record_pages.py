@@ -10,8 +10,10 @@ import io
 import re
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
@@ -89,15 +91,30 @@ def assert_totals_agree_with_rows(sheet: Locator) -> None:
     assert count(totals.locator("tr.isolation-check .count")) == rooms
 
 
+@contextmanager
+def printed_page(browser: Browser, path: Path, **options: Any) -> Iterator[Page]:
+    """The gate's printed page at ``path`` open in a new tab (``options``: the tab's), closed
+    after."""
+    page = browser.new_page(**options)
+    try:
+        page.goto(path.as_uri())
+        yield page
+    finally:
+        page.close()
+
+
+def sheet_of(page: Page, day: str) -> Locator:
+    """The sheet of one day (an ISO date) on a printed page."""
+    return page.locator(f'section.day[data-day="{day}"]')
+
+
 def test_the_gate_page_shows_a_signed_sheet_per_day_with_its_totals(
     browser: Browser, gate_pages: dict[str, Path]
 ) -> None:
-    page = browser.new_page(viewport={"width": 1000, "height": 1400})
-    try:
-        page.goto(gate_pages["en"].as_uri())
+    with printed_page(browser, gate_pages["en"], viewport={"width": 1000, "height": 1400}) as page:
         sheets = page.locator("section.day")
         expect(sheets).to_have_count(2)
-        first = page.locator(f'section.day[data-day="{FIRST_DAY}"]')
+        first = sheet_of(page, FIRST_DAY)
         expect(first.locator("h1")).to_have_text(f"Inspection record: Gate {GATE} · {FIRST_DAY}")
         # the zone named once a sheet, with its offset; the times in the rows are local
         expect(first.locator("p.zone")).to_have_text("Times are Asia/Shanghai (UTC+08:00)")
@@ -120,8 +137,6 @@ def test_the_gate_page_shows_a_signed_sheet_per_day_with_its_totals(
             first.locator("table.checks thead").evaluate("h => getComputedStyle(h).display")
             == "table-header-group"
         )
-    finally:
-        page.close()
 
 
 def test_where_each_person_went_is_what_the_turnstile_saw(
@@ -130,10 +145,8 @@ def test_where_each_person_went_is_what_the_turnstile_saw(
     """An admission, by the gate or by staff after a secondary check, went where its passage
     says; a person the gate sent to the isolation room directly is sent to the room its config
     names, as after a confirmed fever."""
-    page = browser.new_page(viewport={"width": 1200, "height": 1400})
-    try:
-        page.goto(gate_pages["en"].as_uri())
-        first = page.locator(f'section.day[data-day="{FIRST_DAY}"]')
+    with printed_page(browser, gate_pages["en"], viewport={"width": 1200, "height": 1400}) as page:
+        first = sheet_of(page, FIRST_DAY)
         went = {
             event: first.locator(f'tr[data-event="{event}"] td.route').inner_text()
             for event in ("c1", "c2", "c3")
@@ -143,11 +156,9 @@ def test_where_each_person_went_is_what_the_turnstile_saw(
         expect(staff.locator("td.outcome")).to_have_text("admitted by staff")
         expect(staff.locator("td.went-to")).to_have_text("turned back (did not pass in time)")
         expect(first.locator("table.totals tr.turned-back .count")).to_have_text("1")
-        second = page.locator(f'section.day[data-day="{SECOND_DAY}"]')
+        second = sheet_of(page, SECOND_DAY)
         expect(second.locator('tr[data-event="d2"] td.direction')).to_have_text("out")
         expect(first.locator('tr[data-event="c1"] td.direction')).to_have_text("in")
-    finally:
-        page.close()
 
 
 def test_each_check_shows_the_screening_word_and_the_estimated_core(
@@ -156,10 +167,8 @@ def test_each_check_shows_the_screening_word_and_the_estimated_core(
     """A forehead of 35.9 sent to the guard beside one of 33.4 admitted: the screening's word and
     its estimate of the core explain it, and a footnote says each person is judged against
     their own usual or the crowd."""
-    page = browser.new_page(viewport={"width": 1200, "height": 1400})
-    try:
-        page.goto(gate_pages["en"].as_uri())
-        first = page.locator(f'section.day[data-day="{FIRST_DAY}"]')
+    with printed_page(browser, gate_pages["en"], viewport={"width": 1200, "height": 1400}) as page:
+        first = sheet_of(page, FIRST_DAY)
         headers = first.locator("table.checks thead tr:not(.running) th").all_inner_texts()
         assert "Forehead (screened) °C" in headers and "Est. core °C" in headers
         fever = first.locator('tr[data-event="f1"]')
@@ -168,17 +177,13 @@ def test_each_check_shows_the_screening_word_and_the_estimated_core(
         expect(fever.locator("td.screening")).to_have_text("to the guard")
         expect(first.locator('tr[data-event="c1"] td.screening')).to_have_text("pass")
         expect(first.locator("p.screening-note")).to_contain_text("the person's own usual")
-    finally:
-        page.close()
 
 
 def test_every_printed_sheet_names_the_gate_the_day_and_who_printed_it(
     browser: Browser, gate_pages: dict[str, Path]
 ) -> None:
-    page = browser.new_page()
-    try:
-        page.goto(gate_pages["en"].as_uri())
-        first = page.locator(f'section.day[data-day="{FIRST_DAY}"]')
+    with printed_page(browser, gate_pages["en"]) as page:
+        first = sheet_of(page, FIRST_DAY)
         # the gate and the day in every table's header rows: repeated on each printed sheet
         running = first.locator("thead tr.running")
         # checks, secondary checks, vehicles, the totals
@@ -191,16 +196,12 @@ def test_every_printed_sheet_names_the_gate_the_day_and_who_printed_it(
             printed,
         ), printed
         expect(first.locator("p.direction-note")).to_have_count(0)  # the gate keeps it
-    finally:
-        page.close()
 
 
 def test_the_chinese_page_is_in_chinese(browser: Browser, gate_pages: dict[str, Path]) -> None:
-    page = browser.new_page()
-    try:
-        page.goto(gate_pages["zh"].as_uri())
+    with printed_page(browser, gate_pages["zh"]) as page:
         expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
-        first = page.locator(f'section.day[data-day="{FIRST_DAY}"]')
+        first = sheet_of(page, FIRST_DAY)
         # a full-width colon, as in every other Chinese label
         expect(first.locator("h1")).to_have_text(f"检查记录：闸机 {GATE} · {FIRST_DAY}")
         expect(first.locator("p.zone")).to_have_text("时间均为 Asia/Shanghai (UTC+08:00)")
@@ -208,8 +209,6 @@ def test_the_chinese_page_is_in_chinese(browser: Browser, gate_pages: dict[str, 
         expect(first.locator('tr.flag[data-flag="f1"] td.outcome')).to_have_text("确认发热")
         expect(first.locator(".signature")).to_have_text(["检查人员", "安保负责人", "日期"])
         assert not re.search(r"[A-Za-z]{4,}", first.locator("table.totals tbody").inner_text())
-    finally:
-        page.close()
 
 
 def test_every_reason_the_gate_gives_has_printed_words() -> None:

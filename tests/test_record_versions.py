@@ -19,26 +19,7 @@ from terminal.record.store import (
 )
 from tests.record_schemas import EARLIER_SCHEMAS
 from tests.support.cli import REPO, run
-from tests.support.records import check
-
-
-def earlier_record(path: Path, version: int) -> None:
-    """A record as the gate of schema ``version`` left it, with one admission in it."""
-    with sqlite3.connect(path) as old:
-        for statement in EARLIER_SCHEMAS[version]:
-            old.execute(statement)
-        old.execute(
-            "INSERT INTO checks (event_id, ts, epoch_s, park, gate, person_id, code, "
-            "temperature_c, decision, reason, route, check_s, processing_ms) VALUES ('old-1', "
-            "'2026-01-01T00:00:00Z', 1.0, 'p', 'g', 'W1', 'green', 36.6, 'admit', 'admitted', "
-            "'through', 1.0, 1.0)"
-        )
-        old.execute(
-            "INSERT INTO outbox (event_id, topic, payload, qos, retain, created_s) "
-            "VALUES ('old-1', 't/check', '{}', 1, 0, 1.0)"
-        )
-        old.execute(f"PRAGMA user_version={version}")
-    old.close()
+from tests.support.records import check, earlier_record
 
 
 def schema_of(path: Path) -> dict[str, set[str]]:

@@ -116,33 +116,38 @@ def test_each_timer_verifies_as_systemd_reads_it(installed: Path, timer: str) ->
     )
 
 
-def test_the_record_backup_runs_daily_into_the_mounted_share_as_the_gate() -> None:
-    timer = settings(SYSTEMD / "gate-record-backup.timer")["Timer"]
+def daily_backup(name: str, user: str) -> dict[str, dict[str, list[str]]]:
+    """The sections of the backup service ``name``, once it is seen to be what each backup is:
+    started daily by its timer (a day missed while the machine was off: at the next start), a
+    one-shot run as ``user``, its copies readable by that user alone, no core dump."""
+    timer = settings(SYSTEMD / f"{name}.timer")["Timer"]
     assert one(timer, "OnCalendar") and one(timer, "Persistent") == "true"
-    unit = settings(SYSTEMD / "gate-record-backup.service")
+    unit = settings(SYSTEMD / f"{name}.service")
     backup = unit["Service"]
-    assert one(backup, "Type") == "oneshot" and one(backup, "User") == "gate"
+    assert one(backup, "Type") == "oneshot" and one(backup, "User") == user
+    assert one(backup, "UMask") == "0077" and one(backup, "LimitCORE") == "0"
+    return unit
+
+
+def test_the_record_backup_runs_daily_into_the_mounted_share_as_the_gate() -> None:
+    unit = daily_backup("gate-record-backup", "gate")
+    backup = unit["Service"]
     assert " record backup --config /etc/gate-terminal/gate.toml" in one(backup, "ExecStart")
     # the folder the example config backs up into is the share the unit waits for and may write
     example = tomllib.loads((REPO / "config" / "gate.example.toml").read_text(encoding="utf-8"))
     share = example["backup"]["dir"]
     assert one(unit["Unit"], "RequiresMountsFor") == share
     assert one(backup, "ReadWritePaths").split() == ["/var/lib/gate-terminal", share]
-    assert one(backup, "UMask") == "0077" and one(backup, "LimitCORE") == "0"
 
 
 def test_the_centre_backup_runs_daily_into_its_mounted_share_as_the_centre() -> None:
-    timer = settings(SYSTEMD / "gate-centre-backup.timer")["Timer"]
-    assert one(timer, "OnCalendar") and one(timer, "Persistent") == "true"
-    unit = settings(SYSTEMD / "gate-centre-backup.service")
+    unit = daily_backup("gate-centre-backup", "gate-centre")
     backup = unit["Service"]
-    assert one(backup, "Type") == "oneshot" and one(backup, "User") == "gate-centre"
     share = one(unit["Unit"], "RequiresMountsFor")
     assert one(backup, "ExecStart").endswith(
         " centre backup --config /etc/gate-terminal/centre.toml --to " + share
     )
     assert one(backup, "ReadWritePaths").split() == ["/var/lib/gate-centre", share]
-    assert one(backup, "UMask") == "0077" and one(backup, "LimitCORE") == "0"
 
 
 @needs_analyze

@@ -19,7 +19,6 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
 
 from terminal.centre.config import CentreConfig
 from terminal.centre.database import sqlite_path
@@ -28,6 +27,7 @@ from terminal.common.backups import (
     BackupNames,
     BackupRefused,
     check_target,
+    copy_sqlite,
     take_backup,
 )
 
@@ -65,26 +65,15 @@ def back_up_centre(
 
 
 def _copy_sqlite(source: Path, destination: Path) -> None:
-    try:
-        # mode=rw: never a new empty database; query_only: nothing here changes the centre's
-        live = sqlite3.connect(f"file:{quote(str(source.resolve()))}?mode=rw", uri=True, timeout=30)
-    except sqlite3.Error as exc:
-        raise BackupRefused(f"{source}: cannot open the database: {exc}") from None
-    try:
-        live.execute("PRAGMA query_only = 1")
-        copy = sqlite3.connect(destination)
-        try:
-            live.backup(copy)  # all pages in one step: one snapshot (WAL: writers go on)
-            copy.execute("PRAGMA journal_mode = DELETE")  # one file, whole
-            verdict = [row[0] for row in copy.execute("PRAGMA integrity_check")]
-            if verdict != ["ok"]:
-                raise BackupFailed(f"{destination}: the copy is damaged: {verdict[0][:200]}")
-        finally:
-            copy.close()
-    except sqlite3.Error as exc:
-        raise BackupFailed(f"{source}: the copy failed: {exc}") from None
-    finally:
-        live.close()
+    copy_sqlite(
+        source,
+        destination,
+        connect=sqlite3.connect,
+        database_error=sqlite3.Error,
+        timeout_s=30,
+        what="database",
+        read=lambda copy: None,
+    )
 
 
 def _tool(name: str) -> str:

@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 from terminal.centre.guarded import Guarded
 from terminal.centre.views import ISOLATION_KINDS
-from terminal.common.printed.rows import CheckLine, FlagLine, VehicleLine
+from terminal.common.printed.rows import CheckLine, FlagLine, VehicleLine, line_of
 
 # a flag's state at the centre -> how its secondary check ended on paper (an escort to the
 # isolation room follows a confirmed fever, or a code or test that sends the person there)
@@ -24,10 +24,11 @@ _OUTCOMES = {
 # the flags of people sent to the secondary check; an alert that sent someone straight to the
 # isolation room from the gate is that check's own route, and a rest not followed is no check
 SECONDARY_KINDS = ("secondary_check", "fever", "suspected_fever")
-# the flag's columns as selected (the person: the gate's id, or who a guard said they are)
+# the flag's columns as selected, under the printed line's names where it has them (the person:
+# the gate's id, or who a guard said they are)
 _FLAG_FIELDS = (
-    "flag_id", "gate", "raised_s", "person_id", "object_c", "temperature_c", "clinical_c",
-    "guard", "resolved_s", "state", "kind", "reason", "isolation_room", "isolation_location",
+    "flag_id", "gate", "raised_s", "person_id", "screened_c", "estimated_core_c", "clinical_c",
+    "checked_by", "resolved_s", "state", "kind", "reason", "isolation_room", "isolation_location",
 )  # fmt: skip
 
 
@@ -122,18 +123,11 @@ class Inspection:
             outcome = _OUTCOMES.get(state, "fever_confirmed" if kind == "fever" else "refused")
             isolated = kind in ISOLATION_KINDS and state in ("fever_confirmed", "escorted")
             flags.append(
-                FlagLine(
-                    flag_id=row["flag_id"],
-                    gate=row["gate"],
-                    raised_s=row["raised_s"],
-                    person_id=row["person_id"],
-                    screened_c=row["object_c"],
-                    estimated_core_c=row["temperature_c"],
-                    clinical_c=clinical,
-                    checked_by=row["guard"],
+                line_of(
+                    FlagLine,
+                    row,
                     checked_s=row["resolved_s"] if clinical is not None else None,
                     outcome=outcome,
-                    reason=row["reason"],
                     isolation_room=_room(row) if isolated else None,
                     passage=passages.get(row["flag_id"]) if outcome == "admitted" else None,
                 )

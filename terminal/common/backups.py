@@ -15,12 +15,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, Protocol, TypeVar
+from urllib.parse import quote
 
 from terminal.common.errors import EXIT_FAILED, GateError
 
 STAMP_FORMAT = "%Y%m%dT%H%M%SZ"  # UTC: names sort by time whatever the park's zone or DST
 _STAMP = r"\d{8}T\d{6}Z"
 PARTIAL = ".partial"
+T = TypeVar("T")
 
 
 class BackupRefused(GateError):
@@ -105,6 +108,60 @@ def take_backup(
     finally:
         partial.unlink(missing_ok=True)
     return final, rotate(target, names, keep)
+
+
+class Rows(Protocol):
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+
+class SQLiteDatabase(Protocol):
+    """What a copy needs of an SQLite connection (the caller's module opens it: the record's
+    and the centre's database are each reached through their own package)."""
+
+    def execute(self, sql: str, /) -> Rows: ...
+
+    def backup(self, target: Any, /) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def copy_sqlite(
+    source: Path,
+    destination: Path,
+    *,
+    connect: Callable[..., SQLiteDatabase],
+    database_error: type[Exception],
+    timeout_s: float,
+    what: str,
+    read: Callable[[SQLiteDatabase], T],
+) -> T:
+    """Copy the SQLite database at ``source`` into ``destination`` (an empty file) with SQLite's
+    online backup API, check the copy page by page, and return ``read(copy)``. ``connect`` and
+    ``database_error``: sqlite3's; ``what``: the database as its owner names it ("record")."""
+    try:
+        # mode=rw: a missing file is an error, never a new empty database; query_only: nothing
+        # this connection does can change the one being copied
+        live = connect(f"file:{quote(str(source.resolve()))}?mode=rw", uri=True, timeout=timeout_s)
+    except database_error as exc:
+        raise BackupRefused(f"{source}: cannot open the {what}: {exc}") from None
+    try:
+        live.execute("PRAGMA query_only = 1")
+        copy = connect(destination)
+        try:
+            live.backup(copy)  # all pages in one step: one snapshot, writers not held up (WAL)
+            copy.execute("PRAGMA journal_mode = DELETE")  # one file, whole
+            verdict = [row[0] for row in copy.execute("PRAGMA integrity_check").fetchall()]
+            if verdict != ["ok"]:
+                raise BackupFailed(f"{destination}: the copy is damaged: {verdict[0][:200]}")
+            return read(copy)
+        finally:
+            copy.close()
+    except database_error as exc:
+        raise BackupFailed(f"{source}: the copy failed: {exc}") from None
+    finally:
+        live.close()
 
 
 def rotate(target: Path, names: BackupNames, keep: int) -> list[Path]:

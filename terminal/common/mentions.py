@@ -108,26 +108,31 @@ def others_masked(value: Any, person_id: str, ignore_case: bool = False) -> Any:
 
 def owner_masked(row: dict[str, Any], person_id: str, ignore_case: bool = False) -> dict[str, Any]:
     """A row with its person or driver, when another's, and its JSON values masked."""
+    return _owners_masked(
+        row, person_id, ignore_case, lambda value: others_masked(value, person_id, ignore_case)
+    )
+
+
+def _owners_masked(
+    data: dict[str, Any], person_id: str, ignore_case: bool, rest: Callable[[Any], Any]
+) -> dict[str, Any]:
+    """``data`` with its person or driver, when another's, written :data:`ANOTHER_PERSON`, and
+    ``rest`` of each of its other values."""
     return {
         key: ANOTHER_PERSON
         if key in OWNER_KEYS
         and isinstance(value, str)
         and not same_person(value, person_id, ignore_case)
-        else others_masked(value, person_id, ignore_case)
-        for key, value in row.items()
+        else rest(value)
+        for key, value in data.items()
     }
 
 
 def _others_masked(data: Any, person_id: str, ignore_case: bool) -> Any:
     if isinstance(data, dict):
-        return {
-            key: ANOTHER_PERSON
-            if key in OWNER_KEYS
-            and isinstance(item, str)
-            and not same_person(item, person_id, ignore_case)
-            else _others_masked(item, person_id, ignore_case)
-            for key, item in data.items()
-        }
+        return _owners_masked(
+            data, person_id, ignore_case, lambda item: _others_masked(item, person_id, ignore_case)
+        )
     if isinstance(data, list):
         return [_others_masked(item, person_id, ignore_case) for item in data]
     return data

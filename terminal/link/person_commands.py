@@ -14,22 +14,23 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from terminal.config import Config
 from terminal.link import contract
 from terminal.link.commands import Command, CommandContext, CommandRefused, CommandRegistry
 from terminal.link.topics import new_event_id
-from terminal.rules.roster import RosterError, read_people_file
+from terminal.rules.roster import PeopleFile, RosterError, read_people_file
 from terminal.rules.roster_install import configured_path, install_roster
 
 log = logging.getLogger(__name__)
 ROSTER_KINDS = ("workers", "visitors")
 
 
-def _roster_lines(config: Config, person_id: str) -> list[dict[str, Any]]:
-    """The person's line of each roster file the gate reads, as columns -> cells."""
-    lines: list[dict[str, Any]] = []
+def _installed_rosters(config: Config) -> Iterator[tuple[str, Path, PeopleFile]]:
+    """Each roster file the gate reads (its kind, where it is, what it holds)."""
     for kind in ROSTER_KINDS:
         path = configured_path(config, kind)
         if path is None or not path.exists():
@@ -38,6 +39,13 @@ def _roster_lines(config: Config, person_id: str) -> list[dict[str, Any]]:
             people = read_people_file(path, config, config.roster.encoding)
         except RosterError as exc:  # the gate refused this file when it loaded it, too
             raise CommandRefused(f"roster.{kind}: {exc}") from None
+        yield kind, path, people
+
+
+def _roster_lines(config: Config, person_id: str) -> list[dict[str, Any]]:
+    """The person's line of each roster file the gate reads, as columns -> cells."""
+    lines: list[dict[str, Any]] = []
+    for kind, _path, people in _installed_rosters(config):
         for row in people.rows:
             if row[0] == person_id:
                 lines.append({"kind": kind, **dict(zip(people.columns, row, strict=False))})
@@ -48,21 +56,17 @@ def _drop_from_roster(config: Config, person_id: str) -> int:
     """Remove the person's line from the installed roster files (atomically, as a push
     installs); how many lines went."""
     removed = 0
-    for kind in ROSTER_KINDS:
-        path = configured_path(config, kind)
-        if path is None or not path.exists():
+    for kind, path, people in _installed_rosters(config):
+        rows = tuple(row for row in people.rows if row[0] != person_id)
+        if len(rows) == len(people.rows):
             continue
+        kept = dataclasses.replace(
+            people,
+            rows=rows,
+            people=tuple(p for p in people.people if p.person_id != person_id),
+            lines={k: v for k, v in people.lines.items() if k != person_id},
+        )
         try:
-            people = read_people_file(path, config, config.roster.encoding)
-            rows = tuple(row for row in people.rows if row[0] != person_id)
-            if len(rows) == len(people.rows):
-                continue
-            kept = dataclasses.replace(
-                people,
-                rows=rows,
-                people=tuple(p for p in people.people if p.person_id != person_id),
-                lines={k: v for k, v in people.lines.items() if k != person_id},
-            )
             install_roster(kept, path, config)
         except RosterError as exc:
             raise CommandRefused(f"roster.{kind}: {exc}") from None

@@ -14,7 +14,7 @@ from types import TracebackType
 from typing import Any
 
 from terminal.common.errors import GateError
-from terminal.common.printed.rows import CheckLine, FlagLine, VehicleLine
+from terminal.common.printed.rows import CheckLine, FlagLine, VehicleLine, line_of
 from terminal.record.schema import BUSY_TIMEOUT_MS, refuse_if_newer
 
 # the steps of a secondary check that end it (terminal.gate.secondary writes them), and the
@@ -87,28 +87,21 @@ class Inspection:
     def checks(self, start_s: float, end_s: float) -> list[CheckLine]:
         """Every check from ``start_s`` to before ``end_s``, oldest first."""
         column = self._column
-        rows = self._query(
-            "SELECT event_id, gate, epoch_s, person_id, code, "
-            f"{column('checks', 'object_c')}, temperature_c, {column('checks', 'screening')}, "
-            f"decision, reason, route, {column('checks', 'direction')} FROM checks "
+        rows = self._query(  # under the printed line's names
+            "SELECT event_id, gate, epoch_s AS at_s, person_id, code, "
+            f"{column('checks', 'object_c', 'screened_c')}, temperature_c AS estimated_core_c, "
+            f"{column('checks', 'screening')}, decision, reason, route, "
+            f"{column('checks', 'direction')} FROM checks "
             "WHERE epoch_s >= ? AND epoch_s < ? ORDER BY epoch_s, event_id",
             (start_s, end_s),
         )
         passages = self._passages(start_s)
         return [
-            CheckLine(
-                event_id=row["event_id"],
+            line_of(
+                CheckLine,
+                dict(row),
                 gate=row["gate"] or self.gate,
-                at_s=row["epoch_s"],
-                person_id=row["person_id"],
                 code=row["code"] or "none",
-                screened_c=row["object_c"],
-                estimated_core_c=row["temperature_c"],
-                screening=row["screening"],
-                decision=row["decision"],
-                reason=row["reason"],
-                route=row["route"],
-                direction=row["direction"],
                 passage=passages.get(row["event_id"]),
                 isolation_room=self.isolation_room if row["route"] == "isolation_room" else None,
             )
@@ -134,9 +127,10 @@ class Inspection:
         reading, who took it and how it ended (read from its steps), oldest first."""
         if not self._columns["secondary_steps"]:
             return []  # a record from before the secondary check was kept
-        opened = self._query(
-            "SELECT s.flag_id, s.at_s, c.gate, c.person_id, "
-            f"{self._column('checks', 'object_c', 'object_c')}, c.temperature_c "
+        opened = self._query(  # under the printed line's names
+            "SELECT s.flag_id, s.at_s AS raised_s, c.gate, c.person_id, "
+            f"{self._column('checks', 'object_c', 'screened_c')}, "
+            "c.temperature_c AS estimated_core_c "
             "FROM secondary_steps s LEFT JOIN checks c ON c.event_id = s.flag_id "
             "WHERE s.step = 'sent_to_secondary_check' AND s.at_s >= ? AND s.at_s < ? "
             "ORDER BY s.at_s, s.flag_id",
@@ -169,13 +163,10 @@ class Inspection:
                 reason = reason.split(";", 1)[0] if reason else None
             elif step["step"] == "routed_to_isolation":
                 room = step["detail"] or None  # the room and where it is, as configured
-        return FlagLine(
-            flag_id=opened["flag_id"],
+        return line_of(
+            FlagLine,
+            dict(opened),
             gate=opened["gate"] or self.gate,
-            raised_s=opened["at_s"],
-            person_id=opened["person_id"],
-            screened_c=opened["object_c"],
-            estimated_core_c=opened["temperature_c"],
             clinical_c=None if reading is None else reading["clinical_c"],
             checked_by=None if reading is None else reading["by"],
             checked_s=None if reading is None else reading["at_s"],
@@ -189,22 +180,9 @@ class Inspection:
         """Every vehicle from ``start_s`` to before ``end_s`` (this gate's), oldest first."""
         if not self._columns["vehicles"]:
             return []
-        rows = self._query(
+        rows = self._query(  # under the printed line's names
             "SELECT event_id, at_s, plate, driver, purpose, decision, reason, by FROM vehicles "
             "WHERE at_s >= ? AND at_s < ? ORDER BY at_s, id",
             (start_s, end_s),
         )
-        return [
-            VehicleLine(
-                event_id=row["event_id"],
-                gate=self.gate,
-                at_s=row["at_s"],
-                plate=row["plate"],
-                driver=row["driver"],
-                purpose=row["purpose"],
-                decision=row["decision"],
-                reason=row["reason"],
-                by=row["by"],
-            )
-            for row in rows
-        ]
+        return [line_of(VehicleLine, dict(row), gate=self.gate) for row in rows]

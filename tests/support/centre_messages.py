@@ -22,8 +22,9 @@ def at(text: str) -> datetime:
 
 
 @dataclass
-class FakeGate:
-    """One gate's message builder, with the gate's own envelope (boot id, time zone, seq)."""
+class GateEnvelope:
+    """One gate's envelope on every message it builds (boot id, time zone, seq), and the check
+    row its messages start from."""
 
     gate: str
     park: str = PARK
@@ -75,9 +76,9 @@ class FakeGate:
             processing_ms=40.0,
         )
 
-    def check(self, when: datetime, **kwargs: Any) -> tuple[str, bytes]:
-        message = self.messages.check(self.check_row(when, **kwargs))
-        return self._numbered(message.topic, message.payload)
+
+class SecondaryCheckMessages(GateEnvelope):
+    """The secondary check's messages: a flagged check, its alerts, and how it ended."""
 
     def flagged(
         self, when: datetime, person_id: str = "W0002", temperature_c: float = 37.6
@@ -222,6 +223,14 @@ class FakeGate:
                 "isolation_location": "east wing, ground floor",
             },
         )
+        return self._numbered(message.topic, message.payload)
+
+
+class FakeGate(SecondaryCheckMessages):
+    """One gate's message builder, with the gate's own envelope (boot id, time zone, seq)."""
+
+    def check(self, when: datetime, **kwargs: Any) -> tuple[str, bytes]:
+        message = self.messages.check(self.check_row(when, **kwargs))
         return self._numbered(message.topic, message.payload)
 
     def sensor(self, kind: str, when: datetime) -> tuple[str, bytes]:

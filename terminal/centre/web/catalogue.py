@@ -5,12 +5,18 @@ read and to translate. Templates ask for a text by key (``t("take")``); placehol
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Literal
 
-from terminal.common.printed.words import CODE_WORDS, REASON_WORDS, VEHICLE_WORDS, WENT_TO_WORDS
+from terminal.common.printed.words import (
+    CODE_WORDS,
+    LANGUAGES,
+    REASON_WORDS,
+    VEHICLE_WORDS,
+    WENT_TO_WORDS,
+    Language,
+)
 
-Language = Literal["zh", "en"]
-LANGUAGES: tuple[Language, ...] = ("zh", "en")
+# the languages are the printed record's: one list for the paper and the screens
+__all__ = ["LANGUAGES", "TEXTS", "Language", "named", "text", "values_named"]
 
 # key -> (Chinese, English)
 TEXTS: dict[str, tuple[str, str]] = {

@@ -203,6 +203,17 @@ class Web:
             raise CentreError("commands: not configured on this centre (no [commands] key)")
         return await self.call(self.sender.send, name, park, gate, payload, user)
 
+    async def send_or_note(
+        self, visitor: Visitor, name: str, park: str, gate: str, payload: dict[str, Any]
+    ) -> str | None:
+        """A command to one gate of several: its id; None when it cannot go, the visitor told
+        which gate and why, so that the other gates are still sent it."""
+        try:
+            return await self.send(name, park, gate, payload, visitor.name)
+        except CentreError as exc:  # the sender names what failed: the broker, the key, the gate
+            self.note(visitor, "send_failed", "error", detail=f"{gate}: {str(exc)[:300]}")
+            return None
+
     async def audit(self, who: str, action: str, detail: str) -> None:
         await self.call(self.store.audit, who, action, detail)
 

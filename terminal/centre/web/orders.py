@@ -22,6 +22,7 @@ from terminal.centre.web.choices import Choices
 from terminal.centre.web.context import Visitor, Web, see_other
 from terminal.centre.web.guards import action, page
 from terminal.centre.web.live import stream_route
+from terminal.centre.web.pending import forget_stale, may_confirm
 from terminal.centre.web.results import in_words
 from terminal.centre.web.roster_upload import (
     DEFAULT_ENCODING,
@@ -34,7 +35,6 @@ from terminal.link.contract import COMMAND_PAYLOADS, MAX_ROSTER_BYTES
 
 BOARD_COMMANDS = ("lockdown", "open_once", "set_risk_tier", "push_roster")
 EVERY_GATE = "*"
-CONFIRM_WITHIN_S = 300.0
 MAX_PENDING = 200
 MAX_REASON_CHARS = 200
 RESULTS_SHOWN = 50
@@ -177,7 +177,7 @@ class Orders:
             read = await self.read(form, gates)
         except OrderProblem as exc:
             return await self.show(request, visitor, self.web.t(str(exc)), 400)
-        self.forget_stale()
+        forget_stale(self.pending, MAX_PENDING)
         pending_id = secrets.token_urlsafe(16)
         self.pending[pending_id] = Pending(
             auth.token_digest(visitor.token), read.name, read.targets, read.payload,
@@ -187,19 +187,13 @@ class Orders:
 
     async def confirm(self, request: Request, visitor: Visitor, form: FormData) -> Response:
         pending = self.pending.pop(str(form.get("pending", "")), None)
-        if (
-            pending is None
-            or pending.session != auth.token_digest(visitor.token)
-            or time.monotonic() - pending.made_s > CONFIRM_WITHIN_S
-        ):
+        if not may_confirm(pending, visitor):
             return await self.show(request, visitor, self.web.t("confirm_expired"), 409)
-        sent = 0
-        for park, gate in pending.targets:
-            try:
-                await self.web.send(pending.name, park, gate, pending.payload, visitor.name)
-                sent += 1
-            except CentreError as exc:  # the sender names what failed; the other gates still get it
-                self.web.note(visitor, "send_failed", "error", detail=f"{gate}: {str(exc)[:300]}")
+        command_ids = [  # one gate after another: a gate that cannot be sent it is named
+            await self.web.send_or_note(visitor, pending.name, park, gate, pending.payload)
+            for park, gate in pending.targets
+        ]
+        sent = sum(command_id is not None for command_id in command_ids)
         if sent:
             self.web.note(visitor, "sent_commands", count=sent)
         return see_other("/commands")
@@ -208,13 +202,6 @@ class Orders:
         self.pending.pop(str(form.get("pending", "")), None)
         self.web.note(visitor, "cancelled")
         return see_other("/commands")
-
-    def forget_stale(self) -> None:
-        now = time.monotonic()
-        for key in [k for k, p in self.pending.items() if now - p.made_s > CONFIRM_WITHIN_S]:
-            del self.pending[key]
-        while len(self.pending) >= MAX_PENDING:
-            del self.pending[next(iter(self.pending))]
 
 
 def routes(web: Web) -> list[Route]:

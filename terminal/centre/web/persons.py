@@ -18,17 +18,16 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from terminal.centre.erasure import CentreErasure
-from terminal.centre.errors import CentreError
 from terminal.centre.persons import HeldPerson, RequestKind, new_pseudonym
 from terminal.centre.web import auth
 from terminal.centre.web.context import SECURITY_HEADERS, Visitor, Web, see_other
 from terminal.centre.web.guards import action, page, refuse
+from terminal.centre.web.pending import forget_stale, may_confirm
 from terminal.common.mentions import Mentions, ascii_lower
 from terminal.common.times import zone_label
 from terminal.link.contract import PERSON
 
 NEEDS: auth.Action = "person_data"
-CONFIRM_WITHIN_S = 300.0
 MAX_PENDING = 100
 MAX_REASON_CHARS = 200
 SHORT_HASH = 12  # what a page shows of a request's hash: enough to tell requests apart
@@ -142,7 +141,7 @@ class PersonsPage:
             return await self.show(request, visitor, self.web.t("person_bad_id"), 400)
         if reason is None:
             return await self.show(request, visitor, self.web.t("person_reason_missing"), 400)
-        self._forget_stale()
+        forget_stale(self.pending, MAX_PENDING)
         pending_id = secrets.token_urlsafe(16)
         held = await self.web.call(self.web.store.persons.held, person_id)
         self.pending[pending_id] = PendingErasure(
@@ -156,11 +155,7 @@ class PersonsPage:
 
     async def confirm_erasure(self, request: Request, visitor: Visitor, form: FormData) -> Response:
         pending = self.pending.get(str(form.get("pending", "")))
-        if (
-            pending is None
-            or pending.session != auth.token_digest(visitor.token)
-            or time.monotonic() - pending.made_s > CONFIRM_WITHIN_S
-        ):
+        if not may_confirm(pending, visitor):
             return await self.show(request, visitor, self.web.t("confirm_expired"), 409)
         typed_again = ascii_lower(str(form.get("typed_id", "")).strip())
         if typed_again != ascii_lower(pending.typed):
@@ -208,22 +203,9 @@ class PersonsPage:
             said += f"; centre: {centre}"
         await self.web.audit(visitor.name, f"person_{kind}", f"{said}; {len(gates)} gates"[:500])
         for park, gate in gates:
-            try:
-                command_id: str | None = await self.web.send(
-                    command, park, gate, payload, visitor.name
-                )
-            except CentreError as exc:  # the other gates are still asked; this one says why
-                command_id = None
-                self.web.note(visitor, "send_failed", "error", detail=f"{gate}: {str(exc)[:300]}")
+            command_id = await self.web.send_or_note(visitor, command, park, gate, payload)
             await self.web.call(persons.add_gate, request_id, park, gate, command_id)
         return request_id
-
-    def _forget_stale(self) -> None:
-        now = time.monotonic()
-        for key in [k for k, p in self.pending.items() if now - p.made_s > CONFIRM_WITHIN_S]:
-            del self.pending[key]
-        while len(self.pending) >= MAX_PENDING:
-            del self.pending[next(iter(self.pending))]
 
 
 def routes(web: Web) -> list[Route]:

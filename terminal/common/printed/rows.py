@@ -8,9 +8,10 @@ and its PDF are made from them alone. Times are epoch seconds; the zone is the p
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields
 from datetime import date, timedelta
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from terminal.common.printed.went import WentTo, went_to
@@ -84,6 +85,16 @@ class VehicleLine:
     decision: str
     reason: str
     by: str | None
+
+
+Line = TypeVar("Line", CheckLine, FlagLine, VehicleLine)
+
+
+def line_of(kind: type[Line], values: Mapping[str, Any], **given: Any) -> Line:
+    """A line of ``kind`` from a row read under the line's own names (other names in it are
+    passed over); ``given``: what the row does not hold, or holds otherwise."""
+    names = {field.name for field in fields(kind)}
+    return kind(**{name: value for name, value in {**values, **given}.items() if name in names})
 
 
 @dataclass(frozen=True)
