@@ -127,6 +127,49 @@ def test_a_screenshot_shown_while_its_owner_waits_for_the_guard_is_refused(
     assert run.summary.admitted_by_staff == 1 and run.summary.admitted == 1  # S003 at the gate
 
 
+def test_a_screenshot_is_a_replay_while_its_owner_is_held_then_answered_as_its_owner(
+    broker: PrivateBroker, tmp_path: Path
+) -> None:
+    # A01 of the early group is let in at 07:30; two people of the late group hold screenshots
+    # of A01's code: one at once, while the admission holds it, and one at 07:50, when the early
+    # window and its grace have closed and the hold with them. 07:50 is in time for the late
+    # group, but the gate knows the code only as A01's: late, told A01's next window
+    weekdays = ["mon-fri"]
+    early = [
+        {"at": "07:20-07:40", "kind": "arrival", "days": weekdays},
+        {"at": "11:30-12:00", "kind": "meal", "days": weekdays},
+    ]
+    late = [{"at": "07:35-07:55", "kind": "arrival", "days": weekdays}]
+    config = make_config(
+        tmp_path,
+        shifts={
+            "late_grace_min": 3,
+            "groups": {"early": {"windows": early}, "late": {"windows": late}},
+        },
+    )
+    scenario = tmp_path / "screenshots.csv"
+    scenario.write_text(
+        "person_id,arrival_s,core_c,ambient_c,code,group,object_c\n"
+        "A01,0,36.7,19.0,green,early,33.9\n"
+        "A02,10,36.6,19.0,replayed,late,33.8\n"
+        "A03,1200,36.6,19.0,replayed,late,33.9\n",
+        encoding="utf-8",
+    )
+    run = run_simulation(
+        config,
+        scenario=scenario,
+        broker=(broker.host, broker.port),
+        record_path=tmp_path / "shift.sqlite",
+    )
+    assert run.summary.problems == []
+    owner, held, after = (run.checks_by_person[pid] for pid in ("A01", "A02", "A03"))
+    assert owner.reason == "admitted"
+    assert (held.person_id, held.reason, held.replay_of) == ("A01", "code_replayed", owner.event_id)
+    assert (after.person_id, after.reason, after.replay_of) == ("A01", "shift_late", None)
+    assert after.next_window == "2026-11-23T11:30+08:00/2026-11-23T12:00+08:00"  # early's meal
+    assert run.summary.admitted == 1
+
+
 def test_a_stale_code_on_a_feverish_forehead_is_refused_for_the_code(
     config: Config, broker: PrivateBroker, tmp_path: Path
 ) -> None:
