@@ -36,7 +36,7 @@ CODE_KINDS: tuple[str, ...] = get_args(CodeKind)
 PAYLOAD_PREFIX = "payload:"
 MAX_PAYLOAD_CHARS = 1200  # what QR version 40 at error correction M surely holds as UTF-8
 ATTACKS: tuple[str, ...] = CODE_KINDS[5:]
-# the reason each attack must be refused with (a replay: once the code has admitted someone)
+# the reason each attack must be refused with (a replay: while its code is held, see replays.py)
 EXPECTED_REASON = {
     "forged": "code_bad_signature",
     "tampered": "code_bad_signature",

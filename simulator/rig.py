@@ -73,6 +73,12 @@ def simulated_shifts(people: list[SimPerson], config: Config) -> Config:
     return config.model_copy(update={"shifts": shifts})
 
 
+def roster_group(person: SimPerson) -> str:
+    """The shift group the simulated roster gives ``person``: their own, else one of
+    ``simulated_shifts``: whose window holds their arrival, or one whose window does not."""
+    return person.group or (ARRIVAL_GROUP if person.in_shift else OTHER_GROUP)
+
+
 def roster_for(people: list[SimPerson], config: Config) -> Roster:
     """The registered people as workers of the groups of ``simulated_shifts``, each with the
     nucleic-acid test the crowd gives them, dated from their arrival."""
@@ -91,8 +97,9 @@ def roster_for(people: list[SimPerson], config: Config) -> Roster:
             result = "positive"
         elif p.nat == "missing":
             tested_at = result = None
-        group = p.group or (ARRIVAL_GROUP if p.in_shift else OTHER_GROUP)
-        workers.append(Worker(p.person_id, p.person_id, "simulated", group, tested_at, result))
+        workers.append(
+            Worker(p.person_id, p.person_id, "simulated", roster_group(p), tested_at, result)
+        )
     return Roster(workers)
 
 

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from simulator.crowd import SimPerson
 from simulator.outcome import final_outcome, guard_decisions
+from simulator.replays import held_when_shown
 from simulator.screened import rests_in, screening_tally
 from simulator.subscriber import Subscriber
 from simulator.summary import Spread, Summary
@@ -60,7 +61,8 @@ def summarise(
         problems.append(f"{no_decision} people stood at the gate and got no decision")
     secondary_steps = record.rows("secondary_steps")
     outcomes = guard_decisions(secondary_steps)
-    problems.extend(checks_against_the_truth(visits, who_was_there, outcomes))
+    held = held_when_shown(visits, rows_by_person(who_was_there), config)
+    problems.extend(checks_against_the_truth(visits, who_was_there, outcomes, held))
     rests = rests_in(record)
     problems.extend(rests_against_the_truth(visits, who_was_there, rests))
     shifts = shifts_as_timetabled(visits, who_was_there, config, outcomes)

@@ -36,18 +36,11 @@ def expected_shift(config: Config, group_name: str, arrival: datetime) -> Expect
         return Expected("gate_not_serving_group")
     if "*" in group.windows:
         return Expected(None)
-    zone = arrival.tzinfo
-    offsets = {(arrival + timedelta(days=d)).astimezone(zone).utcoffset() for d in (-2, 0, 2)}
-    if len(offsets) > 1:
+    if _clocks_change_near(arrival):
         return None
     now = arrival.replace(tzinfo=None)
-    own = (group.early_grace_min, group.late_grace_min)
-    early = timedelta(minutes=config.shifts.early_grace_min if own[0] is None else own[0])
-    late = timedelta(minutes=config.shifts.late_grace_min if own[1] is None else own[1])
-    spans = []
-    for offset in range(-2, _AHEAD_DAYS + 1):
-        spans += _spans(config, group_name, now.date() + timedelta(days=offset))
-    spans.sort()
+    early, late = _graces(config, group_name)
+    spans = _spans_around(config, group_name, now.date(), _AHEAD_DAYS)
     if any(start - early <= now <= end + late for start, end in spans):
         return Expected(None)
     coming = [(s, e) for s, e in spans if s - early > now]
@@ -62,6 +55,50 @@ def expected_shift(config: Config, group_name: str, arrival: datetime) -> Expect
     if not opens_in:
         return Expected("shift_late", window)
     return Expected("shift_early" if min(opens_in) <= min(gone_by) else "shift_late", window)
+
+
+def open_until(config: Config, group_name: str, moment: datetime) -> datetime | None:
+    """When the come-in window that lets a worker of ``group_name`` in at ``moment`` (aware)
+    closes, its late grace in; None when none does, when the group may come at any time, or
+    when this reading cannot tell (the clocks change within two days)."""
+    group = config.shifts.groups.get(group_name)
+    if group is None or "*" in group.windows or _clocks_change_near(moment):
+        return None
+    now = moment.replace(tzinfo=None)
+    early, late = _graces(config, group_name)
+    closes = [
+        end + late
+        for start, end in _spans_around(config, group_name, now.date(), 1)
+        if start - early <= now <= end + late
+    ]
+    return max(closes).replace(tzinfo=moment.tzinfo) if closes else None
+
+
+def _clocks_change_near(moment: datetime) -> bool:
+    zone = moment.tzinfo
+    offsets = {(moment + timedelta(days=d)).astimezone(zone).utcoffset() for d in (-2, 0, 2)}
+    return len(offsets) > 1
+
+
+def _graces(config: Config, group_name: str) -> tuple[timedelta, timedelta]:
+    """The group's early and late grace: its own, else the shifts'."""
+    group = config.shifts.groups[group_name]
+    early, late = group.early_grace_min, group.late_grace_min
+    return (
+        timedelta(minutes=config.shifts.early_grace_min if early is None else early),
+        timedelta(minutes=config.shifts.late_grace_min if late is None else late),
+    )
+
+
+def _spans_around(
+    config: Config, group_name: str, day: date, ahead_days: int
+) -> list[tuple[datetime, datetime]]:
+    """The group's come-in windows that start from two days before ``day`` (a night's window
+    with its grace may still hold) to ``ahead_days`` after it, in order."""
+    spans = []
+    for offset in range(-2, ahead_days + 1):
+        spans += _spans(config, group_name, day + timedelta(days=offset))
+    return sorted(spans)
 
 
 def _spans(config: Config, group_name: str, day: date) -> list[tuple[datetime, datetime]]:

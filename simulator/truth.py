@@ -4,6 +4,7 @@ the gate could not (who really stood in front, what they really did)."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -13,6 +14,7 @@ from simulator.crowd import (
     SimPerson,
     is_attack,
 )
+from simulator.replays import code_owners
 from simulator.rig import expected_through_but_for_the_shift
 from simulator.summary import WayOutTally
 from simulator.timetable import expected_shift, window_of_record
@@ -47,8 +49,11 @@ def checks_against_the_truth(
     visits: list[Visit],
     who_was_there: dict[str, tuple[SimPerson | None, CheckRow]],
     resolved: dict[str, tuple[str, str]] | None = None,
+    held: Mapping[str, bool | None] | None = None,
 ) -> list[str]:
-    """What the simulator knows and the gate could not: who really stood in front."""
+    """What the simulator knows and the gate could not: who really stood in front. ``held``:
+    each screenshot's code, whether the gate held it when it was shown (``held_when_shown``);
+    a screenshot not in it (a way out holds no code) is not refused for being one."""
     problems = []
     by_person: dict[str, list[CheckRow]] = {}
     for person, row in who_was_there.values():
@@ -78,7 +83,7 @@ def checks_against_the_truth(
             problems.append(f"{pid} got an answer without a check in the record")
         if visit.relay_pulses > 1:
             problems.append(f"the turnstile released {visit.relay_pulses} times for {pid}")
-        problems.extend(_attack_answered(visit, rows, resolved or {}))
+        problems.extend(_attack_answered(visit, rows, resolved or {}, held or {}))
         if visit.staff_pulses > 1 or (visit.staff_pulses and visit.relay_pulses):
             problems.append(f"the turnstile released more than once for {pid}")
         if any(r.reason == "sensor_fault" and r.decision == "admit" for r in rows):
@@ -87,12 +92,19 @@ def checks_against_the_truth(
 
 
 def _attack_answered(
-    visit: Visit, rows: list[CheckRow], resolved: dict[str, tuple[str, str]]
+    visit: Visit,
+    rows: list[CheckRow],
+    resolved: dict[str, tuple[str, str]],
+    held: Mapping[str, bool | None],
 ) -> list[str]:
     """A forged, tampered, stale, foreign or replayed code is refused, for its own reason: at
-    the gate, or after the secondary check by the guard's decision."""
+    the gate, or after the secondary check by the guard's decision. A screenshot is a replay to
+    the gate only while its code is held (simulator/replays.py); otherwise the gate answers it
+    as its owner's code, and an admission on it is caught as someone else's code."""
     kind, pid = visit.person.code, visit.person.person_id
-    if not is_attack(kind) or not rows or (kind == "replayed" and visit.payload is None):
+    if not is_attack(kind) or not rows:
+        return []
+    if kind == "replayed" and not held.get(pid):
         return []
     final = rows[-1]
     admitted, reason = final.decision == "admit", final.reason
@@ -318,7 +330,8 @@ def shifts_as_timetabled(
 ) -> ShiftTally:
     """Each worker of a configured group answered as the simulator's own reading of the
     timetable says: admitted in time; refused early or late with the next window otherwise (a
-    flagged worker: by the guard's decision after a normal clinical reading)."""
+    flagged worker: by the guard's decision after a normal clinical reading). A screenshot is
+    answered for its code's owner: their group, their window."""
     tally = ShiftTally()
     rows: dict[str, list[CheckRow]] = {}
     for person, row in who_was_there.values():
@@ -327,10 +340,18 @@ def shifts_as_timetabled(
     zone = ZoneInfo(config.gate.timezone)
     refused: Counter[str] = Counter()
     after_guard: Counter[str] = Counter()
+    owners = code_owners(visits)
     for visit in visits:
         person = visit.person
         checked = rows.get(person.person_id)
-        if person.group is None or not checked or not expected_through_but_for_the_shift(person):
+        owner = owners.get(person.person_id)
+        worker = owner.person if owner is not None else person  # whose code the gate judged
+        if (
+            worker.group is None
+            or not checked
+            or not expected_through_but_for_the_shift(person)
+            or not expected_through_but_for_the_shift(worker)
+        ):
             continue
         final = checked[-1]
         # when they stood at the gate, not when they joined the queue: the gate's record has it;
@@ -338,7 +359,7 @@ def shifts_as_timetabled(
         told = [row for row in checked if row.reason == "rest"]
         rested = getattr(final, "screening", None) in ("rest_pass", "rest_guard") and told
         at_gate = datetime.fromtimestamp((told[0] if rested else final).epoch_s, zone)
-        expected = expected_shift(config, person.group, at_gate)
+        expected = expected_shift(config, worker.group, at_gate)
         reason, by_guard = final.reason, final.event_id in resolved
         if by_guard:
             reason = resolved[final.event_id][1]  # the guard's decision, not the flag
@@ -346,17 +367,19 @@ def shifts_as_timetabled(
             continue  # the clocks change (the gate's tests cover it), or the screening decided
         tally.expected += 1
         said = reason if reason in SHIFT_REASONS else None
+        on_code = f" on {owner.person.person_id}'s code" if owner is not None else ""
         if said != expected.reason:
             tally.problems.append(
-                f"{person.person_id} of group {person.group} at {at_gate:%H:%M:%S}: the timetable "
-                f"says {expected.reason or 'in time'}, the gate said {reason}"
+                f"{person.person_id}{on_code} of group {worker.group} at {at_gate:%H:%M:%S}: the "
+                f"timetable says {expected.reason or 'in time'}, the gate said {reason}"
             )
         elif by_guard:
             # the guard tells them in person; the check's window is the gate's answer
             after_guard[said or "admitted"] += 1
         elif said is not None and window_of_record(final.next_window) != expected.window:
             tally.problems.append(
-                f"{person.person_id} refused as {said} with the window {final.next_window}, "
+                f"{person.person_id}{on_code} refused as {said} with the window "
+                f"{final.next_window}, "
                 f"the timetable's next is {expected.window}"
             )
         elif said is not None:

@@ -3,6 +3,7 @@ world's truth."""
 
 from __future__ import annotations
 
+from simulator.replays import held_when_shown
 from simulator.rig import Rig
 from simulator.screened import rests_in
 from simulator.truth import (
@@ -12,6 +13,7 @@ from simulator.truth import (
     let_out_as_the_world_knows,
     passages_against_the_truth,
     rests_against_the_truth,
+    rows_by_person,
     way_out_against_the_truth,
 )
 from simulator.world import Visit
@@ -74,7 +76,8 @@ def zone_against_the_truth(
         visits_there = peer.rig.world.visits
         leaving = peers_way_out(peer)
         every_check, passages = peer.record.checks(), peer.record.passages()
-        found = checks_against_the_truth(visits_there, peer.who_was_there)
+        held = held_when_shown(visits_there, rows_by_person(peer.who_was_there), peer.rig.config)
+        found = checks_against_the_truth(visits_there, peer.who_was_there, held=held)
         found += rests_against_the_truth(visits_there, peer.who_was_there, rests_in(peer.record))
         found += passages_against_the_truth(
             [p for p in passages if leaving is None or p["direction"] != "exit"],

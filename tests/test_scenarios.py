@@ -18,6 +18,7 @@ from simulator.runner import ShiftRun, run_simulation
 from terminal.config import Config
 from terminal.record.store import CheckRow, Record
 from tests.conftest import make_config
+from tests.support.gate_inputs import ALARM_PIN
 
 pytestmark = pytest.mark.slow  # every test runs a scenario as a whole shift
 
@@ -125,6 +126,87 @@ def test_a_screenshot_shown_while_its_owner_waits_for_the_guard_is_refused(
     assert (visits["S001"].staff_pulses, visits["S001"].relay_pulses) == (1, 0)
     assert (visits["S002"].staff_pulses, visits["S002"].relay_pulses) == (0, 0)
     assert run.summary.admitted_by_staff == 1 and run.summary.admitted == 1  # S003 at the gate
+
+
+# two shift groups a screenshot can fall between: the early one's window is closing as the late
+# one's opens (as `day` and `day-b` in config/simulator.toml)
+EARLY_AND_LATE = {
+    "late_grace_min": 3,
+    "groups": {
+        "early": {
+            "windows": [
+                {"at": "07:20-07:40", "kind": "arrival", "days": ["mon-fri"]},
+                {"at": "11:30-12:00", "kind": "meal", "days": ["mon-fri"]},
+            ]
+        },
+        "late": {"windows": [{"at": "07:35-07:55", "kind": "arrival", "days": ["mon-fri"]}]},
+    },
+}
+EARLY_MEAL = "2026-11-23T11:30+08:00/2026-11-23T12:00+08:00"
+
+
+def screenshots(
+    broker: PrivateBroker, tmp_path: Path, rows: list[str], **simulator: float
+) -> ShiftRun:
+    """The scenario's ``rows`` (person_id, arrival_s, code, group) at a gate with the early and
+    the late group, through the whole simulated gate; ``simulator``: e.g. a fire drill."""
+    config = make_config(
+        tmp_path,
+        shifts=EARLY_AND_LATE,
+        inputs={"fire_alarm": {"pin": ALARM_PIN}},
+        simulator={"shift_start": "2026-11-23T07:30:00", **simulator},
+    )
+    scenario = tmp_path / "screenshots.csv"
+    lines = ["person_id,arrival_s,core_c,ambient_c,code,group,object_c"]
+    for row in rows:
+        person_id, arrival_s, code, group = row.split(",")
+        lines.append(f"{person_id},{arrival_s},36.6,19.0,{code},{group},33.9")
+    scenario.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return run_simulation(
+        config,
+        scenario=scenario,
+        broker=(broker.host, broker.port),
+        record_path=tmp_path / "shift.sqlite",
+    )
+
+
+def test_a_screenshot_is_a_replay_while_its_owner_is_held_then_answered_as_its_owner(
+    broker: PrivateBroker, tmp_path: Path
+) -> None:
+    # A01 of the early group is let in at 07:30; two people of the late group hold screenshots
+    # of A01's code: one at once, while the admission holds it, and one at 07:50, when the early
+    # window and its grace have closed and the hold with them. 07:50 is in time for the late
+    # group, but the gate knows the code only as A01's: late, told A01's next window
+    rows = ["A01,0,green,early", "A02,10,replayed,late", "A03,1200,replayed,late"]
+    run = screenshots(broker, tmp_path, rows)
+    assert run.summary.problems == []
+    owner, held, after = (run.checks_by_person[pid] for pid in ("A01", "A02", "A03"))
+    assert owner.reason == "admitted"
+    assert (held.person_id, held.reason, held.replay_of) == ("A01", "code_replayed", owner.event_id)
+    assert (after.person_id, after.reason, after.replay_of) == ("A01", "shift_late", None)
+    assert after.next_window == EARLY_MEAL
+    assert run.summary.admitted == 1
+
+
+def test_a_screenshot_of_a_code_that_let_nobody_in_is_answered_as_its_owner(
+    broker: PrivateBroker, tmp_path: Path
+) -> None:
+    # as in a long queue: a fire drill holds everyone back for a quarter of an hour, so A01 of
+    # the early group reaches the gate late and is refused. Nothing holds A01's code: a
+    # screenshot of it, right behind, is answered as A01 is (late, A01's next window), not as a
+    # replay, and not for the late group of the person holding it, who is in time
+    rows = ["A01,2,green,early", "A02,4,replayed,late"]
+    run = screenshots(broker, tmp_path, rows, fire_drill_at_s=0.0, fire_drill_s=900.0)
+    assert run.summary.problems == []
+    owner, screenshot = run.checks_by_person["A01"], run.checks_by_person["A02"]
+    assert (owner.reason, owner.next_window) == ("shift_late", EARLY_MEAL)
+    assert (screenshot.person_id, screenshot.reason, screenshot.replay_of) == (
+        "A01",
+        "shift_late",
+        None,
+    )
+    assert screenshot.next_window == EARLY_MEAL
+    assert run.summary.admitted == 0
 
 
 def test_a_stale_code_on_a_feverish_forehead_is_refused_for_the_code(
