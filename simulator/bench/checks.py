@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import drivers.multipass
 import drivers.qr
 import simulator.camera
 import terminal.gate.check
@@ -34,7 +35,7 @@ from terminal.record.store import Record
 # (part, where it is, the name called there): the steps a check goes through, in order
 PARTS: tuple[tuple[str, object, str], ...] = (
     ("camera frame (simulator's rendering: not on a Pi)", simulator.camera.FakeCapture, "read"),
-    ("decode", None, "scan"),  # every decoder class in drivers.qr
+    ("decode", None, "scan"),  # every decoder class in drivers.qr and drivers.multipass
     (
         "screening: measure (I2C reads, settling)",
         terminal.screening.measurement.Screener,
@@ -74,12 +75,16 @@ class PartTimes:
         return wrapper
 
 
+DECODER_MODULES = (drivers.qr, drivers.multipass)
+
+
 def _decoder_classes() -> list[type]:
     return [
         value
-        for value in vars(drivers.qr).values()
+        for module in DECODER_MODULES
+        for value in vars(module).values()
         if isinstance(value, type) and callable(getattr(value, "scan", None))
-        and value.__module__ == drivers.qr.__name__ and "scan" in vars(value)
+        and value.__module__ == module.__name__ and "scan" in vars(value)
     ]  # fmt: skip
 
 
