@@ -62,7 +62,8 @@ def test_an_sqlite_centre_backed_up_while_open_is_restored_by_copying_it_back(
     finally:
         store.close()
     [copy] = share.glob("centre-p1-*.sqlite")
-    assert "(sqlite) backed up" in capsys.readouterr().out
+    said = capsys.readouterr().out
+    assert "(sqlite) backed up" in said and "1 backup kept (up to 14)" in said, said
     (tmp_path / "restored").mkdir()  # the centre stopped; its file put back from the copy
     shutil.copy(copy, tmp_path / "restored" / "centre.db")
     restored = open_store(f"sqlite:///{tmp_path}/restored/centre.db", SETTINGS)

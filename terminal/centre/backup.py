@@ -28,6 +28,7 @@ from terminal.common.backups import (
     BackupRefused,
     check_target,
     copy_sqlite,
+    kept,
     take_backup,
 )
 
@@ -39,6 +40,7 @@ class CentreBackup:
     path: Path
     removed: list[Path]
     kind: str  # "sqlite" or "postgresql"
+    kept: str  # how many the folder now holds, out of the most kept: "1 backup kept (up to 14)"
 
 
 def back_up_centre(
@@ -53,7 +55,7 @@ def back_up_centre(
         check_target(source, target, allow_same_disk=allow_same_disk)
         names = BackupNames(prefix, ".sqlite")
         path, removed = take_backup(target, names, lambda p: _copy_sqlite(source, p), keep=keep)
-        return CentreBackup(path, removed, "sqlite")
+        return CentreBackup(path, removed, "sqlite", kept(target, names, keep))
     # PostgreSQL's files are on its server: the dump comes over the connection, and where the
     # server keeps its disk is not known here
     if not target.is_dir():
@@ -61,7 +63,7 @@ def back_up_centre(
     password = config.database.password()
     names = BackupNames(prefix, ".dump")
     path, removed = take_backup(target, names, lambda p: _pg_dump(url, password, p), keep=keep)
-    return CentreBackup(path, removed, "postgresql")
+    return CentreBackup(path, removed, "postgresql", kept(target, names, keep))
 
 
 def _copy_sqlite(source: Path, destination: Path) -> None:

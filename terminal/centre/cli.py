@@ -143,7 +143,7 @@ def _backup(args: argparse.Namespace, config: CentreConfig) -> int:
         return exc.exit_code
     print(
         f"centre database ({done.kind}) backed up to {done.path}; {len(done.removed)} older "
-        f"removed, the newest {args.keep} kept"
+        f"removed, {done.kept}"
     )
     return 0
 
