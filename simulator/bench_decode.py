@@ -152,7 +152,7 @@ def table(tallies: dict[str, Tally]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0].replace("\n", " "))
     parser.add_argument("--frames", type=int, default=320)
     parser.add_argument("--seed", type=int, default=101)
     parser.add_argument(

@@ -68,12 +68,12 @@ def measure(name: DecoderName, sample: Sample) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0].replace("\n", " "))
     parser.add_argument("--frames", type=int, default=200)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     sample = frames(args.frames, args.seed)
-    print(f"{len(sample)} frames of 640x480 BGR, {', '.join(KINDS)} in turn")
+    print(f"{len(sample)} frames of 640x480 grey (as the camera gives), {', '.join(KINDS)} in turn")
     for name in DECODER_NAMES:
         print(measure(name, sample))
 

@@ -4,6 +4,7 @@ bench-report.md and bench-report.json; ``--base COMMIT`` runs another commit bes
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -20,6 +21,7 @@ from simulator.bench.machine import describe
 from simulator.bench.report import Report, Section, not_measured
 from simulator.bench_link import measure_drain
 from terminal.common.errors import GateError
+from terminal.config import CameraConfig, load
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -46,7 +48,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=REPO / "bench", help="default: bench/")
     parser.add_argument("--images", type=Path, help="photos: x.jpg beside x.txt (its text)")
     parser.add_argument("--base", metavar="COMMIT", help="measure this commit beside")
-    parser.add_argument("--quick", action="store_true", help="small samples (a minute or so)")
+    parser.add_argument("--quick", action="store_true", help="small samples (about a minute)")
     parser.add_argument("--workers", type=int, default=60, help="the measured shift's crowd")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--config", type=Path, default=REPO / "config" / "simulator.toml")
@@ -68,6 +70,7 @@ def attempt(title: str, measure: Callable[[], Section]) -> Section:
 
 def run(args: argparse.Namespace) -> Report:
     sizes = QUICK if args.quick else FULL
+    camera = _camera(args.config)
     started = time.perf_counter()
     report = Report(describe(REPO))
     sections = report.sections
@@ -78,12 +81,13 @@ def run(args: argparse.Namespace) -> Report:
         else:
             sections["qr_photos"] = attempt("QR on photos", lambda: qr.section(
                 f"QR on photos ({args.images})", qr.load_photos(args.images),
-                "read rate: the photos whose code's text was read",
+                "read rate: the share of the photos whose code's text was read (1 = all)",
+                camera,
             ))  # fmt: skip
         sections["qr_frames"] = attempt("QR on the simulator's frames", lambda: qr.section(
             "QR on the simulator's frames", qr.simulated_frames(sizes.frames, args.seed),
             "light, dark mode, empty and damaged phone screens in turn; a damaged code counts "
-            "as no code (reading it would be a false read)",
+            "as no code (reading it would be a false read)", camera,
         ))  # fmt: skip
         print("bench: a measured shift ...", file=sys.stderr, flush=True)
         try:
@@ -105,7 +109,8 @@ def run(args: argparse.Namespace) -> Report:
             "memory across a day", lambda: memory_section(REPO, folder, sizes.day)
         )
         sections["workers_1000"] = attempt(
-            "a large shift", lambda: big_shift_section(REPO, folder, sizes.big_shift)
+            "a large shift",
+            lambda: big_shift_section(REPO, folder, sizes.big_shift, quick=args.quick),
         )
         if args.base:
             report.extra["base"] = attempt(
@@ -113,7 +118,18 @@ def run(args: argparse.Namespace) -> Report:
                 lambda: compare(REPO, args.base, folder, sizes.base_sizes, args.seed),
             )
     report.wall_s = time.perf_counter() - started
+    # the load at the end too: other work that started meanwhile slows what was measured
+    report.machine["load_average_at_end"] = [round(load, 2) for load in os.getloadavg()]
     return report
+
+
+def _camera(config: Path) -> CameraConfig:
+    """The camera settings of the gate's config (its decoder), or the defaults when the file
+    cannot be read (the section on the simulator's frames says which decoder it measured)."""
+    try:
+        return load(config).camera
+    except (GateError, OSError):
+        return CameraConfig()
 
 
 def durable(events: int) -> Section:

@@ -174,8 +174,15 @@ def parts_section(costs: ShiftCosts) -> Section:
             "real time in each step over the whole shift (frames between checks too), divided "
             "by the checks recorded; the simulator's twins answer inside 'measure', and the "
             "frames it watches meanwhile count in camera and decode too",
-            "n/a: the step was not found where the bench looks for it in this version",
+            *(
+                ["n/a: the step was not found where the bench looks for it in this version"]
+                if any(row["ms per check"] is None for row in rows)
+                else []
+            ),
             "decode calls per person: the frames the gate decoded for each person",
+            "these add up to more than the software time per check above: they count the frames "
+            "watched between people, which a check's own time leaves out; scale the software "
+            "time per check for another machine, and these to see where it goes",
         ],
     )
 

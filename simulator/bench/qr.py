@@ -113,19 +113,21 @@ def _zxing() -> Decode:
     return decode
 
 
-def _terminal() -> Decode:
-    camera = CameraConfig()
+def _terminal(camera: CameraConfig) -> Decode:
     decoder = make_decoder(camera.decoder, camera.min_code_px)
     return lambda frame: decoder.scan(frame).texts
 
 
-def decoders() -> dict[str, Decode]:
-    camera = CameraConfig()
+def decoders(camera: CameraConfig | None = None) -> dict[str, Decode]:
+    """The libraries called plainly, once each (pyzbar without the terminal's retry of an
+    inverted frame, so it reads no dark-mode screen), and the terminal's decoding as ``camera``
+    (the gate's config) sets it."""
+    camera = camera or CameraConfig()
     return {
-        "pyzbar": _pyzbar(),
-        "OpenCV": _opencv(),
-        "zxing-cpp": _zxing(),
-        f"terminal ({camera.decoder}, min {camera.min_code_px} px)": _terminal(),
+        "pyzbar (plain)": _pyzbar(),
+        "OpenCV (plain)": _opencv(),
+        "zxing-cpp (plain)": _zxing(),
+        f"terminal ({camera.decoder}, min {camera.min_code_px} px)": _terminal(camera),
     }
 
 
@@ -164,8 +166,10 @@ def measure(name: str, decode: Decode, photos: list[Photo]) -> Row:
     }
 
 
-def section(title: str, photos: list[Photo], note: str) -> Section:
-    rows = [measure(name, decode, photos) for name, decode in decoders().items()]
+def section(
+    title: str, photos: list[Photo], note: str, camera: CameraConfig | None = None
+) -> Section:
+    rows = [measure(name, decode, photos) for name, decode in decoders(camera).items()]
     return Section(
         title,
         rows,
