@@ -9,6 +9,7 @@ as the gate's camera gives them.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -58,10 +59,16 @@ def load_photos(folder: Path) -> list[Photo]:
     if not folder.is_dir():
         raise PhotosUnusable(f"--images {folder}: not a directory")
     photos = []
-    for image_path in sorted(folder.glob("*.jpg")):
+    jpegs = [p for p in sorted(folder.iterdir()) if p.suffix.lower() in (".jpg", ".jpeg")]
+    for image_path in jpegs:
         text_path = image_path.with_suffix(".txt")
         if not text_path.is_file():
-            continue  # a photo without its text cannot be judged
+            # a photo without its text cannot be judged: said, so a typo is not a silent gap
+            print(
+                f"bench: {image_path.name}: no {text_path.name} beside it, left out",
+                file=sys.stderr,
+            )
+            continue
         image = cv2.imread(str(image_path), cv2.IMREAD_GRAYSCALE)
         if image is None:
             raise PhotosUnusable(f"{image_path}: not a JPEG OpenCV can read")
