@@ -58,6 +58,7 @@ def main() -> None:
                 answer_s=60.0,
                 isolation_room=room,
                 isolation_location=location,
+                timezone="Asia/Shanghai",  # the simulator's gate
             )
             server = DisplayServer(board, "127.0.0.1", free_port())
             server.start()

@@ -133,6 +133,9 @@ def start_screens(
         isolation_room=config.secondary.isolation_room,
         isolation_location=config.secondary.isolation_location,
         conditions=state,
+        rest_area=config.screening.rest_area,
+        rest_min=config.screening.rest_min,
+        timezone=config.gate.timezone,
     )
     display_server: DisplayServer | None = DisplayServer(
         display, config.display.host, config.display.port

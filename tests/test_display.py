@@ -138,6 +138,8 @@ def test_the_display_speaks_chinese_when_configured(browser: Browser, tmp_path: 
         "D-red": ("红码", f"请前往{ROOM_ZH}（{PLACE_ZH}），工作人员马上到"),
     }
     assert page.locator("html").get_attribute("lang") == "zh-CN"
+    # the zone of the times the screen shows (a rest's "from 07:45"), named once
+    assert page.locator("#title").inner_text() == "健康检查闸机 · 时间：Asia/Shanghai (UTC+08:00)"
     page.close()
 
 
@@ -215,6 +217,9 @@ def test_lockdown_and_a_stopped_service_are_said_plainly(browser: Browser, tmp_p
     headline = page.locator("#headline")
     try:
         expect(headline).to_have_text("Show your health code", timeout=SEEN_S)
+        expect(page.locator("#title")).to_have_text(
+            "Health check gate · Times: Asia/Shanghai (UTC+08:00)"
+        )
         state.lockdown = True  # as the centre's command sets it, without telling the display
         expect(headline).to_have_text("Gate locked down", timeout=SEEN_S)
         expect(page.locator("#todo")).to_have_text(

@@ -280,6 +280,7 @@ def worker_display(config: Config, state: GateState) -> DisplayState | None:
         conditions=state,
         rest_area=config.screening.rest_area,
         rest_min=config.screening.rest_min,
+        timezone=config.gate.timezone,
     )
 
 

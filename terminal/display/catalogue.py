@@ -240,6 +240,8 @@ REASONS: dict[Reason, dict[Language, tuple[str, str]]] = {
 CHROME: dict[str, dict[Language, str]] = {
     "title": {"zh": "健康检查闸机", "en": "Health check gate"},
     "connecting": {"zh": "正在连接闸机…", "en": "Connecting to the gate…"},
+    # the zone the screen's times are in, named once beside the title
+    "times": {"zh": "时间：", "en": "Times: "},
 }
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import html
 import json
 import logging
 import os
@@ -14,6 +15,7 @@ import re
 import socket
 import threading
 from collections.abc import AsyncIterator
+from zoneinfo import ZoneInfo
 
 import uvicorn
 from starlette.applications import Starlette
@@ -22,6 +24,7 @@ from starlette.responses import HTMLResponse, JSONResponse, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
+from terminal.common.times import zone_label
 from terminal.common.web_headers import SecurityHeaders
 from terminal.display.catalogue import CHROME, screen
 from terminal.display.page import PAGE
@@ -42,9 +45,12 @@ def _page(state: DisplayState) -> str:
     texts = {
         "gone": {"kind": "out_of_service", "tone": "fault", "headline": gone, "todo": todo},
     }
+    title = CHROME["title"][language]
+    if state.timezone is not None:  # named once: a rest's "from 07:45" is the gate's time
+        title += f" · {CHROME['times'][language]}{zone_label(ZoneInfo(state.timezone))}"
     return (
         template.replace("{{lang}}", "zh-CN" if language == "zh" else "en")
-        .replace("{{title}}", CHROME["title"][language])
+        .replace("{{title}}", html.escape(title))
         .replace("{{connecting}}", CHROME["connecting"][language])
         .replace("{{texts}}", json.dumps(texts, ensure_ascii=False))
     )

@@ -73,8 +73,10 @@ class DisplayState:
         now: Callable[[], float] = time.monotonic,
         rest_area: str = "the waiting area beside the gate",
         rest_min: float = 5.0,
+        timezone: str | None = None,
     ) -> None:
         self.language: Language = language
+        self.timezone = timezone  # the gate's: the zone of the times the screen shows
         self.answer_s = answer_s
         self._room = isolation_room
         self._location = isolation_location

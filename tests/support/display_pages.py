@@ -53,6 +53,7 @@ def board_for(config: Config, state: GateState) -> DisplayState:
         isolation_room=config.secondary.isolation_room,
         isolation_location=config.secondary.isolation_location,
         conditions=state,
+        timezone=config.gate.timezone,
     )
 
 
