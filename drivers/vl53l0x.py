@@ -81,6 +81,7 @@ class VL53L0X:
         self._asked_at = float("-inf")  # when the bus was last asked for a sample
         self._sample_at = float("-inf")  # when the newest sample was read
         self._sample_mm: int | None = None
+        self._failed: str | None = None  # why the last ask failed, said again within its budget
 
     # --- registers ----------------------------------------------------------------------------
     def write(self, index: int, *data: int) -> None:
@@ -171,6 +172,8 @@ class VL53L0X:
         part that lost its power comes back idle)."""
         now = self._now()
         if now - self._asked_at < TIMING_BUDGET_S:
+            if self._failed is not None:  # failed within this budget: not asked again yet
+                raise VL53L0XError(self._failed)
             return self._sample_mm
         self._asked_at = now
         try:
@@ -183,10 +186,14 @@ class VL53L0X:
                     return self._sample_mm
                 self._wait(self._sample_ready, "ranging")
             self._sample_mm = self._take_sample()
-        except BaseException:
+        except Exception as exc:
+            # asked again after a budget, not at once by the next reader of the same frame; and
+            # set up again then, as a part that lost its power needs
             self._ranging = False
-            self._asked_at = float("-inf")
+            self._stop_variable = None
+            self._failed = str(exc) or type(exc).__name__
             raise
+        self._failed = None
         self._sample_at = self._asked_at = self._now()
         return self._sample_mm
 

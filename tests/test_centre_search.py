@@ -123,6 +123,7 @@ def test_where_a_flagged_person_went_follows_the_outcome_and_their_passage(store
         ("W-through", "admitted", "passed"),
         ("W-back", "admitted", "not_passed"),
         ("W-nopassage", "admitted", None),
+        ("W-inwindow", "admitted", "waiting"),
         ("W-home", "refused", None),
         ("W-open", None, None),
     ]):  # fmt: skip
@@ -144,6 +145,7 @@ def test_where_a_flagged_person_went_follows_the_outcome_and_their_passage(store
     went = {c.person_id: c.went_to for c in store.checks(CheckQuery(flagged=True))}
     assert went == {
         "W-through": "through", "W-back": "turned_back", "W-nopassage": "released",
+        "W-inwindow": "not_yet_through",
         "W-home": "aside", "W-open": "secondary_check", "W-red": "isolation_room",
     }  # fmt: skip
     assert {c.person_id: c.went_to for c in store.iter_checks(CheckQuery(flagged=True))} == went

@@ -178,3 +178,17 @@ def test_a_failing_distance_sensor_leaves_codes_read(config: Config, tmp_path: P
     assert [person_id for person_id, _ in checks] == ["A", "B"]
     assert dict(checks)["A"] == "sensor_fault"
     assert rig.gpio.pulses(config.outputs.relay_pin) == []
+
+
+def test_a_still_frame_answered_with_the_last_scan_is_not_a_new_sighting() -> None:
+    """One unreadable glimpse is forgiven (AMBIGUOUS_FRAMES): a still scene answered again from
+    the last decoded frame must not count as that glimpse seen again on every frame."""
+    frames, clock = Frames(), [0.0]
+    decoder = CountingDecoder(ZxingDecoder())
+    triage = FrameTriage(decoder, lambda: clock[0], within_reach=lambda: True)
+    fresh = []
+    for _ in range(6):
+        clock[0] += 1 / 15
+        triage.scan(frames.still())
+        fresh.append(triage.fresh)
+    assert fresh.count(True) == decoder.frames < len(fresh)

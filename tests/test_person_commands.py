@@ -55,6 +55,20 @@ def test_an_export_sends_their_rows_and_roster_line_and_nobody_elses(station: St
     assert BERT not in json.dumps(data)
 
 
+def test_asked_again_an_export_holds_the_same_rows_not_the_earlier_export(
+    station: Station,
+) -> None:
+    """An export's pages wait in the outbox and name the person: the next export must not carry
+    them again, or each answer would hold all the earlier ones and grow without end."""
+    first = station.send("export_person", {"person_id": ANNA})
+    second = station.send("export_person", {"person_id": ANNA})
+    assert first.outcome == second.outcome == "done", second.detail
+    one, two = _pages(station)
+    assert {t: len(r) for t, r in two["data"]["tables"].items()} == {
+        t: len(r) for t, r in one["data"]["tables"].items()
+    }
+
+
 def test_a_large_export_comes_in_pages_that_add_up_to_it(
     station: Station, monkeypatch: pytest.MonkeyPatch
 ) -> None:

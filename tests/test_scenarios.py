@@ -5,7 +5,6 @@ one sticking mid-shift, a screenshot shown while its owner waits at the secondar
 from __future__ import annotations
 
 import csv
-from dataclasses import fields
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -16,7 +15,7 @@ from simulator.broker import PrivateBroker
 from simulator.crowd import SimPerson, load_scenario
 from simulator.runner import ShiftRun, run_simulation
 from terminal.config import Config
-from terminal.record.store import CheckRow, Record
+from terminal.record.store import Record
 from tests.conftest import make_config
 from tests.support.gate_inputs import ALARM_PIN
 
@@ -301,15 +300,9 @@ def test_a_workforce_over_several_days_goes_home_each_evening_and_back_each_morn
 
 
 # --- rest and re-screen, as the gate's record tells it --------------------------------------------
-# these need the gate's rest and re-screen and its record's `screening` column
-GATE_RESTS = pytest.mark.skipif(
-    "screening" not in {f.name for f in fields(CheckRow)},
-    reason="the gate's record has no screening column yet",
-)
 OUTCOMES = {"pass", "rest", "rest_pass", "rest_guard", "guard", "fault", "not_measured"}
 
 
-@GATE_RESTS
 def test_a_planned_rest_ends_in_the_rescan_or_in_not_coming_back(
     config: Config, broker: PrivateBroker, tmp_path: Path
 ) -> None:
@@ -342,7 +335,6 @@ def test_a_planned_rest_ends_in_the_rescan_or_in_not_coming_back(
     assert (gone["first_reason"], gone["screening"], gone["decision"]) == ("rest", "rest", "deny")
 
 
-@GATE_RESTS
 @pytest.mark.soak  # a week of shifts: make soak
 def test_the_workweek_gives_each_row_its_screening_and_catches_the_fever(
     config: Config, broker: PrivateBroker, tmp_path: Path

@@ -91,6 +91,21 @@ def test_a_sensor_that_comes_back_is_started_again() -> None:
     assert twin.ranges_started == 2
 
 
+def test_a_failed_sensor_is_not_asked_again_by_the_next_reader_of_the_same_frame() -> None:
+    """The presence check and the frame's triage both read the distance: a sensor that failed
+    the first is not asked again (and waited on again) by the second within its budget."""
+    clock = SimClock(0.0)
+    twin = VL53L0XTwin(clock.time, lambda _t: 25.0, failing=lambda: True)
+    bus = FakeSMBus(twin)
+    sensor = VL53L0X(bus, sleep=clock.sleep, now=clock.time)
+    with pytest.raises(OSError):
+        sensor.distance_cm()
+    asked, waited_until = bus.transactions[twin.address], clock.time()
+    with pytest.raises(VL53L0XError):
+        sensor.distance_cm()
+    assert (bus.transactions[twin.address], clock.time()) == (asked, waited_until)
+
+
 def test_nothing_in_range_is_none_not_a_distance() -> None:
     clock, _, sensor, seen = rig(None)
     assert sensor.distance_cm() is None

@@ -72,7 +72,10 @@ def load_photos(folder: Path) -> list[Photo]:
         image = cv2.imread(str(image_path), cv2.IMREAD_GRAYSCALE)
         if image is None:
             raise PhotosUnusable(f"{image_path}: not a JPEG OpenCV can read")
-        expected = text_path.read_text(encoding="utf-8").strip() or None
+        try:
+            expected = text_path.read_text(encoding="utf-8").strip() or None
+        except UnicodeDecodeError:
+            raise PhotosUnusable(f"{text_path}: not UTF-8 text") from None
         photos.append(Photo(image_path.name, expected, as_frame(image)))
     if not photos:
         raise PhotosUnusable(f"--images {folder}: no x.jpg with an x.txt beside it")

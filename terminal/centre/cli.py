@@ -128,7 +128,7 @@ def _users(args: argparse.Namespace, config: CentreConfig) -> int:
 
 
 def _positive(text: str) -> int:
-    if not text.isdigit() or not 1 <= int(text) <= 1000:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 1000:
         raise argparse.ArgumentTypeError(f"expected a number of backups from 1 to 1000: {text!r}")
     return int(text)
 

@@ -42,6 +42,9 @@ DELETED_IN_DELETE_MODE = frozenset({"checks", "flags", "muster_people", "events"
 ALWAYS_DELETED = frozenset({"person_pages"})
 # free text staff wrote about a person's flag that could name them: cleared
 FREE_TEXT: dict[str, tuple[str, ...]] = {"flags": ("escort_note", "dismiss_note")}
+# the columns by which such a row is the person's: their id, or the identity a guard recorded
+# for an unidentified person (a flag raised without a code that names anyone)
+NAMED_BY: dict[str, tuple[str, ...]] = {"flags": ("person_id", "identity")}
 LIKE_ESCAPE = "!"
 
 
@@ -215,7 +218,11 @@ def erase_at_centre(guarded: Guarded, person_id: str, pseudonym: str, mode: str)
                         )
             for table, columns in FREE_TEXT.items():
                 cleared = ", ".join(f"{column} = NULL" for column in columns)
-                db.execute(f"UPDATE {table} SET {cleared} WHERE person_id = ?", (pseudonym,))
+                named = " OR ".join(f"{column} = ?" for column in NAMED_BY[table])
+                db.execute(
+                    f"UPDATE {table} SET {cleared} WHERE {named}",
+                    (pseudonym,) * len(NAMED_BY[table]),
+                )
             db.commit()
         except BaseException:
             db.rollback()

@@ -153,7 +153,8 @@ class Records:
 
     def _passage(self, row: Sequence[Any]) -> str | None:
         """How the passage a secondary check opened ended (its admission id is the check's
-        event id), or None when none closed."""
+        event id): its close, else ``waiting`` while only its opening is heard (as the printed
+        record reads it), else None."""
         event_id, park, gate, occurred_s, resolved_s = row[0], row[1], row[2], row[3], row[18]
         until = max(float(occurred_s), float(resolved_s or occurred_s)) + PASSAGE_HEARD_WITHIN_S
         payloads = self._guarded.read(
@@ -164,8 +165,9 @@ class Records:
         ended = None
         for (payload,) in payloads:
             data = json.loads(payload).get("data") or {}
-            if data.get("admission_id") == event_id and data.get("outcome") != "waiting":
-                ended = str(data.get("outcome"))
+            outcome = data.get("outcome")
+            if data.get("admission_id") == event_id and (outcome != "waiting" or ended is None):
+                ended = str(outcome)
         return ended
 
     def iter_checks(self, query: CheckQuery, batch: int = 1000) -> Iterator[CheckView]:

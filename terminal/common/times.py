@@ -41,11 +41,6 @@ def clock(epoch_s: float | None, zone: ZoneInfo) -> str:
     return "" if epoch_s is None else local(epoch_s, zone).strftime("%H:%M:%S")
 
 
-def day_and_clock(epoch_s: float | None, zone: ZoneInfo) -> str:
-    """``YYYY-MM-DD HH:MM:SS`` local, for a page that has named its zone but spans days."""
-    return "" if epoch_s is None else local(epoch_s, zone).strftime("%Y-%m-%d %H:%M:%S")
-
-
 def offset_text(zone: ZoneInfo, at_s: float) -> str:
     """``UTC+08:00`` (``UTC+05:30``, ``UTC-03:00``): the zone's offset at that moment."""
     offset = local(at_s, zone).utcoffset() or timedelta(0)

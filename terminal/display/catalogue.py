@@ -280,16 +280,16 @@ def refusal(
     room: str,
     location: str,
     window: str | None = None,
-    rest: tuple[str, str, str] | None = None,
+    rest: tuple[str, str, str | None] | None = None,
 ) -> tuple[str, str]:
     """The headline and what to do; ``window`` (window_text) where the reason tells one;
-    ``rest``: where, for how many minutes and from when (HH:MM) a person told to rest may come
-    back."""
+    ``rest``: where, for how many minutes and from when (HH:MM; None when not known) a person
+    told to rest may come back."""
     headline, todo = REASONS[reason][language]
     if "{window}" in todo and window is None:
         return headline, _SEE_STAFF[language]  # no window ahead to tell
-    area, minutes, until = rest if rest is not None else ("", "", "")
-    if "{until}" in todo and rest is None:
+    area, minutes, until = rest if rest is not None else ("", "", None)
+    if "{until}" in todo and until is None:
         return headline.format(minutes=minutes), _SEE_STAFF[language]
     fill = {"room": room, "location": location, "window": window}
     return (

@@ -185,9 +185,8 @@ class DisplayState:
         return Screen(key, tone, headline, todo)
 
     def _answer_screen(self, answer: _Answer) -> Screen:
-        rest = None
-        if answer.rest_until is not None:
-            rest = (self._rest_area, minutes_text(self._rest_min), answer.rest_until)
+        # where and how long always: a rest told without its time still says both
+        rest = (self._rest_area, minutes_text(self._rest_min), answer.rest_until)
         headline, todo = refusal(
             answer.reason, self.language, self._room, self._location, answer.window, rest
         )

@@ -88,7 +88,8 @@ class CodesInView:
         while self.clock.time() < deadline and not self.camera_failing:
             scan = self.next_frame()
             self.in_check.update(self.unspent(scan))
-            self.unreadable_frames += scan.unreadable > 0
+            # a still frame answered with the last one's scan is not a second sighting
+            self.unreadable_frames += scan.unreadable > 0 and self.triage.fresh
         remaining = deadline - self.clock.time()
         if remaining > 0:
             started = time.perf_counter()

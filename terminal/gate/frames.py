@@ -66,6 +66,9 @@ class FrameTriage:
         self._last = Scan()
         self._decoded_at: float | None = None
         self._still_owed = False  # a change since the last still frame decoded
+        # whether the last scan handed out was decoded from its own frame (not the last one's
+        # again): a sighting counts once, not once for every still frame after it
+        self.fresh = False
 
     def forget(self) -> None:
         """The camera gave no frame: the next one is decoded, whatever it shows."""
@@ -84,6 +87,7 @@ class FrameTriage:
         """What ``frame`` shows: decoded, or the last decoded frame's scan when it cannot show
         more."""
         now = self._now()
+        self.fresh = True
         if frame.ndim not in (2, 3) or frame.size == 0:
             return self.decoder.scan(frame)  # not an image: the decoder says what it is
         changed = self._changed(frame)
@@ -92,6 +96,7 @@ class FrameTriage:
         if not due and (changed or self._still_owed):
             due = self._within_reach() is not False
         if not due:
+            self.fresh = False
             return self._last
         self._last = self.decoder.scan(frame)
         self._decoded_at = now

@@ -52,7 +52,11 @@ class Inspection:
             }
         except sqlite3.Error as exc:
             raise RecordUnreadable(f"{path}: not a record that can be read ({exc})") from None
-        refuse_if_newer(version, path)
+        try:
+            refuse_if_newer(version, path)
+        except GateError:
+            self._db.close()
+            raise
         if not self._columns["checks"]:
             self._db.close()
             raise RecordUnreadable(f"{path}: not a gate's record (it has no checks)")

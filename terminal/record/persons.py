@@ -147,6 +147,9 @@ class PersonRows:
         return {name: rows for name, rows in found.items() if rows}
 
 
+PERSON_DATA_TOPIC_END = "/person/data"  # the topic an export's pages go on
+
+
 def person_data(
     db: sqlite_utils.Database, tables: Iterable[Table], person_id: str
 ) -> dict[str, list[dict[str, Any]]]:
@@ -155,13 +158,22 @@ def person_data(
     have, written ``(another person)``."""
     rows = PersonRows(db, tables)
     found = rows.find(person_id, rows.words(person_id))
-    return {
+    held = {
         name: [
             owner_masked({k: v for k, v in row.items() if not k.startswith("_")}, person_id)
             for row in table_rows
+            if not _earlier_copy(name, row)
         ]
         for name, table_rows in found.items()
     }
+    return {name: table_rows for name, table_rows in held.items() if table_rows}
+
+
+def _earlier_copy(table: str, row: dict[str, Any]) -> bool:
+    """An earlier export's page, still in the outbox: a copy of what is exported anyway, which
+    would otherwise be copied into every later export, each one larger (erasure still finds
+    it)."""
+    return table == "outbox" and str(row.get("topic", "")).endswith(PERSON_DATA_TOPIC_END)
 
 
 def erase_person(
@@ -178,6 +190,24 @@ def erase_person(
         raise ValueError(f"erasure mode {mode!r}: pseudonymise or delete")
     by_name = {table.name: table for table in tables}
     counts = ErasureCounts()
+    # what is erased is overwritten in the file too, not left readable in its freed space
+    was = db.execute("PRAGMA secure_delete").fetchone()[0]
+    db.execute("PRAGMA secure_delete = ON")
+    try:
+        _erase(db, by_name, person_id, pseudonym, mode, counts)
+    finally:
+        db.execute(f"PRAGMA secure_delete = {int(was)}")
+    return counts
+
+
+def _erase(
+    db: sqlite_utils.Database,
+    by_name: dict[str, Table],
+    person_id: str,
+    pseudonym: str,
+    mode: ErasureMode,
+    counts: ErasureCounts,
+) -> None:
     with writing(db):
         rows = PersonRows(db, by_name.values())
         mentions = rows.words(person_id)
@@ -190,7 +220,6 @@ def erase_person(
                     continue
                 _pseudonymise(db, table, row, mentions, pseudonym)
                 counts.pseudonymised[name] = counts.pseudonymised.get(name, 0) + 1
-    return counts
 
 
 def _deleted(table: str, row: dict[str, Any], mode: ErasureMode) -> bool:

@@ -24,6 +24,7 @@ from terminal.centre.web.context import SECURITY_HEADERS, Visitor, Web, see_othe
 from terminal.centre.web.guards import action, page, refuse
 from terminal.centre.web.pending import forget_stale, may_confirm
 from terminal.common.mentions import Mentions, ascii_lower
+from terminal.common.safetext import unsafe_character
 from terminal.common.times import zone_label
 from terminal.link.contract import PERSON
 
@@ -99,7 +100,9 @@ class PersonsPage:
 
     def _reason(self, form: FormData) -> str | None:
         reason = " ".join(str(form.get("reason", "")).split())
-        return reason if 0 < len(reason) <= MAX_REASON_CHARS else None
+        # kept in the requests and the audit, and shown on pages: plain text only
+        plain = unsafe_character(reason) is None
+        return reason if plain and 0 < len(reason) <= MAX_REASON_CHARS else None
 
     async def export(self, request: Request, visitor: Visitor, form: FormData) -> Response:
         person_id = self._person(form)
