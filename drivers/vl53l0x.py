@@ -81,7 +81,8 @@ class VL53L0X:
         self._asked_at = float("-inf")  # when the bus was last asked for a sample
         self._sample_at = float("-inf")  # when the newest sample was read
         self._sample_mm: int | None = None
-        self._failed: str | None = None  # why the last ask failed, said again within its budget
+        # the last ask's failure, said again (as it was) to a reader within the same budget
+        self._failed: Exception | None = None
 
     # --- registers ----------------------------------------------------------------------------
     def write(self, index: int, *data: int) -> None:
@@ -173,7 +174,7 @@ class VL53L0X:
         now = self._now()
         if now - self._asked_at < TIMING_BUDGET_S:
             if self._failed is not None:  # failed within this budget: not asked again yet
-                raise VL53L0XError(self._failed)
+                raise self._failed.with_traceback(None)
             return self._sample_mm
         self._asked_at = now
         try:
@@ -191,7 +192,7 @@ class VL53L0X:
             # set up again then, as a part that lost its power needs
             self._ranging = False
             self._stop_variable = None
-            self._failed = str(exc) or type(exc).__name__
+            self._failed = exc
             raise
         self._failed = None
         self._sample_at = self._asked_at = self._now()

@@ -87,7 +87,7 @@ class RestDesk:
             return Judged(first, screening_word(first))
         if now_s < rest.due_s:
             # too early: told to rest again, the same time; no new rest is opened
-            again = self.screener.judge(measured, person_id, None)
+            again = self.screener.judge(measured, person_id, None, learn=False)
             again = dataclasses.replace(again, verdict="rest")
             return Judged(again, screening_word(again, early=True), rest, early=True)
         taken = RestTaken(rest.first_object_c, rest.first_ambient_c, rest.told_at_s)

@@ -145,9 +145,16 @@ class Screening:
 
     # --- the judgement ----------------------------------------------------------------------------
     def judge(
-        self, measured: Temperature, person_id: str | None, rested: RestTaken | None = None
+        self,
+        measured: Temperature,
+        person_id: str | None,
+        rested: RestTaken | None = None,
+        *,
+        learn: bool = True,
     ) -> Temperature:
-        """The measured temperature judged: a fault or no reading is returned as it is."""
+        """The measured temperature judged: a fault or no reading is returned as it is.
+        ``learn`` false: judged only, not taken into the crowd or the person's own usual (a
+        return before the rest was over is neither a first reading nor a rested one)."""
         if measured.fault is not None or measured.object_c is None or measured.ambient_c is None:
             return measured
         reading = Reading(measured.object_c, measured.ambient_c, measured.at_s or 0.0)
@@ -156,7 +163,8 @@ class Screening:
         score = reading.object_c - expected.reference_c
         core_c = round(NORMAL_CORE_C + score / FOREHEAD_PER_CORE, 2)
         verdict, threshold, why = self._verdict(reading, stage, expected, score)
-        self.learn(reading, person_id, stage, expected, score, verdict)
+        if learn:
+            self.learn(reading, person_id, stage, expected, score, verdict)
         return replace(
             measured,
             first_c=core_c,

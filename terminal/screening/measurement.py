@@ -253,12 +253,17 @@ class Screener:
         )
 
     def judge(
-        self, measured: Temperature, person_id: str | None, rested: RestTaken | None = None
+        self,
+        measured: Temperature,
+        person_id: str | None,
+        rested: RestTaken | None = None,
+        *,
+        learn: bool = True,
     ) -> Temperature:
         """The measurement judged for the person whose code was read (``person_id``; None when
         none was): against their own baseline or the crowd, as a first reading or, ``rested``,
         the one after a rest."""
-        return self.screening.judge(measured, person_id, rested)
+        return self.screening.judge(measured, person_id, rested, learn=learn)
 
     def estimated_catch(self) -> float | None:
         return self.screening.estimated_catch()

@@ -23,7 +23,9 @@ GUARD_C = 35.5
 class ScriptedJudge:
     calls: list[tuple[str | None, Any]] = field(default_factory=list)
 
-    def __call__(self, measured: Temperature, person_id: str | None, rested: Any) -> Temperature:
+    def __call__(
+        self, measured: Temperature, person_id: str | None, rested: Any, *, learn: bool = True
+    ) -> Temperature:
         self.calls.append((person_id, rested))
         object_c = measured.object_c
         assert object_c is not None
