@@ -356,7 +356,11 @@ class Publisher:
             info = self.client.publish(
                 self.topics.status, self.status_payload("offline"), qos=1, retain=True
             )
-            info.wait_for_publish(timeout=2.0)
+            try:
+                info.wait_for_publish(timeout=2.0)
+            except (RuntimeError, ValueError):
+                # the broker went between our last look and now: the last will says offline
+                log.info("stopping: the broker is gone, its last will says the gate is offline")
             self._collect_acks()
         self.client.disconnect()
         self.client.loop_stop()
